@@ -1,0 +1,17 @@
+// Child-process entry for the SQS/S3 emulator. fauxqs's own CLI listens on every
+// interface; we build its app and bind it to loopback only.
+import { buildApp } from "fauxqs";
+
+const port = Number(process.env.FAUXQS_PORT ?? 0);
+const region = process.env.FAUXQS_DEFAULT_REGION ?? "us-east-1";
+const app = buildApp({ logger: false, defaultRegion: region });
+try {
+    const address = await app.listen({ port, host: "127.0.0.1" });
+    process.stdout.write(JSON.stringify({ ready: true, address }) + "\n");
+} catch (error) {
+    process.stderr.write(`fauxqs could not listen on 127.0.0.1:${port}: ${error.message}\n`);
+    process.exit(1);
+}
+const shutdown = () => app.close().finally(() => process.exit(0));
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);

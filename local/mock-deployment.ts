@@ -1,0 +1,230 @@
+/**
+ * Runs the Pulumi program under `pulumi.runtime.setMocks`, with a stack's real
+ * config, and returns every registered resource with its inputs and the stack
+ * outputs. No CLI, no credentials, no cloud.
+ *
+ * One source of truth for: the infrastructure tests, the policy-pack run
+ * (`npm run policy`) and the local pipeline, which "deploys" the same resources
+ * to the emulators and runs the same serialized Lambda code.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as YAML from "yaml";
+
+export const MOCK_ACCOUNT_ID = "123456789012";
+const ROOT = path.resolve(__dirname, "..");
+
+/** A resource as the program registered it. */
+export interface MockedResource {
+    /** e.g. `aws:sqs/queue:Queue` */
+    type: string;
+    /** Pulumi logical name */
+    name: string;
+    /** mock physical id */
+    id: string;
+    /** what the program passed */
+    inputs: Record<string, any>;
+    /** inputs plus the computed outputs the mocks filled in (arn, url, …) */
+    state: Record<string, any>;
+    /** the provider reference, when one was set explicitly */
+    provider?: string;
+    /** the parent URN, when the resource has a parent */
+    parent?: string;
+}
+
+export interface MockDeployment {
+    project: string;
+    stack: string;
+    region: string;
+    resources: MockedResource[];
+    /** resolved stack outputs (`export const …` of index.ts) */
+    outputs: Record<string, any>;
+}
+
+export interface MockDeploymentOptions {
+    /** Stack name; its `Pulumi.<stack>.yaml` supplies config unless `config` is given. @default "dev" */
+    stack?: string;
+    /** Full config map (`"aws:region": "eu-west-1"`, `"event-ingestion:batchSize": 10`); overrides the stack file. */
+    config?: Record<string, unknown>;
+    /** Extra config merged over the stack file's. */
+    configOverrides?: Record<string, unknown>;
+    /** Module that defines the program. @default "<repo>/index" */
+    programPath?: string;
+    /** Preview (unknown outputs) instead of update. @default false */
+    preview?: boolean;
+}
+
+/** Reads `Pulumi.yaml`'s project name. */
+export function projectName(): string {
+    const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    return doc.name;
+}
+
+/** Reads a stack's config file as a flat `{ "ns:key": value }` map. */
+export function readStackConfig(stack: string): Record<string, unknown> {
+    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) throw new Error(`No stack config file ${file}`);
+    const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+    const config: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(doc.config ?? {})) {
+        // `secure:` values are ciphertext to the CLI; under mocks they are opaque strings.
+        config[key] = value !== null && typeof value === "object" && "secure" in (value as object) ? "<secret>" : value;
+    }
+    return config;
+}
+
+function shortHash(text: string): string {
+    return crypto.createHash("sha256").update(text).digest("hex").slice(0, 7);
+}
+
+/** Computed outputs AWS would fill in, per resource type. Extend when the program grows. */
+function computedState(type: string, name: string, inputs: Record<string, any>, region: string, stack: string): Record<string, any> {
+    const physical = inputs.name ?? inputs.namePrefix ?? `${name}-${shortHash(`${stack}/${region}/${name}`)}`;
+    const account = MOCK_ACCOUNT_ID;
+    const base = `arn:aws`;
+    switch (type) {
+        case "aws:kms/key:Key": {
+            const keyId = `${shortHash(name + stack + region)}-0000-4000-8000-000000000000`;
+            return { keyId, arn: `${base}:kms:${region}:${account}:key/${keyId}` };
+        }
+        case "aws:kms/alias:Alias":
+            return { arn: `${base}:kms:${region}:${account}:${inputs.name ?? `alias/${physical}`}` };
+        case "aws:sqs/queue:Queue": {
+            const queueName = inputs.name ?? (inputs.fifoQueue ? `${physical}.fifo` : physical);
+            return {
+                name: queueName,
+                arn: `${base}:sqs:${region}:${account}:${queueName}`,
+                url: `https://sqs.${region}.amazonaws.com/${account}/${queueName}`,
+            };
+        }
+        case "aws:dynamodb/table:Table":
+            return {
+                name: physical,
+                arn: `${base}:dynamodb:${region}:${account}:table/${physical}`,
+                streamArn: inputs.streamEnabled ? `${base}:dynamodb:${region}:${account}:table/${physical}/stream/2026-01-01T00:00:00.000` : undefined,
+                streamLabel: inputs.streamEnabled ? "2026-01-01T00:00:00.000" : undefined,
+            };
+        case "aws:sns/topic:Topic":
+            return { name: physical, arn: `${base}:sns:${region}:${account}:${physical}` };
+        case "aws:iam/role:Role":
+            return { name: physical, arn: `${base}:iam::${account}:role/${physical}`, uniqueId: `AROA${shortHash(physical).toUpperCase()}` };
+        case "aws:iam/policy:Policy":
+            return { name: physical, arn: `${base}:iam::${account}:policy/${physical}`, policyId: `ANPA${shortHash(physical).toUpperCase()}` };
+        case "aws:lambda/function:Function":
+            return {
+                name: physical,
+                arn: `${base}:lambda:${region}:${account}:function:${physical}`,
+                invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${base}:lambda:${region}:${account}:function:${physical}/invocations`,
+                qualifiedArn: `${base}:lambda:${region}:${account}:function:${physical}:$LATEST`,
+                version: "$LATEST",
+            };
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return { name: physical, arn: `${base}:logs:${region}:${account}:log-group:${physical}` };
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return { name: physical, arn: `${base}:cloudwatch:${region}:${account}:alarm:${physical}` };
+        case "aws:cloudwatch/dashboard:Dashboard":
+            return { dashboardName: inputs.dashboardName ?? physical, dashboardArn: `${base}:cloudwatch::${account}:dashboard/${physical}` };
+        case "aws:s3/bucket:Bucket":
+        case "aws:s3/bucketV2:BucketV2":
+            return { bucket: inputs.bucket ?? physical, arn: `${base}:s3:::${inputs.bucket ?? physical}` };
+        case "aws:secretsmanager/secret:Secret":
+            return { name: physical, arn: `${base}:secretsmanager:${region}:${account}:secret:${physical}-AbCdEf` };
+        case "aws:apigatewayv2/api:Api": {
+            const apiId = shortHash(name + stack + region);
+            return {
+                apiEndpoint: `https://${apiId}.execute-api.${region}.amazonaws.com`,
+                executionArn: `${base}:execute-api:${region}:${account}:${apiId}`,
+                arn: `${base}:apigateway:${region}::/apis/${apiId}`,
+            };
+        }
+        case "aws:apigatewayv2/stage:Stage":
+            return { invokeUrl: `https://api.execute-api.${region}.amazonaws.com/${inputs.name ?? "$default"}` };
+        case "aws:lambda/eventSourceMapping:EventSourceMapping":
+            return { uuid: shortHash(name + stack + region), functionArn: inputs.functionName };
+        default:
+            return { arn: `${base}:mock:${region}:${account}:${type.split(":").pop()}/${physical}` };
+    }
+}
+
+/**
+ * Runs the program under mocks and resolves once every output is known.
+ *
+ * @example
+ * const { resources, outputs } = await deployUnderMocks({ stack: "dev" });
+ * const queues = resources.filter((r) => r.type === "aws:sqs/queue:Queue");
+ */
+export async function deployUnderMocks(options: MockDeploymentOptions = {}): Promise<MockDeployment> {
+    const stack = options.stack ?? "dev";
+    const project = projectName();
+    const config = { ...(options.config ?? readStackConfig(stack)), ...(options.configOverrides ?? {}) };
+    const region = String(config["aws:region"] ?? "us-east-1");
+    const resources: MockedResource[] = [];
+
+    // Fresh copies of the SDK's runtime state and of every project module, so that
+    // several deployments (stacks, regions) can run in one process.
+    clearProjectModules();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    const flat: Record<string, string> = {};
+    for (const [key, value] of Object.entries(config)) {
+        flat[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    pulumi.runtime.setAllConfig(flat);
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs, region, stack) };
+                const id = state.name ?? state.bucket ?? `${args.name}-id`;
+                resources.push({
+                    type: args.type,
+                    name: args.name,
+                    id,
+                    inputs: args.inputs,
+                    state,
+                    provider: args.provider,
+                });
+                return { id, state };
+            },
+            call(args) {
+                switch (args.token) {
+                    case "aws:index/getCallerIdentity:getCallerIdentity":
+                        return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/mock`, userId: "AIDAMOCK", id: MOCK_ACCOUNT_ID };
+                    case "aws:index/getRegion:getRegion":
+                        return { name: region, region, id: region, description: region, endpoint: `ec2.${region}.amazonaws.com` };
+                    case "aws:index/getPartition:getPartition":
+                        return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws", reverseDnsPrefix: "com.amazonaws" };
+                    default:
+                        return args.inputs;
+                }
+            },
+        },
+        project,
+        stack,
+        options.preview ?? false,
+    );
+
+    const programPath = options.programPath ?? path.join(ROOT, "index");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require(programPath) as Record<string, unknown>;
+    const outputs: Record<string, any> = {};
+    for (const [key, value] of Object.entries(program)) {
+        if (key === "__esModule") continue;
+        outputs[key] = await new Promise((resolve) => pulumi.output(value).apply(resolve));
+    }
+    // Resources created inside `apply` callbacks register after the outputs resolve.
+    await pulumi.runtime.waitForRPCs?.();
+    await new Promise((r) => setImmediate(r));
+    return { project, stack, region, resources, outputs };
+}
+
+function clearProjectModules(): void {
+    for (const id of Object.keys(require.cache)) {
+        if (id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[id];
+    }
+}
+
+/** Resources of one type, e.g. `byType(d, "aws:sqs/queue:Queue")`. */
+export function byType(deployment: MockDeployment, type: string): MockedResource[] {
+    return deployment.resources.filter((r) => r.type === type);
+}
