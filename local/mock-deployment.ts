@@ -210,10 +210,12 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     const outputs: Record<string, any> = {};
     for (const [key, value] of Object.entries(program)) {
         if (key === "__esModule") continue;
-        outputs[key] = await new Promise((resolve) => pulumi.output(value).apply(resolve));
+        outputs[key] = await new Promise((resolve) => pulumi.output(value as import("@pulumi/pulumi").Input<unknown>).apply(resolve));
     }
     // Resources created inside `apply` callbacks register after the outputs resolve.
-    await pulumi.runtime.waitForRPCs?.();
+    // `waitForRPCs` is exported by the runtime but not declared in its typings.
+    const runtime = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
+    await runtime.waitForRPCs?.();
     await new Promise((r) => setImmediate(r));
     return { project, stack, region, resources, outputs };
 }
