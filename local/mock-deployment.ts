@@ -210,7 +210,9 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     const outputs: Record<string, any> = {};
     for (const [key, value] of Object.entries(program)) {
         if (key === "__esModule") continue;
-        outputs[key] = await new Promise((resolve) => pulumi.output(value as import("@pulumi/pulumi").Input<unknown>).apply(resolve));
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const output = pulumi.output(value as any) as { apply(f: (v: unknown) => void): unknown };
+        outputs[key] = await new Promise((resolve) => output.apply(resolve));
     }
     // Resources created inside `apply` callbacks register after the outputs resolve.
     // `waitForRPCs` is exported by the runtime but not declared in its typings.
