@@ -1,0 +1,23 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { AwsScope } from "./iam-documents";
+
+/**
+ * The partition, region and account the resources land in, from the provider
+ * (never hard-coded), so the same program deploys to any region and account.
+ */
+export function awsScope(opts: pulumi.InvokeOutputOptions = {}): pulumi.Output<AwsScope> {
+    const identity = aws.getCallerIdentityOutput({}, opts);
+    const region = aws.getRegionOutput({}, opts);
+    const partition = aws.getPartitionOutput({}, opts);
+    return pulumi.all([identity.accountId, region.region, partition.partition]).apply(([accountId, regionName, partitionName]) => ({
+        accountId,
+        region: regionName,
+        partition: partitionName,
+    }));
+}
+
+/** `project` and `stack` of the running deployment. */
+export function deploymentNames(): { project: string; stack: string } {
+    return { project: pulumi.getProject(), stack: pulumi.getStack() };
+}

@@ -1,0 +1,107 @@
+/**
+ * Secure defaults for every component, in one pure place (no Pulumi resources,
+ * no I/O). Components read these; the README "Default settings" table documents
+ * them; tests assert the deployed resources match them.
+ */
+
+/** The Lambda runtime every function in this program declares. */
+export const LAMBDA_RUNTIME = "nodejs22.x" as const;
+/** Graviton: cheaper per GB-second and the Powertools layer is architecture-independent. */
+export const LAMBDA_ARCHITECTURE = "arm64" as const;
+/** X-Ray active tracing on every function. */
+export const LAMBDA_TRACING_MODE = "Active" as const;
+
+/** AWS recommends a source queue visibility timeout of at least 6x the function timeout. */
+export const VISIBILITY_TIMEOUT_MULTIPLIER = 6;
+/** SQS's hard upper bound for a visibility timeout (12 hours). */
+export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+/** Dead-letter queues keep messages for the SQS maximum: 14 days. */
+export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+/** SQS's own message retention maximum, used for source queues too. */
+export const SOURCE_QUEUE_RETENTION_SECONDS = 4 * 24 * 60 * 60;
+/** SQS's largest message (1 MiB since 2025); the program sets it explicitly. */
+export const SQS_MAX_MESSAGE_SIZE_BYTES = 1_048_576;
+
+/** Retention values CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS_ALLOWED = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** AWS's public Powertools for AWS Lambda (TypeScript) layer account. */
+export const POWERTOOLS_LAYER_ACCOUNT = "094274105915";
+
+/**
+ * Defaults for every stack config key. `config/*.ts` validates overrides;
+ * the README table is generated from the same descriptions.
+ */
+export const DEFAULTS = {
+    /** SQS messages per Lambda invocation. Low values keep latency low; 10 is the SQS maximum. */
+    batchSize: 10,
+    /** Seconds the event source mapping waits to fill a batch. */
+    maxBatchingWindowSeconds: 1,
+    /** Upper bound of concurrent processor invocations the SQS poller may start (2–1000). */
+    maxConcurrency: 10,
+    /** Processor memory, MB. */
+    processorMemoryMb: 256,
+    /** Processor timeout, seconds. The queue's visibility timeout is derived from it. */
+    processorTimeoutSeconds: 30,
+    /** Receives before SQS moves a message to the DLQ. */
+    maxReceiveCount: 5,
+    /** How long SQS reuses a KMS data key (seconds); longer = fewer KMS calls. */
+    kmsDataKeyReusePeriodSeconds: 300,
+    /** Largest event message accepted by the queue, bytes. */
+    maxMessageSize: 262_144,
+    /** CloudWatch Logs retention for every log group, days. */
+    logRetentionDays: 30,
+    /** Table deletion protection. */
+    deletionProtection: true,
+    /** Alarm when the oldest message in the event queue is older than this, seconds. */
+    oldestMessageAgeAlarmSeconds: 300,
+    /** Powertools for AWS Lambda (TypeScript) public layer version. */
+    powertoolsLayerVersion: 44,
+    /** Powertools log level inside the processor. */
+    logLevel: "INFO",
+} as const;
+
+/**
+ * The visibility timeout of a queue whose consumer runs for `consumerTimeoutSeconds`
+ * and waits up to `batchingWindowSeconds` to fill a batch: AWS's guidance is at
+ * least six times the function timeout plus the batching window, so a message is
+ * never visible again while a (retried) invocation still holds it.
+ *
+ * @example
+ * deriveVisibilityTimeoutSeconds(30, 5); // 185
+ */
+export function deriveVisibilityTimeoutSeconds(consumerTimeoutSeconds: number, batchingWindowSeconds = 0): number {
+    if (!Number.isInteger(consumerTimeoutSeconds) || consumerTimeoutSeconds < 1) {
+        throw new RangeError(`consumerTimeoutSeconds must be a positive integer, got ${consumerTimeoutSeconds}`);
+    }
+    if (!Number.isInteger(batchingWindowSeconds) || batchingWindowSeconds < 0) {
+        throw new RangeError(`batchingWindowSeconds must be a non-negative integer, got ${batchingWindowSeconds}`);
+    }
+    const seconds = VISIBILITY_TIMEOUT_MULTIPLIER * consumerTimeoutSeconds + batchingWindowSeconds;
+    if (seconds > MAX_VISIBILITY_TIMEOUT_SECONDS) {
+        throw new RangeError(
+            `a consumer timeout of ${consumerTimeoutSeconds}s (+${batchingWindowSeconds}s window) needs a visibility timeout of ${seconds}s, above the SQS maximum of ${MAX_VISIBILITY_TIMEOUT_SECONDS}s`,
+        );
+    }
+    return seconds;
+}
+
+/** The Powertools TypeScript layer ARN for a region and layer version. */
+export function powertoolsLayerArn(partition: string, region: string, version: number): string {
+    return `arn:${partition}:lambda:${region}:${POWERTOOLS_LAYER_ACCOUNT}:layer:AWSLambdaPowertoolsTypeScriptV2:${version}`;
+}
+
+/**
+ * A name for a resource whose name is global to the account (IAM, dashboards):
+ * qualified by project, stack and region so two stacks in two regions never collide.
+ */
+export function globalName(project: string, stack: string, region: string, suffix: string): string {
+    return `${project}-${stack}-${region}-${suffix}`;
+}
+
+/** A name for a regional resource that needs a fixed, readable name (log groups, alarms, aliases). */
+export function regionalName(project: string, stack: string, suffix: string): string {
+    return `${project}-${stack}-${suffix}`;
+}

@@ -1,0 +1,106 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { awsScope, deploymentNames } from "./aws-scope";
+import { keyPolicy, type KeyService } from "./iam-documents";
+
+export interface EncryptionKeyArgs {
+    /**
+     * Services whose resources this key encrypts. Principals of the account may use
+     * the key only through these services (`kms:ViaService`); `logs` and `cloudwatch`
+     * add service-principal statements scoped to this stack's log groups and alarms.
+     * @default ["sqs", "dynamodb", "sns", "logs", "lambda", "cloudwatch"]
+     */
+    services?: KeyService[];
+    /**
+     * Alias (without `alias/`).
+     * @default "<project>/<stack>/<name>"
+     */
+    aliasName?: pulumi.Input<string>;
+    /** @default "Encrypts <project> data at rest (stack <stack>)" */
+    description?: pulumi.Input<string>;
+    /**
+     * Waiting period before a scheduled deletion takes effect.
+     * @default 30
+     */
+    deletionWindowInDays?: number;
+    /**
+     * Automatic rotation period; rotation is always on.
+     * @default 365
+     */
+    rotationPeriodInDays?: number;
+    /**
+     * Log groups CloudWatch Logs may encrypt with the key: names starting with this prefix.
+     * @default "/<project>/<stack>/"
+     */
+    logGroupNamePrefix?: string;
+    /**
+     * Alarms that may publish to topics encrypted with the key: names starting with this prefix.
+     * @default "<project>-<stack>-"
+     */
+    alarmNamePrefix?: string;
+}
+
+export const ENCRYPTION_KEY_DEFAULT_SERVICES: readonly KeyService[] = ["sqs", "dynamodb", "sns", "logs", "lambda", "cloudwatch"];
+
+/**
+ * A customer-managed KMS key with rotation, a stack-qualified alias and a key
+ * policy that lets the account administer it and only the listed services use it.
+ *
+ * @example
+ * const key = new EncryptionKey("events", { services: ["sqs", "dynamodb", "logs"] });
+ * new aws.sqs.Queue("q", { kmsMasterKeyId: key.arn });
+ */
+export class EncryptionKey extends pulumi.ComponentResource {
+    readonly key: aws.kms.Key;
+    readonly alias: aws.kms.Alias;
+    /** Key ARN: give this to `kmsMasterKeyId`, `kmsKeyId`, `serverSideEncryption.kmsKeyArn`. */
+    readonly arn: pulumi.Output<string>;
+    readonly keyId: pulumi.Output<string>;
+    /** Name prefix of log groups this key may encrypt; name yours with it. */
+    readonly logGroupNamePrefix: string;
+    /** Name prefix of alarms allowed to publish to topics this key encrypts; name yours with it. */
+    readonly alarmNamePrefix: string;
+
+    constructor(name: string, args: EncryptionKeyArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("event-ingestion:security:EncryptionKey", name, {}, opts);
+        const { project, stack } = deploymentNames();
+        const services = args.services ?? [...ENCRYPTION_KEY_DEFAULT_SERVICES];
+        this.logGroupNamePrefix = args.logGroupNamePrefix ?? `/${project}/${stack}/`;
+        this.alarmNamePrefix = args.alarmNamePrefix ?? `${project}-${stack}-`;
+        const scope = awsScope({ parent: this });
+        const policy = scope.apply((s) =>
+            JSON.stringify(
+                keyPolicy({
+                    scope: s,
+                    services,
+                    logGroupArnPattern: `arn:${s.partition}:logs:${s.region}:${s.accountId}:log-group:${this.logGroupNamePrefix}*`,
+                    alarmArnPattern: `arn:${s.partition}:cloudwatch:${s.region}:${s.accountId}:alarm:${this.alarmNamePrefix}*`,
+                }),
+            ),
+        );
+
+        this.key = new aws.kms.Key(
+            name,
+            {
+                description: args.description ?? `Encrypts ${project} data at rest (stack ${stack})`,
+                keyUsage: "ENCRYPT_DECRYPT",
+                customerMasterKeySpec: "SYMMETRIC_DEFAULT",
+                enableKeyRotation: true,
+                rotationPeriodInDays: args.rotationPeriodInDays ?? 365,
+                deletionWindowInDays: args.deletionWindowInDays ?? 30,
+                // A policy that locks the account out is refused by KMS; keep that safety check on.
+                bypassPolicyLockoutSafetyCheck: false,
+                policy,
+            },
+            { parent: this },
+        );
+        this.alias = new aws.kms.Alias(
+            name,
+            { name: pulumi.interpolate`alias/${args.aliasName ?? `${project}/${stack}/${name}`}`, targetKeyId: this.key.keyId },
+            { parent: this },
+        );
+        this.arn = this.key.arn;
+        this.keyId = this.key.keyId;
+        this.registerOutputs({ arn: this.arn, keyId: this.keyId, aliasName: this.alias.name });
+    }
+}

@@ -1,0 +1,287 @@
+/**
+ * Every IAM, key, queue and topic policy document the program creates, as pure
+ * functions of ARNs. Components render them with `pulumi.all(...).apply(...)`;
+ * tests evaluate the rendered JSON of the registered resources with an IAM
+ * simulator. Least privilege lives here, in one reviewable place.
+ */
+
+export type Effect = "Allow" | "Deny";
+export type ConditionBlock = Record<string, Record<string, string | string[]>>;
+
+export interface PolicyStatement {
+    Sid?: string;
+    Effect: Effect;
+    Principal?: "*" | { AWS?: string | string[]; Service?: string | string[] };
+    Action: string | string[];
+    /** Absent only in trust policies. */
+    Resource?: string | string[];
+    Condition?: ConditionBlock;
+}
+
+export interface PolicyDocument {
+    Version: "2012-10-17";
+    Statement: PolicyStatement[];
+}
+
+/** Where a document applies: partition, region and account, never hard-coded. */
+export interface AwsScope {
+    partition: string;
+    region: string;
+    accountId: string;
+}
+
+/** Services that may use an {@link EncryptionKey}. */
+export type KeyService = "sqs" | "dynamodb" | "sns" | "logs" | "lambda" | "cloudwatch" | "s3" | "secretsmanager";
+
+/** Services that call KMS on behalf of a principal of this account (kms:ViaService). */
+const VIA_SERVICES: readonly KeyService[] = ["sqs", "dynamodb", "sns", "lambda", "s3", "secretsmanager"];
+
+export function viaService(service: string, scope: AwsScope): string {
+    return `${service}.${scope.region}.amazonaws.com`;
+}
+
+function doc(...statements: PolicyStatement[]): PolicyDocument {
+    return { Version: "2012-10-17", Statement: statements };
+}
+
+/** Actions that run a key's life cycle; granted to the account, never to a workload. */
+export const KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+] as const;
+
+/** Cryptographic use of a key. */
+export const KEY_USE_ACTIONS = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+] as const;
+
+export interface KeyPolicyOptions {
+    scope: AwsScope;
+    /** Services allowed to use the key. */
+    services: readonly KeyService[];
+    /** `log-group:` ARN pattern CloudWatch Logs may encrypt for, e.g. `arn:aws:logs:eu-west-1:1234:log-group:/event-ingestion/dev/*`. */
+    logGroupArnPattern: string;
+    /** Alarm ARN pattern allowed to publish to encrypted topics, e.g. `arn:aws:cloudwatch:eu-west-1:1234:alarm:event-ingestion-dev-*`. */
+    alarmArnPattern: string;
+}
+
+/**
+ * The key policy: the account administers the key (so IAM, not the key policy,
+ * decides who may manage it); principals of this account may use it only
+ * through the listed services (kms:ViaService); service principals (CloudWatch
+ * Logs, CloudWatch alarms, DynamoDB) only for this account's resources.
+ */
+export function keyPolicy(options: KeyPolicyOptions): PolicyDocument {
+    const { scope, services } = options;
+    const root = `arn:${scope.partition}:iam::${scope.accountId}:root`;
+    const via = services.filter((s) => VIA_SERVICES.includes(s)).map((s) => viaService(s, scope));
+    const statements: PolicyStatement[] = [
+        { Sid: "AccountAdministersKey", Effect: "Allow", Principal: { AWS: root }, Action: [...KEY_ADMIN_ACTIONS], Resource: "*" },
+    ];
+    if (via.length > 0) {
+        statements.push(
+            {
+                Sid: "AccountUsesKeyThroughServices",
+                Effect: "Allow",
+                Principal: { AWS: root },
+                Action: [...KEY_USE_ACTIONS],
+                Resource: "*",
+                Condition: { StringEquals: { "kms:CallerAccount": scope.accountId, "kms:ViaService": via } },
+            },
+            {
+                // DynamoDB tables, Lambda environments and SQS need grants the service creates and retires itself.
+                Sid: "ServicesCreateGrantsForAwsResources",
+                Effect: "Allow",
+                Principal: { AWS: root },
+                Action: ["kms:CreateGrant", "kms:RetireGrant"],
+                Resource: "*",
+                Condition: {
+                    StringEquals: { "kms:CallerAccount": scope.accountId, "kms:ViaService": via },
+                    Bool: { "kms:GrantIsForAWSResource": "true" },
+                },
+            },
+        );
+    }
+    if (services.includes("dynamodb")) {
+        statements.push({
+            Sid: "DynamoDbDescribesKey",
+            Effect: "Allow",
+            Principal: { Service: "dynamodb.amazonaws.com" },
+            Action: ["kms:DescribeKey"],
+            Resource: "*",
+            Condition: { StringEquals: { "aws:SourceAccount": scope.accountId } },
+        });
+    }
+    if (services.includes("logs")) {
+        statements.push({
+            Sid: "CloudWatchLogsEncryptsThisStacksLogGroups",
+            Effect: "Allow",
+            Principal: { Service: `logs.${scope.region}.amazonaws.com` },
+            Action: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+            Resource: "*",
+            Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": options.logGroupArnPattern } },
+        });
+    }
+    if (services.includes("cloudwatch")) {
+        statements.push({
+            // CloudWatch cannot publish to an encrypted SNS topic without these.
+            Sid: "CloudWatchAlarmsPublishToEncryptedTopics",
+            Effect: "Allow",
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: "*",
+            Condition: {
+                StringEquals: { "aws:SourceAccount": scope.accountId },
+                ArnLike: { "aws:SourceArn": options.alarmArnPattern },
+            },
+        });
+    }
+    return doc(...statements);
+}
+
+/** Denies every request to the resources that does not use TLS. */
+export function denyInsecureTransport(service: string, resources: string[]): PolicyStatement {
+    return {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: `${service}:*`,
+        Resource: resources,
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+    };
+}
+
+/** A queue's resource policy: TLS only. */
+export function queuePolicy(queueArn: string): PolicyDocument {
+    return doc(denyInsecureTransport("sqs", [queueArn]));
+}
+
+/** An alarm topic's policy: TLS only; CloudWatch alarms of this account and stack may publish. */
+export function alarmTopicPolicy(topicArn: string, scope: AwsScope, alarmArnPattern: string): PolicyDocument {
+    return doc(denyInsecureTransport("sns", [topicArn]), {
+        Sid: "CloudWatchAlarmsPublish",
+        Effect: "Allow",
+        Principal: { Service: "cloudwatch.amazonaws.com" },
+        Action: "sns:Publish",
+        Resource: topicArn,
+        Condition: {
+            StringEquals: { "aws:SourceAccount": scope.accountId },
+            ArnLike: { "aws:SourceArn": alarmArnPattern },
+        },
+    });
+}
+
+/** The trust policy of a Lambda execution role: only the Lambda service assumes it. */
+export function lambdaAssumeRolePolicy(): PolicyDocument {
+    return doc({ Sid: "LambdaAssumesRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" });
+}
+
+export interface ProcessorPolicyOptions {
+    scope: AwsScope;
+    queueArn: string;
+    deadLetterQueueArn: string;
+    tableArn: string;
+    keyArn: string;
+    logGroupArn: string;
+}
+
+/** Actions the event source mapping needs on the source queue. */
+export const QUEUE_CONSUMER_ACTIONS = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"] as const;
+/** Actions the processor performs on its table (conditional put for idempotency). */
+export const PROCESSOR_TABLE_ACTIONS = ["dynamodb:PutItem"] as const;
+/** X-Ray's write actions support no resource-level permissions, so they are the one `Resource: "*"`. */
+export const XRAY_WRITE_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"] as const;
+
+/**
+ * The event processor's inline policy: consume its queue, write rejected
+ * events to its DLQ, put items into its table, use its key only through SQS and
+ * DynamoDB, write to its own log group, send traces.
+ */
+export function processorPolicy(o: ProcessorPolicyOptions): PolicyDocument {
+    return doc(
+        { Sid: "ConsumeEventQueue", Effect: "Allow", Action: [...QUEUE_CONSUMER_ACTIONS], Resource: o.queueArn },
+        { Sid: "RejectToDeadLetterQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: o.deadLetterQueueArn },
+        { Sid: "StoreEvents", Effect: "Allow", Action: [...PROCESSOR_TABLE_ACTIONS], Resource: o.tableArn },
+        {
+            Sid: "UseKeyThroughSqsAndDynamoDb",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: o.keyArn,
+            Condition: { StringEquals: { "kms:ViaService": [viaService("sqs", o.scope), viaService("dynamodb", o.scope)] } },
+        },
+        { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${o.logGroupArn}:log-stream:*` },
+        { Sid: "SendTraces", Effect: "Allow", Action: [...XRAY_WRITE_ACTIONS], Resource: "*" },
+    );
+}
+
+/** For producers: send to the event queue, with the KMS calls SSE-KMS makes on their behalf. */
+export function producerPolicy(scope: AwsScope, queueArn: string, keyArn: string): PolicyDocument {
+    return doc(
+        { Sid: "SendEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn },
+        {
+            Sid: "EncryptThroughSqs",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: keyArn,
+            Condition: { StringEquals: { "kms:ViaService": viaService("sqs", scope) } },
+        },
+    );
+}
+
+/** Stream actions a consumer of the table's stream needs (a Lambda trigger or a KCL worker). */
+export const STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"] as const;
+
+/** For the Sender's stream trigger: read the table's stream, decrypt through DynamoDB. */
+export function streamReadPolicy(scope: AwsScope, streamArn: string, keyArn: string): PolicyDocument {
+    return doc(
+        { Sid: "ReadEventStream", Effect: "Allow", Action: [...STREAM_READ_ACTIONS], Resource: streamArn },
+        {
+            Sid: "DecryptThroughDynamoDb",
+            Effect: "Allow",
+            Action: "kms:Decrypt",
+            Resource: keyArn,
+            Condition: { StringEquals: { "kms:ViaService": viaService("dynamodb", scope) } },
+        },
+    );
+}
+
+/** For the Sender's polling option: Query and GetItem on the table, decrypt through DynamoDB. */
+export function tableReadPolicy(scope: AwsScope, tableArn: string, keyArn: string): PolicyDocument {
+    return doc(
+        { Sid: "QueryEvents", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:Query"], Resource: tableArn },
+        {
+            Sid: "DecryptThroughDynamoDb",
+            Effect: "Allow",
+            Action: "kms:Decrypt",
+            Resource: keyArn,
+            Condition: { StringEquals: { "kms:ViaService": viaService("dynamodb", scope) } },
+        },
+    );
+}
