@@ -214,8 +214,11 @@ export interface ProcessorPolicyOptions {
 
 /** Actions the event source mapping needs on the source queue. */
 export const QUEUE_CONSUMER_ACTIONS = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"] as const;
-/** Actions the processor performs on its table (conditional put for idempotency). */
-export const PROCESSOR_TABLE_ACTIONS = ["dynamodb:PutItem"] as const;
+/**
+ * Actions the processor performs on its table: a conditional PutItem per event,
+ * and a GetItem of the stored content hash when DynamoDB does not return the old item.
+ */
+export const PROCESSOR_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem"] as const;
 /** X-Ray's write actions support no resource-level permissions, so they are the one `Resource: "*"`. */
 export const XRAY_WRITE_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"] as const;
 

@@ -1,0 +1,68 @@
+/**
+ * The stack config, typed and validated with valibot when the program starts.
+ * Every problem is reported at once, each naming the key, the value given and
+ * what is allowed. Sections live in their own files; add yours to `sections()`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as v from "valibot";
+import { EVENT_TYPE_NAMES } from "../handlers/event-processor";
+import { ConfigValidationError, type ConfigIssue } from "./errors";
+import { eventProcessorSection } from "./event-processor";
+import { parseSection, type ConfigSection } from "./section";
+
+export { ConfigValidationError, type ConfigIssue } from "./errors";
+export type { EventProcessorConfig } from "./event-processor";
+
+/** The project's config namespace (`Pulumi.yaml` name). */
+export const CONFIG_NAMESPACE = "event-ingestion";
+
+/** Every config section, by the property it has in {@link StackConfig}. One line per section. */
+function sections() {
+    return {
+        eventProcessor: eventProcessorSection(EVENT_TYPE_NAMES),
+    };
+}
+
+type Sections = ReturnType<typeof sections>;
+type SectionValue<S> = S extends ConfigSection<infer T> ? T : never;
+
+/** The whole validated stack config. */
+export type StackConfig = { region: string } & { [K in keyof Sections]: SectionValue<Sections[K]> };
+
+const REGION_ALLOWED = "must be an AWS region name such as us-east-1 or eu-west-1";
+const regionSchema = v.pipe(v.string(REGION_ALLOWED), v.regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/, REGION_ALLOWED));
+
+/**
+ * Validates a flat `{ "ns:key": value }` config map (values as Pulumi gives them: strings, JSON-encoded when not).
+ * Pure: the tests call it directly.
+ *
+ * @example
+ * parseStackConfig({ "aws:region": "eu-west-1", "event-ingestion:batchSize": "5" }).eventProcessor.batchSize; // 5
+ */
+export function parseStackConfig(raw: Readonly<Record<string, unknown>>): StackConfig {
+    const issues: ConfigIssue[] = [];
+    const region = v.safeParse(regionSchema, raw["aws:region"]);
+    if (!region.success) issues.push({ key: "aws:region", value: raw["aws:region"], allowed: REGION_ALLOWED });
+
+    const all = sections();
+    const known = new Set<string>();
+    const values: Record<string, unknown> = {};
+    for (const [name, section] of Object.entries(all) as [string, ConfigSection<unknown>][]) {
+        for (const key of section.keys) known.add(`${CONFIG_NAMESPACE}:${key}`);
+        const result = parseSection(CONFIG_NAMESPACE, section, raw);
+        issues.push(...result.issues);
+        values[name] = result.value;
+    }
+    for (const key of Object.keys(raw).sort()) {
+        if (key.startsWith(`${CONFIG_NAMESPACE}:`) && !known.has(key)) {
+            issues.push({ key, value: raw[key], allowed: `is not a known setting; known settings: ${[...known].map((k) => k.slice(CONFIG_NAMESPACE.length + 1)).sort().join(", ")}` });
+        }
+    }
+    if (issues.length > 0) throw new ConfigValidationError(issues);
+    return { region: region.output as string, ...values } as StackConfig;
+}
+
+/** Reads and validates the running stack's config; throws {@link ConfigValidationError} listing every problem. */
+export function loadStackConfig(): StackConfig {
+    return parseStackConfig(pulumi.runtime.allConfig());
+}

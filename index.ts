@@ -1,0 +1,91 @@
+/**
+ * Multi-tenant event ingestion on AWS: producers send events to an encrypted SQS
+ * queue (MessageGroupId = clientId for fair queues); a Lambda validates them and
+ * stores them in DynamoDB, whose stream feeds the Sender. One customer-managed key,
+ * least-privilege roles, alarms and a dashboard.
+ */
+import { loadStackConfig } from "./config";
+import {
+    AlarmTopic,
+    EncryptedQueue,
+    EncryptionKey,
+    EventAccessPolicies,
+    EventProcessorFunction,
+    EventStore,
+    PipelineMonitoring,
+} from "./components";
+import { eventProcessorFromEnvironment } from "./handlers/event-processor";
+
+// Fails before any resource is registered, listing every bad setting.
+const config = loadStackConfig();
+const settings = config.eventProcessor;
+
+const key = new EncryptionKey("events");
+
+const queue = new EncryptedQueue("events", {
+    kmsKeyArn: key.arn,
+    consumerTimeoutSeconds: settings.processorTimeoutSeconds,
+    consumerBatchingWindowSeconds: settings.maxBatchingWindowSeconds,
+    maxReceiveCount: settings.maxReceiveCount,
+    kmsDataKeyReusePeriodSeconds: settings.kmsDataKeyReusePeriodSeconds,
+    maxMessageSize: settings.maxMessageSize,
+});
+
+const store = new EventStore("events", {
+    kmsKeyArn: key.arn,
+    deletionProtection: settings.deletionProtection,
+    retentionDays: settings.eventRetentionDays,
+});
+
+const processor = new EventProcessorFunction("event-processor", {
+    callbackFactory: eventProcessorFromEnvironment,
+    queueArn: queue.queue.arn,
+    deadLetterQueueArn: queue.deadLetterQueue.arn,
+    deadLetterQueueUrl: queue.deadLetterQueue.url,
+    tableName: store.table.name,
+    tableArn: store.table.arn,
+    kmsKeyArn: key.arn,
+    logGroupNamePrefix: key.logGroupNamePrefix,
+    memorySizeMb: settings.processorMemoryMb,
+    timeoutSeconds: settings.processorTimeoutSeconds,
+    batchSize: settings.batchSize,
+    maxBatchingWindowSeconds: settings.maxBatchingWindowSeconds,
+    maxConcurrency: settings.maxConcurrency,
+    logRetentionDays: settings.logRetentionDays,
+    logLevel: settings.logLevel,
+    enabledEventTypes: settings.enabledEventTypes,
+    retentionDays: settings.eventRetentionDays,
+    powertoolsLayerVersion: settings.powertoolsLayerVersion,
+});
+
+const alarms = new AlarmTopic("alarms", { kmsKeyArn: key.arn, alarmNamePrefix: key.alarmNamePrefix, email: settings.alarmEmail });
+
+new PipelineMonitoring("events", {
+    alarmTopicArn: alarms.topic.arn,
+    alarmNamePrefix: key.alarmNamePrefix,
+    processor: processor.function,
+    queue: queue.queue,
+    deadLetterQueue: queue.deadLetterQueue,
+    table: store.table,
+    oldestMessageAgeSeconds: settings.oldestMessageAgeAlarmSeconds,
+});
+
+const access = new EventAccessPolicies("events", {
+    queueArn: queue.queue.arn,
+    tableArn: store.table.arn,
+    streamArn: store.table.streamArn,
+    kmsKeyArn: key.arn,
+});
+
+export const eventQueueUrl = queue.queue.url;
+export const eventQueueArn = queue.queue.arn;
+export const deadLetterQueueUrl = queue.deadLetterQueue.url;
+export const deadLetterQueueArn = queue.deadLetterQueue.arn;
+export const producerPolicyArn = access.producer.arn;
+export const eventTableName = store.table.name;
+export const eventTableArn = store.table.arn;
+export const eventStreamArn = store.table.streamArn;
+export const streamReadPolicyArn = access.streamRead.arn;
+export const tableReadPolicyArn = access.tableRead.arn;
+export const kmsKeyArn = key.arn;
+export const alarmTopicArn = alarms.topic.arn;
