@@ -1,0 +1,210 @@
+/**
+ * The email API: `POST /v1/emails` → validate → (idempotency) → (offload large
+ * content to S3) → SQS FIFO SendMessage → 202 `{ id }`. It answers 202 only after
+ * SendMessage succeeded, so an accepted email is durably on the queue.
+ */
+import * as crypto from "node:crypto";
+import * as sqs from "@aws-sdk/client-sqs";
+import * as s3 from "@aws-sdk/client-s3";
+import * as ddb from "@aws-sdk/client-dynamodb";
+import * as powertools from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
+import { ContentStore, s3ContentStore } from "./content-store";
+import { IdempotencyKeyReusedError, QueueUnavailableError, describeError } from "./errors";
+import { bodyBytes, EmailApiEvent, EmailApiResult, header, isJsonContentType, json, problem } from "./http";
+import { dynamoIdempotencyStore, IdempotencyStore } from "./idempotency";
+import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope } from "./message";
+import { validateEmailRequest } from "./request";
+import type { EmailLimits, EmailRequest, QueuedEmail } from "./types";
+
+/** Secure, documented defaults for the API's limits. */
+export const DEFAULT_EMAIL_LIMITS: EmailLimits = {
+    maxRequestBytes: 4 * 1024 * 1024,
+    maxRecipients: 50,
+    maxSubjectLength: 998,
+    maxScheduleAheadDays: 30,
+};
+/** Messages larger than this put their content in S3. @default 262144 (256 KB) */
+export const DEFAULT_LARGE_BODY_THRESHOLD_BYTES = 256 * 1024;
+/** How long an Idempotency-Key is remembered. @default 86400 (24 h) */
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/** FIFO message groups per tenant. @default 4 */
+export const DEFAULT_TENANT_LANES = 4;
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export interface EmailApiDeps {
+    sqs: sqs.SQSClient;
+    /** The FIFO email queue. */
+    queueUrl: string;
+    /** The idempotency table; omit to disable the Idempotency-Key header (it is then rejected with 400). */
+    dynamodb?: ddb.DynamoDBClient;
+    idempotencyTableName?: string;
+    /** The content bucket for large bodies. */
+    s3: s3.S3Client;
+    contentBucket: string;
+    /** @default DEFAULT_EMAIL_LIMITS */
+    limits?: Partial<EmailLimits>;
+    /** @default DEFAULT_LARGE_BODY_THRESHOLD_BYTES */
+    largeBodyThresholdBytes?: number;
+    /** @default DEFAULT_IDEMPOTENCY_TTL_SECONDS */
+    idempotencyTtlSeconds?: number;
+    /** @default DEFAULT_TENANT_LANES */
+    tenantLanes?: number;
+    /** Powertools logger; never given PII. @default a Logger for service `email-api` */
+    logger?: powertools.Logger;
+    now?: () => Date;
+    newId?: () => string;
+    /** Overrides for tests: where content and keys go. */
+    contentStore?: ContentStore;
+    idempotencyStore?: IdempotencyStore;
+}
+
+export type EmailApiHandler = (event: EmailApiEvent, context?: Context) => Promise<EmailApiResult>;
+
+/**
+ * Builds the API Lambda handler.
+ *
+ * @example
+ * export const handler = createEmailApi({
+ *     sqs: new SQSClient({}), queueUrl, s3: new S3Client({}), contentBucket,
+ *     dynamodb: new DynamoDBClient({}), idempotencyTableName,
+ * });
+ */
+export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
+    const limits: EmailLimits = { ...DEFAULT_EMAIL_LIMITS, ...(deps.limits ?? {}) };
+    const threshold = deps.largeBodyThresholdBytes ?? DEFAULT_LARGE_BODY_THRESHOLD_BYTES;
+    const lanes = deps.tenantLanes ?? DEFAULT_TENANT_LANES;
+    const now = deps.now ?? (() => new Date());
+    const newId = deps.newId ?? (() => crypto.randomUUID());
+    const logger = deps.logger ?? new powertools.Logger({ serviceName: "email-api" });
+    const contentStore = deps.contentStore ?? s3ContentStore(deps.s3, deps.contentBucket);
+    const idempotency =
+        deps.idempotencyStore ??
+        (deps.dynamodb && deps.idempotencyTableName
+            ? dynamoIdempotencyStore(deps.dynamodb, deps.idempotencyTableName, deps.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS, now)
+            : undefined);
+
+    async function enqueue(request: EmailRequest, emailId: string, lane: string): Promise<QueuedEmail> {
+        const message: QueuedEmail = {
+            version: 1,
+            id: emailId,
+            lane,
+            acceptedAt: now().toISOString(),
+            ...(request.sendAt ? { sendAt: request.sendAt.toISOString() } : {}),
+            content: contentOf(request),
+        };
+        let body = message;
+        if (messageBytes(message) > threshold) {
+            const contentRef = await contentStore.put(emailId, message.content!);
+            body = { ...message, content: undefined, contentRef };
+            delete body.content;
+        }
+        try {
+            await deps.sqs.send(
+                new sqs.SendMessageCommand({
+                    QueueUrl: deps.queueUrl,
+                    MessageBody: JSON.stringify(body),
+                    MessageGroupId: lane,
+                    // The id is the deduplication id: a retry of a half-finished request is dropped by SQS.
+                    MessageDeduplicationId: emailId,
+                }),
+            );
+        } catch (error) {
+            throw new QueueUnavailableError(describeError(error).errorName);
+        }
+        return body;
+    }
+
+    return async (event, context) => {
+        if (context) logger.addContext(context);
+        const requestId = event.requestContext?.requestId;
+        try {
+            const method = event.requestContext?.http?.method ?? "POST";
+            if (method !== "POST") return problem(405, "MethodNotAllowed", "Use POST.");
+            if (!isJsonContentType(header(event, "content-type"))) {
+                return problem(415, "UnsupportedMediaType", "Content-Type must be application/json.");
+            }
+            const bytes = bodyBytes(event);
+            if (bytes.length > limits.maxRequestBytes) {
+                logger.info("email rejected", { status: 413, requestBytes: bytes.length, requestId });
+                return problem(413, "PayloadTooLarge", `The request body must be at most ${limits.maxRequestBytes} bytes.`);
+            }
+            let parsed: unknown;
+            try {
+                parsed = JSON.parse(bytes.toString("utf8"));
+            } catch {
+                // JSON.parse's message quotes the input: never echo or log it.
+                return problem(400, "ValidationFailed", "The request is invalid.", [{ field: "body", message: "must be valid JSON" }]);
+            }
+            const validation = validateEmailRequest(parsed, limits, now());
+            const key = header(event, "idempotency-key");
+            const keyErrors =
+                key === undefined
+                    ? []
+                    : !IDEMPOTENCY_KEY.test(key)
+                      ? [{ field: "Idempotency-Key", message: "must be 1-255 printable ASCII characters without spaces" }]
+                      : !idempotency
+                        ? [{ field: "Idempotency-Key", message: "is not supported by this deployment" }]
+                        : [];
+            if (!validation.success || keyErrors.length > 0) {
+                const errors = [...(validation.success ? [] : validation.errors), ...keyErrors];
+                logger.info("email rejected", { status: 400, fieldsInError: errors.map((e) => e.field), requestId });
+                return problem(400, "ValidationFailed", "The request is invalid.", errors);
+            }
+            const request = validation.request;
+            const tenant = tenantOf(event);
+            let emailId = newId();
+            let replay = false;
+            if (key !== undefined && idempotency) {
+                const scope = tenantScope(tenant);
+                const fingerprint = fingerprintOf(request);
+                const claim = await idempotency.claim(scope, key, emailId, fingerprint);
+                if (claim.outcome === "existing") {
+                    if (claim.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+                    emailId = claim.emailId;
+                    replay = true;
+                    if (claim.state === "enqueued") {
+                        logger.info("email replayed", { emailId, requestId });
+                        return json(202, { id: emailId }, { "idempotent-replayed": "true" });
+                    }
+                    // `pending`: an earlier attempt stored the key but may not have enqueued.
+                }
+                const lane = laneFor(tenant, emailId, lanes);
+                const queued = await enqueue(request, emailId, lane);
+                try {
+                    await idempotency.markEnqueued(scope, key);
+                } catch (error) {
+                    // The email is on the queue. A retry re-enqueues the same id: SQS and the delivery ledger drop it.
+                    logger.warn("idempotency key not marked enqueued", { emailId, ...describeError(error) });
+                }
+                logAccepted(queued, request, replay);
+                return json(202, { id: emailId }, replay ? { "idempotent-replayed": "true" } : {});
+            }
+            const queued = await enqueue(request, emailId, laneFor(tenant, emailId, lanes));
+            logAccepted(queued, request, false);
+            return json(202, { id: emailId });
+        } catch (error) {
+            if (error instanceof IdempotencyKeyReusedError) {
+                return problem(422, "IdempotencyKeyReused", error.message);
+            }
+            if (error instanceof QueueUnavailableError) {
+                logger.error("email not accepted: queue unavailable", { status: 500, requestId, ...describeError(error) });
+                return problem(500, "QueueUnavailable", "The email was not accepted; retry the request.");
+            }
+            logger.error("email not accepted", { status: 500, requestId, ...describeError(error) });
+            return problem(500, "InternalError", "The email was not accepted; retry the request.");
+        }
+    };
+
+    function logAccepted(message: QueuedEmail, request: EmailRequest, replay: boolean): void {
+        logger.info("email accepted", {
+            emailId: message.id,
+            lane: message.lane,
+            recipients: request.to.length + request.cc.length + request.bcc.length,
+            offloaded: message.contentRef !== undefined,
+            scheduled: message.sendAt !== undefined,
+            replay,
+        });
+    }
+}

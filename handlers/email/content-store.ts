@@ -1,0 +1,56 @@
+/**
+ * Email content too large for the queue (above the configured threshold, default
+ * 256 KB), and the content of scheduled emails, lives in S3; the message carries a
+ * pointer. The bucket encrypts with the service's KMS key (bucket key on) and
+ * expires objects by lifecycle; the worker deletes an object once it is sent.
+ */
+import * as s3 from "@aws-sdk/client-s3";
+import { PermanentDeliveryError, REJECTION_REASONS } from "./errors";
+import type { ContentPointer, EmailContent } from "./types";
+
+export interface ContentStore {
+    put(emailId: string, content: EmailContent): Promise<ContentPointer>;
+    get(pointer: ContentPointer): Promise<EmailContent>;
+    delete(pointer: ContentPointer): Promise<void>;
+}
+
+/** Object key of an email's content. Ids are server-generated UUIDs, never client input. */
+export function contentKey(emailId: string): string {
+    return `emails/${emailId}.json`;
+}
+
+/**
+ * An S3-backed {@link ContentStore}.
+ *
+ * @example
+ * const store = s3ContentStore(new S3Client({}), process.env.EMAIL_CONTENT_BUCKET!);
+ * const pointer = await store.put(id, content);
+ */
+export function s3ContentStore(client: s3.S3Client, bucket: string): ContentStore {
+    return {
+        async put(emailId, content) {
+            const body = JSON.stringify(content);
+            const key = contentKey(emailId);
+            await client.send(
+                new s3.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }),
+            );
+            return { bucket, key, bytes: Buffer.byteLength(body, "utf8") };
+        },
+        async get(pointer) {
+            try {
+                const result = await client.send(new s3.GetObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }));
+                const text = await result.Body!.transformToString("utf8");
+                return JSON.parse(text) as EmailContent;
+            } catch (error) {
+                const name = (error as Error).name;
+                if (name === "NoSuchKey" || name === "NotFound") {
+                    throw new PermanentDeliveryError(REJECTION_REASONS.contentMissing, `s3:${name}`);
+                }
+                throw error;
+            }
+        },
+        async delete(pointer) {
+            await client.send(new s3.DeleteObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }));
+        },
+    };
+}

@@ -1,0 +1,142 @@
+/**
+ * The zero-argument factories the Lambdas use (`callbackFactory`): read and check
+ * the environment once, build the AWS clients once per container, return the
+ * handler. Endpoints for emulators come from the SDK's standard
+ * `AWS_ENDPOINT_URL_<SERVICE>` variables; there is no custom endpoint code.
+ *
+ * They survive Pulumi closure serialization: libraries are referenced through
+ * their modules (serialized as `require(...)`), schemas are built at run time.
+ */
+import * as sqs from "@aws-sdk/client-sqs";
+import * as s3 from "@aws-sdk/client-s3";
+import * as ddb from "@aws-sdk/client-dynamodb";
+import * as sesv2 from "@aws-sdk/client-sesv2";
+import * as secrets from "@aws-sdk/client-secrets-manager";
+import * as schedulerSdk from "@aws-sdk/client-scheduler";
+import * as v from "valibot";
+import { createEmailApi, EmailApiHandler } from "./api";
+import { s3ContentStore } from "./content-store";
+import { EnvironmentError } from "./errors";
+import { dynamoDeliveryLedger } from "./idempotency";
+import { sesProvider } from "./providers/ses";
+import { smtpProvider, transportFromSecret } from "./providers/smtp";
+import { eventBridgeScheduler } from "./scheduler";
+import { createEmailWorker, EmailWorkerHandler } from "./worker";
+
+/** Environment variable names (the component sets them). */
+export const EMAIL_ENV = {
+    queueUrl: "EMAIL_QUEUE_URL",
+    queueArn: "EMAIL_QUEUE_ARN",
+    deadLetterQueueUrl: "EMAIL_DEAD_LETTER_QUEUE_URL",
+    idempotencyTable: "EMAIL_IDEMPOTENCY_TABLE_NAME",
+    contentBucket: "EMAIL_CONTENT_BUCKET",
+    largeBodyThresholdBytes: "EMAIL_LARGE_BODY_THRESHOLD_BYTES",
+    maxRequestBytes: "EMAIL_MAX_REQUEST_BYTES",
+    maxRecipients: "EMAIL_MAX_RECIPIENTS",
+    maxScheduleAheadDays: "EMAIL_MAX_SCHEDULE_AHEAD_DAYS",
+    idempotencyTtlSeconds: "EMAIL_IDEMPOTENCY_TTL_SECONDS",
+    tenantLanes: "EMAIL_TENANT_LANES",
+    smtpSecretArn: "EMAIL_SMTP_SECRET_ARN",
+    sesConfigurationSet: "EMAIL_SES_CONFIGURATION_SET",
+    scheduleGroup: "EMAIL_SCHEDULE_GROUP",
+    schedulerRoleArn: "EMAIL_SCHEDULER_ROLE_ARN",
+    deliveryLedgerTtlSeconds: "EMAIL_DELIVERY_LEDGER_TTL_SECONDS",
+    breakerTimeoutMs: "EMAIL_BREAKER_TIMEOUT_MS",
+    breakerResetTimeoutMs: "EMAIL_BREAKER_RESET_TIMEOUT_MS",
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+function readEnv(env: Env, required: readonly string[], positiveInts: readonly string[]): { values: Record<string, string>; ints: Record<string, number | undefined> } {
+    const problems: string[] = [];
+    const values: Record<string, string> = {};
+    const ints: Record<string, number | undefined> = {};
+    const nonEmpty = v.pipe(v.string(), v.trim(), v.nonEmpty());
+    for (const name of required) {
+        const result = v.safeParse(nonEmpty, env[name] ?? "");
+        if (result.success) values[name] = result.output;
+        else problems.push(`${name} is required`);
+    }
+    const positive = v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.integer(), v.minValue(1));
+    for (const name of positiveInts) {
+        const raw = env[name];
+        if (raw === undefined || raw === "") continue;
+        const result = v.safeParse(positive, raw.trim());
+        if (result.success) ints[name] = result.output;
+        else problems.push(`${name} must be a positive integer (got "${raw}")`);
+    }
+    if (problems.length > 0) throw new EnvironmentError(problems);
+    return { values, ints };
+}
+
+/**
+ * The API Lambda's `callbackFactory`.
+ *
+ * @example
+ * new aws.lambda.CallbackFunction("email-api", { callbackFactory: emailApiFromEnvironment, ... });
+ */
+export function emailApiFromEnvironment(env: Env = process.env): EmailApiHandler {
+    const E = EMAIL_ENV;
+    const { values, ints } = readEnv(
+        env,
+        [E.queueUrl, E.idempotencyTable, E.contentBucket],
+        [E.largeBodyThresholdBytes, E.maxRequestBytes, E.maxRecipients, E.maxScheduleAheadDays, E.idempotencyTtlSeconds, E.tenantLanes],
+    );
+    const defined = <T>(value: T | undefined) => value;
+    return createEmailApi({
+        sqs: new sqs.SQSClient({}),
+        queueUrl: values[E.queueUrl],
+        dynamodb: new ddb.DynamoDBClient({}),
+        idempotencyTableName: values[E.idempotencyTable],
+        s3: new s3.S3Client({}),
+        contentBucket: values[E.contentBucket],
+        limits: Object.fromEntries(
+            Object.entries({
+                maxRequestBytes: defined(ints[E.maxRequestBytes]),
+                maxRecipients: defined(ints[E.maxRecipients]),
+                maxScheduleAheadDays: defined(ints[E.maxScheduleAheadDays]),
+            }).filter(([, value]) => value !== undefined),
+        ),
+        largeBodyThresholdBytes: ints[E.largeBodyThresholdBytes],
+        idempotencyTtlSeconds: ints[E.idempotencyTtlSeconds],
+        tenantLanes: ints[E.tenantLanes],
+    });
+}
+
+/**
+ * The worker Lambda's `callbackFactory`. SES is the primary (the role's
+ * credentials); SMTP is the secondary, configured by the Secrets Manager secret
+ * named in `EMAIL_SMTP_SECRET_ARN` (omit it to run without failover).
+ *
+ * @example
+ * new aws.lambda.CallbackFunction("email-worker", { callbackFactory: emailWorkerFromEnvironment, ... });
+ */
+export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerHandler {
+    const E = EMAIL_ENV;
+    const { values, ints } = readEnv(
+        env,
+        [E.deadLetterQueueUrl, E.idempotencyTable, E.contentBucket, E.queueArn, E.scheduleGroup, E.schedulerRoleArn],
+        [E.deliveryLedgerTtlSeconds, E.breakerTimeoutMs, E.breakerResetTimeoutMs],
+    );
+    const dynamodb = new ddb.DynamoDBClient({});
+    const s3Client = new s3.S3Client({});
+    const smtpSecret = env[E.smtpSecretArn]?.trim();
+    return createEmailWorker({
+        sqs: new sqs.SQSClient({}),
+        deadLetterQueueUrl: values[E.deadLetterQueueUrl],
+        primary: sesProvider({ client: new sesv2.SESv2Client({}), configurationSetName: env[E.sesConfigurationSet] || undefined }),
+        ...(smtpSecret ? { secondary: smtpProvider({ transport: transportFromSecret(new secrets.SecretsManagerClient({}), smtpSecret) }) } : {}),
+        breaker: {
+            ...(ints[E.breakerTimeoutMs] ? { timeoutMs: ints[E.breakerTimeoutMs] } : {}),
+            ...(ints[E.breakerResetTimeoutMs] ? { resetTimeoutMs: ints[E.breakerResetTimeoutMs] } : {}),
+        },
+        contentStore: s3ContentStore(s3Client, values[E.contentBucket]),
+        ledger: dynamoDeliveryLedger(dynamodb, values[E.idempotencyTable], ints[E.deliveryLedgerTtlSeconds] ?? 14 * 86_400),
+        scheduler: eventBridgeScheduler({
+            client: new schedulerSdk.SchedulerClient({}),
+            groupName: values[E.scheduleGroup],
+            queueArn: values[E.queueArn],
+            roleArn: values[E.schedulerRoleArn],
+        }),
+    });
+}

@@ -1,0 +1,149 @@
+/**
+ * The idempotency table (one DynamoDB table, partition key `pk`, TTL attribute
+ * `expiresAt`) holds two kinds of items:
+ *
+ * - `key#<tenant scope>#<Idempotency-Key>` → the email id the key was given, a
+ *   fingerprint of the request and a state (`pending` → `enqueued`). The API stores
+ *   the key (conditional put) BEFORE it enqueues and uses the email id as the FIFO
+ *   MessageDeduplicationId. A crash between the two leaves a `pending` key: the
+ *   client's retry re-enqueues the same id with the same deduplication id (SQS drops
+ *   it inside the 5-minute window), and only an `enqueued` key answers without
+ *   touching the queue — so a key never enqueues twice once enqueued, however late
+ *   the retry, and an accepted request is never lost.
+ * - `sent#<email id>` → the delivery ledger the worker writes after a provider
+ *   accepted the email, and checks before sending: a message re-enqueued after the
+ *   FIFO window (the rare crash above) or redelivered after a worker crash is not
+ *   sent again.
+ */
+import * as ddb from "@aws-sdk/client-dynamodb";
+import type { ProviderReceipt } from "./types";
+
+/** TTL attribute name (epoch seconds). */
+export const EXPIRES_AT_ATTRIBUTE = "expiresAt";
+/** Partition key name. */
+export const PARTITION_KEY = "pk";
+
+export type KeyClaim =
+    | { outcome: "claimed" }
+    | { outcome: "existing"; emailId: string; fingerprint: string; state: "pending" | "enqueued" };
+
+export interface IdempotencyStore {
+    /** Stores `key → emailId` unless the key exists; returns the existing record if it does. */
+    claim(scope: string, key: string, emailId: string, fingerprint: string): Promise<KeyClaim>;
+    /** Marks the key's email as durably enqueued. */
+    markEnqueued(scope: string, key: string): Promise<void>;
+}
+
+export interface DeliveryLedger {
+    wasDelivered(emailId: string): Promise<boolean>;
+    recordDelivery(emailId: string, receipt: ProviderReceipt): Promise<void>;
+}
+
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/**
+ * DynamoDB-backed {@link IdempotencyStore}. Expired keys that TTL has not yet
+ * removed are treated as absent.
+ *
+ * @example
+ * const store = dynamoIdempotencyStore(new DynamoDBClient({}), "email-idempotency", 86_400);
+ */
+export function dynamoIdempotencyStore(
+    client: ddb.DynamoDBClient,
+    tableName: string,
+    ttlSeconds: number,
+    now: () => Date = () => new Date(),
+): IdempotencyStore {
+    const pk = (scope: string, key: string) => `key#${scope}#${key}`;
+    return {
+        async claim(scope, key, emailId, fingerprint) {
+            const current = now();
+            try {
+                await client.send(
+                    new ddb.PutItemCommand({
+                        TableName: tableName,
+                        Item: {
+                            [PARTITION_KEY]: { S: pk(scope, key) },
+                            emailId: { S: emailId },
+                            fingerprint: { S: fingerprint },
+                            state: { S: "pending" },
+                            createdAt: { S: current.toISOString() },
+                            [EXPIRES_AT_ATTRIBUTE]: { N: String(epochSeconds(current) + ttlSeconds) },
+                        },
+                        ConditionExpression: "attribute_not_exists(#pk) OR #exp < :now",
+                        ExpressionAttributeNames: { "#pk": PARTITION_KEY, "#exp": EXPIRES_AT_ATTRIBUTE },
+                        ExpressionAttributeValues: { ":now": { N: String(epochSeconds(current)) } },
+                        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+                    }),
+                );
+                return { outcome: "claimed" };
+            } catch (error) {
+                if (!(error instanceof ddb.ConditionalCheckFailedException)) throw error;
+                let item = error.Item;
+                if (!item) {
+                    const read = await client.send(
+                        new ddb.GetItemCommand({ TableName: tableName, Key: { [PARTITION_KEY]: { S: pk(scope, key) } }, ConsistentRead: true }),
+                    );
+                    item = read.Item;
+                }
+                if (!item?.emailId?.S) throw new Error("Idempotency record vanished between the conditional put and the read; retry.");
+                return {
+                    outcome: "existing",
+                    emailId: item.emailId.S,
+                    fingerprint: item.fingerprint?.S ?? "",
+                    state: item.state?.S === "enqueued" ? "enqueued" : "pending",
+                };
+            }
+        },
+        async markEnqueued(scope, key) {
+            await client.send(
+                new ddb.UpdateItemCommand({
+                    TableName: tableName,
+                    Key: { [PARTITION_KEY]: { S: pk(scope, key) } },
+                    UpdateExpression: "SET #state = :enqueued",
+                    ConditionExpression: "attribute_exists(#pk)",
+                    ExpressionAttributeNames: { "#state": "state", "#pk": PARTITION_KEY },
+                    ExpressionAttributeValues: { ":enqueued": { S: "enqueued" } },
+                }),
+            );
+        },
+    };
+}
+
+/**
+ * DynamoDB-backed {@link DeliveryLedger} in the same table.
+ *
+ * @example
+ * const ledger = dynamoDeliveryLedger(new DynamoDBClient({}), "email-idempotency", 14 * 86_400);
+ */
+export function dynamoDeliveryLedger(
+    client: ddb.DynamoDBClient,
+    tableName: string,
+    ttlSeconds: number,
+    now: () => Date = () => new Date(),
+): DeliveryLedger {
+    const pk = (emailId: string) => `sent#${emailId}`;
+    return {
+        async wasDelivered(emailId) {
+            const read = await client.send(
+                new ddb.GetItemCommand({ TableName: tableName, Key: { [PARTITION_KEY]: { S: pk(emailId) } }, ConsistentRead: true }),
+            );
+            return read.Item !== undefined;
+        },
+        async recordDelivery(emailId, receipt) {
+            const current = now();
+            await client.send(
+                new ddb.PutItemCommand({
+                    TableName: tableName,
+                    Item: {
+                        [PARTITION_KEY]: { S: pk(emailId) },
+                        provider: { S: receipt.provider },
+                        ...(receipt.messageId ? { providerMessageId: { S: receipt.messageId } } : {}),
+                        sentAt: { S: current.toISOString() },
+                        [EXPIRES_AT_ATTRIBUTE]: { N: String(epochSeconds(current) + ttlSeconds) },
+                    },
+                }),
+            );
+        },
+    };
+}

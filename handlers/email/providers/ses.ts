@@ -1,0 +1,70 @@
+/**
+ * Primary provider: Amazon SES v2 `SendEmail`. Credentials are the Lambda role's;
+ * nothing secret is configured here.
+ */
+import * as sesv2 from "@aws-sdk/client-sesv2";
+import { PermanentDeliveryError, ProviderUnavailableError, REJECTION_REASONS, TransientDeliveryError } from "../errors";
+import type { EmailContent, EmailProvider } from "../types";
+
+export interface SesProviderOptions {
+    client: sesv2.SESv2Client;
+    /** SES configuration set (event publishing, dedicated IPs). */
+    configurationSetName?: string;
+}
+
+/** SES errors after which SES cannot send anything until someone acts: fail over. */
+const SES_UNAVAILABLE = new Set([
+    "AccountSuspendedException",
+    "SendingPausedException",
+    "MailFromDomainNotVerifiedException",
+    "NotFoundException",
+]);
+
+/**
+ * Maps an SES error to a permanent or transient {@link DeliveryError}. Uses the
+ * error's name and message to classify; never copies the message (it can quote
+ * addresses).
+ */
+export function classifySesError(error: unknown): Error {
+    const name = (error as Error)?.name ?? "Error";
+    const message = String((error as Error)?.message ?? "");
+    const code = `ses:${name}`;
+    if (name === "MessageRejected") return new PermanentDeliveryError(REJECTION_REASONS.contentRejected, code);
+    if (name === "BadRequestException") {
+        return /address|recipient|destination|mailbox/i.test(message)
+            ? new PermanentDeliveryError(REJECTION_REASONS.invalidRecipient, code)
+            : new PermanentDeliveryError(REJECTION_REASONS.requestRejected, code);
+    }
+    if (SES_UNAVAILABLE.has(name)) return new ProviderUnavailableError(code);
+    return new TransientDeliveryError(code);
+}
+
+/**
+ * @example
+ * const primary = sesProvider({ client: new SESv2Client({}) });
+ * await primary.send(content, emailId);
+ */
+export function sesProvider(options: SesProviderOptions): EmailProvider {
+    return {
+        name: "ses",
+        async send(email: EmailContent, emailId: string) {
+            const body: sesv2.Body = {};
+            if (email.text !== undefined) body.Text = { Data: email.text, Charset: "UTF-8" };
+            if (email.html !== undefined) body.Html = { Data: email.html, Charset: "UTF-8" };
+            try {
+                const result = await options.client.send(
+                    new sesv2.SendEmailCommand({
+                        FromEmailAddress: email.from,
+                        Destination: { ToAddresses: email.to, CcAddresses: email.cc, BccAddresses: email.bcc },
+                        Content: { Simple: { Subject: { Data: email.subject, Charset: "UTF-8" }, Body: body } },
+                        ConfigurationSetName: options.configurationSetName,
+                        EmailTags: [{ Name: "emailId", Value: emailId }],
+                    }),
+                );
+                return { provider: "ses", messageId: result.MessageId };
+            } catch (error) {
+                throw classifySesError(error);
+            }
+        },
+    };
+}

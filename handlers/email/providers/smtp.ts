@@ -1,0 +1,149 @@
+/**
+ * Secondary provider: any SMTP relay (SendGrid, Mailgun, Postmark, a local sink)
+ * through nodemailer. Host and credentials come from a Secrets Manager secret,
+ * read once and cached, so a rotated password is picked up within `cacheTtlMs`.
+ */
+import * as nodemailer from "nodemailer";
+import * as secrets from "@aws-sdk/client-secrets-manager";
+import * as v from "valibot";
+import { PermanentDeliveryError, ProviderUnavailableError, REJECTION_REASONS, TransientDeliveryError } from "../errors";
+import type { EmailContent, EmailProvider } from "../types";
+
+/** The SMTP secret's JSON shape. */
+export interface SmtpSettings {
+    host: string;
+    /** @default 587 */
+    port: number;
+    /** Implicit TLS (port 465). @default false (STARTTLS when the server offers it) */
+    secure: boolean;
+    /** Refuse to send unless STARTTLS succeeds. @default true */
+    requireTLS: boolean;
+    username?: string;
+    password?: string;
+}
+
+function smtpSettingsSchema() {
+    return v.object({
+        host: v.pipe(v.string(), v.nonEmpty()),
+        port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)), 587),
+        secure: v.optional(v.boolean(), false),
+        requireTLS: v.optional(v.boolean(), true),
+        username: v.optional(v.string()),
+        password: v.optional(v.string()),
+    });
+}
+
+/** Parses the secret's JSON; the problem list names fields, never values. */
+export function parseSmtpSettings(text: string): SmtpSettings | string[] {
+    let json: unknown;
+    try {
+        json = JSON.parse(text);
+    } catch {
+        return ["secret is not valid JSON"];
+    }
+    const result = v.safeParse(smtpSettingsSchema(), json, { abortEarly: false });
+    if (!result.success) return result.issues.map((i) => `${i.path?.map((p) => String((p as { key: unknown }).key)).join(".") ?? "secret"}: ${i.expected ?? "invalid"}`);
+    return result.output;
+}
+
+/** Creates the nodemailer transport for settings; timeouts sized for a Lambda. */
+export function smtpTransport(settings: SmtpSettings): nodemailer.Transporter {
+    return nodemailer.createTransport({
+        host: settings.host,
+        port: settings.port,
+        secure: settings.secure,
+        requireTLS: settings.requireTLS,
+        ...(settings.username ? { auth: { user: settings.username, pass: settings.password ?? "" } } : {}),
+        connectionTimeout: 5_000,
+        greetingTimeout: 5_000,
+        socketTimeout: 15_000,
+        // Never let nodemailer log envelopes or content.
+        logger: false,
+        debug: false,
+    });
+}
+
+/**
+ * A transport factory that reads the SMTP settings from Secrets Manager, caching
+ * them for `cacheTtlMs`. A missing, empty or invalid secret means "SMTP not
+ * configured": the provider is unavailable, the email is retried.
+ */
+export function transportFromSecret(client: secrets.SecretsManagerClient, secretId: string, cacheTtlMs = 5 * 60_000, now: () => number = Date.now) {
+    let cached: { transport: nodemailer.Transporter; at: number } | undefined;
+    return async (): Promise<nodemailer.Transporter> => {
+        if (cached && now() - cached.at < cacheTtlMs) return cached.transport;
+        let text: string | undefined;
+        try {
+            text = (await client.send(new secrets.GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+        } catch (error) {
+            const name = (error as Error).name;
+            throw new ProviderUnavailableError(name === "ResourceNotFoundException" ? "smtp:not-configured" : `secretsmanager:${name}`);
+        }
+        if (!text) throw new ProviderUnavailableError("smtp:not-configured");
+        const settings = parseSmtpSettings(text);
+        if (Array.isArray(settings)) throw new ProviderUnavailableError("smtp:invalid-secret", `SMTP secret is invalid: ${settings.join("; ")}`);
+        cached?.transport.close();
+        cached = { transport: smtpTransport(settings), at: now() };
+        return cached.transport;
+    };
+}
+
+/**
+ * Maps a nodemailer error to a permanent or transient delivery error by its SMTP
+ * reply code and stage, never by copying its message (it quotes addresses).
+ */
+export function classifySmtpError(error: unknown): Error {
+    if (error instanceof ProviderUnavailableError) return error;
+    const e = error as { code?: string; responseCode?: number; command?: string };
+    const status = typeof e.responseCode === "number" ? e.responseCode : undefined;
+    const code = `smtp:${status ?? e.code ?? "error"}`;
+    if (status === undefined) {
+        // No reply: connection refused, DNS, TLS, timeout.
+        return new ProviderUnavailableError(code);
+    }
+    if (status >= 400 && status < 500) return new TransientDeliveryError(code);
+    if (e.code === "EAUTH" || status === 530 || status === 535 || status === 534) {
+        // Our credentials are wrong: a configuration problem, not the email's.
+        return new ProviderUnavailableError(code);
+    }
+    const recipientStage = e.code === "EENVELOPE" || /^RCPT/i.test(e.command ?? "");
+    if (recipientStage || status === 550 || status === 551 || status === 553) {
+        return new PermanentDeliveryError(recipientStage || status !== 550 ? REJECTION_REASONS.invalidRecipient : REJECTION_REASONS.contentRejected, code);
+    }
+    if (status === 552 || status === 554) return new PermanentDeliveryError(REJECTION_REASONS.contentRejected, code);
+    return new PermanentDeliveryError(REJECTION_REASONS.requestRejected, code);
+}
+
+export interface SmtpProviderOptions {
+    /** Returns the transport to use (e.g. {@link transportFromSecret}). */
+    transport: () => Promise<nodemailer.Transporter>;
+}
+
+/**
+ * @example
+ * const secondary = smtpProvider({ transport: transportFromSecret(new SecretsManagerClient({}), secretArn) });
+ */
+export function smtpProvider(options: SmtpProviderOptions): EmailProvider {
+    return {
+        name: "smtp",
+        async send(email: EmailContent, emailId: string) {
+            try {
+                const transport = await options.transport();
+                const info = await transport.sendMail({
+                    from: email.from,
+                    to: email.to,
+                    cc: email.cc,
+                    bcc: email.bcc,
+                    subject: email.subject,
+                    text: email.text,
+                    html: email.html,
+                    headers: { "X-Email-Id": emailId },
+                });
+                const rejected = Array.isArray(info.rejected) ? info.rejected.length : 0;
+                return { provider: "smtp", messageId: info.messageId, ...(rejected > 0 ? { rejectedRecipients: rejected } : {}) };
+            } catch (error) {
+                throw classifySmtpError(error);
+            }
+        },
+    };
+}

@@ -1,0 +1,150 @@
+/**
+ * Validation of `POST /v1/emails` bodies with valibot: every field error at once,
+ * with paths such as `to[2]`, then the cross-field rules (a body is required,
+ * recipient totals, how far ahead `sendAt` may be).
+ *
+ * Schemas are built inside functions, at run time, so that Pulumi's closure
+ * serialization `require`s valibot instead of inlining schema objects.
+ */
+import * as v from "valibot";
+import type { EmailLimits, EmailRequest, FieldError } from "./types";
+
+/** Longest address SMTP allows (RFC 5321: 254 octets in a path). */
+const MAX_ADDRESS_LENGTH = 254;
+/** Unix seconds beyond this are almost certainly milliseconds. */
+const MAX_PLAUSIBLE_UNIX_SECONDS = 99_999_999_999;
+
+function addressSchema() {
+    return v.pipe(
+        v.string("must be a string"),
+        v.trim(),
+        v.nonEmpty("must not be empty"),
+        v.maxLength(MAX_ADDRESS_LENGTH, `must be at most ${MAX_ADDRESS_LENGTH} characters`),
+        v.email("must be a valid email address"),
+    );
+}
+
+function recipientsSchema(limits: EmailLimits) {
+    return v.pipe(
+        v.array(addressSchema(), "must be an array of email addresses"),
+        v.maxLength(limits.maxRecipients, `must have at most ${limits.maxRecipients} recipients`),
+    );
+}
+
+/** The valibot schema of a request body (field rules only). */
+export function emailRequestSchema(limits: EmailLimits) {
+    return v.strictObject(
+        {
+            from: addressSchema(),
+            to: v.pipe(recipientsSchema(limits), v.minLength(1, "must have at least one recipient")),
+            cc: v.optional(recipientsSchema(limits), []),
+            bcc: v.optional(recipientsSchema(limits), []),
+            subject: v.pipe(
+                v.string("must be a string"),
+                v.nonEmpty("must not be empty"),
+                v.maxLength(limits.maxSubjectLength, `must be at most ${limits.maxSubjectLength} characters`),
+                v.regex(/^[^\r\n]*$/, "must be a single line"),
+            ),
+            text: v.optional(v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"))),
+            html: v.optional(v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"))),
+            sendAt: v.optional(v.unknown()),
+        },
+        (issue) => `unknown field${issue.received ? ` ${issue.received}` : ""}`,
+    );
+}
+
+function pathOf(issue: v.BaseIssue<unknown>): string {
+    let out = "";
+    for (const item of issue.path ?? []) {
+        const key = (item as { key: unknown }).key;
+        out += typeof key === "number" ? `[${key}]` : out ? `.${String(key)}` : String(key);
+    }
+    return out || "body";
+}
+
+/** Parses `sendAt` (unix seconds or ISO-8601 with a time zone) to a Date, or returns a message. */
+export function parseSendAt(value: unknown): Date | string {
+    if (typeof value === "number") {
+        if (!Number.isInteger(value) || value < 0) return "must be a non-negative integer (unix seconds) or an ISO-8601 timestamp";
+        if (value > MAX_PLAUSIBLE_UNIX_SECONDS) return "looks like milliseconds; use unix seconds";
+        return new Date(value * 1000);
+    }
+    if (typeof value === "string") {
+        const iso = v.safeParse(v.pipe(v.string(), v.isoTimestamp()), value);
+        const date = new Date(value);
+        if (!iso.success || Number.isNaN(date.getTime())) return "must be an ISO-8601 timestamp with a time zone, e.g. 2030-01-01T09:00:00Z";
+        return date;
+    }
+    return "must be unix seconds (number) or an ISO-8601 timestamp (string)";
+}
+
+export type ValidationResult = { success: true; request: EmailRequest } | { success: false; errors: FieldError[] };
+
+/**
+ * Validates a parsed JSON body and reports every problem at once.
+ *
+ * @example
+ * const result = validateEmailRequest(JSON.parse(body), limits, new Date());
+ * if (!result.success) return badRequest(result.errors);
+ */
+export function validateEmailRequest(input: unknown, limits: EmailLimits, now: Date): ValidationResult {
+    if (input === null || typeof input !== "object" || Array.isArray(input)) {
+        return { success: false, errors: [{ field: "body", message: "must be a JSON object" }] };
+    }
+    const errors: FieldError[] = [];
+    const parsed = v.safeParse(emailRequestSchema(limits), input, { abortEarly: false });
+    if (!parsed.success) {
+        for (const issue of parsed.issues) {
+            // Unknown keys carry the key itself in the path; report them by name.
+            errors.push({ field: pathOf(issue), message: issue.message });
+        }
+    }
+    const raw = input as Record<string, unknown>;
+
+    // Cross-field rules, checked on the raw input so that they add to the field errors.
+    if (raw.text === undefined && raw.html === undefined) {
+        errors.push({ field: "text", message: "text or html is required" });
+    }
+    const count = (list: unknown) => (Array.isArray(list) ? list.length : 0);
+    const total = count(raw.to) + count(raw.cc) + count(raw.bcc);
+    if (total > limits.maxRecipients) {
+        errors.push({ field: "recipients", message: `to, cc and bcc together must have at most ${limits.maxRecipients} recipients (got ${total})` });
+    }
+    let sendAt: Date | undefined;
+    if (raw.sendAt !== undefined) {
+        const parsedSendAt = parseSendAt(raw.sendAt);
+        if (typeof parsedSendAt === "string") {
+            errors.push({ field: "sendAt", message: parsedSendAt });
+        } else if (parsedSendAt.getTime() > now.getTime() + limits.maxScheduleAheadDays * 86_400_000) {
+            errors.push({ field: "sendAt", message: `must be at most ${limits.maxScheduleAheadDays} days ahead` });
+        } else {
+            sendAt = parsedSendAt;
+        }
+    }
+
+    if (errors.length > 0 || !parsed.success) {
+        return { success: false, errors: dedupe(errors) };
+    }
+    const value = parsed.output;
+    const request: EmailRequest = {
+        from: value.from,
+        to: value.to,
+        cc: value.cc,
+        bcc: value.bcc,
+        subject: value.subject,
+        ...(value.text !== undefined ? { text: value.text } : {}),
+        ...(value.html !== undefined ? { html: value.html } : {}),
+        ...(sendAt ? { sendAt } : {}),
+    };
+    return { success: true, request };
+}
+
+function dedupe(errors: FieldError[]): FieldError[] {
+    const seen = new Set<string>();
+    return errors.filter((e) => {
+        const key = `${e.field}\u0000${e.message}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+    });
+}

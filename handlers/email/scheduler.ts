@@ -1,0 +1,78 @@
+/**
+ * Future `sendAt` without blocking and without polling: the worker hands a future
+ * email to EventBridge Scheduler as a one-time `at(...)` schedule whose target is
+ * the email queue itself, and acknowledges the message at once. Nothing waits, no
+ * FIFO lane is held (FIFO queues have no per-message DelaySeconds, and hiding a
+ * message with a visibility timeout would block its whole group), and at the due
+ * time the scheduler puts the email back on the queue marked `released`.
+ *
+ * The schedule's input is a pointer message only (content is in S3), so no PII
+ * sits in the scheduler. The schedule is named after the email id, so a redelivered
+ * message cannot schedule the email twice (ConflictException = already scheduled),
+ * and it deletes itself after it fires.
+ */
+import * as scheduler from "@aws-sdk/client-scheduler";
+import type { DeliveryScheduler, QueuedEmail } from "./types";
+
+/** The scheduler fires with one-minute precision; never schedule closer than this. */
+export const MIN_SCHEDULE_LEAD_MS = 60_000;
+
+/** `at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the next whole second. */
+export function atExpression(date: Date): string {
+    const rounded = new Date(Math.ceil(date.getTime() / 1000) * 1000);
+    return `at(${rounded.toISOString().slice(0, 19)})`;
+}
+
+/** Schedule name for an email: unique per id, within the 64-character limit. */
+export function scheduleName(emailId: string): string {
+    return `email-${emailId}`.slice(0, 64);
+}
+
+export interface EventBridgeSchedulerOptions {
+    client: scheduler.SchedulerClient;
+    /** Schedule group the worker's role may create schedules in. */
+    groupName: string;
+    /** The email FIFO queue's ARN (the target). */
+    queueArn: string;
+    /** Role the scheduler assumes to SendMessage to the queue. */
+    roleArn: string;
+    now?: () => Date;
+}
+
+/**
+ * @example
+ * const delay = eventBridgeScheduler({ client: new SchedulerClient({}), groupName, queueArn, roleArn });
+ * await delay.schedule({ ...message, released: true }, new Date(message.sendAt!));
+ */
+export function eventBridgeScheduler(options: EventBridgeSchedulerOptions): DeliveryScheduler {
+    const now = options.now ?? (() => new Date());
+    return {
+        async schedule(message: QueuedEmail, at: Date) {
+            const earliest = now().getTime() + MIN_SCHEDULE_LEAD_MS;
+            const when = new Date(Math.max(at.getTime(), earliest));
+            try {
+                await options.client.send(
+                    new scheduler.CreateScheduleCommand({
+                        Name: scheduleName(message.id),
+                        GroupName: options.groupName,
+                        ScheduleExpression: atExpression(when),
+                        ScheduleExpressionTimezone: "UTC",
+                        FlexibleTimeWindow: { Mode: "OFF" },
+                        ActionAfterCompletion: "DELETE",
+                        Target: {
+                            Arn: options.queueArn,
+                            RoleArn: options.roleArn,
+                            Input: JSON.stringify(message),
+                            // FIFO target: the scheduler sets the group; the queue's content-based deduplication gives the dedup id.
+                            SqsParameters: { MessageGroupId: message.lane },
+                            RetryPolicy: { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 },
+                        },
+                    }),
+                );
+            } catch (error) {
+                if ((error as Error).name === "ConflictException") return; // already scheduled by an earlier delivery
+                throw error;
+            }
+        },
+    };
+}

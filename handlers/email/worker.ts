@@ -1,0 +1,154 @@
+/**
+ * The worker: an SQS FIFO batch handler with ReportBatchItemFailures.
+ *
+ * Per message: parse → (future sendAt: hand to the scheduler, done) → skip if the
+ * delivery ledger says it was sent → load offloaded content → send through the
+ * failover mailer → record the delivery → delete offloaded content.
+ *
+ * - Permanent failures (invalid recipient, rejected content, malformed message)
+ *   go to the DLQ with a `rejectionReason` attribute and are acknowledged.
+ * - Transient failures are reported as batch item failures and retried; after
+ *   `maxReceiveCount` SQS moves them to the DLQ.
+ * - Powertools' SqsFifoPartialProcessorAsync with `skipGroupOnError`: a failure
+ *   holds back the rest of its own group (keeping FIFO order) while other tenants'
+ *   groups in the batch are still processed.
+ */
+import * as sqs from "@aws-sdk/client-sqs";
+import * as batch from "@aws-lambda-powertools/batch";
+import * as powertools from "@aws-lambda-powertools/logger";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { ContentStore } from "./content-store";
+import { DeliveryError, describeError, isPermanent, PermanentDeliveryError, REJECTION_REASONS, RejectionReason, TransientDeliveryError } from "./errors";
+import type { DeliveryLedger } from "./idempotency";
+import { parseQueuedEmail } from "./message";
+import { BreakerOptions, createFailoverMailer, FailoverMailer } from "./providers/failover";
+import type { DeliveryScheduler, EmailProvider, QueuedEmail } from "./types";
+
+export interface EmailWorkerDeps {
+    sqs: sqs.SQSClient;
+    /** FIFO DLQ for permanent failures. */
+    deadLetterQueueUrl: string;
+    /** Primary provider (SES in production). */
+    primary: EmailProvider;
+    /** Secondary provider (SMTP in production); omit to run without failover. */
+    secondary?: EmailProvider;
+    breaker?: Partial<BreakerOptions>;
+    contentStore: ContentStore;
+    ledger: DeliveryLedger;
+    scheduler: DeliveryScheduler;
+    /** Powertools logger; never given PII. @default a Logger for service `email-worker` */
+    logger?: powertools.Logger;
+    now?: () => Date;
+}
+
+export type EmailWorkerHandler = ((event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>) & {
+    /** The breaker-backed mailer (state for tests and logs; `shutdown()` stops its timers). */
+    readonly mailer: FailoverMailer;
+};
+
+/**
+ * Builds the worker Lambda handler.
+ *
+ * @example
+ * export const handler = createEmailWorker({
+ *     sqs, deadLetterQueueUrl, primary: sesProvider({ client }), secondary: smtpProvider({ transport }),
+ *     contentStore, ledger, scheduler,
+ * });
+ */
+export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
+    const logger = deps.logger ?? new powertools.Logger({ serviceName: "email-worker" });
+    const now = deps.now ?? (() => new Date());
+    const mailer = createFailoverMailer({ primary: deps.primary, secondary: deps.secondary, breaker: deps.breaker, logger });
+
+    async function deadLetter(record: SQSRecord, emailId: string | undefined, reason: RejectionReason, detail: string): Promise<void> {
+        await deps.sqs.send(
+            new sqs.SendMessageCommand({
+                QueueUrl: deps.deadLetterQueueUrl,
+                MessageBody: record.body,
+                MessageGroupId: record.attributes.MessageGroupId ?? "email",
+                MessageDeduplicationId: `${record.messageId}-rejected`.slice(0, 128),
+                MessageAttributes: {
+                    rejectionReason: { DataType: "String", StringValue: reason },
+                    rejectionDetail: { DataType: "String", StringValue: detail.slice(0, 256) },
+                },
+            }),
+        );
+        logger.warn("email dead-lettered", { emailId, messageId: record.messageId, reason, detail });
+    }
+
+    async function schedule(message: QueuedEmail, at: Date): Promise<void> {
+        // The scheduler carries a pointer only: move inline content to S3 first.
+        let pointer = message;
+        if (message.content) {
+            const contentRef = await deps.contentStore.put(message.id, message.content);
+            pointer = { ...message, contentRef };
+            delete pointer.content;
+        }
+        await deps.scheduler.schedule({ ...pointer, released: true }, at);
+        logger.info("email scheduled", { emailId: message.id, lane: message.lane, sendAt: at.toISOString() });
+    }
+
+    async function processRecord(record: SQSRecord): Promise<void> {
+        const message = parseQueuedEmail(record.body);
+        if (!message) {
+            await deadLetter(record, undefined, REJECTION_REASONS.malformedMessage, "not a v1 email message");
+            return;
+        }
+        const emailId = message.id;
+        if (message.sendAt && !message.released) {
+            const at = new Date(message.sendAt);
+            if (at.getTime() > now().getTime()) {
+                await schedule(message, at);
+                return;
+            }
+        }
+        if (await deps.ledger.wasDelivered(emailId)) {
+            logger.info("email already delivered; duplicate dropped", { emailId });
+            return;
+        }
+        try {
+            const content = message.content ?? (await deps.contentStore.get(message.contentRef!));
+            const receipt = await mailer.send(content, emailId);
+            try {
+                await deps.ledger.recordDelivery(emailId, receipt);
+            } catch (error) {
+                // Never fail the record now: a retry would send the email a second time.
+                logger.warn("delivery not recorded in the ledger", { emailId, ...describeError(error) });
+            }
+            logger.info("email sent", {
+                emailId,
+                provider: receipt.provider,
+                providerMessageId: receipt.messageId,
+                rejectedRecipients: receipt.rejectedRecipients ?? 0,
+                receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1),
+            });
+            if (message.contentRef) {
+                await deps.contentStore.delete(message.contentRef).catch((error) =>
+                    logger.warn("offloaded content not deleted; lifecycle expiry will remove it", { emailId, ...describeError(error) }),
+                );
+            }
+        } catch (error) {
+            if (isPermanent(error)) {
+                await deadLetter(record, emailId, (error as PermanentDeliveryError).reason, (error as PermanentDeliveryError).code);
+                return;
+            }
+            logger.warn("email delivery failed; will retry", {
+                emailId,
+                receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1),
+                ...describeError(error),
+            });
+            // Rethrow without the original message: SDK and SMTP messages can quote addresses.
+            throw error instanceof DeliveryError ? error : new TransientDeliveryError(describeError(error).errorName);
+        }
+    }
+
+    const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+        if (context) logger.addContext(context);
+        const processor = new batch.SqsFifoPartialProcessorAsync();
+        return batch.processPartialResponse(event, processRecord, processor, {
+            ...(context ? { context } : {}),
+            skipGroupOnError: true,
+        });
+    };
+    return Object.assign(handler, { mailer });
+}

@@ -1,0 +1,104 @@
+/**
+ * A tiny stand-in for the SES v2 API (`POST /v2/email/outbound-emails`) that the
+ * real `SESv2Client` talks to through `endpoint`. It can be up, down (the port
+ * refuses connections) or answer with a chosen SES error, so tests and the local
+ * pipeline can exercise classification and failover against the real SDK.
+ */
+import * as http from "node:http";
+import * as crypto from "node:crypto";
+import type { AddressInfo, Socket } from "node:net";
+
+/** What SES received (the parsed SendEmail request). */
+export interface SesSendRequest {
+    messageId: string;
+    FromEmailAddress?: string;
+    Destination?: { ToAddresses?: string[]; CcAddresses?: string[]; BccAddresses?: string[] };
+    Content?: { Simple?: { Subject?: { Data?: string }; Body?: { Text?: { Data?: string }; Html?: { Data?: string } } } };
+    EmailTags?: Array<{ Name: string; Value: string }>;
+    ConfigurationSetName?: string;
+}
+
+export type FakeSesMode =
+    | "up"
+    | "down"
+    /** An SES error response, e.g. `{ status: 400, errorType: "MessageRejected" }`. */
+    | { status: number; errorType: string; message?: string };
+
+export interface FakeSes {
+    readonly endpoint: string;
+    readonly port: number;
+    readonly requests: SesSendRequest[];
+    /** SendEmail calls that reached the server (accepted or not). */
+    attempts(): number;
+    setMode(mode: FakeSesMode): Promise<void>;
+    stop(): Promise<void>;
+}
+
+/**
+ * @example
+ * const ses = await startFakeSes();
+ * const client = new SESv2Client({ endpoint: ses.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS });
+ * await ses.setMode("down");
+ */
+export async function startFakeSes(options: { port?: number; onAccepted?: (request: SesSendRequest) => void } = {}): Promise<FakeSes> {
+    let mode: FakeSesMode = "up";
+    let attempts = 0;
+    const requests: SesSendRequest[] = [];
+    const sockets = new Set<Socket>();
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            if (req.method !== "POST" || !req.url?.startsWith("/v2/email/outbound-emails")) {
+                res.writeHead(404, { "content-type": "application/json", "x-amzn-errortype": "NotFoundException" });
+                res.end(JSON.stringify({ message: "Unknown operation" }));
+                return;
+            }
+            attempts++;
+            if (typeof mode === "object") {
+                res.writeHead(mode.status, { "content-type": "application/json", "x-amzn-errortype": mode.errorType, "x-amzn-requestid": crypto.randomUUID() });
+                res.end(JSON.stringify({ message: mode.message ?? mode.errorType }));
+                return;
+            }
+            const messageId = `fake-ses-${crypto.randomUUID()}`;
+            const request = { messageId, ...(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as object) } as SesSendRequest;
+            requests.push(request);
+            options.onAccepted?.(request);
+            res.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": crypto.randomUUID() });
+            res.end(JSON.stringify({ MessageId: messageId }));
+        });
+    });
+    server.on("connection", (socket) => {
+        sockets.add(socket);
+        socket.on("close", () => sockets.delete(socket));
+    });
+    const listen = (port: number) =>
+        new Promise<void>((resolve, reject) => {
+            server.once("error", reject);
+            server.listen(port, "127.0.0.1", () => {
+                server.off("error", reject);
+                resolve();
+            });
+        });
+    const close = () =>
+        new Promise<void>((resolve) => {
+            if (!server.listening) return resolve();
+            for (const socket of sockets) socket.destroy();
+            server.close(() => resolve());
+        });
+    await listen(options.port ?? 0);
+    const port = (server.address() as AddressInfo).port;
+    return {
+        endpoint: `http://127.0.0.1:${port}`,
+        port,
+        requests,
+        attempts: () => attempts,
+        async setMode(next) {
+            const wasDown = mode === "down";
+            mode = next;
+            if (next === "down") await close();
+            else if (wasDown) await listen(port);
+        },
+        stop: close,
+    };
+}
