@@ -1,0 +1,56 @@
+/** Small readers over a mock deployment, shared by the infrastructure tests. */
+import { expect } from "chai";
+import type { MockDeployment, MockedResource } from "../../local/mock-deployment";
+import type { PolicyDocument, PolicyStatement } from "../../components/iam-documents";
+
+/** Every resource of a type. */
+export function all(deployment: MockDeployment, type: string): MockedResource[] {
+    return deployment.resources.filter((r) => r.type === type);
+}
+
+/** The one resource of a type (optionally with that logical name); fails otherwise. */
+export function one(deployment: MockDeployment, type: string, name?: string): MockedResource {
+    const found = all(deployment, type).filter((r) => name === undefined || r.name === name);
+    expect(found, `exactly one ${type}${name ? ` named ${name}` : ""}; found ${found.map((r) => r.name).join(", ") || "none"}`).to.have.length(1);
+    return found[0];
+}
+
+/** A policy input (JSON string or object) as a document. */
+export function policyOf(value: unknown): PolicyDocument {
+    expect(value, "policy document").to.not.equal(undefined);
+    return (typeof value === "string" ? JSON.parse(value) : value) as PolicyDocument;
+}
+
+/** The statement with a Sid; fails when absent. */
+export function statement(policy: PolicyDocument, sid: string): PolicyStatement {
+    const found = policy.Statement.find((s) => s.Sid === sid);
+    expect(found, `statement ${sid} in ${JSON.stringify(policy)}`).to.not.equal(undefined);
+    return found!;
+}
+
+/** Every string anywhere in a value (for "no hard-coded region/account" scans). */
+export function strings(value: unknown, out: string[] = []): string[] {
+    if (typeof value === "string") out.push(value);
+    else if (Array.isArray(value)) value.forEach((v) => strings(v, out));
+    else if (value && typeof value === "object") Object.values(value).forEach((v) => strings(v, out));
+    return out;
+}
+
+/** The issue-3 stack outputs producers and the Sender depend on. */
+export const EVENT_PROCESSOR_OUTPUTS = [
+    "eventQueueUrl",
+    "eventQueueArn",
+    "deadLetterQueueUrl",
+    "deadLetterQueueArn",
+    "producerPolicyArn",
+    "eventTableName",
+    "eventTableArn",
+    "eventStreamArn",
+    "streamReadPolicyArn",
+    "tableReadPolicyArn",
+    "kmsKeyArn",
+    "alarmTopicArn",
+] as const;
+
+/** Outputs the email service appends (INTERFACES.md); nothing else may appear. */
+export const EMAIL_SERVICE_OUTPUTS = ["emailApiUrl", "emailQueueUrl", "emailDeadLetterQueueUrl", "emailApiInvokePolicyArn"] as const;
