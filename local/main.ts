@@ -1,0 +1,140 @@
+/**
+ * Entry point of `npm start` (demo traffic + summary) and `npm run local`
+ * (pipeline until SIGINT/SIGTERM). Usage: `local/main.ts <start|local> [flags]`.
+ *
+ * Exit codes: 0 success; 1 the pipeline failed (an emulator could not start or
+ * crashed, the demo could not account for every event); 2 bad flags or
+ * environment; 130/143 stopped by SIGINT/SIGTERM (`npm run local` exits 0 on them,
+ * since stopping is how it is meant to end).
+ */
+import { formatSummary } from "./accounting";
+import { runDemo } from "./demo";
+import { LocalMode, LocalOptions, LocalOptionsError, parseLocalOptions, usage } from "./options";
+import { LocalPipeline, startLocalPipeline } from "./pipeline";
+
+/** The line `npm run local` prints when ready; tools wait for it. */
+export const READY_PREFIX = "LOCAL_PIPELINE_READY";
+
+async function main(argv: string[]): Promise<number> {
+    const mode = argv[0] as LocalMode;
+    if (mode !== "start" && mode !== "local") {
+        process.stderr.write("usage: local/main.ts <start|local> [flags]\n");
+        return 2;
+    }
+    let options: LocalOptions;
+    try {
+        options = parseLocalOptions(mode, argv.slice(1), process.env);
+    } catch (error) {
+        if (error instanceof LocalOptionsError) {
+            process.stderr.write(`error: ${error.message}\n`);
+            return 2;
+        }
+        throw error;
+    }
+    if (options.help) {
+        process.stdout.write(usage(mode) + "\n");
+        return 0;
+    }
+    const log = (line: string) => {
+        if (options.progress) process.stderr.write(line + "\n");
+    };
+
+    let pipeline: LocalPipeline | undefined;
+    let stopping: Promise<void> | undefined;
+    let exitCode: number | undefined;
+    const stop = (code: number) => {
+        exitCode ??= code;
+        stopping ??= (async () => {
+            try {
+                await pipeline?.stop();
+            } catch (error) {
+                process.stderr.write(`error while stopping: ${(error as Error).message}\n`);
+            }
+        })();
+        return stopping;
+    };
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    let startAborted = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+        log(`[pipeline] ${signal}: stopping everything`);
+        startAborted = !pipeline;
+        void stop(mode === "local" ? 0 : signal === "SIGINT" ? 130 : 143).then(finish);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+
+    const started = Date.now();
+    try {
+        pipeline = await startLocalPipeline({
+            stack: options.stack,
+            sqsPort: options.sqsPort,
+            dynamodbPort: options.dynamodbPort,
+            log,
+            functionLogs: options.verbose ? (name, text) => process.stderr.write(`[${name}] ${text}`) : undefined,
+            onFatal: (error) => {
+                process.stderr.write(`error: ${error.message}\n`);
+                void stop(1).then(finish);
+            },
+        });
+    } catch (error) {
+        if (startAborted) return exitCode ?? 1;
+        process.stderr.write(`error: ${(error as Error).message}\n`);
+        return 1;
+    }
+    if (startAborted || exitCode !== undefined) {
+        // A signal or a fatal error arrived while starting: stop what the start created.
+        await pipeline.stop();
+        return exitCode ?? 1;
+    }
+    log(`[pipeline] ready in ${((Date.now() - started) / 1000).toFixed(1)} s (stack ${pipeline.ready.stack}, region ${pipeline.ready.region})`);
+
+    if (mode === "local") {
+        process.stdout.write(`${READY_PREFIX} ${JSON.stringify(pipeline.ready)}\n`);
+        if (pipeline.sender) {
+            pipeline.sender.deliveries.on("delivery", (d: { clientId: string; eventId: string; eventName: string }) =>
+                log(`[sender] ${d.eventName} ${d.clientId}/${d.eventId}`),
+            );
+        }
+        await finished;
+        return exitCode ?? 0;
+    }
+
+    try {
+        const summary = await Promise.race([
+            runDemo(pipeline, {
+                clients: options.clients,
+                eventsPerClient: options.eventsPerClient,
+                timeoutSeconds: options.timeoutSeconds,
+                progress: log,
+            }),
+            finished.then(() => undefined),
+        ]);
+        if (!summary) return exitCode ?? 1;
+        if (options.json) process.stdout.write(JSON.stringify({ ...summary, elapsedSeconds: (Date.now() - started) / 1000 }, null, 2) + "\n");
+        else {
+            process.stdout.write(`\nEvent processor, end to end on embedded emulators (stack ${pipeline.ready.stack}, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+            process.stdout.write(formatSummary(summary) + "\n");
+            if (pipeline.ready.notEmulated.length) process.stdout.write(`Not emulated locally: ${pipeline.ready.notEmulated.join("; ")}.\n`);
+        }
+        if (!summary.accounted) {
+            process.stderr.write(`error: not every event is accounted for:\n${summary.unaccounted.map((u) => `  - ${u}`).join("\n")}\n`);
+        }
+        await stop(summary.accounted ? 0 : 1);
+        return exitCode ?? 1;
+    } catch (error) {
+        process.stderr.write(`error: ${(error as Error).message}\n`);
+        await stop(1);
+        return 1;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (error) => {
+            process.stderr.write(`error: ${(error as Error).stack ?? error}\n`);
+            process.exit(1);
+        },
+    );
+}
