@@ -1,0 +1,80 @@
+/**
+ * The Lambda's entry point: reads its settings from environment variables and
+ * builds the handler once per container (pulumi `callbackFactory`).
+ * Endpoints for emulators come from the SDK's own AWS_ENDPOINT_URL_DYNAMODB /
+ * AWS_ENDPOINT_URL_SQS variables; there is no custom endpoint code.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { EventProcessorConfigurationError } from "./errors";
+import { createEventProcessor } from "./processor";
+import type { EventProcessorHandler } from "./types";
+
+/** Environment variable names the Lambda reads (the infrastructure sets them). */
+export const EVENT_PROCESSOR_ENV = {
+    tableName: "EVENT_TABLE_NAME",
+    deadLetterQueueUrl: "DEAD_LETTER_QUEUE_URL",
+    enabledTypes: "ENABLED_EVENT_TYPES",
+    retentionDays: "EVENT_RETENTION_DAYS",
+} as const;
+
+/** Settings read from the environment. */
+export interface EventProcessorSettings {
+    readonly tableName: string;
+    readonly deadLetterQueueUrl: string;
+    readonly enabledTypes?: readonly string[];
+    readonly retentionDays?: number;
+}
+
+// Bound every AWS call so a hung connection cannot eat the Lambda timeout; the SDK's retries still apply.
+const CONNECTION_TIMEOUT_MS = 2_000;
+const REQUEST_TIMEOUT_MS = 5_000;
+
+/**
+ * Parses the environment; throws one {@link EventProcessorConfigurationError} naming every bad variable.
+ * Unknown type names in ENABLED_EVENT_TYPES are caught when the processor is built.
+ *
+ * @example
+ * readEventProcessorSettings({ EVENT_TABLE_NAME: "events", DEAD_LETTER_QUEUE_URL: "https://sqs..." });
+ */
+export function readEventProcessorSettings(env: Readonly<Record<string, string | undefined>>): EventProcessorSettings {
+    const problems: string[] = [];
+    const tableName = env[EVENT_PROCESSOR_ENV.tableName]?.trim() ?? "";
+    if (tableName === "") problems.push(`${EVENT_PROCESSOR_ENV.tableName} is required (the event table's name)`);
+    else if (!/^[A-Za-z0-9_.-]{3,255}$/.test(tableName)) {
+        problems.push(`${EVENT_PROCESSOR_ENV.tableName} must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`);
+    }
+    const deadLetterQueueUrl = env[EVENT_PROCESSOR_ENV.deadLetterQueueUrl]?.trim() ?? "";
+    if (deadLetterQueueUrl === "") problems.push(`${EVENT_PROCESSOR_ENV.deadLetterQueueUrl} is required (the DLQ's URL)`);
+    else if (!/^https?:\/\/\S+$/.test(deadLetterQueueUrl)) problems.push(`${EVENT_PROCESSOR_ENV.deadLetterQueueUrl} must be an http(s) queue URL`);
+    const typesText = env[EVENT_PROCESSOR_ENV.enabledTypes]?.trim() ?? "";
+    const enabledTypes = typesText === "" ? undefined : [...new Set(typesText.split(",").map((name) => name.trim()))];
+    if (enabledTypes?.includes("")) problems.push(`${EVENT_PROCESSOR_ENV.enabledTypes} has an empty entry; use a comma-separated list of type names`);
+    const retentionText = env[EVENT_PROCESSOR_ENV.retentionDays]?.trim() ?? "";
+    let retentionDays: number | undefined;
+    if (retentionText !== "") {
+        retentionDays = /^\d+$/.test(retentionText) ? Number(retentionText) : NaN;
+        if (!Number.isSafeInteger(retentionDays) || retentionDays < 1) {
+            problems.push(`${EVENT_PROCESSOR_ENV.retentionDays} must be a positive whole number of days, got "${retentionText}"`);
+        }
+    }
+    if (problems.length > 0) throw new EventProcessorConfigurationError(problems);
+    return { tableName, deadLetterQueueUrl, enabledTypes, retentionDays };
+}
+
+/**
+ * The zero-argument `callbackFactory` for the Lambda: reads the environment and
+ * builds clients and handler once per container.
+ *
+ * @example
+ * new aws.lambda.CallbackFunction("processor", { callbackFactory: eventProcessorFromEnvironment, role, ... });
+ */
+export function eventProcessorFromEnvironment(): EventProcessorHandler {
+    const settings = readEventProcessorSettings(process.env);
+    const requestHandler = { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS };
+    return createEventProcessor({
+        ...settings,
+        dynamodb: new DynamoDBClient({ requestHandler }),
+        sqs: new SQSClient({ requestHandler }),
+    });
+}

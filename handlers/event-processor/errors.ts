@@ -1,0 +1,61 @@
+/**
+ * Reason codes and error classes. The codes are a public contract: they appear in
+ * the DLQ `rejectionReason` attribute, in logs and as a metric dimension, and
+ * producers and runbooks key on them. Add codes; never rename or reuse one.
+ */
+
+/**
+ * Why a message was rejected permanently (sent to the DLQ and acknowledged).
+ * Each value is the one-line meaning used in docs/event-contract.md.
+ */
+export const REJECTION_REASONS = {
+    body_not_json: "The body is not valid JSON (binary, truncated, garbage).",
+    body_not_object: "The body is JSON but not an object (null, an array, a string, a number...).",
+    unknown_field: "The body has a top-level field outside the contract; unknown fields are never stored silently.",
+    missing_field: "A required field (clientId, eventId, type, occurredAt, data) is absent or null.",
+    empty_field: "A required string field is empty or only whitespace.",
+    invalid_field: "A field has the wrong type or format (clientId characters/length, eventId, occurredAt not ISO-8601 with a timezone, data not an object).",
+    unknown_type: "The type is not in the event-type registry.",
+    type_disabled: "The type is registered but not enabled in this stack's configuration.",
+    invalid_data: "The data object fails its type's schema.",
+    nesting_too_deep: "data would nest deeper than DynamoDB's 32-level limit.",
+    unstorable_value: "data holds something DynamoDB cannot store faithfully: a number outside its range, a string that is not well-formed Unicode, an empty or `__proto__` key.",
+    item_too_large: "The stored item would exceed DynamoDB's 400 KB item limit.",
+    conflicting_duplicate: "An event with the same clientId and eventId but different content is already stored; the stored one is kept.",
+    store_rejected_item: "DynamoDB refused the item as invalid (ValidationException); retrying cannot help.",
+} as const;
+
+/** A permanent rejection's reason code. */
+export type RejectionReason = keyof typeof REJECTION_REASONS;
+
+/** Why a message is returned in `batchItemFailures` for SQS to retry. */
+export const TRANSIENT_REASONS = {
+    store_throttled: "DynamoDB throttled the write; SQS redelivers after the visibility timeout.",
+    store_unavailable: "DynamoDB could not be reached or answered with an error that may pass (timeout, 5xx, network, access).",
+    dead_letter_unavailable: "The message was rejected but sending it to the DLQ failed, so it is not acknowledged (nothing is lost).",
+    unexpected_error: "A bug in the handler; the message is retried rather than dropped.",
+} as const;
+
+/** A transient outcome's reason code. */
+export type TransientReason = keyof typeof TRANSIENT_REASONS;
+
+/** Every rejection code, in documentation order. */
+export const REJECTION_REASON_CODES = Object.keys(REJECTION_REASONS) as RejectionReason[];
+/** Every transient code, in documentation order. */
+export const TRANSIENT_REASON_CODES = Object.keys(TRANSIENT_REASONS) as TransientReason[];
+
+/**
+ * Raised when the processor is built with bad settings (environment variables or deps).
+ * Lists every problem at once, so one deploy fixes them all.
+ *
+ * @example
+ * try { eventProcessorFromEnvironment(); } catch (e) { if (e instanceof EventProcessorConfigurationError) console.error(e.problems); }
+ */
+export class EventProcessorConfigurationError extends Error {
+    readonly problems: readonly string[];
+    constructor(problems: readonly string[]) {
+        super(`Invalid event processor configuration:\n  - ${problems.join("\n  - ")}`);
+        this.name = "EventProcessorConfigurationError";
+        this.problems = problems;
+    }
+}

@@ -1,0 +1,31 @@
+/**
+ * Event processor: validates queued events and stores them idempotently in DynamoDB.
+ * The public API other modules (infrastructure, local pipeline, bench) depend on.
+ * Contract and outcomes: docs/event-contract.md.
+ */
+export { createBatchProcessor, createEventProcessor } from "./processor";
+export { eventProcessorFromEnvironment, readEventProcessorSettings, EVENT_PROCESSOR_ENV } from "./environment";
+export type { EventProcessorSettings } from "./environment";
+export { createEventTypeRegistry, enabledEventTypes, EVENT_TYPE_NAMES, EVENT_TYPE_NAME_PATTERN } from "./event-types";
+export {
+    CLIENT_ID_PATTERN,
+    createEnvelopeValidator,
+    ENVELOPE_FIELDS,
+    EVENT_ID_PATTERN,
+    eventBodySchema,
+    MAX_ID_LENGTH,
+    OCCURRED_AT_PATTERN,
+} from "./contract";
+export {
+    EventProcessorConfigurationError,
+    REJECTION_REASON_CODES,
+    REJECTION_REASONS,
+    TRANSIENT_REASON_CODES,
+    TRANSIENT_REASONS,
+} from "./errors";
+export type { RejectionReason, TransientReason } from "./errors";
+export { buildItem, canonicalJson, CONTENT_HASH_ATTRIBUTE, contentHash, MAX_ITEM_BYTES, MAX_NESTING_DEPTH, TTL_ATTRIBUTE } from "./item";
+export type { StoredEventItem } from "./item";
+export { DEAD_LETTER_ATTRIBUTES } from "./dead-letter";
+export { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, OUTCOME_METRICS, REASON_METRIC } from "./observability";
+export type * from "./types";

@@ -1,0 +1,81 @@
+/**
+ * One structured log line and metric counts per outcome. Logs carry ids, type,
+ * outcome and reason, never the `data` payload or the body.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { OutcomeKind, ProcessingOutcome } from "./types";
+
+/** EMF metric names, one per outcome (always emitted, zeros included, so alarms see data). */
+export const OUTCOME_METRICS: Readonly<Record<OutcomeKind, string>> = {
+    persisted: "EventsPersisted",
+    duplicate: "EventsDuplicate",
+    rejected: "EventsRejected",
+    transient: "EventsTransient",
+};
+/** EMF metric for rejected and transient messages, with dimensions `outcome` and `reason`. */
+export const REASON_METRIC = "EventsByReason";
+
+/** Default Powertools service name (POWERTOOLS_SERVICE_NAME overrides it). */
+export const DEFAULT_SERVICE_NAME = "event-processor";
+/** Default EMF namespace (POWERTOOLS_METRICS_NAMESPACE overrides it). */
+export const DEFAULT_METRICS_NAMESPACE = "EventIngestion";
+
+/** @example const logger = defaultLogger(); */
+export function defaultLogger(): Logger {
+    return new Logger(process.env.POWERTOOLS_SERVICE_NAME ? {} : { serviceName: DEFAULT_SERVICE_NAME });
+}
+
+/** @example const metrics = defaultMetrics(); */
+export function defaultMetrics(): Metrics {
+    return new Metrics({
+        ...(process.env.POWERTOOLS_SERVICE_NAME ? {} : { serviceName: DEFAULT_SERVICE_NAME }),
+        ...(process.env.POWERTOOLS_METRICS_NAMESPACE ? {} : { namespace: DEFAULT_METRICS_NAMESPACE }),
+    });
+}
+
+/** Writes one log line per outcome and the batch's metrics. */
+export function recordOutcomes(logger: Logger, metrics: Metrics, outcomes: readonly ProcessingOutcome[]): void {
+    const counts: Record<OutcomeKind, number> = { persisted: 0, duplicate: 0, rejected: 0, transient: 0 };
+    const byReason = new Map<string, { outcome: OutcomeKind; reason: string; count: number }>();
+    for (const outcome of outcomes) {
+        counts[outcome.outcome] += 1;
+        const fields = {
+            messageId: outcome.messageId,
+            clientId: outcome.clientId,
+            eventId: outcome.eventId,
+            type: outcome.type,
+            outcome: outcome.outcome,
+            ...(outcome.outcome === "rejected" || outcome.outcome === "transient" ? { reason: outcome.reason, detail: outcome.detail } : {}),
+            ...(outcome.outcome === "transient" && outcome.rejectionReason ? { rejectionReason: outcome.rejectionReason } : {}),
+        };
+        switch (outcome.outcome) {
+            case "persisted":
+            case "duplicate":
+                logger.info(`event ${outcome.outcome}`, fields);
+                break;
+            case "rejected":
+                logger.warn("event rejected", fields);
+                break;
+            case "transient":
+                logger.error("event will be retried", fields);
+                break;
+        }
+        if (outcome.outcome === "rejected" || outcome.outcome === "transient") {
+            const key = `${outcome.outcome}:${outcome.reason}`;
+            const entry = byReason.get(key) ?? { outcome: outcome.outcome, reason: outcome.reason, count: 0 };
+            entry.count += 1;
+            byReason.set(key, entry);
+        }
+    }
+    for (const [outcome, metric] of Object.entries(OUTCOME_METRICS) as [OutcomeKind, string][]) {
+        metrics.addMetric(metric, MetricUnit.Count, counts[outcome]);
+    }
+    metrics.publishStoredMetrics();
+    for (const { outcome, reason, count } of byReason.values()) {
+        const single = metrics.singleMetric();
+        single.addDimension("outcome", outcome);
+        single.addDimension("reason", reason);
+        single.addMetric(REASON_METRIC, MetricUnit.Count, count);
+    }
+}

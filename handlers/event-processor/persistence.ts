@@ -1,0 +1,88 @@
+/**
+ * The persistence step: one conditional PutItem per event. The condition makes a
+ * redelivery harmless; on a condition failure DynamoDB hands back the stored item
+ * (ReturnValuesOnConditionCheckFailure=ALL_OLD), so telling a duplicate from a
+ * conflicting duplicate costs no extra round trip. Errors are classified into
+ * permanent (the item itself is refused) and transient (worth a retry).
+ */
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import type { RejectionReason, TransientReason } from "./errors";
+import { CONTENT_HASH_ATTRIBUTE, StoredEventItem } from "./item";
+
+export type PersistResult =
+    | { readonly outcome: "persisted" }
+    | { readonly outcome: "duplicate" }
+    | { readonly outcome: "rejected"; readonly reason: RejectionReason; readonly detail: string }
+    | { readonly outcome: "transient"; readonly reason: TransientReason; readonly detail: string };
+
+// Error names (not classes: the runtime's SDK copy may differ from ours, so instanceof is unreliable).
+const THROTTLING_ERRORS = new Set([
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+]);
+
+function errorName(error: unknown): string {
+    return (error as { name?: unknown })?.name && typeof (error as { name: unknown }).name === "string" ? (error as Error).name : "UnknownError";
+}
+
+/** Maps a DynamoDB error (other than the condition failure) to an outcome. */
+export function classifyStoreError(error: unknown): PersistResult {
+    const name = errorName(error);
+    if (name === "ValidationException") {
+        // The item itself is refused; retrying cannot help. DynamoDB's message names limits, not values.
+        const message = String((error as Error).message ?? "").slice(0, 200);
+        return { outcome: "rejected", reason: "store_rejected_item", detail: `DynamoDB ValidationException: ${message}` };
+    }
+    if (THROTTLING_ERRORS.has(name)) return { outcome: "transient", reason: "store_throttled", detail: `DynamoDB ${name}` };
+    return { outcome: "transient", reason: "store_unavailable", detail: `DynamoDB ${name}` };
+}
+
+/**
+ * Writes the item unless its keys exist; classifies the result.
+ *
+ * @example
+ * const result = await persistEvent(dynamodb, "events", built.item, built.contentHash);
+ */
+export async function persistEvent(dynamodb: DynamoDBClient, tableName: string, item: StoredEventItem, hash: string): Promise<PersistResult> {
+    try {
+        await dynamodb.send(
+            new PutItemCommand({
+                TableName: tableName,
+                Item: item as unknown as PutItemCommand["input"]["Item"],
+                ConditionExpression: "attribute_not_exists(clientId)",
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            }),
+        );
+        return { outcome: "persisted" };
+    } catch (error) {
+        if (errorName(error) !== "ConditionalCheckFailedException") return classifyStoreError(error);
+        let stored = (error as { Item?: Record<string, { S?: string }> }).Item;
+        if (stored === undefined) {
+            // Older DynamoDB versions do not return ALL_OLD: read it (strongly consistent, hash only).
+            try {
+                const read = await dynamodb.send(
+                    new GetItemCommand({
+                        TableName: tableName,
+                        Key: { clientId: item.clientId, eventId: item.eventId },
+                        ConsistentRead: true,
+                        ProjectionExpression: "#hash",
+                        ExpressionAttributeNames: { "#hash": CONTENT_HASH_ATTRIBUTE },
+                    }),
+                );
+                stored = read.Item as Record<string, { S?: string }> | undefined;
+            } catch (readError) {
+                return classifyStoreError(readError);
+            }
+            // Deleted between the two calls (e.g. TTL): let SQS retry the write.
+            if (stored === undefined) return { outcome: "transient", reason: "store_unavailable", detail: "stored item vanished during the duplicate check" };
+        }
+        if (stored[CONTENT_HASH_ATTRIBUTE]?.S === hash) return { outcome: "duplicate" };
+        return {
+            outcome: "rejected",
+            reason: "conflicting_duplicate",
+            detail: "an event with this clientId and eventId but different content is already stored",
+        };
+    }
+}

@@ -1,0 +1,329 @@
+/**
+ * The batch handler against real DynamoDB Local and fauxqs: every outcome and
+ * every reason code, the stored item's shape, the DLQ message's shape, logs and
+ * metrics, the transient paths, and malformed bodies.
+ */
+import { expect } from "chai";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { freePort, LOCAL_CREDENTIALS } from "../../../local/emulators";
+import {
+    createBatchProcessor,
+    createEventProcessor,
+    EVENT_TYPE_NAMES,
+    EventProcessorConfigurationError,
+    EventProcessorDeps,
+    REJECTION_REASON_CODES,
+} from "../../../handlers/event-processor";
+import {
+    exampleEvents,
+    FREEFORM_TYPE,
+    nested,
+    rejectedBodies,
+    sqsEvent,
+    sqsRecord,
+    testEventTypes,
+    validEvent,
+} from "../../support/factories/events";
+import { captureOutput, Harness, quietObservability, REGION, startHarness } from "./harness";
+
+describe("event processor handler (DynamoDB Local + fauxqs)", function () {
+    this.timeout(120_000);
+    let h: Harness;
+    before(async () => {
+        h = await startHarness();
+    });
+    after(async () => {
+        await h?.stop();
+    });
+
+    async function scenario(overrides: Partial<EventProcessorDeps> = {}) {
+        const tableName = await h.createTable();
+        const deadLetterQueueUrl = await h.createQueue();
+        const deps: EventProcessorDeps = {
+            dynamodb: h.dynamodb,
+            sqs: h.sqs,
+            tableName,
+            deadLetterQueueUrl,
+            eventTypes: testEventTypes(),
+            ...quietObservability(),
+            ...overrides,
+        };
+        return { tableName, deadLetterQueueUrl, processBatch: createBatchProcessor(deps), handler: createEventProcessor(deps) };
+    }
+
+    it("persists every example event with data as a native map, keys, timestamps and hash", async () => {
+        const s = await scenario({ now: () => new Date("2026-02-01T00:00:00.000Z") });
+        const bodies = Object.values(exampleEvents());
+        expect(Object.keys(exampleEvents()).sort()).to.deep.equal([...EVENT_TYPE_NAMES].sort());
+        const { response, outcomes } = await s.processBatch(sqsEvent(bodies).Records);
+        expect(response.batchItemFailures).to.deep.equal([]);
+        expect(outcomes.map((o) => o.outcome)).to.deep.equal(bodies.map(() => "persisted"));
+        const items = await h.scan(s.tableName);
+        expect(items).to.have.length(bodies.length);
+        const order = items.find((item) => item.type.S === "order.placed")!;
+        expect(order.clientId).to.deep.equal({ S: "acme-retail" });
+        expect(order.occurredAt).to.deep.equal({ S: "2026-01-31T12:00:00.000Z" });
+        expect(order.receivedAt).to.deep.equal({ S: "2026-02-01T00:00:00.000Z" });
+        expect(order.data.M.totalAmount).to.deep.equal({ N: "5997" });
+        expect(order.data.M.lines.L[0].M.sku).to.deep.equal({ S: "SKU-TSHIRT-M" });
+        expect(order.contentHash.S).to.match(/^[0-9a-f]{64}$/);
+        expect(order).not.to.have.property("expiresAt");
+        expect(Object.keys(order).sort()).to.deep.equal(["clientId", "contentHash", "data", "eventId", "occurredAt", "receivedAt", "type"]);
+        expect(await h.drain(s.deadLetterQueueUrl)).to.deep.equal([]);
+    });
+
+    it("sets the TTL attribute expiresAt from receivedAt when retention is configured", async () => {
+        const s = await scenario({ retentionDays: 30, now: () => new Date("2026-02-01T00:00:00.000Z") });
+        await s.handler(sqsEvent([validEvent()]));
+        const [item] = await h.scan(s.tableName);
+        expect(item.expiresAt).to.deep.equal({ N: String(Date.parse("2026-02-01T00:00:00Z") / 1000 + 30 * 86_400) });
+    });
+
+    it("acknowledges a redelivery and a same-content resend as duplicates without rewriting", async () => {
+        let clock = new Date("2026-02-01T00:00:00.000Z");
+        const s = await scenario({ now: () => clock });
+        const body = validEvent();
+        await s.handler(sqsEvent([body]));
+        clock = new Date("2026-02-02T00:00:00.000Z");
+        // Same content with keys in another order is still the same event.
+        const reordered = { data: body.data, occurredAt: body.occurredAt, type: body.type, eventId: body.eventId, clientId: body.clientId };
+        const { response, outcomes } = await s.processBatch([sqsRecord(body), sqsRecord(reordered)]);
+        expect(response.batchItemFailures).to.deep.equal([]);
+        expect(outcomes.map((o) => o.outcome)).to.deep.equal(["duplicate", "duplicate"]);
+        const items = await h.scan(s.tableName);
+        expect(items).to.have.length(1);
+        expect(items[0].receivedAt.S).to.equal("2026-02-01T00:00:00.000Z");
+        expect(await h.drain(s.deadLetterQueueUrl)).to.deep.equal([]);
+    });
+
+    it("settles duplicates inside one batch: one persisted, the rest duplicates", async () => {
+        const s = await scenario();
+        const body = validEvent();
+        const { outcomes } = await s.processBatch([sqsRecord(body), sqsRecord(body), sqsRecord(body)]);
+        expect(outcomes.map((o) => o.outcome).sort()).to.deep.equal(["duplicate", "duplicate", "persisted"]);
+        expect(await h.scan(s.tableName)).to.have.length(1);
+    });
+
+    it("rejects a conflicting duplicate to the DLQ and keeps the stored event", async () => {
+        const s = await scenario();
+        const original = validEvent();
+        await s.handler(sqsEvent([original]));
+        const conflicting = { ...original, data: { ...original.data, totalAmount: 1 } };
+        const record = sqsRecord(conflicting);
+        const { response, outcomes } = await s.processBatch([record]);
+        expect(response.batchItemFailures).to.deep.equal([]);
+        expect(outcomes[0]).to.include({ outcome: "rejected", reason: "conflicting_duplicate" });
+        const [item] = await h.scan(s.tableName);
+        expect(item.data.M.totalAmount).to.deep.equal({ N: "5997" });
+        const [letter] = await h.drain(s.deadLetterQueueUrl);
+        expect(letter).to.include({ body: record.body, reason: "conflicting_duplicate", sourceMessageId: record.messageId });
+    });
+
+    it("sends each validation rejection to the DLQ with its reason code and a payload-free detail, then acknowledges it", async () => {
+        // Observe (not mock) what goes to SQS: fauxqs does not report MessageGroupId on standard queues.
+        const sent: Record<string, unknown>[] = [];
+        const sqs = new SQSClient({ endpoint: h.sqsEmulator.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
+        sqs.middlewareStack.add(
+            (next) => async (args) => {
+                sent.push(...((args.input as { Entries?: Record<string, unknown>[] }).Entries ?? []));
+                return next(args);
+            },
+            { step: "initialize" },
+        );
+        const s = await scenario({ sqs, enabledTypes: [...EVENT_TYPE_NAMES.filter((t) => t !== "payment.captured"), FREEFORM_TYPE] });
+        const bodies = rejectedBodies();
+        const records = Object.entries(bodies).map(([reason, body]) => sqsRecord(body, { messageId: `msg-${reason}`, messageGroupId: "acme-retail" }));
+        const { response, outcomes } = await s.processBatch(records);
+        expect(response.batchItemFailures).to.deep.equal([]);
+        for (const [index, reason] of Object.keys(bodies).entries()) {
+            expect(outcomes[index], reason).to.include({ outcome: "rejected", reason });
+        }
+        const letters = await h.drain(s.deadLetterQueueUrl);
+        expect(letters).to.have.length(records.length);
+        for (const letter of letters) {
+            const record = records.find((r) => r.messageId === letter.sourceMessageId)!;
+            expect(letter.body, letter.reason).to.equal(record.body);
+            expect(letter.reason).to.equal(record.messageId.slice("msg-".length));
+            expect(letter.detail).to.be.a("string").and.not.equal("");
+            expect(letter.detail!.length).to.be.at.most(256);
+            expect(letter.detail).not.to.include("59.97"); // the invalid value itself is never echoed
+        }
+        expect(sent).to.have.length(records.length);
+        expect(sent.every((entry) => entry.MessageGroupId === "acme-retail")).to.equal(true);
+        expect(await h.scan(s.tableName)).to.deep.equal([]);
+        sqs.destroy();
+    });
+
+    it("rejects with store_rejected_item when DynamoDB refuses the item (table keys differ)", async () => {
+        const tableName = await h.createTable({ partition: "tenant" });
+        const s = await scenario({ tableName });
+        const { response, outcomes } = await s.processBatch([sqsRecord(validEvent())]);
+        expect(response.batchItemFailures).to.deep.equal([]);
+        expect(outcomes[0]).to.include({ outcome: "rejected", reason: "store_rejected_item" });
+        const [letter] = await h.drain(s.deadLetterQueueUrl);
+        expect(letter.reason).to.equal("store_rejected_item");
+    });
+
+    it("covers every rejection reason code in the tests above", () => {
+        const covered = new Set([...Object.keys(rejectedBodies()), "conflicting_duplicate", "store_rejected_item"]);
+        expect(REJECTION_REASON_CODES.filter((code) => !covered.has(code))).to.deep.equal([]);
+    });
+
+    it("stores data exactly at DynamoDB's nesting limit and just under the size limit", async () => {
+        const s = await scenario();
+        const deepest = validEvent({ type: FREEFORM_TYPE, data: nested(31) }); // data + 30 maps + leaf = 32 levels
+        const big = validEvent({ type: FREEFORM_TYPE, data: { blob: "x".repeat(399 * 1024) } });
+        const { outcomes } = await s.processBatch([sqsRecord(deepest), sqsRecord(big)]);
+        expect(outcomes.map((o) => o.outcome)).to.deep.equal(["persisted", "persisted"]);
+        const { outcomes: over } = await s.processBatch([sqsRecord(validEvent({ type: FREEFORM_TYPE, data: nested(32) }))]);
+        expect(over[0]).to.include({ outcome: "rejected", reason: "nesting_too_deep" });
+    });
+
+    it("returns every message in batchItemFailures and sends none to the DLQ when DynamoDB is unreachable", async () => {
+        const port = await freePort(); // nothing listens here
+        const unreachable = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 });
+        const s = await scenario({ dynamodb: unreachable });
+        const records = [validEvent(), validEvent({ type: "user.signed_up" }), validEvent()].map((b) => sqsRecord(b));
+        const { response, outcomes } = await s.processBatch(records);
+        expect(response.batchItemFailures.map((f) => f.itemIdentifier)).to.deep.equal(records.map((r) => r.messageId));
+        expect(outcomes.every((o) => o.outcome === "transient" && o.reason === "store_unavailable")).to.equal(true);
+        expect(await h.drain(s.deadLetterQueueUrl)).to.deep.equal([]);
+        unreachable.destroy();
+    });
+
+    it("keeps valid messages settled and retries only the affected ones in a mixed batch with DynamoDB down", async () => {
+        const port = await freePort();
+        const unreachable = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+        const s = await scenario({ dynamodb: unreachable });
+        const valid = sqsRecord(validEvent());
+        const invalid = sqsRecord("not json");
+        const { response } = await s.processBatch([valid, invalid]);
+        expect(response.batchItemFailures).to.deep.equal([{ itemIdentifier: valid.messageId }]);
+        expect((await h.drain(s.deadLetterQueueUrl)).map((l) => l.reason)).to.deep.equal(["body_not_json"]);
+        unreachable.destroy();
+    });
+
+    it("does not acknowledge a rejected message when the DLQ send fails", async () => {
+        const s = await scenario({ deadLetterQueueUrl: `${h.sqsEmulator.endpoint}/000000000000/no-such-queue` });
+        const rejected = sqsRecord("{oops");
+        const valid = sqsRecord(validEvent());
+        const { response, outcomes } = await s.processBatch([rejected, valid]);
+        expect(response.batchItemFailures).to.deep.equal([{ itemIdentifier: rejected.messageId }]);
+        expect(outcomes[0]).to.include({ outcome: "transient", reason: "dead_letter_unavailable", rejectionReason: "body_not_json" });
+        expect(outcomes[1]).to.include({ outcome: "persisted" });
+    });
+
+    it("survives malformed bodies without throwing or losing the rest of the batch", async () => {
+        const s = await scenario();
+        // Just under 1 MiB (SQS's maximum), leaving room for the DLQ's reason attributes.
+        const garbage = Array.from({ length: 1024 * 1024 - 1024 }, (_, i) => String.fromCharCode(0x21 + ((i * 7919) % 90))).join("");
+        // Random bytes as SQS would deliver them: every character SQS allows, including U+FFFD from invalid UTF-8.
+        const binary = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256))
+            .toString("utf8")
+            .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "\ufffd");
+        const bodies: Record<string, string> = {
+            binary,
+            garbage1MiB: garbage,
+            deepArray: `{"clientId":"a","eventId":"b","type":"test.freeform","occurredAt":"2026-01-01T00:00:00Z","data":{"x":${"[".repeat(200_000)}${"]".repeat(200_000)}}}`,
+            deepUnclosed: "{".repeat(500_000),
+            protoTop: `{"__proto__":{"polluted":true},"clientId":"a","eventId":"b","type":"order.placed","occurredAt":"2026-01-01T00:00:00Z","data":{}}`,
+            protoData: JSON.stringify(validEvent({ type: FREEFORM_TYPE, data: {} })).replace('"data":{}', '"data":{"__proto__":{"polluted":true}}'),
+            constructorKey: JSON.stringify(validEvent({ type: FREEFORM_TYPE, data: { constructor: { prototype: { polluted: true } } } })),
+            loneSurrogate: JSON.stringify(validEvent({ type: FREEFORM_TYPE, data: {} })).replace('"data":{}', '"data":{"s":"\\ud800"}'),
+            emptyObject: "{}",
+            nullBody: "null",
+            hugeNumber: JSON.stringify(validEvent({ type: FREEFORM_TYPE, data: {} })).replace('"data":{}', '"data":{"n":1e999}'),
+        };
+        const records = Object.values(bodies).map((body) => sqsRecord(body));
+        const valid = sqsRecord(validEvent());
+        const { response, outcomes } = await s.processBatch([...records, valid]);
+        expect(response.batchItemFailures).to.deep.equal([]);
+        const byName = Object.fromEntries(Object.keys(bodies).map((name, i) => [name, outcomes[i]]));
+        expect(byName.binary).to.include({ outcome: "rejected", reason: "body_not_json" });
+        expect(byName.garbage1MiB).to.include({ outcome: "rejected", reason: "body_not_json" });
+        expect(byName.deepArray).to.include({ outcome: "rejected", reason: "nesting_too_deep" });
+        expect(byName.deepUnclosed).to.include({ outcome: "rejected", reason: "body_not_json" });
+        expect(byName.protoTop).to.include({ outcome: "rejected", reason: "unknown_field" });
+        expect(byName.protoData).to.include({ outcome: "rejected", reason: "unstorable_value" });
+        expect(byName.loneSurrogate).to.include({ outcome: "rejected", reason: "unstorable_value" });
+        expect(byName.emptyObject).to.include({ outcome: "rejected", reason: "missing_field" });
+        expect(byName.nullBody).to.include({ outcome: "rejected", reason: "body_not_object" });
+        expect(byName.hugeNumber).to.include({ outcome: "rejected", reason: "unstorable_value" });
+        expect(byName.constructorKey.outcome).to.equal("persisted"); // an ordinary key for DynamoDB, stored as data
+        expect(outcomes.at(-1)).to.include({ outcome: "persisted" });
+        expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+        const letters = await h.drain(s.deadLetterQueueUrl);
+        expect(letters).to.have.length(Object.keys(bodies).length - 1);
+    });
+
+    it("never throws, even for an event without Records", async () => {
+        const s = await scenario();
+        expect(await s.handler({} as never)).to.deep.equal({ batchItemFailures: [] });
+        // A record without a body cannot be dead-lettered as it came, so it is retried (SQS redrives it after maxReceiveCount).
+        expect(await s.handler({ Records: [{ messageId: "m1", body: undefined } as never] })).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "m1" }] });
+    });
+
+    it("retries (never drops) a body SQS itself would refuse to carry to the DLQ", async () => {
+        const s = await scenario();
+        const record = sqsRecord("\u0000 not json");
+        const { response, outcomes } = await s.processBatch([record]);
+        expect(response.batchItemFailures).to.deep.equal([{ itemIdentifier: record.messageId }]);
+        expect(outcomes[0]).to.include({ outcome: "transient", reason: "dead_letter_unavailable", rejectionReason: "body_not_json" });
+    });
+
+    it("logs one structured line per outcome with ids, type, outcome and reason, never the data", async () => {
+        const tableName = await h.createTable();
+        const deadLetterQueueUrl = await h.createQueue();
+        const secret = "SENTINEL-do-not-log-4711";
+        const handler = createEventProcessor({
+            dynamodb: h.dynamodb,
+            sqs: h.sqs,
+            tableName,
+            deadLetterQueueUrl,
+            logger: new Logger({ serviceName: "event-processor", logLevel: "INFO" }),
+            metrics: new Metrics({ namespace: "EventIngestionTest", serviceName: "event-processor" }),
+        });
+        const good = validEvent({ data: { ...validEvent().data, customerId: secret } });
+        const bad = validEvent({ data: { ...validEvent().data, totalAmount: secret } });
+        const records = [sqsRecord(good), sqsRecord(good), sqsRecord(bad)];
+        const { lines } = await captureOutput(() => handler(sqsEvent(records)));
+        const json = lines.map((line) => JSON.parse(line));
+        const outcomeLines = json.filter((entry) => entry.outcome && !entry._aws);
+        expect(outcomeLines).to.have.length(3);
+        expect(outcomeLines.map((l) => l.outcome).sort()).to.deep.equal(["duplicate", "persisted", "rejected"]);
+        const rejected = outcomeLines.find((l) => l.outcome === "rejected");
+        expect(rejected).to.include({ level: "WARN", reason: "invalid_data", clientId: bad.clientId, eventId: bad.eventId, type: "order.placed", messageId: records[2].messageId });
+        expect(lines.join("\n")).not.to.include(secret);
+        const emf = json.filter((entry) => entry._aws);
+        const totals = emf.find((entry) => "EventsPersisted" in entry);
+        expect(totals).to.include({ EventsPersisted: 1, EventsDuplicate: 1, EventsRejected: 1, EventsTransient: 0 });
+        const byReason = emf.find((entry) => entry.EventsByReason !== undefined);
+        expect(byReason).to.include({ outcome: "rejected", reason: "invalid_data", EventsByReason: 1 });
+        expect(byReason._aws.CloudWatchMetrics[0].Dimensions[0]).to.include.members(["outcome", "reason"]);
+    });
+
+    it("refuses bad deps with one error naming every problem", () => {
+        const error = (() => {
+            try {
+                createEventProcessor({ dynamodb: h.dynamodb, sqs: h.sqs, tableName: "", deadLetterQueueUrl: "", retentionDays: -1 });
+            } catch (e) {
+                return e as EventProcessorConfigurationError;
+            }
+            return undefined;
+        })();
+        expect(error).to.be.instanceOf(EventProcessorConfigurationError);
+        expect(error!.problems).to.have.length(3);
+        expect(() => createEventProcessor({ dynamodb: h.dynamodb, sqs: h.sqs, tableName: "t", deadLetterQueueUrl: "u", enabledTypes: ["order.placd"] })).to.throw(
+            /order\.placd/,
+        );
+    });
+
+    it("keeps an SQSClient-less path unreachable: the handler does not touch SQS on the happy path", async () => {
+        const s = await scenario({ sqs: new SQSClient({ endpoint: "http://127.0.0.1:9", region: REGION, credentials: LOCAL_CREDENTIALS }) });
+        const { response } = await s.processBatch([sqsRecord(validEvent())]);
+        expect(response.batchItemFailures).to.deep.equal([]);
+    });
+});
