@@ -1,0 +1,155 @@
+/**
+ * The email service's AWS resources on the embedded emulators: a high-throughput
+ * FIFO queue with a FIFO DLQ (fauxqs), the content bucket (fauxqs S3) and the
+ * idempotency table (DynamoDB Local).
+ */
+import * as crypto from "node:crypto";
+import * as ddb from "@aws-sdk/client-dynamodb";
+import * as s3 from "@aws-sdk/client-s3";
+import * as sqs from "@aws-sdk/client-sqs";
+import type { SQSEvent } from "aws-lambda";
+import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../../../local/emulators";
+
+export const REGION = "us-east-1";
+
+export interface EmailStack {
+    fauxqs: Emulator;
+    dynamo: Emulator;
+    sqs: sqs.SQSClient;
+    s3: s3.S3Client;
+    dynamodb: ddb.DynamoDBClient;
+    queueUrl: string;
+    queueArn: string;
+    deadLetterQueueUrl: string;
+    tableName: string;
+    bucket: string;
+    stop(): Promise<void>;
+}
+
+export async function createFifoQueues(client: sqs.SQSClient, name: string) {
+    const dlq = await client.send(
+        new sqs.CreateQueueCommand({ QueueName: `${name}-dlq.fifo`, Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true" } }),
+    );
+    const dlqArn = (await client.send(new sqs.GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+    const queue = await client.send(
+        new sqs.CreateQueueCommand({
+            QueueName: `${name}.fifo`,
+            Attributes: {
+                FifoQueue: "true",
+                ContentBasedDeduplication: "true",
+                DeduplicationScope: "messageGroup",
+                FifoThroughputLimit: "perMessageGroupId",
+                VisibilityTimeout: "1",
+                RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 5 }),
+            },
+        }),
+    );
+    const queueArn = (await client.send(new sqs.GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+    return { queueUrl: queue.QueueUrl!, queueArn, deadLetterQueueUrl: dlq.QueueUrl! };
+}
+
+export async function createIdempotencyTable(client: ddb.DynamoDBClient, tableName: string): Promise<void> {
+    await client.send(
+        new ddb.CreateTableCommand({
+            TableName: tableName,
+            BillingMode: "PAY_PER_REQUEST",
+            AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+            KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        }),
+    );
+    await client.send(new ddb.UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true } }));
+}
+
+/** Starts fauxqs and DynamoDB Local and creates the resources. */
+export async function startEmailStack(options: { dynamo?: boolean } = {}): Promise<EmailStack> {
+    const [fauxqs, dynamo] = await Promise.all([startFauxqs({ region: REGION }), options.dynamo === false ? undefined : startDynamoDbLocal()]);
+    const common = { region: REGION, credentials: LOCAL_CREDENTIALS };
+    const sqsClient = new sqs.SQSClient({ ...common, endpoint: fauxqs.endpoint });
+    const s3Client = new s3.S3Client({ ...common, endpoint: fauxqs.endpoint, forcePathStyle: true });
+    const dynamodb = new ddb.DynamoDBClient({ ...common, endpoint: dynamo?.endpoint ?? "http://127.0.0.1:9" });
+    const suffix = crypto.randomUUID().slice(0, 8);
+    const queues = await createFifoQueues(sqsClient, `email-${suffix}`);
+    const tableName = `email-idempotency-${suffix}`;
+    if (dynamo) await createIdempotencyTable(dynamodb, tableName);
+    const bucket = `email-content-${suffix}`;
+    await s3Client.send(new s3.CreateBucketCommand({ Bucket: bucket }));
+    return {
+        fauxqs,
+        dynamo: dynamo!,
+        sqs: sqsClient,
+        s3: s3Client,
+        dynamodb,
+        ...queues,
+        tableName,
+        bucket,
+        async stop() {
+            await Promise.all([fauxqs.stop(), dynamo?.stop()]);
+        },
+    };
+}
+
+/** Receives up to `max` messages as a Lambda SQS event (what the event source mapping would pass). */
+export async function receiveAsEvent(client: sqs.SQSClient, queueUrl: string, queueArn: string, max = 10, waitSeconds = 1): Promise<SQSEvent> {
+    const result = await client.send(
+        new sqs.ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: max,
+            WaitTimeSeconds: waitSeconds,
+            MessageSystemAttributeNames: ["All"],
+            MessageAttributeNames: ["All"],
+        }),
+    );
+    return {
+        Records: (result.Messages ?? []).map((m) => ({
+            messageId: m.MessageId!,
+            receiptHandle: m.ReceiptHandle!,
+            body: m.Body!,
+            attributes: {
+                ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? "1",
+                SentTimestamp: m.Attributes?.SentTimestamp ?? String(Date.now()),
+                SenderId: m.Attributes?.SenderId ?? "local",
+                ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+                MessageGroupId: m.Attributes?.MessageGroupId,
+                MessageDeduplicationId: m.Attributes?.MessageDeduplicationId,
+                SequenceNumber: m.Attributes?.SequenceNumber,
+            },
+            messageAttributes: {},
+            md5OfBody: m.MD5OfBody ?? "",
+            eventSource: "aws:sqs",
+            eventSourceARN: queueArn,
+            awsRegion: REGION,
+        })),
+    };
+}
+
+/** Deletes the records the worker did not report as failed (what Lambda's ESM does). */
+export async function acknowledge(client: sqs.SQSClient, queueUrl: string, event: SQSEvent, failedIds: string[]): Promise<void> {
+    for (const record of event.Records) {
+        if (!failedIds.includes(record.messageId)) {
+            await client.send(new sqs.DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle }));
+        }
+    }
+}
+
+/** Drains a queue (receive + delete) and returns the raw messages. */
+export async function drain(client: sqs.SQSClient, queueUrl: string, waitSeconds = 1): Promise<sqs.Message[]> {
+    const all: sqs.Message[] = [];
+    for (;;) {
+        const result = await client.send(
+            new sqs.ReceiveMessageCommand({
+                QueueUrl: queueUrl,
+                MaxNumberOfMessages: 10,
+                WaitTimeSeconds: waitSeconds,
+                MessageSystemAttributeNames: ["All"],
+                MessageAttributeNames: ["All"],
+            }),
+        );
+        const messages = result.Messages ?? [];
+        if (messages.length === 0) return all;
+        for (const m of messages) {
+            all.push(m);
+            await client.send(new sqs.DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+        }
+        waitSeconds = 0;
+    }
+}
