@@ -258,13 +258,16 @@ export function producerPolicy(scope: AwsScope, queueArn: string, keyArn: string
     );
 }
 
-/** Stream actions a consumer of the table's stream needs (a Lambda trigger or a KCL worker). */
-export const STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"] as const;
+/** Stream actions a consumer of the table's stream needs on the stream (a Lambda trigger or a stream client). */
+export const STREAM_READ_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"] as const;
+/** `dynamodb:ListStreams` supports no resource-level permissions: granted on "*" or not at all (it lists stream ARNs only). */
+export const STREAM_LIST_ACTIONS = ["dynamodb:ListStreams"] as const;
 
 /** For the Sender's stream trigger: read the table's stream, decrypt through DynamoDB. */
 export function streamReadPolicy(scope: AwsScope, streamArn: string, keyArn: string): PolicyDocument {
     return doc(
         { Sid: "ReadEventStream", Effect: "Allow", Action: [...STREAM_READ_ACTIONS], Resource: streamArn },
+        { Sid: "ListStreams", Effect: "Allow", Action: [...STREAM_LIST_ACTIONS], Resource: "*" },
         {
             Sid: "DecryptThroughDynamoDb",
             Effect: "Allow",

@@ -268,9 +268,11 @@ describe("event processor stack (dev, mocks)", () => {
             expect(statement(producer, "EncryptThroughSqs")).to.deep.include({ Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: d.outputs.kmsKeyArn });
             const stream = policyOf(one(d, "aws:iam/policy:Policy", "events-stream-read").inputs.policy);
             expect(statement(stream, "ReadEventStream")).to.deep.include({
-                Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+                Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
                 Resource: d.outputs.eventStreamArn,
             });
+            // ListStreams has no resource-level permissions (the simulator refuses it on a stream ARN).
+            expect(statement(stream, "ListStreams")).to.deep.include({ Action: ["dynamodb:ListStreams"], Resource: "*" });
             const table = policyOf(one(d, "aws:iam/policy:Policy", "events-table-read").inputs.policy);
             expect(statement(table, "QueryEvents")).to.deep.include({ Action: ["dynamodb:GetItem", "dynamodb:Query"], Resource: d.outputs.eventTableArn });
         });
