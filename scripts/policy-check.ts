@@ -1,0 +1,117 @@
+/**
+ * `npm run policy`: evaluates the whole policy pack against the program's resources, for each
+ * stack, offline. The program runs under Pulumi mocks (local/mock-deployment.ts) with the
+ * stack's own config; the pack runs in-process (policies/testing.ts). No CLI, no credentials.
+ *
+ * Prints a policy x resource table per stack and exits non-zero on any mandatory violation
+ * (or on an invalid per-stack pack config, policies/config/<stack>.json).
+ *
+ * Usage: npm run policy [-- --stack dev --stack localstack] [--verbose]
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { deployUnderMocks } from "../local/mock-deployment";
+import { policies } from "../policies/policies";
+import { evaluatePack, fromMockedResources, Evaluation, CellStatus } from "../policies/testing";
+import type { PackConfig } from "../policies/lib/enforcement";
+
+const ROOT = path.resolve(__dirname, "..");
+const DEFAULT_STACKS = ["dev", "localstack"];
+
+interface Options {
+    stacks: string[];
+    verbose: boolean;
+}
+
+export function parseArguments(argv: string[]): Options {
+    const stacks: string[] = [];
+    let verbose = false;
+    const errors: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (arg === "--stack" || arg === "-s") {
+            const value = argv[++i];
+            if (!value || value.startsWith("-")) errors.push(`${arg} needs a stack name`);
+            else stacks.push(value);
+        } else if (arg.startsWith("--stack=")) stacks.push(arg.slice("--stack=".length));
+        else if (arg === "--verbose" || arg === "-v") verbose = true;
+        else if (arg === "--help" || arg === "-h") {
+            console.log("usage: npm run policy [-- --stack <name> ...] [--verbose]");
+            process.exit(0);
+        } else errors.push(`unknown argument ${JSON.stringify(arg)}`);
+    }
+    for (const stack of stacks) {
+        if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) errors.push(`no stack file Pulumi.${stack}.yaml for --stack ${stack}`);
+    }
+    if (errors.length) throw new Error(`policy-check: ${errors.join("; ")}`);
+    return { stacks: stacks.length ? stacks : DEFAULT_STACKS, verbose };
+}
+
+/** The per-stack pack config (the same file CI passes with --policy-pack-config). */
+export function readPackConfig(stack: string): PackConfig | undefined {
+    const file = path.join(ROOT, "policies", "config", `${stack}.json`);
+    if (!fs.existsSync(file)) return undefined;
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (error) {
+        throw new Error(`${path.relative(ROOT, file)} is not valid JSON: ${(error as Error).message}`);
+    }
+}
+
+const SYMBOL: Record<CellStatus, string> = { pass: "ok", violation: "FAIL", "not-applicable": "-", deferred: "?", disabled: "off" };
+
+/** Rows: policies; columns: resources (numbered, with a legend). */
+export function renderTable(evaluation: Evaluation): string {
+    const resources = evaluation.resources.filter((r) => [...evaluation.cells.values()].some((cells) => cells.has(r.urn)));
+    const lines: string[] = [];
+    lines.push("Resources:");
+    resources.forEach((r, i) => lines.push(`  R${String(i + 1).padEnd(3)} ${r.name}  (${r.type})`));
+    const nameWidth = Math.max(...policies.map((p) => p.name.length)) + 2;
+    const levelWidth = 10;
+    const cellWidth = Math.max(5, `R${resources.length}`.length + 1);
+    lines.push("");
+    lines.push("policy".padEnd(nameWidth) + "level".padEnd(levelWidth) + resources.map((_, i) => `R${i + 1}`.padStart(cellWidth)).join(""));
+    for (const policy of policies) {
+        const cells = evaluation.cells.get(policy.name) ?? new Map<string, CellStatus>();
+        const level = evaluation.levels.get(policy.name) ?? policy.enforcementLevel;
+        const row = resources.map((r) => {
+            const status = cells.get(r.urn);
+            if (!status) return "".padStart(cellWidth);
+            const text = status === "violation" && level !== "mandatory" ? "warn" : SYMBOL[status];
+            return text.padStart(cellWidth);
+        });
+        lines.push(policy.name.padEnd(nameWidth) + level.padEnd(levelWidth) + row.join(""));
+    }
+    lines.push("");
+    lines.push("ok = compliant, FAIL = mandatory violation, warn = advisory violation, - = not applicable, ? = deferred (unknown value), off = disabled, blank = rule does not look at this type");
+    return lines.join("\n");
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<number> {
+    const options = parseArguments(argv);
+    let failed = false;
+    for (const stack of options.stacks) {
+        const config = readPackConfig(stack);
+        const deployment = await deployUnderMocks({ stack });
+        const evaluation = await evaluatePack(fromMockedResources(deployment.resources), { stack, project: deployment.project, config });
+        console.log(`\n=== stack ${stack} (${deployment.region}): ${deployment.resources.length} resources, ${policies.length} policies ===\n`);
+        console.log(renderTable(evaluation));
+        for (const v of evaluation.violations) {
+            console.log(`\n[${v.enforcementLevel}] ${v.policy}${v.resourceName ? ` — ${v.resourceName} (${v.resourceType})` : ""}\n  ${v.message.replace(/\n/g, "\n  ")}`);
+        }
+        for (const d of evaluation.deferred) console.log(`\n[deferred] ${d.policy}${d.urn ? ` — ${d.urn}` : ""}: ${d.message}`);
+        console.log(`\nstack ${stack}: ${evaluation.mandatory.length} mandatory violation(s), ${evaluation.advisory.length} advisory, ${evaluation.deferred.length} deferred.`);
+        if (evaluation.mandatory.length > 0) failed = true;
+    }
+    return failed ? 1 : 0;
+}
+
+if (require.main === module) {
+    main().then(
+        (code) => process.exit(code),
+        (error) => {
+            console.error(`policy-check: ${error instanceof Error ? error.message : error}`);
+            process.exit(2);
+        },
+    );
+}
