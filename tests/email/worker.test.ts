@@ -1,0 +1,294 @@
+/**
+ * The worker against the real thing as far as this machine allows: messages
+ * enqueued by the real API on a fauxqs FIFO queue, the real SESv2 client talking
+ * to a fake SES endpoint (up, down, erroring), nodemailer delivering to a local
+ * SMTP sink, the delivery ledger in DynamoDB Local, offloaded content in fauxqs S3.
+ */
+import { expect } from "chai";
+import * as s3 from "@aws-sdk/client-s3";
+import * as sesv2 from "@aws-sdk/client-sesv2";
+import * as sqs from "@aws-sdk/client-sqs";
+import { createEmailApi } from "../../handlers/email/api";
+import { s3ContentStore } from "../../handlers/email/content-store";
+import { REJECTION_REASONS } from "../../handlers/email/errors";
+import { dynamoDeliveryLedger } from "../../handlers/email/idempotency";
+import { sesProvider } from "../../handlers/email/providers/ses";
+import { smtpProvider, smtpTransport } from "../../handlers/email/providers/smtp";
+import type { DeliveryScheduler, QueuedEmail } from "../../handlers/email/types";
+import { createEmailWorker, EmailWorkerDeps, EmailWorkerHandler } from "../../handlers/email/worker";
+import { LOCAL_CREDENTIALS } from "../../local/emulators";
+import { FakeSes, startFakeSes } from "../../local/email/fake-ses";
+import { MailSink, startMailSink } from "../../local/email/mail-sink";
+import { acknowledge, drain, EmailStack, receiveAsEvent, REGION, startEmailStack } from "./support/aws";
+import { captureLogsInThisSuite, capturedLines, linesContaining } from "./support/logs";
+import { emailBody, PII, PII_NEEDLES } from "./support/pii";
+
+describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
+    this.timeout(120_000);
+    captureLogsInThisSuite();
+    let stack: EmailStack;
+    let ses: FakeSes;
+    let sink: MailSink;
+    const workers: EmailWorkerHandler[] = [];
+    const scheduled: Array<{ message: QueuedEmail; at: Date }> = [];
+    const recordingScheduler: DeliveryScheduler = {
+        async schedule(message, at) {
+            scheduled.push({ message, at });
+        },
+    };
+
+    let api: ReturnType<typeof createEmailApi>;
+    async function enqueue(body: Record<string, unknown>, userArn?: string): Promise<string> {
+        const result = await api({
+            version: "2.0",
+            routeKey: "POST /v1/emails",
+            rawPath: "/v1/emails",
+            rawQueryString: "",
+            headers: { "content-type": "application/json" },
+            requestContext: { http: { method: "POST" }, requestId: "test", ...(userArn ? { authorizer: { iam: { userArn } } } : {}) },
+            body: JSON.stringify(body),
+            isBase64Encoded: false,
+        } as never);
+        expect(result.statusCode, result.body).to.equal(202);
+        return (JSON.parse(result.body!) as { id: string }).id;
+    }
+
+    function worker(overrides: Partial<EmailWorkerDeps> = {}): EmailWorkerHandler {
+        const handler = createEmailWorker({
+            sqs: stack.sqs,
+            deadLetterQueueUrl: stack.deadLetterQueueUrl,
+            primary: sesProvider({
+                client: new sesv2.SESv2Client({ region: REGION, credentials: LOCAL_CREDENTIALS, endpoint: ses.endpoint, maxAttempts: 1 }),
+            }),
+            secondary: smtpProvider({
+                transport: async () => smtpTransport({ host: "127.0.0.1", port: sink.smtpPort, secure: false, requireTLS: false }),
+            }),
+            breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 60_000, timeoutMs: 5_000 },
+            contentStore: s3ContentStore(stack.s3, stack.bucket),
+            ledger: dynamoDeliveryLedger(stack.dynamodb, stack.tableName, 3600),
+            scheduler: recordingScheduler,
+            ...overrides,
+        });
+        workers.push(handler);
+        return handler;
+    }
+
+    /** One poll of the event source mapping: receive, invoke, delete what succeeded. */
+    async function runOnce(handler: EmailWorkerHandler) {
+        const event = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn);
+        const response = await handler(event).catch((error: Error & { recordErrors?: unknown }) => {
+            // Powertools throws when the whole batch failed: every record is a failure.
+            if (error.name === "FullBatchFailureError") return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+            throw error;
+        });
+        const failed = response.batchItemFailures.map((f) => f.itemIdentifier);
+        await acknowledge(stack.sqs, stack.queueUrl, event, failed);
+        return { event, failed };
+    }
+
+    async function deadLetters() {
+        return drain(stack.sqs, stack.deadLetterQueueUrl);
+    }
+
+    before(async () => {
+        [stack, ses, sink] = await Promise.all([startEmailStack(), startFakeSes(), startMailSink()]);
+        api = createEmailApi({ sqs: stack.sqs, queueUrl: stack.queueUrl, s3: stack.s3, contentBucket: stack.bucket, largeBodyThresholdBytes: 4096 });
+    });
+    after(async () => {
+        for (const w of workers) w.mailer.shutdown();
+        await Promise.all([stack?.stop(), ses?.stop(), sink?.stop()]);
+    });
+    beforeEach(async () => {
+        await ses.setMode("up");
+        ses.requests.splice(0);
+        sink.clear();
+        scheduled.splice(0);
+        await drain(stack.sqs, stack.queueUrl, 0);
+        await drain(stack.sqs, stack.deadLetterQueueUrl, 0);
+    });
+
+    it("sends through SES (primary) with every recipient, and records the delivery", async () => {
+        const id = await enqueue(emailBody());
+        const { failed } = await runOnce(worker());
+        expect(failed).to.deep.equal([]);
+        expect(ses.requests).to.have.length(1);
+        const sent = ses.requests[0];
+        expect(sent.FromEmailAddress).to.equal(PII.from);
+        expect(sent.Destination).to.deep.equal({ ToAddresses: [PII.to], CcAddresses: [PII.cc], BccAddresses: [PII.bcc] });
+        expect(sent.Content?.Simple?.Subject?.Data).to.equal(PII.subject);
+        expect(sent.Content?.Simple?.Body?.Text?.Data).to.equal(PII.text);
+        expect(sent.Content?.Simple?.Body?.Html?.Data).to.equal(PII.html);
+        expect(sent.EmailTags).to.deep.equal([{ Name: "emailId", Value: id }]);
+        expect(sink.messages()).to.have.length(0);
+        expect(await dynamoDeliveryLedger(stack.dynamodb, stack.tableName, 1).wasDelivered(id)).to.equal(true);
+    });
+
+    it("fails over to SMTP when SES is down, then opens the circuit and stops calling SES", async () => {
+        await ses.setMode("down");
+        const handler = worker();
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) ids.push(await enqueue(emailBody({ subject: `${PII.subject} ${i}` })));
+        for (let i = 0; i < 3 && sink.messages().length < 3; i++) await runOnce(handler);
+        const delivered = await sink.waitFor(3);
+        expect(delivered.map((m) => m.emailId).sort()).to.deep.equal([...ids].sort());
+        const first = delivered[0];
+        expect(first.envelope.from).to.equal(PII.from);
+        expect(first.envelope.to.sort()).to.deep.equal([PII.to, PII.cc, PII.bcc].sort());
+        expect(first.subject).to.match(/^Your PII-FIXTURE subject zanzibar \d$/);
+        expect(first.raw).to.include("quokka-7781");
+        expect(first.headers).to.not.have.property("bcc");
+        expect(handler.mailer.state()).to.equal("open");
+
+        // With the circuit open, SES is not even tried: nothing reaches it once it is back up.
+        await ses.setMode("up");
+        const attemptsBefore = ses.attempts();
+        await enqueue(emailBody());
+        await runOnce(handler);
+        expect(ses.attempts()).to.equal(attemptsBefore);
+        expect(ses.requests).to.have.length(0);
+        expect(sink.messages()).to.have.length(4);
+    });
+
+    it("fails over when SES throttles or errors (5xx), per email", async () => {
+        const handler = worker({ breaker: { volumeThreshold: 100 } });
+        await ses.setMode({ status: 429, errorType: "TooManyRequestsException" });
+        await enqueue(emailBody());
+        await runOnce(handler);
+        await ses.setMode({ status: 500, errorType: "InternalFailure" });
+        await enqueue(emailBody());
+        await runOnce(handler);
+        expect(sink.messages()).to.have.length(2);
+        expect(handler.mailer.state()).to.equal("closed");
+    });
+
+    it("permanent: SES rejects the content → DLQ with reason content-rejected, not sent through SMTP, circuit stays closed", async () => {
+        await ses.setMode({ status: 400, errorType: "MessageRejected", message: `Email address is not verified: ${PII.to}` });
+        const handler = worker();
+        const id = await enqueue(emailBody());
+        const { failed } = await runOnce(handler);
+        expect(failed).to.deep.equal([]);
+        expect(sink.messages()).to.have.length(0);
+        const [dead] = await deadLetters();
+        expect((JSON.parse(dead.Body!) as QueuedEmail).id).to.equal(id);
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.contentRejected);
+        expect(dead.MessageAttributes?.rejectionDetail?.StringValue).to.equal("ses:MessageRejected");
+        expect(handler.mailer.state()).to.equal("closed");
+        expect(await drain(stack.sqs, stack.queueUrl, 0)).to.have.length(0);
+    });
+
+    it("permanent: SES BadRequest for an address → invalid-recipient", async () => {
+        await ses.setMode({ status: 400, errorType: "BadRequestException", message: "Illegal address" });
+        await enqueue(emailBody());
+        await runOnce(worker());
+        const [dead] = await deadLetters();
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.invalidRecipient);
+    });
+
+    it("permanent: SMTP 550 for every recipient (SES down) → DLQ invalid-recipient", async () => {
+        await ses.setMode("down");
+        await enqueue(emailBody({ to: ["reject-me@example.org"], cc: [], bcc: [] }));
+        const { failed } = await runOnce(worker());
+        expect(failed).to.deep.equal([]);
+        const [dead] = await deadLetters();
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.invalidRecipient);
+        expect(dead.MessageAttributes?.rejectionDetail?.StringValue).to.equal("smtp:550");
+    });
+
+    it("transient: SES throttled and SMTP deferring (451) → batch item failure, retried, not dead-lettered", async () => {
+        await ses.setMode({ status: 429, errorType: "TooManyRequestsException" });
+        const handler = worker({ breaker: { volumeThreshold: 100 } });
+        await enqueue(emailBody({ to: ["defer-me@example.org"], cc: [], bcc: [] }));
+        const okId = await enqueue(emailBody(), "arn:aws:iam::123456789012:user/other-tenant");
+        const { event, failed } = await runOnce(handler);
+        expect(event.Records).to.have.length.greaterThan(0);
+        // The deferred email failed; the other tenant's email (another group) was sent in the same batch or the next.
+        expect(failed).to.have.length(1);
+        if (!sink.messages().some((m) => m.emailId === okId)) await runOnce(handler);
+        expect(sink.messages().map((m) => m.emailId)).to.include(okId);
+        expect(await drain(stack.sqs, stack.deadLetterQueueUrl, 0)).to.have.length(0);
+        // It is back on the queue for another attempt.
+        await new Promise((r) => setTimeout(r, 1_100));
+        const again = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn, 10, 2);
+        expect(again.Records).to.have.length(1);
+        expect(Number(again.Records[0].attributes.ApproximateReceiveCount)).to.be.greaterThan(1);
+        await acknowledge(stack.sqs, stack.queueUrl, again, []);
+    });
+
+    it("dead-letters a malformed message as malformed-message", async () => {
+        await stack.sqs.send(
+            new sqs.SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: '{"version":2}', MessageGroupId: "g", MessageDeduplicationId: "malformed-1" }),
+        );
+        const { failed } = await runOnce(worker());
+        expect(failed).to.deep.equal([]);
+        const [dead] = await deadLetters();
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.malformedMessage);
+    });
+
+    it("loads offloaded content from S3, sends it, then deletes the object", async () => {
+        const text = `${PII.text} ${"0123456789".repeat(1000)}`;
+        const id = await enqueue(emailBody({ text }));
+        const { failed } = await runOnce(worker());
+        expect(failed).to.deep.equal([]);
+        expect(ses.requests[0].Content?.Simple?.Body?.Text?.Data).to.equal(text);
+        const gone = await stack.s3.send(new s3.HeadObjectCommand({ Bucket: stack.bucket, Key: `emails/${id}.json` })).then(
+            () => false,
+            () => true,
+        );
+        expect(gone).to.equal(true);
+    });
+
+    it("content missing from S3 → DLQ content-missing", async () => {
+        const id = await enqueue(emailBody({ text: "q".repeat(8000) }));
+        await stack.s3.send(new s3.DeleteObjectCommand({ Bucket: stack.bucket, Key: `emails/${id}.json` }));
+        await runOnce(worker());
+        const [dead] = await deadLetters();
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.contentMissing);
+    });
+
+    it("a future sendAt is handed to the scheduler (pointer only) without blocking the other emails", async () => {
+        const sendAt = new Date(Date.now() + 3_600_000);
+        const later = await enqueue(emailBody({ sendAt: sendAt.toISOString() }));
+        const now = await enqueue(emailBody());
+        const handler = worker();
+        await runOnce(handler);
+        if (ses.requests.length === 0) await runOnce(handler);
+        expect(ses.requests.map((r) => r.EmailTags?.[0].Value)).to.deep.equal([now]);
+        expect(scheduled).to.have.length(1);
+        const { message, at } = scheduled[0];
+        expect(at.toISOString()).to.equal(sendAt.toISOString());
+        expect(message).to.include({ id: later, released: true });
+        expect(message.content).to.equal(undefined);
+        expect(message.contentRef?.key).to.equal(`emails/${later}.json`);
+        expect(JSON.stringify(message)).to.not.include("pii-fixture");
+        expect(await drain(stack.sqs, stack.queueUrl, 0)).to.have.length(0);
+
+        // At the due time the scheduler puts the released message back: it is sent, once.
+        await stack.sqs.send(new sqs.SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: JSON.stringify(message), MessageGroupId: message.lane }));
+        await runOnce(handler);
+        expect(ses.requests.map((r) => r.EmailTags?.[0].Value)).to.deep.equal([now, later]);
+        expect(ses.requests[1].Destination?.ToAddresses).to.deep.equal([PII.to]);
+    });
+
+    it("never sends an email twice: a redelivered message that was already sent is dropped", async () => {
+        const id = await enqueue(emailBody());
+        const handler = worker();
+        const { event } = await runOnce(handler);
+        expect(ses.requests).to.have.length(1);
+        // The same message again (e.g. re-enqueued after the FIFO window, or redelivered after a crash).
+        const replay = await handler(event);
+        expect(replay.batchItemFailures).to.deep.equal([]);
+        expect(ses.requests).to.have.length(1);
+        expect(sink.messages()).to.have.length(0);
+        expect(id).to.be.a("string");
+    });
+
+    describe("logs (runs last)", () => {
+        it("wrote log lines, and none of them contains an address, a subject or a body", () => {
+            const lines = capturedLines();
+            expect(lines.some((l) => l.includes('"email sent"'))).to.equal(true);
+            expect(lines.some((l) => l.includes('"email dead-lettered"'))).to.equal(true);
+            expect(lines.some((l) => l.includes("circuit opened"))).to.equal(true);
+            expect(linesContaining(lines, PII_NEEDLES)).to.deep.equal([]);
+        });
+    });
+});
