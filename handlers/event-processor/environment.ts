@@ -7,6 +7,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { EventProcessorConfigurationError } from "./errors";
+import { EVENT_TYPE_NAMES } from "./event-types";
 import { createEventProcessor } from "./processor";
 import type { EventProcessorHandler } from "./types";
 
@@ -32,12 +33,15 @@ const REQUEST_TIMEOUT_MS = 5_000;
 
 /**
  * Parses the environment; throws one {@link EventProcessorConfigurationError} naming every bad variable.
- * Unknown type names in ENABLED_EVENT_TYPES are caught when the processor is built.
  *
+ * @param registeredTypes - the type names ENABLED_EVENT_TYPES may list
  * @example
  * readEventProcessorSettings({ EVENT_TABLE_NAME: "events", DEAD_LETTER_QUEUE_URL: "https://sqs..." });
  */
-export function readEventProcessorSettings(env: Readonly<Record<string, string | undefined>>): EventProcessorSettings {
+export function readEventProcessorSettings(
+    env: Readonly<Record<string, string | undefined>>,
+    registeredTypes: readonly string[] = EVENT_TYPE_NAMES,
+): EventProcessorSettings {
     const problems: string[] = [];
     const tableName = env[EVENT_PROCESSOR_ENV.tableName]?.trim() ?? "";
     if (tableName === "") problems.push(`${EVENT_PROCESSOR_ENV.tableName} is required (the event table's name)`);
@@ -50,6 +54,10 @@ export function readEventProcessorSettings(env: Readonly<Record<string, string |
     const typesText = env[EVENT_PROCESSOR_ENV.enabledTypes]?.trim() ?? "";
     const enabledTypes = typesText === "" ? undefined : [...new Set(typesText.split(",").map((name) => name.trim()))];
     if (enabledTypes?.includes("")) problems.push(`${EVENT_PROCESSOR_ENV.enabledTypes} has an empty entry; use a comma-separated list of type names`);
+    const unknownTypes = (enabledTypes ?? []).filter((name) => name !== "" && !registeredTypes.includes(name));
+    if (unknownTypes.length > 0) {
+        problems.push(`${EVENT_PROCESSOR_ENV.enabledTypes} names unregistered type(s): ${unknownTypes.join(", ")} (registered: ${registeredTypes.join(", ")})`);
+    }
     const retentionText = env[EVENT_PROCESSOR_ENV.retentionDays]?.trim() ?? "";
     let retentionDays: number | undefined;
     if (retentionText !== "") {
@@ -75,6 +83,8 @@ export function eventProcessorFromEnvironment(): EventProcessorHandler {
     return createEventProcessor({
         ...settings,
         dynamodb: new DynamoDBClient({ requestHandler }),
-        sqs: new SQSClient({ requestHandler }),
+        // With an endpoint configured (emulators), send to it even when the queue URL's host differs
+        // (fauxqs hands out http://sqs.<region>.localhost:<port>/... URLs).
+        sqs: new SQSClient({ requestHandler, ...(process.env.AWS_ENDPOINT_URL_SQS ? { useQueueUrlAsEndpoint: false } : {}) }),
     });
 }

@@ -18,8 +18,9 @@ export const MAX_ITEM_BYTES = 400 * 1024;
 /** DynamoDB's nesting limit; `data` itself is level 1 and every value inside adds one. */
 export const MAX_NESTING_DEPTH = 32;
 
-// DynamoDB numbers: up to 38 significant digits, magnitude between 1E-130 and 9.99..E+125.
-const MAX_NUMBER_MAGNITUDE = 9.9999999999999999999999999999999999999e125;
+// DynamoDB numbers: up to 38 significant digits, magnitude between 1E-130 and 9.99..E+125
+// (every double below 1E+126 prints within that range; 9.99..E+125 itself rounds to 1E+126).
+const NUMBER_MAGNITUDE_BOUND = 1e126;
 const MIN_NUMBER_MAGNITUDE = 1e-130;
 
 /** The stored item's shape (attribute names are part of the contract with the Sender). */
@@ -109,7 +110,7 @@ function toAttributeValue(value: unknown, level: number, path: string, size: Siz
             return { S: value };
         case "number": {
             const magnitude = Math.abs(value);
-            if (!Number.isFinite(value) || magnitude > MAX_NUMBER_MAGNITUDE || (magnitude !== 0 && magnitude < MIN_NUMBER_MAGNITUDE)) {
+            if (!Number.isFinite(value) || magnitude >= NUMBER_MAGNITUDE_BOUND || (magnitude !== 0 && magnitude < MIN_NUMBER_MAGNITUDE)) {
                 throw new StorabilityProblem("unstorable_value", `${path} holds a number outside DynamoDB's range (1E-130 to 9.99E+125)`);
             }
             const text = Object.is(value, -0) ? "0" : String(value);

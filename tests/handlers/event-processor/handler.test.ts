@@ -172,12 +172,13 @@ describe("event processor handler (DynamoDB Local + fauxqs)", function () {
         expect(REJECTION_REASON_CODES.filter((code) => !covered.has(code))).to.deep.equal([]);
     });
 
-    it("stores data exactly at DynamoDB's nesting limit and just under the size limit", async () => {
+    it("stores data exactly at DynamoDB's nesting, size and number limits", async () => {
         const s = await scenario();
         const deepest = validEvent({ type: FREEFORM_TYPE, data: nested(31) }); // data + 30 maps + leaf = 32 levels
         const big = validEvent({ type: FREEFORM_TYPE, data: { blob: "x".repeat(399 * 1024) } });
-        const { outcomes } = await s.processBatch([sqsRecord(deepest), sqsRecord(big)]);
-        expect(outcomes.map((o) => o.outcome)).to.deep.equal(["persisted", "persisted"]);
+        const extremes = validEvent({ type: FREEFORM_TYPE, data: { largest: 9.99999999999999e125, smallest: 1e-130, negative: -9.99999999999999e125 } });
+        const { outcomes } = await s.processBatch([sqsRecord(deepest), sqsRecord(big), sqsRecord(extremes)]);
+        expect(outcomes.map((o) => o.outcome)).to.deep.equal(["persisted", "persisted", "persisted"]);
         const { outcomes: over } = await s.processBatch([sqsRecord(validEvent({ type: FREEFORM_TYPE, data: nested(32) }))]);
         expect(over[0]).to.include({ outcome: "rejected", reason: "nesting_too_deep" });
     });
