@@ -11,7 +11,6 @@ const analyzerproto = require("@pulumi/pulumi/proto/analyzer_pb");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const structproto = require("google-protobuf/google/protobuf/struct_pb");
 
-const mandatory = policies.filter((p) => p.enforcementLevel === "mandatory");
 const advisory = policies.filter((p) => p.enforcementLevel === "advisory");
 
 describe("policies: enforcement levels and pack config", () => {
