@@ -1,0 +1,293 @@
+/**
+ * The Lambda artifact exactly as Pulumi ships it, run outside the cloud.
+ *
+ * Under mocks, a CallbackFunction's `code` input is an AssetArchive whose `assets`
+ * is a promise of `{ "__index.js": StringAsset, "node_modules/<pkg>": FileArchive }`
+ * (FileArchive paths are relative to the program's directory). These helpers write
+ * that archive to a directory, build a separate "runtime + layer" directory with
+ * what Lambda itself provides (AWS SDK v3 from the nodejs22.x runtime, Powertools
+ * from AWS's layer) and run the handler in a fresh Node process with only that
+ * directory on NODE_PATH, the way Lambda resolves `/opt/nodejs/node_modules`.
+ *
+ * Used by the infrastructure artifact test, the email service tests, the local
+ * pipeline and `bench/artifact.ts`.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { isProvidedAtRuntime } from "../components/lambda-packaging";
+import type { MockDeployment, MockedResource } from "./mock-deployment";
+
+const ROOT = path.resolve(__dirname, "..");
+const REPO_NODE_MODULES = path.join(ROOT, "node_modules");
+
+/** One entry of a Lambda archive. */
+export type ArchiveEntry = { kind: "text"; text: string } | { kind: "directory"; sourcePath: string } | { kind: "file"; sourcePath: string };
+
+/** Raised when a code archive is not what a CallbackFunction produces. */
+export class LambdaArtifactError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "LambdaArtifactError";
+    }
+}
+
+/**
+ * The function registered under `name` (a CallbackFunction's logical name) in a mock deployment.
+ *
+ * @example
+ * const fn = functionResource(await deployUnderMocks(), "event-processor");
+ */
+export function functionResource(deployment: MockDeployment, name: string): MockedResource {
+    const found = deployment.resources.filter((r) => r.type === "aws:lambda/function:Function" && r.name === name);
+    if (found.length !== 1) {
+        const names = deployment.resources.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.name);
+        throw new LambdaArtifactError(`expected one Lambda function named "${name}", found ${found.length} (functions: ${names.join(", ") || "none"})`);
+    }
+    return found[0];
+}
+
+/** Reads a mock `code` AssetArchive into its entries (archive path -> content). */
+export async function archiveEntries(code: unknown): Promise<Map<string, ArchiveEntry>> {
+    const archive = code as { assets?: unknown } | undefined;
+    if (!archive || archive.assets === undefined) throw new LambdaArtifactError("the function's `code` is not an AssetArchive (is this a CallbackFunction under mocks?)");
+    const assets = (await archive.assets) as Record<string, { text?: unknown; path?: unknown; assets?: unknown }>;
+    const entries = new Map<string, ArchiveEntry>();
+    for (const [archivePath, asset] of Object.entries(assets)) {
+        if (asset.text !== undefined) {
+            entries.set(archivePath, { kind: "text", text: String(await asset.text) });
+        } else if (asset.path !== undefined) {
+            const sourcePath = path.resolve(ROOT, String(await asset.path));
+            entries.set(archivePath, { kind: fs.statSync(sourcePath).isDirectory() ? "directory" : "file", sourcePath });
+        } else {
+            throw new LambdaArtifactError(`archive entry ${archivePath} is neither a string asset nor a file/directory archive`);
+        }
+    }
+    if (!entries.has("__index.js")) throw new LambdaArtifactError("the archive has no __index.js (the serialized function)");
+    return entries;
+}
+
+/**
+ * Writes the archive to `directory` (created if needed): `__index.js` plus each
+ * `node_modules/<pkg>` copied (dereferenced), as the zip Lambda unpacks in /var/task.
+ * Returns the directory.
+ */
+export async function writeArchive(code: unknown, directory: string): Promise<string> {
+    const entries = await archiveEntries(code);
+    fs.mkdirSync(directory, { recursive: true });
+    for (const [archivePath, entry] of entries) {
+        const target = path.join(directory, archivePath);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        if (entry.kind === "text") fs.writeFileSync(target, entry.text);
+        else fs.cpSync(entry.sourcePath, target, { recursive: true, dereference: true });
+    }
+    return directory;
+}
+
+/** Package names the archive ships (`node_modules/<name>` entries). */
+export function shippedPackages(entries: Map<string, ArchiveEntry>): string[] {
+    return [...entries.keys()].filter((p) => p.startsWith("node_modules/")).map((p) => p.slice("node_modules/".length)).sort();
+}
+
+function packageDir(name: string, fromDir: string): string | undefined {
+    // Node's lookup: <dir>/node_modules/<name>, walking up to the repo root.
+    let dir = fromDir;
+    for (;;) {
+        const candidate = path.join(dir, "node_modules", name);
+        if (fs.existsSync(path.join(candidate, "package.json"))) return candidate;
+        if (dir === ROOT || dir === path.dirname(dir)) return undefined;
+        dir = path.dirname(dir);
+    }
+}
+
+/**
+ * A directory standing in for what Lambda provides outside the archive: the
+ * runtime's AWS SDK v3 and the Powertools layer. Its `node_modules` links every
+ * installed `@aws-sdk/*`, `@smithy/*`, `@aws-crypto/*` and `@aws-lambda-powertools/*`
+ * package and their dependency closure, and nothing else, so a package the
+ * archive forgot to ship fails to load, as it would in Lambda.
+ */
+export function createRuntimeLayerDir(directory: string = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-layer-"))): string {
+    const nodeModules = path.join(directory, "node_modules");
+    fs.mkdirSync(nodeModules, { recursive: true });
+    const roots: string[] = [];
+    for (const scope of fs.readdirSync(REPO_NODE_MODULES).filter((s) => s.startsWith("@"))) {
+        for (const name of fs.readdirSync(path.join(REPO_NODE_MODULES, scope))) {
+            const full = `${scope}/${name}`;
+            if (isProvidedAtRuntime(full)) roots.push(full);
+        }
+    }
+    const linked = new Map<string, string>();
+    const queue: [string, string][] = roots.map((name) => [name, ROOT]);
+    while (queue.length > 0) {
+        const [name, fromDir] = queue.pop()!;
+        const dir = packageDir(name, fromDir);
+        if (!dir) continue; // optional or platform-specific dependency that is not installed
+        if (linked.has(name)) continue; // first (top-level) copy wins, as in a flat node_modules
+        linked.set(name, dir);
+        const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+        for (const dependency of Object.keys(manifest.dependencies ?? {})) queue.push([dependency, dir]);
+    }
+    for (const [name, dir] of linked) {
+        const link = path.join(nodeModules, name);
+        fs.mkdirSync(path.dirname(link), { recursive: true });
+        fs.symlinkSync(dir, link, "dir");
+    }
+    return directory;
+}
+
+/** What one invocation in a fresh process returned. */
+export interface ArtifactInvocation<T = unknown> {
+    /** Time to `require()` the archive's `__index.js`, which builds the handler (the factory runs at load). */
+    initMs: number;
+    /** The handler's return value (absent when only initialised or when it threw). */
+    result?: T;
+    /** What the handler (or loading it) threw. */
+    error?: { name: string; message: string };
+    /** The process's stdout/stderr (structured logs). */
+    stdout: string;
+    stderr: string;
+}
+
+export interface InvokeOptions {
+    /** The unpacked archive (from {@link writeArchive}). */
+    archiveDir: string;
+    /** The runtime/layer directory (from {@link createRuntimeLayerDir}). */
+    layerDir: string;
+    /** Environment of the function (its configured variables plus endpoints/credentials). */
+    environment: Record<string, string>;
+    /** The event to pass; omit to only load the handler (cold init). */
+    event?: unknown;
+    /** Node binary. @default the current one (tests and bench run on Node 22, the runtime's major) */
+    nodeBinary?: string;
+    /** @default 60000 */
+    timeoutMs?: number;
+    /** Function name for the context object. @default "function" */
+    functionName?: string;
+}
+
+const RUNNER = `
+"use strict";
+const fs = require("node:fs");
+const [indexPath, inputPath, outputPath] = process.argv.slice(2);
+const write = (value) => fs.writeFileSync(outputPath, JSON.stringify(value));
+const started = process.hrtime.bigint();
+let mod;
+try {
+    mod = require(indexPath);
+} catch (error) {
+    write({ initMs: Number(process.hrtime.bigint() - started) / 1e6, error: { name: error.name, message: error.message } });
+    process.exit(0);
+}
+const initMs = Number(process.hrtime.bigint() - started) / 1e6;
+const input = JSON.parse(fs.readFileSync(inputPath, "utf8"));
+if (!input.invoke) { write({ initMs }); process.exit(0); }
+const deadline = Date.now() + input.timeoutMs;
+const context = {
+    functionName: input.functionName, functionVersion: "$LATEST", awsRequestId: "local-" + process.pid,
+    invokedFunctionArn: "arn:aws:lambda:" + process.env.AWS_REGION + ":000000000000:function:" + input.functionName,
+    memoryLimitInMB: "256", logGroupName: "/local/" + input.functionName, logStreamName: "local",
+    callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+};
+Promise.resolve()
+    .then(() => mod.handler(input.event, context))
+    .then((result) => write({ initMs, result }), (error) => write({ initMs, error: { name: error && error.name, message: error && error.message } }))
+    .then(() => process.exit(0));
+`;
+
+/**
+ * Loads the archive in a fresh Node process, with Lambda's module resolution
+ * (archive first, then the runtime/layer directory), and invokes the handler once.
+ *
+ * @example
+ * const run = await invokeArtifact({ archiveDir, layerDir, environment: { ...fn.inputs.environment.variables, AWS_ENDPOINT_URL_SQS: sqs.endpoint }, event });
+ */
+export async function invokeArtifact<T = unknown>(options: InvokeOptions): Promise<ArtifactInvocation<T>> {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-invoke-"));
+    try {
+        const runner = path.join(work, "runner.cjs");
+        const input = path.join(work, "input.json");
+        const output = path.join(work, "output.json");
+        fs.writeFileSync(runner, RUNNER);
+        fs.writeFileSync(
+            input,
+            JSON.stringify({ invoke: options.event !== undefined, event: options.event, timeoutMs: options.timeoutMs ?? 60_000, functionName: options.functionName ?? "function" }),
+        );
+        const env: Record<string, string> = {
+            PATH: process.env.PATH ?? "/usr/bin:/bin",
+            NODE_PATH: path.join(options.layerDir, "node_modules"),
+            LAMBDA_TASK_ROOT: options.archiveDir,
+            AWS_LAMBDA_FUNCTION_NAME: options.functionName ?? "function",
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
+            AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+            TZ: "UTC",
+            ...options.environment,
+        };
+        const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve, reject) => {
+            const child = spawn(options.nodeBinary ?? process.execPath, [runner, path.join(options.archiveDir, "__index.js"), input, output], {
+                cwd: options.archiveDir,
+                env,
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            let out = "";
+            let err = "";
+            child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+            child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+            const timer = setTimeout(() => child.kill("SIGKILL"), (options.timeoutMs ?? 60_000) + 5_000);
+            child.on("error", reject);
+            child.on("exit", (exitCode) => {
+                clearTimeout(timer);
+                resolve({ stdout: out, stderr: err, code: exitCode });
+            });
+        });
+        if (!fs.existsSync(output)) throw new LambdaArtifactError(`the artifact process exited (${code}) without a result.\nstderr:\n${stderr.slice(-4000)}`);
+        return { ...(JSON.parse(fs.readFileSync(output, "utf8")) as Omit<ArtifactInvocation<T>, "stdout" | "stderr">), stdout, stderr };
+    } finally {
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}
+
+/**
+ * Everything a caller needs to run a deployed-under-mocks function locally:
+ * the unpacked archive, the layer dir, the function's own environment, and a
+ * `cleanup()` that removes both directories.
+ *
+ * @example
+ * const artifact = await prepareArtifact(deployment, "event-processor");
+ * try { await invokeArtifact({ ...artifact, environment: { ...artifact.environment, ...overrides }, event }); } finally { artifact.cleanup(); }
+ */
+export async function prepareArtifact(deployment: MockDeployment, functionName: string): Promise<{
+    archiveDir: string;
+    layerDir: string;
+    environment: Record<string, string>;
+    functionName: string;
+    entries: Map<string, ArchiveEntry>;
+    cleanup: () => void;
+}> {
+    const fn = functionResource(deployment, functionName);
+    const archiveDir = await writeArchive(fn.inputs.code, fs.mkdtempSync(path.join(os.tmpdir(), `lambda-${functionName}-`)));
+    const layerDir = createRuntimeLayerDir();
+    return {
+        archiveDir,
+        layerDir,
+        environment: { ...((fn.inputs.environment?.variables ?? {}) as Record<string, string>) },
+        functionName,
+        entries: await archiveEntries(fn.inputs.code),
+        cleanup: () => {
+            fs.rmSync(archiveDir, { recursive: true, force: true });
+            fs.rmSync(layerDir, { recursive: true, force: true });
+        },
+    };
+}
+
+/** Total bytes of a directory tree (dereferencing nothing: the archive holds real files). */
+export function directoryBytes(directory: string): number {
+    let total = 0;
+    for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
+        const full = path.join(directory, entry.name);
+        if (entry.isDirectory()) total += directoryBytes(full);
+        else if (entry.isFile()) total += fs.statSync(full).size;
+    }
+    return total;
+}

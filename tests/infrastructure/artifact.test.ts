@@ -1,0 +1,177 @@
+/**
+ * The processor's code archive, taken from the mock deployment and run the way
+ * Lambda runs it: unpacked to a directory (`__index.js` + its node_modules), with
+ * the AWS SDK and Powertools only on NODE_PATH (runtime + layer), in a fresh
+ * Node 22 process, against DynamoDB Local and fauxqs with a real SQS batch.
+ */
+import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import type { SQSEvent } from "aws-lambda";
+import { expect } from "chai";
+import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
+import { invokeArtifact, prepareArtifact } from "../../local/lambda-artifact";
+import { LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs, type Emulator } from "../../local/emulators";
+import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
+import { validEvent } from "../support/factories/events";
+import { one } from "./helpers";
+
+const REGION = "us-east-1";
+
+/**
+ * The SQS event Lambda's poller builds from received messages. fauxqs does not
+ * return `MessageGroupId` for standard queues (SQS does, for fair queues), so the
+ * group each message was sent with is put back, as Lambda would deliver it.
+ */
+function sqsEvent(messages: Message[], queueArn: string, groups: Map<string, string> = new Map()): SQSEvent {
+    return {
+        Records: messages.map((m) => ({
+            messageId: m.MessageId!,
+            receiptHandle: m.ReceiptHandle!,
+            body: m.Body!,
+            attributes: { ...(m.Attributes as any), ...(groups.has(m.Body!) ? { MessageGroupId: groups.get(m.Body!) } : {}) },
+            messageAttributes: {},
+            md5OfBody: m.MD5OfBody!,
+            eventSource: "aws:sqs",
+            eventSourceARN: queueArn,
+            awsRegion: REGION,
+        })),
+    };
+}
+
+describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", function () {
+    this.timeout(120_000);
+    let deployment: MockDeployment;
+    let artifact: Awaited<ReturnType<typeof prepareArtifact>>;
+    let dynamo: Emulator | undefined;
+    let sqs: Emulator | undefined;
+    let dynamoClient: DynamoDBClient;
+    let sqsClient: SQSClient;
+    let queueUrl: string;
+    let dlqUrl: string;
+    let tableName: string;
+
+    before(async () => {
+        deployment = await deployUnderMocks({ stack: "dev" });
+        artifact = await prepareArtifact(deployment, "event-processor");
+        [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startFauxqs({ region: REGION })]);
+        dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
+        sqsClient = new SQSClient({ endpoint: sqs.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
+        // The table as the program declares it (keys and attribute types from the registered resource).
+        const table = one(deployment, "aws:dynamodb/table:Table", "events");
+        tableName = table.state.name;
+        await dynamoClient.send(
+            new CreateTableCommand({
+                TableName: tableName,
+                BillingMode: "PAY_PER_REQUEST",
+                AttributeDefinitions: table.inputs.attributes.map((a: { name: string; type: "S" }) => ({ AttributeName: a.name, AttributeType: a.type })),
+                KeySchema: [
+                    { AttributeName: table.inputs.hashKey, KeyType: "HASH" },
+                    { AttributeName: table.inputs.rangeKey, KeyType: "RANGE" },
+                ],
+                StreamSpecification: { StreamEnabled: true, StreamViewType: table.inputs.streamViewType },
+            }),
+        );
+        dlqUrl = (await sqsClient.send(new CreateQueueCommand({ QueueName: "events-dlq" }))).QueueUrl!;
+        queueUrl = (await sqsClient.send(new CreateQueueCommand({ QueueName: "events", Attributes: { VisibilityTimeout: "180" } }))).QueueUrl!;
+    });
+
+    after(async () => {
+        dynamoClient?.destroy();
+        sqsClient?.destroy();
+        await Promise.all([dynamo?.stop(), sqs?.stop()]);
+        artifact?.cleanup();
+    });
+
+    function environment(): Record<string, string> {
+        return {
+            ...artifact.environment,
+            DEAD_LETTER_QUEUE_URL: dlqUrl,
+            AWS_REGION: REGION,
+            AWS_DEFAULT_REGION: REGION,
+            AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+            AWS_ENDPOINT_URL_DYNAMODB: dynamo!.endpoint,
+            AWS_ENDPOINT_URL_SQS: sqs!.endpoint,
+        };
+    }
+
+    it("ships only __index.js and valibot; the SDK and Powertools come from the runtime/layer directory", () => {
+        expect([...artifact.entries.keys()].sort()).to.deep.equal(["__index.js", "node_modules/valibot"]);
+        expect(artifact.environment.EVENT_TABLE_NAME).to.equal(tableName);
+    });
+
+    it("fails to load without the runtime/layer directory (the archive really relies on it)", async () => {
+        const run = await invokeArtifact({ archiveDir: artifact.archiveDir, layerDir: "/nonexistent-layer", environment: environment() });
+        expect(run.error?.message).to.match(/Cannot find module '@aws-lambda-powertools|Cannot find module '@aws-sdk/);
+    });
+
+    it("stores valid events, dead-letters invalid ones with their reason, and reports no failures", async () => {
+        const first = validEvent({ clientId: "tenant-a" });
+        const second = validEvent({ clientId: "tenant-b", type: EVENT_TYPE_NAMES.includes("payment.captured") ? "payment.captured" : "order.placed" });
+        const unknownType = { ...validEvent({ clientId: "tenant-a" }), type: "no.such_type" };
+        const bodies: [string, string][] = [
+            [JSON.stringify(first), "tenant-a"],
+            [JSON.stringify(second), "tenant-b"],
+            [JSON.stringify(unknownType), "tenant-a"],
+            ["{not json", "tenant-c"],
+        ];
+        for (const [body, group] of bodies) await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageGroupId: group }));
+        const received: Message[] = [];
+        for (let attempt = 0; attempt < 5 && received.length < bodies.length; attempt++) {
+            const batch = await sqsClient.send(
+                new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ["All"] }),
+            );
+            received.push(...(batch.Messages ?? []));
+        }
+        expect(received, "a real batch from the queue").to.have.length(4);
+        const queueArn = `arn:aws:sqs:${REGION}:000000000000:events`;
+
+        const run = await invokeArtifact<{ batchItemFailures: { itemIdentifier: string }[] }>({
+            ...artifact,
+            environment: environment(),
+            event: sqsEvent(received, queueArn, new Map(bodies)),
+            functionName: "event-processor",
+        });
+        expect(run.error, run.stderr).to.equal(undefined);
+        expect(run.result).to.deep.equal({ batchItemFailures: [] });
+        expect(run.initMs).to.be.greaterThan(0);
+
+        const items = (await dynamoClient.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? [];
+        const stored = items.map((i) => `${i.clientId.S}/${i.eventId.S}/${i.type.S}`).sort();
+        expect(stored).to.deep.equal([`tenant-a/${first.eventId}/${first.type}`, `tenant-b/${second.eventId}/${second.type}`].sort());
+        for (const item of items) {
+            expect(item.data.M, "data stored as a native map").to.be.an("object");
+            expect(Number(item.expiresAt.N), "TTL from EVENT_RETENTION_DAYS (dev: 90)").to.be.closeTo(Date.now() / 1000 + 90 * 86_400, 3_600);
+        }
+
+        const letters: Message[] = [];
+        for (let attempt = 0; attempt < 5 && letters.length < 2; attempt++) {
+            const batch = await sqsClient.send(
+                new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"] }),
+            );
+            letters.push(...(batch.Messages ?? []));
+        }
+        const idOf = new Map(received.map((m) => [m.Body!, m.MessageId!]));
+        const reasons = letters.map((m) => [m.Body, m.MessageAttributes?.rejectionReason?.StringValue, m.MessageAttributes?.sourceMessageId?.StringValue]);
+        expect(reasons).to.have.deep.members([
+            [JSON.stringify(unknownType), "unknown_type", idOf.get(JSON.stringify(unknownType))],
+            ["{not json", "body_not_json", idOf.get("{not json")],
+        ]);
+        for (const letter of letters) expect(letter.MessageAttributes?.rejectionDetail?.StringValue, "a short reason text").to.be.a("string").and.not.equal("");
+    });
+
+    it("treats a redelivered batch as duplicates: nothing new stored, nothing failed", async () => {
+        const event = validEvent({ clientId: "tenant-d" });
+        await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event), MessageGroupId: "tenant-d" }));
+        const batch = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ["All"] }));
+        const sqsBatch = sqsEvent(batch.Messages ?? [], `arn:aws:sqs:${REGION}:000000000000:events`);
+        expect(sqsBatch.Records).to.have.length(1);
+        for (let delivery = 0; delivery < 2; delivery++) {
+            const run = await invokeArtifact({ ...artifact, environment: environment(), event: sqsBatch, functionName: "event-processor" });
+            expect(run.error, run.stderr).to.equal(undefined);
+            expect(run.result).to.deep.equal({ batchItemFailures: [] });
+        }
+        const items = (await dynamoClient.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? [];
+        expect(items.filter((i) => i.clientId.S === "tenant-d")).to.have.length(1);
+    });
+});
