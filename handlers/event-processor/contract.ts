@@ -76,7 +76,7 @@ export function eventBodySchema(typeName: string, dataSchema: GenericSchema, typ
             data: pipe(dataSchema, description(typeDescription)),
         }),
         title(typeName),
-        description(`A ${typeName} event as producers send it on the event queue. Unknown top-level fields are rejected.`),
+        description(`An event of type ${typeName} as producers send it on the event queue. Unknown top-level fields are rejected.`),
     );
 }
 

@@ -1,0 +1,64 @@
+/**
+ * Generates one JSON Schema per registered event type (envelope + that type's
+ * `data`) into schemas/, for producers in any language, from the same valibot
+ * schemas the handler validates with.
+ *
+ *   npm run schemas            # (re)write schemas/*.schema.json
+ *   npm run schemas -- --check # exit 1 if the committed files are stale (CI, tests)
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { toJsonSchema } from "@valibot/to-json-schema";
+import { eventBodySchema } from "../handlers/event-processor/contract";
+import { createEventTypeRegistry } from "../handlers/event-processor/event-types";
+
+export const SCHEMAS_DIR = path.resolve(__dirname, "..", "schemas");
+
+/** File name -> file content for every registered type. Pure: the test compares it with the committed files. */
+export function renderSchemas(): Record<string, string> {
+    const files: Record<string, string> = {};
+    for (const [type, definition] of Object.entries(createEventTypeRegistry())) {
+        // errorMode "throw": a schema feature JSON Schema cannot express must fail the build, not vanish silently.
+        const schema = toJsonSchema(eventBodySchema(type, definition.data, definition.description), { errorMode: "throw" });
+        const { $schema, ...rest } = schema;
+        const document = { $schema, $id: `https://event-ingestion.example/schemas/${type}.schema.json`, ...rest };
+        files[`${type}.schema.json`] = `${JSON.stringify(document, null, 2)}\n`;
+    }
+    return files;
+}
+
+/** Names of files in schemas/ that differ from what the registry generates (missing, stale or orphaned). */
+export function staleSchemaFiles(dir = SCHEMAS_DIR): string[] {
+    const expected = renderSchemas();
+    const present = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".schema.json")) : [];
+    const stale = Object.entries(expected)
+        .filter(([file, content]) => !fs.existsSync(path.join(dir, file)) || fs.readFileSync(path.join(dir, file), "utf8") !== content)
+        .map(([file]) => file);
+    const orphaned = present.filter((file) => !(file in expected));
+    return [...stale, ...orphaned].sort();
+}
+
+function main(argv: readonly string[]): number {
+    const unknown = argv.filter((arg) => arg !== "--check");
+    if (unknown.length > 0) {
+        console.error(`error: unknown argument(s): ${unknown.join(" ")}\nusage: npm run schemas [-- --check]`);
+        return 2;
+    }
+    if (argv.includes("--check")) {
+        const stale = staleSchemaFiles();
+        if (stale.length > 0) {
+            console.error(`schemas/ is stale: ${stale.join(", ")}\nRun \`npm run schemas\` and commit the result.`);
+            return 1;
+        }
+        console.log("schemas/ is up to date.");
+        return 0;
+    }
+    fs.mkdirSync(SCHEMAS_DIR, { recursive: true });
+    const files = renderSchemas();
+    for (const file of fs.readdirSync(SCHEMAS_DIR).filter((f) => f.endsWith(".schema.json") && !(f in files))) fs.rmSync(path.join(SCHEMAS_DIR, file));
+    for (const [file, content] of Object.entries(files)) fs.writeFileSync(path.join(SCHEMAS_DIR, file), content);
+    console.log(`wrote ${Object.keys(files).length} schemas to ${path.relative(process.cwd(), SCHEMAS_DIR) || "."}/`);
+    return 0;
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
