@@ -93,7 +93,9 @@ export async function account(input: {
     const valid = input.sent.filter((m) => m.expect.kind === "persisted");
     const keys = valid.map((m) => m.expect as { clientId: string; eventId: string });
     const stored = await storedKeys(input.dynamodb, input.tableName, keys);
-    const letters = await deadLetters(input.sqsEndpoint, input.deadLetterQueueName);
+    // Only this run's messages: a long-running `npm run local` DLQ may hold earlier ones.
+    const sentBodies = new Set(input.sent.map((m) => m.body));
+    const letters = (await deadLetters(input.sqsEndpoint, input.deadLetterQueueName)).filter((l) => sentBodies.has(l.body));
     const queue = await inspectQueue(input.sqsEndpoint, input.queueName);
 
     const sentAt = new Map(valid.map((m) => [`${(m.expect as any).clientId}/${(m.expect as any).eventId}`, m.sentAt]));
