@@ -213,6 +213,7 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
             } catch (e) {
                 return e as Error;
             }
+            return undefined;
         })();
         expect(error?.message).to.match(/batchSize/).and.match(/maximumBatchingWindowInSeconds/).and.match(/maximumConcurrency/);
         expect(() => validateEventSource({ batchSize: 10, maximumBatchingWindowInSeconds: 0 })).not.to.throw();
