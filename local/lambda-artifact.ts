@@ -291,3 +291,72 @@ export function directoryBytes(directory: string): number {
     }
     return total;
 }
+
+function filesUnder(directory: string, prefix = ""): [string, string][] {
+    const files: [string, string][] = [];
+    for (const entry of fs.readdirSync(directory, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+        const full = path.join(directory, entry.name);
+        const name = prefix ? `${prefix}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) files.push(...filesUnder(full, name));
+        else if (entry.isFile()) files.push([name, full]);
+    }
+    return files;
+}
+
+/**
+ * Zips a directory the way a deployment package is zipped (deflate, one entry per
+ * file), with Node built-ins only, and returns the zip's bytes. Used to measure
+ * the archive's real upload size.
+ *
+ * @example
+ * const bytes = zipDirectory(archiveDir).length;
+ */
+export function zipDirectory(directory: string): Buffer {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const zlib = require("node:zlib") as typeof import("node:zlib");
+    const local: Buffer[] = [];
+    const central: Buffer[] = [];
+    let offset = 0;
+    const files = filesUnder(directory);
+    for (const [name, full] of files) {
+        const data = fs.readFileSync(full);
+        const compressed = zlib.deflateRawSync(data, { level: 9 });
+        const crc = zlib.crc32(data) >>> 0;
+        const nameBytes = Buffer.from(name, "utf8");
+        const header = Buffer.alloc(30);
+        header.writeUInt32LE(0x04034b50, 0);
+        header.writeUInt16LE(20, 4); // version needed
+        header.writeUInt16LE(0x0800, 6); // UTF-8 names
+        header.writeUInt16LE(8, 8); // deflate
+        header.writeUInt32LE(0, 10); // time/date
+        header.writeUInt32LE(crc, 14);
+        header.writeUInt32LE(compressed.length, 18);
+        header.writeUInt32LE(data.length, 22);
+        header.writeUInt16LE(nameBytes.length, 26);
+        header.writeUInt16LE(0, 28);
+        local.push(header, nameBytes, compressed);
+        const entry = Buffer.alloc(46);
+        entry.writeUInt32LE(0x02014b50, 0);
+        entry.writeUInt16LE(0x031e, 4); // made by: unix, 3.0
+        entry.writeUInt16LE(20, 6);
+        entry.writeUInt16LE(0x0800, 8);
+        entry.writeUInt16LE(8, 10);
+        entry.writeUInt32LE(0, 12);
+        entry.writeUInt32LE(crc, 16);
+        entry.writeUInt32LE(compressed.length, 20);
+        entry.writeUInt32LE(data.length, 24);
+        entry.writeUInt16LE(nameBytes.length, 28);
+        entry.writeUInt32LE(((0o100644 << 16) >>> 0), 38); // external attributes: regular file, 0644
+        entry.writeUInt32LE(offset, 42);
+        central.push(entry, nameBytes);
+        offset += header.length + nameBytes.length + compressed.length;
+    }
+    const centralSize = central.reduce((n, b) => n + b.length, 0);
+    const end = Buffer.alloc(22);
+    end.writeUInt32LE(0x06054b50, 0);
+    end.writeUInt16LE(files.length, 8);
+    end.writeUInt16LE(files.length, 10);
+    end.writeUInt32LE(centralSize, 12);
+    end.writeUInt32LE(offset, 16);
+    return Buffer.concat([...local, ...central, end]);
+}

@@ -1,0 +1,113 @@
+/**
+ * Component-level behaviour the stack test does not reach: the FIFO/high-throughput
+ * queue the email service reuses, argument validation, the pure defaults, the
+ * archive exclusion helper and the zip writer used by the size bench.
+ */
+import { expect } from "chai";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
+import { deriveVisibilityTimeoutSeconds, globalName, powertoolsLayerArn } from "../../components/defaults";
+import { lambdaCodePathOptions, runtimeDependencyNames } from "../../components/lambda-packaging";
+import { zipDirectory } from "../../local/lambda-artifact";
+import { deployUnderMocks } from "../../local/mock-deployment";
+import { all, one } from "./helpers";
+
+const FIXTURES = path.join(__dirname, "fixtures");
+
+describe("EncryptedQueue (FIFO, high throughput)", () => {
+    it("builds a FIFO queue and FIFO DLQ with per-group deduplication and throughput, derived visibility and redrive", async () => {
+        const d = await deployUnderMocks({ stack: "dev", programPath: path.join(FIXTURES, "fifo-queue-program") });
+        const queue = one(d, "aws:sqs/queue:Queue", "orders");
+        const dlq = one(d, "aws:sqs/queue:Queue", "orders-dlq");
+        expect(queue.inputs).to.deep.include({
+            fifoQueue: true,
+            contentBasedDeduplication: true,
+            deduplicationScope: "messageGroup",
+            fifoThroughputLimit: "perMessageGroupId",
+            visibilityTimeoutSeconds: 6 * 45 + 2,
+            kmsDataKeyReusePeriodSeconds: 600,
+            maxMessageSize: 65_536,
+        });
+        expect(dlq.inputs).to.deep.include({ fifoQueue: true, messageRetentionSeconds: 1_209_600 });
+        expect(dlq.state.name).to.match(/\.fifo$/);
+        expect(JSON.parse(queue.inputs.redrivePolicy)).to.deep.equal({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: 3 });
+        expect(all(d, "aws:sqs/queuePolicy:QueuePolicy")).to.have.length(2);
+        expect(JSON.parse(one(d, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy").inputs.redriveAllowPolicy).sourceQueueArns).to.deep.equal([queue.state.arn]);
+    });
+
+    it("refuses inconsistent args, listing every problem", async () => {
+        let error: Error | undefined;
+        await deployUnderMocks({ stack: "dev", programPath: path.join(FIXTURES, "invalid-queue-program") }).catch((e) => (error = e));
+        expect(error?.name).to.equal("EncryptedQueueArgsError");
+        expect(error?.message)
+            .to.include("highThroughput = true: allowed only with fifo = true")
+            .and.include("contentBasedDeduplication = true: allowed only with fifo = true")
+            .and.include("maxReceiveCount = 0: must be an integer from 1 to 1000")
+            .and.include("consumerTimeoutSeconds = 901: must be an integer from 1 to 900");
+    });
+});
+
+describe("secure defaults (pure)", () => {
+    it("derives visibility as 6x the consumer timeout plus the batching window, within SQS limits", () => {
+        expect(deriveVisibilityTimeoutSeconds(30)).to.equal(180);
+        expect(deriveVisibilityTimeoutSeconds(30, 5)).to.equal(185);
+        expect(deriveVisibilityTimeoutSeconds(900, 300)).to.equal(5_700);
+        expect(() => deriveVisibilityTimeoutSeconds(0)).to.throw(RangeError);
+        expect(() => deriveVisibilityTimeoutSeconds(7_201)).to.throw(/above the SQS maximum of 43200s/);
+    });
+    it("builds the Powertools layer ARN and global names from partition, region and stack", () => {
+        expect(powertoolsLayerArn("aws", "eu-west-1", 44)).to.equal("arn:aws:lambda:eu-west-1:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44");
+        expect(globalName("event-ingestion", "prod", "ap-south-1", "events")).to.equal("event-ingestion-prod-ap-south-1-events");
+    });
+});
+
+describe("lambdaCodePathOptions", () => {
+    it("excludes every package.json dependency except the shipped ones (SDK, Powertools, Pulumi, other functions' libraries)", () => {
+        const dependencies = runtimeDependencyNames();
+        const { extraExcludePackages } = lambdaCodePathOptions(["valibot"]);
+        expect(extraExcludePackages).to.not.include("valibot");
+        expect(extraExcludePackages!.sort()).to.deep.equal(dependencies.filter((d) => d !== "valibot").sort());
+        expect(extraExcludePackages).to.include.members(["@aws-sdk/client-dynamodb", "@aws-lambda-powertools/logger", "@pulumi/pulumi"]);
+    });
+    it("refuses to ship what is not a dependency or what the runtime/layer provides", () => {
+        expect(() => lambdaCodePathOptions(["left-pad", "@aws-sdk/client-sqs"])).to.throw(/"left-pad" is not in package.json dependencies.*"@aws-sdk\/client-sqs" is provided by the Lambda runtime/);
+    });
+});
+
+describe("zipDirectory", () => {
+    it("writes a zip whose entries inflate back to the files", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zip-test-"));
+        try {
+            fs.mkdirSync(path.join(dir, "node_modules", "pkg"), { recursive: true });
+            fs.writeFileSync(path.join(dir, "__index.js"), "exports.handler = async () => 42;\n".repeat(50));
+            fs.writeFileSync(path.join(dir, "node_modules", "pkg", "index.js"), "module.exports = 'ünïcode';");
+            const zip = zipDirectory(dir);
+            const endAt = zip.length - 22;
+            expect(zip.readUInt32LE(endAt)).to.equal(0x06054b50);
+            const count = zip.readUInt16LE(endAt + 10);
+            let cursor = zip.readUInt32LE(endAt + 16);
+            const files: Record<string, string> = {};
+            for (let i = 0; i < count; i++) {
+                expect(zip.readUInt32LE(cursor)).to.equal(0x02014b50);
+                const size = zip.readUInt32LE(cursor + 20);
+                const nameLength = zip.readUInt16LE(cursor + 28);
+                const localAt = zip.readUInt32LE(cursor + 42);
+                const name = zip.subarray(cursor + 46, cursor + 46 + nameLength).toString("utf8");
+                const dataAt = localAt + 30 + zip.readUInt16LE(localAt + 26);
+                const data = zlib.inflateRawSync(zip.subarray(dataAt, dataAt + size));
+                expect(zlib.crc32(data) >>> 0).to.equal(zip.readUInt32LE(cursor + 16));
+                files[name] = data.toString("utf8");
+                cursor += 46 + nameLength;
+            }
+            expect(files).to.deep.equal({
+                "__index.js": "exports.handler = async () => 42;\n".repeat(50),
+                "node_modules/pkg/index.js": "module.exports = 'ünïcode';",
+            });
+            expect(zip.length).to.be.lessThan(1700);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
