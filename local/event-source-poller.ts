@@ -187,7 +187,7 @@ export class EventSourcePoller extends EventEmitter {
         const started = Date.now();
         const batch = await this.fillBatchingWindow(first);
         const event: SQSEvent = { Records: batch.map((m) => toSqsRecord(m, this.options.queueArn, this.options.region)) };
-        this.emit("invoke", { size: batch.length });
+        this.emit("invoke", { size: batch.length, receiveCounts: batch.map((m) => Number(m.Attributes?.ApproximateReceiveCount ?? 1)) });
         const outcome = await this.options.invoke(event);
         let report: BatchReport;
         let succeeded: Message[];
