@@ -246,6 +246,8 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
             eventTableName: "",
             eventStreamArn: "",
             ...readyFields,
+            pid: process.pid,
+            processes: { fauxqs: sqsEmulator.process.pid, dynamodbLocal: dynamo().process.pid },
             credentials: { ...LOCAL_CREDENTIALS },
             environment: awsEnvironment,
             notEmulated: topology.notEmulated,

@@ -50,7 +50,7 @@ describe("local pipeline end to end (stack localstack, real SDK and CLI clients)
         expect(redrive.maxReceiveCount).to.equal(JSON.parse(deployedQueue.inputs.redrivePolicy).maxReceiveCount);
         expect(redrive.deadLetterTargetArn).to.equal(pipeline.ready.deadLetterQueueArn);
 
-        const deployedTable = deployment.resources.find((r) => r.type === "aws:dynamodb/table:Table")!;
+        const deployedTable = deployment.resources.find((r) => r.type === "aws:dynamodb/table:Table" && r.state.name === deployment.outputs.eventTableName)!;
         const table = (await dynamodb.send(new DescribeTableCommand({ TableName: pipeline.ready.eventTableName }))).Table!;
         expect(table.TableName).to.equal(deployment.outputs.eventTableName);
         expect(table.KeySchema).to.deep.equal([
