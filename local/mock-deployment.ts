@@ -53,6 +53,8 @@ export interface MockDeploymentOptions {
     programPath?: string;
     /** Preview (unknown outputs) instead of update. @default false */
     preview?: boolean;
+    /** Outputs of stacks the program reads with `StackReference`, by stack name (`org/project/stack`). @default {} */
+    stackReferences?: Record<string, Record<string, unknown>>;
 }
 
 /** Reads `Pulumi.yaml`'s project name. */
@@ -174,6 +176,12 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
+                if (args.type === "pulumi:pulumi:StackReference") {
+                    const referenced = String(args.inputs.name ?? args.name);
+                    const referencedOutputs = options.stackReferences?.[referenced];
+                    if (!referencedOutputs) throw new Error(`StackReference to "${referenced}" has no mocked outputs; pass stackReferences: { "${referenced}": { ... } }`);
+                    return { id: referenced, state: { name: referenced, outputs: referencedOutputs, secretOutputNames: [] } };
+                }
                 const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs, region, stack) };
                 const id = state.name ?? state.bucket ?? `${args.name}-id`;
                 resources.push({
