@@ -15,6 +15,8 @@ import {
     PipelineMonitoring,
 } from "./components";
 import { eventProcessorFromEnvironment } from "./handlers/event-processor";
+import { EmailService } from "./components/email-service";
+import { emailApiFromEnvironment, emailWorkerFromEnvironment } from "./handlers/email";
 
 // Fails before any resource is registered, listing every bad setting.
 const config = loadStackConfig();
@@ -89,3 +91,20 @@ export const streamReadPolicyArn = access.streamRead.arn;
 export const tableReadPolicyArn = access.tableRead.arn;
 export const kmsKeyArn = key.arn;
 export const alarmTopicArn = alarms.topic.arn;
+
+// --- Email service (issue 6): its own key (the data is PII), the shared alarm topic. ---
+const emailKey = new EncryptionKey("email", { services: ["sqs", "dynamodb", "logs", "lambda", "s3", "secretsmanager"] });
+const email = new EmailService("email", {
+    apiFactory: emailApiFromEnvironment,
+    workerFactory: emailWorkerFromEnvironment,
+    kmsKeyArn: emailKey.arn,
+    logGroupNamePrefix: emailKey.logGroupNamePrefix,
+    alarmTopicArn: alarms.topic.arn,
+    alarmNamePrefix: alarms.alarmNamePrefix,
+    settings: config.emailService,
+    powertoolsLayerVersion: settings.powertoolsLayerVersion,
+});
+export const emailApiUrl = email.apiUrl;
+export const emailQueueUrl = email.queue.queue.url;
+export const emailDeadLetterQueueUrl = email.queue.deadLetterQueue.url;
+export const emailApiInvokePolicyArn = email.invokePolicy.arn;

@@ -8,10 +8,12 @@ import * as v from "valibot";
 import { EVENT_TYPE_NAMES } from "../handlers/event-processor";
 import { ConfigValidationError, type ConfigIssue } from "./errors";
 import { eventProcessorSection } from "./event-processor";
+import { emailServiceSection } from "./email-service";
 import { parseSection, type ConfigSection } from "./section";
 
 export { ConfigValidationError, type ConfigIssue } from "./errors";
 export type { EventProcessorConfig } from "./event-processor";
+export type { EmailServiceConfig } from "./email-service";
 
 /** The project's config namespace (`Pulumi.yaml` name). */
 export const CONFIG_NAMESPACE = "event-ingestion";
@@ -20,6 +22,7 @@ export const CONFIG_NAMESPACE = "event-ingestion";
 function sections() {
     return {
         eventProcessor: eventProcessorSection(EVENT_TYPE_NAMES),
+        emailService: emailServiceSection(),
     };
 }
 

@@ -4,10 +4,10 @@
  * SendMessage succeeded, so an accepted email is durably on the queue.
  */
 import * as crypto from "node:crypto";
-import * as sqs from "@aws-sdk/client-sqs";
-import * as s3 from "@aws-sdk/client-s3";
-import * as ddb from "@aws-sdk/client-dynamodb";
-import * as powertools from "@aws-lambda-powertools/logger";
+import sqs = require("@aws-sdk/client-sqs");
+import s3 = require("@aws-sdk/client-s3");
+import ddb = require("@aws-sdk/client-dynamodb");
+import powertools = require("@aws-lambda-powertools/logger");
 import type { Context } from "aws-lambda";
 import { ContentStore, s3ContentStore } from "./content-store";
 import { IdempotencyKeyReusedError, QueueUnavailableError, describeError } from "./errors";

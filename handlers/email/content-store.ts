@@ -4,7 +4,7 @@
  * pointer. The bucket encrypts with the service's KMS key (bucket key on) and
  * expires objects by lifecycle; the worker deletes an object once it is sent.
  */
-import * as s3 from "@aws-sdk/client-s3";
+import s3 = require("@aws-sdk/client-s3");
 import { PermanentDeliveryError, REJECTION_REASONS } from "./errors";
 import type { ContentPointer, EmailContent } from "./types";
 

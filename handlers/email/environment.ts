@@ -7,13 +7,13 @@
  * They survive Pulumi closure serialization: libraries are referenced through
  * their modules (serialized as `require(...)`), schemas are built at run time.
  */
-import * as sqs from "@aws-sdk/client-sqs";
-import * as s3 from "@aws-sdk/client-s3";
-import * as ddb from "@aws-sdk/client-dynamodb";
-import * as sesv2 from "@aws-sdk/client-sesv2";
-import * as secrets from "@aws-sdk/client-secrets-manager";
-import * as schedulerSdk from "@aws-sdk/client-scheduler";
-import * as v from "valibot";
+import sqs = require("@aws-sdk/client-sqs");
+import s3 = require("@aws-sdk/client-s3");
+import ddb = require("@aws-sdk/client-dynamodb");
+import sesv2 = require("@aws-sdk/client-sesv2");
+import secrets = require("@aws-sdk/client-secrets-manager");
+import schedulerSdk = require("@aws-sdk/client-scheduler");
+import v = require("valibot");
 import { createEmailApi, EmailApiHandler } from "./api";
 import { s3ContentStore } from "./content-store";
 import { EnvironmentError } from "./errors";

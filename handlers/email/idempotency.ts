@@ -15,7 +15,7 @@
  *   FIFO window (the rare crash above) or redelivered after a worker crash is not
  *   sent again.
  */
-import * as ddb from "@aws-sdk/client-dynamodb";
+import ddb = require("@aws-sdk/client-dynamodb");
 import type { ProviderReceipt } from "./types";
 
 /** TTL attribute name (epoch seconds). */

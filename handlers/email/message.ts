@@ -11,7 +11,7 @@
  * identity sits in the group id.
  */
 import * as crypto from "node:crypto";
-import * as v from "valibot";
+import v = require("valibot");
 import type { EmailContent, EmailRequest, QueuedEmail } from "./types";
 
 /** Identity of the caller, from the API Gateway IAM authorizer context (never a header). */

@@ -6,7 +6,7 @@
  * Schemas are built inside functions, at run time, so that Pulumi's closure
  * serialization `require`s valibot instead of inlining schema objects.
  */
-import * as v from "valibot";
+import v = require("valibot");
 import type { EmailLimits, EmailRequest, FieldError } from "./types";
 
 /** Longest address SMTP allows (RFC 5321: 254 octets in a path). */

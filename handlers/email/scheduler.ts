@@ -11,7 +11,7 @@
  * message cannot schedule the email twice (ConflictException = already scheduled),
  * and it deletes itself after it fires.
  */
-import * as scheduler from "@aws-sdk/client-scheduler";
+import scheduler = require("@aws-sdk/client-scheduler");
 import type { DeliveryScheduler, QueuedEmail } from "./types";
 
 /** The scheduler fires with one-minute precision; never schedule closer than this. */

@@ -13,9 +13,9 @@
  *   holds back the rest of its own group (keeping FIFO order) while other tenants'
  *   groups in the batch are still processed.
  */
-import * as sqs from "@aws-sdk/client-sqs";
-import * as batch from "@aws-lambda-powertools/batch";
-import * as powertools from "@aws-lambda-powertools/logger";
+import sqs = require("@aws-sdk/client-sqs");
+import batch = require("@aws-lambda-powertools/batch");
+import powertools = require("@aws-lambda-powertools/logger");
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { ContentStore } from "./content-store";
 import { DeliveryError, describeError, isPermanent, PermanentDeliveryError, REJECTION_REASONS, RejectionReason, TransientDeliveryError } from "./errors";

@@ -102,7 +102,7 @@ describe("event processor stack (dev, mocks)", () => {
             const q = one(d, QUEUE, "events");
             const dlq = one(d, QUEUE, "events-dlq");
             expect(JSON.parse(q.inputs.redrivePolicy)).to.deep.equal({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: dev["event-ingestion:maxReceiveCount"] });
-            const allow = one(d, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy");
+            const allow = one(d, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", "events-dlq-redrive-allow");
             expect(allow.inputs.queueUrl).to.equal(dlq.state.url);
             expect(JSON.parse(allow.inputs.redriveAllowPolicy)).to.deep.equal({ redrivePermission: "byQueue", sourceQueueArns: [q.state.arn] });
         });
@@ -300,7 +300,7 @@ describe("event processor stack: config-driven variations (mocks)", () => {
         expect(fn.inputs.timeout).to.equal(60);
         expect(fn.inputs.memorySize).to.equal(1024);
         expect(one(d, QUEUE, "events").inputs.visibilityTimeoutSeconds).to.equal(360);
-        const esm = one(d, "aws:lambda/eventSourceMapping:EventSourceMapping");
+        const esm = one(d, "aws:lambda/eventSourceMapping:EventSourceMapping", "event-processor-events");
         expect(esm.inputs.batchSize).to.equal(3);
         expect(esm.inputs.scalingConfig).to.deep.equal({ maximumConcurrency: 50 });
         const table = one(d, "aws:dynamodb/table:Table", "events");

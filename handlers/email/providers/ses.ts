@@ -2,7 +2,7 @@
  * Primary provider: Amazon SES v2 `SendEmail`. Credentials are the Lambda role's;
  * nothing secret is configured here.
  */
-import * as sesv2 from "@aws-sdk/client-sesv2";
+import sesv2 = require("@aws-sdk/client-sesv2");
 import { PermanentDeliveryError, ProviderUnavailableError, REJECTION_REASONS, TransientDeliveryError } from "../errors";
 import type { EmailContent, EmailProvider } from "../types";
 

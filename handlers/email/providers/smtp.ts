@@ -3,9 +3,9 @@
  * through nodemailer. Host and credentials come from a Secrets Manager secret,
  * read once and cached, so a rotated password is picked up within `cacheTtlMs`.
  */
-import * as nodemailer from "nodemailer";
-import * as secrets from "@aws-sdk/client-secrets-manager";
-import * as v from "valibot";
+import nodemailer = require("nodemailer");
+import secrets = require("@aws-sdk/client-secrets-manager");
+import v = require("valibot");
 import { PermanentDeliveryError, ProviderUnavailableError, REJECTION_REASONS, TransientDeliveryError } from "../errors";
 import type { EmailContent, EmailProvider } from "../types";
 

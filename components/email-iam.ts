@@ -1,0 +1,136 @@
+/**
+ * The email service's IAM and resource policy documents, as pure functions of
+ * ARNs (least privilege in one reviewable place, like iam-documents.ts).
+ */
+import { denyInsecureTransport, viaService, XRAY_WRITE_ACTIONS, type AwsScope, type PolicyDocument, type PolicyStatement } from "./iam-documents";
+
+function doc(...statements: PolicyStatement[]): PolicyDocument {
+    return { Version: "2012-10-17", Statement: statements };
+}
+
+/** The prefix under which the API and the worker keep offloaded content. */
+export const EMAIL_CONTENT_PREFIX = "emails/";
+/** Schedules the worker creates are named `email-<id>`. */
+export const EMAIL_SCHEDULE_NAME_PREFIX = "email-";
+
+export interface EmailPolicyCommon {
+    scope: AwsScope;
+    keyArn: string;
+    logGroupArn: string;
+}
+
+function logsAndTraces(o: EmailPolicyCommon): PolicyStatement[] {
+    return [
+        { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${o.logGroupArn}:log-stream:*` },
+        { Sid: "SendTraces", Effect: "Allow", Action: [...XRAY_WRITE_ACTIONS], Resource: "*" },
+    ];
+}
+
+function useKeyVia(o: EmailPolicyCommon, actions: string[], services: string[]): PolicyStatement {
+    return {
+        Sid: "UseKeyThroughServices",
+        Effect: "Allow",
+        Action: actions,
+        Resource: o.keyArn,
+        Condition: { StringEquals: { "kms:ViaService": services.map((s) => viaService(s, o.scope)) } },
+    };
+}
+
+/** API function: enqueue, keep idempotency keys, write offloaded content. */
+export function emailApiPolicy(o: EmailPolicyCommon & { queueArn: string; tableArn: string; bucketArn: string }): PolicyDocument {
+    return doc(
+        { Sid: "EnqueueEmails", Effect: "Allow", Action: "sqs:SendMessage", Resource: o.queueArn },
+        { Sid: "IdempotencyKeys", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: o.tableArn },
+        { Sid: "OffloadLargeContent", Effect: "Allow", Action: "s3:PutObject", Resource: `${o.bucketArn}/${EMAIL_CONTENT_PREFIX}*` },
+        useKeyVia(o, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb", "s3"]),
+        ...logsAndTraces(o),
+    );
+}
+
+/** Worker function: consume, dead-letter, ledger, content, SMTP secret, SES, schedules. */
+export function emailWorkerPolicy(
+    o: EmailPolicyCommon & {
+        queueArn: string;
+        deadLetterQueueArn: string;
+        tableArn: string;
+        bucketArn: string;
+        secretArn: string;
+        sesIdentityArns: string[];
+        sesConfigurationSetArn?: string;
+        scheduleGroupName: string;
+        schedulerRoleArn: string;
+    },
+): PolicyDocument {
+    const { scope } = o;
+    return doc(
+        { Sid: "ConsumeEmailQueue", Effect: "Allow", Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], Resource: o.queueArn },
+        { Sid: "RejectToDeadLetterQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: o.deadLetterQueueArn },
+        { Sid: "DeliveryLedger", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: o.tableArn },
+        {
+            Sid: "OffloadedContent",
+            Effect: "Allow",
+            Action: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            Resource: `${o.bucketArn}/${EMAIL_CONTENT_PREFIX}*`,
+        },
+        { Sid: "ReadSmtpSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: o.secretArn },
+        {
+            Sid: "SendThroughSes",
+            Effect: "Allow",
+            Action: ["ses:SendEmail"],
+            Resource: [...o.sesIdentityArns, ...(o.sesConfigurationSetArn ? [o.sesConfigurationSetArn] : [])],
+        },
+        {
+            Sid: "ScheduleFutureEmails",
+            Effect: "Allow",
+            Action: "scheduler:CreateSchedule",
+            Resource: `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule/${o.scheduleGroupName}/${EMAIL_SCHEDULE_NAME_PREFIX}*`,
+        },
+        {
+            Sid: "PassSchedulerRole",
+            Effect: "Allow",
+            Action: "iam:PassRole",
+            Resource: o.schedulerRoleArn,
+            Condition: { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } },
+        },
+        useKeyVia(o, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb", "s3", "secretsmanager"]),
+        ...logsAndTraces(o),
+    );
+}
+
+/** Trust policy of the role EventBridge Scheduler assumes: only for this account's schedules in the group. */
+export function schedulerAssumeRolePolicy(scope: AwsScope, scheduleGroupName: string): PolicyDocument {
+    return doc({
+        Sid: "SchedulerAssumesRole",
+        Effect: "Allow",
+        Principal: { Service: "scheduler.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: {
+            StringEquals: { "aws:SourceAccount": scope.accountId },
+            ArnLike: { "aws:SourceArn": `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule/${scheduleGroupName}/*` },
+        },
+    });
+}
+
+/** What a due schedule does: put the released email back on the queue. */
+export function schedulerTargetPolicy(scope: AwsScope, queueArn: string, keyArn: string): PolicyDocument {
+    return doc(
+        { Sid: "ReleaseDueEmails", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn },
+        {
+            Sid: "EncryptThroughSqs",
+            Effect: "Allow",
+            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+            Resource: keyArn,
+            Condition: { StringEquals: { "kms:ViaService": viaService("sqs", scope) } },
+        },
+    );
+}
+
+/** For API clients: call `POST /v1/emails` with SigV4. */
+export function emailInvokePolicy(routeArn: string): PolicyDocument {
+    return doc({ Sid: "SendEmails", Effect: "Allow", Action: "execute-api:Invoke", Resource: routeArn });
+}
+
+/** The content bucket's policy: TLS only (default encryption with the key is set on the bucket itself). */
+export function emailBucketPolicy(bucketArn: string): PolicyDocument {
+    return doc(denyInsecureTransport("s3", [bucketArn, `${bucketArn}/*`]));
+}

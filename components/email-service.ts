@@ -1,0 +1,464 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { EmailServiceConfig } from "../config/email-service";
+import { EMAIL_DEFAULTS } from "../config/email-service";
+import { EMAIL_ENV } from "../handlers/email/environment";
+import { awsScope, deploymentNames } from "./aws-scope";
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, powertoolsLayerArn, regionalName, SQS_MAX_MESSAGE_SIZE_BYTES, DEFAULTS } from "./defaults";
+import {
+    EMAIL_CONTENT_PREFIX,
+    emailApiPolicy,
+    emailBucketPolicy,
+    emailInvokePolicy,
+    emailWorkerPolicy,
+    schedulerAssumeRolePolicy,
+    schedulerTargetPolicy,
+} from "./email-iam";
+import { EncryptedQueue } from "./encrypted-queue";
+import { lambdaAssumeRolePolicy } from "./iam-documents";
+import { lambdaCodePathOptions } from "./lambda-packaging";
+
+// Handlers are typed loosely here: infrastructure does not depend on handler types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type LambdaHandler = (event: any, context: any) => Promise<any>;
+
+export interface EmailServiceArgs {
+    /** Zero-argument factory of the API handler (`emailApiFromEnvironment`). */
+    apiFactory: () => LambdaHandler;
+    /** Zero-argument factory of the worker handler (`emailWorkerFromEnvironment`). */
+    workerFactory: () => LambdaHandler;
+    /** Customer-managed key for the queue, table, bucket, secret, log groups and Lambda environments. */
+    kmsKeyArn: pulumi.Input<string>;
+    /** Log group name prefix the key policy lets CloudWatch Logs use (`EncryptionKey.logGroupNamePrefix`). */
+    logGroupNamePrefix: string;
+    /** The shared alarm topic and the alarm name prefix it accepts. */
+    alarmTopicArn: pulumi.Input<string>;
+    alarmNamePrefix: string;
+    /** The `email*` config section. @default EMAIL_DEFAULTS */
+    settings?: Partial<EmailServiceConfig>;
+    /** Powertools TypeScript layer version. @default 44 */
+    powertoolsLayerVersion?: number;
+}
+
+/**
+ * The email service: `POST /v1/emails` (API Gateway HTTP API, IAM auth, throttled,
+ * access-logged) → API Lambda → encrypted high-throughput FIFO queue (+ FIFO DLQ) →
+ * worker Lambda (SES, SMTP failover) with an idempotency table, a content bucket for
+ * large bodies, the SMTP secret, an EventBridge Scheduler group for `sendAt`, alarms
+ * and an invoke policy for clients.
+ *
+ * @example
+ * const email = new EmailService("email", {
+ *     apiFactory: emailApiFromEnvironment, workerFactory: emailWorkerFromEnvironment,
+ *     kmsKeyArn: key.arn, logGroupNamePrefix: key.logGroupNamePrefix,
+ *     alarmTopicArn: alarms.topic.arn, alarmNamePrefix: alarms.alarmNamePrefix, settings: config.emailService,
+ * });
+ * export const emailApiUrl = email.apiUrl;
+ */
+export class EmailService extends pulumi.ComponentResource {
+    readonly queue: EncryptedQueue;
+    readonly table: aws.dynamodb.Table;
+    readonly bucket: aws.s3.Bucket;
+    readonly smtpSecret: aws.secretsmanager.Secret;
+    readonly scheduleGroup: aws.scheduler.ScheduleGroup;
+    readonly schedulerRole: aws.iam.Role;
+    readonly apiFunction: aws.lambda.CallbackFunction<unknown, unknown>;
+    readonly workerFunction: aws.lambda.CallbackFunction<unknown, unknown>;
+    readonly apiRole: aws.iam.Role;
+    readonly workerRole: aws.iam.Role;
+    readonly api: aws.apigatewayv2.Api;
+    readonly route: aws.apigatewayv2.Route;
+    readonly stage: aws.apigatewayv2.Stage;
+    readonly invokePolicy: aws.iam.Policy;
+    readonly alarms: aws.cloudwatch.MetricAlarm[];
+    /** `https://<api>.execute-api.<region>.amazonaws.com/v1/emails` */
+    readonly apiUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: EmailServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("event-ingestion:email:EmailService", name, {}, opts);
+        const s = { ...EMAIL_DEFAULTS, ...(args.settings ?? {}) } as EmailServiceConfig;
+        const { project, stack } = deploymentNames();
+        const scope = awsScope({ parent: this });
+        const parent = { parent: this };
+        const keyArn = pulumi.output(args.kmsKeyArn);
+        const layers = [scope.apply((x) => powertoolsLayerArn(x.partition, x.region, args.powertoolsLayerVersion ?? DEFAULTS.powertoolsLayerVersion))];
+
+        // Queue: FIFO, high throughput; content-based deduplication for the scheduler's releases
+        // (explicit deduplication ids — the email id — win for everything the API sends).
+        this.queue = new EncryptedQueue(
+            `${name}-queue`,
+            {
+                kmsKeyArn: args.kmsKeyArn,
+                consumerTimeoutSeconds: s.emailWorkerTimeoutSeconds,
+                fifo: true,
+                highThroughput: true,
+                contentBasedDeduplication: true,
+                maxReceiveCount: s.emailMaxReceiveCount,
+                maxMessageSize: SQS_MAX_MESSAGE_SIZE_BYTES,
+            },
+            parent,
+        );
+
+        this.table = new aws.dynamodb.Table(
+            `${name}-idempotency`,
+            {
+                billingMode: "PAY_PER_REQUEST",
+                hashKey: "pk",
+                attributes: [{ name: "pk", type: "S" }],
+                ttl: { attributeName: "expiresAt", enabled: true },
+                pointInTimeRecovery: { enabled: true },
+                serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
+                deletionProtectionEnabled: s.emailDeletionProtection,
+            },
+            parent,
+        );
+
+        // Content bucket: CMK + bucket key, TLS only, private, objects expire.
+        this.bucket = new aws.s3.Bucket(`${name}-content`, { forceDestroy: false }, parent);
+        new aws.s3.BucketServerSideEncryptionConfiguration(
+            `${name}-content-encryption`,
+            {
+                bucket: this.bucket.id,
+                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }],
+            },
+            parent,
+        );
+        new aws.s3.BucketPublicAccessBlock(
+            `${name}-content-private`,
+            { bucket: this.bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+            parent,
+        );
+        new aws.s3.BucketOwnershipControls(`${name}-content-ownership`, { bucket: this.bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, parent);
+        new aws.s3.BucketLifecycleConfiguration(
+            `${name}-content-expiry`,
+            {
+                bucket: this.bucket.id,
+                rules: [
+                    {
+                        id: "expire-email-content",
+                        status: "Enabled",
+                        filter: { prefix: EMAIL_CONTENT_PREFIX },
+                        expiration: { days: s.emailContentRetentionDays },
+                        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                    },
+                ],
+            },
+            parent,
+        );
+        new aws.s3.BucketPolicy(`${name}-content-tls-only`, { bucket: this.bucket.id, policy: this.bucket.arn.apply((arn) => JSON.stringify(emailBucketPolicy(arn))) }, parent);
+
+        // SMTP relay settings: a secret encrypted with the key; its value from config (a Pulumi secret) or set out of band.
+        this.smtpSecret = new aws.secretsmanager.Secret(
+            `${name}-smtp`,
+            { description: "SMTP relay for email failover: JSON { host, port, secure, requireTLS, username, password }", kmsKeyId: args.kmsKeyArn, recoveryWindowInDays: 7 },
+            parent,
+        );
+        if (s.emailSmtp) {
+            new aws.secretsmanager.SecretVersion(`${name}-smtp-value`, { secretId: this.smtpSecret.id, secretString: pulumi.secret(JSON.stringify(s.emailSmtp)) }, parent);
+        }
+
+        // sendAt: one-time schedules in this group put released emails back on the queue.
+        this.scheduleGroup = new aws.scheduler.ScheduleGroup(`${name}-schedules`, { name: regionalName(project, stack, `${name}-schedules`) }, parent);
+        const scheduleGroupName = this.scheduleGroup.name;
+        this.schedulerRole = new aws.iam.Role(
+            `${name}-scheduler-role`,
+            {
+                description: `EventBridge Scheduler releases due emails (${stack})`,
+                assumeRolePolicy: pulumi.all([scope, scheduleGroupName]).apply(([x, group]) => JSON.stringify(schedulerAssumeRolePolicy(x, group))),
+                maxSessionDuration: 3600,
+            },
+            parent,
+        );
+        new aws.iam.RolePolicy(
+            `${name}-scheduler-policy`,
+            {
+                role: this.schedulerRole.id,
+                policy: pulumi.all([scope, this.queue.queue.arn, keyArn]).apply(([x, queueArn, key]) => JSON.stringify(schedulerTargetPolicy(x, queueArn, key))),
+            },
+            parent,
+        );
+
+        // API function.
+        const apiLogGroup = new aws.cloudwatch.LogGroup(
+            `${name}-api-logs`,
+            { name: `${args.logGroupNamePrefix}${name}-api`, retentionInDays: s.emailLogRetentionDays, kmsKeyId: args.kmsKeyArn },
+            parent,
+        );
+        this.apiRole = new aws.iam.Role(
+            `${name}-api-role`,
+            { description: `Email API (${stack})`, assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()), maxSessionDuration: 3600 },
+            parent,
+        );
+        const apiPolicy = new aws.iam.RolePolicy(
+            `${name}-api-policy`,
+            {
+                role: this.apiRole.id,
+                policy: pulumi
+                    .all([scope, keyArn, apiLogGroup.arn, this.queue.queue.arn, this.table.arn, this.bucket.arn])
+                    .apply(([x, key, logGroupArn, queueArn, tableArn, bucketArn]) =>
+                        JSON.stringify(emailApiPolicy({ scope: x, keyArn: key, logGroupArn, queueArn, tableArn, bucketArn })),
+                    ),
+            },
+            parent,
+        );
+        this.apiFunction = new aws.lambda.CallbackFunction(
+            `${name}-api`,
+            {
+                callbackFactory: args.apiFactory,
+                codePathOptions: lambdaCodePathOptions(["valibot"]),
+                role: this.apiRole,
+                runtime: LAMBDA_RUNTIME,
+                architectures: [LAMBDA_ARCHITECTURE],
+                memorySize: s.emailApiMemoryMb,
+                timeout: s.emailApiTimeoutSeconds,
+                tracingConfig: { mode: LAMBDA_TRACING_MODE },
+                layers,
+                loggingConfig: { logFormat: "JSON", logGroup: apiLogGroup.name },
+                kmsKeyArn: args.kmsKeyArn,
+                environment: {
+                    variables: {
+                        [EMAIL_ENV.queueUrl]: this.queue.queue.url,
+                        [EMAIL_ENV.idempotencyTable]: this.table.name,
+                        [EMAIL_ENV.contentBucket]: this.bucket.bucket,
+                        [EMAIL_ENV.largeBodyThresholdBytes]: String(s.emailLargeBodyThresholdBytes),
+                        [EMAIL_ENV.maxRequestBytes]: String(s.emailMaxRequestBytes),
+                        [EMAIL_ENV.maxRecipients]: String(s.emailMaxRecipients),
+                        [EMAIL_ENV.maxScheduleAheadDays]: String(s.emailMaxScheduleAheadDays),
+                        [EMAIL_ENV.idempotencyTtlSeconds]: String(s.emailIdempotencyTtlHours * 3600),
+                        [EMAIL_ENV.tenantLanes]: String(s.emailTenantLanes),
+                        POWERTOOLS_SERVICE_NAME: "email-api",
+                        POWERTOOLS_METRICS_NAMESPACE: project,
+                        POWERTOOLS_LOG_LEVEL: s.emailLogLevel,
+                    },
+                },
+                description: "POST /v1/emails: validates, stores Idempotency-Keys, enqueues on the email FIFO queue",
+            },
+            { parent: this, dependsOn: [apiPolicy, apiLogGroup] },
+        );
+
+        // Worker function.
+        const workerLogGroup = new aws.cloudwatch.LogGroup(
+            `${name}-worker-logs`,
+            { name: `${args.logGroupNamePrefix}${name}-worker`, retentionInDays: s.emailLogRetentionDays, kmsKeyId: args.kmsKeyArn },
+            parent,
+        );
+        this.workerRole = new aws.iam.Role(
+            `${name}-worker-role`,
+            { description: `Email worker (${stack})`, assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()), maxSessionDuration: 3600 },
+            parent,
+        );
+        const workerPolicy = new aws.iam.RolePolicy(
+            `${name}-worker-policy`,
+            {
+                role: this.workerRole.id,
+                policy: pulumi
+                    .all([
+                        scope,
+                        pulumi.all([
+                            keyArn,
+                            workerLogGroup.arn,
+                            this.queue.queue.arn,
+                            this.queue.deadLetterQueue.arn,
+                            this.table.arn,
+                            this.bucket.arn,
+                            this.smtpSecret.arn,
+                            scheduleGroupName,
+                        ]),
+                        this.schedulerRole.arn,
+                    ])
+                    .apply(([x, [key, logGroupArn, queueArn, deadLetterQueueArn, tableArn, bucketArn, secretArn, group], schedulerRoleArn]) => {
+                        const sesArn = (resource: string) => `arn:${x.partition}:ses:${x.region}:${x.accountId}:${resource}`;
+                        return JSON.stringify(
+                            emailWorkerPolicy({
+                                scope: x,
+                                keyArn: key,
+                                logGroupArn,
+                                queueArn,
+                                deadLetterQueueArn,
+                                tableArn,
+                                bucketArn,
+                                secretArn,
+                                sesIdentityArns: (s.emailSesIdentities ?? ["*"]).map((identity) => sesArn(`identity/${identity}`)),
+                                sesConfigurationSetArn: s.emailSesConfigurationSet ? sesArn(`configuration-set/${s.emailSesConfigurationSet}`) : undefined,
+                                scheduleGroupName: group,
+                                schedulerRoleArn,
+                            }),
+                        );
+                    }),
+            },
+            parent,
+        );
+        this.workerFunction = new aws.lambda.CallbackFunction(
+            `${name}-worker`,
+            {
+                callbackFactory: args.workerFactory,
+                codePathOptions: lambdaCodePathOptions(["valibot", "nodemailer", "opossum"]),
+                role: this.workerRole,
+                runtime: LAMBDA_RUNTIME,
+                architectures: [LAMBDA_ARCHITECTURE],
+                memorySize: s.emailWorkerMemoryMb,
+                timeout: s.emailWorkerTimeoutSeconds,
+                tracingConfig: { mode: LAMBDA_TRACING_MODE },
+                layers,
+                loggingConfig: { logFormat: "JSON", logGroup: workerLogGroup.name },
+                kmsKeyArn: args.kmsKeyArn,
+                environment: {
+                    variables: {
+                        [EMAIL_ENV.deadLetterQueueUrl]: this.queue.deadLetterQueue.url,
+                        [EMAIL_ENV.queueArn]: this.queue.queue.arn,
+                        [EMAIL_ENV.idempotencyTable]: this.table.name,
+                        [EMAIL_ENV.contentBucket]: this.bucket.bucket,
+                        [EMAIL_ENV.smtpSecretArn]: this.smtpSecret.arn,
+                        [EMAIL_ENV.scheduleGroup]: scheduleGroupName,
+                        [EMAIL_ENV.schedulerRoleArn]: this.schedulerRole.arn,
+                        ...(s.emailSesConfigurationSet ? { [EMAIL_ENV.sesConfigurationSet]: s.emailSesConfigurationSet } : {}),
+                        POWERTOOLS_SERVICE_NAME: "email-worker",
+                        POWERTOOLS_METRICS_NAMESPACE: project,
+                        POWERTOOLS_LOG_LEVEL: s.emailLogLevel,
+                    },
+                },
+                description: "Sends queued emails through SES with SMTP failover; schedules future sendAt",
+            },
+            { parent: this, dependsOn: [workerPolicy, workerLogGroup] },
+        );
+        new aws.lambda.EventSourceMapping(
+            `${name}-worker-queue`,
+            {
+                eventSourceArn: this.queue.queue.arn,
+                functionName: this.workerFunction.arn,
+                batchSize: s.emailWorkerBatchSize,
+                functionResponseTypes: ["ReportBatchItemFailures"],
+                scalingConfig: { maximumConcurrency: s.emailWorkerMaxConcurrency },
+                enabled: true,
+            },
+            { parent: this, dependsOn: [workerPolicy] },
+        );
+
+        // HTTP API: one explicit route, IAM auth by default, throttled, access-logged (no bodies, no IPs).
+        this.api = new aws.apigatewayv2.Api(`${name}-http`, { protocolType: "HTTP", description: "Email service API", disableExecuteApiEndpoint: false }, parent);
+        const integration = new aws.apigatewayv2.Integration(
+            `${name}-http-lambda`,
+            {
+                apiId: this.api.id,
+                integrationType: "AWS_PROXY",
+                integrationUri: this.apiFunction.invokeArn,
+                integrationMethod: "POST",
+                payloadFormatVersion: "2.0",
+                timeoutMilliseconds: Math.min(30_000, (s.emailApiTimeoutSeconds + 1) * 1000),
+            },
+            parent,
+        );
+        this.route = new aws.apigatewayv2.Route(
+            `${name}-http-send`,
+            { apiId: this.api.id, routeKey: "POST /v1/emails", authorizationType: s.emailApiAuthorization, target: pulumi.interpolate`integrations/${integration.id}` },
+            parent,
+        );
+        const accessLogGroup = new aws.cloudwatch.LogGroup(
+            `${name}-http-access-logs`,
+            { name: `${args.logGroupNamePrefix}${name}-api-access`, retentionInDays: s.emailLogRetentionDays, kmsKeyId: args.kmsKeyArn },
+            parent,
+        );
+        this.stage = new aws.apigatewayv2.Stage(
+            `${name}-http-stage`,
+            {
+                apiId: this.api.id,
+                name: "$default",
+                autoDeploy: true,
+                defaultRouteSettings: { throttlingBurstLimit: s.emailThrottleBurstLimit, throttlingRateLimit: s.emailThrottleRateLimit, detailedMetricsEnabled: true },
+                accessLogSettings: {
+                    destinationArn: accessLogGroup.arn,
+                    format: JSON.stringify({
+                        requestId: "$context.requestId",
+                        requestTime: "$context.requestTime",
+                        routeKey: "$context.routeKey",
+                        status: "$context.status",
+                        caller: "$context.identity.userArn",
+                        responseLength: "$context.responseLength",
+                        responseLatency: "$context.responseLatency",
+                        integrationStatus: "$context.integrationStatus",
+                        integrationLatency: "$context.integrationLatency",
+                        error: "$context.error.messageString",
+                    }),
+                },
+            },
+            { parent: this, dependsOn: [this.route] },
+        );
+        new aws.lambda.Permission(
+            `${name}-http-invoke`,
+            {
+                action: "lambda:InvokeFunction",
+                function: this.apiFunction.name,
+                principal: "apigateway.amazonaws.com",
+                sourceArn: pulumi.interpolate`${this.api.executionArn}/*/POST/v1/emails`,
+            },
+            parent,
+        );
+        this.invokePolicy = new aws.iam.Policy(
+            `${name}-invoke`,
+            {
+                description: "Call POST /v1/emails on the email API (SigV4)",
+                policy: this.api.executionArn.apply((arn) => JSON.stringify(emailInvokePolicy(`${arn}/$default/POST/v1/emails`))),
+            },
+            parent,
+        );
+        this.apiUrl = pulumi.interpolate`${this.api.apiEndpoint}/v1/emails`;
+
+        // Alarms on the shared topic.
+        const alarm = (suffix: string, description: string, metric: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions">) =>
+            new aws.cloudwatch.MetricAlarm(
+                `${name}-${suffix}`,
+                {
+                    name: `${args.alarmNamePrefix}${name}-${suffix}`,
+                    alarmDescription: description,
+                    alarmActions: [args.alarmTopicArn],
+                    okActions: [args.alarmTopicArn],
+                    treatMissingData: "notBreaching",
+                    ...metric,
+                },
+                parent,
+            );
+        const sum = { statistic: "Sum", period: 300, evaluationPeriods: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 1 } as const;
+        this.alarms = [
+            alarm("api-5xx", "The email API answered 5xx (queue, table or bucket unreachable, or a bug): clients must retry.", {
+                namespace: "AWS/ApiGateway",
+                metricName: "5xx",
+                dimensions: { ApiId: this.api.id, Stage: "$default" },
+                ...sum,
+            }),
+            alarm("api-errors", "The email API function failed.", { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.apiFunction.name }, ...sum }),
+            alarm("worker-errors", "The email worker failed a whole batch (providers down or misconfigured).", {
+                namespace: "AWS/Lambda",
+                metricName: "Errors",
+                dimensions: { FunctionName: this.workerFunction.name },
+                ...sum,
+            }),
+            alarm("dlq-messages", "Emails are in the dead-letter queue: rejected by providers or out of retries.", {
+                namespace: "AWS/SQS",
+                metricName: "ApproximateNumberOfMessagesVisible",
+                dimensions: { QueueName: this.queue.deadLetterQueue.name },
+                statistic: "Maximum",
+                period: 60,
+                evaluationPeriods: 1,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: 0,
+            }),
+            alarm("oldest-message-age", "Emails wait in the queue longer than expected: the worker is not keeping up or is failing.", {
+                namespace: "AWS/SQS",
+                metricName: "ApproximateAgeOfOldestMessage",
+                dimensions: { QueueName: this.queue.queue.name },
+                statistic: "Maximum",
+                period: 60,
+                evaluationPeriods: 5,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: s.emailOldestMessageAgeAlarmSeconds,
+            }),
+        ];
+
+        this.registerOutputs({
+            apiUrl: this.apiUrl,
+            queueUrl: this.queue.queue.url,
+            deadLetterQueueUrl: this.queue.deadLetterQueue.url,
+            invokePolicyArn: this.invokePolicy.arn,
+        });
+    }
+}

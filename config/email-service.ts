@@ -1,0 +1,156 @@
+/**
+ * The email service's stack config section (keys `event-ingestion:email*`),
+ * typed, defaulted and validated with valibot; cross-field rules are reported on
+ * the key that has to change.
+ */
+import * as v from "valibot";
+import { LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/defaults";
+import { integerIn, oneOf, type ConfigSection } from "./section";
+
+export const EMAIL_LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
+export const EMAIL_API_AUTHORIZATION = ["AWS_IAM", "NONE"] as const;
+
+/** Defaults of every email setting (README "Default settings"). */
+export const EMAIL_DEFAULTS = {
+    /** Route authorization: SigV4 callers with `execute-api:Invoke` (the exported policy). */
+    emailApiAuthorization: "AWS_IAM",
+    /** Stage throttling: steady requests per second. */
+    emailThrottleRateLimit: 50,
+    /** Stage throttling: burst. */
+    emailThrottleBurstLimit: 100,
+    /** Messages above this many bytes put their content in S3 (256 KB). */
+    emailLargeBodyThresholdBytes: 262_144,
+    /** Largest request body, bytes (413 above); fits Lambda's 6 MB payload even base64-encoded. */
+    emailMaxRequestBytes: 4_194_304,
+    /** Most recipients across to/cc/bcc (SES's limit is 50). */
+    emailMaxRecipients: 50,
+    /** Furthest a `sendAt` may be ahead, days. */
+    emailMaxScheduleAheadDays: 30,
+    /** Offloaded content expires from S3 after this many days (must exceed the schedule horizon). */
+    emailContentRetentionDays: 45,
+    /** How long an Idempotency-Key is remembered, hours. */
+    emailIdempotencyTtlHours: 24,
+    /** FIFO message groups per tenant. */
+    emailTenantLanes: 4,
+    /** API function memory (MB) and timeout (s). */
+    emailApiMemoryMb: 256,
+    emailApiTimeoutSeconds: 10,
+    /** Worker function memory (MB) and timeout (s); the queue's visibility timeout is 6x this. */
+    emailWorkerMemoryMb: 256,
+    emailWorkerTimeoutSeconds: 60,
+    /** Messages per worker invocation (FIFO maximum 10). */
+    emailWorkerBatchSize: 10,
+    /** Concurrent worker invocations the SQS poller may start. */
+    emailWorkerMaxConcurrency: 10,
+    /** Receives before SQS moves an email to the DLQ. */
+    emailMaxReceiveCount: 5,
+    /** Log retention, days. */
+    emailLogRetentionDays: 30,
+    emailLogLevel: "INFO",
+    /** Alarm when the oldest email waits longer than this, seconds. */
+    emailOldestMessageAgeAlarmSeconds: 300,
+    /** Idempotency table deletion protection. */
+    emailDeletionProtection: true,
+} as const;
+
+/** SMTP relay settings stored in the secret (set `emailSmtp` as a Pulumi secret). */
+export interface EmailSmtpConfig {
+    host: string;
+    port: number;
+    secure: boolean;
+    requireTLS: boolean;
+    username?: string;
+    password?: string;
+}
+
+export interface EmailServiceConfig {
+    emailApiAuthorization: (typeof EMAIL_API_AUTHORIZATION)[number];
+    emailThrottleRateLimit: number;
+    emailThrottleBurstLimit: number;
+    emailLargeBodyThresholdBytes: number;
+    emailMaxRequestBytes: number;
+    emailMaxRecipients: number;
+    emailMaxScheduleAheadDays: number;
+    emailContentRetentionDays: number;
+    emailIdempotencyTtlHours: number;
+    emailTenantLanes: number;
+    emailApiMemoryMb: number;
+    emailApiTimeoutSeconds: number;
+    emailWorkerMemoryMb: number;
+    emailWorkerTimeoutSeconds: number;
+    emailWorkerBatchSize: number;
+    emailWorkerMaxConcurrency: number;
+    emailMaxReceiveCount: number;
+    emailLogRetentionDays: number;
+    emailLogLevel: (typeof EMAIL_LOG_LEVELS)[number];
+    emailOldestMessageAgeAlarmSeconds: number;
+    emailDeletionProtection: boolean;
+    /** SES identities (domains or addresses) the worker may send as; scopes `ses:SendEmail`. @default every identity of the account in the region */
+    emailSesIdentities?: string[];
+    /** SES configuration set for event publishing. @default none */
+    emailSesConfigurationSet?: string;
+    /** SMTP relay for failover; stored in Secrets Manager, encrypted with the key. @default none (put the secret value out of band) */
+    emailSmtp?: EmailSmtpConfig;
+}
+
+const IDENTITY = /^([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$|^[^\s@]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$/;
+
+/** The email service's config section. */
+export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
+    const D = EMAIL_DEFAULTS;
+    const identities = "must be a non-empty list of SES identities (domains like example.com or addresses)";
+    const smtpAllowed = "must be an object { host, port?, secure?, requireTLS?, username?, password? }";
+    const schema = v.pipe(
+        v.object({
+            emailApiAuthorization: v.optional(oneOf(EMAIL_API_AUTHORIZATION), D.emailApiAuthorization),
+            emailThrottleRateLimit: v.optional(integerIn(1, 10_000, "requests per second"), D.emailThrottleRateLimit),
+            emailThrottleBurstLimit: v.optional(integerIn(1, 5_000, "requests"), D.emailThrottleBurstLimit),
+            emailLargeBodyThresholdBytes: v.optional(integerIn(1024, SQS_MAX_MESSAGE_SIZE_BYTES - 4096, "bytes"), D.emailLargeBodyThresholdBytes),
+            emailMaxRequestBytes: v.optional(integerIn(1024, 4_194_304, "bytes"), D.emailMaxRequestBytes),
+            emailMaxRecipients: v.optional(integerIn(1, 50, "recipients"), D.emailMaxRecipients),
+            emailMaxScheduleAheadDays: v.optional(integerIn(1, 365, "days"), D.emailMaxScheduleAheadDays),
+            emailContentRetentionDays: v.optional(integerIn(2, 3650, "days"), D.emailContentRetentionDays),
+            emailIdempotencyTtlHours: v.optional(integerIn(1, 24 * 30, "hours"), D.emailIdempotencyTtlHours),
+            emailTenantLanes: v.optional(integerIn(1, 64, "lanes"), D.emailTenantLanes),
+            emailApiMemoryMb: v.optional(integerIn(128, 10_240, "MB"), D.emailApiMemoryMb),
+            emailApiTimeoutSeconds: v.optional(integerIn(1, 29, "seconds (API Gateway waits at most 30)"), D.emailApiTimeoutSeconds),
+            emailWorkerMemoryMb: v.optional(integerIn(128, 10_240, "MB"), D.emailWorkerMemoryMb),
+            emailWorkerTimeoutSeconds: v.optional(integerIn(30, 900, "seconds"), D.emailWorkerTimeoutSeconds),
+            emailWorkerBatchSize: v.optional(integerIn(1, 10, "messages (FIFO maximum)"), D.emailWorkerBatchSize),
+            emailWorkerMaxConcurrency: v.optional(integerIn(2, 1000, "concurrent invocations"), D.emailWorkerMaxConcurrency),
+            emailMaxReceiveCount: v.optional(integerIn(1, 1000), D.emailMaxReceiveCount),
+            emailLogRetentionDays: v.optional(oneOf(LOG_RETENTION_DAYS_ALLOWED), D.emailLogRetentionDays),
+            emailLogLevel: v.optional(oneOf(EMAIL_LOG_LEVELS), D.emailLogLevel),
+            emailOldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), D.emailOldestMessageAgeAlarmSeconds),
+            emailDeletionProtection: v.optional(v.boolean("must be true or false"), D.emailDeletionProtection),
+            emailSesIdentities: v.optional(v.pipe(v.array(v.pipe(v.string(identities), v.regex(IDENTITY, identities)), identities), v.minLength(1, identities))),
+            emailSesConfigurationSet: v.optional(v.pipe(v.string("must be an SES configuration set name"), v.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be an SES configuration set name"))),
+            emailSmtp: v.optional(
+                v.object(
+                    {
+                        host: v.pipe(v.string(smtpAllowed), v.nonEmpty(smtpAllowed)),
+                        port: v.optional(integerIn(1, 65_535), 587),
+                        secure: v.optional(v.boolean(smtpAllowed), false),
+                        requireTLS: v.optional(v.boolean(smtpAllowed), true),
+                        username: v.optional(v.string(smtpAllowed)),
+                        password: v.optional(v.string(smtpAllowed)),
+                    },
+                    smtpAllowed,
+                ),
+            ),
+        }),
+        v.forward(
+            v.check(
+                (c) => c.emailContentRetentionDays > c.emailMaxScheduleAheadDays,
+                "must be greater than emailMaxScheduleAheadDays: scheduled emails keep their content in S3 until they are sent",
+            ),
+            ["emailContentRetentionDays"],
+        ),
+        v.forward(
+            v.check((c) => c.emailThrottleBurstLimit >= Math.min(c.emailThrottleRateLimit, 5_000), "must be at least emailThrottleRateLimit"),
+            ["emailThrottleBurstLimit"],
+        ),
+    );
+    const keys = Object.keys((schema.pipe[0] as { entries: Record<string, unknown> }).entries);
+    return { keys, schema: schema as unknown as v.GenericSchema<unknown, EmailServiceConfig> };
+}
