@@ -1,0 +1,54 @@
+/**
+ * Component structure, as pulumi-awsx does it: every AWS resource is a child of
+ * one of our components (`{ parent: this }`), and components use
+ * `event-ingestion:<module>:<Type>` tokens.
+ */
+import { expect } from "chai";
+import * as path from "node:path";
+import { deployUnderMocks } from "../../local/mock-deployment";
+import type { RecordedResource } from "./fixtures/record-parents-program";
+
+describe("component structure (mocks)", () => {
+    let recorded: RecordedResource[];
+    before(async () => {
+        await deployUnderMocks({ stack: "dev", programPath: path.join(__dirname, "fixtures", "record-parents-program") });
+        const store = globalThis as { __recordedResources?: RecordedResource[] };
+        recorded = store.__recordedResources ?? [];
+        delete store.__recordedResources;
+    });
+
+    it("registers every AWS resource as a child of a component (no orphans at the stack root)", () => {
+        const aws = recorded.filter((r) => r.type.startsWith("aws:"));
+        expect(aws.length).to.be.greaterThan(25);
+        const orphans = aws.filter((r) => !r.parentType?.startsWith("event-ingestion:")).map((r) => `${r.type} ${r.name} (parent ${r.parentType ?? "stack"})`);
+        expect(orphans).to.deep.equal([]);
+    });
+
+    it("uses event-ingestion:<module>:<Type> tokens for the event processor's components", () => {
+        const components = recorded.filter((r) => !r.custom && r.type !== "pulumi:pulumi:Stack").map((r) => r.type);
+        for (const token of [
+            "event-ingestion:security:EncryptionKey",
+            "event-ingestion:messaging:EncryptedQueue",
+            "event-ingestion:storage:EventStore",
+            "event-ingestion:processing:EventProcessorFunction",
+            "event-ingestion:monitoring:AlarmTopic",
+            "event-ingestion:monitoring:PipelineMonitoring",
+            "event-ingestion:access:EventAccessPolicies",
+        ]) {
+            expect(components).to.include(token);
+        }
+        for (const token of components) expect(token).to.match(/^event-ingestion:[a-z-]+:[A-Z][A-Za-z]+$/);
+    });
+
+    it("parents each event processor resource under the component that owns it", () => {
+        const parentOf = (type: string, name: string) => recorded.find((r) => r.type === type && r.name === name)?.parentType;
+        expect(parentOf("aws:kms/key:Key", "events")).to.equal("event-ingestion:security:EncryptionKey");
+        expect(parentOf("aws:sqs/queue:Queue", "events-dlq")).to.equal("event-ingestion:messaging:EncryptedQueue");
+        expect(parentOf("aws:dynamodb/table:Table", "events")).to.equal("event-ingestion:storage:EventStore");
+        expect(parentOf("aws:lambda/function:Function", "event-processor")).to.equal("event-ingestion:processing:EventProcessorFunction");
+        expect(parentOf("aws:iam/role:Role", "event-processor-role")).to.equal("event-ingestion:processing:EventProcessorFunction");
+        expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "events-dashboard")).to.equal("event-ingestion:monitoring:PipelineMonitoring");
+        expect(parentOf("aws:sns/topic:Topic", "alarms")).to.equal("event-ingestion:monitoring:AlarmTopic");
+        expect(parentOf("aws:iam/policy:Policy", "events-producer")).to.equal("event-ingestion:access:EventAccessPolicies");
+    });
+});
