@@ -34,33 +34,37 @@ export function defaultMetrics(): Metrics {
     });
 }
 
-/** Writes one log line per outcome and the batch's metrics. */
-export function recordOutcomes(logger: Logger, metrics: Metrics, outcomes: readonly ProcessingOutcome[]): void {
+/** Writes the outcome's one structured log line: ids, type, outcome, reason. Never the body or `data`. */
+export function logOutcome(logger: Logger, outcome: ProcessingOutcome): void {
+    const fields = {
+        messageId: outcome.messageId,
+        clientId: outcome.clientId,
+        eventId: outcome.eventId,
+        type: outcome.type,
+        outcome: outcome.outcome,
+        ...(outcome.outcome === "rejected" || outcome.outcome === "transient" ? { reason: outcome.reason, detail: outcome.detail } : {}),
+        ...(outcome.outcome === "transient" && outcome.rejectionReason ? { rejectionReason: outcome.rejectionReason } : {}),
+    };
+    switch (outcome.outcome) {
+        case "persisted":
+        case "duplicate":
+            logger.info(`event ${outcome.outcome}`, fields);
+            break;
+        case "rejected":
+            logger.warn("event rejected", fields);
+            break;
+        case "transient":
+            logger.error("event will be retried", fields);
+            break;
+    }
+}
+
+/** Publishes the batch's EMF metrics: a count per outcome (zeros included) and per (outcome, reason). */
+export function publishOutcomeMetrics(metrics: Metrics, outcomes: readonly ProcessingOutcome[]): void {
     const counts: Record<OutcomeKind, number> = { persisted: 0, duplicate: 0, rejected: 0, transient: 0 };
     const byReason = new Map<string, { outcome: OutcomeKind; reason: string; count: number }>();
     for (const outcome of outcomes) {
         counts[outcome.outcome] += 1;
-        const fields = {
-            messageId: outcome.messageId,
-            clientId: outcome.clientId,
-            eventId: outcome.eventId,
-            type: outcome.type,
-            outcome: outcome.outcome,
-            ...(outcome.outcome === "rejected" || outcome.outcome === "transient" ? { reason: outcome.reason, detail: outcome.detail } : {}),
-            ...(outcome.outcome === "transient" && outcome.rejectionReason ? { rejectionReason: outcome.rejectionReason } : {}),
-        };
-        switch (outcome.outcome) {
-            case "persisted":
-            case "duplicate":
-                logger.info(`event ${outcome.outcome}`, fields);
-                break;
-            case "rejected":
-                logger.warn("event rejected", fields);
-                break;
-            case "transient":
-                logger.error("event will be retried", fields);
-                break;
-        }
         if (outcome.outcome === "rejected" || outcome.outcome === "transient") {
             const key = `${outcome.outcome}:${outcome.reason}`;
             const entry = byReason.get(key) ?? { outcome: outcome.outcome, reason: outcome.reason, count: 0 };

@@ -23,7 +23,7 @@ import { DeadLetter, sendToDeadLetterQueue } from "./dead-letter";
 import { EventProcessorConfigurationError, RejectionReason } from "./errors";
 import { createEventTypeRegistry, enabledEventTypes } from "./event-types";
 import { buildItem, checkRawData, StoredEventItem } from "./item";
-import { defaultLogger, defaultMetrics, recordOutcomes } from "./observability";
+import { defaultLogger, defaultMetrics, logOutcome, publishOutcomeMetrics } from "./observability";
 import { persistEvent } from "./persistence";
 import type { EventBatchProcessor, EventIdentity, EventProcessorDeps, EventProcessorHandler, ProcessingOutcome } from "./types";
 
@@ -108,11 +108,20 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
 
     return async function processBatch(records: readonly SQSRecord[], context?: Context) {
         const outcomes: (ProcessingOutcome | undefined)[] = new Array(records.length).fill(undefined);
+        // Each outcome is logged the moment it is final, so logging overlaps the writes still in flight.
+        const settle = (index: number, outcome: ProcessingOutcome) => {
+            outcomes[index] = outcome;
+            try {
+                logOutcome(logger, outcome);
+            } catch {
+                // Observability must never change an outcome.
+            }
+        };
         try {
             if (context) logger.addContext(context);
             const receivedAt = now();
             const letters: { index: number; identity: EventIdentity; letter: DeadLetter }[] = [];
-            // The synchronous part (parse, validate, build) runs for every record before the first write is awaited,
+            // The synchronous part (parse, validate, build) of every record runs before the first write is awaited,
             // so all writes of the batch are in flight together.
             await Promise.all(
                 records.map(async (record, index) => {
@@ -127,10 +136,10 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
                         if (result.outcome === "rejected") {
                             letters.push({ index, identity: checked.identity, letter: { record, reason: result.reason, detail: result.detail } });
                         } else {
-                            outcomes[index] = { messageId, ...checked.identity, ...result };
+                            settle(index, { messageId, ...checked.identity, ...result });
                         }
                     } catch (error) {
-                        outcomes[index] = { messageId, outcome: "transient", reason: "unexpected_error", detail: String((error as Error)?.name ?? "error") };
+                        settle(index, { messageId, outcome: "transient", reason: "unexpected_error", detail: String((error as Error)?.name ?? "error") });
                     }
                 }),
             );
@@ -143,22 +152,26 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
                 letters.forEach(({ index, identity, letter }, letterIndex) => {
                     const messageId = String(letter.record.messageId);
                     const failure = failed.get(letterIndex);
-                    outcomes[index] =
+                    settle(
+                        index,
                         failure === undefined
                             ? { messageId, ...identity, outcome: "rejected", reason: letter.reason, detail: letter.detail }
-                            : { messageId, ...identity, outcome: "transient", reason: "dead_letter_unavailable", detail: failure, rejectionReason: letter.reason };
+                            : { messageId, ...identity, outcome: "transient", reason: "dead_letter_unavailable", detail: failure, rejectionReason: letter.reason },
+                    );
                 });
             }
         } catch (error) {
             // A bug outside the per-record guard: whatever is not settled is retried, never dropped.
             logger.error("batch processing failed unexpectedly", { error: (error as Error)?.name });
         }
-        const settled: ProcessingOutcome[] = outcomes.map(
-            (outcome, index) =>
-                outcome ?? { messageId: String(records[index]?.messageId), outcome: "transient", reason: "unexpected_error", detail: "not settled" },
-        );
+        outcomes.forEach((outcome, index) => {
+            if (outcome === undefined) {
+                settle(index, { messageId: String(records[index]?.messageId), outcome: "transient", reason: "unexpected_error", detail: "not settled" });
+            }
+        });
+        const settled = outcomes as ProcessingOutcome[];
         try {
-            recordOutcomes(logger, metrics, settled);
+            publishOutcomeMetrics(metrics, settled);
         } catch {
             // Observability must never change an outcome.
         }

@@ -1,0 +1,269 @@
+/**
+ * Handler benchmark: N events (default 10,000) in batches of 10 through the real
+ * handler (validation, conditional writes, duplicate detection, Powertools logs
+ * and metrics) against DynamoDB Local, and two references on the same store, the
+ * same batch size and the same client:
+ *   - ceiling:  raw concurrent PutItem of pre-built items (no parsing, validation or conditions)
+ *   - baseline: the naive handler, one sequential unconditional PutItem per record
+ *     (with pre-built items too: a lower bound for any sequential handler)
+ * The three run interleaved in rounds (order rotated) so that load from others
+ * on this shared machine hits them alike. Batches run one after another, like
+ * one Lambda instance draining its queue.
+ *
+ * overheadRatio   = handler events/s / ceiling events/s   (target >= 0.9)
+ * throughputRatio = handler events/s / baseline events/s  (target > 1)
+ */
+import { CreateTableCommand, DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { SQSClient, CreateQueueCommand } from "@aws-sdk/client-sqs";
+import type { SQSRecord } from "aws-lambda";
+import { performance } from "node:perf_hooks";
+import { createBatchProcessor } from "../handlers/event-processor";
+import { buildItem } from "../handlers/event-processor/item";
+import type { EventEnvelope } from "../handlers/event-processor/types";
+import { startDynamoDbLocal, startFauxqs, LOCAL_CREDENTIALS } from "../local/emulators";
+import { exampleEvents, sqsRecord } from "../tests/support/factories/events";
+import { integerOption, type BenchOption } from "./index";
+
+export const description = "event processor handler vs raw concurrent PutItem (ceiling) and sequential PutItem (naive baseline) on DynamoDB Local";
+
+export const options: Readonly<Record<string, BenchOption>> = {
+    events: integerOption("events per variant", 10_000, 10, 1_000_000),
+    "batch-size": integerOption("SQS batch size", 10, 1, 10),
+    rounds: integerOption("interleaving rounds (more = finer interleaving)", 50, 1, 10_000),
+};
+
+export interface HandlerFigures {
+    events: number;
+    batchSize: number;
+    eventsPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    ceilingEventsPerSecond: number;
+    ceilingP50Ms: number;
+    ceilingP99Ms: number;
+    baselineEventsPerSecond: number;
+    baselineP50Ms: number;
+    baselineP99Ms: number;
+    overheadRatio: number;
+    throughputRatio: number;
+    /** Client-side CPU per event (process.cpuUsage), handler vs ceiling: the validation cost without the store's latency. */
+    cpuMicrosPerEvent: number;
+    ceilingCpuMicrosPerEvent: number;
+    /** Sanity: the handler persisted every event (a bench that stores nothing is fast and meaningless). */
+    persisted: number;
+}
+
+interface Variant {
+    latencies: number[];
+    elapsedMs: number;
+    cpuMicros: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+    if (sorted.length === 0) return NaN;
+    return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+async function createTable(dynamodb: DynamoDBClient, name: string): Promise<void> {
+    await dynamodb.send(
+        new CreateTableCommand({
+            TableName: name,
+            BillingMode: "PAY_PER_REQUEST",
+            AttributeDefinitions: [
+                { AttributeName: "clientId", AttributeType: "S" },
+                { AttributeName: "eventId", AttributeType: "S" },
+            ],
+            KeySchema: [
+                { AttributeName: "clientId", KeyType: "HASH" },
+                { AttributeName: "eventId", KeyType: "RANGE" },
+            ],
+        }),
+    );
+}
+
+async function count(dynamodb: DynamoDBClient, table: string): Promise<number> {
+    let total = 0;
+    let start: Record<string, never> | undefined;
+    do {
+        const page = await dynamodb.send(new ScanCommand({ TableName: table, Select: "COUNT", ExclusiveStartKey: start }));
+        total += page.Count ?? 0;
+        start = page.LastEvaluatedKey as typeof start;
+    } while (start);
+    return total;
+}
+
+/** Realistic traffic: the example types in turn, 50 tenants, unique event ids. */
+function makeEvents(n: number, prefix: string): EventEnvelope[] {
+    const examples = Object.values(exampleEvents());
+    return Array.from({ length: n }, (_, i) => ({ ...examples[i % examples.length], clientId: `tenant-${i % 50}`, eventId: `${prefix}-${i}` }));
+}
+
+function batches<T>(items: readonly T[], size: number): T[][] {
+    const out: T[][] = [];
+    for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+    return out;
+}
+
+/** Discards stdout writes (the handler's log and EMF lines) while timing; they are still formatted, as in Lambda. */
+function muteStdout(): () => void {
+    const original = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    return () => {
+        process.stdout.write = original;
+    };
+}
+
+/**
+ * Runs the benchmark.
+ *
+ * @example
+ * const figures = await run({ events: 2000 });
+ */
+export async function run(opts: { events?: number; batchSize?: number; rounds?: number } = {}): Promise<HandlerFigures> {
+    const n = opts.events ?? 10_000;
+    const batchSize = opts.batchSize ?? 10;
+    const rounds = Math.min(opts.rounds ?? 50, Math.ceil(n / batchSize));
+    const [dynamo, sqsEmulator] = await Promise.all([startDynamoDbLocal(), startFauxqs({ region: "eu-west-1" })]);
+    const dynamodb = new DynamoDBClient({ endpoint: dynamo.endpoint, region: "eu-west-1", credentials: LOCAL_CREDENTIALS });
+    const sqs = new SQSClient({ endpoint: sqsEmulator.endpoint, region: "eu-west-1", credentials: LOCAL_CREDENTIALS });
+    try {
+        const tables = { handler: "bench-handler", ceiling: "bench-ceiling", baseline: "bench-baseline" };
+        await Promise.all(Object.values(tables).map((t) => createTable(dynamodb, t)));
+        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "bench-dlq" }));
+        // Real Logger and Metrics (defaults), so their cost is measured; output is muted while timing.
+        const processBatch = createBatchProcessor({ dynamodb, sqs, tableName: tables.handler, deadLetterQueueUrl: QueueUrl!, retentionDays: 30 });
+
+        const receivedAt = new Date();
+        const prebuilt = (events: EventEnvelope[]) =>
+            events.map((e) => {
+                const built = buildItem(e, e.data as Record<string, unknown>, { receivedAt, retentionDays: 30 });
+                if (!built.ok) throw new Error(`example ${e.type} does not build: ${built.detail}`);
+                return built.item;
+            });
+        const handlerBatches = batches(makeEvents(n, "h").map((e): SQSRecord => sqsRecord(e)), batchSize);
+        const ceilingBatches = batches(prebuilt(makeEvents(n, "c")), batchSize);
+        const baselineBatches = batches(prebuilt(makeEvents(n, "b")), batchSize);
+
+        const runners: Record<keyof typeof tables, (i: number) => Promise<unknown>> = {
+            handler: async (i) => {
+                const { response } = await processBatch(handlerBatches[i]);
+                if (response.batchItemFailures.length > 0) throw new Error(`handler batch ${i} had ${response.batchItemFailures.length} transient failures`);
+            },
+            ceiling: (i) => Promise.all(ceilingBatches[i].map((Item) => dynamodb.send(new PutItemCommand({ TableName: tables.ceiling, Item: Item as never })))),
+            baseline: async (i) => {
+                for (const Item of baselineBatches[i]) await dynamodb.send(new PutItemCommand({ TableName: tables.baseline, Item: Item as never }));
+            },
+        };
+
+        // Warm-up (JIT, connection pool, DynamoDB Local's JVM), on keys the measured runs never touch.
+        const unmute = muteStdout();
+        try {
+            const warm = createBatchProcessor({ dynamodb, sqs, tableName: tables.handler, deadLetterQueueUrl: QueueUrl! });
+            const warmEvents = batches(makeEvents(300, "warm").map((e) => sqsRecord(e)), batchSize);
+            const warmItems = batches(prebuilt(makeEvents(300, "warm")), batchSize);
+            for (let i = 0; i < warmEvents.length; i++) {
+                await warm(warmEvents[i]);
+                await Promise.all(warmItems[i].map((Item) => dynamodb.send(new PutItemCommand({ TableName: tables.ceiling, Item: Item as never }))));
+                for (const Item of warmItems[i]) await dynamodb.send(new PutItemCommand({ TableName: tables.baseline, Item: Item as never }));
+            }
+        } finally {
+            unmute();
+        }
+
+        const variants: Record<keyof typeof tables, Variant> = {
+            handler: { latencies: [], elapsedMs: 0, cpuMicros: 0 },
+            ceiling: { latencies: [], elapsedMs: 0, cpuMicros: 0 },
+            baseline: { latencies: [], elapsedMs: 0, cpuMicros: 0 },
+        };
+        const order: (keyof typeof tables)[] = ["handler", "ceiling", "baseline"];
+        const total = handlerBatches.length;
+        const perRound = Math.ceil(total / rounds);
+        for (let round = 0; round < rounds; round++) {
+            const from = round * perRound;
+            const to = Math.min(total, from + perRound);
+            if (from >= to) break;
+            const rotated = [...order.slice(round % 3), ...order.slice(0, round % 3)];
+            for (const name of rotated) {
+                const variant = variants[name];
+                const mute = muteStdout();
+                try {
+                    const cpuStart = process.cpuUsage();
+                    for (let i = from; i < to; i++) {
+                        const start = performance.now();
+                        await runners[name](i);
+                        const ms = performance.now() - start;
+                        variant.latencies.push(ms);
+                        variant.elapsedMs += ms;
+                    }
+                    const cpu = process.cpuUsage(cpuStart);
+                    variant.cpuMicros += cpu.user + cpu.system;
+                } finally {
+                    mute();
+                }
+            }
+            if ((round + 1) % Math.ceil(rounds / 10) === 0) process.stderr.write(`  round ${round + 1}/${rounds} done\n`);
+        }
+
+        const persisted = await count(dynamodb, tables.handler);
+        const stats = (v: Variant) => {
+            const sorted = [...v.latencies].sort((a, b) => a - b);
+            return { eps: (v.latencies.length * batchSize) / (v.elapsedMs / 1000), p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+        };
+        // The last batch may be short; count the real number of events.
+        const handlerStats = stats(variants.handler);
+        const eventsPerVariant = handlerBatches.reduce((sum, b) => sum + b.length, 0);
+        const eps = (v: Variant) => eventsPerVariant / (v.elapsedMs / 1000);
+        const ceilingStats = stats(variants.ceiling);
+        const baselineStats = stats(variants.baseline);
+        const figures: HandlerFigures = {
+            events: eventsPerVariant,
+            batchSize,
+            eventsPerSecond: Math.round(eps(variants.handler)),
+            p50Ms: round3(handlerStats.p50),
+            p99Ms: round3(handlerStats.p99),
+            ceilingEventsPerSecond: Math.round(eps(variants.ceiling)),
+            ceilingP50Ms: round3(ceilingStats.p50),
+            ceilingP99Ms: round3(ceilingStats.p99),
+            baselineEventsPerSecond: Math.round(eps(variants.baseline)),
+            baselineP50Ms: round3(baselineStats.p50),
+            baselineP99Ms: round3(baselineStats.p99),
+            overheadRatio: round3(eps(variants.handler) / eps(variants.ceiling)),
+            throughputRatio: round3(eps(variants.handler) / eps(variants.baseline)),
+            cpuMicrosPerEvent: Math.round(variants.handler.cpuMicros / eventsPerVariant),
+            ceilingCpuMicrosPerEvent: Math.round(variants.ceiling.cpuMicros / eventsPerVariant),
+            persisted: persisted - 300, // minus the warm-up events
+        };
+        if (figures.persisted !== eventsPerVariant) throw new Error(`handler persisted ${figures.persisted} of ${eventsPerVariant} events`);
+        return figures;
+    } finally {
+        dynamodb.destroy();
+        sqs.destroy();
+        await Promise.all([dynamo.stop(), sqsEmulator.stop()]);
+    }
+}
+
+/** Human-readable report lines. */
+export function format(f: HandlerFigures): string[] {
+    const row = (name: string, eps: number, p50: number, p99: number) =>
+        `${name.padEnd(34)} ${String(eps).padStart(8)} events/s   p50 ${p50.toFixed(2).padStart(7)} ms   p99 ${p99.toFixed(2).padStart(7)} ms`;
+    return [
+        `${f.events} events per variant, batches of ${f.batchSize}, DynamoDB Local`,
+        row("handler (validate + conditional put)", f.eventsPerSecond, f.p50Ms, f.p99Ms),
+        row("ceiling (raw concurrent PutItem)", f.ceilingEventsPerSecond, f.ceilingP50Ms, f.ceilingP99Ms),
+        row("naive baseline (sequential PutItem)", f.baselineEventsPerSecond, f.baselineP50Ms, f.baselineP99Ms),
+        `overheadRatio   ${f.overheadRatio.toFixed(3)}  (handler / ceiling, target >= 0.9: ${f.overheadRatio >= 0.9 ? "met" : "MISSED"})`,
+        `throughputRatio ${f.throughputRatio.toFixed(3)}  (handler / naive, target > 1: ${f.throughputRatio > 1 ? "met" : "MISSED"})`,
+        `client CPU per event: handler ${f.cpuMicrosPerEvent} us, ceiling ${f.ceilingCpuMicrosPerEvent} us`,
+    ];
+}
+
+if (require.main === module) {
+    run()
+        .then((figures) => console.log(format(figures).join("\n")))
+        .catch((error) => {
+            console.error(error);
+            process.exitCode = 1;
+        });
+}
