@@ -14,8 +14,9 @@ import * as path from "node:path";
 import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "./emulators";
 import { deployUnderMocks, MockDeployment } from "./mock-deployment";
 import { provision } from "./provision";
-import { eventProcessorService, RunningEventProcessor } from "./services/event-processor";
-import { RunningStreamSender, streamSenderService } from "./services/stream-sender";
+import { defaultServices } from "./services";
+import type { RunningEventProcessor } from "./services/event-processor";
+import type { RunningStreamSender } from "./services/stream-sender";
 import type { LocalContext, LocalService, RunningService } from "./services/types";
 import { localTopology } from "./topology";
 
@@ -30,7 +31,7 @@ export interface PipelineOptions {
     dynamodbPort?: number;
     /** Keep DynamoDB Local's data in this directory (survives an emulator restart). @default in memory */
     dynamodbDataDir?: string;
-    /** Services to run. @default [eventProcessorService(), streamSenderService()] */
+    /** Services to run. @default defaultServices() (local/services/index.ts) */
     services?: LocalService[];
     /** Extra services appended to the defaults (e.g. the email service). */
     extraServices?: LocalService[];
@@ -215,7 +216,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
 
         // 4. Services, in order; each one's stop is registered as soon as it runs.
         const services: RunningService[] = [];
-        const wanted = [...(options.services ?? [eventProcessorService(), streamSenderService()]), ...(options.extraServices ?? [])];
+        const wanted = [...(options.services ?? defaultServices()), ...(options.extraServices ?? [])];
         for (const service of wanted) {
             log(`[pipeline] starting ${service.name}`);
             let running: RunningService;
