@@ -3,6 +3,8 @@
  * builder's limits and hash, and the environment parser.
  */
 import { expect } from "chai";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { safeParse } from "valibot";
 import {
     buildItem,
@@ -22,6 +24,7 @@ import {
 } from "../../../handlers/event-processor";
 import { exampleEvents, nested, validEvent } from "../../support/factories/events";
 
+const ROOT = path.resolve(__dirname, "..", "..", "..");
 const validate = createEnvelopeValidator();
 const reasonOf = (body: unknown) => {
     const result = validate(body);
@@ -207,6 +210,17 @@ describe("event contract", () => {
                 );
             }
         });
+    });
+
+    it("documents every reason code in docs/event-contract.md and the README section", () => {
+        const docs = fs.readFileSync(path.join(ROOT, "docs", "event-contract.md"), "utf8");
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const section = readme.slice(readme.indexOf("<!-- section:event-contract -->"), readme.indexOf("<!-- /section:event-contract -->"));
+        for (const code of [...REJECTION_REASON_CODES, ...TRANSIENT_REASON_CODES]) {
+            expect(docs, code).to.include(`| \`${code}\` |`);
+            expect(section, code).to.include(`\`${code}\``);
+        }
+        for (const type of EVENT_TYPE_NAMES) expect(docs, type).to.include(`| \`${type}\` |`);
     });
 
     it("documents every reason code in one sentence", () => {
