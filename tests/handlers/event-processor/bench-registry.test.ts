@@ -1,0 +1,59 @@
+/**
+ * The bench registry's command line (bench/index.ts): modes are discovered, flags
+ * are routed to the modes that declare them, and every mistake is a clear error.
+ */
+import { expect } from "chai";
+import { availableModes, BenchModule, BenchUsageError, integerOption, mergeFigures, parseArgs, resolveOptions } from "../../../bench/index";
+
+const fakeModules: Record<string, BenchModule> = {
+    handler: { run: async () => ({}), options: { events: integerOption("events", 10_000, 10, 1_000_000), "batch-size": integerOption("batch", 10, 1, 10) } },
+    artifact: { run: async () => ({}) },
+};
+const known = Object.keys(fakeModules);
+
+describe("bench registry", () => {
+    it("discovers every bench/<name>.ts except index as a mode", () => {
+        expect(availableModes()).to.include("handler");
+        expect(availableModes()).not.to.include("index");
+    });
+
+    it("selects all modes by default, or the ones named (comma list or repeated)", () => {
+        expect(parseArgs([], known).modes).to.deep.equal(known);
+        expect(parseArgs(["--mode", "handler"], known).modes).to.deep.equal(["handler"]);
+        expect(parseArgs(["--mode=artifact,handler", "--mode", "handler", "--json"], known)).to.deep.include({ modes: ["artifact", "handler"], json: true });
+    });
+
+    it("routes flags to the modes declaring them, camelCased and parsed", () => {
+        const command = parseArgs(["--events", "500", "--batch-size=5"], known);
+        expect(resolveOptions(command, fakeModules)).to.deep.equal({ handler: { events: 500, batchSize: 5 }, artifact: {} });
+    });
+
+    it("rejects unknown modes, unknown flags, bad values and flags of unselected modes with clear messages", () => {
+        const fails = (argv: string[]) => {
+            try {
+                resolveOptions(parseArgs(argv, known), fakeModules);
+            } catch (error) {
+                expect(error).to.be.instanceOf(BenchUsageError);
+                return (error as Error).message;
+            }
+            throw new Error(`accepted ${argv.join(" ")}`);
+        };
+        expect(fails(["--mode", "warp"])).to.match(/unknown mode\(s\): warp \(available: handler, artifact\)/);
+        expect(fails(["--frobnicate", "1"])).to.match(/unknown flag --frobnicate/);
+        expect(fails(["--events", "ten"])).to.match(/--events: must be a whole number from 10 to 1000000, got "ten"/);
+        expect(fails(["--events", "5"])).to.match(/--events/);
+        expect(fails(["--events"])).to.match(/--events needs a value/);
+        expect(fails(["--events", "1", "--events", "2"])).to.match(/given twice/);
+        expect(fails(["--mode", "artifact", "--events", "100"])).to.match(/--events belongs to mode\(s\) handler, which are not selected/);
+        expect(fails(["stray"])).to.match(/unexpected argument "stray"/);
+    });
+
+    it("merges every mode's figures into one object and refuses a field two modes both report", () => {
+        expect(mergeFigures([{ mode: "handler", figures: { eventsPerSecond: 1 } }, { mode: "artifact", figures: { zippedBytes: 2 } }])).to.deep.equal({
+            modes: ["handler", "artifact"],
+            eventsPerSecond: 1,
+            zippedBytes: 2,
+        });
+        expect(() => mergeFigures([{ mode: "a", figures: { x: 1 } }, { mode: "b", figures: { x: 2 } }])).to.throw(/a and b both report "x"/);
+    });
+});
