@@ -22,6 +22,7 @@ import {
     REJECTION_REASONS,
     TRANSIENT_REASON_CODES,
 } from "../../../handlers/event-processor";
+import { classifyStoreError } from "../../../handlers/event-processor/persistence";
 import { exampleEvents, nested, validEvent } from "../../support/factories/events";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -167,6 +168,21 @@ describe("event contract", () => {
         it("sets expiresAt from receivedAt plus the retention", () => {
             const built = buildItem(envelope({}), {}, { receivedAt, retentionDays: 2 });
             expect(built.ok && built.item.expiresAt).to.deep.equal({ N: String(receivedAt.getTime() / 1000 + 2 * 86_400) });
+        });
+    });
+
+    describe("store error classification", () => {
+        it("treats throttling as store_throttled, validation as a permanent rejection, anything else as store_unavailable", () => {
+            for (const name of ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "TransactionConflictException"]) {
+                expect(classifyStoreError(Object.assign(new Error("slow down"), { name }))).to.include({ outcome: "transient", reason: "store_throttled" });
+            }
+            expect(classifyStoreError(Object.assign(new Error("Item size has exceeded the maximum allowed size"), { name: "ValidationException" }))).to.include({
+                outcome: "rejected",
+                reason: "store_rejected_item",
+            });
+            for (const error of [Object.assign(new Error("x"), { name: "InternalServerError" }), Object.assign(new Error("x"), { name: "TimeoutError" }), "boom", undefined]) {
+                expect(classifyStoreError(error)).to.include({ outcome: "transient", reason: "store_unavailable" });
+            }
         });
     });
 

@@ -122,6 +122,45 @@ describe("event processor handler (DynamoDB Local + fauxqs)", function () {
         expect(letter).to.include({ body: record.body, reason: "conflicting_duplicate", sourceMessageId: record.messageId });
     });
 
+    it("falls back to a consistent GetItem when DynamoDB does not return the old item with the condition failure", async () => {
+        // Real DynamoDB Local; a middleware only removes `Item` from the error, as older DynamoDB versions would.
+        const dynamodb = new DynamoDBClient({ endpoint: h.dynamo.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
+        const commands: string[] = [];
+        dynamodb.middlewareStack.add(
+            (next, context) => async (args) => {
+                commands.push(String(context.commandName));
+                try {
+                    return await next(args);
+                } catch (error) {
+                    if ((error as Error).name === "ConditionalCheckFailedException") delete (error as { Item?: unknown }).Item;
+                    throw error;
+                }
+            },
+            { step: "initialize" },
+        );
+        const s = await scenario({ dynamodb });
+        const original = validEvent();
+        await s.handler(sqsEvent([original]));
+        commands.length = 0;
+        const { outcomes } = await s.processBatch([sqsRecord(original), sqsRecord({ ...original, occurredAt: "2026-01-01T00:00:00Z" })]);
+        expect(outcomes.map((o) => o.outcome)).to.deep.equal(["duplicate", "rejected"]);
+        expect(outcomes[1]).to.include({ reason: "conflicting_duplicate" });
+        expect(commands.sort()).to.deep.equal(["GetItemCommand", "GetItemCommand", "PutItemCommand", "PutItemCommand"]);
+        dynamodb.destroy();
+    });
+
+    it("needs no extra round trip on the happy path or for a duplicate (one PutItem per event)", async () => {
+        const dynamodb = new DynamoDBClient({ endpoint: h.dynamo.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
+        const commands: string[] = [];
+        dynamodb.middlewareStack.add((next, context) => async (args) => (commands.push(String(context.commandName)), next(args)), { step: "initialize" });
+        const s = await scenario({ dynamodb });
+        const body = validEvent();
+        await s.processBatch([sqsRecord(body), sqsRecord(validEvent())]);
+        await s.processBatch([sqsRecord(body)]);
+        expect(commands).to.deep.equal(["PutItemCommand", "PutItemCommand", "PutItemCommand"]);
+        dynamodb.destroy();
+    });
+
     it("sends each validation rejection to the DLQ with its reason code and a payload-free detail, then acknowledges it", async () => {
         // Observe (not mock) what goes to SQS: fauxqs does not report MessageGroupId on standard queues.
         const sent: Record<string, unknown>[] = [];
