@@ -11,7 +11,8 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "./emulators";
+import * as net from "node:net";
+import { assertJava, Emulator, EmulatorStartError, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "./emulators";
 import { deployUnderMocks, MockDeployment } from "./mock-deployment";
 import { provision } from "./provision";
 import { defaultServices } from "./services";
@@ -118,6 +119,12 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
     };
 
     try {
+        // 0. Fail fast, before the slower mock deployment: Java present, requested ports free.
+        assertJava();
+        await assertPortsFree([
+            ["fauxqs (SQS)", options.sqsPort],
+            ["DynamoDB Local", options.dynamodbPort],
+        ]);
         // 1. The stack, as Pulumi would deploy it (no emulator is started if this fails).
         if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) {
             throw new PipelineStartError(`No stack config Pulumi.${stack}.yaml in ${ROOT}. Use --stack with one of: ${stackNames().join(", ")}`);
@@ -287,6 +294,21 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         await stopAll();
         throw error;
     }
+}
+
+/** Checks requested ports on 127.0.0.1 (the emulators check again when they bind). */
+async function assertPortsFree(ports: Array<[string, number | undefined]>): Promise<void> {
+    const taken: string[] = [];
+    for (const [name, port] of ports) {
+        if (port === undefined) continue;
+        const free = await new Promise<boolean>((resolve) => {
+            const server = net.createServer();
+            server.once("error", () => resolve(false));
+            server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+        });
+        if (!free) taken.push(`Port ${port} for ${name} is already in use. Choose another port or stop whatever holds it.`);
+    }
+    if (taken.length) throw new EmulatorStartError(taken.join("\n"));
 }
 
 function stackNames(): string[] {
