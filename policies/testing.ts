@@ -39,6 +39,8 @@ export interface PlainResource {
     dependencies?: string[];
     /** property -> names or URNs of the resources that property's value came from */
     propertyDependencies?: Record<string, string[]>;
+    /** resource options the engine passes to resource policies */
+    ignoreChanges?: string[];
 }
 
 /** Unknown values as the engine sends them during preview (`unknown.string`, ...). */
@@ -104,10 +106,10 @@ function wire(value: any): any {
 
 const frozenEmptyMap: ReadonlyMap<string, string> = new Map();
 
-function baseOptions(parent?: string) {
+function baseOptions(parent?: string, ignoreChanges: string[] = []) {
     return {
         protect: false,
-        ignoreChanges: [],
+        ignoreChanges,
         aliases: [],
         customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
         additionalSecretOutputs: [],
@@ -123,7 +125,7 @@ export function resourceValidationArgs(resource: PlainResource & { urn: string }
         name: resource.name,
         urn: resource.urn,
         props,
-        opts: baseOptions(resource.parent),
+        opts: baseOptions(resource.parent, resource.ignoreChanges),
         stackTags: frozenEmptyMap,
         isType: (resourceClass) => pulumiTypeOf(resourceClass) === resource.type,
         asType: ((resourceClass: unknown) => (pulumiTypeOf(resourceClass) === resource.type ? props : undefined)) as ResourceValidationArgs["asType"],

@@ -97,10 +97,15 @@ export const secretEncryption = resourcePolicy({
     level: "mandatory",
     group,
     appliesTo: [T.secret],
-    remediationSteps: "Set kmsKeyId to a customer managed key (not alias/aws/secretsmanager).",
+    remediationSteps: "Set kmsKeyId to a customer managed key (not alias/aws/secretsmanager), on every replica too.",
     validate({ props, report }) {
         const problem = customerManagedKeyProblem(props.kmsKeyId, "kmsKeyId");
         if (problem) report(problem);
+        for (const [index, replica] of toList(props.replicas as any[]).entries()) {
+            if (isUnknown(replica)) continue;
+            const replicaProblem = customerManagedKeyProblem(replica?.kmsKeyId, `replicas[${index}].kmsKeyId`);
+            if (replicaProblem) report(replicaProblem);
+        }
     },
 });
 

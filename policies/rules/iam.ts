@@ -9,7 +9,7 @@
  * policy's `kms:*` for the account root is the documented default, and TLS denies use
  * `Principal: "*"`. tls.ts checks those.
  */
-import { resourcePolicy, stackPolicy, ResourceContext, T } from "../lib/define";
+import { resourcePolicy, stackPolicy, ResourceContext, StackResource, T } from "../lib/define";
 import {
     parsePolicyDocument,
     NormalizedStatement,
@@ -185,7 +185,21 @@ export const noAwsManagedPolicies = resourcePolicy({
     },
 });
 
-/** Trust policies: only service principals, only sts:AssumeRole/TagSession; Lambda roles trust only Lambda. */
+/**
+ * Who is meant to assume a role, from what uses it: the function's `role`, a schedule's
+ * `target.roleArn`, an integration's `credentialsArn`, ... A role used by several kinds of
+ * resource may trust each of their services, and nothing else.
+ */
+const ROLE_USERS: { type: string; prop: string; roleOf(props: Record<string, any>): unknown; principal: string }[] = [
+    { type: T.lambdaFunction, prop: "role", roleOf: (p) => p.role, principal: LAMBDA_SERVICE_PRINCIPAL },
+    { type: "aws:scheduler/schedule:Schedule", prop: "target", roleOf: (p) => p.target?.roleArn, principal: "scheduler.amazonaws.com" },
+    { type: "aws:apigatewayv2/integration:Integration", prop: "credentialsArn", roleOf: (p) => p.credentialsArn, principal: "apigateway.amazonaws.com" },
+    { type: "aws:apigateway/account:Account", prop: "cloudwatchRoleArn", roleOf: (p) => p.cloudwatchRoleArn, principal: "apigateway.amazonaws.com" },
+    { type: "aws:sfn/stateMachine:StateMachine", prop: "roleArn", roleOf: (p) => p.roleArn, principal: "states.amazonaws.com" },
+    { type: "aws:pipes/pipe:Pipe", prop: "roleArn", roleOf: (p) => p.roleArn, principal: "pipes.amazonaws.com" },
+];
+
+/** Trust policies: only service principals, only sts:AssumeRole/TagSession, and only the intended services. */
 export const trustPolicies = stackPolicy({
     name: "iam-trust-policy-service-principals",
     description: "Role trust policies name only the intended service principal (Lambda roles: lambda.amazonaws.com).",
@@ -195,9 +209,15 @@ export const trustPolicies = stackPolicy({
     remediationSteps:
         'assumeRolePolicy: { Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] } for a function role.',
     validate({ ofType, referenced, report }) {
-        const functions = ofType(T.lambdaFunction);
+        const intended = new Map<StackResource, Set<string>>();
+        for (const user of ROLE_USERS) {
+            for (const resource of ofType(user.type)) {
+                for (const role of referenced(resource, user.prop, [T.iamRole], user.roleOf(resource.props))) {
+                    intended.set(role, (intended.get(role) ?? new Set()).add(user.principal));
+                }
+            }
+        }
         for (const role of ofType(T.iamRole)) {
-            const usedByLambda = functions.some((fn) => referenced(fn, "role", [T.iamRole]).includes(role));
             const parsed = parsePolicyDocument(role.props.assumeRolePolicy);
             if (parsed.kind === "unknown") deferUntilKnown(parsed.unknown);
             if (parsed.kind !== "document") {
@@ -226,10 +246,13 @@ export const trustPolicies = stackPolicy({
                     report(`assumeRolePolicy ${statement.label} allows ${[...badActions, ...statement.notActions].map((a) => JSON.stringify(String(a))).join(", ") || "NotAction"}; a service role needs only sts:AssumeRole.`, role);
                 }
             }
-            if (usedByLambda) {
-                const others = [...services].filter((s) => s !== LAMBDA_SERVICE_PRINCIPAL);
-                if (others.length) report(`is a Lambda execution role but also trusts ${others.join(", ")}; trust only ${LAMBDA_SERVICE_PRINCIPAL}.`, role);
-                if (!services.has(LAMBDA_SERVICE_PRINCIPAL)) report(`is a Lambda execution role but does not trust ${LAMBDA_SERVICE_PRINCIPAL}.`, role);
+            const wanted = intended.get(role);
+            if (wanted) {
+                const others = [...services].filter((s) => !wanted.has(s));
+                const users = [...wanted].join(" and ");
+                if (others.length) report(`is used by ${users} but also trusts ${others.join(", ")}; trust only the service that uses it.`, role);
+                const missing = [...wanted].filter((s) => !services.has(s));
+                if (missing.length) report(`is used by ${users} but does not trust ${missing.join(", ")}.`, role);
             }
         }
     },

@@ -16,6 +16,11 @@ export const lambdaRuntime = resourcePolicy({
         if (props.packageType === "Image") args.notApplicable("container image functions carry their runtime in the image");
         if (isUnknown(props.runtime)) deferUntilKnown(props.runtime);
         if (props.runtime === undefined || props.runtime === "") report("runtime is not set.");
+        else if (args.opts.ignoreChanges?.includes("runtime")) {
+            // aws.lambda.CallbackFunction fills in its default runtime and ignores changes to it
+            // when none is given: the runtime is then neither explicit nor upgradable.
+            report(`runtime ${props.runtime} is not explicit (changes to it are ignored, as CallbackFunction does for its default); set runtime explicitly.`);
+        }
         else if (!SUPPORTED_LAMBDA_RUNTIMES.includes(String(props.runtime))) {
             report(`runtime ${props.runtime} is not in the supported list (${SUPPORTED_LAMBDA_RUNTIMES.join(", ")}).`);
         }

@@ -153,6 +153,10 @@ describe("policies: customer managed KMS encryption", () => {
         expectOnly(await evaluate(stack), "secretsmanager-customer-managed-kms");
         set(pick(stack, "email-provider-credentials"), "kmsKeyId", "alias/aws/secretsmanager");
         expectOnly(await evaluate(stack), "secretsmanager-customer-managed-kms");
+        const replicated = compliantStack();
+        set(pick(replicated, "email-provider-credentials"), "replicas", [{ region: "eu-west-1" }]);
+        const [message] = expectOnly(await evaluate(replicated), "secretsmanager-customer-managed-kms");
+        expect(message).to.include("replicas[0].kmsKeyId");
     });
 
     it("KMS keys: rotation must be on and the lockout check never bypassed", async () => {

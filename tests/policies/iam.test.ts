@@ -138,6 +138,30 @@ describe("policies: least privilege IAM", () => {
         });
     });
 
+    describe("iam-trust-policy-service-principals: intent from every kind of user", () => {
+        const schedulerRole = () => role("email-scheduler-role", { assumeRolePolicy: assumeRole("scheduler.amazonaws.com") });
+        const schedule = (roleArn: string) =>
+            resource("aws:scheduler/schedule:Schedule", "retry", { flexibleTimeWindow: { mode: "OFF" }, scheduleExpression: "at(2026-01-01T00:00:00)", target: { arn: "arn:aws:sqs:us-east-1:123456789012:email.fifo", roleArn } });
+
+        it("accepts a scheduler role that trusts scheduler.amazonaws.com", async () => {
+            const r = schedulerRole();
+            expectClean(await evaluate([...compliantStack(), r, schedule(r.outputs!.arn)]));
+        });
+
+        it("flags a schedule's role that trusts Lambda instead of EventBridge Scheduler", async () => {
+            const r = role("email-scheduler-role");
+            const [message] = expectOnly(await evaluate([...compliantStack(), r, schedule(r.outputs!.arn)]), "iam-trust-policy-service-principals");
+            expect(message).to.include("scheduler.amazonaws.com");
+        });
+
+        it("finds the role through the property dependency when the ARN is unknown (preview)", async () => {
+            const r = role("email-scheduler-role");
+            const s = schedule(unknown.string);
+            s.propertyDependencies = { target: ["email-scheduler-role"] };
+            expectOnly(await evaluate([...compliantStack(), r, s]), "iam-trust-policy-service-principals");
+        });
+    });
+
     describe("iam-no-partial-wildcard-actions (advisory, configurable)", () => {
         const doc = { Statement: { Effect: "Allow", Action: ["logs:Describe*", "dynamodb:Get*"], Resource: TABLE_ARN } };
 

@@ -69,6 +69,13 @@ describe("policies: Lambda", () => {
         expectClean(await evaluate(stack));
     });
 
+    it("treats a runtime whose changes are ignored (CallbackFunction's implicit default) as not explicit", async () => {
+        const { stack, fn: f } = fn();
+        f.ignoreChanges = ["runtime"];
+        const [message] = expectOnly(await evaluate(stack), "lambda-supported-runtime");
+        expect(message).to.match(/not explicit/);
+    });
+
     it("requires explicit timeout and memory", async () => {
         for (const field of ["timeout", "memorySize"]) {
             const { stack, fn: f } = fn();
