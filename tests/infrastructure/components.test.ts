@@ -35,6 +35,10 @@ describe("EncryptedQueue (FIFO, high throughput)", () => {
         expect(JSON.parse(queue.inputs.redrivePolicy)).to.deep.equal({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: 3 });
         expect(all(d, "aws:sqs/queuePolicy:QueuePolicy")).to.have.length(2);
         expect(JSON.parse(one(d, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy").inputs.redriveAllowPolicy).sourceQueueArns).to.deep.equal([queue.state.arn]);
+        // An EncryptionKey for SQS only: principals may use it through SQS, and no service principal gets a statement.
+        const keyPolicy = JSON.parse(one(d, "aws:kms/key:Key", "orders").inputs.policy);
+        expect(keyPolicy.Statement.map((s: { Sid: string }) => s.Sid)).to.deep.equal(["AccountAdministersKey", "AccountUsesKeyThroughServices", "ServicesCreateGrantsForAwsResources"]);
+        expect(keyPolicy.Statement[1].Condition.StringEquals["kms:ViaService"]).to.deep.equal(["sqs.us-east-1.amazonaws.com"]);
     });
 
     it("refuses inconsistent args, listing every problem", async () => {
