@@ -56,13 +56,19 @@ async function main(argv: string[]): Promise<number> {
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
     let startAborted = false;
+    let signalled = false;
     const onSignal = (signal: NodeJS.Signals) => {
+        // Ctrl-C reaches both npm's wrapper (which forwards it) and us: handle the first, ignore repeats,
+        // so a second signal can never cut the cleanup short and orphan an emulator.
+        if (signalled) return;
+        signalled = true;
         log(`[pipeline] ${signal}: stopping everything`);
         startAborted = !pipeline;
         void stop(mode === "local" ? 0 : signal === "SIGINT" ? 130 : 143).then(finish);
     };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    process.on("SIGHUP", onSignal);
 
     const started = Date.now();
     try {
