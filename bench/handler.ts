@@ -49,6 +49,10 @@ export interface HandlerFigures {
     /** Client-side CPU per event (process.cpuUsage), handler vs ceiling: the validation cost without the store's latency. */
     cpuMicrosPerEvent: number;
     ceilingCpuMicrosPerEvent: number;
+    /** Spread of handler/ceiling measured per interleaved round: [p10, median, p90]. A wide spread means a noisy machine. */
+    overheadRatioPerRound: [number, number, number];
+    /** Same for handler/baseline. */
+    throughputRatioPerRound: [number, number, number];
     /** Sanity: the handler persisted every event (a bench that stores nothing is fast and meaningless). */
     persisted: number;
 }
@@ -65,6 +69,11 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+function spread(values: readonly number[]): [number, number, number] {
+    const sorted = [...values].sort((a, b) => a - b);
+    return [round3(percentile(sorted, 10)), round3(percentile(sorted, 50)), round3(percentile(sorted, 90))];
+}
 
 async function createTable(dynamodb: DynamoDBClient, name: string): Promise<void> {
     await dynamodb.send(
@@ -180,10 +189,12 @@ export async function run(opts: { events?: number; batchSize?: number; rounds?: 
         const order: (keyof typeof tables)[] = ["handler", "ceiling", "baseline"];
         const total = handlerBatches.length;
         const perRound = Math.ceil(total / rounds);
+        const roundRatios: { overhead: number[]; throughput: number[] } = { overhead: [], throughput: [] };
         for (let round = 0; round < rounds; round++) {
             const from = round * perRound;
             const to = Math.min(total, from + perRound);
             if (from >= to) break;
+            const before = { handler: variants.handler.elapsedMs, ceiling: variants.ceiling.elapsedMs, baseline: variants.baseline.elapsedMs };
             const rotated = [...order.slice(round % 3), ...order.slice(0, round % 3)];
             for (const name of rotated) {
                 const variant = variants[name];
@@ -203,6 +214,9 @@ export async function run(opts: { events?: number; batchSize?: number; rounds?: 
                     mute();
                 }
             }
+            const spent = (name: keyof typeof before) => variants[name].elapsedMs - before[name];
+            roundRatios.overhead.push(spent("ceiling") / spent("handler"));
+            roundRatios.throughput.push(spent("baseline") / spent("handler"));
             if ((round + 1) % Math.ceil(rounds / 10) === 0) process.stderr.write(`  round ${round + 1}/${rounds} done\n`);
         }
 
@@ -233,6 +247,8 @@ export async function run(opts: { events?: number; batchSize?: number; rounds?: 
             throughputRatio: round3(eps(variants.handler) / eps(variants.baseline)),
             cpuMicrosPerEvent: Math.round(variants.handler.cpuMicros / eventsPerVariant),
             ceilingCpuMicrosPerEvent: Math.round(variants.ceiling.cpuMicros / eventsPerVariant),
+            overheadRatioPerRound: spread(roundRatios.overhead),
+            throughputRatioPerRound: spread(roundRatios.throughput),
             persisted: persisted - 300, // minus the warm-up events
         };
         if (figures.persisted !== eventsPerVariant) throw new Error(`handler persisted ${figures.persisted} of ${eventsPerVariant} events`);
@@ -255,6 +271,7 @@ export function format(f: HandlerFigures): string[] {
         row("naive baseline (sequential PutItem)", f.baselineEventsPerSecond, f.baselineP50Ms, f.baselineP99Ms),
         `overheadRatio   ${f.overheadRatio.toFixed(3)}  (handler / ceiling, target >= 0.9: ${f.overheadRatio >= 0.9 ? "met" : "MISSED"})`,
         `throughputRatio ${f.throughputRatio.toFixed(3)}  (handler / naive, target > 1: ${f.throughputRatio > 1 ? "met" : "MISSED"})`,
+        `per-round spread [p10, median, p90]: overheadRatio ${f.overheadRatioPerRound.join(", ")}; throughputRatio ${f.throughputRatioPerRound.join(", ")}`,
         `client CPU per event: handler ${f.cpuMicrosPerEvent} us, ceiling ${f.ceilingCpuMicrosPerEvent} us`,
     ];
 }
