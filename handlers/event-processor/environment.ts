@@ -27,9 +27,10 @@ export interface EventProcessorSettings {
     readonly retentionDays?: number;
 }
 
-// Bound every AWS call so a hung connection cannot eat the Lambda timeout; the SDK's retries still apply.
-const CONNECTION_TIMEOUT_MS = 2_000;
-const REQUEST_TIMEOUT_MS = 5_000;
+// Bound every AWS call so a hung connection cannot eat the Lambda timeout. With the SDK's 3 attempts,
+// the write and the DLQ send take at most ~10 s each: a batch settles well inside the 30 s default timeout.
+const CONNECTION_TIMEOUT_MS = 1_000;
+const REQUEST_TIMEOUT_MS = 3_000;
 
 /**
  * Parses the environment; throws one {@link EventProcessorConfigurationError} naming every bad variable.

@@ -79,7 +79,7 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
     const { dynamodb, sqs, tableName, deadLetterQueueUrl, retentionDays } = deps;
 
     function check(body: unknown, receivedAt: Date): Checked {
-        if (typeof body !== "string") return { ok: false, identity: {}, reason: "body_not_json", detail: "body is not text", };
+        if (typeof body !== "string") return { ok: false, identity: {}, reason: "body_not_json", detail: "body is not text" };
         let parsed: unknown;
         try {
             parsed = JSON.parse(body);
