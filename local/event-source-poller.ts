@@ -12,7 +12,9 @@
  * - partial batch responses (`ReportBatchItemFailures`): only the records the function
  *   did not list are deleted; an invalid response fails the whole batch;
  * - a function error, crash or timeout fails the whole batch (nothing deleted);
- * - `maximumConcurrency`: that many pollers/invocations at once.
+ * - `maximumConcurrency`: at most that many invocations at once. Like Lambda's, the
+ *   pollers outnumber the invocations (two per slot), so a batch is received and the
+ *   previous one deleted while an invocation runs, and the function never idles on SQS.
  */
 import { Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
@@ -127,6 +129,8 @@ export class EventSourcePoller extends EventEmitter {
     private readonly consumers: Consumer[] = [];
     private readonly inFlight = new Set<Promise<unknown>>();
     private running = false;
+    private freeSlots = 0;
+    private readonly slotWaiters: Array<() => void> = [];
 
     constructor(private readonly options: EventSourcePollerOptions) {
         super();
@@ -138,7 +142,9 @@ export class EventSourcePoller extends EventEmitter {
         this.running = true;
         const { sqs, queueUrl } = this.options;
         const batchSize = this.options.batchSize ?? 10;
-        for (let i = 0; i < (this.options.maximumConcurrency ?? 2); i++) {
+        const slots = this.options.maximumConcurrency ?? 2;
+        this.freeSlots = slots;
+        for (let i = 0; i < slots * 2; i++) {
             const consumer = Consumer.create({
                 sqs,
                 queueUrl,
@@ -178,6 +184,16 @@ export class EventSourcePoller extends EventEmitter {
         await Promise.allSettled([...this.inFlight]);
     }
 
+    private async acquireSlot(): Promise<void> {
+        while (this.freeSlots === 0) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+        this.freeSlots--;
+    }
+
+    private releaseSlot(): void {
+        this.freeSlots++;
+        this.slotWaiters.shift()?.();
+    }
+
     private track<T>(promise: Promise<T>): Promise<T> {
         this.inFlight.add(promise);
         return promise.finally(() => this.inFlight.delete(promise));
@@ -187,8 +203,16 @@ export class EventSourcePoller extends EventEmitter {
         const started = Date.now();
         const batch = await this.fillBatchingWindow(first);
         const event: SQSEvent = { Records: batch.map((m) => toSqsRecord(m, this.options.queueArn, this.options.region)) };
+        await this.acquireSlot();
         this.emit("invoke", { size: batch.length, receiveCounts: batch.map((m) => Number(m.Attributes?.ApproximateReceiveCount ?? 1)) });
-        const outcome = await this.options.invoke(event);
+        let outcome: InvokeOutcome;
+        try {
+            outcome = await this.options.invoke(event);
+        } catch (error) {
+            outcome = { ok: false, error: { errorType: "Local.InvokeError", errorMessage: (error as Error).message }, durationMs: 0 };
+        } finally {
+            this.releaseSlot();
+        }
         let report: BatchReport;
         let succeeded: Message[];
         if (!outcome.ok) {

@@ -205,6 +205,37 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
         expect(left.ready.length + left.inflight.length).to.equal(0);
     });
 
+    it("never runs more invocations at once than maximumConcurrency, yet keeps every slot busy", async () => {
+        const q = await queuePair(30, 3);
+        let running = 0;
+        let peak = 0;
+        let records = 0;
+        const poller = new EventSourcePoller({
+            sqs,
+            queueUrl: q.url,
+            queueArn: q.arn,
+            region: REGION,
+            batchSize: 2,
+            maximumConcurrency: 2,
+            waitTimeSeconds: 1,
+            invoke: async (e) => {
+                peak = Math.max(peak, ++running);
+                await new Promise((r) => setTimeout(r, 150));
+                running--;
+                records += e.Records.length;
+                return ok(null);
+            },
+        });
+        await send(q.url, Array.from({ length: 16 }, (_, i) => `c${i}`));
+        poller.start();
+        try {
+            await waitFor(() => records >= 16, 15_000, "16 records");
+        } finally {
+            await poller.stop();
+        }
+        expect(peak).to.equal(2);
+    });
+
     it("validates mapping settings the way Lambda does, naming every problem", () => {
         expect(() => validateEventSource({ batchSize: 50, maximumBatchingWindowInSeconds: 0 })).to.throw(EventSourceConfigError, /needs maximumBatchingWindowInSeconds/);
         const error = (() => {
