@@ -10,7 +10,7 @@ import ddb = require("@aws-sdk/client-dynamodb");
 import powertools = require("@aws-lambda-powertools/logger");
 import type { Context } from "aws-lambda";
 import { ContentStore, s3ContentStore } from "./content-store";
-import { IdempotencyKeyReusedError, QueueUnavailableError, describeError } from "./errors";
+import { describeError, idempotencyKeyReused, isNamedError, queueUnavailable } from "./errors";
 import { bodyBytes, EmailApiEvent, EmailApiResult, header, isJsonContentType, json, problem } from "./http";
 import { dynamoIdempotencyStore, IdempotencyStore } from "./idempotency";
 import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope } from "./message";
@@ -111,7 +111,7 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
                 }),
             );
         } catch (error) {
-            throw new QueueUnavailableError(describeError(error).errorName);
+            throw queueUnavailable(describeError(error).errorName);
         }
         return body;
     }
@@ -161,7 +161,7 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
                 const fingerprint = fingerprintOf(request);
                 const claim = await idempotency.claim(scope, key, emailId, fingerprint);
                 if (claim.outcome === "existing") {
-                    if (claim.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+                    if (claim.fingerprint !== fingerprint) throw idempotencyKeyReused();
                     emailId = claim.emailId;
                     replay = true;
                     if (claim.state === "enqueued") {
@@ -185,10 +185,10 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
             logAccepted(queued, request, false);
             return json(202, { id: emailId });
         } catch (error) {
-            if (error instanceof IdempotencyKeyReusedError) {
-                return problem(422, "IdempotencyKeyReused", error.message);
+            if (isNamedError(error, "IdempotencyKeyReusedError")) {
+                return problem(422, "IdempotencyKeyReused", (error as Error).message);
             }
-            if (error instanceof QueueUnavailableError) {
+            if (isNamedError(error, "QueueUnavailableError")) {
                 logger.error("email not accepted: queue unavailable", { status: 500, requestId, ...describeError(error) });
                 return problem(500, "QueueUnavailable", "The email was not accepted; retry the request.");
             }

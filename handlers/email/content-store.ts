@@ -5,7 +5,7 @@
  * expires objects by lifecycle; the worker deletes an object once it is sent.
  */
 import s3 = require("@aws-sdk/client-s3");
-import { PermanentDeliveryError, REJECTION_REASONS } from "./errors";
+import { permanentFailure, REJECTION_REASONS } from "./errors";
 import type { ContentPointer, EmailContent } from "./types";
 
 export interface ContentStore {
@@ -44,7 +44,7 @@ export function s3ContentStore(client: s3.S3Client, bucket: string): ContentStor
             } catch (error) {
                 const name = (error as Error).name;
                 if (name === "NoSuchKey" || name === "NotFound") {
-                    throw new PermanentDeliveryError(REJECTION_REASONS.contentMissing, `s3:${name}`);
+                    throw permanentFailure(REJECTION_REASONS.contentMissing, `s3:${name}`);
                 }
                 throw error;
             }

@@ -16,7 +16,7 @@ import schedulerSdk = require("@aws-sdk/client-scheduler");
 import v = require("valibot");
 import { createEmailApi, EmailApiHandler } from "./api";
 import { s3ContentStore } from "./content-store";
-import { EnvironmentError } from "./errors";
+import { environmentError } from "./errors";
 import { dynamoDeliveryLedger } from "./idempotency";
 import { sesProvider } from "./providers/ses";
 import { smtpProvider, transportFromSecret } from "./providers/smtp";
@@ -65,7 +65,7 @@ function readEnv(env: Env, required: readonly string[], positiveInts: readonly s
         if (result.success) ints[name] = result.output;
         else problems.push(`${name} must be a positive integer (got "${raw}")`);
     }
-    if (problems.length > 0) throw new EnvironmentError(problems);
+    if (problems.length > 0) throw environmentError(problems);
     return { values, ints };
 }
 

@@ -2,6 +2,11 @@
  * Errors of the email service. Their messages never carry PII: they name codes,
  * providers and counts, never addresses, subjects or bodies, so they are safe to
  * log and to put on a DLQ message.
+ *
+ * They are plain `Error` objects with typed properties, made by factory functions
+ * and recognised by guards, not subclasses: Pulumi's closure serialization turns
+ * classes into functions without their prototype chain or field initialisers, so
+ * `instanceof` and `extends Error` do not survive into the Lambda archive.
  */
 
 /** Why an email went to the dead-letter queue (message attribute `rejectionReason`). */
@@ -20,80 +25,96 @@ export const REJECTION_REASONS = {
 
 export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
 
-/** A delivery attempt failed. `code` is a short provider code such as `ses:MessageRejected` or `smtp:550`. */
-export abstract class DeliveryError extends Error {
-    abstract readonly permanent: boolean;
-    constructor(
-        message: string,
-        readonly code: string,
-    ) {
-        super(message);
-        this.name = new.target.name;
-    }
+/** A failed delivery attempt. `code` is a short provider code such as `ses:MessageRejected` or `smtp:550`. */
+export interface DeliveryError extends Error {
+    readonly deliveryError: true;
+    /** Retrying cannot help: the email goes to the DLQ with `reason`. */
+    readonly permanent: boolean;
+    /** The provider cannot send anything right now (not configured, paused, unreachable): fail over. */
+    readonly unavailable: boolean;
+    readonly code: string;
+    readonly reason?: RejectionReason;
 }
 
-/** Retrying cannot help: the email goes to the DLQ with `reason`. */
-export class PermanentDeliveryError extends DeliveryError {
-    readonly permanent = true;
-    constructor(
-        readonly reason: RejectionReason,
-        code: string,
-        message = `Permanent delivery failure (${reason}, ${code})`,
-    ) {
-        super(message, code);
-    }
+function deliveryError(name: string, message: string, fields: { permanent: boolean; unavailable: boolean; code: string; reason?: RejectionReason }): DeliveryError {
+    const error = new Error(message) as Error & Record<string, unknown>;
+    error.name = name;
+    error.deliveryError = true;
+    error.permanent = fields.permanent;
+    error.unavailable = fields.unavailable;
+    error.code = fields.code;
+    if (fields.reason) error.reason = fields.reason;
+    return error as unknown as DeliveryError;
 }
 
-/** The provider may accept the email later (throttling, 4xx, network, outage): retry. */
-export class TransientDeliveryError extends DeliveryError {
-    readonly permanent = false;
-    constructor(code: string, message = `Transient delivery failure (${code})`) {
-        super(message, code);
-    }
+/**
+ * A permanent failure (invalid recipient, rejected content).
+ *
+ * @example
+ * throw permanentFailure(REJECTION_REASONS.contentRejected, "ses:MessageRejected");
+ */
+export function permanentFailure(reason: RejectionReason, code: string): DeliveryError {
+    return deliveryError("PermanentDeliveryError", `Permanent delivery failure (${reason}, ${code})`, { permanent: true, unavailable: false, code, reason });
 }
 
-/** The provider cannot send anything right now (not configured, account paused): fail over, retry later. */
-export class ProviderUnavailableError extends TransientDeliveryError {
-    constructor(code: string, message = `Provider unavailable (${code})`) {
-        super(code, message);
-    }
+/** A transient failure (throttling, 4xx, 5xx, timeout): retry. */
+export function transientFailure(code: string): DeliveryError {
+    return deliveryError("TransientDeliveryError", `Transient delivery failure (${code})`, { permanent: false, unavailable: false, code });
+}
+
+/** The provider cannot send anything right now: fail over now, retry later. */
+export function providerUnavailable(code: string, detail?: string): DeliveryError {
+    return deliveryError("ProviderUnavailableError", detail ?? `Provider unavailable (${code})`, { permanent: false, unavailable: true, code });
+}
+
+export function isDeliveryError(error: unknown): error is DeliveryError {
+    return typeof error === "object" && error !== null && (error as { deliveryError?: unknown }).deliveryError === true;
 }
 
 /** True when retrying the same email cannot succeed. */
-export function isPermanent(error: unknown): error is PermanentDeliveryError {
-    return error instanceof DeliveryError && error.permanent;
+export function isPermanent(error: unknown): error is DeliveryError & { reason: RejectionReason } {
+    return isDeliveryError(error) && error.permanent;
+}
+
+export function isProviderUnavailable(error: unknown): error is DeliveryError {
+    return isDeliveryError(error) && error.unavailable;
 }
 
 /** The queue could not be reached: nothing was accepted, the client retries (HTTP 500). */
-export class QueueUnavailableError extends Error {
-    constructor(readonly code: string) {
-        super(`The email queue could not be reached (${code}); nothing was accepted.`);
-        this.name = "QueueUnavailableError";
-    }
+export function queueUnavailable(code: string): Error & { code: string } {
+    const error = new Error(`The email queue could not be reached (${code}); nothing was accepted.`) as Error & { code: string };
+    error.name = "QueueUnavailableError";
+    error.code = code;
+    return error;
 }
 
 /** An Idempotency-Key was reused with a different request (HTTP 422). */
-export class IdempotencyKeyReusedError extends Error {
-    constructor() {
-        super("This Idempotency-Key was already used with a different request body.");
-        this.name = "IdempotencyKeyReusedError";
-    }
+export function idempotencyKeyReused(): Error {
+    const error = new Error("This Idempotency-Key was already used with a different request body.");
+    error.name = "IdempotencyKeyReusedError";
+    return error;
 }
 
 /** The Lambda environment is incomplete or invalid; the message names every bad variable. */
-export class EnvironmentError extends Error {
-    constructor(readonly problems: readonly string[]) {
-        super(`Invalid email service environment:\n  - ${problems.join("\n  - ")}`);
-        this.name = "EnvironmentError";
-    }
+export function environmentError(problems: readonly string[]): Error & { problems: readonly string[] } {
+    const error = new Error(`Invalid email service environment:\n  - ${problems.join("\n  - ")}`) as Error & { problems: readonly string[] };
+    error.name = "EnvironmentError";
+    error.problems = problems;
+    return error;
+}
+
+/** True when `error` is an Error named `name` (works across the serialization boundary). */
+export function isNamedError(error: unknown, name: string): boolean {
+    return typeof error === "object" && error !== null && (error as { name?: unknown }).name === name;
 }
 
 /** A short, PII-free description of any error: its name and code, never its message. */
 export function describeError(error: unknown): { errorName: string; errorCode?: string } {
-    if (error instanceof DeliveryError) return { errorName: error.name, errorCode: error.code };
-    if (error instanceof Error) {
-        const code = (error as { code?: unknown }).code ?? (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        return { errorName: error.name, errorCode: code === undefined ? undefined : String(code) };
+    if (isDeliveryError(error)) return { errorName: error.name, errorCode: error.code };
+    if (typeof error === "object" && error !== null) {
+        const e = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } };
+        const code = e.code ?? e.$metadata?.httpStatusCode;
+        return { errorName: typeof e.name === "string" ? e.name : "Error", errorCode: code === undefined ? undefined : String(code) };
     }
     return { errorName: typeof error };
 }

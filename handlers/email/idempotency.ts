@@ -78,8 +78,8 @@ export function dynamoIdempotencyStore(
                 );
                 return { outcome: "claimed" };
             } catch (error) {
-                if (!(error instanceof ddb.ConditionalCheckFailedException)) throw error;
-                let item = error.Item;
+                if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+                let item = (error as ddb.ConditionalCheckFailedException).Item;
                 if (!item) {
                     const read = await client.send(
                         new ddb.GetItemCommand({ TableName: tableName, Key: { [PARTITION_KEY]: { S: pk(scope, key) } }, ConsistentRead: true }),

@@ -18,7 +18,7 @@ import batch = require("@aws-lambda-powertools/batch");
 import powertools = require("@aws-lambda-powertools/logger");
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { ContentStore } from "./content-store";
-import { DeliveryError, describeError, isPermanent, PermanentDeliveryError, REJECTION_REASONS, RejectionReason, TransientDeliveryError } from "./errors";
+import { describeError, isDeliveryError, isPermanent, REJECTION_REASONS, RejectionReason, transientFailure } from "./errors";
 import type { DeliveryLedger } from "./idempotency";
 import { parseQueuedEmail } from "./message";
 import { BreakerOptions, createFailoverMailer, FailoverMailer } from "./providers/failover";
@@ -129,7 +129,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
             }
         } catch (error) {
             if (isPermanent(error)) {
-                await deadLetter(record, emailId, (error as PermanentDeliveryError).reason, (error as PermanentDeliveryError).code);
+                await deadLetter(record, emailId, error.reason, error.code);
                 return;
             }
             logger.warn("email delivery failed; will retry", {
@@ -138,7 +138,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
                 ...describeError(error),
             });
             // Rethrow without the original message: SDK and SMTP messages can quote addresses.
-            throw error instanceof DeliveryError ? error : new TransientDeliveryError(describeError(error).errorName);
+            throw isDeliveryError(error) ? error : transientFailure(describeError(error).errorName);
         }
     }
 

@@ -11,7 +11,7 @@
  */
 import CircuitBreaker = require("opossum");
 import type * as powertools from "@aws-lambda-powertools/logger";
-import { isPermanent, TransientDeliveryError } from "../errors";
+import { isPermanent, transientFailure } from "../errors";
 import type { EmailContent, EmailProvider, ProviderReceipt } from "../types";
 
 export interface BreakerOptions {
@@ -79,7 +79,7 @@ export function createFailoverMailer(options: {
             } catch (error) {
                 const code = (error as { code?: string }).code;
                 // opossum's own errors (open circuit without a secondary, timeout) are transient.
-                if (code === "EOPENBREAKER" || code === "ETIMEDOUT") throw new TransientDeliveryError(`${primary.name}:${code}`);
+                if (code === "EOPENBREAKER" || code === "ETIMEDOUT") throw transientFailure(`${primary.name}:${code}`);
                 throw error;
             }
         },

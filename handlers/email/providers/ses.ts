@@ -3,7 +3,7 @@
  * nothing secret is configured here.
  */
 import sesv2 = require("@aws-sdk/client-sesv2");
-import { PermanentDeliveryError, ProviderUnavailableError, REJECTION_REASONS, TransientDeliveryError } from "../errors";
+import { DeliveryError, permanentFailure, providerUnavailable, REJECTION_REASONS, transientFailure } from "../errors";
 import type { EmailContent, EmailProvider } from "../types";
 
 export interface SesProviderOptions {
@@ -25,18 +25,18 @@ const SES_UNAVAILABLE = new Set([
  * error's name and message to classify; never copies the message (it can quote
  * addresses).
  */
-export function classifySesError(error: unknown): Error {
+export function classifySesError(error: unknown): DeliveryError {
     const name = (error as Error)?.name ?? "Error";
     const message = String((error as Error)?.message ?? "");
     const code = `ses:${name}`;
-    if (name === "MessageRejected") return new PermanentDeliveryError(REJECTION_REASONS.contentRejected, code);
+    if (name === "MessageRejected") return permanentFailure(REJECTION_REASONS.contentRejected, code);
     if (name === "BadRequestException") {
         return /address|recipient|destination|mailbox/i.test(message)
-            ? new PermanentDeliveryError(REJECTION_REASONS.invalidRecipient, code)
-            : new PermanentDeliveryError(REJECTION_REASONS.requestRejected, code);
+            ? permanentFailure(REJECTION_REASONS.invalidRecipient, code)
+            : permanentFailure(REJECTION_REASONS.requestRejected, code);
     }
-    if (SES_UNAVAILABLE.has(name)) return new ProviderUnavailableError(code);
-    return new TransientDeliveryError(code);
+    if (SES_UNAVAILABLE.has(name)) return providerUnavailable(code);
+    return transientFailure(code);
 }
 
 /**

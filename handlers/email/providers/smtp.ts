@@ -6,7 +6,7 @@
 import nodemailer = require("nodemailer");
 import secrets = require("@aws-sdk/client-secrets-manager");
 import v = require("valibot");
-import { PermanentDeliveryError, ProviderUnavailableError, REJECTION_REASONS, TransientDeliveryError } from "../errors";
+import { DeliveryError, isProviderUnavailable, permanentFailure, providerUnavailable, REJECTION_REASONS, transientFailure } from "../errors";
 import type { EmailContent, EmailProvider } from "../types";
 
 /** The SMTP secret's JSON shape. */
@@ -77,11 +77,11 @@ export function transportFromSecret(client: secrets.SecretsManagerClient, secret
             text = (await client.send(new secrets.GetSecretValueCommand({ SecretId: secretId }))).SecretString;
         } catch (error) {
             const name = (error as Error).name;
-            throw new ProviderUnavailableError(name === "ResourceNotFoundException" ? "smtp:not-configured" : `secretsmanager:${name}`);
+            throw providerUnavailable(name === "ResourceNotFoundException" ? "smtp:not-configured" : `secretsmanager:${name}`);
         }
-        if (!text) throw new ProviderUnavailableError("smtp:not-configured");
+        if (!text) throw providerUnavailable("smtp:not-configured");
         const settings = parseSmtpSettings(text);
-        if (Array.isArray(settings)) throw new ProviderUnavailableError("smtp:invalid-secret", `SMTP secret is invalid: ${settings.join("; ")}`);
+        if (Array.isArray(settings)) throw providerUnavailable("smtp:invalid-secret", `SMTP secret is invalid: ${settings.join("; ")}`);
         cached?.transport.close();
         cached = { transport: smtpTransport(settings), at: now() };
         return cached.transport;
@@ -92,26 +92,26 @@ export function transportFromSecret(client: secrets.SecretsManagerClient, secret
  * Maps a nodemailer error to a permanent or transient delivery error by its SMTP
  * reply code and stage, never by copying its message (it quotes addresses).
  */
-export function classifySmtpError(error: unknown): Error {
-    if (error instanceof ProviderUnavailableError) return error;
+export function classifySmtpError(error: unknown): DeliveryError {
+    if (isProviderUnavailable(error)) return error;
     const e = error as { code?: string; responseCode?: number; command?: string };
     const status = typeof e.responseCode === "number" ? e.responseCode : undefined;
     const code = `smtp:${status ?? e.code ?? "error"}`;
     if (status === undefined) {
         // No reply: connection refused, DNS, TLS, timeout.
-        return new ProviderUnavailableError(code);
+        return providerUnavailable(code);
     }
-    if (status >= 400 && status < 500) return new TransientDeliveryError(code);
+    if (status >= 400 && status < 500) return transientFailure(code);
     if (e.code === "EAUTH" || status === 530 || status === 535 || status === 534) {
         // Our credentials are wrong: a configuration problem, not the email's.
-        return new ProviderUnavailableError(code);
+        return providerUnavailable(code);
     }
     const recipientStage = e.code === "EENVELOPE" || /^RCPT/i.test(e.command ?? "");
     if (recipientStage || status === 550 || status === 551 || status === 553) {
-        return new PermanentDeliveryError(recipientStage || status !== 550 ? REJECTION_REASONS.invalidRecipient : REJECTION_REASONS.contentRejected, code);
+        return permanentFailure(recipientStage || status !== 550 ? REJECTION_REASONS.invalidRecipient : REJECTION_REASONS.contentRejected, code);
     }
-    if (status === 552 || status === 554) return new PermanentDeliveryError(REJECTION_REASONS.contentRejected, code);
-    return new PermanentDeliveryError(REJECTION_REASONS.requestRejected, code);
+    if (status === 552 || status === 554) return permanentFailure(REJECTION_REASONS.contentRejected, code);
+    return permanentFailure(REJECTION_REASONS.requestRejected, code);
 }
 
 export interface SmtpProviderOptions {

@@ -26,7 +26,16 @@ export interface EmailStack {
     stop(): Promise<void>;
 }
 
-export async function createFifoQueues(client: sqs.SQSClient, name: string) {
+/**
+ * fauxqs answers queue URLs on `sqs.<region>.localhost`; the SDK prefers a queue
+ * URL's host over an endpoint from the environment, and that name may not resolve.
+ * Point the URL at the emulator's own address.
+ */
+export function onEndpoint(queueUrl: string, endpoint: string): string {
+    return queueUrl.replace(/^https?:\/\/[^/]+/, endpoint);
+}
+
+export async function createFifoQueues(client: sqs.SQSClient, name: string, endpoint?: string) {
     const dlq = await client.send(
         new sqs.CreateQueueCommand({ QueueName: `${name}-dlq.fifo`, Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true" } }),
     );
@@ -45,7 +54,8 @@ export async function createFifoQueues(client: sqs.SQSClient, name: string) {
         }),
     );
     const queueArn = (await client.send(new sqs.GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
-    return { queueUrl: queue.QueueUrl!, queueArn, deadLetterQueueUrl: dlq.QueueUrl! };
+    const at = (url: string) => (endpoint ? onEndpoint(url, endpoint) : url);
+    return { queueUrl: at(queue.QueueUrl!), queueArn, deadLetterQueueUrl: at(dlq.QueueUrl!) };
 }
 
 export async function createIdempotencyTable(client: ddb.DynamoDBClient, tableName: string): Promise<void> {
@@ -68,7 +78,7 @@ export async function startEmailStack(options: { dynamo?: boolean } = {}): Promi
     const s3Client = new s3.S3Client({ ...common, endpoint: fauxqs.endpoint, forcePathStyle: true });
     const dynamodb = new ddb.DynamoDBClient({ ...common, endpoint: dynamo?.endpoint ?? "http://127.0.0.1:9" });
     const suffix = crypto.randomUUID().slice(0, 8);
-    const queues = await createFifoQueues(sqsClient, `email-${suffix}`);
+    const queues = await createFifoQueues(sqsClient, `email-${suffix}`, fauxqs.endpoint);
     const tableName = `email-idempotency-${suffix}`;
     if (dynamo) await createIdempotencyTable(dynamodb, tableName);
     const bucket = `email-content-${suffix}`;

@@ -1,0 +1,234 @@
+/**
+ * The code that ships: the API and worker archives taken from the mock deployment
+ * (local/lambda-artifact.ts), unpacked with only the runtime's SDK and the
+ * Powertools layer beside them, run in fresh Node 22 processes against fauxqs,
+ * DynamoDB Local, a fake SES, a fake Secrets Manager holding the SMTP settings, a
+ * fake EventBridge Scheduler and an SMTP sink.
+ */
+import { expect } from "chai";
+import * as sqs from "@aws-sdk/client-sqs";
+import { invokeArtifact, prepareArtifact, type ArtifactInvocation } from "../../local/lambda-artifact";
+import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
+import { LOCAL_CREDENTIALS } from "../../local/emulators";
+import { FakeSes, startFakeSes } from "../../local/email/fake-ses";
+import { MailSink, startMailSink } from "../../local/email/mail-sink";
+import { EMAIL_ENV } from "../../handlers/email/environment";
+import type { QueuedEmail } from "../../handlers/email/types";
+import { drain, EmailStack, receiveAsEvent, REGION, startEmailStack } from "./support/aws";
+import { FakeAwsService, startFakeScheduler, startFakeSecretsManager } from "./support/fake-aws";
+import { linesContaining } from "./support/logs";
+import { emailBody, PII, PII_NEEDLES } from "./support/pii";
+
+type Artifact = Awaited<ReturnType<typeof prepareArtifact>>;
+type ApiResult = { statusCode: number; body: string; headers: Record<string, string> };
+
+describe("email Lambda artifacts on Node 22 (API and worker)", function () {
+    this.timeout(180_000);
+    let deployment: MockDeployment;
+    let api: Artifact;
+    let worker: Artifact;
+    let stack: EmailStack;
+    let ses: FakeSes;
+    let sink: MailSink;
+    let secrets: FakeAwsService;
+    let scheduler: FakeAwsService;
+    const outputs: string[] = [];
+
+    function apiEvent(body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) {
+        return {
+            version: "2.0",
+            routeKey: "POST /v1/emails",
+            rawPath: "/v1/emails",
+            rawQueryString: "",
+            headers,
+            requestContext: {
+                http: { method: "POST", path: "/v1/emails" },
+                requestId: "artifact-test",
+                authorizer: { iam: { userArn: "arn:aws:sts::123456789012:assumed-role/Shop/session" } },
+            },
+            body: typeof body === "string" ? body : JSON.stringify(body),
+            isBase64Encoded: false,
+        };
+    }
+    function common(): Record<string, string> {
+        return {
+            AWS_REGION: REGION,
+            AWS_DEFAULT_REGION: REGION,
+            AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+            AWS_ENDPOINT_URL_SQS: stack.fauxqs.endpoint,
+            AWS_ENDPOINT_URL_S3: stack.fauxqs.endpoint,
+            AWS_ENDPOINT_URL_DYNAMODB: stack.dynamo.endpoint,
+            AWS_ENDPOINT_URL_SESV2: ses.endpoint,
+            AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+            AWS_ENDPOINT_URL_SCHEDULER: scheduler.endpoint,
+            AWS_MAX_ATTEMPTS: "1",
+        };
+    }
+    async function runApi(event: unknown): Promise<ApiResult> {
+        const run = await invokeArtifact<ApiResult>({
+            ...api,
+            environment: {
+                ...api.environment,
+                ...common(),
+                [EMAIL_ENV.queueUrl]: stack.queueUrl,
+                [EMAIL_ENV.idempotencyTable]: stack.tableName,
+                [EMAIL_ENV.contentBucket]: stack.bucket,
+            },
+            event,
+            functionName: "email-api",
+        });
+        outputs.push(run.stdout, run.stderr);
+        expect(run.error, run.stderr).to.equal(undefined);
+        return run.result!;
+    }
+    async function runWorker(event: unknown): Promise<ArtifactInvocation<{ batchItemFailures: { itemIdentifier: string }[] }>> {
+        const run = await invokeArtifact<{ batchItemFailures: { itemIdentifier: string }[] }>({
+            ...worker,
+            environment: {
+                ...worker.environment,
+                ...common(),
+                [EMAIL_ENV.deadLetterQueueUrl]: stack.deadLetterQueueUrl,
+                [EMAIL_ENV.idempotencyTable]: stack.tableName,
+                [EMAIL_ENV.contentBucket]: stack.bucket,
+            },
+            event,
+            functionName: "email-worker",
+        });
+        outputs.push(run.stdout, run.stderr);
+        return run;
+    }
+
+    before(async () => {
+        deployment = await deployUnderMocks({ stack: "dev" });
+        [api, worker] = await Promise.all([prepareArtifact(deployment, "email-api"), prepareArtifact(deployment, "email-worker")]);
+        [stack, ses, sink, scheduler] = await Promise.all([startEmailStack(), startFakeSes(), startMailSink(), startFakeScheduler()]);
+        const smtpSecretArn = worker.environment[EMAIL_ENV.smtpSecretArn];
+        secrets = await startFakeSecretsManager(
+            new Map([[smtpSecretArn, JSON.stringify({ host: "127.0.0.1", port: sink.smtpPort, secure: false, requireTLS: false })]]),
+        );
+    });
+    after(async () => {
+        api?.cleanup();
+        worker?.cleanup();
+        await Promise.all([stack?.stop(), ses?.stop(), sink?.stop(), secrets?.stop(), scheduler?.stop()]);
+    });
+
+    it("ships only what the runtime and the layer do not provide", () => {
+        expect([...api.entries.keys()].sort()).to.deep.equal(["__index.js", "node_modules/valibot"]);
+        expect([...worker.entries.keys()].sort()).to.deep.equal(["__index.js", "node_modules/nodemailer", "node_modules/opossum", "node_modules/valibot"]);
+        // Libraries are required, not inlined by closure serialization.
+        const index = api.entries.get("__index.js") as { kind: "text"; text: string };
+        expect(index.text).to.include('require("valibot")').and.match(/require\("@aws-sdk\/client-sqs(\/[^"]*)?"\)/);
+        expect(index.text).to.not.include("nodemailer");
+    });
+
+    it("fails at load with one error naming every missing variable", async () => {
+        const run = await invokeArtifact({ ...api, environment: { ...common() }, event: apiEvent(emailBody()), functionName: "email-api" });
+        expect(run.error?.name).to.equal("EnvironmentError");
+        for (const name of [EMAIL_ENV.queueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket]) expect(run.error?.message).to.include(name);
+    });
+
+    it("API: 202 with an id and the message on the FIFO queue; 400 and 415 answered by the shipped code", async () => {
+        const accepted = await runApi(apiEvent(emailBody()));
+        expect(accepted.statusCode).to.equal(202);
+        const { id } = JSON.parse(accepted.body) as { id: string };
+        const bad = await runApi(apiEvent({ from: "nope", to: [] }));
+        expect(bad.statusCode).to.equal(400);
+        expect((JSON.parse(bad.body) as { errors: { field: string }[] }).errors.map((e) => e.field)).to.include.members(["from", "to", "subject", "text"]);
+        expect((await runApi(apiEvent("x", { "content-type": "text/plain" }))).statusCode).to.equal(415);
+        const [message] = await drain(stack.sqs, stack.queueUrl);
+        expect((JSON.parse(message.Body!) as QueuedEmail).id).to.equal(id);
+    });
+
+    it("API: the same Idempotency-Key across cold starts gives the same id and one message", async () => {
+        const headers = { "content-type": "application/json", "idempotency-key": "artifact-key-1" };
+        const first = await runApi(apiEvent(emailBody(), headers));
+        const second = await runApi(apiEvent(emailBody(), headers));
+        expect(JSON.parse(second.body)).to.deep.equal(JSON.parse(first.body));
+        expect(second.headers["idempotent-replayed"]).to.equal("true");
+        expect(await drain(stack.sqs, stack.queueUrl)).to.have.length(1);
+    });
+
+    it("worker: sends through SES; with SES down, fails over to SMTP configured by the Secrets Manager secret", async () => {
+        await runApi(apiEvent(emailBody()));
+        let event = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn);
+        let run = await runWorker(event);
+        expect(run.error, run.stderr).to.equal(undefined);
+        expect(run.result).to.deep.equal({ batchItemFailures: [] });
+        expect(ses.requests.map((r) => r.Destination?.ToAddresses)).to.deep.equal([[PII.to]]);
+        for (const r of event.Records) await stack.sqs.send(new sqs.DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: r.receiptHandle }));
+
+        await ses.setMode("down");
+        try {
+            const accepted = await runApi(apiEvent(emailBody()));
+            const { id } = JSON.parse(accepted.body) as { id: string };
+            event = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn);
+            run = await runWorker(event);
+            expect(run.error, run.stderr).to.equal(undefined);
+            expect(run.result).to.deep.equal({ batchItemFailures: [] });
+            const [mail] = await sink.waitFor(1);
+            expect(mail.emailId).to.equal(id);
+            expect(mail.envelope.to.sort()).to.deep.equal([PII.to, PII.cc, PII.bcc].sort());
+            expect(secrets.requests.map((r) => r.target)).to.deep.equal(["secretsmanager.GetSecretValue"]);
+        } finally {
+            await ses.setMode("up");
+            await drain(stack.sqs, stack.queueUrl, 0);
+        }
+    });
+
+    it("worker: a future sendAt becomes a one-time EventBridge schedule that targets the queue, with a pointer and no PII", async () => {
+        const sendAt = new Date(Date.now() + 2 * 3_600_000);
+        sendAt.setUTCMilliseconds(0);
+        const accepted = await runApi(apiEvent(emailBody({ sendAt: sendAt.toISOString() })));
+        const { id } = JSON.parse(accepted.body) as { id: string };
+        const event = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn);
+        const run = await runWorker(event);
+        expect(run.error, run.stderr).to.equal(undefined);
+        expect(run.result).to.deep.equal({ batchItemFailures: [] });
+        expect(scheduler.requests).to.have.length(1);
+        const request = scheduler.requests[0];
+        expect(request.path).to.equal(`/schedules/email-${id}`);
+        expect(request.body).to.deep.include({
+            GroupName: worker.environment[EMAIL_ENV.scheduleGroup],
+            ScheduleExpression: `at(${sendAt.toISOString().slice(0, 19)})`,
+            ScheduleExpressionTimezone: "UTC",
+            ActionAfterCompletion: "DELETE",
+        });
+        const target = request.body.Target as { Arn: string; RoleArn: string; Input: string; SqsParameters: { MessageGroupId: string } };
+        expect(target.Arn).to.equal(worker.environment[EMAIL_ENV.queueArn]);
+        expect(target.RoleArn).to.equal(worker.environment[EMAIL_ENV.schedulerRoleArn]);
+        const released = JSON.parse(target.Input) as QueuedEmail;
+        expect(released).to.deep.include({ id, released: true, lane: target.SqsParameters.MessageGroupId });
+        expect(released.contentRef?.key).to.equal(`emails/${id}.json`);
+        expect(linesContaining([target.Input], PII_NEEDLES)).to.deep.equal([]);
+        expect(ses.requests.filter((r) => r.EmailTags?.[0]?.Value === id)).to.have.length(0);
+        await drain(stack.sqs, stack.queueUrl, 0);
+    });
+
+    it("worker: a permanent rejection is classified by the shipped code and dead-lettered with its reason, without failover", async () => {
+        await ses.setMode({ status: 400, errorType: "MessageRejected", message: `Email address is not verified: ${PII.from}` });
+        sink.clear();
+        try {
+            await runApi(apiEvent(emailBody()));
+            const event = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn);
+            const run = await runWorker(event);
+            expect(run.error, run.stderr).to.equal(undefined);
+            expect(run.result).to.deep.equal({ batchItemFailures: [] });
+            const [dead] = await drain(stack.sqs, stack.deadLetterQueueUrl);
+            expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal("content-rejected");
+            expect(sink.messages()).to.have.length(0);
+        } finally {
+            await ses.setMode("up");
+            await drain(stack.sqs, stack.queueUrl, 0);
+        }
+    });
+
+    it("the artifacts' own logs (every line of stdout/stderr) contain no PII", () => {
+        const lines = outputs.join("\n").split("\n").filter((l) => l.trim());
+        expect(lines.length).to.be.greaterThan(0);
+        expect(lines.some((l) => l.includes('"email accepted"'))).to.equal(true);
+        expect(lines.some((l) => l.includes('"email sent"'))).to.equal(true);
+        expect(linesContaining(lines, PII_NEEDLES)).to.deep.equal([]);
+    });
+});
