@@ -242,3 +242,50 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
         });
     });
 });
+
+/** A concrete request that satisfies a statement's own conditions (first value of each, wildcards filled in). */
+function contextFor(condition: Record<string, Record<string, string | string[]>> | undefined): Record<string, string> | undefined {
+    if (!condition) return undefined;
+    const context: Record<string, string> = {};
+    for (const [operator, entries] of Object.entries(condition)) {
+        for (const [key, value] of Object.entries(entries)) {
+            const first = Array.isArray(value) ? value[0] : value;
+            context[key] = /Like$/.test(operator) ? first.replace(/\*/g, "x").replace(/\?/g, "x") : first;
+        }
+    }
+    return context;
+}
+
+describe("IAM: no dead grants anywhere in the stack", () => {
+    it("every Allow statement of every role and managed policy is effective for each action on each resource it names", async () => {
+        const d = await deployUnderMocks({ stack: "dev" });
+        const documents = d.resources
+            .filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" || r.type === "aws:iam/policy:Policy")
+            .map((r) => ({ name: `${r.type} ${r.name}`, policy: policyOf(r.inputs.policy) }));
+        expect(documents.length).to.be.greaterThan(3);
+        // KMS also needs the key's own policy to allow (as AWS evaluates it).
+        const keyPolicies = new Map(d.resources.filter((r) => r.type === "aws:kms/key:Key").map((r) => [r.state.arn as string, policyOf(r.inputs.policy)]));
+        const dead: string[] = [];
+        for (const { name, policy } of documents) {
+            for (const statement of policy.Statement.filter((s) => s.Effect === "Allow")) {
+                const actions = [statement.Action].flat();
+                const resources = [statement.Resource ?? []].flat();
+                for (const action of actions) {
+                    for (const pattern of resources) {
+                        const resource = pattern === "*" ? "*" : pattern.replace(/\*/g, "x");
+                        const isKms = action.startsWith("kms:");
+                        const context = { ...(contextFor(statement.Condition) ?? {}), ...(isKms ? { "kms:CallerAccount": ACCOUNT } : {}) };
+                        const request = { action, resource, context };
+                        try {
+                            const wrong = await mismatches({ principal: CONSUMER_ROLE, identityPolicies: [policy], resourcePolicy: keyPolicies.get(resource) }, [request], "allowed");
+                            dead.push(...wrong.map((w) => `${name} (${statement.Sid ?? "no Sid"}): ${w}`));
+                        } catch (error) {
+                            dead.push(`${name} (${statement.Sid ?? "no Sid"}): ${action} on ${resource}: ${(error as Error).message.split("\n")[0]} ${(error as Error).message.includes("must.use.wildcard") ? "(action supports no resource scoping)" : ""}`);
+                        }
+                    }
+                }
+            }
+        }
+        expect(dead, "grants that can never take effect").to.deep.equal([]);
+    });
+});
