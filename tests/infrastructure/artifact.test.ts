@@ -174,4 +174,23 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
         const items = (await dynamoClient.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? [];
         expect(items.filter((i) => i.clientId.S === "tenant-d")).to.have.length(1);
     });
+
+    it("returns every valid message as a batch item failure when the table is unreachable (SQS retries; nothing is lost)", async () => {
+        const events = [validEvent({ clientId: "tenant-e" }), validEvent({ clientId: "tenant-f" })];
+        for (const event of events) await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event), MessageGroupId: event.clientId }));
+        const batch = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ["All"] }));
+        const sqsBatch = sqsEvent(batch.Messages ?? [], `arn:aws:sqs:${REGION}:000000000000:events`);
+        expect(sqsBatch.Records).to.have.length(2);
+        const run = await invokeArtifact<{ batchItemFailures: { itemIdentifier: string }[] }>({
+            ...artifact,
+            // A loopback port nothing listens on: every PutItem fails to connect.
+            environment: { ...environment(), AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:9", AWS_MAX_ATTEMPTS: "1" },
+            event: sqsBatch,
+            functionName: "event-processor",
+        });
+        expect(run.error, run.stderr).to.equal(undefined);
+        expect(run.result!.batchItemFailures.map((f) => f.itemIdentifier).sort()).to.deep.equal(sqsBatch.Records.map((r) => r.messageId).sort());
+        const items = (await dynamoClient.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? [];
+        expect(items.filter((i) => i.clientId.S === "tenant-e" || i.clientId.S === "tenant-f")).to.deep.equal([]);
+    });
 });
