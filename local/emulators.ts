@@ -143,6 +143,7 @@ export async function startDynamoDbLocal(options: StartOptions & { dbPath?: stri
             "java",
             [
                 "-Djava.net.preferIPv4Stack=true",
+                "-Ddynamodb.local.exitWithParent=true",
                 `-Djava.library.path=${path.join(DYNAMODB_LOCAL_DIR, "DynamoDBLocal_lib")}`,
                 "-cp",
                 [launcher, path.join(DYNAMODB_LOCAL_DIR, "DynamoDBLocal.jar")].join(path.delimiter),
@@ -153,7 +154,8 @@ export async function startDynamoDbLocal(options: StartOptions & { dbPath?: stri
                 "-port",
                 String(port),
             ],
-            { cwd: DYNAMODB_LOCAL_DIR, stdio: ["ignore", "pipe", "pipe"] },
+            // stdin stays open as a lifeline: the launcher exits when it closes (this process died).
+            { cwd: DYNAMODB_LOCAL_DIR, stdio: ["pipe", "pipe", "pipe"] },
         );
     } else {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -216,8 +218,9 @@ export async function startFauxqs(options: StartOptions & { region?: string } = 
     await assertPortFree(port, "fauxqs");
     const child = spawn(process.execPath, [path.join(ROOT, "local", "fauxqs-server.mjs")], {
         cwd: ROOT,
-        env: { ...process.env, FAUXQS_PORT: String(port), FAUXQS_DEFAULT_REGION: options.region ?? "us-east-1" },
-        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, FAUXQS_PORT: String(port), FAUXQS_DEFAULT_REGION: options.region ?? "us-east-1", FAUXQS_EXIT_WITH_PARENT: "1" },
+        // stdin stays open as a lifeline: the server exits when it closes (this process died).
+        stdio: ["pipe", "pipe", "pipe"],
     });
     const stderr = captureStderr(child);
     child.stdout?.resume();

@@ -15,3 +15,8 @@ try {
 const shutdown = () => app.close().finally(() => process.exit(0));
 process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);
+if (process.env.FAUXQS_EXIT_WITH_PARENT === "1") {
+    // The parent holds our stdin open; EOF means it died (even by SIGKILL): never outlive it.
+    process.stdin.on("end", shutdown);
+    process.stdin.resume();
+}

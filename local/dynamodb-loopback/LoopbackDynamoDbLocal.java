@@ -14,6 +14,19 @@ import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
 public final class LoopbackDynamoDbLocal {
     public static void main(String[] args) throws Exception {
         String host = System.getProperty("dynamodb.local.host", "127.0.0.1");
+        if (Boolean.getBoolean("dynamodb.local.exitWithParent")) {
+            // The parent holds our stdin open; EOF means it died (even by SIGKILL): never outlive it.
+            Thread watchdog = new Thread(() -> {
+                try {
+                    while (System.in.read() != -1) { /* discard */ }
+                } catch (java.io.IOException ignored) {
+                    // treat as EOF
+                }
+                System.exit(0);
+            }, "parent-watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
+        }
         DynamoDBProxyServer proxy = ServerRunner.createServerFromCommandLineArgs(args);
         // DynamoDBProxyServer keeps its Jetty server in a private field and offers no accessor.
         Field field = DynamoDBProxyServer.class.getDeclaredField("server");

@@ -83,6 +83,20 @@ describe("`npm run local` lifecycle", function () {
         expect(listeningAddresses(dynamodbPort)).to.deep.equal([]);
     });
 
+    it("even a SIGKILLed pipeline leaves nothing behind: emulators and environments follow their parent", async () => {
+        const run = spawnLocal("local", []);
+        started.push(run);
+        const ready = await readyLine(run);
+        const ports = [Number(new URL(ready.sqsEndpoint).port), Number(new URL(ready.dynamodbEndpoint).port)];
+        const pids = [ready.processes.fauxqs, ready.processes.dynamodbLocal] as number[];
+        run.child.kill("SIGKILL");
+        await run.exited;
+        const deadline = Date.now() + 15_000;
+        while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(pids.filter(alive), "orphaned emulators").to.deep.equal([]);
+        for (const port of ports) expect(listeningAddresses(port)).to.deep.equal([]);
+    });
+
     it("an emulator that crashes stops the whole pipeline with a clear message", async () => {
         const run = spawnLocal("local", []);
         started.push(run);
