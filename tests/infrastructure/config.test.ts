@@ -7,6 +7,9 @@ import { ConfigValidationError, parseStackConfig } from "../../config";
 import { DEFAULTS } from "../../components/defaults";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
 import { deployUnderMocks, readStackConfig } from "../../local/mock-deployment";
+import { eventProcessorSection } from "../../config/event-processor";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** Pulumi hands config over as strings (JSON-encoded when not a string). */
 function asPulumiGivesIt(config: Record<string, unknown>): Record<string, string> {
@@ -132,5 +135,13 @@ describe("stack config", () => {
         expect(error).to.be.instanceOf(Error);
         expect((error as Error).name).to.equal("ConfigValidationError");
         expect((error as Error).message).to.include("event-ingestion:batchSize = 0").and.include('event-ingestion:logLevel = "LOUD": must be one of "DEBUG", "INFO", "WARN", "ERROR"');
+    });
+
+    it("documents every event processor setting in the README's Default settings table", () => {
+        const readme = fs.readFileSync(path.resolve(__dirname, "..", "..", "README.md"), "utf8");
+        const section = readme.slice(readme.indexOf("<!-- section:default-settings -->"), readme.indexOf("<!-- /section:default-settings -->"));
+        expect(section.length).to.be.greaterThan(100);
+        const undocumented = eventProcessorSection(EVENT_TYPE_NAMES).keys.filter((key) => !section.includes(`\`${key}\``));
+        expect(undocumented).to.deep.equal([]);
     });
 });
