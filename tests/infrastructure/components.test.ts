@@ -11,6 +11,9 @@ import * as zlib from "node:zlib";
 import { deriveVisibilityTimeoutSeconds, globalName, powertoolsLayerArn } from "../../components/defaults";
 import { lambdaCodePathOptions, runtimeDependencyNames } from "../../components/lambda-packaging";
 import { zipDirectory } from "../../local/lambda-artifact";
+import { PROCESSOR_ENVIRONMENT } from "../../components/event-processor-function";
+import { EVENT_TABLE_KEYS, EVENT_TTL_ATTRIBUTE } from "../../components/event-store";
+import { EVENT_PROCESSOR_ENV, TTL_ATTRIBUTE } from "../../handlers/event-processor";
 import { deployUnderMocks } from "../../local/mock-deployment";
 import { all, one } from "./helpers";
 
@@ -113,5 +116,15 @@ describe("zipDirectory", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("contract with the handler (INTERFACES.md)", () => {
+    it("sets exactly the environment variable names the handler reads", () => {
+        expect(Object.values(PROCESSOR_ENVIRONMENT).sort()).to.deep.equal(Object.values(EVENT_PROCESSOR_ENV).sort());
+    });
+    it("declares the TTL attribute and key names the handler writes", () => {
+        expect(EVENT_TTL_ATTRIBUTE).to.equal(TTL_ATTRIBUTE);
+        expect(EVENT_TABLE_KEYS).to.deep.equal({ partition: "clientId", sort: "eventId" });
     });
 });
