@@ -7,6 +7,7 @@ import { expect } from "chai";
 import * as path from "node:path";
 import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
 import { all, one } from "./helpers";
+import { deliverNewEvents } from "../../examples/sender/deliver";
 
 const SENDER = path.resolve(__dirname, "..", "..", "examples", "sender", "index");
 const REFERENCE = "acme/event-ingestion/dev";
@@ -44,5 +45,22 @@ describe("examples/sender (mocks)", () => {
         const fn = one(sender, "aws:lambda/function:Function", "sender");
         expect(fn.inputs).to.deep.include({ runtime: "nodejs22.x", memorySize: 256, timeout: 30 });
         expect(Object.keys(await fn.inputs.code.assets)).to.deep.equal(["__index.js"]);
+    });
+
+    it("delivers INSERT records only and reports no failures when delivery succeeds", async () => {
+        const record = (eventName: "INSERT" | "REMOVE", sequence: string) => ({
+            eventName,
+            dynamodb: { SequenceNumber: sequence, NewImage: eventName === "INSERT" ? { clientId: { S: "tenant-a" }, eventId: { S: sequence }, type: { S: "order.placed" } } : undefined },
+        });
+        const logged: string[] = [];
+        const original = console.log;
+        console.log = (line: string) => logged.push(line);
+        try {
+            const response = await deliverNewEvents({ Records: [record("INSERT", "1"), record("REMOVE", "2"), record("INSERT", "3")] } as never);
+            expect(response).to.deep.equal({ batchItemFailures: [] });
+        } finally {
+            console.log = original;
+        }
+        expect(logged.map((l) => JSON.parse(l).eventId)).to.deep.equal(["1", "3"]);
     });
 });
