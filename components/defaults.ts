@@ -27,6 +27,14 @@ export const LOG_RETENTION_DAYS_ALLOWED = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
+/** KMS: automatic rotation period and the waiting period of a scheduled deletion. */
+export const KEY_ROTATION_PERIOD_DAYS = 365;
+export const KEY_DELETION_WINDOW_DAYS = 30;
+/** SQS long polling: fewer empty receives, lower cost. */
+export const RECEIVE_WAIT_TIME_SECONDS = 20;
+/** DynamoDB point-in-time recovery on every table. */
+export const POINT_IN_TIME_RECOVERY = true;
+
 /** AWS's public Powertools for AWS Lambda (TypeScript) layer account. */
 export const POWERTOOLS_LAYER_ACCOUNT = "094274105915";
 

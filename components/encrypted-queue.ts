@@ -4,6 +4,7 @@ import {
     DEAD_LETTER_RETENTION_SECONDS,
     DEFAULTS,
     deriveVisibilityTimeoutSeconds,
+    RECEIVE_WAIT_TIME_SECONDS,
     SOURCE_QUEUE_RETENTION_SECONDS,
     SQS_MAX_MESSAGE_SIZE_BYTES,
 } from "./defaults";
@@ -132,7 +133,7 @@ export class EncryptedQueue extends pulumi.ComponentResource {
                 kmsDataKeyReusePeriodSeconds,
                 maxMessageSize,
                 messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-                receiveWaitTimeSeconds: args.receiveWaitTimeSeconds ?? 20,
+                receiveWaitTimeSeconds: args.receiveWaitTimeSeconds ?? RECEIVE_WAIT_TIME_SECONDS,
                 tags: { "event-ingestion:queue-role": "dead-letter" },
             },
             { parent: this },
@@ -145,7 +146,7 @@ export class EncryptedQueue extends pulumi.ComponentResource {
                 kmsDataKeyReusePeriodSeconds,
                 maxMessageSize,
                 messageRetentionSeconds: args.messageRetentionSeconds ?? SOURCE_QUEUE_RETENTION_SECONDS,
-                receiveWaitTimeSeconds: args.receiveWaitTimeSeconds ?? 20,
+                receiveWaitTimeSeconds: args.receiveWaitTimeSeconds ?? RECEIVE_WAIT_TIME_SECONDS,
                 visibilityTimeoutSeconds: this.visibilityTimeoutSeconds,
                 redrivePolicy: pulumi.jsonStringify({
                     deadLetterTargetArn: this.deadLetterQueue.arn,

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { awsScope, deploymentNames } from "./aws-scope";
+import { KEY_DELETION_WINDOW_DAYS, KEY_ROTATION_PERIOD_DAYS } from "./defaults";
 import { keyPolicy, type KeyService } from "./iam-documents";
 
 export interface EncryptionKeyArgs {
@@ -86,8 +87,8 @@ export class EncryptionKey extends pulumi.ComponentResource {
                 keyUsage: "ENCRYPT_DECRYPT",
                 customerMasterKeySpec: "SYMMETRIC_DEFAULT",
                 enableKeyRotation: true,
-                rotationPeriodInDays: args.rotationPeriodInDays ?? 365,
-                deletionWindowInDays: args.deletionWindowInDays ?? 30,
+                rotationPeriodInDays: args.rotationPeriodInDays ?? KEY_ROTATION_PERIOD_DAYS,
+                deletionWindowInDays: args.deletionWindowInDays ?? KEY_DELETION_WINDOW_DAYS,
                 // A policy that locks the account out is refused by KMS; keep that safety check on.
                 bypassPolicyLockoutSafetyCheck: false,
                 policy,

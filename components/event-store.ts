@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS } from "./defaults";
+import { DEFAULTS, POINT_IN_TIME_RECOVERY } from "./defaults";
 
 /** Key attributes of the event store; the handler writes items with these names. */
 export const EVENT_TABLE_KEYS = { partition: "clientId", sort: "eventId" } as const;
@@ -56,7 +56,7 @@ export class EventStore extends pulumi.ComponentResource {
                     { name: EVENT_TABLE_KEYS.sort, type: "S" },
                 ],
                 serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
-                pointInTimeRecovery: { enabled: args.pointInTimeRecovery ?? true },
+                pointInTimeRecovery: { enabled: args.pointInTimeRecovery ?? POINT_IN_TIME_RECOVERY },
                 deletionProtectionEnabled: args.deletionProtection ?? DEFAULTS.deletionProtection,
                 streamEnabled: true,
                 streamViewType: "NEW_IMAGE",
