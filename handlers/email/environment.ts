@@ -43,6 +43,8 @@ export const EMAIL_ENV = {
     deliveryLedgerTtlSeconds: "EMAIL_DELIVERY_LEDGER_TTL_SECONDS",
     breakerTimeoutMs: "EMAIL_BREAKER_TIMEOUT_MS",
     breakerResetTimeoutMs: "EMAIL_BREAKER_RESET_TIMEOUT_MS",
+    /** Local pipeline only: the local scheduler fires to the second, so it can lower the one-minute lead. */
+    scheduleMinLeadSeconds: "EMAIL_SCHEDULE_MIN_LEAD_SECONDS",
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -116,7 +118,7 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
     const { values, ints } = readEnv(
         env,
         [E.deadLetterQueueUrl, E.idempotencyTable, E.contentBucket, E.queueArn, E.scheduleGroup, E.schedulerRoleArn],
-        [E.deliveryLedgerTtlSeconds, E.breakerTimeoutMs, E.breakerResetTimeoutMs],
+        [E.deliveryLedgerTtlSeconds, E.breakerTimeoutMs, E.breakerResetTimeoutMs, E.scheduleMinLeadSeconds],
     );
     const dynamodb = new ddb.DynamoDBClient({});
     const s3Client = new s3.S3Client({});
@@ -137,6 +139,7 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
             groupName: values[E.scheduleGroup],
             queueArn: values[E.queueArn],
             roleArn: values[E.schedulerRoleArn],
+            ...(ints[E.scheduleMinLeadSeconds] ? { minLeadMs: ints[E.scheduleMinLeadSeconds]! * 1000 } : {}),
         }),
     });
 }

@@ -36,6 +36,8 @@ export interface EventBridgeSchedulerOptions {
     queueArn: string;
     /** Role the scheduler assumes to SendMessage to the queue. */
     roleArn: string;
+    /** Never schedule closer to now than this (the scheduler's one-minute precision). @default MIN_SCHEDULE_LEAD_MS */
+    minLeadMs?: number;
     now?: () => Date;
 }
 
@@ -48,7 +50,7 @@ export function eventBridgeScheduler(options: EventBridgeSchedulerOptions): Deli
     const now = options.now ?? (() => new Date());
     return {
         async schedule(message: QueuedEmail, at: Date) {
-            const earliest = now().getTime() + MIN_SCHEDULE_LEAD_MS;
+            const earliest = now().getTime() + (options.minLeadMs ?? MIN_SCHEDULE_LEAD_MS);
             const when = new Date(Math.max(at.getTime(), earliest));
             try {
                 await options.client.send(

@@ -2,7 +2,9 @@
  * Tiny stand-ins for AWS JSON APIs the real SDK clients talk to through their
  * endpoint (e.g. `AWS_ENDPOINT_URL_SECRETS_MANAGER`): Secrets Manager
  * (awsJson1.1, `GetSecretValue`) and EventBridge Scheduler (restJson1,
- * `CreateSchedule`). They record every request.
+ * `CreateSchedule`, and — when given a `release` callback — firing one-time
+ * `at(...)` schedules at their time). They record every request. Used by the
+ * email tests and by the local pipeline, so the shipped worker runs unchanged.
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -67,14 +69,64 @@ export function startFakeSecretsManager(secrets: Map<string, string>): Promise<F
     });
 }
 
-/** EventBridge Scheduler answering CreateSchedule; a second schedule with the same name → ConflictException. */
-export function startFakeScheduler(): Promise<FakeAwsService> {
+/** A due schedule: what EventBridge Scheduler would send to its SQS target. */
+export interface ScheduleRelease {
+    name: string;
+    targetArn: string;
+    messageGroupId?: string;
+    input: string;
+}
+
+export interface FakeScheduler extends FakeAwsService {
+    /** Schedules created and not yet fired. */
+    pending(): number;
+}
+
+/** `at(yyyy-mm-ddThh:mm:ss)` in UTC → Date, or undefined. */
+export function parseAtExpression(expression: string): Date | undefined {
+    const match = /^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$/.exec(expression);
+    if (!match) return undefined;
+    const date = new Date(`${match[1]}Z`);
+    return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * EventBridge Scheduler answering CreateSchedule (a second schedule with the same
+ * name → ConflictException). With `release`, each one-time schedule fires once at
+ * its `at(...)` time (a timer, no polling) and is then deleted, like
+ * `ActionAfterCompletion: DELETE`.
+ */
+export async function startFakeScheduler(options: { release?: (due: ScheduleRelease) => Promise<void>; onError?: (error: Error) => void } = {}): Promise<FakeScheduler> {
     const names = new Set<string>();
-    return serve((request) => {
+    const timers = new Map<string, NodeJS.Timeout>();
+    const service = await serve((request) => {
         const match = /^\/schedules\/(.+)$/.exec(request.path);
         if (request.method !== "POST" || !match) return { status: 404, body: {}, errorType: "ResourceNotFoundException" };
-        if (names.has(match[1])) return { status: 409, body: {}, errorType: "ConflictException" };
-        names.add(match[1]);
-        return { status: 200, body: { ScheduleArn: `arn:aws:scheduler:us-east-1:123456789012:schedule/${String(request.body.GroupName)}/${match[1]}` } };
+        const name = match[1];
+        if (names.has(name)) return { status: 409, body: {}, errorType: "ConflictException" };
+        const at = parseAtExpression(String(request.body.ScheduleExpression ?? ""));
+        if (!at || request.body.ScheduleExpressionTimezone !== "UTC") return { status: 400, body: {}, errorType: "ValidationException" };
+        names.add(name);
+        const target = (request.body.Target ?? {}) as { Arn?: string; Input?: string; SqsParameters?: { MessageGroupId?: string } };
+        if (options.release) {
+            const fire = () => {
+                timers.delete(name);
+                names.delete(name);
+                options
+                    .release!({ name, targetArn: String(target.Arn), messageGroupId: target.SqsParameters?.MessageGroupId, input: String(target.Input ?? "") })
+                    .catch((error: Error) => options.onError?.(error));
+            };
+            timers.set(name, setTimeout(fire, Math.max(0, at.getTime() - Date.now())));
+        }
+        return { status: 200, body: { ScheduleArn: `arn:aws:scheduler:us-east-1:000000000000:schedule/${String(request.body.GroupName)}/${name}` } };
     });
+    return {
+        ...service,
+        pending: () => timers.size,
+        async stop() {
+            for (const timer of timers.values()) clearTimeout(timer);
+            timers.clear();
+            await service.stop();
+        },
+    };
 }

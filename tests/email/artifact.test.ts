@@ -15,7 +15,7 @@ import { MailSink, startMailSink } from "../../local/email/mail-sink";
 import { EMAIL_ENV } from "../../handlers/email/environment";
 import type { QueuedEmail } from "../../handlers/email/types";
 import { drain, EmailStack, receiveAsEvent, REGION, startEmailStack } from "./support/aws";
-import { FakeAwsService, startFakeScheduler, startFakeSecretsManager } from "./support/fake-aws";
+import { FakeAwsService, startFakeScheduler, startFakeSecretsManager } from "../../local/email/fake-aws";
 import { linesContaining } from "./support/logs";
 import { emailBody, PII, PII_NEEDLES } from "./support/pii";
 

@@ -1,0 +1,103 @@
+/**
+ * The email service on the local pipeline: the shipped API and worker artifacts on
+ * the emulators, a real HTTP client against the loopback API, mail checked through
+ * the sink's inspection API, SES failover, a scheduled email released by the local
+ * scheduler, and no PII in any function log.
+ */
+import { expect } from "chai";
+import { startLocalPipeline, type LocalPipeline } from "../../local/pipeline";
+import { emailLocalService, type RunningEmailService } from "../../local/email/service";
+import { linesContaining } from "./support/logs";
+import { emailBody, PII, PII_NEEDLES } from "./support/pii";
+
+type InboxEntry = { id: string; emailId?: string; subject?: string; envelope: { to: string[] } };
+
+describe("email service on the local pipeline", function () {
+    this.timeout(180_000);
+    let pipeline: LocalPipeline;
+    let email: RunningEmailService;
+    const functionLogs: string[] = [];
+
+    async function inbox(): Promise<InboxEntry[]> {
+        return (await (await fetch(pipeline.ready.mailInboxUrl as string)).json()) as InboxEntry[];
+    }
+    async function waitForMail(emailId: string, timeoutMs = 30_000): Promise<InboxEntry> {
+        const deadline = Date.now() + timeoutMs;
+        while (Date.now() < deadline) {
+            const found = (await inbox()).find((m) => m.emailId === emailId);
+            if (found) return found;
+            await new Promise((r) => setTimeout(r, 250));
+        }
+        throw new Error(`email ${emailId} did not reach the inbox within ${timeoutMs} ms`);
+    }
+    async function send(body: Record<string, unknown>): Promise<string> {
+        const response = await fetch(pipeline.ready.emailApiUrl as string, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+        });
+        expect(response.status).to.equal(202);
+        return ((await response.json()) as { id: string }).id;
+    }
+
+    before(async () => {
+        pipeline = await startLocalPipeline({
+            stack: "dev",
+            extraServices: [emailLocalService()],
+            functionLogs: (_name, text) => functionLogs.push(text),
+        });
+        email = pipeline.services.find((s) => s.name === "email") as RunningEmailService;
+    });
+    after(async () => {
+        await pipeline?.stop();
+    });
+
+    it("adds emailApiUrl and mailInboxUrl to the READY fields, on loopback", () => {
+        expect(pipeline.ready.emailApiUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+\/v1\/emails$/);
+        expect(pipeline.ready.mailInboxUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+\/messages$/);
+    });
+
+    it("accepts a request without SigV4 and delivers it through (local) SES into the inbox", async () => {
+        const id = await send(emailBody());
+        const mail = await waitForMail(id);
+        expect(mail.subject).to.equal(PII.subject);
+        expect(mail.envelope.to.sort()).to.deep.equal([PII.to, PII.cc, PII.bcc].sort());
+        const detail = (await (await fetch(`${email.sink.inboxUrl}/messages/${mail.id}`)).json()) as { headers: Record<string, string> };
+        expect(detail.headers["x-local-provider"]).to.equal("ses");
+    });
+
+    it("answers 400 with every field error", async () => {
+        const response = await fetch(pipeline.ready.emailApiUrl as string, { method: "POST", headers: { "content-type": "application/json" }, body: '{"to":[]}' });
+        expect(response.status).to.equal(400);
+        const fields = ((await response.json()) as { errors: { field: string }[] }).errors.map((e) => e.field);
+        expect(fields).to.include.members(["from", "to", "subject", "text"]);
+    });
+
+    it("fails over to SMTP (Secrets Manager settings) when SES is down", async () => {
+        await email.ses.setMode("down");
+        try {
+            const id = await send(emailBody());
+            const mail = await waitForMail(id);
+            const detail = (await (await fetch(`${email.sink.inboxUrl}/messages/${mail.id}`)).json()) as { headers: Record<string, string> };
+            expect(detail.headers["x-local-provider"]).to.equal(undefined);
+        } finally {
+            await email.ses.setMode("up");
+        }
+    });
+
+    it("holds a future sendAt in the scheduler and delivers it at its time", async () => {
+        const sendAt = new Date(Date.now() + 4_000);
+        const id = await send(emailBody({ sendAt: sendAt.toISOString() }));
+        await new Promise((r) => setTimeout(r, 1_500));
+        expect((await inbox()).some((m) => m.emailId === id)).to.equal(false);
+        const mail = await waitForMail(id, 30_000);
+        expect(mail.emailId).to.equal(id);
+        expect(Date.now()).to.be.at.least(sendAt.getTime());
+    });
+
+    it("writes no PII into any function log", () => {
+        const lines = functionLogs.join("").split("\n").filter((l) => l.trim());
+        expect(lines.some((l) => l.includes('"email sent"'))).to.equal(true);
+        expect(linesContaining(lines, PII_NEEDLES)).to.deep.equal([]);
+    });
+});
