@@ -43,7 +43,8 @@ describe("email service on the local pipeline", function () {
     before(async () => {
         pipeline = await startLocalPipeline({
             stack: "dev",
-            extraServices: [emailLocalService()],
+            // Only the email service: it needs nothing from the event processor.
+            services: [emailLocalService()],
             functionLogs: (_name, text) => functionLogs.push(text),
         });
         email = pipeline.services.find((s) => s.name === "email") as RunningEmailService;
