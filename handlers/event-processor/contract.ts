@@ -97,7 +97,8 @@ function describeFieldNames(names: readonly string[]): string {
 }
 
 function daysInMonth(year: number, month: number): number {
-    return new Date(Date.UTC(year, month, 0)).getUTCDate();
+    if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+    return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** The regex allows 2026-02-31; the calendar does not. */
@@ -137,27 +138,20 @@ export function createEnvelopeValidator(): EnvelopeValidator {
             return { ok: false, reason: "body_not_object", detail: `body must be a JSON object, got ${kind}`, identity: {} };
         }
         const record = body as Record<string, unknown>;
-        const identity = identityOf(record);
+        // Identity (for the log line) is only worked out for rejections; the happy path reads the envelope itself.
+        const reject = (reason: RejectionReason, detail: string): EnvelopeResult => ({ ok: false, reason, detail, identity: identityOf(record) });
         const unknown = Object.keys(record).filter((key) => !known.has(key));
-        if (unknown.length > 0) {
-            return { ok: false, reason: "unknown_field", detail: `unknown top-level field(s): ${describeFieldNames(unknown)}`, identity };
-        }
+        if (unknown.length > 0) return reject("unknown_field", `unknown top-level field(s): ${describeFieldNames(unknown)}`);
         const missing = ENVELOPE_FIELDS.filter((field) => record[field] === undefined || record[field] === null);
-        if (missing.length > 0) {
-            return { ok: false, reason: "missing_field", detail: `missing field(s): ${missing.join(", ")}`, identity };
-        }
+        if (missing.length > 0) return reject("missing_field", `missing field(s): ${missing.join(", ")}`);
         const empty = ENVELOPE_FIELDS.filter((field) => typeof record[field] === "string" && (record[field] as string).trim() === "");
-        if (empty.length > 0) {
-            return { ok: false, reason: "empty_field", detail: `empty field(s): ${empty.join(", ")}`, identity };
-        }
+        if (empty.length > 0) return reject("empty_field", `empty field(s): ${empty.join(", ")}`);
         const parsed = safeParse(fieldsSchema, record, { abortPipeEarly: true });
         const problems = parsed.success ? [] : parsed.issues.map((issue) => issue.message);
         if (typeof record.type !== "string") problems.push("type must be a string");
         if (typeof record.data !== "object" || Array.isArray(record.data)) problems.push("data must be a JSON object");
         if (problems.length === 0 && !isRealDate(record.occurredAt as string)) problems.push("occurredAt is not a real calendar date");
-        if (problems.length > 0) {
-            return { ok: false, reason: "invalid_field", detail: problems.join("; "), identity };
-        }
+        if (problems.length > 0) return reject("invalid_field", problems.join("; "));
         return { ok: true, envelope: record as unknown as EventEnvelope };
     };
 }

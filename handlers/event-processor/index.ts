@@ -24,7 +24,7 @@ export {
     TRANSIENT_REASONS,
 } from "./errors";
 export type { RejectionReason, TransientReason } from "./errors";
-export { buildItem, canonicalJson, CONTENT_HASH_ATTRIBUTE, contentHash, MAX_ITEM_BYTES, MAX_NESTING_DEPTH, TTL_ATTRIBUTE } from "./item";
+export { buildItem, CONTENT_HASH_ATTRIBUTE, contentHash, MAX_ITEM_BYTES, MAX_NESTING_DEPTH, TTL_ATTRIBUTE } from "./item";
 export type { StoredEventItem } from "./item";
 export { DEAD_LETTER_ATTRIBUTES } from "./dead-letter";
 export { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, OUTCOME_METRICS, REASON_METRIC } from "./observability";

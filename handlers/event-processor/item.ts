@@ -11,7 +11,7 @@ import type { AttributeValue, EventEnvelope } from "./types";
 
 /** TTL attribute (epoch seconds); only present when retention is configured. */
 export const TTL_ATTRIBUTE = "expiresAt";
-/** sha256 (hex) of the canonical JSON of clientId, eventId, type, occurredAt and data. */
+/** SHA-256 (hex) of clientId, eventId, type, occurredAt and data in a canonical, key-order-free encoding. */
 export const CONTENT_HASH_ATTRIBUTE = "contentHash";
 /** DynamoDB's item size limit (attribute names + values). */
 export const MAX_ITEM_BYTES = 400 * 1024;
@@ -92,82 +92,110 @@ function inspect(value: unknown, level: number, path: string): void {
     }
 }
 
-/** Accumulates the item size estimate while marshalling. */
-interface SizeCounter {
+/** State of one marshalling walk: size estimate, canonical encoding for the hash, and the key path (for messages). */
+interface Walk {
     bytes: number;
+    canonical: string;
+    readonly path: (string | number)[];
+}
+
+function pathText(walk: Walk): string {
+    return `data${walk.path
+        .slice(0, 8)
+        .map((key) => (typeof key === "number" ? `[${key}]` : `.${key.slice(0, 40)}`))
+        .join("")}`;
 }
 
 /**
- * JSON value -> DynamoDB AttributeValue, checking what DynamoDB would refuse or alter
- * and adding a conservative size estimate (AWS's documented sizing, rounded up).
+ * JSON value -> DynamoDB AttributeValue in one walk that also
+ *  - checks what DynamoDB would refuse or alter (depth, number range, ill-formed strings, empty/`__proto__` keys),
+ *  - adds a conservative size estimate (AWS's documented sizing, rounded up),
+ *  - appends the value's canonical encoding for the content hash: length-prefixed strings and keys (no escaping
+ *    needed, still unambiguous), object keys sorted so key order never changes the hash.
  */
-function toAttributeValue(value: unknown, level: number, path: string, size: SizeCounter): AttributeValue {
-    if (level > MAX_NESTING_DEPTH) throw tooDeep(path);
+function toAttributeValue(value: unknown, level: number, walk: Walk): AttributeValue {
+    if (level > MAX_NESTING_DEPTH) throw tooDeep(pathText(walk));
     switch (typeof value) {
         case "string":
-            if (!isWellFormed(value)) throw new StorabilityProblem("unstorable_value", `${path} holds a string that is not well-formed Unicode`);
-            size.bytes += Buffer.byteLength(value, "utf8");
+            if (!isWellFormed(value)) throw new StorabilityProblem("unstorable_value", `${pathText(walk)} holds a string that is not well-formed Unicode`);
+            walk.bytes += Buffer.byteLength(value, "utf8");
+            walk.canonical += `s${value.length}:${value}`;
             return { S: value };
         case "number": {
             const magnitude = Math.abs(value);
             if (!Number.isFinite(value) || magnitude >= NUMBER_MAGNITUDE_BOUND || (magnitude !== 0 && magnitude < MIN_NUMBER_MAGNITUDE)) {
-                throw new StorabilityProblem("unstorable_value", `${path} holds a number outside DynamoDB's range (1E-130 to 9.99E+125)`);
+                throw new StorabilityProblem("unstorable_value", `${pathText(walk)} holds a number outside DynamoDB's range (1E-130 to 9.99E+125)`);
             }
             const text = Object.is(value, -0) ? "0" : String(value);
-            size.bytes += 1 + Math.ceil(text.length / 2);
+            walk.bytes += 1 + Math.ceil(text.length / 2);
+            walk.canonical += `n${text};`;
             return { N: text };
         }
         case "boolean":
-            size.bytes += 1;
+            walk.bytes += 1;
+            walk.canonical += value ? "t" : "f";
             return { BOOL: value };
         case "object": {
             if (value === null) {
-                size.bytes += 1;
+                walk.bytes += 1;
+                walk.canonical += "z";
                 return { NULL: true };
             }
-            size.bytes += 3;
+            walk.bytes += 3;
             if (Array.isArray(value)) {
                 const list: AttributeValue[] = new Array(value.length);
+                walk.canonical += "[";
                 for (let i = 0; i < value.length; i++) {
-                    size.bytes += 1;
-                    list[i] = toAttributeValue(value[i], level + 1, `${path}[${i}]`, size);
+                    walk.bytes += 1;
+                    walk.path.push(i);
+                    list[i] = toAttributeValue(value[i], level + 1, walk);
+                    walk.path.pop();
                 }
+                walk.canonical += "]";
                 return { L: list };
             }
             const map: Record<string, AttributeValue> = {};
-            for (const key of Object.keys(value)) {
+            walk.canonical += "{";
+            for (const key of Object.keys(value).sort()) {
                 const entry = (value as Record<string, unknown>)[key];
                 if (entry === undefined) continue; // optional fields a schema left out
-                checkKey(key, path);
-                size.bytes += 1 + Buffer.byteLength(key, "utf8");
-                map[key] = toAttributeValue(entry, level + 1, path.length < 200 ? `${path}.${key.slice(0, 40)}` : path, size);
+                checkKey(key, pathText(walk));
+                walk.bytes += 1 + Buffer.byteLength(key, "utf8");
+                walk.canonical += `${key.length}:${key}`;
+                walk.path.push(key);
+                map[key] = toAttributeValue(entry, level + 1, walk);
+                walk.path.pop();
             }
+            walk.canonical += "}";
             return { M: map };
         }
         default:
-            throw new StorabilityProblem("unstorable_value", `${path} holds a ${typeof value}, which JSON cannot carry`);
+            throw new StorabilityProblem("unstorable_value", `${pathText(walk)} holds a ${typeof value}, which JSON cannot carry`);
     }
 }
 
-/** JSON with object keys sorted at every level, so key order never changes the hash. */
-export function canonicalJson(value: unknown): string {
-    if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-    if (typeof value === "object" && value !== null) {
-        const keys = Object.keys(value)
-            .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-            .sort();
-        return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`).join(",")}}`;
-    }
-    return JSON.stringify(value);
+type HashedFields = Pick<EventEnvelope, "clientId" | "eventId" | "type" | "occurredAt">;
+
+function hashOf(envelope: HashedFields, canonicalData: string): string {
+    const { clientId, eventId, type, occurredAt } = envelope;
+    return createHash("sha256")
+        .update(`${clientId.length}:${clientId}${eventId.length}:${eventId}${type.length}:${type}${occurredAt.length}:${occurredAt}`)
+        .update(canonicalData)
+        .digest("hex");
 }
 
 /**
- * The content hash that tells a duplicate (same content) from a conflicting duplicate.
- * Content = clientId, eventId, type, occurredAt (as sent) and data (after its schema).
+ * The content hash that tells a duplicate (same content) from a conflicting duplicate:
+ * SHA-256 (hex) of clientId, eventId, type, occurredAt (as sent) and data (after its schema),
+ * in a canonical encoding where object key order does not matter.
+ *
+ * @example
+ * contentHash(envelope, { b: 1, a: 2 }) === contentHash(envelope, { a: 2, b: 1 }); // true
  */
-export function contentHash(envelope: Pick<EventEnvelope, "clientId" | "eventId" | "type" | "occurredAt">, data: unknown): string {
-    const canonical = canonicalJson({ clientId: envelope.clientId, eventId: envelope.eventId, type: envelope.type, occurredAt: envelope.occurredAt, data });
-    return createHash("sha256").update(canonical).digest("hex");
+export function contentHash(envelope: HashedFields, data: unknown): string {
+    const walk: Walk = { bytes: 0, canonical: "", path: [] };
+    toAttributeValue(data, 1, walk);
+    return hashOf(envelope, walk.canonical);
 }
 
 export interface BuildItemOptions {
@@ -185,15 +213,15 @@ export interface BuildItemOptions {
  * if (built.ok) await dynamodb.send(new PutItemCommand({ TableName, Item: built.item }));
  */
 export function buildItem(envelope: EventEnvelope, data: Record<string, unknown>, options: BuildItemOptions): BuildItemResult {
-    const size: SizeCounter = { bytes: 0 };
+    const walk: Walk = { bytes: 0, canonical: "", path: [] };
     let dataValue: AttributeValue;
     try {
-        dataValue = toAttributeValue(data, 1, "data", size);
+        dataValue = toAttributeValue(data, 1, walk);
     } catch (problem) {
         if (problem instanceof StorabilityProblem) return { ok: false, reason: problem.reason, detail: problem.detail };
         throw problem;
     }
-    const hash = contentHash(envelope, data);
+    const hash = hashOf(envelope, walk.canonical);
     const receivedAt = options.receivedAt.toISOString();
     const item: StoredEventItem = {
         clientId: { S: envelope.clientId },
@@ -208,7 +236,7 @@ export function buildItem(envelope: EventEnvelope, data: Record<string, unknown>
         item.expiresAt = { N: String(Math.floor(options.receivedAt.getTime() / 1000) + options.retentionDays * 86_400) };
     }
     // Names and values of the fixed attributes; all ASCII, so length == bytes.
-    let bytes = size.bytes + "data".length;
+    let bytes = walk.bytes + "data".length;
     for (const [name, attribute] of Object.entries(item)) {
         if (name === "data") continue;
         bytes += name.length + ("S" in attribute ? attribute.S.length : attribute.N.length);
