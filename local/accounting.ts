@@ -90,6 +90,8 @@ export async function account(input: {
     deadLetterQueueName: string;
 }): Promise<Summary> {
     const unaccounted: string[] = [];
+    // Snapshot the stream first, so a progress line never shows more streamed than stored.
+    const deliveries = [...input.deliveries];
     const valid = input.sent.filter((m) => m.expect.kind === "persisted");
     const keys = valid.map((m) => m.expect as { clientId: string; eventId: string });
     const stored = await storedKeys(input.dynamodb, input.tableName, keys);
@@ -101,7 +103,7 @@ export async function account(input: {
     const sentAt = new Map(valid.map((m) => [`${(m.expect as any).clientId}/${(m.expect as any).eventId}`, m.sentAt]));
     const inserts = new Map<string, number>();
     const firstSeen = new Map<string, number>();
-    for (const d of input.deliveries) {
+    for (const d of deliveries) {
         const key = `${d.clientId}/${d.eventId}`;
         if (!sentAt.has(key)) continue;
         if (d.eventName !== "INSERT") unaccounted.push(`${key}: unexpected ${d.eventName} on the stream (an event was changed after it was stored)`);

@@ -97,6 +97,9 @@ async function main(argv: string[]): Promise<number> {
 
     if (mode === "local") {
         process.stdout.write(`${READY_PREFIX} ${JSON.stringify(pipeline.ready)}\n`);
+        pipeline.eventProcessor?.poller.on("batch", (b: { size: number; deleted: number; failed: number; outcome: string; error?: string }) =>
+            log(`[event-source] batch of ${b.size}: ${b.deleted} done, ${b.failed} back to the queue (${b.outcome}${b.error ? `: ${b.error}` : ""})`),
+        );
         if (pipeline.sender) {
             pipeline.sender.deliveries.on("delivery", (d: { clientId: string; eventId: string; eventName: string }) =>
                 log(`[sender] ${d.eventName} ${d.clientId}/${d.eventId}`),

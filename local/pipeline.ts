@@ -256,7 +256,8 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
             ...readyFields,
             pid: process.pid,
             processes: { fauxqs: sqsEmulator.process.pid, dynamodbLocal: dynamo().process.pid },
-            credentials: { ...LOCAL_CREDENTIALS },
+            // Named fields only: the SDK decorates credential objects it is given (`$source`).
+            credentials: { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey },
             environment: awsEnvironment,
             notEmulated: topology.notEmulated,
         };

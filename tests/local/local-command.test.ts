@@ -67,6 +67,8 @@ describe("`npm run local` lifecycle", function () {
         for (const field of ["region", "sqsEndpoint", "dynamodbEndpoint", "eventQueueUrl", "deadLetterQueueUrl", "eventTableName", "eventStreamArn"]) {
             expect(ready[field], field).to.be.a("string").and.not.equal("");
         }
+        expect(ready.credentials).to.deep.equal({ accessKeyId: "local", secretAccessKey: "local" });
+        expect(ready.environment).to.include({ AWS_ENDPOINT_URL_SQS: ready.sqsEndpoint, AWS_ENDPOINT_URL_DYNAMODB: ready.dynamodbEndpoint, AWS_REGION: ready.region });
         expect(ready.sqsEndpoint).to.equal(`http://127.0.0.1:${sqsPort}`);
         expect(ready.dynamodbEndpoint).to.equal(`http://127.0.0.1:${dynamodbPort}`);
         expect(listeningAddresses(sqsPort)).to.deep.equal(["127.0.0.1"]);
