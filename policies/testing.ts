@@ -35,9 +35,9 @@ export interface PlainResource {
     urn?: string;
     /** name or URN of the parent resource */
     parent?: string;
-    /** names or URNs of resources this one depends on */
+    /** URNs, `type::name`, or (when unique) names of resources this one depends on */
     dependencies?: string[];
-    /** property -> names or URNs of the resources that property's value came from */
+    /** property -> URNs, `type::name`, or (when unique) names of the resources that property's value came from */
     propertyDependencies?: Record<string, string[]>;
     /** resource options the engine passes to resource policies */
     ignoreChanges?: string[];
@@ -139,6 +139,8 @@ export function resourceValidationArgs(resource: PlainResource & { urn: string }
 /** StackValidationArgs for a set of resources, as the analyzer builds them (outputs, dependencies resolved). */
 export function stackValidationArgs(resources: (PlainResource & { urn: string })[], config: Record<string, unknown> = {}): StackValidationArgs {
     const byKey = new Map<string, PolicyResource>();
+    const nameCounts = new Map<string, number>();
+    for (const r of resources) nameCounts.set(r.name, (nameCounts.get(r.name) ?? 0) + 1);
     const policyResources: PolicyResource[] = resources.map((r) => {
         const props = proxy(wire(r.outputs ?? r.inputs ?? {}));
         const pr: PolicyResource = {
@@ -153,7 +155,9 @@ export function stackValidationArgs(resources: (PlainResource & { urn: string })
             asType: ((resourceClass: unknown) => (pulumiTypeOf(resourceClass) === r.type ? props : undefined)) as PolicyResource["asType"],
         };
         byKey.set(r.urn, pr);
-        if (!byKey.has(r.name)) byKey.set(r.name, pr);
+        byKey.set(`${r.type}::${r.name}`, pr);
+        // A bare name identifies a resource only when no other resource shares it.
+        if (nameCounts.get(r.name) === 1) byKey.set(r.name, pr);
         return pr;
     });
     const lookup = (keys: string[] | undefined) => (keys ?? []).map((k) => byKey.get(k)).filter((x): x is PolicyResource => !!x);

@@ -15,7 +15,7 @@ import type {
     StackValidationPolicy,
     PolicyConfigSchema,
 } from "@pulumi/policy";
-import { isUnknown, resolve, toList } from "./values";
+import { deferUntilKnown, isUnknown, resolve, toList, Unknown } from "./values";
 
 export type GuardrailLevel = "mandatory" | "advisory";
 
@@ -51,6 +51,12 @@ export interface ResourceContext {
     props: Record<string, any>;
     args: ResourceValidationArgs;
     report(message: string): void;
+    /**
+     * Notes a value this rule cannot judge until it is known. The rule goes on checking what it
+     * can; when it returns, the first deferred value is raised as the SDK's UnknownValueError
+     * (after any violations already reported), so preview shows "can't run during preview".
+     */
+    defer(value: Unknown): void;
     /** the policy's config (advisory rules) */
     config<T extends object>(): T;
 }
@@ -63,6 +69,7 @@ export function resourcePolicy(
         if (!types.has(args.type)) {
             args.notApplicable(`applies to ${definition.appliesTo.join(", ")}`);
         }
+        let pending: Unknown | undefined;
         definition.validate({
             type: args.type,
             name: args.name,
@@ -70,8 +77,10 @@ export function resourcePolicy(
             props: resolve<Record<string, any>>(args.props),
             args,
             report: (message) => reportViolation(message),
+            defer: (value) => void (pending ??= value),
             config: <T extends object>() => args.getConfig<T>(),
         });
+        if (pending) deferUntilKnown(pending);
     };
     return {
         kind: "resource",
@@ -108,6 +117,8 @@ export interface StackContext {
     /** The resources of `types` whose ARN/name/URL/id equals `value`. */
     byIdentifier(value: unknown, types: readonly string[]): StackResource[];
     report(message: string, resource?: StackResource): void;
+    /** See {@link ResourceContext.defer}: keep checking the other resources, defer at the end. */
+    defer(value: Unknown): void;
     config<T extends object>(): T;
     args: StackValidationArgs;
 }
@@ -145,7 +156,9 @@ export function stackPolicy(definition: CommonDefinition & { validate(context: S
             const candidates = normalizeLambdaReference(value);
             return all.filter((r) => wanted.includes(r.type) && identifiersOf(r).some((id) => candidates.includes(id)));
         };
+        let pending: Unknown | undefined;
         definition.validate({
+            defer: (value) => void (pending ??= value),
             resources: all,
             ofType: (...wanted) => all.filter((r) => wanted.includes(r.type)),
             byIdentifier,
@@ -166,6 +179,7 @@ export function stackPolicy(definition: CommonDefinition & { validate(context: S
             config: <T extends object>() => args.getConfig<T>(),
             args,
         });
+        if (pending) deferUntilKnown(pending);
     };
     return {
         kind: "stack",

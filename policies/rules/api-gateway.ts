@@ -57,7 +57,10 @@ export const apiThrottling = stackPolicy({
     validate(context) {
         for (const stage of context.ofType(T.apiV2Stage)) {
             const settings = stage.props.defaultRouteSettings;
-            if (isUnknown(settings)) deferUntilKnown(settings);
+            if (isUnknown(settings)) {
+                context.defer(settings);
+                continue;
+            }
             const burst = positive(settings?.throttlingBurstLimit);
             const rate = positive(settings?.throttlingRateLimit);
             if (burst === false || rate === false) {

@@ -208,7 +208,7 @@ export const trustPolicies = stackPolicy({
     appliesTo: [T.iamRole],
     remediationSteps:
         'assumeRolePolicy: { Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] } for a function role.',
-    validate({ ofType, referenced, report }) {
+    validate({ ofType, referenced, report, defer }) {
         const intended = new Map<StackResource, Set<string>>();
         for (const user of ROLE_USERS) {
             for (const resource of ofType(user.type)) {
@@ -219,7 +219,10 @@ export const trustPolicies = stackPolicy({
         }
         for (const role of ofType(T.iamRole)) {
             const parsed = parsePolicyDocument(role.props.assumeRolePolicy);
-            if (parsed.kind === "unknown") deferUntilKnown(parsed.unknown);
+            if (parsed.kind === "unknown") {
+                defer(parsed.unknown);
+                continue;
+            }
             if (parsed.kind !== "document") {
                 report(`assumeRolePolicy ${parsed.kind === "invalid" ? `is ${parsed.reason}` : "is missing"}.`, role);
                 continue;
@@ -229,7 +232,10 @@ export const trustPolicies = stackPolicy({
                 if (statement.notPrincipal !== undefined) report(`assumeRolePolicy ${statement.label} uses NotPrincipal.`, role);
                 if (statement.effect !== "Allow") continue;
                 for (const { type, value } of principalEntries(statement)) {
-                    if (isUnknown(value)) deferUntilKnown(value);
+                    if (isUnknown(value)) {
+                        defer(value);
+                        continue;
+                    }
                     if (type.toLowerCase() !== "service") {
                         report(`assumeRolePolicy ${statement.label} trusts ${type === "*" ? '"*" (anyone)' : `${type} principal ${value}`}; only a service principal may assume it.`, role);
                     } else if (!/^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/i.test(value)) {

@@ -5,7 +5,7 @@
  */
 import { stackPolicy, StackContext, StackResource, T } from "../lib/define";
 import { deadLetterQueues } from "../lib/queues";
-import { isUnknown, deferUntilKnown, asNumber, toList } from "../lib/values";
+import { isUnknown, asNumber, toList } from "../lib/values";
 
 const group = "observability";
 
@@ -90,7 +90,10 @@ export const logRetention = stackPolicy({
         const groups = context.ofType(T.logGroup);
         for (const logGroup of groups) {
             const retention = logGroup.props.retentionInDays;
-            if (isUnknown(retention)) deferUntilKnown(retention);
+            if (isUnknown(retention)) {
+                context.defer(retention);
+                continue;
+            }
             const days = asNumber(retention);
             if (days === undefined || days <= 0) context.report(`retentionInDays is ${retention === undefined ? "not set" : retention}: logs are kept forever.`, logGroup);
         }

@@ -1,7 +1,7 @@
 /** SQS: redrive to a DLQ, visibility timeout >= 6x consumer timeout, partial batch responses. */
 import { resourcePolicy, stackPolicy, T } from "../lib/define";
 import { deadLetterQueues, parseRedrive, redriveOf } from "../lib/queues";
-import { isUnknown, deferUntilKnown, asNumber, toList } from "../lib/values";
+import { isUnknown, deferUntilKnown, asNumber, toList, Unknown } from "../lib/values";
 
 const group = "sqs";
 
@@ -23,7 +23,10 @@ export const sqsRedrive = stackPolicy({
             if (dlqs.has(queue)) continue;
             const redrive = redriveOf(queue, context);
             const parsed = redrive ? parseRedrive(redrive.value) : undefined;
-            if (parsed === "unknown") deferUntilKnown(redrive!.value as any);
+            if (parsed === "unknown") {
+                context.defer(redrive!.value as Unknown);
+                continue;
+            }
             if (parsed === undefined) {
                 context.report("has no redrive policy: a message that keeps failing is retried until it expires and is lost.", queue);
             } else if (parsed === "invalid") {
@@ -54,8 +57,10 @@ export const sqsVisibilityTimeout = stackPolicy({
             if (!queue || !fn) continue; // not an SQS mapping, or a function/queue from outside the stack
             const visibilityRaw = queue.props.visibilityTimeoutSeconds;
             const timeoutRaw = fn.props.timeout;
-            if (isUnknown(visibilityRaw)) deferUntilKnown(visibilityRaw);
-            if (isUnknown(timeoutRaw)) deferUntilKnown(timeoutRaw);
+            if (isUnknown(visibilityRaw) || isUnknown(timeoutRaw)) {
+                context.defer((isUnknown(visibilityRaw) ? visibilityRaw : timeoutRaw) as Unknown);
+                continue;
+            }
             const visibility = asNumber(visibilityRaw) ?? DEFAULT_VISIBILITY_TIMEOUT_SECONDS;
             const timeout = asNumber(timeoutRaw) ?? DEFAULT_LAMBDA_TIMEOUT_SECONDS;
             if (visibility < VISIBILITY_TIMEOUT_FACTOR * timeout) {

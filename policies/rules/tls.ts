@@ -6,7 +6,7 @@
  */
 import { parsePolicyDocument, NormalizedStatement, conditionValues, isEveryonePrincipal, actionMatches } from "../lib/iam-documents";
 import { stackPolicy, StackResource, StackContext, T, BUCKET_TYPES } from "../lib/define";
-import { isUnknown, deferUntilKnown } from "../lib/values";
+import { isUnknown } from "../lib/values";
 
 const SERVICE: Record<string, string> = {
     [T.sqsQueue]: "sqs",
@@ -71,7 +71,10 @@ export const tlsOnly = stackPolicy({
             }
             for (const { holder, document } of sources) {
                 const parsed = parsePolicyDocument(document);
-                if (parsed.kind === "unknown") deferUntilKnown(parsed.unknown);
+                if (parsed.kind === "unknown") {
+                    context.defer(parsed.unknown);
+                    continue;
+                }
                 if (parsed.kind === "invalid") {
                     report(`its policy document is ${parsed.reason}.`, holder);
                     continue;

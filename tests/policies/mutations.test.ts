@@ -12,6 +12,7 @@ import { policies } from "../../policies/policies";
 import { evaluatePack, fromMockedResources, PlainResource } from "../../policies/testing";
 import { readPackConfig } from "../../scripts/policy-check";
 import * as fx from "./fixtures/resources";
+import { simulateFreshPreview } from "./fixtures/preview";
 
 const STACK = "dev";
 
@@ -264,4 +265,38 @@ describe("policies: mutation testing against the real program (dev)", function (
         expect(outcomes.length).to.equal(MUTATIONS.length);
         expect(outcomes.filter((o) => !o.killed).map((o) => o.mutation.description)).to.deep.equal([]);
     });
+});
+
+describe("policies: the same mutations during preview of a new stack (dev)", function () {
+    this.timeout(120_000);
+    let baseline: Resources;
+    const config = readPackConfig(STACK);
+    const outcomes: { mutation: Mutation; outcome: "caught" | "deferred" }[] = [];
+
+    before(async () => {
+        baseline = fromMockedResources((await deployUnderMocks({ stack: STACK })).resources);
+    });
+
+    after(() => {
+        if (outcomes.length === 0) return;
+        const caught = outcomes.filter((o) => o.outcome === "caught").length;
+        console.log(
+            `\n  Preview of a new stack: ${caught}/${outcomes.length} mutations caught at preview, ${outcomes.length - caught} deferred to pulumi up (unknown values), 0 missed\n` +
+                outcomes.filter((o) => o.outcome === "deferred").map((o) => `  deferred ${o.mutation.policy.padEnd(46)} ${o.mutation.description}`).join("\n") + "\n",
+        );
+    });
+
+    for (const mutation of MUTATIONS) {
+        it(`"${mutation.description}" is caught or deferred under ${mutation.policy}, never missed or misreported`, async () => {
+            const resources = fx.clone(baseline);
+            mutation.apply(resources);
+            const evaluation = await evaluatePack(simulateFreshPreview(resources), { stack: STACK, config });
+            const wrong = evaluation.violations.filter((v) => v.policy !== mutation.policy || v.enforcementLevel !== (mutation.level ?? "mandatory"));
+            expect(wrong.map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
+            const caught = evaluation.violations.length > 0;
+            const deferred = evaluation.deferred.some((d) => d.policy === mutation.policy);
+            expect(caught || deferred, "a mutation may be deferred to pulumi up, never silently pass").to.equal(true);
+            outcomes.push({ mutation, outcome: caught ? "caught" : "deferred" });
+        });
+    }
 });

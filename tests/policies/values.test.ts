@@ -5,7 +5,7 @@ import { UNKNOWN_SENTINELS, resolve, Unknown, isUnknown } from "../../policies/l
 import { parsePolicyDocument } from "../../policies/lib/iam-documents";
 import { classifyKeyReference } from "../../policies/lib/kms";
 import { evaluatePack, fromMockedResources, unknown } from "../../policies/testing";
-import { compliantStack, iamPolicy, pick, set } from "./fixtures/resources";
+import { compliantStack, iamPolicy, pick, set, unset } from "./fixtures/resources";
 import { evaluate, violatedPolicies } from "./helpers";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -82,6 +82,16 @@ describe("policies: how values arrive", () => {
                 { name: "known", policy: JSON.stringify({ Statement: { Effect: "Allow", Action: "*", Resource: "*" } }) },
             ]);
             expect(violatedPolicies(await evaluate(stack), "mandatory")).to.deep.equal(["iam-no-wildcard-actions", "iam-no-wildcard-resources"]);
+        });
+
+        it("a stack policy still reports the resources it can judge when another one is unknown, then defers", async () => {
+            const stack = compliantStack();
+            set(pick(stack, "events", "aws:sqs/queue:Queue"), "redrivePolicy", unknown.string);
+            unset(pick(stack, "email", "aws:sqs/queue:Queue"), "redrivePolicy");
+            const evaluation = await evaluate(stack);
+            expect(evaluation.violations.map((v) => [v.policy, v.resourceName])).to.deep.equal([["sqs-redrive-policy", "email"]]);
+            expect(evaluation.deferred.map((d) => d.policy)).to.deep.equal(["sqs-redrive-policy"]);
+            expect(evaluation.cells.get("sqs-redrive-policy")!.get("urn:pulumi:dev::event-ingestion::aws:sqs/queue:Queue::email")).to.equal("violation");
         });
 
         it("an unknown boolean defers (KMS rotation), it never passes silently", async () => {
