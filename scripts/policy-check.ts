@@ -60,30 +60,31 @@ export function readPackConfig(stack: string): PackConfig | undefined {
 
 const SYMBOL: Record<CellStatus, string> = { pass: "ok", violation: "FAIL", "not-applicable": "-", deferred: "?", disabled: "off" };
 
-/** Rows: policies; columns: resources (numbered, with a legend). */
+/**
+ * The policy x resource table: one row per resource a policy looks at, one column per policy
+ * (numbered, with a legend), so it stays readable as the program grows.
+ */
 export function renderTable(evaluation: Evaluation): string {
     const resources = evaluation.resources.filter((r) => [...evaluation.cells.values()].some((cells) => cells.has(r.urn)));
-    const lines: string[] = [];
-    lines.push("Resources:");
-    resources.forEach((r, i) => lines.push(`  R${String(i + 1).padEnd(3)} ${r.name}  (${r.type})`));
-    const nameWidth = Math.max(...policies.map((p) => p.name.length)) + 2;
-    const levelWidth = 10;
-    const cellWidth = Math.max(5, `R${resources.length}`.length + 1);
+    const lines: string[] = ["Policies:"];
+    policies.forEach((p, i) => lines.push(`  P${String(i + 1).padEnd(3)} ${p.name} (${evaluation.levels.get(p.name) ?? p.enforcementLevel})`));
+    const shortType = (type: string) => type.replace(/^aws:/, "").replace(/:[^:]+$/, "");
+    const nameWidth = Math.max(8, ...resources.map((r) => r.name.length)) + 2;
+    const typeWidth = Math.max(4, ...resources.map((r) => shortType(r.type).length)) + 2;
+    const cellWidth = Math.max(5, `P${policies.length}`.length + 1);
     lines.push("");
-    lines.push("policy".padEnd(nameWidth) + "level".padEnd(levelWidth) + resources.map((_, i) => `R${i + 1}`.padStart(cellWidth)).join(""));
-    for (const policy of policies) {
-        const cells = evaluation.cells.get(policy.name) ?? new Map<string, CellStatus>();
-        const level = evaluation.levels.get(policy.name) ?? policy.enforcementLevel;
-        const row = resources.map((r) => {
-            const status = cells.get(r.urn);
-            if (!status) return "".padStart(cellWidth);
-            const text = status === "violation" && level !== "mandatory" ? "warn" : SYMBOL[status];
-            return text.padStart(cellWidth);
+    lines.push("resource".padEnd(nameWidth) + "type".padEnd(typeWidth) + policies.map((_, i) => `P${i + 1}`.padStart(cellWidth)).join(""));
+    for (const r of resources) {
+        const row = policies.map((policy) => {
+            const status = evaluation.cells.get(policy.name)?.get(r.urn);
+            if (!status) return ".".padStart(cellWidth);
+            const level = evaluation.levels.get(policy.name) ?? policy.enforcementLevel;
+            return (status === "violation" && level !== "mandatory" ? "warn" : SYMBOL[status]).padStart(cellWidth);
         });
-        lines.push(policy.name.padEnd(nameWidth) + level.padEnd(levelWidth) + row.join(""));
+        lines.push(r.name.padEnd(nameWidth) + shortType(r.type).padEnd(typeWidth) + row.join(""));
     }
     lines.push("");
-    lines.push("ok = compliant, FAIL = mandatory violation, warn = advisory violation, - = not applicable, ? = deferred (unknown value), off = disabled, blank = rule does not look at this type");
+    lines.push("ok = compliant, FAIL = mandatory violation, warn = advisory violation, - = not applicable, ? = deferred (unknown value), off = disabled, . = the policy does not look at this type");
     return lines.join("\n");
 }
 
