@@ -3,6 +3,7 @@
  * reverse). To add one (e.g. the email service), implement {@link LocalService}
  * in its own module and append it here: one line, no change to the pipeline.
  */
+import { emailLocalService } from "../email/service";
 import { eventProcessorService } from "./event-processor";
 import { streamSenderService } from "./stream-sender";
 import type { LocalService } from "./types";
@@ -14,5 +15,5 @@ export type { LocalContext, LocalService, RunningService } from "./types";
  * await startLocalPipeline({ services: defaultServices() });
  */
 export function defaultServices(): LocalService[] {
-    return [eventProcessorService(), streamSenderService()];
+    return [eventProcessorService(), streamSenderService(), emailLocalService()];
 }
