@@ -7,7 +7,7 @@
  * secret before it lands) are added from compliant fixtures first, then broken.
  */
 import { expect } from "chai";
-import { deployUnderMocks } from "../../local/mock-deployment";
+import { deployedStack } from "./deployments";
 import { policies } from "../../policies/policies";
 import { evaluatePack, fromMockedResources, PlainResource } from "../../policies/testing";
 import { readPackConfig } from "../../scripts/policy-check";
@@ -228,7 +228,7 @@ describe("policies: mutation testing against the real program (dev)", function (
     const config = readPackConfig(STACK);
 
     before(async () => {
-        const deployment = await deployUnderMocks({ stack: STACK });
+        const deployment = await deployedStack(STACK);
         baseline = fromMockedResources(deployment.resources);
         const clean = await evaluatePack(baseline, { stack: STACK, config });
         expect(clean.violations, "the unmutated program must be clean").to.deep.equal([]);
@@ -274,7 +274,7 @@ describe("policies: the same mutations during preview of a new stack (dev)", fun
     const outcomes: { mutation: Mutation; outcome: "caught" | "deferred" }[] = [];
 
     before(async () => {
-        baseline = fromMockedResources((await deployUnderMocks({ stack: STACK })).resources);
+        baseline = fromMockedResources((await deployedStack(STACK)).resources);
     });
 
     after(() => {

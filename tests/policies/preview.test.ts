@@ -5,7 +5,7 @@
  * "can't run during preview"), never passed.
  */
 import { expect } from "chai";
-import { deployUnderMocks } from "../../local/mock-deployment";
+import { deployedStack } from "./deployments";
 import { evaluatePack, fromMockedResources, unknown } from "../../policies/testing";
 import { readPackConfig } from "../../scripts/policy-check";
 import { simulateFreshPreview } from "./fixtures/preview";
@@ -15,7 +15,7 @@ describe("policies: the real program during preview of a new stack (unknown valu
 
     for (const stack of ["dev", "localstack"]) {
         it(`stack ${stack}: no violations, key references accepted, the rest deferred to pulumi up`, async () => {
-            const deployment = await deployUnderMocks({ stack });
+            const deployment = await deployedStack(stack);
             const preview = simulateFreshPreview(fromMockedResources(deployment.resources));
             const queue = preview.find((r) => r.type === "aws:sqs/queue:Queue")!;
             expect(queue.inputs.kmsMasterKeyId, "the simulation makes key ARNs unknown").to.equal(unknown.string);

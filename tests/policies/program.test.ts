@@ -4,7 +4,7 @@
  * not vacuous: every policy that has something to look at in the program did look at it.
  */
 import { expect } from "chai";
-import { deployUnderMocks } from "../../local/mock-deployment";
+import { deployedStack } from "./deployments";
 import { policies } from "../../policies/policies";
 import { evaluatePack, fromMockedResources } from "../../policies/testing";
 import { readPackConfig, main, renderTable } from "../../scripts/policy-check";
@@ -16,7 +16,7 @@ describe("policies: the real program", function () {
 
     for (const stack of STACKS) {
         it(`stack ${stack} passes every policy with zero violations`, async () => {
-            const deployment = await deployUnderMocks({ stack });
+            const deployment = await deployedStack(stack);
             const resources = fromMockedResources(deployment.resources);
             const evaluation = await evaluatePack(resources, { stack, project: deployment.project, config: readPackConfig(stack) });
             expect(evaluation.violations.map((v) => `${v.policy} ${v.resourceName ?? ""}: ${v.message}`)).to.deep.equal([]);
