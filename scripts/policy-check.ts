@@ -6,7 +6,10 @@
  * Prints a policy x resource table per stack and exits non-zero on any mandatory violation
  * (or on an invalid per-stack pack config, policies/config/<stack>.json).
  *
- * Usage: npm run policy [-- --stack dev --stack localstack] [--verbose]
+ * Usage: npm run policy [-- --stack dev --stack localstack] [--program path/to/program.ts]
+ *   --stack    a stack with a Pulumi.<stack>.yaml (repeatable; default: dev and localstack)
+ *   --program  evaluate another entry point than index.ts (e.g. a branch of the program)
+ * Exit status: 0 clean (advisory findings allowed), 1 mandatory violation, 2 bad usage/config.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -20,12 +23,12 @@ const DEFAULT_STACKS = ["dev", "localstack"];
 
 interface Options {
     stacks: string[];
-    verbose: boolean;
+    programPath?: string;
 }
 
 export function parseArguments(argv: string[]): Options {
     const stacks: string[] = [];
-    let verbose = false;
+    let programPath: string | undefined;
     const errors: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
@@ -34,17 +37,21 @@ export function parseArguments(argv: string[]): Options {
             if (!value || value.startsWith("-")) errors.push(`${arg} needs a stack name`);
             else stacks.push(value);
         } else if (arg.startsWith("--stack=")) stacks.push(arg.slice("--stack=".length));
-        else if (arg === "--verbose" || arg === "-v") verbose = true;
-        else if (arg === "--help" || arg === "-h") {
-            console.log("usage: npm run policy [-- --stack <name> ...] [--verbose]");
+        else if (arg === "--program") {
+            const value = argv[++i];
+            if (!value || value.startsWith("-")) errors.push("--program needs a path");
+            else programPath = path.resolve(value);
+        } else if (arg === "--help" || arg === "-h") {
+            console.log("usage: npm run policy [-- --stack <name> ...] [--program <path>]");
             process.exit(0);
         } else errors.push(`unknown argument ${JSON.stringify(arg)}`);
     }
     for (const stack of stacks) {
         if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) errors.push(`no stack file Pulumi.${stack}.yaml for --stack ${stack}`);
     }
-    if (errors.length) throw new Error(`policy-check: ${errors.join("; ")}`);
-    return { stacks: stacks.length ? stacks : DEFAULT_STACKS, verbose };
+    if (programPath && !["", ".ts", ".js"].some((ext) => fs.existsSync(programPath + ext))) errors.push(`--program ${programPath} does not exist`);
+    if (errors.length) throw new Error(errors.join("; "));
+    return { stacks: stacks.length ? stacks : DEFAULT_STACKS, programPath: programPath?.replace(/\.(ts|js)$/, "") };
 }
 
 /** The per-stack pack config (the same file CI passes with --policy-pack-config). */
@@ -93,7 +100,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     let failed = false;
     for (const stack of options.stacks) {
         const config = readPackConfig(stack);
-        const deployment = await deployUnderMocks({ stack });
+        const deployment = await deployUnderMocks({ stack, programPath: options.programPath });
         const evaluation = await evaluatePack(fromMockedResources(deployment.resources), { stack, project: deployment.project, config });
         console.log(`\n=== stack ${stack} (${deployment.region}): ${deployment.resources.length} resources, ${policies.length} policies ===\n`);
         console.log(renderTable(evaluation));

@@ -4,12 +4,15 @@
  * not vacuous: every policy that has something to look at in the program did look at it.
  */
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { deployedStack } from "./deployments";
 import { policies } from "../../policies/policies";
 import { evaluatePack, fromMockedResources } from "../../policies/testing";
 import { readPackConfig, main, renderTable } from "../../scripts/policy-check";
 
 const STACKS = ["dev", "localstack"];
+const ROOT = path.resolve(__dirname, "../..");
 
 describe("policies: the real program", function () {
     this.timeout(120_000);
@@ -57,6 +60,18 @@ describe("policies: the real program", function () {
         expect(output).to.match(/=== stack dev /).and.match(/=== stack localstack /);
         expect(output).to.include("stack dev: 0 mandatory violation(s)");
         for (const policy of policies) expect(output).to.include(policy.name);
+    });
+
+    it("npm run policy exits 1 on a mandatory violation and 2 on bad usage, with a clear message", () => {
+        const run = (...args: string[]) =>
+            spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy-check.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 110_000 });
+        const violating = run("--stack", "dev", "--program", "tests/policies/fixtures/output-derived-program.ts");
+        expect(violating.status, violating.stderr).to.equal(1);
+        expect(violating.stdout).to.match(/apply-stringify\s+iam\/policy\s.*FAIL/);
+        expect(violating.stdout).to.include("[mandatory] iam-no-wildcard-actions — apply-stringify");
+        const bad = run("--stack", "prod", "--program", "nowhere.ts", "--colour");
+        expect(bad.status).to.equal(2);
+        expect(bad.stderr).to.include("no stack file Pulumi.prod.yaml").and.include("does not exist").and.include('unknown argument "--colour"');
     });
 
     it("the result table marks a mandatory violation FAIL and an advisory one warn", async () => {
