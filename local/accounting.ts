@@ -149,6 +149,14 @@ export async function account(input: {
     };
 }
 
+/** Rows as an aligned two-column text table. */
+export function formatTable(rows: ReadonlyArray<readonly [string, string]>): string {
+    const width = Math.max(...rows.map(([k]) => k.length));
+    const valueWidth = Math.max(...rows.map(([, v]) => v.length));
+    const line = `+${"-".repeat(width + 2)}+${"-".repeat(valueWidth + 2)}+`;
+    return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${v.padStart(valueWidth)} |`), line].join("\n");
+}
+
 /** The summary as an aligned text table. */
 export function formatSummary(summary: Summary): string {
     const rows: Array<[string, string]> = [
@@ -165,8 +173,5 @@ export function formatSummary(summary: Summary): string {
         ["left on the event queue", String(summary.queue.visible + summary.queue.inFlight)],
         ["every event accounted for", summary.accounted ? "yes" : "NO"],
     ];
-    const width = Math.max(...rows.map(([k]) => k.length));
-    const valueWidth = Math.max(...rows.map(([, v]) => v.length));
-    const line = `+${"-".repeat(width + 2)}+${"-".repeat(valueWidth + 2)}+`;
-    return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${v.padStart(valueWidth)} |`), line].join("\n");
+    return formatTable(rows);
 }

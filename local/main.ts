@@ -7,7 +7,8 @@
  * environment; 130/143 stopped by SIGINT/SIGTERM (`npm run local` exits 0 on them,
  * since stopping is how it is meant to end).
  */
-import { formatSummary } from "./accounting";
+import { formatSummary, formatTable } from "./accounting";
+import type { DemoReport } from "./services/types";
 import { runDemo } from "./demo";
 import { LocalMode, LocalOptions, LocalOptionsError, parseLocalOptions, usage } from "./options";
 import { LocalPipeline, startLocalPipeline } from "./pipeline";
@@ -120,16 +121,28 @@ async function main(argv: string[]): Promise<number> {
             finished.then(() => undefined),
         ]);
         if (!summary) return exitCode ?? 1;
-        if (options.json) process.stdout.write(JSON.stringify({ ...summary, elapsedSeconds: (Date.now() - started) / 1000 }, null, 2) + "\n");
-        else {
-            process.stdout.write(`\nEvent processor, end to end on embedded emulators (stack ${pipeline.ready.stack}, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+        // Other services' demos (e.g. the email service), each reported in its own table.
+        const reports: Array<DemoReport & { service: string }> = [];
+        for (const service of pipeline.services) {
+            if (!service.demo || exitCode !== undefined) continue;
+            const report = await service.demo({ deadline: Date.now() + options.timeoutSeconds * 1000, progress: log });
+            reports.push({ service: service.name, ...report });
+        }
+        const elapsed = (Date.now() - started) / 1000;
+        if (options.json) {
+            process.stdout.write(JSON.stringify({ ...summary, elapsedSeconds: elapsed, services: reports }, null, 2) + "\n");
+        } else {
+            process.stdout.write(`\nEvent processor, end to end on embedded emulators (stack ${pipeline.ready.stack}, ${elapsed.toFixed(1)} s)\n`);
             process.stdout.write(formatSummary(summary) + "\n");
+            for (const report of reports) process.stdout.write(`\n${report.title}\n${formatTable(report.rows)}\n`);
             if (pipeline.ready.notEmulated.length) process.stdout.write(`Not emulated locally: ${pipeline.ready.notEmulated.join("; ")}.\n`);
         }
         if (!summary.accounted) {
             process.stderr.write(`error: not every event is accounted for:\n${summary.unaccounted.map((u) => `  - ${u}`).join("\n")}\n`);
         }
-        await stop(summary.accounted ? 0 : 1);
+        for (const report of reports) if (!report.accounted) process.stderr.write(`error: ${report.service}: ${report.unaccounted.join("; ")}\n`);
+        const allAccounted = summary.accounted && reports.every((r) => r.accounted);
+        await stop(allAccounted ? 0 : 1);
         return exitCode ?? 1;
     } catch (error) {
         process.stderr.write(`error: ${(error as Error).message}\n`);

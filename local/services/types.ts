@@ -37,11 +37,26 @@ export interface LocalContext {
     fatal(error: Error): void;
 }
 
+/** What a service's part of `npm start` reports; printed as its own table. */
+export interface DemoReport {
+    title: string;
+    rows: Array<[label: string, value: string]>;
+    /** false makes `npm start` exit 1 */
+    accounted: boolean;
+    /** why not, one line each */
+    unaccounted: string[];
+}
+
 export interface RunningService {
     name: string;
     /** Merged into the READY line's JSON (keys must not collide with another service's). */
     ready: Record<string, unknown>;
     stop(): Promise<void>;
+    /**
+     * Optional: `npm start` calls it after the event processor's demo, to send this
+     * service's own sample traffic and prove where it ended up.
+     */
+    demo?(options: { deadline: number; progress(line: string): void }): Promise<DemoReport>;
 }
 
 /**

@@ -51,6 +51,24 @@ function alive(pid: number): boolean {
     }
 }
 
+describe("`npm start`", function () {
+    this.timeout(120_000);
+
+    it("runs the demo and prints a JSON summary in which every event is accounted for, then exits 0", async () => {
+        const run = spawnLocal("start", ["--clients", "2", "--events-per-client", "4", "--json", "--quiet"]);
+        const { code } = await run.exited;
+        expect(code, run.stderr()).to.equal(0);
+        const summary = JSON.parse(run.stdout());
+        expect(summary).to.include({ accounted: true, persisted: 8, expectedPersisted: 8, deliveredThroughStream: 8 });
+        expect(summary.unaccounted).to.deep.equal([]);
+        expect(summary.inDeadLetterQueue).to.equal(Object.values<number>(summary.rejected).reduce((a, b) => a + b, 0));
+        expect(summary.latencyMs.p50).to.be.a("number");
+        expect(summary.latencyMs.p99).to.be.at.least(summary.latencyMs.p50);
+        expect(summary.elapsedSeconds).to.be.below(60);
+        for (const report of summary.services) expect(report.accounted, report.service).to.equal(true);
+    });
+});
+
 describe("`npm run local` lifecycle", function () {
     this.timeout(120_000);
     const started: Run[] = [];
