@@ -111,6 +111,41 @@ describe("policies: the pack served over gRPC (policies/index.ts in a child proc
         }
     });
 
+    it("runs stack policies over analyzeStack, matching a queue policy to its queue through property dependencies", async () => {
+        const resource = (type: string, name: string, props: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}) => {
+            const r = new analyzerproto.AnalyzerResource();
+            r.setType(type);
+            r.setName(name);
+            r.setUrn(`urn:pulumi:dev::event-ingestion::${type}::${name}`);
+            r.setProperties(structproto.Struct.fromJavaScript(props));
+            r.setOptions(new analyzerproto.AnalyzerResourceOptions());
+            for (const [prop, urns] of Object.entries(propertyDependencies)) {
+                const deps = new analyzerproto.AnalyzerPropertyDependencies();
+                deps.setUrnsList(urns);
+                r.getPropertydependenciesMap().set(prop, deps);
+            }
+            r.setDependenciesList([...new Set(Object.values(propertyDependencies).flat())]);
+            return r;
+        };
+        const unknownString = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const queueUrn = "urn:pulumi:dev::event-ingestion::aws:sqs/queue:Queue::orphan";
+        const request = new analyzerproto.AnalyzeStackRequest();
+        request.setResourcesList([
+            resource("aws:sqs/queue:Queue", "orphan", { kmsMasterKeyId: "alias/event-ingestion", name: "orphan", arn: unknownString, url: unknownString }),
+            resource(
+                "aws:sqs/queuePolicy:QueuePolicy",
+                "orphan-policy",
+                { queueUrl: unknownString, policy: JSON.stringify({ Statement: [{ Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } }] }) },
+                { queueUrl: [queueUrn] },
+            ),
+        ]);
+        const response = await call<any>(client, "analyzeStack", request);
+        const diagnostics = response.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), urn: d.getUrn(), level: d.getEnforcementlevel() }));
+        // The queue has no redrive policy (mandatory), and its TLS-only policy was found through
+        // the property dependency although the URL is unknown (no tls-only violation).
+        expect(diagnostics).to.deep.equal([{ policy: "sqs-redrive-policy", urn: queueUrn, level: analyzerproto.EnforcementLevel.MANDATORY }]);
+    });
+
     it("accepts an unknown key reference silently (it is a key this stack creates)", async () => {
         expect(await analyze("aws:sns/topic:Topic", "t", { kmsMasterKeyId: "04da6b54-80e4-46f7-96ec-b56ff0331ba9" })).to.deep.equal([]);
     });
