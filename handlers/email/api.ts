@@ -32,6 +32,7 @@ export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 export const DEFAULT_TENANT_LANES = 4;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const KNOWN_FIELDS: readonly string[] = ["from", "to", "cc", "bcc", "subject", "text", "html", "sendAt", "recipients", "body", "Idempotency-Key"];
 
 export interface EmailApiDeps {
     sqs: sqs.SQSClient;
@@ -149,7 +150,9 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
                         : [];
             if (!validation.success || keyErrors.length > 0) {
                 const errors = [...(validation.success ? [] : validation.errors), ...keyErrors];
-                logger.info("email rejected", { status: 400, fieldsInError: errors.map((e) => e.field), requestId });
+                // Unknown keys are client text (could be anything, even an address): log known fields only.
+                const fieldsInError = errors.map((e) => (KNOWN_FIELDS.includes(e.field.split(/[.[]/)[0]) ? e.field : "(unknown field)"));
+                logger.info("email rejected", { status: 400, fieldsInError, requestId });
                 return problem(400, "ValidationFailed", "The request is invalid.", errors);
             }
             const request = validation.request;

@@ -94,6 +94,7 @@ describe("email API contract (HTTP, emulators)", function () {
             subject: "line one\r\nBcc: injected@example.com",
             sendAt: 1e13,
             priority: "high",
+            [PII.to]: "an unknown key that is itself an address",
         });
         expect(response.status).to.equal(400);
         const body = (await response.json()) as { error: string; errors: Array<{ field: string; message: string }> };
