@@ -178,25 +178,20 @@ const DYNAMODB_LOCAL_DIR = (() => {
 /**
  * DynamoDB Local has no bind-address option (it listens on every interface).
  * local/dynamodb-loopback/LoopbackDynamoDbLocal.java builds the same server and
- * binds its Jetty connector to 127.0.0.1; we compile it once with the machine's
- * `javac` (about a second) into a cache keyed by the source and the jar version.
- * Returns the class directory, or undefined when no JDK compiler is available; then
- * the stock launcher runs and DynamoDB Local listens on all interfaces (with a warning).
+ * binds its Jetty connector to 127.0.0.1; it is compiled once (about a second) into
+ * a cache keyed by the source and the jar version. Returns the class directory, or
+ * undefined when no Java compiler is available; then the stock launcher runs and
+ * DynamoDB Local listens on all interfaces (with a warning).
  */
 function loopbackLauncher(): string | undefined {
-    const source = path.join(ROOT, "local", "dynamodb-loopback", "LoopbackDynamoDbLocal.java");
-    const key = crypto.createHash("sha256").update(fs.readFileSync(source)).update(DYNAMODB_LOCAL_DIR).digest("hex").slice(0, 12);
+    const key = crypto.createHash("sha256").update(fs.readFileSync(LOOPBACK_LAUNCHER_SOURCE)).update(DYNAMODB_LOCAL_DIR).digest("hex").slice(0, 12);
     const classes = path.join(os.tmpdir(), `event-ingestion-dynamodb-loopback-${key}`);
     if (fs.existsSync(path.join(classes, "LoopbackDynamoDbLocal.class"))) return classes;
     const staging = fs.mkdtempSync(`${classes}-building-`);
-    const result = spawnSync("javac", ["-d", staging, "-cp", path.join(DYNAMODB_LOCAL_DIR, "DynamoDBLocal.jar"), source], { encoding: "utf8" });
-    if (result.error || result.status !== 0) {
+    const compiled = compileLoopbackLauncher(staging);
+    if (!compiled.ok) {
         fs.rmSync(staging, { recursive: true, force: true });
-        process.emitWarning(
-            "DynamoDB Local will listen on ALL interfaces: the loopback launcher could not be compiled " +
-                `(${result.error ? "no `javac` on the PATH; install a JDK, e.g. openjdk-17-jdk-headless" : result.stderr.trim()}).`,
-            "EmulatorWarning",
-        );
+        process.emitWarning(`DynamoDB Local will listen on ALL interfaces: the loopback launcher could not be compiled (${compiled.error}).`, "EmulatorWarning");
         return undefined;
     }
     try {
@@ -205,6 +200,24 @@ function loopbackLauncher(): string | undefined {
         fs.rmSync(staging, { recursive: true, force: true });
     }
     return classes;
+}
+
+const LOOPBACK_LAUNCHER_SOURCE = path.join(ROOT, "local", "dynamodb-loopback", "LoopbackDynamoDbLocal.java");
+
+/**
+ * Compiles the loopback launcher into `outputDir` with `javac` or, where only a
+ * runtime is installed, with the compiler module that most Java 17 runtime images
+ * still carry (`java -m jdk.compiler/com.sun.tools.javac.Main`, e.g. Debian's
+ * openjdk-17-jre-headless). Exported for tests.
+ */
+export function compileLoopbackLauncher(outputDir: string, env: NodeJS.ProcessEnv = process.env): { ok: true; via: "javac" | "jdk.compiler" } | { ok: false; error: string } {
+    const args = ["-d", outputDir, "-cp", path.join(DYNAMODB_LOCAL_DIR, "DynamoDBLocal.jar"), LOOPBACK_LAUNCHER_SOURCE];
+    const javac = spawnSync("javac", args, { encoding: "utf8", env });
+    if (!javac.error && javac.status === 0) return { ok: true, via: "javac" };
+    const module = spawnSync("java", ["-m", "jdk.compiler/com.sun.tools.javac.Main", ...args], { encoding: "utf8", env });
+    if (!module.error && module.status === 0) return { ok: true, via: "jdk.compiler" };
+    const detail = javac.error ? "no `javac` on the PATH and no jdk.compiler module in the Java runtime; install a JDK, e.g. openjdk-17-jdk-headless" : javac.stderr.trim();
+    return { ok: false, error: detail };
 }
 
 /**
