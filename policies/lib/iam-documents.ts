@@ -119,8 +119,8 @@ export function isWildcardResource(resource: string): boolean {
     return r === "*" || /^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$/i.test(r) || /^arn:[^:]*:\*/i.test(r);
 }
 
-/** Does IAM action `pattern` (with `*`/`?` wildcards, case-insensitive) match `action`? */
-export function actionMatches(pattern: string, action: string): boolean {
+/** Does an IAM pattern (action or ARN, with `*`/`?` wildcards, case-insensitive) match `value`? */
+export function wildcardMatches(pattern: string, action: string): boolean {
     const regex = new RegExp(
         "^" + pattern.trim().replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$",
         "i",

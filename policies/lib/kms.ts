@@ -6,7 +6,7 @@
  * which the key owner's policy cannot restrict and which cannot be rotated or audited like a
  * customer managed key, so they do not count. A customer alias (`alias/event-ingestion`) does.
  */
-import { isUnknown, Unknown } from "./values";
+import { isUnknown } from "./values";
 
 export type KeyReferenceKind =
     /** no key: the service's default (AWS owned or AWS managed) key is used */
@@ -46,4 +46,3 @@ export function customerManagedKeyProblem(value: unknown, field: string): string
     }
 }
 
-export type { Unknown };

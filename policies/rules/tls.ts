@@ -4,7 +4,7 @@
  * of the service. The policy may be inline (`policy` on the queue/topic) or a separate
  * QueuePolicy/TopicPolicy/BucketPolicy; every such policy document must carry the deny.
  */
-import { parsePolicyDocument, NormalizedStatement, conditionValues, isEveryonePrincipal, actionMatches } from "../lib/iam-documents";
+import { parsePolicyDocument, NormalizedStatement, conditionValues, isEveryonePrincipal, wildcardMatches } from "../lib/iam-documents";
 import { stackPolicy, StackResource, StackContext, T, BUCKET_TYPES } from "../lib/define";
 import { isUnknown } from "../lib/values";
 
@@ -29,9 +29,9 @@ function deniesInsecureTransport(statement: NormalizedStatement, service: string
     if (typeof targetArn !== "string") return true;
     if (service === "s3") {
         const objects = `${targetArn}/*`;
-        return resources.some((r) => actionMatches(r as string, targetArn)) && resources.some((r) => actionMatches(r as string, objects));
+        return resources.some((r) => wildcardMatches(r as string, targetArn)) && resources.some((r) => wildcardMatches(r as string, objects));
     }
-    return resources.some((r) => actionMatches(r as string, targetArn));
+    return resources.some((r) => wildcardMatches(r as string, targetArn));
 }
 
 type PolicySource = { holder: StackResource; document: unknown };
@@ -62,9 +62,11 @@ export const tlsOnly = stackPolicy({
         'Add a statement { Effect: "Deny", Principal: "*", Action: "<service>:*", Resource: <arn> (and <arn>/* for buckets), Condition: { Bool: { "aws:SecureTransport": "false" } } } to the resource policy.',
     validate(context) {
         const { ofType, report } = context;
+        const checked = new Set<StackResource>();
         for (const target of ofType(T.sqsQueue, T.snsTopic, ...BUCKET_TYPES)) {
             const service = SERVICE[target.type];
             const sources = policySources(target, context);
+            sources.forEach((source) => checked.add(source.holder));
             if (sources.length === 0) {
                 report(`has no resource policy, so nothing denies requests without TLS; attach one that denies aws:SecureTransport = false.`, target);
                 continue;
@@ -84,6 +86,21 @@ export const tlsOnly = stackPolicy({
                         `${holder === target ? "its policy" : `the policy attached to ${target.name}`} does not deny ${service}:* to everyone when aws:SecureTransport is false.`,
                         holder,
                     );
+                }
+            }
+        }
+        // Policies attached to queues, topics or buckets outside this stack: every one of them
+        // must carry the deny too (its target's ARN is not known here, any Resource will do).
+        for (const [type, service] of [[T.sqsQueuePolicy, "sqs"], [T.snsTopicPolicy, "sns"], [T.s3BucketPolicy, "s3"]] as const) {
+            for (const holder of ofType(type)) {
+                if (checked.has(holder)) continue;
+                const parsed = parsePolicyDocument(holder.props.policy);
+                if (parsed.kind === "unknown") {
+                    context.defer(parsed.unknown);
+                    continue;
+                }
+                if (parsed.kind !== "document" || !parsed.statements.some((s) => deniesInsecureTransport(s, service, undefined))) {
+                    report(`does not deny ${service}:* to everyone when aws:SecureTransport is false${parsed.kind === "invalid" ? ` (its document is ${parsed.reason})` : ""}.`, holder);
                 }
             }
         }

@@ -36,6 +36,17 @@ describe("policies: TLS-only resource policies", () => {
         expectClean(await evaluate(stack));
     });
 
+    it("checks a policy attached to a queue outside the stack as well", async () => {
+        const external = resource("aws:sqs/queuePolicy:QueuePolicy", "external", {
+            queueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/someone-elses",
+            policy: JSON.stringify({ Statement: { Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: "*" } }),
+        });
+        const [message] = expectOnly(await evaluate([...compliantStack(), external]), "tls-only-resource-policies");
+        expect(message).to.match(/\nexternal \(aws:sqs\/queuePolicy:QueuePolicy\)/);
+        set(external, "policy", JSON.stringify({ Statement: [tlsDeny("sqs", "arn:aws:sqs:us-east-1:123456789012:someone-elses")] }));
+        expectClean(await evaluate([...compliantStack(), external]));
+    });
+
     it("requires a bucket deny to cover both the bucket and its objects", async () => {
         const stack = withoutType("aws:s3/bucketPolicy:BucketPolicy");
         const b = pick(stack, "email-archive");
