@@ -102,10 +102,18 @@ export function parsePolicyDocument(value: unknown): ParsedDocument {
     return { kind: "document", statements };
 }
 
-/** `*`, or a whole service (`sqs:*`, `dynamodb:*`). Case-insensitive, like IAM. */
+/**
+ * `*`, a whole service (`sqs:*`, `dynamodb:**`), or a wildcard in the service part (`s*:*`,
+ * `*:GetObject`). Case-insensitive, like IAM.
+ */
 export function isServiceWideAction(action: string): boolean {
     const a = action.trim();
-    return a === "*" || /^[a-z0-9-]+:\*+$/i.test(a);
+    if (/^[*?]+$/.test(a)) return true;
+    const colon = a.indexOf(":");
+    if (colon < 0) return /[*?]/.test(a);
+    const service = a.slice(0, colon);
+    const name = a.slice(colon + 1);
+    return /[*?]/.test(service) || /^[*?]*\*[*?]*$/.test(name);
 }
 
 /** A wildcard inside an action name (`dynamodb:Get*`, `s3:*Object`) that is not service-wide. */
@@ -113,11 +121,34 @@ export function isPartialWildcardAction(action: string): boolean {
     return /[*?]/.test(action) && !isServiceWideAction(action);
 }
 
-/** `*`, or an ARN whose resource part is only `*` (`arn:aws:sqs:us-east-1:123456789012:*`). */
+/**
+ * `*`, or an ARN that names no particular resource: a wildcard partition/service/malformed short
+ * ARN (`arn:*`, `arn:aws:*:...`), a resource part that is only wildcards
+ * (`arn:aws:sqs:us-east-1:123456789012:*`), or every resource of a type (`...:table/*`,
+ * `...:function:*`, `...:secret:*`). A wildcard *inside* a resource (`log-group:/x:log-stream:*`,
+ * `table/events/stream/*`) is scoped and allowed.
+ */
 export function isWildcardResource(resource: string): boolean {
     const r = resource.trim();
-    return r === "*" || /^arn:[^:]*:[^:]*:[^:]*:[^:]*:\*$/i.test(r) || /^arn:[^:]*:\*/i.test(r);
+    if (/^[*?]+$/.test(r)) return true;
+    if (!/^arn:/i.test(r)) return false;
+    const parts = r.split(":");
+    if (parts.length < 6) return /[*?]/.test(r);
+    const [, partition, service] = parts;
+    if (/[*?]/.test(partition) || /[*?]/.test(service)) return true;
+    const resourcePart = parts.slice(5).join(":");
+    const typeWildcard = /^([A-Za-z-]+)[/:][*?]+$/.exec(resourcePart);
+    return /^[*?]+$/.test(resourcePart) || (!!typeWildcard && RESOURCE_TYPE_PREFIXES.has(typeWildcard[1].toLowerCase()));
 }
+
+/**
+ * ARN resource-type prefixes after which a bare `*` means "every resource of that type". Only
+ * these: in S3 (`bucket/*`) or execute-api (`apiId/*`) ARNs the first segment is a name, not a type.
+ */
+const RESOURCE_TYPE_PREFIXES = new Set([
+    "table", "function", "secret", "key", "alias", "log-group", "role", "policy", "user", "group",
+    "layer", "statemachine", "schedule", "event-bus", "rule", "stream", "parameter", "instance",
+]);
 
 /** Does an IAM pattern (action or ARN, with `*`/`?` wildcards, case-insensitive) match `value`? */
 export function wildcardMatches(pattern: string, action: string): boolean {

@@ -25,6 +25,12 @@ describe("policies: least privilege IAM", () => {
             });
         }
 
+        for (const action of ["s*:*", "*:*", "sqs:**", "*:SendMessage", "dynamodb:?*"]) {
+            it(`flags the service-wide pattern ${action}`, async () => {
+                expectOnly(await withPolicy({ Statement: { Effect: "Allow", Action: action, Resource: TABLE_ARN } }), "iam-no-wildcard-actions");
+            });
+        }
+
         it("ignores wildcards in Deny statements", async () => {
             expectClean(await withPolicy({ Statement: [{ Effect: "Deny", Action: "*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } }] }));
         });
@@ -67,6 +73,18 @@ describe("policies: least privilege IAM", () => {
                 "iam-no-wildcard-resources",
             );
             expect(message).to.include("dynamodb:PutItem").and.not.include("xray:PutTraceSegments");
+        });
+
+        for (const resource of [`arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/*`, `arn:aws:lambda:us-east-1:${ACCOUNT}:function:*`, "arn:*", `arn:aws:*:us-east-1:${ACCOUNT}:x`, "arn:aws:sqs:*:*:*"]) {
+            it(`flags every-resource-of-a-kind ${resource}`, async () => {
+                expectOnly(await withPolicy({ Statement: { Effect: "Allow", Action: "dynamodb:GetItem", Resource: resource } }), "iam-no-wildcard-resources");
+            });
+        }
+
+        it("does not confuse a wildcard inside a resource with a wildcard resource", async () => {
+            expectClean(await withPolicy({ Statement: { Effect: "Allow", Action: "dynamodb:GetRecords", Resource: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/events/stream/*` } }));
+            expectClean(await withPolicy({ Statement: { Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::email-content/*" } }));
+            expectClean(await withPolicy({ Statement: { Effect: "Allow", Action: "execute-api:Invoke", Resource: `arn:aws:execute-api:us-east-1:${ACCOUNT}:a1b2c3/*` } }));
         });
 
         it("does not confuse a log-stream wildcard inside an ARN with a wildcard resource", async () => {
