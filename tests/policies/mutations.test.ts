@@ -133,6 +133,25 @@ export const MUTATIONS: Mutation[] = [
     { policy: "tls-only-resource-policies", description: "delete the alarm topic's policy", apply: (rs) => remove(rs, all(rs, "aws:sns/topicPolicy:TopicPolicy")) },
     { policy: "iam-no-wildcard-actions", description: "add dynamodb:* on the table to the function's policy", apply: (rs) => addStatement({ Effect: "Allow", Action: "dynamodb:*", Resource: table(rs).outputs?.arn })(rs) },
     { policy: "iam-no-wildcard-resources", description: 'add sqs:SendMessage on "*" to the function\'s policy', apply: addStatement({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "*" }) },
+    {
+        policy: "iam-no-wildcard-resources",
+        description: "widen the function's table statement to every table (table/*)",
+        apply: (rs) => {
+            const tableArn: string = table(rs).outputs?.arn;
+            const wildcard = tableArn.replace(/table\/.*$/, "table/*");
+            let widened = 0;
+            editJson(lambdaPolicy(rs), "policy", (doc) => {
+                for (const st of statementsOf(doc)) {
+                    const resources = Array.isArray(st.Resource) ? st.Resource : [st.Resource];
+                    if (resources.includes(tableArn)) {
+                        st.Resource = resources.map((r: string) => (r === tableArn ? wildcard : r));
+                        widened++;
+                    }
+                }
+            });
+            if (widened === 0) throw new Error("mutation target missing: a statement on the table");
+        },
+    },
     { policy: "iam-no-allow-with-not-action-or-not-resource", description: "add an Allow NotAction statement", apply: (rs) => addStatement({ Effect: "Allow", NotAction: "iam:PassRole", Resource: table(rs).outputs?.arn })(rs) },
     {
         policy: "iam-no-aws-managed-policies",
