@@ -56,6 +56,8 @@ export class FunctionInitError extends Error {
 interface Environment {
     child: ChildProcess;
     busy: boolean;
+    /** killed or exited: never handed out again */
+    dead: boolean;
     ready: Promise<void>;
 }
 
@@ -76,6 +78,8 @@ export function node22Binary(): string {
  */
 export class LocalFunction extends EventEmitter {
     private readonly environments = new Set<Environment>();
+    /** every process still alive, including retired ones being killed */
+    private readonly children = new Set<ChildProcess>();
     private readonly waiters: Array<() => void> = [];
     private stopped = false;
     private invocations = 0;
@@ -144,12 +148,24 @@ export class LocalFunction extends EventEmitter {
                 });
             const timer = setTimeout(() => {
                 // Lambda stops the environment at the timeout; the next invocation cold-starts.
+                this.retire(env);
                 env.child.kill("SIGKILL");
                 finish({ ok: false, error: { errorType: "Sandbox.Timedout", errorMessage: `Task timed out after ${timeoutMs / 1000} seconds` }, durationMs: Date.now() - started, workerPid: pid });
             }, timeoutMs);
             env.child.on("message", onMessage);
             env.child.once("exit", onExit);
-            env.child.send({ type: "invoke", requestId, event, timeoutMs, functionArn: this.spec.arn });
+            try {
+                env.child.send({ type: "invoke", requestId, event, timeoutMs, functionArn: this.spec.arn }, (error) => {
+                    if (error) {
+                        this.retire(env);
+                        env.child.kill("SIGKILL");
+                    }
+                });
+            } catch {
+                // The environment died between acquire and send; its exit fails this invocation.
+                this.retire(env);
+                env.child.kill("SIGKILL");
+            }
         });
         this.release(env);
         this.emit("invoked", { requestId, outcome });
@@ -159,13 +175,25 @@ export class LocalFunction extends EventEmitter {
     /** Kills every environment that is running an invocation (fault injection). Returns the pids killed. */
     killBusy(signal: NodeJS.Signals = "SIGKILL"): number[] {
         const pids = this.busyPids();
-        for (const env of this.environments) if (env.busy) env.child.kill(signal);
+        for (const env of [...this.environments]) {
+            if (!env.busy) continue;
+            this.retire(env);
+            env.child.kill(signal);
+        }
         return pids;
+    }
+
+    /** Takes an environment out of service at once (it is being killed), so it is never handed out again. */
+    private retire(env: Environment): void {
+        env.dead = true;
+        this.environments.delete(env);
+        const wake = this.waiters.shift();
+        wake?.();
     }
 
     async stop(): Promise<void> {
         this.stopped = true;
-        await Promise.all([...this.environments].map((env) => stopChild(env.child)));
+        await Promise.all([...this.children].map((child) => stopChild(child)));
         this.environments.clear();
         for (const wake of this.waiters.splice(0)) wake();
     }
@@ -196,7 +224,8 @@ export class LocalFunction extends EventEmitter {
             },
             stdio: ["ignore", "pipe", "pipe", "ipc"],
         });
-        const env: Environment = { child, busy: false, ready: Promise.resolve() };
+        const env: Environment = { child, busy: false, dead: false, ready: Promise.resolve() };
+        this.children.add(child);
         let initError: string | undefined;
         child.stdout?.on("data", (chunk: Buffer) => this.emit("log", { pid: child.pid, stream: "stdout", text: chunk.toString() }));
         child.stderr?.on("data", (chunk: Buffer) => this.emit("log", { pid: child.pid, stream: "stderr", text: chunk.toString() }));
@@ -222,6 +251,8 @@ export class LocalFunction extends EventEmitter {
         });
         env.ready.catch(() => undefined);
         child.once("exit", () => {
+            this.children.delete(child);
+            env.dead = true;
             this.environments.delete(env);
             this.emit("environment-exit", { pid: child.pid });
             const wake = this.waiters.shift();
@@ -235,7 +266,7 @@ export class LocalFunction extends EventEmitter {
     private async acquire(): Promise<Environment> {
         for (;;) {
             if (this.stopped) throw new Error(`${this.spec.name} is stopped`);
-            const idle = [...this.environments].find((e) => !e.busy && e.child.exitCode === null && e.child.signalCode === null);
+            const idle = [...this.environments].find((e) => !e.busy && !e.dead && e.child.exitCode === null && e.child.signalCode === null);
             if (idle) {
                 idle.busy = true;
                 return idle;
