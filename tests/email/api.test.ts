@@ -183,6 +183,14 @@ describe("email API contract (HTTP, emulators)", function () {
             expect(await drain(stack.sqs, stack.queueUrl)).to.have.length(0);
         });
 
+        it("concurrent retries with one key all get the same id, and one message is enqueued", async () => {
+            const responses = await Promise.all(Array.from({ length: 6 }, () => post(api, emailBody(), { "idempotency-key": "concurrent-key" })));
+            expect(responses.map((r) => r.status)).to.deep.equal([202, 202, 202, 202, 202, 202]);
+            const ids = new Set(await Promise.all(responses.map(async (r) => ((await r.json()) as { id: string }).id)));
+            expect(ids.size).to.equal(1);
+            expect(await drain(stack.sqs, stack.queueUrl)).to.have.length(1);
+        });
+
         it("422 when a key is reused with a different request", async () => {
             await post(api, emailBody(), { "idempotency-key": "reused-key" });
             const other = await post(api, emailBody({ subject: "A different subject" }), { "idempotency-key": "reused-key" });

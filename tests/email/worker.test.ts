@@ -149,6 +149,36 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         expect(sink.messages()).to.have.length(4);
     });
 
+    it("after the reset timeout the circuit probes SES again and closes when it is back", async () => {
+        await ses.setMode("down");
+        const handler = worker({ breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 500 } });
+        for (let i = 0; i < 2; i++) {
+            await enqueue(emailBody());
+            await runOnce(handler);
+        }
+        expect(handler.mailer.state()).to.equal("open");
+        await ses.setMode("up");
+        await new Promise((r) => setTimeout(r, 600));
+        const id = await enqueue(emailBody());
+        await runOnce(handler);
+        expect(ses.requests.map((r) => r.EmailTags?.[0].Value)).to.deep.equal([id]);
+        expect(handler.mailer.state()).to.equal("closed");
+    });
+
+    it("a transient failure that never clears reaches the DLQ through the queue's redrive after maxReceiveCount", async () => {
+        await ses.setMode({ status: 503, errorType: "ServiceUnavailable" });
+        const handler = worker({ secondary: undefined, breaker: { volumeThreshold: 100 } });
+        const id = await enqueue(emailBody());
+        for (let attempt = 0; attempt < 8; attempt++) {
+            await runOnce(handler);
+            await new Promise((r) => setTimeout(r, 1_100)); // visibility timeout of the test queue: 1 s
+        }
+        const dead = await deadLetters();
+        expect(dead.map((m) => (JSON.parse(m.Body!) as QueuedEmail).id)).to.deep.equal([id]);
+        expect(dead[0].MessageAttributes?.rejectionReason).to.equal(undefined); // moved by SQS, not by the worker
+        expect(ses.attempts()).to.be.at.least(5);
+    });
+
     it("fails over when SES throttles or errors (5xx), per email", async () => {
         const handler = worker({ breaker: { volumeThreshold: 100 } });
         await ses.setMode({ status: 429, errorType: "TooManyRequestsException" });
