@@ -11,7 +11,7 @@ import { formatSummary, formatTable } from "./accounting";
 import type { DemoReport } from "./services/types";
 import { runDemo } from "./demo";
 import { LocalMode, LocalOptions, LocalOptionsError, parseLocalOptions, usage } from "./options";
-import { LocalPipeline, startLocalPipeline } from "./pipeline";
+import { availableStacks, LocalPipeline, startLocalPipeline } from "./pipeline";
 
 /** The line `npm run local` prints when ready; tools wait for it. */
 export const READY_PREFIX = "LOCAL_PIPELINE_READY";
@@ -35,6 +35,11 @@ async function main(argv: string[]): Promise<number> {
     if (options.help) {
         process.stdout.write(usage(mode) + "\n");
         return 0;
+    }
+    const stacks = availableStacks();
+    if (options.stack !== undefined && !stacks.includes(options.stack)) {
+        process.stderr.write(`error: Invalid options:\n  - no stack "${options.stack}" (no Pulumi.${options.stack}.yaml); stacks: ${stacks.join(", ")}\n`);
+        return 2;
     }
     const log = (line: string) => {
         if (options.progress) process.stderr.write(line + "\n");

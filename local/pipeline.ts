@@ -127,7 +127,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         ]);
         // 1. The stack, as Pulumi would deploy it (no emulator is started if this fails).
         if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) {
-            throw new PipelineStartError(`No stack config Pulumi.${stack}.yaml in ${ROOT}. Use --stack with one of: ${stackNames().join(", ")}`);
+            throw new PipelineStartError(`No stack config Pulumi.${stack}.yaml in ${ROOT}. Use --stack with one of: ${availableStacks().join(", ")}`);
         }
         log(`[pipeline] running the Pulumi program under mocks with stack "${stack}"`);
         let deployment: MockDeployment;
@@ -312,7 +312,8 @@ async function assertPortsFree(ports: Array<[string, number | undefined]>): Prom
     if (taken.length) throw new EmulatorStartError(taken.join("\n"));
 }
 
-function stackNames(): string[] {
+/** Stacks with a `Pulumi.<stack>.yaml` in the repo. */
+export function availableStacks(): string[] {
     return fs
         .readdirSync(ROOT)
         .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])

@@ -153,6 +153,10 @@ describe("`npm run local` lifecycle", function () {
         const { code } = await run.exited;
         expect(code).to.equal(2);
         expect(run.stderr()).to.match(/--sqs-port must be a port number/).and.match(/unknown option "--frobnicate"/);
+        const noStack = spawnLocal("local", ["--stack", "prod-eu"]);
+        started.push(noStack);
+        expect((await noStack.exited).code).to.equal(2);
+        expect(noStack.stderr()).to.match(/no stack "prod-eu" \(no Pulumi.prod-eu.yaml\); stacks: .*localstack/);
     });
 
     it("missing Java: a clear message and a clean exit", async () => {
