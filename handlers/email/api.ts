@@ -8,11 +8,13 @@ import sqs = require("@aws-sdk/client-sqs");
 import s3 = require("@aws-sdk/client-s3");
 import ddb = require("@aws-sdk/client-dynamodb");
 import powertools = require("@aws-lambda-powertools/logger");
+import type * as metricsLib from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { ContentStore, s3ContentStore } from "./content-store";
 import { describeError, idempotencyKeyReused, isNamedError, queueUnavailable } from "./errors";
 import { bodyBytes, EmailApiEvent, EmailApiResult, header, isJsonContentType, json, problem } from "./http";
 import { dynamoIdempotencyStore, IdempotencyStore } from "./idempotency";
+import { count, EMAIL_METRICS, emailMetrics } from "./observability";
 import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope } from "./message";
 import { validateEmailRequest } from "./request";
 import type { EmailLimits, EmailRequest, QueuedEmail } from "./types";
@@ -54,6 +56,8 @@ export interface EmailApiDeps {
     tenantLanes?: number;
     /** Powertools logger; never given PII. @default a Logger for service `email-api` */
     logger?: powertools.Logger;
+    /** Powertools metrics (counts per outcome). @default EMF metrics for service `email-api` */
+    metrics?: metricsLib.Metrics;
     now?: () => Date;
     newId?: () => string;
     /** Overrides for tests: where content and keys go. */
@@ -79,6 +83,7 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
     const now = deps.now ?? (() => new Date());
     const newId = deps.newId ?? (() => crypto.randomUUID());
     const logger = deps.logger ?? new powertools.Logger({ serviceName: "email-api" });
+    const metrics = deps.metrics ?? emailMetrics("email-api");
     const contentStore = deps.contentStore ?? s3ContentStore(deps.s3, deps.contentBucket);
     const idempotency =
         deps.idempotencyStore ??
@@ -98,6 +103,7 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
         let body = message;
         if (messageBytes(message) > threshold) {
             const contentRef = await contentStore.put(emailId, message.content!);
+            count(metrics, EMAIL_METRICS.offloaded);
             body = { ...message, content: undefined, contentRef };
             delete body.content;
         }
@@ -117,7 +123,7 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
         return body;
     }
 
-    return async (event, context) => {
+    const handle = async (event: EmailApiEvent, context?: Context): Promise<EmailApiResult> => {
         if (context) logger.addContext(context);
         const requestId = event.requestContext?.requestId;
         try {
@@ -198,6 +204,16 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
             logger.error("email not accepted", { status: 500, requestId, ...describeError(error) });
             return problem(500, "InternalError", "The email was not accepted; retry the request.");
         }
+    };
+
+    return async (event, context) => {
+        const result = await handle(event, context);
+        const status = result.statusCode ?? 500;
+        if (status === 202) count(metrics, result.headers?.["idempotent-replayed"] ? EMAIL_METRICS.replayed : EMAIL_METRICS.accepted);
+        else if (status >= 500) count(metrics, EMAIL_METRICS.notAccepted);
+        else count(metrics, EMAIL_METRICS.rejected);
+        metrics.publishStoredMetrics();
+        return result;
     };
 
     function logAccepted(message: QueuedEmail, request: EmailRequest, replay: boolean): void {

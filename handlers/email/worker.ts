@@ -16,11 +16,13 @@
 import sqs = require("@aws-sdk/client-sqs");
 import batch = require("@aws-lambda-powertools/batch");
 import powertools = require("@aws-lambda-powertools/logger");
+import type * as metricsLib from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { ContentStore } from "./content-store";
 import { describeError, isDeliveryError, isPermanent, REJECTION_REASONS, RejectionReason, transientFailure } from "./errors";
 import type { DeliveryLedger } from "./idempotency";
 import { parseQueuedEmail } from "./message";
+import { count, EMAIL_METRICS, emailMetrics } from "./observability";
 import { BreakerOptions, createFailoverMailer, FailoverMailer } from "./providers/failover";
 import type { DeliveryScheduler, EmailProvider, QueuedEmail } from "./types";
 
@@ -38,6 +40,8 @@ export interface EmailWorkerDeps {
     scheduler: DeliveryScheduler;
     /** Powertools logger; never given PII. @default a Logger for service `email-worker` */
     logger?: powertools.Logger;
+    /** Powertools metrics (counts per outcome). @default EMF metrics for service `email-worker` */
+    metrics?: metricsLib.Metrics;
     now?: () => Date;
 }
 
@@ -58,6 +62,7 @@ export type EmailWorkerHandler = ((event: SQSEvent, context?: Context) => Promis
 export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
     const logger = deps.logger ?? new powertools.Logger({ serviceName: "email-worker" });
     const now = deps.now ?? (() => new Date());
+    const metrics = deps.metrics ?? emailMetrics("email-worker");
     const mailer = createFailoverMailer({ primary: deps.primary, secondary: deps.secondary, breaker: deps.breaker, logger });
 
     async function deadLetter(record: SQSRecord, emailId: string | undefined, reason: RejectionReason, detail: string): Promise<void> {
@@ -74,6 +79,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
             }),
         );
         logger.warn("email dead-lettered", { emailId, messageId: record.messageId, reason, detail });
+        count(metrics, EMAIL_METRICS.deadLettered);
     }
 
     async function schedule(message: QueuedEmail, at: Date): Promise<void> {
@@ -86,6 +92,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
         }
         await deps.scheduler.schedule({ ...pointer, released: true }, at);
         logger.info("email scheduled", { emailId: message.id, lane: message.lane, sendAt: at.toISOString() });
+        count(metrics, EMAIL_METRICS.scheduled);
     }
 
     async function processRecord(record: SQSRecord): Promise<void> {
@@ -104,6 +111,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
         }
         if (await deps.ledger.wasDelivered(emailId)) {
             logger.info("email already delivered; duplicate dropped", { emailId });
+            count(metrics, EMAIL_METRICS.duplicatesDropped);
             return;
         }
         try {
@@ -115,6 +123,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
                 // Never fail the record now: a retry would send the email a second time.
                 logger.warn("delivery not recorded in the ledger", { emailId, ...describeError(error) });
             }
+            count(metrics, receipt.provider === deps.primary.name ? EMAIL_METRICS.sent : EMAIL_METRICS.sentBySecondary);
             logger.info("email sent", {
                 emailId,
                 provider: receipt.provider,
@@ -132,6 +141,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
                 await deadLetter(record, emailId, error.reason, error.code);
                 return;
             }
+            count(metrics, EMAIL_METRICS.retried);
             logger.warn("email delivery failed; will retry", {
                 emailId,
                 receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1),
@@ -145,10 +155,14 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
     const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
         if (context) logger.addContext(context);
         const processor = new batch.SqsFifoPartialProcessorAsync();
-        return batch.processPartialResponse(event, processRecord, processor, {
-            ...(context ? { context } : {}),
-            skipGroupOnError: true,
-        });
+        try {
+            return await batch.processPartialResponse(event, processRecord, processor, {
+                ...(context ? { context } : {}),
+                skipGroupOnError: true,
+            });
+        } finally {
+            metrics.publishStoredMetrics();
+        }
     };
     return Object.assign(handler, { mailer });
 }

@@ -339,6 +339,9 @@ describe("email API contract (HTTP, emulators)", function () {
             const lines = capturedLines();
             expect(lines.some((l) => l.includes('"email accepted"'))).to.equal(true);
             expect(lines.some((l) => l.includes('"email rejected"'))).to.equal(true);
+            for (const metric of ["EmailsAccepted", "EmailsReplayed", "EmailRequestsRejected", "EmailRequestsNotAccepted", "EmailsOffloadedToS3"]) {
+                expect(lines.some((l) => l.includes('"_aws"') && l.includes(`"${metric}"`)), metric).to.equal(true);
+            }
             expect(linesContaining(lines, PII_NEEDLES)).to.deep.equal([]);
         });
     });

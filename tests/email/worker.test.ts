@@ -318,6 +318,10 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
             expect(lines.some((l) => l.includes('"email sent"'))).to.equal(true);
             expect(lines.some((l) => l.includes('"email dead-lettered"'))).to.equal(true);
             expect(lines.some((l) => l.includes("circuit opened"))).to.equal(true);
+            // EMF metrics per outcome (CloudWatch reads them from the log stream).
+            for (const metric of ["EmailsSent", "EmailsSentBySecondary", "EmailsDeadLettered", "EmailsScheduled", "EmailDeliveriesRetried", "EmailDuplicatesDropped"]) {
+                expect(lines.some((l) => l.includes('"_aws"') && l.includes(`"${metric}"`)), metric).to.equal(true);
+            }
             expect(linesContaining(lines, PII_NEEDLES)).to.deep.equal([]);
         });
     });
