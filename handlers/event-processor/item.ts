@@ -53,11 +53,12 @@ class StorabilityProblem {
     ) {}
 }
 
-function checkKey(key: string, path: string): void {
-    if (key === "" || key === "__proto__" || !isWellFormed(key)) {
-        const what = key === "" ? "an empty key" : key === "__proto__" ? "a __proto__ key" : "a key that is not well-formed Unicode";
-        throw new StorabilityProblem("unstorable_value", `${path} has ${what}`);
-    }
+/** What is wrong with a map key for DynamoDB (or a JavaScript consumer), if anything. */
+function keyProblem(key: string): string | undefined {
+    if (key === "") return "an empty key";
+    if (key === "__proto__") return "a __proto__ key";
+    if (!isWellFormed(key)) return "a key that is not well-formed Unicode";
+    return undefined;
 }
 
 function tooDeep(path: string): StorabilityProblem {
@@ -87,7 +88,8 @@ function inspect(value: unknown, level: number, path: string): void {
         return;
     }
     for (const key of Object.keys(value)) {
-        checkKey(key, path);
+        const problem = keyProblem(key);
+        if (problem) throw new StorabilityProblem("unstorable_value", `${path} has ${problem}`);
         inspect((value as Record<string, unknown>)[key], level + 1, path);
     }
 }
@@ -159,7 +161,8 @@ function toAttributeValue(value: unknown, level: number, walk: Walk): AttributeV
             for (const key of Object.keys(value).sort()) {
                 const entry = (value as Record<string, unknown>)[key];
                 if (entry === undefined) continue; // optional fields a schema left out
-                checkKey(key, pathText(walk));
+                const problem = keyProblem(key);
+                if (problem) throw new StorabilityProblem("unstorable_value", `${pathText(walk)} has ${problem}`);
                 walk.bytes += 1 + Buffer.byteLength(key, "utf8");
                 walk.canonical += `${key.length}:${key}`;
                 walk.path.push(key);
@@ -205,6 +208,22 @@ export interface BuildItemOptions {
     readonly retentionDays?: number;
 }
 
+/** The per-batch attributes every item of a batch shares, formatted once. */
+export interface ItemStamp {
+    readonly receivedAt: string;
+    readonly expiresAt?: string;
+}
+
+/** Formats `receivedAt` and the TTL once per batch. */
+export function itemStamp(options: BuildItemOptions): ItemStamp {
+    return {
+        receivedAt: options.receivedAt.toISOString(),
+        ...(options.retentionDays === undefined
+            ? {}
+            : { expiresAt: String(Math.floor(options.receivedAt.getTime() / 1000) + options.retentionDays * 86_400) }),
+    };
+}
+
 /**
  * Builds the stored item, or says why it cannot be stored.
  *
@@ -212,7 +231,8 @@ export interface BuildItemOptions {
  * const built = buildItem(envelope, validatedData, { receivedAt: new Date(), retentionDays: 30 });
  * if (built.ok) await dynamodb.send(new PutItemCommand({ TableName, Item: built.item }));
  */
-export function buildItem(envelope: EventEnvelope, data: Record<string, unknown>, options: BuildItemOptions): BuildItemResult {
+export function buildItem(envelope: EventEnvelope, data: Record<string, unknown>, options: BuildItemOptions | ItemStamp): BuildItemResult {
+    const stamp = typeof options.receivedAt === "string" ? (options as ItemStamp) : itemStamp(options as BuildItemOptions);
     const walk: Walk = { bytes: 0, canonical: "", path: [] };
     let dataValue: AttributeValue;
     try {
@@ -222,25 +242,27 @@ export function buildItem(envelope: EventEnvelope, data: Record<string, unknown>
         throw problem;
     }
     const hash = hashOf(envelope, walk.canonical);
-    const receivedAt = options.receivedAt.toISOString();
     const item: StoredEventItem = {
         clientId: { S: envelope.clientId },
         eventId: { S: envelope.eventId },
         type: { S: envelope.type },
         occurredAt: { S: envelope.occurredAt },
-        receivedAt: { S: receivedAt },
+        receivedAt: { S: stamp.receivedAt },
         data: dataValue as { M: Record<string, AttributeValue> },
         contentHash: { S: hash },
     };
-    if (options.retentionDays !== undefined) {
-        item.expiresAt = { N: String(Math.floor(options.receivedAt.getTime() / 1000) + options.retentionDays * 86_400) };
-    }
-    // Names and values of the fixed attributes; all ASCII, so length == bytes.
-    let bytes = walk.bytes + "data".length;
-    for (const [name, attribute] of Object.entries(item)) {
-        if (name === "data") continue;
-        bytes += name.length + ("S" in attribute ? attribute.S.length : attribute.N.length);
-    }
+    if (stamp.expiresAt !== undefined) item.expiresAt = { N: stamp.expiresAt };
+    // Names and values of the fixed attributes; the envelope fields are ASCII by contract, so length == bytes.
+    const bytes =
+        walk.bytes +
+        "data".length +
+        "clientId".length + envelope.clientId.length +
+        "eventId".length + envelope.eventId.length +
+        "type".length + envelope.type.length +
+        "occurredAt".length + envelope.occurredAt.length +
+        "receivedAt".length + stamp.receivedAt.length +
+        "contentHash".length + hash.length +
+        (stamp.expiresAt === undefined ? 0 : "expiresAt".length + stamp.expiresAt.length);
     if (bytes > MAX_ITEM_BYTES) {
         return { ok: false, reason: "item_too_large", detail: `item would be about ${Math.ceil(bytes / 1024)} KB; DynamoDB allows 400 KB` };
     }

@@ -22,7 +22,7 @@ import { createEnvelopeValidator } from "./contract";
 import { DeadLetter, sendToDeadLetterQueue } from "./dead-letter";
 import { EventProcessorConfigurationError, RejectionReason } from "./errors";
 import { createEventTypeRegistry, enabledEventTypes } from "./event-types";
-import { buildItem, checkRawData, StoredEventItem } from "./item";
+import { buildItem, checkRawData, ItemStamp, itemStamp, StoredEventItem } from "./item";
 import { defaultLogger, defaultMetrics, logOutcome, publishOutcomeMetrics } from "./observability";
 import { persistEvent } from "./persistence";
 import type { EventBatchProcessor, EventIdentity, EventProcessorDeps, EventProcessorHandler, ProcessingOutcome } from "./types";
@@ -78,7 +78,7 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
     const now = deps.now ?? (() => new Date());
     const { dynamodb, sqs, tableName, deadLetterQueueUrl, retentionDays } = deps;
 
-    function check(body: unknown, receivedAt: Date): Checked {
+    function check(body: unknown, stamp: ItemStamp): Checked {
         if (typeof body !== "string") return { ok: false, identity: {}, reason: "body_not_json", detail: "body is not text" };
         let parsed: unknown;
         try {
@@ -89,19 +89,18 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
         const envelope = validateEnvelope(parsed);
         if (!envelope.ok) return { ok: false, identity: envelope.identity, reason: envelope.reason, detail: envelope.detail };
         const event = envelope.envelope;
-        const identity: EventIdentity = { clientId: event.clientId, eventId: event.eventId };
+        const typed: EventIdentity = { clientId: event.clientId, eventId: event.eventId, type: event.type };
         const definition = enabled.get(event.type);
         if (definition === undefined) {
             return Object.hasOwn(registry, event.type)
-                ? { ok: false, identity: { ...identity, type: event.type }, reason: "type_disabled", detail: "type is registered but not enabled in this stack" }
-                : { ok: false, identity, reason: "unknown_type", detail: "type is not a registered event type" };
+                ? { ok: false, identity: typed, reason: "type_disabled", detail: "type is registered but not enabled in this stack" }
+                : { ok: false, identity: { clientId: event.clientId, eventId: event.eventId }, reason: "unknown_type", detail: "type is not a registered event type" };
         }
-        const typed = { ...identity, type: event.type };
         const raw = checkRawData(event.data);
         if (raw) return { ok: false, identity: typed, ...raw };
         const data = safeParse(definition.data, event.data);
         if (!data.success) return { ok: false, identity: typed, reason: "invalid_data", detail: describeIssues(data.issues) };
-        const built = buildItem(event, data.output, { receivedAt, retentionDays });
+        const built = buildItem(event, data.output, stamp);
         if (!built.ok) return { ok: false, identity: typed, reason: built.reason, detail: built.detail };
         return { ok: true, identity: typed, item: built.item, contentHash: built.contentHash };
     }
@@ -119,7 +118,7 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
         };
         try {
             if (context) logger.addContext(context);
-            const receivedAt = now();
+            const stamp = itemStamp({ receivedAt: now(), retentionDays });
             const letters: { index: number; identity: EventIdentity; letter: DeadLetter }[] = [];
             // The synchronous part (parse, validate, build) of every record runs before the first write is awaited,
             // so all writes of the batch are in flight together.
@@ -127,7 +126,7 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
                 records.map(async (record, index) => {
                     const messageId = String(record?.messageId);
                     try {
-                        const checked = check(record.body, receivedAt);
+                        const checked = check(record.body, stamp);
                         if (!checked.ok) {
                             letters.push({ index, identity: checked.identity, letter: { record, reason: checked.reason, detail: checked.detail } });
                             return;
