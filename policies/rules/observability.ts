@@ -31,10 +31,16 @@ function physicalName(resource: StackResource): unknown {
     return typeof arn === "string" ? arn.split(":").pop() : arn;
 }
 
-/** Alarms on `namespace`/`metricName` whose `dimension` names `target`. */
+/** An alarm nobody hears is not an alarm: it must notify someone (an SNS topic, ...). */
+function notifies(alarm: StackResource): boolean {
+    return toList(alarm.props.alarmActions as unknown[]).length > 0 || isUnknown(alarm.props.alarmActions);
+}
+
+/** Alarms on `namespace`/`metricName` whose `dimension` names `target` and that notify someone. */
 function alarmsFor(context: StackContext, target: StackResource, namespace: string, metricName: string, dimension: string): StackResource[] {
     const wanted = physicalName(target);
     return context.ofType(T.metricAlarm).filter((alarm) =>
+        notifies(alarm) &&
         alarmMetrics(alarm).some((m) => {
             if (m.namespace !== namespace || m.metricName !== metricName) return false;
             const value = m.dimensions?.[dimension];
@@ -49,7 +55,7 @@ function alarmsFor(context: StackContext, target: StackResource, namespace: stri
 
 export const dlqAlarm = stackPolicy({
     name: "dlq-visible-messages-alarm",
-    description: "Every dead-letter queue has a CloudWatch alarm on ApproximateNumberOfMessagesVisible.",
+    description: "Every dead-letter queue has a CloudWatch alarm on ApproximateNumberOfMessagesVisible that notifies someone (alarmActions).",
     level: "mandatory",
     group,
     appliesTo: [T.sqsQueue, T.metricAlarm],
@@ -57,7 +63,7 @@ export const dlqAlarm = stackPolicy({
     validate(context) {
         for (const dlq of deadLetterQueues(context)) {
             if (alarmsFor(context, dlq, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName").length === 0) {
-                context.report("is a dead-letter queue without an alarm on ApproximateNumberOfMessagesVisible: failed messages would pile up unnoticed.", dlq);
+                context.report("is a dead-letter queue without an alarm (with alarmActions) on ApproximateNumberOfMessagesVisible: failed messages would pile up unnoticed.", dlq);
             }
         }
     },
@@ -65,7 +71,7 @@ export const dlqAlarm = stackPolicy({
 
 export const lambdaErrorsAlarm = stackPolicy({
     name: "lambda-errors-alarm",
-    description: "Every Lambda function has a CloudWatch alarm on its Errors metric.",
+    description: "Every Lambda function has a CloudWatch alarm on its Errors metric that notifies someone (alarmActions).",
     level: "mandatory",
     group,
     appliesTo: [T.lambdaFunction, T.metricAlarm],
@@ -73,7 +79,7 @@ export const lambdaErrorsAlarm = stackPolicy({
     validate(context) {
         for (const fn of context.ofType(T.lambdaFunction)) {
             if (alarmsFor(context, fn, "AWS/Lambda", "Errors", "FunctionName").length === 0) {
-                context.report("has no alarm on the AWS/Lambda Errors metric.", fn);
+                context.report("has no alarm (with alarmActions) on the AWS/Lambda Errors metric.", fn);
             }
         }
     },

@@ -192,6 +192,16 @@ export const MUTATIONS: Mutation[] = [
         },
     },
     {
+        policy: "dlq-visible-messages-alarm",
+        description: "silence the DLQ alarm (no alarmActions)",
+        apply: (rs) => {
+            const name = deadLetterQueue(rs).outputs?.name;
+            const alarms = all(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", (a) => a.inputs.metricName === "ApproximateNumberOfMessagesVisible" && a.inputs.dimensions?.QueueName === name);
+            if (alarms.length === 0) throw new Error("mutation target missing: the DLQ alarm");
+            alarms.forEach((a) => fx.unset(a, "alarmActions"));
+        },
+    },
+    {
         policy: "lambda-errors-alarm",
         description: "delete the function's Errors alarm",
         apply: (rs) => {

@@ -203,6 +203,15 @@ describe("policies: observability", () => {
         expect(message).to.match(/\nemail-dlq \(aws:sqs\/queue:Queue\)/);
     });
 
+    it("does not accept an alarm that notifies nobody", async () => {
+        const stack = compliantStack();
+        set(pick(stack, "events-dlq-visible"), "alarmActions", []);
+        expectOnly(await evaluate(stack), "dlq-visible-messages-alarm");
+        const fnAlarm = compliantStack();
+        unset(pick(fnAlarm, "email-worker-errors"), "alarmActions");
+        expectOnly(await evaluate(fnAlarm), "lambda-errors-alarm");
+    });
+
     it("does not accept an alarm on the wrong metric or the wrong queue", async () => {
         const stack = compliantStack();
         set(pick(stack, "events-dlq-visible"), "metricName", "NumberOfMessagesSent");
@@ -293,7 +302,7 @@ describe("policies: shapes the email service adds", () => {
             dlq, extra, queuePolicy(dlq), queuePolicy(extra),
             b, bucketEncryption(b), bucketPolicy(b),
             t, resource("aws:sns/topicPolicy:TopicPolicy", "second-topic-policy", { arn: arnOf(t), policy: JSON.stringify({ Statement: [tlsDeny("sns", arnOf(t))] }) }),
-            resource("aws:cloudwatch/metricAlarm:MetricAlarm", "extra-dlq-visible", { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: dlq.outputs!.name } }),
+            resource("aws:cloudwatch/metricAlarm:MetricAlarm", "extra-dlq-visible", { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: dlq.outputs!.name }, alarmActions: [arnOf(t)] }),
         ]);
         expectClean(evaluation);
     });
