@@ -14,7 +14,7 @@ import {
     GetShardIteratorCommand,
     Shard,
 } from "@aws-sdk/client-dynamodb-streams";
-import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { EventEmitter } from "node:events";
 
 export interface StreamReaderOptions {
@@ -27,8 +27,12 @@ export interface StreamReaderOptions {
     pollIntervalMs?: number;
     /** Retries of a failing batch before it is skipped (MaximumRetryAttempts; -1 = until it succeeds). @default -1 */
     maximumRetryAttempts?: number;
-    /** The stream-triggered function. Throwing retries the same batch. */
-    handler(event: DynamoDBStreamEvent): Promise<void>;
+    /**
+     * The stream-triggered function. Throwing retries the same batch. Returning a
+     * partial batch response (`batchItemFailures` of sequence numbers, as with
+     * ReportBatchItemFailures) checkpoints before the lowest failed record and retries from it.
+     */
+    handler(event: DynamoDBStreamEvent): Promise<void | DynamoDBBatchResponse>;
 }
 
 interface ShardState {
@@ -36,6 +40,26 @@ interface ShardState {
     iterator?: string;
     lastSequenceNumber?: string;
     closed: boolean;
+}
+
+/**
+ * Lambda's rules for a stream partial batch response: nothing, an empty or absent
+ * `batchItemFailures` = all done (-1); otherwise the index of the lowest failed
+ * record; an empty or unknown `itemIdentifier` makes the response invalid.
+ */
+export function firstFailedRecord(response: unknown, records: readonly _Record[]): number | "invalid" {
+    if (response === undefined || response === null) return -1;
+    if (typeof response !== "object") return "invalid";
+    const failures = (response as DynamoDBBatchResponse).batchItemFailures;
+    if (failures === undefined || failures === null) return -1;
+    if (!Array.isArray(failures)) return "invalid";
+    let lowest = -1;
+    for (const failure of failures) {
+        const index = records.findIndex((r) => r.dynamodb?.SequenceNumber === failure?.itemIdentifier);
+        if (!failure?.itemIdentifier || index < 0) return "invalid";
+        if (lowest === -1 || index < lowest) lowest = index;
+    }
+    return lowest;
 }
 
 /** Converts a DynamoDB Streams API record to the shape a Lambda receives. */
@@ -155,7 +179,7 @@ export class DynamoDbStreamReader extends EventEmitter {
         const page = await this.options.streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.options.batchSize ?? 100 }));
         const records = page.Records ?? [];
         if (records.length > 0) {
-            await this.deliver(records);
+            await this.deliver(shard, records);
             shard.lastSequenceNumber = records[records.length - 1].dynamodb?.SequenceNumber ?? shard.lastSequenceNumber;
         }
         shard.iterator = page.NextShardIterator;
@@ -163,19 +187,29 @@ export class DynamoDbStreamReader extends EventEmitter {
         return records.length > 0;
     }
 
-    private async deliver(records: _Record[]): Promise<void> {
-        const event: DynamoDBStreamEvent = { Records: records.map((r) => toStreamRecord(r, this.options.streamArn, this.options.region)) };
+    private async deliver(shard: ShardState, records: _Record[]): Promise<void> {
+        let pending = records;
         const maxRetries = this.options.maximumRetryAttempts ?? -1;
         for (let attempt = 0; ; attempt++) {
             try {
-                await this.options.handler(event);
-                this.delivered += records.length;
-                this.emit("delivered", { count: records.length });
-                return;
+                const event: DynamoDBStreamEvent = { Records: pending.map((r) => toStreamRecord(r, this.options.streamArn, this.options.region)) };
+                const failedAt = firstFailedRecord(await this.options.handler(event), pending);
+                if (failedAt === "invalid") throw new Error("invalid partial batch response: an itemIdentifier is empty or not a sequence number of this batch");
+                const succeeded = failedAt === -1 ? pending : pending.slice(0, failedAt);
+                if (succeeded.length) {
+                    // Checkpoint, so a restart resumes after what the handler finished.
+                    shard.lastSequenceNumber = succeeded[succeeded.length - 1].dynamodb?.SequenceNumber ?? shard.lastSequenceNumber;
+                    this.delivered += succeeded.length;
+                    this.emit("delivered", { count: succeeded.length, sequenceNumbers: succeeded.map((r) => r.dynamodb?.SequenceNumber) });
+                }
+                if (failedAt === -1) return;
+                // Checkpoint: everything before the lowest failure is done; retry from it.
+                pending = pending.slice(failedAt);
+                throw new Error(`the handler reported ${pending[0].dynamodb?.SequenceNumber} as failed`);
             } catch (error) {
                 this.emit("handler-error", error);
                 if (!this.running || (maxRetries >= 0 && attempt >= maxRetries)) {
-                    if (this.running) this.emit("skipped", { count: records.length });
+                    if (this.running) this.emit("skipped", { count: pending.length });
                     if (!this.running) throw error;
                     return;
                 }
