@@ -40,6 +40,13 @@ export interface EmailWorkerDeps {
     scheduler: DeliveryScheduler;
     /** Powertools logger; never given PII. @default a Logger for service `email-worker` */
     logger?: powertools.Logger;
+    /**
+     * Records are not started when less than this remains of the invocation: a send can take
+     * the breaker timeout plus SMTP's timeouts, and an invocation killed mid-batch would retry
+     * the whole batch. Unstarted records are reported as failures and retried. At most half of
+     * the invocation's time is reserved. @default 35000
+     */
+    deadlineMarginMs?: number;
     /** Powertools metrics (counts per outcome). @default EMF metrics for service `email-worker` */
     metrics?: metricsLib.Metrics;
     now?: () => Date;
@@ -95,7 +102,15 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
         count(metrics, EMAIL_METRICS.scheduled);
     }
 
+    let invocation: Context | undefined;
+    let margin = deps.deadlineMarginMs ?? 35_000;
+
     async function processRecord(record: SQSRecord): Promise<void> {
+        if (invocation && invocation.getRemainingTimeInMillis() < margin) {
+            count(metrics, EMAIL_METRICS.retried);
+            logger.info("email left for the next invocation: too little time left", { messageId: record.messageId });
+            throw transientFailure("worker:deadline");
+        }
         const message = parseQueuedEmail(record.body);
         if (!message) {
             await deadLetter(record, undefined, REJECTION_REASONS.malformedMessage, "not a v1 email message");
@@ -154,6 +169,9 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
 
     const handler = async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
         if (context) logger.addContext(context);
+        invocation = context;
+        // Never reserve more than half of the invocation (short function timeouts still make progress).
+        if (context?.getRemainingTimeInMillis) margin = Math.min(deps.deadlineMarginMs ?? 35_000, context.getRemainingTimeInMillis() / 2);
         const processor = new batch.SqsFifoPartialProcessorAsync();
         try {
             return await batch.processPartialResponse(event, processRecord, processor, {

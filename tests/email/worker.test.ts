@@ -249,6 +249,26 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         await acknowledge(stack.sqs, stack.queueUrl, again, []);
     });
 
+    it("does not start a record when too little of the invocation is left: it is reported failed and retried", async () => {
+        const handler = worker({ deadlineMarginMs: 35_000 });
+        await enqueue(emailBody());
+        const event = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn);
+        // Invoked with 80 s, of which only 20 s are left when the record's turn comes.
+        const remaining = [80_000, 20_000];
+        const context = { getRemainingTimeInMillis: () => remaining.shift() ?? 20_000, functionName: "email-worker", awsRequestId: "r" } as never;
+        const response = await handler(event, context).catch((error: Error) => {
+            expect(error.name).to.equal("FullBatchFailureError");
+            return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+        });
+        expect(response.batchItemFailures.map((f) => f.itemIdentifier)).to.deep.equal(event.Records.map((r) => r.messageId));
+        expect(ses.requests).to.have.length(0);
+        // With time left, the same record is sent.
+        const ok = await handler(event, { getRemainingTimeInMillis: () => 55_000, functionName: "email-worker", awsRequestId: "r2" } as never);
+        expect(ok.batchItemFailures).to.deep.equal([]);
+        expect(ses.requests).to.have.length(1);
+        await acknowledge(stack.sqs, stack.queueUrl, event, []);
+    });
+
     it("dead-letters a malformed message as malformed-message", async () => {
         await stack.sqs.send(
             new sqs.SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: '{"version":2}', MessageGroupId: "g", MessageDeduplicationId: "malformed-1" }),
