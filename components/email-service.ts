@@ -442,6 +442,17 @@ export class EmailService extends pulumi.ComponentResource {
                 comparisonOperator: "GreaterThanThreshold",
                 threshold: 0,
             }),
+            alarm("failover", "Emails are going out through the SMTP secondary: SES is failing or the circuit is open. Nothing is lost; check SES.", {
+                namespace: project,
+                metricName: "EmailsSentBySecondary",
+                dimensions: { service: "email-worker" },
+                statistic: "Sum",
+                period: 300,
+                evaluationPeriods: 3,
+                datapointsToAlarm: 2,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: 1,
+            }),
             alarm("oldest-message-age", "Emails wait in the queue longer than expected: the worker is not keeping up or is failing.", {
                 namespace: "AWS/SQS",
                 metricName: "ApproximateAgeOfOldestMessage",

@@ -224,7 +224,7 @@ describe("EmailService component (dev stack, mocks)", function () {
         const topic = named(d, "aws:sns/topic:Topic", "alarms").state.arn;
         const alarms = d.resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm" && r.name.startsWith("email-"));
         const byName = Object.fromEntries(alarms.map((a) => [a.name, a.inputs]));
-        expect(Object.keys(byName).sort()).to.deep.equal(["email-api-5xx", "email-api-errors", "email-dlq-messages", "email-oldest-message-age", "email-worker-errors"]);
+        expect(Object.keys(byName).sort()).to.deep.equal(["email-api-5xx", "email-api-errors", "email-dlq-messages", "email-failover", "email-oldest-message-age", "email-worker-errors"]);
         for (const alarm of alarms) {
             expect(alarm.inputs.alarmActions).to.deep.equal([topic]);
             expect(alarm.inputs.name).to.match(/^event-ingestion-dev-email-/);
@@ -235,6 +235,10 @@ describe("EmailService component (dev stack, mocks)", function () {
         expect(byName["email-dlq-messages"]).to.deep.include({ metricName: "ApproximateNumberOfMessagesVisible", threshold: 0, comparisonOperator: "GreaterThanThreshold" });
         expect(byName["email-dlq-messages"].dimensions).to.deep.equal({ QueueName: named(d, "aws:sqs/queue:Queue", "email-queue-dlq").state.name });
         expect(byName["email-oldest-message-age"]).to.deep.include({ metricName: "ApproximateAgeOfOldestMessage", threshold: 300 });
+        // The worker's EMF metric (Powertools: namespace = POWERTOOLS_METRICS_NAMESPACE, dimension service).
+        const worker = named(d, "aws:lambda/function:Function", "email-worker").inputs.environment.variables;
+        expect(byName["email-failover"]).to.deep.include({ namespace: worker.POWERTOOLS_METRICS_NAMESPACE, metricName: "EmailsSentBySecondary" });
+        expect(byName["email-failover"].dimensions).to.deep.equal({ service: worker.POWERTOOLS_SERVICE_NAME });
     });
 
     it("config: every bad email setting is reported at once, on the key to change", () => {
