@@ -22,3 +22,4 @@ export type { SmtpSettings } from "./providers/smtp";
 export { createFailoverMailer, DEFAULT_BREAKER_OPTIONS } from "./providers/failover";
 export type { BreakerOptions, FailoverMailer } from "./providers/failover";
 export { eventBridgeScheduler, atExpression, scheduleName, MIN_SCHEDULE_LEAD_MS } from "./scheduler";
+export { EMAIL_METRICS } from "./observability";
