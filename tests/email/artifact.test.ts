@@ -224,7 +224,7 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
     });
 
     it("worker: a permanent rejection is classified by the shipped code and dead-lettered with its reason, without failover", async () => {
-        await ses.setMode({ status: 400, errorType: "MessageRejected", message: `Email address is not verified: ${PII.from}` });
+        await ses.setMode({ status: 400, errorType: "MessageRejected", message: `Message rejected: content policy (${PII.from})` });
         sink.clear();
         try {
             await runApi(apiEvent(emailBody()));

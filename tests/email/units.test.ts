@@ -74,6 +74,7 @@ describe("email units", () => {
         const ses = (name: string, message = "") => classifySesError(Object.assign(new Error(message), { name }));
         it("SES: MessageRejected and address BadRequests are permanent; pauses fail over; throttling is transient", () => {
             expect(ses("MessageRejected")).to.deep.include({ permanent: true, reason: REJECTION_REASONS.contentRejected });
+            expect(isProviderUnavailable(ses("MessageRejected", "Email address is not verified. The following identities failed the check"))).to.equal(true);
             expect(ses("BadRequestException", "Illegal address")).to.deep.include({ permanent: true, reason: REJECTION_REASONS.invalidRecipient });
             expect(ses("BadRequestException", "Missing final '@domain'")).to.deep.include({ permanent: true });
             for (const name of ["SendingPausedException", "AccountSuspendedException", "MailFromDomainNotVerifiedException"]) {

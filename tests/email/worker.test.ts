@@ -192,7 +192,7 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
     });
 
     it("permanent: SES rejects the content → DLQ with reason content-rejected, not sent through SMTP, circuit stays closed", async () => {
-        await ses.setMode({ status: 400, errorType: "MessageRejected", message: `Email address is not verified: ${PII.to}` });
+        await ses.setMode({ status: 400, errorType: "MessageRejected", message: `Message rejected: content policy (${PII.to})` });
         const handler = worker();
         const id = await enqueue(emailBody());
         const { failed } = await runOnce(handler);
@@ -204,6 +204,15 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         expect(dead.MessageAttributes?.rejectionDetail?.StringValue).to.equal("ses:MessageRejected");
         expect(handler.mailer.state()).to.equal("closed");
         expect(await drain(stack.sqs, stack.queueUrl, 0)).to.have.length(0);
+    });
+
+    it("SES rejecting an unverified identity is SES's configuration problem: the email fails over to SMTP", async () => {
+        await ses.setMode({ status: 400, errorType: "MessageRejected", message: `Email address is not verified. The following identities failed the check in region US-EAST-1: ${PII.from}` });
+        const id = await enqueue(emailBody());
+        const { failed } = await runOnce(worker());
+        expect(failed).to.deep.equal([]);
+        expect((await sink.waitFor(1)).map((m) => m.emailId)).to.deep.equal([id]);
+        expect(await deadLetters()).to.have.length(0);
     });
 
     it("permanent: SES BadRequest for an address → invalid-recipient", async () => {

@@ -29,7 +29,12 @@ export function classifySesError(error: unknown): DeliveryError {
     const name = (error as Error)?.name ?? "Error";
     const message = String((error as Error)?.message ?? "");
     const code = `ses:${name}`;
-    if (name === "MessageRejected") return permanentFailure(REJECTION_REASONS.contentRejected, code);
+    if (name === "MessageRejected") {
+        // An unverified identity (sender, or recipients in the SES sandbox) is SES's configuration, not
+        // the email's fault: another provider can send it.
+        if (/not verified|failed the check/i.test(message)) return providerUnavailable(`${code}:unverified-identity`);
+        return permanentFailure(REJECTION_REASONS.contentRejected, code);
+    }
     if (name === "BadRequestException") {
         return /address|recipient|destination|mailbox/i.test(message)
             ? permanentFailure(REJECTION_REASONS.invalidRecipient, code)
