@@ -265,6 +265,17 @@ describe("email API contract (HTTP, emulators)", function () {
             expect(await drain(stack.sqs, stack.queueUrl, 0)).to.have.length(0);
         });
 
+        it("a key past its TTL is free again even before DynamoDB's TTL sweep deleted it", async () => {
+            let clock = new Date("2030-01-01T00:00:00Z");
+            const store = dynamoIdempotencyStore(stack.dynamodb, stack.tableName, 60, () => clock);
+            expect(await store.claim("scope-ttl", "k", "first-id", "f1")).to.deep.equal({ outcome: "claimed" });
+            clock = new Date("2030-01-01T00:00:59Z");
+            expect(await store.claim("scope-ttl", "k", "second-id", "f1")).to.deep.include({ outcome: "existing", emailId: "first-id", state: "pending" });
+            clock = new Date("2030-01-01T00:01:01Z");
+            expect(await store.claim("scope-ttl", "k", "third-id", "f2")).to.deep.equal({ outcome: "claimed" });
+            expect(await store.claim("scope-ttl", "k", "fourth-id", "f2")).to.deep.include({ outcome: "existing", emailId: "third-id" });
+        });
+
         it("400 for a malformed key; 500 (nothing accepted) when the idempotency table is unreachable", async () => {
             const bad = await post(api, emailBody(), { "idempotency-key": "has spaces in it" });
             expect(bad.status).to.equal(400);
