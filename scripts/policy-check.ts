@@ -95,6 +95,15 @@ export function renderTable(evaluation: Evaluation): string {
     return lines.join("\n");
 }
 
+/** A GitHub Actions workflow command, so CI shows each violation as an annotation. */
+export function githubAnnotation(stack: string, v: Evaluation["violations"][number]): string {
+    const escapeData = (text: string) => text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+    const escapeProperty = (text: string) => escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
+    const title = escapeProperty(`${v.policy} (${stack})`);
+    const message = escapeData(`${v.resourceName ? `${v.resourceName} (${v.resourceType}): ` : ""}${v.message}`);
+    return `::${v.enforcementLevel === "mandatory" ? "error" : "warning"} title=${title}::${message}`;
+}
+
 export async function main(argv = process.argv.slice(2)): Promise<number> {
     const options = parseArguments(argv);
     let failed = false;
@@ -106,6 +115,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
         console.log(renderTable(evaluation));
         for (const v of evaluation.violations) {
             console.log(`\n[${v.enforcementLevel}] ${v.policy}${v.resourceName ? ` — ${v.resourceName} (${v.resourceType})` : ""}\n  ${v.message.replace(/\n/g, "\n  ")}`);
+            if (process.env.GITHUB_ACTIONS === "true") console.log(githubAnnotation(stack, v));
         }
         for (const d of evaluation.deferred) console.log(`\n[deferred] ${d.policy}${d.urn ? ` — ${d.urn}` : ""}: ${d.message}`);
         console.log(`\nstack ${stack}: ${evaluation.mandatory.length} mandatory violation(s), ${evaluation.advisory.length} advisory, ${evaluation.deferred.length} deferred.`);

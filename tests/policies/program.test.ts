@@ -64,11 +64,18 @@ describe("policies: the real program", function () {
 
     it("npm run policy exits 1 on a mandatory violation and 2 on bad usage, with a clear message", () => {
         const run = (...args: string[]) =>
-            spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy-check.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 110_000 });
+            spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy-check.ts", ...args], {
+                cwd: ROOT,
+                encoding: "utf8",
+                timeout: 110_000,
+                env: { ...process.env, GITHUB_ACTIONS: "true" },
+            });
         const violating = run("--stack", "dev", "--program", "tests/policies/fixtures/output-derived-program.ts");
         expect(violating.status, violating.stderr).to.equal(1);
         expect(violating.stdout).to.match(/apply-stringify\s+iam\/policy\s.*FAIL/);
         expect(violating.stdout).to.include("[mandatory] iam-no-wildcard-actions — apply-stringify");
+        // In GitHub Actions, each violation is also an annotation on the run.
+        expect(violating.stdout).to.match(/^::error title=iam-no-wildcard-actions \(dev\)::apply-stringify \(aws:iam\/policy:Policy\): .*%0A/m);
         const bad = run("--stack", "prod", "--program", "nowhere.ts", "--colour");
         expect(bad.status).to.equal(2);
         expect(bad.stderr).to.include("no stack file Pulumi.prod.yaml").and.include("does not exist").and.include('unknown argument "--colour"');
