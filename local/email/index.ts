@@ -10,6 +10,7 @@
 export { emailLocalService, locateEmailService, EmailServiceNotFoundError } from "./service";
 export type { EmailLocalOptions, RunningEmailService } from "./service";
 export { startMailSink, decodeWords } from "./mail-sink";
+export { runEmailDemo } from "./demo";
 export type { MailSink, SinkMessage } from "./mail-sink";
 export { startFakeSes } from "./fake-ses";
 export type { FakeSes, FakeSesMode, SesSendRequest } from "./fake-ses";

@@ -23,6 +23,7 @@ import { FakeAwsService, FakeScheduler, startFakeScheduler, startFakeSecretsMana
 import { FakeSes, SesSendRequest, startFakeSes } from "./fake-ses";
 import { serveHttpApi, LocalHttpApi } from "./http-api";
 import { MailSink, startMailSink } from "./mail-sink";
+import { runEmailDemo } from "./demo";
 
 /** Environment variable names the email functions are recognised by (handlers/email/environment.ts). */
 const API_MARKER = "EMAIL_QUEUE_URL";
@@ -212,6 +213,11 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                     queue,
                     deadLetterQueue,
                     stop,
+                    demo: (demoOptions) =>
+                        runEmailDemo(
+                            { apiUrl, sink, ses, sqs: context.clients.sqs, deadLetterQueueUrl: onEmulator(deadLetterQueue.url, sqsEndpoint) },
+                            demoOptions,
+                        ),
                 };
             } catch (error) {
                 await stop();

@@ -96,6 +96,19 @@ describe("email service on the local pipeline", function () {
         expect(Date.now()).to.be.at.least(sendAt.getTime());
     });
 
+    it("npm start's email demo accounts for every email: SES, SMTP failover, idempotent retry, 400, DLQ, scheduled", async () => {
+        email.sink.clear();
+        const report = await email.demo!({ deadline: Date.now() + 60_000, progress: () => undefined });
+        expect(report.unaccounted).to.deep.equal([]);
+        expect(report.accounted).to.equal(true);
+        expect(Object.fromEntries(report.rows)).to.deep.include({
+            "delivered through SES": "5/5",
+            "delivered through SMTP failover (SES down)": "1/1",
+            "refused recipient → DLQ (invalid-recipient)": "1",
+            "scheduled email delivered at/after sendAt": "yes",
+        });
+    });
+
     it("writes no PII into any function log", () => {
         const lines = functionLogs.join("").split("\n").filter((l) => l.trim());
         expect(lines.some((l) => l.includes('"email sent"'))).to.equal(true);
