@@ -26,8 +26,9 @@ interface Mutation {
     apply(resources: Resources): void;
 }
 
+/** Matching resources, sorted by name: registration order varies between runs, mutations must not. */
 function all(resources: Resources, type: string, where: (r: PlainResource) => boolean = () => true): PlainResource[] {
-    return resources.filter((r) => r.type === type && where(r));
+    return resources.filter((r) => r.type === type && where(r)).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function one(resources: Resources, type: string, where: (r: PlainResource) => boolean = () => true, what = type): PlainResource {
@@ -58,7 +59,7 @@ const deadLetterQueue = (rs: Resources) => {
     const target = JSON.parse(sourceQueue(rs).inputs.redrivePolicy).deadLetterTargetArn;
     return one(rs, "aws:sqs/queue:Queue", (r) => r.outputs?.arn === target, "the DLQ");
 };
-const lambda = (rs: Resources) => one(rs, "aws:lambda/function:Function");
+const lambda = (rs: Resources) => consumer(rs);
 const lambdaRole = (rs: Resources) => one(rs, "aws:iam/role:Role", (r) => r.outputs?.arn === lambda(rs).inputs.role, "the function's role");
 const lambdaPolicy = (rs: Resources) =>
     one(rs, "aws:iam/rolePolicy:RolePolicy", (r) => [lambdaRole(rs).outputs?.name, lambdaRole(rs).outputs?.arn].includes(r.inputs.role), "the function's role policy");
@@ -71,6 +72,11 @@ const functionLogGroup = (rs: Resources) => {
     return one(rs, "aws:cloudwatch/logGroup:LogGroup", (r) => r.inputs.name === name, "the function's log group");
 };
 const mapping = (rs: Resources) => one(rs, "aws:lambda/eventSourceMapping:EventSourceMapping", (r) => r.inputs.eventSourceArn === sourceQueue(rs).outputs?.arn);
+/** The function consuming the source queue (registration order varies between runs). */
+const consumer = (rs: Resources) => {
+    const ref = mapping(rs).inputs.functionName;
+    return one(rs, "aws:lambda/function:Function", (r) => [r.outputs?.arn, r.outputs?.name].includes(ref), "the source queue's consumer");
+};
 
 /** The email service's resources if the program has them, else compliant fixtures added to it. */
 function ensureApi(rs: Resources) {
@@ -178,7 +184,7 @@ export const MUTATIONS: Mutation[] = [
     {
         policy: "sqs-visibility-timeout-covers-consumers",
         description: "lower the visibility timeout below 6x the consumer's timeout",
-        apply: (rs) => fx.set(sourceQueue(rs), "visibilityTimeoutSeconds", 6 * lambda(rs).inputs.timeout - 1),
+        apply: (rs) => fx.set(sourceQueue(rs), "visibilityTimeoutSeconds", 6 * consumer(rs).inputs.timeout - 1),
     },
     { policy: "sqs-event-source-reports-batch-item-failures", description: "stop reporting batch item failures", apply: (rs) => fx.set(mapping(rs), "functionResponseTypes", []) },
     { policy: "dynamodb-point-in-time-recovery", description: "turn point-in-time recovery off", apply: (rs) => fx.set(table(rs), "pointInTimeRecovery", { enabled: false }) },
