@@ -6,7 +6,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { EventProcessorConfigurationError } from "./errors";
+import { eventProcessorConfigurationError } from "./errors";
 import { EVENT_TYPE_NAMES } from "./event-types";
 import { createEventProcessor } from "./processor";
 import type { EventProcessorHandler } from "./types";
@@ -67,7 +67,7 @@ export function readEventProcessorSettings(
             problems.push(`${EVENT_PROCESSOR_ENV.retentionDays} must be a positive whole number of days, got "${retentionText}"`);
         }
     }
-    if (problems.length > 0) throw new EventProcessorConfigurationError(problems);
+    if (problems.length > 0) throw eventProcessorConfigurationError(problems);
     return { tableName, deadLetterQueueUrl, enabledTypes, retentionDays };
 }
 

@@ -48,14 +48,28 @@ export const TRANSIENT_REASON_CODES = Object.keys(TRANSIENT_REASONS) as Transien
  * Raised when the processor is built with bad settings (environment variables or deps).
  * Lists every problem at once, so one deploy fixes them all.
  *
+ * A plain `Error` made by a factory and recognised by a guard, not a subclass:
+ * Pulumi's closure serialization turns classes into functions without their
+ * prototype chain, so an `extends Error` class thrown from the Lambda archive
+ * would reach the runtime as an opaque object with no message.
+ *
  * @example
- * try { eventProcessorFromEnvironment(); } catch (e) { if (e instanceof EventProcessorConfigurationError) console.error(e.problems); }
+ * try { eventProcessorFromEnvironment(); } catch (e) { if (isEventProcessorConfigurationError(e)) console.error(e.problems); }
  */
-export class EventProcessorConfigurationError extends Error {
+export interface EventProcessorConfigurationError extends Error {
+    readonly name: "EventProcessorConfigurationError";
     readonly problems: readonly string[];
-    constructor(problems: readonly string[]) {
-        super(`Invalid event processor configuration:\n  - ${problems.join("\n  - ")}`);
-        this.name = "EventProcessorConfigurationError";
-        this.problems = problems;
-    }
+}
+
+/** Builds the configuration error naming every problem. */
+export function eventProcessorConfigurationError(problems: readonly string[]): EventProcessorConfigurationError {
+    const error = new Error(`Invalid event processor configuration:\n  - ${problems.join("\n  - ")}`) as Error & { problems?: readonly string[] };
+    error.name = "EventProcessorConfigurationError";
+    error.problems = problems;
+    return error as EventProcessorConfigurationError;
+}
+
+/** True for an error built by {@link eventProcessorConfigurationError}. */
+export function isEventProcessorConfigurationError(error: unknown): error is EventProcessorConfigurationError {
+    return error instanceof Error && error.name === "EventProcessorConfigurationError" && Array.isArray((error as { problems?: unknown }).problems);
 }

@@ -27,7 +27,7 @@ import {
     strictObject,
     string,
 } from "valibot";
-import { EventProcessorConfigurationError } from "./errors";
+import { eventProcessorConfigurationError } from "./errors";
 import type { EventTypeDefinition, EventTypeRegistry } from "./types";
 
 /** Type names: lower-case dotted words, `<entity>.<past-tense verb>`. */
@@ -125,7 +125,7 @@ export function enabledEventTypes(registry: EventTypeRegistry, enabled?: readonl
     if (unknown.length > 0) {
         problems.push(`enabled event type(s) not in the registry: ${unknown.join(", ")} (registered: ${Object.keys(registry).join(", ")})`);
     }
-    if (problems.length > 0) throw new EventProcessorConfigurationError(problems);
+    if (problems.length > 0) throw eventProcessorConfigurationError(problems);
     const names = enabled && enabled.length > 0 ? enabled : Object.keys(registry);
     return new Map(names.map((name) => [name, registry[name]]));
 }

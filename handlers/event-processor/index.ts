@@ -17,13 +17,14 @@ export {
     OCCURRED_AT_PATTERN,
 } from "./contract";
 export {
-    EventProcessorConfigurationError,
+    eventProcessorConfigurationError,
+    isEventProcessorConfigurationError,
     REJECTION_REASON_CODES,
     REJECTION_REASONS,
     TRANSIENT_REASON_CODES,
     TRANSIENT_REASONS,
 } from "./errors";
-export type { RejectionReason, TransientReason } from "./errors";
+export type { EventProcessorConfigurationError, RejectionReason, TransientReason } from "./errors";
 export { buildItem, CONTENT_HASH_ATTRIBUTE, contentHash, MAX_ITEM_BYTES, MAX_NESTING_DEPTH, TTL_ATTRIBUTE } from "./item";
 export type { StoredEventItem } from "./item";
 export { DEAD_LETTER_ATTRIBUTES } from "./dead-letter";

@@ -20,7 +20,7 @@ import type { Context, SQSRecord } from "aws-lambda";
 import { safeParse } from "valibot";
 import { createEnvelopeValidator } from "./contract";
 import { DeadLetter, sendToDeadLetterQueue } from "./dead-letter";
-import { EventProcessorConfigurationError, RejectionReason } from "./errors";
+import { eventProcessorConfigurationError, RejectionReason } from "./errors";
 import { createEventTypeRegistry, enabledEventTypes } from "./event-types";
 import { buildItem, checkRawData, ItemStamp, itemStamp, StoredEventItem } from "./item";
 import { defaultLogger, defaultMetrics, logOutcome, publishOutcomeMetrics } from "./observability";
@@ -49,7 +49,7 @@ function describeIssues(issues: readonly { type: string; expected: string | null
 
 function assertDeps(deps: EventProcessorDeps): void {
     const problems: string[] = [];
-    if (!deps || typeof deps !== "object") throw new EventProcessorConfigurationError(["deps must be an object"]);
+    if (!deps || typeof deps !== "object") throw eventProcessorConfigurationError(["deps must be an object"]);
     if (!deps.dynamodb) problems.push("dynamodb client is required");
     if (!deps.sqs) problems.push("sqs client is required");
     if (typeof deps.tableName !== "string" || deps.tableName.trim() === "") problems.push("tableName is required");
@@ -57,7 +57,7 @@ function assertDeps(deps: EventProcessorDeps): void {
     if (deps.retentionDays !== undefined && !(Number.isSafeInteger(deps.retentionDays) && deps.retentionDays > 0)) {
         problems.push(`retentionDays must be a positive whole number of days, got ${String(deps.retentionDays)}`);
     }
-    if (problems.length > 0) throw new EventProcessorConfigurationError(problems);
+    if (problems.length > 0) throw eventProcessorConfigurationError(problems);
 }
 
 /**

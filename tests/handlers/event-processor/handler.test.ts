@@ -15,6 +15,7 @@ import {
     EVENT_TYPE_NAMES,
     EventProcessorConfigurationError,
     EventProcessorDeps,
+    isEventProcessorConfigurationError,
     REJECTION_REASON_CODES,
 } from "../../../handlers/event-processor";
 import {
@@ -354,7 +355,7 @@ describe("event processor handler (DynamoDB Local + fauxqs)", function () {
             }
             return undefined;
         })();
-        expect(error).to.be.instanceOf(EventProcessorConfigurationError);
+        expect(isEventProcessorConfigurationError(error)).to.equal(true);
         expect(error!.problems).to.have.length(3);
         expect(() => createEventProcessor({ dynamodb: h.dynamodb, sqs: h.sqs, tableName: "t", deadLetterQueueUrl: "u", enabledTypes: ["order.placd"] })).to.throw(
             /order\.placd/,

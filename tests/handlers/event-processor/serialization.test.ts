@@ -21,10 +21,11 @@ const ROOT = path.resolve(__dirname, "..", "..", "..");
 /** Runs the serialized module in a child process: builds the handler via the factory, invokes it once, prints the response. */
 function invokeSerialized(dir: string, env: Record<string, string>, event: unknown): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const driver = `
-        const mod = require(${JSON.stringify(path.join(dir, "index.js"))});
+        const report = (e) => JSON.stringify({ thrown: String(e), isError: e instanceof Error, name: e && e.name, message: e && e.message });
         let handler;
-        try { handler = mod.handler; } catch (e) { console.log(JSON.stringify({ factoryError: e.message })); process.exit(0); }
-        handler(${JSON.stringify(event)}, {}).then((r) => console.log(JSON.stringify({ response: r })), (e) => console.log(JSON.stringify({ thrown: String(e) })));
+        // The factory runs when the module loads (as in Lambda's init phase).
+        try { handler = require(${JSON.stringify(path.join(dir, "index.js"))}).handler; } catch (e) { console.log(report(e)); process.exit(0); }
+        handler(${JSON.stringify(event)}, {}).then((r) => console.log(JSON.stringify({ response: r })), (e) => console.log(report(e)));
     `;
     return new Promise((resolve) => {
         const child = spawn(process.execPath, ["-e", driver], { cwd: dir, env: { PATH: process.env.PATH ?? "", ...env } });
@@ -106,5 +107,10 @@ describe("event processor serialized with pulumi.runtime.serializeFunction", fun
         const output = result.stdout + result.stderr;
         for (const variable of ["EVENT_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "EVENT_RETENTION_DAYS", "ENABLED_EVENT_TYPES", "nope.never"]) expect(output).to.include(variable);
         expect(output).to.include("EventProcessorConfigurationError");
+        // The Lambda runtime reports errorType/errorMessage from a real Error; a serialized
+        // `class extends Error` would arrive as an opaque object without its message.
+        const thrown = JSON.parse(result.stdout.trim().split("\n").pop()!);
+        expect(thrown).to.include({ isError: true, name: "EventProcessorConfigurationError" });
+        for (const variable of ["EVENT_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "EVENT_RETENTION_DAYS"]) expect(thrown.message).to.include(variable);
     });
 });
