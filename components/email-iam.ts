@@ -2,7 +2,7 @@
  * The email service's IAM and resource policy documents, as pure functions of
  * ARNs (least privilege in one reviewable place, like iam-documents.ts).
  */
-import { denyInsecureTransport, viaService, XRAY_WRITE_ACTIONS, type AwsScope, type PolicyDocument, type PolicyStatement } from "./iam-documents";
+import { denyInsecureTransport, queueSenderPolicy, viaService, XRAY_WRITE_ACTIONS, type AwsScope, type PolicyDocument, type PolicyStatement } from "./iam-documents";
 
 function doc(...statements: PolicyStatement[]): PolicyDocument {
     return { Version: "2012-10-17", Statement: statements };
@@ -113,16 +113,7 @@ export function schedulerAssumeRolePolicy(scope: AwsScope, scheduleGroupName: st
 
 /** What a due schedule does: put the released email back on the queue. */
 export function schedulerTargetPolicy(scope: AwsScope, queueArn: string, keyArn: string): PolicyDocument {
-    return doc(
-        { Sid: "ReleaseDueEmails", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn },
-        {
-            Sid: "EncryptThroughSqs",
-            Effect: "Allow",
-            Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: keyArn,
-            Condition: { StringEquals: { "kms:ViaService": viaService("sqs", scope) } },
-        },
-    );
+    return queueSenderPolicy(scope, queueArn, keyArn, "ReleaseDueEmails");
 }
 
 /** For API clients: call `POST /v1/emails` with SigV4. */

@@ -246,8 +246,16 @@ export function processorPolicy(o: ProcessorPolicyOptions): PolicyDocument {
 
 /** For producers: send to the event queue, with the KMS calls SSE-KMS makes on their behalf. */
 export function producerPolicy(scope: AwsScope, queueArn: string, keyArn: string): PolicyDocument {
+    return queueSenderPolicy(scope, queueArn, keyArn, "SendEvents");
+}
+
+/**
+ * Send to one SSE-KMS queue: `sqs:SendMessage` on it, and the KMS calls SQS makes on the
+ * sender's behalf, only through SQS. `sendSid` names the send statement for its reader.
+ */
+export function queueSenderPolicy(scope: AwsScope, queueArn: string, keyArn: string, sendSid: string): PolicyDocument {
     return doc(
-        { Sid: "SendEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn },
+        { Sid: sendSid, Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn },
         {
             Sid: "EncryptThroughSqs",
             Effect: "Allow",
