@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/defaults";
 import { integerIn, oneOf, type ConfigSection } from "./section";
+import type { SmtpSettings } from "../handlers/email/providers/smtp";
 
 export const EMAIL_LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 export const EMAIL_API_AUTHORIZATION = ["AWS_IAM", "NONE"] as const;
@@ -53,15 +54,8 @@ export const EMAIL_DEFAULTS = {
     emailDeletionProtection: true,
 } as const;
 
-/** SMTP relay settings stored in the secret (set `emailSmtp` as a Pulumi secret). */
-export interface EmailSmtpConfig {
-    host: string;
-    port: number;
-    secure: boolean;
-    requireTLS: boolean;
-    username?: string;
-    password?: string;
-}
+/** SMTP relay settings stored in the secret (set `emailSmtp` as a Pulumi secret): the worker's own secret shape. */
+export type EmailSmtpConfig = SmtpSettings;
 
 export interface EmailServiceConfig {
     emailApiAuthorization: (typeof EMAIL_API_AUTHORIZATION)[number];
