@@ -52,21 +52,23 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
         const readThrottles = dynamodbMetrics.metrics.readThrottleEvents({ table: args.table, statistic: "Sum", period: 60 });
         const writeThrottles = dynamodbMetrics.metrics.writeThrottleEvents({ table: args.table, statistic: "Sum", period: 60 });
         const child = { parent: this };
+        // "Anything at all in one period": errors, throttles, dead letters, DynamoDB throttles and 5xx.
+        const onAnyOccurrence = { comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 1, evaluationPeriods: 1, treatMissingData: "notBreaching", ...actions } as const;
 
         this.alarms = {
             processorErrors: errors.createAlarm(
                 `${name}-processor-errors`,
-                { name: alarmName("processor-errors"), threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", evaluationPeriods: 1, treatMissingData: "notBreaching", ...actions },
+                { name: alarmName("processor-errors"), ...onAnyOccurrence },
                 child,
             ),
             processorThrottles: throttles.createAlarm(
                 `${name}-processor-throttles`,
-                { name: alarmName("processor-throttles"), threshold: 1, evaluationPeriods: 1, treatMissingData: "notBreaching", ...actions },
+                { name: alarmName("processor-throttles"), ...onAnyOccurrence },
                 child,
             ),
             deadLetters: deadLetters.createAlarm(
                 `${name}-dead-letters`,
-                { name: alarmName("dead-letters"), threshold: 1, evaluationPeriods: 1, treatMissingData: "notBreaching", ...actions },
+                { name: alarmName("dead-letters"), ...onAnyOccurrence },
                 child,
             ),
             oldestMessageAge: oldest.createAlarm(
@@ -79,11 +81,7 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                 {
                     name: alarmName("table-throttles"),
                     alarmDescription: "Read or write requests to the event table were throttled",
-                    comparisonOperator: "GreaterThanOrEqualToThreshold",
-                    threshold: 1,
-                    evaluationPeriods: 1,
-                    treatMissingData: "notBreaching",
-                    ...actions,
+                    ...onAnyOccurrence,
                     metricQueries: [
                         { id: "throttles", expression: "FILL(reads, 0) + FILL(writes, 0)", label: "Throttled requests", returnData: true },
                         tableMetricQuery("reads", "ReadThrottleEvents", args.table.name),
@@ -97,11 +95,7 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                 {
                     name: alarmName("table-system-errors"),
                     alarmDescription: "DynamoDB returned HTTP 500 for requests to the event table",
-                    comparisonOperator: "GreaterThanOrEqualToThreshold",
-                    threshold: 1,
-                    evaluationPeriods: 1,
-                    treatMissingData: "notBreaching",
-                    ...actions,
+                    ...onAnyOccurrence,
                     metricQueries: [
                         {
                             id: "errors",
