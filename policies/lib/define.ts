@@ -43,6 +43,20 @@ interface CommonDefinition {
     configSchema?: PolicyConfigSchema;
 }
 
+/** The fields `@pulumi/policy` and our tooling read, the same for resource and stack policies. */
+function policyMetadata(definition: CommonDefinition) {
+    return {
+        name: definition.name,
+        description: definition.description,
+        enforcementLevel: definition.level,
+        group: definition.group,
+        appliesTo: definition.appliesTo,
+        severity: definition.severity ?? (definition.level === "mandatory" ? "high" : "low"),
+        remediationSteps: definition.remediationSteps,
+        configSchema: definition.configSchema,
+    };
+}
+
 export interface ResourceContext {
     type: string;
     name: string;
@@ -84,14 +98,7 @@ export function resourcePolicy(
     };
     return {
         kind: "resource",
-        name: definition.name,
-        description: definition.description,
-        enforcementLevel: definition.level,
-        group: definition.group,
-        appliesTo: definition.appliesTo,
-        severity: definition.severity ?? (definition.level === "mandatory" ? "high" : "low"),
-        remediationSteps: definition.remediationSteps,
-        configSchema: definition.configSchema,
+        ...policyMetadata(definition),
         validateResource,
     };
 }
@@ -183,14 +190,7 @@ export function stackPolicy(definition: CommonDefinition & { validate(context: S
     };
     return {
         kind: "stack",
-        name: definition.name,
-        description: definition.description,
-        enforcementLevel: definition.level,
-        group: definition.group,
-        appliesTo: definition.appliesTo,
-        severity: definition.severity ?? (definition.level === "mandatory" ? "high" : "low"),
-        remediationSteps: definition.remediationSteps,
-        configSchema: definition.configSchema,
+        ...policyMetadata(definition),
         validateStack,
     };
 }
