@@ -13,12 +13,13 @@
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import * as nodemailer from "nodemailer";
-import { EventSourcePoller } from "../event-source-poller";
 import { materialiseFunction, MaterialisedFunction } from "../function-code";
 import { LocalFunction } from "../lambda-runtime/local-function";
 import { ProvisionedQueue, rewriteValue } from "../provision";
 import type { FunctionSpec } from "../topology";
 import type { LocalContext, LocalService, RunningService } from "../services/types";
+import type { EventSourcePoller } from "../event-source-poller";
+import { localConcurrency, startMappingPoller } from "../services/mapping-poller";
 import { FakeAwsService, FakeScheduler, startFakeScheduler, startFakeSecretsManager } from "./fake-aws";
 import { FakeSes, SesSendRequest, startFakeSes } from "./fake-ses";
 import { serveHttpApi, LocalHttpApi } from "./http-api";
@@ -160,7 +161,7 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                 // The local scheduler fires to the second; the real one has one-minute precision.
                 workerEnv.EMAIL_SCHEDULE_MIN_LEAD_SECONDS = "1";
                 const api = await startFunction(context, apiSpec, { ...apiEnv, ...endpoints }, Math.min(2, context.maxLocalConcurrency), cleanups);
-                const concurrency = Math.max(1, Math.min(mapping.maximumConcurrency ?? context.maxLocalConcurrency, context.maxLocalConcurrency));
+                const concurrency = localConcurrency(mapping, context);
                 const worker = await startFunction(context, workerSpec, { ...workerEnv, ...endpoints }, concurrency, cleanups);
 
                 const http: LocalHttpApi = await serveHttpApi(
@@ -175,19 +176,9 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                 cleanups.push(() => http.stop());
 
                 const localQueueUrl = onEmulator(queue.url, sqsEndpoint);
-                const poller = new EventSourcePoller({
-                    sqs: context.clients.sqs,
-                    queueUrl: localQueueUrl,
-                    queueArn: queue.arn,
-                    region: context.region,
-                    batchSize: mapping.batchSize,
-                    maximumBatchingWindowInSeconds: mapping.maximumBatchingWindowInSeconds,
-                    reportBatchItemFailures: mapping.reportBatchItemFailures,
-                    maximumConcurrency: concurrency,
-                    invoke: (event) => worker.invoke(event),
-                });
-                poller.on("poll-error", (error: Error) => context.log(`[email poller] ${error.name}`));
-                if (mapping.enabled) poller.start();
+                const poller = startMappingPoller(context, mapping, { url: localQueueUrl, arn: queue.arn }, concurrency, (event) => worker.invoke(event), (error) =>
+                    context.log(`[email poller] ${error.name}`),
+                );
                 cleanups.push(() => poller.stop());
 
                 const apiUrl = `${http.url}/v1/emails`;

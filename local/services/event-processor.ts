@@ -4,12 +4,13 @@
  * environment variables (deployed identifiers rewritten to the emulators'), fed
  * by an sqs-consumer event source poller with the mapping's settings.
  */
-import { EventSourcePoller } from "../event-source-poller";
 import { materialiseFunction, MaterialisedFunction } from "../function-code";
 import { LocalFunction } from "../lambda-runtime/local-function";
 import { ProvisionedQueue, ProvisionedTable, rewriteValue } from "../provision";
 import type { EventSourceMappingSpec, FunctionSpec } from "../topology";
 import type { LocalContext, LocalService, RunningService } from "./types";
+import type { EventSourcePoller } from "../event-source-poller";
+import { localConcurrency, startMappingPoller } from "./mapping-poller";
 
 /** The processor's environment variable names (INTERFACES.md; components/event-processor-function.ts). */
 export const PROCESSOR_TABLE_VARIABLE = "EVENT_TABLE_NAME";
@@ -68,7 +69,7 @@ export function eventProcessorService(): LocalService {
             Object.assign(environment, context.awsEnvironment, { AWS_NODEJS_CONNECTION_REUSE_ENABLED: "1" });
 
             const code = await materialiseFunction(functionSpec, context.workDir);
-            const concurrency = Math.max(1, Math.min(mapping.maximumConcurrency ?? context.maxLocalConcurrency, context.maxLocalConcurrency));
+            const concurrency = localConcurrency(mapping, context);
             const fn = new LocalFunction({
                 name: functionSpec.name,
                 arn: functionSpec.deployedArn,
@@ -88,19 +89,9 @@ export function eventProcessorService(): LocalService {
                 code.cleanup();
                 throw error;
             }
-            const poller = new EventSourcePoller({
-                sqs: context.clients.sqs,
-                queueUrl: queue.url,
-                queueArn: queue.arn,
-                region: context.region,
-                batchSize: mapping.batchSize,
-                maximumBatchingWindowInSeconds: mapping.maximumBatchingWindowInSeconds,
-                reportBatchItemFailures: mapping.reportBatchItemFailures,
-                maximumConcurrency: concurrency,
-                invoke: (event) => fn.invoke(event),
-            });
-            poller.on("poll-error", (error: Error) => context.log(`[poller] ${error.name}: ${error.message}`));
-            if (mapping.enabled) poller.start();
+            const poller = startMappingPoller(context, mapping, queue, concurrency, (event) => fn.invoke(event), (error) =>
+                context.log(`[poller] ${error.name}: ${error.message}`),
+            );
             return {
                 name: "event-processor",
                 ready: {
