@@ -33,11 +33,25 @@ export interface MockedResource {
     parent?: string;
 }
 
+/** One resource registration as the engine would see it: its URN, parent and aliases. */
+export interface RegisteredUrn {
+    urn: string;
+    type: string;
+    name: string;
+    custom: boolean;
+    /** parent URN; absent for the stack itself */
+    parent?: string;
+    /** `aliases` as sent to the engine: an old URN, or a spec whose omitted fields default to the resource's own */
+    aliases: Array<{ urn?: string; spec?: { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean } }>;
+}
+
 export interface MockDeployment {
     project: string;
     stack: string;
     region: string;
     resources: MockedResource[];
+    /** every registration, components and the stack included, in order */
+    registrations: RegisteredUrn[];
     /** resolved stack outputs (`export const …` of index.ts) */
     outputs: Record<string, any>;
 }
@@ -212,6 +226,8 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
         options.preview ?? false,
     );
 
+    const registrations = recordRegistrations(pulumi);
+
     const programPath = options.programPath ?? path.join(ROOT, "index");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = require(programPath) as Record<string, unknown>;
@@ -227,7 +243,57 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     const runtime = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
     await runtime.waitForRPCs?.();
     await new Promise((r) => setImmediate(r));
-    return { project, stack, region, resources, outputs };
+    return { project, stack, region, resources, registrations, outputs };
+}
+
+interface AliasMessage {
+    toObject(): { urn?: string; spec?: { name?: string; type?: string; stack?: string; project?: string; parenturn?: string; noparent?: boolean } };
+}
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getCustom(): boolean;
+    getParent(): string;
+    getAliasesList(): AliasMessage[];
+}
+type RegisterCallback = (error: unknown, response?: { getUrn(): string }) => void;
+
+/**
+ * Records what the engine would receive for each registration (URN, parent,
+ * aliases), by wrapping the mock monitor; the mocks' `newResource` sees neither.
+ */
+function recordRegistrations(pulumi: typeof import("@pulumi/pulumi")): RegisteredUrn[] {
+    const registrations: RegisteredUrn[] = [];
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(request: RegisterRequest, callback: RegisterCallback): void };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (request, callback) =>
+        register(request, (error, response) => {
+            if (response) {
+                registrations.push({
+                    urn: response.getUrn(),
+                    type: request.getType(),
+                    name: request.getName(),
+                    custom: request.getCustom(),
+                    parent: request.getParent() || undefined,
+                    aliases: request.getAliasesList().map((alias) => {
+                        const { urn, spec } = alias.toObject();
+                        if (urn) return { urn };
+                        return {
+                            spec: {
+                                name: spec?.name || undefined,
+                                type: spec?.type || undefined,
+                                stack: spec?.stack || undefined,
+                                project: spec?.project || undefined,
+                                parentUrn: spec?.parenturn || undefined,
+                                noParent: spec?.noparent || undefined,
+                            },
+                        };
+                    }),
+                });
+            }
+            callback(error, response);
+        });
+    return registrations;
 }
 
 function clearProjectModules(): void {

@@ -1,0 +1,113 @@
+/**
+ * A deployed stack upgrades in place: every URN that today's deployed program
+ * registers (tests/infrastructure/fixtures/urns.<stack>.json) must be claimed by
+ * the new program, as its own URN or through `aliases`. Otherwise `pulumi up`
+ * deletes the old resource and creates a new one: a new queue, table or key.
+ * Pulumi docs, "Resource options: aliases".
+ */
+import { expect } from "chai";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { deployUnderMocks, projectName, type RegisteredUrn } from "../../local/mock-deployment";
+import { claimedUrns, composeUrn, urnContinuity } from "../support/urns";
+
+const FIXTURES = path.join(__dirname, "fixtures");
+const PROJECT = projectName();
+
+function baseline(stack: string): string[] {
+    return JSON.parse(fs.readFileSync(path.join(FIXTURES, `urns.${stack}.json`), "utf8"));
+}
+
+describe("URN continuity with deployed stacks (mocks)", () => {
+    for (const stack of ["dev", "localstack"]) {
+        describe(`stack ${stack}`, () => {
+            let registrations: RegisteredUrn[];
+            before(async () => {
+                registrations = (await deployUnderMocks({ stack })).registrations;
+            });
+
+            it("claims every URN of the deployed program, none of them twice", () => {
+                const old = baseline(stack);
+                expect(old.length).to.be.greaterThan(50);
+                expect(urnContinuity(old, registrations, stack, PROJECT)).to.deep.equal({ unclaimed: [], ambiguous: [] });
+            });
+
+            it("would catch a component whose type token changed without an alias, with all its children", () => {
+                const key = registrations.find((r) => r.type === "event-ingestion:security:EncryptionKey" && r.name === "events");
+                expect(key, "the events EncryptionKey component").to.not.equal(undefined);
+                const movedType = "event-ingestion:kms:EncryptionKey";
+                const movedUrn = composeUrn(stack, PROJECT, movedType, key!.name, key!.parent);
+                const moved = registrations.map((r) => {
+                    if (r.urn === key!.urn) return { ...r, type: movedType, urn: movedUrn };
+                    if (r.parent === key!.urn) return { ...r, parent: movedUrn, urn: composeUrn(stack, PROJECT, r.type, r.name, movedUrn) };
+                    return r;
+                });
+                const { unclaimed } = urnContinuity(baseline(stack), moved, stack, PROJECT);
+                const children = registrations.filter((r) => r.parent === key!.urn).length;
+                expect(children).to.be.greaterThan(0);
+                expect(unclaimed).to.include(key!.urn);
+                expect(unclaimed).to.have.length(1 + children);
+
+                // The fix: one alias on the component; its children inherit it.
+                const aliased = moved.map((r) => (r.urn === movedUrn ? { ...r, aliases: [{ spec: { type: key!.type } }] } : r));
+                expect(urnContinuity(baseline(stack), aliased, stack, PROJECT).unclaimed).to.deep.equal([]);
+            });
+
+            it("would catch a resource renamed without an alias", () => {
+                const table = registrations.find((r) => r.type === "aws:dynamodb/table:Table")!;
+                const renamed = registrations.map((r) =>
+                    r === table ? { ...r, name: "events-v2", urn: composeUrn(stack, PROJECT, r.type, "events-v2", r.parent) } : r,
+                );
+                expect(urnContinuity(baseline(stack), renamed, stack, PROJECT).unclaimed).to.deep.equal([table.urn]);
+            });
+        });
+    }
+});
+
+describe("alias resolution (engine rules)", () => {
+    const stack = "dev";
+    const root = `urn:pulumi:dev::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-dev`;
+    const component = (name: string, aliases: RegisteredUrn["aliases"] = []): RegisteredUrn => ({
+        urn: composeUrn(stack, PROJECT, "pkg:mod:Comp", name, root),
+        type: "pkg:mod:Comp",
+        name,
+        custom: false,
+        parent: root,
+        aliases,
+    });
+
+    it("composes child URNs from the parent's qualified type", () => {
+        const parent = component("a");
+        expect(composeUrn(stack, PROJECT, "aws:sqs/queue:Queue", "q", parent.urn)).to.equal(
+            `urn:pulumi:dev::${PROJECT}::pkg:mod:Comp$aws:sqs/queue:Queue::q`,
+        );
+    });
+
+    it("gives a child every alias of its parent, and resolves noParent and explicit URNs", () => {
+        const parent = component("c", [{ spec: { type: "pkg:old:Comp" } }]);
+        const child: RegisteredUrn = {
+            urn: composeUrn(stack, PROJECT, "aws:sqs/queue:Queue", "q", parent.urn),
+            type: "aws:sqs/queue:Queue",
+            name: "q",
+            custom: true,
+            parent: parent.urn,
+            aliases: [{ spec: { noParent: true } }, { urn: "urn:pulumi:dev::x::aws:sqs/queue:Queue::legacy" }],
+        };
+        const claims = claimedUrns([parent, child], stack, PROJECT).get(child.urn)!;
+        expect([...claims].sort()).to.deep.equal(
+            [
+                child.urn,
+                `urn:pulumi:dev::${PROJECT}::pkg:old:Comp$aws:sqs/queue:Queue::q`,
+                composeUrn(stack, PROJECT, "aws:sqs/queue:Queue", "q"),
+                "urn:pulumi:dev::x::aws:sqs/queue:Queue::legacy",
+            ].sort(),
+        );
+    });
+
+    it("reports an old URN claimed by two resources as ambiguous", () => {
+        const a = component("a", [{ spec: { name: "old" } }]);
+        const b = component("b", [{ spec: { name: "old" } }]);
+        const old = component("old").urn;
+        expect(urnContinuity([old], [a, b], stack, PROJECT)).to.deep.equal({ unclaimed: [], ambiguous: [old] });
+    });
+});
