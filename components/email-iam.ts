@@ -106,14 +106,21 @@ export function schedulerAssumeRolePolicy(scope: AwsScope, scheduleGroupName: st
         Action: "sts:AssumeRole",
         Condition: {
             StringEquals: { "aws:SourceAccount": scope.accountId },
-            ArnLike: { "aws:SourceArn": `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule/${scheduleGroupName}/*` },
+            ArnLike: { "aws:SourceArn": `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule-group/${scheduleGroupName}` },
         },
     });
 }
 
-/** What a due schedule does: put the released email back on the queue. */
-export function schedulerTargetPolicy(scope: AwsScope, queueArn: string, keyArn: string): PolicyDocument {
-    return queueSenderPolicy(scope, queueArn, keyArn, "ReleaseDueEmails");
+/**
+ * What a due schedule does: put the released email back on the queue. EventBridge Scheduler also
+ * delivers a schedule's dead-letter event with the schedule's execution role ("Configuring a
+ * dead-letter queue for EventBridge Scheduler": the execution role needs `sqs:SendMessage` on the
+ * DLQ), so the role may send to the schedule DLQ too, through the same key.
+ */
+export function schedulerTargetPolicy(scope: AwsScope, queueArn: string, keyArn: string, scheduleDeadLetterQueueArn: string): PolicyDocument {
+    const release = queueSenderPolicy(scope, queueArn, keyArn, "ReleaseDueEmails");
+    const [send, ...rest] = release.Statement;
+    return doc(send, { Sid: "DeadLetterUndeliveredSchedules", Effect: "Allow", Action: "sqs:SendMessage", Resource: scheduleDeadLetterQueueArn }, ...rest);
 }
 
 /** For API clients: call `POST /v1/emails` with SigV4. */

@@ -206,13 +206,38 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         expect(await drain(stack.sqs, stack.queueUrl, 0)).to.have.length(0);
     });
 
-    it("SES rejecting an unverified identity is SES's configuration problem: the email fails over to SMTP", async () => {
+    it("SES refusing an unverified sender is a permanent rejection (DLQ sender-rejected), never a failover to SMTP", async () => {
         await ses.setMode({ status: 400, errorType: "MessageRejected", message: `Email address is not verified. The following identities failed the check in region US-EAST-1: ${PII.from}` });
+        const handler = worker();
         const id = await enqueue(emailBody());
-        const { failed } = await runOnce(worker());
+        const { failed } = await runOnce(handler);
         expect(failed).to.deep.equal([]);
-        expect((await sink.waitFor(1)).map((m) => m.emailId)).to.deep.equal([id]);
-        expect(await deadLetters()).to.have.length(0);
+        const [dead] = await deadLetters();
+        expect((JSON.parse(dead.Body!) as QueuedEmail).id).to.equal(id);
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.senderRejected);
+        expect(dead.MessageAttributes?.rejectionDetail?.StringValue).to.equal("ses:MessageRejected:unverified-identity");
+        expect(sink.messages()).to.have.length(0);
+        expect(handler.mailer.state()).to.equal("closed");
+    });
+
+    it("the local SES enforces the declared identities: a sender outside them is refused, and dead-lettered", async () => {
+        const declared = await startFakeSes({ identities: ["example.com"] });
+        try {
+            const handler = worker({
+                primary: sesProvider({ client: new sesv2.SESv2Client({ region: REGION, credentials: LOCAL_CREDENTIALS, endpoint: declared.endpoint, maxAttempts: 1 }) }),
+            });
+            const outside = await enqueue(emailBody({ from: "someone@example.org" }));
+            const inside = await enqueue(emailBody());
+            const { failed } = await runOnce(handler);
+            expect(failed).to.deep.equal([]);
+            const dead = await deadLetters();
+            expect(dead.map((m) => (JSON.parse(m.Body!) as QueuedEmail).id)).to.deep.equal([outside]);
+            expect(dead[0].MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.senderRejected);
+            expect(declared.requests.map((r) => r.EmailTags?.find((t) => t.Name === "emailId")?.Value)).to.deep.equal([inside]);
+            expect(sink.messages()).to.have.length(0);
+        } finally {
+            await declared.stop();
+        }
     });
 
     it("permanent: SES BadRequest for an address → invalid-recipient", async () => {
