@@ -15,16 +15,13 @@ export interface SchedulerAssumeRoleRequest {
     sourceAccount: string;
 }
 
-/** The ARN of a schedule group, the `aws:SourceArn` Scheduler presents when it assumes a role. */
-export function scheduleGroupArn(partition: string, region: string, accountId: string, groupName: string): string {
-    return `arn:${partition}:scheduler:${region}:${accountId}:schedule-group/${groupName}`;
-}
+export { scheduleGroupArn } from "../../components/email-iam";
 
 /**
  * True when the trust policy lets EventBridge Scheduler assume the role for `request`.
  *
  * @example
- * await schedulerMayAssumeRole(role.assumeRolePolicy, { roleArn, sourceArn: scheduleGroupArn("aws", "us-east-1", account, group), sourceAccount: account });
+ * await schedulerMayAssumeRole(role.assumeRolePolicy, { roleArn, sourceArn: scheduleGroupArn(scope, group), sourceAccount: scope.accountId });
  */
 export async function schedulerMayAssumeRole(trustPolicy: string | object, request: SchedulerAssumeRoleRequest): Promise<boolean> {
     const simulation = {

@@ -55,12 +55,12 @@ describe("local EventBridge Scheduler stand-in", function () {
         const ask = (sourceArn: string, sourceAccount = SCOPE.accountId) => schedulerMayAssumeRole(trust, { roleArn: ROLE, sourceArn, sourceAccount });
 
         it("lets EventBridge Scheduler assume the role for this account's schedule group", async () => {
-            expect(await ask(scheduleGroupArn("aws", SCOPE.region, SCOPE.accountId, GROUP))).to.equal(true);
+            expect(await ask(scheduleGroupArn(SCOPE, GROUP))).to.equal(true);
         });
 
         it("refuses another group, another account, and a schedule ARN in place of the group ARN", async () => {
-            expect(await ask(scheduleGroupArn("aws", SCOPE.region, SCOPE.accountId, "another-group"))).to.equal(false);
-            expect(await ask(scheduleGroupArn("aws", SCOPE.region, "210987654321", GROUP), "210987654321")).to.equal(false);
+            expect(await ask(scheduleGroupArn(SCOPE, "another-group"))).to.equal(false);
+            expect(await ask(scheduleGroupArn({ ...SCOPE, accountId: "210987654321" }, GROUP), "210987654321")).to.equal(false);
             // A trust policy scoped to schedule ARNs never matches what the service sends.
             const scopedToSchedules = {
                 Version: "2012-10-17",
@@ -73,7 +73,7 @@ describe("local EventBridge Scheduler stand-in", function () {
                     },
                 ],
             };
-            const sourceArn = scheduleGroupArn("aws", SCOPE.region, SCOPE.accountId, GROUP);
+            const sourceArn = scheduleGroupArn(SCOPE, GROUP);
             expect(await schedulerMayAssumeRole(scopedToSchedules, { roleArn: ROLE, sourceArn, sourceAccount: SCOPE.accountId })).to.equal(false);
         });
 
