@@ -132,6 +132,18 @@ describe("email units", () => {
             expect(() => emailApiFromEnvironment({ [EMAIL_ENV.maxRecipients]: "many" })).to.throw(/EMAIL_QUEUE_URL is required[\s\S]*EMAIL_IDEMPOTENCY_TABLE_NAME is required[\s\S]*EMAIL_CONTENT_BUCKET is required[\s\S]*EMAIL_MAX_RECIPIENTS must be a positive integer/);
         });
 
+        it("the API factory refuses a malformed sender policy by variable name, never by value", () => {
+            const base = { [EMAIL_ENV.queueUrl]: "q", [EMAIL_ENV.idempotencyTable]: "t", [EMAIL_ENV.contentBucket]: "b" };
+            expect(() =>
+                emailApiFromEnvironment({ ...base, [EMAIL_ENV.sendingIdentities]: "example.com", [EMAIL_ENV.allowedSenders]: '{"arn:aws:iam::1:role/a":"secret@example.com"}' }),
+            ).to.throw(/EMAIL_SENDING_IDENTITIES must be JSON[\s\S]*EMAIL_ALLOWED_SENDERS has the wrong shape/);
+            try {
+                emailApiFromEnvironment({ ...base, [EMAIL_ENV.allowedSenders]: '{"arn:aws:iam::1:role/a":"secret@example.com"}' });
+            } catch (error) {
+                expect((error as Error).message).to.not.include("secret@example.com");
+            }
+        });
+
         it("the worker factory names every missing variable at once", () => {
             let message = "";
             try {
