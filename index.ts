@@ -108,3 +108,6 @@ export const emailApiUrl = email.apiUrl;
 export const emailQueueUrl = email.queue.queue.url;
 export const emailDeadLetterQueueUrl = email.queue.deadLetterQueue.url;
 export const emailApiInvokePolicyArn = email.invokePolicy.arn;
+export const emailScheduleDeadLetterQueueUrl = email.scheduleDeadLetterQueue.url;
+/** DNS records (CNAME) that verify each declared SES domain with Easy DKIM. */
+export const emailSesDkimRecords = email.sesDkimRecords;

@@ -97,7 +97,18 @@ export function emailWorkerPolicy(
     );
 }
 
-/** Trust policy of the role EventBridge Scheduler assumes: only for this account's schedules in the group. */
+/** The ARN of a schedule group: what EventBridge Scheduler sets `aws:SourceArn` to when it assumes a schedule's role. */
+export function scheduleGroupArn(scope: AwsScope, scheduleGroupName: string): string {
+    return `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule-group/${scheduleGroupName}`;
+}
+
+/**
+ * Trust policy of the role EventBridge Scheduler assumes: only for schedules of this
+ * account in this schedule group. Scheduler sets `aws:SourceArn` to the schedule GROUP's
+ * ARN (EventBridge Scheduler User Guide, "Confused deputy prevention"), so the condition
+ * names the group exactly; an ARN of a schedule or a name prefix would never match and
+ * every due schedule would fail to assume the role.
+ */
 export function schedulerAssumeRolePolicy(scope: AwsScope, scheduleGroupName: string): PolicyDocument {
     return doc({
         Sid: "SchedulerAssumesRole",
@@ -105,15 +116,21 @@ export function schedulerAssumeRolePolicy(scope: AwsScope, scheduleGroupName: st
         Principal: { Service: "scheduler.amazonaws.com" },
         Action: "sts:AssumeRole",
         Condition: {
-            StringEquals: { "aws:SourceAccount": scope.accountId },
-            ArnLike: { "aws:SourceArn": `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule/${scheduleGroupName}/*` },
+            StringEquals: { "aws:SourceAccount": scope.accountId, "aws:SourceArn": scheduleGroupArn(scope, scheduleGroupName) },
         },
     });
 }
 
-/** What a due schedule does: put the released email back on the queue. */
-export function schedulerTargetPolicy(scope: AwsScope, queueArn: string, keyArn: string): PolicyDocument {
-    return queueSenderPolicy(scope, queueArn, keyArn, "ReleaseDueEmails");
+/**
+ * What a due schedule does: put the released email back on the queue. EventBridge Scheduler also
+ * delivers a schedule's dead-letter event with the schedule's execution role ("Configuring a
+ * dead-letter queue for EventBridge Scheduler": the execution role needs `sqs:SendMessage` on the
+ * DLQ), so the role may send to the schedule DLQ too, through the same key.
+ */
+export function schedulerTargetPolicy(scope: AwsScope, queueArn: string, keyArn: string, scheduleDeadLetterQueueArn: string): PolicyDocument {
+    const release = queueSenderPolicy(scope, queueArn, keyArn, "ReleaseDueEmails");
+    const [send, ...rest] = release.Statement;
+    return doc(send, { Sid: "DeadLetterUndeliveredSchedules", Effect: "Allow", Action: "sqs:SendMessage", Resource: scheduleDeadLetterQueueArn }, ...rest);
 }
 
 /** For API clients: call `POST /v1/emails` with SigV4. */

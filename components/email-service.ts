@@ -4,7 +4,17 @@ import type { EmailServiceConfig } from "../config/email-service";
 import { EMAIL_DEFAULTS } from "../config/email-service";
 import { EMAIL_ENV } from "../handlers/email/environment";
 import { awsScope, deploymentNames } from "./aws-scope";
-import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, powertoolsLayerArn, regionalName, SQS_MAX_MESSAGE_SIZE_BYTES, DEFAULTS } from "./defaults";
+import {
+    DEAD_LETTER_RETENTION_SECONDS,
+    LAMBDA_ARCHITECTURE,
+    LAMBDA_RUNTIME,
+    LAMBDA_TRACING_MODE,
+    powertoolsLayerArn,
+    RECEIVE_WAIT_TIME_SECONDS,
+    regionalName,
+    SQS_MAX_MESSAGE_SIZE_BYTES,
+    DEFAULTS,
+} from "./defaults";
 import {
     EMAIL_CONTENT_PREFIX,
     emailApiPolicy,
@@ -14,8 +24,8 @@ import {
     schedulerAssumeRolePolicy,
     schedulerTargetPolicy,
 } from "./email-iam";
-import { EncryptedQueue } from "./encrypted-queue";
-import { lambdaAssumeRolePolicy } from "./iam-documents";
+import { EncryptedQueue, QUEUE_ROLE_TAG } from "./encrypted-queue";
+import { lambdaAssumeRolePolicy, queuePolicy } from "./iam-documents";
 import { lambdaCodePathOptions } from "./lambda-packaging";
 
 // Handlers are typed loosely here: infrastructure does not depend on handler types.
@@ -61,7 +71,14 @@ export class EmailService extends pulumi.ComponentResource {
     readonly bucket: aws.s3.Bucket;
     readonly smtpSecret: aws.secretsmanager.Secret;
     readonly scheduleGroup: aws.scheduler.ScheduleGroup;
+    /** Standard queue (EventBridge Scheduler refuses FIFO DLQs) for schedules that could not release their email. */
+    readonly scheduleDeadLetterQueue: aws.sqs.Queue;
     readonly schedulerRole: aws.iam.Role;
+    /** SES sending identities declared in `emailSesIdentities`, by identity. */
+    readonly sesIdentities: Record<string, aws.sesv2.EmailIdentity>;
+    readonly sesConfigurationSet: aws.sesv2.ConfigurationSet;
+    /** Per declared domain, the three DKIM CNAME records to publish (`name CNAME value`). */
+    readonly sesDkimRecords: pulumi.Output<Array<{ identity: string; name: string; type: "CNAME"; value: string }>>;
     readonly apiFunction: aws.lambda.CallbackFunction<unknown, unknown>;
     readonly workerFunction: aws.lambda.CallbackFunction<unknown, unknown>;
     readonly apiRole: aws.iam.Role;
@@ -157,9 +174,29 @@ export class EmailService extends pulumi.ComponentResource {
             new aws.secretsmanager.SecretVersion(`${name}-smtp-value`, { secretId: this.smtpSecret.id, secretString: pulumi.secret(JSON.stringify(s.emailSmtp)) }, parent);
         }
 
-        // sendAt: one-time schedules in this group put released emails back on the queue.
+        // sendAt: one-time schedules in this group put released emails back on the queue. Deleting the group
+        // (pulumi destroy) deletes the schedules still in it: see docs/email-service.md "Destroying the stack".
         this.scheduleGroup = new aws.scheduler.ScheduleGroup(`${name}-schedules`, { name: regionalName(project, stack, `${name}-schedules`) }, parent);
         const scheduleGroupName = this.scheduleGroup.name;
+        // A schedule whose release fails after its retry policy (or at once, e.g. access denied) delivers its
+        // dead-letter event here: the body is the schedule's input (the pointer message), so the email can be resent.
+        this.scheduleDeadLetterQueue = new aws.sqs.Queue(
+            `${name}-schedule-dlq`,
+            {
+                kmsMasterKeyId: args.kmsKeyArn,
+                kmsDataKeyReusePeriodSeconds: DEFAULTS.kmsDataKeyReusePeriodSeconds,
+                maxMessageSize: SQS_MAX_MESSAGE_SIZE_BYTES,
+                messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+                receiveWaitTimeSeconds: RECEIVE_WAIT_TIME_SECONDS,
+                tags: { [QUEUE_ROLE_TAG]: "dead-letter" },
+            },
+            parent,
+        );
+        new aws.sqs.QueuePolicy(
+            `${name}-schedule-dlq-tls-only`,
+            { queueUrl: this.scheduleDeadLetterQueue.url, policy: this.scheduleDeadLetterQueue.arn.apply((arn) => JSON.stringify(queuePolicy(arn))) },
+            parent,
+        );
         this.schedulerRole = new aws.iam.Role(
             `${name}-scheduler-role`,
             {
@@ -173,10 +210,47 @@ export class EmailService extends pulumi.ComponentResource {
             `${name}-scheduler-policy`,
             {
                 role: this.schedulerRole.id,
-                policy: pulumi.all([scope, this.queue.queue.arn, keyArn]).apply(([x, queueArn, key]) => JSON.stringify(schedulerTargetPolicy(x, queueArn, key))),
+                policy: pulumi
+                    .all([scope, this.queue.queue.arn, keyArn, this.scheduleDeadLetterQueue.arn])
+                    .apply(([x, queueArn, key, dlqArn]) => JSON.stringify(schedulerTargetPolicy(x, queueArn, key, dlqArn))),
             },
             parent,
         );
+
+        // SES: the sending identities and the configuration set are resources of the stack; the worker may send
+        // only as them, through that configuration set. Domains use Easy DKIM: publish `sesDkimRecords`.
+        this.sesConfigurationSet = new aws.sesv2.ConfigurationSet(
+            `${name}-ses`,
+            {
+                configurationSetName: s.emailSesConfigurationSet ?? regionalName(project, stack, name),
+                deliveryOptions: { tlsPolicy: "REQUIRE" },
+                reputationOptions: { reputationMetricsEnabled: true },
+                sendingOptions: { sendingEnabled: true },
+                suppressionOptions: { suppressedReasons: ["BOUNCE", "COMPLAINT"] },
+            },
+            parent,
+        );
+        const configurationSetName = this.sesConfigurationSet.configurationSetName;
+        this.sesIdentities = {};
+        for (const identity of s.emailSesIdentities ?? []) {
+            this.sesIdentities[identity] = new aws.sesv2.EmailIdentity(
+                `${name}-ses-${identity.toLowerCase()}`,
+                {
+                    emailIdentity: identity,
+                    configurationSetName,
+                    ...(isDomainIdentity(identity) ? { dkimSigningAttributes: { nextSigningKeyLength: "RSA_2048_BIT" } } : {}),
+                },
+                parent,
+            );
+        }
+        const domainIdentities = Object.entries(this.sesIdentities).filter(([identity]) => isDomainIdentity(identity));
+        this.sesDkimRecords = pulumi
+            .all(domainIdentities.map(([identity, resource]) => resource.dkimSigningAttributes.apply((a) => ({ identity, tokens: a?.tokens ?? [] }))))
+            .apply((domains) =>
+                domains.flatMap(({ identity, tokens }) =>
+                    tokens.map((token) => ({ identity, name: `${token}._domainkey.${identity}`, type: "CNAME" as const, value: `${token}.dkim.amazonses.com` })),
+                ),
+            );
 
         // API function.
         const apiLogGroup = new aws.cloudwatch.LogGroup(
@@ -226,6 +300,8 @@ export class EmailService extends pulumi.ComponentResource {
                         [EMAIL_ENV.maxScheduleAheadDays]: String(s.emailMaxScheduleAheadDays),
                         [EMAIL_ENV.idempotencyTtlSeconds]: String(s.emailIdempotencyTtlHours * 3600),
                         [EMAIL_ENV.tenantLanes]: String(s.emailTenantLanes),
+                        ...(s.emailSesIdentities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(s.emailSesIdentities) } : {}),
+                        ...(s.emailSenders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(s.emailSenders) } : {}),
                         POWERTOOLS_SERVICE_NAME: "email-api",
                         POWERTOOLS_METRICS_NAMESPACE: project,
                         POWERTOOLS_LOG_LEVEL: s.emailLogLevel,
@@ -265,9 +341,12 @@ export class EmailService extends pulumi.ComponentResource {
                             scheduleGroupName,
                         ]),
                         this.schedulerRole.arn,
+                        pulumi.all(Object.values(this.sesIdentities).map((identity) => identity.arn)),
+                        this.sesConfigurationSet.arn,
                     ])
-                    .apply(([x, [key, logGroupArn, queueArn, deadLetterQueueArn, tableArn, bucketArn, secretArn, group], schedulerRoleArn]) => {
-                        const sesArn = (resource: string) => `arn:${x.partition}:ses:${x.region}:${x.accountId}:${resource}`;
+                    .apply(([x, [key, logGroupArn, queueArn, deadLetterQueueArn, tableArn, bucketArn, secretArn, group], schedulerRoleArn, identityArns, configurationSetArn]) => {
+                        // Without declared identities the worker may send as any identity of the account in the region.
+                        const sesIdentityArns = identityArns.length > 0 ? identityArns : [`arn:${x.partition}:ses:${x.region}:${x.accountId}:identity/*`];
                         return JSON.stringify(
                             emailWorkerPolicy({
                                 scope: x,
@@ -278,8 +357,8 @@ export class EmailService extends pulumi.ComponentResource {
                                 tableArn,
                                 bucketArn,
                                 secretArn,
-                                sesIdentityArns: (s.emailSesIdentities ?? ["*"]).map((identity) => sesArn(`identity/${identity}`)),
-                                sesConfigurationSetArn: s.emailSesConfigurationSet ? sesArn(`configuration-set/${s.emailSesConfigurationSet}`) : undefined,
+                                sesIdentityArns,
+                                sesConfigurationSetArn: configurationSetArn,
                                 scheduleGroupName: group,
                                 schedulerRoleArn,
                             }),
@@ -311,7 +390,8 @@ export class EmailService extends pulumi.ComponentResource {
                         [EMAIL_ENV.smtpSecretArn]: this.smtpSecret.arn,
                         [EMAIL_ENV.scheduleGroup]: scheduleGroupName,
                         [EMAIL_ENV.schedulerRoleArn]: this.schedulerRole.arn,
-                        ...(s.emailSesConfigurationSet ? { [EMAIL_ENV.sesConfigurationSet]: s.emailSesConfigurationSet } : {}),
+                        [EMAIL_ENV.sesConfigurationSet]: configurationSetName,
+                        [EMAIL_ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetterQueue.arn,
                         POWERTOOLS_SERVICE_NAME: "email-worker",
                         POWERTOOLS_METRICS_NAMESPACE: project,
                         POWERTOOLS_LOG_LEVEL: s.emailLogLevel,
@@ -453,6 +533,29 @@ export class EmailService extends pulumi.ComponentResource {
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
                 threshold: 1,
             }),
+            alarm("schedule-dlq-messages", "Scheduled emails are in the schedule dead-letter queue: their release failed. Each message body is the email to resend.", {
+                namespace: "AWS/SQS",
+                metricName: "ApproximateNumberOfMessagesVisible",
+                dimensions: { QueueName: this.scheduleDeadLetterQueue.name },
+                statistic: "Maximum",
+                period: 60,
+                evaluationPeriods: 1,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: 0,
+            }),
+            // AWS/Scheduler metrics per schedule group ("Monitoring Amazon EventBridge Scheduler with Amazon CloudWatch").
+            alarm("schedule-target-errors", "EventBridge Scheduler could not put due emails on the queue (it retries, then dead-letters): check the scheduler role, queue and key.", {
+                namespace: "AWS/Scheduler",
+                metricName: "TargetErrorCount",
+                dimensions: { ScheduleGroup: scheduleGroupName },
+                ...sum,
+            }),
+            alarm("schedule-dead-letter-failed", "EventBridge Scheduler could neither release due emails nor dead-letter them: emails are lost unless resent from their S3 content.", {
+                namespace: "AWS/Scheduler",
+                metricName: "InvocationsFailedToBeSentToDeadLetterCount",
+                dimensions: { ScheduleGroup: scheduleGroupName },
+                ...sum,
+            }),
             alarm("oldest-message-age", "Emails wait in the queue longer than expected: the worker is not keeping up or is failing.", {
                 namespace: "AWS/SQS",
                 metricName: "ApproximateAgeOfOldestMessage",
@@ -469,7 +572,14 @@ export class EmailService extends pulumi.ComponentResource {
             apiUrl: this.apiUrl,
             queueUrl: this.queue.queue.url,
             deadLetterQueueUrl: this.queue.deadLetterQueue.url,
+            scheduleDeadLetterQueueUrl: this.scheduleDeadLetterQueue.url,
             invokePolicyArn: this.invokePolicy.arn,
+            sesDkimRecords: this.sesDkimRecords,
         });
     }
+}
+
+/** A domain identity (`example.com`), as opposed to an address (`shop@example.com`). */
+function isDomainIdentity(identity: string): boolean {
+    return !identity.includes("@");
 }

@@ -10,6 +10,9 @@ import {
 } from "./defaults";
 import { queuePolicy } from "./iam-documents";
 
+/** Tag naming a queue's role; `dead-letter` queues must carry a visible-messages alarm (policy pack). */
+export const QUEUE_ROLE_TAG = "event-ingestion:queue-role";
+
 export interface EncryptedQueueArgs {
     /** ARN of the customer-managed key that encrypts both queues (SSE-KMS). */
     kmsKeyArn: pulumi.Input<string>;
@@ -134,7 +137,7 @@ export class EncryptedQueue extends pulumi.ComponentResource {
                 maxMessageSize,
                 messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
                 receiveWaitTimeSeconds: args.receiveWaitTimeSeconds ?? RECEIVE_WAIT_TIME_SECONDS,
-                tags: { "event-ingestion:queue-role": "dead-letter" },
+                tags: { [QUEUE_ROLE_TAG]: "dead-letter" },
             },
             { parent: this },
         );
@@ -152,7 +155,7 @@ export class EncryptedQueue extends pulumi.ComponentResource {
                     deadLetterTargetArn: this.deadLetterQueue.arn,
                     maxReceiveCount: args.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
                 }),
-                tags: { "event-ingestion:queue-role": "source" },
+                tags: { [QUEUE_ROLE_TAG]: "source" },
             },
             { parent: this },
         );

@@ -7,6 +7,7 @@ import * as v from "valibot";
 import { LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/defaults";
 import { integerIn, oneOf, type ConfigSection } from "./section";
 import type { SmtpSettings } from "../handlers/email/providers/smtp";
+import { senderCovered } from "../handlers/email/senders";
 
 export const EMAIL_LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 export const EMAIL_API_AUTHORIZATION = ["AWS_IAM", "NONE"] as const;
@@ -79,20 +80,34 @@ export interface EmailServiceConfig {
     emailLogLevel: (typeof EMAIL_LOG_LEVELS)[number];
     emailOldestMessageAgeAlarmSeconds: number;
     emailDeletionProtection: boolean;
-    /** SES identities (domains or addresses) the worker may send as; scopes `ses:SendEmail`. @default every identity of the account in the region */
+    /**
+     * SES sending identities (domains or addresses): each is an `aws.sesv2.EmailIdentity` of the stack,
+     * `ses:SendEmail` is scoped to them and every `from` must be covered by one.
+     * @default none declared: the worker may send as any identity of the account in the region
+     */
     emailSesIdentities?: string[];
-    /** SES configuration set for event publishing. @default none */
+    /** Name of the SES configuration set the stack creates and sends through. @default "<project>-<stack>-email" */
     emailSesConfigurationSet?: string;
+    /**
+     * Per API caller (IAM role or user ARN, as SigV4 signs it), the `from` addresses and domains it may use;
+     * each must be covered by `emailSesIdentities`. A caller not listed may send as no one.
+     * @default every caller may use every declared identity (single-tenant)
+     */
+    emailSenders?: Record<string, string[]>;
     /** SMTP relay for failover; stored in Secrets Manager, encrypted with the key. @default none (put the secret value out of band) */
     emailSmtp?: EmailSmtpConfig;
 }
 
 const IDENTITY = /^([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$|^[^\s@]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$/;
+/** What `tenantOf` reports for a SigV4 caller: an IAM role (sessions collapse to it), user or account root. */
+const CALLER_PRINCIPAL = /^arn:aws[a-z-]*:iam::\d{12}:(role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+|root)$/;
 
 /** The email service's config section. */
 export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
     const D = EMAIL_DEFAULTS;
     const identities = "must be a non-empty list of SES identities (domains like example.com or addresses)";
+    const sendersAllowed =
+        "must map caller principals (arn:aws:iam::<account>:role/<name>, …:user/<name> or …:root) to non-empty lists of addresses or domains";
     const smtpAllowed = "must be an object { host, port?, secure?, requireTLS?, username?, password? }";
     const schema = v.pipe(
         v.object({
@@ -119,6 +134,13 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
             emailDeletionProtection: v.optional(v.boolean("must be true or false"), D.emailDeletionProtection),
             emailSesIdentities: v.optional(v.pipe(v.array(v.pipe(v.string(identities), v.regex(IDENTITY, identities)), identities), v.minLength(1, identities))),
             emailSesConfigurationSet: v.optional(v.pipe(v.string("must be an SES configuration set name"), v.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be an SES configuration set name"))),
+            emailSenders: v.optional(
+                v.record(
+                    v.pipe(v.string(sendersAllowed), v.regex(CALLER_PRINCIPAL, sendersAllowed)),
+                    v.pipe(v.array(v.pipe(v.string(sendersAllowed), v.regex(IDENTITY, sendersAllowed)), sendersAllowed), v.minLength(1, sendersAllowed)),
+                    sendersAllowed,
+                ),
+            ),
             emailSmtp: v.optional(
                 v.object(
                     {
@@ -139,6 +161,13 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
                 "must be greater than emailMaxScheduleAheadDays: scheduled emails keep their content in S3 until they are sent",
             ),
             ["emailContentRetentionDays"],
+        ),
+        v.forward(
+            v.check(
+                (c) => !c.emailSenders || !c.emailSesIdentities || Object.values(c.emailSenders).every((entries) => entries.every((e) => senderCovered(e, c.emailSesIdentities!))),
+                "must only name addresses and domains covered by emailSesIdentities (SES refuses any other sender)",
+            ),
+            ["emailSenders"],
         ),
         v.forward(
             v.check((c) => c.emailThrottleBurstLimit >= Math.min(c.emailThrottleRateLimit, 5_000), "must be at least emailThrottleRateLimit"),

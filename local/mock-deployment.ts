@@ -156,6 +156,14 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
         }
         case "aws:apigatewayv2/stage:Stage":
             return { invokeUrl: `https://api.execute-api.${region}.amazonaws.com/${inputs.name ?? "$default"}` };
+        case "aws:sesv2/emailIdentity:EmailIdentity":
+            return {
+                arn: `${base}:ses:${region}:${account}:identity/${inputs.emailIdentity}`,
+                identityType: String(inputs.emailIdentity).includes("@") ? "EMAIL_ADDRESS" : "DOMAIN",
+                verifiedForSendingStatus: false,
+            };
+        case "aws:sesv2/configurationSet:ConfigurationSet":
+            return { arn: `${base}:ses:${region}:${account}:configuration-set/${inputs.configurationSetName}` };
         case "aws:lambda/eventSourceMapping:EventSourceMapping":
             return { uuid: shortHash(name + stack + region), functionArn: inputs.functionName };
         default:

@@ -17,6 +17,7 @@ import { dynamoIdempotencyStore, IdempotencyStore } from "./idempotency";
 import { count, EMAIL_METRICS, emailMetrics } from "./observability";
 import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope } from "./message";
 import { validateEmailRequest } from "./request";
+import { senderError, type SenderPolicy } from "./senders";
 import type { EmailLimits, EmailRequest, QueuedEmail } from "./types";
 
 /** Secure, documented defaults for the API's limits. */
@@ -36,7 +37,7 @@ export const DEFAULT_TENANT_LANES = 4;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const KNOWN_FIELDS: readonly string[] = ["from", "to", "cc", "bcc", "subject", "text", "html", "sendAt", "recipients", "body", "Idempotency-Key"];
 
-export interface EmailApiDeps {
+export interface EmailApiDeps extends SenderPolicy {
     sqs: sqs.SQSClient;
     /** The FIFO email queue. */
     queueUrl: string;
@@ -145,6 +146,12 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
                 return problem(400, "ValidationFailed", "The request is invalid.", [{ field: "body", message: "must be valid JSON" }]);
             }
             const validation = validateEmailRequest(parsed, limits, now());
+            const tenant = tenantOf(event);
+            // The sender policy is checked with the other field errors (every error at once).
+            const rawFrom = typeof parsed === "object" && parsed !== null ? (parsed as { from?: unknown }).from : undefined;
+            const fromInError = !validation.success && validation.errors.some((e) => e.field === "from");
+            const senderProblem = typeof rawFrom === "string" && !fromInError ? senderError(rawFrom, tenant, deps) : undefined;
+            const senderErrors = senderProblem ? [{ field: "from", message: senderProblem }] : [];
             const key = header(event, "idempotency-key");
             const keyErrors =
                 key === undefined
@@ -154,15 +161,14 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
                       : !idempotency
                         ? [{ field: "Idempotency-Key", message: "is not supported by this deployment" }]
                         : [];
-            if (!validation.success || keyErrors.length > 0) {
-                const errors = [...(validation.success ? [] : validation.errors), ...keyErrors];
+            if (!validation.success || keyErrors.length > 0 || senderErrors.length > 0) {
+                const errors = [...(validation.success ? [] : validation.errors), ...senderErrors, ...keyErrors];
                 // Unknown keys are client text (could be anything, even an address): log known fields only.
                 const fieldsInError = errors.map((e) => (KNOWN_FIELDS.includes(e.field.split(/[.[]/)[0]) ? e.field : "(unknown field)"));
                 logger.info("email rejected", { status: 400, fieldsInError, requestId });
                 return problem(400, "ValidationFailed", "The request is invalid.", errors);
             }
             const request = validation.request;
-            const tenant = tenantOf(event);
             let emailId = newId();
             let replay = false;
             if (key !== undefined && idempotency) {

@@ -40,6 +40,12 @@ export const EMAIL_ENV = {
     sesConfigurationSet: "EMAIL_SES_CONFIGURATION_SET",
     scheduleGroup: "EMAIL_SCHEDULE_GROUP",
     schedulerRoleArn: "EMAIL_SCHEDULER_ROLE_ARN",
+    /** Standard SQS queue EventBridge Scheduler dead-letters a schedule's release to. */
+    scheduleDeadLetterQueueArn: "EMAIL_SCHEDULE_DEAD_LETTER_QUEUE_ARN",
+    /** JSON list of the stack's SES identities (domains, addresses): every `from` must be one of them. */
+    sendingIdentities: "EMAIL_SENDING_IDENTITIES",
+    /** JSON map: caller principal ARN → the `from` addresses and domains it may use. */
+    allowedSenders: "EMAIL_ALLOWED_SENDERS",
     deliveryLedgerTtlSeconds: "EMAIL_DELIVERY_LEDGER_TTL_SECONDS",
     breakerTimeoutMs: "EMAIL_BREAKER_TIMEOUT_MS",
     breakerResetTimeoutMs: "EMAIL_BREAKER_RESET_TIMEOUT_MS",
@@ -85,7 +91,9 @@ export function emailApiFromEnvironment(env: Env = process.env): EmailApiHandler
         [E.largeBodyThresholdBytes, E.maxRequestBytes, E.maxRecipients, E.maxScheduleAheadDays, E.idempotencyTtlSeconds, E.tenantLanes],
     );
     const defined = <T>(value: T | undefined) => value;
+    const senders = readSenderPolicy(env);
     return createEmailApi({
+        ...senders,
         sqs: new sqs.SQSClient({}),
         queueUrl: values[E.queueUrl],
         dynamodb: new ddb.DynamoDBClient({}),
@@ -117,7 +125,7 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
     const E = EMAIL_ENV;
     const { values, ints } = readEnv(
         env,
-        [E.deadLetterQueueUrl, E.idempotencyTable, E.contentBucket, E.queueArn, E.scheduleGroup, E.schedulerRoleArn],
+        [E.deadLetterQueueUrl, E.idempotencyTable, E.contentBucket, E.queueArn, E.scheduleGroup, E.schedulerRoleArn, E.scheduleDeadLetterQueueArn],
         [E.deliveryLedgerTtlSeconds, E.breakerTimeoutMs, E.breakerResetTimeoutMs, E.scheduleMinLeadSeconds],
     );
     const dynamodb = new ddb.DynamoDBClient({});
@@ -139,7 +147,33 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
             groupName: values[E.scheduleGroup],
             queueArn: values[E.queueArn],
             roleArn: values[E.schedulerRoleArn],
+            deadLetterQueueArn: values[E.scheduleDeadLetterQueueArn],
             ...(ints[E.scheduleMinLeadSeconds] ? { minLeadMs: ints[E.scheduleMinLeadSeconds]! * 1000 } : {}),
         }),
     });
+}
+
+/** `EMAIL_SENDING_IDENTITIES` and `EMAIL_ALLOWED_SENDERS`, checked; a malformed value stops the function from starting. */
+function readSenderPolicy(env: Env): { sendingIdentities?: string[]; allowedSenders?: Record<string, string[]> } {
+    const E = EMAIL_ENV;
+    const problems: string[] = [];
+    const names = v.array(v.pipe(v.string(), v.nonEmpty()));
+    const parse = <T>(name: string, schema: v.GenericSchema<unknown, T>): T | undefined => {
+        const raw = env[name]?.trim();
+        if (!raw) return undefined;
+        let json: unknown;
+        try {
+            json = JSON.parse(raw);
+        } catch {
+            problems.push(`${name} must be JSON`);
+            return undefined;
+        }
+        const result = v.safeParse(schema, json);
+        if (!result.success) problems.push(`${name} has the wrong shape`);
+        return result.success ? result.output : undefined;
+    };
+    const sendingIdentities = parse(E.sendingIdentities, names);
+    const allowedSenders = parse(E.allowedSenders, v.record(v.string(), names));
+    if (problems.length > 0) throw environmentError(problems);
+    return { ...(sendingIdentities ? { sendingIdentities } : {}), ...(allowedSenders ? { allowedSenders } : {}) };
 }

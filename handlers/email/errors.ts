@@ -15,6 +15,11 @@ export const REJECTION_REASONS = {
     invalidRecipient: "invalid-recipient",
     /** The provider refused the content (SES MessageRejected, SMTP 552/554). */
     contentRejected: "content-rejected",
+    /**
+     * SES refused the sender: not a verified identity (or, in the SES sandbox, a recipient is not),
+     * or its MAIL FROM domain is not verified. Another provider must not send it either.
+     */
+    senderRejected: "sender-rejected",
     /** The provider refused the request as malformed (SES BadRequest, SMTP 501/555). */
     requestRejected: "request-rejected",
     /** The queue message itself is not a valid v1 email message. */

@@ -13,6 +13,8 @@ export type { EmailWorkerDeps, EmailWorkerHandler } from "./worker";
 export { emailApiFromEnvironment, emailWorkerFromEnvironment, EMAIL_ENV } from "./environment";
 export { validateEmailRequest, emailRequestSchema, parseSendAt } from "./request";
 export { laneFor, tenantOf, parseQueuedEmail } from "./message";
+export { senderCovered, senderError } from "./senders";
+export type { SenderPolicy } from "./senders";
 export { s3ContentStore, contentKey } from "./content-store";
 export type { ContentStore } from "./content-store";
 export { dynamoIdempotencyStore, dynamoDeliveryLedger, EXPIRES_AT_ATTRIBUTE, PARTITION_KEY } from "./idempotency";

@@ -9,13 +9,22 @@
  * The schedule's input is a pointer message only (content is in S3), so no PII
  * sits in the scheduler. The schedule is named after the email id, so a redelivered
  * message cannot schedule the email twice (ConflictException = already scheduled),
- * and it deletes itself after it fires.
+ * and it deletes itself after it fires. A release that cannot be delivered ends in the
+ * schedule dead-letter queue, its body the pointer message: resend it as it is.
  */
 import scheduler = require("@aws-sdk/client-scheduler");
 import type { DeliveryScheduler, QueuedEmail } from "./types";
 
 /** The scheduler fires with one-minute precision; never schedule closer than this. */
 export const MIN_SCHEDULE_LEAD_MS = 60_000;
+
+/**
+ * How long EventBridge Scheduler keeps retrying a failed release before it dead-letters it: the
+ * service's maxima (24 hours, 185 attempts, "Configuring a retry policy" in the Scheduler guide).
+ * A release that fails for good (or at once, for errors the service does not retry) goes to the
+ * schedule dead-letter queue with the schedule's input as its body.
+ */
+export const SCHEDULE_RETRY_POLICY = { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 } as const;
 
 /** `at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the next whole second. */
 export function atExpression(date: Date): string {
@@ -34,8 +43,10 @@ export interface EventBridgeSchedulerOptions {
     groupName: string;
     /** The email FIFO queue's ARN (the target). */
     queueArn: string;
-    /** Role the scheduler assumes to SendMessage to the queue. */
+    /** Role the scheduler assumes to SendMessage to the queue (and to the dead-letter queue). */
     roleArn: string;
+    /** Standard SQS queue for releases that failed (EventBridge Scheduler does not accept a FIFO DLQ). */
+    deadLetterQueueArn: string;
     /** Never schedule closer to now than this (the scheduler's one-minute precision). @default MIN_SCHEDULE_LEAD_MS */
     minLeadMs?: number;
     now?: () => Date;
@@ -43,7 +54,7 @@ export interface EventBridgeSchedulerOptions {
 
 /**
  * @example
- * const delay = eventBridgeScheduler({ client: new SchedulerClient({}), groupName, queueArn, roleArn });
+ * const delay = eventBridgeScheduler({ client: new SchedulerClient({}), groupName, queueArn, roleArn, deadLetterQueueArn });
  * await delay.schedule({ ...message, released: true }, new Date(message.sendAt!));
  */
 export function eventBridgeScheduler(options: EventBridgeSchedulerOptions): DeliveryScheduler {
@@ -67,7 +78,8 @@ export function eventBridgeScheduler(options: EventBridgeSchedulerOptions): Deli
                             Input: JSON.stringify(message),
                             // FIFO target: the scheduler sets the group; the queue's content-based deduplication gives the dedup id.
                             SqsParameters: { MessageGroupId: message.lane },
-                            RetryPolicy: { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 },
+                            RetryPolicy: { ...SCHEDULE_RETRY_POLICY },
+                            DeadLetterConfig: { Arn: options.deadLetterQueueArn },
                         },
                     }),
                 );

@@ -7,6 +7,7 @@
 import * as http from "node:http";
 import * as crypto from "node:crypto";
 import type { AddressInfo, Socket } from "node:net";
+import { senderCovered } from "../../handlers/email/senders";
 
 /** What SES received (the parsed SendEmail request). */
 export interface SesSendRequest {
@@ -34,13 +35,27 @@ export interface FakeSes {
     stop(): Promise<void>;
 }
 
+export interface FakeSesOptions {
+    port?: number;
+    onAccepted?: (request: SesSendRequest) => void;
+    /**
+     * The verified identities (domains and addresses), like the stack's `aws.sesv2.EmailIdentity`s: a
+     * `FromEmailAddress` none of them covers is refused the way SES refuses it (400 MessageRejected
+     * "Email address is not verified. The following identities failed the check …").
+     * @default every sender is accepted
+     */
+    identities?: readonly string[];
+    /** Configuration sets that exist; another `ConfigurationSetName` is a 404 NotFoundException. @default any */
+    configurationSets?: readonly string[];
+}
+
 /**
  * @example
- * const ses = await startFakeSes();
+ * const ses = await startFakeSes({ identities: ["example.com"] });
  * const client = new SESv2Client({ endpoint: ses.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS });
  * await ses.setMode("down");
  */
-export async function startFakeSes(options: { port?: number; onAccepted?: (request: SesSendRequest) => void } = {}): Promise<FakeSes> {
+export async function startFakeSes(options: FakeSesOptions = {}): Promise<FakeSes> {
     let mode: FakeSesMode = "up";
     let attempts = 0;
     const requests: SesSendRequest[] = [];
@@ -62,6 +77,12 @@ export async function startFakeSes(options: { port?: number; onAccepted?: (reque
             }
             const messageId = `fake-ses-${crypto.randomUUID()}`;
             const request = { messageId, ...(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as object) } as SesSendRequest;
+            const refusal = refuse(request, options);
+            if (refusal) {
+                res.writeHead(refusal.status, { "content-type": "application/json", "x-amzn-errortype": refusal.errorType, "x-amzn-requestid": crypto.randomUUID() });
+                res.end(JSON.stringify({ message: refusal.message }));
+                return;
+            }
             requests.push(request);
             options.onAccepted?.(request);
             res.writeHead(200, { "content-type": "application/json", "x-amzn-requestid": crypto.randomUUID() });
@@ -101,4 +122,16 @@ export async function startFakeSes(options: { port?: number; onAccepted?: (reque
         },
         stop: close,
     };
+}
+
+/** What SES itself would refuse before sending: an unverified sender, an unknown configuration set. */
+function refuse(request: SesSendRequest, options: FakeSesOptions): { status: number; errorType: string; message: string } | undefined {
+    const from = request.FromEmailAddress ?? "";
+    if (options.identities && !senderCovered(from, options.identities)) {
+        return { status: 400, errorType: "MessageRejected", message: `Email address is not verified. The following identities failed the check in region LOCAL: ${from}` };
+    }
+    if (options.configurationSets && request.ConfigurationSetName && !options.configurationSets.includes(request.ConfigurationSetName)) {
+        return { status: 404, errorType: "NotFoundException", message: "Configuration set does not exist." };
+    }
+    return undefined;
 }

@@ -8,10 +8,11 @@
  *
  * Plug-in: `startLocalPipeline({ extraServices: [emailLocalService()] })`, or add
  * `emailLocalService()` to `defaultServices()` in local/services/index.ts.
- * READY fields: `emailApiUrl`, `mailInboxUrl` (+ `emailQueueUrl`, `emailDeadLetterQueueUrl`, `sesEndpoint`).
+ * READY fields: `emailApiUrl`, `mailInboxUrl` (+ `emailQueueUrl`, `emailDeadLetterQueueUrl`, `emailScheduleDeadLetterQueueUrl`, `sesEndpoint`).
  */
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { byType } from "../mock-deployment";
 import * as nodemailer from "nodemailer";
 import { materialiseFunction, MaterialisedFunction } from "../function-code";
 import { LocalFunction } from "../lambda-runtime/local-function";
@@ -22,6 +23,7 @@ import type { EventSourcePoller } from "../event-source-poller";
 import { localConcurrency, startMappingPoller } from "../services/mapping-poller";
 import { FakeAwsService, FakeScheduler, startFakeScheduler, startFakeSecretsManager } from "./fake-aws";
 import { FakeSes, SesSendRequest, startFakeSes } from "./fake-ses";
+import { schedulerMayAssumeRole } from "./scheduler-trust";
 import { serveHttpApi, LocalHttpApi } from "./http-api";
 import { MailSink, startMailSink } from "./mail-sink";
 import { runEmailDemo } from "./demo";
@@ -54,6 +56,8 @@ export interface RunningEmailService extends RunningService {
     poller: EventSourcePoller;
     queue: ProvisionedQueue;
     deadLetterQueue: ProvisionedQueue;
+    /** Where the scheduler dead-letters releases that failed (a standard queue). */
+    scheduleDeadLetterQueue?: ProvisionedQueue;
 }
 
 export class EmailServiceNotFoundError extends Error {
@@ -111,7 +115,9 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                 cleanups.push(() => sink.stop());
                 const relay = nodemailer.createTransport({ host: "127.0.0.1", port: sink.smtpPort, secure: false, ignoreTLS: true, logger: false });
                 cleanups.push(() => relay.close());
-                const ses = await startFakeSes({ onAccepted: (request) => relayToSink(relay, request, context) });
+                // SES knows the stack's identities and configuration sets, and refuses other senders as SES does.
+                const { identities, configurationSets } = declaredSes(context);
+                const ses = await startFakeSes({ onAccepted: (request) => relayToSink(relay, request, context), identities, configurationSets });
                 cleanups.push(() => ses.stop());
                 if (options.sesDown) await ses.setMode("down");
 
@@ -128,15 +134,37 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                     new Map([[workerEnv.EMAIL_SMTP_SECRET_ARN, JSON.stringify({ host: "127.0.0.1", port: sink.smtpPort, secure: false, requireTLS: false })]]),
                 );
                 cleanups.push(() => secrets.stop());
-                // EventBridge Scheduler: a timer per one-time schedule that puts the released email back on its queue.
+                // EventBridge Scheduler: a timer per one-time schedule that puts the released email back on its queue,
+                // after assuming the deployed scheduler role under its deployed trust policy; failed releases are
+                // retried, then dead-lettered to the schedule's DLQ.
+                const queueByArn = (arn: string) => context.resources.queues.find((q) => q.arn === arn || q.spec.deployedArn === arn);
+                const trustPolicies = new Map(byType(context.deployment, "aws:iam/role:Role").map((role) => [String(role.state.arn), role.inputs.assumeRolePolicy]));
                 const scheduler = await startFakeScheduler({
+                    region: context.region,
+                    accountId: String(workerSpec.environment.EMAIL_SCHEDULER_ROLE_ARN ?? "").split(":")[4] || undefined,
+                    assumeRole: async (request) => {
+                        const trust = trustPolicies.get(request.roleArn);
+                        return trust !== undefined && (await schedulerMayAssumeRole(trust, request));
+                    },
                     release: async (due) => {
-                        const target = context.resources.queues.find((q) => q.arn === due.targetArn || q.spec.deployedArn === due.targetArn);
-                        if (!target) throw new Error(`schedule ${due.name} targets an unknown queue`);
+                        const target = queueByArn(due.targetArn);
+                        if (!target) throw Object.assign(new Error(`schedule ${due.name} targets an unknown queue`), { name: "ResourceNotFoundException" });
                         await context.clients.sqs.send(
                             new SendMessageCommand({ QueueUrl: onEmulator(target.url, sqsEndpoint), MessageBody: due.input, MessageGroupId: due.messageGroupId }),
                         );
                         context.log(`[email] scheduler released ${due.name}`);
+                    },
+                    deadLetter: async (dead) => {
+                        const queue = queueByArn(dead.deadLetterArn);
+                        if (!queue) throw Object.assign(new Error("unknown dead-letter queue"), { name: "ResourceNotFoundException" });
+                        await context.clients.sqs.send(
+                            new SendMessageCommand({
+                                QueueUrl: onEmulator(queue.url, sqsEndpoint),
+                                MessageBody: dead.body,
+                                MessageAttributes: Object.fromEntries(Object.entries(dead.attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }])),
+                            }),
+                        );
+                        context.log(`[email] scheduler dead-lettered a release (${dead.attributes.ERROR_CODE})`);
                     },
                     onError: (error) => context.log(`[email] scheduler release failed: ${error.name}`),
                 });
@@ -176,6 +204,9 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                 cleanups.push(() => http.stop());
 
                 const localQueueUrl = onEmulator(queue.url, sqsEndpoint);
+                const scheduleDeadLetterQueue = workerSpec.environment.EMAIL_SCHEDULE_DEAD_LETTER_QUEUE_ARN
+                    ? queueByArn(workerSpec.environment.EMAIL_SCHEDULE_DEAD_LETTER_QUEUE_ARN)
+                    : undefined;
                 const poller = startMappingPoller(context, mapping, { url: localQueueUrl, arn: queue.arn }, concurrency, (event) => worker.invoke(event), (error) =>
                     context.log(`[email poller] ${error.name}`),
                 );
@@ -191,6 +222,7 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                         mailInboxUrl: inboxUrl,
                         emailQueueUrl: localQueueUrl,
                         emailDeadLetterQueueUrl: onEmulator(deadLetterQueue.url, sqsEndpoint),
+                        ...(scheduleDeadLetterQueue ? { emailScheduleDeadLetterQueueUrl: onEmulator(scheduleDeadLetterQueue.url, sqsEndpoint) } : {}),
                         sesEndpoint: ses.endpoint,
                     },
                     apiUrl,
@@ -203,6 +235,7 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                     poller,
                     queue,
                     deadLetterQueue,
+                    scheduleDeadLetterQueue,
                     stop,
                     demo: (demoOptions) =>
                         runEmailDemo(
@@ -216,6 +249,13 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
             }
         },
     };
+}
+
+/** The SES identities and configuration sets the stack declares (undefined: none declared, SES accepts any). */
+function declaredSes(context: LocalContext): { identities?: string[]; configurationSets?: string[] } {
+    const identities = byType(context.deployment, "aws:sesv2/emailIdentity:EmailIdentity").map((r) => String(r.inputs.emailIdentity));
+    const configurationSets = byType(context.deployment, "aws:sesv2/configurationSet:ConfigurationSet").map((r) => String(r.inputs.configurationSetName));
+    return { ...(identities.length > 0 ? { identities } : {}), ...(configurationSets.length > 0 ? { configurationSets } : {}) };
 }
 
 function localCredentials(context: LocalContext) {

@@ -45,8 +45,15 @@ function allowsRedrive(value: unknown): boolean {
 }
 
 /**
- * Dead-letter queues: the target of some queue's redrive policy, or a queue whose redrive-allow
- * policy lets sources use it (the EncryptedQueue component sets one naming only its source).
+ * The tag the program puts on a queue that only ever receives failures from a service (an
+ * EventBridge Scheduler dead-letter queue is named per schedule at run time, by no redrive policy).
+ */
+export const QUEUE_ROLE_TAG = "event-ingestion:queue-role";
+
+/**
+ * Dead-letter queues: the target of some queue's redrive policy, a queue whose redrive-allow
+ * policy lets sources use it (the EncryptedQueue component sets one naming only its source),
+ * or a queue tagged `event-ingestion:queue-role = dead-letter` (it then owes a DLQ alarm).
  */
 export function deadLetterQueues(context: StackContext): Set<StackResource> {
     const dlqs = new Set<StackResource>();
@@ -57,6 +64,8 @@ export function deadLetterQueues(context: StackContext): Set<StackResource> {
             for (const target of context.byIdentifier(parsed.deadLetterTargetArn, [T.sqsQueue])) dlqs.add(target);
         }
         if (allowsRedrive(queue.props.redriveAllowPolicy)) dlqs.add(queue);
+        const tags = queue.props.tags as Record<string, unknown> | undefined;
+        if (tags && typeof tags === "object" && tags[QUEUE_ROLE_TAG] === "dead-letter") dlqs.add(queue);
     }
     for (const holder of context.ofType(T.sqsRedriveAllowPolicy)) {
         if (allowsRedrive(holder.props.redriveAllowPolicy)) for (const q of context.referenced(holder, "queueUrl", [T.sqsQueue])) dlqs.add(q);

@@ -223,6 +223,51 @@ describe("email API contract (HTTP, emulators)", function () {
             expect(groups[0]).to.not.equal(groups[1]);
         });
 
+        it("senders: a `from` outside the stack's SES identities or the caller's allow-list is a 400 naming `from`, and nothing is queued", async () => {
+            const handler = createEmailApi(
+                deps({
+                    sendingIdentities: ["example.com", "billing@example.net"],
+                    allowedSenders: {
+                        "arn:aws:iam::111111111111:role/TenantA": ["example.com"],
+                        "arn:aws:iam::222222222222:role/TenantB": ["billing@example.net"],
+                    },
+                }),
+            );
+            const event = (userArn: string, body: Record<string, unknown>) => ({
+                version: "2.0",
+                routeKey: "POST /v1/emails",
+                rawPath: "/v1/emails",
+                rawQueryString: "",
+                headers: { "content-type": "application/json" },
+                requestContext: { http: { method: "POST" }, requestId: "r", authorizer: { iam: { userArn } } },
+                body: JSON.stringify(body),
+                isBase64Encoded: false,
+            });
+            const tenantA = "arn:aws:sts::111111111111:assumed-role/TenantA/session-1";
+            const tenantB = "arn:aws:sts::222222222222:assumed-role/TenantB/session-1";
+            const stranger = "arn:aws:sts::333333333333:assumed-role/Stranger/s";
+            const status = async (userArn: string, body: Record<string, unknown>) => {
+                const result = await handler(event(userArn, body) as never);
+                return { status: result.statusCode, errors: result.statusCode === 400 ? (JSON.parse(result.body!) as { errors: { field: string; message: string }[] }).errors : [] };
+            };
+            expect((await status(tenantA, emailBody({ from: "shop@example.com" }))).status).to.equal(202);
+            expect((await status(tenantB, emailBody({ from: "Billing@Example.net" }))).status).to.equal(202);
+            // One tenant cannot send as another.
+            const asOther = await status(tenantA, emailBody({ from: "billing@example.net" }));
+            expect(asOther.status).to.equal(400);
+            expect(asOther.errors.map((e) => e.field)).to.deep.equal(["from"]);
+            expect((await status(tenantB, emailBody({ from: "shop@example.com" }))).status).to.equal(400);
+            // A caller with no entry may send as no one; a domain covers no subdomain; outside the identities is refused for everyone.
+            expect((await status(stranger, emailBody({ from: "shop@example.com" }))).errors.map((e) => e.field)).to.deep.equal(["from"]);
+            expect((await status(tenantA, emailBody({ from: "shop@mail.example.com" }))).status).to.equal(400);
+            const outside = await status(tenantA, emailBody({ from: "ceo@example.org" }));
+            expect(outside.errors).to.deep.equal([{ field: "from", message: "must be an address or domain of this service's SES sending identities" }]);
+            // Reported with every other field error at once.
+            const many = await status(tenantB, { ...emailBody({ from: "shop@example.com" }), subject: "" });
+            expect(many.errors.map((e) => e.field).sort()).to.deep.equal(["from", "subject"]);
+            expect(await drain(stack.sqs, stack.queueUrl)).to.have.length(2);
+        });
+
         it("a crash after storing the key but before enqueueing loses nothing: the retry enqueues the stored id", async () => {
             const store = dynamoIdempotencyStore(stack.dynamodb, stack.tableName, 3600);
             const request = { ...emailBody(), cc: [PII.cc], bcc: [PII.bcc] };

@@ -194,6 +194,14 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
         }
     });
 
+    it("api: the shipped code refuses a `from` outside the stack's SES identities with a 400 naming `from`", async () => {
+        expect(JSON.parse(api.environment[EMAIL_ENV.sendingIdentities])).to.deep.equal(["example.com"]);
+        const refused = await runApi(apiEvent(emailBody({ from: "someone@example.org" })));
+        expect(refused.statusCode).to.equal(400);
+        expect((JSON.parse(refused.body) as { errors: { field: string }[] }).errors.map((e) => e.field)).to.deep.equal(["from"]);
+        expect(await drain(stack.sqs, stack.queueUrl, 0)).to.have.length(0);
+    });
+
     it("worker: a future sendAt becomes a one-time EventBridge schedule that targets the queue, with a pointer and no PII", async () => {
         const sendAt = new Date(Date.now() + 2 * 3_600_000);
         sendAt.setUTCMilliseconds(0);
@@ -212,9 +220,12 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
             ScheduleExpressionTimezone: "UTC",
             ActionAfterCompletion: "DELETE",
         });
-        const target = request.body.Target as { Arn: string; RoleArn: string; Input: string; SqsParameters: { MessageGroupId: string } };
+        const target = request.body.Target as { Arn: string; RoleArn: string; Input: string; SqsParameters: { MessageGroupId: string }; DeadLetterConfig: unknown; RetryPolicy: unknown };
         expect(target.Arn).to.equal(worker.environment[EMAIL_ENV.queueArn]);
         expect(target.RoleArn).to.equal(worker.environment[EMAIL_ENV.schedulerRoleArn]);
+        // Never silently lost: retried, then dead-lettered to the stack's (standard) schedule DLQ.
+        expect(target.DeadLetterConfig).to.deep.equal({ Arn: worker.environment[EMAIL_ENV.scheduleDeadLetterQueueArn] });
+        expect(target.RetryPolicy).to.deep.equal({ MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 });
         const released = JSON.parse(target.Input) as QueuedEmail;
         expect(released).to.deep.include({ id, released: true, lane: target.SqsParameters.MessageGroupId });
         expect(released.contentRef?.key).to.equal(`emails/${id}.json`);

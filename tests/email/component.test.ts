@@ -29,12 +29,13 @@ describe("EmailService component (dev stack, mocks)", function () {
         keyArn = named(d, "aws:kms/key:Key", "email").state.arn;
     });
 
-    it("exports the four email outputs", () => {
+    it("exports the email outputs", () => {
         const api = named(d, "aws:apigatewayv2/api:Api", "email-http");
         expect(d.outputs.emailApiUrl).to.equal(`${api.state.apiEndpoint}/v1/emails`);
         expect(d.outputs.emailQueueUrl).to.equal(named(d, "aws:sqs/queue:Queue", "email-queue").state.url).and.match(/\.fifo$/);
         expect(d.outputs.emailDeadLetterQueueUrl).to.equal(named(d, "aws:sqs/queue:Queue", "email-queue-dlq").state.url).and.match(/\.fifo$/);
         expect(d.outputs.emailApiInvokePolicyArn).to.equal(named(d, "aws:iam/policy:Policy", "email-invoke").state.arn);
+        expect(d.outputs.emailScheduleDeadLetterQueueUrl).to.equal(named(d, "aws:sqs/queue:Queue", "email-schedule-dlq").state.url).and.not.match(/\.fifo$/);
     });
 
     it("uses its own customer-managed key, rotated, usable through SQS, DynamoDB, S3, Secrets Manager, Logs and Lambda", () => {
@@ -164,7 +165,8 @@ describe("EmailService component (dev stack, mocks)", function () {
             `dynamodb:PutItem ${table}`,
             `s3:GetObject ${bucket}/emails/*`,
             `secretsmanager:GetSecretValue ${secret}`,
-            "ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/*",
+            // Scoped to the dev stack's declared identity and the stack's configuration set.
+            "ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/example.com|arn:aws:ses:us-east-1:123456789012:configuration-set/event-ingestion-dev-email",
         ]);
         expect(worker.find((s) => s.Sid === "ScheduleFutureEmails")!.Resource).to.match(/:scheduler:us-east-1:123456789012:schedule\/event-ingestion-dev-email-schedules\/email-\*$/);
         expect(worker.find((s) => s.Sid === "PassSchedulerRole")!.Condition).to.deep.equal({ StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } });
@@ -175,7 +177,36 @@ describe("EmailService component (dev stack, mocks)", function () {
         const scheduler = named(d, "aws:iam/role:Role", "email-scheduler-role");
         const trust = statements(scheduler.inputs.assumeRolePolicy)[0];
         expect(trust.Principal).to.deep.equal({ Service: "scheduler.amazonaws.com" });
-        expect(grants(statements(named(d, "aws:iam/rolePolicy:RolePolicy", "email-scheduler-policy").inputs.policy))).to.include(`sqs:SendMessage ${queue}`);
+        const schedulerGrants = grants(statements(named(d, "aws:iam/rolePolicy:RolePolicy", "email-scheduler-policy").inputs.policy));
+        const scheduleDlq = named(d, "aws:sqs/queue:Queue", "email-schedule-dlq").state.arn;
+        // The execution role also delivers the dead-letter event ("Configuring a dead-letter queue for EventBridge Scheduler").
+        expect(schedulerGrants).to.include.members([`sqs:SendMessage ${queue}`, `sqs:SendMessage ${scheduleDlq}`, `kms:GenerateDataKey ${keyArn}`]);
+    });
+
+    it("schedules: a standard, CMK-encrypted, TLS-only dead-letter queue with 14-day retention, named to the worker", () => {
+        const dlq = named(d, "aws:sqs/queue:Queue", "email-schedule-dlq");
+        // EventBridge Scheduler does not accept a FIFO queue as a schedule's DLQ.
+        expect(dlq.inputs.fifoQueue).to.not.equal(true);
+        expect(dlq.inputs).to.deep.include({ kmsMasterKeyId: keyArn, messageRetentionSeconds: 1_209_600 });
+        expect(dlq.inputs.tags).to.deep.equal({ "event-ingestion:queue-role": "dead-letter" });
+        const policy = statements(named(d, "aws:sqs/queuePolicy:QueuePolicy", "email-schedule-dlq-tls-only").inputs.policy);
+        expect(policy.some((s) => s.Effect === "Deny" && JSON.stringify(s.Condition).includes("aws:SecureTransport"))).to.equal(true);
+        const worker = named(d, "aws:lambda/function:Function", "email-worker").inputs.environment.variables;
+        expect(worker[EMAIL_ENV.scheduleDeadLetterQueueArn]).to.equal(dlq.state.arn);
+    });
+
+    it("SES: each declared identity and the configuration set are resources; domains sign with Easy DKIM; TLS required", () => {
+        const identity = named(d, "aws:sesv2/emailIdentity:EmailIdentity", "email-ses-example.com");
+        const set = named(d, "aws:sesv2/configurationSet:ConfigurationSet", "email-ses");
+        expect(identity.inputs).to.deep.include({ emailIdentity: "example.com", configurationSetName: "event-ingestion-dev-email" });
+        expect(identity.inputs.dkimSigningAttributes).to.deep.equal({ nextSigningKeyLength: "RSA_2048_BIT" });
+        expect(set.inputs).to.deep.include({ configurationSetName: "event-ingestion-dev-email", deliveryOptions: { tlsPolicy: "REQUIRE" } });
+        const api = named(d, "aws:lambda/function:Function", "email-api").inputs.environment.variables;
+        expect(JSON.parse(api[EMAIL_ENV.sendingIdentities])).to.deep.equal(["example.com"]);
+        expect(api[EMAIL_ENV.allowedSenders]).to.equal(undefined);
+        const worker = named(d, "aws:lambda/function:Function", "email-worker").inputs.environment.variables;
+        expect(worker[EMAIL_ENV.sesConfigurationSet]).to.equal("event-ingestion-dev-email");
+        expect(d.outputs.emailSesDkimRecords).to.deep.equal([]); // tokens are known after deployment only
     });
 
     it("SES permissions narrow to configured identities and configuration set", async () => {
@@ -188,6 +219,7 @@ describe("EmailService component (dev stack, mocks)", function () {
             "arn:aws:ses:us-east-1:123456789012:identity/mail.example.com",
             "arn:aws:ses:us-east-1:123456789012:configuration-set/transactional",
         ]);
+        expect(named(scoped, "aws:sesv2/configurationSet:ConfigurationSet", "email-ses").inputs.configurationSetName).to.equal("transactional");
         expect(named(scoped, "aws:lambda/function:Function", "email-worker").inputs.environment.variables[EMAIL_ENV.sesConfigurationSet]).to.equal("transactional");
     });
 
@@ -224,7 +256,17 @@ describe("EmailService component (dev stack, mocks)", function () {
         const topic = named(d, "aws:sns/topic:Topic", "alarms").state.arn;
         const alarms = d.resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm" && r.name.startsWith("email-"));
         const byName = Object.fromEntries(alarms.map((a) => [a.name, a.inputs]));
-        expect(Object.keys(byName).sort()).to.deep.equal(["email-api-5xx", "email-api-errors", "email-dlq-messages", "email-failover", "email-oldest-message-age", "email-worker-errors"]);
+        expect(Object.keys(byName).sort()).to.deep.equal([
+            "email-api-5xx",
+            "email-api-errors",
+            "email-dlq-messages",
+            "email-failover",
+            "email-oldest-message-age",
+            "email-schedule-dead-letter-failed",
+            "email-schedule-dlq-messages",
+            "email-schedule-target-errors",
+            "email-worker-errors",
+        ]);
         for (const alarm of alarms) {
             expect(alarm.inputs.alarmActions).to.deep.equal([topic]);
             expect(alarm.inputs.name).to.match(/^event-ingestion-dev-email-/);
@@ -235,10 +277,36 @@ describe("EmailService component (dev stack, mocks)", function () {
         expect(byName["email-dlq-messages"]).to.deep.include({ metricName: "ApproximateNumberOfMessagesVisible", threshold: 0, comparisonOperator: "GreaterThanThreshold" });
         expect(byName["email-dlq-messages"].dimensions).to.deep.equal({ QueueName: named(d, "aws:sqs/queue:Queue", "email-queue-dlq").state.name });
         expect(byName["email-oldest-message-age"]).to.deep.include({ metricName: "ApproximateAgeOfOldestMessage", threshold: 300 });
+        expect(byName["email-schedule-dlq-messages"]).to.deep.include({ metricName: "ApproximateNumberOfMessagesVisible", threshold: 0, comparisonOperator: "GreaterThanThreshold" });
+        expect(byName["email-schedule-dlq-messages"].dimensions).to.deep.equal({ QueueName: named(d, "aws:sqs/queue:Queue", "email-schedule-dlq").state.name });
+        // AWS/Scheduler metrics and their ScheduleGroup dimension: "Monitoring Amazon EventBridge Scheduler with Amazon CloudWatch".
+        const group = named(d, "aws:scheduler/scheduleGroup:ScheduleGroup", "email-schedules").inputs.name;
+        for (const [alarm, metricName] of [["email-schedule-target-errors", "TargetErrorCount"], ["email-schedule-dead-letter-failed", "InvocationsFailedToBeSentToDeadLetterCount"]]) {
+            expect(byName[alarm]).to.deep.include({ namespace: "AWS/Scheduler", metricName, statistic: "Sum", threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold" });
+            expect(byName[alarm].dimensions).to.deep.equal({ ScheduleGroup: group });
+        }
         // The worker's EMF metric (Powertools: namespace = POWERTOOLS_METRICS_NAMESPACE, dimension service).
         const worker = named(d, "aws:lambda/function:Function", "email-worker").inputs.environment.variables;
         expect(byName["email-failover"]).to.deep.include({ namespace: worker.POWERTOOLS_METRICS_NAMESPACE, metricName: "EmailsSentBySecondary" });
         expect(byName["email-failover"].dimensions).to.deep.equal({ service: worker.POWERTOOLS_SERVICE_NAME });
+    });
+
+    it("config: emailSenders maps caller principals to senders covered by emailSesIdentities; every problem named on its key", () => {
+        const raw = Object.fromEntries(Object.entries(readStackConfig("dev")).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+        const senders = (value: unknown) => ({ ...raw, "event-ingestion:emailSenders": JSON.stringify(value) });
+        const ok = parseStackConfig(senders({ "arn:aws:iam::111111111111:role/TenantA": ["example.com", "shop@example.com"] }));
+        expect(ok.emailService.emailSenders).to.deep.equal({ "arn:aws:iam::111111111111:role/TenantA": ["example.com", "shop@example.com"] });
+        const problems = (value: unknown) => {
+            try {
+                parseStackConfig(senders(value));
+                return "";
+            } catch (e) {
+                return (e as Error).message;
+            }
+        };
+        expect(problems({ "tenant-a": ["example.com"] })).to.include("event-ingestion:emailSenders").and.include("caller principals");
+        expect(problems({ "arn:aws:iam::111111111111:role/TenantA": [] })).to.include("event-ingestion:emailSenders");
+        expect(problems({ "arn:aws:iam::111111111111:role/TenantA": ["ceo@example.org"] })).to.include("event-ingestion:emailSenders").and.include("covered by emailSesIdentities");
     });
 
     it("config: every bad email setting is reported at once, on the key to change", () => {

@@ -72,12 +72,15 @@ describe("email units", () => {
 
     describe("error classification", () => {
         const ses = (name: string, message = "") => classifySesError(Object.assign(new Error(message), { name }));
-        it("SES: MessageRejected and address BadRequests are permanent; pauses fail over; throttling is transient", () => {
+        it("SES: MessageRejected, refused senders and address BadRequests are permanent; pauses fail over; throttling is transient", () => {
             expect(ses("MessageRejected")).to.deep.include({ permanent: true, reason: REJECTION_REASONS.contentRejected });
-            expect(isProviderUnavailable(ses("MessageRejected", "Email address is not verified. The following identities failed the check"))).to.equal(true);
+            // A refused sender is never failed over: SMTP would send as an identity SES does not let us use.
+            const unverified = ses("MessageRejected", "Email address is not verified. The following identities failed the check");
+            expect(unverified).to.deep.include({ permanent: true, unavailable: false, reason: REJECTION_REASONS.senderRejected, code: "ses:MessageRejected:unverified-identity" });
+            expect(ses("MailFromDomainNotVerifiedException")).to.deep.include({ permanent: true, reason: REJECTION_REASONS.senderRejected });
             expect(ses("BadRequestException", "Illegal address")).to.deep.include({ permanent: true, reason: REJECTION_REASONS.invalidRecipient });
             expect(ses("BadRequestException", "Missing final '@domain'")).to.deep.include({ permanent: true });
-            for (const name of ["SendingPausedException", "AccountSuspendedException", "MailFromDomainNotVerifiedException"]) {
+            for (const name of ["SendingPausedException", "AccountSuspendedException"]) {
                 expect(isProviderUnavailable(ses(name)), name).to.equal(true);
             }
             for (const name of ["TooManyRequestsException", "LimitExceededException", "InternalFailure", "TimeoutError"]) expect(isPermanent(ses(name)), name).to.equal(false);
@@ -107,12 +110,17 @@ describe("email units", () => {
             const fake = await startFakeScheduler();
             try {
                 const client = new SchedulerClient({ endpoint: fake.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-                const scheduler = eventBridgeScheduler({ client, groupName: "g", queueArn: "arn:aws:sqs:us-east-1:1:q.fifo", roleArn: "arn:aws:iam::1:role/r", now: () => NOW });
+                const scheduler = eventBridgeScheduler({ client, groupName: "g", queueArn: "arn:aws:sqs:us-east-1:1:q.fifo", roleArn: "arn:aws:iam::1:role/r", deadLetterQueueArn: "arn:aws:sqs:us-east-1:1:schedule-dlq", now: () => NOW });
                 const message = { version: 1 as const, id: "id-1", lane: "t0-1", acceptedAt: NOW.toISOString(), contentRef: { bucket: "b", key: "emails/id-1.json", bytes: 1 }, released: true };
                 await scheduler.schedule(message, new Date(NOW.getTime() + 5_000));
                 await scheduler.schedule(message, new Date(NOW.getTime() + 5_000)); // ConflictException → fine
                 expect(fake.requests).to.have.length(2);
                 expect(fake.requests[0].body.ScheduleExpression).to.equal("at(2030-01-01T00:01:00)");
+                // Never silently lost: a release that fails is retried, then dead-lettered to a standard queue.
+                expect(fake.requests[0].body.Target).to.deep.include({
+                    DeadLetterConfig: { Arn: "arn:aws:sqs:us-east-1:1:schedule-dlq" },
+                    RetryPolicy: { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 },
+                });
             } finally {
                 await fake.stop();
             }
@@ -124,6 +132,18 @@ describe("email units", () => {
             expect(() => emailApiFromEnvironment({ [EMAIL_ENV.maxRecipients]: "many" })).to.throw(/EMAIL_QUEUE_URL is required[\s\S]*EMAIL_IDEMPOTENCY_TABLE_NAME is required[\s\S]*EMAIL_CONTENT_BUCKET is required[\s\S]*EMAIL_MAX_RECIPIENTS must be a positive integer/);
         });
 
+        it("the API factory refuses a malformed sender policy by variable name, never by value", () => {
+            const base = { [EMAIL_ENV.queueUrl]: "q", [EMAIL_ENV.idempotencyTable]: "t", [EMAIL_ENV.contentBucket]: "b" };
+            expect(() =>
+                emailApiFromEnvironment({ ...base, [EMAIL_ENV.sendingIdentities]: "example.com", [EMAIL_ENV.allowedSenders]: '{"arn:aws:iam::1:role/a":"secret@example.com"}' }),
+            ).to.throw(/EMAIL_SENDING_IDENTITIES must be JSON[\s\S]*EMAIL_ALLOWED_SENDERS has the wrong shape/);
+            try {
+                emailApiFromEnvironment({ ...base, [EMAIL_ENV.allowedSenders]: '{"arn:aws:iam::1:role/a":"secret@example.com"}' });
+            } catch (error) {
+                expect((error as Error).message).to.not.include("secret@example.com");
+            }
+        });
+
         it("the worker factory names every missing variable at once", () => {
             let message = "";
             try {
@@ -131,7 +151,7 @@ describe("email units", () => {
             } catch (error) {
                 message = (error as Error).message;
             }
-            for (const name of [EMAIL_ENV.deadLetterQueueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket, EMAIL_ENV.queueArn, EMAIL_ENV.scheduleGroup, EMAIL_ENV.schedulerRoleArn]) {
+            for (const name of [EMAIL_ENV.deadLetterQueueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket, EMAIL_ENV.queueArn, EMAIL_ENV.scheduleGroup, EMAIL_ENV.schedulerRoleArn, EMAIL_ENV.scheduleDeadLetterQueueArn]) {
                 expect(message).to.include(name);
             }
         });

@@ -19,7 +19,14 @@ import { createEmailWorker, EmailWorkerDeps, EmailWorkerHandler } from "../../ha
 import { LOCAL_CREDENTIALS } from "../../local/emulators";
 import { FakeSes, startFakeSes } from "../../local/email/fake-ses";
 import { MailSink, startMailSink } from "../../local/email/mail-sink";
-import { acknowledge, drain, EmailStack, receiveAsEvent, REGION, startEmailStack } from "./support/aws";
+import { acknowledge, drain, EmailStack, onEndpoint, receiveAsEvent, REGION, startEmailStack } from "./support/aws";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
+import { schedulerAssumeRolePolicy } from "../../components/email-iam";
+import { parseQueuedEmail } from "../../handlers/email/message";
+import { eventBridgeScheduler } from "../../handlers/email/scheduler";
+import { startFakeScheduler } from "../../local/email/fake-aws";
+import { schedulerMayAssumeRole } from "../../local/email/scheduler-trust";
+import { MOCK_ACCOUNT_ID } from "../../local/mock-deployment";
 import { captureLogsInThisSuite, capturedLines, linesContaining } from "./support/logs";
 import { emailBody, PII, PII_NEEDLES } from "./support/pii";
 
@@ -206,13 +213,38 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         expect(await drain(stack.sqs, stack.queueUrl, 0)).to.have.length(0);
     });
 
-    it("SES rejecting an unverified identity is SES's configuration problem: the email fails over to SMTP", async () => {
+    it("SES refusing an unverified sender is a permanent rejection (DLQ sender-rejected), never a failover to SMTP", async () => {
         await ses.setMode({ status: 400, errorType: "MessageRejected", message: `Email address is not verified. The following identities failed the check in region US-EAST-1: ${PII.from}` });
+        const handler = worker();
         const id = await enqueue(emailBody());
-        const { failed } = await runOnce(worker());
+        const { failed } = await runOnce(handler);
         expect(failed).to.deep.equal([]);
-        expect((await sink.waitFor(1)).map((m) => m.emailId)).to.deep.equal([id]);
-        expect(await deadLetters()).to.have.length(0);
+        const [dead] = await deadLetters();
+        expect((JSON.parse(dead.Body!) as QueuedEmail).id).to.equal(id);
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.senderRejected);
+        expect(dead.MessageAttributes?.rejectionDetail?.StringValue).to.equal("ses:MessageRejected:unverified-identity");
+        expect(sink.messages()).to.have.length(0);
+        expect(handler.mailer.state()).to.equal("closed");
+    });
+
+    it("the local SES enforces the declared identities: a sender outside them is refused, and dead-lettered", async () => {
+        const declared = await startFakeSes({ identities: ["example.com"] });
+        try {
+            const handler = worker({
+                primary: sesProvider({ client: new sesv2.SESv2Client({ region: REGION, credentials: LOCAL_CREDENTIALS, endpoint: declared.endpoint, maxAttempts: 1 }) }),
+            });
+            const outside = await enqueue(emailBody({ from: "someone@example.org" }));
+            const inside = await enqueue(emailBody());
+            const { failed } = await runOnce(handler);
+            expect(failed).to.deep.equal([]);
+            const dead = await deadLetters();
+            expect(dead.map((m) => (JSON.parse(m.Body!) as QueuedEmail).id)).to.deep.equal([outside]);
+            expect(dead[0].MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.senderRejected);
+            expect(declared.requests.map((r) => r.EmailTags?.find((t) => t.Name === "emailId")?.Value)).to.deep.equal([inside]);
+            expect(sink.messages()).to.have.length(0);
+        } finally {
+            await declared.stop();
+        }
     });
 
     it("permanent: SES BadRequest for an address → invalid-recipient", async () => {
@@ -331,6 +363,72 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         await runOnce(handler);
         expect(ses.requests.map((r) => r.EmailTags?.[0].Value)).to.deep.equal([now, later]);
         expect(ses.requests[1].Destination?.ToAddresses).to.deep.equal([PII.to]);
+    });
+
+    it("a scheduled email whose release cannot be delivered ends in the schedule DLQ, and resending that message delivers it", async () => {
+        // The local Scheduler stand-in, the real SDK client, the deployed trust policy; the target queue does not exist.
+        const origin = new URL(stack.queueUrl).origin;
+        const created = await stack.sqs.send(new sqs.CreateQueueCommand({ QueueName: `schedule-dlq-${Date.now()}` }));
+        const dlqUrl = onEndpoint(created.QueueUrl!, origin);
+        const dlqArn = (await stack.sqs.send(new sqs.GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+        const scope = { partition: "aws", region: REGION, accountId: MOCK_ACCOUNT_ID };
+        const group = "event-ingestion-dev-email-schedules";
+        const fake = await startFakeScheduler({
+            region: REGION,
+            accountId: MOCK_ACCOUNT_ID,
+            assumeRole: (request) => schedulerMayAssumeRole(schedulerAssumeRolePolicy(scope, group), request),
+            release: async () => {
+                throw Object.assign(new Error("The specified queue does not exist"), { name: "ResourceNotFoundException" });
+            },
+            deadLetter: async (dead) => {
+                expect(dead.deadLetterArn).to.equal(dlqArn);
+                await stack.sqs.send(
+                    new sqs.SendMessageCommand({
+                        QueueUrl: dlqUrl,
+                        MessageBody: dead.body,
+                        MessageAttributes: Object.fromEntries(Object.entries(dead.attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }])),
+                    }),
+                );
+            },
+            retryDelayMs: 1,
+        });
+        try {
+            const handler = worker({
+                scheduler: eventBridgeScheduler({
+                    client: new SchedulerClient({ endpoint: fake.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 }),
+                    groupName: group,
+                    queueArn: `arn:aws:sqs:${REGION}:${MOCK_ACCOUNT_ID}:deleted-queue.fifo`,
+                    roleArn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/email-scheduler-role`,
+                    deadLetterQueueArn: dlqArn,
+                    minLeadMs: 1,
+                }),
+            });
+            const id = await enqueue(emailBody({ sendAt: new Date(Date.now() + 1_500).toISOString() }));
+            await runOnce(handler);
+            expect(fake.requests).to.have.length(1);
+            const deadline = Date.now() + 20_000;
+            while (fake.deadLettered.length === 0 && fake.dropped.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+            expect(fake.dropped).to.deep.equal([]);
+
+            const [dead] = await drain(stack.sqs, dlqUrl);
+            const attribute = (name: string) => dead.MessageAttributes?.[name]?.StringValue;
+            expect(attribute("SCHEDULE_ARN")).to.equal(`arn:aws:scheduler:${REGION}:${MOCK_ACCOUNT_ID}:schedule/${group}/email-${id}`);
+            expect(attribute("ERROR_CODE")).to.equal("ResourceNotFoundException");
+            expect(attribute("EXHAUSTED_RETRY_CONDITION")).to.equal("MaximumRetryAttempts");
+            // Recoverable: the body is the released pointer message, its content is still in S3.
+            const message = parseQueuedEmail(dead.Body!)!;
+            expect(message).to.include({ id, released: true });
+            const content = await s3ContentStore(stack.s3, stack.bucket).get(message.contentRef!);
+            expect(content.subject).to.equal(PII.subject);
+
+            // Resend: the DLQ body, as it is, back on the email queue in its lane.
+            await stack.sqs.send(new sqs.SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: dead.Body!, MessageGroupId: message.lane }));
+            await runOnce(handler);
+            expect(ses.requests.map((r) => r.EmailTags?.[0].Value)).to.deep.equal([id]);
+            expect(ses.requests[0].Destination?.ToAddresses).to.deep.equal([PII.to]);
+        } finally {
+            await fake.stop();
+        }
     });
 
     it("never sends an email twice: a redelivered message that was already sent is dropped", async () => {

@@ -53,4 +53,11 @@ export const EVENT_PROCESSOR_OUTPUTS = [
 ] as const;
 
 /** Outputs the email service appends (INTERFACES.md); nothing else may appear. */
-export const EMAIL_SERVICE_OUTPUTS = ["emailApiUrl", "emailQueueUrl", "emailDeadLetterQueueUrl", "emailApiInvokePolicyArn"] as const;
+export const EMAIL_SERVICE_OUTPUTS = [
+    "emailApiUrl",
+    "emailQueueUrl",
+    "emailDeadLetterQueueUrl",
+    "emailApiInvokePolicyArn",
+    "emailScheduleDeadLetterQueueUrl",
+    "emailSesDkimRecords",
+] as const;

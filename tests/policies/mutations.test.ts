@@ -208,6 +208,19 @@ export const MUTATIONS: Mutation[] = [
         },
     },
     {
+        policy: "dlq-visible-messages-alarm",
+        description: "delete the alarm of the schedule DLQ (a dead-letter queue by its queue-role tag, named by no redrive policy)",
+        apply: (rs) => {
+            const dlq = one(rs, "aws:sqs/queue:Queue", (q) => q.name === "email-schedule-dlq", "the schedule DLQ");
+            remove(rs, all(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", (a) => a.inputs.dimensions?.QueueName === dlq.outputs?.name));
+        },
+    },
+    {
+        policy: "sqs-redrive-policy",
+        description: "drop the schedule DLQ's dead-letter tag (it is then a queue without a redrive policy)",
+        apply: (rs) => fx.unset(one(rs, "aws:sqs/queue:Queue", (q) => q.name === "email-schedule-dlq", "the schedule DLQ"), "tags"),
+    },
+    {
         policy: "lambda-errors-alarm",
         description: "delete the function's Errors alarm",
         apply: (rs) => {

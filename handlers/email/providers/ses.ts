@@ -13,12 +13,7 @@ export interface SesProviderOptions {
 }
 
 /** SES errors after which SES cannot send anything until someone acts: fail over. */
-const SES_UNAVAILABLE = new Set([
-    "AccountSuspendedException",
-    "SendingPausedException",
-    "MailFromDomainNotVerifiedException",
-    "NotFoundException",
-]);
+const SES_UNAVAILABLE = new Set(["AccountSuspendedException", "SendingPausedException", "NotFoundException"]);
 
 /**
  * Maps an SES error to a permanent or transient {@link DeliveryError}. Uses the
@@ -30,11 +25,12 @@ export function classifySesError(error: unknown): DeliveryError {
     const message = String((error as Error)?.message ?? "");
     const code = `ses:${name}`;
     if (name === "MessageRejected") {
-        // An unverified identity (sender, or recipients in the SES sandbox) is SES's configuration, not
-        // the email's fault: another provider can send it.
-        if (/not verified|failed the check/i.test(message)) return providerUnavailable(`${code}:unverified-identity`);
+        // An unverified identity (the sender, or a recipient in the SES sandbox) is a refused sender: never
+        // failed over, or SMTP (which checks no sender) would send as an identity SES would not let us use.
+        if (/not verified|failed the check/i.test(message)) return permanentFailure(REJECTION_REASONS.senderRejected, `${code}:unverified-identity`);
         return permanentFailure(REJECTION_REASONS.contentRejected, code);
     }
+    if (name === "MailFromDomainNotVerifiedException") return permanentFailure(REJECTION_REASONS.senderRejected, code);
     if (name === "BadRequestException") {
         return /address|recipient|destination|mailbox/i.test(message)
             ? permanentFailure(REJECTION_REASONS.invalidRecipient, code)

@@ -1,0 +1,50 @@
+/**
+ * Who may send as whom. The stack declares its SES sending identities (domains and
+ * addresses) and, per API caller (the SigV4 principal the API sees, see `tenantOf`),
+ * the `from` addresses and domains that caller may use. One tenant cannot send as
+ * another: a `from` outside the caller's list is a 400 naming the field `from`,
+ * before anything is queued.
+ *
+ * An entry with `@` is one address; an entry without is a domain and covers every
+ * address at exactly that domain (list subdomains separately). Case-insensitive.
+ */
+
+/** The sender policy the API enforces; both parts are optional (see docs/email-service.md "Senders"). */
+export interface SenderPolicy {
+    /** The stack's SES identities: every `from` must be covered by one. @default any (no identities declared) */
+    sendingIdentities?: readonly string[];
+    /** Caller principal ARN → the addresses and domains it may use. @default every caller may use every identity */
+    allowedSenders?: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * True when `entries` (addresses and domains) cover the address `from`.
+ *
+ * @example
+ * senderCovered("shop@example.com", ["example.com"]); // true
+ * senderCovered("shop@mail.example.com", ["example.com"]); // false: list the subdomain
+ */
+export function senderCovered(from: string, entries: readonly string[]): boolean {
+    const address = from.trim().toLowerCase();
+    const at = address.lastIndexOf("@");
+    const domain = at >= 0 ? address.slice(at + 1) : address;
+    return entries.some((entry) => {
+        const e = entry.trim().toLowerCase();
+        return e.includes("@") ? e === address : e === domain;
+    });
+}
+
+/**
+ * The message of the `from` field error for `from` sent by `caller`, or `undefined` when allowed.
+ * Messages never quote the address or the caller (the client knows both).
+ */
+export function senderError(from: string, caller: string, policy: SenderPolicy): string | undefined {
+    if (policy.sendingIdentities && !senderCovered(from, policy.sendingIdentities)) {
+        return "must be an address or domain of this service's SES sending identities";
+    }
+    if (policy.allowedSenders) {
+        const allowed = Object.prototype.hasOwnProperty.call(policy.allowedSenders, caller) ? policy.allowedSenders[caller] : [];
+        if (!senderCovered(from, allowed)) return "is not a sender this caller may use (emailSenders)";
+    }
+    return undefined;
+}
