@@ -34,14 +34,16 @@ type Checked =
 const SAFE_PATH_KEY = /^[A-Za-z0-9_]{1,40}$/;
 
 /** valibot issues -> "data.lines[0].quantity: expected >=1", never the received value. */
-function describeIssues(issues: readonly { type: string; expected: string | null; path?: readonly { key: unknown }[] }[]): string {
+function describeIssues(issues: readonly { type: string; expected: string | null; message: string; path?: readonly { key: unknown }[] }[]): string {
     return issues
         .slice(0, 3)
         .map((issue) => {
             const path = (issue.path ?? [])
                 .map(({ key }) => (typeof key === "number" ? `[${key}]` : typeof key === "string" && SAFE_PATH_KEY.test(key) ? `.${key}` : ".<key>"))
                 .join("");
-            return `data${path}: ${issue.expected ? `expected ${issue.expected}` : `fails ${issue.type}`}`;
+            // A `check` action's message is ours (e.g. the calendar checks) and never echoes the value.
+            const problem = issue.type === "check" ? issue.message : issue.expected ? `expected ${issue.expected}` : `fails ${issue.type}`;
+            return `data${path}: ${problem}`;
         })
         .join("; ")
         .slice(0, 240);
