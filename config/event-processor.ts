@@ -1,5 +1,6 @@
 import * as v from "valibot";
-import { DEFAULTS, LOG_RETENTION_DAYS_ALLOWED } from "../components/defaults";
+import { DEFAULTS, LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/defaults";
+import { DEAD_LETTER_RESERVED_BYTES } from "../handlers/event-processor/dead-letter";
 import { integerIn, oneOf, type ConfigSection } from "./section";
 
 /** Powertools log levels the processor accepts. */
@@ -39,7 +40,8 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
         processorTimeoutSeconds: v.optional(integerIn(1, 900, "seconds"), DEFAULTS.processorTimeoutSeconds),
         maxReceiveCount: v.optional(integerIn(1, 1000), DEFAULTS.maxReceiveCount),
         kmsDataKeyReusePeriodSeconds: v.optional(integerIn(60, 86_400, "seconds"), DEFAULTS.kmsDataKeyReusePeriodSeconds),
-        maxMessageSize: v.optional(integerIn(1024, 1_048_576, "bytes"), DEFAULTS.maxMessageSize),
+        // The DLQ is SQS's maximum; a rejected body keeps DEAD_LETTER_RESERVED_BYTES free there for its reason.
+        maxMessageSize: v.optional(integerIn(1024, SQS_MAX_MESSAGE_SIZE_BYTES - DEAD_LETTER_RESERVED_BYTES, "bytes"), DEFAULTS.maxMessageSize),
         logRetentionDays: v.optional(oneOf(LOG_RETENTION_DAYS_ALLOWED), DEFAULTS.logRetentionDays),
         eventRetentionDays: v.optional(integerIn(1, 36_500, "days")),
         enabledEventTypes: v.optional(
