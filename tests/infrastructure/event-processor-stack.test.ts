@@ -23,7 +23,9 @@ describe("event processor stack (dev, mocks)", () => {
         it("exports exactly the issue-3 names (plus the email service's own), each a resolved value", () => {
             const names = Object.keys(d.outputs);
             for (const name of EVENT_PROCESSOR_OUTPUTS) expect(d.outputs[name], name).to.be.a("string").and.not.equal("");
-            const allowed = new Set<string>([...EVENT_PROCESSOR_OUTPUTS, ...EMAIL_SERVICE_OUTPUTS]);
+            // producerRoleArns is a map (empty in open mode); tests/infrastructure/tenant-isolation.test.ts covers it.
+            expect(d.outputs.producerRoleArns).to.deep.equal({});
+            const allowed = new Set<string>([...EVENT_PROCESSOR_OUTPUTS, ...EMAIL_SERVICE_OUTPUTS, "producerRoleArns"]);
             expect(names.filter((n) => !allowed.has(n)), "unexpected outputs").to.deep.equal([]);
         });
         it("points at the resources it names", () => {
