@@ -13,6 +13,7 @@ import {
     EventProcessorFunction,
     EventStore,
     PipelineMonitoring,
+    ProducerRoles,
 } from "./components";
 import { eventProcessorFromEnvironment } from "./handlers/event-processor";
 import { EmailService } from "./components/email-service";
@@ -39,6 +40,11 @@ const store = new EventStore("events", {
     retentionDays: settings.eventRetentionDays,
 });
 
+// Tenant isolation: a send-only role per configured producer; without producers the stack runs in open mode.
+const producers = settings.producers
+    ? new ProducerRoles("events", { producers: settings.producers, queueArn: queue.queue.arn, kmsKeyArn: key.arn })
+    : undefined;
+
 const processor = new EventProcessorFunction("event-processor", {
     callbackFactory: eventProcessorFromEnvironment,
     queueArn: queue.queue.arn,
@@ -58,6 +64,7 @@ const processor = new EventProcessorFunction("event-processor", {
     enabledEventTypes: settings.enabledEventTypes,
     retentionDays: settings.eventRetentionDays,
     powertoolsLayerVersion: settings.powertoolsLayerVersion,
+    producerTenants: producers?.tenantMap,
 });
 
 const alarms = new AlarmTopic("alarms", { kmsKeyArn: key.arn, alarmNamePrefix: key.alarmNamePrefix, email: settings.alarmEmail });
@@ -84,6 +91,8 @@ export const eventQueueArn = queue.queue.arn;
 export const deadLetterQueueUrl = queue.deadLetterQueue.url;
 export const deadLetterQueueArn = queue.deadLetterQueue.arn;
 export const producerPolicyArn = access.producer.arn;
+/** Producer name -> the role it assumes to send events for its tenants (empty in open mode). */
+export const producerRoleArns = producers?.roleArns ?? {};
 export const eventTableName = store.table.name;
 export const eventTableArn = store.table.arn;
 export const eventStreamArn = store.table.streamArn;

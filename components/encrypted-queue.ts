@@ -134,7 +134,9 @@ export class EncryptedQueue extends pulumi.ComponentResource {
                 ...(fifo ? { fifoQueue: true, contentBasedDeduplication: args.contentBasedDeduplication ?? false } : {}),
                 kmsMasterKeyId: args.kmsKeyArn,
                 kmsDataKeyReusePeriodSeconds,
-                maxMessageSize,
+                // SQS's largest message, whatever the source queue's: a consumer that dead-letters a body at the
+                // source's limit adds reason attributes, and those count toward the size too.
+                maxMessageSize: SQS_MAX_MESSAGE_SIZE_BYTES,
                 messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
                 receiveWaitTimeSeconds: args.receiveWaitTimeSeconds ?? RECEIVE_WAIT_TIME_SECONDS,
                 tags: { [QUEUE_ROLE_TAG]: "dead-letter" },

@@ -4,6 +4,7 @@ import { awsScope, deploymentNames } from "./aws-scope";
 import { DEFAULTS, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, powertoolsLayerArn } from "./defaults";
 import { lambdaAssumeRolePolicy, processorPolicy } from "./iam-documents";
 import { lambdaCodePathOptions } from "./lambda-packaging";
+import { EVENT_PROCESSOR_ENV } from "../handlers/event-processor/environment";
 
 /** The SQS batch handler the factory returns (typed loosely: infrastructure does not depend on handler types). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -45,6 +46,11 @@ export interface EventProcessorFunctionArgs {
     enabledEventTypes?: readonly string[];
     /** `EVENT_RETENTION_DAYS` (TTL). @default undefined (no expiry) */
     retentionDays?: number;
+    /**
+     * `PRODUCER_TENANTS`: JSON map of producer role unique id -> clientIds ({@link ProducerRoles.tenantMap}).
+     * @default undefined (open mode: any sender may write any tenant)
+     */
+    producerTenants?: pulumi.Input<string>;
     /** Powertools TypeScript layer version. @default 44 */
     powertoolsLayerVersion?: number;
     /** Packages from package.json `dependencies` the handler needs in its archive. @default ["valibot"] */
@@ -57,6 +63,7 @@ export const PROCESSOR_ENVIRONMENT = {
     deadLetterQueueUrl: "DEAD_LETTER_QUEUE_URL",
     enabledEventTypes: "ENABLED_EVENT_TYPES",
     retentionDays: "EVENT_RETENTION_DAYS",
+    producerTenants: EVENT_PROCESSOR_ENV.producerTenants,
 } as const;
 
 /**
@@ -115,6 +122,7 @@ export class EventProcessorFunction extends pulumi.ComponentResource {
         };
         if (args.enabledEventTypes && args.enabledEventTypes.length > 0) environment[PROCESSOR_ENVIRONMENT.enabledEventTypes] = args.enabledEventTypes.join(",");
         if (args.retentionDays !== undefined) environment[PROCESSOR_ENVIRONMENT.retentionDays] = String(args.retentionDays);
+        if (args.producerTenants !== undefined) environment[PROCESSOR_ENVIRONMENT.producerTenants] = args.producerTenants;
 
         this.function = new aws.lambda.CallbackFunction(
             name,

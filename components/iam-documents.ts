@@ -203,6 +203,20 @@ export function lambdaAssumeRolePolicy(): PolicyDocument {
     return doc({ Sid: "LambdaAssumesRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" });
 }
 
+/**
+ * Trust policy of a producer role: only the configured principals (account ids or IAM ARNs) may assume it,
+ * and, when given, only with the agreed `sts:ExternalId` ("IAM roles: access to AWS accounts owned by third parties").
+ */
+export function producerTrustPolicy(principals: readonly string[], externalId?: string): PolicyDocument {
+    return doc({
+        Sid: "ConfiguredPrincipalsAssumeRole",
+        Effect: "Allow",
+        Principal: { AWS: [...principals] },
+        Action: "sts:AssumeRole",
+        ...(externalId ? { Condition: { StringEquals: { "sts:ExternalId": externalId } } } : {}),
+    });
+}
+
 export interface ProcessorPolicyOptions {
     scope: AwsScope;
     queueArn: string;

@@ -8,3 +8,4 @@ export * from "./event-processor-function";
 export * from "./event-store";
 export * from "./lambda-packaging";
 export * from "./pipeline-monitoring";
+export * from "./producer-roles";

@@ -1,5 +1,7 @@
 import * as v from "valibot";
-import { DEFAULTS, LOG_RETENTION_DAYS_ALLOWED } from "../components/defaults";
+import { DEFAULTS, LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/defaults";
+import { DEAD_LETTER_RESERVED_BYTES } from "../handlers/event-processor/dead-letter";
+import { CLIENT_ID_PATTERN } from "../handlers/event-processor/contract";
 import { integerIn, oneOf, type ConfigSection } from "./section";
 
 /** Powertools log levels the processor accepts. */
@@ -23,6 +25,73 @@ export interface EventProcessorConfig {
     oldestMessageAgeAlarmSeconds: number;
     powertoolsLayerVersion: number;
     logLevel: (typeof PROCESSOR_LOG_LEVELS)[number];
+    /** Tenant isolation: producer name -> its tenants and who may assume its role. @default undefined (open mode) */
+    producers?: Record<string, ProducerConfig>;
+}
+
+/** One producer: the stack creates a send-only role for it, assumable by `principals`, allowed to write `tenants`. */
+export interface ProducerConfig {
+    /** clientIds this producer may write (1-100, distinct). */
+    tenants: string[];
+    /** AWS principals allowed to assume the producer role: account ids or IAM role/user/root ARNs (no wildcards). */
+    principals: string[];
+    /** Required `sts:ExternalId` when assuming the role (for principals in another organisation). @default undefined */
+    externalId?: string;
+}
+
+/** Producer names: they become part of IAM resource names and output keys. */
+export const PRODUCER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+const ACCOUNT_OR_PRINCIPAL_ARN = /^(\d{12}|arn:aws(-cn|-us-gov|-iso[a-z]?)?:iam::\d{12}:(root|role\/[\w+=,.@\/-]{1,512}|user\/[\w+=,.@\/-]{1,512}))$/;
+const EXTERNAL_ID = /^[\w+=,.@:\/-]{2,1224}$/;
+/** Lambda allows 4 KB for all environment variables together; the tenant map may take this much of it. */
+export const MAX_PRODUCER_TENANTS_BYTES = 3000;
+/** Upper bound of a role unique id's length in the rendered map (AROA + 17 characters today). */
+const ROLE_UNIQUE_ID_BYTES = 32;
+
+/** Every problem with a `producers` value, each naming the sub-field; empty when valid. */
+export function producerProblems(value: unknown, clientIdPattern: RegExp): string[] {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        return ["must be a map of producer name to { tenants: [clientId, ...], principals: [account id or IAM ARN, ...], externalId? }"];
+    }
+    const problems: string[] = [];
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 0) problems.push("must name at least one producer (remove the key for open mode)");
+    let mapBytes = 2;
+    for (const [name, producer] of entries) {
+        const at = PRODUCER_NAME_PATTERN.test(name) ? name : "<name>";
+        if (!PRODUCER_NAME_PATTERN.test(name)) problems.push(`producer name "${name.slice(0, 40)}" must match ${PRODUCER_NAME_PATTERN} (lower-case letters, digits, -)`);
+        if (typeof producer !== "object" || producer === null || Array.isArray(producer)) {
+            problems.push(`${at} must be an object with tenants and principals`);
+            continue;
+        }
+        const { tenants, principals, externalId, ...unknown } = producer as Record<string, unknown>;
+        for (const key of Object.keys(unknown)) problems.push(`${at}.${key.slice(0, 40)} is not a producer setting (tenants, principals, externalId)`);
+        if (!Array.isArray(tenants) || tenants.length === 0 || tenants.length > 100) {
+            problems.push(`${at}.tenants must be a list of 1-100 clientIds`);
+        } else {
+            tenants.forEach((tenant, i) => {
+                if (typeof tenant !== "string" || !clientIdPattern.test(tenant)) problems.push(`${at}.tenants[${i}] must be a clientId (1-128 of A-Z a-z 0-9 . _ : -)`);
+            });
+            if (new Set(tenants).size !== tenants.length) problems.push(`${at}.tenants must not repeat a clientId`);
+            mapBytes += ROLE_UNIQUE_ID_BYTES + 6 + tenants.reduce((sum: number, t) => sum + String(t).length + 3, 0);
+        }
+        if (!Array.isArray(principals) || principals.length === 0 || principals.length > 20) {
+            problems.push(`${at}.principals must be a list of 1-20 AWS account ids or IAM role/user/root ARNs`);
+        } else {
+            principals.forEach((principal, i) => {
+                if (typeof principal !== "string" || !ACCOUNT_OR_PRINCIPAL_ARN.test(principal)) {
+                    problems.push(`${at}.principals[${i}] must be a 12-digit account id or an IAM role/user/root ARN, without wildcards`);
+                }
+            });
+        }
+        if (externalId !== undefined && (typeof externalId !== "string" || !EXTERNAL_ID.test(externalId))) {
+            problems.push(`${at}.externalId must be 2-1224 characters of A-Z a-z 0-9 + = , . @ : / - _`);
+        }
+    }
+    if (mapBytes > MAX_PRODUCER_TENANTS_BYTES) {
+        problems.push(`the tenant map would take about ${mapBytes} bytes of the processor's environment; at most ${MAX_PRODUCER_TENANTS_BYTES} fit Lambda's 4 KB limit`);
+    }
+    return problems;
 }
 
 /**
@@ -39,7 +108,8 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
         processorTimeoutSeconds: v.optional(integerIn(1, 900, "seconds"), DEFAULTS.processorTimeoutSeconds),
         maxReceiveCount: v.optional(integerIn(1, 1000), DEFAULTS.maxReceiveCount),
         kmsDataKeyReusePeriodSeconds: v.optional(integerIn(60, 86_400, "seconds"), DEFAULTS.kmsDataKeyReusePeriodSeconds),
-        maxMessageSize: v.optional(integerIn(1024, 1_048_576, "bytes"), DEFAULTS.maxMessageSize),
+        // The DLQ is SQS's maximum; a rejected body keeps DEAD_LETTER_RESERVED_BYTES free there for its reason.
+        maxMessageSize: v.optional(integerIn(1024, SQS_MAX_MESSAGE_SIZE_BYTES - DEAD_LETTER_RESERVED_BYTES, "bytes"), DEFAULTS.maxMessageSize),
         logRetentionDays: v.optional(oneOf(LOG_RETENTION_DAYS_ALLOWED), DEFAULTS.logRetentionDays),
         eventRetentionDays: v.optional(integerIn(1, 36_500, "days")),
         enabledEventTypes: v.optional(
@@ -55,6 +125,15 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
         oldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), DEFAULTS.oldestMessageAgeAlarmSeconds),
         powertoolsLayerVersion: v.optional(integerIn(1, 10_000, "AWSLambdaPowertoolsTypeScriptV2 layer version"), DEFAULTS.powertoolsLayerVersion),
         logLevel: v.optional(oneOf(PROCESSOR_LOG_LEVELS), DEFAULTS.logLevel),
+        producers: v.optional(
+            v.pipe(
+                v.unknown(),
+                v.rawCheck(({ dataset, addIssue }) => {
+                    if (dataset.typed) for (const message of producerProblems(dataset.value, CLIENT_ID_PATTERN)) addIssue({ message });
+                }),
+                v.transform((value) => value as Record<string, ProducerConfig>),
+            ),
+        ),
     });
     return { keys: Object.keys(schema.entries), schema: schema as v.GenericSchema<unknown, EventProcessorConfig> };
 }

@@ -8,6 +8,7 @@
  * setting comes from what the Pulumi program registered for the chosen stack.
  */
 import type { MockDeployment, MockedResource } from "./mock-deployment";
+import { EVENT_PROCESSOR_ENV } from "../handlers/event-processor/environment";
 
 export const RESOURCE_TYPES = {
     queue: "aws:sqs/queue:Queue",
@@ -233,6 +234,9 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
         if (r.type.startsWith("aws:kms/")) notEmulated.add("KMS keys");
         if (r.type.startsWith("aws:sns/")) notEmulated.add("SNS alarm topics");
         if (r.type === "aws:sqs/queuePolicy:QueuePolicy") notEmulated.add("queue policies (TLS-only, producer grants)");
+        if (r.type === RESOURCE_TYPES.function && r.inputs.environment?.variables?.[EVENT_PROCESSOR_ENV.producerTenants] !== undefined) {
+            notEmulated.add("producer identity: fauxqs reports SenderId 000000000000 for every sender, so with `producers` configured every event is rejected as sender_not_allowed (run local stacks in open mode)");
+        }
     }
     return {
         stack: deployment.stack,

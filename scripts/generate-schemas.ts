@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { eventBodySchema } from "../handlers/event-processor/contract";
 import { createEventTypeRegistry } from "../handlers/event-processor/event-types";
+import { CALENDAR_FORMATS } from "../handlers/shared/calendar";
 
 export const SCHEMAS_DIR = path.resolve(__dirname, "..", "schemas");
 
@@ -19,7 +20,14 @@ export function renderSchemas(): Record<string, string> {
     const files: Record<string, string> = {};
     for (const [type, definition] of Object.entries(createEventTypeRegistry())) {
         // errorMode "throw": a schema feature JSON Schema cannot express must fail the build, not vanish silently.
-        const schema = toJsonSchema(eventBodySchema(type, definition.data, definition.description), { errorMode: "throw" });
+        const schema = toJsonSchema(eventBodySchema(type, definition.data, definition.description), {
+            errorMode: "throw",
+            // The shared calendar checks are exactly JSON Schema's date / date-time / time formats (ajv-formats semantics).
+            overrideAction: ({ valibotAction, jsonSchema }) => {
+                const format = valibotAction.type === "check" ? CALENDAR_FORMATS.get((valibotAction as unknown as { requirement: (value: string) => boolean }).requirement) : undefined;
+                return format ? { ...jsonSchema, format } : undefined;
+            },
+        });
         const { $schema, ...rest } = schema;
         const document = { $schema, $id: `https://event-ingestion.example/schemas/${type}.schema.json`, ...rest };
         files[`${type}.schema.json`] = `${JSON.stringify(document, null, 2)}\n`;

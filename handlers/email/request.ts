@@ -8,6 +8,7 @@
  */
 import v = require("valibot");
 import type { EmailLimits, EmailRequest, FieldError } from "./types";
+import { parseRfc3339DateTime } from "../shared/calendar";
 
 /** Longest address SMTP allows (RFC 5321: 254 octets in a path). */
 const MAX_ADDRESS_LENGTH = 254;
@@ -70,9 +71,10 @@ export function parseSendAt(value: unknown): Date | string {
         return new Date(value * 1000);
     }
     if (typeof value === "string") {
+        // isoTimestamp fixes the accepted spelling; the shared calendar check refuses what Date would roll over (2026-02-31 -> 3 March).
         const iso = v.safeParse(v.pipe(v.string(), v.isoTimestamp()), value);
-        const date = new Date(value);
-        if (!iso.success || Number.isNaN(date.getTime())) return "must be an ISO-8601 timestamp with a time zone, e.g. 2030-01-01T09:00:00Z";
+        const date = iso.success ? parseRfc3339DateTime(value) : undefined;
+        if (date === undefined) return "must be a real ISO-8601 (RFC 3339) date and time with a time zone, e.g. 2030-01-01T09:00:00Z";
         return date;
     }
     return "must be unix seconds (number) or an ISO-8601 timestamp (string)";

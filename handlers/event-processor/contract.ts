@@ -21,6 +21,7 @@ import {
     looseObject,
     title,
 } from "valibot";
+import { calendarDateTime, RFC3339_TIMESTAMP_PATTERN } from "../shared/calendar";
 import type { RejectionReason } from "./errors";
 import type { EventEnvelope, EventIdentity } from "./types";
 
@@ -35,7 +36,7 @@ export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** eventId: printable ASCII without spaces (UUIDs, ULIDs, `order-42#v2` ...). */
 export const EVENT_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 /** occurredAt: RFC 3339 profile of ISO-8601, timezone required (`Z` or `±hh:mm`), up to nanoseconds. */
-export const OCCURRED_AT_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d|60)(\.\d{1,9})?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+export const OCCURRED_AT_PATTERN = RFC3339_TIMESTAMP_PATTERN;
 
 /** Field-level schemas; messages never echo the received value (rejection details must not carry payload data). */
 function envelopeEntries() {
@@ -57,6 +58,7 @@ function envelopeEntries() {
         occurredAt: pipe(
             string("occurredAt must be a string"),
             regex(OCCURRED_AT_PATTERN, "occurredAt must be an ISO-8601 timestamp with a timezone, e.g. 2026-01-31T12:00:00Z"),
+            calendarDateTime("occurredAt is not a real calendar date and time (RFC 3339)"),
             description("When the event happened: ISO-8601 (RFC 3339) with a timezone, e.g. 2026-01-31T12:00:00.000Z"),
         ),
     };
@@ -94,19 +96,6 @@ const SAFE_FIELD_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 function describeFieldNames(names: readonly string[]): string {
     const shown = names.slice(0, 5).map((name) => (SAFE_FIELD_NAME.test(name) ? name : "<unprintable>"));
     return shown.join(", ") + (names.length > shown.length ? ` and ${names.length - shown.length} more` : "");
-}
-
-function daysInMonth(year: number, month: number): number {
-    if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-    return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-/** The regex allows 2026-02-31; the calendar does not. */
-function isRealDate(occurredAt: string): boolean {
-    const match = OCCURRED_AT_PATTERN.exec(occurredAt);
-    if (!match) return false;
-    const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-    return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 
 /** Reads whichever ids are individually valid, for logs on a rejected message. */
@@ -150,7 +139,6 @@ export function createEnvelopeValidator(): EnvelopeValidator {
         const problems = parsed.success ? [] : parsed.issues.map((issue) => issue.message);
         if (typeof record.type !== "string") problems.push("type must be a string");
         if (typeof record.data !== "object" || Array.isArray(record.data)) problems.push("data must be a JSON object");
-        if (problems.length === 0 && !isRealDate(record.occurredAt as string)) problems.push("occurredAt is not a real calendar date");
         if (problems.length > 0) return reject("invalid_field", problems.join("; "));
         return { ok: true, envelope: record as unknown as EventEnvelope };
     };

@@ -4,6 +4,14 @@
  * 10 entries and one message's worth of bytes per call, so rejections are
  * chunked on both. Whatever fails to send is reported back: the caller must not
  * acknowledge it (nothing is ever lost).
+ *
+ * A reject never loses its reason: SQS counts every attribute's name, data type and
+ * value toward the message size ("Amazon SQS message attributes", SQS Developer Guide;
+ * MessageAttributeValue in the SQS API Reference), so a body at the source queue's limit
+ * plus the three reason attributes would not fit a DLQ of the same size. The DLQ is
+ * therefore created at SQS's maximum (1 MiB) and the source queue's limit is capped
+ * {@link DEAD_LETTER_RESERVED_BYTES} below it: the body moves to the DLQ byte for byte,
+ * with its reason, whatever its size. No side store, no pointer, nothing to clean up.
  */
 import { SendMessageBatchCommand, SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
@@ -24,11 +32,34 @@ export const DEAD_LETTER_ATTRIBUTES = {
 } as const;
 
 const MAX_ENTRIES_PER_CALL = 10;
-// The smallest SQS request size limit in use (256 KiB); a queue configured for 1 MiB still accepts this.
-const MAX_BYTES_PER_CALL = 256 * 1024;
-const MAX_DETAIL_LENGTH = 256;
+/** SQS's request limit for SendMessageBatch (the sum of all entries), equal to its largest message: 1 MiB. */
+const MAX_BYTES_PER_CALL = 1_048_576;
+/** Longest `rejectionDetail`, in UTF-8 bytes. */
+export const MAX_DETAIL_BYTES = 256;
+/** Longest `sourceMessageId` carried (SQS message ids are 36-character UUIDs). */
+const MAX_SOURCE_ID_BYTES = 128;
 
-function entryFor(letter: DeadLetter, id: string): SendMessageBatchRequestEntry {
+/**
+ * Bytes kept free for the reason attributes when a rejected body moves to the DLQ: the
+ * source queue's maximum message size is at most the DLQ's (SQS's 1 MiB) minus this.
+ * Covers the three attribute names, their `String` data types, the longest reason code,
+ * a {@link MAX_DETAIL_BYTES} detail and a {@link MAX_SOURCE_ID_BYTES} message id (about 520 bytes).
+ */
+export const DEAD_LETTER_RESERVED_BYTES = 1024;
+
+/** Cuts text to at most `maxBytes` of UTF-8 without splitting a character. */
+function truncateUtf8(text: string, maxBytes: number): string {
+    if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
+    let cut = "";
+    for (const char of text) {
+        if (Buffer.byteLength(cut + char, "utf8") > maxBytes) break;
+        cut += char;
+    }
+    return cut;
+}
+
+/** The DLQ entry for a letter: the body as received, the tenant's group, the reason attributes. */
+export function entryFor(letter: DeadLetter, id: string): SendMessageBatchRequestEntry {
     const groupId = letter.record.attributes?.MessageGroupId;
     return {
         Id: id,
@@ -37,16 +68,17 @@ function entryFor(letter: DeadLetter, id: string): SendMessageBatchRequestEntry 
         ...(groupId ? { MessageGroupId: groupId } : {}),
         MessageAttributes: {
             [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: "String", StringValue: letter.reason },
-            [DEAD_LETTER_ATTRIBUTES.detail]: { DataType: "String", StringValue: letter.detail.slice(0, MAX_DETAIL_LENGTH) || "-" },
-            [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: { DataType: "String", StringValue: letter.record.messageId },
+            [DEAD_LETTER_ATTRIBUTES.detail]: { DataType: "String", StringValue: truncateUtf8(letter.detail, MAX_DETAIL_BYTES) || "-" },
+            [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: { DataType: "String", StringValue: truncateUtf8(String(letter.record.messageId), MAX_SOURCE_ID_BYTES) || "-" },
         },
     };
 }
 
-function entryBytes(entry: SendMessageBatchRequestEntry): number {
+/** A message's size as SQS counts it: the body plus every attribute's name, data type and value, in UTF-8 bytes. */
+export function entryBytes(entry: Pick<SendMessageBatchRequestEntry, "MessageBody" | "MessageAttributes">): number {
     let bytes = Buffer.byteLength(entry.MessageBody ?? "", "utf8");
     for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
-        bytes += name.length + (value.DataType?.length ?? 0) + Buffer.byteLength(value.StringValue ?? "", "utf8");
+        bytes += Buffer.byteLength(name, "utf8") + Buffer.byteLength(value.DataType ?? "", "utf8") + Buffer.byteLength(value.StringValue ?? "", "utf8");
     }
     return bytes;
 }

@@ -6,9 +6,11 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { CLIENT_ID_PATTERN } from "./contract";
 import { eventProcessorConfigurationError } from "./errors";
 import { EVENT_TYPE_NAMES } from "./event-types";
 import { createEventProcessor } from "./processor";
+import { parseProducerTenants } from "./tenancy";
 import type { EventProcessorHandler } from "./types";
 
 /** Environment variable names the Lambda reads (the infrastructure sets them). */
@@ -17,6 +19,8 @@ export const EVENT_PROCESSOR_ENV = {
     deadLetterQueueUrl: "DEAD_LETTER_QUEUE_URL",
     enabledTypes: "ENABLED_EVENT_TYPES",
     retentionDays: "EVENT_RETENTION_DAYS",
+    /** JSON `{"<producer role unique id>": ["clientId", ...]}`; unset = open mode (see tenancy.ts). */
+    producerTenants: "PRODUCER_TENANTS",
 } as const;
 
 /** Settings read from the environment. */
@@ -25,6 +29,7 @@ export interface EventProcessorSettings {
     readonly deadLetterQueueUrl: string;
     readonly enabledTypes?: readonly string[];
     readonly retentionDays?: number;
+    readonly producerTenants?: Readonly<Record<string, readonly string[]>>;
 }
 
 // Bound every AWS call so a hung connection cannot eat the Lambda timeout. With the SDK's 3 attempts,
@@ -67,8 +72,15 @@ export function readEventProcessorSettings(
             problems.push(`${EVENT_PROCESSOR_ENV.retentionDays} must be a positive whole number of days, got "${retentionText}"`);
         }
     }
+    const tenantsText = env[EVENT_PROCESSOR_ENV.producerTenants]?.trim() ?? "";
+    let producerTenants: Record<string, string[]> | undefined;
+    if (tenantsText !== "") {
+        const parsed = parseProducerTenants(tenantsText, CLIENT_ID_PATTERN);
+        if (parsed.ok) producerTenants = Object.fromEntries([...parsed.tenants].map(([principal, tenants]) => [principal, [...tenants]]));
+        else problems.push(...parsed.problems.map((problem) => `${EVENT_PROCESSOR_ENV.producerTenants} ${problem}`));
+    }
     if (problems.length > 0) throw eventProcessorConfigurationError(problems);
-    return { tableName, deadLetterQueueUrl, enabledTypes, retentionDays };
+    return { tableName, deadLetterQueueUrl, enabledTypes, retentionDays, ...(producerTenants ? { producerTenants } : {}) };
 }
 
 /**

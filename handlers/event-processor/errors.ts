@@ -23,6 +23,10 @@ export const REJECTION_REASONS = {
     item_too_large: "The stored item would exceed DynamoDB's 400 KB item limit.",
     conflicting_duplicate: "An event with the same clientId and eventId but different content is already stored; the stored one is kept.",
     store_rejected_item: "DynamoDB refused the item as invalid (ValidationException); retrying cannot help.",
+    message_group_mismatch:
+        "The message's MessageGroupId is not the body's clientId (or is missing on a stack with producers configured): the event would borrow another tenant's fair-queue group.",
+    sender_not_allowed:
+        "The sender SQS reports (SenderId) is not a producer configured for the body's clientId; on a stack with producers configured, a producer writes only its own tenants.",
 } as const;
 
 /** A permanent rejection's reason code. */

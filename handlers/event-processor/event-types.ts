@@ -14,7 +14,6 @@ import {
     array,
     boolean,
     integer,
-    isoDate,
     maxLength,
     maxValue,
     minLength,
@@ -27,6 +26,7 @@ import {
     strictObject,
     string,
 } from "valibot";
+import { calendarDate, calendarDateTime, RFC3339_TIMESTAMP_PATTERN } from "../shared/calendar";
 import { eventProcessorConfigurationError } from "./errors";
 import type { EventTypeDefinition, EventTypeRegistry } from "./types";
 
@@ -79,7 +79,7 @@ export function createEventTypeRegistry(): EventTypeRegistry {
                 carrier: identifier(),
                 trackingNumber: optional(identifier()),
                 destinationCountry: pipe(string(), regex(/^[A-Z]{2}$/)),
-                estimatedDeliveryDate: optional(pipe(string(), isoDate())),
+                estimatedDeliveryDate: optional(pipe(string(), calendarDate())),
             }),
         },
         "subscription.cancelled": {
@@ -88,7 +88,7 @@ export function createEventTypeRegistry(): EventTypeRegistry {
                 subscriptionId: identifier(),
                 plan: plan(),
                 cancelledBy: picklist(["customer", "tenant_admin", "system"]),
-                effectiveAt: pipe(string(), regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/)),
+                effectiveAt: pipe(string(), regex(RFC3339_TIMESTAMP_PATTERN), calendarDateTime()),
                 feedback: optional(pipe(string(), maxLength(1000))),
             }),
         },

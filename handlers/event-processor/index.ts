@@ -27,6 +27,8 @@ export {
 export type { EventProcessorConfigurationError, RejectionReason, TransientReason } from "./errors";
 export { buildItem, CONTENT_HASH_ATTRIBUTE, contentHash, MAX_ITEM_BYTES, MAX_NESTING_DEPTH, TTL_ATTRIBUTE } from "./item";
 export type { StoredEventItem } from "./item";
-export { DEAD_LETTER_ATTRIBUTES } from "./dead-letter";
+export { DEAD_LETTER_ATTRIBUTES, DEAD_LETTER_RESERVED_BYTES } from "./dead-letter";
+export { checkTenancy, parseProducerTenants, PRINCIPAL_ID_PATTERN, senderPrincipalId } from "./tenancy";
+export type { ProducerTenants, TenancyViolation } from "./tenancy";
 export { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, OUTCOME_METRICS, REASON_METRIC } from "./observability";
 export type * from "./types";

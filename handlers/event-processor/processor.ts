@@ -25,6 +25,7 @@ import { createEventTypeRegistry, enabledEventTypes } from "./event-types";
 import { buildItem, checkRawData, ItemStamp, itemStamp, StoredEventItem } from "./item";
 import { defaultLogger, defaultMetrics, logOutcome, publishOutcomeMetrics } from "./observability";
 import { persistEvent } from "./persistence";
+import { checkTenancy, ProducerTenants } from "./tenancy";
 import type { EventBatchProcessor, EventIdentity, EventProcessorDeps, EventProcessorHandler, ProcessingOutcome } from "./types";
 
 type Checked =
@@ -34,14 +35,16 @@ type Checked =
 const SAFE_PATH_KEY = /^[A-Za-z0-9_]{1,40}$/;
 
 /** valibot issues -> "data.lines[0].quantity: expected >=1", never the received value. */
-function describeIssues(issues: readonly { type: string; expected: string | null; path?: readonly { key: unknown }[] }[]): string {
+function describeIssues(issues: readonly { type: string; expected: string | null; message: string; path?: readonly { key: unknown }[] }[]): string {
     return issues
         .slice(0, 3)
         .map((issue) => {
             const path = (issue.path ?? [])
                 .map(({ key }) => (typeof key === "number" ? `[${key}]` : typeof key === "string" && SAFE_PATH_KEY.test(key) ? `.${key}` : ".<key>"))
                 .join("");
-            return `data${path}: ${issue.expected ? `expected ${issue.expected}` : `fails ${issue.type}`}`;
+            // A `check` action's message is ours (e.g. the calendar checks) and never echoes the value.
+            const problem = issue.type === "check" ? issue.message : issue.expected ? `expected ${issue.expected}` : `fails ${issue.type}`;
+            return `data${path}: ${problem}`;
         })
         .join("; ")
         .slice(0, 240);
@@ -56,6 +59,12 @@ function assertDeps(deps: EventProcessorDeps): void {
     if (typeof deps.deadLetterQueueUrl !== "string" || deps.deadLetterQueueUrl.trim() === "") problems.push("deadLetterQueueUrl is required");
     if (deps.retentionDays !== undefined && !(Number.isSafeInteger(deps.retentionDays) && deps.retentionDays > 0)) {
         problems.push(`retentionDays must be a positive whole number of days, got ${String(deps.retentionDays)}`);
+    }
+    if (deps.producerTenants !== undefined) {
+        const entries = typeof deps.producerTenants === "object" && deps.producerTenants !== null ? Object.entries(deps.producerTenants) : [];
+        if (entries.length === 0 || !entries.every(([, tenants]) => Array.isArray(tenants) && tenants.length > 0)) {
+            problems.push("producerTenants must map each producer principal id to at least one clientId (omit it for open mode)");
+        }
     }
     if (problems.length > 0) throw eventProcessorConfigurationError(problems);
 }
@@ -78,7 +87,11 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
     const now = deps.now ?? (() => new Date());
     const { dynamodb, sqs, tableName, deadLetterQueueUrl, retentionDays } = deps;
 
-    function check(body: unknown, stamp: ItemStamp): Checked {
+    const producers: ProducerTenants | undefined = deps.producerTenants
+        ? new Map(Object.entries(deps.producerTenants).map(([principal, tenants]) => [principal, new Set(tenants)]))
+        : undefined;
+
+    function check(body: unknown, stamp: ItemStamp, attributes?: Readonly<Record<string, string | undefined>>): Checked {
         if (typeof body !== "string") return { ok: false, identity: {}, reason: "body_not_json", detail: "body is not text" };
         let parsed: unknown;
         try {
@@ -90,6 +103,9 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
         if (!envelope.ok) return { ok: false, identity: envelope.identity, reason: envelope.reason, detail: envelope.detail };
         const event = envelope.envelope;
         const typed: EventIdentity = { clientId: event.clientId, eventId: event.eventId, type: event.type };
+        // Who may write this tenant is decided before anything about the payload, so a foreign producer learns nothing of it.
+        const violation = checkTenancy(attributes, event.clientId, producers);
+        if (violation) return { ok: false, identity: typed, reason: violation.reason, detail: violation.detail };
         const definition = enabled.get(event.type);
         if (definition === undefined) {
             return Object.hasOwn(registry, event.type)
@@ -126,7 +142,7 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
                 records.map(async (record, index) => {
                     const messageId = String(record?.messageId);
                     try {
-                        const checked = check(record.body, stamp);
+                        const checked = check(record.body, stamp, record.attributes as unknown as Readonly<Record<string, string | undefined>>);
                         if (!checked.ok) {
                             letters.push({ index, identity: checked.identity, letter: { record, reason: checked.reason, detail: checked.detail } });
                             return;

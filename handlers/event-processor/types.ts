@@ -120,6 +120,12 @@ export interface EventProcessorDeps {
     readonly logger?: Logger;
     /** @default Powertools Metrics, namespace from POWERTOOLS_METRICS_NAMESPACE or `EventIngestion` */
     readonly metrics?: Metrics;
+    /**
+     * Tenant isolation: producer principal id (role unique id) -> the clientIds it may write
+     * (`PRODUCER_TENANTS`). Each message's SQS `SenderId` must map to its body's clientId.
+     * @default undefined (open mode: any sender; MessageGroupId, when present, must still equal clientId)
+     */
+    readonly producerTenants?: Readonly<Record<string, readonly string[]>>;
     /** Clock for `receivedAt` and the TTL. @default () => new Date() */
     readonly now?: () => Date;
 }

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/mock-deployment";
-import { DEAD_LETTER_RETENTION_SECONDS } from "../../components/defaults";
+import { DEAD_LETTER_RETENTION_SECONDS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/defaults";
 import { readStackConfig } from "../../local/mock-deployment";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
 import { all, EMAIL_SERVICE_OUTPUTS, EVENT_PROCESSOR_OUTPUTS, one, policyOf, statement } from "./helpers";
@@ -23,7 +23,9 @@ describe("event processor stack (dev, mocks)", () => {
         it("exports exactly the issue-3 names (plus the email service's own), each a resolved value", () => {
             const names = Object.keys(d.outputs);
             for (const name of EVENT_PROCESSOR_OUTPUTS) expect(d.outputs[name], name).to.be.a("string").and.not.equal("");
-            const allowed = new Set<string>([...EVENT_PROCESSOR_OUTPUTS, ...EMAIL_SERVICE_OUTPUTS]);
+            // producerRoleArns is a map (empty in open mode); tests/infrastructure/tenant-isolation.test.ts covers it.
+            expect(d.outputs.producerRoleArns).to.deep.equal({});
+            const allowed = new Set<string>([...EVENT_PROCESSOR_OUTPUTS, ...EMAIL_SERVICE_OUTPUTS, "producerRoleArns"]);
             expect(names.filter((n) => !allowed.has(n)), "unexpected outputs").to.deep.equal([]);
         });
         it("points at the resources it names", () => {
@@ -87,7 +89,8 @@ describe("event processor stack (dev, mocks)", () => {
                 const q = one(d, QUEUE, name);
                 expect(q.inputs.kmsMasterKeyId, name).to.equal(key.state.arn);
                 expect(q.inputs.kmsDataKeyReusePeriodSeconds, name).to.equal(dev["event-ingestion:kmsDataKeyReusePeriodSeconds"]);
-                expect(q.inputs.maxMessageSize, name).to.equal(dev["event-ingestion:maxMessageSize"]);
+                // The DLQ is SQS's maximum, so a rejected body at the queue's limit still fits with its reason attributes.
+                expect(q.inputs.maxMessageSize, name).to.equal(name === "events" ? dev["event-ingestion:maxMessageSize"] : SQS_MAX_MESSAGE_SIZE_BYTES);
                 expect(q.inputs.fifoQueue ?? false, `${name} is a standard queue (fair queues)`).to.equal(false);
             }
         });

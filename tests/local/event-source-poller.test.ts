@@ -69,6 +69,10 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
         const record = events[0].Records[0];
         expect(record).to.include({ eventSource: "aws:sqs", eventSourceARN: q.arn, awsRegion: REGION });
         expect(record.attributes.ApproximateReceiveCount).to.equal("1");
+        // Lambda's SQS records carry SenderId (tenant isolation reads it; "Using Lambda with Amazon SQS", example event).
+        // fauxqs reports 000000000000 for every sender (it has no IAM), which is why local stacks run in open mode.
+        expect(record.attributes.SenderId).to.equal("000000000000");
+        expect(record.attributes.SentTimestamp).to.match(/^\d+$/);
         expect(record.receiptHandle).to.be.a("string").and.not.equal("");
         const left = await inspectQueue(fauxqs.endpoint, q.name);
         expect(left.ready.length + left.inflight.length).to.equal(0);

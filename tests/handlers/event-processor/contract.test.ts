@@ -247,7 +247,7 @@ describe("event contract", () => {
 
     it("documents every reason code in one sentence", () => {
         for (const code of REJECTION_REASON_CODES) expect(REJECTION_REASONS[code]).to.match(/\.$/);
-        expect(REJECTION_REASON_CODES).to.have.length(14);
+        expect(REJECTION_REASON_CODES).to.have.length(16);
         expect(TRANSIENT_REASON_CODES).to.deep.equal(["store_throttled", "store_unavailable", "dead_letter_unavailable", "unexpected_error"]);
     });
 });
