@@ -7,6 +7,7 @@
 import * as http from "node:http";
 import * as crypto from "node:crypto";
 import type { AddressInfo, Socket } from "node:net";
+import { refuseForeignHost } from "../loopback-host";
 
 /** What SES received (the parsed SendEmail request). */
 export interface SesSendRequest {
@@ -46,6 +47,7 @@ export async function startFakeSes(options: { port?: number; onAccepted?: (reque
     const requests: SesSendRequest[] = [];
     const sockets = new Set<Socket>();
     const server = http.createServer((req, res) => {
+        if (refuseForeignHost(req, res)) return;
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
