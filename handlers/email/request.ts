@@ -122,7 +122,7 @@ export function validateEmailRequest(input: unknown, limits: EmailLimits, now: D
         }
     }
     // Every unknown key, by name (a typo such as `bbc` must not silently drop recipients).
-    for (const key of Object.keys(raw)) if (!known.includes(key)) errors.push({ field: key, message: "unknown field" });
+    for (const key of Object.keys(raw)) if (!known.includes(key)) errors.push({ field: key === "" ? '""' : key, message: "unknown field" });
 
     // Cross-field rules, checked on the raw input so that they add to the field errors.
     if (raw.text === undefined && raw.html === undefined) {
