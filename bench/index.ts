@@ -94,8 +94,19 @@ export function parseArgs(argv: readonly string[], known = availableModes()): Be
     return command;
 }
 
-/** Gives each selected mode its parsed options; every flag must belong to some selected mode. */
-export function resolveOptions(command: BenchCommand, modules: Readonly<Record<string, BenchModule>>): Record<string, Record<string, unknown>> {
+/** Names of the modes (selected or not) that declare `flag`. */
+export type FlagOwners = (flag: string) => string[];
+
+/**
+ * Gives each selected mode its parsed options; every flag must belong to some selected mode.
+ * `owners` finds the modes declaring a flag no selected mode claims, so the error can say
+ * which mode to select. @default the modes in `modules`
+ */
+export function resolveOptions(
+    command: BenchCommand,
+    modules: Readonly<Record<string, BenchModule>>,
+    owners: FlagOwners = (flag) => Object.entries(modules).filter(([, m]) => m.options && flag in m.options).map(([name]) => name),
+): Record<string, Record<string, unknown>> {
     const perMode: Record<string, Record<string, unknown>> = {};
     const claimed = new Set<string>();
     const problems: string[] = [];
@@ -114,10 +125,10 @@ export function resolveOptions(command: BenchCommand, modules: Readonly<Record<s
     }
     for (const flag of command.flags.keys()) {
         if (!claimed.has(flag)) {
-            const owners = Object.entries(modules).filter(([, m]) => m.options && flag in m.options).map(([name]) => name);
+            const declaring = owners(flag);
             problems.push(
-                owners.length > 0
-                    ? `--${flag} belongs to mode(s) ${owners.join(", ")}, which are not selected`
+                declaring.length > 0
+                    ? `--${flag} belongs to mode(s) ${declaring.join(", ")}, which are not selected (add --mode ${declaring[0]})`
                     : `unknown flag --${flag} (flags of the selected modes: ${[...new Set(command.modes.flatMap((m) => Object.keys(modules[m].options ?? {}).map((f) => `--${f}`)))].join(", ") || "none"})`,
             );
         }
@@ -161,7 +172,8 @@ async function main(argv: readonly string[]): Promise<number> {
             console.log(usage(modules));
             return 0;
         }
-        options = resolveOptions(command, modules);
+        // Only the selected modes are loaded; a flag none of them declares is looked up in every mode.
+        options = resolveOptions(command, modules, (flag) => availableModes().filter((name) => flag in ((modules[name] ?? loadMode(name)).options ?? {})));
     } catch (error) {
         if (!(error instanceof BenchUsageError)) throw error;
         console.error(`error: ${error.message}\nRun \`npm run bench -- --help\` for usage.`);

@@ -5,6 +5,14 @@ import { buildApp } from "fauxqs";
 const port = Number(process.env.FAUXQS_PORT ?? 0);
 const region = process.env.FAUXQS_DEFAULT_REGION ?? "us-east-1";
 const app = buildApp({ logger: false, defaultRegion: region });
+// DNS-rebinding guard, the rule of local/loopback-host.ts: answer only requests addressed to
+// the loopback host and the port we bound (a browser sends the attacker's name in Host).
+app.addHook("onRequest", (request, reply, done) => {
+    const bound = app.server.address()?.port;
+    const host = String(request.headers.host ?? "").toLowerCase();
+    if (host === `127.0.0.1:${bound}` || host === `localhost:${bound}`) return done();
+    reply.code(403).header("connection", "close").send({ message: `Host must be 127.0.0.1:${bound} or localhost:${bound} (DNS rebinding)` });
+});
 try {
     const address = await app.listen({ port, host: "127.0.0.1" });
     process.stdout.write(JSON.stringify({ ready: true, address }) + "\n");

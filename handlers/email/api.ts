@@ -12,7 +12,7 @@ import type * as metricsLib from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { ContentStore, s3ContentStore } from "./content-store";
 import { describeError, idempotencyKeyReused, isNamedError, queueUnavailable } from "./errors";
-import { bodyBytes, EmailApiEvent, EmailApiResult, header, isJsonContentType, json, problem } from "./http";
+import { bodyBytes, charsetDecoder, charsetOf, EmailApiEvent, EmailApiResult, header, isJsonContentType, json, problem, SUPPORTED_CHARSETS } from "./http";
 import { dynamoIdempotencyStore, IdempotencyStore } from "./idempotency";
 import { count, EMAIL_METRICS, emailMetrics } from "./observability";
 import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope } from "./message";
@@ -133,14 +133,29 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
             if (!isJsonContentType(header(event, "content-type"))) {
                 return problem(415, "UnsupportedMediaType", "Content-Type must be application/json.");
             }
+            const charset = charsetOf(header(event, "content-type"));
+            const decode = charsetDecoder(charset);
+            if (!decode) {
+                // Echo the label (printable ASCII, bounded) so the client sees what to fix; never log it.
+                const label = charset.replace(/[^\x20-\x7e]/g, "?").slice(0, 40);
+                return problem(415, "UnsupportedMediaType", `Charset "${label}" is not supported; send utf-8 (supported: ${SUPPORTED_CHARSETS.join(", ")}).`);
+            }
             const bytes = bodyBytes(event);
             if (bytes.length > limits.maxRequestBytes) {
                 logger.info("email rejected", { status: 413, requestBytes: bytes.length, requestId });
                 return problem(413, "PayloadTooLarge", `The request body must be at most ${limits.maxRequestBytes} bytes.`);
             }
+            // A text body arrives as a string API Gateway already decoded; other bodies arrive base64-encoded
+            // and are decoded here with the declared charset (fatally: never U+FFFD in place of a character).
+            const text = event.isBase64Encoded ? decode(bytes) : (event.body ?? "");
+            if (text === undefined) {
+                logger.info("email rejected", { status: 400, fieldsInError: ["body"], requestId });
+                const message = charset === "utf-8" || charset === "utf8" ? "must be valid UTF-8 (or declare its charset)" : `must be valid ${charset}`;
+                return problem(400, "ValidationFailed", "The request is invalid.", [{ field: "body", message }]);
+            }
             let parsed: unknown;
             try {
-                parsed = JSON.parse(bytes.toString("utf8"));
+                parsed = JSON.parse(text);
             } catch {
                 // JSON.parse's message quotes the input: never echo or log it.
                 return problem(400, "ValidationFailed", "The request is invalid.", [{ field: "body", message: "must be valid JSON" }]);

@@ -26,6 +26,8 @@ export const REJECTION_REASONS = {
     malformedMessage: "malformed-message",
     /** The offloaded content is no longer in S3 (expired or deleted). */
     contentMissing: "content-missing",
+    /** Still failing transiently after every deferred retry (e.g. a mailbox that keeps answering 451). */
+    retriesExhausted: "retries-exhausted",
 } as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];

@@ -34,6 +34,66 @@ export function bodyBytes(event: Pick<APIGatewayProxyEventV2, "body" | "isBase64
     return event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");
 }
 
+/** How each accepted charset turns bytes into text; every other charset is refused with 415. */
+type Decoder = (bytes: Buffer) => string | undefined;
+
+function textDecoder(label: string): Decoder {
+    return (bytes) => {
+        try {
+            return new TextDecoder(label, { fatal: true }).decode(bytes);
+        } catch {
+            return undefined;
+        }
+    };
+}
+
+/**
+ * Charsets a request body may declare (`Content-Type: application/json; charset=…`), by
+ * lowercased label. JSON is UTF-8 (RFC 8259 §8.1), the default; the others are decoded
+ * exactly, never guessed: ISO-8859-1 byte for byte (TextDecoder would treat it as
+ * windows-1252), US-ASCII only when every byte is below 0x80, UTF-8 and UTF-16 fatally
+ * (an invalid sequence is an error, not U+FFFD).
+ */
+export function charsetDecoder(charset: string): Decoder | undefined {
+    switch (charset) {
+        case "utf-8":
+        case "utf8":
+            return textDecoder("utf-8");
+        case "us-ascii":
+        case "ascii":
+            return (bytes) => (bytes.every((b) => b < 0x80) ? bytes.toString("latin1") : undefined);
+        case "iso-8859-1":
+        case "iso8859-1":
+        case "iso_8859-1":
+        case "latin1":
+        case "l1":
+            return (bytes) => bytes.toString("latin1");
+        case "windows-1252":
+        case "cp1252":
+            return textDecoder("windows-1252");
+        case "iso-8859-15":
+        case "latin9":
+            return textDecoder("iso-8859-15");
+        case "utf-16le":
+        case "utf-16be":
+            return textDecoder(charset);
+        default:
+            return undefined;
+    }
+}
+
+/** The charsets {@link charsetDecoder} knows, for error messages and docs. */
+export const SUPPORTED_CHARSETS: readonly string[] = ["utf-8", "us-ascii", "iso-8859-1 (latin1)", "windows-1252", "iso-8859-15", "utf-16le", "utf-16be"];
+
+/** The `charset` parameter of a Content-Type, lowercased and unquoted (`utf-8` when absent). */
+export function charsetOf(contentType: string | undefined): string {
+    for (const parameter of (contentType ?? "").split(";").slice(1)) {
+        const [name, ...rest] = parameter.split("=");
+        if (name.trim().toLowerCase() === "charset") return rest.join("=").trim().replace(/^"(.*)"$/, "$1").toLowerCase();
+    }
+    return "utf-8";
+}
+
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): EmailApiResult {
     return {
         statusCode,

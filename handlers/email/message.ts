@@ -96,6 +96,7 @@ function queuedEmailSchema() {
             acceptedAt: v.pipe(v.string(), v.isoTimestamp()),
             sendAt: v.optional(v.pipe(v.string(), v.isoTimestamp())),
             released: v.optional(v.boolean()),
+            deferrals: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000))),
             content: v.optional(contentSchema()),
             contentRef: v.optional(v.object({ bucket: v.string(), key: v.string(), bytes: v.number() })),
         }),

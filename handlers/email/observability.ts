@@ -14,6 +14,7 @@ export const EMAIL_METRICS = {
     sent: "EmailsSent",
     sentBySecondary: "EmailsSentBySecondary",
     scheduled: "EmailsScheduled",
+    deferred: "EmailDeliveriesDeferred",
     deadLettered: "EmailsDeadLettered",
     retried: "EmailDeliveriesRetried",
     duplicatesDropped: "EmailDuplicatesDropped",

@@ -7,21 +7,36 @@
  * serialization `require`s valibot instead of inlining schema objects.
  */
 import v = require("valibot");
+import { addressProblem } from "./address";
 import type { EmailLimits, EmailRequest, FieldError } from "./types";
 import { parseRfc3339DateTime } from "../shared/calendar";
 
-/** Longest address SMTP allows (RFC 5321: 254 octets in a path). */
-const MAX_ADDRESS_LENGTH = 254;
 /** Unix seconds beyond this are almost certainly milliseconds. */
 const MAX_PLAUSIBLE_UNIX_SECONDS = 99_999_999_999;
+/** The fields a request may have; any other key is reported by name. */
+export const EMAIL_REQUEST_FIELDS = ["from", "to", "cc", "bcc", "subject", "text", "html", "sendAt"] as const;
+const REQUIRED_FIELDS: readonly string[] = ["from", "to", "subject"];
+const BLANK = "must not be blank (whitespace only)";
 
 function addressSchema() {
     return v.pipe(
         v.string("must be a string"),
         v.trim(),
         v.nonEmpty("must not be empty"),
-        v.maxLength(MAX_ADDRESS_LENGTH, `must be at most ${MAX_ADDRESS_LENGTH} characters`),
-        v.email("must be a valid email address"),
+        v.rawCheck(({ dataset, addIssue }) => {
+            if (!dataset.typed) return;
+            const problem = addressProblem(dataset.value);
+            if (problem) addIssue({ message: problem });
+        }),
+    );
+}
+
+/** A string that is not empty and not only whitespace (a blank subject or body is a client bug). */
+function textSchema() {
+    return v.pipe(
+        v.string("must be a string"),
+        v.nonEmpty("must not be empty"),
+        v.check((s) => s.trim() !== "", BLANK),
     );
 }
 
@@ -32,25 +47,28 @@ function recipientsSchema(limits: EmailLimits) {
     );
 }
 
-/** The valibot schema of a request body (field rules only). */
+/**
+ * The valibot schema of a request body (field rules only). Unknown and missing keys are
+ * reported by {@link validateEmailRequest}, one error each: valibot's strictObject stops at
+ * the first unknown key and words a missing key as an unknown one.
+ */
 export function emailRequestSchema(limits: EmailLimits) {
-    return v.strictObject(
+    return v.object(
         {
             from: addressSchema(),
             to: v.pipe(recipientsSchema(limits), v.minLength(1, "must have at least one recipient")),
             cc: v.optional(recipientsSchema(limits), []),
             bcc: v.optional(recipientsSchema(limits), []),
             subject: v.pipe(
-                v.string("must be a string"),
-                v.nonEmpty("must not be empty"),
+                textSchema(),
                 v.maxLength(limits.maxSubjectLength, `must be at most ${limits.maxSubjectLength} characters`),
                 v.regex(/^[^\r\n]*$/, "must be a single line"),
             ),
-            text: v.optional(v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"))),
-            html: v.optional(v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"))),
+            text: v.optional(textSchema()),
+            html: v.optional(textSchema()),
             sendAt: v.optional(v.unknown()),
         },
-        (issue) => `unknown field${issue.received ? ` ${issue.received}` : ""}`,
+        "must be a JSON object",
     );
 }
 
@@ -94,14 +112,19 @@ export function validateEmailRequest(input: unknown, limits: EmailLimits, now: D
         return { success: false, errors: [{ field: "body", message: "must be a JSON object" }] };
     }
     const errors: FieldError[] = [];
+    const raw = input as Record<string, unknown>;
+    const known: readonly string[] = EMAIL_REQUEST_FIELDS;
+    const missing = REQUIRED_FIELDS.filter((field) => raw[field] === undefined);
+    for (const field of missing) errors.push({ field, message: "is required" });
     const parsed = v.safeParse(emailRequestSchema(limits), input, { abortEarly: false });
     if (!parsed.success) {
         for (const issue of parsed.issues) {
-            // Unknown keys carry the key itself in the path; report them by name.
-            errors.push({ field: pathOf(issue), message: issue.message });
+            const field = pathOf(issue);
+            if (!missing.includes(field)) errors.push({ field, message: issue.message });
         }
     }
-    const raw = input as Record<string, unknown>;
+    // Every unknown key, by name (a typo such as `bbc` must not silently drop recipients).
+    for (const key of Object.keys(raw)) if (!known.includes(key)) errors.push({ field: key === "" ? '""' : key, message: "unknown field" });
 
     // Cross-field rules, checked on the raw input so that they add to the field errors.
     if (raw.text === undefined && raw.html === undefined) {

@@ -32,9 +32,14 @@ export function atExpression(date: Date): string {
     return `at(${rounded.toISOString().slice(0, 19)})`;
 }
 
-/** Schedule name for an email: unique per id, within the 64-character limit. */
-export function scheduleName(emailId: string): string {
-    return `email-${emailId}`.slice(0, 64);
+/**
+ * Schedule name for an email: unique per id and per deferral (`email-<id>` for `sendAt`,
+ * `email-<id>-r<n>` for the n-th deferred retry), within the 64-character limit. A
+ * redelivered message computes the same name, so it can never be scheduled twice.
+ */
+export function scheduleName(emailId: string, deferrals = 0): string {
+    const suffix = deferrals > 0 ? `-r${deferrals}` : "";
+    return `email-${emailId}`.slice(0, 64 - suffix.length) + suffix;
 }
 
 export interface EventBridgeSchedulerOptions {
@@ -66,7 +71,7 @@ export function eventBridgeScheduler(options: EventBridgeSchedulerOptions): Deli
             try {
                 await options.client.send(
                     new scheduler.CreateScheduleCommand({
-                        Name: scheduleName(message.id),
+                        Name: scheduleName(message.id, message.deferrals),
                         GroupName: options.groupName,
                         ScheduleExpression: atExpression(when),
                         ScheduleExpressionTimezone: "UTC",

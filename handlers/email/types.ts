@@ -46,6 +46,8 @@ export interface QueuedEmail {
     sendAt?: string;
     /** True once the scheduler has released a future email: send it, do not schedule again. */
     released?: boolean;
+    /** How many times a failing delivery was parked on the scheduler to free its lane. @default 0 */
+    deferrals?: number;
     content?: EmailContent;
     contentRef?: ContentPointer;
 }

@@ -26,6 +26,28 @@ import { count, EMAIL_METRICS, emailMetrics } from "./observability";
 import { BreakerOptions, createFailoverMailer, FailoverMailer } from "./providers/failover";
 import type { DeliveryScheduler, EmailProvider, QueuedEmail } from "./types";
 
+/**
+ * How a transiently failing email leaves its FIFO lane. A failed record stays in its message
+ * group and holds back the group's later emails until it is received again (one visibility
+ * timeout per attempt), so a recipient that keeps answering 451 would hold its lane for up
+ * to `maxReceiveCount` visibility timeouts. From receive `afterReceives` on, a transient
+ * failure instead hands the email to the scheduler (`email-<id>-r<n>`, deterministic, so a
+ * redelivery cannot park it twice) and acknowledges it: the lane moves on, and the email comes
+ * back after `firstDelayMs`, doubling each time. After `maxDeferrals` it is dead-lettered as
+ * `retries-exhausted`.
+ */
+export interface DeferralPolicy {
+    /** Receives after which a transient failure parks the email (must be below the queue's maxReceiveCount). @default 2 */
+    afterReceives: number;
+    /** Delay of the first deferred retry; each next one doubles it. @default 300000 (5 minutes) */
+    firstDelayMs: number;
+    /** Deferred retries before the email is dead-lettered as `retries-exhausted`. @default 5 */
+    maxDeferrals: number;
+}
+
+/** 5 + 10 + 20 + 40 + 80 minutes: about 2.6 hours of deferred retries, RFC 5321 §4.5.4.1 territory. */
+export const DEFAULT_DEFERRAL_POLICY: DeferralPolicy = { afterReceives: 2, firstDelayMs: 300_000, maxDeferrals: 5 };
+
 export interface EmailWorkerDeps {
     sqs: sqs.SQSClient;
     /** FIFO DLQ for permanent failures. */
@@ -49,6 +71,8 @@ export interface EmailWorkerDeps {
     deadlineMarginMs?: number;
     /** Powertools metrics (counts per outcome). @default EMF metrics for service `email-worker` */
     metrics?: metricsLib.Metrics;
+    /** @default DEFAULT_DEFERRAL_POLICY */
+    deferral?: Partial<DeferralPolicy>;
     now?: () => Date;
 }
 
@@ -89,7 +113,9 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
         count(metrics, EMAIL_METRICS.deadLettered);
     }
 
-    async function schedule(message: QueuedEmail, at: Date): Promise<void> {
+    const deferral: DeferralPolicy = { ...DEFAULT_DEFERRAL_POLICY, ...(deps.deferral ?? {}) };
+
+    async function park(message: QueuedEmail, at: Date): Promise<void> {
         // The scheduler carries a pointer only: move inline content to S3 first.
         let pointer = message;
         if (message.content) {
@@ -98,8 +124,29 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
             delete pointer.content;
         }
         await deps.scheduler.schedule({ ...pointer, released: true }, at);
+    }
+
+    async function schedule(message: QueuedEmail, at: Date): Promise<void> {
+        await park(message, at);
         logger.info("email scheduled", { emailId: message.id, lane: message.lane, sendAt: at.toISOString() });
         count(metrics, EMAIL_METRICS.scheduled);
+    }
+
+    /** Takes a transiently failing email off its lane; false when it should be retried in the lane. */
+    async function deferOrGiveUp(record: SQSRecord, message: QueuedEmail, error: unknown): Promise<boolean> {
+        const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? 1);
+        if (receiveCount < deferral.afterReceives) return false;
+        const deferrals = message.deferrals ?? 0;
+        const { errorName, errorCode } = describeError(error);
+        if (deferrals >= deferral.maxDeferrals) {
+            await deadLetter(record, message.id, REJECTION_REASONS.retriesExhausted, `${errorCode ?? errorName} after ${deferrals} deferred retries`);
+            return true;
+        }
+        const at = new Date(now().getTime() + deferral.firstDelayMs * 2 ** deferrals);
+        await park({ ...message, deferrals: deferrals + 1 }, at);
+        logger.warn("email delivery deferred; its lane is free", { emailId: message.id, lane: message.lane, deferrals: deferrals + 1, retryAt: at.toISOString(), errorName, errorCode });
+        count(metrics, EMAIL_METRICS.deferred);
+        return true;
     }
 
     let invocation: Context | undefined;
@@ -155,6 +202,12 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
             if (isPermanent(error)) {
                 await deadLetter(record, emailId, error.reason, error.code);
                 return;
+            }
+            try {
+                if (await deferOrGiveUp(record, message, error)) return;
+            } catch (parkError) {
+                // Scheduler or DLQ unreachable: keep the email in its lane and retry it there (nothing lost).
+                logger.warn("email not deferred; retrying in its lane", { emailId, ...describeError(parkError) });
             }
             count(metrics, EMAIL_METRICS.retried);
             logger.warn("email delivery failed; will retry", {

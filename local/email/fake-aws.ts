@@ -9,6 +9,7 @@
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { refuseForeignHost } from "../loopback-host";
 
 export interface RecordedRequest {
     method: string;
@@ -28,6 +29,7 @@ type Reply = { status: number; body: unknown; errorType?: string };
 async function serve(respond: (request: RecordedRequest) => Reply): Promise<FakeAwsService> {
     const requests: RecordedRequest[] = [];
     const server = http.createServer((req, res) => {
+        if (refuseForeignHost(req, res)) return;
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {

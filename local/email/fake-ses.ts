@@ -8,6 +8,7 @@ import * as http from "node:http";
 import * as crypto from "node:crypto";
 import type { AddressInfo, Socket } from "node:net";
 import { senderCovered } from "../../handlers/email/senders";
+import { refuseForeignHost } from "../loopback-host";
 
 /** What SES received (the parsed SendEmail request). */
 export interface SesSendRequest {
@@ -61,6 +62,7 @@ export async function startFakeSes(options: FakeSesOptions = {}): Promise<FakeSe
     const requests: SesSendRequest[] = [];
     const sockets = new Set<Socket>();
     const server = http.createServer((req, res) => {
+        if (refuseForeignHost(req, res)) return;
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {

@@ -7,6 +7,8 @@
 import * as http from "node:http";
 import * as crypto from "node:crypto";
 import type { AddressInfo } from "node:net";
+import { isUtf8 } from "node:buffer";
+import { refuseForeignHost } from "../loopback-host";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 
 /** API Gateway's own payload limit: bigger requests never reach the Lambda. */
@@ -28,7 +30,11 @@ export function toHttpApiEvent(req: http.IncomingMessage, body: Buffer, routeKey
     for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(",") : value;
     }
-    const textual = /json|text|xml|x-www-form-urlencoded/i.test(headers["content-type"] ?? "");
+    // A text body that is not UTF-8 (another declared charset, or invalid bytes) goes base64-encoded,
+    // as API Gateway does for binary payloads: a UTF-8 string would replace its bytes with U+FFFD.
+    const contentType = headers["content-type"] ?? "";
+    const declared = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1].toLowerCase();
+    const textual = /json|text|xml|x-www-form-urlencoded/i.test(contentType) && (declared === undefined || /^utf-?8$/.test(declared)) && isUtf8(body);
     const now = new Date();
     return {
         version: "2.0",
@@ -68,6 +74,7 @@ export function toHttpApiEvent(req: http.IncomingMessage, body: Buffer, routeKey
 export async function serveHttpApi(handler: Handler, options: { port?: number; routes?: string[] } = {}): Promise<LocalHttpApi> {
     const routes = new Set(options.routes ?? ["POST /v1/emails"]);
     const server = http.createServer((req, res) => {
+        if (refuseForeignHost(req, res)) return undefined;
         const path = new URL(req.url ?? "/", "http://localhost").pathname;
         const routeKey = `${req.method} ${path}`;
         const reply = (status: number, headers: Record<string, string>, body: string) => {

@@ -13,6 +13,7 @@
 import * as http from "node:http";
 import * as crypto from "node:crypto";
 import { SMTPServer } from "smtp-server";
+import { refuseForeignHost } from "../loopback-host";
 
 export interface SinkMessage {
     id: string;
@@ -123,6 +124,7 @@ export async function startMailSink(options: { smtpPort?: number; httpPort?: num
 
     const summary = ({ raw: _raw, headers: _headers, ...rest }: SinkMessage) => rest;
     const api = http.createServer((req, res) => {
+        if (refuseForeignHost(req, res)) return;
         const send = (status: number, body: unknown) => {
             res.writeHead(status, { "content-type": "application/json" });
             res.end(JSON.stringify(body));

@@ -290,6 +290,46 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         await acknowledge(stack.sqs, stack.queueUrl, again, []);
     });
 
+    it("an address that keeps answering 451 frees its lane: from the 2nd receive the email is parked on the scheduler (deterministic name), and the lane's next email is sent", async () => {
+        await ses.setMode({ status: 429, errorType: "TooManyRequestsException" });
+        const handler = worker({ breaker: { volumeThreshold: 100 }, now: () => new Date("2030-01-01T00:00:00Z") });
+        const oneLane = createEmailApi({ sqs: stack.sqs, queueUrl: stack.queueUrl, s3: stack.s3, contentBucket: stack.bucket, tenantLanes: 1 });
+        const post = async (body: Record<string, unknown>) => {
+            const result = await oneLane({ headers: { "content-type": "application/json" }, requestContext: { http: { method: "POST" }, requestId: "t" }, body: JSON.stringify(body), isBase64Encoded: false } as never);
+            return (JSON.parse(result.body!) as { id: string }).id;
+        };
+        const deferredId = await post(emailBody({ to: ["defer-me@example.org"], cc: [], bcc: [] }));
+        const nextId = await post(emailBody());
+        const first = await runOnce(handler);
+        expect(first.event.Records.map((r) => (JSON.parse(r.body) as QueuedEmail).id)).to.deep.equal([deferredId, nextId]);
+        expect(first.failed).to.have.length(2); // the failure holds its group: the next email waits (FIFO order)
+        await new Promise((r) => setTimeout(r, 1_100));
+        const second = await runOnce(handler);
+        expect(second.failed).to.deep.equal([]);
+        expect(sink.messages().map((m) => m.emailId)).to.deep.equal([nextId]);
+        expect(scheduled).to.have.length(1);
+        expect(scheduled[0].message).to.deep.include({ id: deferredId, released: true, deferrals: 1 });
+        expect(scheduled[0].message.content, "the schedule carries a pointer only").to.equal(undefined);
+        expect(scheduled[0].at.toISOString()).to.equal("2030-01-01T00:05:00.000Z");
+        expect(await drain(stack.sqs, stack.queueUrl, 0), "nothing left holding the lane").to.have.length(0);
+        expect(await deadLetters()).to.have.length(0);
+    });
+
+    it("after the last deferred retry a still-deferring email is dead-lettered as retries-exhausted", async () => {
+        await ses.setMode({ status: 429, errorType: "TooManyRequestsException" });
+        const handler = worker({ breaker: { volumeThreshold: 100 }, deferral: { afterReceives: 1, maxDeferrals: 2 } });
+        const id = await enqueue(emailBody({ to: ["defer-me@example.org"], cc: [], bcc: [] }));
+        const [queued] = await drain(stack.sqs, stack.queueUrl);
+        const parked = { ...(JSON.parse(queued.Body!) as QueuedEmail), released: true, deferrals: 2 };
+        await stack.sqs.send(new sqs.SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: JSON.stringify(parked), MessageGroupId: parked.lane, MessageDeduplicationId: `${id}-r2` }));
+        const { failed } = await runOnce(handler);
+        expect(failed).to.deep.equal([]);
+        expect(scheduled).to.have.length(0);
+        const [dead] = await deadLetters();
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.retriesExhausted);
+        expect(dead.MessageAttributes?.rejectionDetail?.StringValue).to.equal("smtp:451 after 2 deferred retries");
+    });
+
     it("does not start a record when too little of the invocation is left: it is reported failed and retried", async () => {
         const handler = worker({ deadlineMarginMs: 35_000 });
         await enqueue(emailBody());

@@ -103,6 +103,34 @@ describe("`npm run local` lifecycle", function () {
         expect(listeningAddresses(dynamodbPort)).to.deep.equal([]);
     });
 
+    it("`npm run local` exits 0 when SIGTERM reaches its whole process group (as a terminal or a supervisor sends it)", async function () {
+        this.timeout(180_000);
+        // npm runs the script through `sh -c`; without `exec` the shell dies of the group's SIGTERM and npm reports 143.
+        const npm = process.env.npm_execpath;
+        const child = npm
+            ? spawn(process.execPath, [npm, "run", "--silent", "local"], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+            : spawn("npm", ["run", "--silent", "local"], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+        child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+        const run: Run = { child, stdout: () => out, stderr: () => err, exited };
+        started.push(run);
+        try {
+            const ready = await readyLine(run, 150_000);
+            const pids = [ready.processes.fauxqs, ready.processes.dynamodbLocal] as number[];
+            process.kill(-child.pid!, "SIGTERM");
+            const { code, signal } = await exited;
+            expect({ code, signal }, err).to.deep.equal({ code: 0, signal: null });
+            const deadline = Date.now() + 15_000;
+            while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+            expect(pids.filter(alive), "emulator processes left running").to.deep.equal([]);
+        } finally {
+            if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGKILL");
+        }
+    });
+
     it("even a SIGKILLed pipeline leaves nothing behind: emulators and environments follow their parent", async () => {
         const run = spawnLocal("local", []);
         started.push(run);

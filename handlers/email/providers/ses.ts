@@ -4,6 +4,7 @@
  */
 import sesv2 = require("@aws-sdk/client-sesv2");
 import { DeliveryError, permanentFailure, providerUnavailable, REJECTION_REASONS, transientFailure } from "../errors";
+import { headerSafeSubject } from "../mime";
 import type { EmailContent, EmailProvider } from "../types";
 
 export interface SesProviderOptions {
@@ -41,6 +42,9 @@ export function classifySesError(error: unknown): DeliveryError {
 }
 
 /**
+ * The subject goes through {@link headerSafeSubject}: SES folds header lines at whitespace,
+ * so a subject with an unbreakable run longer than a line is sent as RFC 2047 encoded-words.
+ *
  * @example
  * const primary = sesProvider({ client: new SESv2Client({}) });
  * await primary.send(content, emailId);
@@ -57,7 +61,7 @@ export function sesProvider(options: SesProviderOptions): EmailProvider {
                     new sesv2.SendEmailCommand({
                         FromEmailAddress: email.from,
                         Destination: { ToAddresses: email.to, CcAddresses: email.cc, BccAddresses: email.bcc },
-                        Content: { Simple: { Subject: { Data: email.subject, Charset: "UTF-8" }, Body: body } },
+                        Content: { Simple: { Subject: { Data: headerSafeSubject(email.subject), Charset: "UTF-8" }, Body: body } },
                         ConfigurationSetName: options.configurationSetName,
                         EmailTags: [{ Name: "emailId", Value: emailId }],
                     }),

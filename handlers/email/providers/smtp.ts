@@ -7,6 +7,7 @@ import nodemailer = require("nodemailer");
 import secrets = require("@aws-sdk/client-secrets-manager");
 import v = require("valibot");
 import { DeliveryError, isProviderUnavailable, permanentFailure, providerUnavailable, REJECTION_REASONS, transientFailure } from "../errors";
+import { smtpMailOptions } from "../mime";
 import type { EmailContent, EmailProvider } from "../types";
 
 /** The SMTP secret's JSON shape. */
@@ -129,16 +130,7 @@ export function smtpProvider(options: SmtpProviderOptions): EmailProvider {
         async send(email: EmailContent, emailId: string) {
             try {
                 const transport = await options.transport();
-                const info = await transport.sendMail({
-                    from: email.from,
-                    to: email.to,
-                    cc: email.cc,
-                    bcc: email.bcc,
-                    subject: email.subject,
-                    text: email.text,
-                    html: email.html,
-                    headers: { "X-Email-Id": emailId },
-                });
+                const info = await transport.sendMail(smtpMailOptions(email, emailId));
                 const rejected = Array.isArray(info.rejected) ? info.rejected.length : 0;
                 return { provider: "smtp", messageId: info.messageId, ...(rejected > 0 ? { rejectedRecipients: rejected } : {}) };
             } catch (error) {

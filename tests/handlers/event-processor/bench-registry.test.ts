@@ -3,6 +3,8 @@
  * are routed to the modes that declare them, and every mistake is a clear error.
  */
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { availableModes, BenchModule, BenchUsageError, integerOption, mergeFigures, parseArgs, resolveOptions } from "../../../bench/index";
 
 const fakeModules: Record<string, BenchModule> = {
@@ -10,6 +12,7 @@ const fakeModules: Record<string, BenchModule> = {
     artifact: { run: async () => ({}) },
 };
 const known = Object.keys(fakeModules);
+const ROOT = path.resolve(__dirname, "..", "..", "..");
 
 describe("bench registry", () => {
     it("discovers every bench/<name>.ts except index as a mode", () => {
@@ -46,6 +49,17 @@ describe("bench registry", () => {
         expect(fails(["--events", "1", "--events", "2"])).to.match(/given twice/);
         expect(fails(["--mode", "artifact", "--events", "100"])).to.match(/--events belongs to mode\(s\) handler, which are not selected/);
         expect(fails(["stray"])).to.match(/unexpected argument "stray"/);
+    });
+
+    it("names the mode a flag belongs to even when that mode is not loaded (the real command line)", () => {
+        const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "bench", "index.ts"), "--mode", "handler", "--cold-starts", "2"], {
+            cwd: ROOT,
+            encoding: "utf8",
+            timeout: 120_000,
+        });
+        expect(run.status, run.stderr).to.equal(2);
+        expect(run.stderr).to.match(/--cold-starts belongs to mode\(s\) artifact, which are not selected/);
+        expect(run.stderr).to.not.match(/unknown flag/);
     });
 
     it("merges every mode's figures into one object and refuses a field two modes both report", () => {
