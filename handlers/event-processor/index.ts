@@ -28,5 +28,5 @@ export type { EventProcessorConfigurationError, RejectionReason, TransientReason
 export { buildItem, CONTENT_HASH_ATTRIBUTE, contentHash, MAX_ITEM_BYTES, MAX_NESTING_DEPTH, TTL_ATTRIBUTE } from "./item";
 export type { StoredEventItem } from "./item";
 export { DEAD_LETTER_ATTRIBUTES } from "./dead-letter";
-export { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, OUTCOME_METRICS, REASON_METRIC } from "./observability";
+export { BATCH_SUMMARY_MESSAGE, DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, OUTCOME_METRICS, REASON_METRIC } from "./observability";
 export type * from "./types";
