@@ -72,7 +72,8 @@ function requireEntry(packageDir: string): string {
  * project directory (`node_modules/<name>/...`): the package's require entry and
  * every file reachable from it through static `require("...")` calls, the same for
  * the packages it requires (unless the runtime or layer provides them), plus each
- * package's package.json and license files. A dynamic require would be missed: the
+ * package's package.json (and any nested one that sets a directory's module type)
+ * and license files. A dynamic require would be missed: the
  * artifact tests run the shipped files, so such a miss fails a test, not a deployment.
  *
  * @example
@@ -101,11 +102,20 @@ export function runtimeFiles(packageName: string, root: string = ROOT): string[]
         }
         return packageDir;
     };
+    // A package.json between a file and its package root (e.g. dist/cjs/package.json with "type": "commonjs")
+    // decides how Node loads the file: it ships too.
+    const addScopeManifests = (file: string) => {
+        for (let dir = path.dirname(file); [...packages].some((p) => dir.startsWith(p + path.sep)); dir = path.dirname(dir)) {
+            const manifest = path.join(dir, "package.json");
+            if (fs.existsSync(manifest)) files.add(manifest);
+        }
+    };
     const queue = [requireEntry(addPackage(packageName, root))];
     while (queue.length > 0) {
         const file = queue.pop()!;
         if (files.has(file) && !file.endsWith("package.json")) continue;
         files.add(file);
+        addScopeManifests(file);
         if (!/\.c?js$/.test(file)) continue;
         for (const [, , specifier] of fs.readFileSync(file, "utf8").matchAll(STATIC_REQUIRE)) {
             if (isBuiltin(specifier)) continue;

@@ -86,7 +86,12 @@ describe("lambdaCodePathOptions", () => {
             for (const file of files) expect(file).to.match(/(\.c?js|\.json|\/LICENSE[^/]*)$/);
             expect(files.filter((f) => /\.d\.[cm]?ts$|\.map$|\.mjs$|\/esm\//.test(f))).to.deep.equal([]);
         }
-        expect(runtimeFiles("nodemailer")).to.include.members(["node_modules/nodemailer/dist/cjs/nodemailer.js", "node_modules/nodemailer/dist/cjs/smtp-transport/index.js"]);
+        expect(runtimeFiles("nodemailer")).to.include.members([
+            "node_modules/nodemailer/dist/cjs/nodemailer.js",
+            "node_modules/nodemailer/dist/cjs/smtp-transport/index.js",
+            // {"type": "commonjs"} under a "type": "module" package: without it Node loads dist/cjs as ESM and fails.
+            "node_modules/nodemailer/dist/cjs/package.json",
+        ]);
         expect(runtimeFiles("opossum")).to.include.members(["node_modules/opossum/index.js", "node_modules/opossum/lib/circuit.js"]);
         expect(runtimeFiles("opossum")).to.not.include("node_modules/opossum/dist/opossum.js"); // the browser bundle
     });
