@@ -189,6 +189,8 @@ export interface ArtifactInvocation<T = unknown> {
      * invocation, or of the init when there is none: a cold start as a caller sees it.
      */
     processMs: number;
+    /** CPU the process used up to the same point (user + system): the same cold start, less sensitive to a loaded machine. */
+    processCpuMs: number;
     /** The handler's return value (absent when only initialised or when it threw). */
     result?: T;
     /** What the handler (or loading it) threw. */
@@ -219,7 +221,10 @@ const RUNNER = `
 "use strict";
 const fs = require("node:fs");
 const [indexPath, inputPath, outputPath] = process.argv.slice(2);
-const write = (value) => fs.writeFileSync(outputPath, JSON.stringify({ ...value, processMs: performance.now() }));
+const write = (value) => {
+    const cpu = process.cpuUsage();
+    fs.writeFileSync(outputPath, JSON.stringify({ ...value, processMs: performance.now(), processCpuMs: (cpu.user + cpu.system) / 1000 }));
+};
 const started = process.hrtime.bigint();
 let mod;
 try {

@@ -41,6 +41,20 @@ export const PRICES = {
 } as const satisfies Record<string, Price>;
 
 /**
+ * Lambda's own lines per invocation in JSON log format, shaped as "Lambda Telemetry
+ * API Event schema reference" documents `platform.start` and `platform.report`
+ * (with active tracing; ids at their real lengths). Lambda writes them to the
+ * function's log group, where they are ingested like the function's own lines.
+ */
+export const PLATFORM_LOG_LINES = [
+    '{"time":"2026-12-01T16:00:00.000Z","type":"platform.start","record":{"requestId":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0","version":"$LATEST",' +
+        '"tracing":{"spanId":"0123456789abcdef","type":"X-Amzn-Trace-Id","value":"Root=1-6760a1b2-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1"}}}',
+    '{"time":"2026-12-01T16:00:00.030Z","type":"platform.report","record":{"requestId":"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",' +
+        '"metrics":{"durationMs":28.51,"billedDurationMs":29,"memorySizeMB":256,"maxMemoryUsedMB":92},' +
+        '"tracing":{"spanId":"0123456789abcdef","type":"X-Amzn-Trace-Id","value":"Root=1-6760a1b2-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1"},"status":"success"}}',
+] as const;
+
+/**
  * What AWS does that the bench cannot observe, as documented. Assumptions, not
  * measurements: each names the page it follows.
  */
@@ -57,12 +71,8 @@ export const MODEL_ASSUMPTIONS = {
      * milliseconds, "What is Amazon DynamoDB?"); the function is billed for it while it waits.
      */
     storeRoundTripMs: 5,
-    /**
-     * Lambda's own log lines per invocation in JSON log format (platform.start and
-     * platform.report, with the X-Ray trace fields): about 700 bytes ("Configuring
-     * advanced logging controls for Lambda functions", JSON-format system log examples).
-     */
-    platformLogBytesPerInvocation: 700,
+    /** Bytes of {@link PLATFORM_LOG_LINES}, one newline each. */
+    platformLogBytesPerInvocation: PLATFORM_LOG_LINES.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0),
     /**
      * X-Ray's default sampling rule records the first request each second and 5% of the
      * rest ("Configuring sampling rules", AWS X-Ray Developer Guide); at a steady rate of
