@@ -1,28 +1,34 @@
 /**
  * Handler benchmark: N events (default 10,000) in batches of 10 through the real
  * handler (validation, conditional writes, duplicate detection, Powertools logs
- * and metrics) against DynamoDB Local, and two references on the same store, the
- * same batch size and the same client:
+ * and metrics, a Lambda context) against DynamoDB Local, and two references on the
+ * same store, the same batch size and the same client (built as the Lambda builds it):
  *   - ceiling:  raw concurrent PutItem of pre-built items (no parsing, validation or conditions)
  *   - baseline: the naive handler, one sequential unconditional PutItem per record
  *     (with pre-built items too: a lower bound for any sequential handler)
- * The three run interleaved in rounds (order rotated) so that load from others
- * on this shared machine hits them alike. Batches run one after another, like
- * one Lambda instance draining its queue.
+ * The three run interleaved in rounds, in a random order each round, so that load
+ * from others on this shared machine hits them alike. Batches run one after another,
+ * like one Lambda instance draining its queue.
  *
- * overheadRatio   = handler events/s / ceiling events/s   (target >= 0.9)
+ * Exact counts per event (a client middleware and ReturnConsumedCapacity; a tap on
+ * stdout/stderr): DynamoDB requests and write units, SQS requests, log and EMF bytes.
+ *
+ * cpuRatio        = handler CPU per event / ceiling CPU per event  (target <= 1.10)
+ * overheadRatio   = handler events/s / ceiling events/s  (on 2 shared cores this mostly measures DynamoDB Local's JVM)
  * throughputRatio = handler events/s / baseline events/s  (target > 1)
  */
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { SQSClient, CreateQueueCommand } from "@aws-sdk/client-sqs";
-import type { SQSRecord } from "aws-lambda";
+import { CreateQueueCommand } from "@aws-sdk/client-sqs";
+import type { Context, SQSRecord } from "aws-lambda";
 import { performance } from "node:perf_hooks";
 import { createBatchProcessor } from "../handlers/event-processor";
+import { createProcessorClients } from "../handlers/event-processor/environment";
 import { buildItem } from "../handlers/event-processor/item";
 import type { EventEnvelope } from "../handlers/event-processor/types";
 import { startDynamoDbLocal, startFauxqs, LOCAL_CREDENTIALS } from "../local/emulators";
 import { exampleEvents, sqsRecord } from "../tests/support/factories/events";
 import { integerOption, type BenchOption } from "./index";
+import { countDynamoDbRequests, countSqsRequests, emptyTally, Tally, TallySwitch, tapOutput } from "./support/counting";
 
 export const description = "event processor handler vs raw concurrent PutItem (ceiling) and sequential PutItem (naive baseline) on DynamoDB Local";
 
@@ -49,6 +55,24 @@ export interface HandlerFigures {
     /** Client-side CPU per event (process.cpuUsage), handler vs ceiling: the validation cost without the store's latency. */
     cpuMicrosPerEvent: number;
     ceilingCpuMicrosPerEvent: number;
+    /** cpuMicrosPerEvent / ceilingCpuMicrosPerEvent (target <= 1.10). */
+    cpuRatio: number;
+    /** Spread of the CPU ratio per round: [p10, median, p90]. */
+    cpuRatioPerRound: [number, number, number];
+    /** DynamoDB requests the handler sent per event (target 1). */
+    dynamodbRequestsPerEvent: number;
+    /** Write units DynamoDB reported per event (ReturnConsumedCapacity; target 1 for events up to 1 KB). */
+    writeUnitsPerEvent: number;
+    /** Read units per event (a duplicate check on a DynamoDB without ALL_OLD would read). */
+    readUnitsPerEvent: number;
+    /** SQS requests the handler sent per event (DLQ sends; 0 for valid events). */
+    sqsRequestsPerEvent: number;
+    /** Application log bytes per event (stdout and stderr, EMF excluded), with a Lambda context as on Lambda. */
+    logBytesPerEvent: number;
+    /** Application log lines per batch. */
+    logLinesPerBatch: number;
+    /** EMF (metrics) bytes per event. */
+    emfBytesPerEvent: number;
     /** Spread of handler/ceiling measured per interleaved round: [p10, median, p90]. A wide spread means a noisy machine. */
     overheadRatioPerRound: [number, number, number];
     /** Same for handler/baseline. */
@@ -61,6 +85,7 @@ interface Variant {
     latencies: number[];
     elapsedMs: number;
     cpuMicros: number;
+    tally: Tally;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -115,13 +140,55 @@ function batches<T>(items: readonly T[], size: number): T[][] {
     return out;
 }
 
-/** Discards stdout writes (the handler's log and EMF lines) while timing; they are still formatted, as in Lambda. */
-function muteStdout(): () => void {
-    const original = process.stdout.write;
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    return () => {
-        process.stdout.write = original;
+/** The context Lambda passes (its fields end up in every log line, so log bytes are measured as on Lambda). */
+function lambdaContext(): Context {
+    const functionName = "event-ingestion-dev-event-processor-1a2b3c4";
+    return {
+        callbackWaitsForEmptyEventLoop: true,
+        functionName,
+        functionVersion: "$LATEST",
+        invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+        memoryLimitInMB: "256",
+        awsRequestId: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+        logGroupName: `/aws/lambda/${functionName}`,
+        logStreamName: "2026/12/01/[$LATEST]0123456789abcdef0123456789abcdef",
+        getRemainingTimeInMillis: () => 30_000,
+        done: () => undefined,
+        fail: () => undefined,
+        succeed: () => undefined,
     };
+}
+
+/** An X-Ray trace header as Lambda sets it with active tracing (Powertools logs it as xray_trace_id). */
+const LAMBDA_TRACE_ID = "Root=1-6760a1b2-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1";
+
+/** Fisher-Yates: a fresh random order of the contenders for every round. */
+function shuffled<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out;
+}
+
+const measurements = new Map<string, Promise<HandlerFigures>>();
+
+/**
+ * The handler measurement, once per process for the same options: `--mode handler,cost`
+ * measures once and both modes report from the same run.
+ *
+ * @example
+ * const figures = await measureHandler({ events: 2000, batchSize: 10 });
+ */
+export function measureHandler(opts: { events?: number; batchSize?: number; rounds?: number } = {}): Promise<HandlerFigures> {
+    const key = JSON.stringify({ events: opts.events ?? 10_000, batchSize: opts.batchSize ?? 10, rounds: opts.rounds ?? 50 });
+    let measurement = measurements.get(key);
+    if (!measurement) {
+        measurement = measure(opts);
+        measurements.set(key, measurement);
+    }
+    return measurement;
 }
 
 /**
@@ -130,19 +197,32 @@ function muteStdout(): () => void {
  * @example
  * const figures = await run({ events: 2000 });
  */
-export async function run(opts: { events?: number; batchSize?: number; rounds?: number } = {}): Promise<HandlerFigures> {
+export function run(opts: { events?: number; batchSize?: number; rounds?: number } = {}): Promise<HandlerFigures> {
+    return measureHandler(opts);
+}
+
+async function measure(opts: { events?: number; batchSize?: number; rounds?: number }): Promise<HandlerFigures> {
     const n = opts.events ?? 10_000;
     const batchSize = opts.batchSize ?? 10;
     const rounds = Math.min(opts.rounds ?? 50, Math.ceil(n / batchSize));
     const [dynamo, sqsEmulator] = await Promise.all([startDynamoDbLocal(), startFauxqs({ region: "eu-west-1" })]);
-    const dynamodb = new DynamoDBClient({ endpoint: dynamo.endpoint, region: "eu-west-1", credentials: LOCAL_CREDENTIALS });
-    const sqs = new SQSClient({ endpoint: sqsEmulator.endpoint, region: "eu-west-1", credentials: LOCAL_CREDENTIALS });
+    // The clients the Lambda builds (timeouts, no unread SDK logging), pointed at the emulators; shared by all contenders.
+    const { dynamodb, sqs } = createProcessorClients({
+        dynamodb: { endpoint: dynamo.endpoint, region: "eu-west-1", credentials: LOCAL_CREDENTIALS },
+        sqs: { endpoint: sqsEmulator.endpoint, region: "eu-west-1", credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false },
+    });
+    const tallies: TallySwitch = { current: undefined };
+    countDynamoDbRequests(dynamodb.middlewareStack as never, tallies);
+    countSqsRequests(sqs.middlewareStack as never, tallies);
+    const savedTraceId = process.env._X_AMZN_TRACE_ID;
+    process.env._X_AMZN_TRACE_ID = LAMBDA_TRACE_ID;
     try {
         const tables = { handler: "bench-handler", ceiling: "bench-ceiling", baseline: "bench-baseline" };
         await Promise.all(Object.values(tables).map((t) => createTable(dynamodb, t)));
         const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "bench-dlq" }));
         // Real Logger and Metrics (defaults), so their cost is measured; output is muted while timing.
         const processBatch = createBatchProcessor({ dynamodb, sqs, tableName: tables.handler, deadLetterQueueUrl: QueueUrl!, retentionDays: 30 });
+        const context = lambdaContext();
 
         const receivedAt = new Date();
         const prebuilt = (events: EventEnvelope[]) =>
@@ -157,7 +237,7 @@ export async function run(opts: { events?: number; batchSize?: number; rounds?: 
 
         const runners: Record<keyof typeof tables, (i: number) => Promise<unknown>> = {
             handler: async (i) => {
-                const { response } = await processBatch(handlerBatches[i]);
+                const { response } = await processBatch(handlerBatches[i], context);
                 if (response.batchItemFailures.length > 0) throw new Error(`handler batch ${i} had ${response.batchItemFailures.length} transient failures`);
             },
             ceiling: (i) => Promise.all(ceilingBatches[i].map((Item) => dynamodb.send(new PutItemCommand({ TableName: tables.ceiling, Item: Item as never })))),
@@ -167,7 +247,7 @@ export async function run(opts: { events?: number; batchSize?: number; rounds?: 
         };
 
         // Warm-up (JIT, connection pool, DynamoDB Local's JVM), on keys the measured runs never touch.
-        const unmute = muteStdout();
+        const unmute = tapOutput(tallies);
         try {
             const warm = createBatchProcessor({ dynamodb, sqs, tableName: tables.handler, deadLetterQueueUrl: QueueUrl! });
             const warmEvents = batches(makeEvents(300, "warm").map((e) => sqsRecord(e)), batchSize);
@@ -182,23 +262,24 @@ export async function run(opts: { events?: number; batchSize?: number; rounds?: 
         }
 
         const variants: Record<keyof typeof tables, Variant> = {
-            handler: { latencies: [], elapsedMs: 0, cpuMicros: 0 },
-            ceiling: { latencies: [], elapsedMs: 0, cpuMicros: 0 },
-            baseline: { latencies: [], elapsedMs: 0, cpuMicros: 0 },
+            handler: { latencies: [], elapsedMs: 0, cpuMicros: 0, tally: emptyTally() },
+            ceiling: { latencies: [], elapsedMs: 0, cpuMicros: 0, tally: emptyTally() },
+            baseline: { latencies: [], elapsedMs: 0, cpuMicros: 0, tally: emptyTally() },
         };
-        const order: (keyof typeof tables)[] = ["handler", "ceiling", "baseline"];
+        const contenders: (keyof typeof tables)[] = ["handler", "ceiling", "baseline"];
         const total = handlerBatches.length;
         const perRound = Math.ceil(total / rounds);
-        const roundRatios: { overhead: number[]; throughput: number[] } = { overhead: [], throughput: [] };
+        const roundRatios: { overhead: number[]; throughput: number[]; cpu: number[] } = { overhead: [], throughput: [], cpu: [] };
         for (let round = 0; round < rounds; round++) {
             const from = round * perRound;
             const to = Math.min(total, from + perRound);
             if (from >= to) break;
             const before = { handler: variants.handler.elapsedMs, ceiling: variants.ceiling.elapsedMs, baseline: variants.baseline.elapsedMs };
-            const rotated = [...order.slice(round % 3), ...order.slice(0, round % 3)];
-            for (const name of rotated) {
+            const cpuBefore = { handler: variants.handler.cpuMicros, ceiling: variants.ceiling.cpuMicros };
+            for (const name of shuffled(contenders)) {
                 const variant = variants[name];
-                const mute = muteStdout();
+                tallies.current = variant.tally;
+                const mute = tapOutput(tallies);
                 try {
                     const cpuStart = process.cpuUsage();
                     for (let i = from; i < to; i++) {
@@ -212,11 +293,13 @@ export async function run(opts: { events?: number; batchSize?: number; rounds?: 
                     variant.cpuMicros += cpu.user + cpu.system;
                 } finally {
                     mute();
+                    tallies.current = undefined;
                 }
             }
             const spent = (name: keyof typeof before) => variants[name].elapsedMs - before[name];
             roundRatios.overhead.push(spent("ceiling") / spent("handler"));
             roundRatios.throughput.push(spent("baseline") / spent("handler"));
+            roundRatios.cpu.push((variants.handler.cpuMicros - cpuBefore.handler) / (variants.ceiling.cpuMicros - cpuBefore.ceiling));
             if ((round + 1) % Math.ceil(rounds / 10) === 0) process.stderr.write(`  round ${round + 1}/${rounds} done\n`);
         }
 
@@ -231,6 +314,8 @@ export async function run(opts: { events?: number; batchSize?: number; rounds?: 
         const eps = (v: Variant) => eventsPerVariant / (v.elapsedMs / 1000);
         const ceilingStats = stats(variants.ceiling);
         const baselineStats = stats(variants.baseline);
+        const counted = variants.handler.tally;
+        const perEvent = (value: number) => round3(value / eventsPerVariant);
         const figures: HandlerFigures = {
             events: eventsPerVariant,
             batchSize,
@@ -247,6 +332,15 @@ export async function run(opts: { events?: number; batchSize?: number; rounds?: 
             throughputRatio: round3(eps(variants.handler) / eps(variants.baseline)),
             cpuMicrosPerEvent: Math.round(variants.handler.cpuMicros / eventsPerVariant),
             ceilingCpuMicrosPerEvent: Math.round(variants.ceiling.cpuMicros / eventsPerVariant),
+            cpuRatio: round3(variants.handler.cpuMicros / variants.ceiling.cpuMicros),
+            cpuRatioPerRound: spread(roundRatios.cpu),
+            dynamodbRequestsPerEvent: perEvent(counted.dynamodbRequests),
+            writeUnitsPerEvent: perEvent(counted.writeUnits),
+            readUnitsPerEvent: perEvent(counted.readUnits),
+            sqsRequestsPerEvent: perEvent(counted.sqsRequests),
+            logBytesPerEvent: Math.round((counted.logBytes / eventsPerVariant) * 10) / 10,
+            logLinesPerBatch: round3(counted.logLines / handlerBatches.length),
+            emfBytesPerEvent: Math.round((counted.emfBytes / eventsPerVariant) * 10) / 10,
             overheadRatioPerRound: spread(roundRatios.overhead),
             throughputRatioPerRound: spread(roundRatios.throughput),
             persisted: persisted - 300, // minus the warm-up events
@@ -254,6 +348,8 @@ export async function run(opts: { events?: number; batchSize?: number; rounds?: 
         if (figures.persisted !== eventsPerVariant) throw new Error(`handler persisted ${figures.persisted} of ${eventsPerVariant} events`);
         return figures;
     } finally {
+        if (savedTraceId === undefined) delete process.env._X_AMZN_TRACE_ID;
+        else process.env._X_AMZN_TRACE_ID = savedTraceId;
         dynamodb.destroy();
         sqs.destroy();
         await Promise.all([dynamo.stop(), sqsEmulator.stop()]);
@@ -273,6 +369,10 @@ export function format(f: HandlerFigures): string[] {
         `throughputRatio ${f.throughputRatio.toFixed(3)}  (handler / naive, target > 1: ${f.throughputRatio > 1 ? "met" : "MISSED"})`,
         `per-round spread [p10, median, p90]: overheadRatio ${f.overheadRatioPerRound.join(", ")}; throughputRatio ${f.throughputRatioPerRound.join(", ")}`,
         `client CPU per event: handler ${f.cpuMicrosPerEvent} us, ceiling ${f.ceilingCpuMicrosPerEvent} us`,
+        `cpuRatio        ${f.cpuRatio.toFixed(3)}  (handler / raw PutItem CPU per event, target <= 1.10: ${f.cpuRatio <= 1.1 ? "met" : "MISSED"}; per round ${f.cpuRatioPerRound.join(", ")})`,
+        `per event: ${f.dynamodbRequestsPerEvent} DynamoDB requests (target 1: ${f.dynamodbRequestsPerEvent === 1 ? "met" : "MISSED"}), ` +
+            `${f.writeUnitsPerEvent} write units (target 1: ${f.writeUnitsPerEvent === 1 ? "met" : "MISSED"}), ${f.readUnitsPerEvent} read units, ${f.sqsRequestsPerEvent} SQS requests`,
+        `logs per event: ${f.logBytesPerEvent} bytes of log lines (${f.logLinesPerBatch} lines per batch), ${f.emfBytesPerEvent} bytes of EMF`,
     ];
 }
 

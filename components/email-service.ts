@@ -26,7 +26,10 @@ import {
 } from "./email-iam";
 import { EncryptedQueue, QUEUE_ROLE_TAG } from "./encrypted-queue";
 import { lambdaAssumeRolePolicy, queuePolicy } from "./iam-documents";
-import { lambdaCodePathOptions } from "./lambda-packaging";
+import { lambdaCodePathOptions, layerFiles } from "./lambda-packaging";
+
+/** Packages of the worker's SMTP layer: needed only when SES fails over to SMTP. */
+export const SMTP_LAYER_PACKAGES = ["nodemailer"] as const;
 
 // Handlers are typed loosely here: infrastructure does not depend on handler types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -81,6 +84,8 @@ export class EmailService extends pulumi.ComponentResource {
     readonly sesDkimRecords: pulumi.Output<Array<{ identity: string; name: string; type: "CNAME"; value: string }>>;
     readonly apiFunction: aws.lambda.CallbackFunction<unknown, unknown>;
     readonly workerFunction: aws.lambda.CallbackFunction<unknown, unknown>;
+    /** nodemailer for the worker's SMTP failover path (kept out of the worker's archive). */
+    readonly smtpLayer: aws.lambda.LayerVersion;
     readonly apiRole: aws.iam.Role;
     readonly workerRole: aws.iam.Role;
     readonly api: aws.apigatewayv2.Api;
@@ -367,18 +372,33 @@ export class EmailService extends pulumi.ComponentResource {
             },
             parent,
         );
+        // nodemailer serves only the SMTP failover path: the worker requires it on first use, and it ships in this
+        // layer, built from the installed package's runtime files, so the worker's archive and cold start stay small.
+        this.smtpLayer = new aws.lambda.LayerVersion(
+            `${name}-smtp-layer`,
+            {
+                layerName: regionalName(project, stack, `${name}-smtp`),
+                description: "nodemailer, for the email worker's SMTP failover path",
+                code: new pulumi.asset.AssetArchive(
+                    Object.fromEntries(Object.entries(layerFiles(SMTP_LAYER_PACKAGES)).map(([archivePath, file]) => [archivePath, new pulumi.asset.FileAsset(file)])),
+                ),
+                compatibleRuntimes: [LAMBDA_RUNTIME],
+                compatibleArchitectures: [LAMBDA_ARCHITECTURE],
+            },
+            parent,
+        );
         this.workerFunction = new aws.lambda.CallbackFunction(
             `${name}-worker`,
             {
                 callbackFactory: args.workerFactory,
-                codePathOptions: lambdaCodePathOptions(["valibot", "nodemailer", "opossum"]),
+                codePathOptions: lambdaCodePathOptions(["valibot", "opossum"]),
                 role: this.workerRole,
                 runtime: LAMBDA_RUNTIME,
                 architectures: [LAMBDA_ARCHITECTURE],
                 memorySize: s.emailWorkerMemoryMb,
                 timeout: s.emailWorkerTimeoutSeconds,
                 tracingConfig: { mode: LAMBDA_TRACING_MODE },
-                layers,
+                layers: [...layers, this.smtpLayer.arn],
                 loggingConfig: { logFormat: "JSON", logGroup: workerLogGroup.name },
                 kmsKeyArn: args.kmsKeyArn,
                 environment: {

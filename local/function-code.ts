@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createRuntimeLayerDir, writeArchive } from "./lambda-artifact";
+import { createRuntimeLayerDir, writeArchive, writeStackLayers } from "./lambda-artifact";
 import type { FunctionSpec } from "./topology";
 
 export interface MaterialisedFunction {
@@ -40,6 +40,7 @@ export async function materialiseFunction(spec: FunctionSpec, parentDir?: string
         const [moduleName, exportName] = splitHandler(spec.handler);
         const dir = await writeArchive(spec.code, path.join(base, "task"));
         const layer = createRuntimeLayerDir(path.join(base, "opt"));
+        await writeStackLayers(spec.layerCodes ?? [], layer);
         const moduleFile = path.join(dir, `${moduleName}.js`);
         if (!fs.existsSync(moduleFile)) throw new Error(`the archive of ${spec.logicalName} has no ${moduleName}.js (handler ${spec.handler})`);
         return { dir, moduleFile, exportName, nodePath: [path.join(layer, "node_modules")], cleanup };

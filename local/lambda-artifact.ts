@@ -48,8 +48,8 @@ export function functionResource(deployment: MockDeployment, name: string): Mock
     return found[0];
 }
 
-/** Reads a mock `code` AssetArchive into its entries (archive path -> content). */
-export async function archiveEntries(code: unknown): Promise<Map<string, ArchiveEntry>> {
+/** Reads a mock `code` AssetArchive into its entries (archive path -> content); a function's archive must hold `__index.js`. */
+export async function archiveEntries(code: unknown, kind: "function" | "layer" = "function"): Promise<Map<string, ArchiveEntry>> {
     const archive = code as { assets?: unknown } | undefined;
     if (!archive || archive.assets === undefined) throw new LambdaArtifactError("the function's `code` is not an AssetArchive (is this a CallbackFunction under mocks?)");
     const assets = (await archive.assets) as Record<string, { text?: unknown; path?: unknown; assets?: unknown }>;
@@ -64,7 +64,7 @@ export async function archiveEntries(code: unknown): Promise<Map<string, Archive
             throw new LambdaArtifactError(`archive entry ${archivePath} is neither a string asset nor a file/directory archive`);
         }
     }
-    if (!entries.has("__index.js")) throw new LambdaArtifactError("the archive has no __index.js (the serialized function)");
+    if (kind === "function" && !entries.has("__index.js")) throw new LambdaArtifactError("the archive has no __index.js (the serialized function)");
     return entries;
 }
 
@@ -73,8 +73,8 @@ export async function archiveEntries(code: unknown): Promise<Map<string, Archive
  * `node_modules/<pkg>` copied (dereferenced), as the zip Lambda unpacks in /var/task.
  * Returns the directory.
  */
-export async function writeArchive(code: unknown, directory: string): Promise<string> {
-    const entries = await archiveEntries(code);
+export async function writeArchive(code: unknown, directory: string, kind: "function" | "layer" = "function"): Promise<string> {
+    const entries = await archiveEntries(code, kind);
     fs.mkdirSync(directory, { recursive: true });
     for (const [archivePath, entry] of entries) {
         const target = path.join(directory, archivePath);
@@ -85,9 +85,52 @@ export async function writeArchive(code: unknown, directory: string): Promise<st
     return directory;
 }
 
-/** Package names the archive ships (`node_modules/<name>` entries). */
-export function shippedPackages(entries: Map<string, ArchiveEntry>): string[] {
-    return [...entries.keys()].filter((p) => p.startsWith("node_modules/")).map((p) => p.slice("node_modules/".length)).sort();
+/** Package names the archive ships (`node_modules/<name>` or `node_modules/<name>/<file>` entries, scoped names included). */
+export function shippedPackages(entries: Map<string, ArchiveEntry> | Iterable<string>): string[] {
+    const paths = entries instanceof Map ? [...entries.keys()] : [...entries];
+    const names = paths
+        .map((p) => p.replace(/^nodejs\//, ""))
+        .filter((p) => p.startsWith("node_modules/"))
+        .map((p) => {
+            const parts = p.slice("node_modules/".length).split("/");
+            return parts[0].startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+        });
+    return [...new Set(names)].sort();
+}
+
+/**
+ * The `code` archives of the Lambda layers this stack builds itself and attaches to
+ * the function (its `layers` ARNs that are LayerVersion resources of the deployment;
+ * AWS's public layers, such as Powertools, are not resources and stand in through
+ * {@link createRuntimeLayerDir}).
+ *
+ * @example
+ * const codes = stackLayerCodes(deployment, functionResource(deployment, "email-worker").inputs.layers);
+ */
+export function stackLayerCodes(deployment: MockDeployment, layerArns: readonly unknown[] | undefined): unknown[] {
+    const arns = new Set((layerArns ?? []).map(String));
+    return deployment.resources.filter((r) => r.type === "aws:lambda/layerVersion:LayerVersion" && arns.has(String(r.state.arn))).map((r) => r.inputs.code);
+}
+
+/**
+ * Unpacks stack-built layers where Lambda puts them on NODE_PATH: a layer's
+ * `nodejs/node_modules/<pkg>` lands in `<layerDir>/node_modules/<pkg>` (the
+ * directory {@link invokeArtifact} puts on NODE_PATH), beside the runtime's packages.
+ *
+ * @example
+ * await writeStackLayers(stackLayerCodes(deployment, fn.inputs.layers), layerDir);
+ */
+export async function writeStackLayers(layerCodes: readonly unknown[], layerDir: string): Promise<void> {
+    for (const code of layerCodes) {
+        const unpacked = await writeArchive(code, fs.mkdtempSync(path.join(os.tmpdir(), "lambda-stack-layer-")), "layer");
+        try {
+            const nodejs = path.join(unpacked, "nodejs", "node_modules");
+            if (!fs.existsSync(nodejs)) throw new LambdaArtifactError("a stack layer has no nodejs/node_modules: Lambda would not put it on NODE_PATH");
+            fs.cpSync(nodejs, path.join(layerDir, "node_modules"), { recursive: true, dereference: true });
+        } finally {
+            fs.rmSync(unpacked, { recursive: true, force: true });
+        }
+    }
 }
 
 function packageDir(name: string, fromDir: string): string | undefined {
@@ -141,6 +184,13 @@ export function createRuntimeLayerDir(directory: string = fs.mkdtempSync(path.jo
 export interface ArtifactInvocation<T = unknown> {
     /** Time to `require()` the archive's `__index.js`, which builds the handler (the factory runs at load). */
     initMs: number;
+    /**
+     * Milliseconds from the process's start (Node's time origin) to the end of the
+     * invocation, or of the init when there is none: a cold start as a caller sees it.
+     */
+    processMs: number;
+    /** CPU the process used up to the same point (user + system): the same cold start, less sensitive to a loaded machine. */
+    processCpuMs: number;
     /** The handler's return value (absent when only initialised or when it threw). */
     result?: T;
     /** What the handler (or loading it) threw. */
@@ -171,7 +221,10 @@ const RUNNER = `
 "use strict";
 const fs = require("node:fs");
 const [indexPath, inputPath, outputPath] = process.argv.slice(2);
-const write = (value) => fs.writeFileSync(outputPath, JSON.stringify(value));
+const write = (value) => {
+    const cpu = process.cpuUsage();
+    fs.writeFileSync(outputPath, JSON.stringify({ ...value, processMs: performance.now(), processCpuMs: (cpu.user + cpu.system) / 1000 }));
+};
 const started = process.hrtime.bigint();
 let mod;
 try {
@@ -268,6 +321,7 @@ export async function prepareArtifact(deployment: MockDeployment, functionName: 
     const fn = functionResource(deployment, functionName);
     const archiveDir = await writeArchive(fn.inputs.code, fs.mkdtempSync(path.join(os.tmpdir(), `lambda-${functionName}-`)));
     const layerDir = createRuntimeLayerDir();
+    await writeStackLayers(stackLayerCodes(deployment, fn.inputs.layers), layerDir);
     return {
         archiveDir,
         layerDir,

@@ -7,6 +7,7 @@
  * This is what makes the local pipeline the stack's twin rather than a copy: every
  * setting comes from what the Pulumi program registered for the chosen stack.
  */
+import { stackLayerCodes } from "./lambda-artifact";
 import type { MockDeployment, MockedResource } from "./mock-deployment";
 import { EVENT_PROCESSOR_ENV } from "../handlers/event-processor/environment";
 
@@ -58,6 +59,8 @@ export interface FunctionSpec {
     /** the `code` input: a pulumi AssetArchive (CallbackFunction) */
     code: unknown;
     layers: string[];
+    /** the `code` of the layers among `layers` that this stack builds (LayerVersion resources) */
+    layerCodes?: unknown[];
 }
 
 export interface EventSourceMappingSpec {
@@ -175,6 +178,7 @@ function functionSpec(resource: MockedResource): FunctionSpec {
         environment,
         code: inputs.code,
         layers: inputs.layers ?? [],
+        layerCodes: [],
     };
 }
 
@@ -214,7 +218,7 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
         }
     }
     const tables = of(RESOURCE_TYPES.table).map((r) => tableSpec(r, problems));
-    const functions = of(RESOURCE_TYPES.function).map(functionSpec);
+    const functions = of(RESOURCE_TYPES.function).map((r) => ({ ...functionSpec(r), layerCodes: stackLayerCodes(deployment, r.inputs.layers) }));
     const eventSourceMappings = of(RESOURCE_TYPES.eventSourceMapping).map(mappingSpec);
     for (const mapping of eventSourceMappings) {
         if (!functions.some((f) => f.name === mapping.functionName || f.deployedArn === mapping.functionName)) {

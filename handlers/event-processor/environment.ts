@@ -4,8 +4,8 @@
  * Endpoints for emulators come from the SDK's own AWS_ENDPOINT_URL_DYNAMODB /
  * AWS_ENDPOINT_URL_SQS variables; there is no custom endpoint code.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import { SQSClient, SQSClientConfig } from "@aws-sdk/client-sqs";
 import { CLIENT_ID_PATTERN } from "./contract";
 import { eventProcessorConfigurationError } from "./errors";
 import { EVENT_TYPE_NAMES } from "./event-types";
@@ -83,6 +83,45 @@ export function readEventProcessorSettings(
     return { tableName, deadLetterQueueUrl, enabledTypes, retentionDays, ...(producerTenants ? { producerTenants } : {}) };
 }
 
+/** The SDK middleware that hands every request and response to the client's logger. */
+const SDK_LOGGER_MIDDLEWARE = "loggerMiddleware";
+
+/**
+ * Removes the SDK's logger middleware from a client that has no logger of its own.
+ * The middleware builds a redacted copy of every request and response
+ * (`inputFilterSensitiveLog`/`outputFilterSensitiveLog`) and passes it to the
+ * client's logger, which by default is a no-op: 16-32 µs of CPU per request for
+ * nothing. A client given a `logger` keeps it.
+ *
+ * @example
+ * const dynamodb = withoutUnreadSdkLogs(new DynamoDBClient({}), {});
+ */
+export function withoutUnreadSdkLogs<C extends { middlewareStack: { remove(name: string): boolean } }>(client: C, config: { logger?: unknown }): C {
+    if (config.logger === undefined) client.middlewareStack.remove(SDK_LOGGER_MIDDLEWARE);
+    return client;
+}
+
+/**
+ * The processor's AWS clients, as the Lambda builds them: every call bounded by
+ * connect/request timeouts, no SDK logging work nobody reads. Extra config (an
+ * emulator's endpoint, credentials) is merged in; the bench and local tools use
+ * this so they measure the clients that ship.
+ *
+ * @example
+ * const { dynamodb, sqs } = createProcessorClients();
+ */
+export function createProcessorClients(extra: { dynamodb?: DynamoDBClientConfig; sqs?: SQSClientConfig } = {}): { dynamodb: DynamoDBClient; sqs: SQSClient } {
+    const requestHandler = { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS };
+    const dynamodbConfig: DynamoDBClientConfig = { requestHandler, ...extra.dynamodb };
+    // With an endpoint configured (emulators), send to it even when the queue URL's host differs
+    // (fauxqs hands out http://sqs.<region>.localhost:<port>/... URLs).
+    const sqsConfig: SQSClientConfig = { requestHandler, ...(process.env.AWS_ENDPOINT_URL_SQS ? { useQueueUrlAsEndpoint: false } : {}), ...extra.sqs };
+    return {
+        dynamodb: withoutUnreadSdkLogs(new DynamoDBClient(dynamodbConfig), dynamodbConfig),
+        sqs: withoutUnreadSdkLogs(new SQSClient(sqsConfig), sqsConfig),
+    };
+}
+
 /**
  * The zero-argument `callbackFactory` for the Lambda: reads the environment and
  * builds clients and handler once per container.
@@ -92,12 +131,5 @@ export function readEventProcessorSettings(
  */
 export function eventProcessorFromEnvironment(): EventProcessorHandler {
     const settings = readEventProcessorSettings(process.env);
-    const requestHandler = { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS };
-    return createEventProcessor({
-        ...settings,
-        dynamodb: new DynamoDBClient({ requestHandler }),
-        // With an endpoint configured (emulators), send to it even when the queue URL's host differs
-        // (fauxqs hands out http://sqs.<region>.localhost:<port>/... URLs).
-        sqs: new SQSClient({ requestHandler, ...(process.env.AWS_ENDPOINT_URL_SQS ? { useQueueUrlAsEndpoint: false } : {}) }),
-    });
+    return createEventProcessor({ ...settings, ...createProcessorClients() });
 }

@@ -30,5 +30,5 @@ export type { StoredEventItem } from "./item";
 export { DEAD_LETTER_ATTRIBUTES, DEAD_LETTER_RESERVED_BYTES } from "./dead-letter";
 export { checkTenancy, parseProducerTenants, PRINCIPAL_ID_PATTERN, senderPrincipalId } from "./tenancy";
 export type { ProducerTenants, TenancyViolation } from "./tenancy";
-export { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, OUTCOME_METRICS, REASON_METRIC } from "./observability";
+export { BATCH_SUMMARY_MESSAGE, DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME, OUTCOME_METRICS, REASON_METRIC } from "./observability";
 export type * from "./types";

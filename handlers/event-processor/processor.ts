@@ -23,7 +23,7 @@ import { DeadLetter, sendToDeadLetterQueue } from "./dead-letter";
 import { eventProcessorConfigurationError, RejectionReason } from "./errors";
 import { createEventTypeRegistry, enabledEventTypes } from "./event-types";
 import { buildItem, checkRawData, ItemStamp, itemStamp, StoredEventItem } from "./item";
-import { defaultLogger, defaultMetrics, logOutcome, publishOutcomeMetrics } from "./observability";
+import { defaultLogger, defaultMetrics, logBatchSummary, logOutcome, logsStoredEvents, publishOutcomeMetrics } from "./observability";
 import { persistEvent } from "./persistence";
 import { checkTenancy, ProducerTenants } from "./tenancy";
 import type { EventBatchProcessor, EventIdentity, EventProcessorDeps, EventProcessorHandler, ProcessingOutcome } from "./types";
@@ -123,9 +123,12 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
 
     return async function processBatch(records: readonly SQSRecord[], context?: Context) {
         const outcomes: (ProcessingOutcome | undefined)[] = new Array(records.length).fill(undefined);
-        // Each outcome is logged the moment it is final, so logging overlaps the writes still in flight.
+        // Rejected and retried messages get their own line the moment they are final; stored ones only at DEBUG
+        // (decided once per batch, so an INFO batch builds no per-message fields); the summary line counts them all.
+        let perEventLines = false;
         const settle = (index: number, outcome: ProcessingOutcome) => {
             outcomes[index] = outcome;
+            if (!perEventLines && (outcome.outcome === "persisted" || outcome.outcome === "duplicate")) return;
             try {
                 logOutcome(logger, outcome);
             } catch {
@@ -133,7 +136,12 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
             }
         };
         try {
-            if (context) logger.addContext(context);
+            try {
+                if (context) logger.addContext(context);
+                perEventLines = logsStoredEvents(logger);
+            } catch {
+                // Observability must never change an outcome.
+            }
             const stamp = itemStamp({ receivedAt: now(), retentionDays });
             const letters: { index: number; identity: EventIdentity; letter: DeadLetter }[] = [];
             // The synchronous part (parse, validate, build) of every record runs before the first write is awaited,
@@ -185,6 +193,11 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
             }
         });
         const settled = outcomes as ProcessingOutcome[];
+        try {
+            logBatchSummary(logger, settled);
+        } catch {
+            // Observability must never change an outcome.
+        }
         try {
             publishOutcomeMetrics(metrics, settled);
         } catch {

@@ -9,7 +9,8 @@ import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClien
 import type { SQSEvent } from "aws-lambda";
 import { expect } from "chai";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
-import { invokeArtifact, prepareArtifact } from "../../local/lambda-artifact";
+import { runtimeFiles } from "../../components/lambda-packaging";
+import { invokeArtifact, prepareArtifact, shippedPackages } from "../../local/lambda-artifact";
 import { LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs, type Emulator } from "../../local/emulators";
 import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
 import { validEvent } from "../support/factories/events";
@@ -96,7 +97,8 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
     }
 
     it("ships only __index.js and valibot; the SDK and Powertools come from the runtime/layer directory", () => {
-        expect([...artifact.entries.keys()].sort()).to.deep.equal(["__index.js", "node_modules/valibot"]);
+        expect([...artifact.entries.keys()].sort()).to.deep.equal(["__index.js", ...runtimeFiles("valibot")].sort());
+        expect(shippedPackages(artifact.entries)).to.deep.equal(["valibot"]);
         expect(artifact.environment.EVENT_TABLE_NAME).to.equal(tableName);
     });
 

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { deriveVisibilityTimeoutSeconds, globalName, powertoolsLayerArn } from "../../components/defaults";
-import { lambdaCodePathOptions, runtimeDependencyNames } from "../../components/lambda-packaging";
+import { lambdaCodePathOptions, layerFiles, runtimeDependencyNames, runtimeFiles } from "../../components/lambda-packaging";
 import { zipDirectory } from "../../local/lambda-artifact";
 import { PROCESSOR_ENVIRONMENT } from "../../components/event-processor-function";
 import { EVENT_TABLE_KEYS, EVENT_TTL_ATTRIBUTE } from "../../components/event-store";
@@ -71,12 +71,34 @@ describe("secure defaults (pure)", () => {
 });
 
 describe("lambdaCodePathOptions", () => {
-    it("excludes every package.json dependency except the shipped ones (SDK, Powertools, Pulumi, other functions' libraries)", () => {
+    it("excludes every package.json dependency from the package walk and lists the shipped packages' runtime files one by one", () => {
         const dependencies = runtimeDependencyNames();
-        const { extraExcludePackages } = lambdaCodePathOptions(["valibot"]);
-        expect(extraExcludePackages).to.not.include("valibot");
-        expect(extraExcludePackages!.sort()).to.deep.equal(dependencies.filter((d) => d !== "valibot").sort());
+        const { extraExcludePackages, extraIncludePaths } = lambdaCodePathOptions(["valibot"]);
+        expect(extraExcludePackages!.sort()).to.deep.equal([...dependencies].sort());
         expect(extraExcludePackages).to.include.members(["@aws-sdk/client-dynamodb", "@aws-lambda-powertools/logger", "@pulumi/pulumi"]);
+        // valibot's CommonJS build, its manifest and its license; not its 1.2 MB of type declarations or its ESM builds.
+        expect(extraIncludePaths).to.deep.equal(["node_modules/valibot/LICENSE.md", "node_modules/valibot/dist/index.cjs", "node_modules/valibot/package.json"]);
+    });
+    it("follows static requires: every file nodemailer and opossum load, none they do not (ESM builds, .d.ts, maps, docs)", () => {
+        for (const name of ["nodemailer", "opossum"]) {
+            const files = runtimeFiles(name);
+            expect(files).to.include(`node_modules/${name}/package.json`);
+            for (const file of files) expect(file).to.match(/(\.c?js|\.json|\/LICENSE[^/]*)$/);
+            expect(files.filter((f) => /\.d\.[cm]?ts$|\.map$|\.mjs$|\/esm\//.test(f))).to.deep.equal([]);
+        }
+        expect(runtimeFiles("nodemailer")).to.include.members([
+            "node_modules/nodemailer/dist/cjs/nodemailer.js",
+            "node_modules/nodemailer/dist/cjs/smtp-transport/index.js",
+            // {"type": "commonjs"} under a "type": "module" package: without it Node loads dist/cjs as ESM and fails.
+            "node_modules/nodemailer/dist/cjs/package.json",
+        ]);
+        expect(runtimeFiles("opossum")).to.include.members(["node_modules/opossum/index.js", "node_modules/opossum/lib/circuit.js"]);
+        expect(runtimeFiles("opossum")).to.not.include("node_modules/opossum/dist/opossum.js"); // the browser bundle
+    });
+    it("builds a Node.js layer archive under nodejs/node_modules, the path Lambda puts on NODE_PATH", () => {
+        const files = layerFiles(["nodemailer"]);
+        expect(Object.keys(files).every((archivePath) => archivePath.startsWith("nodejs/node_modules/nodemailer/"))).to.equal(true);
+        expect(files["nodejs/node_modules/nodemailer/package.json"]).to.equal("node_modules/nodemailer/package.json");
     });
     it("refuses to ship what is not a dependency or what the runtime/layer provides", () => {
         expect(() => lambdaCodePathOptions(["left-pad", "@aws-sdk/client-sqs"])).to.throw(/"left-pad" is not in package.json dependencies.*"@aws-sdk\/client-sqs" is provided by the Lambda runtime/);

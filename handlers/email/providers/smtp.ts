@@ -2,8 +2,13 @@
  * Secondary provider: any SMTP relay (SendGrid, Mailgun, Postmark, a local sink)
  * through nodemailer. Host and credentials come from a Secrets Manager secret,
  * read once and cached, so a rotated password is picked up within `cacheTtlMs`.
+ *
+ * nodemailer is loaded on the first SMTP send, not at cold start: only the failover
+ * path needs it, and it is half a megabyte of code and about 40 ms to load. The
+ * worker gets it from the stack's SMTP layer (components/email-service.ts), so it
+ * is not in the worker's archive either.
  */
-import nodemailer = require("nodemailer");
+import type nodemailer = require("nodemailer");
 import secrets = require("@aws-sdk/client-secrets-manager");
 import v = require("valibot");
 import { DeliveryError, isProviderUnavailable, permanentFailure, providerUnavailable, REJECTION_REASONS, transientFailure } from "../errors";
@@ -47,9 +52,15 @@ export function parseSmtpSettings(text: string): SmtpSettings | string[] {
     return result.output;
 }
 
+/** nodemailer, required on first use (see the module comment). */
+export function loadNodemailer(): typeof nodemailer {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("nodemailer") as typeof nodemailer;
+}
+
 /** Creates the nodemailer transport for settings; timeouts sized for a Lambda. */
 export function smtpTransport(settings: SmtpSettings): nodemailer.Transporter {
-    return nodemailer.createTransport({
+    return loadNodemailer().createTransport({
         host: settings.host,
         port: settings.port,
         secure: settings.secure,

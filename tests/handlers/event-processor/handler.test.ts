@@ -10,6 +10,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { freePort, LOCAL_CREDENTIALS } from "../../../local/emulators";
 import {
+    BATCH_SUMMARY_MESSAGE,
     createBatchProcessor,
     createEventProcessor,
     EVENT_TYPE_NAMES,
@@ -18,6 +19,7 @@ import {
     isEventProcessorConfigurationError,
     REJECTION_REASON_CODES,
 } from "../../../handlers/event-processor";
+
 import {
     exampleEvents,
     FREEFORM_TYPE,
@@ -315,7 +317,7 @@ describe("event processor handler (DynamoDB Local + fauxqs)", function () {
         expect(outcomes[0]).to.include({ outcome: "transient", reason: "dead_letter_unavailable", rejectionReason: "body_not_json" });
     });
 
-    it("logs one structured line per outcome with ids, type, outcome and reason, never the data", async () => {
+    async function loggedRun(logLevel: "INFO" | "DEBUG") {
         const tableName = await h.createTable();
         const deadLetterQueueUrl = await h.createQueue();
         const secret = "SENTINEL-do-not-log-4711";
@@ -324,26 +326,57 @@ describe("event processor handler (DynamoDB Local + fauxqs)", function () {
             sqs: h.sqs,
             tableName,
             deadLetterQueueUrl,
-            logger: new Logger({ serviceName: "event-processor", logLevel: "INFO" }),
+            logger: new Logger({ serviceName: "event-processor", logLevel }),
             metrics: new Metrics({ namespace: "EventIngestionTest", serviceName: "event-processor" }),
         });
         const good = validEvent({ data: { ...validEvent().data, customerId: secret } });
+        const other = validEvent({ data: { ...validEvent().data, customerId: secret } });
         const bad = validEvent({ data: { ...validEvent().data, totalAmount: secret } });
-        const records = [sqsRecord(good), sqsRecord(good), sqsRecord(bad)];
+        const records = [sqsRecord(good), sqsRecord(good), sqsRecord(other), sqsRecord(bad)];
         const { lines } = await captureOutput(() => handler(sqsEvent(records)));
         const json = lines.map((line) => JSON.parse(line));
-        const outcomeLines = json.filter((entry) => entry.outcome && !entry._aws);
-        expect(outcomeLines).to.have.length(3);
-        expect(outcomeLines.map((l) => l.outcome).sort()).to.deep.equal(["duplicate", "persisted", "rejected"]);
-        const rejected = outcomeLines.find((l) => l.outcome === "rejected");
-        expect(rejected).to.include({ level: "WARN", reason: "invalid_data", clientId: bad.clientId, eventId: bad.eventId, type: "order.placed", messageId: records[2].messageId });
+        return { secret, bad, records, lines, json, outcomeLines: json.filter((entry) => entry.outcome && !entry._aws) };
+    }
+
+    it("at INFO: one line per rejected event with its reason, one summary line per batch for stored events, never the data", async () => {
+        const { secret, bad, records, lines, json, outcomeLines } = await loggedRun("INFO");
+        expect(outcomeLines.map((l) => l.outcome)).to.deep.equal(["rejected"]);
+        expect(outcomeLines[0]).to.include({ level: "WARN", reason: "invalid_data", clientId: bad.clientId, eventId: bad.eventId, type: "order.placed", messageId: records[3].messageId });
+        const summaries = json.filter((entry) => entry.message === BATCH_SUMMARY_MESSAGE);
+        expect(summaries).to.have.length(1);
+        expect(summaries[0]).to.include({ level: "INFO", records: 4, persisted: 2, duplicate: 1, rejected: 1, transient: 0 });
         expect(lines.join("\n")).not.to.include(secret);
         const emf = json.filter((entry) => entry._aws);
         const totals = emf.find((entry) => "EventsPersisted" in entry);
-        expect(totals).to.include({ EventsPersisted: 1, EventsDuplicate: 1, EventsRejected: 1, EventsTransient: 0 });
+        expect(totals).to.include({ EventsPersisted: 2, EventsDuplicate: 1, EventsRejected: 1, EventsTransient: 0 });
         const byReason = emf.find((entry) => entry.EventsByReason !== undefined);
         expect(byReason).to.include({ outcome: "rejected", reason: "invalid_data", EventsByReason: 1 });
         expect(byReason._aws.CloudWatchMetrics[0].Dimensions[0]).to.include.members(["outcome", "reason"]);
+        // Nothing else: the summary, the rejection, two EMF documents (totals and by reason).
+        expect(lines).to.have.length(4);
+    });
+
+    it("at DEBUG: a line per stored event too (ids, type, outcome), besides the summary", async () => {
+        const { secret, records, lines, json, outcomeLines } = await loggedRun("DEBUG");
+        expect(outcomeLines.map((l) => l.outcome).sort()).to.deep.equal(["duplicate", "persisted", "persisted", "rejected"]);
+        const persisted = outcomeLines.filter((l) => l.outcome === "persisted");
+        expect(persisted[0]).to.include({ level: "DEBUG", messageId: records[0].messageId, type: "order.placed" });
+        expect(persisted[0]).to.include.keys(["messageId", "clientId", "eventId", "type", "outcome"]);
+        expect(persisted[0]).not.to.have.any.keys("data", "body", "reason");
+        expect(json.filter((entry) => entry.message === BATCH_SUMMARY_MESSAGE)).to.have.length(1);
+        expect(lines.join("\n")).not.to.include(secret);
+    });
+
+    it("logs every retried event on its own ERROR line with its reason", async () => {
+        const s = await scenario({
+            dynamodb: new DynamoDBClient({ endpoint: "http://127.0.0.1:9", region: REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 }),
+            logger: new Logger({ serviceName: "event-processor", logLevel: "INFO" }),
+        });
+        const records = [sqsRecord(validEvent()), sqsRecord(validEvent())];
+        const { lines } = await captureOutput(() => s.processBatch(records));
+        const retried = lines.map((line) => JSON.parse(line)).filter((entry) => entry.outcome === "transient");
+        expect(retried.map((l) => l.messageId).sort()).to.deep.equal(records.map((r) => r.messageId).sort());
+        for (const line of retried) expect(line).to.include({ level: "ERROR", reason: "store_unavailable" });
     });
 
     it("refuses bad deps with one error naming every problem", () => {
