@@ -57,7 +57,6 @@ const processor = new EventProcessorFunction("event-processor", {
     logLevel: settings.logLevel,
     enabledEventTypes: settings.enabledEventTypes,
     retentionDays: settings.eventRetentionDays,
-    powertoolsLayerVersion: settings.powertoolsLayerVersion,
 });
 
 const alarms = new AlarmTopic("alarms", { kmsKeyArn: key.arn, alarmNamePrefix: key.alarmNamePrefix, email: settings.alarmEmail });
@@ -102,7 +101,6 @@ const email = new EmailService("email", {
     alarmTopicArn: alarms.topic.arn,
     alarmNamePrefix: alarms.alarmNamePrefix,
     settings: config.emailService,
-    powertoolsLayerVersion: settings.powertoolsLayerVersion,
 });
 export const emailApiUrl = email.apiUrl;
 export const emailQueueUrl = email.queue.queue.url;

@@ -97,7 +97,18 @@ export function emailWorkerPolicy(
     );
 }
 
-/** Trust policy of the role EventBridge Scheduler assumes: only for this account's schedules in the group. */
+/** The ARN of a schedule group: what EventBridge Scheduler sets `aws:SourceArn` to when it assumes a schedule's role. */
+export function scheduleGroupArn(scope: AwsScope, scheduleGroupName: string): string {
+    return `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule-group/${scheduleGroupName}`;
+}
+
+/**
+ * Trust policy of the role EventBridge Scheduler assumes: only for schedules of this
+ * account in this schedule group. Scheduler sets `aws:SourceArn` to the schedule GROUP's
+ * ARN (EventBridge Scheduler User Guide, "Confused deputy prevention"), so the condition
+ * names the group exactly; an ARN of a schedule or a name prefix would never match and
+ * every due schedule would fail to assume the role.
+ */
 export function schedulerAssumeRolePolicy(scope: AwsScope, scheduleGroupName: string): PolicyDocument {
     return doc({
         Sid: "SchedulerAssumesRole",
@@ -105,8 +116,7 @@ export function schedulerAssumeRolePolicy(scope: AwsScope, scheduleGroupName: st
         Principal: { Service: "scheduler.amazonaws.com" },
         Action: "sts:AssumeRole",
         Condition: {
-            StringEquals: { "aws:SourceAccount": scope.accountId },
-            ArnLike: { "aws:SourceArn": `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule/${scheduleGroupName}/*` },
+            StringEquals: { "aws:SourceAccount": scope.accountId, "aws:SourceArn": scheduleGroupArn(scope, scheduleGroupName) },
         },
     });
 }

@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EmailServiceConfig } from "../config/email-service";
 import { EMAIL_DEFAULTS } from "../config/email-service";
 import { EMAIL_ENV } from "../handlers/email/environment";
-import { awsScope, deploymentNames } from "./aws-scope";
-import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, powertoolsLayerArn, regionalName, SQS_MAX_MESSAGE_SIZE_BYTES, DEFAULTS } from "./defaults";
+import { awsScope, deploymentNames, powertoolsLayerArn } from "./aws-scope";
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, lambdaLoggingConfig, regionalName, SQS_MAX_MESSAGE_SIZE_BYTES } from "./defaults";
 import {
     EMAIL_CONTENT_PREFIX,
     emailApiPolicy,
@@ -36,8 +36,6 @@ export interface EmailServiceArgs {
     alarmNamePrefix: string;
     /** The `email*` config section. @default EMAIL_DEFAULTS */
     settings?: Partial<EmailServiceConfig>;
-    /** Powertools TypeScript layer version. @default 44 */
-    powertoolsLayerVersion?: number;
 }
 
 /**
@@ -81,7 +79,7 @@ export class EmailService extends pulumi.ComponentResource {
         const scope = awsScope({ parent: this });
         const parent = { parent: this };
         const keyArn = pulumi.output(args.kmsKeyArn);
-        const layers = [scope.apply((x) => powertoolsLayerArn(x.partition, x.region, args.powertoolsLayerVersion ?? DEFAULTS.powertoolsLayerVersion))];
+        const layers = [powertoolsLayerArn({ parent: this })];
 
         // Queue: FIFO, high throughput; content-based deduplication for the scheduler's releases
         // (explicit deduplication ids — the email id — win for everything the API sends).
@@ -213,7 +211,7 @@ export class EmailService extends pulumi.ComponentResource {
                 timeout: s.emailApiTimeoutSeconds,
                 tracingConfig: { mode: LAMBDA_TRACING_MODE },
                 layers,
-                loggingConfig: { logFormat: "JSON", logGroup: apiLogGroup.name },
+                loggingConfig: lambdaLoggingConfig(apiLogGroup.name, s.emailLogLevel),
                 kmsKeyArn: args.kmsKeyArn,
                 environment: {
                     variables: {
@@ -300,7 +298,7 @@ export class EmailService extends pulumi.ComponentResource {
                 timeout: s.emailWorkerTimeoutSeconds,
                 tracingConfig: { mode: LAMBDA_TRACING_MODE },
                 layers,
-                loggingConfig: { logFormat: "JSON", logGroup: workerLogGroup.name },
+                loggingConfig: lambdaLoggingConfig(workerLogGroup.name, s.emailLogLevel),
                 kmsKeyArn: args.kmsKeyArn,
                 environment: {
                     variables: {

@@ -21,7 +21,6 @@ export interface EventProcessorConfig {
     deletionProtection: boolean;
     alarmEmail?: string;
     oldestMessageAgeAlarmSeconds: number;
-    powertoolsLayerVersion: number;
     logLevel: (typeof PROCESSOR_LOG_LEVELS)[number];
 }
 
@@ -53,7 +52,6 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
         deletionProtection: v.optional(v.boolean("must be true or false"), DEFAULTS.deletionProtection),
         alarmEmail: v.optional(v.pipe(v.string("must be an e-mail address"), v.email("must be an e-mail address"))),
         oldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), DEFAULTS.oldestMessageAgeAlarmSeconds),
-        powertoolsLayerVersion: v.optional(integerIn(1, 10_000, "AWSLambdaPowertoolsTypeScriptV2 layer version"), DEFAULTS.powertoolsLayerVersion),
         logLevel: v.optional(oneOf(PROCESSOR_LOG_LEVELS), DEFAULTS.logLevel),
     });
     return { keys: Object.keys(schema.entries), schema: schema as v.GenericSchema<unknown, EventProcessorConfig> };

@@ -3,7 +3,8 @@
  * property issue 3 asks for, read from the registered resources and outputs.
  */
 import { expect } from "chai";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/mock-deployment";
+import { deployUnderMocks, MOCK_ACCOUNT_ID, mockPowertoolsLayerArn, type MockDeployment } from "../../local/mock-deployment";
+import { installedPowertoolsVersion } from "../../components/powertools";
 import { DEAD_LETTER_RETENTION_SECONDS } from "../../components/defaults";
 import { readStackConfig } from "../../local/mock-deployment";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
@@ -170,11 +171,15 @@ describe("event processor stack (dev, mocks)", () => {
             expect(logs.inputs.name).to.equal("/event-ingestion/dev/event-processor");
             expect(logs.inputs.retentionInDays).to.equal(dev["event-ingestion:logRetentionDays"]);
             expect(logs.inputs.kmsKeyId).to.equal(d.outputs.kmsKeyArn);
-            expect(fn.inputs.loggingConfig).to.deep.equal({ logFormat: "JSON", logGroup: logs.state.name });
+            // Lambda's JSON log filter follows the configured level (dev: INFO).
+            expect(fn.inputs.loggingConfig).to.deep.equal({ logFormat: "JSON", applicationLogLevel: "INFO", systemLogLevel: "INFO", logGroup: logs.state.name });
         });
-        it("takes Powertools from AWS's public layer in the stack's region", () => {
+        it("takes Powertools from AWS's public layer of the installed version, resolved in the stack's region from its SSM parameter", () => {
             const fn = one(d, FUNCTION, "event-processor");
-            expect(fn.inputs.layers).to.deep.equal(["arn:aws:lambda:us-east-1:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44"]);
+            const asked = d.invokes.filter((i) => i.token === "aws:ssm/getParameter:getParameter").map((i) => i.inputs.name);
+            expect(asked.length, "one lookup per function").to.be.greaterThan(0);
+            expect(new Set(asked)).to.deep.equal(new Set([`/aws/service/powertools/typescript/generic/all/${installedPowertoolsVersion()}`]));
+            expect(fn.inputs.layers).to.deep.equal([mockPowertoolsLayerArn("us-east-1", installedPowertoolsVersion())]);
         });
         it("gets the handler's environment contract", () => {
             const vars = one(d, FUNCTION, "event-processor").inputs.environment.variables;
@@ -219,7 +224,8 @@ describe("event processor stack (dev, mocks)", () => {
             expect(statement(doc, "CloudWatchAlarmsPublish").Condition!.ArnLike["aws:SourceArn"]).to.equal(
                 `arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT_ID}:alarm:event-ingestion-dev-*`,
             );
-            expect(all(d, "aws:sns/topicSubscription:TopicSubscription"), "no e-mail configured in dev").to.deep.equal([]);
+            const subscription = one(d, "aws:sns/topicSubscription:TopicSubscription");
+            expect(subscription.inputs).to.deep.include({ protocol: "email", endpoint: dev["event-ingestion:alarmEmail"], topic: topic.state.arn });
         });
         it("alarms on errors, throttles, dead letters, oldest message age and DynamoDB throttles/system errors", () => {
             const alarms = all(d, "aws:cloudwatch/metricAlarm:MetricAlarm");
