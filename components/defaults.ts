@@ -113,16 +113,3 @@ export function lambdaLoggingConfig<T>(logGroup: T, level: LogLevel): { logForma
     // Lambda's system log levels are DEBUG, INFO and WARN only.
     return { logFormat: "JSON", applicationLogLevel: level, systemLogLevel: level === "ERROR" ? "WARN" : level, logGroup };
 }
-
-/**
- * A name for a resource whose name is global to the account (IAM, dashboards):
- * qualified by project, stack and region so two stacks in two regions never collide.
- */
-export function globalName(project: string, stack: string, region: string, suffix: string): string {
-    return `${project}-${stack}-${region}-${suffix}`;
-}
-
-/** A name for a regional resource that needs a fixed, readable name (log groups, alarms, aliases). */
-export function regionalName(project: string, stack: string, suffix: string): string {
-    return `${project}-${stack}-${suffix}`;
-}

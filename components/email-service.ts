@@ -4,7 +4,8 @@ import type { EmailServiceConfig } from "../config/email-service";
 import { EMAIL_DEFAULTS } from "../config/email-service";
 import { EMAIL_ENV } from "../handlers/email/environment";
 import { awsScope, deploymentNames, powertoolsLayerArn } from "./aws-scope";
-import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, lambdaLoggingConfig, regionalName, SQS_MAX_MESSAGE_SIZE_BYTES } from "./defaults";
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, lambdaLoggingConfig, SQS_MAX_MESSAGE_SIZE_BYTES } from "./defaults";
+import { scheduleGroupName as scheduleGroupNameFor } from "./naming";
 import {
     EMAIL_CONTENT_PREFIX,
     emailApiPolicy,
@@ -156,7 +157,7 @@ export class EmailService extends pulumi.ComponentResource {
         }
 
         // sendAt: one-time schedules in this group put released emails back on the queue.
-        this.scheduleGroup = new aws.scheduler.ScheduleGroup(`${name}-schedules`, { name: regionalName(project, stack, `${name}-schedules`) }, parent);
+        this.scheduleGroup = new aws.scheduler.ScheduleGroup(`${name}-schedules`, { name: scheduleGroupNameFor(project, stack, `${name}-schedules`) }, parent);
         const scheduleGroupName = this.scheduleGroup.name;
         this.schedulerRole = new aws.iam.Role(
             `${name}-scheduler-role`,

@@ -227,7 +227,7 @@ describe("EmailService component (dev stack, mocks)", function () {
         expect(Object.keys(byName).sort()).to.deep.equal(["email-api-5xx", "email-api-errors", "email-dlq-messages", "email-failover", "email-oldest-message-age", "email-worker-errors"]);
         for (const alarm of alarms) {
             expect(alarm.inputs.alarmActions).to.deep.equal([topic]);
-            expect(alarm.inputs.name).to.match(/^event-ingestion-dev-email-/);
+            expect(alarm.inputs.name).to.match(/^event-ingestion-dev\/email-/);
         }
         expect(byName["email-api-5xx"]).to.deep.include({ namespace: "AWS/ApiGateway", metricName: "5xx" });
         expect(byName["email-api-5xx"].dimensions.ApiId).to.equal(named(d, "aws:apigatewayv2/api:Api", "email-http").id);

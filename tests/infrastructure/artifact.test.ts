@@ -138,7 +138,7 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
     it("fails to load with the layer alone: the AWS SDK the function sees is the runtime's", async () => {
         const layerOnly = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-layer-only-"));
         try {
-            fs.mkdirSync(path.join(layerOnly, "layer"));
+            fs.mkdirSync(path.dirname(path.join(layerOnly, LAYER_NODE_MODULES)), { recursive: true });
             fs.symlinkSync(path.join(artifact.layerDir, LAYER_NODE_MODULES), path.join(layerOnly, LAYER_NODE_MODULES), "dir");
             const run = await invokeArtifact({ archiveDir: artifact.archiveDir, layerDir: layerOnly, environment: environment() });
             expect(run.error?.message).to.match(/Cannot find module '@aws-sdk\//);

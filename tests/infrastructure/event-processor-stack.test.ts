@@ -76,7 +76,7 @@ describe("event processor stack (dev, mocks)", () => {
             );
             const alarms = statement(policy, "CloudWatchAlarmsPublishToEncryptedTopics");
             expect(alarms.Principal).to.deep.equal({ Service: "cloudwatch.amazonaws.com" });
-            expect(alarms.Condition!.ArnLike["aws:SourceArn"]).to.equal(`arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT_ID}:alarm:event-ingestion-dev-*`);
+            expect(alarms.Condition!.ArnLike["aws:SourceArn"]).to.equal(`arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT_ID}:alarm:event-ingestion-dev/*`);
             expect(alarms.Condition!.StringEquals["aws:SourceAccount"]).to.equal(MOCK_ACCOUNT_ID);
         });
     });
@@ -222,7 +222,7 @@ describe("event processor stack (dev, mocks)", () => {
             const doc = policyOf(policy.inputs.policy);
             expect(statement(doc, "DenyInsecureTransport")).to.deep.include({ Effect: "Deny", Action: "sns:*", Resource: [topic.state.arn] });
             expect(statement(doc, "CloudWatchAlarmsPublish").Condition!.ArnLike["aws:SourceArn"]).to.equal(
-                `arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT_ID}:alarm:event-ingestion-dev-*`,
+                `arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT_ID}:alarm:event-ingestion-dev/*`,
             );
             const subscription = one(d, "aws:sns/topicSubscription:TopicSubscription");
             expect(subscription.inputs).to.deep.include({ protocol: "email", endpoint: dev["event-ingestion:alarmEmail"], topic: topic.state.arn });
@@ -232,7 +232,7 @@ describe("event processor stack (dev, mocks)", () => {
             const byName = new Map(alarms.map((a) => [a.inputs.name as string, a]));
             const fn = one(d, FUNCTION, "event-processor");
             const expectSimple = (name: string, namespace: string, metric: string, dimensions: Record<string, string>, threshold: number) => {
-                const alarm = byName.get(`event-ingestion-dev-events-${name}`);
+                const alarm = byName.get(`event-ingestion-dev/events-${name}`);
                 expect(alarm, name).to.not.equal(undefined);
                 expect(alarm!.inputs).to.deep.include({ namespace, metricName: metric, threshold });
                 expect(alarm!.inputs.dimensions).to.deep.equal(dimensions);
@@ -243,7 +243,7 @@ describe("event processor stack (dev, mocks)", () => {
             expectSimple("oldest-message-age", "AWS/SQS", "ApproximateAgeOfOldestMessage", { QueueName: one(d, QUEUE, "events").state.name }, dev["event-ingestion:oldestMessageAgeAlarmSeconds"] as number);
             const table = d.outputs.eventTableName;
             const metricsOf = (name: string) =>
-                (byName.get(`event-ingestion-dev-events-${name}`)!.inputs.metricQueries as any[]).filter((q) => q.metric).map((q) => [q.metric.metricName, q.metric.dimensions]);
+                (byName.get(`event-ingestion-dev/events-${name}`)!.inputs.metricQueries as any[]).filter((q) => q.metric).map((q) => [q.metric.metricName, q.metric.dimensions]);
             expect(metricsOf("table-throttles")).to.deep.equal([
                 ["ReadThrottleEvents", { TableName: table }],
                 ["WriteThrottleEvents", { TableName: table }],
@@ -254,7 +254,7 @@ describe("event processor stack (dev, mocks)", () => {
             for (const alarm of alarms) {
                 expect(alarm.inputs.alarmActions, alarm.name).to.deep.equal([d.outputs.alarmTopicArn]);
                 expect(alarm.inputs.okActions, alarm.name).to.deep.equal([d.outputs.alarmTopicArn]);
-                expect(alarm.inputs.name, `${alarm.name} is admitted by the key and topic policies`).to.match(/^event-ingestion-dev-/);
+                expect(alarm.inputs.name, `${alarm.name} is admitted by the key and topic policies`).to.match(/^event-ingestion-dev\//);
             }
         });
         it("draws a dashboard of the pipeline, named per stack and region (dashboard names are account-global)", () => {
