@@ -76,7 +76,6 @@ export class EncryptionKey extends pulumi.ComponentResource {
                     scope: s,
                     services,
                     logGroupArnPattern: `arn:${s.partition}:logs:${s.region}:${s.accountId}:log-group:${this.logGroupNamePrefix}*`,
-                    alarmArnPattern: `arn:${s.partition}:cloudwatch:${s.region}:${s.accountId}:alarm:${this.alarmNamePrefix}*`,
                 }),
             ),
         );
