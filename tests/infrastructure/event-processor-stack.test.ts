@@ -287,6 +287,24 @@ describe("event processor stack (dev, mocks)", () => {
 });
 
 describe("event processor stack: config-driven variations (mocks)", () => {
+    it("sets Lambda's JSON log filter of every function to its configured level, so DEBUG lines are not dropped", async () => {
+        // "Configuring advanced logging controls for Lambda functions": with JSON logs, Lambda drops
+        // application logs below applicationLogLevel (INFO when unset), whatever the library writes.
+        const d = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:logLevel": "DEBUG", "event-ingestion:emailLogLevel": "ERROR" } });
+        const levels = Object.fromEntries(
+            ["event-processor", "email-api", "email-worker"].map((name) => {
+                const fn = one(d, FUNCTION, name);
+                return [name, [fn.inputs.loggingConfig.applicationLogLevel, fn.inputs.loggingConfig.systemLogLevel, fn.inputs.environment.variables.POWERTOOLS_LOG_LEVEL]];
+            }),
+        );
+        expect(levels).to.deep.equal({
+            "event-processor": ["DEBUG", "DEBUG", "DEBUG"],
+            // Lambda's system log levels stop at WARN.
+            "email-api": ["ERROR", "WARN", "ERROR"],
+            "email-worker": ["ERROR", "WARN", "ERROR"],
+        });
+    });
+
     it("follows sizes from config and leaves out TTL when no retention is configured", async () => {
         const config = { ...readStackConfig("dev") };
         delete config["event-ingestion:eventRetentionDays"];
