@@ -63,7 +63,6 @@ const processor = new EventProcessorFunction("event-processor", {
     logLevel: settings.logLevel,
     enabledEventTypes: settings.enabledEventTypes,
     retentionDays: settings.eventRetentionDays,
-    powertoolsLayerVersion: settings.powertoolsLayerVersion,
     producerTenants: producers?.tenantMap,
 });
 
@@ -111,7 +110,6 @@ const email = new EmailService("email", {
     alarmTopicArn: alarms.topic.arn,
     alarmNamePrefix: alarms.alarmNamePrefix,
     settings: config.emailService,
-    powertoolsLayerVersion: settings.powertoolsLayerVersion,
 });
 export const emailApiUrl = email.apiUrl;
 export const emailQueueUrl = email.queue.queue.url;

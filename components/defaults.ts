@@ -35,8 +35,10 @@ export const RECEIVE_WAIT_TIME_SECONDS = 20;
 /** DynamoDB point-in-time recovery on every table. */
 export const POINT_IN_TIME_RECOVERY = true;
 
-/** AWS's public Powertools for AWS Lambda (TypeScript) layer account. */
+/** AWS's public Powertools for AWS Lambda (TypeScript) layer account (commercial partition). */
 export const POWERTOOLS_LAYER_ACCOUNT = "094274105915";
+/** The name of AWS's public Powertools for AWS Lambda (TypeScript) v2 layer. */
+export const POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsTypeScriptV2";
 
 /**
  * Defaults for every stack config key. `config/*.ts` validates overrides;
@@ -65,8 +67,6 @@ export const DEFAULTS = {
     deletionProtection: true,
     /** Alarm when the oldest message in the event queue is older than this, seconds. */
     oldestMessageAgeAlarmSeconds: 300,
-    /** Powertools for AWS Lambda (TypeScript) public layer version. */
-    powertoolsLayerVersion: 44,
     /** Powertools log level inside the processor. */
     logLevel: "INFO",
 } as const;
@@ -96,20 +96,20 @@ export function deriveVisibilityTimeoutSeconds(consumerTimeoutSeconds: number, b
     return seconds;
 }
 
-/** The Powertools TypeScript layer ARN for a region and layer version. */
-export function powertoolsLayerArn(partition: string, region: string, version: number): string {
-    return `arn:${partition}:lambda:${region}:${POWERTOOLS_LAYER_ACCOUNT}:layer:AWSLambdaPowertoolsTypeScriptV2:${version}`;
-}
+/** Log levels this program configures (Powertools' and Lambda's share these names). */
+export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
 
 /**
- * A name for a resource whose name is global to the account (IAM, dashboards):
- * qualified by project, stack and region so two stacks in two regions never collide.
+ * A function's `loggingConfig`: JSON logs into its own log group, and Lambda's log-level
+ * filter set to the configured level. With JSON logging, Lambda drops application logs
+ * below `applicationLogLevel` (default INFO) whatever the library logs, so DEBUG would
+ * never reach the log group unless the filter follows the level ("Configuring advanced
+ * logging controls for Lambda functions", Log-level filtering).
+ *
+ * @example
+ * lambdaLoggingConfig(logGroup.name, "DEBUG"); // { logFormat: "JSON", applicationLogLevel: "DEBUG", systemLogLevel: "DEBUG", logGroup }
  */
-export function globalName(project: string, stack: string, region: string, suffix: string): string {
-    return `${project}-${stack}-${region}-${suffix}`;
-}
-
-/** A name for a regional resource that needs a fixed, readable name (log groups, alarms, aliases). */
-export function regionalName(project: string, stack: string, suffix: string): string {
-    return `${project}-${stack}-${suffix}`;
+export function lambdaLoggingConfig<T>(logGroup: T, level: LogLevel): { logFormat: "JSON"; applicationLogLevel: LogLevel; systemLogLevel: "DEBUG" | "INFO" | "WARN"; logGroup: T } {
+    // Lambda's system log levels are DEBUG, INFO and WARN only.
+    return { logFormat: "JSON", applicationLogLevel: level, systemLogLevel: level === "ERROR" ? "WARN" : level, logGroup };
 }

@@ -3,18 +3,18 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EmailServiceConfig } from "../config/email-service";
 import { EMAIL_DEFAULTS } from "../config/email-service";
 import { EMAIL_ENV } from "../handlers/email/environment";
-import { awsScope, deploymentNames } from "./aws-scope";
+import { awsScope, deploymentNames, powertoolsLayerArn } from "./aws-scope";
 import {
     DEAD_LETTER_RETENTION_SECONDS,
+    DEFAULTS,
     LAMBDA_ARCHITECTURE,
     LAMBDA_RUNTIME,
     LAMBDA_TRACING_MODE,
-    powertoolsLayerArn,
+    lambdaLoggingConfig,
     RECEIVE_WAIT_TIME_SECONDS,
-    regionalName,
     SQS_MAX_MESSAGE_SIZE_BYTES,
-    DEFAULTS,
 } from "./defaults";
+import { lambdaLayerName, scheduleGroupName as scheduleGroupNameFor, sesConfigurationSetName } from "./naming";
 import {
     EMAIL_CONTENT_PREFIX,
     emailApiPolicy,
@@ -49,8 +49,6 @@ export interface EmailServiceArgs {
     alarmNamePrefix: string;
     /** The `email*` config section. @default EMAIL_DEFAULTS */
     settings?: Partial<EmailServiceConfig>;
-    /** Powertools TypeScript layer version. @default 44 */
-    powertoolsLayerVersion?: number;
 }
 
 /**
@@ -103,7 +101,7 @@ export class EmailService extends pulumi.ComponentResource {
         const scope = awsScope({ parent: this });
         const parent = { parent: this };
         const keyArn = pulumi.output(args.kmsKeyArn);
-        const layers = [scope.apply((x) => powertoolsLayerArn(x.partition, x.region, args.powertoolsLayerVersion ?? DEFAULTS.powertoolsLayerVersion))];
+        const layers = [powertoolsLayerArn({ parent: this })];
 
         // Queue: FIFO, high throughput; content-based deduplication for the scheduler's releases
         // (explicit deduplication ids — the email id — win for everything the API sends).
@@ -181,7 +179,7 @@ export class EmailService extends pulumi.ComponentResource {
 
         // sendAt: one-time schedules in this group put released emails back on the queue. Deleting the group
         // (pulumi destroy) deletes the schedules still in it: see docs/email-service.md "Destroying the stack".
-        this.scheduleGroup = new aws.scheduler.ScheduleGroup(`${name}-schedules`, { name: regionalName(project, stack, `${name}-schedules`) }, parent);
+        this.scheduleGroup = new aws.scheduler.ScheduleGroup(`${name}-schedules`, { name: scheduleGroupNameFor(project, stack, `${name}-schedules`) }, parent);
         const scheduleGroupName = this.scheduleGroup.name;
         // A schedule whose release fails after its retry policy (or at once, e.g. access denied) delivers its
         // dead-letter event here: the body is the schedule's input (the pointer message), so the email can be resent.
@@ -227,7 +225,7 @@ export class EmailService extends pulumi.ComponentResource {
         this.sesConfigurationSet = new aws.sesv2.ConfigurationSet(
             `${name}-ses`,
             {
-                configurationSetName: s.emailSesConfigurationSet ?? regionalName(project, stack, name),
+                configurationSetName: s.emailSesConfigurationSet ?? sesConfigurationSetName(project, stack, name),
                 deliveryOptions: { tlsPolicy: "REQUIRE" },
                 reputationOptions: { reputationMetricsEnabled: true },
                 sendingOptions: { sendingEnabled: true },
@@ -292,7 +290,7 @@ export class EmailService extends pulumi.ComponentResource {
                 timeout: s.emailApiTimeoutSeconds,
                 tracingConfig: { mode: LAMBDA_TRACING_MODE },
                 layers,
-                loggingConfig: { logFormat: "JSON", logGroup: apiLogGroup.name },
+                loggingConfig: lambdaLoggingConfig(apiLogGroup.name, s.emailLogLevel),
                 kmsKeyArn: args.kmsKeyArn,
                 environment: {
                     variables: {
@@ -377,7 +375,7 @@ export class EmailService extends pulumi.ComponentResource {
         this.smtpLayer = new aws.lambda.LayerVersion(
             `${name}-smtp-layer`,
             {
-                layerName: regionalName(project, stack, `${name}-smtp`),
+                layerName: lambdaLayerName(project, stack, `${name}-smtp`),
                 description: "nodemailer, for the email worker's SMTP failover path",
                 code: new pulumi.asset.AssetArchive(
                     Object.fromEntries(Object.entries(layerFiles(SMTP_LAYER_PACKAGES)).map(([archivePath, file]) => [archivePath, new pulumi.asset.FileAsset(file)])),
@@ -399,7 +397,7 @@ export class EmailService extends pulumi.ComponentResource {
                 timeout: s.emailWorkerTimeoutSeconds,
                 tracingConfig: { mode: LAMBDA_TRACING_MODE },
                 layers: [...layers, this.smtpLayer.arn],
-                loggingConfig: { logFormat: "JSON", logGroup: workerLogGroup.name },
+                loggingConfig: lambdaLoggingConfig(workerLogGroup.name, s.emailLogLevel),
                 kmsKeyArn: args.kmsKeyArn,
                 environment: {
                     variables: {

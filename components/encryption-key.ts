@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { awsScope, deploymentNames } from "./aws-scope";
 import { KEY_DELETION_WINDOW_DAYS, KEY_ROTATION_PERIOD_DAYS } from "./defaults";
 import { keyPolicy, type KeyService } from "./iam-documents";
+import { alarmNamePrefix, kmsAliasName, logGroupNamePrefix } from "./naming";
 
 export interface EncryptionKeyArgs {
     /**
@@ -14,7 +15,7 @@ export interface EncryptionKeyArgs {
     services?: KeyService[];
     /**
      * Alias (without `alias/`).
-     * @default "<project>/<stack>/<name>"
+     * @default "<project>/<stack>/<name>" (the stack's slug when the stack name holds a dot, see naming.ts)
      */
     aliasName?: pulumi.Input<string>;
     /** @default "Encrypts <project> data at rest (stack <stack>)" */
@@ -36,7 +37,7 @@ export interface EncryptionKeyArgs {
     logGroupNamePrefix?: string;
     /**
      * Alarms that may publish to topics encrypted with the key: names starting with this prefix.
-     * @default "<project>-<stack>-"
+     * @default "<project>-<stack>/" (no other stack's alarm names start with it)
      */
     alarmNamePrefix?: string;
 }
@@ -66,8 +67,8 @@ export class EncryptionKey extends pulumi.ComponentResource {
         super("event-ingestion:security:EncryptionKey", name, {}, opts);
         const { project, stack } = deploymentNames();
         const services = args.services ?? [...ENCRYPTION_KEY_DEFAULT_SERVICES];
-        this.logGroupNamePrefix = args.logGroupNamePrefix ?? `/${project}/${stack}/`;
-        this.alarmNamePrefix = args.alarmNamePrefix ?? `${project}-${stack}-`;
+        this.logGroupNamePrefix = args.logGroupNamePrefix ?? logGroupNamePrefix(project, stack);
+        this.alarmNamePrefix = args.alarmNamePrefix ?? alarmNamePrefix(project, stack);
         const scope = awsScope({ parent: this });
         const policy = scope.apply((s) =>
             JSON.stringify(
@@ -75,7 +76,6 @@ export class EncryptionKey extends pulumi.ComponentResource {
                     scope: s,
                     services,
                     logGroupArnPattern: `arn:${s.partition}:logs:${s.region}:${s.accountId}:log-group:${this.logGroupNamePrefix}*`,
-                    alarmArnPattern: `arn:${s.partition}:cloudwatch:${s.region}:${s.accountId}:alarm:${this.alarmNamePrefix}*`,
                 }),
             ),
         );
@@ -97,7 +97,7 @@ export class EncryptionKey extends pulumi.ComponentResource {
         );
         this.alias = new aws.kms.Alias(
             name,
-            { name: pulumi.interpolate`alias/${args.aliasName ?? `${project}/${stack}/${name}`}`, targetKeyId: this.key.keyId },
+            { name: args.aliasName !== undefined ? pulumi.interpolate`alias/${args.aliasName}` : kmsAliasName(project, stack, name), targetKeyId: this.key.keyId },
             { parent: this },
         );
         this.arn = this.key.arn;

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { awsScope, deploymentNames } from "./aws-scope";
-import { DEFAULTS, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, powertoolsLayerArn } from "./defaults";
+import { awsScope, deploymentNames, powertoolsLayerArn } from "./aws-scope";
+import { DEFAULTS, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, lambdaLoggingConfig, type LogLevel } from "./defaults";
 import { lambdaAssumeRolePolicy, processorPolicy } from "./iam-documents";
 import { lambdaCodePathOptions } from "./lambda-packaging";
 import { EVENT_PROCESSOR_ENV } from "../handlers/event-processor/environment";
@@ -40,8 +40,8 @@ export interface EventProcessorFunctionArgs {
     maxConcurrency?: number;
     /** @default 30 */
     logRetentionDays?: number;
-    /** Powertools log level. @default "INFO" */
-    logLevel?: string;
+    /** Powertools log level; Lambda's JSON log filter (`applicationLogLevel`, `systemLogLevel`) follows it. @default "INFO" */
+    logLevel?: LogLevel;
     /** `ENABLED_EVENT_TYPES`. @default undefined (every registered type) */
     enabledEventTypes?: readonly string[];
     /** `EVENT_RETENTION_DAYS` (TTL). @default undefined (no expiry) */
@@ -51,8 +51,6 @@ export interface EventProcessorFunctionArgs {
      * @default undefined (open mode: any sender may write any tenant)
      */
     producerTenants?: pulumi.Input<string>;
-    /** Powertools TypeScript layer version. @default 44 */
-    powertoolsLayerVersion?: number;
     /** Packages from package.json `dependencies` the handler needs in its archive. @default ["valibot"] */
     shippedPackages?: readonly string[];
 }
@@ -69,7 +67,7 @@ export const PROCESSOR_ENVIRONMENT = {
 /**
  * The event processor: the handler serialized with `aws.lambda.CallbackFunction`,
  * its own least-privilege role, its own encrypted log group, X-Ray, the
- * Powertools layer, and an SQS event source mapping with partial batch responses.
+ * Powertools layer of the installed Powertools version, and an SQS event source mapping with partial batch responses.
  *
  * @example
  * const processor = new EventProcessorFunction("processor", { callbackFactory: eventProcessorFromEnvironment, ...resources });
@@ -135,8 +133,8 @@ export class EventProcessorFunction extends pulumi.ComponentResource {
                 memorySize: args.memorySizeMb ?? DEFAULTS.processorMemoryMb,
                 timeout: args.timeoutSeconds ?? DEFAULTS.processorTimeoutSeconds,
                 tracingConfig: { mode: LAMBDA_TRACING_MODE },
-                layers: [scope.apply((s) => powertoolsLayerArn(s.partition, s.region, args.powertoolsLayerVersion ?? DEFAULTS.powertoolsLayerVersion))],
-                loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+                layers: [powertoolsLayerArn({ parent: this })],
+                loggingConfig: lambdaLoggingConfig(this.logGroup.name, args.logLevel ?? DEFAULTS.logLevel),
                 kmsKeyArn: args.kmsKeyArn,
                 environment: { variables: environment },
                 description: "Validates SQS events and stores them in the event table",

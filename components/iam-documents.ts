@@ -88,8 +88,6 @@ export interface KeyPolicyOptions {
     services: readonly KeyService[];
     /** `log-group:` ARN pattern CloudWatch Logs may encrypt for, e.g. `arn:aws:logs:eu-west-1:1234:log-group:/event-ingestion/dev/*`. */
     logGroupArnPattern: string;
-    /** Alarm ARN pattern allowed to publish to encrypted topics, e.g. `arn:aws:cloudwatch:eu-west-1:1234:alarm:event-ingestion-dev-*`. */
-    alarmArnPattern: string;
 }
 
 /**
@@ -151,16 +149,21 @@ export function keyPolicy(options: KeyPolicyOptions): PolicyDocument {
     }
     if (services.includes("cloudwatch")) {
         statements.push({
-            // CloudWatch cannot publish to an encrypted SNS topic without these.
+            // CloudWatch cannot publish to an encrypted SNS topic without these. The statement carries
+            // no aws:SourceArn/aws:SourceAccount condition on purpose: AWS documents the working key
+            // policy for a service that publishes to an encrypted topic without them (Amazon SNS
+            // Developer Guide, "Key management" > "Enable compatibility between event sources from AWS
+            // services and encrypted topics"; AWS Knowledge Center, "configure a CloudWatch alarm with an
+            // encrypted SNS topic"), while no page says CloudWatch's alarm ARN reaches the KMS request
+            // SNS makes for it. A condition on a key that is absent there would drop every alarm
+            // notification. The confused-deputy scoping CloudWatch documents (aws:SourceArn = this
+            // stack's alarms, aws:SourceAccount) sits on the topic policy, which SNS evaluates for each
+            // publish (alarmTopicPolicy), so no other alarm can publish through this key to our topic.
             Sid: "CloudWatchAlarmsPublishToEncryptedTopics",
             Effect: "Allow",
             Principal: { Service: "cloudwatch.amazonaws.com" },
             Action: ["kms:Decrypt", "kms:GenerateDataKey"],
             Resource: "*",
-            Condition: {
-                StringEquals: { "aws:SourceAccount": scope.accountId },
-                ArnLike: { "aws:SourceArn": options.alarmArnPattern },
-            },
         });
     }
     return doc(...statements);

@@ -15,14 +15,33 @@ import type { CodePathOptions } from "@pulumi/pulumi/runtime";
 const ROOT = path.resolve(__dirname, "..");
 const PACKAGE_JSON = path.join(ROOT, "package.json");
 
-/** Packages the nodejs22.x runtime provides (AWS SDK for JavaScript v3 and its Smithy core). */
+/**
+ * Packages the nodejs22.x runtime provides in /var/runtime/node_modules: the AWS SDK for
+ * JavaScript v3 (every client) and its Smithy core ("Building Lambda functions with Node.js",
+ * Runtime-included SDK versions). The runtime's SDK version is the one its release bundles,
+ * not the one package-lock.json installs.
+ */
 export const RUNTIME_PROVIDED_PACKAGE_PREFIXES = ["@aws-sdk/", "@smithy/", "@aws-crypto/"] as const;
-/** Packages AWS's public Powertools for AWS Lambda (TypeScript) layer provides. */
+/**
+ * Packages AWS's public Powertools for AWS Lambda (TypeScript) layer provides in
+ * /opt/nodejs/node_modules: Powertools itself (and its own dependencies). Layers from
+ * version 50 on carry no AWS SDK client: the SDK comes from the runtime.
+ */
 export const LAYER_PROVIDED_PACKAGE_PREFIXES = ["@aws-lambda-powertools/"] as const;
+
+/** True when the nodejs22.x runtime provides the package. */
+export function isProvidedByRuntime(packageName: string): boolean {
+    return RUNTIME_PROVIDED_PACKAGE_PREFIXES.some((prefix) => packageName.startsWith(prefix));
+}
+
+/** True when the Powertools layer provides the package. */
+export function isProvidedByLayer(packageName: string): boolean {
+    return LAYER_PROVIDED_PACKAGE_PREFIXES.some((prefix) => packageName.startsWith(prefix));
+}
 
 /** True when the Lambda runtime or the Powertools layer already provides the package. */
 export function isProvidedAtRuntime(packageName: string): boolean {
-    return [...RUNTIME_PROVIDED_PACKAGE_PREFIXES, ...LAYER_PROVIDED_PACKAGE_PREFIXES].some((prefix) => packageName.startsWith(prefix));
+    return isProvidedByRuntime(packageName) || isProvidedByLayer(packageName);
 }
 
 /** The names in package.json `dependencies`. */

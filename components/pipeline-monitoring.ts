@@ -5,7 +5,8 @@ import * as lambdaMetrics from "@pulumi/awsx/classic/lambda/metrics";
 import * as sqsMetrics from "@pulumi/awsx/classic/sqs/metrics";
 import * as pulumi from "@pulumi/pulumi";
 import { awsScope, deploymentNames } from "./aws-scope";
-import { DEFAULTS, globalName } from "./defaults";
+import { DEFAULTS } from "./defaults";
+import { globalName } from "./naming";
 
 export interface PipelineMonitoringArgs {
     /** Topic the alarms notify (alarm and OK). */

@@ -23,7 +23,6 @@ export interface EventProcessorConfig {
     deletionProtection: boolean;
     alarmEmail?: string;
     oldestMessageAgeAlarmSeconds: number;
-    powertoolsLayerVersion: number;
     logLevel: (typeof PROCESSOR_LOG_LEVELS)[number];
     /** Tenant isolation: producer name -> its tenants and who may assume its role. @default undefined (open mode) */
     producers?: Record<string, ProducerConfig>;
@@ -123,7 +122,6 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
         deletionProtection: v.optional(v.boolean("must be true or false"), DEFAULTS.deletionProtection),
         alarmEmail: v.optional(v.pipe(v.string("must be an e-mail address"), v.email("must be an e-mail address"))),
         oldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), DEFAULTS.oldestMessageAgeAlarmSeconds),
-        powertoolsLayerVersion: v.optional(integerIn(1, 10_000, "AWSLambdaPowertoolsTypeScriptV2 layer version"), DEFAULTS.powertoolsLayerVersion),
         logLevel: v.optional(oneOf(PROCESSOR_LOG_LEVELS), DEFAULTS.logLevel),
         producers: v.optional(
             v.pipe(

@@ -1,14 +1,14 @@
 /**
  * Turns a function's `code` archive from the mock deployment into files a local
  * execution environment can load: the code that ships, not the source it came
- * from. The archive and the "runtime + layer" directory (AWS SDK v3, Powertools,
- * and nothing else) are written by local/lambda-artifact.ts, the helper the
+ * from. The archive and the "runtime + layer" directory (the layer's Powertools and
+ * the runtime's AWS SDK v3 in separate paths, and nothing else) are written by local/lambda-artifact.ts, the helper the
  * infrastructure tests and benches use too, so the pipeline runs the same bytes.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createRuntimeLayerDir, writeArchive, writeStackLayers } from "./lambda-artifact";
+import { createRuntimeLayerDir, lambdaNodePath, writeArchive, writeStackLayers } from "./lambda-artifact";
 import type { FunctionSpec } from "./topology";
 
 export interface MaterialisedFunction {
@@ -16,7 +16,7 @@ export interface MaterialisedFunction {
     dir: string;
     moduleFile: string;
     exportName: string;
-    /** NODE_PATH entries standing in for the runtime and the Powertools layer (Lambda's /opt/nodejs/node_modules) */
+    /** NODE_PATH entries standing in for the Powertools layer (/opt/nodejs/node_modules) and the runtime's SDK (/var/runtime/node_modules) */
     nodePath: string[];
     cleanup(): void;
 }
@@ -43,7 +43,7 @@ export async function materialiseFunction(spec: FunctionSpec, parentDir?: string
         await writeStackLayers(spec.layerCodes ?? [], layer);
         const moduleFile = path.join(dir, `${moduleName}.js`);
         if (!fs.existsSync(moduleFile)) throw new Error(`the archive of ${spec.logicalName} has no ${moduleName}.js (handler ${spec.handler})`);
-        return { dir, moduleFile, exportName, nodePath: [path.join(layer, "node_modules")], cleanup };
+        return { dir, moduleFile, exportName, nodePath: lambdaNodePath(layer), cleanup };
     } catch (error) {
         cleanup();
         throw error;

@@ -4,10 +4,12 @@
  * Under mocks, a CallbackFunction's `code` input is an AssetArchive whose `assets`
  * is a promise of `{ "__index.js": StringAsset, "node_modules/<pkg>": FileArchive }`
  * (FileArchive paths are relative to the program's directory). These helpers write
- * that archive to a directory, build a separate "runtime + layer" directory with
- * what Lambda itself provides (AWS SDK v3 from the nodejs22.x runtime, Powertools
- * from AWS's layer) and run the handler in a fresh Node process with only that
- * directory on NODE_PATH, the way Lambda resolves `/opt/nodejs/node_modules`.
+ * that archive to a directory, build a separate directory with what Lambda itself
+ * provides, in two paths as Lambda has them: `layer/nodejs/node_modules` (the
+ * Powertools layer: Powertools and its own dependencies, no AWS SDK, as in layers 50
+ * and later) and `runtime/node_modules` (the nodejs22.x runtime's AWS SDK v3), and
+ * run the handler in a fresh Node process with those on NODE_PATH in Lambda's order
+ * (`/opt/nodejs/node_modules` before `/var/runtime/node_modules`).
  *
  * Used by the infrastructure artifact test, the email service tests, the local
  * pipeline and `bench/artifact.ts`.
@@ -16,7 +18,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { isProvidedAtRuntime } from "../components/lambda-packaging";
+import { isProvidedByLayer, isProvidedByRuntime } from "../components/lambda-packaging";
 import type { MockDeployment, MockedResource } from "./mock-deployment";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -144,21 +146,26 @@ function packageDir(name: string, fromDir: string): string | undefined {
     }
 }
 
+/** Where, inside a {@link createRuntimeLayerDir} directory, each provider's packages live (Lambda: /opt and /var/runtime). */
+export const LAYER_NODE_MODULES = path.join("layer", "nodejs", "node_modules");
+export const RUNTIME_NODE_MODULES = path.join("runtime", "node_modules");
+
+/** NODE_PATH for a {@link createRuntimeLayerDir} directory, in Lambda's order: layer, then runtime. */
+export function lambdaNodePath(directory: string): string[] {
+    return [path.join(directory, LAYER_NODE_MODULES), path.join(directory, RUNTIME_NODE_MODULES)];
+}
+
 /**
- * A directory standing in for what Lambda provides outside the archive: the
- * runtime's AWS SDK v3 and the Powertools layer. Its `node_modules` links every
- * installed `@aws-sdk/*`, `@smithy/*`, `@aws-crypto/*` and `@aws-lambda-powertools/*`
- * package and their dependency closure, and nothing else, so a package the
- * archive forgot to ship fails to load, as it would in Lambda.
+ * Links every installed package `provides` accepts, and their dependency closure, into `nodeModules`.
+ * Returns the linked package names and their directories.
  */
-export function createRuntimeLayerDir(directory: string = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-layer-"))): string {
-    const nodeModules = path.join(directory, "node_modules");
+function linkProvided(nodeModules: string, provides: (name: string) => boolean): Map<string, string> {
     fs.mkdirSync(nodeModules, { recursive: true });
     const roots: string[] = [];
     for (const scope of fs.readdirSync(REPO_NODE_MODULES).filter((s) => s.startsWith("@"))) {
         for (const name of fs.readdirSync(path.join(REPO_NODE_MODULES, scope))) {
             const full = `${scope}/${name}`;
-            if (isProvidedAtRuntime(full)) roots.push(full);
+            if (provides(full)) roots.push(full);
         }
     }
     const linked = new Map<string, string>();
@@ -177,6 +184,20 @@ export function createRuntimeLayerDir(directory: string = fs.mkdtempSync(path.jo
         fs.mkdirSync(path.dirname(link), { recursive: true });
         fs.symlinkSync(dir, link, "dir");
     }
+    return linked;
+}
+
+/**
+ * A directory standing in for what Lambda provides outside the archive, in two paths:
+ * `layer/nodejs/node_modules` holds the Powertools layer (every installed
+ * `@aws-lambda-powertools/*` package and its dependencies, and no AWS SDK, as layers 50
+ * and later), `runtime/node_modules` the nodejs22.x runtime's AWS SDK v3 (`@aws-sdk/*`,
+ * `@smithy/*`, `@aws-crypto/*` and their dependencies). Nothing else: a package the
+ * archive forgot to ship fails to load, as it would in Lambda.
+ */
+export function createRuntimeLayerDir(directory: string = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-layer-"))): string {
+    linkProvided(path.join(directory, LAYER_NODE_MODULES), isProvidedByLayer);
+    linkProvided(path.join(directory, RUNTIME_NODE_MODULES), isProvidedByRuntime);
     return directory;
 }
 
@@ -203,7 +224,7 @@ export interface ArtifactInvocation<T = unknown> {
 export interface InvokeOptions {
     /** The unpacked archive (from {@link writeArchive}). */
     archiveDir: string;
-    /** The runtime/layer directory (from {@link createRuntimeLayerDir}). */
+    /** The runtime + layer directory (from {@link createRuntimeLayerDir}); its two paths go on NODE_PATH. */
     layerDir: string;
     /** Environment of the function (its configured variables plus endpoints/credentials). */
     environment: Record<string, string>;
@@ -269,7 +290,7 @@ export async function invokeArtifact<T = unknown>(options: InvokeOptions): Promi
         );
         const env: Record<string, string> = {
             PATH: process.env.PATH ?? "/usr/bin:/bin",
-            NODE_PATH: path.join(options.layerDir, "node_modules"),
+            NODE_PATH: lambdaNodePath(options.layerDir).join(path.delimiter),
             LAMBDA_TASK_ROOT: options.archiveDir,
             AWS_LAMBDA_FUNCTION_NAME: options.functionName ?? "function",
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",

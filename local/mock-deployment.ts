@@ -11,6 +11,8 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME } from "../components/defaults";
+import { POWERTOOLS_LAYER_PARAMETER_PREFIX } from "../components/powertools";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 const ROOT = path.resolve(__dirname, "..");
@@ -45,6 +47,13 @@ export interface RegisteredUrn {
     aliases: Array<{ urn?: string; spec?: { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean } }>;
 }
 
+/** A provider function the program called (data source), with its arguments. */
+export interface MockedInvoke {
+    /** e.g. `aws:ssm/getParameter:getParameter` */
+    token: string;
+    inputs: Record<string, any>;
+}
+
 export interface MockDeployment {
     project: string;
     stack: string;
@@ -52,6 +61,8 @@ export interface MockDeployment {
     resources: MockedResource[];
     /** every registration, components and the stack included, in order */
     registrations: RegisteredUrn[];
+    /** every data-source call, in order (what the program asked AWS for) */
+    invokes: MockedInvoke[];
     /** resolved stack outputs (`export const …` of index.ts) */
     outputs: Record<string, any>;
 }
@@ -88,6 +99,26 @@ export function readStackConfig(stack: string): Record<string, unknown> {
         config[key] = value !== null && typeof value === "object" && "secure" in (value as object) ? "<secret>" : value;
     }
     return config;
+}
+
+/**
+ * The layer ARN the mocked SSM answers for Powertools' public parameter of `version`.
+ * The layer number is the mock's own (AWS assigns it per region at publication); what
+ * the tests pin is that the program asks for exactly the installed version.
+ */
+export function mockPowertoolsLayerArn(region: string, version: string): string {
+    const layerNumber = version.split(".").reduce((n, part) => n * 100 + Number(part), 0) % 100_000;
+    return `arn:aws:lambda:${region}:${POWERTOOLS_LAYER_ACCOUNT}:layer:${POWERTOOLS_LAYER_NAME}:${layerNumber}`;
+}
+
+/** SSM `GetParameter` as AWS answers it for the public parameters the program reads; ParameterNotFound otherwise. */
+function mockSsmParameter(name: string, region: string): Record<string, unknown> {
+    const version = name.startsWith(POWERTOOLS_LAYER_PARAMETER_PREFIX) ? name.slice(POWERTOOLS_LAYER_PARAMETER_PREFIX.length) : undefined;
+    if (!version || !/^\d+\.\d+\.\d+$|^latest$/.test(version)) {
+        throw new Error(`ParameterNotFound: the mocked SSM has no parameter ${JSON.stringify(name)} (only Powertools' public layer parameters)`);
+    }
+    const value = mockPowertoolsLayerArn(region, version === "latest" ? "9.99.0" : version);
+    return { id: name, name, type: "String", value, insecureValue: value, arn: `arn:aws:ssm:${region}::parameter${name}`, version: 1, withDecryption: true };
 }
 
 function shortHash(text: string): string {
@@ -184,6 +215,7 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     const config = { ...(options.config ?? readStackConfig(stack)), ...(options.configOverrides ?? {}) };
     const region = String(config["aws:region"] ?? "us-east-1");
     const resources: MockedResource[] = [];
+    const invokes: MockedInvoke[] = [];
 
     // Fresh copies of the SDK's runtime state and of every project module, so that
     // several deployments (stacks, regions) can run in one process.
@@ -217,7 +249,10 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
                 return { id, state };
             },
             call(args) {
+                invokes.push({ token: args.token, inputs: { ...args.inputs } });
                 switch (args.token) {
+                    case "aws:ssm/getParameter:getParameter":
+                        return mockSsmParameter(String(args.inputs.name), region);
                     case "aws:index/getCallerIdentity:getCallerIdentity":
                         return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/mock`, userId: "AIDAMOCK", id: MOCK_ACCOUNT_ID };
                     case "aws:index/getRegion:getRegion":
@@ -251,7 +286,7 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     const runtime = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
     await runtime.waitForRPCs?.();
     await new Promise((r) => setImmediate(r));
-    return { project, stack, region, resources, registrations, outputs };
+    return { project, stack, region, resources, registrations, invokes, outputs };
 }
 
 interface AliasMessage {

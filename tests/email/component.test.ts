@@ -269,7 +269,7 @@ describe("EmailService component (dev stack, mocks)", function () {
         ]);
         for (const alarm of alarms) {
             expect(alarm.inputs.alarmActions).to.deep.equal([topic]);
-            expect(alarm.inputs.name).to.match(/^event-ingestion-dev-email-/);
+            expect(alarm.inputs.name).to.match(/^event-ingestion-dev\/email-/);
         }
         expect(byName["email-api-5xx"]).to.deep.include({ namespace: "AWS/ApiGateway", metricName: "5xx" });
         expect(byName["email-api-5xx"].dimensions.ApiId).to.equal(named(d, "aws:apigatewayv2/api:Api", "email-http").id);

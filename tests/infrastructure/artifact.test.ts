@@ -9,14 +9,27 @@ import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClien
 import type { SQSEvent } from "aws-lambda";
 import { expect } from "chai";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { runtimeFiles } from "../../components/lambda-packaging";
-import { invokeArtifact, prepareArtifact, shippedPackages } from "../../local/lambda-artifact";
+import { installedPowertoolsVersion } from "../../components/powertools";
+import { invokeArtifact, LAYER_NODE_MODULES, prepareArtifact, RUNTIME_NODE_MODULES, shippedPackages } from "../../local/lambda-artifact";
 import { LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs, type Emulator } from "../../local/emulators";
 import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
 import { validEvent } from "../support/factories/events";
 import { one } from "./helpers";
 
 const REGION = "us-east-1";
+
+/** Package names linked in a node_modules directory (scoped ones as `@scope/name`). */
+function packagesIn(nodeModules: string): string[] {
+    return fs.readdirSync(nodeModules).flatMap((entry) => (entry.startsWith("@") ? fs.readdirSync(path.join(nodeModules, entry)).map((n) => `${entry}/${n}`) : [entry]));
+}
+
+function manifest(nodeModules: string, name: string): { version: string; dependencies?: Record<string, string> } {
+    return JSON.parse(fs.readFileSync(path.join(nodeModules, name, "package.json"), "utf8"));
+}
 
 /**
  * The SQS event Lambda's poller builds from received messages. fauxqs does not
@@ -100,6 +113,40 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
         expect([...artifact.entries.keys()].sort()).to.deep.equal(["__index.js", ...runtimeFiles("valibot")].sort());
         expect(shippedPackages(artifact.entries)).to.deep.equal(["valibot"]);
         expect(artifact.environment.EVENT_TABLE_NAME).to.equal(tableName);
+    });
+
+    it("has a layer path with only Powertools at the installed version (no AWS SDK, as layers 50+) and the SDK on a separate runtime path", () => {
+        const layer = path.join(artifact.layerDir, LAYER_NODE_MODULES);
+        const runtime = path.join(artifact.layerDir, RUNTIME_NODE_MODULES);
+        const layerPackages = packagesIn(layer);
+        expect(layerPackages.filter((name) => name.startsWith("@aws-lambda-powertools/"))).to.include.members([
+            "@aws-lambda-powertools/batch",
+            "@aws-lambda-powertools/commons",
+            "@aws-lambda-powertools/logger",
+            "@aws-lambda-powertools/metrics",
+        ]);
+        expect(layerPackages.filter((name) => /^@(aws-sdk|smithy|aws-crypto)\//.test(name)), "no SDK in the layer").to.deep.equal([]);
+        // Everything else in the layer is a dependency some Powertools package declares.
+        const declared = new Set(layerPackages.flatMap((name) => Object.keys(manifest(layer, name).dependencies ?? {})));
+        for (const name of layerPackages.filter((n) => !n.startsWith("@aws-lambda-powertools/"))) expect(declared.has(name), `${name} in the layer`).to.equal(true);
+        for (const name of layerPackages.filter((n) => n.startsWith("@aws-lambda-powertools/"))) {
+            expect(manifest(layer, name).version, name).to.equal(installedPowertoolsVersion());
+        }
+        const runtimePackages = packagesIn(runtime);
+        expect(runtimePackages).to.include.members(["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"]);
+        expect(runtimePackages.filter((name) => name.startsWith("@aws-lambda-powertools/")), "no Powertools in the runtime").to.deep.equal([]);
+    });
+
+    it("fails to load with the layer alone: the AWS SDK the function sees is the runtime's", async () => {
+        const layerOnly = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-layer-only-"));
+        try {
+            fs.mkdirSync(path.dirname(path.join(layerOnly, LAYER_NODE_MODULES)), { recursive: true });
+            fs.symlinkSync(path.join(artifact.layerDir, LAYER_NODE_MODULES), path.join(layerOnly, LAYER_NODE_MODULES), "dir");
+            const run = await invokeArtifact({ archiveDir: artifact.archiveDir, layerDir: layerOnly, environment: environment() });
+            expect(run.error?.message).to.match(/Cannot find module '@aws-sdk\//);
+        } finally {
+            fs.rmSync(layerOnly, { recursive: true, force: true });
+        }
     });
 
     it("fails to load without the runtime/layer directory (the archive really relies on it)", async () => {

@@ -8,7 +8,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { deriveVisibilityTimeoutSeconds, globalName, powertoolsLayerArn } from "../../components/defaults";
+import { deriveVisibilityTimeoutSeconds } from "../../components/defaults";
+import { globalName } from "../../components/naming";
+import { installedPowertoolsVersion, powertoolsLayerParameterName } from "../../components/powertools";
 import { lambdaCodePathOptions, layerFiles, runtimeDependencyNames, runtimeFiles } from "../../components/lambda-packaging";
 import { zipDirectory } from "../../local/lambda-artifact";
 import { PROCESSOR_ENVIRONMENT } from "../../components/event-processor-function";
@@ -18,6 +20,7 @@ import { deployUnderMocks } from "../../local/mock-deployment";
 import { all, one } from "./helpers";
 
 const FIXTURES = path.join(__dirname, "fixtures");
+const ROOT = path.resolve(__dirname, "..", "..");
 
 describe("EncryptedQueue (FIFO, high throughput)", () => {
     it("builds a FIFO queue and FIFO DLQ with per-group deduplication and throughput, derived visibility and redrive", async () => {
@@ -64,9 +67,23 @@ describe("secure defaults (pure)", () => {
         expect(() => deriveVisibilityTimeoutSeconds(0)).to.throw(RangeError);
         expect(() => deriveVisibilityTimeoutSeconds(7_201)).to.throw(/above the SQS maximum of 43200s/);
     });
-    it("builds the Powertools layer ARN and global names from partition, region and stack", () => {
-        expect(powertoolsLayerArn("aws", "eu-west-1", 44)).to.equal("arn:aws:lambda:eu-west-1:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44");
+    it("names Powertools' public layer parameter of a version, and global names from partition, region and stack", () => {
+        // Powertools docs, "Lambda layers" > "Lookup Layer ARN via AWS SSM Parameter Store".
+        expect(powertoolsLayerParameterName("2.35.0")).to.equal("/aws/service/powertools/typescript/generic/all/2.35.0");
         expect(globalName("event-ingestion", "prod", "ap-south-1", "events")).to.equal("event-ingestion-prod-ap-south-1-events");
+    });
+});
+
+describe("Powertools version parity", () => {
+    it("pins every @aws-lambda-powertools dependency at exactly the installed version, and only that version is installed", () => {
+        const version = installedPowertoolsVersion();
+        const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+        const pinned = Object.entries(manifest.dependencies).filter(([name]) => name.startsWith("@aws-lambda-powertools/"));
+        expect(pinned.length).to.be.greaterThan(0);
+        for (const [name, range] of pinned) expect(range, `${name} in package.json (exact, no range)`).to.equal(version);
+        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string }> };
+        const locked = Object.entries(lock.packages).filter(([where]) => /node_modules\/@aws-lambda-powertools\/[^/]+$/.test(where));
+        expect(locked.map(([where, p]) => `${where}@${p.version}`).filter((entry) => !entry.endsWith(`@${version}`)), "other Powertools versions in the lock").to.deep.equal([]);
     });
 });
 

@@ -42,7 +42,6 @@ describe("stack config", () => {
             logRetentionDays: DEFAULTS.logRetentionDays,
             deletionProtection: true,
             oldestMessageAgeAlarmSeconds: DEFAULTS.oldestMessageAgeAlarmSeconds,
-            powertoolsLayerVersion: DEFAULTS.powertoolsLayerVersion,
             logLevel: "INFO",
         });
     });
@@ -129,12 +128,42 @@ describe("stack config", () => {
         expect(issuesOf({ "aws:region": "mars-north-1x" }).issues[0].key).to.equal("aws:region");
     });
 
+    it("says why powertoolsLayerVersion is retired when a stack still sets it", () => {
+        const error = issuesOf({ "aws:region": "us-east-1", "event-ingestion:powertoolsLayerVersion": 44 });
+        expect(error.issues).to.have.length(1);
+        expect(error.issues[0]).to.deep.include({ key: "event-ingestion:powertoolsLayerVersion", value: 44 });
+        expect(error.issues[0].allowed).to.match(/^is retired: .*SSM parameter of the installed @aws-lambda-powertools version.*remove this key$/);
+    });
+
+    it("requires an alarm subscription on a stack that deploys to AWS, naming the key and what to set", () => {
+        const prod = { "aws:region": "eu-west-1" };
+        const error = (() => {
+            try {
+                parseStackConfig(prod, { stack: "prod" });
+            } catch (e) {
+                return e as ConfigValidationError;
+            }
+            throw new Error("expected a ConfigValidationError");
+        })();
+        expect(error.issues).to.have.length(1);
+        expect(error.issues[0].key).to.equal("event-ingestion:alarmEmail");
+        expect(error.issues[0].allowed).to.include('is required for stack "prod"').and.include("pulumi config set event-ingestion:alarmEmail");
+        expect(() => parseStackConfig({ ...prod, "event-ingestion:alarmEmail": "oncall@example.com" }, { stack: "prod" })).to.not.throw();
+        // Emulator stacks (the provider points at aws:endpoints) have no one to page.
+        for (const stack of ["dev", "localstack"]) expect(() => parseStackConfig(asPulumiGivesIt(readStackConfig(stack)), { stack }), stack).to.not.throw();
+        expect(readStackConfig("localstack")["event-ingestion:alarmEmail"]).to.equal(undefined);
+    });
+
     it("fails the program at start-up, naming every bad key", async () => {
         let error: unknown;
         await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:batchSize": 0, "event-ingestion:logLevel": "LOUD" } }).catch((e) => (error = e));
         expect(error).to.be.instanceOf(Error);
         expect((error as Error).name).to.equal("ConfigValidationError");
         expect((error as Error).message).to.include("event-ingestion:batchSize = 0").and.include('event-ingestion:logLevel = "LOUD": must be one of "DEBUG", "INFO", "WARN", "ERROR"');
+        let unsubscribed: unknown;
+        const { ["event-ingestion:alarmEmail"]: _subscription, ...withoutSubscription } = readStackConfig("dev");
+        await deployUnderMocks({ stack: "prod", config: withoutSubscription }).catch((e) => (unsubscribed = e));
+        expect((unsubscribed as Error)?.message).to.include('event-ingestion:alarmEmail = (not set): is required for stack "prod"');
     });
 
     it("documents every event processor setting in the README's Default settings table", () => {

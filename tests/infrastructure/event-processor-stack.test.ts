@@ -3,7 +3,8 @@
  * property issue 3 asks for, read from the registered resources and outputs.
  */
 import { expect } from "chai";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/mock-deployment";
+import { deployUnderMocks, MOCK_ACCOUNT_ID, mockPowertoolsLayerArn, type MockDeployment } from "../../local/mock-deployment";
+import { installedPowertoolsVersion } from "../../components/powertools";
 import { DEAD_LETTER_RETENTION_SECONDS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/defaults";
 import { runtimeFiles } from "../../components/lambda-packaging";
 import { readStackConfig } from "../../local/mock-deployment";
@@ -78,8 +79,9 @@ describe("event processor stack (dev, mocks)", () => {
             );
             const alarms = statement(policy, "CloudWatchAlarmsPublishToEncryptedTopics");
             expect(alarms.Principal).to.deep.equal({ Service: "cloudwatch.amazonaws.com" });
-            expect(alarms.Condition!.ArnLike["aws:SourceArn"]).to.equal(`arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT_ID}:alarm:event-ingestion-dev-*`);
-            expect(alarms.Condition!.StringEquals["aws:SourceAccount"]).to.equal(MOCK_ACCOUNT_ID);
+            expect(alarms.Action).to.deep.equal(["kms:Decrypt", "kms:GenerateDataKey"]);
+            // Scoped by the topic policy, not here (see keyPolicy and tests/infrastructure/service-contracts.test.ts).
+            expect(alarms.Condition).to.equal(undefined);
         });
     });
 
@@ -174,11 +176,15 @@ describe("event processor stack (dev, mocks)", () => {
             expect(logs.inputs.name).to.equal("/event-ingestion/dev/event-processor");
             expect(logs.inputs.retentionInDays).to.equal(dev["event-ingestion:logRetentionDays"]);
             expect(logs.inputs.kmsKeyId).to.equal(d.outputs.kmsKeyArn);
-            expect(fn.inputs.loggingConfig).to.deep.equal({ logFormat: "JSON", logGroup: logs.state.name });
+            // Lambda's JSON log filter follows the configured level (dev: INFO).
+            expect(fn.inputs.loggingConfig).to.deep.equal({ logFormat: "JSON", applicationLogLevel: "INFO", systemLogLevel: "INFO", logGroup: logs.state.name });
         });
-        it("takes Powertools from AWS's public layer in the stack's region", () => {
+        it("takes Powertools from AWS's public layer of the installed version, resolved in the stack's region from its SSM parameter", () => {
             const fn = one(d, FUNCTION, "event-processor");
-            expect(fn.inputs.layers).to.deep.equal(["arn:aws:lambda:us-east-1:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44"]);
+            const asked = d.invokes.filter((i) => i.token === "aws:ssm/getParameter:getParameter").map((i) => i.inputs.name);
+            expect(asked.length, "one lookup per function").to.be.greaterThan(0);
+            expect(new Set(asked)).to.deep.equal(new Set([`/aws/service/powertools/typescript/generic/all/${installedPowertoolsVersion()}`]));
+            expect(fn.inputs.layers).to.deep.equal([mockPowertoolsLayerArn("us-east-1", installedPowertoolsVersion())]);
         });
         it("gets the handler's environment contract", () => {
             const vars = one(d, FUNCTION, "event-processor").inputs.environment.variables;
@@ -221,16 +227,17 @@ describe("event processor stack (dev, mocks)", () => {
             const doc = policyOf(policy.inputs.policy);
             expect(statement(doc, "DenyInsecureTransport")).to.deep.include({ Effect: "Deny", Action: "sns:*", Resource: [topic.state.arn] });
             expect(statement(doc, "CloudWatchAlarmsPublish").Condition!.ArnLike["aws:SourceArn"]).to.equal(
-                `arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT_ID}:alarm:event-ingestion-dev-*`,
+                `arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT_ID}:alarm:event-ingestion-dev/*`,
             );
-            expect(all(d, "aws:sns/topicSubscription:TopicSubscription"), "no e-mail configured in dev").to.deep.equal([]);
+            const subscription = one(d, "aws:sns/topicSubscription:TopicSubscription");
+            expect(subscription.inputs).to.deep.include({ protocol: "email", endpoint: dev["event-ingestion:alarmEmail"], topic: topic.state.arn });
         });
         it("alarms on errors, throttles, dead letters, oldest message age and DynamoDB throttles/system errors", () => {
             const alarms = all(d, "aws:cloudwatch/metricAlarm:MetricAlarm");
             const byName = new Map(alarms.map((a) => [a.inputs.name as string, a]));
             const fn = one(d, FUNCTION, "event-processor");
             const expectSimple = (name: string, namespace: string, metric: string, dimensions: Record<string, string>, threshold: number) => {
-                const alarm = byName.get(`event-ingestion-dev-events-${name}`);
+                const alarm = byName.get(`event-ingestion-dev/events-${name}`);
                 expect(alarm, name).to.not.equal(undefined);
                 expect(alarm!.inputs).to.deep.include({ namespace, metricName: metric, threshold });
                 expect(alarm!.inputs.dimensions).to.deep.equal(dimensions);
@@ -241,7 +248,7 @@ describe("event processor stack (dev, mocks)", () => {
             expectSimple("oldest-message-age", "AWS/SQS", "ApproximateAgeOfOldestMessage", { QueueName: one(d, QUEUE, "events").state.name }, dev["event-ingestion:oldestMessageAgeAlarmSeconds"] as number);
             const table = d.outputs.eventTableName;
             const metricsOf = (name: string) =>
-                (byName.get(`event-ingestion-dev-events-${name}`)!.inputs.metricQueries as any[]).filter((q) => q.metric).map((q) => [q.metric.metricName, q.metric.dimensions]);
+                (byName.get(`event-ingestion-dev/events-${name}`)!.inputs.metricQueries as any[]).filter((q) => q.metric).map((q) => [q.metric.metricName, q.metric.dimensions]);
             expect(metricsOf("table-throttles")).to.deep.equal([
                 ["ReadThrottleEvents", { TableName: table }],
                 ["WriteThrottleEvents", { TableName: table }],
@@ -252,7 +259,7 @@ describe("event processor stack (dev, mocks)", () => {
             for (const alarm of alarms) {
                 expect(alarm.inputs.alarmActions, alarm.name).to.deep.equal([d.outputs.alarmTopicArn]);
                 expect(alarm.inputs.okActions, alarm.name).to.deep.equal([d.outputs.alarmTopicArn]);
-                expect(alarm.inputs.name, `${alarm.name} is admitted by the key and topic policies`).to.match(/^event-ingestion-dev-/);
+                expect(alarm.inputs.name, `${alarm.name} is admitted by the key and topic policies`).to.match(/^event-ingestion-dev\//);
             }
         });
         it("draws a dashboard of the pipeline, named per stack and region (dashboard names are account-global)", () => {
@@ -284,6 +291,24 @@ describe("event processor stack (dev, mocks)", () => {
 });
 
 describe("event processor stack: config-driven variations (mocks)", () => {
+    it("sets Lambda's JSON log filter of every function to its configured level, so DEBUG lines are not dropped", async () => {
+        // "Configuring advanced logging controls for Lambda functions": with JSON logs, Lambda drops
+        // application logs below applicationLogLevel (INFO when unset), whatever the library writes.
+        const d = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:logLevel": "DEBUG", "event-ingestion:emailLogLevel": "ERROR" } });
+        const levels = Object.fromEntries(
+            ["event-processor", "email-api", "email-worker"].map((name) => {
+                const fn = one(d, FUNCTION, name);
+                return [name, [fn.inputs.loggingConfig.applicationLogLevel, fn.inputs.loggingConfig.systemLogLevel, fn.inputs.environment.variables.POWERTOOLS_LOG_LEVEL]];
+            }),
+        );
+        expect(levels).to.deep.equal({
+            "event-processor": ["DEBUG", "DEBUG", "DEBUG"],
+            // Lambda's system log levels stop at WARN.
+            "email-api": ["ERROR", "WARN", "ERROR"],
+            "email-worker": ["ERROR", "WARN", "ERROR"],
+        });
+    });
+
     it("follows sizes from config and leaves out TTL when no retention is configured", async () => {
         const config = { ...readStackConfig("dev") };
         delete config["event-ingestion:eventRetentionDays"];

@@ -164,18 +164,22 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
             const topicPolicy = policyOf(one(d, "aws:sns/topicPolicy:TopicPolicy", "alarms-policy").inputs.policy);
             const own = { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": alarm };
             const foreign = { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:someone-elses-alarm` };
+            // The key admits CloudWatch without source conditions (the form SNS documents as working for
+            // AWS services publishing to encrypted topics); the topic policy below does the scoping.
             await check("cloudwatch.amazonaws.com", [], [
                 { action: "kms:GenerateDataKey", resource: keyArn, context: own },
                 { action: "kms:Decrypt", resource: keyArn, context: own },
+                { action: "kms:GenerateDataKey", resource: keyArn },
             ], "allowed");
             await check("cloudwatch.amazonaws.com", [], [
-                { action: "kms:GenerateDataKey", resource: keyArn, context: foreign },
-                { action: "kms:GenerateDataKey", resource: keyArn, context: { ...own, "aws:SourceAccount": "999999999999" } },
+                { action: "kms:Encrypt", resource: keyArn, context: own },
+                { action: "kms:ScheduleKeyDeletion", resource: keyArn, context: own },
             ], "denied");
             expect(await mismatches({ principal: "cloudwatch.amazonaws.com", identityPolicies: [], resourcePolicy: topicPolicy }, [{ action: "sns:Publish", resource: topicArn, context: own }], "allowed")).to.deep.equal([]);
             expect(
                 await mismatches({ principal: "cloudwatch.amazonaws.com", identityPolicies: [], resourcePolicy: topicPolicy }, [
                     { action: "sns:Publish", resource: topicArn, context: foreign },
+                    { action: "sns:Publish", resource: topicArn, context: { ...own, "aws:SourceAccount": "999999999999" } },
                     { action: "sns:Publish", resource: topicArn, context: { ...own, "aws:SecureTransport": "false" } },
                 ], "denied"),
             ).to.deep.equal([]);

@@ -9,7 +9,7 @@ function resource(type: string, name: string, inputs: Record<string, any>, state
     return { type, name, id: name, inputs, state: { ...inputs, ...state } };
 }
 function deployment(resources: MockedResource[]): MockDeployment {
-    return { project: "p", stack: "s", region: "us-east-1", resources, registrations: [], outputs: {} };
+    return { project: "p", stack: "s", region: "us-east-1", resources, registrations: [], invokes: [], outputs: {} };
 }
 const queue = (name: string, redrive?: { target: string; max: number }) =>
     resource(
