@@ -20,10 +20,14 @@ export function isProvidedAtRuntime(packageName: string): boolean {
     return [...RUNTIME_PROVIDED_PACKAGE_PREFIXES, ...LAYER_PROVIDED_PACKAGE_PREFIXES].some((prefix) => packageName.startsWith(prefix));
 }
 
-/** The names in package.json `dependencies`. */
+/**
+ * The names in package.json `dependencies` and `optionalDependencies`: computeCodePaths
+ * normalizes the manifest (normalize-package-data), which folds optional dependencies
+ * into `dependencies`, so the per-platform Node binaries would otherwise ship.
+ */
 export function runtimeDependencyNames(packageJsonPath: string = PACKAGE_JSON): string[] {
-    const manifest = JSON.parse(fs.readFileSync(packageJsonPath, "utf8")) as { dependencies?: Record<string, string> };
-    return Object.keys(manifest.dependencies ?? {}).sort();
+    const manifest = JSON.parse(fs.readFileSync(packageJsonPath, "utf8")) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    return [...new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})])].sort();
 }
 
 /**

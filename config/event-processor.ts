@@ -41,7 +41,8 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
         kmsDataKeyReusePeriodSeconds: v.optional(integerIn(60, 86_400, "seconds"), DEFAULTS.kmsDataKeyReusePeriodSeconds),
         maxMessageSize: v.optional(integerIn(1024, 1_048_576, "bytes"), DEFAULTS.maxMessageSize),
         logRetentionDays: v.optional(oneOf(LOG_RETENTION_DAYS_ALLOWED), DEFAULTS.logRetentionDays),
-        eventRetentionDays: v.optional(integerIn(1, 36_500, "days")),
+        // 0 (the declared default) keeps events forever: no TTL.
+        eventRetentionDays: v.optional(v.pipe(integerIn(0, 36_500, "days; 0 keeps events"), v.transform((days) => (days === 0 ? undefined : days)))),
         enabledEventTypes: v.optional(
             v.pipe(
                 v.array(v.string(typesAllowed), typesAllowed),

@@ -11,6 +11,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { stackFileConfig } from "../config/stack-file";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 const ROOT = path.resolve(__dirname, "..");
@@ -49,6 +50,8 @@ export interface MockDeploymentOptions {
     config?: Record<string, unknown>;
     /** Extra config merged over the stack file's. */
     configOverrides?: Record<string, unknown>;
+    /** Config values set as Pulumi secrets (`pulumi config set --secret`), over the others. @default {} */
+    secretConfig?: Record<string, unknown>;
     /** Module that defines the program. @default "<repo>/index" */
     programPath?: string;
     /** Preview (unknown outputs) instead of update. @default false */
@@ -63,17 +66,25 @@ export function projectName(): string {
     return doc.name;
 }
 
-/** Reads a stack's config file as a flat `{ "ns:key": value }` map. */
+/**
+ * A stack's config as the program receives it under the Pulumi CLI: the stack file's
+ * values over `Pulumi.yaml`'s declared defaults, as a flat `{ "ns:key": value }` map
+ * (`secure:` values as `<secret>`, see {@link readStackSecretKeys}).
+ */
 export function readStackConfig(stack: string): Record<string, unknown> {
+    return readStackFile(stack).config;
+}
+
+/** Keys a stack file holds as `secure:` values. */
+export function readStackSecretKeys(stack: string): string[] {
+    return readStackFile(stack).secretKeys;
+}
+
+function readStackFile(stack: string) {
     const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) throw new Error(`No stack config file ${file}`);
-    const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
-    const config: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(doc.config ?? {})) {
-        // `secure:` values are ciphertext to the CLI; under mocks they are opaque strings.
-        config[key] = value !== null && typeof value === "object" && "secure" in (value as object) ? "<secret>" : value;
-    }
-    return config;
+    const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    return stackFileConfig(project, YAML.parse(fs.readFileSync(file, "utf8")) ?? {}, path.basename(file));
 }
 
 function shortHash(text: string): string {
@@ -159,7 +170,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
 export async function deployUnderMocks(options: MockDeploymentOptions = {}): Promise<MockDeployment> {
     const stack = options.stack ?? "dev";
     const project = projectName();
-    const config = { ...(options.config ?? readStackConfig(stack)), ...(options.configOverrides ?? {}) };
+    const config = { ...(options.config ?? readStackConfig(stack)), ...(options.configOverrides ?? {}), ...(options.secretConfig ?? {}) };
+    const secretKeys = [...(options.config ? [] : readStackSecretKeys(stack)), ...Object.keys(options.secretConfig ?? {})];
     const region = String(config["aws:region"] ?? "us-east-1");
     const resources: MockedResource[] = [];
 
@@ -172,7 +184,7 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     for (const [key, value] of Object.entries(config)) {
         flat[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
-    pulumi.runtime.setAllConfig(flat);
+    pulumi.runtime.setAllConfig(flat, secretKeys);
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
