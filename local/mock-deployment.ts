@@ -194,6 +194,8 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
                     if (!referencedOutputs) throw new Error(`StackReference to "${referenced}" has no mocked outputs; pass stackReferences: { "${referenced}": { ... } }`);
                     return { id: referenced, state: { name: referenced, outputs: referencedOutputs, secretOutputNames: [] } };
                 }
+                // The root stack resource, as the language host creates it: not a resource of the program.
+                if (args.type === "pulumi:pulumi:Stack") return { id: `${project}-${stack}`, state: {} };
                 const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs, region, stack) };
                 const id = state.name ?? state.bucket ?? `${args.name}-id`;
                 resources.push({
@@ -225,8 +227,14 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     );
 
     const programPath = options.programPath ?? path.join(ROOT, "index");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require(programPath) as Record<string, unknown>;
+    // Inside the root stack resource, as `pulumi up` runs it: stack transformations (the
+    // owner and cost tags) and the stack parent apply exactly as they do there.
+    let program: Record<string, unknown> = {};
+    await pulumi.runtime.runInPulumiStack(async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        program = require(programPath) as Record<string, unknown>;
+        return undefined;
+    });
     const outputs: Record<string, any> = {};
     for (const [key, value] of Object.entries(program)) {
         if (key === "__esModule") continue;
