@@ -18,10 +18,14 @@ import {
 import { eventProcessorFromEnvironment } from "./handlers/event-processor";
 import { EmailService } from "./components/email-service";
 import { emailApiFromEnvironment, emailWorkerFromEnvironment } from "./handlers/email";
+import { registerStackTags } from "./components/tagging";
+import { stackTags } from "./config/tags";
 
 // Fails before any resource is registered, listing every bad setting.
 const config = loadStackConfig();
 const settings = config.eventProcessor;
+// Owner and cost-allocation tags on every taggable resource below (the pack requires them).
+registerStackTags(stackTags(config.tags));
 
 const key = new EncryptionKey("events");
 

@@ -44,10 +44,14 @@ export function isProvidedAtRuntime(packageName: string): boolean {
     return isProvidedByRuntime(packageName) || isProvidedByLayer(packageName);
 }
 
-/** The names in package.json `dependencies`. */
+/**
+ * The names in package.json `dependencies` and `optionalDependencies`: computeCodePaths
+ * normalizes the manifest (normalize-package-data), which folds optional dependencies
+ * into `dependencies`, so the per-platform Node binaries would otherwise ship.
+ */
 export function runtimeDependencyNames(packageJsonPath: string = PACKAGE_JSON): string[] {
-    const manifest = JSON.parse(fs.readFileSync(packageJsonPath, "utf8")) as { dependencies?: Record<string, string> };
-    return Object.keys(manifest.dependencies ?? {}).sort();
+    const manifest = JSON.parse(fs.readFileSync(packageJsonPath, "utf8")) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    return [...new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})])].sort();
 }
 
 const LICENSE_FILE = /^(licen[cs]e|notice|copying)(\.[a-z]+)?$/i;

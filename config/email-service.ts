@@ -55,8 +55,11 @@ export const EMAIL_DEFAULTS = {
     emailDeletionProtection: true,
 } as const;
 
-/** SMTP relay settings stored in the secret (set `emailSmtp` as a Pulumi secret): the worker's own secret shape. */
+/** SMTP relay settings stored in the secret: the worker's own secret shape (the password comes from `emailSmtpPassword`). */
 export type EmailSmtpConfig = SmtpSettings;
+
+/** The SMTP password's own key: a Pulumi secret, never part of the `emailSmtp` object. */
+export const EMAIL_SMTP_PASSWORD_KEY = "emailSmtpPassword";
 
 export interface EmailServiceConfig {
     emailApiAuthorization: (typeof EMAIL_API_AUTHORIZATION)[number];
@@ -94,8 +97,10 @@ export interface EmailServiceConfig {
      * @default every caller may use every declared identity (single-tenant)
      */
     emailSenders?: Record<string, string[]>;
-    /** SMTP relay for failover; stored in Secrets Manager, encrypted with the key. @default none (put the secret value out of band) */
+    /** SMTP relay for failover (password from `emailSmtpPassword`); stored in Secrets Manager, encrypted with the key. @default none (put the secret value out of band) */
     emailSmtp?: EmailSmtpConfig;
+    /** The SMTP relay's password; must be a Pulumi secret. @default none */
+    emailSmtpPassword?: string;
 }
 
 const IDENTITY = /^([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$|^[^\s@]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$/;
@@ -108,7 +113,8 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
     const identities = "must be a non-empty list of SES identities (domains like example.com or addresses)";
     const sendersAllowed =
         "must map caller principals (arn:aws:iam::<account>:role/<name>, …:user/<name> or …:root) to non-empty lists of addresses or domains";
-    const smtpAllowed = "must be an object { host, port?, secure?, requireTLS?, username?, password? }";
+    const smtpAllowed = "must be an object { host, port?, secure?, requireTLS?, username? }";
+    const smtpPasswordHere = `must not be in emailSmtp: the password is its own secret key (pulumi config set --secret ${EMAIL_SMTP_PASSWORD_KEY} <password>)`;
     const schema = v.pipe(
         v.object({
             emailApiAuthorization: v.optional(oneOf(EMAIL_API_AUTHORIZATION), D.emailApiAuthorization),
@@ -142,18 +148,20 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
                 ),
             ),
             emailSmtp: v.optional(
-                v.object(
+                v.objectWithRest(
                     {
-                        host: v.pipe(v.string(smtpAllowed), v.nonEmpty(smtpAllowed)),
+                        host: v.pipe(v.string("must be the relay's host name"), v.nonEmpty("must be the relay's host name")),
                         port: v.optional(integerIn(1, 65_535), 587),
-                        secure: v.optional(v.boolean(smtpAllowed), false),
-                        requireTLS: v.optional(v.boolean(smtpAllowed), true),
-                        username: v.optional(v.string(smtpAllowed)),
-                        password: v.optional(v.string(smtpAllowed)),
+                        secure: v.optional(v.boolean("must be true or false (TLS from the first byte, port 465)"), false),
+                        requireTLS: v.optional(v.boolean("must be true or false (STARTTLS required)"), true),
+                        username: v.optional(v.string("must be a string")),
+                        password: v.optional(v.never(smtpPasswordHere)),
                     },
+                    v.never(`is not a field of emailSmtp; ${smtpAllowed}`),
                     smtpAllowed,
                 ),
             ),
+            [EMAIL_SMTP_PASSWORD_KEY]: v.optional(v.string("must be a string")),
         }),
         v.forward(
             v.check(
@@ -173,7 +181,15 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
             v.check((c) => c.emailThrottleBurstLimit >= Math.min(c.emailThrottleRateLimit, 5_000), "must be at least emailThrottleRateLimit"),
             ["emailThrottleBurstLimit"],
         ),
+        v.forward(
+            v.check((c) => c.emailSmtpPassword === undefined || c.emailSmtp !== undefined, "needs emailSmtp (the relay's host) to be set too"),
+            [EMAIL_SMTP_PASSWORD_KEY],
+        ),
+        // The worker's secret holds one JSON document: the relay settings with their password.
+        v.transform(({ emailSmtpPassword, ...settings }) =>
+            settings.emailSmtp && emailSmtpPassword !== undefined ? { ...settings, emailSmtp: { ...settings.emailSmtp, password: emailSmtpPassword } } : settings,
+        ),
     );
     const keys = Object.keys((schema.pipe[0] as { entries: Record<string, unknown> }).entries);
-    return { keys, schema: schema as unknown as v.GenericSchema<unknown, EmailServiceConfig> };
+    return { keys, schema: schema as unknown as v.GenericSchema<unknown, EmailServiceConfig>, secretKeys: [EMAIL_SMTP_PASSWORD_KEY] };
 }

@@ -110,7 +110,8 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
         // The DLQ is SQS's maximum; a rejected body keeps DEAD_LETTER_RESERVED_BYTES free there for its reason.
         maxMessageSize: v.optional(integerIn(1024, SQS_MAX_MESSAGE_SIZE_BYTES - DEAD_LETTER_RESERVED_BYTES, "bytes"), DEFAULTS.maxMessageSize),
         logRetentionDays: v.optional(oneOf(LOG_RETENTION_DAYS_ALLOWED), DEFAULTS.logRetentionDays),
-        eventRetentionDays: v.optional(integerIn(1, 36_500, "days")),
+        // 0 (the declared default) keeps events forever: no TTL.
+        eventRetentionDays: v.optional(v.pipe(integerIn(0, 36_500, "days; 0 keeps events"), v.transform((days) => (days === 0 ? undefined : days)))),
         enabledEventTypes: v.optional(
             v.pipe(
                 v.array(v.string(typesAllowed), typesAllowed),

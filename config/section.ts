@@ -4,10 +4,14 @@ import type { ConfigIssue } from "./errors";
 /**
  * A section of the stack config: the keys it owns (without namespace) and the
  * valibot schema that turns their raw values into typed, defaulted settings.
+ * `Pulumi.yaml` declares the same keys (type, default, secret), derived from
+ * this schema by `config/declarations.ts` and checked by a test.
  */
 export interface ConfigSection<T> {
     readonly keys: readonly string[];
     readonly schema: v.GenericSchema<unknown, T>;
+    /** Keys whose value must be a Pulumi secret (`pulumi config set --secret`); never printed. @default none */
+    readonly secretKeys?: readonly string[];
 }
 
 /**
@@ -23,26 +27,62 @@ export function decodeConfigValue(raw: unknown): unknown {
     }
 }
 
-/** Validates one section; returns its value or every issue, each naming its key. */
+/**
+ * An optional setting without a default is declared in `Pulumi.yaml` with an empty
+ * default (`""`, `[]`, `{}`): Pulumi requires every declared key that has no default.
+ * The empty value therefore means "not set".
+ */
+export function isUnsetValue(value: unknown): boolean {
+    if (value === "" || value === null) return true;
+    if (Array.isArray(value)) return value.length === 0;
+    return typeof value === "object" && value !== null && Object.keys(value).length === 0;
+}
+
+/** Validates one section; returns its value or every issue, each naming its key (`key.field` inside an object). */
 export function parseSection<T>(namespace: string, section: ConfigSection<T>, raw: Readonly<Record<string, unknown>>): { value?: T; issues: ConfigIssue[] } {
     const input: Record<string, unknown> = {};
     for (const key of section.keys) {
         const value = raw[`${namespace}:${key}`];
-        if (value !== undefined) input[key] = decodeConfigValue(value);
+        if (value === undefined) continue;
+        const decoded = decodeConfigValue(value);
+        if (!isUnsetValue(decoded)) input[key] = decoded;
     }
     const result = v.safeParse(section.schema, input, { abortEarly: false });
     if (result.success) return { value: result.output, issues: [] };
+    const secret = new Set(section.secretKeys ?? []);
     const issues: ConfigIssue[] = [];
     const seen = new Set<string>();
     for (const issue of result.issues) {
-        const top = issue.path?.[0]?.key;
-        const key = typeof top === "string" ? top : "(section)";
-        const message = `${key}\u0000${issue.message}`;
-        if (seen.has(message)) continue;
-        seen.add(message);
-        issues.push({ key: `${namespace}:${key}`, value: typeof top === "string" ? input[top] : input, allowed: issue.message });
+        const path = issuePath(issue);
+        const key = path.length > 0 ? path.join(".") : "(section)";
+        const dedupe = `${key}\u0000${issue.message}`;
+        if (seen.has(dedupe)) continue;
+        seen.add(dedupe);
+        const value = path.length > 0 ? valueAt(input, path) : input;
+        issues.push({ key: `${namespace}:${key}`, value, allowed: issue.message, ...(secret.has(String(path[0])) ? { secret: true } : {}) });
     }
     return { issues };
+}
+
+/** The issue's path as keys (array items by index); a nested object's field keeps its own name. */
+function issuePath(issue: v.BaseIssue<unknown>): (string | number)[] {
+    const keys: (string | number)[] = [];
+    for (const item of issue.path ?? []) {
+        if (typeof item.key === "string" || typeof item.key === "number") keys.push(item.key);
+        else break;
+    }
+    // An array item's problem is reported on the list: the message names what every item must be.
+    const firstIndex = keys.findIndex((k) => typeof k === "number");
+    return firstIndex === -1 ? keys : keys.slice(0, firstIndex);
+}
+
+function valueAt(input: unknown, path: readonly (string | number)[]): unknown {
+    let current: unknown = input;
+    for (const key of path) {
+        if (current === null || typeof current !== "object") return undefined;
+        current = (current as Record<string | number, unknown>)[key];
+    }
+    return current;
 }
 
 /** An integer in [min, max], with one message naming the range. */

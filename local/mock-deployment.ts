@@ -13,6 +13,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME } from "../components/defaults";
 import { POWERTOOLS_LAYER_PARAMETER_PREFIX } from "../components/powertools";
+import { stackFileConfig } from "../config/stack-file";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 const ROOT = path.resolve(__dirname, "..");
@@ -74,6 +75,8 @@ export interface MockDeploymentOptions {
     config?: Record<string, unknown>;
     /** Extra config merged over the stack file's. */
     configOverrides?: Record<string, unknown>;
+    /** Config values set as Pulumi secrets (`pulumi config set --secret`), over the others. @default {} */
+    secretConfig?: Record<string, unknown>;
     /** Module that defines the program. @default "<repo>/index" */
     programPath?: string;
     /** Preview (unknown outputs) instead of update. @default false */
@@ -88,17 +91,25 @@ export function projectName(): string {
     return doc.name;
 }
 
-/** Reads a stack's config file as a flat `{ "ns:key": value }` map. */
+/**
+ * A stack's config as the program receives it under the Pulumi CLI: the stack file's
+ * values over `Pulumi.yaml`'s declared defaults, as a flat `{ "ns:key": value }` map
+ * (`secure:` values as `<secret>`, see {@link readStackSecretKeys}).
+ */
 export function readStackConfig(stack: string): Record<string, unknown> {
+    return readStackFile(stack).config;
+}
+
+/** Keys a stack file holds as `secure:` values. */
+export function readStackSecretKeys(stack: string): string[] {
+    return readStackFile(stack).secretKeys;
+}
+
+function readStackFile(stack: string) {
     const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) throw new Error(`No stack config file ${file}`);
-    const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
-    const config: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(doc.config ?? {})) {
-        // `secure:` values are ciphertext to the CLI; under mocks they are opaque strings.
-        config[key] = value !== null && typeof value === "object" && "secure" in (value as object) ? "<secret>" : value;
-    }
-    return config;
+    const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    return stackFileConfig(project, YAML.parse(fs.readFileSync(file, "utf8")) ?? {}, path.basename(file));
 }
 
 /**
@@ -212,7 +223,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
 export async function deployUnderMocks(options: MockDeploymentOptions = {}): Promise<MockDeployment> {
     const stack = options.stack ?? "dev";
     const project = projectName();
-    const config = { ...(options.config ?? readStackConfig(stack)), ...(options.configOverrides ?? {}) };
+    const config = { ...(options.config ?? readStackConfig(stack)), ...(options.configOverrides ?? {}), ...(options.secretConfig ?? {}) };
+    const secretKeys = [...(options.config ? [] : readStackSecretKeys(stack)), ...Object.keys(options.secretConfig ?? {})];
     const region = String(config["aws:region"] ?? "us-east-1");
     const resources: MockedResource[] = [];
     const invokes: MockedInvoke[] = [];
@@ -226,7 +238,7 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     for (const [key, value] of Object.entries(config)) {
         flat[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
-    pulumi.runtime.setAllConfig(flat);
+    pulumi.runtime.setAllConfig(flat, secretKeys);
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
@@ -236,6 +248,8 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
                     if (!referencedOutputs) throw new Error(`StackReference to "${referenced}" has no mocked outputs; pass stackReferences: { "${referenced}": { ... } }`);
                     return { id: referenced, state: { name: referenced, outputs: referencedOutputs, secretOutputNames: [] } };
                 }
+                // The root stack resource, as the language host creates it: not a resource of the program.
+                if (args.type === "pulumi:pulumi:Stack") return { id: `${project}-${stack}`, state: {} };
                 const state = { ...args.inputs, ...computedState(args.type, args.name, args.inputs, region, stack) };
                 const id = state.name ?? state.bucket ?? `${args.name}-id`;
                 resources.push({
@@ -272,8 +286,14 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     const registrations = recordRegistrations(pulumi);
 
     const programPath = options.programPath ?? path.join(ROOT, "index");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require(programPath) as Record<string, unknown>;
+    // Inside the root stack resource, as `pulumi up` runs it: stack transformations (the
+    // owner and cost tags) and the stack parent apply exactly as they do there.
+    let program: Record<string, unknown> = {};
+    await pulumi.runtime.runInPulumiStack(async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        program = require(programPath) as Record<string, unknown>;
+        return undefined;
+    });
     const outputs: Record<string, any> = {};
     for (const [key, value] of Object.entries(program)) {
         if (key === "__esModule") continue;

@@ -15,6 +15,7 @@ import { sqsPolicies } from "./rules/sqs";
 import { dynamodbPolicies } from "./rules/dynamodb";
 import { observabilityPolicies } from "./rules/observability";
 import { apiGatewayPolicies } from "./rules/api-gateway";
+import { tagPolicies } from "./rules/tags";
 
 export const PACK_NAME = "event-ingestion-guardrails";
 
@@ -28,6 +29,7 @@ export const policies: GuardrailPolicy[] = [
     ...dynamodbPolicies,
     ...observabilityPolicies,
     ...apiGatewayPolicies,
+    ...tagPolicies,
 ];
 
 export type { GuardrailPolicy } from "./lib/define";

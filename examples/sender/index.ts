@@ -19,18 +19,91 @@ const eventStreamArn = ingestion.requireOutput("eventStreamArn") as pulumi.Outpu
 const streamReadPolicyArn = ingestion.requireOutput("streamReadPolicyArn") as pulumi.Output<string>;
 const kmsKeyArn = ingestion.requireOutput("kmsKeyArn") as pulumi.Output<string>;
 
-const logs = new aws.cloudwatch.LogGroup("sender", { retentionInDays: 30, kmsKeyId: config.get("logKmsKeyArn") });
-const failures = new aws.sqs.Queue("sender-failures", { messageRetentionSeconds: 1_209_600, sqsManagedSseEnabled: true });
+// Owner and cost-allocation tags on every taggable resource (the event-ingestion policy pack requires them).
+const tags = { owner: config.require("owner"), "cost-center": config.require("costCenter") };
+
+const stack = pulumi.getStack();
+const accountId = aws.getCallerIdentityOutput().accountId;
+const region = aws.getRegionOutput().name;
+const partition = aws.getPartitionOutput().partition;
+const logGroupName = `/sender/${stack}/sender`;
+const alarmPrefix = `sender-${stack}-`;
+
+// The Sender's own customer managed key: its log group, its on-failure queue, its alarm topic.
+// (The producing stack's key is for the producing stack's data; the stream read policy decrypts with it.)
+const key = new aws.kms.Key("sender", {
+    description: `Sender (${stack}): logs, failures queue, alarm topic`,
+    enableKeyRotation: true,
+    deletionWindowInDays: 30,
+    policy: pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "AccountAdministersKey", Effect: "Allow", Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+            {
+                Sid: "CloudWatchLogsEncryptsTheSendersLogGroup",
+                Effect: "Allow",
+                Principal: { Service: pulumi.interpolate`logs.${region}.amazonaws.com` },
+                Action: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+                Resource: "*",
+                Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}` } },
+            },
+            {
+                Sid: "CloudWatchAlarmsPublishToTheEncryptedTopic",
+                Effect: "Allow",
+                Principal: { Service: "cloudwatch.amazonaws.com" },
+                Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                Resource: "*",
+                Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${alarmPrefix}*` } },
+            },
+        ],
+    }),
+    tags,
+});
+
+const logs = new aws.cloudwatch.LogGroup("sender", { name: logGroupName, retentionInDays: 30, kmsKeyId: key.arn, tags });
+// Records that still fail after the retries land here: a dead-letter queue for the stream (allows redrive out of it).
+const failures = new aws.sqs.Queue("sender-failures", {
+    messageRetentionSeconds: 1_209_600,
+    kmsMasterKeyId: key.arn,
+    redriveAllowPolicy: JSON.stringify({ redrivePermission: "allowAll" }),
+    tags,
+});
+new aws.sqs.QueuePolicy("sender-failures-tls-only", {
+    queueUrl: failures.url,
+    policy: pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [{ Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: failures.arn, Condition: { Bool: { "aws:SecureTransport": "false" } } }],
+    }),
+});
+const alarmTopic = new aws.sns.Topic("sender-alarms", { kmsMasterKeyId: key.arn, tags });
+new aws.sns.TopicPolicy("sender-alarms", {
+    arn: alarmTopic.arn,
+    policy: pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "sns:*", Resource: alarmTopic.arn, Condition: { Bool: { "aws:SecureTransport": "false" } } },
+            {
+                Sid: "CloudWatchAlarmsPublish",
+                Effect: "Allow",
+                Principal: { Service: "cloudwatch.amazonaws.com" },
+                Action: "sns:Publish",
+                Resource: alarmTopic.arn,
+                Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${alarmPrefix}*` } },
+            },
+        ],
+    }),
+});
 
 const role = new aws.iam.Role("sender", {
     assumeRolePolicy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
     }),
+    tags,
 });
 // The producer stack's exported policy: read its stream, decrypt through DynamoDB.
 new aws.iam.RolePolicyAttachment("sender-stream-read", { role: role.name, policyArn: streamReadPolicyArn });
-// What is the Sender's own: its log group and its on-failure queue.
+// What is the Sender's own: its log group and its on-failure queue (encrypted with its key).
 new aws.iam.RolePolicy("sender-own", {
     role: role.id,
     policy: pulumi.jsonStringify({
@@ -38,16 +111,17 @@ new aws.iam.RolePolicy("sender-own", {
         Statement: [
             { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${logs.arn}:log-stream:*` },
             { Effect: "Allow", Action: "sqs:SendMessage", Resource: failures.arn },
+            { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: key.arn, Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`sqs.${region}.amazonaws.com` } } },
         ],
     }),
 });
 
-/** The Sender ships no packages: exclude every dependency of the nearest package.json. */
+/** The Sender ships no packages: exclude every dependency of the nearest package.json (optional ones included). */
 function excludeAllDependencies(): string[] {
     let dir = process.cwd();
     while (!fs.existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
-    return Object.keys(manifest.dependencies ?? {});
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    return [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})];
 }
 
 const sender = new aws.lambda.CallbackFunction("sender", {
@@ -60,6 +134,39 @@ const sender = new aws.lambda.CallbackFunction("sender", {
     tracingConfig: { mode: "Active" },
     loggingConfig: { logFormat: "JSON", logGroup: logs.name },
     codePathOptions: { extraExcludePackages: excludeAllDependencies() },
+    tags,
+});
+
+// Someone hears about failures: function errors, and records parked in the failures queue.
+new aws.cloudwatch.MetricAlarm("sender-errors", {
+    name: `${alarmPrefix}errors`,
+    namespace: "AWS/Lambda",
+    metricName: "Errors",
+    dimensions: { FunctionName: sender.name },
+    statistic: "Sum",
+    period: 60,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    treatMissingData: "notBreaching",
+    alarmActions: [alarmTopic.arn],
+    okActions: [alarmTopic.arn],
+    tags,
+});
+new aws.cloudwatch.MetricAlarm("sender-failures-visible", {
+    name: `${alarmPrefix}failures-visible`,
+    namespace: "AWS/SQS",
+    metricName: "ApproximateNumberOfMessagesVisible",
+    dimensions: { QueueName: failures.name },
+    statistic: "Maximum",
+    period: 60,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+    treatMissingData: "notBreaching",
+    alarmActions: [alarmTopic.arn],
+    okActions: [alarmTopic.arn],
+    tags,
 });
 
 new aws.lambda.EventSourceMapping("sender-stream", {
@@ -74,6 +181,7 @@ new aws.lambda.EventSourceMapping("sender-stream", {
     maximumRetryAttempts: 5,
     maximumRecordAgeInSeconds: 3_600,
     destinationConfig: { onFailure: { destinationArn: failures.arn } },
+    tags,
     // Only inserts are new events; TTL deletions and rewrites are not sent.
     filterCriteria: { filters: [{ pattern: JSON.stringify({ eventName: ["INSERT"] }) }] },
 });

@@ -93,13 +93,14 @@ describe("EmailService component (dev stack, mocks)", function () {
         expect(d.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion")).to.have.length(0);
         const withSmtp = await deployUnderMocks({
             stack: "dev",
-            configOverrides: { "event-ingestion:emailSmtp": { host: "smtp.relay.example", port: 587, username: "apikey", password: "s3cr3t-value" } },
+            configOverrides: { "event-ingestion:emailSmtp": { host: "smtp.relay.example", port: 587, username: "apikey" } },
+            secretConfig: { "event-ingestion:emailSmtpPassword": "s3cr3t-value" },
         });
         const version = named(withSmtp, "aws:secretsmanager/secretVersion:SecretVersion", "email-smtp-value");
         // Pulumi marks it secret: under mocks the input is the secret envelope around the value.
         const secretString = version.inputs.secretString;
         expect(typeof secretString).to.equal("object");
-        expect(JSON.parse((secretString as { value: string }).value)).to.deep.include({ host: "smtp.relay.example", port: 587, secure: false, requireTLS: true });
+        expect(JSON.parse((secretString as { value: string }).value)).to.deep.include({ host: "smtp.relay.example", port: 587, secure: false, requireTLS: true, password: "s3cr3t-value" });
         // The password reaches the secret only, never a function's environment.
         for (const fn of withSmtp.resources.filter((r) => r.type === "aws:lambda/function:Function")) {
             expect(JSON.stringify(fn.inputs.environment ?? {})).to.not.include("s3cr3t-value");

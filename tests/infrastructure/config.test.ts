@@ -10,6 +10,8 @@ import { deployUnderMocks, readStackConfig } from "../../local/mock-deployment";
 import { eventProcessorSection } from "../../config/event-processor";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as YAML from "yaml";
+import { stackFileConfig } from "../../config/stack-file";
 
 /** Pulumi hands config over as strings (JSON-encoded when not a string). */
 function asPulumiGivesIt(config: Record<string, unknown>): Record<string, string> {
@@ -104,7 +106,7 @@ describe("stack config", () => {
         expect(byKey["event-ingestion:enabledEventTypes"].allowed).to.include(EVENT_TYPE_NAMES.join(", "));
         expect(byKey["event-ingestion:alarmEmail"]).to.deep.include({ value: "not-an-address", allowed: "must be an e-mail address" });
         expect(byKey["event-ingestion:deletionProtection"]).to.deep.include({ value: "maybe", allowed: "must be true or false" });
-        expect(byKey["event-ingestion:batchsize"].allowed).to.match(/^is not a known setting; known settings: .*batchSize/);
+        expect(byKey["event-ingestion:batchsize"].allowed).to.equal("is not a known setting; did you mean event-ingestion:batchSize?");
         expect(byKey["aws:region"]).to.deep.include({ value: undefined });
         // One message names them all.
         for (const key of Object.keys(byKey)) expect(error.message).to.include(key);
@@ -124,7 +126,8 @@ describe("stack config", () => {
             "event-ingestion:kmsDataKeyReusePeriodSeconds",
             "event-ingestion:maxMessageSize",
         ]);
-        expect(issuesOf({ "aws:region": "us-east-1", "event-ingestion:enabledEventTypes": [] }).issues[0].key).to.equal("event-ingestion:enabledEventTypes");
+        // [] is the declared default (Pulumi.yaml): every registered type.
+        expect(parseStackConfig({ "aws:region": "us-east-1", "event-ingestion:enabledEventTypes": "[]" }).eventProcessor.enabledEventTypes).to.equal(undefined);
         expect(issuesOf({ "aws:region": "mars-north-1x" }).issues[0].key).to.equal("aws:region");
     });
 
@@ -172,5 +175,93 @@ describe("stack config", () => {
         expect(section.length).to.be.greaterThan(100);
         const undocumented = eventProcessorSection(EVENT_TYPE_NAMES).keys.filter((key) => !section.includes(`\`${key}\``));
         expect(undocumented).to.deep.equal([]);
+    });
+});
+
+describe("stack config: mistakes are named, secrets never printed", () => {
+    it("a misspelt key suggests the closest known one instead of listing them all", () => {
+        const error = issuesOf({ "aws:region": "us-east-1", "event-ingestion:procesorMemoryMb": 512, "event-ingestion:EmailLogLevel": "INFO", "event-ingestion:zzz": 1 });
+        const byKey = Object.fromEntries(error.issues.map((i) => [i.key, i.allowed]));
+        expect(byKey["event-ingestion:procesorMemoryMb"]).to.equal("is not a known setting; did you mean event-ingestion:processorMemoryMb?");
+        expect(byKey["event-ingestion:EmailLogLevel"]).to.equal("is not a known setting; did you mean event-ingestion:emailLogLevel?");
+        expect(byKey["event-ingestion:zzz"]).to.match(/^is not a known setting \(Pulumi\.yaml declares all \d+/);
+        expect(error.message.length, "no list of every key").to.be.lessThan(600);
+    });
+
+    it("a setting under a mistyped namespace is reported, not silently ignored", () => {
+        const error = issuesOf({ "aws:region": "us-east-1", "event_ingestion:batchSize": 5, "eventingestion:logLevel": "DEBUG", "myproject:processorMemoryMb": 512, "batchSize": 3 });
+        const byKey = Object.fromEntries(error.issues.map((i) => [i.key, i.allowed]));
+        expect(Object.keys(byKey).sort()).to.deep.equal(["batchSize", "event_ingestion:batchSize", "eventingestion:logLevel", "myproject:processorMemoryMb"]);
+        expect(byKey["event_ingestion:batchSize"]).to.include('not this project\'s ("event-ingestion")').and.include("did you mean event-ingestion:batchSize?");
+        expect(byKey["eventingestion:logLevel"]).to.include("did you mean event-ingestion:logLevel?");
+        expect(byKey["myproject:processorMemoryMb"]).to.include("did you mean event-ingestion:processorMemoryMb?");
+        expect(byKey["batchSize"]).to.include("has no namespace").and.include("event-ingestion:batchSize");
+        // Provider and engine namespaces are theirs: not reported.
+        expect(() => parseStackConfig({ "aws:region": "us-east-1", "aws:skipMetadataApiCheck": "true", "pulumi:tags": "{}" })).to.not.throw();
+    });
+
+    it("a stack file whose config: is a list is reported as such, not as a missing region", () => {
+        const project = { name: "event-ingestion", config: { batchSize: { type: "integer", default: 10 } } };
+        const stack = YAML.parse("config:\n  - aws:region: eu-west-1\n  - event-ingestion:batchSize: 5\n");
+        let error: unknown;
+        try {
+            stackFileConfig(project, stack, "Pulumi.dev.yaml");
+        } catch (e) {
+            error = e;
+        }
+        expect(error).to.be.instanceOf(ConfigValidationError);
+        const message = (error as Error).message;
+        expect(message).to.include("Pulumi.dev.yaml config").and.include("not a list").and.include('remove the leading "- "');
+        expect(message).to.not.include("aws:region");
+        // A mapping works, with the declared defaults filling what the stack leaves out (as the CLI does).
+        const ok = stackFileConfig(project, YAML.parse("config:\n  aws:region: eu-west-1\n  db:x:\n    secure: v1:abc\n"), "Pulumi.dev.yaml");
+        expect(ok.config).to.deep.equal({ "aws:region": "eu-west-1", "db:x": "<secret>", "event-ingestion:batchSize": 10 });
+        expect(ok.secretKeys).to.deep.equal(["db:x"]);
+    });
+
+    it("an invalid emailSmtp names each bad field once and never prints the password", () => {
+        const error = issuesOf({ "aws:region": "us-east-1", "event-ingestion:emailSmtp": { port: "x", password: "hunter2-S3CRET", tls: true } });
+        const keys = error.issues.map((i) => i.key);
+        expect(keys.sort()).to.deep.equal(["event-ingestion:emailSmtp.host", "event-ingestion:emailSmtp.password", "event-ingestion:emailSmtp.port", "event-ingestion:emailSmtp.tls"]);
+        expect(error.message).to.not.include("hunter2");
+        expect(JSON.stringify(error.issues)).to.not.include("hunter2");
+        expect(error.message).to.include("event-ingestion:emailSmtp.password = [secret]: must not be in emailSmtp: the password is its own secret key (pulumi config set --secret emailSmtpPassword <password>)");
+        expect(error.message).to.include('event-ingestion:emailSmtp.port = "x": must be an integer from 1 to 65535');
+        expect(error.message).to.include("event-ingestion:emailSmtp.host = (not set)");
+    });
+
+    it("the SMTP password is its own key and must be a Pulumi secret; the worker's secret gets it", () => {
+        const raw = { "aws:region": "us-east-1", "event-ingestion:emailSmtp": '{"host":"smtp.example.com","username":"apikey"}', "event-ingestion:emailSmtpPassword": "hunter2-S3CRET" };
+        const plaintext = issuesOf(raw);
+        expect(plaintext.issues.map((i) => i.key)).to.deep.equal(["event-ingestion:emailSmtpPassword"]);
+        expect(plaintext.message).to.include("event-ingestion:emailSmtpPassword = [secret]: must be a secret: pulumi config set --secret emailSmtpPassword <value>");
+        expect(plaintext.message).to.not.include("hunter2");
+        const ok = parseStackConfig(raw, { secretKeys: ["event-ingestion:emailSmtpPassword"] });
+        expect(ok.emailService.emailSmtp).to.deep.equal({ host: "smtp.example.com", port: 587, secure: false, requireTLS: true, username: "apikey", password: "hunter2-S3CRET" });
+        const orphan = (() => {
+            try {
+                parseStackConfig({ "aws:region": "us-east-1", "event-ingestion:emailSmtpPassword": "x" }, { secretKeys: ["event-ingestion:emailSmtpPassword"] });
+                return undefined;
+            } catch (e) {
+                return e as ConfigValidationError;
+            }
+        })();
+        expect(orphan?.message).to.include("event-ingestion:emailSmtpPassword = [secret]: needs emailSmtp");
+        // Declared empty defaults mean "not set".
+        const defaults = parseStackConfig({ "aws:region": "us-east-1", "event-ingestion:emailSmtp": "{}", "event-ingestion:emailSmtpPassword": "", "event-ingestion:alarmEmail": "", "event-ingestion:eventRetentionDays": "0" });
+        expect(defaults.emailService.emailSmtp).to.equal(undefined);
+        expect(defaults.eventProcessor.alarmEmail).to.equal(undefined);
+        expect(defaults.eventProcessor.eventRetentionDays).to.equal(undefined);
+    });
+
+    it("a start-up error under the engine never prints a secret value", async () => {
+        let error: unknown;
+        await deployUnderMocks({
+            stack: "dev",
+            configOverrides: { "event-ingestion:emailSmtp": { host: "", password: "hunter2-S3CRET" } },
+            secretConfig: { "event-ingestion:emailSmtpPassword": "other-S3CRET" },
+        }).catch((e) => (error = e));
+        expect((error as Error).name).to.equal("ConfigValidationError");
+        expect((error as Error).message).to.include("event-ingestion:emailSmtp.host").and.not.include("S3CRET");
     });
 });

@@ -4,7 +4,9 @@
  * Lambda to the stream with the exported read policy.
  */
 import { expect } from "chai";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { evaluatePack, fromMockedResources } from "../../policies/testing";
 import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
 import { all, one } from "./helpers";
 import { deliverNewEvents } from "../../examples/sender/deliver";
@@ -19,7 +21,7 @@ describe("examples/sender (mocks)", () => {
         ingestion = await deployUnderMocks({ stack: "dev" });
         sender = await deployUnderMocks({
             programPath: SENDER,
-            config: { "aws:region": "us-east-1", "sender:eventIngestionStack": REFERENCE },
+            config: { "aws:region": "us-east-1", "sender:eventIngestionStack": REFERENCE, "sender:owner": "sender-team", "sender:costCenter": "cc-1234" },
             stackReferences: { [REFERENCE]: ingestion.outputs },
         });
     });
@@ -39,6 +41,26 @@ describe("examples/sender (mocks)", () => {
         const attachments = all(sender, "aws:iam/rolePolicyAttachment:RolePolicyAttachment");
         expect(attachments.map((a) => [a.inputs.role, a.inputs.policyArn])).to.deep.equal([[role.state.name, ingestion.outputs.streamReadPolicyArn]]);
         expect(one(sender, "aws:lambda/function:Function", "sender").inputs.role).to.equal(role.state.arn);
+    });
+
+    it("passes this project's policy pack (every mandatory and advisory rule)", async () => {
+        const evaluation = await evaluatePack(fromMockedResources(sender.resources), { stack: "dev", project: "sender" });
+        expect(evaluation.violations.map((v) => `${v.policy}: ${v.message.split("\n").pop()}`)).to.deep.equal([]);
+        expect(all(sender, "aws:kms/key:Key")).to.have.length(1);
+    });
+
+    it("is a self-contained package: its own package.json and lockfile, the same provider versions as this project", () => {
+        const dir = path.resolve(__dirname, "..", "..", "examples", "sender");
+        const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+        const lock = JSON.parse(fs.readFileSync(path.join(dir, "package-lock.json"), "utf8"));
+        const root = JSON.parse(fs.readFileSync(path.resolve(dir, "..", "..", "package.json"), "utf8"));
+        expect(lock.packages[""].dependencies).to.deep.equal(pkg.dependencies);
+        for (const name of ["@pulumi/pulumi", "@pulumi/aws", "typescript", "ts-node"]) expect(pkg.dependencies[name], name).to.equal(root.dependencies[name]);
+        expect(pkg.main).to.equal("index.ts");
+        // Everything the program imports is declared (no reliance on the parent's node_modules).
+        const imports = ["index.ts", "deliver.ts"].flatMap((f) => [...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/from "([^".][^"]*)"/g)].map((m) => m[1]));
+        const declared = { ...pkg.dependencies, ...pkg.devDependencies };
+        for (const name of imports.filter((n) => !n.startsWith("node:"))) expect(declared, name).to.have.property(name === "aws-lambda" ? "@types/aws-lambda" : name);
     });
 
     it("ships a Lambda with an explicit runtime and no packages", async () => {

@@ -28,6 +28,23 @@ describe("embedded emulators", () => {
         expect(tables.TableNames).to.include("smoke");
     });
 
+    it("DynamoDB Local is one database for any credentials and region (-sharedDb), as users expect of an emulator", async () => {
+        // Without -sharedDb DynamoDB Local keeps one database per access key and region
+        // ("DynamoDB Local usage notes", Amazon DynamoDB Developer Guide). Its access keys must be letters and digits only.
+        const creator = new DynamoDBClient({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: { accessKeyId: "PIPELINE", secretAccessKey: "x" } });
+        await creator.send(
+            new CreateTableCommand({
+                TableName: "shared-visibility",
+                BillingMode: "PAY_PER_REQUEST",
+                AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+                KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+            }),
+        );
+        const stranger = new DynamoDBClient({ endpoint: dynamo.endpoint, region: "eu-west-1", credentials: { accessKeyId: "SOMEONEELSE", secretAccessKey: "y" } });
+        const tables = await stranger.send(new ListTablesCommand({}));
+        expect(tables.TableNames).to.include("shared-visibility");
+    });
+
     it("fauxqs round-trips a message and binds to loopback only", async () => {
         const client = new SQSClient({ endpoint: sqs.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS });
         const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: "smoke" }));

