@@ -10,8 +10,8 @@
  * - a declared key without `default` must be set by every stack, so an optional setting
  *   without a default is declared with the empty value of its type (`""`, `[]`), which
  *   the sections read as "not set";
- * - `type` is one of string, integer, boolean, array (with `items`): an object setting is
- *   declared without a type;
+ * - `type` is one of string, integer, boolean, array (with `items`): an object or map
+ *   setting is declared without a type;
  * - a typed `secret: true` key must be encrypted in every stack, and a default is never
  *   encrypted: an optional secret is declared without a type and the program enforces
  *   that it is a secret.
@@ -54,6 +54,9 @@ export function pulumiTypeOf(schema: AnySchema): Pick<ConfigDeclaration, "type" 
             if (!items.type || items.type === "array") throw new Error("a list setting must hold strings, integers or booleans");
             return { type: "array", items: { type: items.type } };
         }
+        // Maps and structured values validated by their own checks (`producers`, `emailSenders`).
+        case "record":
+        case "unknown":
         case "object":
         case "object_with_rest":
         case "strict_object":

@@ -162,7 +162,9 @@ export const ALARM_SUBSCRIPTION_KEY = `${CONFIG_NAMESPACE}:alarmEmail`;
  * localstack stack) may go without one.
  */
 function alarmSubscriptionIssue(raw: Readonly<Record<string, unknown>>, options: ParseStackConfigOptions): ConfigIssue | undefined {
-    if (options.stack === undefined || raw[ALARM_SUBSCRIPTION_KEY] !== undefined) return undefined;
+    // Under the CLI an unset key arrives as its declared empty default (Pulumi.yaml).
+    const given = raw[ALARM_SUBSCRIPTION_KEY];
+    if (options.stack === undefined || (given !== undefined && !isUnsetValue(given))) return undefined;
     if (raw["aws:endpoints"] !== undefined) return undefined;
     return {
         key: ALARM_SUBSCRIPTION_KEY,

@@ -154,7 +154,9 @@ describe("stack config", () => {
         expect(() => parseStackConfig({ ...prod, "event-ingestion:alarmEmail": "oncall@example.com" }, { stack: "prod" })).to.not.throw();
         // Emulator stacks (the provider points at aws:endpoints) have no one to page.
         for (const stack of ["dev", "localstack"]) expect(() => parseStackConfig(asPulumiGivesIt(readStackConfig(stack)), { stack }), stack).to.not.throw();
-        expect(readStackConfig("localstack")["event-ingestion:alarmEmail"]).to.equal(undefined);
+        // The CLI passes Pulumi.yaml's declared default ("") for an unset key: still unset.
+        expect(readStackConfig("localstack")["event-ingestion:alarmEmail"]).to.equal("");
+        expect(() => parseStackConfig({ ...prod, "event-ingestion:alarmEmail": "" }, { stack: "prod" })).to.throw(/alarmEmail.*is required for stack "prod"/);
     });
 
     it("fails the program at start-up, naming every bad key", async () => {
