@@ -165,6 +165,27 @@ export const noPartialWildcardActions = resourcePolicy({
     },
 });
 
+/** SES sending actions: SES authorizes them against the sending identity (and the configuration set). */
+const SES_SEND_ACTIONS = new Set(["ses:sendemail", "ses:sendrawemail", "ses:sendtemplatedemail", "ses:sendbulkemail", "ses:sendbulktemplatedemail"]);
+
+export const sesSendScopedToIdentities = resourcePolicy({
+    name: "ses-send-scoped-to-identities",
+    description: "IAM policies allow sending through SES only as named identities (no identity wildcard), so a role cannot send as any sender of the account.",
+    level: "advisory",
+    group,
+    appliesTo: IDENTITY_POLICY_TYPES,
+    remediationSteps: "Declare the sending identities (emailSesIdentities) and allow ses:SendEmail on their ARNs and the configuration set's ARN only.",
+    validate(context) {
+        checkStatements(context, (statement, where) => {
+            if (statement.effect !== "Allow") return [];
+            const sends = statement.actions.filter((a): a is string => !isUnknown(a) && (SES_SEND_ACTIONS.has(a.toLowerCase()) || /^ses:(\*|send\*)$/i.test(a)));
+            if (sends.length === 0) return [];
+            const open = statement.resources.filter((r): r is string => !isUnknown(r) && (/^[*?]+$/.test(r.trim()) || /:identity\/[^:]*[*?]/.test(r)));
+            return open.length ? [`${where} allows ${sends.map((a) => JSON.stringify(a)).join(", ")} as any identity (${open.map((r) => JSON.stringify(r)).join(", ")}); name the identities.`] : [];
+        });
+    },
+});
+
 const AWS_MANAGED_POLICY = /^arn:aws[a-z-]*:iam::aws:policy\//i;
 
 export const noAwsManagedPolicies = resourcePolicy({
@@ -264,4 +285,4 @@ export const trustPolicies = stackPolicy({
     },
 });
 
-export const iamPolicies = [noWildcardActions, noWildcardResources, noNotActionOrNotResource, noAwsManagedPolicies, trustPolicies, noPartialWildcardActions];
+export const iamPolicies = [noWildcardActions, noWildcardResources, noNotActionOrNotResource, noAwsManagedPolicies, trustPolicies, noPartialWildcardActions, sesSendScopedToIdentities];

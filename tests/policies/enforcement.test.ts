@@ -21,7 +21,7 @@ describe("policies: enforcement levels and pack config", () => {
             expect(["mandatory", "advisory"], p.name).to.include(p.enforcementLevel);
             expect(p.appliesTo.length, p.name).to.be.greaterThan(0);
         }
-        expect(advisory.map((p) => p.name).sort()).to.deep.equal(["dynamodb-deletion-protection", "iam-no-partial-wildcard-actions"]);
+        expect(advisory.map((p) => p.name).sort()).to.deep.equal(["dynamodb-deletion-protection", "iam-no-partial-wildcard-actions", "ses-send-scoped-to-identities"]);
     });
 
     it("rejects every attempt to relax a mandatory policy, listing all problems at once", () => {

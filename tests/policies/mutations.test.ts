@@ -224,6 +224,17 @@ export const MUTATIONS: Mutation[] = [
         apply: (rs) => fx.unset(one(rs, "aws:sqs/queue:Queue", (q) => q.name === "email-schedule-dlq", "the schedule DLQ"), "tags"),
     },
     {
+        policy: "ses-send-scoped-to-identities",
+        level: "advisory",
+        description: "let the email worker send as any SES identity of the account",
+        apply: (rs) =>
+            editJson(one(rs, "aws:iam/rolePolicy:RolePolicy", (p) => p.name === "email-worker-policy", "the email worker policy"), "policy", (doc) => {
+                const send = statementsOf(doc).find((st) => st.Sid === "SendThroughSes");
+                if (!send) throw new Error("mutation target missing: the worker's SES statement");
+                send.Resource = "arn:aws:ses:us-east-1:123456789012:identity/*";
+            }),
+    },
+    {
         policy: "lambda-errors-alarm",
         description: "delete the function's Errors alarm",
         apply: (rs) => {
