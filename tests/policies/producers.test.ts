@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
 import { evaluatePack, fromMockedResources } from "../../policies/testing";
 import { readPackConfig } from "../../scripts/policy-check";
+import { clone, set } from "./fixtures/resources";
 
 const PRODUCERS = {
     alpha: { tenants: ["tenant-a"], principals: ["arn:aws:iam::111122223333:role/alpha-app"] },
@@ -29,15 +30,15 @@ describe("policies: a stack with producer roles", function () {
     });
 
     it("still refuses a producer role that trusts anyone or a wildcard, and a service role that trusts an account", async () => {
-        const resources = structuredClone(fromMockedResources(deployment.resources));
+        const resources = clone(fromMockedResources(deployment.resources));
         const alpha = resources.find((r) => r.type === "aws:iam/role:Role" && r.name === "events-producer-alpha")!;
         const trust = JSON.parse(alpha.inputs!.assumeRolePolicy as string);
         trust.Statement[0].Principal = { AWS: ["*", "arn:aws:iam::*:role/x"] };
-        alpha.inputs!.assumeRolePolicy = JSON.stringify(trust);
+        set(alpha, "assumeRolePolicy", JSON.stringify(trust));
         const processorRole = resources.find((r) => r.type === "aws:iam/role:Role" && r.name === "event-processor-role")!;
         const processorTrust = JSON.parse(processorRole.inputs!.assumeRolePolicy as string);
         processorTrust.Statement[0].Principal = { AWS: "111122223333" };
-        processorRole.inputs!.assumeRolePolicy = JSON.stringify(processorTrust);
+        set(processorRole, "assumeRolePolicy", JSON.stringify(processorTrust));
         const messages = (await evaluate(resources)).violations.filter((v) => v.policy === "iam-trust-policy-service-principals").map((v) => `${v.resourceName}: ${v.message}`);
         expect(messages.some((m) => m.startsWith("events-producer-alpha") && m.includes('"*"'))).to.equal(true);
         expect(messages.some((m) => m.startsWith("events-producer-alpha") && m.includes("arn:aws:iam::*:role/x"))).to.equal(true);
