@@ -52,6 +52,8 @@ export class ProducerRoles extends pulumi.ComponentResource {
                     description: `Sends events for producer ${producer} (${pulumi.getStack()}); tenants: ${spec.tenants.join(", ")}`.slice(0, 1000),
                     assumeRolePolicy: JSON.stringify(producerTrustPolicy(spec.principals, spec.externalId)),
                     maxSessionDuration: 3600,
+                    // The policy pack's trust rule (policies/rules/iam.ts PRODUCER_ROLE_TAG) lets only roles with this tag
+                    // trust AWS principals; tests/policies/producers.test.ts proves the two agree.
                     tags: { "event-ingestion:producer": producer },
                 },
                 { parent: this },

@@ -238,6 +238,9 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
         if (r.type.startsWith("aws:kms/")) notEmulated.add("KMS keys");
         if (r.type.startsWith("aws:sns/")) notEmulated.add("SNS alarm topics");
         if (r.type === "aws:sqs/queuePolicy:QueuePolicy") notEmulated.add("queue policies (TLS-only, producer grants)");
+        if (r.type === RESOURCE_TYPES.queue && !r.inputs.fifoQueue) {
+            notEmulated.add("fair queues: fauxqs drops MessageGroupId on standard queues, so the processor sees no group locally (no message_group_mismatch)");
+        }
         if (r.type === RESOURCE_TYPES.function && r.inputs.environment?.variables?.[EVENT_PROCESSOR_ENV.producerTenants] !== undefined) {
             notEmulated.add("producer identity: fauxqs reports SenderId 000000000000 for every sender, so with `producers` configured every event is rejected as sender_not_allowed (run local stacks in open mode)");
         }

@@ -220,10 +220,22 @@ const ROLE_USERS: { type: string; prop: string; roleOf(props: Record<string, any
     { type: "aws:pipes/pipe:Pipe", prop: "roleArn", roleOf: (p) => p.roleArn, principal: "pipes.amazonaws.com" },
 ];
 
-/** Trust policies: only service principals, only sts:AssumeRole/TagSession, and only the intended services. */
+/**
+ * Tag that marks a producer role (tenant isolation): its trust policy names the AWS principals
+ * (account ids or IAM ARNs) that send events for its tenants, not a service.
+ */
+export const PRODUCER_ROLE_TAG = "event-ingestion:producer";
+/** An exact account id or IAM role/user/root ARN: no wildcard, no "*". */
+const EXACT_AWS_PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]+|user\/[\w+=,.@\/-]+))$/;
+
+/**
+ * Trust policies: only service principals, only sts:AssumeRole/TagSession, and only the intended services.
+ * A producer role (tagged {@link PRODUCER_ROLE_TAG}) may instead trust exact AWS principals, never "*" or a wildcard.
+ */
 export const trustPolicies = stackPolicy({
     name: "iam-trust-policy-service-principals",
-    description: "Role trust policies name only the intended service principal (Lambda roles: lambda.amazonaws.com).",
+    description:
+        "Role trust policies name only the intended service principal (Lambda roles: lambda.amazonaws.com); producer roles name exact AWS accounts or IAM ARNs, never \"*\".",
     level: "mandatory",
     group,
     appliesTo: [T.iamRole],
@@ -249,6 +261,7 @@ export const trustPolicies = stackPolicy({
                 continue;
             }
             const services = new Set<string>();
+            const producerRole = typeof role.props.tags?.[PRODUCER_ROLE_TAG] === "string";
             for (const statement of parsed.statements) {
                 if (statement.notPrincipal !== undefined) report(`assumeRolePolicy ${statement.label} uses NotPrincipal.`, role);
                 if (statement.effect !== "Allow") continue;
@@ -257,7 +270,11 @@ export const trustPolicies = stackPolicy({
                         defer(value);
                         continue;
                     }
-                    if (type.toLowerCase() !== "service") {
+                    if (producerRole && type.toLowerCase() === "aws") {
+                        if (!EXACT_AWS_PRINCIPAL.test(value)) {
+                            report(`assumeRolePolicy ${statement.label} trusts AWS principal ${JSON.stringify(value)}; a producer role names exact account ids or IAM ARNs, no wildcard.`, role);
+                        }
+                    } else if (type.toLowerCase() !== "service") {
                         report(`assumeRolePolicy ${statement.label} trusts ${type === "*" ? '"*" (anyone)' : `${type} principal ${value}`}; only a service principal may assume it.`, role);
                     } else if (!/^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/i.test(value)) {
                         report(`assumeRolePolicy ${statement.label} trusts service ${JSON.stringify(value)}, which is not a single named AWS service principal.`, role);

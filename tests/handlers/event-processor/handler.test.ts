@@ -209,8 +209,21 @@ describe("event processor handler (DynamoDB Local + fauxqs)", function () {
         expect(letter.reason).to.equal("store_rejected_item");
     });
 
+    it("rejects a foreign tenant's events (sender_not_allowed) and a borrowed group (message_group_mismatch) into the DLQ, storing neither", async () => {
+        const s = await scenario({ producerTenants: { AROAPRODUCERA000000001: ["tenant-a"] } });
+        const asSender = (body: ReturnType<typeof validEvent>, groupId: string) => {
+            const record = sqsRecord(body, { messageGroupId: groupId, messageId: `msg-${groupId}-${body.clientId}` });
+            return { ...record, attributes: { ...record.attributes, SenderId: "AROAPRODUCERA000000001:session" } };
+        };
+        const { outcomes } = await s.processBatch([asSender(validEvent({ clientId: "tenant-b" }), "tenant-b"), asSender(validEvent({ clientId: "tenant-b" }), "tenant-a")]);
+        expect(outcomes.map((o) => (o.outcome === "rejected" ? o.reason : o.outcome))).to.deep.equal(["sender_not_allowed", "message_group_mismatch"]);
+        const letters = await h.drain(s.deadLetterQueueUrl);
+        expect(letters.map((l) => l.reason).sort()).to.deep.equal(["message_group_mismatch", "sender_not_allowed"]);
+        expect(await h.scan(s.tableName)).to.deep.equal([]);
+    });
+
     it("covers every rejection reason code in the tests above", () => {
-        const covered = new Set([...Object.keys(rejectedBodies()), "conflicting_duplicate", "store_rejected_item"]);
+        const covered = new Set([...Object.keys(rejectedBodies()), "conflicting_duplicate", "store_rejected_item", "sender_not_allowed", "message_group_mismatch"]);
         expect(REJECTION_REASON_CODES.filter((code) => !covered.has(code))).to.deep.equal([]);
     });
 
