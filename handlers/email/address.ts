@@ -42,6 +42,7 @@ const PREFIX = "must be a valid email address";
  */
 export function addressProblem(address: string): string | undefined {
     const why = (reason: string) => `${PREFIX}: ${reason}`;
+    if (address === "") return "must not be empty";
     // Anything outside printable ASCII: control characters (CR/LF) and non-ASCII (SMTPUTF8).
     if (/[^\x21-\x7e]/.test(address)) {
         const at = address.lastIndexOf("@");

@@ -16,7 +16,7 @@ import { bodyBytes, charsetDecoder, charsetOf, EmailApiEvent, EmailApiResult, he
 import { dynamoIdempotencyStore, IdempotencyStore } from "./idempotency";
 import { count, EMAIL_METRICS, emailMetrics } from "./observability";
 import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope } from "./message";
-import { validateEmailRequest } from "./request";
+import { EMAIL_REQUEST_FIELDS, validateEmailRequest } from "./request";
 import { senderError, type SenderPolicy } from "./senders";
 import type { EmailLimits, EmailRequest, QueuedEmail } from "./types";
 
@@ -35,7 +35,7 @@ export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 export const DEFAULT_TENANT_LANES = 4;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-const KNOWN_FIELDS: readonly string[] = ["from", "to", "cc", "bcc", "subject", "text", "html", "sendAt", "recipients", "body", "Idempotency-Key"];
+const KNOWN_FIELDS: readonly string[] = [...EMAIL_REQUEST_FIELDS, "recipients", "body", "Idempotency-Key"];
 
 export interface EmailApiDeps extends SenderPolicy {
     sqs: sqs.SQSClient;

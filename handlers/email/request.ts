@@ -22,7 +22,6 @@ function addressSchema() {
     return v.pipe(
         v.string("must be a string"),
         v.trim(),
-        v.nonEmpty("must not be empty"),
         v.rawCheck(({ dataset, addIssue }) => {
             if (!dataset.typed) return;
             const problem = addressProblem(dataset.value);

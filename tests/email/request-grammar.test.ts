@@ -6,7 +6,6 @@
  * recording queue; the HTTP and emulator behaviour is in api.test.ts.
  */
 import { expect } from "chai";
-import type * as sqs from "@aws-sdk/client-sqs";
 import * as nodemailer from "nodemailer";
 import { createEmailApi, DEFAULT_EMAIL_LIMITS } from "../../handlers/email/api";
 import { addressProblem } from "../../handlers/email/address";
@@ -15,19 +14,13 @@ import { validateEmailRequest } from "../../handlers/email/request";
 import { headerSafeSubject, smtpMailOptions } from "../../handlers/email/mime";
 import { captureLogsInThisSuite } from "./support/logs";
 import { emailBody } from "./support/pii";
+import { recordingQueue } from "./support/queue";
 
 const NOW = new Date("2030-01-01T00:00:00Z");
 
 function fieldsOf(input: unknown): string[] {
     const result = validateEmailRequest(input, DEFAULT_EMAIL_LIMITS, NOW);
     return result.success ? [] : result.errors.map((e) => e.field);
-}
-
-/** A queue stand-in that records SendMessage inputs (the API only ever sends). */
-export function recordingQueue(): { client: sqs.SQSClient; sent: Array<Record<string, unknown>> } {
-    const sent: Array<Record<string, unknown>> = [];
-    const client = { send: async (command: { input: Record<string, unknown> }) => (sent.push(command.input), { MessageId: String(sent.length) }) };
-    return { client: client as unknown as sqs.SQSClient, sent };
 }
 
 function apiEvent(body: string | Buffer, contentType = "application/json", base64 = false): EmailApiEvent {

@@ -104,6 +104,9 @@ describe("email units", () => {
             expect(atExpression(new Date("2030-01-01T10:00:00.001Z"))).to.equal("at(2030-01-01T10:00:01)");
             expect(parseAtExpression(atExpression(new Date("2030-05-06T07:08:09Z")))!.toISOString()).to.equal("2030-05-06T07:08:09.000Z");
             expect(scheduleName("0f8fad5b-d9cb-469f-a165-70867728950e")).to.equal("email-0f8fad5b-d9cb-469f-a165-70867728950e");
+            // A deferred retry gets its own deterministic name (a redelivery cannot park it twice), within the 64-character limit.
+            expect(scheduleName("0f8fad5b-d9cb-469f-a165-70867728950e", 2)).to.equal("email-0f8fad5b-d9cb-469f-a165-70867728950e-r2");
+            expect(scheduleName("x".repeat(80), 5)).to.have.length(64).and.match(/-r5$/);
         });
 
         it("never schedules closer than the lead, and treats an existing schedule as done (real SDK client, fake endpoint)", async () => {
