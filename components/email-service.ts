@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EmailServiceConfig } from "../config/email-service";
 import { EMAIL_DEFAULTS } from "../config/email-service";
 import { EMAIL_ENV } from "../handlers/email/environment";
+import { alarmDescription } from "./alarm-runbook";
 import { awsScope, deploymentNames } from "./aws-scope";
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, powertoolsLayerArn, regionalName, SQS_MAX_MESSAGE_SIZE_BYTES, DEFAULTS } from "./defaults";
 import {
@@ -403,13 +404,13 @@ export class EmailService extends pulumi.ComponentResource {
         );
         this.apiUrl = pulumi.interpolate`${this.api.apiEndpoint}/v1/emails`;
 
-        // Alarms on the shared topic.
-        const alarm = (suffix: string, description: string, metric: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions">) =>
+        // Alarms on the shared topic; each description links its runbook section (docs/runbook.md#<name>-<suffix>).
+        const alarm = (suffix: string, summary: string, metric: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions">) =>
             new aws.cloudwatch.MetricAlarm(
                 `${name}-${suffix}`,
                 {
                     name: `${args.alarmNamePrefix}${name}-${suffix}`,
-                    alarmDescription: description,
+                    alarmDescription: alarmDescription(summary, name, suffix),
                     alarmActions: [args.alarmTopicArn],
                     okActions: [args.alarmTopicArn],
                     treatMissingData: "notBreaching",
