@@ -5,7 +5,8 @@ import { EMAIL_DEFAULTS } from "../config/email-service";
 import { EMAIL_ENV } from "../handlers/email/environment";
 import { alarmDescription } from "./alarm-runbook";
 import { awsScope, deploymentNames } from "./aws-scope";
-import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, powertoolsLayerArn, regionalName, SQS_MAX_MESSAGE_SIZE_BYTES, DEFAULTS } from "./defaults";
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, powertoolsLayerArn, regionalName, SQS_MAX_MESSAGE_SIZE_BYTES, DEFAULTS, globalName } from "./defaults";
+import { emailDashboard } from "./email-dashboard";
 import {
     EMAIL_CONTENT_PREFIX,
     emailApiPolicy,
@@ -18,6 +19,9 @@ import {
 import { EncryptedQueue } from "./encrypted-queue";
 import { lambdaAssumeRolePolicy } from "./iam-documents";
 import { lambdaCodePathOptions } from "./lambda-packaging";
+
+/** POWERTOOLS_SERVICE_NAME of each function: the `service` dimension of their EMF metrics (alarms and dashboard read them). */
+export const EMAIL_SERVICE_NAMES = { api: "email-api", worker: "email-worker" } as const;
 
 // Handlers are typed loosely here: infrastructure does not depend on handler types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -72,6 +76,8 @@ export class EmailService extends pulumi.ComponentResource {
     readonly stage: aws.apigatewayv2.Stage;
     readonly invokePolicy: aws.iam.Policy;
     readonly alarms: aws.cloudwatch.MetricAlarm[];
+    /** API, queue, providers, failovers, DLQ and scheduled emails; named like the events dashboard. */
+    readonly dashboard: aws.cloudwatch.Dashboard;
     /** `https://<api>.execute-api.<region>.amazonaws.com/v1/emails` */
     readonly apiUrl: pulumi.Output<string>;
 
@@ -227,7 +233,7 @@ export class EmailService extends pulumi.ComponentResource {
                         [EMAIL_ENV.maxScheduleAheadDays]: String(s.emailMaxScheduleAheadDays),
                         [EMAIL_ENV.idempotencyTtlSeconds]: String(s.emailIdempotencyTtlHours * 3600),
                         [EMAIL_ENV.tenantLanes]: String(s.emailTenantLanes),
-                        POWERTOOLS_SERVICE_NAME: "email-api",
+                        POWERTOOLS_SERVICE_NAME: EMAIL_SERVICE_NAMES.api,
                         POWERTOOLS_METRICS_NAMESPACE: project,
                         POWERTOOLS_LOG_LEVEL: s.emailLogLevel,
                     },
@@ -313,7 +319,7 @@ export class EmailService extends pulumi.ComponentResource {
                         [EMAIL_ENV.scheduleGroup]: scheduleGroupName,
                         [EMAIL_ENV.schedulerRoleArn]: this.schedulerRole.arn,
                         ...(s.emailSesConfigurationSet ? { [EMAIL_ENV.sesConfigurationSet]: s.emailSesConfigurationSet } : {}),
-                        POWERTOOLS_SERVICE_NAME: "email-worker",
+                        POWERTOOLS_SERVICE_NAME: EMAIL_SERVICE_NAMES.worker,
                         POWERTOOLS_METRICS_NAMESPACE: project,
                         POWERTOOLS_LOG_LEVEL: s.emailLogLevel,
                     },
@@ -446,7 +452,7 @@ export class EmailService extends pulumi.ComponentResource {
             alarm("failover", "Emails are going out through the SMTP secondary: SES is failing or the circuit is open. Nothing is lost; check SES.", {
                 namespace: project,
                 metricName: "EmailsSentBySecondary",
-                dimensions: { service: "email-worker" },
+                dimensions: { service: EMAIL_SERVICE_NAMES.worker },
                 statistic: "Sum",
                 period: 300,
                 evaluationPeriods: 3,
@@ -466,8 +472,29 @@ export class EmailService extends pulumi.ComponentResource {
             }),
         ];
 
+        this.dashboard = emailDashboard(
+            `${name}-dashboard`,
+            {
+                // Dashboard names are global to the account: qualify with region too (as the events dashboard).
+                dashboardName: scope.apply((x) => globalName(project, stack, x.region, name)),
+                metricsNamespace: project,
+                apiServiceName: EMAIL_SERVICE_NAMES.api,
+                workerServiceName: EMAIL_SERVICE_NAMES.worker,
+                api: this.api,
+                stageName: this.stage.name,
+                apiFunction: this.apiFunction,
+                workerFunction: this.workerFunction,
+                queue: this.queue.queue,
+                deadLetterQueue: this.queue.deadLetterQueue,
+                scheduleGroupName,
+                oldestMessageAgeAlarmSeconds: s.emailOldestMessageAgeAlarmSeconds,
+            },
+            parent,
+        );
+
         this.registerOutputs({
             apiUrl: this.apiUrl,
+            dashboardName: this.dashboard.dashboardName,
             queueUrl: this.queue.queue.url,
             deadLetterQueueUrl: this.queue.deadLetterQueue.url,
             invokePolicyArn: this.invokePolicy.arn,
