@@ -23,8 +23,9 @@ import { DeadLetter, sendToDeadLetterQueue } from "./dead-letter";
 import { eventProcessorConfigurationError, RejectionReason } from "./errors";
 import { createEventTypeRegistry, enabledEventTypes } from "./event-types";
 import { buildItem, checkRawData, ItemStamp, itemStamp, StoredEventItem } from "./item";
-import { defaultLogger, defaultMetrics, logOutcome, publishOutcomeMetrics } from "./observability";
+import { DEFAULT_SERVICE_NAME, defaultLogger, defaultMetrics, logOutcome, publishOutcomeMetrics } from "./observability";
 import { persistEvent } from "./persistence";
+import { defaultTracer, traceClients, traceHandler } from "../tracing";
 import type { EventBatchProcessor, EventIdentity, EventProcessorDeps, EventProcessorHandler, ProcessingOutcome } from "./types";
 
 type Checked =
@@ -76,7 +77,8 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
     const logger: Logger = deps.logger ?? defaultLogger();
     const metrics: Metrics = deps.metrics ?? defaultMetrics();
     const now = deps.now ?? (() => new Date());
-    const { dynamodb, sqs, tableName, deadLetterQueueUrl, retentionDays } = deps;
+    const { tableName, deadLetterQueueUrl, retentionDays } = deps;
+    const [dynamodb, sqs] = traceClients(deps.tracer ?? defaultTracer(DEFAULT_SERVICE_NAME), deps.dynamodb, deps.sqs);
 
     function check(body: unknown, stamp: ItemStamp): Checked {
         if (typeof body !== "string") return { ok: false, identity: {}, reason: "body_not_json", detail: "body is not text" };
@@ -191,9 +193,10 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
  * });
  */
 export function createEventProcessor(deps: EventProcessorDeps): EventProcessorHandler {
-    const processBatch = createBatchProcessor(deps);
-    return async (event, context) => {
+    const tracer = deps.tracer ?? defaultTracer(DEFAULT_SERVICE_NAME);
+    const processBatch = createBatchProcessor({ ...deps, tracer });
+    return traceHandler(tracer, async (event, context) => {
         const records = Array.isArray(event?.Records) ? event.Records : [];
         return (await processBatch(records, context)).response;
-    };
+    });
 }
