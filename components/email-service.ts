@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EmailServiceConfig } from "../config/email-service";
 import { EMAIL_DEFAULTS } from "../config/email-service";
 import { EMAIL_ENV } from "../handlers/email/environment";
+import { alarmDescription } from "./alarm-runbook";
 import { awsScope, deploymentNames, powertoolsLayerArn } from "./aws-scope";
 import {
     DEAD_LETTER_RETENTION_SECONDS,
@@ -14,7 +15,8 @@ import {
     RECEIVE_WAIT_TIME_SECONDS,
     SQS_MAX_MESSAGE_SIZE_BYTES,
 } from "./defaults";
-import { lambdaLayerName, scheduleGroupName as scheduleGroupNameFor, sesConfigurationSetName } from "./naming";
+import { emailDashboard } from "./email-dashboard";
+import { globalName, lambdaLayerName, scheduleGroupName as scheduleGroupNameFor, sesConfigurationSetName } from "./naming";
 import {
     EMAIL_CONTENT_PREFIX,
     emailApiPolicy,
@@ -30,6 +32,9 @@ import { lambdaCodePathOptions, layerFiles } from "./lambda-packaging";
 
 /** Packages of the worker's SMTP layer: needed only when SES fails over to SMTP. */
 export const SMTP_LAYER_PACKAGES = ["nodemailer"] as const;
+
+/** POWERTOOLS_SERVICE_NAME of each function: the `service` dimension of their EMF metrics (alarms and dashboard read them). */
+export const EMAIL_SERVICE_NAMES = { api: "email-api", worker: "email-worker" } as const;
 
 // Handlers are typed loosely here: infrastructure does not depend on handler types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -91,6 +96,8 @@ export class EmailService extends pulumi.ComponentResource {
     readonly stage: aws.apigatewayv2.Stage;
     readonly invokePolicy: aws.iam.Policy;
     readonly alarms: aws.cloudwatch.MetricAlarm[];
+    /** API, queue, providers, failovers, DLQ and scheduled emails; named like the events dashboard. */
+    readonly dashboard: aws.cloudwatch.Dashboard;
     /** `https://<api>.execute-api.<region>.amazonaws.com/v1/emails` */
     readonly apiUrl: pulumi.Output<string>;
 
@@ -305,7 +312,7 @@ export class EmailService extends pulumi.ComponentResource {
                         [EMAIL_ENV.tenantLanes]: String(s.emailTenantLanes),
                         ...(s.emailSesIdentities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(s.emailSesIdentities) } : {}),
                         ...(s.emailSenders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(s.emailSenders) } : {}),
-                        POWERTOOLS_SERVICE_NAME: "email-api",
+                        POWERTOOLS_SERVICE_NAME: EMAIL_SERVICE_NAMES.api,
                         POWERTOOLS_METRICS_NAMESPACE: project,
                         POWERTOOLS_LOG_LEVEL: s.emailLogLevel,
                     },
@@ -410,7 +417,7 @@ export class EmailService extends pulumi.ComponentResource {
                         [EMAIL_ENV.schedulerRoleArn]: this.schedulerRole.arn,
                         [EMAIL_ENV.sesConfigurationSet]: configurationSetName,
                         [EMAIL_ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetterQueue.arn,
-                        POWERTOOLS_SERVICE_NAME: "email-worker",
+                        POWERTOOLS_SERVICE_NAME: EMAIL_SERVICE_NAMES.worker,
                         POWERTOOLS_METRICS_NAMESPACE: project,
                         POWERTOOLS_LOG_LEVEL: s.emailLogLevel,
                     },
@@ -501,13 +508,13 @@ export class EmailService extends pulumi.ComponentResource {
         );
         this.apiUrl = pulumi.interpolate`${this.api.apiEndpoint}/v1/emails`;
 
-        // Alarms on the shared topic.
-        const alarm = (suffix: string, description: string, metric: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions">) =>
+        // Alarms on the shared topic; each description links its runbook section (docs/runbook.md#<name>-<suffix>).
+        const alarm = (suffix: string, summary: string, metric: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions">) =>
             new aws.cloudwatch.MetricAlarm(
                 `${name}-${suffix}`,
                 {
                     name: `${args.alarmNamePrefix}${name}-${suffix}`,
-                    alarmDescription: description,
+                    alarmDescription: alarmDescription(summary, name, suffix),
                     alarmActions: [args.alarmTopicArn],
                     okActions: [args.alarmTopicArn],
                     treatMissingData: "notBreaching",
@@ -543,7 +550,7 @@ export class EmailService extends pulumi.ComponentResource {
             alarm("failover", "Emails are going out through the SMTP secondary: SES is failing or the circuit is open. Nothing is lost; check SES.", {
                 namespace: project,
                 metricName: "EmailsSentBySecondary",
-                dimensions: { service: "email-worker" },
+                dimensions: { service: EMAIL_SERVICE_NAMES.worker },
                 statistic: "Sum",
                 period: 300,
                 evaluationPeriods: 3,
@@ -586,8 +593,29 @@ export class EmailService extends pulumi.ComponentResource {
             }),
         ];
 
+        this.dashboard = emailDashboard(
+            `${name}-dashboard`,
+            {
+                // Dashboard names are global to the account: qualify with region too (as the events dashboard).
+                dashboardName: scope.apply((x) => globalName(project, stack, x.region, name)),
+                metricsNamespace: project,
+                apiServiceName: EMAIL_SERVICE_NAMES.api,
+                workerServiceName: EMAIL_SERVICE_NAMES.worker,
+                api: this.api,
+                stageName: this.stage.name,
+                apiFunction: this.apiFunction,
+                workerFunction: this.workerFunction,
+                queue: this.queue.queue,
+                deadLetterQueue: this.queue.deadLetterQueue,
+                scheduleGroupName,
+                oldestMessageAgeAlarmSeconds: s.emailOldestMessageAgeAlarmSeconds,
+            },
+            parent,
+        );
+
         this.registerOutputs({
             apiUrl: this.apiUrl,
+            dashboardName: this.dashboard.dashboardName,
             queueUrl: this.queue.queue.url,
             deadLetterQueueUrl: this.queue.deadLetterQueue.url,
             scheduleDeadLetterQueueUrl: this.scheduleDeadLetterQueue.url,

@@ -4,6 +4,7 @@ import * as dynamodbMetrics from "@pulumi/awsx/classic/dynamodb/metrics";
 import * as lambdaMetrics from "@pulumi/awsx/classic/lambda/metrics";
 import * as sqsMetrics from "@pulumi/awsx/classic/sqs/metrics";
 import * as pulumi from "@pulumi/pulumi";
+import { alarmDescription } from "./alarm-runbook";
 import { awsScope, deploymentNames } from "./aws-scope";
 import { DEFAULTS } from "./defaults";
 import { globalName } from "./naming";
@@ -44,6 +45,8 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
         const { project, stack } = deploymentNames();
         const actions = { alarmActions: [args.alarmTopicArn], okActions: [args.alarmTopicArn] };
         const alarmName = (suffix: string) => `${args.alarmNamePrefix}${name}-${suffix}`;
+        // Name and runbook-linked description of one alarm (docs/runbook.md#<name>-<suffix>).
+        const identity = (suffix: string, summary: string) => ({ name: alarmName(suffix), alarmDescription: alarmDescription(summary, name, suffix) });
         const oldestMessageAgeSeconds = args.oldestMessageAgeSeconds ?? DEFAULTS.oldestMessageAgeAlarmSeconds;
 
         const errors = lambdaMetrics.metrics.errors({ function: args.processor, statistic: "Sum", period: 60 });
@@ -59,29 +62,28 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
         this.alarms = {
             processorErrors: errors.createAlarm(
                 `${name}-processor-errors`,
-                { name: alarmName("processor-errors"), ...onAnyOccurrence },
+                { ...identity("processor-errors", "The event processor failed an invocation (a bug or a misconfiguration); its batch is retried."), ...onAnyOccurrence },
                 child,
             ),
             processorThrottles: throttles.createAlarm(
                 `${name}-processor-throttles`,
-                { name: alarmName("processor-throttles"), ...onAnyOccurrence },
+                { ...identity("processor-throttles", "The event processor was throttled (account or reserved concurrency); events wait in the queue."), ...onAnyOccurrence },
                 child,
             ),
             deadLetters: deadLetters.createAlarm(
                 `${name}-dead-letters`,
-                { name: alarmName("dead-letters"), ...onAnyOccurrence },
+                { ...identity("dead-letters", "Events are in the dead-letter queue: rejected by validation or out of retries."), ...onAnyOccurrence },
                 child,
             ),
             oldestMessageAge: oldest.createAlarm(
                 `${name}-oldest-message-age`,
-                { name: alarmName("oldest-message-age"), threshold: oldestMessageAgeSeconds, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "notBreaching", ...actions },
+                { ...identity("oldest-message-age", "Events wait in the queue longer than expected: the processor is not keeping up or is failing."), threshold: oldestMessageAgeSeconds, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "notBreaching", ...actions },
                 child,
             ),
             tableThrottles: new aws.cloudwatch.MetricAlarm(
                 `${name}-table-throttles`,
                 {
-                    name: alarmName("table-throttles"),
-                    alarmDescription: "Read or write requests to the event table were throttled",
+                    ...identity("table-throttles", "Read or write requests to the event table were throttled."),
                     ...onAnyOccurrence,
                     metricQueries: [
                         { id: "throttles", expression: "FILL(reads, 0) + FILL(writes, 0)", label: "Throttled requests", returnData: true },
@@ -94,8 +96,7 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
             tableSystemErrors: new aws.cloudwatch.MetricAlarm(
                 `${name}-table-system-errors`,
                 {
-                    name: alarmName("table-system-errors"),
-                    alarmDescription: "DynamoDB returned HTTP 500 for requests to the event table",
+                    ...identity("table-system-errors", "DynamoDB returned HTTP 500 for requests to the event table."),
                     ...onAnyOccurrence,
                     metricQueries: [
                         {

@@ -236,6 +236,12 @@ export interface InvokeOptions {
     timeoutMs?: number;
     /** Function name for the context object. @default "function" */
     functionName?: string;
+    /**
+     * Milliseconds the process lives on after the handler settled, so that fire-and-forget I/O
+     * (the X-Ray SDK's UDP sends) completes, as it does in a Lambda environment that is not torn down.
+     * @default 0
+     */
+    drainMs?: number;
 }
 
 const RUNNER = `
@@ -267,7 +273,7 @@ const context = {
 Promise.resolve()
     .then(() => mod.handler(input.event, context))
     .then((result) => write({ initMs, result }), (error) => write({ initMs, error: { name: error && error.name, message: error && error.message } }))
-    .then(() => process.exit(0));
+    .then(() => setTimeout(() => process.exit(0), input.drainMs));
 `;
 
 /**
@@ -286,7 +292,13 @@ export async function invokeArtifact<T = unknown>(options: InvokeOptions): Promi
         fs.writeFileSync(runner, RUNNER);
         fs.writeFileSync(
             input,
-            JSON.stringify({ invoke: options.event !== undefined, event: options.event, timeoutMs: options.timeoutMs ?? 60_000, functionName: options.functionName ?? "function" }),
+            JSON.stringify({
+                invoke: options.event !== undefined,
+                event: options.event,
+                timeoutMs: options.timeoutMs ?? 60_000,
+                functionName: options.functionName ?? "function",
+                drainMs: options.drainMs ?? 0,
+            }),
         );
         const env: Record<string, string> = {
             PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -295,6 +307,8 @@ export async function invokeArtifact<T = unknown>(options: InvokeOptions): Promi
             AWS_LAMBDA_FUNCTION_NAME: options.functionName ?? "function",
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
             AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+            // Lambda's on-demand environments say so; Powertools reports ColdStart from it.
+            AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
             TZ: "UTC",
             ...options.environment,
         };

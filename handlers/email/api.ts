@@ -9,6 +9,7 @@ import s3 = require("@aws-sdk/client-s3");
 import ddb = require("@aws-sdk/client-dynamodb");
 import powertools = require("@aws-lambda-powertools/logger");
 import type * as metricsLib from "@aws-lambda-powertools/metrics";
+import type { Tracer } from "@aws-lambda-powertools/tracer";
 import type { Context } from "aws-lambda";
 import { ContentStore, s3ContentStore } from "./content-store";
 import { describeError, idempotencyKeyReused, isNamedError, queueUnavailable } from "./errors";
@@ -18,6 +19,7 @@ import { count, EMAIL_METRICS, emailMetrics } from "./observability";
 import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope } from "./message";
 import { EMAIL_REQUEST_FIELDS, validateEmailRequest } from "./request";
 import { senderError, type SenderPolicy } from "./senders";
+import { defaultTracer, traceClients, traceHandler } from "../tracing";
 import type { EmailLimits, EmailRequest, QueuedEmail } from "./types";
 
 /** Secure, documented defaults for the API's limits. */
@@ -59,6 +61,11 @@ export interface EmailApiDeps extends SenderPolicy {
     logger?: powertools.Logger;
     /** Powertools metrics (counts per outcome). @default EMF metrics for service `email-api` */
     metrics?: metricsLib.Metrics;
+    /**
+     * X-Ray: the handler's subsegment and one per SQS/S3/DynamoDB call (the clients are captured in place).
+     * @default a Powertools Tracer for service `email-api`, on only inside Lambda
+     */
+    tracer?: Tracer;
     now?: () => Date;
     newId?: () => string;
     /** Overrides for tests: where content and keys go. */
@@ -85,6 +92,8 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
     const newId = deps.newId ?? (() => crypto.randomUUID());
     const logger = deps.logger ?? new powertools.Logger({ serviceName: "email-api" });
     const metrics = deps.metrics ?? emailMetrics("email-api");
+    const tracer = deps.tracer ?? defaultTracer("email-api");
+    traceClients(tracer, deps.sqs, deps.s3, deps.dynamodb);
     const contentStore = deps.contentStore ?? s3ContentStore(deps.s3, deps.contentBucket);
     const idempotency =
         deps.idempotencyStore ??
@@ -227,7 +236,7 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
         }
     };
 
-    return async (event, context) => {
+    return traceHandler(tracer, async (event: EmailApiEvent, context?: Context) => {
         const result = await handle(event, context);
         const status = result.statusCode ?? 500;
         if (status === 202) count(metrics, result.headers?.["idempotent-replayed"] ? EMAIL_METRICS.replayed : EMAIL_METRICS.accepted);
@@ -235,7 +244,7 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
         else count(metrics, EMAIL_METRICS.rejected);
         metrics.publishStoredMetrics();
         return result;
-    };
+    });
 
     function logAccepted(message: QueuedEmail, request: EmailRequest, replay: boolean): void {
         logger.info("email accepted", {

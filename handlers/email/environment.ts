@@ -22,6 +22,7 @@ import { sesProvider } from "./providers/ses";
 import { smtpProvider, transportFromSecret } from "./providers/smtp";
 import { eventBridgeScheduler } from "./scheduler";
 import { createEmailWorker, EmailWorkerHandler } from "./worker";
+import { defaultTracer, traceClients } from "../tracing";
 
 /** Environment variable names (the component sets them). */
 export const EMAIL_ENV = {
@@ -128,14 +129,23 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
         [E.deadLetterQueueUrl, E.idempotencyTable, E.contentBucket, E.queueArn, E.scheduleGroup, E.schedulerRoleArn, E.scheduleDeadLetterQueueArn],
         [E.deliveryLedgerTtlSeconds, E.breakerTimeoutMs, E.breakerResetTimeoutMs, E.scheduleMinLeadSeconds],
     );
-    const dynamodb = new ddb.DynamoDBClient({});
-    const s3Client = new s3.S3Client({});
+    // Every client the worker's collaborators use is traced (SES, S3, DynamoDB, Secrets Manager, Scheduler).
+    const tracer = defaultTracer("email-worker");
+    const [dynamodb, s3Client, sesClient, secretsClient, schedulerClient] = traceClients(
+        tracer,
+        new ddb.DynamoDBClient({}),
+        new s3.S3Client({}),
+        new sesv2.SESv2Client({}),
+        new secrets.SecretsManagerClient({}),
+        new schedulerSdk.SchedulerClient({}),
+    );
     const smtpSecret = env[E.smtpSecretArn]?.trim();
     return createEmailWorker({
+        tracer,
         sqs: new sqs.SQSClient({}),
         deadLetterQueueUrl: values[E.deadLetterQueueUrl],
-        primary: sesProvider({ client: new sesv2.SESv2Client({}), configurationSetName: env[E.sesConfigurationSet] || undefined }),
-        ...(smtpSecret ? { secondary: smtpProvider({ transport: transportFromSecret(new secrets.SecretsManagerClient({}), smtpSecret) }) } : {}),
+        primary: sesProvider({ client: sesClient, configurationSetName: env[E.sesConfigurationSet] || undefined }),
+        ...(smtpSecret ? { secondary: smtpProvider({ transport: transportFromSecret(secretsClient, smtpSecret) }) } : {}),
         breaker: {
             ...(ints[E.breakerTimeoutMs] ? { timeoutMs: ints[E.breakerTimeoutMs] } : {}),
             ...(ints[E.breakerResetTimeoutMs] ? { resetTimeoutMs: ints[E.breakerResetTimeoutMs] } : {}),
@@ -143,7 +153,7 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
         contentStore: s3ContentStore(s3Client, values[E.contentBucket]),
         ledger: dynamoDeliveryLedger(dynamodb, values[E.idempotencyTable], ints[E.deliveryLedgerTtlSeconds] ?? 14 * 86_400),
         scheduler: eventBridgeScheduler({
-            client: new schedulerSdk.SchedulerClient({}),
+            client: schedulerClient,
             groupName: values[E.scheduleGroup],
             queueArn: values[E.queueArn],
             roleArn: values[E.schedulerRoleArn],

@@ -17,6 +17,7 @@ import sqs = require("@aws-sdk/client-sqs");
 import batch = require("@aws-lambda-powertools/batch");
 import powertools = require("@aws-lambda-powertools/logger");
 import type * as metricsLib from "@aws-lambda-powertools/metrics";
+import type { Tracer } from "@aws-lambda-powertools/tracer";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { ContentStore } from "./content-store";
 import { describeError, isDeliveryError, isPermanent, REJECTION_REASONS, RejectionReason, transientFailure } from "./errors";
@@ -25,6 +26,7 @@ import { parseQueuedEmail } from "./message";
 import { count, EMAIL_METRICS, emailMetrics } from "./observability";
 import { BreakerOptions, createFailoverMailer, FailoverMailer } from "./providers/failover";
 import type { DeliveryScheduler, EmailProvider, QueuedEmail } from "./types";
+import { defaultTracer, traceClients, traceHandler } from "../tracing";
 
 /**
  * How a transiently failing email leaves its FIFO lane. A failed record stays in its message
@@ -73,6 +75,12 @@ export interface EmailWorkerDeps {
     metrics?: metricsLib.Metrics;
     /** @default DEFAULT_DEFERRAL_POLICY */
     deferral?: Partial<DeferralPolicy>;
+    /**
+     * X-Ray: the handler's subsegment and one per SQS call of `sqs` (captured in place). The providers',
+     * store's, ledger's and scheduler's clients are captured by whoever builds them (emailWorkerFromEnvironment).
+     * @default a Powertools Tracer for service `email-worker`, on only inside Lambda
+     */
+    tracer?: Tracer;
     now?: () => Date;
 }
 
@@ -94,6 +102,8 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
     const logger = deps.logger ?? new powertools.Logger({ serviceName: "email-worker" });
     const now = deps.now ?? (() => new Date());
     const metrics = deps.metrics ?? emailMetrics("email-worker");
+    const tracer = deps.tracer ?? defaultTracer("email-worker");
+    traceClients(tracer, deps.sqs);
     const mailer = createFailoverMailer({ primary: deps.primary, secondary: deps.secondary, breaker: deps.breaker, logger });
 
     async function deadLetter(record: SQSRecord, emailId: string | undefined, reason: RejectionReason, detail: string): Promise<void> {
@@ -235,5 +245,5 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
             metrics.publishStoredMetrics();
         }
     };
-    return Object.assign(handler, { mailer });
+    return Object.assign(traceHandler(tracer, handler), { mailer });
 }

@@ -23,9 +23,10 @@ import { DeadLetter, sendToDeadLetterQueue } from "./dead-letter";
 import { eventProcessorConfigurationError, RejectionReason } from "./errors";
 import { createEventTypeRegistry, enabledEventTypes } from "./event-types";
 import { buildItem, checkRawData, ItemStamp, itemStamp, StoredEventItem } from "./item";
-import { defaultLogger, defaultMetrics, logBatchSummary, logOutcome, logsStoredEvents, publishOutcomeMetrics } from "./observability";
+import { DEFAULT_SERVICE_NAME, defaultLogger, defaultMetrics, logBatchSummary, logOutcome, logsStoredEvents, publishOutcomeMetrics } from "./observability";
 import { persistEvent } from "./persistence";
 import { checkTenancy, ProducerTenants } from "./tenancy";
+import { defaultTracer, traceClients, traceHandler } from "../tracing";
 import type { EventBatchProcessor, EventIdentity, EventProcessorDeps, EventProcessorHandler, ProcessingOutcome } from "./types";
 
 type Checked =
@@ -85,7 +86,8 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
     const logger: Logger = deps.logger ?? defaultLogger();
     const metrics: Metrics = deps.metrics ?? defaultMetrics();
     const now = deps.now ?? (() => new Date());
-    const { dynamodb, sqs, tableName, deadLetterQueueUrl, retentionDays } = deps;
+    const { tableName, deadLetterQueueUrl, retentionDays } = deps;
+    const [dynamodb, sqs] = traceClients(deps.tracer ?? defaultTracer(DEFAULT_SERVICE_NAME), deps.dynamodb, deps.sqs);
 
     const producers: ProducerTenants | undefined = deps.producerTenants
         ? new Map(Object.entries(deps.producerTenants).map(([principal, tenants]) => [principal, new Set(tenants)]))
@@ -220,9 +222,10 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
  * });
  */
 export function createEventProcessor(deps: EventProcessorDeps): EventProcessorHandler {
-    const processBatch = createBatchProcessor(deps);
-    return async (event, context) => {
+    const tracer = deps.tracer ?? defaultTracer(DEFAULT_SERVICE_NAME);
+    const processBatch = createBatchProcessor({ ...deps, tracer });
+    return traceHandler(tracer, async (event, context) => {
         const records = Array.isArray(event?.Records) ? event.Records : [];
         return (await processBatch(records, context)).response;
-    };
+    });
 }

@@ -6,6 +6,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
+import type { Tracer } from "@aws-lambda-powertools/tracer";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { GenericSchema } from "valibot";
 import type { RejectionReason, TransientReason } from "./errors";
@@ -128,6 +129,11 @@ export interface EventProcessorDeps {
     readonly producerTenants?: Readonly<Record<string, readonly string[]>>;
     /** Clock for `receivedAt` and the TTL. @default () => new Date() */
     readonly now?: () => Date;
+    /**
+     * X-Ray: the handler's subsegment and one per DynamoDB/SQS call (the clients are captured in place).
+     * @default a Powertools Tracer, on only inside Lambda (POWERTOOLS_TRACE_ENABLED=false turns it off)
+     */
+    readonly tracer?: Tracer;
 }
 
 /** The Lambda handler: answers SQS with ReportBatchItemFailures semantics. Never throws. */

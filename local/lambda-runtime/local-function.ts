@@ -216,6 +216,7 @@ export class LocalFunction extends EventEmitter {
                 AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
                 AWS_LAMBDA_LOG_STREAM_NAME: `local/${randomUUID()}`,
                 AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+                AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
                 LAMBDA_TASK_ROOT: path.dirname(spec.moduleFile),
                 ...spec.environment,
                 LOCAL_LAMBDA_MODULE: spec.moduleFile,

@@ -20,6 +20,7 @@ import type { SQSEvent } from "aws-lambda";
 import { drain, EmailStack, receiveAsEvent, REGION, startEmailStack } from "./support/aws";
 import { FakeAwsService, startFakeScheduler, startFakeSecretsManager } from "../../local/email/fake-aws";
 import { linesContaining } from "./support/logs";
+import { startXRayDaemon, tracedInvocationEnvironment } from "../../local/xray-daemon";
 import { emailBody, PII, PII_NEEDLES } from "./support/pii";
 
 type Artifact = Awaited<ReturnType<typeof prepareArtifact>>;
@@ -68,7 +69,8 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
             AWS_MAX_ATTEMPTS: "1",
         };
     }
-    async function runApi(event: unknown): Promise<ApiResult> {
+    /** `traced`: the environment of a sampled invocation with active tracing, segments to this daemon address. */
+    async function runApi(event: unknown, traced?: string): Promise<ApiResult> {
         const run = await invokeArtifact<ApiResult>({
             ...api,
             environment: {
@@ -77,15 +79,17 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
                 [EMAIL_ENV.queueUrl]: stack.queueUrl,
                 [EMAIL_ENV.idempotencyTable]: stack.tableName,
                 [EMAIL_ENV.contentBucket]: stack.bucket,
+                ...(traced ? tracedInvocationEnvironment(traced) : {}),
             },
             event,
             functionName: "email-api",
+            drainMs: traced ? 200 : 0,
         });
         outputs.push(run.stdout, run.stderr);
         expect(run.error, run.stderr).to.equal(undefined);
         return run.result!;
     }
-    async function runWorker(event: unknown): Promise<ArtifactInvocation<{ batchItemFailures: { itemIdentifier: string }[] }>> {
+    async function runWorker(event: unknown, traced?: string): Promise<ArtifactInvocation<{ batchItemFailures: { itemIdentifier: string }[] }>> {
         const run = await invokeArtifact<{ batchItemFailures: { itemIdentifier: string }[] }>({
             ...worker,
             environment: {
@@ -94,9 +98,11 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
                 [EMAIL_ENV.deadLetterQueueUrl]: stack.deadLetterQueueUrl,
                 [EMAIL_ENV.idempotencyTable]: stack.tableName,
                 [EMAIL_ENV.contentBucket]: stack.bucket,
+                ...(traced ? tracedInvocationEnvironment(traced) : {}),
             },
             event,
             functionName: "email-worker",
+            drainMs: traced ? 200 : 0,
         });
         outputs.push(run.stdout, run.stderr);
         // What the event source mapping does next: delete every record not reported as failed.
@@ -253,6 +259,31 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
             expect(sink.messages()).to.have.length(0);
         } finally {
             await ses.setMode("up");
+            await drain(stack.sqs, stack.queueUrl, 0);
+        }
+    });
+
+    it("traces: the API's SQS call and the worker's SES and DynamoDB calls are X-Ray subsegments of their handler, with no PII in any segment", async () => {
+        const daemon = await startXRayDaemon();
+        try {
+            await runApi(apiEvent(emailBody()), daemon.address);
+            const apiDocuments = [...(await daemon.waitFor(2))];
+            const run = await runWorker(await receiveRecords(), daemon.address);
+            expect(run.error, run.stderr).to.equal(undefined);
+            expect(run.result).to.deep.equal({ batchItemFailures: [] });
+            const documents = await daemon.waitFor(apiDocuments.length + 3);
+            expect(daemon.rejected, "datagrams the daemon would refuse").to.deep.equal([]);
+            const handlers = documents.filter((d) => d.name.startsWith("## "));
+            expect(handlers.map((d) => d.annotations?.Service).sort()).to.deep.equal(["email-api", "email-worker"]);
+            const calls = (service: string) => {
+                const handler = handlers.find((d) => d.annotations?.Service === service)!;
+                return documents.filter((d) => d.namespace === "aws" && d.parent_id === handler.id).map((d) => `${d.name}:${d.aws?.operation}`);
+            };
+            expect(calls("email-api")).to.include("SQS:SendMessage");
+            expect(calls("email-worker")).to.include.members(["SESv2:SendEmail", "DynamoDB:PutItem"]);
+            expect(linesContaining([JSON.stringify(documents)], PII_NEEDLES), "PII in a trace").to.deep.equal([]);
+        } finally {
+            await daemon.stop();
             await drain(stack.sqs, stack.queueUrl, 0);
         }
     });

@@ -17,6 +17,7 @@ import { installedPowertoolsVersion } from "../../components/powertools";
 import { invokeArtifact, LAYER_NODE_MODULES, prepareArtifact, RUNTIME_NODE_MODULES, shippedPackages } from "../../local/lambda-artifact";
 import { LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs, type Emulator } from "../../local/emulators";
 import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
+import { startXRayDaemon, tracedInvocationEnvironment } from "../../local/xray-daemon";
 import { validEvent } from "../support/factories/events";
 import { one } from "./helpers";
 
@@ -184,6 +185,8 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
         expect(run.error, run.stderr).to.equal(undefined);
         expect(run.result).to.deep.equal({ batchItemFailures: [] });
         expect(run.initMs).to.be.greaterThan(0);
+        // Tracing is on (AWS_EXECUTION_ENV) but there is no trace header or daemon here: nothing about X-Ray may be printed.
+        expect(run.stderr + run.stdout, "no X-Ray noise without a daemon").not.to.match(/x-?ray|segment|_X_AMZN_TRACE_ID/i);
 
         const items = (await dynamoClient.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? [];
         const stored = items.map((i) => `${i.clientId.S}/${i.eventId.S}/${i.type.S}`).sort();
@@ -207,6 +210,49 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
             ["{not json", "body_not_json", idOf.get("{not json")],
         ]);
         for (const letter of letters) expect(letter.MessageAttributes?.rejectionDetail?.StringValue, "a short reason text").to.be.a("string").and.not.equal("");
+    });
+
+    it("records an X-Ray subsegment for the handler and for each DynamoDB and SQS call (Powertools Tracer, daemon stand-in)", async () => {
+        const valid = validEvent({ clientId: "tenant-x" });
+        const bodies: [string, string][] = [
+            [JSON.stringify(valid), "tenant-x"],
+            ["{not json", "tenant-x"],
+        ];
+        for (const [body, group] of bodies) await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageGroupId: group }));
+        const received: Message[] = [];
+        for (let attempt = 0; attempt < 5 && received.length < 2; attempt++) {
+            const batch = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ["All"] }));
+            received.push(...(batch.Messages ?? []));
+        }
+        expect(received).to.have.length(2);
+        const daemon = await startXRayDaemon();
+        try {
+            const run = await invokeArtifact({
+                ...artifact,
+                environment: { ...environment(), ...tracedInvocationEnvironment(daemon.address) },
+                event: sqsEvent(received, `arn:aws:sqs:${REGION}:000000000000:events`, new Map(bodies)),
+                functionName: "event-processor",
+                drainMs: 200,
+            });
+            expect(run.error, run.stderr).to.equal(undefined);
+            expect(run.result).to.deep.equal({ batchItemFailures: [] });
+            const documents = await daemon.waitFor(3);
+            expect(daemon.rejected, "datagrams the daemon would refuse").to.deep.equal([]);
+            const handler = documents.find((d) => d.name.startsWith("## "));
+            expect(handler, JSON.stringify(documents)).to.not.equal(undefined);
+            expect(handler!.annotations).to.deep.include({ ColdStart: true, Service: "event-processor" });
+            const calls = documents.filter((d) => d.namespace === "aws").map((d) => [d.name, d.aws?.operation, d.aws?.table_name ?? null, d.parent_id === handler!.id]);
+            expect(calls).to.have.deep.members([
+                ["DynamoDB", "PutItem", tableName, true],
+                ["SQS", "SendMessageBatch", null, true],
+            ]);
+            expect(JSON.stringify(documents), "no event payload in the trace").not.to.include(valid.eventId);
+            // Logs carry `xray_trace_id` now (Powertools Logger); what must not appear is the X-Ray SDK complaining.
+            expect(run.stderr + run.stdout, "no X-Ray errors").not.to.match(/Missing AWS Lambda trace data|context missing|Failed to get the current sub\/segment|segment (not found|missing)/i);
+            expect(run.stdout + run.stderr, "logs are correlated with the trace").to.include(String(documents[0].trace_id));
+        } finally {
+            await daemon.stop();
+        }
     });
 
     it("treats a redelivered batch as duplicates: nothing new stored, nothing failed", async () => {

@@ -48,6 +48,7 @@ describe("component structure (mocks)", () => {
         expect(parentOf("aws:lambda/function:Function", "event-processor")).to.equal("event-ingestion:processing:EventProcessorFunction");
         expect(parentOf("aws:iam/role:Role", "event-processor-role")).to.equal("event-ingestion:processing:EventProcessorFunction");
         expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "events-dashboard")).to.equal("event-ingestion:monitoring:PipelineMonitoring");
+        expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "email-dashboard")).to.equal("event-ingestion:email:EmailService");
         expect(parentOf("aws:sns/topic:Topic", "alarms")).to.equal("event-ingestion:monitoring:AlarmTopic");
         expect(parentOf("aws:iam/policy:Policy", "events-producer")).to.equal("event-ingestion:access:EventAccessPolicies");
     });

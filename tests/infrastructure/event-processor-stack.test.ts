@@ -263,7 +263,7 @@ describe("event processor stack (dev, mocks)", () => {
             }
         });
         it("draws a dashboard of the pipeline, named per stack and region (dashboard names are account-global)", () => {
-            const dashboard = one(d, "aws:cloudwatch/dashboard:Dashboard");
+            const dashboard = one(d, "aws:cloudwatch/dashboard:Dashboard", "events-dashboard");
             expect(dashboard.inputs.dashboardName).to.equal("event-ingestion-dev-us-east-1-events");
             const body = dashboard.inputs.dashboardBody as string;
             for (const metric of ["Errors", "Throttles", "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible", "WriteThrottleEvents", "Duration"]) {
