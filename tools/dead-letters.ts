@@ -25,6 +25,7 @@ import {
     StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
 import { DEAD_LETTER_ATTRIBUTES as EMAIL_DEAD_LETTER_ATTRIBUTES } from "../handlers/email/errors";
+import { CLIENT_ID_PATTERN } from "../handlers/event-processor/contract";
 import { DEAD_LETTER_ATTRIBUTES as EVENT_DEAD_LETTER_ATTRIBUTES } from "../handlers/event-processor/dead-letter";
 import type { SystemName, SystemQueues } from "./target";
 
@@ -241,6 +242,23 @@ export interface RedriveResult {
     dryRun: boolean;
 }
 
+/**
+ * The MessageGroupId the copy goes back with: the original's when SQS reports it; for an
+ * event, else its clientId (the producer contract: docs/producers.md), keeping fair queueing.
+ */
+function groupIdFor(queues: SystemQueues, letter: DeadLetter): { MessageGroupId?: string } {
+    if (letter.groupId) return { MessageGroupId: letter.groupId };
+    if (queues.system === "events") {
+        try {
+            const clientId = JSON.parse(letter.body)?.clientId;
+            if (typeof clientId === "string" && CLIENT_ID_PATTERN.test(clientId)) return { MessageGroupId: clientId };
+        } catch {
+            // Not JSON: it is redriven without a group, as it was first sent.
+        }
+    }
+    return queues.fifo ? { MessageGroupId: "redrive" } : {};
+}
+
 /** The copy of a DLQ message that goes back to its source queue: same body, group and attributes, minus the rejection ones. */
 export function redriveRequest(queues: SystemQueues, letter: DeadLetter): SendMessageCommand["input"] {
     const attributes: Record<string, MessageAttributeValue> = {};
@@ -251,7 +269,7 @@ export function redriveRequest(queues: SystemQueues, letter: DeadLetter): SendMe
         QueueUrl: queues.queueUrl,
         MessageBody: letter.body,
         ...(Object.keys(attributes).length ? { MessageAttributes: attributes } : {}),
-        ...(letter.groupId ? { MessageGroupId: letter.groupId } : queues.fifo ? { MessageGroupId: "redrive" } : {}),
+        ...groupIdFor(queues, letter),
         // The same id for the same DLQ message: a redrive repeated within SQS's 5-minute window is deduplicated.
         ...(queues.fifo ? { MessageDeduplicationId: `redrive-${letter.messageId}`.slice(0, 128) } : {}),
     };

@@ -63,7 +63,8 @@ function text(value: unknown): string | undefined {
     return typeof value === "string" && value !== "" ? value : undefined;
 }
 
-function systemsFrom(fields: Record<string, unknown>): Partial<Record<SystemName, SystemQueues>> {
+/** The systems a READY line or a stack's outputs name (same field names: the stack outputs). */
+export function systemsFrom(fields: Record<string, unknown>): Partial<Record<SystemName, SystemQueues>> {
     const systems: Partial<Record<SystemName, SystemQueues>> = {};
     const eventQueueUrl = text(fields.eventQueueUrl);
     const deadLetterQueueUrl = text(fields.deadLetterQueueUrl);
