@@ -117,18 +117,21 @@ function describeSelection(values: { reason?: string; "retries-exhausted"?: bool
     return values.limit ? `${what}, at most ${values.limit} per queue` : what;
 }
 
+/** Checks redrive's options (before any AWS call); returns the limit. */
+function redriveLimit(values: { reason?: string; "retries-exhausted"?: boolean; limit?: string }): number | undefined {
+    if (values.reason !== undefined && values["retries-exhausted"]) throw new UsageError("--reason and --retries-exhausted exclude each other");
+    if (values.limit === undefined) return undefined;
+    if (!/^\d+$/.test(values.limit) || Number(values.limit) < 1) throw new UsageError(`--limit must be a whole number of at least 1, got ${JSON.stringify(values.limit)}`);
+    return Number(values.limit);
+}
+
 async function redrive(
     target: ToolTarget,
     systems: SystemQueues[],
     values: { reason?: string; "retries-exhausted"?: boolean; limit?: string; yes?: boolean },
     io: Io,
 ): Promise<number> {
-    if (values.reason !== undefined && values["retries-exhausted"]) throw new UsageError("--reason and --retries-exhausted exclude each other");
-    let limit: number | undefined;
-    if (values.limit !== undefined) {
-        if (!/^\d+$/.test(values.limit) || Number(values.limit) < 1) throw new UsageError(`--limit must be a whole number of at least 1, got ${JSON.stringify(values.limit)}`);
-        limit = Number(values.limit);
-    }
+    const limit = redriveLimit(values);
     const execute = values.yes === true;
     // fauxqs (the local SQS) does not implement StartMessageMoveTask: locally a whole-DLQ redrive moves messages one by one.
     const useMoveTask = target.kind === "stack";
@@ -198,6 +201,10 @@ export async function runDlq(argv: string[], io: Io, env: NodeJS.ProcessEnv = pr
         const onlyFor: Record<string, string[]> = { json: ["list"], reason: ["redrive"], "retries-exhausted": ["redrive"], limit: ["redrive"], yes: ["redrive"] };
         for (const [option, commands] of Object.entries(onlyFor)) {
             if ((values as Record<string, unknown>)[option] !== undefined && !commands.includes(command)) throw new UsageError(`--${option} applies to ${commands.join(", ")} only`);
+        }
+        if (command === "redrive") redriveLimit(values);
+        if (values.system !== undefined && !(SYSTEMS as readonly string[]).includes(values.system)) {
+            throw new UsageError(`--system must be one of ${SYSTEMS.join(", ")}, got ${JSON.stringify(values.system)}`);
         }
         target = resolveTarget(values.stack, env);
         const systems = systemsOf(target, values.system);

@@ -111,7 +111,11 @@ describe("local console (headless Chromium)", function () {
         expect(await inner.locator("#greeting").textContent()).to.equal("Hello Ada");
         expect(await page.title()).to.not.equal("pwned");
         expect(dialogs).to.deep.equal([]);
-        if (process.env.CONSOLE_SCREENSHOT) await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT, fullPage: true });
+        if (process.env.CONSOLE_SCREENSHOT) {
+            await inner.locator("#greeting").waitFor({ state: "visible" });
+            await page.waitForTimeout(500);
+            await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT, fullPage: true });
+        }
         await page.close();
     });
 
