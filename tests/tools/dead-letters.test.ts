@@ -10,7 +10,8 @@ import * as path from "node:path";
 import { DEAD_LETTER_ATTRIBUTES as EMAIL_ATTRIBUTES } from "../../handlers/email/errors";
 import { DEAD_LETTER_ATTRIBUTES as EVENT_ATTRIBUTES } from "../../handlers/event-processor/dead-letter";
 import { emailBodies } from "../../local/console/mime";
-import { classify, DeadLetter, describeLetter, groupDeadLetters, redriveRequest, RETRIES_EXHAUSTED } from "../../tools/dead-letters";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { classify, DeadLetter, describeLetter, groupDeadLetters, redriveDeadLetters, redriveRequest, RETRIES_EXHAUSTED } from "../../tools/dead-letters";
 import { runDlq } from "../../tools/dlq";
 import { regionOfApiUrl, runSend } from "../../tools/send";
 import { localTarget, regionOfQueueUrl, TargetError } from "../../tools/target";
@@ -94,6 +95,28 @@ describe("operator tools: DLQ classification, grouping and redrive copies", () =
             MessageGroupId: "t1-0",
             MessageDeduplicationId: "redrive-m-9",
         });
+    });
+
+    it("a whole deployed DLQ goes back with one StartMessageMoveTask to the system's queue; a dry run starts nothing", async () => {
+        // Recorded calls of a stand-in SQS client (AWS itself cannot be reached from here).
+        const calls: Array<{ name: string; input: Record<string, unknown> }> = [];
+        const sqs = {
+            send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+                calls.push({ name: command.constructor.name, input: command.input });
+                if (command.constructor.name === "GetQueueAttributesCommand") return { Attributes: { ApproximateNumberOfMessages: "7", QueueArn: "arn:dlq" } };
+                if (command.constructor.name === "StartMessageMoveTaskCommand") return { TaskHandle: "task-1" };
+                throw new Error(`unexpected ${command.constructor.name}`);
+            },
+        } as unknown as SQSClient;
+        const queues = { system: "events" as const, queueUrl: "u", queueArn: "arn:events", deadLetterQueueUrl: "d", deadLetterQueueArn: "arn:events-dlq", fifo: false };
+        const dry = await redriveDeadLetters(sqs, queues, {}, { execute: false, useMoveTask: true });
+        expect(dry).to.include({ method: "move-task", selected: 7, moved: 0, dryRun: true });
+        expect(calls.map((c) => c.name)).to.deep.equal(["GetQueueAttributesCommand"]);
+        const moved = await redriveDeadLetters(sqs, queues, {}, { execute: true, useMoveTask: true });
+        expect(moved).to.include({ method: "move-task", moved: 7, taskHandle: "task-1" });
+        // Amazon SQS API Reference, StartMessageMoveTask: without DestinationArn messages go to their SQS-recorded
+        // source, which rejected messages (sent by our code) do not have; so the system's queue is named.
+        expect(calls.find((c) => c.name === "StartMessageMoveTaskCommand")!.input).to.deep.equal({ SourceArn: "arn:events-dlq", DestinationArn: "arn:events" });
     });
 
     it("show never prints an email's recipients, subject or body", () => {
