@@ -7,7 +7,11 @@
  * environment; 130/143 stopped by SIGINT/SIGTERM (`npm run local` exits 0 on them,
  * since stopping is how it is meant to end).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { localPipelineFile } from "../tools/target";
 import { formatSummary, formatTable } from "./accounting";
+import { LocalConsole, startConsole } from "./console/server";
 import type { DemoReport } from "./services/types";
 import { runDemo } from "./demo";
 import { LocalMode, LocalOptions, LocalOptionsError, parseLocalOptions, usage } from "./options";
@@ -46,12 +50,16 @@ async function main(argv: string[]): Promise<number> {
     };
 
     let pipeline: LocalPipeline | undefined;
+    let localConsole: LocalConsole | undefined;
+    let readyFile: string | undefined;
     let stopping: Promise<void> | undefined;
     let exitCode: number | undefined;
     const stop = (code: number) => {
         exitCode ??= code;
         stopping ??= (async () => {
             try {
+                if (readyFile) removeReadyFile(readyFile);
+                await localConsole?.stop();
                 await pipeline?.stop();
             } catch (error) {
                 process.stderr.write(`error while stopping: ${(error as Error).message}\n`);
@@ -102,7 +110,20 @@ async function main(argv: string[]): Promise<number> {
     log(`[pipeline] ready in ${((Date.now() - started) / 1000).toFixed(1)} s (stack ${pipeline.ready.stack}, region ${pipeline.ready.region})`);
 
     if (mode === "local") {
-        process.stdout.write(`${READY_PREFIX} ${JSON.stringify(pipeline.ready)}\n`);
+        try {
+            localConsole = await startConsole(pipeline, { log });
+        } catch (error) {
+            process.stderr.write(`error: the local console could not start: ${(error as Error).message}\n`);
+            await stop(1);
+            return 1;
+        }
+        const ready = { ...pipeline.ready, consoleUrl: localConsole.url };
+        // The tools (`npm run dlq`, `npm run send`) find the running pipeline here; removed on stop.
+        readyFile = localPipelineFile(process.env);
+        fs.mkdirSync(path.dirname(readyFile), { recursive: true });
+        fs.writeFileSync(readyFile, JSON.stringify(ready, null, 2) + "\n", { mode: 0o600 });
+        log(`[pipeline] console ${localConsole.url}; READY JSON in ${path.relative(process.cwd(), readyFile) || readyFile}`);
+        process.stdout.write(`${READY_PREFIX} ${JSON.stringify(ready)}\n`);
         pipeline.eventProcessor?.poller.on("batch", (b: { size: number; deleted: number; failed: number; outcome: string; error?: string }) =>
             log(`[event-source] batch of ${b.size}: ${b.deleted} done, ${b.failed} back to the queue (${b.outcome}${b.error ? `: ${b.error}` : ""})`),
         );
@@ -153,6 +174,16 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`error: ${(error as Error).message}\n`);
         await stop(1);
         return 1;
+    }
+}
+
+/** Removes the READY file if it is still this process's (a newer pipeline may have replaced it). */
+function removeReadyFile(file: string): void {
+    try {
+        const owner = JSON.parse(fs.readFileSync(file, "utf8")).pid;
+        if (owner === process.pid) fs.rmSync(file, { force: true });
+    } catch {
+        // Already gone or unreadable: nothing of ours to remove.
     }
 }
 

@@ -55,7 +55,13 @@ export function usage(mode: LocalMode): string {
         "  --help                  this text",
     ];
     if (mode === "local") {
-        return ["Usage: npm run local -- [options]", "Runs the pipeline on embedded emulators until SIGINT/SIGTERM.", "", ...common].join("\n");
+        return [
+            "Usage: npm run local -- [options]",
+            "Runs the pipeline on embedded emulators until SIGINT/SIGTERM, with the local console at consoleUrl.",
+            "Its READY JSON goes to .local/pipeline.json (env LOCAL_PIPELINE_FILE) for `npm run dlq` and `npm run send`.",
+            "",
+            ...common,
+        ].join("\n");
     }
     return [
         "Usage: npm start -- [options]",

@@ -32,6 +32,15 @@ export const REJECTION_REASONS = {
 
 export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
 
+/**
+ * Email DLQ message attribute names (a contract with whoever drains the DLQ, e.g. `npm run dlq`).
+ * A message without them was moved by the queue's redrive policy: its retries ran out.
+ */
+export const DEAD_LETTER_ATTRIBUTES = {
+    reason: "rejectionReason",
+    detail: "rejectionDetail",
+} as const;
+
 /** A failed delivery attempt. `code` is a short provider code such as `ses:MessageRejected` or `smtp:550`. */
 export interface DeliveryError extends Error {
     readonly deliveryError: true;

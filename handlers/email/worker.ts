@@ -20,7 +20,7 @@ import type * as metricsLib from "@aws-lambda-powertools/metrics";
 import type { Tracer } from "@aws-lambda-powertools/tracer";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { ContentStore } from "./content-store";
-import { describeError, isDeliveryError, isPermanent, REJECTION_REASONS, RejectionReason, transientFailure } from "./errors";
+import { DEAD_LETTER_ATTRIBUTES, describeError, isDeliveryError, isPermanent, REJECTION_REASONS, RejectionReason, transientFailure } from "./errors";
 import type { DeliveryLedger } from "./idempotency";
 import { parseQueuedEmail } from "./message";
 import { count, EMAIL_METRICS, emailMetrics } from "./observability";
@@ -114,8 +114,8 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
                 MessageGroupId: record.attributes.MessageGroupId ?? "email",
                 MessageDeduplicationId: `${record.messageId}-rejected`.slice(0, 128),
                 MessageAttributes: {
-                    rejectionReason: { DataType: "String", StringValue: reason },
-                    rejectionDetail: { DataType: "String", StringValue: detail.slice(0, 256) },
+                    [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: "String", StringValue: reason },
+                    [DEAD_LETTER_ATTRIBUTES.detail]: { DataType: "String", StringValue: detail.slice(0, 256) },
                 },
             }),
         );

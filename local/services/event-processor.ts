@@ -55,18 +55,28 @@ export function locateEventProcessor(context: Pick<LocalContext, "topology" | "r
     return { functionSpec, mapping, queue, deadLetterQueue, table };
 }
 
+export interface EventProcessorServiceOptions {
+    /**
+     * Environment variables set over the function's own (e.g. `ENABLED_EVENT_TYPES` to run the
+     * processor as a changed stack config would). @default none
+     */
+    environment?: Record<string, string>;
+}
+
 /**
  * @example
  * await startLocalPipeline({ services: [eventProcessorService()] });
+ * // the processor as if the stack enabled every type:
+ * await eventProcessorService({ environment: { ENABLED_EVENT_TYPES: EVENT_TYPE_NAMES.join(",") } }).start(pipeline.context);
  */
-export function eventProcessorService(): LocalService {
+export function eventProcessorService(options: EventProcessorServiceOptions = {}): LocalService {
     return {
         name: "event-processor",
         async start(context: LocalContext): Promise<RunningEventProcessor> {
             const { functionSpec, mapping, queue, deadLetterQueue, table } = locateEventProcessor(context);
             const environment: Record<string, string> = {};
             for (const [key, value] of Object.entries(functionSpec.environment)) environment[key] = rewriteValue(value, context.resources.rewrites);
-            Object.assign(environment, context.awsEnvironment, { AWS_NODEJS_CONNECTION_REUSE_ENABLED: "1" });
+            Object.assign(environment, context.awsEnvironment, { AWS_NODEJS_CONNECTION_REUSE_ENABLED: "1" }, options.environment);
 
             const code = await materialiseFunction(functionSpec, context.workDir);
             const concurrency = localConcurrency(mapping, context);

@@ -5,6 +5,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { freePort } from "../../local/emulators";
+import { LOCAL_PIPELINE_FILE_VARIABLE } from "../../tools/target";
 import { listeningAddresses } from "../support/sockets";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -16,8 +17,14 @@ interface Run {
     exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns `local/main.ts` exactly as the npm scripts do (Node 22 via ts-node), without npm in between. */
+let runs = 0;
+
+/**
+ * Spawns `local/main.ts` exactly as the npm scripts do (Node 22 via ts-node), without npm in between.
+ * Its READY file goes to a temporary path, not the developer's `.local/pipeline.json`.
+ */
 function spawnLocal(mode: "local" | "start", args: string[], env: NodeJS.ProcessEnv = process.env): Run {
+    env = { [LOCAL_PIPELINE_FILE_VARIABLE]: path.join(os.tmpdir(), `local-command-${process.pid}-${runs++}.json`), ...env };
     const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "local", "main.ts"), mode, ...args], {
         cwd: ROOT,
         env,
@@ -79,7 +86,12 @@ describe("`npm run local` lifecycle", function () {
 
     it("prints one READY line with everything a client needs, then stops everything on SIGTERM", async () => {
         const [sqsPort, dynamodbPort] = [await freePort(), await freePort()];
-        const run = spawnLocal("local", ["--sqs-port", String(sqsPort)], { ...process.env, LOCAL_DYNAMODB_PORT: String(dynamodbPort) });
+        const readyFile = path.join(os.tmpdir(), `local-command-ready-${process.pid}.json`);
+        const run = spawnLocal("local", ["--sqs-port", String(sqsPort)], {
+            ...process.env,
+            LOCAL_DYNAMODB_PORT: String(dynamodbPort),
+            [LOCAL_PIPELINE_FILE_VARIABLE]: readyFile,
+        });
         started.push(run);
         const ready = await readyLine(run);
         for (const field of ["region", "sqsEndpoint", "dynamodbEndpoint", "eventQueueUrl", "deadLetterQueueUrl", "eventTableName", "eventStreamArn"]) {
@@ -94,10 +106,18 @@ describe("`npm run local` lifecycle", function () {
         expect(run.stdout().split("\n").filter((l) => l.startsWith("LOCAL_PIPELINE_READY"))).to.have.length(1);
         const pids = [ready.processes.fauxqs, ready.processes.dynamodbLocal] as number[];
         expect(pids.every(alive)).to.equal(true);
+        // The tools find the pipeline through its READY file; the console answers on loopback.
+        expect(JSON.parse(fs.readFileSync(readyFile, "utf8"))).to.deep.equal(ready);
+        expect(ready.consoleUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+        const consolePort = Number(new URL(ready.consoleUrl).port);
+        expect(listeningAddresses(consolePort)).to.deep.equal(["127.0.0.1"]);
+        expect((await fetch(ready.consoleUrl)).status).to.equal(200);
 
         run.child.kill("SIGTERM");
         const { code } = await run.exited;
         expect(code, run.stderr()).to.equal(0);
+        expect(fs.existsSync(readyFile), "READY file removed on stop").to.equal(false);
+        expect(listeningAddresses(consolePort)).to.deep.equal([]);
         expect(pids.filter(alive), "emulator processes left running").to.deep.equal([]);
         expect(listeningAddresses(sqsPort)).to.deep.equal([]);
         expect(listeningAddresses(dynamodbPort)).to.deep.equal([]);

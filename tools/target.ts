@@ -1,0 +1,184 @@
+/**
+ * Where the operator tools (`npm run dlq`, `npm run send`) point: the local
+ * pipeline (its READY JSON, which `npm run local` keeps in `.local/pipeline.json`
+ * while it runs) or a deployed stack (`--stack NAME`: `pulumi stack output --json`,
+ * the standard AWS credential chain, the region of the stack's queue URLs).
+ */
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const ROOT = path.resolve(__dirname, "..");
+
+/** Where `npm run local` writes its READY JSON; the tools read it. */
+export const LOCAL_PIPELINE_FILE = path.join(ROOT, ".local", "pipeline.json");
+/** Overrides {@link LOCAL_PIPELINE_FILE} (tests and a second local pipeline use it). */
+export const LOCAL_PIPELINE_FILE_VARIABLE = "LOCAL_PIPELINE_FILE";
+
+/** The two systems the tools know. */
+export const SYSTEMS = ["events", "email"] as const;
+export type SystemName = (typeof SYSTEMS)[number];
+
+/** One system's queue and its dead-letter queue. */
+export interface SystemQueues {
+    system: SystemName;
+    queueUrl: string;
+    /** Resolved with GetQueueAttributes when the source did not name it. */
+    queueArn?: string;
+    deadLetterQueueUrl: string;
+    deadLetterQueueArn?: string;
+    fifo: boolean;
+}
+
+export interface ToolTarget {
+    /** `local` (the running local pipeline) or `stack` (a deployed stack). */
+    kind: "local" | "stack";
+    /** The stack name, or "local (<stack>)". */
+    name: string;
+    region: string;
+    sqs: SQSClient;
+    systems: Partial<Record<SystemName, SystemQueues>>;
+    /** The email API's URL (POST /v1/emails). */
+    emailApiUrl?: string;
+    /** The local pipeline's READY fields (local only). */
+    ready?: Record<string, unknown>;
+    close(): void;
+}
+
+/** The tool cannot find its target; the message says how to get one. */
+export class TargetError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "TargetError";
+    }
+}
+
+/** The path of the local pipeline file for this environment. */
+export function localPipelineFile(env: NodeJS.ProcessEnv = process.env): string {
+    return env[LOCAL_PIPELINE_FILE_VARIABLE] || LOCAL_PIPELINE_FILE;
+}
+
+function text(value: unknown): string | undefined {
+    return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** The systems a READY line or a stack's outputs name (same field names: the stack outputs). */
+export function systemsFrom(fields: Record<string, unknown>): Partial<Record<SystemName, SystemQueues>> {
+    const systems: Partial<Record<SystemName, SystemQueues>> = {};
+    const eventQueueUrl = text(fields.eventQueueUrl);
+    const deadLetterQueueUrl = text(fields.deadLetterQueueUrl);
+    if (eventQueueUrl && deadLetterQueueUrl) {
+        systems.events = {
+            system: "events",
+            queueUrl: eventQueueUrl,
+            queueArn: text(fields.eventQueueArn),
+            deadLetterQueueUrl,
+            deadLetterQueueArn: text(fields.deadLetterQueueArn),
+            fifo: eventQueueUrl.endsWith(".fifo"),
+        };
+    }
+    const emailQueueUrl = text(fields.emailQueueUrl);
+    const emailDeadLetterQueueUrl = text(fields.emailDeadLetterQueueUrl);
+    if (emailQueueUrl && emailDeadLetterQueueUrl) {
+        systems.email = { system: "email", queueUrl: emailQueueUrl, deadLetterQueueUrl: emailDeadLetterQueueUrl, fifo: emailQueueUrl.endsWith(".fifo") };
+    }
+    return systems;
+}
+
+/** `https://sqs.eu-west-1.amazonaws.com/...` → `eu-west-1`. */
+export function regionOfQueueUrl(url: string): string | undefined {
+    return /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(url)?.[1];
+}
+
+/**
+ * The running local pipeline, from its READY JSON file.
+ *
+ * @example
+ * const target = localTarget(); // throws TargetError when `npm run local` is not running
+ */
+export function localTarget(file = localPipelineFile()): ToolTarget {
+    if (!fs.existsSync(file)) {
+        throw new TargetError(`No local pipeline: ${path.relative(process.cwd(), file) || file} does not exist. Start one with \`npm run local\`, or name a deployed stack with --stack NAME.`);
+    }
+    let ready: Record<string, unknown>;
+    try {
+        ready = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (error) {
+        throw new TargetError(`${file} is not the READY JSON of \`npm run local\` (${(error as Error).message}); restart \`npm run local\`.`);
+    }
+    const pid = Number(ready.pid);
+    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) {
+        throw new TargetError(`${file} is left over from a local pipeline that no longer runs (pid ${pid}); start one with \`npm run local\`.`);
+    }
+    const credentials = ready.credentials as { accessKeyId: string; secretAccessKey: string };
+    const region = String(ready.region);
+    const sqs = new SQSClient({ region, endpoint: String(ready.sqsEndpoint), credentials, useQueueUrlAsEndpoint: false });
+    return {
+        kind: "local",
+        name: `local (${String(ready.stack)})`,
+        region,
+        sqs,
+        systems: systemsFrom(ready),
+        emailApiUrl: text(ready.emailApiUrl),
+        ready,
+        close: () => sqs.destroy(),
+    };
+}
+
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/**
+ * A deployed stack, from `pulumi stack output --json --stack NAME`. Credentials come from
+ * the standard AWS chain (environment, shared config/SSO, container or instance roles);
+ * the region from the stack's queue URLs, else AWS_REGION.
+ *
+ * @example
+ * const target = stackTarget("prod");
+ */
+export function stackTarget(stack: string, options: { pulumi?: string; env?: NodeJS.ProcessEnv } = {}): ToolTarget {
+    const env = options.env ?? process.env;
+    let outputs: Record<string, unknown>;
+    try {
+        const stdout = execFileSync(options.pulumi ?? "pulumi", ["stack", "output", "--json", "--stack", stack], {
+            cwd: ROOT,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+            env,
+        });
+        outputs = JSON.parse(stdout);
+    } catch (error) {
+        const e = error as NodeJS.ErrnoException & { stderr?: string };
+        if (e.code === "ENOENT") throw new TargetError("--stack needs the Pulumi CLI (`pulumi` on PATH); it was not found.");
+        throw new TargetError(`\`pulumi stack output --json --stack ${stack}\` failed: ${(e.stderr ?? e.message).trim().split("\n")[0]}`);
+    }
+    const systems = systemsFrom(outputs);
+    const anyUrl = systems.events?.queueUrl ?? systems.email?.queueUrl ?? "";
+    const region = regionOfQueueUrl(anyUrl) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+    if (!region) throw new TargetError(`Cannot tell the region of stack ${stack}: set AWS_REGION.`);
+    const sqs = new SQSClient({ region });
+    return { kind: "stack", name: stack, region, sqs, systems, emailApiUrl: text(outputs.emailApiUrl), close: () => sqs.destroy() };
+}
+
+/** `--stack NAME` when given, else the local pipeline. */
+export function resolveTarget(stack: string | undefined, env: NodeJS.ProcessEnv = process.env): ToolTarget {
+    return stack ? stackTarget(stack, { env }) : localTarget(localPipelineFile(env));
+}
+
+/** Fills in the queue ARNs a source did not name (StartMessageMoveTask and the redrive source need them). */
+export async function resolveArns(sqs: SQSClient, queues: SystemQueues): Promise<Required<SystemQueues>> {
+    const arnOf = async (url: string) =>
+        (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }))).Attributes?.QueueArn ?? "";
+    return {
+        ...queues,
+        queueArn: queues.queueArn ?? (await arnOf(queues.queueUrl)),
+        deadLetterQueueArn: queues.deadLetterQueueArn ?? (await arnOf(queues.deadLetterQueueUrl)),
+    };
+}
