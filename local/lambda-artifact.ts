@@ -115,9 +115,9 @@ export function stackLayerCodes(deployment: MockDeployment, layerArns: readonly 
 }
 
 /**
- * Unpacks stack-built layers where Lambda puts them on NODE_PATH: a layer's
- * `nodejs/node_modules/<pkg>` lands in `<layerDir>/node_modules/<pkg>` (the
- * directory {@link invokeArtifact} puts on NODE_PATH), beside the runtime's packages.
+ * Unpacks stack-built layers where Lambda puts them on NODE_PATH: every layer's
+ * `nodejs/node_modules/<pkg>` lands in `/opt/nodejs/node_modules/<pkg>`, here
+ * `<layerDir>/`{@link LAYER_NODE_MODULES}, beside the Powertools layer's packages.
  *
  * @example
  * await writeStackLayers(stackLayerCodes(deployment, fn.inputs.layers), layerDir);
@@ -128,7 +128,7 @@ export async function writeStackLayers(layerCodes: readonly unknown[], layerDir:
         try {
             const nodejs = path.join(unpacked, "nodejs", "node_modules");
             if (!fs.existsSync(nodejs)) throw new LambdaArtifactError("a stack layer has no nodejs/node_modules: Lambda would not put it on NODE_PATH");
-            fs.cpSync(nodejs, path.join(layerDir, "node_modules"), { recursive: true, dereference: true });
+            fs.cpSync(nodejs, path.join(layerDir, LAYER_NODE_MODULES), { recursive: true, dereference: true });
         } finally {
             fs.rmSync(unpacked, { recursive: true, force: true });
         }

@@ -35,7 +35,8 @@ function textSchema() {
     return v.pipe(
         v.string("must be a string"),
         v.nonEmpty("must not be empty"),
-        v.check((s) => s.trim() !== "", BLANK),
+        // An empty string already has its error: one message per field.
+        v.check((s) => s === "" || s.trim() !== "", BLANK),
     );
 }
 

@@ -25,6 +25,8 @@ export const TAGGABLE_TYPES = [
     "aws:s3/bucketV2:BucketV2",
     "aws:scheduler/scheduleGroup:ScheduleGroup",
     "aws:secretsmanager/secret:Secret",
+    "aws:sesv2/configurationSet:ConfigurationSet",
+    "aws:sesv2/emailIdentity:EmailIdentity",
     "aws:sns/topic:Topic",
     "aws:sqs/queue:Queue",
 ] as const;

@@ -9,7 +9,7 @@ import { expect } from "chai";
 import * as sqs from "@aws-sdk/client-sqs";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { invokeArtifact, prepareArtifact, shippedPackages, type ArtifactInvocation } from "../../local/lambda-artifact";
+import { invokeArtifact, LAYER_NODE_MODULES, prepareArtifact, shippedPackages, type ArtifactInvocation } from "../../local/lambda-artifact";
 import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
 import { LOCAL_CREDENTIALS } from "../../local/emulators";
 import { FakeSes, startFakeSes } from "../../local/email/fake-ses";
@@ -142,9 +142,9 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
 
     it("ships only what the runtime and the layer do not provide", () => {
         expect(shippedPackages(api.entries)).to.deep.equal(["valibot"]);
-        // nodemailer (SMTP failover only) comes from the stack's SMTP layer, unpacked beside the runtime's packages.
+        // nodemailer (SMTP failover only) comes from the stack's SMTP layer, unpacked where Lambda puts layers (/opt/nodejs/node_modules).
         expect(shippedPackages(worker.entries)).to.deep.equal(["opossum", "valibot"]);
-        expect(fs.existsSync(path.join(worker.layerDir, "node_modules", "nodemailer", "package.json"))).to.equal(true);
+        expect(fs.existsSync(path.join(worker.layerDir, LAYER_NODE_MODULES, "nodemailer", "package.json"))).to.equal(true);
         // Libraries are required, not inlined by closure serialization.
         const index = api.entries.get("__index.js") as { kind: "text"; text: string };
         expect(index.text).to.include('require("valibot")').and.match(/require\("@aws-sdk\/client-sqs(\/[^"]*)?"\)/);

@@ -84,7 +84,8 @@ for (const stack of STACKS) {
                     problems.push(`${alarm.name}: alarmDescription ${JSON.stringify(description)} has no "Runbook: ${RUNBOOK_PATH}#<anchor>" (use alarmDescription() from components/alarm-runbook.ts)`);
                     continue;
                 }
-                if (!String(alarm.inputs.name).endsWith(`-${anchor}`) && alarm.inputs.name !== anchor) {
+                // Alarm names are `<project>-<stack>/<anchor>` (components/naming.ts alarmNamePrefix).
+                if (!String(alarm.inputs.name).endsWith(`/${anchor}`) && alarm.inputs.name !== anchor) {
                     problems.push(`${alarm.name}: anchor "${anchor}" is not the end of its name "${alarm.inputs.name}"`);
                 }
                 if (description!.length > MAX_ALARM_DESCRIPTION_LENGTH) problems.push(`${alarm.name}: description longer than ${MAX_ALARM_DESCRIPTION_LENGTH}`);

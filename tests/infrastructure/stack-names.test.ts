@@ -16,6 +16,8 @@
  * - Functions: Lambda API Reference, "CreateFunction" (FunctionName `[a-zA-Z0-9-_]`, up to 64)
  * - Buckets: S3 User Guide, "General purpose bucket naming rules" (3–63, lowercase, digits, `.`, `-`)
  * - Secrets: Secrets Manager API Reference, "CreateSecret" (1–512, `[A-Za-z0-9/_+=.@-]`)
+ * - SES configuration sets: Amazon SES API v2 Reference, "CreateConfigurationSet" (letters, digits, `_`, `-`; up to 64)
+ * - Lambda layers: Lambda API Reference, "PublishLayerVersion" (LayerName `[a-zA-Z0-9-_]+`, 1–140)
  */
 import { expect } from "chai";
 import { alarmNamePrefix, kmsAliasName, logGroupNamePrefix, STACK_NAME_PATTERN, stackSlug } from "../../components/naming";
@@ -57,6 +59,8 @@ const RULES: Record<string, NameRule> = {
     "aws:s3/bucket:Bucket": { input: "bucket", pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, max: 63, min: 3 },
     "aws:s3/bucketV2:BucketV2": { input: "bucket", pattern: /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, max: 63, min: 3 },
     "aws:secretsmanager/secret:Secret": { input: "name", pattern: /^[A-Za-z0-9/_+=.@-]+$/, max: 512 },
+    "aws:sesv2/configurationSet:ConfigurationSet": { input: "configurationSetName", pattern: /^[A-Za-z0-9_-]+$/, max: 64 },
+    "aws:lambda/layerVersion:LayerVersion": { input: "layerName", pattern: /^[a-zA-Z0-9_-]+$/, max: 140 },
 };
 
 /** Every named resource of a deployment with the name AWS would see. */
@@ -107,7 +111,7 @@ describe("stack names: any legal stack name gives valid, unique physical names (
     it("keeps today's names where they were valid, and changes only the invalid ones", () => {
         const dev = deployments.get("dev")!;
         expect(one(dev, "aws:kms/alias:Alias", "events").inputs.name).to.equal("alias/event-ingestion/dev/events");
-        expect(one(dev, "aws:cloudwatch/dashboard:Dashboard").inputs.dashboardName).to.equal("event-ingestion-dev-us-east-1-events");
+        expect(one(dev, "aws:cloudwatch/dashboard:Dashboard", "events-dashboard").inputs.dashboardName).to.equal("event-ingestion-dev-us-east-1-events");
         expect(one(dev, "aws:scheduler/scheduleGroup:ScheduleGroup").inputs.name).to.equal("event-ingestion-dev-email-schedules");
         const dotted = deployments.get("prod.eu-west-1")!;
         // Log group and schedule group names accept the dot: unchanged.
