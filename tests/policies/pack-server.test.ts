@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { spawn, ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { policies } from "../../policies/policies";
+import { COMPLIANT_TAGS } from "./fixtures/resources";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const grpc = require("@grpc/grpc-js");
@@ -89,7 +90,7 @@ describe("policies: the pack served over gRPC (policies/index.ts in a child proc
         request.setType(type);
         request.setName(name);
         request.setUrn(`urn:pulumi:dev::event-ingestion::${type}::${name}`);
-        request.setProperties(structproto.Struct.fromJavaScript(props));
+        request.setProperties(structproto.Struct.fromJavaScript({ tags: COMPLIANT_TAGS, ...props } as any));
         request.setOptions(new analyzerproto.AnalyzerResourceOptions());
         const response = await call<any>(client, "analyze", request);
         return response.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), level: d.getEnforcementlevel(), message: d.getMessage() }));
@@ -117,7 +118,7 @@ describe("policies: the pack served over gRPC (policies/index.ts in a child proc
             r.setType(type);
             r.setName(name);
             r.setUrn(`urn:pulumi:dev::event-ingestion::${type}::${name}`);
-            r.setProperties(structproto.Struct.fromJavaScript(props));
+            r.setProperties(structproto.Struct.fromJavaScript({ tags: COMPLIANT_TAGS, ...props } as any));
             r.setOptions(new analyzerproto.AnalyzerResourceOptions());
             for (const [prop, urns] of Object.entries(propertyDependencies)) {
                 const deps = new analyzerproto.AnalyzerPropertyDependencies();
