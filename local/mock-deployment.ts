@@ -322,6 +322,17 @@ interface RegisterRequest {
 type RegisterCallback = (error: unknown, response?: { getUrn(): string }) => void;
 
 /**
+ * A URN as the engine writes it: children of the root stack carry no `pulumi:pulumi:Stack$`
+ * in their type chain, which the mock monitor adds (pulumi/pulumi sdk/nodejs/runtime/mocks.ts newUrn).
+ */
+function engineUrn(urn: string): string {
+    const parts = urn.split("::");
+    if (parts.length < 4) return urn;
+    parts[2] = parts[2].replace(/^pulumi:pulumi:Stack\$/, "");
+    return parts.join("::");
+}
+
+/**
  * Records what the engine would receive for each registration (URN, parent,
  * aliases), by wrapping the mock monitor; the mocks' `newResource` sees neither.
  */
@@ -333,11 +344,11 @@ function recordRegistrations(pulumi: typeof import("@pulumi/pulumi")): Registere
         register(request, (error, response) => {
             if (response) {
                 registrations.push({
-                    urn: response.getUrn(),
+                    urn: engineUrn(response.getUrn()),
                     type: request.getType(),
                     name: request.getName(),
                     custom: request.getCustom(),
-                    parent: request.getParent() || undefined,
+                    parent: request.getParent() ? engineUrn(request.getParent()) : undefined,
                     aliases: request.getAliasesList().map((alias) => {
                         const { urn, spec } = alias.toObject();
                         if (urn) return { urn };

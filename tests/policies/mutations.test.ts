@@ -12,6 +12,7 @@ import { policies } from "../../policies/policies";
 import { evaluatePack, fromMockedResources, PlainResource } from "../../policies/testing";
 import { readPackConfig } from "../../scripts/policy-check";
 import * as fx from "./fixtures/resources";
+import { QUEUE_ROLE_TAG } from "../../components/encrypted-queue";
 import { simulateFreshPreview } from "./fixtures/preview";
 
 const STACK = "dev";
@@ -221,7 +222,12 @@ export const MUTATIONS: Mutation[] = [
     {
         policy: "sqs-redrive-policy",
         description: "drop the schedule DLQ's dead-letter tag (it is then a queue without a redrive policy)",
-        apply: (rs) => fx.unset(one(rs, "aws:sqs/queue:Queue", (q) => q.name === "email-schedule-dlq", "the schedule DLQ"), "tags"),
+        apply: (rs) => {
+            // Only the queue-role tag: the owner and cost-centre tags stay (required-tags is not the rule under test).
+            const dlq = one(rs, "aws:sqs/queue:Queue", (q) => q.name === "email-schedule-dlq", "the schedule DLQ");
+            const { [QUEUE_ROLE_TAG]: _role, ...otherTags } = (dlq.inputs.tags ?? {}) as Record<string, string>;
+            return fx.set(dlq, "tags", otherTags);
+        },
     },
     {
         policy: "ses-send-scoped-to-identities",

@@ -75,6 +75,7 @@ describe("policies: how values arrive", () => {
                 "iam-no-partial-wildcard-actions",
                 "iam-no-wildcard-actions",
                 "iam-no-wildcard-resources",
+                "ses-send-scoped-to-identities",
             ]);
             const stack = compliantStack();
             set(pick(stack, "event-processor-role"), "inlinePolicies", [
