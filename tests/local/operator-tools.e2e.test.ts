@@ -85,7 +85,8 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         pipeline = await startLocalPipeline({
             stack: "localstack",
             configOverrides: { "event-ingestion:enabledEventTypes": EVENT_TYPE_NAMES.filter((t) => t !== DISABLED) },
-            functionLogs: () => undefined,
+            // DEBUG_FUNCTION_LOGS=1 prints the functions' own log lines (stderr), for diagnosing a failure.
+            functionLogs: process.env.DEBUG_FUNCTION_LOGS ? (name, text) => void process.stderr.write(`[${name}] ${text}`) : () => undefined,
         });
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "operator-tools-"));
         // What `npm run local` writes; this process is the pipeline, so the file's pid is alive.
