@@ -22,6 +22,9 @@ import { EventEmitter } from "node:events";
 import { Consumer } from "sqs-consumer";
 import type { InvokeOutcome } from "./lambda-runtime/local-function";
 
+/** The local poller's long-poll wait per receive, in seconds: short, so a stop is prompt. */
+export const DEFAULT_RECEIVE_WAIT_SECONDS = 2;
+
 export interface EventSourcePollerOptions {
     sqs: SQSClient;
     queueUrl: string;
@@ -35,7 +38,7 @@ export interface EventSourcePollerOptions {
     reportBatchItemFailures?: boolean;
     /** Concurrent pollers (ScalingConfig.MaximumConcurrency; Lambda starts with 5). @default 2 */
     maximumConcurrency?: number;
-    /** Long-poll wait per receive. @default 2 (short enough to stop promptly) */
+    /** Long-poll wait per receive. @default {@link DEFAULT_RECEIVE_WAIT_SECONDS} (short enough to stop promptly) */
     waitTimeSeconds?: number;
     /** Invokes the function with one SQS event. */
     invoke(event: SQSEvent): Promise<InvokeOutcome>;
@@ -151,7 +154,7 @@ export class EventSourcePoller extends EventEmitter {
                 // The SDK client's endpoint is the emulator; fauxqs' queue URLs name a virtual host.
                 useQueueUrlAsEndpoint: false,
                 batchSize: Math.min(batchSize, 10),
-                waitTimeSeconds: this.options.waitTimeSeconds ?? 2,
+                waitTimeSeconds: this.options.waitTimeSeconds ?? DEFAULT_RECEIVE_WAIT_SECONDS,
                 attributeNames: ["All"],
                 messageAttributeNames: ["All"],
                 messageSystemAttributeNames: ["All"],

@@ -30,6 +30,7 @@ import { redriveDeadLetters, RETRIES_EXHAUSTED, scanDeadLetters } from "../../to
 import { runDlq } from "../../tools/dlq";
 import { runSend } from "../../tools/send";
 import { LOCAL_PIPELINE_FILE_VARIABLE } from "../../tools/target";
+import { DEFAULT_RECEIVE_WAIT_SECONDS } from "../../local/event-source-poller";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "../..");
@@ -186,6 +187,10 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         fixedProcessor = (await eventProcessorService({ environment: { [EVENT_PROCESSOR_ENV.enabledTypes]: EVENT_TYPE_NAMES.join(",") } }).start(
             pipeline.context,
         )) as RunningEventProcessor;
+        // The stopped poller aborted its long poll, but the emulator answers it until its wait time ends;
+        // a message redriven before then would go to that dead receive and stay in flight for the
+        // queue's visibility timeout (181 s). Let the old receive expire first.
+        await new Promise((r) => setTimeout(r, (DEFAULT_RECEIVE_WAIT_SECONDS + 1) * 1000));
 
         const one = await dlq("redrive", "--reason", "type_disabled", "--limit", "1", "--yes");
         expect(one.code, one.err).to.equal(0);
