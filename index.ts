@@ -104,7 +104,7 @@ export const tableReadPolicyArn = access.tableRead.arn;
 export const kmsKeyArn = key.arn;
 export const alarmTopicArn = alarms.topic.arn;
 
-// --- Email service (issue 6): its own key (the data is PII), the shared alarm topic. ---
+// --- Email service: its own key (the data is PII), the shared alarm topic. ---
 const emailKey = new EncryptionKey("email", { services: ["sqs", "dynamodb", "logs", "lambda", "s3", "secretsmanager"] });
 const email = new EmailService("email", {
     apiFactory: emailApiFromEnvironment,

@@ -55,7 +55,7 @@ export interface EventProcessorFunctionArgs {
     shippedPackages?: readonly string[];
 }
 
-/** The processor's environment variable names (the handler's contract, see INTERFACES.md). */
+/** The processor's environment variable names (the handler's contract, handlers/event-processor/environment.ts). */
 export const PROCESSOR_ENVIRONMENT = {
     tableName: "EVENT_TABLE_NAME",
     deadLetterQueueUrl: "DEAD_LETTER_QUEUE_URL",

@@ -12,7 +12,7 @@ import type { LocalContext, LocalService, RunningService } from "./types";
 import type { EventSourcePoller } from "../event-source-poller";
 import { localConcurrency, startMappingPoller } from "./mapping-poller";
 
-/** The processor's environment variable names (INTERFACES.md; components/event-processor-function.ts). */
+/** The processor's environment variable names (components/event-processor-function.ts). */
 export const PROCESSOR_TABLE_VARIABLE = "EVENT_TABLE_NAME";
 export const PROCESSOR_DLQ_VARIABLE = "DEAD_LETTER_QUEUE_URL";
 

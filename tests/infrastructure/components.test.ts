@@ -158,7 +158,7 @@ describe("zipDirectory", () => {
     });
 });
 
-describe("contract with the handler (INTERFACES.md)", () => {
+describe("contract with the handler (handlers/event-processor/environment.ts)", () => {
     it("sets exactly the environment variable names the handler reads", () => {
         expect(Object.values(PROCESSOR_ENVIRONMENT).sort()).to.deep.equal(Object.values(EVENT_PROCESSOR_ENV).sort());
     });

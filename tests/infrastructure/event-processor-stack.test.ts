@@ -1,6 +1,6 @@
 /**
  * The event processor stack under Pulumi mocks (dev stack config): every
- * property issue 3 asks for, read from the registered resources and outputs.
+ * deployed property (encryption, sizing, redrive, alarms, outputs), read from the registered resources and outputs.
  */
 import { expect } from "chai";
 import { deployUnderMocks, MOCK_ACCOUNT_ID, mockPowertoolsLayerArn, type MockDeployment } from "../../local/mock-deployment";

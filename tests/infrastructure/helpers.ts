@@ -52,7 +52,7 @@ export const EVENT_PROCESSOR_OUTPUTS = [
     "alarmTopicArn",
 ] as const;
 
-/** Outputs the email service appends (INTERFACES.md); nothing else may appear. */
+/** Outputs the email service appends; nothing else may appear. */
 export const EMAIL_SERVICE_OUTPUTS = [
     "emailApiUrl",
     "emailQueueUrl",

@@ -46,8 +46,13 @@ describe("install: every supported platform, the runtime's Node major", () => {
         }
     });
 
-    it("`pulumi up` needs only production dependencies: ts-node and typescript are among them", () => {
-        for (const name of ["ts-node", "typescript", "@pulumi/pulumi", "@pulumi/aws", "@pulumi/awsx"]) expect(pkg.dependencies, name).to.have.property(name);
+    it("the program's packages are dependencies; build tools (ts-node, typescript) are devDependencies, never walked into a Lambda archive", () => {
+        for (const name of ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/awsx"]) expect(pkg.dependencies, name).to.have.property(name);
+        // `npm ci` and `pulumi install` install devDependencies, so `pulumi up` still finds them.
+        for (const name of ["ts-node", "typescript"]) {
+            expect(pkg.dependencies, name).to.not.have.property(name);
+            expect(pkg.devDependencies, name).to.have.property(name);
+        }
     });
 
     it("engines and .nvmrc tell the truth: every installed package's own engines accept the declared minimum", () => {
