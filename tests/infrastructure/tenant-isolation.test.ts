@@ -13,8 +13,6 @@
  */
 import { expect } from "chai";
 import { isUnsetValue } from "../../config/section";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { SQSClient, SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
 import { deployUnderMocks, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment } from "../../local/mock-deployment";
 import { parseStackConfig } from "../../config";
 import { MAX_PRODUCER_TENANTS_BYTES } from "../../config/event-processor";
@@ -22,7 +20,7 @@ import type { PolicyDocument } from "../../components/iam-documents";
 import { createBatchProcessor, EVENT_PROCESSOR_ENV, readEventProcessorSettings, REJECTION_REASONS } from "../../handlers/event-processor";
 import { checkTenancy } from "../../handlers/event-processor/tenancy";
 import { mismatches, type AccessRequest } from "../support/iam";
-import { quietObservability } from "../handlers/event-processor/harness";
+import { quietObservability, recordingClients } from "../handlers/event-processor/harness";
 import { sqsRecord, validEvent } from "../support/factories/events";
 import { all, one, policyOf } from "./helpers";
 
@@ -35,19 +33,6 @@ const PRODUCERS = {
     beta: { tenants: ["tenant-b"], principals: [BETA_ACCOUNT], externalId: "beta-external-id" },
 };
 
-/** A DynamoDB and an SQS client that accept everything and record the calls (decisions are what these tests check). */
-function recordingClients() {
-    const puts: Record<string, unknown>[] = [];
-    const letters: SendMessageBatchRequestEntry[] = [];
-    const dynamodb = { send: async (command: { input: Record<string, unknown> }) => (puts.push(command.input), {}) } as unknown as DynamoDBClient;
-    const sqs = {
-        send: async (command: { input: { Entries: SendMessageBatchRequestEntry[] } }) => {
-            letters.push(...command.input.Entries);
-            return { Successful: command.input.Entries.map((e) => ({ Id: e.Id })), Failed: [] };
-        },
-    } as unknown as SQSClient;
-    return { dynamodb, sqs, puts, letters };
-}
 
 describe("tenant isolation: producers write only their own tenants", () => {
     describe("the processor's check (SenderId and MessageGroupId against the body's clientId)", () => {

@@ -3,7 +3,7 @@
  * fresh table and DLQ per scenario, and readers for what ended up where.
  */
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../../../local/emulators";
@@ -142,4 +142,18 @@ export async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result: 
     } finally {
         streams.forEach((stream, i) => (stream.write = originals[i]));
     }
+}
+
+/** A DynamoDB and an SQS client that accept everything and record the calls (decisions are what these tests check). */
+export function recordingClients() {
+    const puts: Record<string, unknown>[] = [];
+    const letters: SendMessageBatchRequestEntry[] = [];
+    const dynamodb = { send: async (command: { input: Record<string, unknown> }) => (puts.push(command.input), {}) } as unknown as DynamoDBClient;
+    const sqs = {
+        send: async (command: { input: { Entries: SendMessageBatchRequestEntry[] } }) => {
+            letters.push(...command.input.Entries);
+            return { Successful: command.input.Entries.map((e) => ({ Id: e.Id })), Failed: [] };
+        },
+    } as unknown as SQSClient;
+    return { dynamodb, sqs, puts, letters };
 }

@@ -13,24 +13,14 @@ import addFormats from "ajv-formats";
 import fc from "fast-check";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createBatchProcessor, EVENT_TYPE_NAMES, MAX_ITEM_BYTES, REJECTION_REASON_CODES } from "../../../handlers/event-processor";
 import { SCHEMAS_DIR } from "../../../scripts/generate-schemas";
 import { FREEFORM_TYPE, sqsRecord, testEventTypes, validEvent } from "../../support/factories/events";
-import { captureOutput, quietObservability } from "./harness";
+import { captureOutput, quietObservability, recordingClients } from "./harness";
 
 function recordingProcessor(options: { producerTenants?: Record<string, string[]>; logger?: Logger } = {}) {
-    const puts: Record<string, unknown>[] = [];
-    const letters: SendMessageBatchRequestEntry[] = [];
-    const dynamodb = { send: async (command: { input: Record<string, unknown> }) => (puts.push(command.input), {}) } as unknown as DynamoDBClient;
-    const sqs = {
-        send: async (command: { input: { Entries: SendMessageBatchRequestEntry[] } }) => {
-            letters.push(...command.input.Entries);
-            return { Successful: command.input.Entries.map((e) => ({ Id: e.Id })), Failed: [] };
-        },
-    } as unknown as SQSClient;
+    const { dynamodb, sqs, puts, letters } = recordingClients();
     const observability = quietObservability();
     const processBatch = createBatchProcessor({
         dynamodb,
