@@ -55,7 +55,8 @@ describe("examples/sender (mocks)", () => {
         const lock = JSON.parse(fs.readFileSync(path.join(dir, "package-lock.json"), "utf8"));
         const root = JSON.parse(fs.readFileSync(path.resolve(dir, "..", "..", "package.json"), "utf8"));
         expect(lock.packages[""].dependencies).to.deep.equal(pkg.dependencies);
-        for (const name of ["@pulumi/pulumi", "@pulumi/aws", "typescript", "ts-node"]) expect(pkg.dependencies[name], name).to.equal(root.dependencies[name]);
+        const rootVersion = (name: string) => root.dependencies[name] ?? root.devDependencies[name];
+        for (const name of ["@pulumi/pulumi", "@pulumi/aws", "typescript", "ts-node"]) expect(pkg.dependencies[name] ?? pkg.devDependencies?.[name], name).to.equal(rootVersion(name));
         expect(pkg.main).to.equal("index.ts");
         // Everything the program imports is declared (no reliance on the parent's node_modules).
         const imports = ["index.ts", "deliver.ts"].flatMap((f) => [...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/from "([^".][^"]*)"/g)].map((m) => m[1]));
