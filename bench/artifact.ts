@@ -5,12 +5,17 @@
  *   - processor: zipped size against the 256 KiB target; cold init (require
  *     `__index.js`, which builds the handler); and the cold start: from process
  *     start to the end of the first invocation, a batch of valid events written
- *     to DynamoDB Local (target <= 110 ms).
- *   - email worker: zipped size (target <= 256 KiB) and cold init (target <= 120 ms).
+ *     to DynamoDB Local (target <= 110 ms), with X-Ray tracing active as deployed
+ *     and with it off (POWERTOOLS_TRACE_ENABLED=false), in a random order each run.
+ *     The cold start is split into Node's boot, init and the first invocation, and
+ *     printed beside what the same batch costs DynamoDB Local from a warm client
+ *     (the emulator's latency, which real DynamoDB does not share).
+ *   - email worker: zipped size (target <= 256 KiB) and cold init (target <= 120 ms),
+ *     traced and untraced.
  *
  * Run alone: `node scripts/node22.js -r ts-node/register/transpile-only bench/artifact.ts`
  */
-import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { integerOption } from "./index";
 import { LOCAL_CREDENTIALS, startDynamoDbLocal } from "../local/emulators";
 import { directoryBytes, invokeArtifact, prepareArtifact, shippedPackages, zipDirectory } from "../local/lambda-artifact";
@@ -44,6 +49,12 @@ export interface ArtifactFigures {
     /** CPU (user + system) the cold-start process used by the end of its first invocation: less sensitive to a loaded machine than wall time. */
     coldStartCpuMs: Spread;
     coldStartTargetMs: number;
+    /** The traced cold start's parts, medians in ms: Node's boot, init (require + build), the first invocation. */
+    coldStartPartsMs: { nodeBoot: number; init: number; firstInvocation: number };
+    /** The same cold start with X-Ray tracing off (POWERTOOLS_TRACE_ENABLED=false): the Tracer's share is the difference. */
+    coldStartUntracedMs: Spread;
+    /** Ten concurrent PutItems of the same batch from a warm client: DynamoDB Local's own latency, part of every first invocation here. */
+    dynamoDbLocalBatchMs: Spread;
     /** Bytes of the email worker's zip. */
     emailWorkerArchiveBytes: number;
     emailWorkerArchiveUnzippedBytes: number;
@@ -53,6 +64,8 @@ export interface ArtifactFigures {
     /** CPU the worker's process used by the end of its init (Node's own start included). */
     emailWorkerColdInitCpuMs: Spread;
     emailWorkerColdInitTargetMs: number;
+    /** The worker's cold init with X-Ray tracing off. */
+    emailWorkerColdInitUntracedMs: Spread;
 }
 
 export const description = "Lambda archives' zipped sizes (target <= 256 KiB), processor cold start (target <= 110 ms) and email worker cold init (target <= 120 ms)";
@@ -103,24 +116,60 @@ async function processorFigures(coldStarts: number) {
         const inits: number[] = [];
         const starts: number[] = [];
         const startCpu: number[] = [];
+        const parts = { nodeBoot: [] as number[], init: [] as number[], firstInvocation: [] as number[] };
+        const untracedStarts: number[] = [];
+        const emulatorBatches: number[] = [];
         const examples = Object.values(exampleEvents());
-        for (let run = 0; run < coldStarts; run++) {
-            const init = await invokeArtifact({ archiveDir: artifact.archiveDir, layerDir: artifact.layerDir, environment, functionName: "event-processor" });
-            if (init.error) throw new Error(`the processor archive failed to initialise: ${init.error.name}: ${init.error.message}`);
-            inits.push(init.initMs);
-            const batch = Array.from({ length: 10 }, (_, i) => ({ ...examples[i % examples.length], eventId: `cold-${run}-${i}` }));
+        const batchOf = (prefix: string) => Array.from({ length: 10 }, (_, i) => ({ ...examples[i % examples.length], eventId: `${prefix}-${i}` }));
+        const coldStart = async (prefix: string, extra: Record<string, string>) => {
             const invoked = await invokeArtifact<{ batchItemFailures: unknown[] }>({
                 archiveDir: artifact.archiveDir,
                 layerDir: artifact.layerDir,
-                environment,
-                event: sqsEvent(batch),
+                environment: { ...environment, ...extra },
+                event: sqsEvent(batchOf(prefix)),
                 functionName: "event-processor",
             });
             if (invoked.error || invoked.result?.batchItemFailures.length !== 0) {
                 throw new Error(`the processor's first invocation did not store its batch: ${JSON.stringify(invoked.error ?? invoked.result)}\n${invoked.stderr}`);
             }
-            starts.push(invoked.processMs);
-            startCpu.push(invoked.processCpuMs);
+            return invoked;
+        };
+        const warmClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: deployment.region, credentials: LOCAL_CREDENTIALS });
+        try {
+            for (let run = 0; run < coldStarts; run++) {
+                const init = await invokeArtifact({ archiveDir: artifact.archiveDir, layerDir: artifact.layerDir, environment, functionName: "event-processor" });
+                if (init.error) throw new Error(`the processor archive failed to initialise: ${init.error.name}: ${init.error.message}`);
+                inits.push(init.initMs);
+                // Traced (as deployed) and untraced in a random order, so neither always runs on a warmer machine.
+                const variants = Math.random() < 0.5 ? (["traced", "untraced"] as const) : (["untraced", "traced"] as const);
+                for (const variant of variants) {
+                    if (variant === "untraced") {
+                        untracedStarts.push((await coldStart(`cold-untraced-${run}`, { POWERTOOLS_TRACE_ENABLED: "false" })).processMs);
+                        continue;
+                    }
+                    const invoked = await coldStart(`cold-${run}`, {});
+                    starts.push(invoked.processMs);
+                    startCpu.push(invoked.processCpuMs);
+                    parts.nodeBoot.push(invoked.bootMs);
+                    parts.init.push(invoked.initMs);
+                    parts.firstInvocation.push(invoked.processMs - invoked.bootMs - invoked.initMs);
+                }
+                const started = performance.now();
+                await Promise.all(
+                    batchOf(`emulator-${run}`).map((event) =>
+                        warmClient.send(
+                            new PutItemCommand({
+                                TableName: artifact.environment.EVENT_TABLE_NAME,
+                                Item: { clientId: { S: event.clientId }, eventId: { S: event.eventId }, payload: { S: JSON.stringify(event) } },
+                                ConditionExpression: "attribute_not_exists(eventId)",
+                            }),
+                        ),
+                    ),
+                );
+                emulatorBatches.push(performance.now() - started);
+            }
+        } finally {
+            warmClient.destroy();
         }
         return {
             processorArchiveZippedBytes: zippedBytes,
@@ -133,6 +182,9 @@ async function processorFigures(coldStarts: number) {
             coldStartSpreadMs: spread(starts),
             coldStartCpuMs: spread(startCpu),
             coldStartTargetMs: COLD_START_TARGET_MS,
+            coldStartPartsMs: { nodeBoot: spread(parts.nodeBoot).median, init: spread(parts.init).median, firstInvocation: spread(parts.firstInvocation).median },
+            coldStartUntracedMs: spread(untracedStarts),
+            dynamoDbLocalBatchMs: spread(emulatorBatches),
         };
     } finally {
         artifact.cleanup();
@@ -147,11 +199,19 @@ async function emailWorkerFigures(coldStarts: number) {
         const environment = { ...artifact.environment, ...credentials(deployment.region) };
         const inits: number[] = [];
         const initCpu: number[] = [];
-        for (let run = 0; run < coldStarts; run++) {
-            const init = await invokeArtifact({ archiveDir: artifact.archiveDir, layerDir: artifact.layerDir, environment, functionName: "email-worker" });
+        const untracedInits: number[] = [];
+        const initialise = async (extra: Record<string, string>) => {
+            const init = await invokeArtifact({ archiveDir: artifact.archiveDir, layerDir: artifact.layerDir, environment: { ...environment, ...extra }, functionName: "email-worker" });
             if (init.error) throw new Error(`the email worker archive failed to initialise: ${init.error.name}: ${init.error.message}`);
+            return init;
+        };
+        for (let run = 0; run < coldStarts; run++) {
+            const tracedFirst = Math.random() < 0.5;
+            if (!tracedFirst) untracedInits.push((await initialise({ POWERTOOLS_TRACE_ENABLED: "false" })).initMs);
+            const init = await initialise({});
             inits.push(init.initMs);
             initCpu.push(init.processCpuMs);
+            if (tracedFirst) untracedInits.push((await initialise({ POWERTOOLS_TRACE_ENABLED: "false" })).initMs);
         }
         return {
             emailWorkerArchiveBytes: zipDirectory(artifact.archiveDir).length,
@@ -160,6 +220,7 @@ async function emailWorkerFigures(coldStarts: number) {
             emailWorkerColdInitMs: spread(inits),
             emailWorkerColdInitCpuMs: spread(initCpu),
             emailWorkerColdInitTargetMs: EMAIL_WORKER_COLD_INIT_TARGET_MS,
+            emailWorkerColdInitUntracedMs: spread(untracedInits),
         };
     } finally {
         artifact.cleanup();
@@ -186,8 +247,10 @@ export function format(figures: ArtifactFigures): string[] {
         `processor archive zipped: ${kib(figures.processorArchiveZippedBytes)} (target <= ${kib(figures.processorArchiveTargetBytes)}: ${met(figures.processorArchiveWithinTarget)}), unzipped ${kib(figures.processorArchiveUnzippedBytes)}, ships ${figures.processorArchivePackages.join(", ") || "nothing"}`,
         `processor cold init (fresh process, require + build handler): ${ms(figures.processorColdInitMs)}`,
         `coldStartMs     ${figures.coldStartMs.toFixed(1)}  (processor, process start to the end of the first invocation of 10 events; target <= ${figures.coldStartTargetMs}: ${met(figures.coldStartMs <= figures.coldStartTargetMs)}; ${ms(figures.coldStartSpreadMs)}; CPU ${ms(figures.coldStartCpuMs)})`,
+        `  cold start parts (traced, medians): Node boot ${figures.coldStartPartsMs.nodeBoot.toFixed(1)} ms, init ${figures.coldStartPartsMs.init.toFixed(1)} ms, first invocation ${figures.coldStartPartsMs.firstInvocation.toFixed(1)} ms; DynamoDB Local answers the same batch to a warm client in ${ms(figures.dynamoDbLocalBatchMs)}`,
+        `  cold start with X-Ray tracing off (POWERTOOLS_TRACE_ENABLED=false): ${ms(figures.coldStartUntracedMs)}`,
         `email worker archive zipped: ${kib(figures.emailWorkerArchiveBytes)} (target <= ${kib(ARCHIVE_TARGET_BYTES)}: ${met(figures.emailWorkerArchiveBytes <= ARCHIVE_TARGET_BYTES)}), unzipped ${kib(figures.emailWorkerArchiveUnzippedBytes)}, ships ${figures.emailWorkerArchivePackages.join(", ")}`,
-        `email worker cold init (require + build handler): ${ms(figures.emailWorkerColdInitMs)} (target <= ${figures.emailWorkerColdInitTargetMs}: ${met(figures.emailWorkerColdInitMs.median <= figures.emailWorkerColdInitTargetMs)}); process CPU to the end of init ${ms(figures.emailWorkerColdInitCpuMs)}`,
+        `email worker cold init (require + build handler): ${ms(figures.emailWorkerColdInitMs)} (target <= ${figures.emailWorkerColdInitTargetMs}: ${met(figures.emailWorkerColdInitMs.median <= figures.emailWorkerColdInitTargetMs)}); process CPU to the end of init ${ms(figures.emailWorkerColdInitCpuMs)}; with tracing off ${ms(figures.emailWorkerColdInitUntracedMs)}`,
     ];
 }
 

@@ -5,26 +5,51 @@
  * Secrets Manager, Scheduler) through the captured clients.
  *
  * Tracing is on only inside Lambda (AWS_EXECUTION_ENV set) unless
- * POWERTOOLS_TRACE_ENABLED=false; outside Lambda (tests, bench, scripts) the
- * Tracer is disabled and quiet: it installs a no-op context-missing strategy.
+ * POWERTOOLS_TRACE_ENABLED=false, the rule Powertools' Tracer applies itself.
+ * Where it is off (tests, bench, local pipeline, a function with tracing turned
+ * off) the Tracer module is never loaded: importing it loads the X-Ray SDK and
+ * installs its async hooks, about 70 ms of cold start and a CPU tax on every
+ * await (bench: `npm run bench -- --mode artifact`).
  * Nothing the handlers trace carries PII: no responses are captured (emails'
  * answers and SES requests stay out of the trace); the SDK instrumentation
  * records only operation, table, queue, bucket and key names.
  */
-import { Tracer } from "@aws-lambda-powertools/tracer";
+import type { Tracer } from "@aws-lambda-powertools/tracer";
 import type { Context } from "aws-lambda";
 
 /** Env var that turns tracing off where it would otherwise be on (Powertools' own name). */
 export const TRACE_ENABLED_ENV = "POWERTOOLS_TRACE_ENABLED";
 
+/** What the handlers use of a Powertools Tracer; a Tracer (or a subclass, in tests) is one. */
+export type HandlerTracer = Pick<
+    Tracer,
+    "isTracingEnabled" | "captureAWSv3Client" | "getSegment" | "setSegment" | "annotateColdStart" | "addServiceNameAnnotation" | "addErrorAsMetadata"
+>;
+
 /**
- * The Tracer a handler uses unless its deps pass one.
+ * True when Powertools' Tracer would be enabled in this environment: inside Lambda
+ * (AWS_EXECUTION_ENV), not under SAM or Amplify's local mocks, and not turned off with
+ * POWERTOOLS_TRACE_ENABLED=false (Tracer.setTracingEnabled, Powertools 2.35).
+ */
+export function isTracingActive(env: Record<string, string | undefined> = process.env): boolean {
+    const executionEnv = env.AWS_EXECUTION_ENV ?? "";
+    if (executionEnv === "" || executionEnv === "AWS_Lambda_amplify-mock" || (env.AWS_SAM_LOCAL ?? "") !== "") return false;
+    return (env[TRACE_ENABLED_ENV] ?? "").toLowerCase() !== "false";
+}
+
+/**
+ * The Tracer a handler uses unless its deps pass one: Powertools' Tracer where tracing is
+ * active, loaded on this call; elsewhere a disabled tracer that needs no X-Ray SDK.
  *
  * @example
  * const tracer = defaultTracer("event-processor");
  */
-export function defaultTracer(serviceName: string): Tracer {
-    return new Tracer({
+export function defaultTracer(serviceName: string): HandlerTracer {
+    if (!isTracingActive()) return disabledTracer();
+    // Loaded here, not at import, so that nothing pays for the X-Ray SDK where tracing is off.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Tracer: PowertoolsTracer } = require("@aws-lambda-powertools/tracer") as typeof import("@aws-lambda-powertools/tracer");
+    return new PowertoolsTracer({
         ...(process.env.POWERTOOLS_SERVICE_NAME ? {} : { serviceName }),
         // The AWS calls are traced by their captured clients; patching global http(s) as well would add a
         // second subsegment to every SDK request and CPU to the hot path, and nothing else here speaks HTTP.
@@ -32,14 +57,24 @@ export function defaultTracer(serviceName: string): Tracer {
     });
 }
 
+const noop = (): void => undefined;
+
 /**
- * A Tracer that records nothing: for tests and local tools that pass `tracer` in deps.
+ * A tracer that records nothing and loads nothing: for tests and local tools that pass `tracer` in deps.
  *
  * @example
  * createEventProcessor({ ...deps, tracer: disabledTracer() });
  */
-export function disabledTracer(): Tracer {
-    return new Tracer({ enabled: false, captureHTTPsRequests: false });
+export function disabledTracer(): HandlerTracer {
+    return {
+        isTracingEnabled: () => false,
+        captureAWSv3Client: <T>(client: T): T => client,
+        getSegment: () => undefined,
+        setSegment: noop,
+        annotateColdStart: noop,
+        addServiceNameAnnotation: noop,
+        addErrorAsMetadata: noop,
+    };
 }
 
 /**
@@ -49,7 +84,7 @@ export function disabledTracer(): Tracer {
  * @example
  * const [dynamodb, sqs] = traceClients(tracer, new DynamoDBClient({}), new SQSClient({}));
  */
-export function traceClients<T extends readonly unknown[]>(tracer: Tracer, ...clients: T): T {
+export function traceClients<T extends readonly unknown[]>(tracer: HandlerTracer, ...clients: T): T {
     return clients.map((client) => (client === undefined ? client : tracer.captureAWSv3Client(client))) as unknown as T;
 }
 
@@ -62,7 +97,7 @@ export function traceClients<T extends readonly unknown[]>(tracer: Tracer, ...cl
  * return traceHandler(tracer, async (event, context) => process(event, context));
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function traceHandler<H extends (event: any, context?: Context) => Promise<unknown>>(tracer: Tracer, handler: H): H {
+export function traceHandler<H extends (event: any, context?: Context) => Promise<unknown>>(tracer: HandlerTracer, handler: H): H {
     if (!tracer.isTracingEnabled()) return handler;
     const traced = async (event: Parameters<H>[0], context?: Context): Promise<Awaited<ReturnType<H>>> => {
         const segment = tracer.getSegment();

@@ -203,6 +203,8 @@ export function createRuntimeLayerDir(directory: string = fs.mkdtempSync(path.jo
 
 /** What one invocation in a fresh process returned. */
 export interface ArtifactInvocation<T = unknown> {
+    /** Milliseconds from the process's start to the runner's first line: Node's own boot, before any of the function's code. */
+    bootMs: number;
     /** Time to `require()` the archive's `__index.js`, which builds the handler (the factory runs at load). */
     initMs: number;
     /**
@@ -247,10 +249,11 @@ export interface InvokeOptions {
 const RUNNER = `
 "use strict";
 const fs = require("node:fs");
+const bootMs = performance.now();
 const [indexPath, inputPath, outputPath] = process.argv.slice(2);
 const write = (value) => {
     const cpu = process.cpuUsage();
-    fs.writeFileSync(outputPath, JSON.stringify({ ...value, processMs: performance.now(), processCpuMs: (cpu.user + cpu.system) / 1000 }));
+    fs.writeFileSync(outputPath, JSON.stringify({ ...value, bootMs, processMs: performance.now(), processCpuMs: (cpu.user + cpu.system) / 1000 }));
 };
 const started = process.hrtime.bigint();
 let mod;

@@ -9,7 +9,6 @@ import s3 = require("@aws-sdk/client-s3");
 import ddb = require("@aws-sdk/client-dynamodb");
 import powertools = require("@aws-lambda-powertools/logger");
 import type * as metricsLib from "@aws-lambda-powertools/metrics";
-import type { Tracer } from "@aws-lambda-powertools/tracer";
 import type { Context } from "aws-lambda";
 import { ContentStore, s3ContentStore } from "./content-store";
 import { describeError, idempotencyKeyReused, isNamedError, queueUnavailable } from "./errors";
@@ -19,7 +18,7 @@ import { count, EMAIL_METRICS, emailMetrics } from "./observability";
 import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope } from "./message";
 import { EMAIL_REQUEST_FIELDS, validateEmailRequest } from "./request";
 import { senderError, type SenderPolicy } from "./senders";
-import { defaultTracer, traceClients, traceHandler } from "../tracing";
+import { defaultTracer, type HandlerTracer, traceClients, traceHandler } from "../tracing";
 import type { EmailLimits, EmailRequest, QueuedEmail } from "./types";
 
 /** Secure, documented defaults for the API's limits. */
@@ -65,7 +64,7 @@ export interface EmailApiDeps extends SenderPolicy {
      * X-Ray: the handler's subsegment and one per SQS/S3/DynamoDB call (the clients are captured in place).
      * @default a Powertools Tracer for service `email-api`, on only inside Lambda
      */
-    tracer?: Tracer;
+    tracer?: HandlerTracer;
     now?: () => Date;
     newId?: () => string;
     /** Overrides for tests: where content and keys go. */

@@ -4,7 +4,8 @@
  * pointer. The bucket encrypts with the service's KMS key (bucket key on) and
  * expires objects by lifecycle; the worker deletes an object once it is sent.
  */
-import s3 = require("@aws-sdk/client-s3");
+import type s3 = require("@aws-sdk/client-s3");
+import { type Deferred, resolveDeferred } from "../shared/deferred";
 import { permanentFailure, REJECTION_REASONS } from "./errors";
 import type { ContentPointer, EmailContent } from "./types";
 
@@ -12,6 +13,12 @@ export interface ContentStore {
     put(emailId: string, content: EmailContent): Promise<ContentPointer>;
     get(pointer: ContentPointer): Promise<EmailContent>;
     delete(pointer: ContentPointer): Promise<void>;
+}
+
+/** The S3 client module, loaded on first use: only large and scheduled emails reach S3 (see handlers/shared/deferred.ts). */
+function s3Sdk(): typeof s3 {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("@aws-sdk/client-s3") as typeof s3;
 }
 
 /** Object key of an email's content. Ids are server-generated UUIDs, never client input. */
@@ -26,19 +33,20 @@ export function contentKey(emailId: string): string {
  * const store = s3ContentStore(new S3Client({}), process.env.EMAIL_CONTENT_BUCKET!);
  * const pointer = await store.put(id, content);
  */
-export function s3ContentStore(client: s3.S3Client, bucket: string): ContentStore {
+export function s3ContentStore(deferredClient: Deferred<s3.S3Client>, bucket: string): ContentStore {
+    const client = () => resolveDeferred(deferredClient);
     return {
         async put(emailId, content) {
             const body = JSON.stringify(content);
             const key = contentKey(emailId);
-            await client.send(
-                new s3.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }),
+            await client().send(
+                new (s3Sdk().PutObjectCommand)({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }),
             );
             return { bucket, key, bytes: Buffer.byteLength(body, "utf8") };
         },
         async get(pointer) {
             try {
-                const result = await client.send(new s3.GetObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }));
+                const result = await client().send(new (s3Sdk().GetObjectCommand)({ Bucket: pointer.bucket, Key: pointer.key }));
                 const text = await result.Body!.transformToString("utf8");
                 return JSON.parse(text) as EmailContent;
             } catch (error) {
@@ -50,7 +58,7 @@ export function s3ContentStore(client: s3.S3Client, bucket: string): ContentStor
             }
         },
         async delete(pointer) {
-            await client.send(new s3.DeleteObjectCommand({ Bucket: pointer.bucket, Key: pointer.key }));
+            await client().send(new (s3Sdk().DeleteObjectCommand)({ Bucket: pointer.bucket, Key: pointer.key }));
         },
     };
 }

@@ -8,11 +8,11 @@
  * their modules (serialized as `require(...)`), schemas are built at run time.
  */
 import sqs = require("@aws-sdk/client-sqs");
-import s3 = require("@aws-sdk/client-s3");
+import type s3 = require("@aws-sdk/client-s3");
 import ddb = require("@aws-sdk/client-dynamodb");
 import sesv2 = require("@aws-sdk/client-sesv2");
-import secrets = require("@aws-sdk/client-secrets-manager");
-import schedulerSdk = require("@aws-sdk/client-scheduler");
+import type secrets = require("@aws-sdk/client-secrets-manager");
+import type schedulerSdk = require("@aws-sdk/client-scheduler");
 import v = require("valibot");
 import { createEmailApi, EmailApiHandler } from "./api";
 import { s3ContentStore } from "./content-store";
@@ -22,7 +22,14 @@ import { sesProvider } from "./providers/ses";
 import { smtpProvider, transportFromSecret } from "./providers/smtp";
 import { eventBridgeScheduler } from "./scheduler";
 import { createEmailWorker, EmailWorkerHandler } from "./worker";
+import { once } from "../shared/deferred";
 import { defaultTracer, traceClients } from "../tracing";
+
+/* eslint-disable @typescript-eslint/no-require-imports -- the rare paths' SDK modules load on first use (handlers/shared/deferred.ts) */
+const loadS3 = () => require("@aws-sdk/client-s3") as typeof s3;
+const loadSecretsManager = () => require("@aws-sdk/client-secrets-manager") as typeof secrets;
+const loadScheduler = () => require("@aws-sdk/client-scheduler") as typeof schedulerSdk;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Environment variable names (the component sets them). */
 export const EMAIL_ENV = {
@@ -99,7 +106,7 @@ export function emailApiFromEnvironment(env: Env = process.env): EmailApiHandler
         queueUrl: values[E.queueUrl],
         dynamodb: new ddb.DynamoDBClient({}),
         idempotencyTableName: values[E.idempotencyTable],
-        s3: new s3.S3Client({}),
+        s3: new (loadS3().S3Client)({}),
         contentBucket: values[E.contentBucket],
         limits: Object.fromEntries(
             Object.entries({
@@ -130,15 +137,13 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
         [E.deliveryLedgerTtlSeconds, E.breakerTimeoutMs, E.breakerResetTimeoutMs, E.scheduleMinLeadSeconds],
     );
     // Every client the worker's collaborators use is traced (SES, S3, DynamoDB, Secrets Manager, Scheduler).
+    // S3, Secrets Manager and Scheduler serve rare paths (large or scheduled content, SMTP failover,
+    // deferred sends) and are built, and their modules loaded, on first use.
     const tracer = defaultTracer("email-worker");
-    const [dynamodb, s3Client, sesClient, secretsClient, schedulerClient] = traceClients(
-        tracer,
-        new ddb.DynamoDBClient({}),
-        new s3.S3Client({}),
-        new sesv2.SESv2Client({}),
-        new secrets.SecretsManagerClient({}),
-        new schedulerSdk.SchedulerClient({}),
-    );
+    const [dynamodb, sesClient] = traceClients(tracer, new ddb.DynamoDBClient({}), new sesv2.SESv2Client({}));
+    const s3Client = once(() => traceClients(tracer, new (loadS3().S3Client)({}))[0]);
+    const secretsClient = once(() => traceClients(tracer, new (loadSecretsManager().SecretsManagerClient)({}))[0]);
+    const schedulerClient = once(() => traceClients(tracer, new (loadScheduler().SchedulerClient)({}))[0]);
     const smtpSecret = env[E.smtpSecretArn]?.trim();
     return createEmailWorker({
         tracer,

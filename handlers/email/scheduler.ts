@@ -12,7 +12,14 @@
  * and it deletes itself after it fires. A release that cannot be delivered ends in the
  * schedule dead-letter queue, its body the pointer message: resend it as it is.
  */
-import scheduler = require("@aws-sdk/client-scheduler");
+import type scheduler = require("@aws-sdk/client-scheduler");
+import { type Deferred, resolveDeferred } from "../shared/deferred";
+
+/** The Scheduler client module, loaded on the first deferred send (see handlers/shared/deferred.ts). */
+function schedulerSdk(): typeof scheduler {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("@aws-sdk/client-scheduler") as typeof scheduler;
+}
 import type { DeliveryScheduler, QueuedEmail } from "./types";
 
 /** The scheduler fires with one-minute precision; never schedule closer than this. */
@@ -43,7 +50,7 @@ export function scheduleName(emailId: string, deferrals = 0): string {
 }
 
 export interface EventBridgeSchedulerOptions {
-    client: scheduler.SchedulerClient;
+    client: Deferred<scheduler.SchedulerClient>;
     /** Schedule group the worker's role may create schedules in. */
     groupName: string;
     /** The email FIFO queue's ARN (the target). */
@@ -69,8 +76,8 @@ export function eventBridgeScheduler(options: EventBridgeSchedulerOptions): Deli
             const earliest = now().getTime() + (options.minLeadMs ?? MIN_SCHEDULE_LEAD_MS);
             const when = new Date(Math.max(at.getTime(), earliest));
             try {
-                await options.client.send(
-                    new scheduler.CreateScheduleCommand({
+                await resolveDeferred(options.client).send(
+                    new (schedulerSdk().CreateScheduleCommand)({
                         Name: scheduleName(message.id, message.deferrals),
                         GroupName: options.groupName,
                         ScheduleExpression: atExpression(when),

@@ -17,7 +17,6 @@ import sqs = require("@aws-sdk/client-sqs");
 import batch = require("@aws-lambda-powertools/batch");
 import powertools = require("@aws-lambda-powertools/logger");
 import type * as metricsLib from "@aws-lambda-powertools/metrics";
-import type { Tracer } from "@aws-lambda-powertools/tracer";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { ContentStore } from "./content-store";
 import { DEAD_LETTER_ATTRIBUTES, describeError, isDeliveryError, isPermanent, REJECTION_REASONS, RejectionReason, transientFailure } from "./errors";
@@ -26,7 +25,7 @@ import { parseQueuedEmail } from "./message";
 import { count, EMAIL_METRICS, emailMetrics } from "./observability";
 import { BreakerOptions, createFailoverMailer, FailoverMailer } from "./providers/failover";
 import type { DeliveryScheduler, EmailProvider, QueuedEmail } from "./types";
-import { defaultTracer, traceClients, traceHandler } from "../tracing";
+import { defaultTracer, type HandlerTracer, traceClients, traceHandler } from "../tracing";
 
 /**
  * How a transiently failing email leaves its FIFO lane. A failed record stays in its message
@@ -80,7 +79,7 @@ export interface EmailWorkerDeps {
      * store's, ledger's and scheduler's clients are captured by whoever builds them (emailWorkerFromEnvironment).
      * @default a Powertools Tracer for service `email-worker`, on only inside Lambda
      */
-    tracer?: Tracer;
+    tracer?: HandlerTracer;
     now?: () => Date;
 }
 

@@ -6,9 +6,9 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
-import type { Tracer } from "@aws-lambda-powertools/tracer";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { GenericSchema } from "valibot";
+import type { HandlerTracer } from "../tracing";
 import type { RejectionReason, TransientReason } from "./errors";
 
 /** The JSON body producers put on the queue (after validation). */
@@ -133,7 +133,7 @@ export interface EventProcessorDeps {
      * X-Ray: the handler's subsegment and one per DynamoDB/SQS call (the clients are captured in place).
      * @default a Powertools Tracer, on only inside Lambda (POWERTOOLS_TRACE_ENABLED=false turns it off)
      */
-    readonly tracer?: Tracer;
+    readonly tracer?: HandlerTracer;
 }
 
 /** The Lambda handler: answers SQS with ReportBatchItemFailures semantics. Never throws. */

@@ -8,6 +8,7 @@
 import { expect } from "chai";
 import * as sqs from "@aws-sdk/client-sqs";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { invokeArtifact, LAYER_NODE_MODULES, prepareArtifact, shippedPackages, type ArtifactInvocation } from "../../local/lambda-artifact";
 import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
@@ -149,6 +150,34 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
         const index = api.entries.get("__index.js") as { kind: "text"; text: string };
         expect(index.text).to.include('require("valibot")').and.match(/require\("@aws-sdk\/client-sqs(\/[^"]*)?"\)/);
         expect(index.text).to.not.include("nodemailer");
+    });
+
+    it("worker: its init loads the SQS, SES and DynamoDB clients only; S3, Scheduler and Secrets Manager load when a rare path needs them", async () => {
+        // A preload that reports, at exit, which AWS SDK clients the process loaded.
+        const probe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sdk-probe-")), "probe.cjs");
+        fs.writeFileSync(
+            probe,
+            `process.on("exit", () => process.stderr.write("SDK_CLIENTS " + JSON.stringify([...new Set(Object.keys(require.cache).map((f) => (f.match(/@aws-sdk[\\\\/](client-[a-z0-9-]+)/) || [])[1]).filter(Boolean))].sort()) + "\\n"));`,
+        );
+        try {
+            const init = await invokeArtifact({
+                ...worker,
+                environment: {
+                    ...worker.environment,
+                    ...common(),
+                    [EMAIL_ENV.deadLetterQueueUrl]: stack.deadLetterQueueUrl,
+                    [EMAIL_ENV.idempotencyTable]: stack.tableName,
+                    [EMAIL_ENV.contentBucket]: stack.bucket,
+                    NODE_OPTIONS: `--require ${probe}`,
+                },
+                functionName: "email-worker",
+            });
+            expect(init.error, init.stderr).to.equal(undefined);
+            const loaded = JSON.parse(/SDK_CLIENTS (.*)/.exec(init.stderr)?.[1] ?? "null") as string[] | null;
+            expect(loaded, init.stderr).to.deep.equal(["client-dynamodb", "client-sesv2", "client-sqs"]);
+        } finally {
+            fs.rmSync(path.dirname(probe), { recursive: true, force: true });
+        }
     });
 
     it("fails at load with one error naming every missing variable", async () => {

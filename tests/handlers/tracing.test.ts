@@ -12,7 +12,9 @@ import { Tracer } from "@aws-lambda-powertools/tracer";
 import { expect } from "chai";
 import { createEmailApi, createEmailWorker } from "../../handlers/email";
 import { createEventProcessor } from "../../handlers/event-processor";
-import { defaultTracer, disabledTracer, traceClients, traceHandler } from "../../handlers/tracing";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { defaultTracer, disabledTracer, isTracingActive, traceClients, traceHandler } from "../../handlers/tracing";
 
 /** A disabled Tracer that records which clients a factory asked it to capture. */
 class RecordingTracer extends Tracer {
@@ -41,6 +43,58 @@ describe("tracer wiring (handlers/tracing.ts)", () => {
         expect(same).to.equal(client);
         expect(client.middlewareStack.identify()).to.deep.equal(before);
         client.destroy();
+    });
+
+    it("isTracingActive applies the rule Powertools' own Tracer applies, in every environment that decides it", () => {
+        const environments: Record<string, string | undefined>[] = [
+            {},
+            { AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x" },
+            { AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x", POWERTOOLS_TRACE_ENABLED: "false" },
+            { AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x", POWERTOOLS_TRACE_ENABLED: "FALSE" },
+            { AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x", POWERTOOLS_TRACE_ENABLED: "true" },
+            { AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x", AWS_SAM_LOCAL: "true" },
+            { AWS_EXECUTION_ENV: "AWS_Lambda_amplify-mock" },
+            { POWERTOOLS_TRACE_ENABLED: "true" },
+        ];
+        const keys = ["AWS_EXECUTION_ENV", "POWERTOOLS_TRACE_ENABLED", "AWS_SAM_LOCAL"];
+        const saved = Object.fromEntries(keys.map((key) => [key, process.env[key]]));
+        try {
+            for (const environment of environments) {
+                for (const key of keys) {
+                    if (environment[key] === undefined) delete process.env[key];
+                    else process.env[key] = environment[key];
+                }
+                const powertools = new Tracer({ captureHTTPsRequests: false }).isTracingEnabled();
+                expect(isTracingActive(environment), JSON.stringify(environment)).to.equal(powertools);
+            }
+        } finally {
+            for (const key of keys) {
+                if (saved[key] === undefined) delete process.env[key];
+                else process.env[key] = saved[key];
+            }
+        }
+    });
+
+    it("loads the X-Ray SDK only where tracing is active (it costs about 70 ms of cold start)", function () {
+        this.timeout(30_000);
+        const root = path.resolve(__dirname, "../..");
+        const probe = (env: Record<string, string>) => {
+            const run = spawnSync(
+                process.execPath,
+                [
+                    "-r",
+                    "ts-node/register/transpile-only",
+                    "-e",
+                    'const t = require("./handlers/tracing").defaultTracer("probe"); console.log(JSON.stringify({ enabled: t.isTracingEnabled(), xray: Object.keys(require.cache).some((file) => file.includes("aws-xray-sdk-core")) }));',
+                ],
+                { cwd: root, env: { PATH: process.env.PATH ?? "", AWS_REGION: "us-east-1", ...env }, encoding: "utf8" },
+            );
+            expect(run.status, run.stderr).to.equal(0);
+            return JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as { enabled: boolean; xray: boolean };
+        };
+        expect(probe({})).to.deep.equal({ enabled: false, xray: false });
+        expect(probe({ AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x", POWERTOOLS_TRACE_ENABLED: "false" })).to.deep.equal({ enabled: false, xray: false });
+        expect(probe({ AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x" })).to.deep.equal({ enabled: true, xray: true });
     });
 
     it("createEventProcessor captures its DynamoDB and SQS clients with deps.tracer", () => {

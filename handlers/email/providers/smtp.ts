@@ -9,10 +9,11 @@
  * is not in the worker's archive either.
  */
 import type nodemailer = require("nodemailer");
-import secrets = require("@aws-sdk/client-secrets-manager");
+import type secrets = require("@aws-sdk/client-secrets-manager");
 import v = require("valibot");
 import { DeliveryError, isProviderUnavailable, permanentFailure, providerUnavailable, REJECTION_REASONS, transientFailure } from "../errors";
 import { smtpMailOptions } from "../mime";
+import { type Deferred, resolveDeferred } from "../../shared/deferred";
 import type { EmailContent, EmailProvider } from "../types";
 
 /** The SMTP secret's JSON shape. */
@@ -52,6 +53,12 @@ export function parseSmtpSettings(text: string): SmtpSettings | string[] {
     return result.output;
 }
 
+/** The Secrets Manager client module, loaded on the first SMTP send (see handlers/shared/deferred.ts). */
+function secretsSdk(): typeof secrets {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("@aws-sdk/client-secrets-manager") as typeof secrets;
+}
+
 /** nodemailer, required on first use (see the module comment). */
 export function loadNodemailer(): typeof nodemailer {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -80,13 +87,13 @@ export function smtpTransport(settings: SmtpSettings): nodemailer.Transporter {
  * them for `cacheTtlMs`. A missing, empty or invalid secret means "SMTP not
  * configured": the provider is unavailable, the email is retried.
  */
-export function transportFromSecret(client: secrets.SecretsManagerClient, secretId: string, cacheTtlMs = 5 * 60_000, now: () => number = Date.now) {
+export function transportFromSecret(client: Deferred<secrets.SecretsManagerClient>, secretId: string, cacheTtlMs = 5 * 60_000, now: () => number = Date.now) {
     let cached: { transport: nodemailer.Transporter; at: number } | undefined;
     return async (): Promise<nodemailer.Transporter> => {
         if (cached && now() - cached.at < cacheTtlMs) return cached.transport;
         let text: string | undefined;
         try {
-            text = (await client.send(new secrets.GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+            text = (await resolveDeferred(client).send(new (secretsSdk().GetSecretValueCommand)({ SecretId: secretId }))).SecretString;
         } catch (error) {
             const name = (error as Error).name;
             throw providerUnavailable(name === "ResourceNotFoundException" ? "smtp:not-configured" : `secretsmanager:${name}`);
