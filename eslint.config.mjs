@@ -12,12 +12,20 @@ export default tseslint.config(
     {
         languageOptions: { ecmaVersion: 2023, sourceType: "module" },
         rules: {
-            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_" }],
+            "@typescript-eslint/no-unused-vars": [
+                "error",
+                { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_" },
+            ],
+            // `import x = require("…")` is TypeScript's typed CommonJS import, which Pulumi's closure serializer turns into `require` in the archive.
+            "@typescript-eslint/no-require-imports": ["error", { allowAsImport: true }],
         },
     },
     {
         files: ["**/*.js", "**/*.cjs"],
-        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly", console: "readonly" } },
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: { require: "readonly", module: "writable", process: "readonly", __dirname: "readonly", console: "readonly" },
+        },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },
     {

@@ -68,7 +68,8 @@ export interface ArtifactFigures {
     emailWorkerColdInitUntracedMs: Spread;
 }
 
-export const description = "Lambda archives' zipped sizes (target <= 256 KiB), processor cold start (target <= 110 ms) and email worker cold init (target <= 120 ms)";
+export const description =
+    "Lambda archives' zipped sizes (target <= 256 KiB), processor cold start (target <= 110 ms) and email worker cold init (target <= 120 ms)";
 export const options = {
     "cold-starts": integerOption("fresh processes to time each cold start over", 5, 1, 50),
 };
@@ -120,7 +121,8 @@ async function processorFigures(coldStarts: number) {
         const untracedStarts: number[] = [];
         const emulatorBatches: number[] = [];
         const examples = Object.values(exampleEvents());
-        const batchOf = (prefix: string) => Array.from({ length: 10 }, (_, i) => ({ ...examples[i % examples.length], eventId: `${prefix}-${i}` }));
+        const batchOf = (prefix: string) =>
+            Array.from({ length: 10 }, (_, i) => ({ ...examples[i % examples.length], eventId: `${prefix}-${i}` }));
         const coldStart = async (prefix: string, extra: Record<string, string>) => {
             const invoked = await invokeArtifact<{ batchItemFailures: unknown[] }>({
                 archiveDir: artifact.archiveDir,
@@ -130,14 +132,21 @@ async function processorFigures(coldStarts: number) {
                 functionName: "event-processor",
             });
             if (invoked.error || invoked.result?.batchItemFailures.length !== 0) {
-                throw new Error(`the processor's first invocation did not store its batch: ${JSON.stringify(invoked.error ?? invoked.result)}\n${invoked.stderr}`);
+                throw new Error(
+                    `the processor's first invocation did not store its batch: ${JSON.stringify(invoked.error ?? invoked.result)}\n${invoked.stderr}`,
+                );
             }
             return invoked;
         };
         const warmClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: deployment.region, credentials: LOCAL_CREDENTIALS });
         try {
             for (let run = 0; run < coldStarts; run++) {
-                const init = await invokeArtifact({ archiveDir: artifact.archiveDir, layerDir: artifact.layerDir, environment, functionName: "event-processor" });
+                const init = await invokeArtifact({
+                    archiveDir: artifact.archiveDir,
+                    layerDir: artifact.layerDir,
+                    environment,
+                    functionName: "event-processor",
+                });
                 if (init.error) throw new Error(`the processor archive failed to initialise: ${init.error.name}: ${init.error.message}`);
                 inits.push(init.initMs);
                 // Traced (as deployed) and untraced in a random order, so neither always runs on a warmer machine.
@@ -160,7 +169,11 @@ async function processorFigures(coldStarts: number) {
                         warmClient.send(
                             new PutItemCommand({
                                 TableName: artifact.environment.EVENT_TABLE_NAME,
-                                Item: { clientId: { S: event.clientId }, eventId: { S: event.eventId }, payload: { S: JSON.stringify(event) } },
+                                Item: {
+                                    clientId: { S: event.clientId },
+                                    eventId: { S: event.eventId },
+                                    payload: { S: JSON.stringify(event) },
+                                },
                                 ConditionExpression: "attribute_not_exists(eventId)",
                             }),
                         ),
@@ -182,7 +195,11 @@ async function processorFigures(coldStarts: number) {
             coldStartSpreadMs: spread(starts),
             coldStartCpuMs: spread(startCpu),
             coldStartTargetMs: COLD_START_TARGET_MS,
-            coldStartPartsMs: { nodeBoot: spread(parts.nodeBoot).median, init: spread(parts.init).median, firstInvocation: spread(parts.firstInvocation).median },
+            coldStartPartsMs: {
+                nodeBoot: spread(parts.nodeBoot).median,
+                init: spread(parts.init).median,
+                firstInvocation: spread(parts.firstInvocation).median,
+            },
             coldStartUntracedMs: spread(untracedStarts),
             dynamoDbLocalBatchMs: spread(emulatorBatches),
         };
@@ -201,7 +218,12 @@ async function emailWorkerFigures(coldStarts: number) {
         const initCpu: number[] = [];
         const untracedInits: number[] = [];
         const initialise = async (extra: Record<string, string>) => {
-            const init = await invokeArtifact({ archiveDir: artifact.archiveDir, layerDir: artifact.layerDir, environment: { ...environment, ...extra }, functionName: "email-worker" });
+            const init = await invokeArtifact({
+                archiveDir: artifact.archiveDir,
+                layerDir: artifact.layerDir,
+                environment: { ...environment, ...extra },
+                functionName: "email-worker",
+            });
             if (init.error) throw new Error(`the email worker archive failed to initialise: ${init.error.name}: ${init.error.message}`);
             return init;
         };

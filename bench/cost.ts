@@ -15,7 +15,8 @@ import type { BenchOption } from "./index";
 import { CostLine, MODEL_ASSUMPTIONS, priceMillionEvents, StackCostSettings } from "./support/pricing";
 import { benchDeployment, processorCostSettings } from "./support/stack";
 
-export const description = "modelled cost per million valid events (us-east-1 list prices) at the stack's settings, from measured counts, vs the floor";
+export const description =
+    "modelled cost per million valid events (us-east-1 list prices) at the stack's settings, from measured counts, vs the floor";
 export const options: Readonly<Record<string, BenchOption>> = { events: handlerOptions.events, rounds: handlerOptions.rounds };
 
 /** The target for costRatio. */
@@ -62,7 +63,8 @@ export function format(f: CostFigures): string[] {
             `${s.queueFifo ? "FIFO" : "standard"} queue, KMS data key reused ${s.kmsDataKeyReusePeriodSeconds} s, logs kept ${s.logRetentionDays} d, tracing ${s.tracingActive ? "active" : "off"}`,
         `  ${"line item".padEnd(50)} ${"cost".padStart(8)}  ${"floor".padStart(8)}  basis`,
         ...f.costLines.map(
-            (line) => `  ${line.item.padEnd(50)} ${usd(line.usdPerMillion)}  ${line.floor ? usd(line.usdPerMillion) : " ".repeat(8)}  ${line.basis}`,
+            (line) =>
+                `  ${line.item.padEnd(50)} ${usd(line.usdPerMillion)}  ${line.floor ? usd(line.usdPerMillion) : " ".repeat(8)}  ${line.basis}`,
         ),
         `  ${"total".padEnd(50)} ${usd(f.costPerMillionUsd)}  ${usd(f.floorPerMillionUsd)}`,
         `costRatio       ${f.costRatio.toFixed(3)}  (cost / floor, target <= ${f.costRatioTarget.toFixed(2)}: ${f.costRatio <= f.costRatioTarget ? "met" : "MISSED"})`,

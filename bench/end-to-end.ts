@@ -18,7 +18,8 @@ import { generateSampleTraffic } from "../local/sample-traffic";
 import type { Delivery } from "../local/services/stream-sender";
 import { integerOption } from "./index";
 
-export const description = "local pipeline throughput and latency (enqueue -> processed -> stream) vs. the raw DynamoDB Local PutItem ceiling";
+export const description =
+    "local pipeline throughput and latency (enqueue -> processed -> stream) vs. the raw DynamoDB Local PutItem ceiling";
 export const options = {
     events: integerOption("events in the measured run", 2000, 50, 100_000),
     "timeout-seconds": integerOption("give up after", 180, 10, 3600),
@@ -82,7 +83,11 @@ async function waitForDeliveries(delivered: readonly Delivery[], keys: Set<strin
 export async function run(opts: { events?: number; timeoutSeconds?: number } = {}): Promise<EndToEndFigures> {
     const events = opts.events ?? 2000;
     const timeoutMs = (opts.timeoutSeconds ?? 180) * 1000;
-    const pipeline = await startLocalPipeline({ stack: "localstack", log: (l) => process.stderr.write(`  ${l}\n`), functionLogs: () => undefined });
+    const pipeline = await startLocalPipeline({
+        stack: "localstack",
+        log: (l) => process.stderr.write(`  ${l}\n`),
+        functionLogs: () => undefined,
+    });
     try {
         const processor = pipeline.eventProcessor!;
         const delivered = pipeline.sender!.delivered;

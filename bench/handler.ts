@@ -30,7 +30,8 @@ import { exampleEvents, sqsRecord } from "../tests/support/factories/events";
 import { integerOption, type BenchOption } from "./index";
 import { countDynamoDbRequests, countSqsRequests, emptyTally, Tally, TallySwitch, tapOutput } from "./support/counting";
 
-export const description = "event processor handler vs raw concurrent PutItem (ceiling) and sequential PutItem (naive baseline) on DynamoDB Local";
+export const description =
+    "event processor handler vs raw concurrent PutItem (ceiling) and sequential PutItem (naive baseline) on DynamoDB Local";
 
 export const options: Readonly<Record<string, BenchOption>> = {
     events: integerOption("events per variant", 10_000, 10, 1_000_000),
@@ -131,7 +132,11 @@ async function count(dynamodb: DynamoDBClient, table: string): Promise<number> {
 /** Realistic traffic: the example types in turn, 50 tenants, unique event ids. */
 function makeEvents(n: number, prefix: string): EventEnvelope[] {
     const examples = Object.values(exampleEvents());
-    return Array.from({ length: n }, (_, i) => ({ ...examples[i % examples.length], clientId: `tenant-${i % 50}`, eventId: `${prefix}-${i}` }));
+    return Array.from({ length: n }, (_, i) => ({
+        ...examples[i % examples.length],
+        clientId: `tenant-${i % 50}`,
+        eventId: `${prefix}-${i}`,
+    }));
 }
 
 function batches<T>(items: readonly T[], size: number): T[][] {
@@ -221,7 +226,13 @@ async function measure(opts: { events?: number; batchSize?: number; rounds?: num
         await Promise.all(Object.values(tables).map((t) => createTable(dynamodb, t)));
         const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "bench-dlq" }));
         // Real Logger and Metrics (defaults), so their cost is measured; output is muted while timing.
-        const processBatch = createBatchProcessor({ dynamodb, sqs, tableName: tables.handler, deadLetterQueueUrl: QueueUrl!, retentionDays: 30 });
+        const processBatch = createBatchProcessor({
+            dynamodb,
+            sqs,
+            tableName: tables.handler,
+            deadLetterQueueUrl: QueueUrl!,
+            retentionDays: 30,
+        });
         const context = lambdaContext();
 
         const receivedAt = new Date();
@@ -231,18 +242,26 @@ async function measure(opts: { events?: number; batchSize?: number; rounds?: num
                 if (!built.ok) throw new Error(`example ${e.type} does not build: ${built.detail}`);
                 return built.item;
             });
-        const handlerBatches = batches(makeEvents(n, "h").map((e): SQSRecord => sqsRecord(e)), batchSize);
+        const handlerBatches = batches(
+            makeEvents(n, "h").map((e): SQSRecord => sqsRecord(e)),
+            batchSize,
+        );
         const ceilingBatches = batches(prebuilt(makeEvents(n, "c")), batchSize);
         const baselineBatches = batches(prebuilt(makeEvents(n, "b")), batchSize);
 
         const runners: Record<keyof typeof tables, (i: number) => Promise<unknown>> = {
             handler: async (i) => {
                 const { response } = await processBatch(handlerBatches[i], context);
-                if (response.batchItemFailures.length > 0) throw new Error(`handler batch ${i} had ${response.batchItemFailures.length} transient failures`);
+                if (response.batchItemFailures.length > 0)
+                    throw new Error(`handler batch ${i} had ${response.batchItemFailures.length} transient failures`);
             },
-            ceiling: (i) => Promise.all(ceilingBatches[i].map((Item) => dynamodb.send(new PutItemCommand({ TableName: tables.ceiling, Item: Item as never })))),
+            ceiling: (i) =>
+                Promise.all(
+                    ceilingBatches[i].map((Item) => dynamodb.send(new PutItemCommand({ TableName: tables.ceiling, Item: Item as never }))),
+                ),
             baseline: async (i) => {
-                for (const Item of baselineBatches[i]) await dynamodb.send(new PutItemCommand({ TableName: tables.baseline, Item: Item as never }));
+                for (const Item of baselineBatches[i])
+                    await dynamodb.send(new PutItemCommand({ TableName: tables.baseline, Item: Item as never }));
             },
         };
 
@@ -250,12 +269,18 @@ async function measure(opts: { events?: number; batchSize?: number; rounds?: num
         const unmute = tapOutput(tallies);
         try {
             const warm = createBatchProcessor({ dynamodb, sqs, tableName: tables.handler, deadLetterQueueUrl: QueueUrl! });
-            const warmEvents = batches(makeEvents(300, "warm").map((e) => sqsRecord(e)), batchSize);
+            const warmEvents = batches(
+                makeEvents(300, "warm").map((e) => sqsRecord(e)),
+                batchSize,
+            );
             const warmItems = batches(prebuilt(makeEvents(300, "warm")), batchSize);
             for (let i = 0; i < warmEvents.length; i++) {
                 await warm(warmEvents[i]);
-                await Promise.all(warmItems[i].map((Item) => dynamodb.send(new PutItemCommand({ TableName: tables.ceiling, Item: Item as never }))));
-                for (const Item of warmItems[i]) await dynamodb.send(new PutItemCommand({ TableName: tables.baseline, Item: Item as never }));
+                await Promise.all(
+                    warmItems[i].map((Item) => dynamodb.send(new PutItemCommand({ TableName: tables.ceiling, Item: Item as never }))),
+                );
+                for (const Item of warmItems[i])
+                    await dynamodb.send(new PutItemCommand({ TableName: tables.baseline, Item: Item as never }));
             }
         } finally {
             unmute();
@@ -274,7 +299,11 @@ async function measure(opts: { events?: number; batchSize?: number; rounds?: num
             const from = round * perRound;
             const to = Math.min(total, from + perRound);
             if (from >= to) break;
-            const before = { handler: variants.handler.elapsedMs, ceiling: variants.ceiling.elapsedMs, baseline: variants.baseline.elapsedMs };
+            const before = {
+                handler: variants.handler.elapsedMs,
+                ceiling: variants.ceiling.elapsedMs,
+                baseline: variants.baseline.elapsedMs,
+            };
             const cpuBefore = { handler: variants.handler.cpuMicros, ceiling: variants.ceiling.cpuMicros };
             for (const name of shuffled(contenders)) {
                 const variant = variants[name];
@@ -306,7 +335,11 @@ async function measure(opts: { events?: number; batchSize?: number; rounds?: num
         const persisted = await count(dynamodb, tables.handler);
         const stats = (v: Variant) => {
             const sorted = [...v.latencies].sort((a, b) => a - b);
-            return { eps: (v.latencies.length * batchSize) / (v.elapsedMs / 1000), p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+            return {
+                eps: (v.latencies.length * batchSize) / (v.elapsedMs / 1000),
+                p50: percentile(sorted, 50),
+                p99: percentile(sorted, 99),
+            };
         };
         // The last batch may be short; count the real number of events.
         const handlerStats = stats(variants.handler);

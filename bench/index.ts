@@ -41,7 +41,8 @@ export function integerOption(description: string, defaultValue: number, min: nu
         defaultValue: String(defaultValue),
         parse(raw) {
             const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-            if (!Number.isSafeInteger(value) || value < min || value > max) throw new Error(`must be a whole number from ${min} to ${max}, got "${raw}"`);
+            if (!Number.isSafeInteger(value) || value < min || value > max)
+                throw new Error(`must be a whole number from ${min} to ${max}, got "${raw}"`);
             return value;
         },
     };
@@ -81,8 +82,15 @@ export function parseArgs(argv: readonly string[], known = availableModes()): Be
         else if (arg.startsWith("--")) {
             const [flag, inline] = arg.slice(2).split(/=(.*)/s, 2);
             const value = inline ?? argv[++i];
-            if (value === undefined || (inline === undefined && value.startsWith("--"))) throw new BenchUsageError(`--${flag} needs a value`);
-            if (flag === "mode") command.modes.push(...value.split(",").map((m) => m.trim()).filter(Boolean));
+            if (value === undefined || (inline === undefined && value.startsWith("--")))
+                throw new BenchUsageError(`--${flag} needs a value`);
+            if (flag === "mode")
+                command.modes.push(
+                    ...value
+                        .split(",")
+                        .map((m) => m.trim())
+                        .filter(Boolean),
+                );
             else if (command.flags.has(flag)) throw new BenchUsageError(`--${flag} given twice`);
             else command.flags.set(flag, value);
         } else throw new BenchUsageError(`unexpected argument "${arg}"`);
@@ -105,7 +113,10 @@ export type FlagOwners = (flag: string) => string[];
 export function resolveOptions(
     command: BenchCommand,
     modules: Readonly<Record<string, BenchModule>>,
-    owners: FlagOwners = (flag) => Object.entries(modules).filter(([, m]) => m.options && flag in m.options).map(([name]) => name),
+    owners: FlagOwners = (flag) =>
+        Object.entries(modules)
+            .filter(([, m]) => m.options && flag in m.options)
+            .map(([name]) => name),
 ): Record<string, Record<string, unknown>> {
     const perMode: Record<string, Record<string, unknown>> = {};
     const claimed = new Set<string>();
@@ -143,7 +154,8 @@ export function mergeFigures(results: readonly { mode: string; figures: object }
     const owner = new Map<string, string>();
     for (const { mode, figures } of results) {
         for (const [field, value] of Object.entries(figures)) {
-            if (field in merged) throw new Error(`bench modes ${owner.get(field) ?? "index"} and ${mode} both report "${field}"; rename one`);
+            if (field in merged)
+                throw new Error(`bench modes ${owner.get(field) ?? "index"} and ${mode} both report "${field}"; rename one`);
             owner.set(field, mode);
             merged[field] = value;
         }
@@ -155,7 +167,8 @@ function usage(modules: Readonly<Record<string, BenchModule>>): string {
     const lines = ["usage: npm run bench -- [--mode <name>[,<name>...]] [--json] [--<option> <value> ...]", "", "modes (default: all):"];
     for (const [name, mod] of Object.entries(modules)) {
         lines.push(`  ${name}${mod.description ? `: ${mod.description}` : ""}`);
-        for (const [flag, spec] of Object.entries(mod.options ?? {})) lines.push(`      --${flag} <value>  ${spec.description} [default ${spec.defaultValue}]`);
+        for (const [flag, spec] of Object.entries(mod.options ?? {}))
+            lines.push(`      --${flag} <value>  ${spec.description} [default ${spec.defaultValue}]`);
     }
     return lines.join("\n");
 }
@@ -173,7 +186,9 @@ async function main(argv: readonly string[]): Promise<number> {
             return 0;
         }
         // Only the selected modes are loaded; a flag none of them declares is looked up in every mode.
-        options = resolveOptions(command, modules, (flag) => availableModes().filter((name) => flag in ((modules[name] ?? loadMode(name)).options ?? {})));
+        options = resolveOptions(command, modules, (flag) =>
+            availableModes().filter((name) => flag in ((modules[name] ?? loadMode(name)).options ?? {})),
+        );
     } catch (error) {
         if (!(error instanceof BenchUsageError)) throw error;
         console.error(`error: ${error.message}\nRun \`npm run bench -- --help\` for usage.`);
@@ -185,7 +200,9 @@ async function main(argv: readonly string[]): Promise<number> {
         const figures = await modules[mode].run(options[mode]);
         results.push({ mode, figures });
         if (!command.json) {
-            const lines = modules[mode].format ? modules[mode].format!(figures as never) : Object.entries(figures).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+            const lines = modules[mode].format
+                ? modules[mode].format!(figures as never)
+                : Object.entries(figures).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
             console.log(lines.join("\n"));
         }
     }

@@ -159,7 +159,11 @@ async function child(events: number, rounds: number): Promise<void> {
     };
     const enabled = defaultTracer("event-processor");
     if (!enabled.isTracingEnabled()) throw new Error("the tracer is not enabled in the bench child (AWS_EXECUTION_ENV?)");
-    const handlers: Record<Variant, ReturnType<typeof build>> = { disabled: build(disabledTracer()), unsampled: build(enabled), sampled: build(enabled) };
+    const handlers: Record<Variant, ReturnType<typeof build>> = {
+        disabled: build(disabledTracer()),
+        unsampled: build(enabled),
+        sampled: build(enabled),
+    };
 
     const examples = Object.values(exampleEvents());
     const perRound = Math.floor(events / rounds / BATCH_SIZE);
@@ -172,7 +176,12 @@ async function child(events: number, rounds: number): Promise<void> {
             }),
         );
     const hex = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join("");
-    const result: ChildResult = { cpuMicros: { disabled: [], unsampled: [], sampled: [] }, persisted: 0, sampledBatches: 0, sampledEvents: 0 };
+    const result: ChildResult = {
+        cpuMicros: { disabled: [], unsampled: [], sampled: [] },
+        persisted: 0,
+        sampledBatches: 0,
+        sampledEvents: 0,
+    };
     // Warm-up (JIT, SDK lazy loading, the X-Ray SDK's first facade segment), not measured.
     for (const variant of VARIANTS) {
         for (const records of batchesOf(variant, -1)) {

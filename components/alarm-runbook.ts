@@ -27,7 +27,9 @@ export const RUNBOOK_ANCHOR_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export function runbookAnchor(component: string, suffix: string): string {
     const anchor = `${component}-${suffix}`.toLowerCase();
     if (!RUNBOOK_ANCHOR_PATTERN.test(anchor)) {
-        throw new Error(`runbookAnchor: "${anchor}" is not a runbook anchor; use lower-case letters, digits and single hyphens (e.g. "email-dlq-messages")`);
+        throw new Error(
+            `runbookAnchor: "${anchor}" is not a runbook anchor; use lower-case letters, digits and single hyphens (e.g. "email-dlq-messages")`,
+        );
     }
     return anchor;
 }
@@ -43,7 +45,9 @@ export function runbookAnchor(component: string, suffix: string): string {
 export function alarmDescription(summary: string, component: string, suffix: string): string {
     const description = `${summary.trim()} ${RUNBOOK_LINK_PREFIX}${runbookAnchor(component, suffix)}`;
     if (description.length > MAX_ALARM_DESCRIPTION_LENGTH) {
-        throw new Error(`alarmDescription: ${description.length} characters for ${component}-${suffix}; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}`);
+        throw new Error(
+            `alarmDescription: ${description.length} characters for ${component}-${suffix}; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}`,
+        );
     }
     return description;
 }

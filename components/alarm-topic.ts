@@ -37,14 +37,26 @@ export class AlarmTopic extends pulumi.ComponentResource {
             `${name}-policy`,
             {
                 arn: this.topic.arn,
-                policy: pulumi.all([this.topic.arn, scope]).apply(([topicArn, s]) =>
-                    JSON.stringify(alarmTopicPolicy(topicArn, s, `arn:${s.partition}:cloudwatch:${s.region}:${s.accountId}:alarm:${args.alarmNamePrefix}*`)),
-                ),
+                policy: pulumi
+                    .all([this.topic.arn, scope])
+                    .apply(([topicArn, s]) =>
+                        JSON.stringify(
+                            alarmTopicPolicy(
+                                topicArn,
+                                s,
+                                `arn:${s.partition}:cloudwatch:${s.region}:${s.accountId}:alarm:${args.alarmNamePrefix}*`,
+                            ),
+                        ),
+                    ),
             },
             { parent: this },
         );
         if (args.email) {
-            this.subscription = new aws.sns.TopicSubscription(`${name}-email`, { topic: this.topic.arn, protocol: "email", endpoint: args.email }, { parent: this });
+            this.subscription = new aws.sns.TopicSubscription(
+                `${name}-email`,
+                { topic: this.topic.arn, protocol: "email", endpoint: args.email },
+                { parent: this },
+            );
         }
         this.registerOutputs({ topicArn: this.topic.arn });
     }

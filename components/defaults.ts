@@ -109,7 +109,10 @@ export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
  * @example
  * lambdaLoggingConfig(logGroup.name, "DEBUG"); // { logFormat: "JSON", applicationLogLevel: "DEBUG", systemLogLevel: "DEBUG", logGroup }
  */
-export function lambdaLoggingConfig<T>(logGroup: T, level: LogLevel): { logFormat: "JSON"; applicationLogLevel: LogLevel; systemLogLevel: "DEBUG" | "INFO" | "WARN"; logGroup: T } {
+export function lambdaLoggingConfig<T>(
+    logGroup: T,
+    level: LogLevel,
+): { logFormat: "JSON"; applicationLogLevel: LogLevel; systemLogLevel: "DEBUG" | "INFO" | "WARN"; logGroup: T } {
     // Lambda's system log levels are DEBUG, INFO and WARN only.
     return { logFormat: "JSON", applicationLogLevel: level, systemLogLevel: level === "ERROR" ? "WARN" : level, logGroup };
 }

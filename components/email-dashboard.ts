@@ -42,15 +42,35 @@ export interface EmailDashboardArgs {
 export function emailDashboard(name: string, args: EmailDashboardArgs, opts: pulumi.ComponentResourceOptions): cloudwatch.Dashboard {
     const period = 60;
     const api = (metric: string, statistic: cloudwatch.MetricStatistic = "Sum") =>
-        new cloudwatch.Metric({ namespace: "AWS/ApiGateway", name: metric, dimensions: { ApiId: args.api.id, Stage: args.stageName }, statistic, period });
+        new cloudwatch.Metric({
+            namespace: "AWS/ApiGateway",
+            name: metric,
+            dimensions: { ApiId: args.api.id, Stage: args.stageName },
+            statistic,
+            period,
+        });
     const emf = (service: string, metric: string, label: string) =>
         new cloudwatch.Metric({ namespace: args.metricsNamespace, name: metric, dimensions: { service }, statistic: "Sum", period, label });
     const apiCount = (metric: string, label: string) => emf(args.apiServiceName, metric, label);
     const workerCount = (metric: string, label: string) => emf(args.workerServiceName, metric, label);
     const scheduler = (metric: string, label: string) =>
-        new cloudwatch.Metric({ namespace: "AWS/Scheduler", name: metric, dimensions: { ScheduleGroup: args.scheduleGroupName }, statistic: "Sum", period, label });
+        new cloudwatch.Metric({
+            namespace: "AWS/Scheduler",
+            name: metric,
+            dimensions: { ScheduleGroup: args.scheduleGroupName },
+            statistic: "Sum",
+            period,
+            label,
+        });
     const latency = (metric: string, label: string, extendedStatistic: number) =>
-        new cloudwatch.Metric({ namespace: "AWS/ApiGateway", name: metric, dimensions: { ApiId: args.api.id, Stage: args.stageName }, extendedStatistic, period, label });
+        new cloudwatch.Metric({
+            namespace: "AWS/ApiGateway",
+            name: metric,
+            dimensions: { ApiId: args.api.id, Stage: args.stageName },
+            extendedStatistic,
+            period,
+            label,
+        });
     const width = 8;
 
     return new cloudwatch.Dashboard(
@@ -66,7 +86,11 @@ export function emailDashboard(name: string, args: EmailDashboardArgs, opts: pul
                     }),
                     new cloudwatch.LineGraphMetricWidget({
                         title: "API latency (ms)",
-                        metrics: [latency("Latency", "p50", 50), latency("Latency", "p99", 99), latency("IntegrationLatency", "integration p99", 99)],
+                        metrics: [
+                            latency("Latency", "p50", 50),
+                            latency("Latency", "p99", 99),
+                            latency("IntegrationLatency", "integration p99", 99),
+                        ],
                         width,
                     }),
                     new cloudwatch.StackedAreaGraphMetricWidget({
@@ -85,21 +109,29 @@ export function emailDashboard(name: string, args: EmailDashboardArgs, opts: pul
                     new cloudwatch.LineGraphMetricWidget({
                         title: "Queue depth",
                         metrics: [
-                            sqsMetrics.metrics.approximateNumberOfMessagesVisible({ queue: args.queue, statistic: "Maximum", period }).withLabel("waiting"),
-                            sqsMetrics.metrics.approximateNumberOfMessagesNotVisible({ queue: args.queue, statistic: "Maximum", period }).withLabel("in flight"),
+                            sqsMetrics.metrics
+                                .approximateNumberOfMessagesVisible({ queue: args.queue, statistic: "Maximum", period })
+                                .withLabel("waiting"),
+                            sqsMetrics.metrics
+                                .approximateNumberOfMessagesNotVisible({ queue: args.queue, statistic: "Maximum", period })
+                                .withLabel("in flight"),
                         ],
                         width,
                     }),
                     new cloudwatch.LineGraphMetricWidget({
                         title: "Oldest email age (s)",
                         metrics: [sqsMetrics.metrics.approximateAgeOfOldestMessage({ queue: args.queue, statistic: "Maximum", period })],
-                        annotations: new cloudwatch.HorizontalAnnotation({ aboveEdge: { value: args.oldestMessageAgeAlarmSeconds, label: "alarm" } }),
+                        annotations: new cloudwatch.HorizontalAnnotation({
+                            aboveEdge: { value: args.oldestMessageAgeAlarmSeconds, label: "alarm" },
+                        }),
                         width,
                     }),
                     new cloudwatch.LineGraphMetricWidget({
                         title: "Dead-lettered emails",
                         metrics: [
-                            sqsMetrics.metrics.approximateNumberOfMessagesVisible({ queue: args.deadLetterQueue, statistic: "Maximum", period }).withLabel("in the DLQ"),
+                            sqsMetrics.metrics
+                                .approximateNumberOfMessagesVisible({ queue: args.deadLetterQueue, statistic: "Maximum", period })
+                                .withLabel("in the DLQ"),
                             workerCount(EMAIL_METRICS.deadLettered, "dead-lettered by the worker"),
                         ],
                         width,
@@ -108,7 +140,10 @@ export function emailDashboard(name: string, args: EmailDashboardArgs, opts: pul
                 new cloudwatch.RowWidget(
                     new cloudwatch.StackedAreaGraphMetricWidget({
                         title: "Sent by provider",
-                        metrics: [workerCount(EMAIL_METRICS.sent, "SES (primary)"), workerCount(EMAIL_METRICS.sentBySecondary, "SMTP (secondary)")],
+                        metrics: [
+                            workerCount(EMAIL_METRICS.sent, "SES (primary)"),
+                            workerCount(EMAIL_METRICS.sentBySecondary, "SMTP (secondary)"),
+                        ],
                         width,
                     }),
                     new cloudwatch.LineGraphMetricWidget({
@@ -137,7 +172,9 @@ export function emailDashboard(name: string, args: EmailDashboardArgs, opts: pul
                         metrics: [args.apiFunction, args.workerFunction].flatMap((fn, i) => {
                             const who = i === 0 ? "api" : "worker";
                             return [
-                                lambdaMetrics.metrics.invocations({ function: fn, statistic: "Sum", period }).withLabel(`${who} invocations`),
+                                lambdaMetrics.metrics
+                                    .invocations({ function: fn, statistic: "Sum", period })
+                                    .withLabel(`${who} invocations`),
                                 lambdaMetrics.metrics.errors({ function: fn, statistic: "Sum", period }).withLabel(`${who} errors`),
                                 lambdaMetrics.metrics.throttles({ function: fn, statistic: "Sum", period }).withLabel(`${who} throttles`),
                             ];
@@ -147,8 +184,12 @@ export function emailDashboard(name: string, args: EmailDashboardArgs, opts: pul
                     new cloudwatch.LineGraphMetricWidget({
                         title: "Functions: duration p99 (ms)",
                         metrics: [
-                            lambdaMetrics.metrics.duration({ function: args.apiFunction, extendedStatistic: 99, period }).withLabel("api p99"),
-                            lambdaMetrics.metrics.duration({ function: args.workerFunction, extendedStatistic: 99, period }).withLabel("worker p99"),
+                            lambdaMetrics.metrics
+                                .duration({ function: args.apiFunction, extendedStatistic: 99, period })
+                                .withLabel("api p99"),
+                            lambdaMetrics.metrics
+                                .duration({ function: args.workerFunction, extendedStatistic: 99, period })
+                                .withLabel("worker p99"),
                         ],
                         width: 12,
                     }),

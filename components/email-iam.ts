@@ -2,7 +2,15 @@
  * The email service's IAM and resource policy documents, as pure functions of
  * ARNs (least privilege in one reviewable place, like iam-documents.ts).
  */
-import { denyInsecureTransport, queueSenderPolicy, viaService, XRAY_WRITE_ACTIONS, type AwsScope, type PolicyDocument, type PolicyStatement } from "./iam-documents";
+import {
+    denyInsecureTransport,
+    queueSenderPolicy,
+    viaService,
+    XRAY_WRITE_ACTIONS,
+    type AwsScope,
+    type PolicyDocument,
+    type PolicyStatement,
+} from "./iam-documents";
 
 function doc(...statements: PolicyStatement[]): PolicyDocument {
     return { Version: "2012-10-17", Statement: statements };
@@ -21,7 +29,12 @@ export interface EmailPolicyCommon {
 
 function logsAndTraces(o: EmailPolicyCommon): PolicyStatement[] {
     return [
-        { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${o.logGroupArn}:log-stream:*` },
+        {
+            Sid: "WriteOwnLogs",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: `${o.logGroupArn}:log-stream:*`,
+        },
         { Sid: "SendTraces", Effect: "Allow", Action: [...XRAY_WRITE_ACTIONS], Resource: "*" },
     ];
 }
@@ -40,7 +53,12 @@ function useKeyVia(o: EmailPolicyCommon, actions: string[], services: string[]):
 export function emailApiPolicy(o: EmailPolicyCommon & { queueArn: string; tableArn: string; bucketArn: string }): PolicyDocument {
     return doc(
         { Sid: "EnqueueEmails", Effect: "Allow", Action: "sqs:SendMessage", Resource: o.queueArn },
-        { Sid: "IdempotencyKeys", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: o.tableArn },
+        {
+            Sid: "IdempotencyKeys",
+            Effect: "Allow",
+            Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            Resource: o.tableArn,
+        },
         { Sid: "OffloadLargeContent", Effect: "Allow", Action: "s3:PutObject", Resource: `${o.bucketArn}/${EMAIL_CONTENT_PREFIX}*` },
         useKeyVia(o, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb", "s3"]),
         ...logsAndTraces(o),
@@ -63,7 +81,12 @@ export function emailWorkerPolicy(
 ): PolicyDocument {
     const { scope } = o;
     return doc(
-        { Sid: "ConsumeEmailQueue", Effect: "Allow", Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], Resource: o.queueArn },
+        {
+            Sid: "ConsumeEmailQueue",
+            Effect: "Allow",
+            Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            Resource: o.queueArn,
+        },
         { Sid: "RejectToDeadLetterQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: o.deadLetterQueueArn },
         { Sid: "DeliveryLedger", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: o.tableArn },
         {
@@ -127,10 +150,19 @@ export function schedulerAssumeRolePolicy(scope: AwsScope, scheduleGroupName: st
  * dead-letter queue for EventBridge Scheduler": the execution role needs `sqs:SendMessage` on the
  * DLQ), so the role may send to the schedule DLQ too, through the same key.
  */
-export function schedulerTargetPolicy(scope: AwsScope, queueArn: string, keyArn: string, scheduleDeadLetterQueueArn: string): PolicyDocument {
+export function schedulerTargetPolicy(
+    scope: AwsScope,
+    queueArn: string,
+    keyArn: string,
+    scheduleDeadLetterQueueArn: string,
+): PolicyDocument {
     const release = queueSenderPolicy(scope, queueArn, keyArn, "ReleaseDueEmails");
     const [send, ...rest] = release.Statement;
-    return doc(send, { Sid: "DeadLetterUndeliveredSchedules", Effect: "Allow", Action: "sqs:SendMessage", Resource: scheduleDeadLetterQueueArn }, ...rest);
+    return doc(
+        send,
+        { Sid: "DeadLetterUndeliveredSchedules", Effect: "Allow", Action: "sqs:SendMessage", Resource: scheduleDeadLetterQueueArn },
+        ...rest,
+    );
 }
 
 /** For API clients: call `POST /v1/emails` with SigV4. */

@@ -146,7 +146,12 @@ export class EmailService extends pulumi.ComponentResource {
             `${name}-content-encryption`,
             {
                 bucket: this.bucket.id,
-                rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }],
+                rules: [
+                    {
+                        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
+                        bucketKeyEnabled: true,
+                    },
+                ],
             },
             parent,
         );
@@ -155,7 +160,11 @@ export class EmailService extends pulumi.ComponentResource {
             { bucket: this.bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
             parent,
         );
-        new aws.s3.BucketOwnershipControls(`${name}-content-ownership`, { bucket: this.bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, parent);
+        new aws.s3.BucketOwnershipControls(
+            `${name}-content-ownership`,
+            { bucket: this.bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+            parent,
+        );
         new aws.s3.BucketLifecycleConfiguration(
             `${name}-content-expiry`,
             {
@@ -172,21 +181,37 @@ export class EmailService extends pulumi.ComponentResource {
             },
             parent,
         );
-        new aws.s3.BucketPolicy(`${name}-content-tls-only`, { bucket: this.bucket.id, policy: this.bucket.arn.apply((arn) => JSON.stringify(emailBucketPolicy(arn))) }, parent);
+        new aws.s3.BucketPolicy(
+            `${name}-content-tls-only`,
+            { bucket: this.bucket.id, policy: this.bucket.arn.apply((arn) => JSON.stringify(emailBucketPolicy(arn))) },
+            parent,
+        );
 
         // SMTP relay settings: a secret encrypted with the key; its value from config (a Pulumi secret) or set out of band.
         this.smtpSecret = new aws.secretsmanager.Secret(
             `${name}-smtp`,
-            { description: "SMTP relay for email failover: JSON { host, port, secure, requireTLS, username, password }", kmsKeyId: args.kmsKeyArn, recoveryWindowInDays: 7 },
+            {
+                description: "SMTP relay for email failover: JSON { host, port, secure, requireTLS, username, password }",
+                kmsKeyId: args.kmsKeyArn,
+                recoveryWindowInDays: 7,
+            },
             parent,
         );
         if (s.emailSmtp) {
-            new aws.secretsmanager.SecretVersion(`${name}-smtp-value`, { secretId: this.smtpSecret.id, secretString: pulumi.secret(JSON.stringify(s.emailSmtp)) }, parent);
+            new aws.secretsmanager.SecretVersion(
+                `${name}-smtp-value`,
+                { secretId: this.smtpSecret.id, secretString: pulumi.secret(JSON.stringify(s.emailSmtp)) },
+                parent,
+            );
         }
 
         // sendAt: one-time schedules in this group put released emails back on the queue. Deleting the group
         // (pulumi destroy) deletes the schedules still in it: see docs/email-service.md "Destroying the stack".
-        this.scheduleGroup = new aws.scheduler.ScheduleGroup(`${name}-schedules`, { name: scheduleGroupNameFor(project, stack, `${name}-schedules`) }, parent);
+        this.scheduleGroup = new aws.scheduler.ScheduleGroup(
+            `${name}-schedules`,
+            { name: scheduleGroupNameFor(project, stack, `${name}-schedules`) },
+            parent,
+        );
         const scheduleGroupName = this.scheduleGroup.name;
         // A schedule whose release fails after its retry policy (or at once, e.g. access denied) delivers its
         // dead-letter event here: the body is the schedule's input (the pointer message), so the email can be resent.
@@ -204,14 +229,19 @@ export class EmailService extends pulumi.ComponentResource {
         );
         new aws.sqs.QueuePolicy(
             `${name}-schedule-dlq-tls-only`,
-            { queueUrl: this.scheduleDeadLetterQueue.url, policy: this.scheduleDeadLetterQueue.arn.apply((arn) => JSON.stringify(queuePolicy(arn))) },
+            {
+                queueUrl: this.scheduleDeadLetterQueue.url,
+                policy: this.scheduleDeadLetterQueue.arn.apply((arn) => JSON.stringify(queuePolicy(arn))),
+            },
             parent,
         );
         this.schedulerRole = new aws.iam.Role(
             `${name}-scheduler-role`,
             {
                 description: `EventBridge Scheduler releases due emails (${stack})`,
-                assumeRolePolicy: pulumi.all([scope, scheduleGroupName]).apply(([x, group]) => JSON.stringify(schedulerAssumeRolePolicy(x, group))),
+                assumeRolePolicy: pulumi
+                    .all([scope, scheduleGroupName])
+                    .apply(([x, group]) => JSON.stringify(schedulerAssumeRolePolicy(x, group))),
                 maxSessionDuration: 3600,
             },
             parent,
@@ -255,10 +285,19 @@ export class EmailService extends pulumi.ComponentResource {
         }
         const domainIdentities = Object.entries(this.sesIdentities).filter(([identity]) => isDomainIdentity(identity));
         this.sesDkimRecords = pulumi
-            .all(domainIdentities.map(([identity, resource]) => resource.dkimSigningAttributes.apply((a) => ({ identity, tokens: a?.tokens ?? [] }))))
+            .all(
+                domainIdentities.map(([identity, resource]) =>
+                    resource.dkimSigningAttributes.apply((a) => ({ identity, tokens: a?.tokens ?? [] })),
+                ),
+            )
             .apply((domains) =>
                 domains.flatMap(({ identity, tokens }) =>
-                    tokens.map((token) => ({ identity, name: `${token}._domainkey.${identity}`, type: "CNAME" as const, value: `${token}.dkim.amazonses.com` })),
+                    tokens.map((token) => ({
+                        identity,
+                        name: `${token}._domainkey.${identity}`,
+                        type: "CNAME" as const,
+                        value: `${token}.dkim.amazonses.com`,
+                    })),
                 ),
             );
 
@@ -330,7 +369,11 @@ export class EmailService extends pulumi.ComponentResource {
         );
         this.workerRole = new aws.iam.Role(
             `${name}-worker-role`,
-            { description: `Email worker (${stack})`, assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()), maxSessionDuration: 3600 },
+            {
+                description: `Email worker (${stack})`,
+                assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
+                maxSessionDuration: 3600,
+            },
             parent,
         );
         const workerPolicy = new aws.iam.RolePolicy(
@@ -354,26 +397,35 @@ export class EmailService extends pulumi.ComponentResource {
                         pulumi.all(Object.values(this.sesIdentities).map((identity) => identity.arn)),
                         this.sesConfigurationSet.arn,
                     ])
-                    .apply(([x, [key, logGroupArn, queueArn, deadLetterQueueArn, tableArn, bucketArn, secretArn, group], schedulerRoleArn, identityArns, configurationSetArn]) => {
-                        // Without declared identities the worker may send as any identity of the account in the region.
-                        const sesIdentityArns = identityArns.length > 0 ? identityArns : [`arn:${x.partition}:ses:${x.region}:${x.accountId}:identity/*`];
-                        return JSON.stringify(
-                            emailWorkerPolicy({
-                                scope: x,
-                                keyArn: key,
-                                logGroupArn,
-                                queueArn,
-                                deadLetterQueueArn,
-                                tableArn,
-                                bucketArn,
-                                secretArn,
-                                sesIdentityArns,
-                                sesConfigurationSetArn: configurationSetArn,
-                                scheduleGroupName: group,
-                                schedulerRoleArn,
-                            }),
-                        );
-                    }),
+                    .apply(
+                        ([
+                            x,
+                            [key, logGroupArn, queueArn, deadLetterQueueArn, tableArn, bucketArn, secretArn, group],
+                            schedulerRoleArn,
+                            identityArns,
+                            configurationSetArn,
+                        ]) => {
+                            // Without declared identities the worker may send as any identity of the account in the region.
+                            const sesIdentityArns =
+                                identityArns.length > 0 ? identityArns : [`arn:${x.partition}:ses:${x.region}:${x.accountId}:identity/*`];
+                            return JSON.stringify(
+                                emailWorkerPolicy({
+                                    scope: x,
+                                    keyArn: key,
+                                    logGroupArn,
+                                    queueArn,
+                                    deadLetterQueueArn,
+                                    tableArn,
+                                    bucketArn,
+                                    secretArn,
+                                    sesIdentityArns,
+                                    sesConfigurationSetArn: configurationSetArn,
+                                    scheduleGroupName: group,
+                                    schedulerRoleArn,
+                                }),
+                            );
+                        },
+                    ),
             },
             parent,
         );
@@ -385,7 +437,12 @@ export class EmailService extends pulumi.ComponentResource {
                 layerName: lambdaLayerName(project, stack, `${name}-smtp`),
                 description: "nodemailer, for the email worker's SMTP failover path",
                 code: new pulumi.asset.AssetArchive(
-                    Object.fromEntries(Object.entries(layerFiles(SMTP_LAYER_PACKAGES)).map(([archivePath, file]) => [archivePath, new pulumi.asset.FileAsset(file)])),
+                    Object.fromEntries(
+                        Object.entries(layerFiles(SMTP_LAYER_PACKAGES)).map(([archivePath, file]) => [
+                            archivePath,
+                            new pulumi.asset.FileAsset(file),
+                        ]),
+                    ),
                 ),
                 compatibleRuntimes: [LAMBDA_RUNTIME],
                 compatibleArchitectures: [LAMBDA_ARCHITECTURE],
@@ -440,7 +497,11 @@ export class EmailService extends pulumi.ComponentResource {
         );
 
         // HTTP API: one explicit route, IAM auth by default, throttled, access-logged (no bodies, no IPs).
-        this.api = new aws.apigatewayv2.Api(`${name}-http`, { protocolType: "HTTP", description: "Email service API", disableExecuteApiEndpoint: false }, parent);
+        this.api = new aws.apigatewayv2.Api(
+            `${name}-http`,
+            { protocolType: "HTTP", description: "Email service API", disableExecuteApiEndpoint: false },
+            parent,
+        );
         const integration = new aws.apigatewayv2.Integration(
             `${name}-http-lambda`,
             {
@@ -455,7 +516,12 @@ export class EmailService extends pulumi.ComponentResource {
         );
         this.route = new aws.apigatewayv2.Route(
             `${name}-http-send`,
-            { apiId: this.api.id, routeKey: "POST /v1/emails", authorizationType: s.emailApiAuthorization, target: pulumi.interpolate`integrations/${integration.id}` },
+            {
+                apiId: this.api.id,
+                routeKey: "POST /v1/emails",
+                authorizationType: s.emailApiAuthorization,
+                target: pulumi.interpolate`integrations/${integration.id}`,
+            },
             parent,
         );
         const accessLogGroup = new aws.cloudwatch.LogGroup(
@@ -469,7 +535,11 @@ export class EmailService extends pulumi.ComponentResource {
                 apiId: this.api.id,
                 name: "$default",
                 autoDeploy: true,
-                defaultRouteSettings: { throttlingBurstLimit: s.emailThrottleBurstLimit, throttlingRateLimit: s.emailThrottleRateLimit, detailedMetricsEnabled: true },
+                defaultRouteSettings: {
+                    throttlingBurstLimit: s.emailThrottleBurstLimit,
+                    throttlingRateLimit: s.emailThrottleRateLimit,
+                    detailedMetricsEnabled: true,
+                },
                 accessLogSettings: {
                     destinationArn: accessLogGroup.arn,
                     format: JSON.stringify({
@@ -522,7 +592,13 @@ export class EmailService extends pulumi.ComponentResource {
                 },
                 parent,
             );
-        const sum = { statistic: "Sum", period: 300, evaluationPeriods: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 1 } as const;
+        const sum = {
+            statistic: "Sum",
+            period: 300,
+            evaluationPeriods: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            threshold: 1,
+        } as const;
         this.alarms = [
             alarm("api-5xx", "The email API answered 5xx (queue, table or bucket unreachable, or a bug): clients must retry.", {
                 namespace: "AWS/ApiGateway",
@@ -530,7 +606,12 @@ export class EmailService extends pulumi.ComponentResource {
                 dimensions: { ApiId: this.api.id, Stage: "$default" },
                 ...sum,
             }),
-            alarm("api-errors", "The email API function failed.", { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: this.apiFunction.name }, ...sum }),
+            alarm("api-errors", "The email API function failed.", {
+                namespace: "AWS/Lambda",
+                metricName: "Errors",
+                dimensions: { FunctionName: this.apiFunction.name },
+                ...sum,
+            }),
             alarm("worker-errors", "The email worker failed a whole batch (providers down or misconfigured).", {
                 namespace: "AWS/Lambda",
                 metricName: "Errors",
@@ -547,40 +628,56 @@ export class EmailService extends pulumi.ComponentResource {
                 comparisonOperator: "GreaterThanThreshold",
                 threshold: 0,
             }),
-            alarm("failover", "Emails are going out through the SMTP secondary: SES is failing or the circuit is open. Nothing is lost; check SES.", {
-                namespace: project,
-                metricName: "EmailsSentBySecondary",
-                dimensions: { service: EMAIL_SERVICE_NAMES.worker },
-                statistic: "Sum",
-                period: 300,
-                evaluationPeriods: 3,
-                datapointsToAlarm: 2,
-                comparisonOperator: "GreaterThanOrEqualToThreshold",
-                threshold: 1,
-            }),
-            alarm("schedule-dlq-messages", "Scheduled emails are in the schedule dead-letter queue: their release failed. Each message body is the email to resend.", {
-                namespace: "AWS/SQS",
-                metricName: "ApproximateNumberOfMessagesVisible",
-                dimensions: { QueueName: this.scheduleDeadLetterQueue.name },
-                statistic: "Maximum",
-                period: 60,
-                evaluationPeriods: 1,
-                comparisonOperator: "GreaterThanThreshold",
-                threshold: 0,
-            }),
+            alarm(
+                "failover",
+                "Emails are going out through the SMTP secondary: SES is failing or the circuit is open. Nothing is lost; check SES.",
+                {
+                    namespace: project,
+                    metricName: "EmailsSentBySecondary",
+                    dimensions: { service: EMAIL_SERVICE_NAMES.worker },
+                    statistic: "Sum",
+                    period: 300,
+                    evaluationPeriods: 3,
+                    datapointsToAlarm: 2,
+                    comparisonOperator: "GreaterThanOrEqualToThreshold",
+                    threshold: 1,
+                },
+            ),
+            alarm(
+                "schedule-dlq-messages",
+                "Scheduled emails are in the schedule dead-letter queue: their release failed. Each message body is the email to resend.",
+                {
+                    namespace: "AWS/SQS",
+                    metricName: "ApproximateNumberOfMessagesVisible",
+                    dimensions: { QueueName: this.scheduleDeadLetterQueue.name },
+                    statistic: "Maximum",
+                    period: 60,
+                    evaluationPeriods: 1,
+                    comparisonOperator: "GreaterThanThreshold",
+                    threshold: 0,
+                },
+            ),
             // AWS/Scheduler metrics per schedule group ("Monitoring Amazon EventBridge Scheduler with Amazon CloudWatch").
-            alarm("schedule-target-errors", "EventBridge Scheduler could not put due emails on the queue (it retries, then dead-letters): check the scheduler role, queue and key.", {
-                namespace: "AWS/Scheduler",
-                metricName: "TargetErrorCount",
-                dimensions: { ScheduleGroup: scheduleGroupName },
-                ...sum,
-            }),
-            alarm("schedule-dead-letter-failed", "EventBridge Scheduler could neither release due emails nor dead-letter them: emails are lost unless resent from their S3 content.", {
-                namespace: "AWS/Scheduler",
-                metricName: "InvocationsFailedToBeSentToDeadLetterCount",
-                dimensions: { ScheduleGroup: scheduleGroupName },
-                ...sum,
-            }),
+            alarm(
+                "schedule-target-errors",
+                "EventBridge Scheduler could not put due emails on the queue (it retries, then dead-letters): check the scheduler role, queue and key.",
+                {
+                    namespace: "AWS/Scheduler",
+                    metricName: "TargetErrorCount",
+                    dimensions: { ScheduleGroup: scheduleGroupName },
+                    ...sum,
+                },
+            ),
+            alarm(
+                "schedule-dead-letter-failed",
+                "EventBridge Scheduler could neither release due emails nor dead-letter them: emails are lost unless resent from their S3 content.",
+                {
+                    namespace: "AWS/Scheduler",
+                    metricName: "InvocationsFailedToBeSentToDeadLetterCount",
+                    dimensions: { ScheduleGroup: scheduleGroupName },
+                    ...sum,
+                },
+            ),
             alarm("oldest-message-age", "Emails wait in the queue longer than expected: the worker is not keeping up or is failing.", {
                 namespace: "AWS/SQS",
                 metricName: "ApproximateAgeOfOldestMessage",

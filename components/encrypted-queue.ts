@@ -119,7 +119,10 @@ export class EncryptedQueue extends pulumi.ComponentResource {
         const fifo = args.fifo ?? false;
         const kmsDataKeyReusePeriodSeconds = args.kmsDataKeyReusePeriodSeconds ?? DEFAULTS.kmsDataKeyReusePeriodSeconds;
         const maxMessageSize = args.maxMessageSize ?? DEFAULTS.maxMessageSize;
-        this.visibilityTimeoutSeconds = deriveVisibilityTimeoutSeconds(args.consumerTimeoutSeconds, args.consumerBatchingWindowSeconds ?? 0);
+        this.visibilityTimeoutSeconds = deriveVisibilityTimeoutSeconds(
+            args.consumerTimeoutSeconds,
+            args.consumerBatchingWindowSeconds ?? 0,
+        );
         const fifoSettings = fifo
             ? {
                   fifoQueue: true,
@@ -170,7 +173,10 @@ export class EncryptedQueue extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        for (const [suffix, queue] of [["", this.queue], ["-dlq", this.deadLetterQueue]] as const) {
+        for (const [suffix, queue] of [
+            ["", this.queue],
+            ["-dlq", this.deadLetterQueue],
+        ] as const) {
             new aws.sqs.QueuePolicy(
                 `${name}${suffix}-tls-only`,
                 { queueUrl: queue.url, policy: queue.arn.apply((arn) => JSON.stringify(queuePolicy(arn))) },

@@ -97,7 +97,10 @@ export class EncryptionKey extends pulumi.ComponentResource {
         );
         this.alias = new aws.kms.Alias(
             name,
-            { name: args.aliasName !== undefined ? pulumi.interpolate`alias/${args.aliasName}` : kmsAliasName(project, stack, name), targetKeyId: this.key.keyId },
+            {
+                name: args.aliasName !== undefined ? pulumi.interpolate`alias/${args.aliasName}` : kmsAliasName(project, stack, name),
+                targetKeyId: this.key.keyId,
+            },
             { parent: this },
         );
         this.arn = this.key.arn;

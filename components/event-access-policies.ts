@@ -52,6 +52,10 @@ export class EventAccessPolicies extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.registerOutputs({ producerPolicyArn: this.producer.arn, streamReadPolicyArn: this.streamRead.arn, tableReadPolicyArn: this.tableRead.arn });
+        this.registerOutputs({
+            producerPolicyArn: this.producer.arn,
+            streamReadPolicyArn: this.streamRead.arn,
+            tableReadPolicyArn: this.tableRead.arn,
+        });
     }
 }

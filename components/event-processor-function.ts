@@ -95,7 +95,11 @@ export class EventProcessorFunction extends pulumi.ComponentResource {
         // IAM names are global to the account: let Pulumi autoname the role (random suffix), never a fixed name.
         this.role = new aws.iam.Role(
             `${name}-role`,
-            { description: `Event processor (${pulumi.getStack()})`, assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()), maxSessionDuration: 3600 },
+            {
+                description: `Event processor (${pulumi.getStack()})`,
+                assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
+                maxSessionDuration: 3600,
+            },
             { parent: this },
         );
         const policy = new aws.iam.RolePolicy(
@@ -118,7 +122,8 @@ export class EventProcessorFunction extends pulumi.ComponentResource {
             POWERTOOLS_METRICS_NAMESPACE: project,
             POWERTOOLS_LOG_LEVEL: args.logLevel ?? DEFAULTS.logLevel,
         };
-        if (args.enabledEventTypes && args.enabledEventTypes.length > 0) environment[PROCESSOR_ENVIRONMENT.enabledEventTypes] = args.enabledEventTypes.join(",");
+        if (args.enabledEventTypes && args.enabledEventTypes.length > 0)
+            environment[PROCESSOR_ENVIRONMENT.enabledEventTypes] = args.enabledEventTypes.join(",");
         if (args.retentionDays !== undefined) environment[PROCESSOR_ENVIRONMENT.retentionDays] = String(args.retentionDays);
         if (args.producerTenants !== undefined) environment[PROCESSOR_ENVIRONMENT.producerTenants] = args.producerTenants;
 
@@ -156,6 +161,11 @@ export class EventProcessorFunction extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [policy] },
         );
-        this.registerOutputs({ functionName: this.function.name, functionArn: this.function.arn, roleArn: this.role.arn, logGroupName: this.logGroup.name });
+        this.registerOutputs({
+            functionName: this.function.name,
+            functionArn: this.function.arn,
+            roleArn: this.role.arn,
+            logGroupName: this.logGroup.name,
+        });
     }
 }

@@ -142,7 +142,15 @@ export function keyPolicy(options: KeyPolicyOptions): PolicyDocument {
             Sid: "CloudWatchLogsEncryptsThisStacksLogGroups",
             Effect: "Allow",
             Principal: { Service: `logs.${scope.region}.amazonaws.com` },
-            Action: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+            Action: [
+                "kms:Decrypt",
+                "kms:DescribeKey",
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+                "kms:GenerateDataKeyWithoutPlaintext",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+            ],
             Resource: "*",
             Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": options.logGroupArnPattern } },
         });
@@ -256,7 +264,12 @@ export function processorPolicy(o: ProcessorPolicyOptions): PolicyDocument {
             Resource: o.keyArn,
             Condition: { StringEquals: { "kms:ViaService": [viaService("sqs", o.scope), viaService("dynamodb", o.scope)] } },
         },
-        { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${o.logGroupArn}:log-stream:*` },
+        {
+            Sid: "WriteOwnLogs",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: `${o.logGroupArn}:log-stream:*`,
+        },
         { Sid: "SendTraces", Effect: "Allow", Action: [...XRAY_WRITE_ACTIONS], Resource: "*" },
     );
 }

@@ -50,7 +50,10 @@ export function isProvidedAtRuntime(packageName: string): boolean {
  * into `dependencies`, so the per-platform Node binaries would otherwise ship.
  */
 export function runtimeDependencyNames(packageJsonPath: string = PACKAGE_JSON): string[] {
-    const manifest = JSON.parse(fs.readFileSync(packageJsonPath, "utf8")) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    const manifest = JSON.parse(fs.readFileSync(packageJsonPath, "utf8")) as {
+        dependencies?: Record<string, string>;
+        optionalDependencies?: Record<string, string>;
+    };
     return [...new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})])].sort();
 }
 
@@ -117,7 +120,8 @@ export function runtimeFiles(packageName: string, root: string = ROOT): string[]
             if (dir === root || dir === path.dirname(dir)) break;
             dir = path.dirname(dir);
         }
-        if (!packageDir) throw new Error(`runtimeFiles: "${name}" is required (from ${path.relative(root, fromDir) || "."}) but not installed`);
+        if (!packageDir)
+            throw new Error(`runtimeFiles: "${name}" is required (from ${path.relative(root, fromDir) || "."}) but not installed`);
         if (!packages.has(packageDir)) {
             packages.add(packageDir);
             files.add(path.join(packageDir, "package.json"));
@@ -151,7 +155,8 @@ export function runtimeFiles(packageName: string, root: string = ROOT): string[]
             const name = packageNameOf(specifier);
             if (isProvidedAtRuntime(name)) continue;
             const packageDir = addPackage(name, path.dirname(file));
-            const resolved = specifier === name ? requireEntry(packageDir) : resolveFile(path.join(packageDir, specifier.slice(name.length + 1)));
+            const resolved =
+                specifier === name ? requireEntry(packageDir) : resolveFile(path.join(packageDir, specifier.slice(name.length + 1)));
             if (!resolved) throw new Error(`runtimeFiles: ${path.relative(root, file)} requires "${specifier}", which does not resolve`);
             if (!files.has(resolved)) queue.push(resolved);
         }
@@ -163,7 +168,8 @@ function checkShippable(caller: string, shippedPackages: readonly string[], pack
     const dependencies = runtimeDependencyNames(packageJsonPath);
     const problems: string[] = [];
     for (const name of shippedPackages) {
-        if (!dependencies.includes(name)) problems.push(`"${name}" is not in package.json dependencies, so it cannot ship in a Lambda archive`);
+        if (!dependencies.includes(name))
+            problems.push(`"${name}" is not in package.json dependencies, so it cannot ship in a Lambda archive`);
         if (isProvidedAtRuntime(name)) problems.push(`"${name}" is provided by the Lambda runtime or the Powertools layer; do not ship it`);
     }
     if (problems.length > 0) throw new Error(`${caller}: ${problems.join("; ")}`);

@@ -31,7 +31,8 @@ const PLAIN_SLUG = /^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/;
  * stackSlug("prod.eu-west-1"); // "prod-eu-west-1-<8 hex>"
  */
 export function stackSlug(stack: string, maxLength: number = STACK_SLUG_MAX_LENGTH): string {
-    if (!STACK_NAME_PATTERN.test(stack)) throw new RangeError(`stack name ${JSON.stringify(stack)} is not a Pulumi stack name ([A-Za-z0-9_.-], 1 to 100 characters)`);
+    if (!STACK_NAME_PATTERN.test(stack))
+        throw new RangeError(`stack name ${JSON.stringify(stack)} is not a Pulumi stack name ([A-Za-z0-9_.-], 1 to 100 characters)`);
     if (maxLength < SLUG_HASH_LENGTH) throw new RangeError(`a stack slug needs at least ${SLUG_HASH_LENGTH} characters, got ${maxLength}`);
     if (PLAIN_SLUG.test(stack) && stack.length <= maxLength) return stack;
     const hash = crypto.createHash("sha256").update(stack).digest("hex").slice(0, SLUG_HASH_LENGTH);

@@ -37,7 +37,10 @@ const WATCHED_TABLE_OPERATIONS = ["PutItem", "GetItem", "Query", "GetRecords"] a
  * new PipelineMonitoring("events", { alarmTopicArn: topic.arn, alarmNamePrefix, processor, queue, deadLetterQueue, table });
  */
 export class PipelineMonitoring extends pulumi.ComponentResource {
-    readonly alarms: Record<"processorErrors" | "processorThrottles" | "deadLetters" | "oldestMessageAge" | "tableThrottles" | "tableSystemErrors", aws.cloudwatch.MetricAlarm>;
+    readonly alarms: Record<
+        "processorErrors" | "processorThrottles" | "deadLetters" | "oldestMessageAge" | "tableThrottles" | "tableSystemErrors",
+        aws.cloudwatch.MetricAlarm
+    >;
     readonly dashboard: aws.cloudwatch.Dashboard;
 
     constructor(name: string, args: PipelineMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -46,38 +49,77 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
         const actions = { alarmActions: [args.alarmTopicArn], okActions: [args.alarmTopicArn] };
         const alarmName = (suffix: string) => `${args.alarmNamePrefix}${name}-${suffix}`;
         // Name and runbook-linked description of one alarm (docs/runbook.md#<name>-<suffix>).
-        const identity = (suffix: string, summary: string) => ({ name: alarmName(suffix), alarmDescription: alarmDescription(summary, name, suffix) });
+        const identity = (suffix: string, summary: string) => ({
+            name: alarmName(suffix),
+            alarmDescription: alarmDescription(summary, name, suffix),
+        });
         const oldestMessageAgeSeconds = args.oldestMessageAgeSeconds ?? DEFAULTS.oldestMessageAgeAlarmSeconds;
 
         const errors = lambdaMetrics.metrics.errors({ function: args.processor, statistic: "Sum", period: 60 });
         const throttles = lambdaMetrics.metrics.throttles({ function: args.processor, statistic: "Sum", period: 60 });
-        const deadLetters = sqsMetrics.metrics.approximateNumberOfMessagesVisible({ queue: args.deadLetterQueue, statistic: "Maximum", period: 60 });
+        const deadLetters = sqsMetrics.metrics.approximateNumberOfMessagesVisible({
+            queue: args.deadLetterQueue,
+            statistic: "Maximum",
+            period: 60,
+        });
         const oldest = sqsMetrics.metrics.approximateAgeOfOldestMessage({ queue: args.queue, statistic: "Maximum", period: 60 });
         const readThrottles = dynamodbMetrics.metrics.readThrottleEvents({ table: args.table, statistic: "Sum", period: 60 });
         const writeThrottles = dynamodbMetrics.metrics.writeThrottleEvents({ table: args.table, statistic: "Sum", period: 60 });
         const child = { parent: this };
         // "Anything at all in one period": errors, throttles, dead letters, DynamoDB throttles and 5xx.
-        const onAnyOccurrence = { comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 1, evaluationPeriods: 1, treatMissingData: "notBreaching", ...actions } as const;
+        const onAnyOccurrence = {
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            threshold: 1,
+            evaluationPeriods: 1,
+            treatMissingData: "notBreaching",
+            ...actions,
+        } as const;
 
         this.alarms = {
             processorErrors: errors.createAlarm(
                 `${name}-processor-errors`,
-                { ...identity("processor-errors", "The event processor failed an invocation (a bug or a misconfiguration); its batch is retried."), ...onAnyOccurrence },
+                {
+                    ...identity(
+                        "processor-errors",
+                        "The event processor failed an invocation (a bug or a misconfiguration); its batch is retried.",
+                    ),
+                    ...onAnyOccurrence,
+                },
                 child,
             ),
             processorThrottles: throttles.createAlarm(
                 `${name}-processor-throttles`,
-                { ...identity("processor-throttles", "The event processor was throttled (account or reserved concurrency); events wait in the queue."), ...onAnyOccurrence },
+                {
+                    ...identity(
+                        "processor-throttles",
+                        "The event processor was throttled (account or reserved concurrency); events wait in the queue.",
+                    ),
+                    ...onAnyOccurrence,
+                },
                 child,
             ),
             deadLetters: deadLetters.createAlarm(
                 `${name}-dead-letters`,
-                { ...identity("dead-letters", "Events are in the dead-letter queue: rejected by validation or out of retries."), ...onAnyOccurrence },
+                {
+                    ...identity("dead-letters", "Events are in the dead-letter queue: rejected by validation or out of retries."),
+                    ...onAnyOccurrence,
+                },
                 child,
             ),
             oldestMessageAge: oldest.createAlarm(
                 `${name}-oldest-message-age`,
-                { ...identity("oldest-message-age", "Events wait in the queue longer than expected: the processor is not keeping up or is failing."), threshold: oldestMessageAgeSeconds, comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "notBreaching", ...actions },
+                {
+                    ...identity(
+                        "oldest-message-age",
+                        "Events wait in the queue longer than expected: the processor is not keeping up or is failing.",
+                    ),
+                    threshold: oldestMessageAgeSeconds,
+                    comparisonOperator: "GreaterThanThreshold",
+                    evaluationPeriods: 5,
+                    datapointsToAlarm: 3,
+                    treatMissingData: "notBreaching",
+                    ...actions,
+                },
                 child,
             ),
             tableThrottles: new aws.cloudwatch.MetricAlarm(
@@ -105,7 +147,9 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                             label: "System errors",
                             returnData: true,
                         },
-                        ...WATCHED_TABLE_OPERATIONS.map((operation, i) => tableMetricQuery(`op${i}`, "SystemErrors", args.table.name, operation)),
+                        ...WATCHED_TABLE_OPERATIONS.map((operation, i) =>
+                            tableMetricQuery(`op${i}`, "SystemErrors", args.table.name, operation),
+                        ),
                     ],
                 },
                 child,
@@ -120,29 +164,66 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                 name: region.apply((r) => globalName(project, stack, r, name)),
                 widgets: [
                     new cloudwatch.RowWidget(
-                        new cloudwatch.LineGraphMetricWidget({ title: "Events in / out", metrics: [
-                            sqsMetrics.metrics.numberOfMessagesSent({ queue: args.queue, statistic: "Sum" }).withLabel("sent"),
-                            sqsMetrics.metrics.numberOfMessagesDeleted({ queue: args.queue, statistic: "Sum" }).withLabel("processed"),
-                        ], width: 8 }),
-                        new cloudwatch.LineGraphMetricWidget({ title: "Oldest event age (s)", metrics: [oldest], annotations: new cloudwatch.HorizontalAnnotation({ aboveEdge: { value: oldestMessageAgeSeconds, label: "alarm" } }), width: 8 }),
+                        new cloudwatch.LineGraphMetricWidget({
+                            title: "Events in / out",
+                            metrics: [
+                                sqsMetrics.metrics.numberOfMessagesSent({ queue: args.queue, statistic: "Sum" }).withLabel("sent"),
+                                sqsMetrics.metrics.numberOfMessagesDeleted({ queue: args.queue, statistic: "Sum" }).withLabel("processed"),
+                            ],
+                            width: 8,
+                        }),
+                        new cloudwatch.LineGraphMetricWidget({
+                            title: "Oldest event age (s)",
+                            metrics: [oldest],
+                            annotations: new cloudwatch.HorizontalAnnotation({
+                                aboveEdge: { value: oldestMessageAgeSeconds, label: "alarm" },
+                            }),
+                            width: 8,
+                        }),
                         new cloudwatch.LineGraphMetricWidget({ title: "Dead-lettered events", metrics: [deadLetters], width: 8 }),
                     ),
                     new cloudwatch.RowWidget(
-                        new cloudwatch.LineGraphMetricWidget({ title: "Processor invocations / errors / throttles", metrics: [
-                            lambdaMetrics.metrics.invocations({ function: args.processor, statistic: "Sum" }),
-                            errors,
-                            throttles,
-                        ], width: 8 }),
-                        new cloudwatch.LineGraphMetricWidget({ title: "Processor duration (ms)", metrics: [
-                            lambdaMetrics.metrics.duration({ function: args.processor, extendedStatistic: 99 }).withLabel("p99"),
-                            lambdaMetrics.metrics.duration({ function: args.processor, statistic: "Average" }).withLabel("avg"),
-                        ], width: 8 }),
-                        new cloudwatch.LineGraphMetricWidget({ title: "Processor concurrency", metrics: [lambdaMetrics.metrics.concurrentExecutions({ function: args.processor, statistic: "Maximum" })], width: 8 }),
+                        new cloudwatch.LineGraphMetricWidget({
+                            title: "Processor invocations / errors / throttles",
+                            metrics: [lambdaMetrics.metrics.invocations({ function: args.processor, statistic: "Sum" }), errors, throttles],
+                            width: 8,
+                        }),
+                        new cloudwatch.LineGraphMetricWidget({
+                            title: "Processor duration (ms)",
+                            metrics: [
+                                lambdaMetrics.metrics.duration({ function: args.processor, extendedStatistic: 99 }).withLabel("p99"),
+                                lambdaMetrics.metrics.duration({ function: args.processor, statistic: "Average" }).withLabel("avg"),
+                            ],
+                            width: 8,
+                        }),
+                        new cloudwatch.LineGraphMetricWidget({
+                            title: "Processor concurrency",
+                            metrics: [lambdaMetrics.metrics.concurrentExecutions({ function: args.processor, statistic: "Maximum" })],
+                            width: 8,
+                        }),
                     ),
                     new cloudwatch.RowWidget(
-                        new cloudwatch.LineGraphMetricWidget({ title: "Event table writes", metrics: [dynamodbMetrics.metrics.consumedWriteCapacityUnits({ table: args.table, statistic: "Sum" })], width: 8 }),
-                        new cloudwatch.LineGraphMetricWidget({ title: "Event table throttles", metrics: [readThrottles, writeThrottles], width: 8 }),
-                        new cloudwatch.LineGraphMetricWidget({ title: "Put latency (ms)", metrics: [dynamodbMetrics.metrics.successfulRequestLatency({ table: args.table, operation: "PutItem", statistic: "Average" })], width: 8 }),
+                        new cloudwatch.LineGraphMetricWidget({
+                            title: "Event table writes",
+                            metrics: [dynamodbMetrics.metrics.consumedWriteCapacityUnits({ table: args.table, statistic: "Sum" })],
+                            width: 8,
+                        }),
+                        new cloudwatch.LineGraphMetricWidget({
+                            title: "Event table throttles",
+                            metrics: [readThrottles, writeThrottles],
+                            width: 8,
+                        }),
+                        new cloudwatch.LineGraphMetricWidget({
+                            title: "Put latency (ms)",
+                            metrics: [
+                                dynamodbMetrics.metrics.successfulRequestLatency({
+                                    table: args.table,
+                                    operation: "PutItem",
+                                    statistic: "Average",
+                                }),
+                            ],
+                            width: 8,
+                        }),
                     ),
                 ],
             },
@@ -161,7 +242,10 @@ function tableMetricQuery(id: string, metricName: string, tableName: pulumi.Inpu
             metricName,
             period: 60,
             stat: "Sum",
-            dimensions: (operation ? { TableName: tableName, Operation: operation } : { TableName: tableName }) as Record<string, pulumi.Input<string>>,
+            dimensions: (operation ? { TableName: tableName, Operation: operation } : { TableName: tableName }) as Record<
+                string,
+                pulumi.Input<string>
+            >,
         },
     };
 }

@@ -28,7 +28,8 @@ const ROOT = path.resolve(__dirname, "..");
 export function installedPowertoolsVersion(root: string = ROOT): string {
     const manifest = path.join(root, "node_modules", ...POWERTOOLS_VERSION_PACKAGE.split("/"), "package.json");
     const { version } = JSON.parse(fs.readFileSync(manifest, "utf8")) as { version?: string };
-    if (!version || !/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`${manifest} has no release version (found ${JSON.stringify(version)})`);
+    if (!version || !/^\d+\.\d+\.\d+$/.test(version))
+        throw new Error(`${manifest} has no release version (found ${JSON.stringify(version)})`);
     return version;
 }
 

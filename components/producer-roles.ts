@@ -49,7 +49,10 @@ export class ProducerRoles extends pulumi.ComponentResource {
             const role = new aws.iam.Role(
                 `${name}-producer-${producer}`,
                 {
-                    description: `Sends events for producer ${producer} (${pulumi.getStack()}); tenants: ${spec.tenants.join(", ")}`.slice(0, 1000),
+                    description: `Sends events for producer ${producer} (${pulumi.getStack()}); tenants: ${spec.tenants.join(", ")}`.slice(
+                        0,
+                        1000,
+                    ),
                     assumeRolePolicy: JSON.stringify(producerTrustPolicy(spec.principals, spec.externalId)),
                     maxSessionDuration: 3600,
                     // The policy pack's trust rule (policies/rules/iam.ts PRODUCER_ROLE_TAG) lets only roles with this tag
@@ -62,7 +65,9 @@ export class ProducerRoles extends pulumi.ComponentResource {
                 `${name}-producer-${producer}-send`,
                 {
                     role: role.id,
-                    policy: pulumi.all([scope, args.queueArn, args.kmsKeyArn]).apply(([s, queueArn, keyArn]) => JSON.stringify(producerPolicy(s, queueArn, keyArn))),
+                    policy: pulumi
+                        .all([scope, args.queueArn, args.kmsKeyArn])
+                        .apply(([s, queueArn, keyArn]) => JSON.stringify(producerPolicy(s, queueArn, keyArn))),
                 },
                 { parent: this },
             );

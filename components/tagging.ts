@@ -17,7 +17,11 @@ const TAGGABLE = new Set<string>(TAGGABLE_TYPES);
  * `tags` merged into a taggable resource's props; the stack's tags win over a component's own.
  * Undefined for a type without `tags`.
  */
-export function withStackTags(type: string, props: Record<string, unknown>, tags: Readonly<Record<string, string>>): Record<string, unknown> | undefined {
+export function withStackTags(
+    type: string,
+    props: Record<string, unknown>,
+    tags: Readonly<Record<string, string>>,
+): Record<string, unknown> | undefined {
     if (!TAGGABLE.has(type) || Object.keys(tags).length === 0) return undefined;
     const own = props.tags;
     const merged =

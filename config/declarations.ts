@@ -30,11 +30,20 @@ export interface ConfigDeclaration {
     secret?: boolean;
 }
 
-type AnySchema = { type: string; pipe?: readonly { type: string; kind?: string }[]; options?: readonly unknown[]; item?: AnySchema; wrapped?: AnySchema; default?: unknown };
+type AnySchema = {
+    type: string;
+    pipe?: readonly { type: string; kind?: string }[];
+    options?: readonly unknown[];
+    item?: AnySchema;
+    wrapped?: AnySchema;
+    default?: unknown;
+};
 
 /** Whether a number schema (possibly piped into another pipe) requires an integer. */
 function isInteger(schema: AnySchema): boolean {
-    return (schema.pipe ?? []).some((item) => item.type === "integer" || (item !== schema && item.kind === "schema" && isInteger(item as AnySchema)));
+    return (schema.pipe ?? []).some(
+        (item) => item.type === "integer" || (item !== schema && item.kind === "schema" && isInteger(item as AnySchema)),
+    );
 }
 
 /** The Pulumi type of a (non-optional) valibot schema; undefined for an object. */
@@ -85,7 +94,10 @@ function unsetValueOf(declaration: Pick<ConfigDeclaration, "type">): unknown {
 
 /** The section's object schema (the first item when cross-field rules pipe it). */
 function entriesOf(section: ConfigSection<unknown>): Record<string, AnySchema> {
-    const schema = section.schema as unknown as { entries?: Record<string, AnySchema>; pipe?: readonly { entries?: Record<string, AnySchema> }[] };
+    const schema = section.schema as unknown as {
+        entries?: Record<string, AnySchema>;
+        pipe?: readonly { entries?: Record<string, AnySchema> }[];
+    };
     const entries = schema.entries ?? schema.pipe?.[0]?.entries;
     if (!entries) throw new Error("a config section's schema must be an object (optionally piped)");
     return entries;
@@ -110,7 +122,12 @@ export function declarationsOf(section: ConfigSection<unknown>): Record<string, 
             out[key] = typed;
             continue;
         }
-        const fallback = entry.default !== undefined ? (typeof entry.default === "function" ? (entry.default as () => unknown)() : entry.default) : unsetValueOf(typed);
+        const fallback =
+            entry.default !== undefined
+                ? typeof entry.default === "function"
+                    ? (entry.default as () => unknown)()
+                    : entry.default
+                : unsetValueOf(typed);
         out[key] = { ...typed, default: Array.isArray(fallback) ? [...fallback] : fallback };
     }
     return out;
@@ -122,4 +139,3 @@ export function projectConfigDeclarations(): Record<string, ConfigDeclaration> {
     for (const section of Object.values(configSections()) as ConfigSection<unknown>[]) Object.assign(out, declarationsOf(section));
     return out;
 }
-

@@ -120,7 +120,10 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
             emailApiAuthorization: v.optional(oneOf(EMAIL_API_AUTHORIZATION), D.emailApiAuthorization),
             emailThrottleRateLimit: v.optional(integerIn(1, 10_000, "requests per second"), D.emailThrottleRateLimit),
             emailThrottleBurstLimit: v.optional(integerIn(1, 5_000, "requests"), D.emailThrottleBurstLimit),
-            emailLargeBodyThresholdBytes: v.optional(integerIn(1024, SQS_MAX_MESSAGE_SIZE_BYTES - 4096, "bytes"), D.emailLargeBodyThresholdBytes),
+            emailLargeBodyThresholdBytes: v.optional(
+                integerIn(1024, SQS_MAX_MESSAGE_SIZE_BYTES - 4096, "bytes"),
+                D.emailLargeBodyThresholdBytes,
+            ),
             emailMaxRequestBytes: v.optional(integerIn(1024, 4_194_304, "bytes"), D.emailMaxRequestBytes),
             emailMaxRecipients: v.optional(integerIn(1, 50, "recipients"), D.emailMaxRecipients),
             emailMaxScheduleAheadDays: v.optional(integerIn(1, 365, "days"), D.emailMaxScheduleAheadDays),
@@ -138,12 +141,22 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
             emailLogLevel: v.optional(oneOf(EMAIL_LOG_LEVELS), D.emailLogLevel),
             emailOldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), D.emailOldestMessageAgeAlarmSeconds),
             emailDeletionProtection: v.optional(v.boolean("must be true or false"), D.emailDeletionProtection),
-            emailSesIdentities: v.optional(v.pipe(v.array(v.pipe(v.string(identities), v.regex(IDENTITY, identities)), identities), v.minLength(1, identities))),
-            emailSesConfigurationSet: v.optional(v.pipe(v.string("must be an SES configuration set name"), v.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be an SES configuration set name"))),
+            emailSesIdentities: v.optional(
+                v.pipe(v.array(v.pipe(v.string(identities), v.regex(IDENTITY, identities)), identities), v.minLength(1, identities)),
+            ),
+            emailSesConfigurationSet: v.optional(
+                v.pipe(
+                    v.string("must be an SES configuration set name"),
+                    v.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be an SES configuration set name"),
+                ),
+            ),
             emailSenders: v.optional(
                 v.record(
                     v.pipe(v.string(sendersAllowed), v.regex(CALLER_PRINCIPAL, sendersAllowed)),
-                    v.pipe(v.array(v.pipe(v.string(sendersAllowed), v.regex(IDENTITY, sendersAllowed)), sendersAllowed), v.minLength(1, sendersAllowed)),
+                    v.pipe(
+                        v.array(v.pipe(v.string(sendersAllowed), v.regex(IDENTITY, sendersAllowed)), sendersAllowed),
+                        v.minLength(1, sendersAllowed),
+                    ),
                     sendersAllowed,
                 ),
             ),
@@ -172,22 +185,33 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
         ),
         v.forward(
             v.check(
-                (c) => !c.emailSenders || !c.emailSesIdentities || Object.values(c.emailSenders).every((entries) => entries.every((e) => senderCovered(e, c.emailSesIdentities!))),
+                (c) =>
+                    !c.emailSenders ||
+                    !c.emailSesIdentities ||
+                    Object.values(c.emailSenders).every((entries) => entries.every((e) => senderCovered(e, c.emailSesIdentities!))),
                 "must only name addresses and domains covered by emailSesIdentities (SES refuses any other sender)",
             ),
             ["emailSenders"],
         ),
         v.forward(
-            v.check((c) => c.emailThrottleBurstLimit >= Math.min(c.emailThrottleRateLimit, 5_000), "must be at least emailThrottleRateLimit"),
+            v.check(
+                (c) => c.emailThrottleBurstLimit >= Math.min(c.emailThrottleRateLimit, 5_000),
+                "must be at least emailThrottleRateLimit",
+            ),
             ["emailThrottleBurstLimit"],
         ),
         v.forward(
-            v.check((c) => c.emailSmtpPassword === undefined || c.emailSmtp !== undefined, "needs emailSmtp (the relay's host) to be set too"),
+            v.check(
+                (c) => c.emailSmtpPassword === undefined || c.emailSmtp !== undefined,
+                "needs emailSmtp (the relay's host) to be set too",
+            ),
             [EMAIL_SMTP_PASSWORD_KEY],
         ),
         // The worker's secret holds one JSON document: the relay settings with their password.
         v.transform(({ emailSmtpPassword, ...settings }) =>
-            settings.emailSmtp && emailSmtpPassword !== undefined ? { ...settings, emailSmtp: { ...settings.emailSmtp, password: emailSmtpPassword } } : settings,
+            settings.emailSmtp && emailSmtpPassword !== undefined
+                ? { ...settings, emailSmtp: { ...settings.emailSmtp, password: emailSmtpPassword } }
+                : settings,
         ),
     );
     const keys = Object.keys((schema.pipe[0] as { entries: Record<string, unknown> }).entries);

@@ -46,6 +46,8 @@ export class ConfigValidationError extends Error {
                 issues.map((i) => `  - ${i.key} = ${describeValue(i)}: ${i.allowed}`).join("\n"),
         );
         this.name = "ConfigValidationError";
-        this.issues = issues.map((i) => (i.value === undefined ? i : { ...i, value: describeValue(i) === REDACTED ? REDACTED : redactSecrets(i.value) }));
+        this.issues = issues.map((i) =>
+            i.value === undefined ? i : { ...i, value: describeValue(i) === REDACTED ? REDACTED : redactSecrets(i.value) },
+        );
     }
 }

@@ -40,7 +40,8 @@ export interface ProducerConfig {
 
 /** Producer names: they become part of IAM resource names and output keys. */
 export const PRODUCER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
-const ACCOUNT_OR_PRINCIPAL_ARN = /^(\d{12}|arn:aws(-cn|-us-gov|-iso[a-z]?)?:iam::\d{12}:(root|role\/[\w+=,.@\/-]{1,512}|user\/[\w+=,.@\/-]{1,512}))$/;
+const ACCOUNT_OR_PRINCIPAL_ARN =
+    /^(\d{12}|arn:aws(-cn|-us-gov|-iso[a-z]?)?:iam::\d{12}:(root|role\/[\w+=,.@\/-]{1,512}|user\/[\w+=,.@\/-]{1,512}))$/;
 const EXTERNAL_ID = /^[\w+=,.@:\/-]{2,1224}$/;
 /** Lambda allows 4 KB for all environment variables together; the tenant map may take this much of it. */
 export const MAX_PRODUCER_TENANTS_BYTES = 3000;
@@ -58,18 +59,21 @@ export function producerProblems(value: unknown, clientIdPattern: RegExp): strin
     let mapBytes = 2;
     for (const [name, producer] of entries) {
         const at = PRODUCER_NAME_PATTERN.test(name) ? name : "<name>";
-        if (!PRODUCER_NAME_PATTERN.test(name)) problems.push(`producer name "${name.slice(0, 40)}" must match ${PRODUCER_NAME_PATTERN} (lower-case letters, digits, -)`);
+        if (!PRODUCER_NAME_PATTERN.test(name))
+            problems.push(`producer name "${name.slice(0, 40)}" must match ${PRODUCER_NAME_PATTERN} (lower-case letters, digits, -)`);
         if (typeof producer !== "object" || producer === null || Array.isArray(producer)) {
             problems.push(`${at} must be an object with tenants and principals`);
             continue;
         }
         const { tenants, principals, externalId, ...unknown } = producer as Record<string, unknown>;
-        for (const key of Object.keys(unknown)) problems.push(`${at}.${key.slice(0, 40)} is not a producer setting (tenants, principals, externalId)`);
+        for (const key of Object.keys(unknown))
+            problems.push(`${at}.${key.slice(0, 40)} is not a producer setting (tenants, principals, externalId)`);
         if (!Array.isArray(tenants) || tenants.length === 0 || tenants.length > 100) {
             problems.push(`${at}.tenants must be a list of 1-100 clientIds`);
         } else {
             tenants.forEach((tenant, i) => {
-                if (typeof tenant !== "string" || !clientIdPattern.test(tenant)) problems.push(`${at}.tenants[${i}] must be a clientId (1-128 of A-Z a-z 0-9 . _ : -)`);
+                if (typeof tenant !== "string" || !clientIdPattern.test(tenant))
+                    problems.push(`${at}.tenants[${i}] must be a clientId (1-128 of A-Z a-z 0-9 . _ : -)`);
             });
             if (new Set(tenants).size !== tenants.length) problems.push(`${at}.tenants must not repeat a clientId`);
             mapBytes += ROLE_UNIQUE_ID_BYTES + 6 + tenants.reduce((sum: number, t) => sum + String(t).length + 3, 0);
@@ -88,7 +92,9 @@ export function producerProblems(value: unknown, clientIdPattern: RegExp): strin
         }
     }
     if (mapBytes > MAX_PRODUCER_TENANTS_BYTES) {
-        problems.push(`the tenant map would take about ${mapBytes} bytes of the processor's environment; at most ${MAX_PRODUCER_TENANTS_BYTES} fit Lambda's 4 KB limit`);
+        problems.push(
+            `the tenant map would take about ${mapBytes} bytes of the processor's environment; at most ${MAX_PRODUCER_TENANTS_BYTES} fit Lambda's 4 KB limit`,
+        );
     }
     return problems;
 }
@@ -108,10 +114,18 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
         maxReceiveCount: v.optional(integerIn(1, 1000), DEFAULTS.maxReceiveCount),
         kmsDataKeyReusePeriodSeconds: v.optional(integerIn(60, 86_400, "seconds"), DEFAULTS.kmsDataKeyReusePeriodSeconds),
         // The DLQ is SQS's maximum; a rejected body keeps DEAD_LETTER_RESERVED_BYTES free there for its reason.
-        maxMessageSize: v.optional(integerIn(1024, SQS_MAX_MESSAGE_SIZE_BYTES - DEAD_LETTER_RESERVED_BYTES, "bytes"), DEFAULTS.maxMessageSize),
+        maxMessageSize: v.optional(
+            integerIn(1024, SQS_MAX_MESSAGE_SIZE_BYTES - DEAD_LETTER_RESERVED_BYTES, "bytes"),
+            DEFAULTS.maxMessageSize,
+        ),
         logRetentionDays: v.optional(oneOf(LOG_RETENTION_DAYS_ALLOWED), DEFAULTS.logRetentionDays),
         // 0 (the declared default) keeps events forever: no TTL.
-        eventRetentionDays: v.optional(v.pipe(integerIn(0, 36_500, "days; 0 keeps events"), v.transform((days) => (days === 0 ? undefined : days)))),
+        eventRetentionDays: v.optional(
+            v.pipe(
+                integerIn(0, 36_500, "days; 0 keeps events"),
+                v.transform((days) => (days === 0 ? undefined : days)),
+            ),
+        ),
         enabledEventTypes: v.optional(
             v.pipe(
                 v.array(v.string(typesAllowed), typesAllowed),

@@ -117,7 +117,12 @@ export function parseStackConfig(raw: Readonly<Record<string, unknown>>, options
             const qualified = `${CONFIG_NAMESPACE}:${key}`;
             const given = raw[qualified];
             if (given !== undefined && !isUnsetValue(given) && !secretKeys.has(qualified)) {
-                issues.push({ key: qualified, value: given, secret: true, allowed: `must be a secret: pulumi config set --secret ${key} <value>` });
+                issues.push({
+                    key: qualified,
+                    value: given,
+                    secret: true,
+                    allowed: `must be a secret: pulumi config set --secret ${key} <value>`,
+                });
             }
         }
         const result = parseSection(CONFIG_NAMESPACE, section, raw);

@@ -39,7 +39,11 @@ export function isUnsetValue(value: unknown): boolean {
 }
 
 /** Validates one section; returns its value or every issue, each naming its key (`key.field` inside an object). */
-export function parseSection<T>(namespace: string, section: ConfigSection<T>, raw: Readonly<Record<string, unknown>>): { value?: T; issues: ConfigIssue[] } {
+export function parseSection<T>(
+    namespace: string,
+    section: ConfigSection<T>,
+    raw: Readonly<Record<string, unknown>>,
+): { value?: T; issues: ConfigIssue[] } {
     const input: Record<string, unknown> = {};
     for (const key of section.keys) {
         const value = raw[`${namespace}:${key}`];
@@ -59,7 +63,12 @@ export function parseSection<T>(namespace: string, section: ConfigSection<T>, ra
         if (seen.has(dedupe)) continue;
         seen.add(dedupe);
         const value = path.length > 0 ? valueAt(input, path) : input;
-        issues.push({ key: `${namespace}:${key}`, value, allowed: issue.message, ...(secret.has(String(path[0])) ? { secret: true } : {}) });
+        issues.push({
+            key: `${namespace}:${key}`,
+            value,
+            allowed: issue.message,
+            ...(secret.has(String(path[0])) ? { secret: true } : {}),
+        });
     }
     return { issues };
 }

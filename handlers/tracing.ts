@@ -23,7 +23,13 @@ export const TRACE_ENABLED_ENV = "POWERTOOLS_TRACE_ENABLED";
 /** What the handlers use of a Powertools Tracer; a Tracer (or a subclass, in tests) is one. */
 export type HandlerTracer = Pick<
     Tracer,
-    "isTracingEnabled" | "captureAWSv3Client" | "getSegment" | "setSegment" | "annotateColdStart" | "addServiceNameAnnotation" | "addErrorAsMetadata"
+    | "isTracingEnabled"
+    | "captureAWSv3Client"
+    | "getSegment"
+    | "setSegment"
+    | "annotateColdStart"
+    | "addServiceNameAnnotation"
+    | "addErrorAsMetadata"
 >;
 
 /**

@@ -47,24 +47,41 @@ interface FauxqsMessage {
 }
 
 /** Messages in a fauxqs queue (ready + in flight + delayed), without receiving them. */
-export async function inspectQueue(sqsEndpoint: string, queueName: string): Promise<{ ready: FauxqsMessage[]; inflight: FauxqsMessage[]; delayed: FauxqsMessage[] }> {
+export async function inspectQueue(
+    sqsEndpoint: string,
+    queueName: string,
+): Promise<{ ready: FauxqsMessage[]; inflight: FauxqsMessage[]; delayed: FauxqsMessage[] }> {
     const response = await fetch(`${sqsEndpoint}/_fauxqs/queues/${encodeURIComponent(queueName)}`);
     if (!response.ok) throw new Error(`fauxqs inspection of ${queueName} failed: HTTP ${response.status}`);
-    const json = (await response.json()) as { messages: { ready: FauxqsMessage[]; delayed: FauxqsMessage[]; inflight: Array<{ message: FauxqsMessage }> } };
+    const json = (await response.json()) as {
+        messages: { ready: FauxqsMessage[]; delayed: FauxqsMessage[]; inflight: Array<{ message: FauxqsMessage }> };
+    };
     return { ready: json.messages.ready, delayed: json.messages.delayed, inflight: json.messages.inflight.map((i) => i.message) };
 }
 
 export async function deadLetters(sqsEndpoint: string, queueName: string): Promise<DeadLetter[]> {
     const { ready, inflight, delayed } = await inspectQueue(sqsEndpoint, queueName);
-    const attribute = (m: FauxqsMessage, name: string) => m.messageAttributes?.[name]?.StringValue ?? m.messageAttributes?.[name]?.stringValue;
-    return [...ready, ...inflight, ...delayed].map((m) => ({ body: m.body, reason: attribute(m, "rejectionReason"), detail: attribute(m, "rejectionDetail") }));
+    const attribute = (m: FauxqsMessage, name: string) =>
+        m.messageAttributes?.[name]?.StringValue ?? m.messageAttributes?.[name]?.stringValue;
+    return [...ready, ...inflight, ...delayed].map((m) => ({
+        body: m.body,
+        reason: attribute(m, "rejectionReason"),
+        detail: attribute(m, "rejectionDetail"),
+    }));
 }
 
-async function storedKeys(dynamodb: DynamoDBClient, tableName: string, keys: Array<{ clientId: string; eventId: string }>): Promise<Set<string>> {
+async function storedKeys(
+    dynamodb: DynamoDBClient,
+    tableName: string,
+    keys: Array<{ clientId: string; eventId: string }>,
+): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < keys.length; i += 100) {
         let request: Record<string, any> | undefined = {
-            [tableName]: { Keys: keys.slice(i, i + 100).map((k) => ({ clientId: { S: k.clientId }, eventId: { S: k.eventId } })), ProjectionExpression: "clientId, eventId" },
+            [tableName]: {
+                Keys: keys.slice(i, i + 100).map((k) => ({ clientId: { S: k.clientId }, eventId: { S: k.eventId } })),
+                ProjectionExpression: "clientId, eventId",
+            },
         };
         while (request && Object.keys(request).length) {
             const page: any = await dynamodb.send(new BatchGetItemCommand({ RequestItems: request }));
@@ -106,7 +123,8 @@ export async function account(input: {
     for (const d of deliveries) {
         const key = `${d.clientId}/${d.eventId}`;
         if (!sentAt.has(key)) continue;
-        if (d.eventName !== "INSERT") unaccounted.push(`${key}: unexpected ${d.eventName} on the stream (an event was changed after it was stored)`);
+        if (d.eventName !== "INSERT")
+            unaccounted.push(`${key}: unexpected ${d.eventName} on the stream (an event was changed after it was stored)`);
         inserts.set(key, (inserts.get(key) ?? 0) + 1);
         if (!firstSeen.has(key)) firstSeen.set(key, d.seenAt);
     }
@@ -117,12 +135,17 @@ export async function account(input: {
     }
 
     const rejected: Record<string, number> = {};
-    for (const letter of letters) rejected[letter.reason ?? "(no reason: redriven after maxReceiveCount)"] = (rejected[letter.reason ?? "(no reason: redriven after maxReceiveCount)"] ?? 0) + 1;
+    for (const letter of letters)
+        rejected[letter.reason ?? "(no reason: redriven after maxReceiveCount)"] =
+            (rejected[letter.reason ?? "(no reason: redriven after maxReceiveCount)"] ?? 0) + 1;
     const expectedRejections: Record<string, number> = {};
-    for (const m of input.sent) if (m.expect.kind === "rejected") expectedRejections[m.expect.reason] = (expectedRejections[m.expect.reason] ?? 0) + 1;
+    for (const m of input.sent)
+        if (m.expect.kind === "rejected") expectedRejections[m.expect.reason] = (expectedRejections[m.expect.reason] ?? 0) + 1;
     for (const reason of new Set([...Object.keys(rejected), ...Object.keys(expectedRejections)])) {
         if ((rejected[reason] ?? 0) !== (expectedRejections[reason] ?? 0)) {
-            unaccounted.push(`DLQ holds ${rejected[reason] ?? 0} message(s) with reason ${reason}, expected ${expectedRejections[reason] ?? 0}`);
+            unaccounted.push(
+                `DLQ holds ${rejected[reason] ?? 0} message(s) with reason ${reason}, expected ${expectedRejections[reason] ?? 0}`,
+            );
         }
     }
     const duplicatesSent = input.sent.filter((m) => m.expect.kind === "duplicate");
@@ -142,7 +165,12 @@ export async function account(input: {
         rejected,
         inDeadLetterQueue: letters.length,
         deliveredThroughStream: [...inserts.values()].reduce((a, b) => a + b, 0),
-        latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? null, samples: latencies.length },
+        latencyMs: {
+            p50: percentile(latencies, 50),
+            p99: percentile(latencies, 99),
+            max: latencies.at(-1) ?? null,
+            samples: latencies.length,
+        },
         queue: { visible: queue.ready.length + queue.delayed.length, inFlight: queue.inflight.length },
         unaccounted,
         accounted: unaccounted.length === 0,

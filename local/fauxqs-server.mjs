@@ -11,7 +11,10 @@ app.addHook("onRequest", (request, reply, done) => {
     const bound = app.server.address()?.port;
     const host = String(request.headers.host ?? "").toLowerCase();
     if (host === `127.0.0.1:${bound}` || host === `localhost:${bound}`) return done();
-    reply.code(403).header("connection", "close").send({ message: `Host must be 127.0.0.1:${bound} or localhost:${bound} (DNS rebinding)` });
+    reply
+        .code(403)
+        .header("connection", "close")
+        .send({ message: `Host must be 127.0.0.1:${bound} or localhost:${bound} (DNS rebinding)` });
 });
 try {
     const address = await app.listen({ port, host: "127.0.0.1" });

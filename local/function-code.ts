@@ -42,7 +42,8 @@ export async function materialiseFunction(spec: FunctionSpec, parentDir?: string
         const layer = createRuntimeLayerDir(path.join(base, "opt"));
         await writeStackLayers(spec.layerCodes ?? [], layer);
         const moduleFile = path.join(dir, `${moduleName}.js`);
-        if (!fs.existsSync(moduleFile)) throw new Error(`the archive of ${spec.logicalName} has no ${moduleName}.js (handler ${spec.handler})`);
+        if (!fs.existsSync(moduleFile))
+            throw new Error(`the archive of ${spec.logicalName} has no ${moduleName}.js (handler ${spec.handler})`);
         return { dir, moduleFile, exportName, nodePath: lambdaNodePath(layer), cleanup };
     } catch (error) {
         cleanup();

@@ -25,7 +25,8 @@ const ROOT = path.resolve(__dirname, "..");
 const REPO_NODE_MODULES = path.join(ROOT, "node_modules");
 
 /** One entry of a Lambda archive. */
-export type ArchiveEntry = { kind: "text"; text: string } | { kind: "directory"; sourcePath: string } | { kind: "file"; sourcePath: string };
+export type ArchiveEntry =
+    { kind: "text"; text: string } | { kind: "directory"; sourcePath: string } | { kind: "file"; sourcePath: string };
 
 /** Raised when a code archive is not what a CallbackFunction produces. */
 export class LambdaArtifactError extends Error {
@@ -45,7 +46,9 @@ export function functionResource(deployment: MockDeployment, name: string): Mock
     const found = deployment.resources.filter((r) => r.type === "aws:lambda/function:Function" && r.name === name);
     if (found.length !== 1) {
         const names = deployment.resources.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.name);
-        throw new LambdaArtifactError(`expected one Lambda function named "${name}", found ${found.length} (functions: ${names.join(", ") || "none"})`);
+        throw new LambdaArtifactError(
+            `expected one Lambda function named "${name}", found ${found.length} (functions: ${names.join(", ") || "none"})`,
+        );
     }
     return found[0];
 }
@@ -53,7 +56,8 @@ export function functionResource(deployment: MockDeployment, name: string): Mock
 /** Reads a mock `code` AssetArchive into its entries (archive path -> content); a function's archive must hold `__index.js`. */
 export async function archiveEntries(code: unknown, kind: "function" | "layer" = "function"): Promise<Map<string, ArchiveEntry>> {
     const archive = code as { assets?: unknown } | undefined;
-    if (!archive || archive.assets === undefined) throw new LambdaArtifactError("the function's `code` is not an AssetArchive (is this a CallbackFunction under mocks?)");
+    if (!archive || archive.assets === undefined)
+        throw new LambdaArtifactError("the function's `code` is not an AssetArchive (is this a CallbackFunction under mocks?)");
     const assets = (await archive.assets) as Record<string, { text?: unknown; path?: unknown; assets?: unknown }>;
     const entries = new Map<string, ArchiveEntry>();
     for (const [archivePath, asset] of Object.entries(assets)) {
@@ -66,7 +70,8 @@ export async function archiveEntries(code: unknown, kind: "function" | "layer" =
             throw new LambdaArtifactError(`archive entry ${archivePath} is neither a string asset nor a file/directory archive`);
         }
     }
-    if (kind === "function" && !entries.has("__index.js")) throw new LambdaArtifactError("the archive has no __index.js (the serialized function)");
+    if (kind === "function" && !entries.has("__index.js"))
+        throw new LambdaArtifactError("the archive has no __index.js (the serialized function)");
     return entries;
 }
 
@@ -111,7 +116,9 @@ export function shippedPackages(entries: Map<string, ArchiveEntry> | Iterable<st
  */
 export function stackLayerCodes(deployment: MockDeployment, layerArns: readonly unknown[] | undefined): unknown[] {
     const arns = new Set((layerArns ?? []).map(String));
-    return deployment.resources.filter((r) => r.type === "aws:lambda/layerVersion:LayerVersion" && arns.has(String(r.state.arn))).map((r) => r.inputs.code);
+    return deployment.resources
+        .filter((r) => r.type === "aws:lambda/layerVersion:LayerVersion" && arns.has(String(r.state.arn)))
+        .map((r) => r.inputs.code);
 }
 
 /**
@@ -127,7 +134,8 @@ export async function writeStackLayers(layerCodes: readonly unknown[], layerDir:
         const unpacked = await writeArchive(code, fs.mkdtempSync(path.join(os.tmpdir(), "lambda-stack-layer-")), "layer");
         try {
             const nodejs = path.join(unpacked, "nodejs", "node_modules");
-            if (!fs.existsSync(nodejs)) throw new LambdaArtifactError("a stack layer has no nodejs/node_modules: Lambda would not put it on NODE_PATH");
+            if (!fs.existsSync(nodejs))
+                throw new LambdaArtifactError("a stack layer has no nodejs/node_modules: Lambda would not put it on NODE_PATH");
             fs.cpSync(nodejs, path.join(layerDir, LAYER_NODE_MODULES), { recursive: true, dereference: true });
         } finally {
             fs.rmSync(unpacked, { recursive: true, force: true });
@@ -316,11 +324,15 @@ export async function invokeArtifact<T = unknown>(options: InvokeOptions): Promi
             ...options.environment,
         };
         const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve, reject) => {
-            const child = spawn(options.nodeBinary ?? process.execPath, [runner, path.join(options.archiveDir, "__index.js"), input, output], {
-                cwd: options.archiveDir,
-                env,
-                stdio: ["ignore", "pipe", "pipe"],
-            });
+            const child = spawn(
+                options.nodeBinary ?? process.execPath,
+                [runner, path.join(options.archiveDir, "__index.js"), input, output],
+                {
+                    cwd: options.archiveDir,
+                    env,
+                    stdio: ["ignore", "pipe", "pipe"],
+                },
+            );
             let out = "";
             let err = "";
             child.stdout.on("data", (c: Buffer) => (out += c.toString()));
@@ -332,7 +344,8 @@ export async function invokeArtifact<T = unknown>(options: InvokeOptions): Promi
                 resolve({ stdout: out, stderr: err, code: exitCode });
             });
         });
-        if (!fs.existsSync(output)) throw new LambdaArtifactError(`the artifact process exited (${code}) without a result.\nstderr:\n${stderr.slice(-4000)}`);
+        if (!fs.existsSync(output))
+            throw new LambdaArtifactError(`the artifact process exited (${code}) without a result.\nstderr:\n${stderr.slice(-4000)}`);
         return { ...(JSON.parse(fs.readFileSync(output, "utf8")) as Omit<ArtifactInvocation<T>, "stdout" | "stderr">), stdout, stderr };
     } finally {
         fs.rmSync(work, { recursive: true, force: true });
@@ -348,7 +361,10 @@ export async function invokeArtifact<T = unknown>(options: InvokeOptions): Promi
  * const artifact = await prepareArtifact(deployment, "event-processor");
  * try { await invokeArtifact({ ...artifact, environment: { ...artifact.environment, ...overrides }, event }); } finally { artifact.cleanup(); }
  */
-export async function prepareArtifact(deployment: MockDeployment, functionName: string): Promise<{
+export async function prepareArtifact(
+    deployment: MockDeployment,
+    functionName: string,
+): Promise<{
     archiveDir: string;
     layerDir: string;
     environment: Record<string, string>;
@@ -438,7 +454,7 @@ export function zipDirectory(directory: string): Buffer {
         entry.writeUInt32LE(compressed.length, 20);
         entry.writeUInt32LE(data.length, 24);
         entry.writeUInt16LE(nameBytes.length, 28);
-        entry.writeUInt32LE(((0o100644 << 16) >>> 0), 38); // external attributes: regular file, 0644
+        entry.writeUInt32LE((0o100644 << 16) >>> 0, 38); // external attributes: regular file, 0644
         entry.writeUInt32LE(offset, 42);
         central.push(entry, nameBytes);
         offset += header.length + nameBytes.length + compressed.length;

@@ -30,6 +30,10 @@ export function refuseForeignHost(req: http.IncomingMessage, res: http.ServerRes
     const port = req.socket.localPort ?? 0;
     if (isLoopbackHost(req.headers.host, port)) return false;
     res.writeHead(403, { "content-type": "application/json", connection: "close" });
-    res.end(JSON.stringify({ message: `Host must be 127.0.0.1:${port} or localhost:${port} (this local listener refuses other names: DNS rebinding)` }));
+    res.end(
+        JSON.stringify({
+            message: `Host must be 127.0.0.1:${port} or localhost:${port} (this local listener refuses other names: DNS rebinding)`,
+        }),
+    );
     return true;
 }

@@ -42,7 +42,9 @@ async function main(argv: string[]): Promise<number> {
     }
     const stacks = availableStacks();
     if (options.stack !== undefined && !stacks.includes(options.stack)) {
-        process.stderr.write(`error: Invalid options:\n  - no stack "${options.stack}" (no Pulumi.${options.stack}.yaml); stacks: ${stacks.join(", ")}\n`);
+        process.stderr.write(
+            `error: Invalid options:\n  - no stack "${options.stack}" (no Pulumi.${options.stack}.yaml); stacks: ${stacks.join(", ")}\n`,
+        );
         return 2;
     }
     const log = (line: string) => {
@@ -107,7 +109,9 @@ async function main(argv: string[]): Promise<number> {
         await pipeline.stop();
         return exitCode ?? 1;
     }
-    log(`[pipeline] ready in ${((Date.now() - started) / 1000).toFixed(1)} s (stack ${pipeline.ready.stack}, region ${pipeline.ready.region})`);
+    log(
+        `[pipeline] ready in ${((Date.now() - started) / 1000).toFixed(1)} s (stack ${pipeline.ready.stack}, region ${pipeline.ready.region})`,
+    );
 
     if (mode === "local") {
         try {
@@ -124,8 +128,12 @@ async function main(argv: string[]): Promise<number> {
         fs.writeFileSync(readyFile, JSON.stringify(ready, null, 2) + "\n", { mode: 0o600 });
         log(`[pipeline] console ${localConsole.url}; READY JSON in ${path.relative(process.cwd(), readyFile) || readyFile}`);
         process.stdout.write(`${READY_PREFIX} ${JSON.stringify(ready)}\n`);
-        pipeline.eventProcessor?.poller.on("batch", (b: { size: number; deleted: number; failed: number; outcome: string; error?: string }) =>
-            log(`[event-source] batch of ${b.size}: ${b.deleted} done, ${b.failed} back to the queue (${b.outcome}${b.error ? `: ${b.error}` : ""})`),
+        pipeline.eventProcessor?.poller.on(
+            "batch",
+            (b: { size: number; deleted: number; failed: number; outcome: string; error?: string }) =>
+                log(
+                    `[event-source] batch of ${b.size}: ${b.deleted} done, ${b.failed} back to the queue (${b.outcome}${b.error ? `: ${b.error}` : ""})`,
+                ),
         );
         if (pipeline.sender) {
             pipeline.sender.deliveries.on("delivery", (d: { clientId: string; eventId: string; eventName: string }) =>
@@ -158,15 +166,19 @@ async function main(argv: string[]): Promise<number> {
         if (options.json) {
             process.stdout.write(JSON.stringify({ ...summary, elapsedSeconds: elapsed, services: reports }, null, 2) + "\n");
         } else {
-            process.stdout.write(`\nEvent processor, end to end on embedded emulators (stack ${pipeline.ready.stack}, ${elapsed.toFixed(1)} s)\n`);
+            process.stdout.write(
+                `\nEvent processor, end to end on embedded emulators (stack ${pipeline.ready.stack}, ${elapsed.toFixed(1)} s)\n`,
+            );
             process.stdout.write(formatSummary(summary) + "\n");
             for (const report of reports) process.stdout.write(`\n${report.title}\n${formatTable(report.rows)}\n`);
-            if (pipeline.ready.notEmulated.length) process.stdout.write(`Not emulated locally: ${pipeline.ready.notEmulated.join("; ")}.\n`);
+            if (pipeline.ready.notEmulated.length)
+                process.stdout.write(`Not emulated locally: ${pipeline.ready.notEmulated.join("; ")}.\n`);
         }
         if (!summary.accounted) {
             process.stderr.write(`error: not every event is accounted for:\n${summary.unaccounted.map((u) => `  - ${u}`).join("\n")}\n`);
         }
-        for (const report of reports) if (!report.accounted) process.stderr.write(`error: ${report.service}: ${report.unaccounted.join("; ")}\n`);
+        for (const report of reports)
+            if (!report.accounted) process.stderr.write(`error: ${report.service}: ${report.unaccounted.join("; ")}\n`);
         const allAccounted = summary.accounted && reports.every((r) => r.accounted);
         await stop(allAccounted ? 0 : 1);
         return exitCode ?? 1;

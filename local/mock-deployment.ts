@@ -45,7 +45,10 @@ export interface RegisteredUrn {
     /** parent URN; absent for the stack itself */
     parent?: string;
     /** `aliases` as sent to the engine: an old URN, or a spec whose omitted fields default to the resource's own */
-    aliases: Array<{ urn?: string; spec?: { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean } }>;
+    aliases: Array<{
+        urn?: string;
+        spec?: { name?: string; type?: string; stack?: string; project?: string; parentUrn?: string; noParent?: boolean };
+    }>;
 }
 
 /** A provider function the program called (data source), with its arguments. */
@@ -126,10 +129,21 @@ export function mockPowertoolsLayerArn(region: string, version: string): string 
 function mockSsmParameter(name: string, region: string): Record<string, unknown> {
     const version = name.startsWith(POWERTOOLS_LAYER_PARAMETER_PREFIX) ? name.slice(POWERTOOLS_LAYER_PARAMETER_PREFIX.length) : undefined;
     if (!version || !/^\d+\.\d+\.\d+$|^latest$/.test(version)) {
-        throw new Error(`ParameterNotFound: the mocked SSM has no parameter ${JSON.stringify(name)} (only Powertools' public layer parameters)`);
+        throw new Error(
+            `ParameterNotFound: the mocked SSM has no parameter ${JSON.stringify(name)} (only Powertools' public layer parameters)`,
+        );
     }
     const value = mockPowertoolsLayerArn(region, version === "latest" ? "9.99.0" : version);
-    return { id: name, name, type: "String", value, insecureValue: value, arn: `arn:aws:ssm:${region}::parameter${name}`, version: 1, withDecryption: true };
+    return {
+        id: name,
+        name,
+        type: "String",
+        value,
+        insecureValue: value,
+        arn: `arn:aws:ssm:${region}::parameter${name}`,
+        version: 1,
+        withDecryption: true,
+    };
 }
 
 function shortHash(text: string): string {
@@ -160,15 +174,25 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
             return {
                 name: physical,
                 arn: `${base}:dynamodb:${region}:${account}:table/${physical}`,
-                streamArn: inputs.streamEnabled ? `${base}:dynamodb:${region}:${account}:table/${physical}/stream/2026-01-01T00:00:00.000` : undefined,
+                streamArn: inputs.streamEnabled
+                    ? `${base}:dynamodb:${region}:${account}:table/${physical}/stream/2026-01-01T00:00:00.000`
+                    : undefined,
                 streamLabel: inputs.streamEnabled ? "2026-01-01T00:00:00.000" : undefined,
             };
         case "aws:sns/topic:Topic":
             return { name: physical, arn: `${base}:sns:${region}:${account}:${physical}` };
         case "aws:iam/role:Role":
-            return { name: physical, arn: `${base}:iam::${account}:role/${physical}`, uniqueId: `AROA${shortHash(physical).toUpperCase()}` };
+            return {
+                name: physical,
+                arn: `${base}:iam::${account}:role/${physical}`,
+                uniqueId: `AROA${shortHash(physical).toUpperCase()}`,
+            };
         case "aws:iam/policy:Policy":
-            return { name: physical, arn: `${base}:iam::${account}:policy/${physical}`, policyId: `ANPA${shortHash(physical).toUpperCase()}` };
+            return {
+                name: physical,
+                arn: `${base}:iam::${account}:policy/${physical}`,
+                policyId: `ANPA${shortHash(physical).toUpperCase()}`,
+            };
         case "aws:lambda/function:Function":
             return {
                 name: physical,
@@ -182,7 +206,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>, 
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
             return { name: physical, arn: `${base}:cloudwatch:${region}:${account}:alarm:${physical}` };
         case "aws:cloudwatch/dashboard:Dashboard":
-            return { dashboardName: inputs.dashboardName ?? physical, dashboardArn: `${base}:cloudwatch::${account}:dashboard/${physical}` };
+            return {
+                dashboardName: inputs.dashboardName ?? physical,
+                dashboardArn: `${base}:cloudwatch::${account}:dashboard/${physical}`,
+            };
         case "aws:s3/bucket:Bucket":
         case "aws:s3/bucketV2:BucketV2":
             return { bucket: inputs.bucket ?? physical, arn: `${base}:s3:::${inputs.bucket ?? physical}` };
@@ -245,7 +272,10 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
                 if (args.type === "pulumi:pulumi:StackReference") {
                     const referenced = String(args.inputs.name ?? args.name);
                     const referencedOutputs = options.stackReferences?.[referenced];
-                    if (!referencedOutputs) throw new Error(`StackReference to "${referenced}" has no mocked outputs; pass stackReferences: { "${referenced}": { ... } }`);
+                    if (!referencedOutputs)
+                        throw new Error(
+                            `StackReference to "${referenced}" has no mocked outputs; pass stackReferences: { "${referenced}": { ... } }`,
+                        );
                     return { id: referenced, state: { name: referenced, outputs: referencedOutputs, secretOutputNames: [] } };
                 }
                 // The root stack resource, as the language host creates it: not a resource of the program.
@@ -268,7 +298,12 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
                     case "aws:ssm/getParameter:getParameter":
                         return mockSsmParameter(String(args.inputs.name), region);
                     case "aws:index/getCallerIdentity:getCallerIdentity":
-                        return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/mock`, userId: "AIDAMOCK", id: MOCK_ACCOUNT_ID };
+                        return {
+                            accountId: MOCK_ACCOUNT_ID,
+                            arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/mock`,
+                            userId: "AIDAMOCK",
+                            id: MOCK_ACCOUNT_ID,
+                        };
                     case "aws:index/getRegion:getRegion":
                         return { name: region, region, id: region, description: region, endpoint: `ec2.${region}.amazonaws.com` };
                     case "aws:index/getPartition:getPartition":
@@ -310,7 +345,10 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
 }
 
 interface AliasMessage {
-    toObject(): { urn?: string; spec?: { name?: string; type?: string; stack?: string; project?: string; parenturn?: string; noparent?: boolean } };
+    toObject(): {
+        urn?: string;
+        spec?: { name?: string; type?: string; stack?: string; project?: string; parenturn?: string; noparent?: boolean };
+    };
 }
 interface RegisterRequest {
     getType(): string;
@@ -338,7 +376,9 @@ function engineUrn(urn: string): string {
  */
 function recordRegistrations(pulumi: typeof import("@pulumi/pulumi")): RegisteredUrn[] {
     const registrations: RegisteredUrn[] = [];
-    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(request: RegisterRequest, callback: RegisterCallback): void };
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(request: RegisterRequest, callback: RegisterCallback): void;
+    };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (request, callback) =>
         register(request, (error, response) => {

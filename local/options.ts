@@ -83,14 +83,26 @@ export function usage(mode: LocalMode): string {
  */
 export function parseLocalOptions(mode: LocalMode, argv: readonly string[], env: NodeJS.ProcessEnv = {}): LocalOptions {
     const problems: string[] = [];
-    const options: LocalOptions = { mode, eventsPerClient: 20, clients: 4, timeoutSeconds: 45, json: false, progress: true, verbose: false, help: false };
+    const options: LocalOptions = {
+        mode,
+        eventsPerClient: 20,
+        clients: 4,
+        timeoutSeconds: 45,
+        json: false,
+        progress: true,
+        verbose: false,
+        help: false,
+    };
     const takesValue = new Set(["--stack", "--sqs-port", "--dynamodb-port", "--clients", "--events-per-client", "--timeout"]);
     const startOnly = new Set(["--clients", "--events-per-client", "--timeout", "--json"]);
     const seen = new Map<string, string>();
 
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
-        const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+        const [flag, inline] =
+            arg.startsWith("--") && arg.includes("=")
+                ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+                : [arg, undefined];
         if (flag === "--help" || flag === "-h") {
             options.help = true;
             continue;
@@ -125,7 +137,8 @@ export function parseLocalOptions(mode: LocalMode, argv: readonly string[], env:
 
     const stack = seen.get("--stack") ?? env[OPTION_ENVIRONMENT.stack];
     if (stack !== undefined) {
-        if (!/^[A-Za-z0-9_.-]+$/.test(stack)) problems.push(`stack name ${JSON.stringify(stack)} may only hold letters, digits, '.', '_' and '-'`);
+        if (!/^[A-Za-z0-9_.-]+$/.test(stack))
+            problems.push(`stack name ${JSON.stringify(stack)} may only hold letters, digits, '.', '_' and '-'`);
         else options.stack = stack;
     }
     options.sqsPort = port("--sqs-port", seen.get("--sqs-port"), OPTION_ENVIRONMENT.sqsPort, env, problems);

@@ -84,7 +84,10 @@ export interface LocalPipeline {
 }
 
 export class PipelineStartError extends Error {
-    constructor(message: string, readonly cause?: unknown) {
+    constructor(
+        message: string,
+        readonly cause?: unknown,
+    ) {
         super(message);
         this.name = "PipelineStartError";
     }
@@ -127,7 +130,9 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         ]);
         // 1. The stack, as Pulumi would deploy it (no emulator is started if this fails).
         if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) {
-            throw new PipelineStartError(`No stack config Pulumi.${stack}.yaml in ${ROOT}. Use --stack with one of: ${availableStacks().join(", ")}`);
+            throw new PipelineStartError(
+                `No stack config Pulumi.${stack}.yaml in ${ROOT}. Use --stack with one of: ${availableStacks().join(", ")}`,
+            );
         }
         log(`[pipeline] running the Pulumi program under mocks with stack "${stack}"`);
         let deployment: MockDeployment;
@@ -165,7 +170,8 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         };
         const watch = (emulator: Emulator, name: string, expectedDown: () => boolean) =>
             emulator.process.once("exit", (code, signal) => {
-                if (!stopping && !expectedDown()) fatal(new Error(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the pipeline`));
+                if (!stopping && !expectedDown())
+                    fatal(new Error(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the pipeline`));
             });
         watch(sqsEmulator, "fauxqs", () => false);
         watch(dynamo(), "DynamoDB Local", () => dynamoExpectedDown);
@@ -198,7 +204,9 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
                       const dir = options.functionLogs ?? path.join(ROOT, ".local", "logs");
                       fs.mkdirSync(dir, { recursive: true });
                       const streams = new Map<string, fs.WriteStream>();
-                      cleanups.push(() => Promise.all([...streams.values()].map((s) => new Promise((r) => s.end(r)))).then(() => undefined));
+                      cleanups.push(() =>
+                          Promise.all([...streams.values()].map((s) => new Promise((r) => s.end(r)))).then(() => undefined),
+                      );
                       log(`[pipeline] function logs: ${dir}`);
                       return (name: string, text: string) => {
                           if (!streams.has(name)) streams.set(name, fs.createWriteStream(path.join(dir, `${name}.log`), { flags: "w" }));
@@ -269,7 +277,9 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
             eventProcessor: services.find((s) => s.name === "event-processor") as RunningEventProcessor | undefined,
             sender: services.find((s) => s.name === "stream-sender") as RunningStreamSender | undefined,
             pids() {
-                const fromServices = services.flatMap((s) => ((s as RunningEventProcessor).fn ? (s as RunningEventProcessor).fn.pids() : []));
+                const fromServices = services.flatMap((s) =>
+                    (s as RunningEventProcessor).fn ? (s as RunningEventProcessor).fn.pids() : [],
+                );
                 return [sqsEmulator.process.pid!, dynamo().process.pid!, ...fromServices].filter(Boolean);
             },
             async killDynamoDb(signal: NodeJS.Signals = "SIGKILL") {

@@ -73,7 +73,10 @@ export function createTableInput(spec: TableSpec): CreateTableCommandInput {
         GlobalSecondaryIndexes: spec.globalSecondaryIndexes.length
             ? spec.globalSecondaryIndexes.map((g) => ({
                   IndexName: g.name,
-                  KeySchema: [{ AttributeName: g.hashKey, KeyType: "HASH" as const }, ...(g.rangeKey ? [{ AttributeName: g.rangeKey, KeyType: "RANGE" as const }] : [])],
+                  KeySchema: [
+                      { AttributeName: g.hashKey, KeyType: "HASH" as const },
+                      ...(g.rangeKey ? [{ AttributeName: g.rangeKey, KeyType: "RANGE" as const }] : []),
+                  ],
                   Projection: { ProjectionType: g.projectionType as "ALL", NonKeyAttributes: g.nonKeyAttributes },
               }))
             : undefined,
@@ -91,7 +94,12 @@ async function createTable(dynamodb: DynamoDBClient, spec: TableSpec, rewrites: 
     }
     if (spec.ttlAttribute) {
         await dynamodb
-            .send(new UpdateTimeToLiveCommand({ TableName: spec.name, TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute } }))
+            .send(
+                new UpdateTimeToLiveCommand({
+                    TableName: spec.name,
+                    TimeToLiveSpecification: { Enabled: true, AttributeName: spec.ttlAttribute },
+                }),
+            )
             .catch((error: Error) => {
                 if (!/already enabled/i.test(error.message)) throw error;
             });
@@ -107,7 +115,10 @@ async function createTable(dynamodb: DynamoDBClient, spec: TableSpec, rewrites: 
  * const resources = await provision(topology, { sqs, dynamodb });
  * resources.queues.find((q) => q.spec.logicalName === "events")!.url;
  */
-export async function provision(topology: LocalTopology, clients: { sqs: SQSClient; dynamodb: DynamoDBClient }): Promise<ProvisionedResources> {
+export async function provision(
+    topology: LocalTopology,
+    clients: { sqs: SQSClient; dynamodb: DynamoDBClient },
+): Promise<ProvisionedResources> {
     const rewrites = new Map<string, string>();
     const queues: ProvisionedQueue[] = [];
     for (const spec of queuesInCreationOrder(topology.queues)) queues.push(await createQueue(clients.sqs, spec, rewrites));

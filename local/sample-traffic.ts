@@ -41,8 +41,10 @@ export interface SampleOptions {
 export const REASONS_NOT_SENT: Readonly<Record<string, string>> = {
     item_too_large: "needs a stored item over 400 KB; the queue's message size limit is lower",
     store_rejected_item: "DynamoDB refusing a well-formed item cannot be provoked from a message",
-    message_group_mismatch: "fauxqs keeps MessageGroupId only on FIFO queues (no fair-queue emulation), so the processor sees no group locally",
-    sender_not_allowed: "needs producers configured and a real SenderId; local stacks run in open mode and fauxqs reports 000000000000 for every sender",
+    message_group_mismatch:
+        "fauxqs keeps MessageGroupId only on FIFO queues (no fair-queue emulation), so the processor sees no group locally",
+    sender_not_allowed:
+        "needs producers configured and a real SenderId; local stacks run in open mode and fauxqs reports 000000000000 for every sender",
 };
 
 const TENANTS = ["acme-retail", "globex", "initech", "umbrella-health", "stark-industries", "wayne-logistics", "hooli", "soylent"];
@@ -66,12 +68,31 @@ export function sampleData(type: string, n: number, random: () => number): Recor
         case "order.placed": {
             const quantity = 1 + Math.floor(random() * 3);
             const unitPrice = 500 + Math.floor(random() * 5000);
-            return { orderId: id("ord"), customerId: id("cus"), currency: "EUR", totalAmount: quantity * unitPrice, lines: [{ sku: id("sku"), quantity, unitPrice }] };
+            return {
+                orderId: id("ord"),
+                customerId: id("cus"),
+                currency: "EUR",
+                totalAmount: quantity * unitPrice,
+                lines: [{ sku: id("sku"), quantity, unitPrice }],
+            };
         }
         case "payment.captured":
-            return { paymentId: id("pay"), orderId: id("ord"), amount: 100 + Math.floor(random() * 10_000), currency: "USD", method: (["card", "bank_transfer", "wallet"] as const)[n % 3] };
+            return {
+                paymentId: id("pay"),
+                orderId: id("ord"),
+                amount: 100 + Math.floor(random() * 10_000),
+                currency: "USD",
+                method: (["card", "bank_transfer", "wallet"] as const)[n % 3],
+            };
         case "shipment.dispatched":
-            return { shipmentId: id("shp"), orderId: id("ord"), carrier: "dhl", trackingNumber: id("trk"), destinationCountry: "DE", estimatedDeliveryDate: "2026-12-01" };
+            return {
+                shipmentId: id("shp"),
+                orderId: id("ord"),
+                carrier: "dhl",
+                trackingNumber: id("trk"),
+                destinationCountry: "DE",
+                estimatedDeliveryDate: "2026-12-01",
+            };
         case "subscription.cancelled":
             return { subscriptionId: id("sub"), plan: "business", cancelledBy: "customer", effectiveAt: "2026-12-31T23:59:59Z" };
         case "user.signed_up":
@@ -108,7 +129,13 @@ export function generateSampleTraffic(options: SampleOptions = {}): SampleMessag
                 data: sampleData(type, n, random),
             };
             originals.push({ clientId, body });
-            messages.push({ label: `valid/${clientId}/${type}/${n}`, body: JSON.stringify(body), messageGroupId: clientId, phase: 1, expect: { kind: "persisted", clientId, eventId: body.eventId } });
+            messages.push({
+                label: `valid/${clientId}/${type}/${n}`,
+                body: JSON.stringify(body),
+                messageGroupId: clientId,
+                phase: 1,
+                expect: { kind: "persisted", clientId, eventId: body.eventId },
+            });
         }
     }
 
@@ -117,7 +144,13 @@ export function generateSampleTraffic(options: SampleOptions = {}): SampleMessag
     for (let i = 0; i < duplicateCount; i++) {
         const original = originals[Math.floor((i * originals.length) / duplicateCount)];
         const eventId = String(original.body.eventId);
-        messages.push({ label: `duplicate/${original.clientId}/${eventId}`, body: JSON.stringify(original.body), messageGroupId: original.clientId, phase: 2, expect: { kind: "duplicate", clientId: original.clientId, eventId } });
+        messages.push({
+            label: `duplicate/${original.clientId}/${eventId}`,
+            body: JSON.stringify(original.body),
+            messageGroupId: original.clientId,
+            phase: 2,
+            expect: { kind: "duplicate", clientId: original.clientId, eventId },
+        });
     }
 
     // One invalid event per reason a producer can cause.
@@ -135,9 +168,27 @@ export function generateSampleTraffic(options: SampleOptions = {}): SampleMessag
         ["empty_field", JSON.stringify(valid({ eventId: "   " }, 3))],
         ["invalid_field", JSON.stringify(valid({ occurredAt: "yesterday at noon" }, 4))],
         ["unknown_type", JSON.stringify(valid({ type: "order.teleported" }, 5))],
-        ["invalid_data", JSON.stringify(valid({ type: "order.placed", data: { orderId: "o-1", customerId: "c-1", currency: "euro", totalAmount: -5, lines: [] } }, 6))],
-        ["nesting_too_deep", JSON.stringify(valid({ type: "user.signed_up", data: { ...sampleData("user.signed_up", 7, random), referrerId: undefined, nested } }, 7))],
-        ["unstorable_value", JSON.stringify(valid({ type: "user.signed_up", data: { ...sampleData("user.signed_up", 8, random), userId: "usr-\ud800" } }, 8))],
+        [
+            "invalid_data",
+            JSON.stringify(
+                valid(
+                    { type: "order.placed", data: { orderId: "o-1", customerId: "c-1", currency: "euro", totalAmount: -5, lines: [] } },
+                    6,
+                ),
+            ),
+        ],
+        [
+            "nesting_too_deep",
+            JSON.stringify(
+                valid({ type: "user.signed_up", data: { ...sampleData("user.signed_up", 7, random), referrerId: undefined, nested } }, 7),
+            ),
+        ],
+        [
+            "unstorable_value",
+            JSON.stringify(
+                valid({ type: "user.signed_up", data: { ...sampleData("user.signed_up", 8, random), userId: "usr-\ud800" } }, 8),
+            ),
+        ],
     ];
     if (disabled.length > 0) {
         invalid.push(["type_disabled", JSON.stringify(valid({ type: disabled[0], data: sampleData(disabled[0], 9, random) }, 9))]);

@@ -73,7 +73,9 @@ export function toStreamRecord(record: _Record, streamArn: string, region: strin
         awsRegion: region,
         eventSourceARN: streamArn,
         dynamodb: {
-            ApproximateCreationDateTime: dynamodb.ApproximateCreationDateTime ? Math.floor(new Date(dynamodb.ApproximateCreationDateTime).getTime() / 1000) : undefined,
+            ApproximateCreationDateTime: dynamodb.ApproximateCreationDateTime
+                ? Math.floor(new Date(dynamodb.ApproximateCreationDateTime).getTime() / 1000)
+                : undefined,
             Keys: dynamodb.Keys as any,
             NewImage: dynamodb.NewImage as any,
             OldImage: dynamodb.OldImage as any,
@@ -176,7 +178,9 @@ export class DynamoDbStreamReader extends EventEmitter {
                 return false;
             }
         }
-        const page = await this.options.streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.options.batchSize ?? 100 }));
+        const page = await this.options.streams.send(
+            new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.options.batchSize ?? 100 }),
+        );
         const records = page.Records ?? [];
         if (records.length > 0) {
             await this.deliver(shard, records);
@@ -192,9 +196,12 @@ export class DynamoDbStreamReader extends EventEmitter {
         const maxRetries = this.options.maximumRetryAttempts ?? -1;
         for (let attempt = 0; ; attempt++) {
             try {
-                const event: DynamoDBStreamEvent = { Records: pending.map((r) => toStreamRecord(r, this.options.streamArn, this.options.region)) };
+                const event: DynamoDBStreamEvent = {
+                    Records: pending.map((r) => toStreamRecord(r, this.options.streamArn, this.options.region)),
+                };
                 const failedAt = firstFailedRecord(await this.options.handler(event), pending);
-                if (failedAt === "invalid") throw new Error("invalid partial batch response: an itemIdentifier is empty or not a sequence number of this batch");
+                if (failedAt === "invalid")
+                    throw new Error("invalid partial batch response: an itemIdentifier is empty or not a sequence number of this batch");
                 const succeeded = failedAt === -1 ? pending : pending.slice(0, failedAt);
                 if (succeeded.length) {
                     // Checkpoint, so a restart resumes after what the handler finished.

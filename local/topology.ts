@@ -43,7 +43,13 @@ export interface TableSpec {
     attributes: Array<{ name: string; type: "S" | "N" | "B" }>;
     stream?: { viewType: string };
     ttlAttribute?: string;
-    globalSecondaryIndexes: Array<{ name: string; hashKey: string; rangeKey?: string; projectionType: string; nonKeyAttributes?: string[] }>;
+    globalSecondaryIndexes: Array<{
+        name: string;
+        hashKey: string;
+        rangeKey?: string;
+        projectionType: string;
+        nonKeyAttributes?: string[];
+    }>;
 }
 
 export interface FunctionSpec {
@@ -113,7 +119,9 @@ function parseRedrive(raw: unknown, where: string, problems: string[]): QueueSpe
         const policy = typeof raw === "string" ? JSON.parse(raw) : raw;
         const maxReceiveCount = Number(policy.maxReceiveCount);
         if (typeof policy.deadLetterTargetArn !== "string" || !Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {
-            problems.push(`${where}: redrive policy needs deadLetterTargetArn and a positive maxReceiveCount, got ${JSON.stringify(policy)}`);
+            problems.push(
+                `${where}: redrive policy needs deadLetterTargetArn and a positive maxReceiveCount, got ${JSON.stringify(policy)}`,
+            );
             return undefined;
         }
         return { deadLetterTargetArn: policy.deadLetterTargetArn, maxReceiveCount };
@@ -214,11 +222,16 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
     }
     for (const queue of queues) {
         if (queue.redrive && !queues.some((q) => q.deployedArn === queue.redrive!.deadLetterTargetArn)) {
-            problems.push(`queue ${queue.logicalName}: dead-letter target ${queue.redrive.deadLetterTargetArn} is not a queue of this stack`);
+            problems.push(
+                `queue ${queue.logicalName}: dead-letter target ${queue.redrive.deadLetterTargetArn} is not a queue of this stack`,
+            );
         }
     }
     const tables = of(RESOURCE_TYPES.table).map((r) => tableSpec(r, problems));
-    const functions = of(RESOURCE_TYPES.function).map((r) => ({ ...functionSpec(r), layerCodes: stackLayerCodes(deployment, r.inputs.layers) }));
+    const functions = of(RESOURCE_TYPES.function).map((r) => ({
+        ...functionSpec(r),
+        layerCodes: stackLayerCodes(deployment, r.inputs.layers),
+    }));
     const eventSourceMappings = of(RESOURCE_TYPES.eventSourceMapping).map(mappingSpec);
     for (const mapping of eventSourceMappings) {
         if (!functions.some((f) => f.name === mapping.functionName || f.deployedArn === mapping.functionName)) {
@@ -229,20 +242,26 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
 
     const notEmulated = new Set<string>();
     for (const r of deployment.resources) {
-        if (r.type === RESOURCE_TYPES.queue && (r.inputs.kmsMasterKeyId || r.inputs.sqsManagedSseEnabled)) notEmulated.add("queue encryption (SSE-KMS)");
+        if (r.type === RESOURCE_TYPES.queue && (r.inputs.kmsMasterKeyId || r.inputs.sqsManagedSseEnabled))
+            notEmulated.add("queue encryption (SSE-KMS)");
         if (r.type === RESOURCE_TYPES.table && r.inputs.serverSideEncryption?.enabled) notEmulated.add("table encryption (SSE-KMS)");
         if (r.type === RESOURCE_TYPES.table && r.inputs.pointInTimeRecovery?.enabled) notEmulated.add("point-in-time recovery");
-        if (r.type === RESOURCE_TYPES.table && r.inputs.ttl?.enabled) notEmulated.add("TTL expiry (DynamoDB Local records the TTL setting but never deletes items)");
+        if (r.type === RESOURCE_TYPES.table && r.inputs.ttl?.enabled)
+            notEmulated.add("TTL expiry (DynamoDB Local records the TTL setting but never deletes items)");
         if (r.type.startsWith("aws:iam/")) notEmulated.add("IAM (the emulators do not authorise requests)");
         if (r.type.startsWith("aws:cloudwatch/")) notEmulated.add("CloudWatch alarms, dashboards and log groups");
         if (r.type.startsWith("aws:kms/")) notEmulated.add("KMS keys");
         if (r.type.startsWith("aws:sns/")) notEmulated.add("SNS alarm topics");
         if (r.type === "aws:sqs/queuePolicy:QueuePolicy") notEmulated.add("queue policies (TLS-only, producer grants)");
         if (r.type === RESOURCE_TYPES.queue && !r.inputs.fifoQueue) {
-            notEmulated.add("fair queues: fauxqs drops MessageGroupId on standard queues, so the processor sees no group locally (no message_group_mismatch)");
+            notEmulated.add(
+                "fair queues: fauxqs drops MessageGroupId on standard queues, so the processor sees no group locally (no message_group_mismatch)",
+            );
         }
         if (r.type === RESOURCE_TYPES.function && r.inputs.environment?.variables?.[EVENT_PROCESSOR_ENV.producerTenants] !== undefined) {
-            notEmulated.add("producer identity: fauxqs reports SenderId 000000000000 for every sender, so with `producers` configured every event is rejected as sender_not_allowed (run local stacks in open mode)");
+            notEmulated.add(
+                "producer identity: fauxqs reports SenderId 000000000000 for every sender, so with `producers` configured every event is rejected as sender_not_allowed (run local stacks in open mode)",
+            );
         }
     }
     return {

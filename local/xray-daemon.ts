@@ -73,7 +73,8 @@ export function checkDatagram(datagram: Buffer): { reason: string } | { document
     if (typeof document.name !== "string" || document.name === "") problems.push("name is missing");
     if (typeof document.start_time !== "number") problems.push("start_time is not a number");
     if (document.end_time === undefined && document.in_progress !== true) problems.push("neither end_time nor in_progress");
-    if (document.type === "subsegment" && !SEGMENT_ID.test(String(document.parent_id))) problems.push("a subsegment sent alone needs parent_id");
+    if (document.type === "subsegment" && !SEGMENT_ID.test(String(document.parent_id)))
+        problems.push("a subsegment sent alone needs parent_id");
     return problems.length > 0 ? { reason: problems.join("; ") } : { document };
 }
 

@@ -12,12 +12,7 @@
  * ]);
  * result.mandatory.map((v) => v.policy); // ["sqs-customer-managed-kms", ...]
  */
-import type {
-    EnforcementLevel,
-    PolicyResource,
-    ResourceValidationArgs,
-    StackValidationArgs,
-} from "@pulumi/policy";
+import type { EnforcementLevel, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import { policies as packPolicies } from "./policies";
 import type { GuardrailPolicy } from "./lib/define";
 import { assertPackConfig, effectiveLevels, PackConfig } from "./lib/enforcement";
@@ -118,7 +113,10 @@ function baseOptions(parent?: string, ignoreChanges: string[] = []) {
 }
 
 /** ResourceValidationArgs for one resource, as the analyzer builds them. */
-export function resourceValidationArgs(resource: PlainResource & { urn: string }, config: Record<string, unknown> = {}): ResourceValidationArgs {
+export function resourceValidationArgs(
+    resource: PlainResource & { urn: string },
+    config: Record<string, unknown> = {},
+): ResourceValidationArgs {
     const props = proxy(wire(resource.inputs ?? {}));
     return {
         type: resource.type,
@@ -128,7 +126,8 @@ export function resourceValidationArgs(resource: PlainResource & { urn: string }
         opts: baseOptions(resource.parent, resource.ignoreChanges),
         stackTags: frozenEmptyMap,
         isType: (resourceClass) => pulumiTypeOf(resourceClass) === resource.type,
-        asType: ((resourceClass: unknown) => (pulumiTypeOf(resourceClass) === resource.type ? props : undefined)) as ResourceValidationArgs["asType"],
+        asType: ((resourceClass: unknown) =>
+            pulumiTypeOf(resourceClass) === resource.type ? props : undefined) as ResourceValidationArgs["asType"],
         getConfig: <T extends object>() => config as T,
         notApplicable: (reason?: string): never => {
             throw new NotApplicable(reason);
@@ -137,7 +136,10 @@ export function resourceValidationArgs(resource: PlainResource & { urn: string }
 }
 
 /** StackValidationArgs for a set of resources, as the analyzer builds them (outputs, dependencies resolved). */
-export function stackValidationArgs(resources: (PlainResource & { urn: string })[], config: Record<string, unknown> = {}): StackValidationArgs {
+export function stackValidationArgs(
+    resources: (PlainResource & { urn: string })[],
+    config: Record<string, unknown> = {},
+): StackValidationArgs {
     const byKey = new Map<string, PolicyResource>();
     const nameCounts = new Map<string, number>();
     for (const r of resources) nameCounts.set(r.name, (nameCounts.get(r.name) ?? 0) + 1);
@@ -193,11 +195,26 @@ export async function evaluatePack(resources: PlainResource[], options: Evaluate
     const withUrns = resources.map((r) => ({ ...r, urn: r.urn ?? `urn:pulumi:${stack}::${project}::${r.type}::${r.name}` }));
     const byUrn = new Map(withUrns.map((r) => [r.urn, r]));
     const levels = effectiveLevels(options.config, policies);
-    const result: Evaluation = { violations: [], mandatory: [], advisory: [], deferred: [], cells: new Map(), resources: withUrns.map(({ urn, name, type }) => ({ urn, name, type })), levels };
+    const result: Evaluation = {
+        violations: [],
+        mandatory: [],
+        advisory: [],
+        deferred: [],
+        cells: new Map(),
+        resources: withUrns.map(({ urn, name, type }) => ({ urn, name, type })),
+        levels,
+    };
 
     const record = (policy: GuardrailPolicy, level: EnforcementLevel, message: string, urn?: string) => {
         const r = urn ? byUrn.get(urn) : undefined;
-        const violation: Violation = { policy: policy.name, enforcementLevel: level, message, urn, resourceName: r?.name, resourceType: r?.type };
+        const violation: Violation = {
+            policy: policy.name,
+            enforcementLevel: level,
+            message,
+            urn,
+            resourceName: r?.name,
+            resourceType: r?.type,
+        };
         result.violations.push(violation);
         (level === "mandatory" ? result.mandatory : result.advisory).push(violation);
     };
@@ -280,6 +297,12 @@ export function fromMockedResources(resources: readonly MockedResourceLike[]): P
         seen.set(key, count);
         // Providers echo their inputs in their outputs; the mocks' generic `arn` for types they do
         // not model (e.g. TopicPolicy, whose `arn` input is the topic's ARN) must not replace them.
-        return { type: r.type, name: count === 1 ? r.name : `${r.name}#${count}`, inputs: r.inputs, outputs: { ...(r.state ?? {}), ...r.inputs }, parent: r.parent };
+        return {
+            type: r.type,
+            name: count === 1 ? r.name : `${r.name}#${count}`,
+            inputs: r.inputs,
+            outputs: { ...(r.state ?? {}), ...r.inputs },
+            parent: r.parent,
+        };
     });
 }

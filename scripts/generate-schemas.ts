@@ -24,7 +24,10 @@ export function renderSchemas(): Record<string, string> {
             errorMode: "throw",
             // The shared calendar checks are exactly JSON Schema's date / date-time / time formats (ajv-formats semantics).
             overrideAction: ({ valibotAction, jsonSchema }) => {
-                const format = valibotAction.type === "check" ? CALENDAR_FORMATS.get((valibotAction as unknown as { requirement: (value: string) => boolean }).requirement) : undefined;
+                const format =
+                    valibotAction.type === "check"
+                        ? CALENDAR_FORMATS.get((valibotAction as unknown as { requirement: (value: string) => boolean }).requirement)
+                        : undefined;
                 return format ? { ...jsonSchema, format } : undefined;
             },
         });
@@ -63,7 +66,8 @@ function main(argv: readonly string[]): number {
     }
     fs.mkdirSync(SCHEMAS_DIR, { recursive: true });
     const files = renderSchemas();
-    for (const file of fs.readdirSync(SCHEMAS_DIR).filter((f) => f.endsWith(".schema.json") && !(f in files))) fs.rmSync(path.join(SCHEMAS_DIR, file));
+    for (const file of fs.readdirSync(SCHEMAS_DIR).filter((f) => f.endsWith(".schema.json") && !(f in files)))
+        fs.rmSync(path.join(SCHEMAS_DIR, file));
     for (const [file, content] of Object.entries(files)) fs.writeFileSync(path.join(SCHEMAS_DIR, file), content);
     console.log(`wrote ${Object.keys(files).length} schemas to ${path.relative(process.cwd(), SCHEMAS_DIR) || "."}/`);
     return 0;

@@ -35,7 +35,8 @@ function lintWorkflow(source) {
             if (typeof uses !== "string" || uses.startsWith("./") || uses.startsWith("docker://")) continue;
             const ref = uses.split("@")[1] ?? "";
             if (!/^[0-9a-f]{40}$/.test(ref)) problems.push(`jobs.${jobId}.steps[${index}]: ${uses} is not pinned to a full commit SHA`);
-            else if (!lines.some((line) => line.includes(uses) && /#\s*v?\d/.test(line))) problems.push(`jobs.${jobId}.steps[${index}]: ${uses} has no "# vX.Y.Z" comment naming the tag`);
+            else if (!lines.some((line) => line.includes(uses) && /#\s*v?\d/.test(line)))
+                problems.push(`jobs.${jobId}.steps[${index}]: ${uses} has no "# vX.Y.Z" comment naming the tag`);
         }
     }
     return problems;

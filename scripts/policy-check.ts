@@ -49,7 +49,8 @@ export function parseArguments(argv: string[]): Options {
     for (const stack of stacks) {
         if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) errors.push(`no stack file Pulumi.${stack}.yaml for --stack ${stack}`);
     }
-    if (programPath && !["", ".ts", ".js"].some((ext) => fs.existsSync(programPath + ext))) errors.push(`--program ${programPath} does not exist`);
+    if (programPath && !["", ".ts", ".js"].some((ext) => fs.existsSync(programPath + ext)))
+        errors.push(`--program ${programPath} does not exist`);
     if (errors.length) throw new Error(errors.join("; "));
     return { stacks: stacks.length ? stacks : DEFAULT_STACKS, programPath: programPath?.replace(/\.(ts|js)$/, "") };
 }
@@ -74,7 +75,9 @@ const SYMBOL: Record<CellStatus, string> = { pass: "ok", violation: "FAIL", "not
 export function renderTable(evaluation: Evaluation): string {
     const resources = evaluation.resources.filter((r) => [...evaluation.cells.values()].some((cells) => cells.has(r.urn)));
     const lines: string[] = ["Policies:"];
-    policies.forEach((p, i) => lines.push(`  P${String(i + 1).padEnd(3)} ${p.name} (${evaluation.levels.get(p.name) ?? p.enforcementLevel})`));
+    policies.forEach((p, i) =>
+        lines.push(`  P${String(i + 1).padEnd(3)} ${p.name} (${evaluation.levels.get(p.name) ?? p.enforcementLevel})`),
+    );
     const shortType = (type: string) => type.replace(/^aws:/, "").replace(/:[^:]+$/, "");
     const nameWidth = Math.max(8, ...resources.map((r) => r.name.length)) + 2;
     const typeWidth = Math.max(4, ...resources.map((r) => shortType(r.type).length)) + 2;
@@ -91,7 +94,9 @@ export function renderTable(evaluation: Evaluation): string {
         lines.push(r.name.padEnd(nameWidth) + shortType(r.type).padEnd(typeWidth) + row.join(""));
     }
     lines.push("");
-    lines.push("ok = compliant, FAIL = mandatory violation, warn = advisory violation, - = not applicable, ? = deferred (unknown value), off = disabled, . = the policy does not look at this type");
+    lines.push(
+        "ok = compliant, FAIL = mandatory violation, warn = advisory violation, - = not applicable, ? = deferred (unknown value), off = disabled, . = the policy does not look at this type",
+    );
     return lines.join("\n");
 }
 
@@ -111,14 +116,20 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
         const config = readPackConfig(stack);
         const deployment = await deployUnderMocks({ stack, programPath: options.programPath });
         const evaluation = await evaluatePack(fromMockedResources(deployment.resources), { stack, project: deployment.project, config });
-        console.log(`\n=== stack ${stack} (${deployment.region}): ${deployment.resources.length} resources, ${policies.length} policies ===\n`);
+        console.log(
+            `\n=== stack ${stack} (${deployment.region}): ${deployment.resources.length} resources, ${policies.length} policies ===\n`,
+        );
         console.log(renderTable(evaluation));
         for (const v of evaluation.violations) {
-            console.log(`\n[${v.enforcementLevel}] ${v.policy}${v.resourceName ? ` — ${v.resourceName} (${v.resourceType})` : ""}\n  ${v.message.replace(/\n/g, "\n  ")}`);
+            console.log(
+                `\n[${v.enforcementLevel}] ${v.policy}${v.resourceName ? ` — ${v.resourceName} (${v.resourceType})` : ""}\n  ${v.message.replace(/\n/g, "\n  ")}`,
+            );
             if (process.env.GITHUB_ACTIONS === "true") console.log(githubAnnotation(stack, v));
         }
         for (const d of evaluation.deferred) console.log(`\n[deferred] ${d.policy}${d.urn ? ` — ${d.urn}` : ""}: ${d.message}`);
-        console.log(`\nstack ${stack}: ${evaluation.mandatory.length} mandatory violation(s), ${evaluation.advisory.length} advisory, ${evaluation.deferred.length} deferred.`);
+        console.log(
+            `\nstack ${stack}: ${evaluation.mandatory.length} mandatory violation(s), ${evaluation.advisory.length} advisory, ${evaluation.deferred.length} deferred.`,
+        );
         if (evaluation.mandatory.length > 0) failed = true;
     }
     return failed ? 1 : 0;

@@ -33,14 +33,18 @@ function buildPulumiArgs({ command, args = [], env = {}, selectedStack, root = R
     const fromArgs = stackFromArgs(args);
     const stack = fromArgs ?? env.PULUMI_STACK ?? (command === "destroy" ? undefined : selectedStack);
     if (!stack) {
-        return { error: `name the stack: npm run ${command} -- --stack <name>${command === "destroy" ? " (destroy never picks the selected stack for you)" : ""}` };
+        return {
+            error: `name the stack: npm run ${command} -- --stack <name>${command === "destroy" ? " (destroy never picks the selected stack for you)" : ""}`,
+        };
     }
     const stackArgs = fromArgs ? [] : ["--stack", stack];
     if (!POLICY_COMMANDS.has(command)) return { stack, argv: [command, ...stackArgs, ...args] };
     const shortName = stack.split("/").pop();
     const packConfig = path.posix.join(POLICY_PACK_DIR, "config", `${shortName}.json`);
     if (!exists(path.join(root, packConfig))) {
-        return { error: `${packConfig} is missing: every stack needs its policy pack config (copy policies/config/dev.json; it may only relax advisory rules)` };
+        return {
+            error: `${packConfig} is missing: every stack needs its policy pack config (copy policies/config/dev.json; it may only relax advisory rules)`,
+        };
     }
     if (!exists(path.join(root, POLICY_PACK_DIR, "node_modules", "@pulumi", "policy"))) {
         return { error: `the policy pack's dependencies are not installed: run (cd ${POLICY_PACK_DIR} && npm ci)` };

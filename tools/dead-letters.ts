@@ -122,13 +122,21 @@ function toDeadLetter(system: SystemName, message: Message): DeadLetter {
  * const scan = await scanDeadLetters(sqs, target.systems.events!);
  * try { console.log(groupDeadLetters(scan.letters)); } finally { await scan.release(); }
  */
-export async function scanDeadLetters(sqs: SQSClient, queues: SystemQueues, options: { holdSeconds?: number; max?: number } = {}): Promise<DeadLetterScan> {
+export async function scanDeadLetters(
+    sqs: SQSClient,
+    queues: SystemQueues,
+    options: { holdSeconds?: number; max?: number } = {},
+): Promise<DeadLetterScan> {
     const holdSeconds = options.holdSeconds ?? 60;
     const max = options.max ?? 10_000;
     const depth = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: queues.deadLetterQueueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+        new GetQueueAttributesCommand({
+            QueueUrl: queues.deadLetterQueueUrl,
+            AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        }),
     );
-    const approximateTotal = Number(depth.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(depth.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+    const approximateTotal =
+        Number(depth.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(depth.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
     const letters: DeadLetter[] = [];
     const seen = new Set<string>();
     // Short polls sample a subset of SQS's servers; stop after consecutive empty answers, not the first.
@@ -194,7 +202,14 @@ export function groupDeadLetters(letters: readonly DeadLetter[], now = Date.now(
         const sentAt = letter.sentAt ?? now;
         const group = groups.get(key);
         if (!group) {
-            groups.set(key, { system: letter.system, reason: letter.reason, count: 1, oldestAgeSeconds: 0, sampleId: letter.messageId, oldest: sentAt });
+            groups.set(key, {
+                system: letter.system,
+                reason: letter.reason,
+                count: 1,
+                oldestAgeSeconds: 0,
+                sampleId: letter.messageId,
+                oldest: sentAt,
+            });
             continue;
         }
         group.count++;
@@ -294,14 +309,33 @@ export async function redriveDeadLetters(
 ): Promise<RedriveResult> {
     const whole = selection.reason === undefined && !selection.retriesExhausted && selection.limit === undefined;
     if (whole && options.useMoveTask) {
-        const depth = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.deadLetterQueueUrl, AttributeNames: ["ApproximateNumberOfMessages", "QueueArn"] }));
+        const depth = await sqs.send(
+            new GetQueueAttributesCommand({
+                QueueUrl: queues.deadLetterQueueUrl,
+                AttributeNames: ["ApproximateNumberOfMessages", "QueueArn"],
+            }),
+        );
         const count = Number(depth.Attributes?.ApproximateNumberOfMessages ?? 0);
-        const result: RedriveResult = { system: queues.system, method: "move-task", selected: count, moved: 0, failed: [], notDeleted: [], examined: count, dryRun: !options.execute };
+        const result: RedriveResult = {
+            system: queues.system,
+            method: "move-task",
+            selected: count,
+            moved: 0,
+            failed: [],
+            notDeleted: [],
+            examined: count,
+            dryRun: !options.execute,
+        };
         if (!options.execute || count === 0) return result;
         const destinationArn =
-            queues.queueArn ?? (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.queueUrl, AttributeNames: ["QueueArn"] }))).Attributes?.QueueArn;
+            queues.queueArn ??
+            (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.queueUrl, AttributeNames: ["QueueArn"] }))).Attributes
+                ?.QueueArn;
         const task = await sqs.send(
-            new StartMessageMoveTaskCommand({ SourceArn: queues.deadLetterQueueArn ?? depth.Attributes?.QueueArn, DestinationArn: destinationArn }),
+            new StartMessageMoveTaskCommand({
+                SourceArn: queues.deadLetterQueueArn ?? depth.Attributes?.QueueArn,
+                DestinationArn: destinationArn,
+            }),
         );
         return { ...result, moved: count, taskHandle: task.TaskHandle };
     }
@@ -388,7 +422,11 @@ export function describeLetter(letter: DeadLetter, now = Date.now()): Record<str
         }
         if (parsed) {
             for (const field of EMAIL_SAFE_FIELDS) if (parsed[field] !== undefined) safe[field] = parsed[field];
-            safe.content = parsed.content ? "inline (not shown: recipients, subject and body stay out of terminals)" : parsed.contentRef ? "offloaded to S3 (not shown)" : "none";
+            safe.content = parsed.content
+                ? "inline (not shown: recipients, subject and body stay out of terminals)"
+                : parsed.contentRef
+                  ? "offloaded to S3 (not shown)"
+                  : "none";
         } else {
             safe.content = "not a v1 email message (not shown)";
         }

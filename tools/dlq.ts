@@ -61,7 +61,14 @@ export function formatAge(seconds: number): string {
 
 function table(rows: string[][]): string {
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+    return rows
+        .map((r) =>
+            r
+                .map((cell, i) => cell.padEnd(widths[i]))
+                .join("  ")
+                .trimEnd(),
+        )
+        .join("\n");
 }
 
 async function list(target: ToolTarget, systems: SystemQueues[], json: boolean, io: Io): Promise<number> {
@@ -83,12 +90,21 @@ async function list(target: ToolTarget, systems: SystemQueues[], json: boolean, 
     io.out(`Dead-letter queues of ${target.name}`);
     for (const total of totals) {
         const mine = groups.filter((g) => g.system === total.system);
-        io.out(`\n${total.system}: ${total.inspected} message(s)${total.approximateTotal > total.inspected ? ` inspected of about ${total.approximateTotal}` : ""}`);
+        io.out(
+            `\n${total.system}: ${total.inspected} message(s)${total.approximateTotal > total.inspected ? ` inspected of about ${total.approximateTotal}` : ""}`,
+        );
         if (mine.length === 0) continue;
-        io.out(table([["REASON", "COUNT", "OLDEST", "SAMPLE ID"], ...mine.map((g) => [g.reason, String(g.count), formatAge(g.oldestAgeSeconds), g.sampleId])]));
+        io.out(
+            table([
+                ["REASON", "COUNT", "OLDEST", "SAMPLE ID"],
+                ...mine.map((g) => [g.reason, String(g.count), formatAge(g.oldestAgeSeconds), g.sampleId]),
+            ]),
+        );
     }
     if (groups.length) {
-        io.out(`\nNext: \`npm run dlq -- show <id>\`; after fixing the cause, \`npm run dlq -- redrive --reason <CODE>\` (or --retries-exhausted).`);
+        io.out(
+            `\nNext: \`npm run dlq -- show <id>\`; after fixing the cause, \`npm run dlq -- redrive --reason <CODE>\` (or --retries-exhausted).`,
+        );
     }
     return 0;
 }
@@ -108,20 +124,28 @@ async function show(target: ToolTarget, systems: SystemQueues[], id: string, io:
             await scan.release();
         }
     }
-    io.err(`error: no message ${JSON.stringify(id)} in the dead-letter queue(s) of ${target.name}. \`npm run dlq -- list\` shows sample ids.`);
+    io.err(
+        `error: no message ${JSON.stringify(id)} in the dead-letter queue(s) of ${target.name}. \`npm run dlq -- list\` shows sample ids.`,
+    );
     return 1;
 }
 
 function describeSelection(values: { reason?: string; "retries-exhausted"?: boolean; limit?: string }): string {
-    const what = values.reason ? `messages rejected as ${values.reason}` : values["retries-exhausted"] ? `messages whose retries ran out (${RETRIES_EXHAUSTED})` : "all messages";
+    const what = values.reason
+        ? `messages rejected as ${values.reason}`
+        : values["retries-exhausted"]
+          ? `messages whose retries ran out (${RETRIES_EXHAUSTED})`
+          : "all messages";
     return values.limit ? `${what}, at most ${values.limit} per queue` : what;
 }
 
 /** Checks redrive's options (before any AWS call); returns the limit. */
 function redriveLimit(values: { reason?: string; "retries-exhausted"?: boolean; limit?: string }): number | undefined {
-    if (values.reason !== undefined && values["retries-exhausted"]) throw new UsageError("--reason and --retries-exhausted exclude each other");
+    if (values.reason !== undefined && values["retries-exhausted"])
+        throw new UsageError("--reason and --retries-exhausted exclude each other");
     if (values.limit === undefined) return undefined;
-    if (!/^\d+$/.test(values.limit) || Number(values.limit) < 1) throw new UsageError(`--limit must be a whole number of at least 1, got ${JSON.stringify(values.limit)}`);
+    if (!/^\d+$/.test(values.limit) || Number(values.limit) < 1)
+        throw new UsageError(`--limit must be a whole number of at least 1, got ${JSON.stringify(values.limit)}`);
     return Number(values.limit);
 }
 
@@ -142,7 +166,12 @@ async function redrive(
     const results: RedriveResult[] = [];
     for (const queues of systems) {
         results.push(
-            await redriveDeadLetters(target.sqs, queues, { reason: values.reason, retriesExhausted: values["retries-exhausted"], limit }, { execute, useMoveTask }),
+            await redriveDeadLetters(
+                target.sqs,
+                queues,
+                { reason: values.reason, retriesExhausted: values["retries-exhausted"], limit },
+                { execute, useMoveTask },
+            ),
         );
     }
     for (const r of results) {
@@ -151,7 +180,9 @@ async function redrive(
             io.out(`  ${r.system}: would move ${r.selected} of ${r.examined} message(s) ${how}`);
             continue;
         }
-        io.out(`  ${r.system}: moved ${r.moved} of ${r.selected} selected (${r.examined} examined) ${how}${r.taskHandle ? `; task ${r.taskHandle}` : ""}`);
+        io.out(
+            `  ${r.system}: moved ${r.moved} of ${r.selected} selected (${r.examined} examined) ${how}${r.taskHandle ? `; task ${r.taskHandle}` : ""}`,
+        );
         for (const f of r.failed) io.out(`    not moved (still in the DLQ): ${f.messageId}: ${f.error}`);
         for (const f of r.notDeleted) io.out(`    sent but not deleted (a copy stays in the DLQ): ${f.messageId}: ${f.error}`);
     }
@@ -197,10 +228,20 @@ export async function runDlq(argv: string[], io: Io, env: NodeJS.ProcessEnv = pr
     try {
         const expected = command === "show" ? 1 : 0;
         if (!["list", "show", "redrive"].includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-        if (rest.length !== expected) throw new UsageError(command === "show" ? "show needs exactly one message id" : `${command} takes no arguments, got ${rest.join(" ")}`);
-        const onlyFor: Record<string, string[]> = { json: ["list"], reason: ["redrive"], "retries-exhausted": ["redrive"], limit: ["redrive"], yes: ["redrive"] };
+        if (rest.length !== expected)
+            throw new UsageError(
+                command === "show" ? "show needs exactly one message id" : `${command} takes no arguments, got ${rest.join(" ")}`,
+            );
+        const onlyFor: Record<string, string[]> = {
+            json: ["list"],
+            reason: ["redrive"],
+            "retries-exhausted": ["redrive"],
+            limit: ["redrive"],
+            yes: ["redrive"],
+        };
         for (const [option, commands] of Object.entries(onlyFor)) {
-            if ((values as Record<string, unknown>)[option] !== undefined && !commands.includes(command)) throw new UsageError(`--${option} applies to ${commands.join(", ")} only`);
+            if ((values as Record<string, unknown>)[option] !== undefined && !commands.includes(command))
+                throw new UsageError(`--${option} applies to ${commands.join(", ")} only`);
         }
         if (command === "redrive") redriveLimit(values);
         if (values.system !== undefined && !(SYSTEMS as readonly string[]).includes(values.system)) {

@@ -73,7 +73,9 @@ async function sendEvents(target: ToolTarget, input: unknown, io: Io): Promise<n
     let failed = 0;
     for (const event of events as Array<{ clientId: string; eventId?: unknown }>) {
         try {
-            const sent = await target.sqs.send(new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: JSON.stringify(event), MessageGroupId: event.clientId }));
+            const sent = await target.sqs.send(
+                new SendMessageCommand({ QueueUrl: queue.queueUrl, MessageBody: JSON.stringify(event), MessageGroupId: event.clientId }),
+            );
             io.out(JSON.stringify({ clientId: event.clientId, eventId: event.eventId, messageId: sent.MessageId }));
         } catch (error) {
             failed++;
@@ -125,8 +127,12 @@ export async function signedHeaders(
 async function sendEmail(target: ToolTarget, input: unknown, idempotencyKey: string | undefined, io: Io): Promise<number> {
     if (!target.emailApiUrl) throw new TargetError(`${target.name} has no email API (emailApiUrl).`);
     const body = JSON.stringify(input);
-    let headers: Record<string, string> = { "content-type": "application/json", ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}) };
-    if (target.kind === "stack") headers = await signedHeaders(target.emailApiUrl, body, regionOfApiUrl(target.emailApiUrl) ?? target.region, headers);
+    let headers: Record<string, string> = {
+        "content-type": "application/json",
+        ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
+    };
+    if (target.kind === "stack")
+        headers = await signedHeaders(target.emailApiUrl, body, regionOfApiUrl(target.emailApiUrl) ?? target.region, headers);
     const response = await fetch(target.emailApiUrl, { method: "POST", headers, body });
     const answer = await response.text();
     let shown = answer;
@@ -166,7 +172,10 @@ export async function runSend(argv: string[], io: Io, env: NodeJS.ProcessEnv = p
     let target: ToolTarget | undefined;
     try {
         const [kind, source, ...extra] = positionals;
-        if (kind !== "event" && kind !== "email") throw new UsageError(kind === undefined ? "name what to send: event or email" : `unknown kind ${JSON.stringify(kind)}: event or email`);
+        if (kind !== "event" && kind !== "email")
+            throw new UsageError(
+                kind === undefined ? "name what to send: event or email" : `unknown kind ${JSON.stringify(kind)}: event or email`,
+            );
         if (source === undefined || extra.length) throw new UsageError(`send ${kind} takes one file, or - for standard input`);
         if (kind === "event" && values["idempotency-key"] !== undefined) throw new UsageError("--idempotency-key applies to email only");
         const input = await readInput(source, io);
@@ -195,7 +204,11 @@ async function readStdin(): Promise<string> {
 }
 
 if (require.main === module) {
-    runSend(process.argv.slice(2), { out: (t) => process.stdout.write(t + "\n"), err: (t) => process.stderr.write(t + "\n"), stdin: readStdin }).then(
+    runSend(process.argv.slice(2), {
+        out: (t) => process.stdout.write(t + "\n"),
+        err: (t) => process.stderr.write(t + "\n"),
+        stdin: readStdin,
+    }).then(
         (code) => process.exit(code),
         (error) => {
             process.stderr.write(`error: ${(error as Error).stack ?? error}\n`);

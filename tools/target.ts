@@ -81,7 +81,12 @@ export function systemsFrom(fields: Record<string, unknown>): Partial<Record<Sys
     const emailQueueUrl = text(fields.emailQueueUrl);
     const emailDeadLetterQueueUrl = text(fields.emailDeadLetterQueueUrl);
     if (emailQueueUrl && emailDeadLetterQueueUrl) {
-        systems.email = { system: "email", queueUrl: emailQueueUrl, deadLetterQueueUrl: emailDeadLetterQueueUrl, fifo: emailQueueUrl.endsWith(".fifo") };
+        systems.email = {
+            system: "email",
+            queueUrl: emailQueueUrl,
+            deadLetterQueueUrl: emailDeadLetterQueueUrl,
+            fifo: emailQueueUrl.endsWith(".fifo"),
+        };
     }
     return systems;
 }
@@ -99,17 +104,23 @@ export function regionOfQueueUrl(url: string): string | undefined {
  */
 export function localTarget(file = localPipelineFile()): ToolTarget {
     if (!fs.existsSync(file)) {
-        throw new TargetError(`No local pipeline: ${path.relative(process.cwd(), file) || file} does not exist. Start one with \`npm run local\`, or name a deployed stack with --stack NAME.`);
+        throw new TargetError(
+            `No local pipeline: ${path.relative(process.cwd(), file) || file} does not exist. Start one with \`npm run local\`, or name a deployed stack with --stack NAME.`,
+        );
     }
     let ready: Record<string, unknown>;
     try {
         ready = JSON.parse(fs.readFileSync(file, "utf8"));
     } catch (error) {
-        throw new TargetError(`${file} is not the READY JSON of \`npm run local\` (${(error as Error).message}); restart \`npm run local\`.`);
+        throw new TargetError(
+            `${file} is not the READY JSON of \`npm run local\` (${(error as Error).message}); restart \`npm run local\`.`,
+        );
     }
     const pid = Number(ready.pid);
     if (Number.isInteger(pid) && pid > 0 && !alive(pid)) {
-        throw new TargetError(`${file} is left over from a local pipeline that no longer runs (pid ${pid}); start one with \`npm run local\`.`);
+        throw new TargetError(
+            `${file} is left over from a local pipeline that no longer runs (pid ${pid}); start one with \`npm run local\`.`,
+        );
     }
     const credentials = ready.credentials as { accessKeyId: string; secretAccessKey: string };
     const region = String(ready.region);

@@ -51,7 +51,10 @@ type Stack = { add(middleware: unknown, options: { step: string; name: string; p
  */
 export function countDynamoDbRequests(stack: Stack, tallies: TallySwitch): void {
     stack.add(
-        (next: (args: { input: Record<string, unknown> }) => Promise<{ output: { ConsumedCapacity?: ConsumedCapacity } }>, context: { commandName?: string }) =>
+        (
+            next: (args: { input: Record<string, unknown> }) => Promise<{ output: { ConsumedCapacity?: ConsumedCapacity } }>,
+            context: { commandName?: string },
+        ) =>
             async (args: { input: Record<string, unknown> }) => {
                 const tally = tallies.current;
                 const command = context.commandName ?? "";
@@ -67,7 +70,8 @@ export function countDynamoDbRequests(stack: Stack, tallies: TallySwitch): void 
                     }
                     return result;
                 } catch (error) {
-                    if (tally && WRITE_COMMANDS.has(command) && (error as Error)?.name === "ConditionalCheckFailedException") tally.writeUnits += 1;
+                    if (tally && WRITE_COMMANDS.has(command) && (error as Error)?.name === "ConditionalCheckFailedException")
+                        tally.writeUnits += 1;
                     throw error;
                 }
             },

@@ -29,13 +29,21 @@ const KMS_PRICING = "AWS Key Management Service pricing, https://aws.amazon.com/
 export const PRICES = {
     dynamodbWriteRequestUnit: { usd: 0.625 / 1e6, per: "write request unit (on-demand; 1 KB per unit)", source: DYNAMODB_PRICING },
     dynamodbReadRequestUnit: { usd: 0.125 / 1e6, per: "read request unit (on-demand; 4 KB strongly consistent)", source: DYNAMODB_PRICING },
-    sqsStandardRequest: { usd: 0.4 / 1e6, per: "standard queue request (each 64 KB chunk of a payload is one request)", source: SQS_PRICING },
+    sqsStandardRequest: {
+        usd: 0.4 / 1e6,
+        per: "standard queue request (each 64 KB chunk of a payload is one request)",
+        source: SQS_PRICING,
+    },
     sqsFifoRequest: { usd: 0.5 / 1e6, per: "FIFO queue request (each 64 KB chunk of a payload is one request)", source: SQS_PRICING },
     lambdaRequest: { usd: 0.2 / 1e6, per: "invocation", source: LAMBDA_PRICING },
     lambdaArm64GbSecond: { usd: 0.0000133334, per: "GB-second, arm64 (first 7.5 billion GB-s a month)", source: LAMBDA_PRICING },
     lambdaX8664GbSecond: { usd: 0.0000166667, per: "GB-second, x86_64 (first 6 billion GB-s a month)", source: LAMBDA_PRICING },
     logsIngestionGb: { usd: 0.5, per: "GB of log data ingested (Standard class)", source: CLOUDWATCH_PRICING },
-    logsStorageGbMonth: { usd: 0.03, per: "GB-month of log data stored (charged compressed; the model takes it uncompressed, an upper bound)", source: CLOUDWATCH_PRICING },
+    logsStorageGbMonth: {
+        usd: 0.03,
+        per: "GB-month of log data stored (charged compressed; the model takes it uncompressed, an upper bound)",
+        source: CLOUDWATCH_PRICING,
+    },
     xrayTraceRecorded: { usd: 5 / 1e6, per: "trace recorded", source: XRAY_PRICING },
     kmsRequest: { usd: 0.03 / 10_000, per: "KMS API request (symmetric)", source: KMS_PRICING },
 } as const satisfies Record<string, Price>;
@@ -226,7 +234,9 @@ export function priceMillionEvents(counts: MeasuredCounts, stack: StackCostSetti
             item: "X-Ray traces",
             usdPerMillion: stack.tracingActive ? invocations * assumptions.xraySampledFraction * PRICES.xrayTraceRecorded.usd : 0,
             floor: false,
-            basis: stack.tracingActive ? `modelled: ${assumptions.xraySampledFraction * 100}% of invocations sampled (default rule)` : "tracing off",
+            basis: stack.tracingActive
+                ? `modelled: ${assumptions.xraySampledFraction * 100}% of invocations sampled (default rule)`
+                : "tracing off",
         },
         {
             item: "KMS (data keys)",

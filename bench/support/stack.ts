@@ -31,9 +31,14 @@ function one(found: MockedResource[], what: string): MockedResource {
  * const settings = processorCostSettings(await benchDeployment());
  */
 export function processorCostSettings(stack: MockDeployment, functionName = "event-processor"): StackCostSettings {
-    const fn = one(stack.resources.filter((r) => r.type === "aws:lambda/function:Function" && r.name === functionName), `function ${functionName}`);
+    const fn = one(
+        stack.resources.filter((r) => r.type === "aws:lambda/function:Function" && r.name === functionName),
+        `function ${functionName}`,
+    );
     const mapping = one(
-        stack.resources.filter((r) => r.type === "aws:lambda/eventSourceMapping:EventSourceMapping" && r.state.functionName === fn.state.arn),
+        stack.resources.filter(
+            (r) => r.type === "aws:lambda/eventSourceMapping:EventSourceMapping" && r.state.functionName === fn.state.arn,
+        ),
         `event source mapping for ${functionName}`,
     );
     const queue = one(

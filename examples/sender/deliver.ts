@@ -24,7 +24,14 @@ export async function deliverNewEvents(event: DynamoDBStreamEvent): Promise<Dyna
         const delivery: NewEvent = { clientId: image.clientId?.S ?? "", eventId: image.eventId?.S ?? "", type: image.type?.S ?? "" };
         try {
             // The real Sender delivers to the client here (HTTP, WebSocket, ...).
-            console.log(JSON.stringify({ message: "delivering event", clientId: delivery.clientId, eventId: delivery.eventId, type: delivery.type }));
+            console.log(
+                JSON.stringify({
+                    message: "delivering event",
+                    clientId: delivery.clientId,
+                    eventId: delivery.eventId,
+                    type: delivery.type,
+                }),
+            );
         } catch {
             batchItemFailures.push({ itemIdentifier: record.dynamodb!.SequenceNumber! });
         }

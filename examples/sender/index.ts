@@ -38,14 +38,32 @@ const key = new aws.kms.Key("sender", {
     policy: pulumi.jsonStringify({
         Version: "2012-10-17",
         Statement: [
-            { Sid: "AccountAdministersKey", Effect: "Allow", Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+            {
+                Sid: "AccountAdministersKey",
+                Effect: "Allow",
+                Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${accountId}:root` },
+                Action: "kms:*",
+                Resource: "*",
+            },
             {
                 Sid: "CloudWatchLogsEncryptsTheSendersLogGroup",
                 Effect: "Allow",
                 Principal: { Service: pulumi.interpolate`logs.${region}.amazonaws.com` },
-                Action: ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"],
+                Action: [
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                ],
                 Resource: "*",
-                Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}` } },
+                Condition: {
+                    ArnLike: {
+                        "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}`,
+                    },
+                },
             },
             {
                 Sid: "CloudWatchAlarmsPublishToTheEncryptedTopic",
@@ -53,7 +71,12 @@ const key = new aws.kms.Key("sender", {
                 Principal: { Service: "cloudwatch.amazonaws.com" },
                 Action: ["kms:Decrypt", "kms:GenerateDataKey"],
                 Resource: "*",
-                Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${alarmPrefix}*` } },
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": accountId },
+                    ArnLike: {
+                        "aws:SourceArn": pulumi.interpolate`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${alarmPrefix}*`,
+                    },
+                },
             },
         ],
     }),
@@ -72,7 +95,16 @@ new aws.sqs.QueuePolicy("sender-failures-tls-only", {
     queueUrl: failures.url,
     policy: pulumi.jsonStringify({
         Version: "2012-10-17",
-        Statement: [{ Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: failures.arn, Condition: { Bool: { "aws:SecureTransport": "false" } } }],
+        Statement: [
+            {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "sqs:*",
+                Resource: failures.arn,
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+        ],
     }),
 });
 const alarmTopic = new aws.sns.Topic("sender-alarms", { kmsMasterKeyId: key.arn, tags });
@@ -81,14 +113,26 @@ new aws.sns.TopicPolicy("sender-alarms", {
     policy: pulumi.jsonStringify({
         Version: "2012-10-17",
         Statement: [
-            { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "sns:*", Resource: alarmTopic.arn, Condition: { Bool: { "aws:SecureTransport": "false" } } },
+            {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "sns:*",
+                Resource: alarmTopic.arn,
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
             {
                 Sid: "CloudWatchAlarmsPublish",
                 Effect: "Allow",
                 Principal: { Service: "cloudwatch.amazonaws.com" },
                 Action: "sns:Publish",
                 Resource: alarmTopic.arn,
-                Condition: { StringEquals: { "aws:SourceAccount": accountId }, ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${alarmPrefix}*` } },
+                Condition: {
+                    StringEquals: { "aws:SourceAccount": accountId },
+                    ArnLike: {
+                        "aws:SourceArn": pulumi.interpolate`arn:${partition}:cloudwatch:${region}:${accountId}:alarm:${alarmPrefix}*`,
+                    },
+                },
             },
         ],
     }),
@@ -109,9 +153,18 @@ new aws.iam.RolePolicy("sender-own", {
     policy: pulumi.jsonStringify({
         Version: "2012-10-17",
         Statement: [
-            { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${logs.arn}:log-stream:*` },
+            {
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: pulumi.interpolate`${logs.arn}:log-stream:*`,
+            },
             { Effect: "Allow", Action: "sqs:SendMessage", Resource: failures.arn },
-            { Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: key.arn, Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`sqs.${region}.amazonaws.com` } } },
+            {
+                Effect: "Allow",
+                Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+                Resource: key.arn,
+                Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`sqs.${region}.amazonaws.com` } },
+            },
         ],
     }),
 });
@@ -120,7 +173,10 @@ new aws.iam.RolePolicy("sender-own", {
 function excludeAllDependencies(): string[] {
     let dir = process.cwd();
     while (!fs.existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as {
+        dependencies?: Record<string, string>;
+        optionalDependencies?: Record<string, string>;
+    };
     return [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})];
 }
 

@@ -48,7 +48,11 @@ export function addressProblem(address: string): string | undefined {
         const at = address.lastIndexOf("@");
         if (/[\x00-\x20\x7f]/.test(address)) {
             if (/[<>]/.test(address)) return why("a bare address without a display name, e.g. ann@example.com");
-            return why(at >= 0 && /[\x00-\x20\x7f]/.test(address.slice(at + 1)) ? "the domain contains a space or control character" : "the local part contains a space or control character");
+            return why(
+                at >= 0 && /[\x00-\x20\x7f]/.test(address.slice(at + 1))
+                    ? "the domain contains a space or control character"
+                    : "the local part contains a space or control character",
+            );
         }
         return at >= 0 && /[^\x00-\x7f]/.test(address.slice(at + 1))
             ? why("the domain must be in ASCII (Punycode) form, e.g. xn--bcher-kva.de")
@@ -62,9 +66,12 @@ export function addressProblem(address: string): string | undefined {
     if (/[<>]/.test(address)) return why("a bare address without a display name, e.g. ann@example.com");
     if (local === "") return why("the local part before @ is empty");
     if (!local.split(".").every((atom) => ATOM.test(atom))) {
-        return why("the local part must be dot-separated atoms of letters, digits and !#$%&'*+-/=?^_`{|}~ (no leading, trailing or double dots)");
+        return why(
+            "the local part must be dot-separated atoms of letters, digits and !#$%&'*+-/=?^_`{|}~ (no leading, trailing or double dots)",
+        );
     }
-    if (local.length > MAX_LOCAL_PART_OCTETS) return why(`the local part is longer than ${MAX_LOCAL_PART_OCTETS} octets (RFC 5321 §4.5.3.1.1)`);
+    if (local.length > MAX_LOCAL_PART_OCTETS)
+        return why(`the local part is longer than ${MAX_LOCAL_PART_OCTETS} octets (RFC 5321 §4.5.3.1.1)`);
     if (domain === "") return why("the domain after @ is empty");
     if (domain.startsWith("[")) return why("address literals such as [192.0.2.1] are not accepted; use a domain name");
     if (domain.length > MAX_DOMAIN_OCTETS) return why(`the domain is longer than ${MAX_DOMAIN_OCTETS} octets (RFC 5321 §4.5.3.1.2)`);
@@ -72,7 +79,8 @@ export function addressProblem(address: string): string | undefined {
     if (labels.length < 2) return why("the domain needs at least one dot");
     for (const label of labels) {
         if (label.length > MAX_LABEL_OCTETS) return why(`a domain label is longer than ${MAX_LABEL_OCTETS} octets (RFC 1035 §2.3.4)`);
-        if (!LABEL.test(label)) return why("each domain label must be letters, digits and inner hyphens (no empty label, no leading or trailing hyphen)");
+        if (!LABEL.test(label))
+            return why("each domain label must be letters, digits and inner hyphens (no empty label, no leading or trailing hyphen)");
     }
     if (/^\d+$/.test(labels[labels.length - 1])) return why("the top-level domain must not be all-numeric");
     if (address.length > MAX_ADDRESS_OCTETS) return why(`the address is longer than ${MAX_ADDRESS_OCTETS} octets (RFC 5321 §4.5.3.1.3)`);

@@ -12,7 +12,18 @@ import type * as metricsLib from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 import { ContentStore, s3ContentStore } from "./content-store";
 import { describeError, idempotencyKeyReused, isNamedError, queueUnavailable } from "./errors";
-import { bodyBytes, charsetDecoder, charsetOf, EmailApiEvent, EmailApiResult, header, isJsonContentType, json, problem, SUPPORTED_CHARSETS } from "./http";
+import {
+    bodyBytes,
+    charsetDecoder,
+    charsetOf,
+    EmailApiEvent,
+    EmailApiResult,
+    header,
+    isJsonContentType,
+    json,
+    problem,
+    SUPPORTED_CHARSETS,
+} from "./http";
 import { dynamoIdempotencyStore, IdempotencyStore } from "./idempotency";
 import { count, EMAIL_METRICS, emailMetrics } from "./observability";
 import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope } from "./message";
@@ -97,7 +108,12 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
     const idempotency =
         deps.idempotencyStore ??
         (deps.dynamodb && deps.idempotencyTableName
-            ? dynamoIdempotencyStore(deps.dynamodb, deps.idempotencyTableName, deps.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS, now)
+            ? dynamoIdempotencyStore(
+                  deps.dynamodb,
+                  deps.idempotencyTableName,
+                  deps.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+                  now,
+              )
             : undefined);
 
     async function enqueue(request: EmailRequest, emailId: string, lane: string): Promise<QueuedEmail> {
@@ -146,7 +162,11 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
             if (!decode) {
                 // Echo the label (printable ASCII, bounded) so the client sees what to fix; never log it.
                 const label = charset.replace(/[^\x20-\x7e]/g, "?").slice(0, 40);
-                return problem(415, "UnsupportedMediaType", `Charset "${label}" is not supported; send utf-8 (supported: ${SUPPORTED_CHARSETS.join(", ")}).`);
+                return problem(
+                    415,
+                    "UnsupportedMediaType",
+                    `Charset "${label}" is not supported; send utf-8 (supported: ${SUPPORTED_CHARSETS.join(", ")}).`,
+                );
             }
             const bytes = bodyBytes(event);
             if (bytes.length > limits.maxRequestBytes) {
@@ -158,7 +178,8 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
             const text = event.isBase64Encoded ? decode(bytes) : (event.body ?? "");
             if (text === undefined) {
                 logger.info("email rejected", { status: 400, fieldsInError: ["body"], requestId });
-                const message = charset === "utf-8" || charset === "utf8" ? "must be valid UTF-8 (or declare its charset)" : `must be valid ${charset}`;
+                const message =
+                    charset === "utf-8" || charset === "utf8" ? "must be valid UTF-8 (or declare its charset)" : `must be valid ${charset}`;
                 return problem(400, "ValidationFailed", "The request is invalid.", [{ field: "body", message }]);
             }
             let parsed: unknown;

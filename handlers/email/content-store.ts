@@ -39,9 +39,7 @@ export function s3ContentStore(deferredClient: Deferred<s3.S3Client>, bucket: st
         async put(emailId, content) {
             const body = JSON.stringify(content);
             const key = contentKey(emailId);
-            await client().send(
-                new (s3Sdk().PutObjectCommand)({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }),
-            );
+            await client().send(new (s3Sdk().PutObjectCommand)({ Bucket: bucket, Key: key, Body: body, ContentType: "application/json" }));
             return { bucket, key, bytes: Buffer.byteLength(body, "utf8") };
         },
         async get(pointer) {

@@ -63,7 +63,11 @@ export const EMAIL_ENV = {
 
 type Env = Record<string, string | undefined>;
 
-function readEnv(env: Env, required: readonly string[], positiveInts: readonly string[]): { values: Record<string, string>; ints: Record<string, number | undefined> } {
+function readEnv(
+    env: Env,
+    required: readonly string[],
+    positiveInts: readonly string[],
+): { values: Record<string, string>; ints: Record<string, number | undefined> } {
     const problems: string[] = [];
     const values: Record<string, string> = {};
     const ints: Record<string, number | undefined> = {};
@@ -133,7 +137,15 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
     const E = EMAIL_ENV;
     const { values, ints } = readEnv(
         env,
-        [E.deadLetterQueueUrl, E.idempotencyTable, E.contentBucket, E.queueArn, E.scheduleGroup, E.schedulerRoleArn, E.scheduleDeadLetterQueueArn],
+        [
+            E.deadLetterQueueUrl,
+            E.idempotencyTable,
+            E.contentBucket,
+            E.queueArn,
+            E.scheduleGroup,
+            E.schedulerRoleArn,
+            E.scheduleDeadLetterQueueArn,
+        ],
         [E.deliveryLedgerTtlSeconds, E.breakerTimeoutMs, E.breakerResetTimeoutMs, E.scheduleMinLeadSeconds],
     );
     // Every client the worker's collaborators use is traced (SES, S3, DynamoDB, Secrets Manager, Scheduler).

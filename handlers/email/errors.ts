@@ -52,7 +52,11 @@ export interface DeliveryError extends Error {
     readonly reason?: RejectionReason;
 }
 
-function deliveryError(name: string, message: string, fields: { permanent: boolean; unavailable: boolean; code: string; reason?: RejectionReason }): DeliveryError {
+function deliveryError(
+    name: string,
+    message: string,
+    fields: { permanent: boolean; unavailable: boolean; code: string; reason?: RejectionReason },
+): DeliveryError {
     const error = new Error(message) as Error & Record<string, unknown>;
     error.name = name;
     error.deliveryError = true;
@@ -70,7 +74,12 @@ function deliveryError(name: string, message: string, fields: { permanent: boole
  * throw permanentFailure(REJECTION_REASONS.contentRejected, "ses:MessageRejected");
  */
 export function permanentFailure(reason: RejectionReason, code: string): DeliveryError {
-    return deliveryError("PermanentDeliveryError", `Permanent delivery failure (${reason}, ${code})`, { permanent: true, unavailable: false, code, reason });
+    return deliveryError("PermanentDeliveryError", `Permanent delivery failure (${reason}, ${code})`, {
+        permanent: true,
+        unavailable: false,
+        code,
+        reason,
+    });
 }
 
 /** A transient failure (throttling, 4xx, 5xx, timeout): retry. */
@@ -80,7 +89,11 @@ export function transientFailure(code: string): DeliveryError {
 
 /** The provider cannot send anything right now: fail over now, retry later. */
 export function providerUnavailable(code: string, detail?: string): DeliveryError {
-    return deliveryError("ProviderUnavailableError", detail ?? `Provider unavailable (${code})`, { permanent: false, unavailable: true, code });
+    return deliveryError("ProviderUnavailableError", detail ?? `Provider unavailable (${code})`, {
+        permanent: false,
+        unavailable: true,
+        code,
+    });
 }
 
 export function isDeliveryError(error: unknown): error is DeliveryError {
@@ -113,7 +126,9 @@ export function idempotencyKeyReused(): Error {
 
 /** The Lambda environment is incomplete or invalid; the message names every bad variable. */
 export function environmentError(problems: readonly string[]): Error & { problems: readonly string[] } {
-    const error = new Error(`Invalid email service environment:\n  - ${problems.join("\n  - ")}`) as Error & { problems: readonly string[] };
+    const error = new Error(`Invalid email service environment:\n  - ${problems.join("\n  - ")}`) as Error & {
+        problems: readonly string[];
+    };
     error.name = "EnvironmentError";
     error.problems = problems;
     return error;

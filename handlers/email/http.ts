@@ -83,13 +83,26 @@ export function charsetDecoder(charset: string): Decoder | undefined {
 }
 
 /** The charsets {@link charsetDecoder} knows, for error messages and docs. */
-export const SUPPORTED_CHARSETS: readonly string[] = ["utf-8", "us-ascii", "iso-8859-1 (latin1)", "windows-1252", "iso-8859-15", "utf-16le", "utf-16be"];
+export const SUPPORTED_CHARSETS: readonly string[] = [
+    "utf-8",
+    "us-ascii",
+    "iso-8859-1 (latin1)",
+    "windows-1252",
+    "iso-8859-15",
+    "utf-16le",
+    "utf-16be",
+];
 
 /** The `charset` parameter of a Content-Type, lowercased and unquoted (`utf-8` when absent). */
 export function charsetOf(contentType: string | undefined): string {
     for (const parameter of (contentType ?? "").split(";").slice(1)) {
         const [name, ...rest] = parameter.split("=");
-        if (name.trim().toLowerCase() === "charset") return rest.join("=").trim().replace(/^"(.*)"$/, "$1").toLowerCase();
+        if (name.trim().toLowerCase() === "charset")
+            return rest
+                .join("=")
+                .trim()
+                .replace(/^"(.*)"$/, "$1")
+                .toLowerCase();
     }
     return "utf-8";
 }

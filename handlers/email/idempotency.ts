@@ -24,8 +24,7 @@ export const EXPIRES_AT_ATTRIBUTE = "expiresAt";
 export const PARTITION_KEY = "pk";
 
 export type KeyClaim =
-    | { outcome: "claimed" }
-    | { outcome: "existing"; emailId: string; fingerprint: string; state: "pending" | "enqueued" };
+    { outcome: "claimed" } | { outcome: "existing"; emailId: string; fingerprint: string; state: "pending" | "enqueued" };
 
 export interface IdempotencyStore {
     /** Stores `key → emailId` unless the key exists; returns the existing record if it does. */
@@ -82,7 +81,11 @@ export function dynamoIdempotencyStore(
                 let item = (error as ddb.ConditionalCheckFailedException).Item;
                 if (!item) {
                     const read = await client.send(
-                        new ddb.GetItemCommand({ TableName: tableName, Key: { [PARTITION_KEY]: { S: pk(scope, key) } }, ConsistentRead: true }),
+                        new ddb.GetItemCommand({
+                            TableName: tableName,
+                            Key: { [PARTITION_KEY]: { S: pk(scope, key) } },
+                            ConsistentRead: true,
+                        }),
                     );
                     item = read.Item;
                 }

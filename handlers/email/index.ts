@@ -6,7 +6,13 @@
  */
 export * from "./types";
 export * from "./errors";
-export { createEmailApi, DEFAULT_EMAIL_LIMITS, DEFAULT_IDEMPOTENCY_TTL_SECONDS, DEFAULT_LARGE_BODY_THRESHOLD_BYTES, DEFAULT_TENANT_LANES } from "./api";
+export {
+    createEmailApi,
+    DEFAULT_EMAIL_LIMITS,
+    DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+    DEFAULT_LARGE_BODY_THRESHOLD_BYTES,
+    DEFAULT_TENANT_LANES,
+} from "./api";
 export type { EmailApiDeps, EmailApiHandler } from "./api";
 export { createEmailWorker, DEFAULT_DEFERRAL_POLICY } from "./worker";
 export type { DeferralPolicy, EmailWorkerDeps, EmailWorkerHandler } from "./worker";

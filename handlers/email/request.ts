@@ -133,7 +133,10 @@ export function validateEmailRequest(input: unknown, limits: EmailLimits, now: D
     const count = (list: unknown) => (Array.isArray(list) ? list.length : 0);
     const total = count(raw.to) + count(raw.cc) + count(raw.bcc);
     if (total > limits.maxRecipients) {
-        errors.push({ field: "recipients", message: `to, cc and bcc together must have at most ${limits.maxRecipients} recipients (got ${total})` });
+        errors.push({
+            field: "recipients",
+            message: `to, cc and bcc together must have at most ${limits.maxRecipients} recipients (got ${total})`,
+        });
     }
     let sendAt: Date | undefined;
     if (raw.sendAt !== undefined) {

@@ -19,7 +19,15 @@ import powertools = require("@aws-lambda-powertools/logger");
 import type * as metricsLib from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { ContentStore } from "./content-store";
-import { DEAD_LETTER_ATTRIBUTES, describeError, isDeliveryError, isPermanent, REJECTION_REASONS, RejectionReason, transientFailure } from "./errors";
+import {
+    DEAD_LETTER_ATTRIBUTES,
+    describeError,
+    isDeliveryError,
+    isPermanent,
+    REJECTION_REASONS,
+    RejectionReason,
+    transientFailure,
+} from "./errors";
 import type { DeliveryLedger } from "./idempotency";
 import { parseQueuedEmail } from "./message";
 import { count, EMAIL_METRICS, emailMetrics } from "./observability";
@@ -148,12 +156,24 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
         const deferrals = message.deferrals ?? 0;
         const { errorName, errorCode } = describeError(error);
         if (deferrals >= deferral.maxDeferrals) {
-            await deadLetter(record, message.id, REJECTION_REASONS.retriesExhausted, `${errorCode ?? errorName} after ${deferrals} deferred retries`);
+            await deadLetter(
+                record,
+                message.id,
+                REJECTION_REASONS.retriesExhausted,
+                `${errorCode ?? errorName} after ${deferrals} deferred retries`,
+            );
             return true;
         }
         const at = new Date(now().getTime() + deferral.firstDelayMs * 2 ** deferrals);
         await park({ ...message, deferrals: deferrals + 1 }, at);
-        logger.warn("email delivery deferred; its lane is free", { emailId: message.id, lane: message.lane, deferrals: deferrals + 1, retryAt: at.toISOString(), errorName, errorCode });
+        logger.warn("email delivery deferred; its lane is free", {
+            emailId: message.id,
+            lane: message.lane,
+            deferrals: deferrals + 1,
+            retryAt: at.toISOString(),
+            errorName,
+            errorCode,
+        });
         count(metrics, EMAIL_METRICS.deferred);
         return true;
     }
@@ -203,9 +223,11 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
                 receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1),
             });
             if (message.contentRef) {
-                await deps.contentStore.delete(message.contentRef).catch((error) =>
-                    logger.warn("offloaded content not deleted; lifecycle expiry will remove it", { emailId, ...describeError(error) }),
-                );
+                await deps.contentStore
+                    .delete(message.contentRef)
+                    .catch((error) =>
+                        logger.warn("offloaded content not deleted; lifecycle expiry will remove it", { emailId, ...describeError(error) }),
+                    );
             }
         } catch (error) {
             if (isPermanent(error)) {

@@ -128,7 +128,12 @@ export function createEnvelopeValidator(): EnvelopeValidator {
         }
         const record = body as Record<string, unknown>;
         // Identity (for the log line) is only worked out for rejections; the happy path reads the envelope itself.
-        const reject = (reason: RejectionReason, detail: string): EnvelopeResult => ({ ok: false, reason, detail, identity: identityOf(record) });
+        const reject = (reason: RejectionReason, detail: string): EnvelopeResult => ({
+            ok: false,
+            reason,
+            detail,
+            identity: identityOf(record),
+        });
         const unknown = Object.keys(record).filter((key) => !known.has(key));
         if (unknown.length > 0) return reject("unknown_field", `unknown top-level field(s): ${describeFieldNames(unknown)}`);
         const missing = ENVELOPE_FIELDS.filter((field) => record[field] === undefined || record[field] === null);

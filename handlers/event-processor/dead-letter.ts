@@ -69,7 +69,10 @@ export function entryFor(letter: DeadLetter, id: string): SendMessageBatchReques
         MessageAttributes: {
             [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: "String", StringValue: letter.reason },
             [DEAD_LETTER_ATTRIBUTES.detail]: { DataType: "String", StringValue: truncateUtf8(letter.detail, MAX_DETAIL_BYTES) || "-" },
-            [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: { DataType: "String", StringValue: truncateUtf8(String(letter.record.messageId), MAX_SOURCE_ID_BYTES) || "-" },
+            [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: {
+                DataType: "String",
+                StringValue: truncateUtf8(String(letter.record.messageId), MAX_SOURCE_ID_BYTES) || "-",
+            },
         },
     };
 }
@@ -78,7 +81,10 @@ export function entryFor(letter: DeadLetter, id: string): SendMessageBatchReques
 export function entryBytes(entry: Pick<SendMessageBatchRequestEntry, "MessageBody" | "MessageAttributes">): number {
     let bytes = Buffer.byteLength(entry.MessageBody ?? "", "utf8");
     for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
-        bytes += Buffer.byteLength(name, "utf8") + Buffer.byteLength(value.DataType ?? "", "utf8") + Buffer.byteLength(value.StringValue ?? "", "utf8");
+        bytes +=
+            Buffer.byteLength(name, "utf8") +
+            Buffer.byteLength(value.DataType ?? "", "utf8") +
+            Buffer.byteLength(value.StringValue ?? "", "utf8");
     }
     return bytes;
 }
@@ -91,7 +97,11 @@ export function entryBytes(entry: Pick<SendMessageBatchRequestEntry, "MessageBod
  * const failed = await sendToDeadLetterQueue(sqs, dlqUrl, [{ record, reason: "unknown_type", detail: "type not registered" }]);
  * if (failed.has(0)) { ... return it in batchItemFailures ... }
  */
-export async function sendToDeadLetterQueue(sqs: SQSClient, queueUrl: string, letters: readonly DeadLetter[]): Promise<Map<number, string>> {
+export async function sendToDeadLetterQueue(
+    sqs: SQSClient,
+    queueUrl: string,
+    letters: readonly DeadLetter[],
+): Promise<Map<number, string>> {
     const failed = new Map<number, string>();
     const chunks: { entries: SendMessageBatchRequestEntry[]; letterIndexes: number[] }[] = [];
     let current: (typeof chunks)[number] = { entries: [], letterIndexes: [] };

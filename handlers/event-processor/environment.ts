@@ -56,13 +56,17 @@ export function readEventProcessorSettings(
     }
     const deadLetterQueueUrl = env[EVENT_PROCESSOR_ENV.deadLetterQueueUrl]?.trim() ?? "";
     if (deadLetterQueueUrl === "") problems.push(`${EVENT_PROCESSOR_ENV.deadLetterQueueUrl} is required (the DLQ's URL)`);
-    else if (!/^https?:\/\/\S+$/.test(deadLetterQueueUrl)) problems.push(`${EVENT_PROCESSOR_ENV.deadLetterQueueUrl} must be an http(s) queue URL`);
+    else if (!/^https?:\/\/\S+$/.test(deadLetterQueueUrl))
+        problems.push(`${EVENT_PROCESSOR_ENV.deadLetterQueueUrl} must be an http(s) queue URL`);
     const typesText = env[EVENT_PROCESSOR_ENV.enabledTypes]?.trim() ?? "";
     const enabledTypes = typesText === "" ? undefined : [...new Set(typesText.split(",").map((name) => name.trim()))];
-    if (enabledTypes?.includes("")) problems.push(`${EVENT_PROCESSOR_ENV.enabledTypes} has an empty entry; use a comma-separated list of type names`);
+    if (enabledTypes?.includes(""))
+        problems.push(`${EVENT_PROCESSOR_ENV.enabledTypes} has an empty entry; use a comma-separated list of type names`);
     const unknownTypes = (enabledTypes ?? []).filter((name) => name !== "" && !registeredTypes.includes(name));
     if (unknownTypes.length > 0) {
-        problems.push(`${EVENT_PROCESSOR_ENV.enabledTypes} names unregistered type(s): ${unknownTypes.join(", ")} (registered: ${registeredTypes.join(", ")})`);
+        problems.push(
+            `${EVENT_PROCESSOR_ENV.enabledTypes} names unregistered type(s): ${unknownTypes.join(", ")} (registered: ${registeredTypes.join(", ")})`,
+        );
     }
     const retentionText = env[EVENT_PROCESSOR_ENV.retentionDays]?.trim() ?? "";
     let retentionDays: number | undefined;
@@ -96,7 +100,10 @@ const SDK_LOGGER_MIDDLEWARE = "loggerMiddleware";
  * @example
  * const dynamodb = withoutUnreadSdkLogs(new DynamoDBClient({}), {});
  */
-export function withoutUnreadSdkLogs<C extends { middlewareStack: { remove(name: string): boolean } }>(client: C, config: { logger?: unknown }): C {
+export function withoutUnreadSdkLogs<C extends { middlewareStack: { remove(name: string): boolean } }>(
+    client: C,
+    config: { logger?: unknown },
+): C {
     if (config.logger === undefined) client.middlewareStack.remove(SDK_LOGGER_MIDDLEWARE);
     return client;
 }
@@ -110,12 +117,19 @@ export function withoutUnreadSdkLogs<C extends { middlewareStack: { remove(name:
  * @example
  * const { dynamodb, sqs } = createProcessorClients();
  */
-export function createProcessorClients(extra: { dynamodb?: DynamoDBClientConfig; sqs?: SQSClientConfig } = {}): { dynamodb: DynamoDBClient; sqs: SQSClient } {
+export function createProcessorClients(extra: { dynamodb?: DynamoDBClientConfig; sqs?: SQSClientConfig } = {}): {
+    dynamodb: DynamoDBClient;
+    sqs: SQSClient;
+} {
     const requestHandler = { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS };
     const dynamodbConfig: DynamoDBClientConfig = { requestHandler, ...extra.dynamodb };
     // With an endpoint configured (emulators), send to it even when the queue URL's host differs
     // (fauxqs hands out http://sqs.<region>.localhost:<port>/... URLs).
-    const sqsConfig: SQSClientConfig = { requestHandler, ...(process.env.AWS_ENDPOINT_URL_SQS ? { useQueueUrlAsEndpoint: false } : {}), ...extra.sqs };
+    const sqsConfig: SQSClientConfig = {
+        requestHandler,
+        ...(process.env.AWS_ENDPOINT_URL_SQS ? { useQueueUrlAsEndpoint: false } : {}),
+        ...extra.sqs,
+    };
     return {
         dynamodb: withoutUnreadSdkLogs(new DynamoDBClient(dynamodbConfig), dynamodbConfig),
         sqs: withoutUnreadSdkLogs(new SQSClient(sqsConfig), sqsConfig),

@@ -14,12 +14,14 @@ export const REJECTION_REASONS = {
     unknown_field: "The body has a top-level field outside the contract; unknown fields are never stored silently.",
     missing_field: "A required field (clientId, eventId, type, occurredAt, data) is absent or null.",
     empty_field: "A required string field is empty or only whitespace.",
-    invalid_field: "A field has the wrong type or format (clientId characters/length, eventId, occurredAt not ISO-8601 with a timezone, data not an object).",
+    invalid_field:
+        "A field has the wrong type or format (clientId characters/length, eventId, occurredAt not ISO-8601 with a timezone, data not an object).",
     unknown_type: "The type is not in the event-type registry.",
     type_disabled: "The type is registered but not enabled in this stack's configuration.",
     invalid_data: "The data object fails its type's schema.",
     nesting_too_deep: "data would nest deeper than DynamoDB's 32-level limit.",
-    unstorable_value: "data holds something DynamoDB cannot store faithfully: a number outside its range, a string that is not well-formed Unicode, an empty or `__proto__` key.",
+    unstorable_value:
+        "data holds something DynamoDB cannot store faithfully: a number outside its range, a string that is not well-formed Unicode, an empty or `__proto__` key.",
     item_too_large: "The stored item would exceed DynamoDB's 400 KB item limit.",
     conflicting_duplicate: "An event with the same clientId and eventId but different content is already stored; the stored one is kept.",
     store_rejected_item: "DynamoDB refused the item as invalid (ValidationException); retrying cannot help.",
@@ -67,7 +69,9 @@ export interface EventProcessorConfigurationError extends Error {
 
 /** Builds the configuration error naming every problem. */
 export function eventProcessorConfigurationError(problems: readonly string[]): EventProcessorConfigurationError {
-    const error = new Error(`Invalid event processor configuration:\n  - ${problems.join("\n  - ")}`) as Error & { problems?: readonly string[] };
+    const error = new Error(`Invalid event processor configuration:\n  - ${problems.join("\n  - ")}`) as Error & {
+        problems?: readonly string[];
+    };
     error.name = "EventProcessorConfigurationError";
     error.problems = problems;
     return error as EventProcessorConfigurationError;
@@ -75,5 +79,9 @@ export function eventProcessorConfigurationError(problems: readonly string[]): E
 
 /** True for an error built by {@link eventProcessorConfigurationError}. */
 export function isEventProcessorConfigurationError(error: unknown): error is EventProcessorConfigurationError {
-    return error instanceof Error && error.name === "EventProcessorConfigurationError" && Array.isArray((error as { problems?: unknown }).problems);
+    return (
+        error instanceof Error &&
+        error.name === "EventProcessorConfigurationError" &&
+        Array.isArray((error as { problems?: unknown }).problems)
+    );
 }

@@ -55,7 +55,13 @@ export function createEventTypeRegistry(): EventTypeRegistry {
                 currency: currency(),
                 totalAmount: minorUnits(),
                 lines: pipe(
-                    array(strictObject({ sku: identifier(), quantity: pipe(number(), integer(), minValue(1), maxValue(10_000)), unitPrice: minorUnits() })),
+                    array(
+                        strictObject({
+                            sku: identifier(),
+                            quantity: pipe(number(), integer(), minValue(1), maxValue(10_000)),
+                            unitPrice: minorUnits(),
+                        }),
+                    ),
                     minLength(1),
                     maxLength(500),
                 ),

@@ -119,14 +119,18 @@ function toAttributeValue(value: unknown, level: number, walk: Walk): AttributeV
     if (level > MAX_NESTING_DEPTH) throw tooDeep(pathText(walk));
     switch (typeof value) {
         case "string":
-            if (!isWellFormed(value)) throw new StorabilityProblem("unstorable_value", `${pathText(walk)} holds a string that is not well-formed Unicode`);
+            if (!isWellFormed(value))
+                throw new StorabilityProblem("unstorable_value", `${pathText(walk)} holds a string that is not well-formed Unicode`);
             walk.bytes += Buffer.byteLength(value, "utf8");
             walk.canonical += `s${value.length}:${value}`;
             return { S: value };
         case "number": {
             const magnitude = Math.abs(value);
             if (!Number.isFinite(value) || magnitude >= NUMBER_MAGNITUDE_BOUND || (magnitude !== 0 && magnitude < MIN_NUMBER_MAGNITUDE)) {
-                throw new StorabilityProblem("unstorable_value", `${pathText(walk)} holds a number outside DynamoDB's range (1E-130 to 9.99E+125)`);
+                throw new StorabilityProblem(
+                    "unstorable_value",
+                    `${pathText(walk)} holds a number outside DynamoDB's range (1E-130 to 9.99E+125)`,
+                );
             }
             const text = Object.is(value, -0) ? "0" : String(value);
             walk.bytes += 1 + Math.ceil(text.length / 2);
@@ -256,12 +260,18 @@ export function buildItem(envelope: EventEnvelope, data: Record<string, unknown>
     const bytes =
         walk.bytes +
         "data".length +
-        "clientId".length + envelope.clientId.length +
-        "eventId".length + envelope.eventId.length +
-        "type".length + envelope.type.length +
-        "occurredAt".length + envelope.occurredAt.length +
-        "receivedAt".length + stamp.receivedAt.length +
-        "contentHash".length + hash.length +
+        "clientId".length +
+        envelope.clientId.length +
+        "eventId".length +
+        envelope.eventId.length +
+        "type".length +
+        envelope.type.length +
+        "occurredAt".length +
+        envelope.occurredAt.length +
+        "receivedAt".length +
+        stamp.receivedAt.length +
+        "contentHash".length +
+        hash.length +
         (stamp.expiresAt === undefined ? 0 : "expiresAt".length + stamp.expiresAt.length);
     if (bytes > MAX_ITEM_BYTES) {
         return { ok: false, reason: "item_too_large", detail: `item would be about ${Math.ceil(bytes / 1024)} KB; DynamoDB allows 400 KB` };

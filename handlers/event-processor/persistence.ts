@@ -24,7 +24,9 @@ const THROTTLING_ERRORS = new Set([
 ]);
 
 function errorName(error: unknown): string {
-    return (error as { name?: unknown })?.name && typeof (error as { name: unknown }).name === "string" ? (error as Error).name : "UnknownError";
+    return (error as { name?: unknown })?.name && typeof (error as { name: unknown }).name === "string"
+        ? (error as Error).name
+        : "UnknownError";
 }
 
 /** Maps a DynamoDB error (other than the condition failure) to an outcome. */
@@ -45,7 +47,12 @@ export function classifyStoreError(error: unknown): PersistResult {
  * @example
  * const result = await persistEvent(dynamodb, "events", built.item, built.contentHash);
  */
-export async function persistEvent(dynamodb: DynamoDBClient, tableName: string, item: StoredEventItem, hash: string): Promise<PersistResult> {
+export async function persistEvent(
+    dynamodb: DynamoDBClient,
+    tableName: string,
+    item: StoredEventItem,
+    hash: string,
+): Promise<PersistResult> {
     try {
         await dynamodb.send(
             new PutItemCommand({
@@ -76,7 +83,8 @@ export async function persistEvent(dynamodb: DynamoDBClient, tableName: string, 
                 return classifyStoreError(readError);
             }
             // Deleted between the two calls (e.g. TTL): let SQS retry the write.
-            if (stored === undefined) return { outcome: "transient", reason: "store_unavailable", detail: "stored item vanished during the duplicate check" };
+            if (stored === undefined)
+                return { outcome: "transient", reason: "store_unavailable", detail: "stored item vanished during the duplicate check" };
         }
         if (stored[CONTENT_HASH_ATTRIBUTE]?.S === hash) return { outcome: "duplicate" };
         return {

@@ -23,7 +23,15 @@ import { DeadLetter, sendToDeadLetterQueue } from "./dead-letter";
 import { eventProcessorConfigurationError, RejectionReason } from "./errors";
 import { createEventTypeRegistry, enabledEventTypes } from "./event-types";
 import { buildItem, checkRawData, ItemStamp, itemStamp, StoredEventItem } from "./item";
-import { DEFAULT_SERVICE_NAME, defaultLogger, defaultMetrics, logBatchSummary, logOutcome, logsStoredEvents, publishOutcomeMetrics } from "./observability";
+import {
+    DEFAULT_SERVICE_NAME,
+    defaultLogger,
+    defaultMetrics,
+    logBatchSummary,
+    logOutcome,
+    logsStoredEvents,
+    publishOutcomeMetrics,
+} from "./observability";
 import { persistEvent } from "./persistence";
 import { checkTenancy, ProducerTenants } from "./tenancy";
 import { defaultTracer, traceClients, traceHandler } from "../tracing";
@@ -36,12 +44,16 @@ type Checked =
 const SAFE_PATH_KEY = /^[A-Za-z0-9_]{1,40}$/;
 
 /** valibot issues -> "data.lines[0].quantity: expected >=1", never the received value. */
-function describeIssues(issues: readonly { type: string; expected: string | null; message: string; path?: readonly { key: unknown }[] }[]): string {
+function describeIssues(
+    issues: readonly { type: string; expected: string | null; message: string; path?: readonly { key: unknown }[] }[],
+): string {
     return issues
         .slice(0, 3)
         .map((issue) => {
             const path = (issue.path ?? [])
-                .map(({ key }) => (typeof key === "number" ? `[${key}]` : typeof key === "string" && SAFE_PATH_KEY.test(key) ? `.${key}` : ".<key>"))
+                .map(({ key }) =>
+                    typeof key === "number" ? `[${key}]` : typeof key === "string" && SAFE_PATH_KEY.test(key) ? `.${key}` : ".<key>",
+                )
                 .join("");
             // A `check` action's message is ours (e.g. the calendar checks) and never echoes the value.
             const problem = issue.type === "check" ? issue.message : issue.expected ? `expected ${issue.expected}` : `fails ${issue.type}`;
@@ -57,12 +69,14 @@ function assertDeps(deps: EventProcessorDeps): void {
     if (!deps.dynamodb) problems.push("dynamodb client is required");
     if (!deps.sqs) problems.push("sqs client is required");
     if (typeof deps.tableName !== "string" || deps.tableName.trim() === "") problems.push("tableName is required");
-    if (typeof deps.deadLetterQueueUrl !== "string" || deps.deadLetterQueueUrl.trim() === "") problems.push("deadLetterQueueUrl is required");
+    if (typeof deps.deadLetterQueueUrl !== "string" || deps.deadLetterQueueUrl.trim() === "")
+        problems.push("deadLetterQueueUrl is required");
     if (deps.retentionDays !== undefined && !(Number.isSafeInteger(deps.retentionDays) && deps.retentionDays > 0)) {
         problems.push(`retentionDays must be a positive whole number of days, got ${String(deps.retentionDays)}`);
     }
     if (deps.producerTenants !== undefined) {
-        const entries = typeof deps.producerTenants === "object" && deps.producerTenants !== null ? Object.entries(deps.producerTenants) : [];
+        const entries =
+            typeof deps.producerTenants === "object" && deps.producerTenants !== null ? Object.entries(deps.producerTenants) : [];
         if (entries.length === 0 || !entries.every(([, tenants]) => Array.isArray(tenants) && tenants.length > 0)) {
             problems.push("producerTenants must map each producer principal id to at least one clientId (omit it for open mode)");
         }
@@ -112,7 +126,12 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
         if (definition === undefined) {
             return Object.hasOwn(registry, event.type)
                 ? { ok: false, identity: typed, reason: "type_disabled", detail: "type is registered but not enabled in this stack" }
-                : { ok: false, identity: { clientId: event.clientId, eventId: event.eventId }, reason: "unknown_type", detail: "type is not a registered event type" };
+                : {
+                      ok: false,
+                      identity: { clientId: event.clientId, eventId: event.eventId },
+                      reason: "unknown_type",
+                      detail: "type is not a registered event type",
+                  };
         }
         const raw = checkRawData(event.data);
         if (raw) return { ok: false, identity: typed, ...raw };
@@ -152,19 +171,36 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
                 records.map(async (record, index) => {
                     const messageId = String(record?.messageId);
                     try {
-                        const checked = check(record.body, stamp, record.attributes as unknown as Readonly<Record<string, string | undefined>>);
+                        const checked = check(
+                            record.body,
+                            stamp,
+                            record.attributes as unknown as Readonly<Record<string, string | undefined>>,
+                        );
                         if (!checked.ok) {
-                            letters.push({ index, identity: checked.identity, letter: { record, reason: checked.reason, detail: checked.detail } });
+                            letters.push({
+                                index,
+                                identity: checked.identity,
+                                letter: { record, reason: checked.reason, detail: checked.detail },
+                            });
                             return;
                         }
                         const result = await persistEvent(dynamodb, tableName, checked.item, checked.contentHash);
                         if (result.outcome === "rejected") {
-                            letters.push({ index, identity: checked.identity, letter: { record, reason: result.reason, detail: result.detail } });
+                            letters.push({
+                                index,
+                                identity: checked.identity,
+                                letter: { record, reason: result.reason, detail: result.detail },
+                            });
                         } else {
                             settle(index, { messageId, ...checked.identity, ...result });
                         }
                     } catch (error) {
-                        settle(index, { messageId, outcome: "transient", reason: "unexpected_error", detail: String((error as Error)?.name ?? "error") });
+                        settle(index, {
+                            messageId,
+                            outcome: "transient",
+                            reason: "unexpected_error",
+                            detail: String((error as Error)?.name ?? "error"),
+                        });
                     }
                 }),
             );
@@ -181,7 +217,14 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
                         index,
                         failure === undefined
                             ? { messageId, ...identity, outcome: "rejected", reason: letter.reason, detail: letter.detail }
-                            : { messageId, ...identity, outcome: "transient", reason: "dead_letter_unavailable", detail: failure, rejectionReason: letter.reason },
+                            : {
+                                  messageId,
+                                  ...identity,
+                                  outcome: "transient",
+                                  reason: "dead_letter_unavailable",
+                                  detail: failure,
+                                  rejectionReason: letter.reason,
+                              },
                     );
                 });
             }
@@ -191,7 +234,12 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
         }
         outcomes.forEach((outcome, index) => {
             if (outcome === undefined) {
-                settle(index, { messageId: String(records[index]?.messageId), outcome: "transient", reason: "unexpected_error", detail: "not settled" });
+                settle(index, {
+                    messageId: String(records[index]?.messageId),
+                    outcome: "transient",
+                    reason: "unexpected_error",
+                    detail: "not settled",
+                });
             }
         });
         const settled = outcomes as ProcessingOutcome[];

@@ -44,7 +44,7 @@ export function parseProducerTenants(
     try {
         parsed = JSON.parse(text);
     } catch {
-        return { ok: false, problems: ["is not JSON; expected {\"<role unique id>\": [\"clientId\", ...]}"] };
+        return { ok: false, problems: ['is not JSON; expected {"<role unique id>": ["clientId", ...]}'] };
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         return { ok: false, problems: ["must be a JSON object mapping producer role unique ids to lists of clientIds"] };
@@ -52,7 +52,8 @@ export function parseProducerTenants(
     const problems: string[] = [];
     const tenants = new Map<string, ReadonlySet<string>>();
     for (const [principal, list] of Object.entries(parsed)) {
-        if (!PRINCIPAL_ID_PATTERN.test(principal)) problems.push(`key "${principal.slice(0, 40)}" is not an IAM unique id (AROA.../AIDA...)`);
+        if (!PRINCIPAL_ID_PATTERN.test(principal))
+            problems.push(`key "${principal.slice(0, 40)}" is not an IAM unique id (AROA.../AIDA...)`);
         if (!Array.isArray(list) || list.length === 0 || !list.every((t) => typeof t === "string" && clientIdPattern.test(t))) {
             problems.push(`${PRINCIPAL_ID_PATTERN.test(principal) ? principal : "an entry"} must list at least one valid clientId`);
             continue;
@@ -83,11 +84,17 @@ export function checkTenancy(
 ): TenancyViolation | undefined {
     const groupId = attributes?.MessageGroupId;
     if (groupId !== undefined && groupId !== clientId) {
-        return { reason: "message_group_mismatch", detail: "MessageGroupId differs from the body's clientId; send with MessageGroupId = clientId" };
+        return {
+            reason: "message_group_mismatch",
+            detail: "MessageGroupId differs from the body's clientId; send with MessageGroupId = clientId",
+        };
     }
     if (producers === undefined) return undefined;
     if (groupId === undefined) {
-        return { reason: "message_group_mismatch", detail: "MessageGroupId is missing; producers must send with MessageGroupId = clientId" };
+        return {
+            reason: "message_group_mismatch",
+            detail: "MessageGroupId is missing; producers must send with MessageGroupId = clientId",
+        };
     }
     const senderId = attributes?.SenderId;
     if (typeof senderId !== "string" || senderId === "") {

@@ -24,7 +24,8 @@ import { check } from "valibot";
  * The timestamp spelling the event contract asks for (a profile of RFC 3339: `T`, `Z` or `±hh:mm`, up to
  * nanoseconds, hours 00-23, minutes 00-59). Published as the JSON Schema `pattern` next to `format: date-time`.
  */
-export const RFC3339_TIMESTAMP_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d|60)(\.\d{1,9})?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+export const RFC3339_TIMESTAMP_PATTERN =
+    /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d):([0-5]\d|60)(\.\d{1,9})?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 
 const FULL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 // ajv-formats' time grammar: optional fraction, `z`/`Z` or an offset with optional colon and minutes.
@@ -102,7 +103,10 @@ export function parseRfc3339DateTime(value: string): Date | undefined {
     const leap = timePart.slice(6, 8) === "60";
     const normalized = `${datePart}T${leap ? `${timePart.slice(0, 6)}59${timePart.slice(8)}` : timePart}`.toUpperCase();
     // Date.parse wants `±hh:mm`; ajv also allows `±hhmm` and `±hh`.
-    const withOffset = normalized.replace(/([+-])(\d\d)(\d\d)?$/, (_, sign: string, hh: string, mm?: string) => `${sign}${hh}:${mm ?? "00"}`);
+    const withOffset = normalized.replace(
+        /([+-])(\d\d)(\d\d)?$/,
+        (_, sign: string, hh: string, mm?: string) => `${sign}${hh}:${mm ?? "00"}`,
+    );
     const millis = Date.parse(withOffset);
     if (Number.isNaN(millis)) return undefined;
     // A leap second is 23:59:59 + 1 s; any fraction of it collapses onto the next second's start.

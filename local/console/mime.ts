@@ -32,7 +32,10 @@ function decode(body: string, encoding: string | undefined, charset: string | un
     if (enc === "base64") bytes = Buffer.from(body.replace(/\s+/g, ""), "base64");
     else if (enc === "quoted-printable") {
         const unfolded = body.replace(/=\r?\n/g, "");
-        bytes = Buffer.from(unfolded.replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), "latin1");
+        bytes = Buffer.from(
+            unfolded.replace(/=([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+            "latin1",
+        );
     } else bytes = Buffer.from(body, "utf8");
     return /^(us-ascii|utf-?8)?$/i.test(charset ?? "") ? bytes.toString("utf8") : bytes.toString("latin1");
 }

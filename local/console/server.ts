@@ -44,7 +44,8 @@ export function escapeHtml(value: unknown): string {
     return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CONTENT_SECURITY_POLICY =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
@@ -77,7 +78,8 @@ interface FauxqsMessageView {
 
 function stringAttributes(attributes: FauxqsMessageView["messageAttributes"]): Record<string, { DataType: string; StringValue?: string }> {
     const out: Record<string, { DataType: string; StringValue?: string }> = {};
-    for (const [name, value] of Object.entries(attributes ?? {})) out[name] = { DataType: "String", StringValue: value.StringValue ?? value.stringValue };
+    for (const [name, value] of Object.entries(attributes ?? {}))
+        out[name] = { DataType: "String", StringValue: value.StringValue ?? value.stringValue };
     return out;
 }
 
@@ -97,10 +99,23 @@ export interface ConsoleSnapshot {
     tenants: Array<{ clientId: string; count: number; recent: Array<{ eventId: string; type: string; receivedAt: string }> }>;
     itemsRead: number;
     deliveries: Array<{ eventName: string; clientId: string; eventId: string; type?: string; seenAt: string }>;
-    inbox: Array<{ id: string; from?: string; to: string[]; subject?: string; receivedAt: string; provider?: string; emailId?: string; text?: string; html?: string }>;
+    inbox: Array<{
+        id: string;
+        from?: string;
+        to: string[];
+        subject?: string;
+        receivedAt: string;
+        provider?: string;
+        emailId?: string;
+        text?: string;
+        html?: string;
+    }>;
 }
 
-async function inspect(sqsEndpoint: string, name: string): Promise<{ ready: FauxqsMessageView[]; inflight: FauxqsMessageView[]; delayed: FauxqsMessageView[] }> {
+async function inspect(
+    sqsEndpoint: string,
+    name: string,
+): Promise<{ ready: FauxqsMessageView[]; inflight: FauxqsMessageView[]; delayed: FauxqsMessageView[] }> {
     return (await inspectQueue(sqsEndpoint, name)) as never;
 }
 
@@ -159,7 +174,11 @@ export async function consoleSnapshot(pipeline: LocalPipeline, maxItems = 500): 
         let startKey: Record<string, never> | undefined;
         do {
             const page = await context.clients.dynamodb.send(
-                new ScanCommand({ TableName: ready.eventTableName, ExclusiveStartKey: startKey, Limit: Math.min(100, maxItems - items.length) }),
+                new ScanCommand({
+                    TableName: ready.eventTableName,
+                    ExclusiveStartKey: startKey,
+                    Limit: Math.min(100, maxItems - items.length),
+                }),
             );
             for (const item of page.Items ?? []) items.push(unmarshall(item) as never);
             startKey = page.LastEvaluatedKey as never;
@@ -181,7 +200,13 @@ export async function consoleSnapshot(pipeline: LocalPipeline, maxItems = 500): 
     const deliveries = (pipeline.sender?.delivered ?? [])
         .slice(-20)
         .reverse()
-        .map((d) => ({ eventName: d.eventName, clientId: d.clientId, eventId: d.eventId, type: d.type, seenAt: new Date(d.seenAt).toISOString() }));
+        .map((d) => ({
+            eventName: d.eventName,
+            clientId: d.clientId,
+            eventId: d.eventId,
+            type: d.type,
+            seenAt: new Date(d.seenAt).toISOString(),
+        }));
 
     const email = pipeline.services.find((s) => s.name === "email") as RunningEmailService | undefined;
     const inbox = (email?.sink.messages() ?? [])
@@ -235,7 +260,13 @@ export function renderConsole(snapshot: ConsoleSnapshot, info: { stack: string; 
         )
         .join("");
     const deliveries = rows(
-        snapshot.deliveries.map((d) => [`<td>${e(d.eventName)}</td>`, `<td>${e(d.clientId)}</td>`, `<td><code>${e(d.eventId)}</code></td>`, `<td>${e(d.type)}</td>`, `<td>${e(d.seenAt)}</td>`]),
+        snapshot.deliveries.map((d) => [
+            `<td>${e(d.eventName)}</td>`,
+            `<td>${e(d.clientId)}</td>`,
+            `<td><code>${e(d.eventId)}</code></td>`,
+            `<td>${e(d.type)}</td>`,
+            `<td>${e(d.seenAt)}</td>`,
+        ]),
     );
     const inbox = snapshot.inbox
         .map(
@@ -263,7 +294,9 @@ ${info.notice ? `<div class="notice" role="status">${e(info.notice)}</div>` : ""
     }<p class="muted">Fix the cause first: a rejected message fails again until it is fixed; <code>${e(RETRIES_EXHAUSTED)}</code> means the consumer kept failing. ${e(REDRIVE_IS_SAFE)} Same as <code>npm run dlq -- redrive --reason CODE --yes</code>.</p></section>
 <section id="events"><h2>Recent stored events per tenant</h2>${tenants || `<p class="muted">No events stored yet.</p>`}<p class="muted">From the first ${snapshot.itemsRead} item(s) of the table.</p></section>
 <section id="deliveries"><h2>Stream deliveries (demo Sender)</h2>${
-        snapshot.deliveries.length ? `<table><tr><th>record</th><th>clientId</th><th>eventId</th><th>type</th><th>seen</th></tr>${deliveries}</table>` : `<p class="muted">None yet.</p>`
+        snapshot.deliveries.length
+            ? `<table><tr><th>record</th><th>clientId</th><th>eventId</th><th>type</th><th>seen</th></tr>${deliveries}</table>`
+            : `<p class="muted">None yet.</p>`
     }</section>
 <section id="inbox"><h2>Email inbox</h2>${inbox || `<p class="muted">No email delivered yet.</p>`}</section>
 </main></body></html>`;
@@ -324,18 +357,26 @@ export async function startConsole(pipeline: LocalPipeline, options: ConsoleOpti
             const url = new URL(req.url ?? "/", origin);
             if (req.method === "GET" && url.pathname === "/") {
                 const snapshot = await consoleSnapshot(pipeline, options.maxItems);
-                return reply(res, 200, renderConsole(snapshot, { stack: pipeline.ready.stack, notice: url.searchParams.get("notice") ?? undefined }));
+                return reply(
+                    res,
+                    200,
+                    renderConsole(snapshot, { stack: pipeline.ready.stack, notice: url.searchParams.get("notice") ?? undefined }),
+                );
             }
             if (req.method === "POST" && url.pathname === "/redrive") {
                 if (!sameOrigin(req, origin)) return reply(res, 403, "<p>Cross-origin request refused.</p>");
-                if (!/^application\/x-www-form-urlencoded\b/.test(req.headers["content-type"] ?? "")) return reply(res, 415, "<p>Form posts only.</p>");
+                if (!/^application\/x-www-form-urlencoded\b/.test(req.headers["content-type"] ?? ""))
+                    return reply(res, 415, "<p>Form posts only.</p>");
                 const form = await readForm(req);
                 const system = form.get("system") as SystemName | null;
                 const reason = form.get("reason");
                 const queues = system && SYSTEMS.includes(system) ? systemsFrom(pipeline.ready)[system] : undefined;
                 if (!queues || !reason) return reply(res, 400, "<p>Choose a system and a reason.</p>");
                 const selection = reason === RETRIES_EXHAUSTED ? { retriesExhausted: true } : { reason };
-                const result = await redriveDeadLetters(pipeline.context.clients.sqs, queues, selection, { execute: true, useMoveTask: false });
+                const result = await redriveDeadLetters(pipeline.context.clients.sqs, queues, selection, {
+                    execute: true,
+                    useMoveTask: false,
+                });
                 const notice =
                     `Redrove ${result.moved} of ${result.selected} ${system} message(s) (${reason}) to the source queue.` +
                     (result.failed.length ? ` ${result.failed.length} could not be moved and stay in the DLQ.` : "") +
@@ -344,7 +385,7 @@ export async function startConsole(pipeline: LocalPipeline, options: ConsoleOpti
                 res.writeHead(303, { ...headers, location: `/?notice=${encodeURIComponent(notice)}` });
                 return res.end();
             }
-            return reply(res, 404, "<p>Not found. <a href=\"/\">Console</a></p>");
+            return reply(res, 404, '<p>Not found. <a href="/">Console</a></p>');
         })().catch((error: Error) => {
             log(`[console] ${error.name}: ${error.message}`);
             if (!res.headersSent) reply(res, 500, `<p>Error: ${escapeHtml(error.name)}: ${escapeHtml(error.message)}</p>`);

@@ -20,36 +20,58 @@ export interface EmailDemoTarget {
 type Accepted = { status: number; id?: string; replayed?: boolean; errors?: number };
 
 async function post(apiUrl: string, body: unknown, headers: Record<string, string> = {}): Promise<Accepted> {
-    const response = await fetch(apiUrl, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    const response = await fetch(apiUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(body),
+    });
     const json = (await response.json()) as { id?: string; errors?: unknown[] };
-    return { status: response.status, id: json.id, replayed: response.headers.get("idempotent-replayed") === "true", errors: json.errors?.length };
+    return {
+        status: response.status,
+        id: json.id,
+        replayed: response.headers.get("idempotent-replayed") === "true",
+        errors: json.errors?.length,
+    };
 }
 
 function email(n: number, extra: Record<string, unknown> = {}) {
-    return { from: "shop@example.com", to: [`customer${n}@example.org`], subject: `Order ${n} confirmed`, text: `Thank you for order ${n}.`, ...extra };
+    return {
+        from: "shop@example.com",
+        to: [`customer${n}@example.org`],
+        subject: `Order ${n} confirmed`,
+        text: `Thank you for order ${n}.`,
+        ...extra,
+    };
 }
 
 /**
  * @example
  * const report = await runEmailDemo({ apiUrl, sink, ses, sqs, deadLetterQueueUrl }, { deadline: Date.now() + 60_000, progress: console.error });
  */
-export async function runEmailDemo(target: EmailDemoTarget, options: { deadline: number; progress(line: string): void; emails?: number }): Promise<DemoReport> {
+export async function runEmailDemo(
+    target: EmailDemoTarget,
+    options: { deadline: number; progress(line: string): void; emails?: number },
+): Promise<DemoReport> {
     const { apiUrl, sink, ses } = target;
     const count = options.emails ?? 5;
     const unaccounted: string[] = [];
     const viaSes: string[] = [];
     const viaSmtp: string[] = [];
 
-    options.progress(`[email demo] sending ${count} emails, a retry with the same Idempotency-Key, an invalid request, a scheduled email, and (SES down) a failover and a rejected recipient`);
+    options.progress(
+        `[email demo] sending ${count} emails, a retry with the same Idempotency-Key, an invalid request, a scheduled email, and (SES down) a failover and a rejected recipient`,
+    );
     for (let n = 1; n <= count; n++) {
         const result = await post(apiUrl, email(n), n === 1 ? { "idempotency-key": "demo-order-1" } : {});
         if (result.status === 202 && result.id) viaSes.push(result.id);
         else unaccounted.push(`email ${n} answered ${result.status}`);
     }
     const replay = await post(apiUrl, email(1), { "idempotency-key": "demo-order-1" });
-    if (replay.status !== 202 || replay.id !== viaSes[0] || !replay.replayed) unaccounted.push("the Idempotency-Key retry did not return the first id");
+    if (replay.status !== 202 || replay.id !== viaSes[0] || !replay.replayed)
+        unaccounted.push("the Idempotency-Key retry did not return the first id");
     const invalid = await post(apiUrl, { from: "not-an-address", to: [] });
-    if (invalid.status !== 400 || !invalid.errors || invalid.errors < 3) unaccounted.push(`the invalid request answered ${invalid.status} with ${invalid.errors ?? 0} field errors`);
+    if (invalid.status !== 400 || !invalid.errors || invalid.errors < 3)
+        unaccounted.push(`the invalid request answered ${invalid.status} with ${invalid.errors ?? 0} field errors`);
     const sendAt = new Date(Date.now() + 3_000);
     const scheduled = await post(apiUrl, email(99, { sendAt: sendAt.toISOString() }));
     if (scheduled.status !== 202) unaccounted.push(`the scheduled email answered ${scheduled.status}`);
@@ -72,10 +94,19 @@ export async function runEmailDemo(target: EmailDemoTarget, options: { deadline:
         await waitFor(viaSmtp);
         while (Date.now() < options.deadline && deadLettered === 0) {
             const peek = await target.sqs.send(
-                new ReceiveMessageCommand({ QueueUrl: target.deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 0, MessageAttributeNames: ["All"] }),
+                new ReceiveMessageCommand({
+                    QueueUrl: target.deadLetterQueueUrl,
+                    MaxNumberOfMessages: 10,
+                    WaitTimeSeconds: 1,
+                    VisibilityTimeout: 0,
+                    MessageAttributeNames: ["All"],
+                }),
             );
             deadLettered = (peek.Messages ?? []).filter(
-                (m) => rejectedId !== undefined && m.Body?.includes(rejectedId) && m.MessageAttributes?.rejectionReason?.StringValue === "invalid-recipient",
+                (m) =>
+                    rejectedId !== undefined &&
+                    m.Body?.includes(rejectedId) &&
+                    m.MessageAttributes?.rejectionReason?.StringValue === "invalid-recipient",
             ).length;
         }
     } finally {

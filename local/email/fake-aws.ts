@@ -47,7 +47,11 @@ async function serve(respond: (request: RecordedRequest) => Reply): Promise<Fake
                 "x-amzn-requestid": `fake-${requests.length}`,
                 ...(reply.errorType ? { "x-amzn-errortype": reply.errorType } : {}),
             });
-            res.end(JSON.stringify(reply.errorType ? { __type: reply.errorType, message: reply.errorType, ...(reply.body as object) } : reply.body));
+            res.end(
+                JSON.stringify(
+                    reply.errorType ? { __type: reply.errorType, message: reply.errorType, ...(reply.body as object) } : reply.body,
+                ),
+            );
         });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
@@ -68,7 +72,17 @@ export function startFakeSecretsManager(secrets: Map<string, string>): Promise<F
         const id = String(request.body.SecretId ?? "");
         if (request.target !== "secretsmanager.GetSecretValue") return { status: 400, body: {}, errorType: "InvalidRequestException" };
         if (!secrets.has(id)) return { status: 400, body: {}, errorType: "ResourceNotFoundException" };
-        return { status: 200, body: { ARN: id, Name: id.split(":").pop(), SecretString: secrets.get(id), VersionId: "v1", VersionStages: ["AWSCURRENT"], CreatedDate: 1_700_000_000 } };
+        return {
+            status: 200,
+            body: {
+                ARN: id,
+                Name: id.split(":").pop(),
+                SecretString: secrets.get(id),
+                VersionId: "v1",
+                VersionStages: ["AWSCURRENT"],
+                CreatedDate: 1_700_000_000,
+            },
+        };
     });
 }
 
@@ -217,9 +231,15 @@ export async function startFakeScheduler(options: FakeSchedulerOptions = {}): Pr
         };
         if (options.assumeRole && target.RoleArn) {
             const sourceArn = `arn:aws:scheduler:${region}:${accountId}:schedule-group/${schedule.group}`;
-            if (!(await options.assumeRole({ roleArn: target.RoleArn, sourceArn, sourceAccount: accountId }))) return drop("AssumeRoleFailed");
+            if (!(await options.assumeRole({ roleArn: target.RoleArn, sourceArn, sourceAccount: accountId })))
+                return drop("AssumeRoleFailed");
         }
-        const due: ScheduleRelease = { name: schedule.name, targetArn: String(target.Arn), messageGroupId: target.SqsParameters?.MessageGroupId, input: String(target.Input ?? "") };
+        const due: ScheduleRelease = {
+            name: schedule.name,
+            targetArn: String(target.Arn),
+            messageGroupId: target.SqsParameters?.MessageGroupId,
+            input: String(target.Input ?? ""),
+        };
         const maxRetries = target.RetryPolicy?.MaximumRetryAttempts ?? 185;
         const maxAgeMs = (target.RetryPolicy?.MaximumEventAgeInSeconds ?? 86_400) * 1000;
         const started = Date.now();
@@ -234,7 +254,12 @@ export async function startFakeScheduler(options: FakeSchedulerOptions = {}): Pr
                 error = e as Error;
             }
             if (stopped) return;
-            const exhausted = retries >= maxRetries ? "MaximumRetryAttempts" : Date.now() - started + retryDelayMs > maxAgeMs ? "MaximumEventAgeInSeconds" : undefined;
+            const exhausted =
+                retries >= maxRetries
+                    ? "MaximumRetryAttempts"
+                    : Date.now() - started + retryDelayMs > maxAgeMs
+                      ? "MaximumEventAgeInSeconds"
+                      : undefined;
             if (!exhausted) {
                 retries++;
                 await pause(retryDelayMs);
@@ -279,7 +304,13 @@ export async function startFakeScheduler(options: FakeSchedulerOptions = {}): Pr
         // The service accepts only a standard queue as a schedule's DLQ ("Configuring a dead-letter queue for EventBridge Scheduler").
         if (target.DeadLetterConfig?.Arn?.endsWith(".fifo")) return { status: 400, body: {}, errorType: "ValidationException" };
         names.add(name);
-        const schedule: CreatedSchedule = { name, group, arn: `arn:aws:scheduler:${region}:${accountId}:schedule/${group}/${name}`, at, target };
+        const schedule: CreatedSchedule = {
+            name,
+            group,
+            arn: `arn:aws:scheduler:${region}:${accountId}:schedule/${group}/${name}`,
+            at,
+            target,
+        };
         if (options.release) {
             const timer = setLongTimeout(
                 () => {

@@ -73,7 +73,11 @@ export async function startFakeSes(options: FakeSesOptions = {}): Promise<FakeSe
             }
             attempts++;
             if (typeof mode === "object") {
-                res.writeHead(mode.status, { "content-type": "application/json", "x-amzn-errortype": mode.errorType, "x-amzn-requestid": crypto.randomUUID() });
+                res.writeHead(mode.status, {
+                    "content-type": "application/json",
+                    "x-amzn-errortype": mode.errorType,
+                    "x-amzn-requestid": crypto.randomUUID(),
+                });
                 res.end(JSON.stringify({ message: mode.message ?? mode.errorType }));
                 return;
             }
@@ -81,7 +85,11 @@ export async function startFakeSes(options: FakeSesOptions = {}): Promise<FakeSe
             const request = { messageId, ...(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as object) } as SesSendRequest;
             const refusal = refuse(request, options);
             if (refusal) {
-                res.writeHead(refusal.status, { "content-type": "application/json", "x-amzn-errortype": refusal.errorType, "x-amzn-requestid": crypto.randomUUID() });
+                res.writeHead(refusal.status, {
+                    "content-type": "application/json",
+                    "x-amzn-errortype": refusal.errorType,
+                    "x-amzn-requestid": crypto.randomUUID(),
+                });
                 res.end(JSON.stringify({ message: refusal.message }));
                 return;
             }
@@ -130,7 +138,11 @@ export async function startFakeSes(options: FakeSesOptions = {}): Promise<FakeSe
 function refuse(request: SesSendRequest, options: FakeSesOptions): { status: number; errorType: string; message: string } | undefined {
     const from = request.FromEmailAddress ?? "";
     if (options.identities && !senderCovered(from, options.identities)) {
-        return { status: 400, errorType: "MessageRejected", message: `Email address is not verified. The following identities failed the check in region LOCAL: ${from}` };
+        return {
+            status: 400,
+            errorType: "MessageRejected",
+            message: `Email address is not verified. The following identities failed the check in region LOCAL: ${from}`,
+        };
     }
     if (options.configurationSets && request.ConfigurationSetName && !options.configurationSets.includes(request.ConfigurationSetName)) {
         return { status: 404, errorType: "NotFoundException", message: "Configuration set does not exist." };

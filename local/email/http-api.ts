@@ -34,7 +34,8 @@ export function toHttpApiEvent(req: http.IncomingMessage, body: Buffer, routeKey
     // as API Gateway does for binary payloads: a UTF-8 string would replace its bytes with U+FFFD.
     const contentType = headers["content-type"] ?? "";
     const declared = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1].toLowerCase();
-    const textual = /json|text|xml|x-www-form-urlencoded/i.test(contentType) && (declared === undefined || /^utf-?8$/.test(declared)) && isUtf8(body);
+    const textual =
+        /json|text|xml|x-www-form-urlencoded/i.test(contentType) && (declared === undefined || /^utf-?8$/.test(declared)) && isUtf8(body);
     const now = new Date();
     return {
         version: "2.0",
@@ -91,7 +92,8 @@ export async function serveHttpApi(handler: Handler, options: { port?: number; r
             else chunks.push(chunk);
         });
         req.on("end", () => {
-            if (tooLarge) return reply(413, { "content-type": "application/json" }, JSON.stringify({ message: "Request Entity Too Large" }));
+            if (tooLarge)
+                return reply(413, { "content-type": "application/json" }, JSON.stringify({ message: "Request Entity Too Large" }));
             handler(toHttpApiEvent(req, Buffer.concat(chunks), routeKey)).then(
                 (result) => {
                     const headers: Record<string, string> = {};

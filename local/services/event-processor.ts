@@ -41,14 +41,25 @@ export class EventProcessorNotFoundError extends Error {
 /** Finds the processor function, its queue mapping, queue, DLQ and table in the provisioned stack. */
 export function locateEventProcessor(context: Pick<LocalContext, "topology" | "resources">) {
     const { topology, resources } = context;
-    const functionSpec = topology.functions.find((f) => PROCESSOR_TABLE_VARIABLE in f.environment && PROCESSOR_DLQ_VARIABLE in f.environment);
-    if (!functionSpec) throw new EventProcessorNotFoundError(`no function has both ${PROCESSOR_TABLE_VARIABLE} and ${PROCESSOR_DLQ_VARIABLE} in its environment`);
-    const mapping = topology.eventSourceMappings.find((m) => m.functionName === functionSpec.name || m.functionName === functionSpec.deployedArn);
+    const functionSpec = topology.functions.find(
+        (f) => PROCESSOR_TABLE_VARIABLE in f.environment && PROCESSOR_DLQ_VARIABLE in f.environment,
+    );
+    if (!functionSpec)
+        throw new EventProcessorNotFoundError(
+            `no function has both ${PROCESSOR_TABLE_VARIABLE} and ${PROCESSOR_DLQ_VARIABLE} in its environment`,
+        );
+    const mapping = topology.eventSourceMappings.find(
+        (m) => m.functionName === functionSpec.name || m.functionName === functionSpec.deployedArn,
+    );
     if (!mapping) throw new EventProcessorNotFoundError(`function ${functionSpec.logicalName} has no event source mapping`);
     const queue = resources.queues.find((q) => q.spec.deployedArn === mapping.eventSourceArn);
-    if (!queue) throw new EventProcessorNotFoundError(`mapping ${mapping.logicalName} reads ${mapping.eventSourceArn}, which is not a queue of this stack`);
+    if (!queue)
+        throw new EventProcessorNotFoundError(
+            `mapping ${mapping.logicalName} reads ${mapping.eventSourceArn}, which is not a queue of this stack`,
+        );
     const deadLetterQueue = resources.queues.find((q) => q.spec.deployedArn === queue.spec.redrive?.deadLetterTargetArn);
-    if (!deadLetterQueue) throw new EventProcessorNotFoundError(`queue ${queue.spec.logicalName} has no redrive policy to a dead-letter queue`);
+    if (!deadLetterQueue)
+        throw new EventProcessorNotFoundError(`queue ${queue.spec.logicalName} has no redrive policy to a dead-letter queue`);
     const tableName = functionSpec.environment[PROCESSOR_TABLE_VARIABLE];
     const table = resources.tables.find((t) => t.name === tableName);
     if (!table) throw new EventProcessorNotFoundError(`${PROCESSOR_TABLE_VARIABLE}=${tableName} is not a table of this stack`);
@@ -75,7 +86,8 @@ export function eventProcessorService(options: EventProcessorServiceOptions = {}
         async start(context: LocalContext): Promise<RunningEventProcessor> {
             const { functionSpec, mapping, queue, deadLetterQueue, table } = locateEventProcessor(context);
             const environment: Record<string, string> = {};
-            for (const [key, value] of Object.entries(functionSpec.environment)) environment[key] = rewriteValue(value, context.resources.rewrites);
+            for (const [key, value] of Object.entries(functionSpec.environment))
+                environment[key] = rewriteValue(value, context.resources.rewrites);
             Object.assign(environment, context.awsEnvironment, { AWS_NODEJS_CONNECTION_REUSE_ENABLED: "1" }, options.environment);
 
             const code = await materialiseFunction(functionSpec, context.workDir);
@@ -99,8 +111,13 @@ export function eventProcessorService(options: EventProcessorServiceOptions = {}
                 code.cleanup();
                 throw error;
             }
-            const poller = startMappingPoller(context, mapping, queue, concurrency, (event) => fn.invoke(event), (error) =>
-                context.log(`[poller] ${error.name}: ${error.message}`),
+            const poller = startMappingPoller(
+                context,
+                mapping,
+                queue,
+                concurrency,
+                (event) => fn.invoke(event),
+                (error) => context.log(`[poller] ${error.name}: ${error.message}`),
             );
             return {
                 name: "event-processor",

@@ -31,7 +31,13 @@ export interface RunningStreamSender extends RunningService {
 export function deliveriesFrom(event: DynamoDBStreamEvent, seenAt = Date.now()): Delivery[] {
     return event.Records.map((record) => {
         const image = unmarshall((record.dynamodb?.NewImage ?? record.dynamodb?.Keys ?? {}) as any);
-        return { clientId: String(image.clientId), eventId: String(image.eventId), type: image.type, eventName: record.eventName as Delivery["eventName"], seenAt };
+        return {
+            clientId: String(image.clientId),
+            eventId: String(image.eventId),
+            type: image.type,
+            eventName: record.eventName as Delivery["eventName"],
+            seenAt,
+        };
     });
 }
 

@@ -15,7 +15,8 @@ export const UNSCOPABLE_ACTIONS: Readonly<Record<string, string>> = {
     "xray:GetSamplingRules": "X-Ray SDK sampling; no resource types.",
     "xray:GetSamplingTargets": "X-Ray SDK sampling; no resource types.",
     "xray:GetSamplingStatisticSummaries": "X-Ray SDK sampling; no resource types.",
-    "dynamodb:ListStreams": "Lists the account's stream ARNs; no resource types (stream consumers such as Lambda event source mappings call it).",
+    "dynamodb:ListStreams":
+        "Lists the account's stream ARNs; no resource types (stream consumers such as Lambda event source mappings call it).",
     "cloudwatch:PutMetricData": "No resource types; scope it with the cloudwatch:namespace condition key instead.",
     "ec2:DescribeNetworkInterfaces": "Describe calls have no resource types (Lambda in a VPC).",
     "sts:GetCallerIdentity": "Needs no permission and has no resource types.",

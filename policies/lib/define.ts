@@ -75,9 +75,7 @@ export interface ResourceContext {
     config<T extends object>(): T;
 }
 
-export function resourcePolicy(
-    definition: CommonDefinition & { validate(context: ResourceContext): void },
-): GuardrailResourcePolicy {
+export function resourcePolicy(definition: CommonDefinition & { validate(context: ResourceContext): void }): GuardrailResourcePolicy {
     const types = new Set(definition.appliesTo);
     const validateResource = (args: ResourceValidationArgs, reportViolation: ReportViolation): void => {
         if (!types.has(args.type)) {
@@ -133,8 +131,9 @@ export interface StackContext {
 /** Every way another resource's property can name this one. */
 export function identifiersOf(resource: { type: string; props: Record<string, any> }): string[] {
     const p = resource.props;
-    const ids = [p.arn, p.id, p.name, p.url, p.bucket, p.keyId, p.qualifiedArn, p.dashboardName, p.streamArn]
-        .filter((v): v is string => typeof v === "string" && v !== "");
+    const ids = [p.arn, p.id, p.name, p.url, p.bucket, p.keyId, p.qualifiedArn, p.dashboardName, p.streamArn].filter(
+        (v): v is string => typeof v === "string" && v !== "",
+    );
     return [...new Set(ids)];
 }
 
@@ -182,7 +181,8 @@ export function stackPolicy(definition: CommonDefinition & { validate(context: S
                 }
                 return [...found];
             },
-            report: (message, resource) => reportViolation(resource ? `${resource.name} (${resource.type}): ${message}` : message, resource?.urn),
+            report: (message, resource) =>
+                reportViolation(resource ? `${resource.name} (${resource.type}): ${message}` : message, resource?.urn),
             config: <T extends object>() => args.getConfig<T>(),
             args,
         });

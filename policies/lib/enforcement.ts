@@ -29,7 +29,12 @@ function typeMatches(schema: PolicyConfigJSONSchema, value: unknown): boolean {
     return types.some((t) => {
         switch (t) {
             case "array":
-                return Array.isArray(value) && (typeof schema.items !== "object" || Array.isArray(schema.items) || value.every((v) => typeMatches(schema.items as PolicyConfigJSONSchema, v)));
+                return (
+                    Array.isArray(value) &&
+                    (typeof schema.items !== "object" ||
+                        Array.isArray(schema.items) ||
+                        value.every((v) => typeMatches(schema.items as PolicyConfigJSONSchema, v)))
+                );
             case "integer":
                 return Number.isInteger(value);
             case "null":
@@ -45,7 +50,8 @@ function typeMatches(schema: PolicyConfigJSONSchema, value: unknown): boolean {
 /** Every problem with a pack config (empty when it is acceptable). */
 export function packConfigProblems(config: unknown, policies: readonly GuardrailPolicy[]): string[] {
     if (config === undefined || config === null) return [];
-    if (typeof config !== "object" || Array.isArray(config)) return ["policy pack config must be a JSON object of policy name -> level or settings."];
+    if (typeof config !== "object" || Array.isArray(config))
+        return ["policy pack config must be a JSON object of policy name -> level or settings."];
     const byName = new Map(policies.map((p) => [p.name, p]));
     const problems: string[] = [];
     for (const [name, value] of Object.entries(config as Record<string, unknown>)) {
@@ -62,7 +68,9 @@ export function packConfigProblems(config: unknown, policies: readonly Guardrail
         if (name === "all") {
             if (level !== undefined && level !== "mandatory") {
                 const mandatory = policies.filter((p) => p.enforcementLevel === "mandatory").map((p) => p.name);
-                problems.push(`all: "${level}" would relax the mandatory policies (${mandatory.join(", ")}); set levels per advisory policy instead.`);
+                problems.push(
+                    `all: "${level}" would relax the mandatory policies (${mandatory.join(", ")}); set levels per advisory policy instead.`,
+                );
             }
             if (settings.length) problems.push(`all: only an enforcement level may be set for all policies.`);
             continue;
@@ -80,8 +88,12 @@ export function packConfigProblems(config: unknown, policies: readonly Guardrail
         const properties = policy.configSchema?.properties ?? {};
         for (const [key, setting] of settings) {
             const schema = properties[key];
-            if (!schema) problems.push(`${name}: unknown setting "${key}"${Object.keys(properties).length ? ` (settings: ${Object.keys(properties).join(", ")})` : " (it takes none)"}.`);
-            else if (!typeMatches(schema, setting)) problems.push(`${name}.${key}: expected ${JSON.stringify(schema.type)}, got ${JSON.stringify(setting)}.`);
+            if (!schema)
+                problems.push(
+                    `${name}: unknown setting "${key}"${Object.keys(properties).length ? ` (settings: ${Object.keys(properties).join(", ")})` : " (it takes none)"}.`,
+                );
+            else if (!typeMatches(schema, setting))
+                problems.push(`${name}.${key}: expected ${JSON.stringify(schema.type)}, got ${JSON.stringify(setting)}.`);
         }
     }
     return problems;
@@ -111,7 +123,13 @@ export function effectiveLevels(config: PackConfig | undefined, policies: readon
 }
 
 interface ConfigureCall {
-    request: { getPolicyconfigMap(): { entries(): Iterable<[string, { getEnforcementlevel(): number; getProperties(): { toJavaScript(): Record<string, unknown> } | undefined }]> } };
+    request: {
+        getPolicyconfigMap(): {
+            entries(): Iterable<
+                [string, { getEnforcementlevel(): number; getProperties(): { toJavaScript(): Record<string, unknown> } | undefined }]
+            >;
+        };
+    };
 }
 type ConfigureHandler = (call: ConfigureCall, callback: (error: unknown, response?: unknown) => void) => unknown;
 
@@ -121,7 +139,10 @@ export function configFromConfigureRequest(call: ConfigureCall): PackConfig {
     const { convertEnforcementLevel } = require("@pulumi/policy/protoutil") as { convertEnforcementLevel(level: number): EnforcementLevel };
     const config: PackConfig = {};
     for (const [name, value] of call.request.getPolicyconfigMap().entries()) {
-        config[name] = { ...(value.getProperties()?.toJavaScript() ?? {}), enforcementLevel: convertEnforcementLevel(value.getEnforcementlevel()) };
+        config[name] = {
+            ...(value.getProperties()?.toJavaScript() ?? {}),
+            enforcementLevel: convertEnforcementLevel(value.getEnforcementlevel()),
+        };
     }
     return config;
 }

@@ -146,14 +146,36 @@ export function isWildcardResource(resource: string): boolean {
  * these: in S3 (`bucket/*`) or execute-api (`apiId/*`) ARNs the first segment is a name, not a type.
  */
 const RESOURCE_TYPE_PREFIXES = new Set([
-    "table", "function", "secret", "key", "alias", "log-group", "role", "policy", "user", "group",
-    "layer", "statemachine", "schedule", "event-bus", "rule", "stream", "parameter", "instance",
+    "table",
+    "function",
+    "secret",
+    "key",
+    "alias",
+    "log-group",
+    "role",
+    "policy",
+    "user",
+    "group",
+    "layer",
+    "statemachine",
+    "schedule",
+    "event-bus",
+    "rule",
+    "stream",
+    "parameter",
+    "instance",
 ]);
 
 /** Does an IAM pattern (action or ARN, with `*`/`?` wildcards, case-insensitive) match `value`? */
 export function wildcardMatches(pattern: string, action: string): boolean {
     const regex = new RegExp(
-        "^" + pattern.trim().replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$",
+        "^" +
+            pattern
+                .trim()
+                .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+                .replace(/\*/g, ".*")
+                .replace(/\?/g, ".") +
+            "$",
         "i",
     );
     return regex.test(action.trim());

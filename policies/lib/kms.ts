@@ -45,4 +45,3 @@ export function customerManagedKeyProblem(value: unknown, field: string): string
             return `${field} is not set, so the service falls back to an AWS owned or AWS managed key; set it to a customer managed KMS key.`;
     }
 }
-

@@ -26,7 +26,8 @@ export function parseRedrive(value: unknown): Redrive | "unknown" | "invalid" | 
 
 /** The redrive policy of a queue: inline, or from an aws.sqs.RedrivePolicy resource. */
 export function redriveOf(queue: StackResource, context: StackContext): { value: unknown; holder: StackResource } | undefined {
-    if (queue.props.redrivePolicy !== undefined && queue.props.redrivePolicy !== "") return { value: queue.props.redrivePolicy, holder: queue };
+    if (queue.props.redrivePolicy !== undefined && queue.props.redrivePolicy !== "")
+        return { value: queue.props.redrivePolicy, holder: queue };
     for (const holder of context.ofType(T.sqsRedrivePolicy)) {
         if (context.referenced(holder, "queueUrl", [T.sqsQueue]).includes(queue)) return { value: holder.props.redrivePolicy, holder };
     }
@@ -68,7 +69,8 @@ export function deadLetterQueues(context: StackContext): Set<StackResource> {
         if (tags && typeof tags === "object" && tags[QUEUE_ROLE_TAG] === "dead-letter") dlqs.add(queue);
     }
     for (const holder of context.ofType(T.sqsRedriveAllowPolicy)) {
-        if (allowsRedrive(holder.props.redriveAllowPolicy)) for (const q of context.referenced(holder, "queueUrl", [T.sqsQueue])) dlqs.add(q);
+        if (allowsRedrive(holder.props.redriveAllowPolicy))
+            for (const q of context.referenced(holder, "queueUrl", [T.sqsQueue])) dlqs.add(q);
     }
     return dlqs;
 }

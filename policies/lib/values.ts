@@ -39,7 +39,10 @@ const SENTINEL_KIND = new Map<string, UnknownKind>(
 
 /** A value that is not known yet (preview). */
 export class Unknown {
-    constructor(readonly kind: UnknownKind, readonly path: string) {}
+    constructor(
+        readonly kind: UnknownKind,
+        readonly path: string,
+    ) {}
     toString(): string {
         return `<unknown ${this.kind} at ${this.path || "."}>`;
     }

@@ -10,7 +10,8 @@ export const apiRouteAuthorization = resourcePolicy({
     level: "mandatory",
     group,
     appliesTo: [T.apiV2Route, T.restMethod, T.apiV2Api],
-    remediationSteps: 'Set authorizationType "AWS_IAM" (or JWT/CUSTOM with an authorizer) on every route; do not use quick-create `target` on the API.',
+    remediationSteps:
+        'Set authorizationType "AWS_IAM" (or JWT/CUSTOM with an authorizer) on every route; do not use quick-create `target` on the API.',
     validate({ type, props, report, args }) {
         if (type === T.apiV2Api) {
             if (props.target === undefined && props.routeKey === undefined) args.notApplicable("no quick-create route");
@@ -21,7 +22,9 @@ export const apiRouteAuthorization = resourcePolicy({
         const value = props[field];
         if (isUnknown(value)) deferUntilKnown(value);
         if (value === undefined || String(value).toUpperCase() === "NONE") {
-            report(`${field} is ${JSON.stringify(value ?? "NONE")}: anyone on the internet can call ${props.routeKey ?? props.httpMethod ?? "it"}.`);
+            report(
+                `${field} is ${JSON.stringify(value ?? "NONE")}: anyone on the internet can call ${props.routeKey ?? props.httpMethod ?? "it"}.`,
+            );
         }
     },
 });
@@ -53,7 +56,8 @@ export const apiThrottling = stackPolicy({
     level: "mandatory",
     group,
     appliesTo: [T.apiV2Stage, T.restStage],
-    remediationSteps: "HTTP API: defaultRouteSettings { throttlingBurstLimit, throttlingRateLimit }. REST API: aws.apigateway.MethodSettings for */* with throttling limits.",
+    remediationSteps:
+        "HTTP API: defaultRouteSettings { throttlingBurstLimit, throttlingRateLimit }. REST API: aws.apigateway.MethodSettings for */* with throttling limits.",
     validate(context) {
         for (const stage of context.ofType(T.apiV2Stage)) {
             const settings = stage.props.defaultRouteSettings;
@@ -64,7 +68,10 @@ export const apiThrottling = stackPolicy({
             const burst = positive(settings?.throttlingBurstLimit);
             const rate = positive(settings?.throttlingRateLimit);
             if (burst === false || rate === false) {
-                context.report("defaultRouteSettings lacks throttlingBurstLimit and/or throttlingRateLimit: the account-wide limit is the only protection.", stage);
+                context.report(
+                    "defaultRouteSettings lacks throttlingBurstLimit and/or throttlingRateLimit: the account-wide limit is the only protection.",
+                    stage,
+                );
             }
         }
         for (const stage of context.ofType(T.restStage)) {
@@ -72,7 +79,13 @@ export const apiThrottling = stackPolicy({
                 const sameApi = ms.props.restApi === stage.props.restApi || isUnknown(ms.props.restApi);
                 const sameStage = ms.props.stageName === stage.props.stageName || isUnknown(ms.props.stageName);
                 const s = ms.props.settings;
-                return sameApi && sameStage && ms.props.methodPath === "*/*" && positive(s?.throttlingBurstLimit) !== false && positive(s?.throttlingRateLimit) !== false;
+                return (
+                    sameApi &&
+                    sameStage &&
+                    ms.props.methodPath === "*/*" &&
+                    positive(s?.throttlingBurstLimit) !== false &&
+                    positive(s?.throttlingRateLimit) !== false
+                );
             });
             if (!throttled) context.report('has no MethodSettings for "*/*" with throttling limits.', stage);
         }

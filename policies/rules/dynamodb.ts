@@ -15,7 +15,8 @@ export const dynamodbPitr = resourcePolicy({
         const pitr = props.pointInTimeRecovery;
         if (isUnknown(pitr)) deferUntilKnown(pitr);
         if (isUnknown(pitr?.enabled)) deferUntilKnown(pitr.enabled);
-        if (!isTrue(pitr?.enabled)) report("pointInTimeRecovery.enabled is not true: the table cannot be restored after a bad write or delete.");
+        if (!isTrue(pitr?.enabled))
+            report("pointInTimeRecovery.enabled is not true: the table cannot be restored after a bad write or delete.");
     },
 });
 

@@ -18,7 +18,11 @@ export const sqsEncryption = resourcePolicy({
     remediationSteps: "Set kmsMasterKeyId to the stack's EncryptionKey ARN (not alias/aws/sqs; sqsManagedSseEnabled does not count).",
     validate({ props, report }) {
         const problem = customerManagedKeyProblem(props.kmsMasterKeyId, "kmsMasterKeyId");
-        if (problem) report(problem + (isTrue(props.sqsManagedSseEnabled) ? " (sqsManagedSseEnabled uses an SQS-owned key, which does not count.)" : ""));
+        if (problem)
+            report(
+                problem +
+                    (isTrue(props.sqsManagedSseEnabled) ? " (sqsManagedSseEnabled uses an SQS-owned key, which does not count.)" : ""),
+            );
     },
 });
 
@@ -147,7 +151,8 @@ export const s3Encryption = stackPolicy({
         const configs = ofType(T.s3Encryption, T.s3EncryptionV2);
         const configured = new Map<StackResource, StackResource[]>();
         for (const config of configs) {
-            for (const problem of sseRuleProblems(toList(config.props.rules), "server-side encryption configuration")) report(problem, config);
+            for (const problem of sseRuleProblems(toList(config.props.rules), "server-side encryption configuration"))
+                report(problem, config);
             for (const bucket of referenced(config, "bucket", BUCKET_TYPES)) {
                 configured.set(bucket, [...(configured.get(bucket) ?? []), config]);
             }

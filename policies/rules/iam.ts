@@ -104,7 +104,8 @@ export const noWildcardResources = resourcePolicy({
     level: "mandatory",
     group,
     appliesTo: IDENTITY_POLICY_TYPES,
-    remediationSteps: "Name the ARNs (queue, table, stream, key, log group). Put unscopable actions (lib/catalog.ts) in their own statement.",
+    remediationSteps:
+        "Name the ARNs (queue, table, stream, key, log group). Put unscopable actions (lib/catalog.ts) in their own statement.",
     validate(context) {
         checkStatements(context, (statement, where, noteUnknown) => {
             if (statement.effect !== "Allow") return [];
@@ -117,7 +118,9 @@ export const noWildcardResources = resourcePolicy({
             }
             if (statement.actions.length === 0) scopable.push("NotAction (every other action)");
             return scopable.length
-                ? [`${where} allows ${scopable.map((a) => JSON.stringify(a)).join(", ")} on ${wildcard.map((r) => JSON.stringify(r)).join(", ")}; only actions AWS cannot scope may use a wildcard resource.`]
+                ? [
+                      `${where} allows ${scopable.map((a) => JSON.stringify(a)).join(", ")} on ${wildcard.map((r) => JSON.stringify(r)).join(", ")}; only actions AWS cannot scope may use a wildcard resource.`,
+                  ]
                 : [];
         });
     },
@@ -133,7 +136,9 @@ export const noNotActionOrNotResource = resourcePolicy({
     validate(context) {
         checkStatements(context, (statement, where) => {
             if (statement.effect !== "Allow") return [];
-            const used = [statement.notActions.length ? "NotAction" : "", statement.notResources.length ? "NotResource" : ""].filter(Boolean);
+            const used = [statement.notActions.length ? "NotAction" : "", statement.notResources.length ? "NotResource" : ""].filter(
+                Boolean,
+            );
             return used.length ? [`${where} is an Allow with ${used.join(" and ")}, which grants everything not listed.`] : [];
         });
     },
@@ -159,29 +164,47 @@ export const noPartialWildcardActions = resourcePolicy({
         const allowed = new Set((context.config<{ allowedPatterns?: string[] }>().allowedPatterns ?? []).map((a) => a.toLowerCase()));
         checkStatements(context, (statement, where) => {
             if (statement.effect !== "Allow") return [];
-            const partial = statement.actions.filter((a): a is string => !isUnknown(a) && isPartialWildcardAction(a) && !allowed.has(a.toLowerCase()));
+            const partial = statement.actions.filter(
+                (a): a is string => !isUnknown(a) && isPartialWildcardAction(a) && !allowed.has(a.toLowerCase()),
+            );
             return partial.length ? [`${where} allows ${partial.map((a) => JSON.stringify(a)).join(", ")}; list the actions instead.`] : [];
         });
     },
 });
 
 /** SES sending actions: SES authorizes them against the sending identity (and the configuration set). */
-const SES_SEND_ACTIONS = new Set(["ses:sendemail", "ses:sendrawemail", "ses:sendtemplatedemail", "ses:sendbulkemail", "ses:sendbulktemplatedemail"]);
+const SES_SEND_ACTIONS = new Set([
+    "ses:sendemail",
+    "ses:sendrawemail",
+    "ses:sendtemplatedemail",
+    "ses:sendbulkemail",
+    "ses:sendbulktemplatedemail",
+]);
 
 export const sesSendScopedToIdentities = resourcePolicy({
     name: "ses-send-scoped-to-identities",
-    description: "IAM policies allow sending through SES only as named identities (no identity wildcard), so a role cannot send as any sender of the account.",
+    description:
+        "IAM policies allow sending through SES only as named identities (no identity wildcard), so a role cannot send as any sender of the account.",
     level: "advisory",
     group,
     appliesTo: IDENTITY_POLICY_TYPES,
-    remediationSteps: "Declare the sending identities (emailSesIdentities) and allow ses:SendEmail on their ARNs and the configuration set's ARN only.",
+    remediationSteps:
+        "Declare the sending identities (emailSesIdentities) and allow ses:SendEmail on their ARNs and the configuration set's ARN only.",
     validate(context) {
         checkStatements(context, (statement, where) => {
             if (statement.effect !== "Allow") return [];
-            const sends = statement.actions.filter((a): a is string => !isUnknown(a) && (SES_SEND_ACTIONS.has(a.toLowerCase()) || /^ses:(\*|send\*)$/i.test(a)));
+            const sends = statement.actions.filter(
+                (a): a is string => !isUnknown(a) && (SES_SEND_ACTIONS.has(a.toLowerCase()) || /^ses:(\*|send\*)$/i.test(a)),
+            );
             if (sends.length === 0) return [];
-            const open = statement.resources.filter((r): r is string => !isUnknown(r) && (/^[*?]+$/.test(r.trim()) || /:identity\/[^:]*[*?]/.test(r)));
-            return open.length ? [`${where} allows ${sends.map((a) => JSON.stringify(a)).join(", ")} as any identity (${open.map((r) => JSON.stringify(r)).join(", ")}); name the identities.`] : [];
+            const open = statement.resources.filter(
+                (r): r is string => !isUnknown(r) && (/^[*?]+$/.test(r.trim()) || /:identity\/[^:]*[*?]/.test(r)),
+            );
+            return open.length
+                ? [
+                      `${where} allows ${sends.map((a) => JSON.stringify(a)).join(", ")} as any identity (${open.map((r) => JSON.stringify(r)).join(", ")}); name the identities.`,
+                  ]
+                : [];
         });
     },
 });
@@ -193,11 +216,23 @@ export const noAwsManagedPolicies = resourcePolicy({
     description: "Roles, users and groups never get AWS managed policies (the *FullAccess family and its kind).",
     level: "mandatory",
     group,
-    appliesTo: [T.iamRole, T.iamRolePolicyAttachment, T.iamUserPolicyAttachment, T.iamGroupPolicyAttachment, T.iamPolicyAttachment, T.iamRolePolicyAttachmentsExclusive],
-    remediationSteps: "Replace the managed policy with an inline policy that lists the exact actions and ARNs (e.g. instead of AWSLambdaBasicExecutionRole, allow logs:CreateLogStream/PutLogEvents on the function's log group).",
+    appliesTo: [
+        T.iamRole,
+        T.iamRolePolicyAttachment,
+        T.iamUserPolicyAttachment,
+        T.iamGroupPolicyAttachment,
+        T.iamPolicyAttachment,
+        T.iamRolePolicyAttachmentsExclusive,
+    ],
+    remediationSteps:
+        "Replace the managed policy with an inline policy that lists the exact actions and ARNs (e.g. instead of AWSLambdaBasicExecutionRole, allow logs:CreateLogStream/PutLogEvents on the function's log group).",
     validate({ type, props, report, args }) {
         const arns: unknown[] =
-            type === T.iamRole ? toList(props.managedPolicyArns) : type === T.iamRolePolicyAttachmentsExclusive ? toList(props.policyArns) : [props.policyArn];
+            type === T.iamRole
+                ? toList(props.managedPolicyArns)
+                : type === T.iamRolePolicyAttachmentsExclusive
+                  ? toList(props.policyArns)
+                  : [props.policyArn];
         if (type === T.iamRole && arns.length === 0) args.notApplicable("the role has no managed policies");
         // A computed ARN is the ARN of a customer managed policy this stack creates:
         // AWS managed policies have fixed, known ARNs.
@@ -214,8 +249,18 @@ export const noAwsManagedPolicies = resourcePolicy({
 const ROLE_USERS: { type: string; prop: string; roleOf(props: Record<string, any>): unknown; principal: string }[] = [
     { type: T.lambdaFunction, prop: "role", roleOf: (p) => p.role, principal: LAMBDA_SERVICE_PRINCIPAL },
     { type: "aws:scheduler/schedule:Schedule", prop: "target", roleOf: (p) => p.target?.roleArn, principal: "scheduler.amazonaws.com" },
-    { type: "aws:apigatewayv2/integration:Integration", prop: "credentialsArn", roleOf: (p) => p.credentialsArn, principal: "apigateway.amazonaws.com" },
-    { type: "aws:apigateway/account:Account", prop: "cloudwatchRoleArn", roleOf: (p) => p.cloudwatchRoleArn, principal: "apigateway.amazonaws.com" },
+    {
+        type: "aws:apigatewayv2/integration:Integration",
+        prop: "credentialsArn",
+        roleOf: (p) => p.credentialsArn,
+        principal: "apigateway.amazonaws.com",
+    },
+    {
+        type: "aws:apigateway/account:Account",
+        prop: "cloudwatchRoleArn",
+        roleOf: (p) => p.cloudwatchRoleArn,
+        principal: "apigateway.amazonaws.com",
+    },
     { type: "aws:sfn/stateMachine:StateMachine", prop: "roleArn", roleOf: (p) => p.roleArn, principal: "states.amazonaws.com" },
     { type: "aws:pipes/pipe:Pipe", prop: "roleArn", roleOf: (p) => p.roleArn, principal: "pipes.amazonaws.com" },
 ];
@@ -235,7 +280,7 @@ const EXACT_AWS_PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w
 export const trustPolicies = stackPolicy({
     name: "iam-trust-policy-service-principals",
     description:
-        "Role trust policies name only the intended service principal (Lambda roles: lambda.amazonaws.com); producer roles name exact AWS accounts or IAM ARNs, never \"*\".",
+        'Role trust policies name only the intended service principal (Lambda roles: lambda.amazonaws.com); producer roles name exact AWS accounts or IAM ARNs, never "*".',
     level: "mandatory",
     group,
     appliesTo: [T.iamRole],
@@ -272,12 +317,21 @@ export const trustPolicies = stackPolicy({
                     }
                     if (producerRole && type.toLowerCase() === "aws") {
                         if (!EXACT_AWS_PRINCIPAL.test(value)) {
-                            report(`assumeRolePolicy ${statement.label} trusts AWS principal ${JSON.stringify(value)}; a producer role names exact account ids or IAM ARNs, no wildcard.`, role);
+                            report(
+                                `assumeRolePolicy ${statement.label} trusts AWS principal ${JSON.stringify(value)}; a producer role names exact account ids or IAM ARNs, no wildcard.`,
+                                role,
+                            );
                         }
                     } else if (type.toLowerCase() !== "service") {
-                        report(`assumeRolePolicy ${statement.label} trusts ${type === "*" ? '"*" (anyone)' : `${type} principal ${value}`}; only a service principal may assume it.`, role);
+                        report(
+                            `assumeRolePolicy ${statement.label} trusts ${type === "*" ? '"*" (anyone)' : `${type} principal ${value}`}; only a service principal may assume it.`,
+                            role,
+                        );
                     } else if (!/^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/i.test(value)) {
-                        report(`assumeRolePolicy ${statement.label} trusts service ${JSON.stringify(value)}, which is not a single named AWS service principal.`, role);
+                        report(
+                            `assumeRolePolicy ${statement.label} trusts service ${JSON.stringify(value)}, which is not a single named AWS service principal.`,
+                            role,
+                        );
                     } else {
                         services.add(value.toLowerCase());
                     }
@@ -287,14 +341,18 @@ export const trustPolicies = stackPolicy({
                     (a) => !isUnknown(a) && !["sts:AssumeRole", "sts:TagSession"].some((ok) => a.trim().toLowerCase() === ok.toLowerCase()),
                 );
                 if (badActions.length || statement.notActions.length) {
-                    report(`assumeRolePolicy ${statement.label} allows ${[...badActions, ...statement.notActions].map((a) => JSON.stringify(String(a))).join(", ") || "NotAction"}; a service role needs only sts:AssumeRole.`, role);
+                    report(
+                        `assumeRolePolicy ${statement.label} allows ${[...badActions, ...statement.notActions].map((a) => JSON.stringify(String(a))).join(", ") || "NotAction"}; a service role needs only sts:AssumeRole.`,
+                        role,
+                    );
                 }
             }
             const wanted = intended.get(role);
             if (wanted) {
                 const others = [...services].filter((s) => !wanted.has(s));
                 const users = [...wanted].join(" and ");
-                if (others.length) report(`is used by ${users} but also trusts ${others.join(", ")}; trust only the service that uses it.`, role);
+                if (others.length)
+                    report(`is used by ${users} but also trusts ${others.join(", ")}; trust only the service that uses it.`, role);
                 const missing = [...wanted].filter((s) => !services.has(s));
                 if (missing.length) report(`is used by ${users} but does not trust ${missing.join(", ")}.`, role);
             }
@@ -302,4 +360,12 @@ export const trustPolicies = stackPolicy({
     },
 });
 
-export const iamPolicies = [noWildcardActions, noWildcardResources, noNotActionOrNotResource, noAwsManagedPolicies, trustPolicies, noPartialWildcardActions, sesSendScopedToIdentities];
+export const iamPolicies = [
+    noWildcardActions,
+    noWildcardResources,
+    noNotActionOrNotResource,
+    noAwsManagedPolicies,
+    trustPolicies,
+    noPartialWildcardActions,
+    sesSendScopedToIdentities,
+];

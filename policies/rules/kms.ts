@@ -31,7 +31,9 @@ export const kmsNoLockoutBypass = resourcePolicy({
     validate({ props, report }) {
         if (isUnknown(props.bypassPolicyLockoutSafetyCheck)) deferUntilKnown(props.bypassPolicyLockoutSafetyCheck);
         if (isTrue(props.bypassPolicyLockoutSafetyCheck)) {
-            report("bypassPolicyLockoutSafetyCheck is true: a key policy that locks everyone out would be accepted and the key could become unmanageable.");
+            report(
+                "bypassPolicyLockoutSafetyCheck is true: a key policy that locks everyone out would be accepted and the key could become unmanageable.",
+            );
         }
     },
 });

@@ -19,9 +19,10 @@ export const lambdaRuntime = resourcePolicy({
         else if (args.opts.ignoreChanges?.includes("runtime")) {
             // aws.lambda.CallbackFunction fills in its default runtime and ignores changes to it
             // when none is given: the runtime is then neither explicit nor upgradable.
-            report(`runtime ${props.runtime} is not explicit (changes to it are ignored, as CallbackFunction does for its default); set runtime explicitly.`);
-        }
-        else if (!SUPPORTED_LAMBDA_RUNTIMES.includes(String(props.runtime))) {
+            report(
+                `runtime ${props.runtime} is not explicit (changes to it are ignored, as CallbackFunction does for its default); set runtime explicitly.`,
+            );
+        } else if (!SUPPORTED_LAMBDA_RUNTIMES.includes(String(props.runtime))) {
             report(`runtime ${props.runtime} is not in the supported list (${SUPPORTED_LAMBDA_RUNTIMES.join(", ")}).`);
         }
     },
@@ -39,7 +40,8 @@ export const lambdaLimits = resourcePolicy({
             const value = props[field];
             if (isUnknown(value)) continue; // computed from config of this stack: it is set
             const n = asNumber(value);
-            if (n === undefined || n <= 0) report(`${field} is not set explicitly${value === undefined ? "" : ` (got ${JSON.stringify(value)})`}.`);
+            if (n === undefined || n <= 0)
+                report(`${field} is not set explicitly${value === undefined ? "" : ` (got ${JSON.stringify(value)})`}.`);
         }
     },
 });
@@ -55,7 +57,8 @@ export const lambdaTracing = resourcePolicy({
         const mode = props.tracingConfig?.mode;
         if (isUnknown(props.tracingConfig)) deferUntilKnown(props.tracingConfig);
         if (isUnknown(mode)) deferUntilKnown(mode);
-        if (mode !== "Active") report(`tracingConfig.mode is ${mode === undefined ? "not set" : JSON.stringify(mode)}; set it to "Active".`);
+        if (mode !== "Active")
+            report(`tracingConfig.mode is ${mode === undefined ? "not set" : JSON.stringify(mode)}; set it to "Active".`);
     },
 });
 
@@ -69,11 +72,13 @@ export const lambdaFunctionUrlAuth = resourcePolicy({
     validate({ type, props, report, args }) {
         if (type === T.lambdaFunctionUrl) {
             if (isUnknown(props.authorizationType)) deferUntilKnown(props.authorizationType);
-            if (props.authorizationType !== "AWS_IAM") report(`authorizationType is ${JSON.stringify(props.authorizationType ?? "NONE")}: the function is publicly invocable.`);
+            if (props.authorizationType !== "AWS_IAM")
+                report(`authorizationType is ${JSON.stringify(props.authorizationType ?? "NONE")}: the function is publicly invocable.`);
             return;
         }
         if (props.functionUrlAuthType === undefined) args.notApplicable("not a function URL permission");
-        if (props.functionUrlAuthType === "NONE") report("grants lambda:InvokeFunctionUrl with functionUrlAuthType NONE: the function URL is public.");
+        if (props.functionUrlAuthType === "NONE")
+            report("grants lambda:InvokeFunctionUrl with functionUrlAuthType NONE: the function URL is public.");
     },
 });
 

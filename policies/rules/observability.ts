@@ -19,7 +19,8 @@ function alarmMetrics(alarm: StackResource): AlarmMetric[] {
     const p = alarm.props;
     const metrics: AlarmMetric[] = [{ namespace: p.namespace, metricName: p.metricName, dimensions: p.dimensions }];
     for (const query of toList(p.metricQueries as any[])) {
-        if (query?.metric) metrics.push({ namespace: query.metric.namespace, metricName: query.metric.metricName, dimensions: query.metric.dimensions });
+        if (query?.metric)
+            metrics.push({ namespace: query.metric.namespace, metricName: query.metric.metricName, dimensions: query.metric.dimensions });
     }
     return metrics;
 }
@@ -37,33 +38,48 @@ function notifies(alarm: StackResource): boolean {
 }
 
 /** Alarms on `namespace`/`metricName` whose `dimension` names `target` and that notify someone. */
-function alarmsFor(context: StackContext, target: StackResource, namespace: string, metricName: string, dimension: string): StackResource[] {
+function alarmsFor(
+    context: StackContext,
+    target: StackResource,
+    namespace: string,
+    metricName: string,
+    dimension: string,
+): StackResource[] {
     const wanted = physicalName(target);
-    return context.ofType(T.metricAlarm).filter((alarm) =>
-        notifies(alarm) &&
-        alarmMetrics(alarm).some((m) => {
-            if (m.namespace !== namespace || m.metricName !== metricName) return false;
-            const value = m.dimensions?.[dimension];
-            if (value === undefined) return false;
-            if (!isUnknown(value) && !isUnknown(wanted)) return value === wanted;
-            // Preview: the dimension is computed from the target's name; trust the dependency.
-            const deps = [...(alarm.source.propertyDependencies?.dimensions ?? []), ...(alarm.source.propertyDependencies?.metricQueries ?? [])];
-            return deps.some((d) => d.urn === target.urn);
-        }),
+    return context.ofType(T.metricAlarm).filter(
+        (alarm) =>
+            notifies(alarm) &&
+            alarmMetrics(alarm).some((m) => {
+                if (m.namespace !== namespace || m.metricName !== metricName) return false;
+                const value = m.dimensions?.[dimension];
+                if (value === undefined) return false;
+                if (!isUnknown(value) && !isUnknown(wanted)) return value === wanted;
+                // Preview: the dimension is computed from the target's name; trust the dependency.
+                const deps = [
+                    ...(alarm.source.propertyDependencies?.dimensions ?? []),
+                    ...(alarm.source.propertyDependencies?.metricQueries ?? []),
+                ];
+                return deps.some((d) => d.urn === target.urn);
+            }),
     );
 }
 
 export const dlqAlarm = stackPolicy({
     name: "dlq-visible-messages-alarm",
-    description: "Every dead-letter queue has a CloudWatch alarm on ApproximateNumberOfMessagesVisible that notifies someone (alarmActions).",
+    description:
+        "Every dead-letter queue has a CloudWatch alarm on ApproximateNumberOfMessagesVisible that notifies someone (alarmActions).",
     level: "mandatory",
     group,
     appliesTo: [T.sqsQueue, T.metricAlarm],
-    remediationSteps: "Add an aws.cloudwatch.MetricAlarm (AWS/SQS ApproximateNumberOfMessagesVisible, QueueName = DLQ name, > 0) that notifies the alarm topic.",
+    remediationSteps:
+        "Add an aws.cloudwatch.MetricAlarm (AWS/SQS ApproximateNumberOfMessagesVisible, QueueName = DLQ name, > 0) that notifies the alarm topic.",
     validate(context) {
         for (const dlq of deadLetterQueues(context)) {
             if (alarmsFor(context, dlq, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName").length === 0) {
-                context.report("is a dead-letter queue without an alarm (with alarmActions) on ApproximateNumberOfMessagesVisible: failed messages would pile up unnoticed.", dlq);
+                context.report(
+                    "is a dead-letter queue without an alarm (with alarmActions) on ApproximateNumberOfMessagesVisible: failed messages would pile up unnoticed.",
+                    dlq,
+                );
             }
         }
     },
@@ -87,11 +103,13 @@ export const lambdaErrorsAlarm = stackPolicy({
 
 export const logRetention = stackPolicy({
     name: "log-group-retention",
-    description: "Every log group has a retention, including each Lambda function's log group (which Lambda would otherwise create without one).",
+    description:
+        "Every log group has a retention, including each Lambda function's log group (which Lambda would otherwise create without one).",
     level: "mandatory",
     group,
     appliesTo: [T.logGroup, T.lambdaFunction],
-    remediationSteps: "Set retentionInDays on every aws.cloudwatch.LogGroup and create each function's log group (/aws/lambda/<name> or loggingConfig.logGroup) in the program.",
+    remediationSteps:
+        "Set retentionInDays on every aws.cloudwatch.LogGroup and create each function's log group (/aws/lambda/<name> or loggingConfig.logGroup) in the program.",
     validate(context) {
         const groups = context.ofType(T.logGroup);
         for (const logGroup of groups) {
@@ -101,7 +119,8 @@ export const logRetention = stackPolicy({
                 continue;
             }
             const days = asNumber(retention);
-            if (days === undefined || days <= 0) context.report(`retentionInDays is ${retention === undefined ? "not set" : retention}: logs are kept forever.`, logGroup);
+            if (days === undefined || days <= 0)
+                context.report(`retentionInDays is ${retention === undefined ? "not set" : retention}: logs are kept forever.`, logGroup);
         }
         for (const fn of context.ofType(T.lambdaFunction)) {
             const explicit = fn.props.loggingConfig?.logGroup;

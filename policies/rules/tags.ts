@@ -11,7 +11,8 @@ export const requiredTags = resourcePolicy({
     level: "mandatory",
     group,
     appliesTo: TAGGABLE_TYPES,
-    remediationSteps: "Set the stack's owner and cost centre: `pulumi config set owner <team>` and `pulumi config set costCenter <code>` (index.ts tags every resource from them).",
+    remediationSteps:
+        "Set the stack's owner and cost centre: `pulumi config set owner <team>` and `pulumi config set costCenter <code>` (index.ts tags every resource from them).",
     validate({ props, report, defer }) {
         const tags = props.tags;
         if (isUnknown(tags)) return defer(tags);
@@ -21,7 +22,8 @@ export const requiredTags = resourcePolicy({
             if (isUnknown(value)) defer(value);
             else if (typeof value !== "string" || value.trim() === "") missing.push(key);
         }
-        if (missing.length > 0) report(`has no ${missing.map((k) => `"${k}"`).join(" or ")} tag: nobody answers for it or pays for it in Cost Explorer.`);
+        if (missing.length > 0)
+            report(`has no ${missing.map((k) => `"${k}"`).join(" or ")} tag: nobody answers for it or pays for it in Cost Explorer.`);
     },
 });
 

@@ -17,10 +17,15 @@ const SERVICE: Record<string, string> = {
 
 function deniesInsecureTransport(statement: NormalizedStatement, service: string, targetArn: unknown): boolean {
     if (statement.effect !== "Deny" || !isEveryonePrincipal(statement)) return false;
-    const values = [...conditionValues(statement, "Bool", "aws:SecureTransport"), ...conditionValues(statement, "BoolIfExists", "aws:SecureTransport")];
+    const values = [
+        ...conditionValues(statement, "Bool", "aws:SecureTransport"),
+        ...conditionValues(statement, "BoolIfExists", "aws:SecureTransport"),
+    ];
     if (!values.some((v) => v === false || String(v).toLowerCase() === "false")) return false;
     // Every action of the service: "*" or "<service>:*".
-    const coversAllActions = statement.actions.some((a) => !isUnknown(a) && (a.trim() === "*" || a.trim().toLowerCase() === `${service}:*`));
+    const coversAllActions = statement.actions.some(
+        (a) => !isUnknown(a) && (a.trim() === "*" || a.trim().toLowerCase() === `${service}:*`),
+    );
     if (!coversAllActions) return false;
     // The resource it protects (or everything). A computed Resource is this stack's ARN.
     const resources = statement.resources;
@@ -29,7 +34,9 @@ function deniesInsecureTransport(statement: NormalizedStatement, service: string
     if (typeof targetArn !== "string") return true;
     if (service === "s3") {
         const objects = `${targetArn}/*`;
-        return resources.some((r) => wildcardMatches(r as string, targetArn)) && resources.some((r) => wildcardMatches(r as string, objects));
+        return (
+            resources.some((r) => wildcardMatches(r as string, targetArn)) && resources.some((r) => wildcardMatches(r as string, objects))
+        );
     }
     return resources.some((r) => wildcardMatches(r as string, targetArn));
 }
@@ -43,7 +50,11 @@ function policySources(target: StackResource, context: StackContext): PolicySour
         if (inline !== undefined && inline !== null && inline !== "") sources.push({ holder: target, document: inline });
     }
     const attachments: [string, string][] =
-        target.type === T.sqsQueue ? [[T.sqsQueuePolicy, "queueUrl"]] : target.type === T.snsTopic ? [[T.snsTopicPolicy, "arn"]] : [[T.s3BucketPolicy, "bucket"]];
+        target.type === T.sqsQueue
+            ? [[T.sqsQueuePolicy, "queueUrl"]]
+            : target.type === T.snsTopic
+              ? [[T.snsTopicPolicy, "arn"]]
+              : [[T.s3BucketPolicy, "bucket"]];
     for (const [type, prop] of attachments) {
         for (const holder of context.ofType(type)) {
             if (context.referenced(holder, prop, [target.type]).includes(target)) sources.push({ holder, document: holder.props.policy });
@@ -68,7 +79,10 @@ export const tlsOnly = stackPolicy({
             const sources = policySources(target, context);
             sources.forEach((source) => checked.add(source.holder));
             if (sources.length === 0) {
-                report(`has no resource policy, so nothing denies requests without TLS; attach one that denies aws:SecureTransport = false.`, target);
+                report(
+                    `has no resource policy, so nothing denies requests without TLS; attach one that denies aws:SecureTransport = false.`,
+                    target,
+                );
                 continue;
             }
             for (const { holder, document } of sources) {
@@ -91,7 +105,11 @@ export const tlsOnly = stackPolicy({
         }
         // Policies attached to queues, topics or buckets outside this stack: every one of them
         // must carry the deny too (its target's ARN is not known here, any Resource will do).
-        for (const [type, service] of [[T.sqsQueuePolicy, "sqs"], [T.snsTopicPolicy, "sns"], [T.s3BucketPolicy, "s3"]] as const) {
+        for (const [type, service] of [
+            [T.sqsQueuePolicy, "sqs"],
+            [T.snsTopicPolicy, "sns"],
+            [T.s3BucketPolicy, "s3"],
+        ] as const) {
             for (const holder of ofType(type)) {
                 if (checked.has(holder)) continue;
                 const parsed = parsePolicyDocument(holder.props.policy);
@@ -100,7 +118,10 @@ export const tlsOnly = stackPolicy({
                     continue;
                 }
                 if (parsed.kind !== "document" || !parsed.statements.some((s) => deniesInsecureTransport(s, service, undefined))) {
-                    report(`does not deny ${service}:* to everyone when aws:SecureTransport is false${parsed.kind === "invalid" ? ` (its document is ${parsed.reason})` : ""}.`, holder);
+                    report(
+                        `does not deny ${service}:* to everyone when aws:SecureTransport is false${parsed.kind === "invalid" ? ` (its document is ${parsed.reason})` : ""}.`,
+                        holder,
+                    );
                 }
             }
         }

@@ -71,8 +71,17 @@ describe("email API contract (HTTP, emulators)", function () {
         const body = JSON.parse(message.Body!) as QueuedEmail;
         expect(body.id).to.equal(id);
         expect(body.version).to.equal(1);
-        expect(body.content).to.deep.include({ from: PII.from, to: [PII.to], cc: [PII.cc], bcc: [PII.bcc], subject: PII.subject, text: PII.text });
-        expect(message.Attributes?.MessageGroupId).to.equal(body.lane).and.to.equal(laneFor("anonymous", id, 4));
+        expect(body.content).to.deep.include({
+            from: PII.from,
+            to: [PII.to],
+            cc: [PII.cc],
+            bcc: [PII.bcc],
+            subject: PII.subject,
+            text: PII.text,
+        });
+        expect(message.Attributes?.MessageGroupId)
+            .to.equal(body.lane)
+            .and.to.equal(laneFor("anonymous", id, 4));
         expect(message.Attributes?.MessageDeduplicationId).to.equal(id);
     });
 
@@ -127,7 +136,10 @@ describe("email API contract (HTTP, emulators)", function () {
         const plain = await post(api, "hello", { "content-type": "text/plain" });
         expect(plain.status).to.equal(415);
         expect(((await plain.json()) as { error: string }).error).to.equal("UnsupportedMediaType");
-        const none = await fetch(`${api.url}/v1/emails`, { method: "POST", body: new Uint8Array(Buffer.from(JSON.stringify(emailBody()))) });
+        const none = await fetch(`${api.url}/v1/emails`, {
+            method: "POST",
+            body: new Uint8Array(Buffer.from(JSON.stringify(emailBody()))),
+        });
         expect(none.status).to.equal(415);
         const vendor = await post(api, emailBody(), { "content-type": "application/vnd.example+json; charset=utf-8" });
         expect(vendor.status).to.equal(202);
@@ -146,7 +158,12 @@ describe("email API contract (HTTP, emulators)", function () {
 
     it("500 when the queue cannot be reached: nothing accepted, and the client may retry", async () => {
         const deadPort = await freePort();
-        const unreachable = new sqs.SQSClient({ region: REGION, credentials: LOCAL_CREDENTIALS, endpoint: `http://127.0.0.1:${deadPort}`, maxAttempts: 1 });
+        const unreachable = new sqs.SQSClient({
+            region: REGION,
+            credentials: LOCAL_CREDENTIALS,
+            endpoint: `http://127.0.0.1:${deadPort}`,
+            maxAttempts: 1,
+        });
         const broken = await serve({ sqs: unreachable });
         const response = await post(broken, emailBody(), { "idempotency-key": "retry-after-500" });
         expect(response.status).to.equal(500);
@@ -184,7 +201,9 @@ describe("email API contract (HTTP, emulators)", function () {
         });
 
         it("concurrent retries with one key all get the same id, and one message is enqueued", async () => {
-            const responses = await Promise.all(Array.from({ length: 6 }, () => post(api, emailBody(), { "idempotency-key": "concurrent-key" })));
+            const responses = await Promise.all(
+                Array.from({ length: 6 }, () => post(api, emailBody(), { "idempotency-key": "concurrent-key" })),
+            );
             expect(responses.map((r) => r.status)).to.deep.equal([202, 202, 202, 202, 202, 202]);
             const ids = new Set(await Promise.all(responses.map(async (r) => ((await r.json()) as { id: string }).id)));
             expect(ids.size).to.equal(1);
@@ -248,7 +267,13 @@ describe("email API contract (HTTP, emulators)", function () {
             const stranger = "arn:aws:sts::333333333333:assumed-role/Stranger/s";
             const status = async (userArn: string, body: Record<string, unknown>) => {
                 const result = await handler(event(userArn, body) as never);
-                return { status: result.statusCode, errors: result.statusCode === 400 ? (JSON.parse(result.body!) as { errors: { field: string; message: string }[] }).errors : [] };
+                return {
+                    status: result.statusCode,
+                    errors:
+                        result.statusCode === 400
+                            ? (JSON.parse(result.body!) as { errors: { field: string; message: string }[] }).errors
+                            : [],
+                };
             };
             expect((await status(tenantA, emailBody({ from: "shop@example.com" }))).status).to.equal(202);
             expect((await status(tenantB, emailBody({ from: "Billing@Example.net" }))).status).to.equal(202);
@@ -261,7 +286,9 @@ describe("email API contract (HTTP, emulators)", function () {
             expect((await status(stranger, emailBody({ from: "shop@example.com" }))).errors.map((e) => e.field)).to.deep.equal(["from"]);
             expect((await status(tenantA, emailBody({ from: "shop@mail.example.com" }))).status).to.equal(400);
             const outside = await status(tenantA, emailBody({ from: "ceo@example.org" }));
-            expect(outside.errors).to.deep.equal([{ field: "from", message: "must be an address or domain of this service's SES sending identities" }]);
+            expect(outside.errors).to.deep.equal([
+                { field: "from", message: "must be an address or domain of this service's SES sending identities" },
+            ]);
             // Reported with every other field error at once.
             const many = await status(tenantB, { ...emailBody({ from: "shop@example.com" }), subject: "" });
             expect(many.errors.map((e) => e.field).sort()).to.deep.equal(["from", "subject"]);
@@ -273,9 +300,18 @@ describe("email API contract (HTTP, emulators)", function () {
             const request = { ...emailBody(), cc: [PII.cc], bcc: [PII.bcc] };
             // Simulate the first attempt: key stored as pending, then the Lambda died.
             const { validateEmailRequest } = await import("../../handlers/email/request");
-            const parsed = validateEmailRequest(request, { maxRequestBytes: 1e7, maxRecipients: 50, maxSubjectLength: 998, maxScheduleAheadDays: 30 }, new Date());
+            const parsed = validateEmailRequest(
+                request,
+                { maxRequestBytes: 1e7, maxRecipients: 50, maxSubjectLength: 998, maxScheduleAheadDays: 30 },
+                new Date(),
+            );
             if (!parsed.success) throw new Error("fixture invalid");
-            await store.claim(tenantScope("anonymous"), "crashed-key", "11111111-2222-4333-8444-555555555555", fingerprintOf(parsed.request));
+            await store.claim(
+                tenantScope("anonymous"),
+                "crashed-key",
+                "11111111-2222-4333-8444-555555555555",
+                fingerprintOf(parsed.request),
+            );
 
             const retry = await post(api, request, { "idempotency-key": "crashed-key" });
             expect(retry.status).to.equal(202);
@@ -315,7 +351,11 @@ describe("email API contract (HTTP, emulators)", function () {
             const store = dynamoIdempotencyStore(stack.dynamodb, stack.tableName, 60, () => clock);
             expect(await store.claim("scope-ttl", "k", "first-id", "f1")).to.deep.equal({ outcome: "claimed" });
             clock = new Date("2030-01-01T00:00:59Z");
-            expect(await store.claim("scope-ttl", "k", "second-id", "f1")).to.deep.include({ outcome: "existing", emailId: "first-id", state: "pending" });
+            expect(await store.claim("scope-ttl", "k", "second-id", "f1")).to.deep.include({
+                outcome: "existing",
+                emailId: "first-id",
+                state: "pending",
+            });
             clock = new Date("2030-01-01T00:01:01Z");
             expect(await store.claim("scope-ttl", "k", "third-id", "f2")).to.deep.equal({ outcome: "claimed" });
             expect(await store.claim("scope-ttl", "k", "fourth-id", "f2")).to.deep.include({ outcome: "existing", emailId: "third-id" });
@@ -329,7 +369,14 @@ describe("email API contract (HTTP, emulators)", function () {
 
             const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
             const deadPort = await freePort();
-            const down = await serve({ dynamodb: new DynamoDBClient({ region: REGION, credentials: LOCAL_CREDENTIALS, endpoint: `http://127.0.0.1:${deadPort}`, maxAttempts: 1 }) });
+            const down = await serve({
+                dynamodb: new DynamoDBClient({
+                    region: REGION,
+                    credentials: LOCAL_CREDENTIALS,
+                    endpoint: `http://127.0.0.1:${deadPort}`,
+                    maxAttempts: 1,
+                }),
+            });
             const response = await post(down, emailBody(), { "idempotency-key": "table-down" });
             expect(response.status).to.equal(500);
             expect(await drain(stack.sqs, stack.queueUrl, 0)).to.have.length(0);
@@ -372,14 +419,19 @@ describe("email API contract (HTTP, emulators)", function () {
             expect(lanesA.size).to.equal(4);
             expect([...lanesA].some((l) => lanesB.has(l))).to.equal(false);
             expect(laneFor("tenant-a", "same-id", 4)).to.equal(laneFor("tenant-a", "same-id", 4));
-            for (const lane of lanesA) expect(lane).to.match(/^t[0-9a-f]{16}-[0-3]$/).and.not.include("tenant");
+            for (const lane of lanesA)
+                expect(lane)
+                    .to.match(/^t[0-9a-f]{16}-[0-3]$/)
+                    .and.not.include("tenant");
         });
 
         it("derives the tenant from the IAM authorizer, never from a header", () => {
-            expect(tenantOf({ requestContext: { authorizer: { iam: { userArn: "arn:aws:sts::123456789012:assumed-role/Sender/abc" } } } })).to.equal(
-                "arn:aws:iam::123456789012:role/Sender",
+            expect(
+                tenantOf({ requestContext: { authorizer: { iam: { userArn: "arn:aws:sts::123456789012:assumed-role/Sender/abc" } } } }),
+            ).to.equal("arn:aws:iam::123456789012:role/Sender");
+            expect(tenantOf({ requestContext: { authorizer: { iam: { userArn: "arn:aws:iam::123456789012:user/ci" } } } })).to.equal(
+                "arn:aws:iam::123456789012:user/ci",
             );
-            expect(tenantOf({ requestContext: { authorizer: { iam: { userArn: "arn:aws:iam::123456789012:user/ci" } } } })).to.equal("arn:aws:iam::123456789012:user/ci");
             expect(tenantOf({ requestContext: {} })).to.equal("anonymous");
         });
     });
@@ -395,8 +447,17 @@ describe("email API contract (HTTP, emulators)", function () {
             const lines = capturedLines();
             expect(lines.some((l) => l.includes('"email accepted"'))).to.equal(true);
             expect(lines.some((l) => l.includes('"email rejected"'))).to.equal(true);
-            for (const metric of ["EmailsAccepted", "EmailsReplayed", "EmailRequestsRejected", "EmailRequestsNotAccepted", "EmailsOffloadedToS3"]) {
-                expect(lines.some((l) => l.includes('"_aws"') && l.includes(`"${metric}"`)), metric).to.equal(true);
+            for (const metric of [
+                "EmailsAccepted",
+                "EmailsReplayed",
+                "EmailRequestsRejected",
+                "EmailRequestsNotAccepted",
+                "EmailsOffloadedToS3",
+            ]) {
+                expect(
+                    lines.some((l) => l.includes('"_aws"') && l.includes(`"${metric}"`)),
+                    metric,
+                ).to.equal(true);
             }
             expect(linesContaining(lines, PII_NEEDLES)).to.deep.equal([]);
         });

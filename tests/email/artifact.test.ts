@@ -90,7 +90,10 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
         expect(run.error, run.stderr).to.equal(undefined);
         return run.result!;
     }
-    async function runWorker(event: unknown, traced?: string): Promise<ArtifactInvocation<{ batchItemFailures: { itemIdentifier: string }[] }>> {
+    async function runWorker(
+        event: unknown,
+        traced?: string,
+    ): Promise<ArtifactInvocation<{ batchItemFailures: { itemIdentifier: string }[] }>> {
         const run = await invokeArtifact<{ batchItemFailures: { itemIdentifier: string }[] }>({
             ...worker,
             environment: {
@@ -121,7 +124,14 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
         for (let attempt = 0; attempt < 10; attempt++) {
             const event = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn, 10, 2);
             if (event.Records.length >= count) return event;
-            for (const r of event.Records) await stack.sqs.send(new sqs.ChangeMessageVisibilityCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: r.receiptHandle, VisibilityTimeout: 0 }));
+            for (const r of event.Records)
+                await stack.sqs.send(
+                    new sqs.ChangeMessageVisibilityCommand({
+                        QueueUrl: stack.queueUrl,
+                        ReceiptHandle: r.receiptHandle,
+                        VisibilityTimeout: 0,
+                    }),
+                );
         }
         throw new Error(`the queue did not return ${count} record(s)`);
     }
@@ -148,7 +158,9 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
         expect(fs.existsSync(path.join(worker.layerDir, LAYER_NODE_MODULES, "nodemailer", "package.json"))).to.equal(true);
         // Libraries are required, not inlined by closure serialization.
         const index = api.entries.get("__index.js") as { kind: "text"; text: string };
-        expect(index.text).to.include('require("valibot")').and.match(/require\("@aws-sdk\/client-sqs(\/[^"]*)?"\)/);
+        expect(index.text)
+            .to.include('require("valibot")')
+            .and.match(/require\("@aws-sdk\/client-sqs(\/[^"]*)?"\)/);
         expect(index.text).to.not.include("nodemailer");
     });
 
@@ -183,7 +195,8 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
     it("fails at load with one error naming every missing variable", async () => {
         const run = await invokeArtifact({ ...api, environment: { ...common() }, event: apiEvent(emailBody()), functionName: "email-api" });
         expect(run.error?.name).to.equal("EnvironmentError");
-        for (const name of [EMAIL_ENV.queueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket]) expect(run.error?.message).to.include(name);
+        for (const name of [EMAIL_ENV.queueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket])
+            expect(run.error?.message).to.include(name);
     });
 
     it("API: 202 with an id and the message on the FIFO queue; 400 and 415 answered by the shipped code", async () => {
@@ -192,7 +205,12 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
         const { id } = JSON.parse(accepted.body) as { id: string };
         const bad = await runApi(apiEvent({ from: "nope", to: [] }));
         expect(bad.statusCode).to.equal(400);
-        expect((JSON.parse(bad.body) as { errors: { field: string }[] }).errors.map((e) => e.field)).to.include.members(["from", "to", "subject", "text"]);
+        expect((JSON.parse(bad.body) as { errors: { field: string }[] }).errors.map((e) => e.field)).to.include.members([
+            "from",
+            "to",
+            "subject",
+            "text",
+        ]);
         expect((await runApi(apiEvent("x", { "content-type": "text/plain" }))).statusCode).to.equal(415);
         const [message] = await drain(stack.sqs, stack.queueUrl);
         expect((JSON.parse(message.Body!) as QueuedEmail).id).to.equal(id);
@@ -259,7 +277,14 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
             ScheduleExpressionTimezone: "UTC",
             ActionAfterCompletion: "DELETE",
         });
-        const target = request.body.Target as { Arn: string; RoleArn: string; Input: string; SqsParameters: { MessageGroupId: string }; DeadLetterConfig: unknown; RetryPolicy: unknown };
+        const target = request.body.Target as {
+            Arn: string;
+            RoleArn: string;
+            Input: string;
+            SqsParameters: { MessageGroupId: string };
+            DeadLetterConfig: unknown;
+            RetryPolicy: unknown;
+        };
         expect(target.Arn).to.equal(worker.environment[EMAIL_ENV.queueArn]);
         expect(target.RoleArn).to.equal(worker.environment[EMAIL_ENV.schedulerRoleArn]);
         // Never silently lost: retried, then dead-lettered to the stack's (standard) schedule DLQ.
@@ -306,7 +331,9 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
             expect(handlers.map((d) => d.annotations?.Service).sort()).to.deep.equal(["email-api", "email-worker"]);
             const calls = (service: string) => {
                 const handler = handlers.find((d) => d.annotations?.Service === service)!;
-                return documents.filter((d) => d.namespace === "aws" && d.parent_id === handler.id).map((d) => `${d.name}:${d.aws?.operation}`);
+                return documents
+                    .filter((d) => d.namespace === "aws" && d.parent_id === handler.id)
+                    .map((d) => `${d.name}:${d.aws?.operation}`);
             };
             expect(calls("email-api")).to.include("SQS:SendMessage");
             expect(calls("email-worker")).to.include.members(["SESv2:SendEmail", "DynamoDB:PutItem"]);
@@ -318,7 +345,10 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
     });
 
     it("the artifacts' own logs (every line of stdout/stderr) contain no PII", () => {
-        const lines = outputs.join("\n").split("\n").filter((l) => l.trim());
+        const lines = outputs
+            .join("\n")
+            .split("\n")
+            .filter((l) => l.trim());
         expect(lines.length).to.be.greaterThan(0);
         expect(lines.some((l) => l.includes('"email accepted"'))).to.equal(true);
         expect(lines.some((l) => l.includes('"email sent"'))).to.equal(true);

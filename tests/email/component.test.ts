@@ -8,7 +8,14 @@ import { deployUnderMocks, type MockDeployment, type MockedResource } from "../.
 import { readStackConfig } from "../../local/mock-deployment";
 import { EMAIL_ENV } from "../../handlers/email/environment";
 
-type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource?: string | string[]; Condition?: unknown; Principal?: unknown };
+type Statement = {
+    Sid?: string;
+    Effect: string;
+    Action: string | string[];
+    Resource?: string | string[];
+    Condition?: unknown;
+    Principal?: unknown;
+};
 
 function named(d: MockDeployment, type: string, name: string): MockedResource {
     const found = d.resources.filter((r) => r.type === type && r.name === name);
@@ -32,10 +39,16 @@ describe("EmailService component (dev stack, mocks)", function () {
     it("exports the email outputs", () => {
         const api = named(d, "aws:apigatewayv2/api:Api", "email-http");
         expect(d.outputs.emailApiUrl).to.equal(`${api.state.apiEndpoint}/v1/emails`);
-        expect(d.outputs.emailQueueUrl).to.equal(named(d, "aws:sqs/queue:Queue", "email-queue").state.url).and.match(/\.fifo$/);
-        expect(d.outputs.emailDeadLetterQueueUrl).to.equal(named(d, "aws:sqs/queue:Queue", "email-queue-dlq").state.url).and.match(/\.fifo$/);
+        expect(d.outputs.emailQueueUrl)
+            .to.equal(named(d, "aws:sqs/queue:Queue", "email-queue").state.url)
+            .and.match(/\.fifo$/);
+        expect(d.outputs.emailDeadLetterQueueUrl)
+            .to.equal(named(d, "aws:sqs/queue:Queue", "email-queue-dlq").state.url)
+            .and.match(/\.fifo$/);
         expect(d.outputs.emailApiInvokePolicyArn).to.equal(named(d, "aws:iam/policy:Policy", "email-invoke").state.arn);
-        expect(d.outputs.emailScheduleDeadLetterQueueUrl).to.equal(named(d, "aws:sqs/queue:Queue", "email-schedule-dlq").state.url).and.not.match(/\.fifo$/);
+        expect(d.outputs.emailScheduleDeadLetterQueueUrl)
+            .to.equal(named(d, "aws:sqs/queue:Queue", "email-schedule-dlq").state.url)
+            .and.not.match(/\.fifo$/);
     });
 
     it("uses its own customer-managed key, rotated, usable through SQS, DynamoDB, S3, Secrets Manager, Logs and Lambda", () => {
@@ -43,7 +56,8 @@ describe("EmailService component (dev stack, mocks)", function () {
         expect(key.inputs.enableKeyRotation).to.equal(true);
         const via = statements(key.inputs.policy).find((s) => s.Sid === "AccountUsesKeyThroughServices")!;
         const services = (via.Condition as { StringEquals: { "kms:ViaService": string[] } }).StringEquals["kms:ViaService"];
-        for (const service of ["sqs", "dynamodb", "s3", "secretsmanager", "lambda"]) expect(services).to.include(`${service}.us-east-1.amazonaws.com`);
+        for (const service of ["sqs", "dynamodb", "s3", "secretsmanager", "lambda"])
+            expect(services).to.include(`${service}.us-east-1.amazonaws.com`);
         expect(services).to.not.include("sns.us-east-1.amazonaws.com");
     });
 
@@ -76,11 +90,22 @@ describe("EmailService component (dev stack, mocks)", function () {
 
     it("content bucket: SSE-KMS with the key and a bucket key, public access blocked, TLS-only, objects expire", () => {
         const bucket = named(d, "aws:s3/bucket:Bucket", "email-content");
-        const sse = named(d, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "email-content-encryption");
+        const sse = named(
+            d,
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "email-content-encryption",
+        );
         expect(sse.inputs.bucket).to.equal(bucket.id);
-        expect(sse.inputs.rules).to.deep.equal([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn }, bucketKeyEnabled: true }]);
+        expect(sse.inputs.rules).to.deep.equal([
+            { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: keyArn }, bucketKeyEnabled: true },
+        ]);
         const block = named(d, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "email-content-private");
-        expect(block.inputs).to.deep.include({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+        expect(block.inputs).to.deep.include({
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        });
         const lifecycle = named(d, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "email-content-expiry");
         expect(lifecycle.inputs.rules[0]).to.deep.include({ status: "Enabled", expiration: { days: 45 }, filter: { prefix: "emails/" } });
         const [tls] = statements(named(d, "aws:s3/bucketPolicy:BucketPolicy", "email-content-tls-only").inputs.policy);
@@ -100,7 +125,13 @@ describe("EmailService component (dev stack, mocks)", function () {
         // Pulumi marks it secret: under mocks the input is the secret envelope around the value.
         const secretString = version.inputs.secretString;
         expect(typeof secretString).to.equal("object");
-        expect(JSON.parse((secretString as { value: string }).value)).to.deep.include({ host: "smtp.relay.example", port: 587, secure: false, requireTLS: true, password: "s3cr3t-value" });
+        expect(JSON.parse((secretString as { value: string }).value)).to.deep.include({
+            host: "smtp.relay.example",
+            port: 587,
+            secure: false,
+            requireTLS: true,
+            password: "s3cr3t-value",
+        });
         // The password reaches the secret only, never a function's environment.
         for (const fn of withSmtp.resources.filter((r) => r.type === "aws:lambda/function:Function")) {
             expect(JSON.stringify(fn.inputs.environment ?? {})).to.not.include("s3cr3t-value");
@@ -113,7 +144,13 @@ describe("EmailService component (dev stack, mocks)", function () {
     ] as const) {
         it(`${name}: nodejs22.x on arm64, explicit timeout/memory, X-Ray, CMK-encrypted env, own log group with retention, explicit role`, () => {
             const fn = named(d, "aws:lambda/function:Function", name);
-            expect(fn.inputs).to.deep.include({ runtime: "nodejs22.x", architectures: ["arm64"], timeout, memorySize: memory, kmsKeyArn: keyArn });
+            expect(fn.inputs).to.deep.include({
+                runtime: "nodejs22.x",
+                architectures: ["arm64"],
+                timeout,
+                memorySize: memory,
+                kmsKeyArn: keyArn,
+            });
             expect(fn.inputs.tracingConfig).to.deep.equal({ mode: "Active" });
             const logs = named(d, "aws:cloudwatch/logGroup:LogGroup", `${name}-logs`);
             expect(logs.inputs).to.deep.include({ kmsKeyId: keyArn, retentionInDays: 30 });
@@ -137,7 +174,11 @@ describe("EmailService component (dev stack, mocks)", function () {
 
     it("worker reads the FIFO queue through an event source mapping with ReportBatchItemFailures", () => {
         const esm = named(d, "aws:lambda/eventSourceMapping:EventSourceMapping", "email-worker-queue");
-        expect(esm.inputs).to.deep.include({ eventSourceArn: named(d, "aws:sqs/queue:Queue", "email-queue").state.arn, batchSize: 10, functionResponseTypes: ["ReportBatchItemFailures"] });
+        expect(esm.inputs).to.deep.include({
+            eventSourceArn: named(d, "aws:sqs/queue:Queue", "email-queue").state.arn,
+            batchSize: 10,
+            functionResponseTypes: ["ReportBatchItemFailures"],
+        });
         expect(esm.inputs.functionName).to.equal(named(d, "aws:lambda/function:Function", "email-worker").state.arn);
     });
 
@@ -169,11 +210,22 @@ describe("EmailService component (dev stack, mocks)", function () {
             // Scoped to the dev stack's declared identity and the stack's configuration set.
             "ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/example.com|arn:aws:ses:us-east-1:123456789012:configuration-set/event-ingestion-dev-email",
         ]);
-        expect(worker.find((s) => s.Sid === "ScheduleFutureEmails")!.Resource).to.match(/:scheduler:us-east-1:123456789012:schedule\/event-ingestion-dev-email-schedules\/email-\*$/);
-        expect(worker.find((s) => s.Sid === "PassSchedulerRole")!.Condition).to.deep.equal({ StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } });
+        expect(worker.find((s) => s.Sid === "ScheduleFutureEmails")!.Resource).to.match(
+            /:scheduler:us-east-1:123456789012:schedule\/event-ingestion-dev-email-schedules\/email-\*$/,
+        );
+        expect(worker.find((s) => s.Sid === "PassSchedulerRole")!.Condition).to.deep.equal({
+            StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" },
+        });
         for (const s of [...api, ...worker]) {
-            expect(list(s.Action).some((a) => a === "*" || a.endsWith(":*")), JSON.stringify(s)).to.equal(false);
-            if (list(s.Resource).includes("*")) expect(list(s.Action).every((a) => a.startsWith("xray:")), JSON.stringify(s)).to.equal(true);
+            expect(
+                list(s.Action).some((a) => a === "*" || a.endsWith(":*")),
+                JSON.stringify(s),
+            ).to.equal(false);
+            if (list(s.Resource).includes("*"))
+                expect(
+                    list(s.Action).every((a) => a.startsWith("xray:")),
+                    JSON.stringify(s),
+                ).to.equal(true);
         }
         const scheduler = named(d, "aws:iam/role:Role", "email-scheduler-role");
         const trust = statements(scheduler.inputs.assumeRolePolicy)[0];
@@ -181,7 +233,11 @@ describe("EmailService component (dev stack, mocks)", function () {
         const schedulerGrants = grants(statements(named(d, "aws:iam/rolePolicy:RolePolicy", "email-scheduler-policy").inputs.policy));
         const scheduleDlq = named(d, "aws:sqs/queue:Queue", "email-schedule-dlq").state.arn;
         // The execution role also delivers the dead-letter event ("Configuring a dead-letter queue for EventBridge Scheduler").
-        expect(schedulerGrants).to.include.members([`sqs:SendMessage ${queue}`, `sqs:SendMessage ${scheduleDlq}`, `kms:GenerateDataKey ${keyArn}`]);
+        expect(schedulerGrants).to.include.members([
+            `sqs:SendMessage ${queue}`,
+            `sqs:SendMessage ${scheduleDlq}`,
+            `kms:GenerateDataKey ${keyArn}`,
+        ]);
     });
 
     it("schedules: a standard, CMK-encrypted, TLS-only dead-letter queue with 14-day retention, named to the worker", () => {
@@ -201,7 +257,10 @@ describe("EmailService component (dev stack, mocks)", function () {
         const set = named(d, "aws:sesv2/configurationSet:ConfigurationSet", "email-ses");
         expect(identity.inputs).to.deep.include({ emailIdentity: "example.com", configurationSetName: "event-ingestion-dev-email" });
         expect(identity.inputs.dkimSigningAttributes).to.deep.equal({ nextSigningKeyLength: "RSA_2048_BIT" });
-        expect(set.inputs).to.deep.include({ configurationSetName: "event-ingestion-dev-email", deliveryOptions: { tlsPolicy: "REQUIRE" } });
+        expect(set.inputs).to.deep.include({
+            configurationSetName: "event-ingestion-dev-email",
+            deliveryOptions: { tlsPolicy: "REQUIRE" },
+        });
         const api = named(d, "aws:lambda/function:Function", "email-api").inputs.environment.variables;
         expect(JSON.parse(api[EMAIL_ENV.sendingIdentities])).to.deep.equal(["example.com"]);
         expect(api[EMAIL_ENV.allowedSenders]).to.equal(undefined);
@@ -213,15 +272,22 @@ describe("EmailService component (dev stack, mocks)", function () {
     it("SES permissions narrow to configured identities and configuration set", async () => {
         const scoped = await deployUnderMocks({
             stack: "dev",
-            configOverrides: { "event-ingestion:emailSesIdentities": ["mail.example.com"], "event-ingestion:emailSesConfigurationSet": "transactional" },
+            configOverrides: {
+                "event-ingestion:emailSesIdentities": ["mail.example.com"],
+                "event-ingestion:emailSesConfigurationSet": "transactional",
+            },
         });
         const worker = statements(named(scoped, "aws:iam/rolePolicy:RolePolicy", "email-worker-policy").inputs.policy);
         expect(worker.find((s) => s.Sid === "SendThroughSes")!.Resource).to.deep.equal([
             "arn:aws:ses:us-east-1:123456789012:identity/mail.example.com",
             "arn:aws:ses:us-east-1:123456789012:configuration-set/transactional",
         ]);
-        expect(named(scoped, "aws:sesv2/configurationSet:ConfigurationSet", "email-ses").inputs.configurationSetName).to.equal("transactional");
-        expect(named(scoped, "aws:lambda/function:Function", "email-worker").inputs.environment.variables[EMAIL_ENV.sesConfigurationSet]).to.equal("transactional");
+        expect(named(scoped, "aws:sesv2/configurationSet:ConfigurationSet", "email-ses").inputs.configurationSetName).to.equal(
+            "transactional",
+        );
+        expect(
+            named(scoped, "aws:lambda/function:Function", "email-worker").inputs.environment.variables[EMAIL_ENV.sesConfigurationSet],
+        ).to.equal("transactional");
     });
 
     it("HTTP API: one explicit route POST /v1/emails with AWS_IAM, a throttled and access-logged stage, Lambda permission for that route only", () => {
@@ -241,15 +307,29 @@ describe("EmailService component (dev stack, mocks)", function () {
         const permission = named(d, "aws:lambda/permission:Permission", "email-http-invoke");
         expect(permission.inputs.sourceArn).to.equal(`${api.state.executionArn}/*/POST/v1/emails`);
         const invoke = statements(named(d, "aws:iam/policy:Policy", "email-invoke").inputs.policy);
-        expect(invoke).to.deep.equal([{ Sid: "SendEmails", Effect: "Allow", Action: "execute-api:Invoke", Resource: `${api.state.executionArn}/$default/POST/v1/emails` }]);
+        expect(invoke).to.deep.equal([
+            {
+                Sid: "SendEmails",
+                Effect: "Allow",
+                Action: "execute-api:Invoke",
+                Resource: `${api.state.executionArn}/$default/POST/v1/emails`,
+            },
+        ]);
     });
 
     it("throttling and authorization follow config", async () => {
         const custom = await deployUnderMocks({
             stack: "dev",
-            configOverrides: { "event-ingestion:emailThrottleRateLimit": 5, "event-ingestion:emailThrottleBurstLimit": 10, "event-ingestion:emailApiAuthorization": "NONE" },
+            configOverrides: {
+                "event-ingestion:emailThrottleRateLimit": 5,
+                "event-ingestion:emailThrottleBurstLimit": 10,
+                "event-ingestion:emailApiAuthorization": "NONE",
+            },
         });
-        expect(named(custom, "aws:apigatewayv2/stage:Stage", "email-http-stage").inputs.defaultRouteSettings).to.deep.include({ throttlingBurstLimit: 10, throttlingRateLimit: 5 });
+        expect(named(custom, "aws:apigatewayv2/stage:Stage", "email-http-stage").inputs.defaultRouteSettings).to.deep.include({
+            throttlingBurstLimit: 10,
+            throttlingRateLimit: 5,
+        });
         expect(named(custom, "aws:apigatewayv2/route:Route", "email-http-send").inputs.authorizationType).to.equal("NONE");
     });
 
@@ -274,29 +354,59 @@ describe("EmailService component (dev stack, mocks)", function () {
         }
         expect(byName["email-api-5xx"]).to.deep.include({ namespace: "AWS/ApiGateway", metricName: "5xx" });
         expect(byName["email-api-5xx"].dimensions.ApiId).to.equal(named(d, "aws:apigatewayv2/api:Api", "email-http").id);
-        expect(byName["email-worker-errors"].dimensions).to.deep.equal({ FunctionName: named(d, "aws:lambda/function:Function", "email-worker").state.name });
-        expect(byName["email-dlq-messages"]).to.deep.include({ metricName: "ApproximateNumberOfMessagesVisible", threshold: 0, comparisonOperator: "GreaterThanThreshold" });
-        expect(byName["email-dlq-messages"].dimensions).to.deep.equal({ QueueName: named(d, "aws:sqs/queue:Queue", "email-queue-dlq").state.name });
+        expect(byName["email-worker-errors"].dimensions).to.deep.equal({
+            FunctionName: named(d, "aws:lambda/function:Function", "email-worker").state.name,
+        });
+        expect(byName["email-dlq-messages"]).to.deep.include({
+            metricName: "ApproximateNumberOfMessagesVisible",
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+        });
+        expect(byName["email-dlq-messages"].dimensions).to.deep.equal({
+            QueueName: named(d, "aws:sqs/queue:Queue", "email-queue-dlq").state.name,
+        });
         expect(byName["email-oldest-message-age"]).to.deep.include({ metricName: "ApproximateAgeOfOldestMessage", threshold: 300 });
-        expect(byName["email-schedule-dlq-messages"]).to.deep.include({ metricName: "ApproximateNumberOfMessagesVisible", threshold: 0, comparisonOperator: "GreaterThanThreshold" });
-        expect(byName["email-schedule-dlq-messages"].dimensions).to.deep.equal({ QueueName: named(d, "aws:sqs/queue:Queue", "email-schedule-dlq").state.name });
+        expect(byName["email-schedule-dlq-messages"]).to.deep.include({
+            metricName: "ApproximateNumberOfMessagesVisible",
+            threshold: 0,
+            comparisonOperator: "GreaterThanThreshold",
+        });
+        expect(byName["email-schedule-dlq-messages"].dimensions).to.deep.equal({
+            QueueName: named(d, "aws:sqs/queue:Queue", "email-schedule-dlq").state.name,
+        });
         // AWS/Scheduler metrics and their ScheduleGroup dimension: "Monitoring Amazon EventBridge Scheduler with Amazon CloudWatch".
         const group = named(d, "aws:scheduler/scheduleGroup:ScheduleGroup", "email-schedules").inputs.name;
-        for (const [alarm, metricName] of [["email-schedule-target-errors", "TargetErrorCount"], ["email-schedule-dead-letter-failed", "InvocationsFailedToBeSentToDeadLetterCount"]]) {
-            expect(byName[alarm]).to.deep.include({ namespace: "AWS/Scheduler", metricName, statistic: "Sum", threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold" });
+        for (const [alarm, metricName] of [
+            ["email-schedule-target-errors", "TargetErrorCount"],
+            ["email-schedule-dead-letter-failed", "InvocationsFailedToBeSentToDeadLetterCount"],
+        ]) {
+            expect(byName[alarm]).to.deep.include({
+                namespace: "AWS/Scheduler",
+                metricName,
+                statistic: "Sum",
+                threshold: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+            });
             expect(byName[alarm].dimensions).to.deep.equal({ ScheduleGroup: group });
         }
         // The worker's EMF metric (Powertools: namespace = POWERTOOLS_METRICS_NAMESPACE, dimension service).
         const worker = named(d, "aws:lambda/function:Function", "email-worker").inputs.environment.variables;
-        expect(byName["email-failover"]).to.deep.include({ namespace: worker.POWERTOOLS_METRICS_NAMESPACE, metricName: "EmailsSentBySecondary" });
+        expect(byName["email-failover"]).to.deep.include({
+            namespace: worker.POWERTOOLS_METRICS_NAMESPACE,
+            metricName: "EmailsSentBySecondary",
+        });
         expect(byName["email-failover"].dimensions).to.deep.equal({ service: worker.POWERTOOLS_SERVICE_NAME });
     });
 
     it("config: emailSenders maps caller principals to senders covered by emailSesIdentities; every problem named on its key", () => {
-        const raw = Object.fromEntries(Object.entries(readStackConfig("dev")).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+        const raw = Object.fromEntries(
+            Object.entries(readStackConfig("dev")).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+        );
         const senders = (value: unknown) => ({ ...raw, "event-ingestion:emailSenders": JSON.stringify(value) });
         const ok = parseStackConfig(senders({ "arn:aws:iam::111111111111:role/TenantA": ["example.com", "shop@example.com"] }));
-        expect(ok.emailService.emailSenders).to.deep.equal({ "arn:aws:iam::111111111111:role/TenantA": ["example.com", "shop@example.com"] });
+        expect(ok.emailService.emailSenders).to.deep.equal({
+            "arn:aws:iam::111111111111:role/TenantA": ["example.com", "shop@example.com"],
+        });
         const problems = (value: unknown) => {
             try {
                 parseStackConfig(senders(value));
@@ -305,14 +415,20 @@ describe("EmailService component (dev stack, mocks)", function () {
                 return (e as Error).message;
             }
         };
-        expect(problems({ "tenant-a": ["example.com"] })).to.include("event-ingestion:emailSenders").and.include("caller principals");
+        expect(problems({ "tenant-a": ["example.com"] }))
+            .to.include("event-ingestion:emailSenders")
+            .and.include("caller principals");
         expect(problems({ "arn:aws:iam::111111111111:role/TenantA": [] })).to.include("event-ingestion:emailSenders");
-        expect(problems({ "arn:aws:iam::111111111111:role/TenantA": ["ceo@example.org"] })).to.include("event-ingestion:emailSenders").and.include("covered by emailSesIdentities");
+        expect(problems({ "arn:aws:iam::111111111111:role/TenantA": ["ceo@example.org"] }))
+            .to.include("event-ingestion:emailSenders")
+            .and.include("covered by emailSesIdentities");
     });
 
     it("config: every bad email setting is reported at once, on the key to change", () => {
         const raw = {
-            ...Object.fromEntries(Object.entries(readStackConfig("dev")).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+            ...Object.fromEntries(
+                Object.entries(readStackConfig("dev")).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+            ),
             "event-ingestion:emailMaxRecipients": "500",
             "event-ingestion:emailApiAuthorization": '"OPEN"',
             "event-ingestion:emailMaxScheduleAheadDays": "60",
@@ -327,18 +443,32 @@ describe("EmailService component (dev stack, mocks)", function () {
         }
         expect(error).to.be.instanceOf(ConfigValidationError);
         const message = (error as Error).message;
-        for (const key of ["emailMaxRecipients", "emailApiAuthorization", "emailSesIdentities", "emailSmtp"]) expect(message).to.include(`event-ingestion:${key}`);
+        for (const key of ["emailMaxRecipients", "emailApiAuthorization", "emailSesIdentities", "emailSmtp"])
+            expect(message).to.include(`event-ingestion:${key}`);
         // 60 days ahead with the default 45-day content retention: the cross-field rule names the retention key.
         const crossField = (() => {
             try {
-                parseStackConfig({ ...raw, "event-ingestion:emailMaxRecipients": "50", "event-ingestion:emailApiAuthorization": '"AWS_IAM"', "event-ingestion:emailSesIdentities": '["example.com"]', "event-ingestion:emailSmtp": '{"host":"smtp.example.com"}' });
+                parseStackConfig({
+                    ...raw,
+                    "event-ingestion:emailMaxRecipients": "50",
+                    "event-ingestion:emailApiAuthorization": '"AWS_IAM"',
+                    "event-ingestion:emailSesIdentities": '["example.com"]',
+                    "event-ingestion:emailSmtp": '{"host":"smtp.example.com"}',
+                });
                 return "";
             } catch (e) {
                 return (e as Error).message;
             }
         })();
         expect(crossField).to.include("event-ingestion:emailContentRetentionDays");
-        const ok = parseStackConfig({ ...raw, "event-ingestion:emailMaxRecipients": "50", "event-ingestion:emailApiAuthorization": '"AWS_IAM"', "event-ingestion:emailMaxScheduleAheadDays": "30", "event-ingestion:emailSesIdentities": '["example.com"]', "event-ingestion:emailSmtp": '{"host":"smtp.example.com"}' });
+        const ok = parseStackConfig({
+            ...raw,
+            "event-ingestion:emailMaxRecipients": "50",
+            "event-ingestion:emailApiAuthorization": '"AWS_IAM"',
+            "event-ingestion:emailMaxScheduleAheadDays": "30",
+            "event-ingestion:emailSesIdentities": '["example.com"]',
+            "event-ingestion:emailSmtp": '{"host":"smtp.example.com"}',
+        });
         expect(ok.emailService.emailSmtp).to.deep.equal({ host: "smtp.example.com", port: 587, secure: false, requireTLS: true });
         expect(ok.emailService.emailMaxRecipients).to.equal(50);
     });

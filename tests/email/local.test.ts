@@ -68,7 +68,11 @@ describe("email service on the local pipeline", function () {
     });
 
     it("answers 400 with every field error", async () => {
-        const response = await fetch(pipeline.ready.emailApiUrl as string, { method: "POST", headers: { "content-type": "application/json" }, body: '{"to":[]}' });
+        const response = await fetch(pipeline.ready.emailApiUrl as string, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: '{"to":[]}',
+        });
         expect(response.status).to.equal(400);
         const fields = ((await response.json()) as { errors: { field: string }[] }).errors.map((e) => e.field);
         expect(fields).to.include.members(["from", "to", "subject", "text"]);
@@ -79,7 +83,9 @@ describe("email service on the local pipeline", function () {
         try {
             const id = await send(emailBody());
             const mail = await waitForMail(id);
-            const detail = (await (await fetch(`${email.sink.inboxUrl}/messages/${mail.id}`)).json()) as { headers: Record<string, string> };
+            const detail = (await (await fetch(`${email.sink.inboxUrl}/messages/${mail.id}`)).json()) as {
+                headers: Record<string, string>;
+            };
             expect(detail.headers["x-local-provider"]).to.equal(undefined);
         } finally {
             await email.ses.setMode("up");
@@ -110,7 +116,10 @@ describe("email service on the local pipeline", function () {
     });
 
     it("writes no PII into any function log", () => {
-        const lines = functionLogs.join("").split("\n").filter((l) => l.trim());
+        const lines = functionLogs
+            .join("")
+            .split("\n")
+            .filter((l) => l.trim());
         expect(lines.some((l) => l.includes('"email sent"'))).to.equal(true);
         expect(linesContaining(lines, PII_NEEDLES)).to.deep.equal([]);
     });

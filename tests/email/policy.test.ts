@@ -24,20 +24,29 @@ describe("policy pack on the email service (dev stack, mocks)", function () {
         expect(onEmail, JSON.stringify(onEmail, null, 2)).to.deep.equal([]);
         // The rules really looked at them (not "not applicable" everywhere).
         const checked = new Set<string>();
-        for (const [, cells] of evaluation.cells) for (const [urn, status] of cells) if (status === "pass" && /::email/.test(urn)) checked.add(urn);
+        for (const [, cells] of evaluation.cells)
+            for (const [urn, status] of cells) if (status === "pass" && /::email/.test(urn)) checked.add(urn);
         expect(checked.size).to.be.greaterThan(20);
     });
 
     it("would fail a route without authorization (emailApiAuthorization NONE)", async () => {
         const open = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:emailApiAuthorization": "NONE" } });
         const evaluation = await evaluatePack(fromMockedResources(open.resources), { stack: "dev" });
-        expect(evaluation.mandatory.map((v) => `${v.policy} ${v.resourceName}`)).to.include("apigateway-route-authorization email-http-send");
+        expect(evaluation.mandatory.map((v) => `${v.policy} ${v.resourceName}`)).to.include(
+            "apigateway-route-authorization email-http-send",
+        );
     });
 
     it("would fail if the content bucket lost its customer-managed key", async () => {
         const tampered = deployment.resources.map((r) =>
             r.name === "email-content-encryption"
-                ? { ...r, inputs: { ...r.inputs, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] } }
+                ? {
+                      ...r,
+                      inputs: {
+                          ...r.inputs,
+                          rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+                      },
+                  }
                 : r,
         );
         const evaluation = await evaluatePack(fromMockedResources(tampered), { stack: "dev" });

@@ -85,12 +85,19 @@ describe("email request grammar", () => {
         for (const [address, reason] of invalid) {
             it(`refuses ${JSON.stringify(address)} and says why`, () => {
                 expect(addressProblem(address)).to.match(reason);
-                const result = validateEmailRequest(emailBody({ from: address, to: [address], cc: [address], bcc: [address] }), DEFAULT_EMAIL_LIMITS, NOW);
+                const result = validateEmailRequest(
+                    emailBody({ from: address, to: [address], cc: [address], bcc: [address] }),
+                    DEFAULT_EMAIL_LIMITS,
+                    NOW,
+                );
                 expect(result.success).to.equal(false);
                 if (!result.success) {
                     expect(result.errors.map((e) => e.field)).to.deep.equal(["from", "to[0]", "cc[0]", "bcc[0]"]);
                     // The message names the rule, never the value (it is PII).
-                    for (const e of result.errors) expect(e.message).to.match(/^must be a valid email address/).and.not.include(address);
+                    for (const e of result.errors)
+                        expect(e.message)
+                            .to.match(/^must be a valid email address/)
+                            .and.not.include(address);
                 }
             });
         }
@@ -104,7 +111,11 @@ describe("email request grammar", () => {
 
     describe("every field error at once", () => {
         it("names each unknown field, not only the first", () => {
-            const result = validateEmailRequest(emailBody({ replyTo: "x@example.com", headers: {}, attachments: [] }), DEFAULT_EMAIL_LIMITS, NOW);
+            const result = validateEmailRequest(
+                emailBody({ replyTo: "x@example.com", headers: {}, attachments: [] }),
+                DEFAULT_EMAIL_LIMITS,
+                NOW,
+            );
             expect(result.success).to.equal(false);
             if (!result.success) {
                 expect(result.errors).to.deep.include.members([
@@ -143,7 +154,14 @@ describe("email request grammar", () => {
         const body = emailBody({ subject: "Caf\u00e9 cr\u00e8me", text: "Gr\u00fc\u00dfe" });
         async function call(event: EmailApiEvent) {
             const queue = recordingQueue();
-            const api = createEmailApi({ sqs: queue.client, queueUrl: "q", s3: {} as never, contentBucket: "b", now: () => NOW, newId: () => "id-1" });
+            const api = createEmailApi({
+                sqs: queue.client,
+                queueUrl: "q",
+                s3: {} as never,
+                contentBucket: "b",
+                now: () => NOW,
+                newId: () => "id-1",
+            });
             const result = await api(event);
             return { result, queue, json: JSON.parse(result.body ?? "{}") as { error?: string; message?: string; errors?: unknown[] } };
         }
@@ -151,7 +169,9 @@ describe("email request grammar", () => {
 
         it("decodes a body declared charset=iso-8859-1 (and its aliases) to the same text", async () => {
             for (const charset of ["iso-8859-1", "ISO-8859-1", "latin1", '"iso-8859-1"', "windows-1252"]) {
-                const { result, queue } = await call(apiEvent(Buffer.from(JSON.stringify(body), "latin1"), `application/json; charset=${charset}`));
+                const { result, queue } = await call(
+                    apiEvent(Buffer.from(JSON.stringify(body), "latin1"), `application/json; charset=${charset}`),
+                );
                 expect(result.statusCode, charset).to.equal(202);
                 expect(queued(queue.sent)).to.deep.include({ subject: "Caf\u00e9 cr\u00e8me", text: "Gr\u00fc\u00dfe" });
             }
@@ -172,7 +192,11 @@ describe("email request grammar", () => {
         });
 
         it("refuses invalid UTF-8 with 400 instead of delivering U+FFFD", async () => {
-            const bytes = Buffer.concat([Buffer.from(JSON.stringify(body).slice(0, -2), "utf8"), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+            const bytes = Buffer.concat([
+                Buffer.from(JSON.stringify(body).slice(0, -2), "utf8"),
+                Buffer.from([0xc3, 0x28]),
+                Buffer.from('"}'),
+            ]);
             const event = { ...apiEvent(""), body: bytes.toString("base64"), isBase64Encoded: true } as EmailApiEvent;
             const { result, queue, json } = await call(event);
             expect(result.statusCode).to.equal(400);
@@ -190,7 +214,13 @@ describe("email request grammar", () => {
     });
 
     describe("header lines of at most 998 characters (RFC 5322 §2.1.1)", () => {
-        const subjects = ["a".repeat(998), `${"b".repeat(500)} ${"c".repeat(497)}`, "\u00e9".repeat(998), "Short and sweet", `${"word ".repeat(199)}end`];
+        const subjects = [
+            "a".repeat(998),
+            `${"b".repeat(500)} ${"c".repeat(497)}`,
+            "\u00e9".repeat(998),
+            "Short and sweet",
+            `${"word ".repeat(199)}end`,
+        ];
 
         it("the SMTP path: no line of the built message exceeds 998 (or 78 for the subject), and the subject decodes back exactly", async () => {
             const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "windows" });
@@ -200,7 +230,12 @@ describe("email request grammar", () => {
                 const raw = (info.message as Buffer).toString("utf8");
                 const head = raw.slice(0, raw.indexOf("\r\n\r\n"));
                 for (const line of raw.split("\r\n")) expect(line.length, `line of ${subject.slice(0, 20)}…`).to.be.at.most(998);
-                const subjectLines = head.split("\r\n").filter((line, i, all) => line.startsWith("Subject:") || (/^[ \t]/.test(line) && all.slice(0, i).some((l) => l.startsWith("Subject:"))));
+                const subjectLines = head
+                    .split("\r\n")
+                    .filter(
+                        (line, i, all) =>
+                            line.startsWith("Subject:") || (/^[ \t]/.test(line) && all.slice(0, i).some((l) => l.startsWith("Subject:"))),
+                    );
                 for (const line of subjectLines) expect(line.length).to.be.at.most(78);
                 const unfolded = /^Subject: (.*)$/m.exec(head.replace(/\r\n[ \t]/g, " "))![1];
                 expect(decodeWords(unfolded)).to.equal(subject);
@@ -221,11 +256,12 @@ describe("email request grammar", () => {
 
 /** RFC 2047 decoding (adjacent encoded words joined, §6.2), for assertions only. */
 function decodeWords(value: string): string {
-    return value
-        .replace(/\?=\s+=\?/g, "?==?")
-        .replace(/=\?UTF-8\?([BQ])\?([^?]*)\?=/gi, (_m, enc: string, text: string) =>
-            enc.toUpperCase() === "B"
-                ? Buffer.from(text, "base64").toString("utf8")
-                : Buffer.from(text.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8"),
-        );
+    return value.replace(/\?=\s+=\?/g, "?==?").replace(/=\?UTF-8\?([BQ])\?([^?]*)\?=/gi, (_m, enc: string, text: string) =>
+        enc.toUpperCase() === "B"
+            ? Buffer.from(text, "base64").toString("utf8")
+            : Buffer.from(
+                  text.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))),
+                  "latin1",
+              ).toString("utf8"),
+    );
 }

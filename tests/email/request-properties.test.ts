@@ -24,16 +24,29 @@ type Case<T> = { value: T; valid: boolean };
 
 const atom = (min: number, max: number) => fc.array(fc.constantFrom(...ATEXT), { minLength: min, maxLength: max }).map((c) => c.join(""));
 const label = (min: number, max: number) =>
-    fc.tuple(fc.constantFrom(...LDH), fc.array(fc.constantFrom(...LDH, "-"), { minLength: Math.max(0, min - 2), maxLength: Math.max(0, max - 2) }), fc.constantFrom(...LDH)).map(([a, mid, z]) => (max === 1 ? a : `${a}${mid.join("")}${z}`));
+    fc
+        .tuple(
+            fc.constantFrom(...LDH),
+            fc.array(fc.constantFrom(...LDH, "-"), { minLength: Math.max(0, min - 2), maxLength: Math.max(0, max - 2) }),
+            fc.constantFrom(...LDH),
+        )
+        .map(([a, mid, z]) => (max === 1 ? a : `${a}${mid.join("")}${z}`));
 /** A local part of 1-64 octets (dot-atoms), biased to the 64 limit. */
-const localPart = fc.oneof(atom(1, 20), fc.tuple(atom(1, 31), atom(1, 32)).map(([a, b]) => `${a}.${b}`), atom(64, 64));
+const localPart = fc.oneof(
+    atom(1, 20),
+    fc.tuple(atom(1, 31), atom(1, 32)).map(([a, b]) => `${a}.${b}`),
+    atom(64, 64),
+);
 const domain = fc.oneof(
     fc.tuple(label(1, 20), fc.constantFrom("com", "io", "de", "xn--p1ai", "co.uk")).map(([l, tld]) => `${l}.${tld}`),
     fc.tuple(label(63, 63), label(1, 10)).map(([a, b]) => `${a}.${b}.org`),
     fc.constant("xn--bcher-kva.de"),
     fc.constant("my--domain.example.com"),
 );
-const validAddress = fc.tuple(localPart, domain).map(([l, d]) => `${l}@${d}`).filter((a) => a.length <= 254);
+const validAddress = fc
+    .tuple(localPart, domain)
+    .map(([l, d]) => `${l}@${d}`)
+    .filter((a) => a.length <= 254);
 const invalidAddress = fc.oneof(
     fc.tuple(atom(65, 70), domain).map(([l, d]) => `${l}@${d}`), // local part > 64
     fc.tuple(atom(1, 10), label(64, 64)).map(([l, d]) => `${l}@${d}.com`), // label > 63
@@ -56,7 +69,14 @@ const address: fc.Arbitrary<Case<string>> = fc.oneof(
     { weight: 1, arbitrary: invalidAddress.map((value) => ({ value, valid: false })) },
 );
 
-const printable = fc.string({ unit: fc.oneof(fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789 .,!?-".split("")), fc.constantFrom("\u00e9", "\u00fc", "\u4e2d", "\ud83d\ude00")), minLength: 1, maxLength: 40 });
+const printable = fc.string({
+    unit: fc.oneof(
+        fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789 .,!?-".split("")),
+        fc.constantFrom("\u00e9", "\u00fc", "\u4e2d", "\ud83d\ude00"),
+    ),
+    minLength: 1,
+    maxLength: 40,
+});
 const subject: fc.Arbitrary<Case<string>> = fc.oneof(
     printable.filter((s) => s.trim() !== "").map((value) => ({ value, valid: true })),
     fc.constantFrom(997, 998).map((n) => ({ value: "s".repeat(n), valid: true })),
@@ -72,20 +92,32 @@ const bodyPart: fc.Arbitrary<Case<string> | undefined> = fc.oneof(
     printable.filter((s) => s.trim() !== "").map((value) => ({ value: `body ${value}`, valid: true })),
     fc.constantFrom("", " ", "\n\t").map((value) => ({ value, valid: false })),
 );
-const unknownKeys = fc.uniqueArray(fc.oneof(fc.stringMatching(/^[a-zA-Z_]{1,10}$/), fc.constantFrom("", "replyTo", "headers", "attachments", "bbc")), { maxLength: 3 }).map((keys) =>
-    keys.filter((k) => k !== "__proto__" && !["from", "to", "cc", "bcc", "subject", "text", "html", "sendAt"].includes(k)),
-);
+const unknownKeys = fc
+    .uniqueArray(fc.oneof(fc.stringMatching(/^[a-zA-Z_]{1,10}$/), fc.constantFrom("", "replyTo", "headers", "attachments", "bbc")), {
+        maxLength: 3,
+    })
+    .map((keys) => keys.filter((k) => k !== "__proto__" && !["from", "to", "cc", "bcc", "subject", "text", "html", "sendAt"].includes(k)));
 
 const validOnly = <T>(arbitrary: fc.Arbitrary<Case<T>>) => arbitrary.filter((c) => c.valid);
 
 /** Any mix of valid and invalid fields, or (half the time) only valid ones, so both answers are exercised. */
 function requestOf(valid: boolean) {
     const addr = valid ? validOnly(address) : address;
-    const part = valid ? fc.oneof(bodyPart.filter((p) => p !== undefined && p.valid), fc.constant(undefined)) : bodyPart;
+    const part = valid
+        ? fc.oneof(
+              bodyPart.filter((p) => p !== undefined && p.valid),
+              fc.constant(undefined),
+          )
+        : bodyPart;
     return fc
         .record({
             from: addr,
-            to: valid ? fc.array(addr, { minLength: 1, maxLength: 3 }) : fc.oneof({ weight: 5, arbitrary: fc.array(addr, { minLength: 1, maxLength: 3 }) }, { weight: 1, arbitrary: fc.constant([] as Case<string>[]) }),
+            to: valid
+                ? fc.array(addr, { minLength: 1, maxLength: 3 })
+                : fc.oneof(
+                      { weight: 5, arbitrary: fc.array(addr, { minLength: 1, maxLength: 3 }) },
+                      { weight: 1, arbitrary: fc.constant([] as Case<string>[]) },
+                  ),
             cc: fc.option(fc.array(addr, { maxLength: 2 }), { nil: undefined }),
             /** Extra valid bcc recipients so the total lands at, just under or just over the limit. */
             fillTo: fc.option(valid ? fc.constantFrom(LIMIT - 1, LIMIT) : fc.constantFrom(LIMIT - 1, LIMIT, LIMIT + 1), { nil: undefined }),
@@ -153,7 +185,13 @@ describe("email request properties (fast-check, at and around every limit)", fun
                 const { body, badFields, needles } = model(generated);
                 const queue = recordingQueue();
                 let n = 0;
-                const api = createEmailApi({ sqs: queue.client, queueUrl: "q", s3: {} as never, contentBucket: "b", newId: () => `id-${++n}` });
+                const api = createEmailApi({
+                    sqs: queue.client,
+                    queueUrl: "q",
+                    s3: {} as never,
+                    contentBucket: "b",
+                    newId: () => `id-${++n}`,
+                });
                 const before = capturedLines().length;
                 const result = await api(event(body));
                 const answer = JSON.parse(result.body ?? "{}") as { id?: string; errors?: Array<{ field: string; message: string }> };
@@ -186,7 +224,16 @@ describe("email request properties (fast-check, at and around every limit)", fun
             fc.asyncProperty(address, async (candidate) => {
                 const queue = recordingQueue();
                 const api = createEmailApi({ sqs: queue.client, queueUrl: "q", s3: {} as never, contentBucket: "b" });
-                const result = await api(event({ from: candidate.value, to: [candidate.value], cc: [candidate.value], bcc: [candidate.value], subject: "s", text: "t" }));
+                const result = await api(
+                    event({
+                        from: candidate.value,
+                        to: [candidate.value],
+                        cc: [candidate.value],
+                        bcc: [candidate.value],
+                        subject: "s",
+                        text: "t",
+                    }),
+                );
                 if (candidate.valid) expect(result.statusCode).to.equal(202);
                 else {
                     const fields = (JSON.parse(result.body!) as { errors: Array<{ field: string }> }).errors.map((e) => e.field);

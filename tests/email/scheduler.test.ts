@@ -12,14 +12,27 @@ import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { schedulerAssumeRolePolicy } from "../../components/email-iam";
 import { eventBridgeScheduler } from "../../handlers/email/scheduler";
 import { LOCAL_CREDENTIALS } from "../../local/emulators";
-import { MAX_TIMER_DELAY_MS, setLongTimeout, startFakeScheduler, type FakeScheduler, type ScheduleRelease } from "../../local/email/fake-aws";
+import {
+    MAX_TIMER_DELAY_MS,
+    setLongTimeout,
+    startFakeScheduler,
+    type FakeScheduler,
+    type ScheduleRelease,
+} from "../../local/email/fake-aws";
 import { scheduleGroupArn, schedulerMayAssumeRole } from "../../local/email/scheduler-trust";
 import { MOCK_ACCOUNT_ID } from "../../local/mock-deployment";
 
 const SCOPE = { partition: "aws", region: "us-east-1", accountId: MOCK_ACCOUNT_ID };
 const GROUP = "event-ingestion-dev-email-schedules";
 const ROLE = `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/email-scheduler-role`;
-const message = (id: string) => ({ version: 1 as const, id, lane: "t0-1", acceptedAt: new Date().toISOString(), contentRef: { bucket: "b", key: `emails/${id}.json`, bytes: 1 }, released: true });
+const message = (id: string) => ({
+    version: 1 as const,
+    id,
+    lane: "t0-1",
+    acceptedAt: new Date().toISOString(),
+    contentRef: { bucket: "b", key: `emails/${id}.json`, bytes: 1 },
+    released: true,
+});
 
 async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -38,7 +51,12 @@ describe("local EventBridge Scheduler stand-in", function () {
     async function scheduler(options: Parameters<typeof startFakeScheduler>[0]) {
         const fake = await startFakeScheduler({ region: SCOPE.region, accountId: SCOPE.accountId, ...options });
         started.push(fake);
-        const client = new SchedulerClient({ endpoint: fake.endpoint, region: SCOPE.region, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+        const client = new SchedulerClient({
+            endpoint: fake.endpoint,
+            region: SCOPE.region,
+            credentials: LOCAL_CREDENTIALS,
+            maxAttempts: 1,
+        });
         const worker = eventBridgeScheduler({
             client,
             groupName: GROUP,
@@ -52,7 +70,8 @@ describe("local EventBridge Scheduler stand-in", function () {
 
     describe("trust: the deployed trust policy, evaluated with the context the service sends", () => {
         const trust = schedulerAssumeRolePolicy(SCOPE, GROUP);
-        const ask = (sourceArn: string, sourceAccount = SCOPE.accountId) => schedulerMayAssumeRole(trust, { roleArn: ROLE, sourceArn, sourceAccount });
+        const ask = (sourceArn: string, sourceAccount = SCOPE.accountId) =>
+            schedulerMayAssumeRole(trust, { roleArn: ROLE, sourceArn, sourceAccount });
 
         it("lets EventBridge Scheduler assume the role for this account's schedule group", async () => {
             expect(await ask(scheduleGroupArn(SCOPE, GROUP))).to.equal(true);
@@ -74,7 +93,9 @@ describe("local EventBridge Scheduler stand-in", function () {
                 ],
             };
             const sourceArn = scheduleGroupArn(SCOPE, GROUP);
-            expect(await schedulerMayAssumeRole(scopedToSchedules, { roleArn: ROLE, sourceArn, sourceAccount: SCOPE.accountId })).to.equal(false);
+            expect(await schedulerMayAssumeRole(scopedToSchedules, { roleArn: ROLE, sourceArn, sourceAccount: SCOPE.accountId })).to.equal(
+                false,
+            );
         });
 
         it("a role the service cannot assume reaches neither the target nor the DLQ: the release is dropped and recorded", async () => {
@@ -120,8 +141,20 @@ describe("local EventBridge Scheduler stand-in", function () {
 
         it("refuses a FIFO queue as a schedule's DLQ, as the service does", async () => {
             const { fake } = await scheduler({});
-            const client = new SchedulerClient({ endpoint: fake.endpoint, region: SCOPE.region, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-            const fifo = eventBridgeScheduler({ client, groupName: GROUP, queueArn: "arn:aws:sqs:us-east-1:1:q.fifo", roleArn: ROLE, deadLetterQueueArn: "arn:aws:sqs:us-east-1:1:dlq.fifo", minLeadMs: 1 });
+            const client = new SchedulerClient({
+                endpoint: fake.endpoint,
+                region: SCOPE.region,
+                credentials: LOCAL_CREDENTIALS,
+                maxAttempts: 1,
+            });
+            const fifo = eventBridgeScheduler({
+                client,
+                groupName: GROUP,
+                queueArn: "arn:aws:sqs:us-east-1:1:q.fifo",
+                roleArn: ROLE,
+                deadLetterQueueArn: "arn:aws:sqs:us-east-1:1:dlq.fifo",
+                minLeadMs: 1,
+            });
             let error: Error | undefined;
             await fifo.schedule(message("fifo-1"), new Date(Date.now() + 60_000)).catch((e: Error) => (error = e));
             expect(error?.name).to.equal("ValidationException");

@@ -23,7 +23,11 @@ const NOW = new Date("2030-01-01T00:00:00Z");
 describe("email units", () => {
     describe("request validation", () => {
         it("accepts a minimal request and fills cc/bcc", () => {
-            const result = validateEmailRequest({ from: "a@example.com", to: ["b@example.com"], subject: "s", text: "t" }, DEFAULT_EMAIL_LIMITS, NOW);
+            const result = validateEmailRequest(
+                { from: "a@example.com", to: ["b@example.com"], subject: "s", text: "t" },
+                DEFAULT_EMAIL_LIMITS,
+                NOW,
+            );
             expect(result.success).to.equal(true);
             if (result.success) expect(result.request).to.deep.include({ cc: [], bcc: [] });
         });
@@ -65,7 +69,11 @@ describe("email units", () => {
         });
 
         it("rejects over-long addresses and subjects", () => {
-            const result = validateEmailRequest(emailBody({ from: `${"a".repeat(250)}@example.com`, subject: "x".repeat(999) }), DEFAULT_EMAIL_LIMITS, NOW);
+            const result = validateEmailRequest(
+                emailBody({ from: `${"a".repeat(250)}@example.com`, subject: "x".repeat(999) }),
+                DEFAULT_EMAIL_LIMITS,
+                NOW,
+            );
             expect(result.success ? [] : result.errors.map((e) => e.field)).to.include.members(["from", "subject"]);
         });
     });
@@ -76,21 +84,44 @@ describe("email units", () => {
             expect(ses("MessageRejected")).to.deep.include({ permanent: true, reason: REJECTION_REASONS.contentRejected });
             // A refused sender is never failed over: SMTP would send as an identity SES does not let us use.
             const unverified = ses("MessageRejected", "Email address is not verified. The following identities failed the check");
-            expect(unverified).to.deep.include({ permanent: true, unavailable: false, reason: REJECTION_REASONS.senderRejected, code: "ses:MessageRejected:unverified-identity" });
-            expect(ses("MailFromDomainNotVerifiedException")).to.deep.include({ permanent: true, reason: REJECTION_REASONS.senderRejected });
-            expect(ses("BadRequestException", "Illegal address")).to.deep.include({ permanent: true, reason: REJECTION_REASONS.invalidRecipient });
+            expect(unverified).to.deep.include({
+                permanent: true,
+                unavailable: false,
+                reason: REJECTION_REASONS.senderRejected,
+                code: "ses:MessageRejected:unverified-identity",
+            });
+            expect(ses("MailFromDomainNotVerifiedException")).to.deep.include({
+                permanent: true,
+                reason: REJECTION_REASONS.senderRejected,
+            });
+            expect(ses("BadRequestException", "Illegal address")).to.deep.include({
+                permanent: true,
+                reason: REJECTION_REASONS.invalidRecipient,
+            });
             expect(ses("BadRequestException", "Missing final '@domain'")).to.deep.include({ permanent: true });
             for (const name of ["SendingPausedException", "AccountSuspendedException"]) {
                 expect(isProviderUnavailable(ses(name)), name).to.equal(true);
             }
-            for (const name of ["TooManyRequestsException", "LimitExceededException", "InternalFailure", "TimeoutError"]) expect(isPermanent(ses(name)), name).to.equal(false);
+            for (const name of ["TooManyRequestsException", "LimitExceededException", "InternalFailure", "TimeoutError"])
+                expect(isPermanent(ses(name)), name).to.equal(false);
         });
 
         it("SMTP: 5xx at RCPT → invalid recipient, 552/554 → content, 4xx → transient, no reply or auth → unavailable", () => {
-            const smtp = (fields: Record<string, unknown>) => classifySmtpError(Object.assign(new Error("550 <ann@example.com> unknown"), fields));
-            expect(smtp({ code: "EENVELOPE", responseCode: 550, command: "RCPT TO" })).to.deep.include({ permanent: true, reason: REJECTION_REASONS.invalidRecipient, code: "smtp:550" });
-            expect(smtp({ code: "EMESSAGE", responseCode: 554, command: "DATA" })).to.deep.include({ permanent: true, reason: REJECTION_REASONS.contentRejected });
-            expect(smtp({ code: "EMESSAGE", responseCode: 550, command: "DATA" })).to.deep.include({ permanent: true, reason: REJECTION_REASONS.contentRejected });
+            const smtp = (fields: Record<string, unknown>) =>
+                classifySmtpError(Object.assign(new Error("550 <ann@example.com> unknown"), fields));
+            expect(smtp({ code: "EENVELOPE", responseCode: 550, command: "RCPT TO" })).to.deep.include({
+                permanent: true,
+                reason: REJECTION_REASONS.invalidRecipient,
+                code: "smtp:550",
+            });
+            expect(smtp({ code: "EMESSAGE", responseCode: 554, command: "DATA" })).to.deep.include({
+                permanent: true,
+                reason: REJECTION_REASONS.contentRejected,
+            });
+            expect(smtp({ code: "EMESSAGE", responseCode: 550, command: "DATA" })).to.deep.include({
+                permanent: true,
+                reason: REJECTION_REASONS.contentRejected,
+            });
             expect(smtp({ code: "EENVELOPE", responseCode: 451 })).to.deep.include({ permanent: false, unavailable: false });
             expect(isProviderUnavailable(smtp({ code: "ECONNECTION" }))).to.equal(true);
             expect(isProviderUnavailable(smtp({ code: "EAUTH", responseCode: 535 }))).to.equal(true);
@@ -106,15 +137,36 @@ describe("email units", () => {
             expect(scheduleName("0f8fad5b-d9cb-469f-a165-70867728950e")).to.equal("email-0f8fad5b-d9cb-469f-a165-70867728950e");
             // A deferred retry gets its own deterministic name (a redelivery cannot park it twice), within the 64-character limit.
             expect(scheduleName("0f8fad5b-d9cb-469f-a165-70867728950e", 2)).to.equal("email-0f8fad5b-d9cb-469f-a165-70867728950e-r2");
-            expect(scheduleName("x".repeat(80), 5)).to.have.length(64).and.match(/-r5$/);
+            expect(scheduleName("x".repeat(80), 5))
+                .to.have.length(64)
+                .and.match(/-r5$/);
         });
 
         it("never schedules closer than the lead, and treats an existing schedule as done (real SDK client, fake endpoint)", async () => {
             const fake = await startFakeScheduler();
             try {
-                const client = new SchedulerClient({ endpoint: fake.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-                const scheduler = eventBridgeScheduler({ client, groupName: "g", queueArn: "arn:aws:sqs:us-east-1:1:q.fifo", roleArn: "arn:aws:iam::1:role/r", deadLetterQueueArn: "arn:aws:sqs:us-east-1:1:schedule-dlq", now: () => NOW });
-                const message = { version: 1 as const, id: "id-1", lane: "t0-1", acceptedAt: NOW.toISOString(), contentRef: { bucket: "b", key: "emails/id-1.json", bytes: 1 }, released: true };
+                const client = new SchedulerClient({
+                    endpoint: fake.endpoint,
+                    region: "us-east-1",
+                    credentials: LOCAL_CREDENTIALS,
+                    maxAttempts: 1,
+                });
+                const scheduler = eventBridgeScheduler({
+                    client,
+                    groupName: "g",
+                    queueArn: "arn:aws:sqs:us-east-1:1:q.fifo",
+                    roleArn: "arn:aws:iam::1:role/r",
+                    deadLetterQueueArn: "arn:aws:sqs:us-east-1:1:schedule-dlq",
+                    now: () => NOW,
+                });
+                const message = {
+                    version: 1 as const,
+                    id: "id-1",
+                    lane: "t0-1",
+                    acceptedAt: NOW.toISOString(),
+                    contentRef: { bucket: "b", key: "emails/id-1.json", bytes: 1 },
+                    released: true,
+                };
                 await scheduler.schedule(message, new Date(NOW.getTime() + 5_000));
                 await scheduler.schedule(message, new Date(NOW.getTime() + 5_000)); // ConflictException → fine
                 expect(fake.requests).to.have.length(2);
@@ -132,13 +184,19 @@ describe("email units", () => {
 
     describe("environment and secrets", () => {
         it("the API factory names every missing or invalid variable at once", () => {
-            expect(() => emailApiFromEnvironment({ [EMAIL_ENV.maxRecipients]: "many" })).to.throw(/EMAIL_QUEUE_URL is required[\s\S]*EMAIL_IDEMPOTENCY_TABLE_NAME is required[\s\S]*EMAIL_CONTENT_BUCKET is required[\s\S]*EMAIL_MAX_RECIPIENTS must be a positive integer/);
+            expect(() => emailApiFromEnvironment({ [EMAIL_ENV.maxRecipients]: "many" })).to.throw(
+                /EMAIL_QUEUE_URL is required[\s\S]*EMAIL_IDEMPOTENCY_TABLE_NAME is required[\s\S]*EMAIL_CONTENT_BUCKET is required[\s\S]*EMAIL_MAX_RECIPIENTS must be a positive integer/,
+            );
         });
 
         it("the API factory refuses a malformed sender policy by variable name, never by value", () => {
             const base = { [EMAIL_ENV.queueUrl]: "q", [EMAIL_ENV.idempotencyTable]: "t", [EMAIL_ENV.contentBucket]: "b" };
             expect(() =>
-                emailApiFromEnvironment({ ...base, [EMAIL_ENV.sendingIdentities]: "example.com", [EMAIL_ENV.allowedSenders]: '{"arn:aws:iam::1:role/a":"secret@example.com"}' }),
+                emailApiFromEnvironment({
+                    ...base,
+                    [EMAIL_ENV.sendingIdentities]: "example.com",
+                    [EMAIL_ENV.allowedSenders]: '{"arn:aws:iam::1:role/a":"secret@example.com"}',
+                }),
             ).to.throw(/EMAIL_SENDING_IDENTITIES must be JSON[\s\S]*EMAIL_ALLOWED_SENDERS has the wrong shape/);
             try {
                 emailApiFromEnvironment({ ...base, [EMAIL_ENV.allowedSenders]: '{"arn:aws:iam::1:role/a":"secret@example.com"}' });
@@ -154,13 +212,26 @@ describe("email units", () => {
             } catch (error) {
                 message = (error as Error).message;
             }
-            for (const name of [EMAIL_ENV.deadLetterQueueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket, EMAIL_ENV.queueArn, EMAIL_ENV.scheduleGroup, EMAIL_ENV.schedulerRoleArn, EMAIL_ENV.scheduleDeadLetterQueueArn]) {
+            for (const name of [
+                EMAIL_ENV.deadLetterQueueUrl,
+                EMAIL_ENV.idempotencyTable,
+                EMAIL_ENV.contentBucket,
+                EMAIL_ENV.queueArn,
+                EMAIL_ENV.scheduleGroup,
+                EMAIL_ENV.schedulerRoleArn,
+                EMAIL_ENV.scheduleDeadLetterQueueArn,
+            ]) {
                 expect(message).to.include(name);
             }
         });
 
         it("parses the SMTP secret with defaults and reports bad fields by name, never by value", () => {
-            expect(parseSmtpSettings('{"host":"smtp.example.com"}')).to.deep.equal({ host: "smtp.example.com", port: 587, secure: false, requireTLS: true });
+            expect(parseSmtpSettings('{"host":"smtp.example.com"}')).to.deep.equal({
+                host: "smtp.example.com",
+                port: 587,
+                secure: false,
+                requireTLS: true,
+            });
             const problems = parseSmtpSettings('{"host":"","port":"x","password":"hunter2"}') as string[];
             expect(problems.join(" ")).to.include("host").and.include("port").and.not.include("hunter2");
             expect(parseSmtpSettings("not json")).to.deep.equal(["secret is not valid JSON"]);
@@ -169,7 +240,14 @@ describe("email units", () => {
         it("rejects queue messages that are not v1 email messages", () => {
             expect(parseQueuedEmail("{")).to.equal(undefined);
             expect(parseQueuedEmail(JSON.stringify({ version: 1, id: "x", lane: "l", acceptedAt: NOW.toISOString() }))).to.equal(undefined);
-            const both = { version: 1, id: "x", lane: "l", acceptedAt: NOW.toISOString(), content: { from: "a", to: ["b"], cc: [], bcc: [], subject: "s" }, contentRef: { bucket: "b", key: "k", bytes: 1 } };
+            const both = {
+                version: 1,
+                id: "x",
+                lane: "l",
+                acceptedAt: NOW.toISOString(),
+                content: { from: "a", to: ["b"], cc: [], bcc: [], subject: "s" },
+                contentRef: { bucket: "b", key: "k", bytes: 1 },
+            };
             expect(parseQueuedEmail(JSON.stringify(both))).to.equal(undefined);
         });
     });

@@ -85,7 +85,8 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         const event = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn);
         const response = await handler(event).catch((error: Error & { recordErrors?: unknown }) => {
             // Powertools throws when the whole batch failed: every record is a failure.
-            if (error.name === "FullBatchFailureError") return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+            if (error.name === "FullBatchFailureError")
+                return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
             throw error;
         });
         const failed = response.batchItemFailures.map((f) => f.itemIdentifier);
@@ -99,7 +100,13 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
 
     before(async () => {
         [stack, ses, sink] = await Promise.all([startEmailStack(), startFakeSes(), startMailSink()]);
-        api = createEmailApi({ sqs: stack.sqs, queueUrl: stack.queueUrl, s3: stack.s3, contentBucket: stack.bucket, largeBodyThresholdBytes: 4096 });
+        api = createEmailApi({
+            sqs: stack.sqs,
+            queueUrl: stack.queueUrl,
+            s3: stack.s3,
+            contentBucket: stack.bucket,
+            largeBodyThresholdBytes: 4096,
+        });
     });
     after(async () => {
         for (const w of workers) w.mailer.shutdown();
@@ -215,7 +222,11 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
     });
 
     it("SES refusing an unverified sender is a permanent rejection (DLQ sender-rejected), never a failover to SMTP", async () => {
-        await ses.setMode({ status: 400, errorType: "MessageRejected", message: `Email address is not verified. The following identities failed the check in region US-EAST-1: ${PII.from}` });
+        await ses.setMode({
+            status: 400,
+            errorType: "MessageRejected",
+            message: `Email address is not verified. The following identities failed the check in region US-EAST-1: ${PII.from}`,
+        });
         const handler = worker();
         const id = await enqueue(emailBody());
         const { failed } = await runOnce(handler);
@@ -232,7 +243,14 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         const declared = await startFakeSes({ identities: ["example.com"] });
         try {
             const handler = worker({
-                primary: sesProvider({ client: new sesv2.SESv2Client({ region: REGION, credentials: LOCAL_CREDENTIALS, endpoint: declared.endpoint, maxAttempts: 1 }) }),
+                primary: sesProvider({
+                    client: new sesv2.SESv2Client({
+                        region: REGION,
+                        credentials: LOCAL_CREDENTIALS,
+                        endpoint: declared.endpoint,
+                        maxAttempts: 1,
+                    }),
+                }),
             });
             const outside = await enqueue(emailBody({ from: "someone@example.org" }));
             const inside = await enqueue(emailBody());
@@ -281,7 +299,9 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         for (let poll = 0; poll < 5 && seen.size < 2; poll++) {
             const { event, failed } = await runOnce(handler);
             for (const record of event.Records) seen.add((JSON.parse(record.body) as QueuedEmail).id);
-            failedBodies.push(...event.Records.filter((r) => failed.includes(r.messageId)).map((r) => (JSON.parse(r.body) as QueuedEmail).id));
+            failedBodies.push(
+                ...event.Records.filter((r) => failed.includes(r.messageId)).map((r) => (JSON.parse(r.body) as QueuedEmail).id),
+            );
         }
         // Only the deferred email failed; the other tenant's email was sent.
         expect([...new Set(failedBodies)]).to.deep.equal([deferredId]);
@@ -298,9 +318,20 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
     it("an address that keeps answering 451 frees its lane: from the 2nd receive the email is parked on the scheduler (deterministic name), and the lane's next email is sent", async () => {
         await ses.setMode({ status: 429, errorType: "TooManyRequestsException" });
         const handler = worker({ breaker: { volumeThreshold: 100 }, now: () => new Date("2030-01-01T00:00:00Z") });
-        const oneLane = createEmailApi({ sqs: stack.sqs, queueUrl: stack.queueUrl, s3: stack.s3, contentBucket: stack.bucket, tenantLanes: 1 });
+        const oneLane = createEmailApi({
+            sqs: stack.sqs,
+            queueUrl: stack.queueUrl,
+            s3: stack.s3,
+            contentBucket: stack.bucket,
+            tenantLanes: 1,
+        });
         const post = async (body: Record<string, unknown>) => {
-            const result = await oneLane({ headers: { "content-type": "application/json" }, requestContext: { http: { method: "POST" }, requestId: "t" }, body: JSON.stringify(body), isBase64Encoded: false } as never);
+            const result = await oneLane({
+                headers: { "content-type": "application/json" },
+                requestContext: { http: { method: "POST" }, requestId: "t" },
+                body: JSON.stringify(body),
+                isBase64Encoded: false,
+            } as never);
             return (JSON.parse(result.body!) as { id: string }).id;
         };
         const deferredId = await post(emailBody({ to: ["defer-me@example.org"], cc: [], bcc: [] }));
@@ -328,7 +359,14 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         const id = await enqueue(emailBody({ to: ["defer-me@example.org"], cc: [], bcc: [] }));
         const [queued] = await drain(stack.sqs, stack.queueUrl);
         const parked = { ...(JSON.parse(queued.Body!) as QueuedEmail), released: true, deferrals: 2 };
-        await stack.sqs.send(new sqs.SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: JSON.stringify(parked), MessageGroupId: parked.lane, MessageDeduplicationId: `${id}-r2` }));
+        await stack.sqs.send(
+            new sqs.SendMessageCommand({
+                QueueUrl: stack.queueUrl,
+                MessageBody: JSON.stringify(parked),
+                MessageGroupId: parked.lane,
+                MessageDeduplicationId: `${id}-r2`,
+            }),
+        );
         const { failed } = await runOnce(handler);
         expect(failed).to.deep.equal([]);
         expect(scheduled).to.have.length(0);
@@ -343,7 +381,11 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         const event = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn);
         // Invoked with 80 s, of which only 20 s are left when the record's turn comes.
         const remaining = [80_000, 20_000];
-        const context = { getRemainingTimeInMillis: () => remaining.shift() ?? 20_000, functionName: "email-worker", awsRequestId: "r" } as never;
+        const context = {
+            getRemainingTimeInMillis: () => remaining.shift() ?? 20_000,
+            functionName: "email-worker",
+            awsRequestId: "r",
+        } as never;
         const response = await handler(event, context).catch((error: Error) => {
             expect(error.name).to.equal("FullBatchFailureError");
             return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
@@ -351,7 +393,11 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         expect(response.batchItemFailures.map((f) => f.itemIdentifier)).to.deep.equal(event.Records.map((r) => r.messageId));
         expect(ses.requests).to.have.length(0);
         // With time left, the same record is sent.
-        const ok = await handler(event, { getRemainingTimeInMillis: () => 55_000, functionName: "email-worker", awsRequestId: "r2" } as never);
+        const ok = await handler(event, {
+            getRemainingTimeInMillis: () => 55_000,
+            functionName: "email-worker",
+            awsRequestId: "r2",
+        } as never);
         expect(ok.batchItemFailures).to.deep.equal([]);
         expect(ses.requests).to.have.length(1);
         await acknowledge(stack.sqs, stack.queueUrl, event, []);
@@ -359,7 +405,12 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
 
     it("dead-letters a malformed message as malformed-message", async () => {
         await stack.sqs.send(
-            new sqs.SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: '{"version":2}', MessageGroupId: "g", MessageDeduplicationId: "malformed-1" }),
+            new sqs.SendMessageCommand({
+                QueueUrl: stack.queueUrl,
+                MessageBody: '{"version":2}',
+                MessageGroupId: "g",
+                MessageDeduplicationId: "malformed-1",
+            }),
         );
         const { failed } = await runOnce(worker());
         expect(failed).to.deep.equal([]);
@@ -406,7 +457,9 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         expect(await drain(stack.sqs, stack.queueUrl, 0)).to.have.length(0);
 
         // At the due time the scheduler puts the released message back: it is sent, once.
-        await stack.sqs.send(new sqs.SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: JSON.stringify(message), MessageGroupId: message.lane }));
+        await stack.sqs.send(
+            new sqs.SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: JSON.stringify(message), MessageGroupId: message.lane }),
+        );
         await runOnce(handler);
         expect(ses.requests.map((r) => r.EmailTags?.[0].Value)).to.deep.equal([now, later]);
         expect(ses.requests[1].Destination?.ToAddresses).to.deep.equal([PII.to]);
@@ -417,7 +470,8 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         const origin = new URL(stack.queueUrl).origin;
         const created = await stack.sqs.send(new sqs.CreateQueueCommand({ QueueName: `schedule-dlq-${Date.now()}` }));
         const dlqUrl = onEndpoint(created.QueueUrl!, origin);
-        const dlqArn = (await stack.sqs.send(new sqs.GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+        const dlqArn = (await stack.sqs.send(new sqs.GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] })))
+            .Attributes!.QueueArn!;
         const scope = { partition: "aws", region: REGION, accountId: MOCK_ACCOUNT_ID };
         const group = "event-ingestion-dev-email-schedules";
         const fake = await startFakeScheduler({
@@ -433,7 +487,9 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
                     new sqs.SendMessageCommand({
                         QueueUrl: dlqUrl,
                         MessageBody: dead.body,
-                        MessageAttributes: Object.fromEntries(Object.entries(dead.attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }])),
+                        MessageAttributes: Object.fromEntries(
+                            Object.entries(dead.attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }]),
+                        ),
                     }),
                 );
             },
@@ -442,7 +498,12 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         try {
             const handler = worker({
                 scheduler: eventBridgeScheduler({
-                    client: new SchedulerClient({ endpoint: fake.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 }),
+                    client: new SchedulerClient({
+                        endpoint: fake.endpoint,
+                        region: REGION,
+                        credentials: LOCAL_CREDENTIALS,
+                        maxAttempts: 1,
+                    }),
                     groupName: group,
                     queueArn: `arn:aws:sqs:${REGION}:${MOCK_ACCOUNT_ID}:deleted-queue.fifo`,
                     roleArn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/email-scheduler-role`,
@@ -454,7 +515,8 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
             await runOnce(handler);
             expect(fake.requests).to.have.length(1);
             const deadline = Date.now() + 20_000;
-            while (fake.deadLettered.length === 0 && fake.dropped.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+            while (fake.deadLettered.length === 0 && fake.dropped.length === 0 && Date.now() < deadline)
+                await new Promise((r) => setTimeout(r, 100));
             expect(fake.dropped).to.deep.equal([]);
 
             const [dead] = await drain(stack.sqs, dlqUrl);
@@ -469,7 +531,9 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
             expect(content.subject).to.equal(PII.subject);
 
             // Resend: the DLQ body, as it is, back on the email queue in its lane.
-            await stack.sqs.send(new sqs.SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: dead.Body!, MessageGroupId: message.lane }));
+            await stack.sqs.send(
+                new sqs.SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: dead.Body!, MessageGroupId: message.lane }),
+            );
             await runOnce(handler);
             expect(ses.requests.map((r) => r.EmailTags?.[0].Value)).to.deep.equal([id]);
             expect(ses.requests[0].Destination?.ToAddresses).to.deep.equal([PII.to]);
@@ -498,8 +562,18 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
             expect(lines.some((l) => l.includes('"email dead-lettered"'))).to.equal(true);
             expect(lines.some((l) => l.includes("circuit opened"))).to.equal(true);
             // EMF metrics per outcome (CloudWatch reads them from the log stream).
-            for (const metric of ["EmailsSent", "EmailsSentBySecondary", "EmailsDeadLettered", "EmailsScheduled", "EmailDeliveriesRetried", "EmailDuplicatesDropped"]) {
-                expect(lines.some((l) => l.includes('"_aws"') && l.includes(`"${metric}"`)), metric).to.equal(true);
+            for (const metric of [
+                "EmailsSent",
+                "EmailsSentBySecondary",
+                "EmailsDeadLettered",
+                "EmailsScheduled",
+                "EmailDeliveriesRetried",
+                "EmailDuplicatesDropped",
+            ]) {
+                expect(
+                    lines.some((l) => l.includes('"_aws"') && l.includes(`"${metric}"`)),
+                    metric,
+                ).to.equal(true);
             }
             expect(linesContaining(lines, PII_NEEDLES)).to.deep.equal([]);
         });

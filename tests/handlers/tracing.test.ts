@@ -93,7 +93,10 @@ describe("tracer wiring (handlers/tracing.ts)", () => {
             return JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as { enabled: boolean; xray: boolean };
         };
         expect(probe({})).to.deep.equal({ enabled: false, xray: false });
-        expect(probe({ AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x", POWERTOOLS_TRACE_ENABLED: "false" })).to.deep.equal({ enabled: false, xray: false });
+        expect(probe({ AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x", POWERTOOLS_TRACE_ENABLED: "false" })).to.deep.equal({
+            enabled: false,
+            xray: false,
+        });
         expect(probe({ AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x" })).to.deep.equal({ enabled: true, xray: true });
     });
 
@@ -101,7 +104,13 @@ describe("tracer wiring (handlers/tracing.ts)", () => {
         const tracer = new RecordingTracer();
         const dynamodb = new DynamoDBClient({ region, credentials });
         const sqs = new SQSClient({ region, credentials });
-        createEventProcessor({ dynamodb, sqs, tableName: "events", deadLetterQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/dlq", tracer });
+        createEventProcessor({
+            dynamodb,
+            sqs,
+            tableName: "events",
+            deadLetterQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/dlq",
+            tracer,
+        });
         expect(tracer.captured).to.include(dynamodb).and.include(sqs);
     });
 

@@ -25,7 +25,9 @@ const REGION = "us-east-1";
 
 /** Package names linked in a node_modules directory (scoped ones as `@scope/name`). */
 function packagesIn(nodeModules: string): string[] {
-    return fs.readdirSync(nodeModules).flatMap((entry) => (entry.startsWith("@") ? fs.readdirSync(path.join(nodeModules, entry)).map((n) => `${entry}/${n}`) : [entry]));
+    return fs
+        .readdirSync(nodeModules)
+        .flatMap((entry) => (entry.startsWith("@") ? fs.readdirSync(path.join(nodeModules, entry)).map((n) => `${entry}/${n}`) : [entry]));
 }
 
 function manifest(nodeModules: string, name: string): { version: string; dependencies?: Record<string, string> } {
@@ -78,7 +80,10 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
             new CreateTableCommand({
                 TableName: tableName,
                 BillingMode: "PAY_PER_REQUEST",
-                AttributeDefinitions: table.inputs.attributes.map((a: { name: string; type: "S" }) => ({ AttributeName: a.name, AttributeType: a.type })),
+                AttributeDefinitions: table.inputs.attributes.map((a: { name: string; type: "S" }) => ({
+                    AttributeName: a.name,
+                    AttributeType: a.type,
+                })),
                 KeySchema: [
                     { AttributeName: table.inputs.hashKey, KeyType: "HASH" },
                     { AttributeName: table.inputs.rangeKey, KeyType: "RANGE" },
@@ -87,7 +92,8 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
             }),
         );
         dlqUrl = (await sqsClient.send(new CreateQueueCommand({ QueueName: "events-dlq" }))).QueueUrl!;
-        queueUrl = (await sqsClient.send(new CreateQueueCommand({ QueueName: "events", Attributes: { VisibilityTimeout: "180" } }))).QueueUrl!;
+        queueUrl = (await sqsClient.send(new CreateQueueCommand({ QueueName: "events", Attributes: { VisibilityTimeout: "180" } })))
+            .QueueUrl!;
     });
 
     after(async () => {
@@ -129,16 +135,23 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
         // No SDK client or SDK core that would shadow the runtime's own; the Tracer's X-Ray SDK brings
         // type and error-classification packages (@aws-sdk/types, @smithy/types, …), which the layer carries too.
         const sdkRuntime = /^@aws-sdk\/(client-|core$|credential-provider|middleware-)|^@smithy\/(smithy-client|core|node-http-handler)$/;
-        expect(layerPackages.filter((name) => sdkRuntime.test(name)), "no SDK client or core in the layer").to.deep.equal([]);
+        expect(
+            layerPackages.filter((name) => sdkRuntime.test(name)),
+            "no SDK client or core in the layer",
+        ).to.deep.equal([]);
         // Everything else in the layer is a dependency some Powertools package declares.
         const declared = new Set(layerPackages.flatMap((name) => Object.keys(manifest(layer, name).dependencies ?? {})));
-        for (const name of layerPackages.filter((n) => !n.startsWith("@aws-lambda-powertools/"))) expect(declared.has(name), `${name} in the layer`).to.equal(true);
+        for (const name of layerPackages.filter((n) => !n.startsWith("@aws-lambda-powertools/")))
+            expect(declared.has(name), `${name} in the layer`).to.equal(true);
         for (const name of layerPackages.filter((n) => n.startsWith("@aws-lambda-powertools/"))) {
             expect(manifest(layer, name).version, name).to.equal(installedPowertoolsVersion());
         }
         const runtimePackages = packagesIn(runtime);
         expect(runtimePackages).to.include.members(["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"]);
-        expect(runtimePackages.filter((name) => name.startsWith("@aws-lambda-powertools/")), "no Powertools in the runtime").to.deep.equal([]);
+        expect(
+            runtimePackages.filter((name) => name.startsWith("@aws-lambda-powertools/")),
+            "no Powertools in the runtime",
+        ).to.deep.equal([]);
     });
 
     it("fails to load with the layer alone: the AWS SDK the function sees is the runtime's", async () => {
@@ -160,7 +173,10 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
 
     it("stores valid events, dead-letters invalid ones with their reason, and reports no failures", async () => {
         const first = validEvent({ clientId: "tenant-a" });
-        const second = validEvent({ clientId: "tenant-b", type: EVENT_TYPE_NAMES.includes("payment.captured") ? "payment.captured" : "order.placed" });
+        const second = validEvent({
+            clientId: "tenant-b",
+            type: EVENT_TYPE_NAMES.includes("payment.captured") ? "payment.captured" : "order.placed",
+        });
         const unknownType = { ...validEvent({ clientId: "tenant-a" }), type: "no.such_type" };
         const bodies: [string, string][] = [
             [JSON.stringify(first), "tenant-a"],
@@ -168,11 +184,17 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
             [JSON.stringify(unknownType), "tenant-a"],
             ["{not json", "tenant-c"],
         ];
-        for (const [body, group] of bodies) await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageGroupId: group }));
+        for (const [body, group] of bodies)
+            await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageGroupId: group }));
         const received: Message[] = [];
         for (let attempt = 0; attempt < 5 && received.length < bodies.length; attempt++) {
             const batch = await sqsClient.send(
-                new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ["All"] }),
+                new ReceiveMessageCommand({
+                    QueueUrl: queueUrl,
+                    MaxNumberOfMessages: 10,
+                    WaitTimeSeconds: 1,
+                    MessageSystemAttributeNames: ["All"],
+                }),
             );
             received.push(...(batch.Messages ?? []));
         }
@@ -196,23 +218,37 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
         expect(stored).to.deep.equal([`tenant-a/${first.eventId}/${first.type}`, `tenant-b/${second.eventId}/${second.type}`].sort());
         for (const item of items) {
             expect(item.data.M, "data stored as a native map").to.be.an("object");
-            expect(Number(item.expiresAt.N), "TTL from EVENT_RETENTION_DAYS (dev: 90)").to.be.closeTo(Date.now() / 1000 + 90 * 86_400, 3_600);
+            expect(Number(item.expiresAt.N), "TTL from EVENT_RETENTION_DAYS (dev: 90)").to.be.closeTo(
+                Date.now() / 1000 + 90 * 86_400,
+                3_600,
+            );
         }
 
         const letters: Message[] = [];
         for (let attempt = 0; attempt < 5 && letters.length < 2; attempt++) {
             const batch = await sqsClient.send(
-                new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["All"] }),
+                new ReceiveMessageCommand({
+                    QueueUrl: dlqUrl,
+                    MaxNumberOfMessages: 10,
+                    WaitTimeSeconds: 1,
+                    MessageAttributeNames: ["All"],
+                    MessageSystemAttributeNames: ["All"],
+                }),
             );
             letters.push(...(batch.Messages ?? []));
         }
         const idOf = new Map(received.map((m) => [m.Body!, m.MessageId!]));
-        const reasons = letters.map((m) => [m.Body, m.MessageAttributes?.rejectionReason?.StringValue, m.MessageAttributes?.sourceMessageId?.StringValue]);
+        const reasons = letters.map((m) => [
+            m.Body,
+            m.MessageAttributes?.rejectionReason?.StringValue,
+            m.MessageAttributes?.sourceMessageId?.StringValue,
+        ]);
         expect(reasons).to.have.deep.members([
             [JSON.stringify(unknownType), "unknown_type", idOf.get(JSON.stringify(unknownType))],
             ["{not json", "body_not_json", idOf.get("{not json")],
         ]);
-        for (const letter of letters) expect(letter.MessageAttributes?.rejectionDetail?.StringValue, "a short reason text").to.be.a("string").and.not.equal("");
+        for (const letter of letters)
+            expect(letter.MessageAttributes?.rejectionDetail?.StringValue, "a short reason text").to.be.a("string").and.not.equal("");
     });
 
     it("records an X-Ray subsegment for the handler and for each DynamoDB and SQS call (Powertools Tracer, daemon stand-in)", async () => {
@@ -221,10 +257,18 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
             [JSON.stringify(valid), "tenant-x"],
             ["{not json", "tenant-x"],
         ];
-        for (const [body, group] of bodies) await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageGroupId: group }));
+        for (const [body, group] of bodies)
+            await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageGroupId: group }));
         const received: Message[] = [];
         for (let attempt = 0; attempt < 5 && received.length < 2; attempt++) {
-            const batch = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ["All"] }));
+            const batch = await sqsClient.send(
+                new ReceiveMessageCommand({
+                    QueueUrl: queueUrl,
+                    MaxNumberOfMessages: 10,
+                    WaitTimeSeconds: 1,
+                    MessageSystemAttributeNames: ["All"],
+                }),
+            );
             received.push(...(batch.Messages ?? []));
         }
         expect(received).to.have.length(2);
@@ -244,14 +288,18 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
             const handler = documents.find((d) => d.name.startsWith("## "));
             expect(handler, JSON.stringify(documents)).to.not.equal(undefined);
             expect(handler!.annotations).to.deep.include({ ColdStart: true, Service: "event-processor" });
-            const calls = documents.filter((d) => d.namespace === "aws").map((d) => [d.name, d.aws?.operation, d.aws?.table_name ?? null, d.parent_id === handler!.id]);
+            const calls = documents
+                .filter((d) => d.namespace === "aws")
+                .map((d) => [d.name, d.aws?.operation, d.aws?.table_name ?? null, d.parent_id === handler!.id]);
             expect(calls).to.have.deep.members([
                 ["DynamoDB", "PutItem", tableName, true],
                 ["SQS", "SendMessageBatch", null, true],
             ]);
             expect(JSON.stringify(documents), "no event payload in the trace").not.to.include(valid.eventId);
             // Logs carry `xray_trace_id` now (Powertools Logger); what must not appear is the X-Ray SDK complaining.
-            expect(run.stderr + run.stdout, "no X-Ray errors").not.to.match(/Missing AWS Lambda trace data|context missing|Failed to get the current sub\/segment|segment (not found|missing)/i);
+            expect(run.stderr + run.stdout, "no X-Ray errors").not.to.match(
+                /Missing AWS Lambda trace data|context missing|Failed to get the current sub\/segment|segment (not found|missing)/i,
+            );
             expect(run.stdout + run.stderr, "logs are correlated with the trace").to.include(String(documents[0].trace_id));
         } finally {
             await daemon.stop();
@@ -260,8 +308,17 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
 
     it("treats a redelivered batch as duplicates: nothing new stored, nothing failed", async () => {
         const event = validEvent({ clientId: "tenant-d" });
-        await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event), MessageGroupId: "tenant-d" }));
-        const batch = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ["All"] }));
+        await sqsClient.send(
+            new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event), MessageGroupId: "tenant-d" }),
+        );
+        const batch = await sqsClient.send(
+            new ReceiveMessageCommand({
+                QueueUrl: queueUrl,
+                MaxNumberOfMessages: 10,
+                WaitTimeSeconds: 1,
+                MessageSystemAttributeNames: ["All"],
+            }),
+        );
         const sqsBatch = sqsEvent(batch.Messages ?? [], `arn:aws:sqs:${REGION}:000000000000:events`);
         expect(sqsBatch.Records).to.have.length(1);
         for (let delivery = 0; delivery < 2; delivery++) {
@@ -275,8 +332,18 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
 
     it("returns every valid message as a batch item failure when the table is unreachable (SQS retries; nothing is lost)", async () => {
         const events = [validEvent({ clientId: "tenant-e" }), validEvent({ clientId: "tenant-f" })];
-        for (const event of events) await sqsClient.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event), MessageGroupId: event.clientId }));
-        const batch = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ["All"] }));
+        for (const event of events)
+            await sqsClient.send(
+                new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event), MessageGroupId: event.clientId }),
+            );
+        const batch = await sqsClient.send(
+            new ReceiveMessageCommand({
+                QueueUrl: queueUrl,
+                MaxNumberOfMessages: 10,
+                WaitTimeSeconds: 1,
+                MessageSystemAttributeNames: ["All"],
+            }),
+        );
         const sqsBatch = sqsEvent(batch.Messages ?? [], `arn:aws:sqs:${REGION}:000000000000:events`);
         expect(sqsBatch.Records).to.have.length(2);
         const run = await invokeArtifact<{ batchItemFailures: { itemIdentifier: string }[] }>({
@@ -287,7 +354,9 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
             functionName: "event-processor",
         });
         expect(run.error, run.stderr).to.equal(undefined);
-        expect(run.result!.batchItemFailures.map((f) => f.itemIdentifier).sort()).to.deep.equal(sqsBatch.Records.map((r) => r.messageId).sort());
+        expect(run.result!.batchItemFailures.map((f) => f.itemIdentifier).sort()).to.deep.equal(
+            sqsBatch.Records.map((r) => r.messageId).sort(),
+        );
         const items = (await dynamoClient.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? [];
         expect(items.filter((i) => i.clientId.S === "tenant-e" || i.clientId.S === "tenant-f")).to.deep.equal([]);
     });

@@ -20,7 +20,9 @@ describe("component structure (mocks)", () => {
     it("registers every AWS resource as a child of a component (no orphans at the stack root)", () => {
         const aws = recorded.filter((r) => r.type.startsWith("aws:"));
         expect(aws.length).to.be.greaterThan(25);
-        const orphans = aws.filter((r) => !r.parentType?.startsWith("event-ingestion:")).map((r) => `${r.type} ${r.name} (parent ${r.parentType ?? "stack"})`);
+        const orphans = aws
+            .filter((r) => !r.parentType?.startsWith("event-ingestion:"))
+            .map((r) => `${r.type} ${r.name} (parent ${r.parentType ?? "stack"})`);
         expect(orphans).to.deep.equal([]);
     });
 
@@ -47,7 +49,9 @@ describe("component structure (mocks)", () => {
         expect(parentOf("aws:dynamodb/table:Table", "events")).to.equal("event-ingestion:storage:EventStore");
         expect(parentOf("aws:lambda/function:Function", "event-processor")).to.equal("event-ingestion:processing:EventProcessorFunction");
         expect(parentOf("aws:iam/role:Role", "event-processor-role")).to.equal("event-ingestion:processing:EventProcessorFunction");
-        expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "events-dashboard")).to.equal("event-ingestion:monitoring:PipelineMonitoring");
+        expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "events-dashboard")).to.equal(
+            "event-ingestion:monitoring:PipelineMonitoring",
+        );
         expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "email-dashboard")).to.equal("event-ingestion:email:EmailService");
         expect(parentOf("aws:sns/topic:Topic", "alarms")).to.equal("event-ingestion:monitoring:AlarmTopic");
         expect(parentOf("aws:iam/policy:Policy", "events-producer")).to.equal("event-ingestion:access:EventAccessPolicies");

@@ -40,10 +40,16 @@ describe("EncryptedQueue (FIFO, high throughput)", () => {
         expect(dlq.state.name).to.match(/\.fifo$/);
         expect(JSON.parse(queue.inputs.redrivePolicy)).to.deep.equal({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: 3 });
         expect(all(d, "aws:sqs/queuePolicy:QueuePolicy")).to.have.length(2);
-        expect(JSON.parse(one(d, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy").inputs.redriveAllowPolicy).sourceQueueArns).to.deep.equal([queue.state.arn]);
+        expect(JSON.parse(one(d, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy").inputs.redriveAllowPolicy).sourceQueueArns).to.deep.equal(
+            [queue.state.arn],
+        );
         // An EncryptionKey for SQS only: principals may use it through SQS, and no service principal gets a statement.
         const keyPolicy = JSON.parse(one(d, "aws:kms/key:Key", "orders").inputs.policy);
-        expect(keyPolicy.Statement.map((s: { Sid: string }) => s.Sid)).to.deep.equal(["AccountAdministersKey", "AccountUsesKeyThroughServices", "ServicesCreateGrantsForAwsResources"]);
+        expect(keyPolicy.Statement.map((s: { Sid: string }) => s.Sid)).to.deep.equal([
+            "AccountAdministersKey",
+            "AccountUsesKeyThroughServices",
+            "ServicesCreateGrantsForAwsResources",
+        ]);
         expect(keyPolicy.Statement[1].Condition.StringEquals["kms:ViaService"]).to.deep.equal(["sqs.us-east-1.amazonaws.com"]);
     });
 
@@ -81,9 +87,14 @@ describe("Powertools version parity", () => {
         const pinned = Object.entries(manifest.dependencies).filter(([name]) => name.startsWith("@aws-lambda-powertools/"));
         expect(pinned.length).to.be.greaterThan(0);
         for (const [name, range] of pinned) expect(range, `${name} in package.json (exact, no range)`).to.equal(version);
-        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string }> };
+        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as {
+            packages: Record<string, { version?: string }>;
+        };
         const locked = Object.entries(lock.packages).filter(([where]) => /node_modules\/@aws-lambda-powertools\/[^/]+$/.test(where));
-        expect(locked.map(([where, p]) => `${where}@${p.version}`).filter((entry) => !entry.endsWith(`@${version}`)), "other Powertools versions in the lock").to.deep.equal([]);
+        expect(
+            locked.map(([where, p]) => `${where}@${p.version}`).filter((entry) => !entry.endsWith(`@${version}`)),
+            "other Powertools versions in the lock",
+        ).to.deep.equal([]);
     });
 });
 
@@ -94,7 +105,11 @@ describe("lambdaCodePathOptions", () => {
         expect(extraExcludePackages!.sort()).to.deep.equal([...dependencies].sort());
         expect(extraExcludePackages).to.include.members(["@aws-sdk/client-dynamodb", "@aws-lambda-powertools/logger", "@pulumi/pulumi"]);
         // valibot's CommonJS build, its manifest and its license; not its 1.2 MB of type declarations or its ESM builds.
-        expect(extraIncludePaths).to.deep.equal(["node_modules/valibot/LICENSE.md", "node_modules/valibot/dist/index.cjs", "node_modules/valibot/package.json"]);
+        expect(extraIncludePaths).to.deep.equal([
+            "node_modules/valibot/LICENSE.md",
+            "node_modules/valibot/dist/index.cjs",
+            "node_modules/valibot/package.json",
+        ]);
     });
     it("follows static requires: every file nodemailer and opossum load, none they do not (ESM builds, .d.ts, maps, docs)", () => {
         for (const name of ["nodemailer", "opossum"]) {
@@ -118,7 +133,9 @@ describe("lambdaCodePathOptions", () => {
         expect(files["nodejs/node_modules/nodemailer/package.json"]).to.equal("node_modules/nodemailer/package.json");
     });
     it("refuses to ship what is not a dependency or what the runtime/layer provides", () => {
-        expect(() => lambdaCodePathOptions(["left-pad", "@aws-sdk/client-sqs"])).to.throw(/"left-pad" is not in package.json dependencies.*"@aws-sdk\/client-sqs" is provided by the Lambda runtime/);
+        expect(() => lambdaCodePathOptions(["left-pad", "@aws-sdk/client-sqs"])).to.throw(
+            /"left-pad" is not in package.json dependencies.*"@aws-sdk\/client-sqs" is provided by the Lambda runtime/,
+        );
     });
 });
 

@@ -29,14 +29,19 @@ function projectEntries(config: Record<string, any>): Record<string, any> {
 function disagreements(config: Record<string, any>, derived: Record<string, ConfigDeclaration>): string[] {
     const declared = projectEntries(config);
     const problems: string[] = [];
-    for (const key of Object.keys(derived)) if (!(key in declared)) problems.push(`${key}: in the valibot sections, not declared in Pulumi.yaml`);
-    for (const key of Object.keys(declared)) if (!(key in derived)) problems.push(`${key}: declared in Pulumi.yaml, unknown to the valibot sections`);
+    for (const key of Object.keys(derived))
+        if (!(key in declared)) problems.push(`${key}: in the valibot sections, not declared in Pulumi.yaml`);
+    for (const key of Object.keys(declared))
+        if (!(key in derived)) problems.push(`${key}: declared in Pulumi.yaml, unknown to the valibot sections`);
     for (const [key, want] of Object.entries(derived)) {
         const got = declared[key];
         if (!got || typeof got !== "object") continue;
         if (typeof got.description !== "string" || got.description.trim().length < 10) problems.push(`${key}: needs a description`);
         for (const field of ["type", "items", "default", "secret"] as const) {
-            if (JSON.stringify(got[field]) !== JSON.stringify(want[field])) problems.push(`${key}.${field}: Pulumi.yaml has ${JSON.stringify(got[field])}, the section implies ${JSON.stringify(want[field])}`);
+            if (JSON.stringify(got[field]) !== JSON.stringify(want[field]))
+                problems.push(
+                    `${key}.${field}: Pulumi.yaml has ${JSON.stringify(got[field])}, the section implies ${JSON.stringify(want[field])}`,
+                );
         }
     }
     return problems;
@@ -70,12 +75,19 @@ describe("Pulumi.yaml declares every setting the program validates", () => {
 
     it("follows the CLI's rules: typed defaults match their type, arrays have items, no typed secret has a default, every key has a default", () => {
         const matches = (type: string, value: unknown): boolean =>
-            type === "string" ? typeof value === "string" : type === "integer" ? Number.isInteger(value) : type === "boolean" ? typeof value === "boolean" : Array.isArray(value);
+            type === "string"
+                ? typeof value === "string"
+                : type === "integer"
+                  ? Number.isInteger(value)
+                  : type === "boolean"
+                    ? typeof value === "boolean"
+                    : Array.isArray(value);
         for (const [key, d] of Object.entries<any>(projectEntries(project.config))) {
             if (d.type) expect(["string", "integer", "boolean", "array"], key).to.include(d.type);
             if (d.type === "array") expect(d.items?.type, `${key}.items`).to.be.oneOf(["string", "integer", "boolean"]);
             if (d.type && d.default !== undefined) expect(matches(d.type, d.default), `${key} default is a ${d.type}`).to.equal(true);
-            if (d.type && d.secret) expect(d.default, `${key}: a typed secret's default would fail "must be encrypted"`).to.equal(undefined);
+            if (d.type && d.secret)
+                expect(d.default, `${key}: a typed secret's default would fail "must be encrypted"`).to.equal(undefined);
             // Without a default the CLI demands the key of every stack ("Stack 'x' is missing configuration value").
             expect(d.default, `${key} has a default`).to.not.equal(undefined);
         }
@@ -83,7 +95,8 @@ describe("Pulumi.yaml declares every setting the program validates", () => {
 
     it("the program with every declared default (as the CLI passes them) equals the program with none", () => {
         const withDefaults: Record<string, string> = { "aws:region": "eu-west-1" };
-        for (const [key, d] of Object.entries<any>(projectEntries(project.config))) withDefaults[`${CONFIG_NAMESPACE}:${key}`] = asCliGivesIt(d.default);
+        for (const [key, d] of Object.entries<any>(projectEntries(project.config)))
+            withDefaults[`${CONFIG_NAMESPACE}:${key}`] = asCliGivesIt(d.default);
         const plain = (value: unknown) => JSON.parse(JSON.stringify(value)); // an unset optional setting may be present as undefined
         expect(plain(parseStackConfig(withDefaults))).to.deep.equal(plain(parseStackConfig({ "aws:region": "eu-west-1" })));
     });
@@ -91,14 +104,19 @@ describe("Pulumi.yaml declares every setting the program validates", () => {
     it("the template asks a new stack for its region, owner and cost centre, all declared settings", () => {
         const template = project.template;
         expect(template.description).to.be.a("string").with.length.greaterThan(20);
-        expect(Object.keys(template.config)).to.include.members(["aws:region", `${CONFIG_NAMESPACE}:owner`, `${CONFIG_NAMESPACE}:costCenter`]);
+        expect(Object.keys(template.config)).to.include.members([
+            "aws:region",
+            `${CONFIG_NAMESPACE}:owner`,
+            `${CONFIG_NAMESPACE}:costCenter`,
+        ]);
         const declared = projectEntries(project.config);
         for (const [key, entry] of Object.entries<any>(template.config)) {
             expect(entry.description, key).to.be.a("string");
             if (key.startsWith(`${CONFIG_NAMESPACE}:`)) expect(declared, key).to.have.property(key.slice(CONFIG_NAMESPACE.length + 1));
         }
         // The CLI's schema: only description, default, secret per template key.
-        for (const entry of Object.values<any>(template.config)) expect(Object.keys(entry).every((k) => ["description", "default", "secret"].includes(k))).to.equal(true);
+        for (const entry of Object.values<any>(template.config))
+            expect(Object.keys(entry).every((k) => ["description", "default", "secret"].includes(k))).to.equal(true);
         expect(project.config["pulumi:tags"].value["pulumi:template"]).to.equal(project.name);
     });
 });

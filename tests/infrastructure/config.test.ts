@@ -99,8 +99,14 @@ describe("stack config", () => {
             ].sort(),
         );
         expect(error.issues).to.have.length(10);
-        expect(byKey["event-ingestion:batchSize"]).to.deep.include({ value: 11, allowed: "must be an integer from 1 to 10 (messages per invocation)" });
-        expect(byKey["event-ingestion:processorMemoryMb"]).to.deep.include({ value: "lots", allowed: "must be an integer from 128 to 10240 (MB)" });
+        expect(byKey["event-ingestion:batchSize"]).to.deep.include({
+            value: 11,
+            allowed: "must be an integer from 1 to 10 (messages per invocation)",
+        });
+        expect(byKey["event-ingestion:processorMemoryMb"]).to.deep.include({
+            value: "lots",
+            allowed: "must be an integer from 128 to 10240 (MB)",
+        });
         expect(byKey["event-ingestion:processorTimeoutSeconds"].value).to.equal(2.5);
         expect(byKey["event-ingestion:logRetentionDays"].allowed).to.match(/^must be one of 1, 3, 5, 7, 14, 30/);
         expect(byKey["event-ingestion:enabledEventTypes"].allowed).to.include(EVENT_TYPE_NAMES.join(", "));
@@ -111,7 +117,7 @@ describe("stack config", () => {
         // One message names them all.
         for (const key of Object.keys(byKey)) expect(error.message).to.include(key);
         expect(error.message).to.include("Invalid stack configuration (10 problems)");
-        expect(error.message).to.include('event-ingestion:batchSize = 11: must be an integer from 1 to 10');
+        expect(error.message).to.include("event-ingestion:batchSize = 11: must be an integer from 1 to 10");
     });
 
     it("rejects duplicate or empty event type lists and out-of-range sizes", () => {
@@ -127,7 +133,9 @@ describe("stack config", () => {
             "event-ingestion:maxMessageSize",
         ]);
         // [] is the declared default (Pulumi.yaml): every registered type.
-        expect(parseStackConfig({ "aws:region": "us-east-1", "event-ingestion:enabledEventTypes": "[]" }).eventProcessor.enabledEventTypes).to.equal(undefined);
+        expect(
+            parseStackConfig({ "aws:region": "us-east-1", "event-ingestion:enabledEventTypes": "[]" }).eventProcessor.enabledEventTypes,
+        ).to.equal(undefined);
         expect(issuesOf({ "aws:region": "mars-north-1x" }).issues[0].key).to.equal("aws:region");
     });
 
@@ -135,7 +143,9 @@ describe("stack config", () => {
         const error = issuesOf({ "aws:region": "us-east-1", "event-ingestion:powertoolsLayerVersion": 44 });
         expect(error.issues).to.have.length(1);
         expect(error.issues[0]).to.deep.include({ key: "event-ingestion:powertoolsLayerVersion", value: 44 });
-        expect(error.issues[0].allowed).to.match(/^is retired: .*SSM parameter of the installed @aws-lambda-powertools version.*remove this key$/);
+        expect(error.issues[0].allowed).to.match(
+            /^is retired: .*SSM parameter of the installed @aws-lambda-powertools version.*remove this key$/,
+        );
     });
 
     it("requires an alarm subscription on a stack that deploys to AWS, naming the key and what to set", () => {
@@ -150,21 +160,31 @@ describe("stack config", () => {
         })();
         expect(error.issues).to.have.length(1);
         expect(error.issues[0].key).to.equal("event-ingestion:alarmEmail");
-        expect(error.issues[0].allowed).to.include('is required for stack "prod"').and.include("pulumi config set event-ingestion:alarmEmail");
+        expect(error.issues[0].allowed)
+            .to.include('is required for stack "prod"')
+            .and.include("pulumi config set event-ingestion:alarmEmail");
         expect(() => parseStackConfig({ ...prod, "event-ingestion:alarmEmail": "oncall@example.com" }, { stack: "prod" })).to.not.throw();
         // Emulator stacks (the provider points at aws:endpoints) have no one to page.
-        for (const stack of ["dev", "localstack"]) expect(() => parseStackConfig(asPulumiGivesIt(readStackConfig(stack)), { stack }), stack).to.not.throw();
+        for (const stack of ["dev", "localstack"])
+            expect(() => parseStackConfig(asPulumiGivesIt(readStackConfig(stack)), { stack }), stack).to.not.throw();
         // The CLI passes Pulumi.yaml's declared default ("") for an unset key: still unset.
         expect(readStackConfig("localstack")["event-ingestion:alarmEmail"]).to.equal("");
-        expect(() => parseStackConfig({ ...prod, "event-ingestion:alarmEmail": "" }, { stack: "prod" })).to.throw(/alarmEmail.*is required for stack "prod"/);
+        expect(() => parseStackConfig({ ...prod, "event-ingestion:alarmEmail": "" }, { stack: "prod" })).to.throw(
+            /alarmEmail.*is required for stack "prod"/,
+        );
     });
 
     it("fails the program at start-up, naming every bad key", async () => {
         let error: unknown;
-        await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:batchSize": 0, "event-ingestion:logLevel": "LOUD" } }).catch((e) => (error = e));
+        await deployUnderMocks({
+            stack: "dev",
+            configOverrides: { "event-ingestion:batchSize": 0, "event-ingestion:logLevel": "LOUD" },
+        }).catch((e) => (error = e));
         expect(error).to.be.instanceOf(Error);
         expect((error as Error).name).to.equal("ConfigValidationError");
-        expect((error as Error).message).to.include("event-ingestion:batchSize = 0").and.include('event-ingestion:logLevel = "LOUD": must be one of "DEBUG", "INFO", "WARN", "ERROR"');
+        expect((error as Error).message)
+            .to.include("event-ingestion:batchSize = 0")
+            .and.include('event-ingestion:logLevel = "LOUD": must be one of "DEBUG", "INFO", "WARN", "ERROR"');
         let unsubscribed: unknown;
         const { ["event-ingestion:alarmEmail"]: _subscription, ...withoutSubscription } = readStackConfig("dev");
         await deployUnderMocks({ stack: "prod", config: withoutSubscription }).catch((e) => (unsubscribed = e));
@@ -173,7 +193,10 @@ describe("stack config", () => {
 
     it("documents every event processor setting in the README's Default settings table", () => {
         const readme = fs.readFileSync(path.resolve(__dirname, "..", "..", "README.md"), "utf8");
-        const section = readme.slice(readme.indexOf("<!-- section:default-settings -->"), readme.indexOf("<!-- /section:default-settings -->"));
+        const section = readme.slice(
+            readme.indexOf("<!-- section:default-settings -->"),
+            readme.indexOf("<!-- /section:default-settings -->"),
+        );
         expect(section.length).to.be.greaterThan(100);
         const undocumented = eventProcessorSection(EVENT_TYPE_NAMES).keys.filter((key) => !section.includes(`\`${key}\``));
         expect(undocumented).to.deep.equal([]);
@@ -182,24 +205,46 @@ describe("stack config", () => {
 
 describe("stack config: mistakes are named, secrets never printed", () => {
     it("a misspelt key suggests the closest known one instead of listing them all", () => {
-        const error = issuesOf({ "aws:region": "us-east-1", "event-ingestion:procesorMemoryMb": 512, "event-ingestion:EmailLogLevel": "INFO", "event-ingestion:zzz": 1 });
+        const error = issuesOf({
+            "aws:region": "us-east-1",
+            "event-ingestion:procesorMemoryMb": 512,
+            "event-ingestion:EmailLogLevel": "INFO",
+            "event-ingestion:zzz": 1,
+        });
         const byKey = Object.fromEntries(error.issues.map((i) => [i.key, i.allowed]));
-        expect(byKey["event-ingestion:procesorMemoryMb"]).to.equal("is not a known setting; did you mean event-ingestion:processorMemoryMb?");
+        expect(byKey["event-ingestion:procesorMemoryMb"]).to.equal(
+            "is not a known setting; did you mean event-ingestion:processorMemoryMb?",
+        );
         expect(byKey["event-ingestion:EmailLogLevel"]).to.equal("is not a known setting; did you mean event-ingestion:emailLogLevel?");
         expect(byKey["event-ingestion:zzz"]).to.match(/^is not a known setting \(Pulumi\.yaml declares all \d+/);
         expect(error.message.length, "no list of every key").to.be.lessThan(600);
     });
 
     it("a setting under a mistyped namespace is reported, not silently ignored", () => {
-        const error = issuesOf({ "aws:region": "us-east-1", "event_ingestion:batchSize": 5, "eventingestion:logLevel": "DEBUG", "myproject:processorMemoryMb": 512, "batchSize": 3 });
+        const error = issuesOf({
+            "aws:region": "us-east-1",
+            "event_ingestion:batchSize": 5,
+            "eventingestion:logLevel": "DEBUG",
+            "myproject:processorMemoryMb": 512,
+            batchSize: 3,
+        });
         const byKey = Object.fromEntries(error.issues.map((i) => [i.key, i.allowed]));
-        expect(Object.keys(byKey).sort()).to.deep.equal(["batchSize", "event_ingestion:batchSize", "eventingestion:logLevel", "myproject:processorMemoryMb"]);
-        expect(byKey["event_ingestion:batchSize"]).to.include('not this project\'s ("event-ingestion")').and.include("did you mean event-ingestion:batchSize?");
+        expect(Object.keys(byKey).sort()).to.deep.equal([
+            "batchSize",
+            "event_ingestion:batchSize",
+            "eventingestion:logLevel",
+            "myproject:processorMemoryMb",
+        ]);
+        expect(byKey["event_ingestion:batchSize"])
+            .to.include('not this project\'s ("event-ingestion")')
+            .and.include("did you mean event-ingestion:batchSize?");
         expect(byKey["eventingestion:logLevel"]).to.include("did you mean event-ingestion:logLevel?");
         expect(byKey["myproject:processorMemoryMb"]).to.include("did you mean event-ingestion:processorMemoryMb?");
         expect(byKey["batchSize"]).to.include("has no namespace").and.include("event-ingestion:batchSize");
         // Provider and engine namespaces are theirs: not reported.
-        expect(() => parseStackConfig({ "aws:region": "us-east-1", "aws:skipMetadataApiCheck": "true", "pulumi:tags": "{}" })).to.not.throw();
+        expect(() =>
+            parseStackConfig({ "aws:region": "us-east-1", "aws:skipMetadataApiCheck": "true", "pulumi:tags": "{}" }),
+        ).to.not.throw();
     });
 
     it("a stack file whose config: is a list is reported as such, not as a missing region", () => {
@@ -216,33 +261,63 @@ describe("stack config: mistakes are named, secrets never printed", () => {
         expect(message).to.include("Pulumi.dev.yaml config").and.include("not a list").and.include('remove the leading "- "');
         expect(message).to.not.include("aws:region");
         // A mapping works, with the declared defaults filling what the stack leaves out (as the CLI does).
-        const ok = stackFileConfig(project, YAML.parse("config:\n  aws:region: eu-west-1\n  db:x:\n    secure: v1:abc\n"), "Pulumi.dev.yaml");
+        const ok = stackFileConfig(
+            project,
+            YAML.parse("config:\n  aws:region: eu-west-1\n  db:x:\n    secure: v1:abc\n"),
+            "Pulumi.dev.yaml",
+        );
         expect(ok.config).to.deep.equal({ "aws:region": "eu-west-1", "db:x": "<secret>", "event-ingestion:batchSize": 10 });
         expect(ok.secretKeys).to.deep.equal(["db:x"]);
     });
 
     it("an invalid emailSmtp names each bad field once and never prints the password", () => {
-        const error = issuesOf({ "aws:region": "us-east-1", "event-ingestion:emailSmtp": { port: "x", password: "hunter2-S3CRET", tls: true } });
+        const error = issuesOf({
+            "aws:region": "us-east-1",
+            "event-ingestion:emailSmtp": { port: "x", password: "hunter2-S3CRET", tls: true },
+        });
         const keys = error.issues.map((i) => i.key);
-        expect(keys.sort()).to.deep.equal(["event-ingestion:emailSmtp.host", "event-ingestion:emailSmtp.password", "event-ingestion:emailSmtp.port", "event-ingestion:emailSmtp.tls"]);
+        expect(keys.sort()).to.deep.equal([
+            "event-ingestion:emailSmtp.host",
+            "event-ingestion:emailSmtp.password",
+            "event-ingestion:emailSmtp.port",
+            "event-ingestion:emailSmtp.tls",
+        ]);
         expect(error.message).to.not.include("hunter2");
         expect(JSON.stringify(error.issues)).to.not.include("hunter2");
-        expect(error.message).to.include("event-ingestion:emailSmtp.password = [secret]: must not be in emailSmtp: the password is its own secret key (pulumi config set --secret emailSmtpPassword <password>)");
+        expect(error.message).to.include(
+            "event-ingestion:emailSmtp.password = [secret]: must not be in emailSmtp: the password is its own secret key (pulumi config set --secret emailSmtpPassword <password>)",
+        );
         expect(error.message).to.include('event-ingestion:emailSmtp.port = "x": must be an integer from 1 to 65535');
         expect(error.message).to.include("event-ingestion:emailSmtp.host = (not set)");
     });
 
     it("the SMTP password is its own key and must be a Pulumi secret; the worker's secret gets it", () => {
-        const raw = { "aws:region": "us-east-1", "event-ingestion:emailSmtp": '{"host":"smtp.example.com","username":"apikey"}', "event-ingestion:emailSmtpPassword": "hunter2-S3CRET" };
+        const raw = {
+            "aws:region": "us-east-1",
+            "event-ingestion:emailSmtp": '{"host":"smtp.example.com","username":"apikey"}',
+            "event-ingestion:emailSmtpPassword": "hunter2-S3CRET",
+        };
         const plaintext = issuesOf(raw);
         expect(plaintext.issues.map((i) => i.key)).to.deep.equal(["event-ingestion:emailSmtpPassword"]);
-        expect(plaintext.message).to.include("event-ingestion:emailSmtpPassword = [secret]: must be a secret: pulumi config set --secret emailSmtpPassword <value>");
+        expect(plaintext.message).to.include(
+            "event-ingestion:emailSmtpPassword = [secret]: must be a secret: pulumi config set --secret emailSmtpPassword <value>",
+        );
         expect(plaintext.message).to.not.include("hunter2");
         const ok = parseStackConfig(raw, { secretKeys: ["event-ingestion:emailSmtpPassword"] });
-        expect(ok.emailService.emailSmtp).to.deep.equal({ host: "smtp.example.com", port: 587, secure: false, requireTLS: true, username: "apikey", password: "hunter2-S3CRET" });
+        expect(ok.emailService.emailSmtp).to.deep.equal({
+            host: "smtp.example.com",
+            port: 587,
+            secure: false,
+            requireTLS: true,
+            username: "apikey",
+            password: "hunter2-S3CRET",
+        });
         const orphan = (() => {
             try {
-                parseStackConfig({ "aws:region": "us-east-1", "event-ingestion:emailSmtpPassword": "x" }, { secretKeys: ["event-ingestion:emailSmtpPassword"] });
+                parseStackConfig(
+                    { "aws:region": "us-east-1", "event-ingestion:emailSmtpPassword": "x" },
+                    { secretKeys: ["event-ingestion:emailSmtpPassword"] },
+                );
                 return undefined;
             } catch (e) {
                 return e as ConfigValidationError;
@@ -250,7 +325,13 @@ describe("stack config: mistakes are named, secrets never printed", () => {
         })();
         expect(orphan?.message).to.include("event-ingestion:emailSmtpPassword = [secret]: needs emailSmtp");
         // Declared empty defaults mean "not set".
-        const defaults = parseStackConfig({ "aws:region": "us-east-1", "event-ingestion:emailSmtp": "{}", "event-ingestion:emailSmtpPassword": "", "event-ingestion:alarmEmail": "", "event-ingestion:eventRetentionDays": "0" });
+        const defaults = parseStackConfig({
+            "aws:region": "us-east-1",
+            "event-ingestion:emailSmtp": "{}",
+            "event-ingestion:emailSmtpPassword": "",
+            "event-ingestion:alarmEmail": "",
+            "event-ingestion:eventRetentionDays": "0",
+        });
         expect(defaults.emailService.emailSmtp).to.equal(undefined);
         expect(defaults.eventProcessor.alarmEmail).to.equal(undefined);
         expect(defaults.eventProcessor.eventRetentionDays).to.equal(undefined);
@@ -264,6 +345,8 @@ describe("stack config: mistakes are named, secrets never printed", () => {
             secretConfig: { "event-ingestion:emailSmtpPassword": "other-S3CRET" },
         }).catch((e) => (error = e));
         expect((error as Error).name).to.equal("ConfigValidationError");
-        expect((error as Error).message).to.include("event-ingestion:emailSmtp.host").and.not.include("S3CRET");
+        expect((error as Error).message)
+            .to.include("event-ingestion:emailSmtp.host")
+            .and.not.include("S3CRET");
     });
 });

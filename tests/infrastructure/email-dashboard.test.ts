@@ -59,7 +59,9 @@ describe("email dashboard (mocks)", () => {
     });
 
     it("lays out on CloudWatch's 24-column grid", () => {
-        const widgets = (JSON.parse(dashboard.inputs.dashboardBody as string) as { widgets: { x: number; width: number; title?: string }[] }).widgets;
+        const widgets = (
+            JSON.parse(dashboard.inputs.dashboardBody as string) as { widgets: { x: number; width: number; title?: string }[] }
+        ).widgets;
         expect(widgets.length).to.be.greaterThan(8);
         for (const widget of widgets) expect(widget.x + widget.width, JSON.stringify(widget)).to.be.at.most(24);
     });
@@ -77,15 +79,25 @@ describe("email dashboard (mocks)", () => {
         const deadLetterQueue = resource("aws:sqs/queue:Queue", "email-queue-dlq").state.name;
         const sqs = metrics.filter((m) => m.namespace === "AWS/SQS");
         const on = (queueName: string) => sqs.filter((m) => m.dimensions.QueueName === queueName).map((m) => m.name);
-        expect(on(queue)).to.include.members(["ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible", "ApproximateAgeOfOldestMessage"]);
+        expect(on(queue)).to.include.members([
+            "ApproximateNumberOfMessagesVisible",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateAgeOfOldestMessage",
+        ]);
         expect(on(deadLetterQueue)).to.include("ApproximateNumberOfMessagesVisible");
-        expect(sqs.every((m) => [queue, deadLetterQueue].includes(m.dimensions.QueueName)), "only email queues").to.equal(true);
+        expect(
+            sqs.every((m) => [queue, deadLetterQueue].includes(m.dimensions.QueueName)),
+            "only email queues",
+        ).to.equal(true);
     });
 
     it("draws the oldest-age alarm's threshold on the age graph", () => {
         const alarm = one(d, "aws:cloudwatch/metricAlarm:MetricAlarm", "email-oldest-message-age");
-        const widgets = (JSON.parse(dashboard.inputs.dashboardBody as string) as { widgets: { properties: { title?: string; annotations?: { horizontal?: { value: number }[] } } }[] })
-            .widgets;
+        const widgets = (
+            JSON.parse(dashboard.inputs.dashboardBody as string) as {
+                widgets: { properties: { title?: string; annotations?: { horizontal?: { value: number }[] } } }[];
+            }
+        ).widgets;
         const age = widgets.find((w) => w.properties.title?.startsWith("Oldest email age"));
         expect(age?.properties.annotations?.horizontal?.[0]?.value).to.equal(alarm.inputs.threshold);
     });
@@ -93,23 +105,46 @@ describe("email dashboard (mocks)", () => {
     it("graphs the functions' EMF metrics under the namespace and service each function is configured with, by their contract names", () => {
         const emf = metrics.filter((m) => !m.namespace.startsWith("AWS/"));
         const contract = Object.values(EMAIL_METRICS) as string[];
-        expect(emf.filter((m) => !contract.includes(m.name)).map((m) => m.name), "names outside EMAIL_METRICS").to.deep.equal([]);
+        expect(
+            emf.filter((m) => !contract.includes(m.name)).map((m) => m.name),
+            "names outside EMAIL_METRICS",
+        ).to.deep.equal([]);
         for (const [fn, expected] of [
             ["email-api", [EMAIL_METRICS.accepted, EMAIL_METRICS.rejected, EMAIL_METRICS.notAccepted]],
-            ["email-worker", [EMAIL_METRICS.sent, EMAIL_METRICS.sentBySecondary, EMAIL_METRICS.deadLettered, EMAIL_METRICS.scheduled, EMAIL_METRICS.retried]],
+            [
+                "email-worker",
+                [
+                    EMAIL_METRICS.sent,
+                    EMAIL_METRICS.sentBySecondary,
+                    EMAIL_METRICS.deadLettered,
+                    EMAIL_METRICS.scheduled,
+                    EMAIL_METRICS.retried,
+                ],
+            ],
         ] as const) {
             const { POWERTOOLS_METRICS_NAMESPACE: namespace, POWERTOOLS_SERVICE_NAME: service } = env(fn);
             const mine = emf.filter((m) => m.dimensions.service === service);
-            expect(mine.every((m) => m.namespace === namespace && Object.keys(m.dimensions).length === 1), `${fn}: namespace ${namespace}, dimension service only`).to.equal(true);
+            expect(
+                mine.every((m) => m.namespace === namespace && Object.keys(m.dimensions).length === 1),
+                `${fn}: namespace ${namespace}, dimension service only`,
+            ).to.equal(true);
             expect(mine.map((m) => m.name)).to.include.members([...expected]);
         }
-        expect(emf.every((m) => [env("email-api").POWERTOOLS_SERVICE_NAME, env("email-worker").POWERTOOLS_SERVICE_NAME].includes(m.dimensions.service))).to.equal(true);
+        expect(
+            emf.every((m) =>
+                [env("email-api").POWERTOOLS_SERVICE_NAME, env("email-worker").POWERTOOLS_SERVICE_NAME].includes(m.dimensions.service),
+            ),
+        ).to.equal(true);
     });
 
     it("graphs each EMF metric under the function whose handler emits it", () => {
         const source = (file: string) => fs.readFileSync(path.join(__dirname, "..", "..", "handlers", "email", file), "utf8");
         const emitted = (file: string) =>
-            new Set(Object.entries(EMAIL_METRICS).filter(([key]) => new RegExp(`EMAIL_METRICS\\.${key}\\b`).test(source(file))).map(([, name]) => name as string));
+            new Set(
+                Object.entries(EMAIL_METRICS)
+                    .filter(([key]) => new RegExp(`EMAIL_METRICS\\.${key}\\b`).test(source(file)))
+                    .map(([, name]) => name as string),
+            );
         const byService: Record<string, Set<string>> = {
             [env("email-api").POWERTOOLS_SERVICE_NAME]: emitted("api.ts"),
             [env("email-worker").POWERTOOLS_SERVICE_NAME]: emitted("worker.ts"),
@@ -132,7 +167,12 @@ describe("email dashboard (mocks)", () => {
         const names = ["email-api", "email-worker"].map((fn) => resource("aws:lambda/function:Function", fn).state.name);
         const lambda = metrics.filter((m) => m.namespace === "AWS/Lambda");
         for (const name of names) {
-            expect(lambda.filter((m) => m.dimensions.FunctionName === name).map((m) => m.name)).to.include.members(["Invocations", "Errors", "Throttles", "Duration"]);
+            expect(lambda.filter((m) => m.dimensions.FunctionName === name).map((m) => m.name)).to.include.members([
+                "Invocations",
+                "Errors",
+                "Throttles",
+                "Duration",
+            ]);
         }
         expect(lambda.every((m) => names.includes(m.dimensions.FunctionName))).to.equal(true);
     });

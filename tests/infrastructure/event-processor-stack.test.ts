@@ -28,7 +28,10 @@ describe("event processor stack (dev, mocks)", () => {
             // producerRoleArns is a map (empty in open mode); tests/infrastructure/tenant-isolation.test.ts covers it.
             expect(d.outputs.producerRoleArns).to.deep.equal({});
             const allowed = new Set<string>([...EVENT_PROCESSOR_OUTPUTS, ...EMAIL_SERVICE_OUTPUTS, "producerRoleArns"]);
-            expect(names.filter((n) => !allowed.has(n)), "unexpected outputs").to.deep.equal([]);
+            expect(
+                names.filter((n) => !allowed.has(n)),
+                "unexpected outputs",
+            ).to.deep.equal([]);
         });
         it("points at the resources it names", () => {
             const queue = one(d, QUEUE, "events");
@@ -40,7 +43,9 @@ describe("event processor stack (dev, mocks)", () => {
             expect(d.outputs.deadLetterQueueArn).to.equal(dlq.state.arn);
             expect(d.outputs.eventTableName).to.equal(table.state.name);
             expect(d.outputs.eventTableArn).to.equal(table.state.arn);
-            expect(d.outputs.eventStreamArn).to.equal(table.state.streamArn).and.match(/\/stream\//);
+            expect(d.outputs.eventStreamArn)
+                .to.equal(table.state.streamArn)
+                .and.match(/\/stream\//);
             expect(d.outputs.kmsKeyArn).to.equal(one(d, "aws:kms/key:Key", "events").state.arn);
             expect(d.outputs.alarmTopicArn).to.equal(one(d, "aws:sns/topic:Topic", "alarms").state.arn);
             expect(d.outputs.producerPolicyArn).to.equal(one(d, "aws:iam/policy:Policy", "events-producer").state.arn);
@@ -93,7 +98,9 @@ describe("event processor stack (dev, mocks)", () => {
                 expect(q.inputs.kmsMasterKeyId, name).to.equal(key.state.arn);
                 expect(q.inputs.kmsDataKeyReusePeriodSeconds, name).to.equal(dev["event-ingestion:kmsDataKeyReusePeriodSeconds"]);
                 // The DLQ is SQS's maximum, so a rejected body at the queue's limit still fits with its reason attributes.
-                expect(q.inputs.maxMessageSize, name).to.equal(name === "events" ? dev["event-ingestion:maxMessageSize"] : SQS_MAX_MESSAGE_SIZE_BYTES);
+                expect(q.inputs.maxMessageSize, name).to.equal(
+                    name === "events" ? dev["event-ingestion:maxMessageSize"] : SQS_MAX_MESSAGE_SIZE_BYTES,
+                );
                 expect(q.inputs.fifoQueue ?? false, `${name} is a standard queue (fair queues)`).to.equal(false);
             }
         });
@@ -107,13 +114,21 @@ describe("event processor stack (dev, mocks)", () => {
         it("redrives to the DLQ after maxReceiveCount, and the DLQ admits only its source queue", () => {
             const q = one(d, QUEUE, "events");
             const dlq = one(d, QUEUE, "events-dlq");
-            expect(JSON.parse(q.inputs.redrivePolicy)).to.deep.equal({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: dev["event-ingestion:maxReceiveCount"] });
+            expect(JSON.parse(q.inputs.redrivePolicy)).to.deep.equal({
+                deadLetterTargetArn: dlq.state.arn,
+                maxReceiveCount: dev["event-ingestion:maxReceiveCount"],
+            });
             const allow = one(d, "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", "events-dlq-redrive-allow");
             expect(allow.inputs.queueUrl).to.equal(dlq.state.url);
-            expect(JSON.parse(allow.inputs.redriveAllowPolicy)).to.deep.equal({ redrivePermission: "byQueue", sourceQueueArns: [q.state.arn] });
+            expect(JSON.parse(allow.inputs.redriveAllowPolicy)).to.deep.equal({
+                redrivePermission: "byQueue",
+                sourceQueueArns: [q.state.arn],
+            });
         });
         it("keeps dead letters for 14 days", () => {
-            expect(one(d, QUEUE, "events-dlq").inputs.messageRetentionSeconds).to.equal(DEAD_LETTER_RETENTION_SECONDS).and.equal(1_209_600);
+            expect(one(d, QUEUE, "events-dlq").inputs.messageRetentionSeconds)
+                .to.equal(DEAD_LETTER_RETENTION_SECONDS)
+                .and.equal(1_209_600);
         });
         it("has a TLS-only policy on each queue", () => {
             for (const name of ["events", "events-dlq"]) {
@@ -177,13 +192,20 @@ describe("event processor stack (dev, mocks)", () => {
             expect(logs.inputs.retentionInDays).to.equal(dev["event-ingestion:logRetentionDays"]);
             expect(logs.inputs.kmsKeyId).to.equal(d.outputs.kmsKeyArn);
             // Lambda's JSON log filter follows the configured level (dev: INFO).
-            expect(fn.inputs.loggingConfig).to.deep.equal({ logFormat: "JSON", applicationLogLevel: "INFO", systemLogLevel: "INFO", logGroup: logs.state.name });
+            expect(fn.inputs.loggingConfig).to.deep.equal({
+                logFormat: "JSON",
+                applicationLogLevel: "INFO",
+                systemLogLevel: "INFO",
+                logGroup: logs.state.name,
+            });
         });
         it("takes Powertools from AWS's public layer of the installed version, resolved in the stack's region from its SSM parameter", () => {
             const fn = one(d, FUNCTION, "event-processor");
             const asked = d.invokes.filter((i) => i.token === "aws:ssm/getParameter:getParameter").map((i) => i.inputs.name);
             expect(asked.length, "one lookup per function").to.be.greaterThan(0);
-            expect(new Set(asked)).to.deep.equal(new Set([`/aws/service/powertools/typescript/generic/all/${installedPowertoolsVersion()}`]));
+            expect(new Set(asked)).to.deep.equal(
+                new Set([`/aws/service/powertools/typescript/generic/all/${installedPowertoolsVersion()}`]),
+            );
             expect(fn.inputs.layers).to.deep.equal([mockPowertoolsLayerArn("us-east-1", installedPowertoolsVersion())]);
         });
         it("gets the handler's environment contract", () => {
@@ -225,18 +247,32 @@ describe("event processor stack (dev, mocks)", () => {
             const policy = one(d, "aws:sns/topicPolicy:TopicPolicy", "alarms-policy");
             expect(policy.inputs.arn).to.equal(topic.state.arn);
             const doc = policyOf(policy.inputs.policy);
-            expect(statement(doc, "DenyInsecureTransport")).to.deep.include({ Effect: "Deny", Action: "sns:*", Resource: [topic.state.arn] });
+            expect(statement(doc, "DenyInsecureTransport")).to.deep.include({
+                Effect: "Deny",
+                Action: "sns:*",
+                Resource: [topic.state.arn],
+            });
             expect(statement(doc, "CloudWatchAlarmsPublish").Condition!.ArnLike["aws:SourceArn"]).to.equal(
                 `arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT_ID}:alarm:event-ingestion-dev/*`,
             );
             const subscription = one(d, "aws:sns/topicSubscription:TopicSubscription");
-            expect(subscription.inputs).to.deep.include({ protocol: "email", endpoint: dev["event-ingestion:alarmEmail"], topic: topic.state.arn });
+            expect(subscription.inputs).to.deep.include({
+                protocol: "email",
+                endpoint: dev["event-ingestion:alarmEmail"],
+                topic: topic.state.arn,
+            });
         });
         it("alarms on errors, throttles, dead letters, oldest message age and DynamoDB throttles/system errors", () => {
             const alarms = all(d, "aws:cloudwatch/metricAlarm:MetricAlarm");
             const byName = new Map(alarms.map((a) => [a.inputs.name as string, a]));
             const fn = one(d, FUNCTION, "event-processor");
-            const expectSimple = (name: string, namespace: string, metric: string, dimensions: Record<string, string>, threshold: number) => {
+            const expectSimple = (
+                name: string,
+                namespace: string,
+                metric: string,
+                dimensions: Record<string, string>,
+                threshold: number,
+            ) => {
                 const alarm = byName.get(`event-ingestion-dev/events-${name}`);
                 expect(alarm, name).to.not.equal(undefined);
                 expect(alarm!.inputs).to.deep.include({ namespace, metricName: metric, threshold });
@@ -244,11 +280,25 @@ describe("event processor stack (dev, mocks)", () => {
             };
             expectSimple("processor-errors", "AWS/Lambda", "Errors", { FunctionName: fn.state.name }, 1);
             expectSimple("processor-throttles", "AWS/Lambda", "Throttles", { FunctionName: fn.state.name }, 1);
-            expectSimple("dead-letters", "AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: one(d, QUEUE, "events-dlq").state.name }, 1);
-            expectSimple("oldest-message-age", "AWS/SQS", "ApproximateAgeOfOldestMessage", { QueueName: one(d, QUEUE, "events").state.name }, dev["event-ingestion:oldestMessageAgeAlarmSeconds"] as number);
+            expectSimple(
+                "dead-letters",
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                { QueueName: one(d, QUEUE, "events-dlq").state.name },
+                1,
+            );
+            expectSimple(
+                "oldest-message-age",
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                { QueueName: one(d, QUEUE, "events").state.name },
+                dev["event-ingestion:oldestMessageAgeAlarmSeconds"] as number,
+            );
             const table = d.outputs.eventTableName;
             const metricsOf = (name: string) =>
-                (byName.get(`event-ingestion-dev/events-${name}`)!.inputs.metricQueries as any[]).filter((q) => q.metric).map((q) => [q.metric.metricName, q.metric.dimensions]);
+                (byName.get(`event-ingestion-dev/events-${name}`)!.inputs.metricQueries as any[])
+                    .filter((q) => q.metric)
+                    .map((q) => [q.metric.metricName, q.metric.dimensions]);
             expect(metricsOf("table-throttles")).to.deep.equal([
                 ["ReadThrottleEvents", { TableName: table }],
                 ["WriteThrottleEvents", { TableName: table }],
@@ -266,7 +316,14 @@ describe("event processor stack (dev, mocks)", () => {
             const dashboard = one(d, "aws:cloudwatch/dashboard:Dashboard", "events-dashboard");
             expect(dashboard.inputs.dashboardName).to.equal("event-ingestion-dev-us-east-1-events");
             const body = dashboard.inputs.dashboardBody as string;
-            for (const metric of ["Errors", "Throttles", "ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible", "WriteThrottleEvents", "Duration"]) {
+            for (const metric of [
+                "Errors",
+                "Throttles",
+                "ApproximateAgeOfOldestMessage",
+                "ApproximateNumberOfMessagesVisible",
+                "WriteThrottleEvents",
+                "Duration",
+            ]) {
                 expect(body, metric).to.include(`"${metric}"`);
             }
         });
@@ -276,7 +333,10 @@ describe("event processor stack (dev, mocks)", () => {
         it("are customer-managed policies on exactly the queue, stream, table and key", () => {
             const producer = policyOf(one(d, "aws:iam/policy:Policy", "events-producer").inputs.policy);
             expect(statement(producer, "SendEvents")).to.deep.include({ Action: "sqs:SendMessage", Resource: d.outputs.eventQueueArn });
-            expect(statement(producer, "EncryptThroughSqs")).to.deep.include({ Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: d.outputs.kmsKeyArn });
+            expect(statement(producer, "EncryptThroughSqs")).to.deep.include({
+                Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                Resource: d.outputs.kmsKeyArn,
+            });
             const stream = policyOf(one(d, "aws:iam/policy:Policy", "events-stream-read").inputs.policy);
             expect(statement(stream, "ReadEventStream")).to.deep.include({
                 Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
@@ -285,7 +345,10 @@ describe("event processor stack (dev, mocks)", () => {
             // ListStreams has no resource-level permissions (the simulator refuses it on a stream ARN).
             expect(statement(stream, "ListStreams")).to.deep.include({ Action: ["dynamodb:ListStreams"], Resource: "*" });
             const table = policyOf(one(d, "aws:iam/policy:Policy", "events-table-read").inputs.policy);
-            expect(statement(table, "QueryEvents")).to.deep.include({ Action: ["dynamodb:GetItem", "dynamodb:Query"], Resource: d.outputs.eventTableArn });
+            expect(statement(table, "QueryEvents")).to.deep.include({
+                Action: ["dynamodb:GetItem", "dynamodb:Query"],
+                Resource: d.outputs.eventTableArn,
+            });
         });
     });
 });
@@ -294,11 +357,21 @@ describe("event processor stack: config-driven variations (mocks)", () => {
     it("sets Lambda's JSON log filter of every function to its configured level, so DEBUG lines are not dropped", async () => {
         // "Configuring advanced logging controls for Lambda functions": with JSON logs, Lambda drops
         // application logs below applicationLogLevel (INFO when unset), whatever the library writes.
-        const d = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:logLevel": "DEBUG", "event-ingestion:emailLogLevel": "ERROR" } });
+        const d = await deployUnderMocks({
+            stack: "dev",
+            configOverrides: { "event-ingestion:logLevel": "DEBUG", "event-ingestion:emailLogLevel": "ERROR" },
+        });
         const levels = Object.fromEntries(
             ["event-processor", "email-api", "email-worker"].map((name) => {
                 const fn = one(d, FUNCTION, name);
-                return [name, [fn.inputs.loggingConfig.applicationLogLevel, fn.inputs.loggingConfig.systemLogLevel, fn.inputs.environment.variables.POWERTOOLS_LOG_LEVEL]];
+                return [
+                    name,
+                    [
+                        fn.inputs.loggingConfig.applicationLogLevel,
+                        fn.inputs.loggingConfig.systemLogLevel,
+                        fn.inputs.environment.variables.POWERTOOLS_LOG_LEVEL,
+                    ],
+                ];
             }),
         );
         expect(levels).to.deep.equal({

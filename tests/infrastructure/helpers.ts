@@ -11,7 +11,10 @@ export function all(deployment: MockDeployment, type: string): MockedResource[] 
 /** The one resource of a type (optionally with that logical name); fails otherwise. */
 export function one(deployment: MockDeployment, type: string, name?: string): MockedResource {
     const found = all(deployment, type).filter((r) => name === undefined || r.name === name);
-    expect(found, `exactly one ${type}${name ? ` named ${name}` : ""}; found ${found.map((r) => r.name).join(", ") || "none"}`).to.have.length(1);
+    expect(
+        found,
+        `exactly one ${type}${name ? ` named ${name}` : ""}; found ${found.map((r) => r.name).join(", ") || "none"}`,
+    ).to.have.length(1);
     return found[0];
 }
 

@@ -69,119 +69,190 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
         });
 
         it("is allowed everything the handler and its event source mapping do, on its own resources", async () => {
-            await check(role, policies, [
-                { action: "sqs:ReceiveMessage", resource: queueArn },
-                { action: "sqs:DeleteMessage", resource: queueArn },
-                { action: "sqs:GetQueueAttributes", resource: queueArn },
-                { action: "sqs:SendMessage", resource: dlqArn },
-                { action: "dynamodb:PutItem", resource: tableArn },
-                { action: "dynamodb:GetItem", resource: tableArn },
-                { action: "kms:Decrypt", resource: keyArn, context: via("sqs") },
-                { action: "kms:GenerateDataKey", resource: keyArn, context: via("sqs") },
-                { action: "kms:Decrypt", resource: keyArn, context: via("dynamodb") },
-                { action: "kms:GenerateDataKey", resource: keyArn, context: via("dynamodb") },
-                { action: "logs:CreateLogStream", resource: `${logGroupArn}:log-stream:2026/01/01/[$LATEST]abc` },
-                { action: "logs:PutLogEvents", resource: `${logGroupArn}:log-stream:2026/01/01/[$LATEST]abc` },
-                { action: "xray:PutTraceSegments", resource: "*" },
-                { action: "xray:PutTelemetryRecords", resource: "*" },
-            ], "allowed");
+            await check(
+                role,
+                policies,
+                [
+                    { action: "sqs:ReceiveMessage", resource: queueArn },
+                    { action: "sqs:DeleteMessage", resource: queueArn },
+                    { action: "sqs:GetQueueAttributes", resource: queueArn },
+                    { action: "sqs:SendMessage", resource: dlqArn },
+                    { action: "dynamodb:PutItem", resource: tableArn },
+                    { action: "dynamodb:GetItem", resource: tableArn },
+                    { action: "kms:Decrypt", resource: keyArn, context: via("sqs") },
+                    { action: "kms:GenerateDataKey", resource: keyArn, context: via("sqs") },
+                    { action: "kms:Decrypt", resource: keyArn, context: via("dynamodb") },
+                    { action: "kms:GenerateDataKey", resource: keyArn, context: via("dynamodb") },
+                    { action: "logs:CreateLogStream", resource: `${logGroupArn}:log-stream:2026/01/01/[$LATEST]abc` },
+                    { action: "logs:PutLogEvents", resource: `${logGroupArn}:log-stream:2026/01/01/[$LATEST]abc` },
+                    { action: "xray:PutTraceSegments", resource: "*" },
+                    { action: "xray:PutTelemetryRecords", resource: "*" },
+                ],
+                "allowed",
+            );
         });
 
         it("is denied its neighbours: other table actions, other tables and queues, reading its DLQ, key admin, other logs", async () => {
-            await check(role, policies, [
-                { action: "dynamodb:Scan", resource: tableArn },
-                { action: "dynamodb:DeleteItem", resource: tableArn },
-                { action: "dynamodb:UpdateItem", resource: tableArn },
-                { action: "dynamodb:Query", resource: tableArn },
-                { action: "dynamodb:DeleteTable", resource: tableArn },
-                { action: "dynamodb:PutItem", resource: OTHER_TABLE },
-                { action: "dynamodb:GetRecords", resource: streamArn },
-                { action: "sqs:ReceiveMessage", resource: dlqArn },
-                { action: "sqs:DeleteMessage", resource: dlqArn },
-                { action: "sqs:SendMessage", resource: queueArn },
-                { action: "sqs:PurgeQueue", resource: queueArn },
-                { action: "sqs:SetQueueAttributes", resource: queueArn },
-                { action: "sqs:ReceiveMessage", resource: OTHER_QUEUE },
-                { action: "sqs:SendMessage", resource: OTHER_QUEUE },
-                { action: "kms:Decrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
-                { action: "kms:Decrypt", resource: keyArn, context: via("s3") },
-                { action: "kms:Encrypt", resource: keyArn, context: via("sqs") },
-                { action: "kms:ScheduleKeyDeletion", resource: keyArn },
-                { action: "kms:PutKeyPolicy", resource: keyArn },
-                { action: "kms:DisableKey", resource: keyArn },
-                { action: "kms:CreateGrant", resource: keyArn, context: via("sqs") },
-                { action: "kms:Decrypt", resource: OTHER_KEY, context: via("sqs") },
-                { action: "logs:PutLogEvents", resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/other:log-stream:x` },
-                { action: "logs:CreateLogGroup", resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/event-ingestion/dev/new` },
-                { action: "logs:DeleteLogGroup", resource: logGroupArn },
-            ], "denied");
+            await check(
+                role,
+                policies,
+                [
+                    { action: "dynamodb:Scan", resource: tableArn },
+                    { action: "dynamodb:DeleteItem", resource: tableArn },
+                    { action: "dynamodb:UpdateItem", resource: tableArn },
+                    { action: "dynamodb:Query", resource: tableArn },
+                    { action: "dynamodb:DeleteTable", resource: tableArn },
+                    { action: "dynamodb:PutItem", resource: OTHER_TABLE },
+                    { action: "dynamodb:GetRecords", resource: streamArn },
+                    { action: "sqs:ReceiveMessage", resource: dlqArn },
+                    { action: "sqs:DeleteMessage", resource: dlqArn },
+                    { action: "sqs:SendMessage", resource: queueArn },
+                    { action: "sqs:PurgeQueue", resource: queueArn },
+                    { action: "sqs:SetQueueAttributes", resource: queueArn },
+                    { action: "sqs:ReceiveMessage", resource: OTHER_QUEUE },
+                    { action: "sqs:SendMessage", resource: OTHER_QUEUE },
+                    { action: "kms:Decrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
+                    { action: "kms:Decrypt", resource: keyArn, context: via("s3") },
+                    { action: "kms:Encrypt", resource: keyArn, context: via("sqs") },
+                    { action: "kms:ScheduleKeyDeletion", resource: keyArn },
+                    { action: "kms:PutKeyPolicy", resource: keyArn },
+                    { action: "kms:DisableKey", resource: keyArn },
+                    { action: "kms:CreateGrant", resource: keyArn, context: via("sqs") },
+                    { action: "kms:Decrypt", resource: OTHER_KEY, context: via("sqs") },
+                    { action: "logs:PutLogEvents", resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/other:log-stream:x` },
+                    { action: "logs:CreateLogGroup", resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/event-ingestion/dev/new` },
+                    { action: "logs:DeleteLogGroup", resource: logGroupArn },
+                ],
+                "denied",
+            );
         });
 
         it("cannot reach its queues without TLS (queue policies deny it explicitly)", async () => {
-            await check(role, policies, [
-                { action: "sqs:ReceiveMessage", resource: queueArn, context: { "aws:SecureTransport": "false" } },
-                { action: "sqs:SendMessage", resource: dlqArn, context: { "aws:SecureTransport": "false" } },
-            ], "denied");
+            await check(
+                role,
+                policies,
+                [
+                    { action: "sqs:ReceiveMessage", resource: queueArn, context: { "aws:SecureTransport": "false" } },
+                    { action: "sqs:SendMessage", resource: dlqArn, context: { "aws:SecureTransport": "false" } },
+                ],
+                "denied",
+            );
         });
     });
 
     describe("key policy", () => {
         it("lets no principal of the account use the key directly, even one whose IAM policy allows kms:*", async () => {
             const broad: PolicyDocument = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:*", Resource: "*" }] };
-            await check(`arn:aws:iam::${ACCOUNT}:role/admin`, [broad], [
-                { action: "kms:Decrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
-                { action: "kms:Encrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
-                { action: "kms:Decrypt", resource: keyArn, context: via("secretsmanager") },
-            ], "denied");
-            await check(`arn:aws:iam::${ACCOUNT}:role/admin`, [broad], [
-                { action: "kms:ScheduleKeyDeletion", resource: keyArn },
-                { action: "kms:EnableKeyRotation", resource: keyArn },
-                { action: "kms:Decrypt", resource: keyArn, context: via("dynamodb") },
-            ], "allowed");
+            await check(
+                `arn:aws:iam::${ACCOUNT}:role/admin`,
+                [broad],
+                [
+                    { action: "kms:Decrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
+                    { action: "kms:Encrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
+                    { action: "kms:Decrypt", resource: keyArn, context: via("secretsmanager") },
+                ],
+                "denied",
+            );
+            await check(
+                `arn:aws:iam::${ACCOUNT}:role/admin`,
+                [broad],
+                [
+                    { action: "kms:ScheduleKeyDeletion", resource: keyArn },
+                    { action: "kms:EnableKeyRotation", resource: keyArn },
+                    { action: "kms:Decrypt", resource: keyArn, context: via("dynamodb") },
+                ],
+                "allowed",
+            );
         });
         it("gives nothing to another account", async () => {
             const broad: PolicyDocument = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:*", Resource: "*" }] };
-            await check("arn:aws:iam::999999999999:role/intruder", [broad], [
-                { action: "kms:Decrypt", resource: keyArn, context: { "kms:ViaService": `sqs.${REGION}.amazonaws.com`, "kms:CallerAccount": "999999999999" } },
-                { action: "kms:ScheduleKeyDeletion", resource: keyArn },
-            ], "denied");
+            await check(
+                "arn:aws:iam::999999999999:role/intruder",
+                [broad],
+                [
+                    {
+                        action: "kms:Decrypt",
+                        resource: keyArn,
+                        context: { "kms:ViaService": `sqs.${REGION}.amazonaws.com`, "kms:CallerAccount": "999999999999" },
+                    },
+                    { action: "kms:ScheduleKeyDeletion", resource: keyArn },
+                ],
+                "denied",
+            );
         });
         it("lets CloudWatch Logs encrypt only this stack's log groups", async () => {
             const logs = `logs.${REGION}.amazonaws.com`;
-            await check(logs, [], [
-                { action: "kms:GenerateDataKey", resource: keyArn, context: { "kms:EncryptionContext:aws:logs:arn": logGroupArn } },
-                { action: "kms:Decrypt", resource: keyArn, context: { "kms:EncryptionContext:aws:logs:arn": logGroupArn } },
-            ], "allowed");
-            await check(logs, [], [
-                { action: "kms:GenerateDataKey", resource: keyArn, context: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/other` } },
-                { action: "kms:Decrypt", resource: keyArn },
-                { action: "kms:ScheduleKeyDeletion", resource: keyArn },
-            ], "denied");
+            await check(
+                logs,
+                [],
+                [
+                    { action: "kms:GenerateDataKey", resource: keyArn, context: { "kms:EncryptionContext:aws:logs:arn": logGroupArn } },
+                    { action: "kms:Decrypt", resource: keyArn, context: { "kms:EncryptionContext:aws:logs:arn": logGroupArn } },
+                ],
+                "allowed",
+            );
+            await check(
+                logs,
+                [],
+                [
+                    {
+                        action: "kms:GenerateDataKey",
+                        resource: keyArn,
+                        context: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/other` },
+                    },
+                    { action: "kms:Decrypt", resource: keyArn },
+                    { action: "kms:ScheduleKeyDeletion", resource: keyArn },
+                ],
+                "denied",
+            );
         });
         it("lets CloudWatch alarms of this stack (and only those) publish to the encrypted topic", async () => {
             const alarm = one(d, "aws:cloudwatch/metricAlarm:MetricAlarm", "events-dead-letters").state.arn;
             const topicArn = d.outputs.alarmTopicArn;
             const topicPolicy = policyOf(one(d, "aws:sns/topicPolicy:TopicPolicy", "alarms-policy").inputs.policy);
             const own = { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": alarm };
-            const foreign = { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:someone-elses-alarm` };
+            const foreign = {
+                "aws:SourceAccount": ACCOUNT,
+                "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:someone-elses-alarm`,
+            };
             // The key admits CloudWatch without source conditions (the form SNS documents as working for
             // AWS services publishing to encrypted topics); the topic policy below does the scoping.
-            await check("cloudwatch.amazonaws.com", [], [
-                { action: "kms:GenerateDataKey", resource: keyArn, context: own },
-                { action: "kms:Decrypt", resource: keyArn, context: own },
-                { action: "kms:GenerateDataKey", resource: keyArn },
-            ], "allowed");
-            await check("cloudwatch.amazonaws.com", [], [
-                { action: "kms:Encrypt", resource: keyArn, context: own },
-                { action: "kms:ScheduleKeyDeletion", resource: keyArn, context: own },
-            ], "denied");
-            expect(await mismatches({ principal: "cloudwatch.amazonaws.com", identityPolicies: [], resourcePolicy: topicPolicy }, [{ action: "sns:Publish", resource: topicArn, context: own }], "allowed")).to.deep.equal([]);
+            await check(
+                "cloudwatch.amazonaws.com",
+                [],
+                [
+                    { action: "kms:GenerateDataKey", resource: keyArn, context: own },
+                    { action: "kms:Decrypt", resource: keyArn, context: own },
+                    { action: "kms:GenerateDataKey", resource: keyArn },
+                ],
+                "allowed",
+            );
+            await check(
+                "cloudwatch.amazonaws.com",
+                [],
+                [
+                    { action: "kms:Encrypt", resource: keyArn, context: own },
+                    { action: "kms:ScheduleKeyDeletion", resource: keyArn, context: own },
+                ],
+                "denied",
+            );
             expect(
-                await mismatches({ principal: "cloudwatch.amazonaws.com", identityPolicies: [], resourcePolicy: topicPolicy }, [
-                    { action: "sns:Publish", resource: topicArn, context: foreign },
-                    { action: "sns:Publish", resource: topicArn, context: { ...own, "aws:SourceAccount": "999999999999" } },
-                    { action: "sns:Publish", resource: topicArn, context: { ...own, "aws:SecureTransport": "false" } },
-                ], "denied"),
+                await mismatches(
+                    { principal: "cloudwatch.amazonaws.com", identityPolicies: [], resourcePolicy: topicPolicy },
+                    [{ action: "sns:Publish", resource: topicArn, context: own }],
+                    "allowed",
+                ),
+            ).to.deep.equal([]);
+            expect(
+                await mismatches(
+                    { principal: "cloudwatch.amazonaws.com", identityPolicies: [], resourcePolicy: topicPolicy },
+                    [
+                        { action: "sns:Publish", resource: topicArn, context: foreign },
+                        { action: "sns:Publish", resource: topicArn, context: { ...own, "aws:SourceAccount": "999999999999" } },
+                        { action: "sns:Publish", resource: topicArn, context: { ...own, "aws:SecureTransport": "false" } },
+                    ],
+                    "denied",
+                ),
             ).to.deep.equal([]);
         });
     });
@@ -190,59 +261,89 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
         const exported = (name: string) => [policyOf(one(d, "aws:iam/policy:Policy", name).inputs.policy)];
 
         it("producer: may send events (and the KMS calls SSE-KMS makes), nothing else", async () => {
-            await check(CONSUMER_ROLE, exported("events-producer"), [
-                { action: "sqs:SendMessage", resource: queueArn },
-                { action: "kms:GenerateDataKey", resource: keyArn, context: via("sqs") },
-                { action: "kms:Decrypt", resource: keyArn, context: via("sqs") },
-            ], "allowed");
-            await check(CONSUMER_ROLE, exported("events-producer"), [
-                { action: "sqs:ReceiveMessage", resource: queueArn },
-                { action: "sqs:DeleteMessage", resource: queueArn },
-                { action: "sqs:SendMessage", resource: dlqArn },
-                { action: "sqs:SendMessage", resource: OTHER_QUEUE },
-                { action: "sqs:SendMessage", resource: queueArn, context: { "aws:SecureTransport": "false" } },
-                { action: "kms:Decrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
-                { action: "kms:Decrypt", resource: keyArn, context: via("dynamodb") },
-                { action: "dynamodb:PutItem", resource: tableArn },
-            ], "denied");
+            await check(
+                CONSUMER_ROLE,
+                exported("events-producer"),
+                [
+                    { action: "sqs:SendMessage", resource: queueArn },
+                    { action: "kms:GenerateDataKey", resource: keyArn, context: via("sqs") },
+                    { action: "kms:Decrypt", resource: keyArn, context: via("sqs") },
+                ],
+                "allowed",
+            );
+            await check(
+                CONSUMER_ROLE,
+                exported("events-producer"),
+                [
+                    { action: "sqs:ReceiveMessage", resource: queueArn },
+                    { action: "sqs:DeleteMessage", resource: queueArn },
+                    { action: "sqs:SendMessage", resource: dlqArn },
+                    { action: "sqs:SendMessage", resource: OTHER_QUEUE },
+                    { action: "sqs:SendMessage", resource: queueArn, context: { "aws:SecureTransport": "false" } },
+                    { action: "kms:Decrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
+                    { action: "kms:Decrypt", resource: keyArn, context: via("dynamodb") },
+                    { action: "dynamodb:PutItem", resource: tableArn },
+                ],
+                "denied",
+            );
         });
 
         it("stream read: may read the stream (and decrypt through DynamoDB), nothing else", async () => {
-            await check(CONSUMER_ROLE, exported("events-stream-read"), [
-                { action: "dynamodb:DescribeStream", resource: streamArn },
-                { action: "dynamodb:GetRecords", resource: streamArn },
-                { action: "dynamodb:GetShardIterator", resource: streamArn },
-                { action: "dynamodb:ListStreams", resource: "*" },
-                { action: "kms:Decrypt", resource: keyArn, context: via("dynamodb") },
-            ], "allowed");
-            await check(CONSUMER_ROLE, exported("events-stream-read"), [
-                { action: "dynamodb:GetRecords", resource: `${OTHER_TABLE}/stream/2026-01-01T00:00:00.000` },
-                { action: "dynamodb:GetItem", resource: tableArn },
-                { action: "dynamodb:Query", resource: tableArn },
-                { action: "dynamodb:Scan", resource: tableArn },
-                { action: "dynamodb:PutItem", resource: tableArn },
-                { action: "kms:Decrypt", resource: keyArn, context: via("sqs") },
-                { action: "kms:GenerateDataKey", resource: keyArn, context: via("dynamodb") },
-                { action: "sqs:ReceiveMessage", resource: queueArn },
-            ], "denied");
+            await check(
+                CONSUMER_ROLE,
+                exported("events-stream-read"),
+                [
+                    { action: "dynamodb:DescribeStream", resource: streamArn },
+                    { action: "dynamodb:GetRecords", resource: streamArn },
+                    { action: "dynamodb:GetShardIterator", resource: streamArn },
+                    { action: "dynamodb:ListStreams", resource: "*" },
+                    { action: "kms:Decrypt", resource: keyArn, context: via("dynamodb") },
+                ],
+                "allowed",
+            );
+            await check(
+                CONSUMER_ROLE,
+                exported("events-stream-read"),
+                [
+                    { action: "dynamodb:GetRecords", resource: `${OTHER_TABLE}/stream/2026-01-01T00:00:00.000` },
+                    { action: "dynamodb:GetItem", resource: tableArn },
+                    { action: "dynamodb:Query", resource: tableArn },
+                    { action: "dynamodb:Scan", resource: tableArn },
+                    { action: "dynamodb:PutItem", resource: tableArn },
+                    { action: "kms:Decrypt", resource: keyArn, context: via("sqs") },
+                    { action: "kms:GenerateDataKey", resource: keyArn, context: via("dynamodb") },
+                    { action: "sqs:ReceiveMessage", resource: queueArn },
+                ],
+                "denied",
+            );
         });
 
         it("table read: may Query and GetItem (and decrypt through DynamoDB), nothing else", async () => {
-            await check(CONSUMER_ROLE, exported("events-table-read"), [
-                { action: "dynamodb:Query", resource: tableArn },
-                { action: "dynamodb:GetItem", resource: tableArn },
-                { action: "kms:Decrypt", resource: keyArn, context: via("dynamodb") },
-            ], "allowed");
-            await check(CONSUMER_ROLE, exported("events-table-read"), [
-                { action: "dynamodb:Scan", resource: tableArn },
-                { action: "dynamodb:PutItem", resource: tableArn },
-                { action: "dynamodb:DeleteItem", resource: tableArn },
-                { action: "dynamodb:BatchWriteItem", resource: tableArn },
-                { action: "dynamodb:Query", resource: OTHER_TABLE },
-                { action: "dynamodb:GetRecords", resource: streamArn },
-                { action: "kms:Decrypt", resource: keyArn, context: via("sqs") },
-                { action: "kms:Decrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
-            ], "denied");
+            await check(
+                CONSUMER_ROLE,
+                exported("events-table-read"),
+                [
+                    { action: "dynamodb:Query", resource: tableArn },
+                    { action: "dynamodb:GetItem", resource: tableArn },
+                    { action: "kms:Decrypt", resource: keyArn, context: via("dynamodb") },
+                ],
+                "allowed",
+            );
+            await check(
+                CONSUMER_ROLE,
+                exported("events-table-read"),
+                [
+                    { action: "dynamodb:Scan", resource: tableArn },
+                    { action: "dynamodb:PutItem", resource: tableArn },
+                    { action: "dynamodb:DeleteItem", resource: tableArn },
+                    { action: "dynamodb:BatchWriteItem", resource: tableArn },
+                    { action: "dynamodb:Query", resource: OTHER_TABLE },
+                    { action: "dynamodb:GetRecords", resource: streamArn },
+                    { action: "kms:Decrypt", resource: keyArn, context: via("sqs") },
+                    { action: "kms:Decrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
+                ],
+                "denied",
+            );
         });
     });
 });
@@ -268,7 +369,9 @@ describe("IAM: no dead grants anywhere in the stack", () => {
             .map((r) => ({ name: `${r.type} ${r.name}`, policy: policyOf(r.inputs.policy) }));
         expect(documents.length).to.be.greaterThan(3);
         // KMS also needs the key's own policy to allow (as AWS evaluates it).
-        const keyPolicies = new Map(d.resources.filter((r) => r.type === "aws:kms/key:Key").map((r) => [r.state.arn as string, policyOf(r.inputs.policy)]));
+        const keyPolicies = new Map(
+            d.resources.filter((r) => r.type === "aws:kms/key:Key").map((r) => [r.state.arn as string, policyOf(r.inputs.policy)]),
+        );
         const dead: string[] = [];
         for (const { name, policy } of documents) {
             for (const statement of policy.Statement.filter((s) => s.Effect === "Allow")) {
@@ -281,10 +384,16 @@ describe("IAM: no dead grants anywhere in the stack", () => {
                         const context = { ...(contextFor(statement.Condition) ?? {}), ...(isKms ? { "kms:CallerAccount": ACCOUNT } : {}) };
                         const request = { action, resource, context };
                         try {
-                            const wrong = await mismatches({ principal: CONSUMER_ROLE, identityPolicies: [policy], resourcePolicy: keyPolicies.get(resource) }, [request], "allowed");
+                            const wrong = await mismatches(
+                                { principal: CONSUMER_ROLE, identityPolicies: [policy], resourcePolicy: keyPolicies.get(resource) },
+                                [request],
+                                "allowed",
+                            );
                             dead.push(...wrong.map((w) => `${name} (${statement.Sid ?? "no Sid"}): ${w}`));
                         } catch (error) {
-                            dead.push(`${name} (${statement.Sid ?? "no Sid"}): ${action} on ${resource}: ${(error as Error).message.split("\n")[0]} ${(error as Error).message.includes("must.use.wildcard") ? "(action supports no resource scoping)" : ""}`);
+                            dead.push(
+                                `${name} (${statement.Sid ?? "no Sid"}): ${action} on ${resource}: ${(error as Error).message.split("\n")[0]} ${(error as Error).message.includes("must.use.wildcard") ? "(action supports no resource scoping)" : ""}`,
+                            );
                         }
                     }
                 }

@@ -14,7 +14,10 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"))
 const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const node22 = require("../../scripts/node22.js") as {
-    selectNode(options: { version: string; execPath: string; platform: string; arch: string; root: string; exists(p: string): boolean }): { binary?: string; error?: string };
+    selectNode(options: { version: string; execPath: string; platform: string; arch: string; root: string; exists(p: string): boolean }): {
+        binary?: string;
+        error?: string;
+    };
     NODE_PACKAGES: Record<string, string>;
     RUNTIME_MAJOR: number;
 };
@@ -42,7 +45,10 @@ describe("install: every supported platform, the runtime's Node major", () => {
             expect(entry.optional, name).to.equal(true);
         }
         for (const section of ["dependencies", "devDependencies"]) {
-            expect(Object.keys(pkg[section]).filter((n) => /^node-(bin-)?(linux|darwin|win)-/.test(n)), section).to.deep.equal([]);
+            expect(
+                Object.keys(pkg[section]).filter((n) => /^node-(bin-)?(linux|darwin|win)-/.test(n)),
+                section,
+            ).to.deep.equal([]);
         }
     });
 
@@ -58,7 +64,9 @@ describe("install: every supported platform, the runtime's Node major", () => {
     it("engines and .nvmrc tell the truth: every installed package's own engines accept the declared minimum", () => {
         const minimum = semver.minVersion(pkg.engines.node)!;
         const refusing = Object.entries<any>(lock.packages)
-            .filter(([name, entry]) => name !== "" && typeof entry.engines?.node === "string" && !semver.satisfies(minimum, entry.engines.node))
+            .filter(
+                ([name, entry]) => name !== "" && typeof entry.engines?.node === "string" && !semver.satisfies(minimum, entry.engines.node),
+            )
             .map(([name, entry]) => `${name} wants ${entry.engines.node}`);
         expect(refusing, `engines.node ${pkg.engines.node}`).to.deep.equal([]);
         expect(semver.major(minimum)).to.equal(node22.RUNTIME_MAJOR);
@@ -82,7 +90,14 @@ describe("install: every supported platform, the runtime's Node major", () => {
     });
 
     it("npm ci installed the Node 22 package for this machine", () => {
-        const choice = node22.selectNode({ version: "20.0.0", execPath: process.execPath, platform: process.platform, arch: process.arch, root: ROOT, exists: fs.existsSync });
+        const choice = node22.selectNode({
+            version: "20.0.0",
+            execPath: process.execPath,
+            platform: process.platform,
+            arch: process.arch,
+            root: ROOT,
+            exists: fs.existsSync,
+        });
         expect(choice.error, choice.error).to.equal(undefined);
     });
 });

@@ -11,7 +11,11 @@ import { deployUnderMocks, readStackConfig, type MockDeployment } from "../../lo
 function serviceOf(type: string): string {
     const [, moduleAndResource] = type.split(":");
     const [module, resource] = moduleAndResource.split("/");
-    if (module === "cloudwatch" && /^(logGroup|logStream|logSubscriptionFilter|logMetricFilter|logResourcePolicy|logDataProtectionPolicy)/.test(resource)) return "logs";
+    if (
+        module === "cloudwatch" &&
+        /^(logGroup|logStream|logSubscriptionFilter|logMetricFilter|logResourcePolicy|logDataProtectionPolicy)/.test(resource)
+    )
+        return "logs";
     if (module === "cloudwatch" && /^event/.test(resource)) return "cloudwatchevents";
     return module;
 }
@@ -25,13 +29,12 @@ describe("Pulumi.localstack.yaml", () => {
 
     it("has an endpoint for every AWS service the program touches", () => {
         const endpoints = (config["aws:endpoints"] as Record<string, string>[])[0];
-        const services = new Set(
-            deployment.resources.filter((r) => r.type.startsWith("aws:")).map((r) => serviceOf(r.type)),
-        );
+        const services = new Set(deployment.resources.filter((r) => r.type.startsWith("aws:")).map((r) => serviceOf(r.type)));
         // Invokes: getCallerIdentity (STS); getRegion/getPartition are local to the provider.
         services.add("sts");
         expect(services.size, "the program registers AWS resources").to.be.greaterThan(5);
-        for (const expected of ["kms", "sqs", "dynamodb", "lambda", "iam", "logs", "cloudwatch", "sns", "sts"]) expect([...services]).to.include(expected);
+        for (const expected of ["kms", "sqs", "dynamodb", "lambda", "iam", "logs", "cloudwatch", "sns", "sts"])
+            expect([...services]).to.include(expected);
         const missing = [...services].filter((s) => !endpoints[s]);
         expect(missing, "services without an endpoint in Pulumi.localstack.yaml").to.deep.equal([]);
         for (const [service, url] of Object.entries(endpoints)) expect(url, service).to.match(/^http:\/\/(localhost|127\.0\.0\.1):\d+$/);

@@ -21,7 +21,10 @@ import { byType, deployUnderMocks, type MockDeployment } from "../../local/mock-
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
-const STACKS = fs.readdirSync(ROOT).flatMap((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1] ?? []).sort();
+const STACKS = fs
+    .readdirSync(ROOT)
+    .flatMap((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1] ?? [])
+    .sort();
 
 /** Sections of the runbook: `<a id="anchor"></a>` followed by a `## ` heading, up to the next anchor. */
 export function runbookSections(markdown: string): Map<string, string> {
@@ -81,14 +84,17 @@ for (const stack of STACKS) {
                 const description = alarm.inputs.alarmDescription as string | undefined;
                 const anchor = runbookAnchorOf(description);
                 if (!anchor) {
-                    problems.push(`${alarm.name}: alarmDescription ${JSON.stringify(description)} has no "Runbook: ${RUNBOOK_PATH}#<anchor>" (use alarmDescription() from components/alarm-runbook.ts)`);
+                    problems.push(
+                        `${alarm.name}: alarmDescription ${JSON.stringify(description)} has no "Runbook: ${RUNBOOK_PATH}#<anchor>" (use alarmDescription() from components/alarm-runbook.ts)`,
+                    );
                     continue;
                 }
                 // Alarm names are `<project>-<stack>/<anchor>` (components/naming.ts alarmNamePrefix).
                 if (!String(alarm.inputs.name).endsWith(`/${anchor}`) && alarm.inputs.name !== anchor) {
                     problems.push(`${alarm.name}: anchor "${anchor}" is not the end of its name "${alarm.inputs.name}"`);
                 }
-                if (description!.length > MAX_ALARM_DESCRIPTION_LENGTH) problems.push(`${alarm.name}: description longer than ${MAX_ALARM_DESCRIPTION_LENGTH}`);
+                if (description!.length > MAX_ALARM_DESCRIPTION_LENGTH)
+                    problems.push(`${alarm.name}: description longer than ${MAX_ALARM_DESCRIPTION_LENGTH}`);
                 if (!sections.has(anchor)) problems.push(`${alarm.name}: ${RUNBOOK_PATH} has no section <a id="${anchor}"></a>`);
             }
             expect(problems, problems.join("\n")).to.deep.equal([]);
@@ -106,8 +112,10 @@ describe(`${RUNBOOK_PATH} sections say what to do`, () => {
     it("each has what it means, what to check first, and commands", () => {
         const problems: string[] = [];
         for (const [anchor, text] of sections) {
-            for (const part of ["**What it means.**", "**Check first.**", "**Commands.**"]) if (!text.includes(part)) problems.push(`${anchor}: no ${part}`);
-            if (!/```sh\n[\s\S]*?(npm run (dlq|send) -- |aws [a-z0-9-]+ [a-z0-9-]+)[\s\S]*?```/.test(text)) problems.push(`${anchor}: no command block`);
+            for (const part of ["**What it means.**", "**Check first.**", "**Commands.**"])
+                if (!text.includes(part)) problems.push(`${anchor}: no ${part}`);
+            if (!/```sh\n[\s\S]*?(npm run (dlq|send) -- |aws [a-z0-9-]+ [a-z0-9-]+)[\s\S]*?```/.test(text))
+                problems.push(`${anchor}: no command block`);
         }
         expect(problems, problems.join("\n")).to.deep.equal([]);
     });
@@ -127,15 +135,22 @@ describe(`${RUNBOOK_PATH} sections say what to do`, () => {
                     redrive: ["--reason", "--retries-exhausted", "--limit", "--yes", "--stack"],
                 };
                 if (!allowed[command]) problems.push(`unknown dlq command: ${line.trim()}`);
-                else for (const flag of flags) if (!allowed[command].includes(flag)) problems.push(`dlq ${command} has no ${flag}: ${line.trim()}`);
-                if (/--reason/.test(rest) && /--retries-exhausted/.test(rest)) problems.push(`--reason and --retries-exhausted exclude each other: ${line.trim()}`);
+                else
+                    for (const flag of flags)
+                        if (!allowed[command].includes(flag)) problems.push(`dlq ${command} has no ${flag}: ${line.trim()}`);
+                if (/--reason/.test(rest) && /--retries-exhausted/.test(rest))
+                    problems.push(`--reason and --retries-exhausted exclude each other: ${line.trim()}`);
                 if (/--system (?!events\b|email\b)/.test(rest)) problems.push(`--system is events or email: ${line.trim()}`);
             }
             const send = /npm run send -- (\S+)(.*)$/.exec(line);
             if (send && !["event", "email"].includes(send[1])) problems.push(`unknown send command: ${line.trim()}`);
         }
         expect(problems, problems.join("\n")).to.deep.equal([]);
-        expect(runbook).to.match(/npm run dlq -- list/).and.match(/npm run dlq -- show/).and.match(/npm run dlq -- redrive/).and.match(/npm run send -- /);
+        expect(runbook)
+            .to.match(/npm run dlq -- list/)
+            .and.match(/npm run dlq -- show/)
+            .and.match(/npm run dlq -- redrive/)
+            .and.match(/npm run send -- /);
     });
 
     it("avoids AWS CLI v2-only commands and flags (aws is v1 on many machines)", () => {

@@ -21,7 +21,12 @@ describe("examples/sender (mocks)", () => {
         ingestion = await deployUnderMocks({ stack: "dev" });
         sender = await deployUnderMocks({
             programPath: SENDER,
-            config: { "aws:region": "us-east-1", "sender:eventIngestionStack": REFERENCE, "sender:owner": "sender-team", "sender:costCenter": "cc-1234" },
+            config: {
+                "aws:region": "us-east-1",
+                "sender:eventIngestionStack": REFERENCE,
+                "sender:owner": "sender-team",
+                "sender:costCenter": "cc-1234",
+            },
             stackReferences: { [REFERENCE]: ingestion.outputs },
         });
     });
@@ -39,7 +44,9 @@ describe("examples/sender (mocks)", () => {
     it("grants its role the exported stream read policy, by ARN from the StackReference", () => {
         const role = one(sender, "aws:iam/role:Role", "sender");
         const attachments = all(sender, "aws:iam/rolePolicyAttachment:RolePolicyAttachment");
-        expect(attachments.map((a) => [a.inputs.role, a.inputs.policyArn])).to.deep.equal([[role.state.name, ingestion.outputs.streamReadPolicyArn]]);
+        expect(attachments.map((a) => [a.inputs.role, a.inputs.policyArn])).to.deep.equal([
+            [role.state.name, ingestion.outputs.streamReadPolicyArn],
+        ]);
         expect(one(sender, "aws:lambda/function:Function", "sender").inputs.role).to.equal(role.state.arn);
     });
 
@@ -56,12 +63,16 @@ describe("examples/sender (mocks)", () => {
         const root = JSON.parse(fs.readFileSync(path.resolve(dir, "..", "..", "package.json"), "utf8"));
         expect(lock.packages[""].dependencies).to.deep.equal(pkg.dependencies);
         const rootVersion = (name: string) => root.dependencies[name] ?? root.devDependencies[name];
-        for (const name of ["@pulumi/pulumi", "@pulumi/aws", "typescript", "ts-node"]) expect(pkg.dependencies[name] ?? pkg.devDependencies?.[name], name).to.equal(rootVersion(name));
+        for (const name of ["@pulumi/pulumi", "@pulumi/aws", "typescript", "ts-node"])
+            expect(pkg.dependencies[name] ?? pkg.devDependencies?.[name], name).to.equal(rootVersion(name));
         expect(pkg.main).to.equal("index.ts");
         // Everything the program imports is declared (no reliance on the parent's node_modules).
-        const imports = ["index.ts", "deliver.ts"].flatMap((f) => [...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/from "([^".][^"]*)"/g)].map((m) => m[1]));
+        const imports = ["index.ts", "deliver.ts"].flatMap((f) =>
+            [...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/from "([^".][^"]*)"/g)].map((m) => m[1]),
+        );
         const declared = { ...pkg.dependencies, ...pkg.devDependencies };
-        for (const name of imports.filter((n) => !n.startsWith("node:"))) expect(declared, name).to.have.property(name === "aws-lambda" ? "@types/aws-lambda" : name);
+        for (const name of imports.filter((n) => !n.startsWith("node:")))
+            expect(declared, name).to.have.property(name === "aws-lambda" ? "@types/aws-lambda" : name);
     });
 
     it("ships a Lambda with an explicit runtime and no packages", async () => {
@@ -73,13 +84,21 @@ describe("examples/sender (mocks)", () => {
     it("delivers INSERT records only and reports no failures when delivery succeeds", async () => {
         const record = (eventName: "INSERT" | "REMOVE", sequence: string) => ({
             eventName,
-            dynamodb: { SequenceNumber: sequence, NewImage: eventName === "INSERT" ? { clientId: { S: "tenant-a" }, eventId: { S: sequence }, type: { S: "order.placed" } } : undefined },
+            dynamodb: {
+                SequenceNumber: sequence,
+                NewImage:
+                    eventName === "INSERT"
+                        ? { clientId: { S: "tenant-a" }, eventId: { S: sequence }, type: { S: "order.placed" } }
+                        : undefined,
+            },
         });
         const logged: string[] = [];
         const original = console.log;
         console.log = (line: string) => logged.push(line);
         try {
-            const response = await deliverNewEvents({ Records: [record("INSERT", "1"), record("REMOVE", "2"), record("INSERT", "3")] } as never);
+            const response = await deliverNewEvents({
+                Records: [record("INSERT", "1"), record("REMOVE", "2"), record("INSERT", "3")],
+            } as never);
             expect(response).to.deep.equal({ batchItemFailures: [] });
         } finally {
             console.log = original;

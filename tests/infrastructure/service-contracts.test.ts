@@ -22,11 +22,13 @@ export const DOCS = {
     schedulerConfusedDeputy: "EventBridge Scheduler User Guide: Confused deputy prevention in EventBridge Scheduler",
     schedulerExecutionRole: "EventBridge Scheduler User Guide: Setting up the execution role",
     sqsKeyManagement: "Amazon SQS Developer Guide: Amazon SQS key management (SSE-KMS permissions for producers and consumers)",
-    snsKeyManagement: "Amazon SNS Developer Guide: Key management (Enable compatibility between event sources from AWS services and encrypted topics)",
+    snsKeyManagement:
+        "Amazon SNS Developer Guide: Key management (Enable compatibility between event sources from AWS services and encrypted topics)",
     cloudwatchAlarmSns: "Amazon CloudWatch User Guide: Confused deputy prevention (alarm actions to SNS: aws:SourceArn, aws:SourceAccount)",
     logsKms: "Amazon CloudWatch Logs User Guide: Encrypt log data in CloudWatch Logs using AWS Key Management Service",
     lambdaSqs: "AWS Lambda Developer Guide: Using Lambda with Amazon SQS (execution role permissions, encrypted queues)",
-    apiGatewayLambda: "Amazon API Gateway Developer Guide: Create AWS Lambda proxy integrations for HTTP APIs (resource-based permission for API Gateway)",
+    apiGatewayLambda:
+        "Amazon API Gateway Developer Guide: Create AWS Lambda proxy integrations for HTTP APIs (resource-based permission for API Gateway)",
     lambdaResourcePolicy: "AWS Lambda Developer Guide: Working with resource-based IAM policies in Lambda",
     dynamodbStreamsLambda: "AWS Lambda Developer Guide: Using Lambda with DynamoDB (execution role permissions for streams)",
     dynamodbKms: "Amazon DynamoDB Developer Guide: How Amazon DynamoDB uses AWS KMS (kms:ViaService)",
@@ -36,7 +38,10 @@ export const DOCS = {
     secretsKms: "AWS Secrets Manager User Guide: Secret encryption and decryption in AWS Secrets Manager",
 } as const;
 
-const via = (service: string, account = ACCOUNT) => ({ "kms:ViaService": `${service}.${REGION}.amazonaws.com`, "kms:CallerAccount": account });
+const via = (service: string, account = ACCOUNT) => ({
+    "kms:ViaService": `${service}.${REGION}.amazonaws.com`,
+    "kms:CallerAccount": account,
+});
 
 describe("AWS service contracts, simulated on the deployed policies (dev, mocks)", function () {
     this.timeout(120_000);
@@ -55,10 +60,20 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
     const queueArn = (name: string) => one(d, "aws:sqs/queue:Queue", name).state.arn as string;
 
     /** One request by `principal`, with the resource's own policy (key, queue, topic, bucket, trust) as AWS would add it. */
-    async function decision(principal: string, identityPolicies: PolicyDocument[], request: AccessRequest, resourcePolicy?: PolicyDocument) {
+    async function decision(
+        principal: string,
+        identityPolicies: PolicyDocument[],
+        request: AccessRequest,
+        resourcePolicy?: PolicyDocument,
+    ) {
         return decide({ principal, identityPolicies, resourcePolicy: resourcePolicy ?? resourcePolicies.get(request.resource) }, request);
     }
-    async function expectAllowed(principal: string, identityPolicies: PolicyDocument[], requests: AccessRequest[], resourcePolicy?: PolicyDocument) {
+    async function expectAllowed(
+        principal: string,
+        identityPolicies: PolicyDocument[],
+        requests: AccessRequest[],
+        resourcePolicy?: PolicyDocument,
+    ) {
         const wrong: string[] = [];
         for (const r of requests) {
             const result = await decision(principal, identityPolicies, r, resourcePolicy);
@@ -66,7 +81,12 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
         }
         expect(wrong, `${principal}: requests the service makes must be allowed`).to.deep.equal([]);
     }
-    async function expectDenied(principal: string, identityPolicies: PolicyDocument[], requests: AccessRequest[], resourcePolicy?: PolicyDocument) {
+    async function expectDenied(
+        principal: string,
+        identityPolicies: PolicyDocument[],
+        requests: AccessRequest[],
+        resourcePolicy?: PolicyDocument,
+    ) {
         const wrong: string[] = [];
         for (const r of requests) {
             const result = await decision(principal, identityPolicies, r, resourcePolicy);
@@ -84,7 +104,10 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
         }
         for (const qp of all(d, "aws:sqs/queuePolicy:QueuePolicy")) {
             const doc = policyOf(qp.inputs.policy);
-            resourcePolicies.set(doc.Statement[0].Resource instanceof Array ? doc.Statement[0].Resource[0] : (doc.Statement[0].Resource as string), doc);
+            resourcePolicies.set(
+                doc.Statement[0].Resource instanceof Array ? doc.Statement[0].Resource[0] : (doc.Statement[0].Resource as string),
+                doc,
+            );
         }
         const topicPolicy = one(d, "aws:sns/topicPolicy:TopicPolicy", "alarms-policy");
         resourcePolicies.set(topicPolicy.inputs.arn, policyOf(topicPolicy.inputs.policy));
@@ -100,8 +123,17 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
             const role = one(d, "aws:iam/role:Role", "email-scheduler-role");
             const trust = policyOf(role.inputs.assumeRolePolicy);
             const group = one(d, "aws:scheduler/scheduleGroup:ScheduleGroup", "email-schedules").inputs.name as string;
-            const assume = (context: Record<string, string>): AccessRequest => ({ action: "sts:AssumeRole", resource: role.state.arn, context });
-            await expectAllowed("scheduler.amazonaws.com", [], [assume({ "aws:SourceArn": groupArn(group), "aws:SourceAccount": ACCOUNT })], trust);
+            const assume = (context: Record<string, string>): AccessRequest => ({
+                action: "sts:AssumeRole",
+                resource: role.state.arn,
+                context,
+            });
+            await expectAllowed(
+                "scheduler.amazonaws.com",
+                [],
+                [assume({ "aws:SourceArn": groupArn(group), "aws:SourceAccount": ACCOUNT })],
+                trust,
+            );
             await expectDenied(
                 "scheduler.amazonaws.com",
                 [],
@@ -111,31 +143,47 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
                     assume({ "aws:SourceArn": groupArn(group, OTHER_ACCOUNT), "aws:SourceAccount": OTHER_ACCOUNT }),
                     assume({ "aws:SourceArn": groupArn(group), "aws:SourceAccount": OTHER_ACCOUNT }),
                     // a schedule's ARN is never what Scheduler sends: a trust scoped to it would never match
-                    assume({ "aws:SourceArn": `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${group}/email-1`, "aws:SourceAccount": ACCOUNT }),
+                    assume({
+                        "aws:SourceArn": `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${group}/email-1`,
+                        "aws:SourceAccount": ACCOUNT,
+                    }),
                 ],
                 trust,
             );
             // Only Scheduler: another service principal with the same context is refused.
-            await expectDenied("events.amazonaws.com", [], [assume({ "aws:SourceArn": groupArn(group), "aws:SourceAccount": ACCOUNT })], trust);
+            await expectDenied(
+                "events.amazonaws.com",
+                [],
+                [assume({ "aws:SourceArn": groupArn(group), "aws:SourceAccount": ACCOUNT })],
+                trust,
+            );
         });
 
         it(`sends to the email FIFO queue through the email key, and to nothing else [${DOCS.schedulerExecutionRole}; ${DOCS.sqsKeyManagement}]`, async () => {
             const role = roleArn("email-scheduler-role");
             const policy = rolePolicy("email-scheduler-policy");
             const email = keys.get("email")!;
-            await expectAllowed(role, [policy], [
-                { action: "sqs:SendMessage", resource: queueArn("email-queue") },
-                { action: "kms:GenerateDataKey", resource: email.arn, context: via("sqs") },
-                { action: "kms:Decrypt", resource: email.arn, context: via("sqs") },
-            ]);
-            await expectDenied(role, [policy], [
-                { action: "sqs:SendMessage", resource: queueArn("events") },
-                { action: "sqs:SendMessage", resource: queueArn("email-queue-dlq") },
-                { action: "sqs:SendMessage", resource: queueArn("email-queue"), context: { "aws:SecureTransport": "false" } },
-                { action: "kms:GenerateDataKey", resource: keys.get("events")!.arn, context: via("sqs") },
-                { action: "kms:GenerateDataKey", resource: email.arn, context: via("dynamodb") },
-                { action: "kms:GenerateDataKey", resource: email.arn },
-            ]);
+            await expectAllowed(
+                role,
+                [policy],
+                [
+                    { action: "sqs:SendMessage", resource: queueArn("email-queue") },
+                    { action: "kms:GenerateDataKey", resource: email.arn, context: via("sqs") },
+                    { action: "kms:Decrypt", resource: email.arn, context: via("sqs") },
+                ],
+            );
+            await expectDenied(
+                role,
+                [policy],
+                [
+                    { action: "sqs:SendMessage", resource: queueArn("events") },
+                    { action: "sqs:SendMessage", resource: queueArn("email-queue-dlq") },
+                    { action: "sqs:SendMessage", resource: queueArn("email-queue"), context: { "aws:SecureTransport": "false" } },
+                    { action: "kms:GenerateDataKey", resource: keys.get("events")!.arn, context: via("sqs") },
+                    { action: "kms:GenerateDataKey", resource: email.arn, context: via("dynamodb") },
+                    { action: "kms:GenerateDataKey", resource: email.arn },
+                ],
+            );
         });
     });
 
@@ -149,12 +197,20 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
             });
             const alarms = all(d, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs.name as string);
             expect(alarms.length).to.be.greaterThan(8);
-            await expectAllowed("cloudwatch.amazonaws.com", [], alarms.map((a) => publish(a)));
-            await expectDenied("cloudwatch.amazonaws.com", [], [
-                publish("event-ingestion-dev-2/events-processor-errors"), // another stack's alarm
-                publish("someone-elses-alarm"),
-                publish(alarms[0], OTHER_ACCOUNT), // same name, another account
-            ]);
+            await expectAllowed(
+                "cloudwatch.amazonaws.com",
+                [],
+                alarms.map((a) => publish(a)),
+            );
+            await expectDenied(
+                "cloudwatch.amazonaws.com",
+                [],
+                [
+                    publish("event-ingestion-dev-2/events-processor-errors"), // another stack's alarm
+                    publish("someone-elses-alarm"),
+                    publish(alarms[0], OTHER_ACCOUNT), // same name, another account
+                ],
+            );
         });
 
         // Where AWS's documents disagree: CloudWatch's confused-deputy page puts aws:SourceArn and
@@ -167,47 +223,101 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
             const events = keys.get("events")!;
             const topic = one(d, "aws:sns/topic:Topic", "alarms");
             expect(topic.inputs.kmsMasterKeyId, "the topic is encrypted with the events key").to.equal(events.arn);
-            await expectAllowed("cloudwatch.amazonaws.com", [], [
-                { action: "kms:GenerateDataKey", resource: events.arn },
-                { action: "kms:Decrypt", resource: events.arn },
-            ]);
-            await expectDenied("cloudwatch.amazonaws.com", [], [
-                // another key: the email key was never offered to CloudWatch
-                { action: "kms:GenerateDataKey", resource: keys.get("email")!.arn },
-                { action: "kms:Encrypt", resource: events.arn },
-                { action: "kms:ReEncryptTo", resource: events.arn },
-            ]);
+            await expectAllowed(
+                "cloudwatch.amazonaws.com",
+                [],
+                [
+                    { action: "kms:GenerateDataKey", resource: events.arn },
+                    { action: "kms:Decrypt", resource: events.arn },
+                ],
+            );
+            await expectDenied(
+                "cloudwatch.amazonaws.com",
+                [],
+                [
+                    // another key: the email key was never offered to CloudWatch
+                    { action: "kms:GenerateDataKey", resource: keys.get("email")!.arn },
+                    { action: "kms:Encrypt", resource: events.arn },
+                    { action: "kms:ReEncryptTo", resource: events.arn },
+                ],
+            );
         });
     });
 
     describe("CloudWatch Logs encrypts each log group with its stack key", () => {
         it(`encrypts and decrypts for every log group of the stack, with the log group ARN as encryption context [${DOCS.logsKms}]`, async () => {
-            const keyOfGroup = new Map<string, string>(all(d, "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.state.arn as string, g.inputs.kmsKeyId as string]));
+            const keyOfGroup = new Map<string, string>(
+                all(d, "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.state.arn as string, g.inputs.kmsKeyId as string]),
+            );
             expect(keyOfGroup.size).to.equal(4);
             const logs = `logs.${REGION}.amazonaws.com`;
             for (const [groupArn, keyArn] of keyOfGroup) {
                 const context = { "kms:EncryptionContext:aws:logs:arn": groupArn };
                 const actions = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:DescribeKey"];
-                await expectAllowed(logs, [], actions.map((action) => ({ action, resource: keyArn, context })));
-                await expectDenied(logs, [], [
-                    // another stack's log group, another account's log group, a log group outside the prefix
-                    { action: "kms:GenerateDataKey", resource: keyArn, context: { "kms:EncryptionContext:aws:logs:arn": groupArn.replace("/event-ingestion/dev/", "/event-ingestion/dev-2/") } },
-                    { action: "kms:GenerateDataKey", resource: keyArn, context: { "kms:EncryptionContext:aws:logs:arn": groupArn.replace(`:${ACCOUNT}:`, `:${OTHER_ACCOUNT}:`) } },
-                    { action: "kms:GenerateDataKey", resource: keyArn, context: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/other` } },
-                    // no encryption context at all
-                    { action: "kms:GenerateDataKey", resource: keyArn },
-                ]);
+                await expectAllowed(
+                    logs,
+                    [],
+                    actions.map((action) => ({ action, resource: keyArn, context })),
+                );
+                await expectDenied(
+                    logs,
+                    [],
+                    [
+                        // another stack's log group, another account's log group, a log group outside the prefix
+                        {
+                            action: "kms:GenerateDataKey",
+                            resource: keyArn,
+                            context: {
+                                "kms:EncryptionContext:aws:logs:arn": groupArn.replace("/event-ingestion/dev/", "/event-ingestion/dev-2/"),
+                            },
+                        },
+                        {
+                            action: "kms:GenerateDataKey",
+                            resource: keyArn,
+                            context: { "kms:EncryptionContext:aws:logs:arn": groupArn.replace(`:${ACCOUNT}:`, `:${OTHER_ACCOUNT}:`) },
+                        },
+                        {
+                            action: "kms:GenerateDataKey",
+                            resource: keyArn,
+                            context: {
+                                "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/other`,
+                            },
+                        },
+                        // no encryption context at all
+                        { action: "kms:GenerateDataKey", resource: keyArn },
+                    ],
+                );
             }
             // The CloudWatch Logs principal of another region is not the one the key names.
             const [groupArn, keyArn] = [...keyOfGroup][0];
-            await expectDenied("logs.eu-west-1.amazonaws.com", [], [{ action: "kms:GenerateDataKey", resource: keyArn, context: { "kms:EncryptionContext:aws:logs:arn": groupArn } }]);
+            await expectDenied(
+                "logs.eu-west-1.amazonaws.com",
+                [],
+                [{ action: "kms:GenerateDataKey", resource: keyArn, context: { "kms:EncryptionContext:aws:logs:arn": groupArn } }],
+            );
         });
     });
 
     describe("Lambda's SQS pollers read their queues through the keys", () => {
         const mappings = [
-            { mapping: "event-processor-events", role: "event-processor-role", policy: "event-processor-policy", queue: "events", key: "events", neighbourQueue: "email-queue", neighbourKey: "email" },
-            { mapping: "email-worker-queue", role: "email-worker-role", policy: "email-worker-policy", queue: "email-queue", key: "email", neighbourQueue: "events", neighbourKey: "events" },
+            {
+                mapping: "event-processor-events",
+                role: "event-processor-role",
+                policy: "event-processor-policy",
+                queue: "events",
+                key: "events",
+                neighbourQueue: "email-queue",
+                neighbourKey: "email",
+            },
+            {
+                mapping: "email-worker-queue",
+                role: "email-worker-role",
+                policy: "email-worker-policy",
+                queue: "email-queue",
+                key: "email",
+                neighbourQueue: "events",
+                neighbourKey: "events",
+            },
         ];
         for (const m of mappings) {
             it(`${m.mapping}: receives, deletes and decrypts with the function's role [${DOCS.lambdaSqs}; ${DOCS.sqsKeyManagement}]`, async () => {
@@ -216,17 +326,28 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
                 const role = roleArn(m.role);
                 const policy = rolePolicy(m.policy);
                 const key = keys.get(m.key)!;
-                await expectAllowed(role, [policy], [
-                    ...["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"].map((action) => ({ action, resource: queueArn(m.queue) })),
-                    { action: "kms:Decrypt", resource: key.arn, context: via("sqs") },
-                ]);
-                await expectDenied(role, [policy], [
-                    { action: "sqs:ReceiveMessage", resource: queueArn(m.neighbourQueue) },
-                    { action: "sqs:ReceiveMessage", resource: queueArn(m.queue), context: { "aws:SecureTransport": "false" } },
-                    { action: "kms:Decrypt", resource: keys.get(m.neighbourKey)!.arn, context: via("sqs") },
-                    { action: "kms:Decrypt", resource: key.arn },
-                    { action: "kms:Decrypt", resource: key.arn, context: via("sqs", OTHER_ACCOUNT) },
-                ]);
+                await expectAllowed(
+                    role,
+                    [policy],
+                    [
+                        ...["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"].map((action) => ({
+                            action,
+                            resource: queueArn(m.queue),
+                        })),
+                        { action: "kms:Decrypt", resource: key.arn, context: via("sqs") },
+                    ],
+                );
+                await expectDenied(
+                    role,
+                    [policy],
+                    [
+                        { action: "sqs:ReceiveMessage", resource: queueArn(m.neighbourQueue) },
+                        { action: "sqs:ReceiveMessage", resource: queueArn(m.queue), context: { "aws:SecureTransport": "false" } },
+                        { action: "kms:Decrypt", resource: keys.get(m.neighbourKey)!.arn, context: via("sqs") },
+                        { action: "kms:Decrypt", resource: key.arn },
+                        { action: "kms:Decrypt", resource: key.arn, context: via("sqs", OTHER_ACCOUNT) },
+                    ],
+                );
             });
         }
     });
@@ -250,13 +371,22 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
                 ],
             };
             const api = one(d, "aws:apigatewayv2/api:Api", "email-http").state.executionArn as string;
-            const invoke = (sourceArn: string): AccessRequest => ({ action: "lambda:InvokeFunction", resource: fn.state.arn, context: { "aws:SourceArn": sourceArn } });
+            const invoke = (sourceArn: string): AccessRequest => ({
+                action: "lambda:InvokeFunction",
+                resource: fn.state.arn,
+                context: { "aws:SourceArn": sourceArn },
+            });
             await expectAllowed("apigateway.amazonaws.com", [], [invoke(`${api}/$default/POST/v1/emails`)], functionPolicy);
-            await expectDenied("apigateway.amazonaws.com", [], [
-                invoke(`${api}/$default/GET/v1/emails`), // another route
-                invoke(`arn:aws:execute-api:${REGION}:${ACCOUNT}:otherapi/$default/POST/v1/emails`), // another API
-                invoke(`arn:aws:execute-api:${REGION}:${OTHER_ACCOUNT}:${api.split(":").pop()}/$default/POST/v1/emails`), // another account
-            ], functionPolicy);
+            await expectDenied(
+                "apigateway.amazonaws.com",
+                [],
+                [
+                    invoke(`${api}/$default/GET/v1/emails`), // another route
+                    invoke(`arn:aws:execute-api:${REGION}:${ACCOUNT}:otherapi/$default/POST/v1/emails`), // another API
+                    invoke(`arn:aws:execute-api:${REGION}:${OTHER_ACCOUNT}:${api.split(":").pop()}/$default/POST/v1/emails`), // another account
+                ],
+                functionPolicy,
+            );
         });
     });
 
@@ -266,32 +396,54 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
             const policy = managedPolicy("events-stream-read");
             const stream = d.outputs.eventStreamArn as string;
             const events = keys.get("events")!;
-            await expectAllowed(SENDER, [policy], [
-                ...["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"].map((action) => ({ action, resource: stream })),
-                { action: "dynamodb:ListStreams", resource: "*" },
-                { action: "kms:Decrypt", resource: events.arn, context: via("dynamodb") },
-            ]);
-            await expectDenied(SENDER, [policy], [
-                { action: "dynamodb:GetRecords", resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/someone-elses/stream/2026-01-01T00:00:00.000` },
-                { action: "kms:Decrypt", resource: keys.get("email")!.arn, context: via("dynamodb") },
-                { action: "kms:Decrypt", resource: events.arn, context: via("sqs") },
-                { action: "kms:Decrypt", resource: events.arn, context: via("dynamodb", OTHER_ACCOUNT) },
-            ]);
+            await expectAllowed(
+                SENDER,
+                [policy],
+                [
+                    ...["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"].map((action) => ({
+                        action,
+                        resource: stream,
+                    })),
+                    { action: "dynamodb:ListStreams", resource: "*" },
+                    { action: "kms:Decrypt", resource: events.arn, context: via("dynamodb") },
+                ],
+            );
+            await expectDenied(
+                SENDER,
+                [policy],
+                [
+                    {
+                        action: "dynamodb:GetRecords",
+                        resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/someone-elses/stream/2026-01-01T00:00:00.000`,
+                    },
+                    { action: "kms:Decrypt", resource: keys.get("email")!.arn, context: via("dynamodb") },
+                    { action: "kms:Decrypt", resource: events.arn, context: via("sqs") },
+                    { action: "kms:Decrypt", resource: events.arn, context: via("dynamodb", OTHER_ACCOUNT) },
+                ],
+            );
         });
         it(`a poller queries the table and decrypts through DynamoDB [${DOCS.dynamodbKms}; ${DOCS.kmsViaService}]`, async () => {
             const policy = managedPolicy("events-table-read");
             const table = d.outputs.eventTableArn as string;
             const events = keys.get("events")!;
-            await expectAllowed(SENDER, [policy], [
-                { action: "dynamodb:Query", resource: table },
-                { action: "dynamodb:GetItem", resource: table },
-                { action: "kms:Decrypt", resource: events.arn, context: via("dynamodb") },
-            ]);
-            await expectDenied(SENDER, [policy], [
-                { action: "dynamodb:PutItem", resource: table },
-                { action: "dynamodb:Query", resource: one(d, "aws:dynamodb/table:Table", "email-idempotency").state.arn },
-                { action: "kms:Decrypt", resource: keys.get("email")!.arn, context: via("dynamodb") },
-            ]);
+            await expectAllowed(
+                SENDER,
+                [policy],
+                [
+                    { action: "dynamodb:Query", resource: table },
+                    { action: "dynamodb:GetItem", resource: table },
+                    { action: "kms:Decrypt", resource: events.arn, context: via("dynamodb") },
+                ],
+            );
+            await expectDenied(
+                SENDER,
+                [policy],
+                [
+                    { action: "dynamodb:PutItem", resource: table },
+                    { action: "dynamodb:Query", resource: one(d, "aws:dynamodb/table:Table", "email-idempotency").state.arn },
+                    { action: "kms:Decrypt", resource: keys.get("email")!.arn, context: via("dynamodb") },
+                ],
+            );
         });
     });
 
@@ -300,18 +452,26 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
             const producer = `arn:aws:iam::${ACCOUNT}:role/producer-role`;
             const policy = managedPolicy("events-producer");
             const events = keys.get("events")!;
-            await expectAllowed(producer, [policy], [
-                { action: "sqs:SendMessage", resource: queueArn("events") },
-                { action: "kms:GenerateDataKey", resource: events.arn, context: via("sqs") },
-                { action: "kms:Decrypt", resource: events.arn, context: via("sqs") },
-            ]);
-            await expectDenied(producer, [policy], [
-                { action: "sqs:SendMessage", resource: queueArn("events-dlq") },
-                { action: "sqs:SendMessage", resource: queueArn("email-queue") },
-                { action: "sqs:SendMessage", resource: queueArn("events"), context: { "aws:SecureTransport": "false" } },
-                { action: "kms:GenerateDataKey", resource: keys.get("email")!.arn, context: via("sqs") },
-                { action: "kms:GenerateDataKey", resource: events.arn, context: via("sqs", OTHER_ACCOUNT) },
-            ]);
+            await expectAllowed(
+                producer,
+                [policy],
+                [
+                    { action: "sqs:SendMessage", resource: queueArn("events") },
+                    { action: "kms:GenerateDataKey", resource: events.arn, context: via("sqs") },
+                    { action: "kms:Decrypt", resource: events.arn, context: via("sqs") },
+                ],
+            );
+            await expectDenied(
+                producer,
+                [policy],
+                [
+                    { action: "sqs:SendMessage", resource: queueArn("events-dlq") },
+                    { action: "sqs:SendMessage", resource: queueArn("email-queue") },
+                    { action: "sqs:SendMessage", resource: queueArn("events"), context: { "aws:SecureTransport": "false" } },
+                    { action: "kms:GenerateDataKey", resource: keys.get("email")!.arn, context: via("sqs") },
+                    { action: "kms:GenerateDataKey", resource: events.arn, context: via("sqs", OTHER_ACCOUNT) },
+                ],
+            );
         });
     });
 
@@ -323,20 +483,38 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
             const bucketPolicy = policyOf(one(d, "aws:s3/bucketPolicy:BucketPolicy", "email-content-tls-only").inputs.policy);
             const email = keys.get("email")!;
             const object = `${bucket}/emails/0190c5b2-aaaa-7000-8000-000000000000.json`;
-            await expectAllowed(role, [policy], ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"].map((action) => ({ action, resource: object })), bucketPolicy);
-            await expectAllowed(role, [policy], [
-                { action: "kms:GenerateDataKey", resource: email.arn, context: via("s3") },
-                { action: "kms:Decrypt", resource: email.arn, context: via("s3") },
-            ]);
-            await expectDenied(role, [policy], [
-                { action: "s3:GetObject", resource: `${bucket}/elsewhere/x.json` },
-                { action: "s3:GetObject", resource: object, context: { "aws:SecureTransport": "false" } },
-                { action: "s3:GetObject", resource: `arn:aws:s3:::someone-elses-bucket/emails/x.json` },
-            ], bucketPolicy);
-            await expectDenied(role, [policy], [
-                { action: "kms:Decrypt", resource: keys.get("events")!.arn, context: via("s3") },
-                { action: "kms:Decrypt", resource: email.arn, context: via("sns") },
-            ]);
+            await expectAllowed(
+                role,
+                [policy],
+                ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"].map((action) => ({ action, resource: object })),
+                bucketPolicy,
+            );
+            await expectAllowed(
+                role,
+                [policy],
+                [
+                    { action: "kms:GenerateDataKey", resource: email.arn, context: via("s3") },
+                    { action: "kms:Decrypt", resource: email.arn, context: via("s3") },
+                ],
+            );
+            await expectDenied(
+                role,
+                [policy],
+                [
+                    { action: "s3:GetObject", resource: `${bucket}/elsewhere/x.json` },
+                    { action: "s3:GetObject", resource: object, context: { "aws:SecureTransport": "false" } },
+                    { action: "s3:GetObject", resource: `arn:aws:s3:::someone-elses-bucket/emails/x.json` },
+                ],
+                bucketPolicy,
+            );
+            await expectDenied(
+                role,
+                [policy],
+                [
+                    { action: "kms:Decrypt", resource: keys.get("events")!.arn, context: via("s3") },
+                    { action: "kms:Decrypt", resource: email.arn, context: via("sns") },
+                ],
+            );
         });
 
         it(`reads the SMTP secret and decrypts it through Secrets Manager with the email key [${DOCS.secretsKms}]`, async () => {
@@ -345,18 +523,33 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
             const secret = one(d, "aws:secretsmanager/secret:Secret", "email-smtp");
             const email = keys.get("email")!;
             expect(secret.inputs.kmsKeyId).to.equal(email.arn);
-            await expectAllowed(role, [policy], [
-                { action: "secretsmanager:GetSecretValue", resource: secret.state.arn },
-                { action: "kms:Decrypt", resource: email.arn, context: via("secretsmanager") },
-            ]);
-            await expectDenied(role, [policy], [
-                { action: "secretsmanager:GetSecretValue", resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:someone-elses-AbCdEf` },
-                { action: "secretsmanager:PutSecretValue", resource: secret.state.arn },
-                { action: "kms:Decrypt", resource: keys.get("events")!.arn, context: via("secretsmanager") },
-                { action: "kms:Decrypt", resource: email.arn, context: via("secretsmanager", OTHER_ACCOUNT) },
-            ]);
+            await expectAllowed(
+                role,
+                [policy],
+                [
+                    { action: "secretsmanager:GetSecretValue", resource: secret.state.arn },
+                    { action: "kms:Decrypt", resource: email.arn, context: via("secretsmanager") },
+                ],
+            );
+            await expectDenied(
+                role,
+                [policy],
+                [
+                    {
+                        action: "secretsmanager:GetSecretValue",
+                        resource: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:someone-elses-AbCdEf`,
+                    },
+                    { action: "secretsmanager:PutSecretValue", resource: secret.state.arn },
+                    { action: "kms:Decrypt", resource: keys.get("events")!.arn, context: via("secretsmanager") },
+                    { action: "kms:Decrypt", resource: email.arn, context: via("secretsmanager", OTHER_ACCOUNT) },
+                ],
+            );
             // The API function has no business with the secret.
-            await expectDenied(roleArn("email-api-role"), [rolePolicy("email-api-policy")], [{ action: "secretsmanager:GetSecretValue", resource: secret.state.arn }]);
+            await expectDenied(
+                roleArn("email-api-role"),
+                [rolePolicy("email-api-policy")],
+                [{ action: "secretsmanager:GetSecretValue", resource: secret.state.arn }],
+            );
         });
     });
 });

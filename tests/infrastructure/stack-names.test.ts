@@ -26,7 +26,12 @@ import { decide } from "../support/iam";
 import { all, one, policyOf } from "./helpers";
 
 const LONG_STACK = `Feature_Branch.payments-eu-central-1.${"x".repeat(63)}`;
-const STACKS: Record<string, string> = { "prod.eu-west-1": "eu-west-1", dev: "us-east-1", "dev-2": "us-east-1", [LONG_STACK]: "eu-central-1" };
+const STACKS: Record<string, string> = {
+    "prod.eu-west-1": "eu-west-1",
+    dev: "us-east-1",
+    "dev-2": "us-east-1",
+    [LONG_STACK]: "eu-central-1",
+};
 
 /** Pulumi's autonaming: the logical name, a hyphen and 7 random hex digits (FIFO queues keep their `.fifo` suffix). */
 function physicalName(r: MockedResource, explicit: string | undefined): string {
@@ -75,7 +80,12 @@ function names(d: MockDeployment): { type: string; logical: string; name: string
 
 /** An IAM `ArnLike` pattern as a regular expression (`*` any run, `?` one character). */
 function arnLike(pattern: string): RegExp {
-    return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+    return new RegExp(
+        `^${pattern
+            .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+            .replace(/\*/g, ".*")
+            .replace(/\?/g, ".")}$`,
+    );
 }
 
 function keyStatement(d: MockDeployment, keyName: string, sid: string) {
@@ -101,7 +111,9 @@ describe("stack names: any legal stack name gives valid, unique physical names (
             for (const { type, logical, name } of found) {
                 const rule = RULES[type];
                 if (!rule.pattern.test(name) || name.length > rule.max || name.length < (rule.min ?? 1)) {
-                    problems.push(`${stack}: ${type} ${logical} = ${JSON.stringify(name)} (${name.length} chars; ${rule.pattern} up to ${rule.max})`);
+                    problems.push(
+                        `${stack}: ${type} ${logical} = ${JSON.stringify(name)} (${name.length} chars; ${rule.pattern} up to ${rule.max})`,
+                    );
                 }
             }
         }
@@ -111,18 +123,30 @@ describe("stack names: any legal stack name gives valid, unique physical names (
     it("keeps today's names where they were valid, and changes only the invalid ones", () => {
         const dev = deployments.get("dev")!;
         expect(one(dev, "aws:kms/alias:Alias", "events").inputs.name).to.equal("alias/event-ingestion/dev/events");
-        expect(one(dev, "aws:cloudwatch/dashboard:Dashboard", "events-dashboard").inputs.dashboardName).to.equal("event-ingestion-dev-us-east-1-events");
+        expect(one(dev, "aws:cloudwatch/dashboard:Dashboard", "events-dashboard").inputs.dashboardName).to.equal(
+            "event-ingestion-dev-us-east-1-events",
+        );
         expect(one(dev, "aws:scheduler/scheduleGroup:ScheduleGroup").inputs.name).to.equal("event-ingestion-dev-email-schedules");
         const dotted = deployments.get("prod.eu-west-1")!;
         // Log group and schedule group names accept the dot: unchanged.
-        expect(one(dotted, "aws:cloudwatch/logGroup:LogGroup", "event-processor-logs").inputs.name).to.equal("/event-ingestion/prod.eu-west-1/event-processor");
-        expect(one(dotted, "aws:scheduler/scheduleGroup:ScheduleGroup").inputs.name).to.equal("event-ingestion-prod.eu-west-1-email-schedules");
+        expect(one(dotted, "aws:cloudwatch/logGroup:LogGroup", "event-processor-logs").inputs.name).to.equal(
+            "/event-ingestion/prod.eu-west-1/event-processor",
+        );
+        expect(one(dotted, "aws:scheduler/scheduleGroup:ScheduleGroup").inputs.name).to.equal(
+            "event-ingestion-prod.eu-west-1-email-schedules",
+        );
         // KMS aliases and dashboards do not: the stack's slug (sanitised, with a hash of the real name).
-        expect(one(dotted, "aws:kms/alias:Alias", "events").inputs.name).to.equal(kmsAliasName("event-ingestion", "prod.eu-west-1", "events"));
-        expect(one(dotted, "aws:kms/alias:Alias", "events").inputs.name).to.match(/^alias\/event-ingestion\/prod-eu-west-1-[0-9a-f]{8}\/events$/);
+        expect(one(dotted, "aws:kms/alias:Alias", "events").inputs.name).to.equal(
+            kmsAliasName("event-ingestion", "prod.eu-west-1", "events"),
+        );
+        expect(one(dotted, "aws:kms/alias:Alias", "events").inputs.name).to.match(
+            /^alias\/event-ingestion\/prod-eu-west-1-[0-9a-f]{8}\/events$/,
+        );
         // A 100-character stack: the schedule group name is bounded to 64 with the slug.
         const long = one(deployments.get(LONG_STACK)!, "aws:scheduler/scheduleGroup:ScheduleGroup").inputs.name as string;
-        expect(long).to.have.length.at.most(64).and.match(/^event-ingestion-Feature-Branch-payments-[0-9a-f]{8}-email-schedules$/);
+        expect(long)
+            .to.have.length.at.most(64)
+            .and.match(/^event-ingestion-Feature-Branch-payments-[0-9a-f]{8}-email-schedules$/);
     });
 
     it("gives different stacks different names for every explicitly named resource", () => {
@@ -143,25 +167,37 @@ describe("stack names: any legal stack name gives valid, unique physical names (
         const leaks: string[] = [];
         for (const [owner, d] of deployments) {
             const topicPolicy = policyOf(one(d, "aws:sns/topicPolicy:TopicPolicy", "alarms-policy").inputs.policy);
-            const alarmPattern = arnLike(topicPolicy.Statement.find((x) => x.Sid === "CloudWatchAlarmsPublish")!.Condition!.ArnLike["aws:SourceArn"] as string);
-            const logPattern = arnLike(keyStatement(d, "events", "CloudWatchLogsEncryptsThisStacksLogGroups").Condition!.ArnLike["kms:EncryptionContext:aws:logs:arn"] as string);
+            const alarmPattern = arnLike(
+                topicPolicy.Statement.find((x) => x.Sid === "CloudWatchAlarmsPublish")!.Condition!.ArnLike["aws:SourceArn"] as string,
+            );
+            const logPattern = arnLike(
+                keyStatement(d, "events", "CloudWatchLogsEncryptsThisStacksLogGroups").Condition!.ArnLike[
+                    "kms:EncryptionContext:aws:logs:arn"
+                ] as string,
+            );
             for (const [other, o] of deployments) {
                 const region = o.region;
                 for (const alarm of all(o, "aws:cloudwatch/metricAlarm:MetricAlarm")) {
                     // Same account and region as the owner, so only the name can tell them apart.
                     const arn = `arn:aws:cloudwatch:${d.region}:${MOCK_ACCOUNT_ID}:alarm:${alarm.inputs.name}`;
-                    if (alarmPattern.test(arn) !== (other === owner)) leaks.push(`${owner}'s alarm prefix vs ${other}'s alarm ${alarm.inputs.name}`);
+                    if (alarmPattern.test(arn) !== (other === owner))
+                        leaks.push(`${owner}'s alarm prefix vs ${other}'s alarm ${alarm.inputs.name}`);
                 }
                 for (const group of all(o, "aws:cloudwatch/logGroup:LogGroup")) {
                     const arn = `arn:aws:logs:${d.region}:${MOCK_ACCOUNT_ID}:log-group:${group.inputs.name}`;
-                    if (logPattern.test(arn) !== (other === owner)) leaks.push(`${owner}'s log-group prefix vs ${other}'s log group ${group.inputs.name} (${region})`);
+                    if (logPattern.test(arn) !== (other === owner))
+                        leaks.push(`${owner}'s log-group prefix vs ${other}'s log group ${group.inputs.name} (${region})`);
                 }
             }
         }
         expect(leaks).to.deep.equal([]);
         expect(alarmNamePrefix("event-ingestion", "dev")).to.equal("event-ingestion-dev/");
-        expect(`${alarmNamePrefix("event-ingestion", "dev-2")}events-x`.startsWith(alarmNamePrefix("event-ingestion", "dev"))).to.equal(false);
-        expect(`${logGroupNamePrefix("event-ingestion", "dev-2")}x`.startsWith(logGroupNamePrefix("event-ingestion", "dev"))).to.equal(false);
+        expect(`${alarmNamePrefix("event-ingestion", "dev-2")}events-x`.startsWith(alarmNamePrefix("event-ingestion", "dev"))).to.equal(
+            false,
+        );
+        expect(`${logGroupNamePrefix("event-ingestion", "dev-2")}x`.startsWith(logGroupNamePrefix("event-ingestion", "dev"))).to.equal(
+            false,
+        );
     });
 
     it("lets dev's alarms, and not dev-2's, publish to dev's encrypted topic (IAM simulator on the real topic and key policies)", async () => {
@@ -169,12 +205,25 @@ describe("stack names: any legal stack name gives valid, unique physical names (
         const devTwo = deployments.get("dev-2")!;
         const key = one(dev, "aws:kms/key:Key", "events");
         const topic = one(dev, "aws:sns/topicPolicy:TopicPolicy", "alarms-policy");
-        const request = (alarmName: string) => ({ "aws:SourceArn": `arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT_ID}:alarm:${alarmName}`, "aws:SourceAccount": MOCK_ACCOUNT_ID });
+        const request = (alarmName: string) => ({
+            "aws:SourceArn": `arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT_ID}:alarm:${alarmName}`,
+            "aws:SourceAccount": MOCK_ACCOUNT_ID,
+        });
         const own = all(dev, "aws:cloudwatch/metricAlarm:MetricAlarm")[0].inputs.name as string;
         const neighbour = all(devTwo, "aws:cloudwatch/metricAlarm:MetricAlarm")[0].inputs.name as string;
-        const subject = (resourcePolicy: unknown) => ({ principal: "cloudwatch.amazonaws.com", identityPolicies: [], resourcePolicy: policyOf(resourcePolicy) });
-        expect(await decide(subject(key.inputs.policy), { action: "kms:GenerateDataKey", resource: key.state.arn, context: request(own) })).to.equal("Allowed");
-        expect(await decide(subject(topic.inputs.policy), { action: "sns:Publish", resource: topic.inputs.arn, context: request(own) })).to.equal("Allowed");
-        expect(await decide(subject(topic.inputs.policy), { action: "sns:Publish", resource: topic.inputs.arn, context: request(neighbour) })).to.not.equal("Allowed");
+        const subject = (resourcePolicy: unknown) => ({
+            principal: "cloudwatch.amazonaws.com",
+            identityPolicies: [],
+            resourcePolicy: policyOf(resourcePolicy),
+        });
+        expect(
+            await decide(subject(key.inputs.policy), { action: "kms:GenerateDataKey", resource: key.state.arn, context: request(own) }),
+        ).to.equal("Allowed");
+        expect(
+            await decide(subject(topic.inputs.policy), { action: "sns:Publish", resource: topic.inputs.arn, context: request(own) }),
+        ).to.equal("Allowed");
+        expect(
+            await decide(subject(topic.inputs.policy), { action: "sns:Publish", resource: topic.inputs.arn, context: request(neighbour) }),
+        ).to.not.equal("Allowed");
     });
 });

@@ -23,19 +23,28 @@ function argsHaveTags(type: string): boolean {
 describe("tags: owner and cost centre on every taggable resource", () => {
     let dev: MockDeployment;
     before(async () => {
-        dev = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:owner": "payments-team", "event-ingestion:costCenter": "cc-1234" } });
+        dev = await deployUnderMocks({
+            stack: "dev",
+            configOverrides: { "event-ingestion:owner": "payments-team", "event-ingestion:costCenter": "cc-1234" },
+        });
     });
 
     it("the taggable list is exactly the program's types whose Args take tags", () => {
         const deployedAws = [...new Set(dev.resources.map((r) => r.type).filter((t) => t.startsWith("aws:")))];
-        for (const type of deployedAws) expect(TAGGABLE_TYPES.includes(type as never), `${type} (Args ${argsHaveTags(type) ? "has" : "has no"} tags)`).to.equal(argsHaveTags(type));
+        for (const type of deployedAws)
+            expect(TAGGABLE_TYPES.includes(type as never), `${type} (Args ${argsHaveTags(type) ? "has" : "has no"} tags)`).to.equal(
+                argsHaveTags(type),
+            );
         for (const type of TAGGABLE_TYPES) expect(argsHaveTags(type), type).to.equal(true);
     });
 
     it("every taggable resource, children of components included, carries the stack's tags", () => {
         const taggable = dev.resources.filter((r) => (TAGGABLE_TYPES as readonly string[]).includes(r.type));
         expect(taggable.length).to.be.greaterThan(20);
-        const untagged = taggable.filter((r) => r.inputs.tags?.[REQUIRED_TAG_KEYS.owner] !== "payments-team" || r.inputs.tags?.[REQUIRED_TAG_KEYS.costCenter] !== "cc-1234");
+        const untagged = taggable.filter(
+            (r) =>
+                r.inputs.tags?.[REQUIRED_TAG_KEYS.owner] !== "payments-team" || r.inputs.tags?.[REQUIRED_TAG_KEYS.costCenter] !== "cc-1234",
+        );
         expect(untagged.map((r) => `${r.type} ${r.name}`)).to.deep.equal([]);
         // CallbackFunction's own children (its role and function) are covered too.
         expect(taggable.some((r) => r.type === "aws:iam/role:Role")).to.equal(true);
@@ -43,13 +52,18 @@ describe("tags: owner and cost centre on every taggable resource", () => {
 
     it("keeps a component's own tags and leaves non-taggable types alone", () => {
         const stack = { owner: "a", "cost-center": "b" };
-        expect(withStackTags("aws:sqs/queue:Queue", { tags: { purpose: "events", owner: "x" } }, stack)).to.deep.equal({ tags: { purpose: "events", owner: "a", "cost-center": "b" } });
+        expect(withStackTags("aws:sqs/queue:Queue", { tags: { purpose: "events", owner: "x" } }, stack)).to.deep.equal({
+            tags: { purpose: "events", owner: "a", "cost-center": "b" },
+        });
         expect(withStackTags("aws:sqs/queuePolicy:QueuePolicy", { policy: "{}" }, stack)).to.equal(undefined);
         expect(withStackTags("aws:sqs/queue:Queue", {}, {})).to.equal(undefined);
     });
 
     it("no owner configured: nothing is tagged (and the pack's required-tags rule blocks the deploy)", async () => {
-        const untagged = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:owner": "", "event-ingestion:costCenter": "" } });
+        const untagged = await deployUnderMocks({
+            stack: "dev",
+            configOverrides: { "event-ingestion:owner": "", "event-ingestion:costCenter": "" },
+        });
         expect(untagged.resources.filter((r) => r.inputs.tags?.[REQUIRED_TAG_KEYS.owner]).length).to.equal(0);
     });
 });

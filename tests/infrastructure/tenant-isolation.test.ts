@@ -33,23 +33,35 @@ const PRODUCERS = {
     beta: { tenants: ["tenant-b"], principals: [BETA_ACCOUNT], externalId: "beta-external-id" },
 };
 
-
 describe("tenant isolation: producers write only their own tenants", () => {
     describe("the processor's check (SenderId and MessageGroupId against the body's clientId)", () => {
         const producers = new Map([["AROAALPHA0000000000001", new Set(["tenant-a"])]]);
         it("open mode: any sender, but a MessageGroupId must be the body's clientId", () => {
             expect(checkTenancy({ MessageGroupId: "tenant-a", SenderId: "AIDAANYONE" }, "tenant-a", undefined)).to.equal(undefined);
             expect(checkTenancy({ SenderId: "AIDAANYONE" }, "tenant-a", undefined)).to.equal(undefined);
-            expect(checkTenancy({ MessageGroupId: "attacker", SenderId: "AIDAANYONE" }, "victim", undefined)?.reason).to.equal("message_group_mismatch");
+            expect(checkTenancy({ MessageGroupId: "attacker", SenderId: "AIDAANYONE" }, "victim", undefined)?.reason).to.equal(
+                "message_group_mismatch",
+            );
         });
         it("with producers: the sender's role must be a producer of the clientId; the group must be present and equal", () => {
-            expect(checkTenancy({ MessageGroupId: "tenant-a", SenderId: "AROAALPHA0000000000001:i-123" }, "tenant-a", producers)).to.equal(undefined);
-            expect(checkTenancy({ MessageGroupId: "tenant-b", SenderId: "AROAALPHA0000000000001:i-123" }, "tenant-b", producers)?.reason).to.equal("sender_not_allowed");
-            expect(checkTenancy({ MessageGroupId: "tenant-a", SenderId: "AROAOTHER0000000000009:s" }, "tenant-a", producers)?.reason).to.equal("sender_not_allowed");
+            expect(checkTenancy({ MessageGroupId: "tenant-a", SenderId: "AROAALPHA0000000000001:i-123" }, "tenant-a", producers)).to.equal(
+                undefined,
+            );
+            expect(
+                checkTenancy({ MessageGroupId: "tenant-b", SenderId: "AROAALPHA0000000000001:i-123" }, "tenant-b", producers)?.reason,
+            ).to.equal("sender_not_allowed");
+            expect(
+                checkTenancy({ MessageGroupId: "tenant-a", SenderId: "AROAOTHER0000000000009:s" }, "tenant-a", producers)?.reason,
+            ).to.equal("sender_not_allowed");
             expect(checkTenancy({ MessageGroupId: "tenant-a" }, "tenant-a", producers)?.reason).to.equal("sender_not_allowed");
-            expect(checkTenancy({ SenderId: "AROAALPHA0000000000001:s" }, "tenant-a", producers)?.reason).to.equal("message_group_mismatch");
+            expect(checkTenancy({ SenderId: "AROAALPHA0000000000001:s" }, "tenant-a", producers)?.reason).to.equal(
+                "message_group_mismatch",
+            );
             // The detail names the AWS-generated principal id, never the caller-chosen session name.
-            expect(checkTenancy({ MessageGroupId: "tenant-b", SenderId: "AROAALPHA0000000000001:secret-session" }, "tenant-b", producers)!.detail).to.not.include("secret-session");
+            expect(
+                checkTenancy({ MessageGroupId: "tenant-b", SenderId: "AROAALPHA0000000000001:secret-session" }, "tenant-b", producers)!
+                    .detail,
+            ).to.not.include("secret-session");
         });
         it("both are documented reason codes", () => {
             expect(REJECTION_REASONS).to.have.property("message_group_mismatch");
@@ -58,10 +70,14 @@ describe("tenant isolation: producers write only their own tenants", () => {
         it("PRODUCER_TENANTS is validated at start-up, every problem named", () => {
             const base = { EVENT_TABLE_NAME: "events", DEAD_LETTER_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/dlq" };
             expect(readEventProcessorSettings({ ...base }).producerTenants).to.equal(undefined);
-            expect(readEventProcessorSettings({ ...base, PRODUCER_TENANTS: '{"AROAALPHA0000000000001":["tenant-a"]}' }).producerTenants).to.deep.equal({
+            expect(
+                readEventProcessorSettings({ ...base, PRODUCER_TENANTS: '{"AROAALPHA0000000000001":["tenant-a"]}' }).producerTenants,
+            ).to.deep.equal({
                 AROAALPHA0000000000001: ["tenant-a"],
             });
-            expect(() => readEventProcessorSettings({ ...base, PRODUCER_TENANTS: '{"not-an-id":["tenant a"]}' })).to.throw(/PRODUCER_TENANTS key "not-an-id".*\n.*must list at least one valid clientId/s);
+            expect(() => readEventProcessorSettings({ ...base, PRODUCER_TENANTS: '{"not-an-id":["tenant a"]}' })).to.throw(
+                /PRODUCER_TENANTS key "not-an-id".*\n.*must list at least one valid clientId/s,
+            );
             expect(() => readEventProcessorSettings({ ...base, PRODUCER_TENANTS: "[" })).to.throw(/PRODUCER_TENANTS is not JSON/);
         });
     });
@@ -76,7 +92,10 @@ describe("tenant isolation: producers write only their own tenants", () => {
         it("names every bad producer field at once", () => {
             let message = "";
             try {
-                parse({ Alpha: { tenants: [], principals: ["*"] }, beta: { tenants: ["ok", "bad tenant", "ok"], principals: ["arn:aws:iam::*:role/x"], region: "x" } })();
+                parse({
+                    Alpha: { tenants: [], principals: ["*"] },
+                    beta: { tenants: ["ok", "bad tenant", "ok"], principals: ["arn:aws:iam::*:role/x"], region: "x" },
+                })();
             } catch (error) {
                 message = (error as Error).message;
             }
@@ -94,7 +113,9 @@ describe("tenant isolation: producers write only their own tenants", () => {
         });
         it("refuses a tenant map that would not fit the processor's environment (Lambda: 4 KB for all variables)", () => {
             const tenants = Array.from({ length: 100 }, (_, i) => `tenant-with-a-long-name-${String(i).padStart(4, "0")}`);
-            expect(parse({ big: { tenants, principals: [BETA_ACCOUNT] } })).to.throw(new RegExp(`at most ${MAX_PRODUCER_TENANTS_BYTES} fit`));
+            expect(parse({ big: { tenants, principals: [BETA_ACCOUNT] } })).to.throw(
+                new RegExp(`at most ${MAX_PRODUCER_TENANTS_BYTES} fit`),
+            );
         });
     });
 
@@ -114,7 +135,8 @@ describe("tenant isolation: producers write only their own tenants", () => {
             queuePolicy = policyOf(one(d, "aws:sqs/queuePolicy:QueuePolicy", "events-tls-only").inputs.policy);
         });
         const role = (name: string) => one(d, "aws:iam/role:Role", `events-producer-${name}`);
-        const rolePolicy = (name: string) => policyOf(one(d, "aws:iam/rolePolicy:RolePolicy", `events-producer-${name}-send`).inputs.policy);
+        const rolePolicy = (name: string) =>
+            policyOf(one(d, "aws:iam/rolePolicy:RolePolicy", `events-producer-${name}-send`).inputs.policy);
         const via = (service: string) => ({ "kms:ViaService": `${service}.${REGION}.amazonaws.com`, "kms:CallerAccount": ACCOUNT });
 
         it("creates one role per producer and exports their ARNs", () => {
@@ -125,7 +147,10 @@ describe("tenant isolation: producers write only their own tenants", () => {
         it("gives the processor the tenant map keyed by the roles' unique ids (the SenderId SQS reports)", () => {
             const fn = all(d, "aws:lambda/function:Function").find((f) => f.name === "event-processor")!;
             const map = JSON.parse(fn.inputs.environment.variables[EVENT_PROCESSOR_ENV.producerTenants]);
-            expect(map).to.deep.equal({ [role("alpha").state.uniqueId]: PRODUCERS.alpha.tenants, [role("beta").state.uniqueId]: PRODUCERS.beta.tenants });
+            expect(map).to.deep.equal({
+                [role("alpha").state.uniqueId]: PRODUCERS.alpha.tenants,
+                [role("beta").state.uniqueId]: PRODUCERS.beta.tenants,
+            });
         });
 
         it("producer A's role can send to the event queue, and do nothing more", async () => {
@@ -133,36 +158,48 @@ describe("tenant isolation: producers write only their own tenants", () => {
             const check = async (requests: AccessRequest[], expected: "allowed" | "denied") => {
                 const wrong: string[] = [];
                 for (const request of requests) {
-                    const resourcePolicy = request.resource === keyArn ? keyPolicy : request.resource === queueArn ? queuePolicy : undefined;
-                    wrong.push(...(await mismatches({ principal, identityPolicies: [rolePolicy("alpha")], resourcePolicy }, [request], expected)));
+                    const resourcePolicy =
+                        request.resource === keyArn ? keyPolicy : request.resource === queueArn ? queuePolicy : undefined;
+                    wrong.push(
+                        ...(await mismatches({ principal, identityPolicies: [rolePolicy("alpha")], resourcePolicy }, [request], expected)),
+                    );
                 }
                 expect(wrong, `requests that should be ${expected}`).to.deep.equal([]);
             };
-            await check([
-                { action: "sqs:SendMessage", resource: queueArn },
-                { action: "kms:GenerateDataKey", resource: keyArn, context: via("sqs") },
-                { action: "kms:Decrypt", resource: keyArn, context: via("sqs") },
-            ], "allowed");
-            await check([
-                { action: "sqs:ReceiveMessage", resource: queueArn },
-                { action: "sqs:DeleteMessage", resource: queueArn },
-                { action: "sqs:PurgeQueue", resource: queueArn },
-                { action: "sqs:SetQueueAttributes", resource: queueArn },
-                { action: "sqs:ChangeMessageVisibility", resource: queueArn },
-                { action: "sqs:SendMessage", resource: dlqArn },
-                { action: "sqs:ReceiveMessage", resource: dlqArn },
-                { action: "sqs:SendMessage", resource: queueArn, context: { "aws:SecureTransport": "false" } },
-                { action: "kms:Decrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
-                { action: "kms:Encrypt", resource: keyArn, context: via("sqs") },
-                { action: "dynamodb:GetItem", resource: d.outputs.eventTableArn },
-                { action: "dynamodb:GetRecords", resource: d.outputs.eventStreamArn },
-                { action: "iam:PassRole", resource: role("beta").state.arn },
-                { action: "sts:AssumeRole", resource: role("beta").state.arn },
-            ], "denied");
+            await check(
+                [
+                    { action: "sqs:SendMessage", resource: queueArn },
+                    { action: "kms:GenerateDataKey", resource: keyArn, context: via("sqs") },
+                    { action: "kms:Decrypt", resource: keyArn, context: via("sqs") },
+                ],
+                "allowed",
+            );
+            await check(
+                [
+                    { action: "sqs:ReceiveMessage", resource: queueArn },
+                    { action: "sqs:DeleteMessage", resource: queueArn },
+                    { action: "sqs:PurgeQueue", resource: queueArn },
+                    { action: "sqs:SetQueueAttributes", resource: queueArn },
+                    { action: "sqs:ChangeMessageVisibility", resource: queueArn },
+                    { action: "sqs:SendMessage", resource: dlqArn },
+                    { action: "sqs:ReceiveMessage", resource: dlqArn },
+                    { action: "sqs:SendMessage", resource: queueArn, context: { "aws:SecureTransport": "false" } },
+                    { action: "kms:Decrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
+                    { action: "kms:Encrypt", resource: keyArn, context: via("sqs") },
+                    { action: "dynamodb:GetItem", resource: d.outputs.eventTableArn },
+                    { action: "dynamodb:GetRecords", resource: d.outputs.eventStreamArn },
+                    { action: "iam:PassRole", resource: role("beta").state.arn },
+                    { action: "sts:AssumeRole", resource: role("beta").state.arn },
+                ],
+                "denied",
+            );
         });
 
         it("only the configured principals may assume a producer role (and only with the external id when one is set)", async () => {
-            const callerPolicy: PolicyDocument = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }] };
+            const callerPolicy: PolicyDocument = {
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }],
+            };
             const assume = (principal: string, name: string, context?: Record<string, string>) =>
                 mismatches(
                     { principal, identityPolicies: [callerPolicy], resourcePolicy: policyOf(role(name).inputs.assumeRolePolicy) },
@@ -170,7 +207,9 @@ describe("tenant isolation: producers write only their own tenants", () => {
                     "allowed",
                 );
             expect(await assume(ALPHA_APP, "alpha")).to.deep.equal([]);
-            expect(await assume(`arn:aws:iam::${BETA_ACCOUNT}:role/beta-app`, "beta", { "sts:ExternalId": "beta-external-id" })).to.deep.equal([]);
+            expect(
+                await assume(`arn:aws:iam::${BETA_ACCOUNT}:role/beta-app`, "beta", { "sts:ExternalId": "beta-external-id" }),
+            ).to.deep.equal([]);
             expect(await assume(`arn:aws:iam::${BETA_ACCOUNT}:role/beta-app`, "alpha")).to.have.length(1);
             expect(await assume("arn:aws:iam::999988887777:role/alpha-app", "alpha")).to.have.length(1);
             expect(await assume(`arn:aws:iam::${BETA_ACCOUNT}:role/beta-app`, "beta")).to.have.length(1);
@@ -179,9 +218,17 @@ describe("tenant isolation: producers write only their own tenants", () => {
 
         it("the deployed processor stores A's events for A and rejects A's events for B (sender_not_allowed), without the payload in the detail", async () => {
             const fn = all(d, "aws:lambda/function:Function").find((f) => f.name === "event-processor")!;
-            const settings = readEventProcessorSettings({ ...fn.inputs.environment.variables, DEAD_LETTER_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/dlq" });
+            const settings = readEventProcessorSettings({
+                ...fn.inputs.environment.variables,
+                DEAD_LETTER_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/dlq",
+            });
             const clients = recordingClients();
-            const processBatch = createBatchProcessor({ ...settings, dynamodb: clients.dynamodb, sqs: clients.sqs, ...quietObservability() });
+            const processBatch = createBatchProcessor({
+                ...settings,
+                dynamodb: clients.dynamodb,
+                sqs: clients.sqs,
+                ...quietObservability(),
+            });
             const senderA = `${role("alpha").state.uniqueId}:producer-session`;
             const withSender = (body: ReturnType<typeof validEvent>, senderId: string, groupId = body.clientId) => {
                 const record = sqsRecord(body, { messageGroupId: groupId });
@@ -190,12 +237,24 @@ describe("tenant isolation: producers write only their own tenants", () => {
             const own = validEvent({ clientId: "tenant-a" });
             const foreign = validEvent({ clientId: "tenant-b" });
             const borrowedGroup = validEvent({ clientId: "tenant-b" });
-            const { outcomes, response } = await processBatch([withSender(own, senderA), withSender(foreign, senderA), withSender(borrowedGroup, senderA, "tenant-a")]);
+            const { outcomes, response } = await processBatch([
+                withSender(own, senderA),
+                withSender(foreign, senderA),
+                withSender(borrowedGroup, senderA, "tenant-a"),
+            ]);
             expect(response.batchItemFailures).to.deep.equal([]);
-            expect(outcomes.map((o) => o.outcome === "rejected" ? o.reason : o.outcome)).to.deep.equal(["persisted", "sender_not_allowed", "message_group_mismatch"]);
+            expect(outcomes.map((o) => (o.outcome === "rejected" ? o.reason : o.outcome))).to.deep.equal([
+                "persisted",
+                "sender_not_allowed",
+                "message_group_mismatch",
+            ]);
             expect(clients.puts).to.have.length(1);
-            expect(clients.letters.map((l) => l.MessageAttributes!.rejectionReason.StringValue)).to.deep.equal(["sender_not_allowed", "message_group_mismatch"]);
-            for (const letter of clients.letters) expect(letter.MessageAttributes!.rejectionDetail.StringValue).to.not.include(foreign.data.orderId as string);
+            expect(clients.letters.map((l) => l.MessageAttributes!.rejectionReason.StringValue)).to.deep.equal([
+                "sender_not_allowed",
+                "message_group_mismatch",
+            ]);
+            for (const letter of clients.letters)
+                expect(letter.MessageAttributes!.rejectionDetail.StringValue).to.not.include(foreign.data.orderId as string);
         });
 
         it("the dev stack itself runs in open mode (no producers configured)", () => {

@@ -8,11 +8,24 @@ import { deployUnderMocks, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment
 import { strings } from "./helpers";
 
 /** Resource types whose names are unique per account, not per region. */
-const GLOBAL_TYPES = ["aws:iam/role:Role", "aws:iam/policy:Policy", "aws:cloudwatch/dashboard:Dashboard", "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
+const GLOBAL_TYPES = [
+    "aws:iam/role:Role",
+    "aws:iam/policy:Policy",
+    "aws:cloudwatch/dashboard:Dashboard",
+    "aws:s3/bucket:Bucket",
+    "aws:s3/bucketV2:BucketV2",
+];
 
 /** The physical name AWS would see. */
 function physicalName(resource: { type: string; inputs: Record<string, any>; state: Record<string, any> }): string {
-    return resource.inputs.name ?? resource.inputs.dashboardName ?? resource.inputs.bucket ?? resource.state.name ?? resource.state.dashboardName ?? resource.state.bucket;
+    return (
+        resource.inputs.name ??
+        resource.inputs.dashboardName ??
+        resource.inputs.bucket ??
+        resource.state.name ??
+        resource.state.dashboardName ??
+        resource.state.bucket
+    );
 }
 
 describe("two stacks in two regions of one account (mocks)", () => {
@@ -46,9 +59,15 @@ describe("two stacks in two regions of one account (mocks)", () => {
     });
 
     it("never hard-codes the other region, and uses only the account the provider reports", () => {
-        for (const [d, other] of [[east, "eu-west-1"], [west, "us-east-1"]] as const) {
+        for (const [d, other] of [
+            [east, "eu-west-1"],
+            [west, "us-east-1"],
+        ] as const) {
             const text = strings(d.resources.map((r) => r.inputs));
-            expect(text.filter((s) => s.includes(other)), `${d.region} inputs mentioning ${other}`).to.deep.equal([]);
+            expect(
+                text.filter((s) => s.includes(other)),
+                `${d.region} inputs mentioning ${other}`,
+            ).to.deep.equal([]);
             const accounts = new Set(text.flatMap((s) => [...s.matchAll(/arn:aws:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):/g)].map((m) => m[1])));
             // 094274105915 is AWS's public Powertools layer account.
             expect([...accounts].filter((a) => a !== MOCK_ACCOUNT_ID && a !== "094274105915")).to.deep.equal([]);

@@ -17,7 +17,10 @@ import type { RunningEmailService } from "../../local/email/service";
 /** Debian's package installs it here (.ci/run installs it). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+function request(
+    url: string,
+    options: { method?: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
     return new Promise((resolve, reject) => {
         const req = http.request(url, { method: options.method ?? "GET", headers: options.headers }, (res) => {
             const chunks: Buffer[] = [];
@@ -45,7 +48,8 @@ describe("local console (headless Chromium)", function () {
     const emailHtml = `<p id="greeting">Hello <b>Ada</b></p><script>document.title = "pwned"; parent.document.title = "pwned"</script>`;
 
     before(async function () {
-        if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it), or set CHROMIUM_PATH`);
+        if (!fs.existsSync(CHROMIUM))
+            throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it), or set CHROMIUM_PATH`);
         pipeline = await startLocalPipeline({ stack: "localstack", functionLogs: () => undefined });
         localConsole = await startConsole(pipeline);
         // Root in a container has no user namespace for Chromium's sandbox.
@@ -60,12 +64,31 @@ describe("local console (headless Chromium)", function () {
             data: { userId: `u${n}`, plan: "free", signupChannel: "web", marketingOptIn: false },
             ...extra,
         });
-        const bodies = [event(1), event(2), event(3), event(4, { data: { userId: "<img src=x onerror=alert(1)>" } }), event(5, { type: "<script>x</script>.happened" })];
-        for (const body of bodies) await sqs.send(new SendMessageCommand({ QueueUrl: pipeline.ready.eventQueueUrl, MessageBody: JSON.stringify(body), MessageGroupId: body.clientId }));
+        const bodies = [
+            event(1),
+            event(2),
+            event(3),
+            event(4, { data: { userId: "<img src=x onerror=alert(1)>" } }),
+            event(5, { type: "<script>x</script>.happened" }),
+        ];
+        for (const body of bodies)
+            await sqs.send(
+                new SendMessageCommand({
+                    QueueUrl: pipeline.ready.eventQueueUrl,
+                    MessageBody: JSON.stringify(body),
+                    MessageGroupId: body.clientId,
+                }),
+            );
         const answer = await fetch(String(pipeline.ready.emailApiUrl), {
             method: "POST",
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ from: "shop@example.com", to: ["ada@example.org"], subject: "Welcome <Ada>", html: emailHtml, text: "Hello Ada" }),
+            body: JSON.stringify({
+                from: "shop@example.com",
+                to: ["ada@example.org"],
+                subject: "Welcome <Ada>",
+                html: emailHtml,
+                text: "Hello Ada",
+            }),
         });
         expect(answer.status).to.equal(202);
         const email = pipeline.services.find((s) => s.name === "email") as RunningEmailService;
@@ -91,12 +114,18 @@ describe("local console (headless Chromium)", function () {
         await page.goto(localConsole.url);
         expect(await page.title()).to.equal("Local console · localstack");
         const queues = await page.textContent("#queues");
-        expect(queues).to.match(/events queue/).and.match(/events DLQ/).and.match(/email queue/).and.match(/email DLQ/);
+        expect(queues)
+            .to.match(/events queue/)
+            .and.match(/events DLQ/)
+            .and.match(/email queue/)
+            .and.match(/email DLQ/);
         const dlq = (await page.textContent("#dlq"))!;
         expect(dlq).to.match(/invalid_data/);
         expect(dlq).to.match(/Redrive 1/);
         const events = (await page.textContent("#events"))!;
-        expect(events).to.match(/tenant-odd\s*2 stored/).and.match(/tenant-even\s*1 stored/);
+        expect(events)
+            .to.match(/tenant-odd\s*2 stored/)
+            .and.match(/tenant-even\s*1 stored/);
         await until("stream deliveries", async () => {
             await page.reload();
             return /INSERT\s*tenant-odd\s*evt-1/.test((await page.textContent("#deliveries"))!);
@@ -124,7 +153,9 @@ describe("local console (headless Chromium)", function () {
         await page.goto(localConsole.url);
         await page.getByRole("button", { name: "redrive events invalid_data" }).click();
         await page.waitForURL(/notice=/);
-        expect(await page.textContent("[role=status]")).to.match(/Redrove 1 of 1 events message\(s\) \(invalid_data\)/).and.match(/at most once/);
+        expect(await page.textContent("[role=status]"))
+            .to.match(/Redrove 1 of 1 events message\(s\) \(invalid_data\)/)
+            .and.match(/at most once/);
         // Nothing was fixed: the processor rejects it again, with the same reason.
         await until("the rejection to come back", async () => {
             await page.goto(localConsole.url);
@@ -155,16 +186,26 @@ describe("local console (headless Chromium)", function () {
         const host = new URL(localConsole.url).host;
         const form = { "content-type": "application/x-www-form-urlencoded", host };
         const body = "system=events&reason=invalid_data";
-        const cross = await request(`${localConsole.url}redrive`, { method: "POST", headers: { ...form, origin: "http://attacker.example" }, body });
+        const cross = await request(`${localConsole.url}redrive`, {
+            method: "POST",
+            headers: { ...form, origin: "http://attacker.example" },
+            body,
+        });
         expect(cross.status).to.equal(403);
         const none = await request(`${localConsole.url}redrive`, { method: "POST", headers: form, body });
         expect(none.status).to.equal(403);
-        const foreignReferer = await request(`${localConsole.url}redrive`, { method: "POST", headers: { ...form, referer: "http://attacker.example/x" }, body });
+        const foreignReferer = await request(`${localConsole.url}redrive`, {
+            method: "POST",
+            headers: { ...form, referer: "http://attacker.example/x" },
+            body,
+        });
         expect(foreignReferer.status).to.equal(403);
         // And a real cross-site form in Chromium: served from another origin, it posts to the console and is refused.
         const attacker = http.createServer((_req, res) => {
             res.writeHead(200, { "content-type": "text/html" });
-            res.end(`<form method="post" action="${localConsole.url}redrive"><input name="system" value="events"><input name="reason" value="invalid_data"><button>go</button></form>`);
+            res.end(
+                `<form method="post" action="${localConsole.url}redrive"><input name="system" value="events"><input name="reason" value="invalid_data"><button>go</button></form>`,
+            );
         });
         await new Promise<void>((r) => attacker.listen(0, "127.0.0.1", r));
         try {

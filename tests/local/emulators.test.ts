@@ -31,7 +31,11 @@ describe("embedded emulators", () => {
     it("DynamoDB Local is one database for any credentials and region (-sharedDb), as users expect of an emulator", async () => {
         // Without -sharedDb DynamoDB Local keeps one database per access key and region
         // ("DynamoDB Local usage notes", Amazon DynamoDB Developer Guide). Its access keys must be letters and digits only.
-        const creator = new DynamoDBClient({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: { accessKeyId: "PIPELINE", secretAccessKey: "x" } });
+        const creator = new DynamoDBClient({
+            endpoint: dynamo.endpoint,
+            region: "us-east-1",
+            credentials: { accessKeyId: "PIPELINE", secretAccessKey: "x" },
+        });
         await creator.send(
             new CreateTableCommand({
                 TableName: "shared-visibility",
@@ -40,7 +44,11 @@ describe("embedded emulators", () => {
                 KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
             }),
         );
-        const stranger = new DynamoDBClient({ endpoint: dynamo.endpoint, region: "eu-west-1", credentials: { accessKeyId: "SOMEONEELSE", secretAccessKey: "y" } });
+        const stranger = new DynamoDBClient({
+            endpoint: dynamo.endpoint,
+            region: "eu-west-1",
+            credentials: { accessKeyId: "SOMEONEELSE", secretAccessKey: "y" },
+        });
         const tables = await stranger.send(new ListTablesCommand({}));
         expect(tables.TableNames).to.include("shared-visibility");
     });

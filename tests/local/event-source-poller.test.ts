@@ -3,7 +3,13 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand,
 import type { SQSEvent } from "aws-lambda";
 import { Emulator, LOCAL_CREDENTIALS, startFauxqs } from "../../local/emulators";
 import { inspectQueue } from "../../local/accounting";
-import { BatchReport, EventSourceConfigError, EventSourcePoller, failedMessageIds, validateEventSource } from "../../local/event-source-poller";
+import {
+    BatchReport,
+    EventSourceConfigError,
+    EventSourcePoller,
+    failedMessageIds,
+    validateEventSource,
+} from "../../local/event-source-poller";
 import type { InvokeOutcome } from "../../local/lambda-runtime/local-function";
 
 const REGION = "us-east-1";
@@ -27,20 +33,30 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
     async function queuePair(visibilityTimeout: number, maxReceiveCount: number) {
         const n = ++queueCounter;
         const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `dlq-${n}` }));
-        const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+        const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!
+            .QueueArn!;
         const source = await sqs.send(
             new CreateQueueCommand({
                 QueueName: `source-${n}`,
-                Attributes: { VisibilityTimeout: String(visibilityTimeout), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }) },
+                Attributes: {
+                    VisibilityTimeout: String(visibilityTimeout),
+                    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+                },
             }),
         );
-        const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: source.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+        const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: source.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!
+            .QueueArn!;
         return { url: source.QueueUrl!, arn, name: `source-${n}`, dlqName: `dlq-${n}` };
     }
 
     async function send(url: string, bodies: string[]) {
         for (let i = 0; i < bodies.length; i += 10) {
-            await sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: bodies.slice(i, i + 10).map((b, j) => ({ Id: String(j), MessageBody: b, MessageGroupId: "tenant-a" })) }));
+            await sqs.send(
+                new SendMessageBatchCommand({
+                    QueueUrl: url,
+                    Entries: bodies.slice(i, i + 10).map((b, j) => ({ Id: String(j), MessageBody: b, MessageGroupId: "tenant-a" })),
+                }),
+            );
         }
     }
 
@@ -57,8 +73,20 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
     it("delivers batches no larger than batchSize, in the Lambda record shape, and deletes successes", async () => {
         const q = await queuePair(30, 3);
         const events: SQSEvent[] = [];
-        const poller = new EventSourcePoller({ sqs, queueUrl: q.url, queueArn: q.arn, region: REGION, batchSize: 3, maximumConcurrency: 1, waitTimeSeconds: 1, invoke: async (e) => (events.push(e), ok(null)) });
-        await send(q.url, Array.from({ length: 10 }, (_, i) => `m${i}`));
+        const poller = new EventSourcePoller({
+            sqs,
+            queueUrl: q.url,
+            queueArn: q.arn,
+            region: REGION,
+            batchSize: 3,
+            maximumConcurrency: 1,
+            waitTimeSeconds: 1,
+            invoke: async (e) => (events.push(e), ok(null)),
+        });
+        await send(
+            q.url,
+            Array.from({ length: 10 }, (_, i) => `m${i}`),
+        );
         poller.start();
         try {
             await waitFor(() => events.flatMap((e) => e.Records).length >= 10, 15_000, "10 records");
@@ -123,7 +151,9 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
             invoke: async (e) => {
                 for (const r of e.Records) seen.push({ body: r.body, receiveCount: r.attributes.ApproximateReceiveCount, at: Date.now() });
                 // fail "flaky" on its first delivery only
-                const failures = e.Records.filter((r) => r.body === "flaky" && r.attributes.ApproximateReceiveCount === "1").map((r) => ({ itemIdentifier: r.messageId }));
+                const failures = e.Records.filter((r) => r.body === "flaky" && r.attributes.ApproximateReceiveCount === "1").map((r) => ({
+                    itemIdentifier: r.messageId,
+                }));
                 return ok({ batchItemFailures: failures });
             },
         });
@@ -167,10 +197,14 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
         await send(q.url, ["x", "y"]);
         poller.start();
         try {
-            await waitFor(async () => {
-                const left = await inspectQueue(fauxqs.endpoint, q.name);
-                return calls >= 3 && left.ready.length + left.inflight.length === 0;
-            }, 20_000, "third, successful delivery");
+            await waitFor(
+                async () => {
+                    const left = await inspectQueue(fauxqs.endpoint, q.name);
+                    return calls >= 3 && left.ready.length + left.inflight.length === 0;
+                },
+                20_000,
+                "third, successful delivery",
+            );
         } finally {
             await poller.stop();
         }
@@ -191,7 +225,9 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
             waitTimeSeconds: 1,
             invoke: async (e) => {
                 for (const r of e.Records) deliveries.set(r.body, (deliveries.get(r.body) ?? 0) + 1);
-                return ok({ batchItemFailures: e.Records.filter((r) => r.body === "poison").map((r) => ({ itemIdentifier: r.messageId })) });
+                return ok({
+                    batchItemFailures: e.Records.filter((r) => r.body === "poison").map((r) => ({ itemIdentifier: r.messageId })),
+                });
             },
         });
         await send(q.url, ["poison", ...Array.from({ length: 9 }, (_, i) => `good-${i}`)]);
@@ -230,7 +266,10 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
                 return ok(null);
             },
         });
-        await send(q.url, Array.from({ length: 16 }, (_, i) => `c${i}`));
+        await send(
+            q.url,
+            Array.from({ length: 16 }, (_, i) => `c${i}`),
+        );
         poller.start();
         try {
             await waitFor(() => records >= 16, 15_000, "16 records");
@@ -241,7 +280,10 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
     });
 
     it("validates mapping settings the way Lambda does, naming every problem", () => {
-        expect(() => validateEventSource({ batchSize: 50, maximumBatchingWindowInSeconds: 0 })).to.throw(EventSourceConfigError, /needs maximumBatchingWindowInSeconds/);
+        expect(() => validateEventSource({ batchSize: 50, maximumBatchingWindowInSeconds: 0 })).to.throw(
+            EventSourceConfigError,
+            /needs maximumBatchingWindowInSeconds/,
+        );
         const error = (() => {
             try {
                 validateEventSource({ batchSize: 0, maximumBatchingWindowInSeconds: 301, maximumConcurrency: 0 });
@@ -250,7 +292,10 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
             }
             return undefined;
         })();
-        expect(error?.message).to.match(/batchSize/).and.match(/maximumBatchingWindowInSeconds/).and.match(/maximumConcurrency/);
+        expect(error?.message)
+            .to.match(/batchSize/)
+            .and.match(/maximumBatchingWindowInSeconds/)
+            .and.match(/maximumConcurrency/);
         expect(() => validateEventSource({ batchSize: 10, maximumBatchingWindowInSeconds: 0 })).not.to.throw();
     });
 

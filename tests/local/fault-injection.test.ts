@@ -136,6 +136,7 @@ describe("fault injection on the local pipeline", function () {
         expect(Math.max(...receiveCounts)).to.be.at.least(2); // redelivered by SQS after the visibility timeout
         expect(coldStarts).to.be.at.least(1); // a fresh execution environment replaced the killed one
         const duplicatesAfter = functionLog.join("").split('"event duplicate"').length;
-        if (afterAWrite) expect(duplicatesAfter - duplicatesBefore, "redelivered events already stored are recognised as duplicates").to.be.at.least(1);
+        if (afterAWrite)
+            expect(duplicatesAfter - duplicatesBefore, "redelivered events already stored are recognised as duplicates").to.be.at.least(1);
     });
 });

@@ -34,14 +34,19 @@ function spawnLocal(mode: "local" | "start", args: string[], env: NodeJS.Process
     let err = "";
     child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.once("exit", (code, signal) => resolve({ code, signal })),
+    );
     return { child, stdout: () => out, stderr: () => err, exited };
 }
 
 async function readyLine(run: Run, timeoutMs = 60_000): Promise<Record<string, any>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-        const line = run.stdout().split("\n").find((l) => l.startsWith("LOCAL_PIPELINE_READY "));
+        const line = run
+            .stdout()
+            .split("\n")
+            .find((l) => l.startsWith("LOCAL_PIPELINE_READY "));
         if (line) return JSON.parse(line.slice("LOCAL_PIPELINE_READY ".length));
         if (run.child.exitCode !== null) throw new Error(`exited ${run.child.exitCode} before READY:\n${run.stderr()}`);
         if (Date.now() > deadline) throw new Error(`no READY line within ${timeoutMs} ms:\n${run.stderr()}`);
@@ -94,16 +99,33 @@ describe("`npm run local` lifecycle", function () {
         });
         started.push(run);
         const ready = await readyLine(run);
-        for (const field of ["region", "sqsEndpoint", "dynamodbEndpoint", "eventQueueUrl", "deadLetterQueueUrl", "eventTableName", "eventStreamArn"]) {
+        for (const field of [
+            "region",
+            "sqsEndpoint",
+            "dynamodbEndpoint",
+            "eventQueueUrl",
+            "deadLetterQueueUrl",
+            "eventTableName",
+            "eventStreamArn",
+        ]) {
             expect(ready[field], field).to.be.a("string").and.not.equal("");
         }
         expect(ready.credentials).to.deep.equal({ accessKeyId: "local", secretAccessKey: "local" });
-        expect(ready.environment).to.include({ AWS_ENDPOINT_URL_SQS: ready.sqsEndpoint, AWS_ENDPOINT_URL_DYNAMODB: ready.dynamodbEndpoint, AWS_REGION: ready.region });
+        expect(ready.environment).to.include({
+            AWS_ENDPOINT_URL_SQS: ready.sqsEndpoint,
+            AWS_ENDPOINT_URL_DYNAMODB: ready.dynamodbEndpoint,
+            AWS_REGION: ready.region,
+        });
         expect(ready.sqsEndpoint).to.equal(`http://127.0.0.1:${sqsPort}`);
         expect(ready.dynamodbEndpoint).to.equal(`http://127.0.0.1:${dynamodbPort}`);
         expect(listeningAddresses(sqsPort)).to.deep.equal(["127.0.0.1"]);
         expect(listeningAddresses(dynamodbPort)).to.deep.equal(["127.0.0.1"]);
-        expect(run.stdout().split("\n").filter((l) => l.startsWith("LOCAL_PIPELINE_READY"))).to.have.length(1);
+        expect(
+            run
+                .stdout()
+                .split("\n")
+                .filter((l) => l.startsWith("LOCAL_PIPELINE_READY")),
+        ).to.have.length(1);
         const pids = [ready.processes.fauxqs, ready.processes.dynamodbLocal] as number[];
         expect(pids.every(alive)).to.equal(true);
         // The tools find the pipeline through its READY file; the console answers on loopback.
@@ -134,7 +156,9 @@ describe("`npm run local` lifecycle", function () {
         let err = "";
         child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
         child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+            child.once("exit", (code, signal) => resolve({ code, signal })),
+        );
         const run: Run = { child, stdout: () => out, stderr: () => err, exited };
         started.push(run);
         try {
@@ -200,7 +224,9 @@ describe("`npm run local` lifecycle", function () {
         started.push(run);
         const { code } = await run.exited;
         expect(code).to.equal(2);
-        expect(run.stderr()).to.match(/--sqs-port must be a port number/).and.match(/unknown option "--frobnicate"/);
+        expect(run.stderr())
+            .to.match(/--sqs-port must be a port number/)
+            .and.match(/unknown option "--frobnicate"/);
         const noStack = spawnLocal("local", ["--stack", "prod-eu"]);
         started.push(noStack);
         expect((await noStack.exited).code).to.equal(2);

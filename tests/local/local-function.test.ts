@@ -8,7 +8,13 @@ describe("local execution environments (LocalFunction)", function () {
     this.timeout(30_000);
     const functions: LocalFunction[] = [];
     const make = (overrides: Partial<ConstructorParameters<typeof LocalFunction>[0]> = {}) => {
-        const fn = new LocalFunction({ name: "fixture", moduleFile: HANDLERS, environment: { GREETING: "hello" }, timeoutSeconds: 2, ...overrides });
+        const fn = new LocalFunction({
+            name: "fixture",
+            moduleFile: HANDLERS,
+            environment: { GREETING: "hello" },
+            timeoutSeconds: 2,
+            ...overrides,
+        });
         functions.push(fn);
         return fn;
     };
@@ -65,7 +71,11 @@ describe("local execution environments (LocalFunction)", function () {
     it("runs up to `concurrency` invocations at once, in separate environments", async () => {
         const fn = make({ concurrency: 2 });
         const started = Date.now();
-        const outcomes = await Promise.all([fn.invoke({ action: "sleep", ms: 600 }), fn.invoke({ action: "sleep", ms: 600 }), fn.invoke({ action: "sleep", ms: 600 })]);
+        const outcomes = await Promise.all([
+            fn.invoke({ action: "sleep", ms: 600 }),
+            fn.invoke({ action: "sleep", ms: 600 }),
+            fn.invoke({ action: "sleep", ms: 600 }),
+        ]);
         expect(outcomes.every((o) => o.ok)).to.equal(true);
         const pids = new Set(outcomes.map((o) => o.workerPid));
         expect(pids.size).to.equal(2);

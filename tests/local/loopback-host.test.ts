@@ -18,10 +18,20 @@ function request(url: string, host: string | undefined, method = "GET"): Promise
     return new Promise((resolve, reject) => {
         const headers: Record<string, string> = {};
         if (host !== undefined) headers.host = host;
-        const req = http.request({ host: "127.0.0.1", port: target.port, path: target.pathname, method, headers, setHost: host === undefined ? false : undefined }, (res) => {
-            res.resume();
-            res.on("end", () => resolve(res.statusCode ?? 0));
-        });
+        const req = http.request(
+            {
+                host: "127.0.0.1",
+                port: target.port,
+                path: target.pathname,
+                method,
+                headers,
+                setHost: host === undefined ? false : undefined,
+            },
+            (res) => {
+                res.resume();
+                res.on("end", () => resolve(res.statusCode ?? 0));
+            },
+        );
         req.on("error", reject);
         req.end();
     });

@@ -74,11 +74,21 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         const code = await runDlq(argv, c.io, env);
         return { code, out: c.out.join("\n"), err: c.err.join("\n") };
     };
-    const groups = async () => JSON.parse((await dlq("list", "--json")).out).groups as Array<{ system: string; reason: string; count: number; oldestAgeSeconds: number }>;
+    const groups = async () =>
+        JSON.parse((await dlq("list", "--json")).out).groups as Array<{
+            system: string;
+            reason: string;
+            count: number;
+            oldestAgeSeconds: number;
+        }>;
     const stored = async (clientId: string) =>
         (
             await pipeline.context.clients.dynamodb.send(
-                new QueryCommand({ TableName: pipeline.ready.eventTableName, KeyConditionExpression: "clientId = :c", ExpressionAttributeValues: { ":c": { S: clientId } } }),
+                new QueryCommand({
+                    TableName: pipeline.ready.eventTableName,
+                    KeyConditionExpression: "clientId = :c",
+                    ExpressionAttributeValues: { ":c": { S: clientId } },
+                }),
             )
         ).Items ?? [];
 
@@ -87,7 +97,9 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
             stack: "localstack",
             configOverrides: { "event-ingestion:enabledEventTypes": EVENT_TYPE_NAMES.filter((t) => t !== DISABLED) },
             // DEBUG_FUNCTION_LOGS=1 prints the functions' own log lines (stderr), for diagnosing a failure.
-            functionLogs: process.env.DEBUG_FUNCTION_LOGS ? (name, text) => void process.stderr.write(`[${name}] ${text}`) : () => undefined,
+            functionLogs: process.env.DEBUG_FUNCTION_LOGS
+                ? (name, text) => void process.stderr.write(`[${name}] ${text}`)
+                : () => undefined,
         });
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "operator-tools-"));
         // What `npm run local` writes; this process is the pipeline, so the file's pid is alive.
@@ -103,7 +115,13 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
 
     it("send event: sends each event with MessageGroupId = clientId and prints its message id; bad input names the fix", async () => {
         const file = path.join(dir, "events.json");
-        const bad = { clientId: "tenant-bad", eventId: "bad-1", type: "order.placed", occurredAt: "2026-01-31T12:00:00Z", data: { orderId: "o1" } };
+        const bad = {
+            clientId: "tenant-bad",
+            eventId: "bad-1",
+            type: "order.placed",
+            occurredAt: "2026-01-31T12:00:00Z",
+            data: { orderId: "o1" },
+        };
         const good = JSON.parse(fs.readFileSync(path.join(ROOT, "examples/events/order.placed.json"), "utf8"));
         fs.writeFileSync(file, JSON.stringify([payment(1), payment(2), payment(3), bad, good]));
         const c = capture();
@@ -122,7 +140,9 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         expect(await runSend(["event", file], notJson.io, env)).to.equal(2);
         expect(notJson.err.join("\n")).to.match(/is not JSON/);
 
-        const withStored = await until("the valid event to be stored", async () => ((await stored(good.clientId)).length ? true : undefined));
+        const withStored = await until("the valid event to be stored", async () =>
+            (await stored(good.clientId)).length ? true : undefined,
+        );
         expect(withStored).to.equal(true);
     });
 
@@ -145,7 +165,12 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
 
     it("dlq show: one message with its attributes, found by its DLQ id or its source message id", async () => {
         const list = JSON.parse((await dlq("list", "--json")).out);
-        const scan = await scanDeadLetters(pipeline.context.clients.sqs, { system: "events", queueUrl: pipeline.ready.eventQueueUrl, deadLetterQueueUrl: pipeline.ready.deadLetterQueueUrl, fifo: false });
+        const scan = await scanDeadLetters(pipeline.context.clients.sqs, {
+            system: "events",
+            queueUrl: pipeline.ready.eventQueueUrl,
+            deadLetterQueueUrl: pipeline.ready.deadLetterQueueUrl,
+            fifo: false,
+        });
         const letter = scan.letters.find((l) => l.reason === "type_disabled")!;
         await scan.release();
         expect(list.groups).to.have.length(2);
@@ -174,7 +199,12 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
 
     it("a move whose send fails leaves the message in the DLQ and is reported", async () => {
         const sqs = pipeline.context.clients.sqs;
-        const broken = { system: "events" as const, queueUrl: `${pipeline.ready.sqsEndpoint}/000000000000/no-such-queue`, deadLetterQueueUrl: pipeline.ready.deadLetterQueueUrl, fifo: false };
+        const broken = {
+            system: "events" as const,
+            queueUrl: `${pipeline.ready.sqsEndpoint}/000000000000/no-such-queue`,
+            deadLetterQueueUrl: pipeline.ready.deadLetterQueueUrl,
+            fifo: false,
+        };
         const result = await redriveDeadLetters(sqs, broken, { reason: "type_disabled", limit: 1 }, { execute: true, useMoveTask: false });
         expect(result.moved).to.equal(0);
         expect(result.failed).to.have.length(1);
@@ -184,9 +214,9 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
     it("after the fix (type enabled), redrive --reason moves only that reason back, and each event is stored exactly once", async () => {
         // "Fix the schema": run the processor as the stack would with every type enabled.
         await pipeline.eventProcessor!.stop();
-        fixedProcessor = (await eventProcessorService({ environment: { [EVENT_PROCESSOR_ENV.enabledTypes]: EVENT_TYPE_NAMES.join(",") } }).start(
-            pipeline.context,
-        )) as RunningEventProcessor;
+        fixedProcessor = (await eventProcessorService({
+            environment: { [EVENT_PROCESSOR_ENV.enabledTypes]: EVENT_TYPE_NAMES.join(",") },
+        }).start(pipeline.context)) as RunningEventProcessor;
         // The stopped poller aborted its long poll, but the emulator answers it until its wait time ends;
         // a message redriven before then would go to that dead receive and stay in flight for the
         // queue's visibility timeout (181 s). Let the old receive expire first.
@@ -207,13 +237,21 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         // The invalid one stays; nothing else came back.
         expect((await groups()).map(({ reason, count }) => ({ reason, count }))).to.deep.equal([{ reason: "invalid_data", count: 1 }]);
         // Exactly once: one INSERT each on the stream, no MODIFY.
-        await until("stream deliveries", async () => (pipeline.sender!.delivered.filter((d) => d.clientId === "tenant-pay").length >= 3 ? true : undefined));
+        await until("stream deliveries", async () =>
+            pipeline.sender!.delivered.filter((d) => d.clientId === "tenant-pay").length >= 3 ? true : undefined,
+        );
         await new Promise((r) => setTimeout(r, 1500));
         const deliveries = pipeline.sender!.delivered.filter((d) => d.clientId === "tenant-pay");
         expect(deliveries.map((d) => `${d.eventName} ${d.eventId}`).sort()).to.deep.equal(["INSERT pay-1", "INSERT pay-2", "INSERT pay-3"]);
 
         // Sending one of them again (as a repeated redrive would) changes nothing.
-        await pipeline.context.clients.sqs.send(new SendMessageCommand({ QueueUrl: pipeline.ready.eventQueueUrl, MessageBody: JSON.stringify(payment(2)), MessageGroupId: "tenant-pay" }));
+        await pipeline.context.clients.sqs.send(
+            new SendMessageCommand({
+                QueueUrl: pipeline.ready.eventQueueUrl,
+                MessageBody: JSON.stringify(payment(2)),
+                MessageGroupId: "tenant-pay",
+            }),
+        );
         await new Promise((r) => setTimeout(r, 3000));
         expect(await stored("tenant-pay")).to.have.length(3);
         expect(pipeline.sender!.delivered.filter((d) => d.clientId === "tenant-pay")).to.have.length(3);
@@ -222,10 +260,14 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
     it("messages moved by the redrive policy are grouped as retries exhausted and redriven with --retries-exhausted", async () => {
         const sqs = pipeline.context.clients.sqs;
         const dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "scratch-dlq" }))).QueueUrl!;
-        const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+        const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }))).Attributes!
+            .QueueArn!;
         const sourceUrl = (
             await sqs.send(
-                new CreateQueueCommand({ QueueName: "scratch-source", Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 1 }) } }),
+                new CreateQueueCommand({
+                    QueueName: "scratch-source",
+                    Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 1 }) },
+                }),
             )
         ).QueueUrl!;
         await sqs.send(new SendMessageCommand({ QueueUrl: sourceUrl, MessageBody: "keeps failing" }));
@@ -279,7 +321,12 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         );
         const list = JSON.parse((await dlq("list", "--system", "email", "--json")).out);
         expect(list.groups).to.deep.include({ ...list.groups[0], system: "email", reason: EMAIL_REASONS.contentRejected, count: 1 });
-        const scan = await scanDeadLetters(sqs, { system: "email", queueUrl: String(pipeline.ready.emailQueueUrl), deadLetterQueueUrl: String(pipeline.ready.emailDeadLetterQueueUrl), fifo: true });
+        const scan = await scanDeadLetters(sqs, {
+            system: "email",
+            queueUrl: String(pipeline.ready.emailQueueUrl),
+            deadLetterQueueUrl: String(pipeline.ready.emailDeadLetterQueueUrl),
+            fifo: true,
+        });
         const id = scan.letters[0].messageId;
         await scan.release();
         const shown = await dlq("show", id);
@@ -293,7 +340,9 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         const moved = await dlq("redrive", "--system", "email", "--reason", EMAIL_REASONS.contentRejected, "--yes");
         expect(moved.out).to.match(/email: moved 1 of 1 selected/);
         for (const value of Object.values(secret)) expect(moved.out).to.not.include(value);
-        await until("the redriven email in the inbox", async () => (email.sink.messages().some((m) => m.emailId === "email-redrive-1") ? true : undefined));
+        await until("the redriven email in the inbox", async () =>
+            email.sink.messages().some((m) => m.emailId === "email-redrive-1") ? true : undefined,
+        );
         await dlq("redrive", "--system", "email", "--reason", EMAIL_REASONS.contentRejected, "--yes");
         await new Promise((r) => setTimeout(r, 2000));
         expect(email.sink.messages().filter((m) => m.emailId === "email-redrive-1")).to.have.length(1);
@@ -303,7 +352,11 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         const email = pipeline.services.find((s) => s.name === "email") as RunningEmailService;
         const request = { from: "shop@example.com", to: ["buyer@example.org"], subject: "Order 7", text: "Thanks" };
         const c = capture();
-        const code = await runSend(["email", "-", "--idempotency-key", "order-7"], { ...c.io, stdin: async () => JSON.stringify(request) }, env);
+        const code = await runSend(
+            ["email", "-", "--idempotency-key", "order-7"],
+            { ...c.io, stdin: async () => JSON.stringify(request) },
+            env,
+        );
         expect(code, c.err.join("\n")).to.equal(0);
         expect(c.out[0]).to.match(/^HTTP 202/);
         const id = JSON.parse(c.out[0].replace(/^HTTP 202.*\n/, "")).id;
@@ -398,10 +451,14 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         it("send email --stack signs the request with SigV4 (execute-api) from the standard credential chain", async () => {
             const c = capture();
             const request = { from: "shop@example.com", to: ["buyer@example.org"], subject: "Signed", text: "hi" };
-            expect(await runSend(["email", "-", "--stack", "staging"], { ...c.io, stdin: async () => JSON.stringify(request) }, stackEnv)).to.equal(0);
+            expect(
+                await runSend(["email", "-", "--stack", "staging"], { ...c.io, stdin: async () => JSON.stringify(request) }, stackEnv),
+            ).to.equal(0);
             expect(c.out.join("\n")).to.match(/HTTP 202[\s\S]*signed-ok/);
             const headers = captured!.headers;
-            expect(headers.authorization).to.match(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLESTACK\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/);
+            expect(headers.authorization).to.match(
+                /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLESTACK\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/,
+            );
             // Verify the signature independently of the tool: sign the request as received, with the same key and time.
             const verifier = new SignatureV4({
                 service: "execute-api",
@@ -414,8 +471,20 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
             const signedHeaders: Record<string, string> = {};
             for (const name of signedNames) signedHeaders[name] = String(headers[name]);
             const expected = await verifier.sign(
-                { method: "POST", protocol: "http:", hostname: "127.0.0.1", path: captured!.url, query: {}, headers: signedHeaders, body: captured!.body },
-                { signingDate: new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13)}`) },
+                {
+                    method: "POST",
+                    protocol: "http:",
+                    hostname: "127.0.0.1",
+                    path: captured!.url,
+                    query: {},
+                    headers: signedHeaders,
+                    body: captured!.body,
+                },
+                {
+                    signingDate: new Date(
+                        `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13)}`,
+                    ),
+                },
             );
             expect(headers.authorization).to.equal(expected.headers.authorization);
             expect(JSON.parse(captured!.body)).to.deep.equal(request);

@@ -14,13 +14,25 @@ function problems(fn: () => unknown): readonly string[] {
 describe("local pipeline flags and environment", () => {
     it("has sensible defaults", () => {
         const options = parseLocalOptions("start", [], {});
-        expect(options).to.include({ mode: "start", clients: 4, eventsPerClient: 20, timeoutSeconds: 45, json: false, progress: true, verbose: false, help: false });
+        expect(options).to.include({
+            mode: "start",
+            clients: 4,
+            eventsPerClient: 20,
+            timeoutSeconds: 45,
+            json: false,
+            progress: true,
+            verbose: false,
+            help: false,
+        });
         expect(options.sqsPort).to.equal(undefined);
         expect(options.stack).to.equal(undefined);
     });
 
     it("reads ports and stack from flags (both spellings) and falls back to the environment", () => {
-        const fromFlags = parseLocalOptions("local", ["--sqs-port", "4566", "--dynamodb-port=8000", "--stack", "dev"], { LOCAL_SQS_PORT: "1", LOCAL_STACK: "other" });
+        const fromFlags = parseLocalOptions("local", ["--sqs-port", "4566", "--dynamodb-port=8000", "--stack", "dev"], {
+            LOCAL_SQS_PORT: "1",
+            LOCAL_STACK: "other",
+        });
         expect(fromFlags).to.include({ sqsPort: 4566, dynamodbPort: 8000, stack: "dev" });
         const fromEnv = parseLocalOptions("local", [], { LOCAL_SQS_PORT: "4567", LOCAL_DYNAMODB_PORT: "8001", LOCAL_STACK: "localstack" });
         expect(fromEnv).to.include({ sqsPort: 4567, dynamodbPort: 8001, stack: "localstack" });
@@ -28,7 +40,9 @@ describe("local pipeline flags and environment", () => {
 
     it("collects every problem before failing", () => {
         const found = problems(() =>
-            parseLocalOptions("local", ["--sqs-port", "99999", "--bogus", "--dynamodb-port", "--clients", "3", "--stack", "../etc"], { LOCAL_DYNAMODB_PORT: "x" }),
+            parseLocalOptions("local", ["--sqs-port", "99999", "--bogus", "--dynamodb-port", "--clients", "3", "--stack", "../etc"], {
+                LOCAL_DYNAMODB_PORT: "x",
+            }),
         );
         expect(found.join("\n")).to.match(/--sqs-port must be a port number from 1 to 65535, got "99999"/);
         expect(found.join("\n")).to.match(/unknown option "--bogus"/);
@@ -43,8 +57,12 @@ describe("local pipeline flags and environment", () => {
     });
 
     it("refuses one port for both emulators and out-of-range demo sizes", () => {
-        expect(problems(() => parseLocalOptions("local", ["--sqs-port", "5000", "--dynamodb-port", "5000"])).join()).to.match(/cannot share port 5000/);
-        expect(problems(() => parseLocalOptions("start", ["--events-per-client", "0", "--timeout", "1"])).join("\n")).to.match(/--events-per-client/).and.match(/--timeout/);
+        expect(problems(() => parseLocalOptions("local", ["--sqs-port", "5000", "--dynamodb-port", "5000"])).join()).to.match(
+            /cannot share port 5000/,
+        );
+        expect(problems(() => parseLocalOptions("start", ["--events-per-client", "0", "--timeout", "1"])).join("\n"))
+            .to.match(/--events-per-client/)
+            .and.match(/--timeout/);
     });
 
     it("prints usage for --help even next to bad flags", () => {

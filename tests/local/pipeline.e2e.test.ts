@@ -41,8 +41,12 @@ describe("local pipeline end to end (stack localstack, real SDK and CLI clients)
     it("creates the queues and the table with the settings of the stack's own resources", async () => {
         const { deployment } = pipeline.context;
         const { sqs, dynamodb } = pipeline.context.clients;
-        const deployedQueue = deployment.resources.find((r) => r.type === "aws:sqs/queue:Queue" && r.state.url === deployment.outputs.eventQueueUrl)!;
-        const attributes = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: pipeline.ready.eventQueueUrl, AttributeNames: ["All"] }))).Attributes!;
+        const deployedQueue = deployment.resources.find(
+            (r) => r.type === "aws:sqs/queue:Queue" && r.state.url === deployment.outputs.eventQueueUrl,
+        )!;
+        const attributes = (
+            await sqs.send(new GetQueueAttributesCommand({ QueueUrl: pipeline.ready.eventQueueUrl, AttributeNames: ["All"] }))
+        ).Attributes!;
         expect(Number(attributes.VisibilityTimeout)).to.equal(deployedQueue.inputs.visibilityTimeoutSeconds);
         expect(Number(attributes.MessageRetentionPeriod)).to.equal(deployedQueue.inputs.messageRetentionSeconds);
         expect(Number(attributes.MaximumMessageSize)).to.equal(deployedQueue.inputs.maxMessageSize);
@@ -50,7 +54,9 @@ describe("local pipeline end to end (stack localstack, real SDK and CLI clients)
         expect(redrive.maxReceiveCount).to.equal(JSON.parse(deployedQueue.inputs.redrivePolicy).maxReceiveCount);
         expect(redrive.deadLetterTargetArn).to.equal(pipeline.ready.deadLetterQueueArn);
 
-        const deployedTable = deployment.resources.find((r) => r.type === "aws:dynamodb/table:Table" && r.state.name === deployment.outputs.eventTableName)!;
+        const deployedTable = deployment.resources.find(
+            (r) => r.type === "aws:dynamodb/table:Table" && r.state.name === deployment.outputs.eventTableName,
+        )!;
         const table = (await dynamodb.send(new DescribeTableCommand({ TableName: pipeline.ready.eventTableName }))).Table!;
         expect(table.TableName).to.equal(deployment.outputs.eventTableName);
         expect(table.KeySchema).to.deep.equal([
@@ -66,7 +72,9 @@ describe("local pipeline end to end (stack localstack, real SDK and CLI clients)
 
     it("runs the processor from the function's serialized archive, with the function's environment", async () => {
         const processor = pipeline.eventProcessor!;
-        const deployed = pipeline.context.deployment.resources.find((r) => r.type === "aws:lambda/function:Function" && r.state.name === processor.functionSpec.name)!;
+        const deployed = pipeline.context.deployment.resources.find(
+            (r) => r.type === "aws:lambda/function:Function" && r.state.name === processor.functionSpec.name,
+        )!;
         const assets = await deployed.inputs.code.assets;
         const shipped = fs.readFileSync(processor.code.moduleFile, "utf8");
         expect(shipped).to.equal(await assets["__index.js"].text);
@@ -100,7 +108,13 @@ describe("local pipeline end to end (stack localstack, real SDK and CLI clients)
 
     it("a batch with a poison message still stores its other events on the first delivery", async () => {
         const sample = generateSampleTraffic({ clients: 1, eventsPerClient: 9, seed: 7 }).filter((m) => m.expect.kind === "persisted");
-        const poison = { label: "poison", body: "{{{ not json at all", messageGroupId: "acme-retail", phase: 1 as const, expect: { kind: "rejected" as const, reason: "body_not_json" } };
+        const poison = {
+            label: "poison",
+            body: "{{{ not json at all",
+            messageGroupId: "acme-retail",
+            phase: 1 as const,
+            expect: { kind: "rejected" as const, reason: "body_not_json" },
+        };
         const receiveCounts: number[] = [];
         const record = (i: { receiveCounts: number[] }) => receiveCounts.push(...i.receiveCounts);
         pipeline.eventProcessor!.poller.on("invoke", record);
@@ -120,32 +134,63 @@ describe("local pipeline end to end (stack localstack, real SDK and CLI clients)
     });
 
     const cli = awsCliV1();
-    (cli ? it : it.skip)(`takes events from the AWS CLI and shows them to it (${cli ?? "skipped: no AWS CLI v1 on the PATH; fauxqs needs v1's JSON protocol"})`, async () => {
-        const env = { ...process.env, ...pipeline.ready.environment, AWS_PAGER: "" };
-        const body = JSON.stringify({
-            clientId: "cli-tenant",
-            eventId: "cli-evt-1",
-            type: "user.signed_up",
-            occurredAt: "2026-11-21T10:00:00Z",
-            data: { userId: "usr-cli", plan: "free", signupChannel: "api", marketingOptIn: false },
-        });
-        const sent = await run(
-            "aws",
-            ["sqs", "send-message", "--endpoint-url", pipeline.ready.sqsEndpoint, "--queue-url", pipeline.ready.eventQueueUrl, "--message-body", body, "--message-group-id", "cli-tenant", "--output", "json"],
-            { env },
-        );
-        expect(JSON.parse(sent.stdout).MessageId).to.be.a("string");
-        const key = JSON.stringify({ clientId: { S: "cli-tenant" }, eventId: { S: "cli-evt-1" } });
-        const deadline = Date.now() + 20_000;
-        let item: any;
-        while (!item && Date.now() < deadline) {
-            const got = await run("aws", ["dynamodb", "get-item", "--endpoint-url", pipeline.ready.dynamodbEndpoint, "--table-name", pipeline.ready.eventTableName, "--key", key, "--output", "json"], { env });
-            item = got.stdout.trim() ? JSON.parse(got.stdout).Item : undefined;
-            if (!item) await new Promise((r) => setTimeout(r, 250));
-        }
-        expect(item, "item stored").to.not.equal(undefined);
-        expect(item.type.S).to.equal("user.signed_up");
-        expect(item.data.M.plan.S).to.equal("free");
-        expect(pipeline.sender!.delivered.some((d) => d.clientId === "cli-tenant" && d.eventId === "cli-evt-1")).to.equal(true);
-    });
+    (cli ? it : it.skip)(
+        `takes events from the AWS CLI and shows them to it (${cli ?? "skipped: no AWS CLI v1 on the PATH; fauxqs needs v1's JSON protocol"})`,
+        async () => {
+            const env = { ...process.env, ...pipeline.ready.environment, AWS_PAGER: "" };
+            const body = JSON.stringify({
+                clientId: "cli-tenant",
+                eventId: "cli-evt-1",
+                type: "user.signed_up",
+                occurredAt: "2026-11-21T10:00:00Z",
+                data: { userId: "usr-cli", plan: "free", signupChannel: "api", marketingOptIn: false },
+            });
+            const sent = await run(
+                "aws",
+                [
+                    "sqs",
+                    "send-message",
+                    "--endpoint-url",
+                    pipeline.ready.sqsEndpoint,
+                    "--queue-url",
+                    pipeline.ready.eventQueueUrl,
+                    "--message-body",
+                    body,
+                    "--message-group-id",
+                    "cli-tenant",
+                    "--output",
+                    "json",
+                ],
+                { env },
+            );
+            expect(JSON.parse(sent.stdout).MessageId).to.be.a("string");
+            const key = JSON.stringify({ clientId: { S: "cli-tenant" }, eventId: { S: "cli-evt-1" } });
+            const deadline = Date.now() + 20_000;
+            let item: any;
+            while (!item && Date.now() < deadline) {
+                const got = await run(
+                    "aws",
+                    [
+                        "dynamodb",
+                        "get-item",
+                        "--endpoint-url",
+                        pipeline.ready.dynamodbEndpoint,
+                        "--table-name",
+                        pipeline.ready.eventTableName,
+                        "--key",
+                        key,
+                        "--output",
+                        "json",
+                    ],
+                    { env },
+                );
+                item = got.stdout.trim() ? JSON.parse(got.stdout).Item : undefined;
+                if (!item) await new Promise((r) => setTimeout(r, 250));
+            }
+            expect(item, "item stored").to.not.equal(undefined);
+            expect(item.type.S).to.equal("user.signed_up");
+            expect(item.data.M.plan.S).to.equal("free");
+            expect(pipeline.sender!.delivered.some((d) => d.clientId === "cli-tenant" && d.eventId === "cli-evt-1")).to.equal(true);
+        },
+    );
 });

@@ -40,7 +40,11 @@ describe("DynamoDB stream reader (a stream-triggered event source mapping)", fun
         return created.TableDescription!.LatestStreamArn!;
     }
 
-    async function readAll(streamArn: string, handler: (e: DynamoDBStreamEvent) => Promise<void | DynamoDBBatchResponse>, until: () => boolean) {
+    async function readAll(
+        streamArn: string,
+        handler: (e: DynamoDBStreamEvent) => Promise<void | DynamoDBBatchResponse>,
+        until: () => boolean,
+    ) {
         const reader = new DynamoDbStreamReader({ streams, streamArn, region: REGION, pollIntervalMs: 20, handler });
         reader.start();
         const deadline = Date.now() + 20_000;
@@ -60,10 +64,19 @@ describe("DynamoDB stream reader (a stream-triggered event source mapping)", fun
     it("hands records over in order, in the Lambda event shape", async () => {
         const streamArn = await tableWithItems(5);
         const calls: string[][] = [];
-        const reader = await readAll(streamArn, async (e) => {
-            expect(e.Records[0]).to.include({ eventSource: "aws:dynamodb", eventName: "INSERT", eventSourceARN: streamArn, awsRegion: REGION });
-            calls.push(ids(e));
-        }, () => calls.flat().length >= 5);
+        const reader = await readAll(
+            streamArn,
+            async (e) => {
+                expect(e.Records[0]).to.include({
+                    eventSource: "aws:dynamodb",
+                    eventName: "INSERT",
+                    eventSourceARN: streamArn,
+                    awsRegion: REGION,
+                });
+                calls.push(ids(e));
+            },
+            () => calls.flat().length >= 5,
+        );
         expect(calls.flat()).to.deep.equal(["item-0", "item-1", "item-2", "item-3", "item-4"]);
         expect(reader.recordsDelivered).to.equal(5);
     });
@@ -71,14 +84,18 @@ describe("DynamoDB stream reader (a stream-triggered event source mapping)", fun
     it("checkpoints on a partial batch response and retries from the lowest failed record only", async () => {
         const streamArn = await tableWithItems(5);
         const calls: string[][] = [];
-        await readAll(streamArn, async (e) => {
-            calls.push(ids(e));
-            if (calls.length === 1) {
-                const failed = e.Records.filter((r) => ["item-2", "item-4"].includes(r.dynamodb!.NewImage!.id.S!));
-                return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.dynamodb!.SequenceNumber! })) };
-            }
-            return { batchItemFailures: [] };
-        }, () => calls.length >= 2);
+        await readAll(
+            streamArn,
+            async (e) => {
+                calls.push(ids(e));
+                if (calls.length === 1) {
+                    const failed = e.Records.filter((r) => ["item-2", "item-4"].includes(r.dynamodb!.NewImage!.id.S!));
+                    return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.dynamodb!.SequenceNumber! })) };
+                }
+                return { batchItemFailures: [] };
+            },
+            () => calls.length >= 2,
+        );
         expect(calls[0]).to.deep.equal(["item-0", "item-1", "item-2", "item-3", "item-4"]);
         expect(calls[1]).to.deep.equal(["item-2", "item-3", "item-4"]);
     });
@@ -86,12 +103,16 @@ describe("DynamoDB stream reader (a stream-triggered event source mapping)", fun
     it("retries a failing batch (thrown error or invalid response) until it succeeds, never skipping ahead", async () => {
         const streamArn = await tableWithItems(3);
         const calls: string[][] = [];
-        await readAll(streamArn, async (e) => {
-            calls.push(ids(e));
-            if (calls.length === 1) throw new Error("downstream unavailable");
-            if (calls.length === 2) return { batchItemFailures: [{ itemIdentifier: "not-a-sequence-number" }] };
-            return undefined;
-        }, () => calls.length >= 3);
+        await readAll(
+            streamArn,
+            async (e) => {
+                calls.push(ids(e));
+                if (calls.length === 1) throw new Error("downstream unavailable");
+                if (calls.length === 2) return { batchItemFailures: [{ itemIdentifier: "not-a-sequence-number" }] };
+                return undefined;
+            },
+            () => calls.length >= 3,
+        );
         expect(calls).to.deep.equal([
             ["item-0", "item-1", "item-2"],
             ["item-0", "item-1", "item-2"],

@@ -15,7 +15,10 @@ const queue = (name: string, redrive?: { target: string; max: number }) =>
     resource(
         "aws:sqs/queue:Queue",
         name,
-        { visibilityTimeoutSeconds: 30, ...(redrive ? { redrivePolicy: JSON.stringify({ deadLetterTargetArn: redrive.target, maxReceiveCount: redrive.max }) } : {}) },
+        {
+            visibilityTimeoutSeconds: 30,
+            ...(redrive ? { redrivePolicy: JSON.stringify({ deadLetterTargetArn: redrive.target, maxReceiveCount: redrive.max }) } : {}),
+        },
         { name, arn: `arn:aws:sqs:us-east-1:1:${name}`, url: `https://sqs/1/${name}` },
     );
 
@@ -25,9 +28,18 @@ describe("local topology: the emulators' settings come from the stack's resource
     it("reads the localstack stack: queue attributes, redrive, table keys, stream, TTL, mapping", async () => {
         const d = await deployUnderMocks({ stack: "localstack" });
         const t = localTopology(d);
-        const { functionSpec, mapping } = locateEventProcessor({ topology: t, resources: { queues: t.queues.map((spec) => ({ spec, url: spec.deployedUrl, arn: spec.deployedArn })), tables: t.tables.map((spec) => ({ spec, name: spec.name, arn: spec.deployedArn })), rewrites: new Map() } });
+        const { functionSpec, mapping } = locateEventProcessor({
+            topology: t,
+            resources: {
+                queues: t.queues.map((spec) => ({ spec, url: spec.deployedUrl, arn: spec.deployedArn })),
+                tables: t.tables.map((spec) => ({ spec, name: spec.name, arn: spec.deployedArn })),
+                rewrites: new Map(),
+            },
+        });
         const source = t.queues.find((q) => q.deployedUrl === d.outputs.eventQueueUrl)!;
-        expect(Number(source.attributes.VisibilityTimeout)).to.equal(deriveVisibilityTimeoutSeconds(functionSpec.timeoutSeconds, mapping.maximumBatchingWindowInSeconds));
+        expect(Number(source.attributes.VisibilityTimeout)).to.equal(
+            deriveVisibilityTimeoutSeconds(functionSpec.timeoutSeconds, mapping.maximumBatchingWindowInSeconds),
+        );
         expect(source.redrive?.deadLetterTargetArn).to.equal(d.outputs.deadLetterQueueArn);
         expect(mapping.reportBatchItemFailures).to.equal(true);
         const table = t.tables.find((x) => x.name === d.outputs.eventTableName)!;
@@ -36,7 +48,9 @@ describe("local topology: the emulators' settings come from the stack's resource
             { AttributeName: "eventId", KeyType: "RANGE" },
         ]);
         expect(table.stream?.viewType).to.equal("NEW_IMAGE");
-        expect(t.notEmulated.join()).to.match(/SSE-KMS/).and.match(/IAM/);
+        expect(t.notEmulated.join())
+            .to.match(/SSE-KMS/)
+            .and.match(/IAM/);
     });
 
     it("follows the stack config: change it and the local settings change with it (one source of truth)", async () => {
@@ -52,7 +66,9 @@ describe("local topology: the emulators' settings come from the stack's resource
                 },
             }),
         );
-        const mapping = t.eventSourceMappings.find((m) => t.queues.some((q) => q.deployedArn === m.eventSourceArn && q.redrive?.maxReceiveCount === 7))!;
+        const mapping = t.eventSourceMappings.find((m) =>
+            t.queues.some((q) => q.deployedArn === m.eventSourceArn && q.redrive?.maxReceiveCount === 7),
+        )!;
         expect(mapping).to.not.equal(undefined);
         expect(mapping).to.include({ batchSize: 3, maximumBatchingWindowInSeconds: 2 });
         const source = t.queues.find((q) => q.deployedArn === mapping.eventSourceArn)!;

@@ -11,7 +11,8 @@ const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
 describe("policies: docs and CI stay in step with the pack", () => {
     it("docs/policies.md documents every policy with its level, and every unscopable action", () => {
         const docs = read("docs/policies.md");
-        for (const p of policies) expect(docs, p.name).to.match(new RegExp(`\\| \`${p.name}\` \\| ${p.enforcementLevel} \\| ${p.kind} \\|`));
+        for (const p of policies)
+            expect(docs, p.name).to.match(new RegExp(`\\| \`${p.name}\` \\| ${p.enforcementLevel} \\| ${p.kind} \\|`));
         for (const action of Object.keys(UNSCOPABLE_ACTIONS)) expect(docs, action).to.include(`\`${action}\``);
     });
 
@@ -28,7 +29,11 @@ describe("policies: docs and CI stay in step with the pack", () => {
 
         const preview = workflow.jobs.preview;
         expect(preview.needs).to.equal("test");
-        const stacks = fs.readdirSync(ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter(Boolean).sort() as string[];
+        const stacks = fs
+            .readdirSync(ROOT)
+            .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+            .filter(Boolean)
+            .sort() as string[];
         // The localstack stack is proven offline (`npm run policy` covers every stack); the others preview against AWS.
         const previewed = preview.strategy.matrix.include.map((entry: any) => entry.stack).sort();
         expect(previewed).to.deep.equal(stacks.filter((s) => s !== "localstack"));
@@ -36,9 +41,13 @@ describe("policies: docs and CI stay in step with the pack", () => {
             const stackFile = YAML.parse(read(`Pulumi.${entry.stack}.yaml`));
             expect(entry.region, `matrix region of ${entry.stack}`).to.equal(stackFile.config["aws:region"]);
         }
-        for (const stack of stacks) expect(fs.existsSync(path.join(ROOT, "policies", "config", `${stack}.json`)), `policies/config/${stack}.json`).to.equal(true);
+        for (const stack of stacks)
+            expect(fs.existsSync(path.join(ROOT, "policies", "config", `${stack}.json`)), `policies/config/${stack}.json`).to.equal(true);
 
-        expect(preview.steps.some((s: any) => s.run?.startsWith("npm ci") && s["working-directory"] === "policies"), "npm ci in policies/").to.equal(true);
+        expect(
+            preview.steps.some((s: any) => s.run?.startsWith("npm ci") && s["working-directory"] === "policies"),
+            "npm ci in policies/",
+        ).to.equal(true);
         const action = preview.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
         expect(action.with.command).to.equal("preview");
         expect(action.with.policyPacks).to.equal("policies");

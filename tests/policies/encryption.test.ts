@@ -1,6 +1,19 @@
 import { expect } from "chai";
 import { unknown } from "../../policies/testing";
-import { compliantStack, pick, set, unset, clone, KEY_ARN, ACCOUNT, REGION, bucket, bucketEncryption, bucketPolicy, resource } from "./fixtures/resources";
+import {
+    compliantStack,
+    pick,
+    set,
+    unset,
+    clone,
+    KEY_ARN,
+    ACCOUNT,
+    REGION,
+    bucket,
+    bucketEncryption,
+    bucketPolicy,
+    resource,
+} from "./fixtures/resources";
 import { evaluate, expectOnly, expectClean } from "./helpers";
 
 describe("policies: customer managed KMS encryption", () => {
@@ -32,7 +45,12 @@ describe("policies: customer managed KMS encryption", () => {
             });
         }
 
-        for (const ref of ["alias/event-ingestion", `arn:aws:kms:${REGION}:${ACCOUNT}:alias/event-ingestion`, "11111111-2222-4333-8444-555555555555", KEY_ARN]) {
+        for (const ref of [
+            "alias/event-ingestion",
+            `arn:aws:kms:${REGION}:${ACCOUNT}:alias/event-ingestion`,
+            "11111111-2222-4333-8444-555555555555",
+            KEY_ARN,
+        ]) {
             it(`accepts a customer managed key given as ${ref}`, async () => {
                 const stack = compliantStack();
                 set(pick(stack, "events", "aws:sqs/queue:Queue"), "kmsMasterKeyId", ref);
@@ -64,7 +82,10 @@ describe("policies: customer managed KMS encryption", () => {
 
         it("flags alias/aws/dynamodb and a replica without a customer key", async () => {
             const stack = compliantStack();
-            set(pick(stack, "events", "aws:dynamodb/table:Table"), "serverSideEncryption", { enabled: true, kmsKeyArn: "alias/aws/dynamodb" });
+            set(pick(stack, "events", "aws:dynamodb/table:Table"), "serverSideEncryption", {
+                enabled: true,
+                kmsKeyArn: "alias/aws/dynamodb",
+            });
             expectOnly(await evaluate(stack), "dynamodb-customer-managed-kms");
             const replicated = compliantStack();
             set(pick(replicated, "events", "aws:dynamodb/table:Table"), "replicas", [{ regionName: "eu-west-1" }]);
@@ -100,13 +121,19 @@ describe("policies: customer managed KMS encryption", () => {
             unset(unset(fn, "kmsKeyArn"), "environment");
             const evaluation = await evaluate(stack);
             expectClean(evaluation);
-            expect(evaluation.cells.get("lambda-environment-customer-managed-kms")!.get(`urn:pulumi:dev::event-ingestion::aws:lambda/function:Function::event-processor`)).to.equal("not-applicable");
+            expect(
+                evaluation.cells
+                    .get("lambda-environment-customer-managed-kms")!
+                    .get(`urn:pulumi:dev::event-ingestion::aws:lambda/function:Function::event-processor`),
+            ).to.equal("not-applicable");
         });
     });
 
     describe("S3", () => {
         it("flags a bucket with no encryption configuration (SSE-S3 default)", async () => {
-            const stack = compliantStack().filter((r) => r.type !== "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+            const stack = compliantStack().filter(
+                (r) => r.type !== "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            );
             expectOnly(await evaluate(stack), "s3-customer-managed-kms");
         });
 
@@ -116,14 +143,18 @@ describe("policies: customer managed KMS encryption", () => {
                 { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "alias/aws/s3" } },
                 { bucketKeyEnabled: false },
             ]) {
-                const stack = compliantStack().filter((r) => r.type !== "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+                const stack = compliantStack().filter(
+                    (r) => r.type !== "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                );
                 stack.push(bucketEncryption(pick(stack, "email-archive"), rule));
                 expectOnly(await evaluate(stack), "s3-customer-managed-kms");
             }
         });
 
         it("accepts an inline serverSideEncryptionConfiguration (legacy Bucket shape) and the V2 resource", async () => {
-            const inline = compliantStack().filter((r) => r.type !== "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+            const inline = compliantStack().filter(
+                (r) => r.type !== "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            );
             set(pick(inline, "email-archive"), "serverSideEncryptionConfiguration", {
                 rule: { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: KEY_ARN }, bucketKeyEnabled: true },
             });
@@ -138,7 +169,9 @@ describe("policies: customer managed KMS encryption", () => {
         });
 
         it("matches an encryption configuration to its bucket through property dependencies when the name is unknown", async () => {
-            const stack = compliantStack().filter((r) => r.type !== "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+            const stack = compliantStack().filter(
+                (r) => r.type !== "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            );
             const sse = bucketEncryption(pick(stack, "email-archive"));
             set(sse, "bucket", unknown.string);
             sse.propertyDependencies = { bucket: ["email-archive"] };
@@ -175,6 +208,7 @@ describe("policies: customer managed KMS encryption", () => {
         const stack = [...clone(compliantStack()), resource("aws:ec2/vpc:Vpc", "vpc", { cidrBlock: "10.0.0.0/16" })];
         const evaluation = await evaluate(stack);
         expectClean(evaluation);
-        for (const cells of evaluation.cells.values()) expect(cells.has("urn:pulumi:dev::event-ingestion::aws:ec2/vpc:Vpc::vpc")).to.equal(false);
+        for (const cells of evaluation.cells.values())
+            expect(cells.has("urn:pulumi:dev::event-ingestion::aws:ec2/vpc:Vpc::vpc")).to.equal(false);
     });
 });

@@ -21,7 +21,11 @@ describe("policies: enforcement levels and pack config", () => {
             expect(["mandatory", "advisory"], p.name).to.include(p.enforcementLevel);
             expect(p.appliesTo.length, p.name).to.be.greaterThan(0);
         }
-        expect(advisory.map((p) => p.name).sort()).to.deep.equal(["dynamodb-deletion-protection", "iam-no-partial-wildcard-actions", "ses-send-scoped-to-identities"]);
+        expect(advisory.map((p) => p.name).sort()).to.deep.equal([
+            "dynamodb-deletion-protection",
+            "iam-no-partial-wildcard-actions",
+            "ses-send-scoped-to-identities",
+        ]);
     });
 
     it("rejects every attempt to relax a mandatory policy, listing all problems at once", () => {
@@ -49,7 +53,15 @@ describe("policies: enforcement levels and pack config", () => {
 
     it("accepts relaxing advisory policies, tightening them, and restating mandatory levels", () => {
         expect(packConfigProblems({ "dynamodb-deletion-protection": "disabled" }, policies)).to.deep.equal([]);
-        expect(packConfigProblems({ all: "mandatory", "iam-no-partial-wildcard-actions": { enforcementLevel: "advisory", allowedPatterns: ["logs:Describe*"] } }, policies)).to.deep.equal([]);
+        expect(
+            packConfigProblems(
+                {
+                    all: "mandatory",
+                    "iam-no-partial-wildcard-actions": { enforcementLevel: "advisory", allowedPatterns: ["logs:Describe*"] },
+                },
+                policies,
+            ),
+        ).to.deep.equal([]);
         expect(packConfigProblems({ "iam-no-wildcard-actions": "mandatory" }, policies)).to.deep.equal([]);
         expect(packConfigProblems(undefined, policies)).to.deep.equal([]);
         expect(packConfigProblems("disabled", policies)).to.have.length(1);
@@ -106,19 +118,19 @@ describe("policies: enforcement levels and pack config", () => {
         function run(entries: Parameters<typeof request>[0]) {
             let forwarded = false;
             let result: { error: unknown } | undefined;
-            const handler = guardConfigure(
-                (_call, callback) => {
-                    forwarded = true;
-                    callback(null, "ok");
-                },
-                policies,
-            );
+            const handler = guardConfigure((_call, callback) => {
+                forwarded = true;
+                callback(null, "ok");
+            }, policies);
             handler(request(entries), (error) => (result = { error }));
             return { forwarded, error: result?.error as (Error & { code?: number }) | null };
         }
 
         it("rejects a request that disables a mandatory policy, without forwarding it", () => {
-            const { forwarded, error } = run({ "iam-no-wildcard-actions": { level: "disabled" }, "kms-key-rotation": { level: "mandatory" } });
+            const { forwarded, error } = run({
+                "iam-no-wildcard-actions": { level: "disabled" },
+                "kms-key-rotation": { level: "mandatory" },
+            });
             expect(forwarded).to.equal(false);
             expect(error?.code).to.equal(3);
             expect(error?.message).to.include('iam-no-wildcard-actions: is mandatory and cannot be set to "disabled"');

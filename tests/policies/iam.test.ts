@@ -14,9 +14,15 @@ async function withPolicy(document: unknown) {
 describe("policies: least privilege IAM", () => {
     describe("iam-no-wildcard-actions", () => {
         const cases: [string, unknown][] = [
-            ["a service-wide action in a single-object Statement with a string Action", { Version: "2012-10-17", Statement: { Effect: "Allow", Action: "dynamodb:*", Resource: TABLE_ARN } }],
+            [
+                "a service-wide action in a single-object Statement with a string Action",
+                { Version: "2012-10-17", Statement: { Effect: "Allow", Action: "dynamodb:*", Resource: TABLE_ARN } },
+            ],
             ['"*" as a JSON string document', JSON.stringify({ Statement: [{ Effect: "Allow", Action: ["*"], Resource: TABLE_ARN }] })],
-            ["mixed case sqs:* inside an action array", { Statement: [{ Effect: "Allow", Action: ["sqs:SendMessage", "SQS:*"], Resource: TABLE_ARN }] }],
+            [
+                "mixed case sqs:* inside an action array",
+                { Statement: [{ Effect: "Allow", Action: ["sqs:SendMessage", "SQS:*"], Resource: TABLE_ARN }] },
+            ],
             ['lowercase "allow" effect', { Statement: [{ Effect: "allow", Action: "kms:*", Resource: TABLE_ARN }] }],
         ];
         for (const [label, document] of cases) {
@@ -27,37 +33,59 @@ describe("policies: least privilege IAM", () => {
 
         for (const action of ["s*:*", "*:*", "sqs:**", "*:SendMessage", "dynamodb:?*"]) {
             it(`flags the service-wide pattern ${action}`, async () => {
-                expectOnly(await withPolicy({ Statement: { Effect: "Allow", Action: action, Resource: TABLE_ARN } }), "iam-no-wildcard-actions");
+                expectOnly(
+                    await withPolicy({ Statement: { Effect: "Allow", Action: action, Resource: TABLE_ARN } }),
+                    "iam-no-wildcard-actions",
+                );
             });
         }
 
         it("ignores wildcards in Deny statements", async () => {
-            expectClean(await withPolicy({ Statement: [{ Effect: "Deny", Action: "*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } }] }));
+            expectClean(
+                await withPolicy({
+                    Statement: [{ Effect: "Deny", Action: "*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } }],
+                }),
+            );
         });
 
         it("finds the wildcard in a role's inline policy and in a RolePolicy", async () => {
             const stack = compliantStack();
             set(pick(stack, "event-processor-role"), "inlinePolicies", [
-                { name: "ok", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: TABLE_ARN }] }) },
+                {
+                    name: "ok",
+                    policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "sqs:SendMessage", Resource: TABLE_ARN }] }),
+                },
                 { name: "bad", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "dynamodb:*", Resource: TABLE_ARN }] }) },
             ]);
             const [message] = expectOnly(await evaluate(stack), "iam-no-wildcard-actions");
             expect(message).to.include('inlinePolicies["bad"]');
 
             const other = compliantStack();
-            set(pick(other, "event-processor-role-policy"), "policy", JSON.stringify({ Statement: { Effect: "Allow", Action: "dynamodb:*", Resource: TABLE_ARN } }));
+            set(
+                pick(other, "event-processor-role-policy"),
+                "policy",
+                JSON.stringify({ Statement: { Effect: "Allow", Action: "dynamodb:*", Resource: TABLE_ARN } }),
+            );
             expectOnly(await evaluate(other), "iam-no-wildcard-actions");
         });
     });
 
     describe("iam-no-wildcard-resources", () => {
         it('flags Resource "*" for a scopable action', async () => {
-            const [message] = expectOnly(await withPolicy({ Statement: { Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" } }), "iam-no-wildcard-resources");
+            const [message] = expectOnly(
+                await withPolicy({ Statement: { Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" } }),
+                "iam-no-wildcard-resources",
+            );
             expect(message).to.include("sqs:SendMessage");
         });
 
         it("flags an ARN whose resource part is only *", async () => {
-            expectOnly(await withPolicy({ Statement: { Effect: "Allow", Action: "sqs:SendMessage", Resource: `arn:aws:sqs:us-east-1:${ACCOUNT}:*` } }), "iam-no-wildcard-resources");
+            expectOnly(
+                await withPolicy({
+                    Statement: { Effect: "Allow", Action: "sqs:SendMessage", Resource: `arn:aws:sqs:us-east-1:${ACCOUNT}:*` },
+                }),
+                "iam-no-wildcard-resources",
+            );
         });
 
         it("allows every documented unscopable action on *, alone or together", async () => {
@@ -69,32 +97,77 @@ describe("policies: least privilege IAM", () => {
 
         it("flags a scopable action smuggled into an unscopable statement", async () => {
             const [message] = expectOnly(
-                await withPolicy({ Statement: [{ Effect: "Allow", Action: ["xray:PutTraceSegments", "dynamodb:PutItem"], Resource: ["*"] }] }),
+                await withPolicy({
+                    Statement: [{ Effect: "Allow", Action: ["xray:PutTraceSegments", "dynamodb:PutItem"], Resource: ["*"] }],
+                }),
                 "iam-no-wildcard-resources",
             );
             expect(message).to.include("dynamodb:PutItem").and.not.include("xray:PutTraceSegments");
         });
 
-        for (const resource of [`arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/*`, `arn:aws:lambda:us-east-1:${ACCOUNT}:function:*`, "arn:*", `arn:aws:*:us-east-1:${ACCOUNT}:x`, "arn:aws:sqs:*:*:*"]) {
+        for (const resource of [
+            `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/*`,
+            `arn:aws:lambda:us-east-1:${ACCOUNT}:function:*`,
+            "arn:*",
+            `arn:aws:*:us-east-1:${ACCOUNT}:x`,
+            "arn:aws:sqs:*:*:*",
+        ]) {
             it(`flags every-resource-of-a-kind ${resource}`, async () => {
-                expectOnly(await withPolicy({ Statement: { Effect: "Allow", Action: "dynamodb:GetItem", Resource: resource } }), "iam-no-wildcard-resources");
+                expectOnly(
+                    await withPolicy({ Statement: { Effect: "Allow", Action: "dynamodb:GetItem", Resource: resource } }),
+                    "iam-no-wildcard-resources",
+                );
             });
         }
 
         it("does not confuse a wildcard inside a resource with a wildcard resource", async () => {
-            expectClean(await withPolicy({ Statement: { Effect: "Allow", Action: "dynamodb:GetRecords", Resource: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/events/stream/*` } }));
-            expectClean(await withPolicy({ Statement: { Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::email-content/*" } }));
-            expectClean(await withPolicy({ Statement: { Effect: "Allow", Action: "execute-api:Invoke", Resource: `arn:aws:execute-api:us-east-1:${ACCOUNT}:a1b2c3/*` } }));
+            expectClean(
+                await withPolicy({
+                    Statement: {
+                        Effect: "Allow",
+                        Action: "dynamodb:GetRecords",
+                        Resource: `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/events/stream/*`,
+                    },
+                }),
+            );
+            expectClean(
+                await withPolicy({ Statement: { Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::email-content/*" } }),
+            );
+            expectClean(
+                await withPolicy({
+                    Statement: {
+                        Effect: "Allow",
+                        Action: "execute-api:Invoke",
+                        Resource: `arn:aws:execute-api:us-east-1:${ACCOUNT}:a1b2c3/*`,
+                    },
+                }),
+            );
         });
 
         it("does not confuse a log-stream wildcard inside an ARN with a wildcard resource", async () => {
-            expectClean(await withPolicy({ Statement: [{ Effect: "Allow", Action: "logs:PutLogEvents", Resource: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/x:log-stream:*` }] }));
+            expectClean(
+                await withPolicy({
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Action: "logs:PutLogEvents",
+                            Resource: `arn:aws:logs:us-east-1:${ACCOUNT}:log-group:/x:log-stream:*`,
+                        },
+                    ],
+                }),
+            );
         });
     });
 
     it("iam-no-allow-with-not-action-or-not-resource flags NotAction and NotResource in Allow only", async () => {
-        expectOnly(await withPolicy({ Statement: { Effect: "Allow", NotAction: "iam:CreateUser", Resource: TABLE_ARN } }), "iam-no-allow-with-not-action-or-not-resource");
-        expectOnly(await withPolicy({ Statement: { Effect: "Allow", Action: "dynamodb:GetItem", NotResource: TABLE_ARN } }), "iam-no-allow-with-not-action-or-not-resource");
+        expectOnly(
+            await withPolicy({ Statement: { Effect: "Allow", NotAction: "iam:CreateUser", Resource: TABLE_ARN } }),
+            "iam-no-allow-with-not-action-or-not-resource",
+        );
+        expectOnly(
+            await withPolicy({ Statement: { Effect: "Allow", Action: "dynamodb:GetItem", NotResource: TABLE_ARN } }),
+            "iam-no-allow-with-not-action-or-not-resource",
+        );
         expectClean(await withPolicy({ Statement: [{ Effect: "Deny", NotAction: "dynamodb:GetItem", Resource: TABLE_ARN }] }));
     });
 
@@ -105,9 +178,16 @@ describe("policies: least privilege IAM", () => {
     });
 
     describe("iam-no-aws-managed-policies", () => {
-        for (const arn of ["arn:aws:iam::aws:policy/AmazonSQSFullAccess", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", "arn:aws-us-gov:iam::aws:policy/AdministratorAccess"]) {
+        for (const arn of [
+            "arn:aws:iam::aws:policy/AmazonSQSFullAccess",
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            "arn:aws-us-gov:iam::aws:policy/AdministratorAccess",
+        ]) {
             it(`flags ${arn} as a RolePolicyAttachment and in managedPolicyArns`, async () => {
-                const attachment = resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach", { role: "event-processor-role", policyArn: arn });
+                const attachment = resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach", {
+                    role: "event-processor-role",
+                    policyArn: arn,
+                });
                 expectOnly(await evaluate([...compliantStack(), attachment]), "iam-no-aws-managed-policies");
                 const stack = compliantStack();
                 set(pick(stack, "event-processor-role"), "managedPolicyArns", [arn]);
@@ -116,8 +196,14 @@ describe("policies: least privilege IAM", () => {
         }
 
         it("accepts a customer managed policy (known or computed ARN)", async () => {
-            const known = resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach", { role: "r", policyArn: `arn:aws:iam::${ACCOUNT}:policy/events-table-read` });
-            const computed = resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach2", { role: "r", policyArn: unknown.string });
+            const known = resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach", {
+                role: "r",
+                policyArn: `arn:aws:iam::${ACCOUNT}:policy/events-table-read`,
+            });
+            const computed = resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach2", {
+                role: "r",
+                policyArn: unknown.string,
+            });
             expectClean(await evaluate([...compliantStack(), known, computed]));
         });
     });
@@ -126,11 +212,27 @@ describe("policies: least privilege IAM", () => {
         const trust = (statement: unknown) => JSON.stringify({ Version: "2012-10-17", Statement: statement });
         const cases: [string, string][] = [
             ["anyone", trust({ Effect: "Allow", Principal: "*", Action: "sts:AssumeRole" })],
-            ["an account root", trust([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }, { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" }])],
-            ["a second service on a Lambda role", trust({ Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com", "ec2.amazonaws.com"] }, Action: "sts:AssumeRole" })],
+            [
+                "an account root",
+                trust([
+                    { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
+                    { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "sts:AssumeRole" },
+                ]),
+            ],
+            [
+                "a second service on a Lambda role",
+                trust({ Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com", "ec2.amazonaws.com"] }, Action: "sts:AssumeRole" }),
+            ],
             ["the wrong service on a Lambda role", assumeRole("ec2.amazonaws.com")],
             ["a wildcard service", trust({ Effect: "Allow", Principal: { Service: "*" }, Action: "sts:AssumeRole" })],
-            ["a federated principal", trust({ Effect: "Allow", Principal: { Federated: "cognito-identity.amazonaws.com" }, Action: "sts:AssumeRoleWithWebIdentity" })],
+            [
+                "a federated principal",
+                trust({
+                    Effect: "Allow",
+                    Principal: { Federated: "cognito-identity.amazonaws.com" },
+                    Action: "sts:AssumeRoleWithWebIdentity",
+                }),
+            ],
             ["sts:* as the action", trust({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:*" })],
         ];
         for (const [label, document] of cases) {
@@ -142,7 +244,12 @@ describe("policies: least privilege IAM", () => {
         }
 
         it("accepts another service principal on a role no Lambda uses, and an object-shaped trust policy", async () => {
-            const apiRole = role("api-gateway-logs", { assumeRolePolicy: { Version: "2012-10-17", Statement: { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: ["sts:AssumeRole"] } } });
+            const apiRole = role("api-gateway-logs", {
+                assumeRolePolicy: {
+                    Version: "2012-10-17",
+                    Statement: { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: ["sts:AssumeRole"] },
+                },
+            });
             expectClean(await evaluate([...compliantStack(), apiRole]));
         });
 
@@ -159,7 +266,11 @@ describe("policies: least privilege IAM", () => {
     describe("iam-trust-policy-service-principals: intent from every kind of user", () => {
         const schedulerRole = () => role("email-scheduler-role", { assumeRolePolicy: assumeRole("scheduler.amazonaws.com") });
         const schedule = (roleArn: string) =>
-            resource("aws:scheduler/schedule:Schedule", "retry", { flexibleTimeWindow: { mode: "OFF" }, scheduleExpression: "at(2026-01-01T00:00:00)", target: { arn: "arn:aws:sqs:us-east-1:123456789012:email.fifo", roleArn } });
+            resource("aws:scheduler/schedule:Schedule", "retry", {
+                flexibleTimeWindow: { mode: "OFF" },
+                scheduleExpression: "at(2026-01-01T00:00:00)",
+                target: { arn: "arn:aws:sqs:us-east-1:123456789012:email.fifo", roleArn },
+            });
 
         it("accepts a scheduler role that trusts scheduler.amazonaws.com", async () => {
             const r = schedulerRole();
@@ -168,7 +279,10 @@ describe("policies: least privilege IAM", () => {
 
         it("flags a schedule's role that trusts Lambda instead of EventBridge Scheduler", async () => {
             const r = role("email-scheduler-role");
-            const [message] = expectOnly(await evaluate([...compliantStack(), r, schedule(r.outputs!.arn)]), "iam-trust-policy-service-principals");
+            const [message] = expectOnly(
+                await evaluate([...compliantStack(), r, schedule(r.outputs!.arn)]),
+                "iam-trust-policy-service-principals",
+            );
             expect(message).to.include("scheduler.amazonaws.com");
         });
 
@@ -190,9 +304,15 @@ describe("policies: least privilege IAM", () => {
         });
 
         it("accepts the patterns a stack allows in its pack config, and can be disabled per stack", async () => {
-            const allowed = await evaluate([...compliantStack(), iamPolicy("p", doc)], { config: { "iam-no-partial-wildcard-actions": { allowedPatterns: ["logs:Describe*"] } } });
-            expect(allowed.advisory.map((v) => v.message).join()).to.include("dynamodb:Get*").and.not.include("logs:Describe*");
-            const disabled = await evaluate([...compliantStack(), iamPolicy("p", doc)], { config: { "iam-no-partial-wildcard-actions": "disabled" } });
+            const allowed = await evaluate([...compliantStack(), iamPolicy("p", doc)], {
+                config: { "iam-no-partial-wildcard-actions": { allowedPatterns: ["logs:Describe*"] } },
+            });
+            expect(allowed.advisory.map((v) => v.message).join())
+                .to.include("dynamodb:Get*")
+                .and.not.include("logs:Describe*");
+            const disabled = await evaluate([...compliantStack(), iamPolicy("p", doc)], {
+                config: { "iam-no-partial-wildcard-actions": "disabled" },
+            });
             expectClean(disabled);
         });
     });

@@ -63,7 +63,12 @@ const deadLetterQueue = (rs: Resources) => {
 const lambda = (rs: Resources) => consumer(rs);
 const lambdaRole = (rs: Resources) => one(rs, "aws:iam/role:Role", (r) => r.outputs?.arn === lambda(rs).inputs.role, "the function's role");
 const lambdaPolicy = (rs: Resources) =>
-    one(rs, "aws:iam/rolePolicy:RolePolicy", (r) => [lambdaRole(rs).outputs?.name, lambdaRole(rs).outputs?.arn].includes(r.inputs.role), "the function's role policy");
+    one(
+        rs,
+        "aws:iam/rolePolicy:RolePolicy",
+        (r) => [lambdaRole(rs).outputs?.name, lambdaRole(rs).outputs?.arn].includes(r.inputs.role),
+        "the function's role policy",
+    );
 const table = (rs: Resources) => one(rs, "aws:dynamodb/table:Table");
 const key = (rs: Resources) => one(rs, "aws:kms/key:Key");
 const topic = (rs: Resources) => one(rs, "aws:sns/topic:Topic");
@@ -72,7 +77,8 @@ const functionLogGroup = (rs: Resources) => {
     const name = fn.inputs.loggingConfig?.logGroup ?? `/aws/lambda/${fn.outputs?.name}`;
     return one(rs, "aws:cloudwatch/logGroup:LogGroup", (r) => r.inputs.name === name, "the function's log group");
 };
-const mapping = (rs: Resources) => one(rs, "aws:lambda/eventSourceMapping:EventSourceMapping", (r) => r.inputs.eventSourceArn === sourceQueue(rs).outputs?.arn);
+const mapping = (rs: Resources) =>
+    one(rs, "aws:lambda/eventSourceMapping:EventSourceMapping", (r) => r.inputs.eventSourceArn === sourceQueue(rs).outputs?.arn);
 /** The function consuming the source queue (registration order varies between runs). */
 const consumer = (rs: Resources) => {
     const ref = mapping(rs).inputs.functionName;
@@ -94,7 +100,11 @@ function ensureBucket(rs: Resources) {
         rs.push(b, fx.bucketEncryption(b), fx.bucketPolicy(b));
     }
     const bucket = one(rs, "aws:s3/bucket:Bucket");
-    const encryption = all(rs, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", (r) => r.inputs.bucket === bucket.outputs?.bucket || r.inputs.bucket === bucket.outputs?.id);
+    const encryption = all(
+        rs,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        (r) => r.inputs.bucket === bucket.outputs?.bucket || r.inputs.bucket === bucket.outputs?.id,
+    );
     return { bucket, encryption };
 }
 function ensureSecret(rs: Resources) {
@@ -102,29 +112,68 @@ function ensureSecret(rs: Resources) {
     return one(rs, "aws:secretsmanager/secret:Secret");
 }
 
-const addStatement = (statement: unknown) => (rs: Resources) => editJson(lambdaPolicy(rs), "policy", (doc) => statementsOf(doc).push(statement));
+const addStatement = (statement: unknown) => (rs: Resources) =>
+    editJson(lambdaPolicy(rs), "policy", (doc) => statementsOf(doc).push(statement));
 
 export const MUTATIONS: Mutation[] = [
-    { policy: "sqs-customer-managed-kms", description: "drop kmsMasterKeyId from the event queue", apply: (rs) => fx.unset(sourceQueue(rs), "kmsMasterKeyId") },
-    { policy: "sqs-customer-managed-kms", description: "switch the DLQ to alias/aws/sqs", apply: (rs) => fx.set(deadLetterQueue(rs), "kmsMasterKeyId", "alias/aws/sqs") },
-    { policy: "sqs-customer-managed-kms", description: "replace the key with SSE-SQS on every queue", apply: (rs) => queues(rs).forEach((q) => fx.set(fx.unset(q, "kmsMasterKeyId"), "sqsManagedSseEnabled", true)) },
-    { policy: "dynamodb-customer-managed-kms", description: "switch the table to alias/aws/dynamodb", apply: (rs) => editJson(table(rs), "serverSideEncryption", (sse) => (sse.kmsKeyArn = "alias/aws/dynamodb")) },
-    { policy: "dynamodb-customer-managed-kms", description: "drop the table's server-side encryption", apply: (rs) => fx.unset(table(rs), "serverSideEncryption") },
+    {
+        policy: "sqs-customer-managed-kms",
+        description: "drop kmsMasterKeyId from the event queue",
+        apply: (rs) => fx.unset(sourceQueue(rs), "kmsMasterKeyId"),
+    },
+    {
+        policy: "sqs-customer-managed-kms",
+        description: "switch the DLQ to alias/aws/sqs",
+        apply: (rs) => fx.set(deadLetterQueue(rs), "kmsMasterKeyId", "alias/aws/sqs"),
+    },
+    {
+        policy: "sqs-customer-managed-kms",
+        description: "replace the key with SSE-SQS on every queue",
+        apply: (rs) => queues(rs).forEach((q) => fx.set(fx.unset(q, "kmsMasterKeyId"), "sqsManagedSseEnabled", true)),
+    },
+    {
+        policy: "dynamodb-customer-managed-kms",
+        description: "switch the table to alias/aws/dynamodb",
+        apply: (rs) => editJson(table(rs), "serverSideEncryption", (sse) => (sse.kmsKeyArn = "alias/aws/dynamodb")),
+    },
+    {
+        policy: "dynamodb-customer-managed-kms",
+        description: "drop the table's server-side encryption",
+        apply: (rs) => fx.unset(table(rs), "serverSideEncryption"),
+    },
     { policy: "sns-customer-managed-kms", description: "drop the alarm topic's key", apply: (rs) => fx.unset(topic(rs), "kmsMasterKeyId") },
-    { policy: "log-group-customer-managed-kms", description: "drop the function log group's key", apply: (rs) => fx.unset(functionLogGroup(rs), "kmsKeyId") },
-    { policy: "lambda-environment-customer-managed-kms", description: "drop the function's kmsKeyArn (environment falls back to aws/lambda)", apply: (rs) => fx.unset(lambda(rs), "kmsKeyArn") },
+    {
+        policy: "log-group-customer-managed-kms",
+        description: "drop the function log group's key",
+        apply: (rs) => fx.unset(functionLogGroup(rs), "kmsKeyId"),
+    },
+    {
+        policy: "lambda-environment-customer-managed-kms",
+        description: "drop the function's kmsKeyArn (environment falls back to aws/lambda)",
+        apply: (rs) => fx.unset(lambda(rs), "kmsKeyArn"),
+    },
     {
         policy: "s3-customer-managed-kms",
         description: "switch the bucket to SSE-S3 (AES256)",
         apply: (rs) => {
             const { encryption } = ensureBucket(rs);
             if (encryption.length === 0) throw new Error("mutation target missing: bucket encryption configuration");
-            encryption.forEach((e) => fx.set(e, "rules", [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }]));
+            encryption.forEach((e) =>
+                fx.set(e, "rules", [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }]),
+            );
         },
     },
-    { policy: "secretsmanager-customer-managed-kms", description: "switch the secret to alias/aws/secretsmanager", apply: (rs) => fx.set(ensureSecret(rs), "kmsKeyId", "alias/aws/secretsmanager") },
+    {
+        policy: "secretsmanager-customer-managed-kms",
+        description: "switch the secret to alias/aws/secretsmanager",
+        apply: (rs) => fx.set(ensureSecret(rs), "kmsKeyId", "alias/aws/secretsmanager"),
+    },
     { policy: "kms-key-rotation", description: "turn key rotation off", apply: (rs) => fx.set(key(rs), "enableKeyRotation", false) },
-    { policy: "kms-key-no-lockout-bypass", description: "bypass the key policy lockout safety check", apply: (rs) => fx.set(key(rs), "bypassPolicyLockoutSafetyCheck", true) },
+    {
+        policy: "kms-key-no-lockout-bypass",
+        description: "bypass the key policy lockout safety check",
+        apply: (rs) => fx.set(key(rs), "bypassPolicyLockoutSafetyCheck", true),
+    },
     {
         policy: "tls-only-resource-policies",
         description: "remove the TLS deny from the event queue's policy",
@@ -133,13 +182,35 @@ export const MUTATIONS: Mutation[] = [
             const policy = one(rs, "aws:sqs/queuePolicy:QueuePolicy", (r) => r.inputs.queueUrl === url, "the event queue's policy");
             editJson(policy, "policy", (doc) => {
                 const kept = statementsOf(doc).filter((s) => s.Effect !== "Deny");
-                doc.Statement = kept.length ? kept : [{ Sid: "Placeholder", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sqs:GetQueueAttributes", Resource: "*" }];
+                doc.Statement = kept.length
+                    ? kept
+                    : [
+                          {
+                              Sid: "Placeholder",
+                              Effect: "Allow",
+                              Principal: { AWS: "arn:aws:iam::123456789012:root" },
+                              Action: "sqs:GetQueueAttributes",
+                              Resource: "*",
+                          },
+                      ];
             });
         },
     },
-    { policy: "tls-only-resource-policies", description: "delete the alarm topic's policy", apply: (rs) => remove(rs, all(rs, "aws:sns/topicPolicy:TopicPolicy")) },
-    { policy: "iam-no-wildcard-actions", description: "add dynamodb:* on the table to the function's policy", apply: (rs) => addStatement({ Effect: "Allow", Action: "dynamodb:*", Resource: table(rs).outputs?.arn })(rs) },
-    { policy: "iam-no-wildcard-resources", description: 'add sqs:SendMessage on "*" to the function\'s policy', apply: addStatement({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "*" }) },
+    {
+        policy: "tls-only-resource-policies",
+        description: "delete the alarm topic's policy",
+        apply: (rs) => remove(rs, all(rs, "aws:sns/topicPolicy:TopicPolicy")),
+    },
+    {
+        policy: "iam-no-wildcard-actions",
+        description: "add dynamodb:* on the table to the function's policy",
+        apply: (rs) => addStatement({ Effect: "Allow", Action: "dynamodb:*", Resource: table(rs).outputs?.arn })(rs),
+    },
+    {
+        policy: "iam-no-wildcard-resources",
+        description: 'add sqs:SendMessage on "*" to the function\'s policy',
+        apply: addStatement({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "*" }),
+    },
     {
         policy: "iam-no-wildcard-resources",
         description: "widen the function's table statement to every table (table/*)",
@@ -159,46 +230,121 @@ export const MUTATIONS: Mutation[] = [
             if (widened === 0) throw new Error("mutation target missing: a statement on the table");
         },
     },
-    { policy: "iam-no-allow-with-not-action-or-not-resource", description: "add an Allow NotAction statement", apply: (rs) => addStatement({ Effect: "Allow", NotAction: "iam:PassRole", Resource: table(rs).outputs?.arn })(rs) },
+    {
+        policy: "iam-no-allow-with-not-action-or-not-resource",
+        description: "add an Allow NotAction statement",
+        apply: (rs) => addStatement({ Effect: "Allow", NotAction: "iam:PassRole", Resource: table(rs).outputs?.arn })(rs),
+    },
     {
         policy: "iam-no-aws-managed-policies",
         description: "attach AmazonSQSFullAccess to the function's role",
-        apply: (rs) => rs.push(fx.resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "sqs-full-access", { role: lambdaRole(rs).outputs?.name, policyArn: "arn:aws:iam::aws:policy/AmazonSQSFullAccess" })),
+        apply: (rs) =>
+            rs.push(
+                fx.resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "sqs-full-access", {
+                    role: lambdaRole(rs).outputs?.name,
+                    policyArn: "arn:aws:iam::aws:policy/AmazonSQSFullAccess",
+                }),
+            ),
     },
-    { policy: "iam-no-aws-managed-policies", description: "add AWSLambdaBasicExecutionRole to managedPolicyArns", apply: (rs) => fx.set(lambdaRole(rs), "managedPolicyArns", ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]) },
-    { policy: "iam-trust-policy-service-principals", description: "make the function's role trust ec2.amazonaws.com", apply: (rs) => fx.set(lambdaRole(rs), "assumeRolePolicy", fx.assumeRole("ec2.amazonaws.com")) },
+    {
+        policy: "iam-no-aws-managed-policies",
+        description: "add AWSLambdaBasicExecutionRole to managedPolicyArns",
+        apply: (rs) => fx.set(lambdaRole(rs), "managedPolicyArns", ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]),
+    },
+    {
+        policy: "iam-trust-policy-service-principals",
+        description: "make the function's role trust ec2.amazonaws.com",
+        apply: (rs) => fx.set(lambdaRole(rs), "assumeRolePolicy", fx.assumeRole("ec2.amazonaws.com")),
+    },
     {
         policy: "iam-trust-policy-service-principals",
         description: "let the account root assume the function's role",
-        apply: (rs) => editJson(lambdaRole(rs), "assumeRolePolicy", (doc) => statementsOf(doc).push({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" })),
+        apply: (rs) =>
+            editJson(lambdaRole(rs), "assumeRolePolicy", (doc) =>
+                statementsOf(doc).push({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" }),
+            ),
     },
-    { policy: "iam-no-partial-wildcard-actions", level: "advisory", description: "widen the function's policy with dynamodb:Get*", apply: (rs) => addStatement({ Effect: "Allow", Action: "dynamodb:Get*", Resource: table(rs).outputs?.arn })(rs) },
-    { policy: "lambda-supported-runtime", description: "downgrade the runtime to nodejs18.x", apply: (rs) => fx.set(lambda(rs), "runtime", "nodejs18.x") },
+    {
+        policy: "iam-no-partial-wildcard-actions",
+        level: "advisory",
+        description: "widen the function's policy with dynamodb:Get*",
+        apply: (rs) => addStatement({ Effect: "Allow", Action: "dynamodb:Get*", Resource: table(rs).outputs?.arn })(rs),
+    },
+    {
+        policy: "lambda-supported-runtime",
+        description: "downgrade the runtime to nodejs18.x",
+        apply: (rs) => fx.set(lambda(rs), "runtime", "nodejs18.x"),
+    },
     { policy: "lambda-explicit-timeout-and-memory", description: "drop memorySize", apply: (rs) => fx.unset(lambda(rs), "memorySize") },
-    { policy: "lambda-tracing-active", description: "set tracing to PassThrough", apply: (rs) => fx.set(lambda(rs), "tracingConfig", { mode: "PassThrough" }) },
+    {
+        policy: "lambda-tracing-active",
+        description: "set tracing to PassThrough",
+        apply: (rs) => fx.set(lambda(rs), "tracingConfig", { mode: "PassThrough" }),
+    },
     {
         policy: "lambda-function-url-requires-auth",
         description: "add a public function URL",
-        apply: (rs) => rs.push(fx.resource("aws:lambda/functionUrl:FunctionUrl", "public-url", { functionName: lambda(rs).outputs?.name, authorizationType: "NONE" })),
+        apply: (rs) =>
+            rs.push(
+                fx.resource("aws:lambda/functionUrl:FunctionUrl", "public-url", {
+                    functionName: lambda(rs).outputs?.name,
+                    authorizationType: "NONE",
+                }),
+            ),
     },
-    { policy: "sqs-redrive-policy", description: "remove the event queue's redrive policy", apply: (rs) => fx.unset(sourceQueue(rs), "redrivePolicy") },
+    {
+        policy: "sqs-redrive-policy",
+        description: "remove the event queue's redrive policy",
+        apply: (rs) => fx.unset(sourceQueue(rs), "redrivePolicy"),
+    },
     {
         policy: "sqs-visibility-timeout-covers-consumers",
         description: "lower the visibility timeout below 6x the consumer's timeout",
         apply: (rs) => fx.set(sourceQueue(rs), "visibilityTimeoutSeconds", 6 * consumer(rs).inputs.timeout - 1),
     },
-    { policy: "sqs-event-source-reports-batch-item-failures", description: "stop reporting batch item failures", apply: (rs) => fx.set(mapping(rs), "functionResponseTypes", []) },
-    { policy: "dynamodb-point-in-time-recovery", description: "turn point-in-time recovery off", apply: (rs) => fx.set(table(rs), "pointInTimeRecovery", { enabled: false }) },
-    { policy: "required-tags", description: "drop the owner tag from the table", apply: (rs) => fx.set(table(rs), "tags", { ...table(rs).inputs.tags, owner: undefined }) },
-    { policy: "required-tags", description: "blank the cost-center tag on the last function", apply: (rs) => { const fn = all(rs, "aws:lambda/function:Function").at(-1)!; fx.set(fn, "tags", { ...fn.inputs.tags, "cost-center": " " }); } },
+    {
+        policy: "sqs-event-source-reports-batch-item-failures",
+        description: "stop reporting batch item failures",
+        apply: (rs) => fx.set(mapping(rs), "functionResponseTypes", []),
+    },
+    {
+        policy: "dynamodb-point-in-time-recovery",
+        description: "turn point-in-time recovery off",
+        apply: (rs) => fx.set(table(rs), "pointInTimeRecovery", { enabled: false }),
+    },
+    {
+        policy: "required-tags",
+        description: "drop the owner tag from the table",
+        apply: (rs) => fx.set(table(rs), "tags", { ...table(rs).inputs.tags, owner: undefined }),
+    },
+    {
+        policy: "required-tags",
+        description: "blank the cost-center tag on the last function",
+        apply: (rs) => {
+            const fn = all(rs, "aws:lambda/function:Function").at(-1)!;
+            fx.set(fn, "tags", { ...fn.inputs.tags, "cost-center": " " });
+        },
+    },
     { policy: "required-tags", description: "untag the key (no tags at all)", apply: (rs) => fx.unset(one(rs, "aws:kms/key:Key"), "tags") },
-    { policy: "dynamodb-deletion-protection", level: "advisory", description: "turn deletion protection off", apply: (rs) => fx.set(table(rs), "deletionProtectionEnabled", false) },
+    {
+        policy: "dynamodb-deletion-protection",
+        level: "advisory",
+        description: "turn deletion protection off",
+        apply: (rs) => fx.set(table(rs), "deletionProtectionEnabled", false),
+    },
     {
         policy: "dlq-visible-messages-alarm",
         description: "delete the DLQ alarm",
         apply: (rs) => {
             const name = deadLetterQueue(rs).outputs?.name;
-            remove(rs, all(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", (a) => a.inputs.metricName === "ApproximateNumberOfMessagesVisible" && a.inputs.dimensions?.QueueName === name));
+            remove(
+                rs,
+                all(
+                    rs,
+                    "aws:cloudwatch/metricAlarm:MetricAlarm",
+                    (a) => a.inputs.metricName === "ApproximateNumberOfMessagesVisible" && a.inputs.dimensions?.QueueName === name,
+                ),
+            );
         },
     },
     {
@@ -206,7 +352,11 @@ export const MUTATIONS: Mutation[] = [
         description: "silence the DLQ alarm (no alarmActions)",
         apply: (rs) => {
             const name = deadLetterQueue(rs).outputs?.name;
-            const alarms = all(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", (a) => a.inputs.metricName === "ApproximateNumberOfMessagesVisible" && a.inputs.dimensions?.QueueName === name);
+            const alarms = all(
+                rs,
+                "aws:cloudwatch/metricAlarm:MetricAlarm",
+                (a) => a.inputs.metricName === "ApproximateNumberOfMessagesVisible" && a.inputs.dimensions?.QueueName === name,
+            );
             if (alarms.length === 0) throw new Error("mutation target missing: the DLQ alarm");
             alarms.forEach((a) => fx.unset(a, "alarmActions"));
         },
@@ -216,7 +366,10 @@ export const MUTATIONS: Mutation[] = [
         description: "delete the alarm of the schedule DLQ (a dead-letter queue by its queue-role tag, named by no redrive policy)",
         apply: (rs) => {
             const dlq = one(rs, "aws:sqs/queue:Queue", (q) => q.name === "email-schedule-dlq", "the schedule DLQ");
-            remove(rs, all(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", (a) => a.inputs.dimensions?.QueueName === dlq.outputs?.name));
+            remove(
+                rs,
+                all(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", (a) => a.inputs.dimensions?.QueueName === dlq.outputs?.name),
+            );
         },
     },
     {
@@ -234,30 +387,73 @@ export const MUTATIONS: Mutation[] = [
         level: "advisory",
         description: "let the email worker send as any SES identity of the account",
         apply: (rs) =>
-            editJson(one(rs, "aws:iam/rolePolicy:RolePolicy", (p) => p.name === "email-worker-policy", "the email worker policy"), "policy", (doc) => {
-                const send = statementsOf(doc).find((st) => st.Sid === "SendThroughSes");
-                if (!send) throw new Error("mutation target missing: the worker's SES statement");
-                send.Resource = "arn:aws:ses:us-east-1:123456789012:identity/*";
-            }),
+            editJson(
+                one(rs, "aws:iam/rolePolicy:RolePolicy", (p) => p.name === "email-worker-policy", "the email worker policy"),
+                "policy",
+                (doc) => {
+                    const send = statementsOf(doc).find((st) => st.Sid === "SendThroughSes");
+                    if (!send) throw new Error("mutation target missing: the worker's SES statement");
+                    send.Resource = "arn:aws:ses:us-east-1:123456789012:identity/*";
+                },
+            ),
     },
     {
         policy: "lambda-errors-alarm",
         description: "delete the function's Errors alarm",
         apply: (rs) => {
             const name = lambda(rs).outputs?.name;
-            remove(rs, all(rs, "aws:cloudwatch/metricAlarm:MetricAlarm", (a) => a.inputs.metricName === "Errors" && a.inputs.dimensions?.FunctionName === name));
+            remove(
+                rs,
+                all(
+                    rs,
+                    "aws:cloudwatch/metricAlarm:MetricAlarm",
+                    (a) => a.inputs.metricName === "Errors" && a.inputs.dimensions?.FunctionName === name,
+                ),
+            );
         },
     },
-    { policy: "log-group-retention", description: "set log retention to never (0)", apply: (rs) => fx.set(functionLogGroup(rs), "retentionInDays", 0) },
-    { policy: "log-group-retention", description: "delete the function's log group (Lambda would create one without retention)", apply: (rs) => remove(rs, [functionLogGroup(rs)]) },
-    { policy: "apigateway-route-authorization", description: "make the email route unauthenticated", apply: (rs) => fx.set(ensureApi(rs).route, "authorizationType", "NONE") },
-    { policy: "apigateway-access-logging", description: "turn the stage's access logs off", apply: (rs) => fx.unset(ensureApi(rs).stage, "accessLogSettings") },
-    { policy: "apigateway-throttling", description: "drop the stage's throttling", apply: (rs) => fx.unset(ensureApi(rs).stage, "defaultRouteSettings") },
+    {
+        policy: "log-group-retention",
+        description: "set log retention to never (0)",
+        apply: (rs) => fx.set(functionLogGroup(rs), "retentionInDays", 0),
+    },
+    {
+        policy: "log-group-retention",
+        description: "delete the function's log group (Lambda would create one without retention)",
+        apply: (rs) => remove(rs, [functionLogGroup(rs)]),
+    },
+    {
+        policy: "apigateway-route-authorization",
+        description: "make the email route unauthenticated",
+        apply: (rs) => fx.set(ensureApi(rs).route, "authorizationType", "NONE"),
+    },
+    {
+        policy: "apigateway-access-logging",
+        description: "turn the stage's access logs off",
+        apply: (rs) => fx.unset(ensureApi(rs).stage, "accessLogSettings"),
+    },
+    {
+        policy: "apigateway-throttling",
+        description: "drop the stage's throttling",
+        apply: (rs) => fx.unset(ensureApi(rs).stage, "defaultRouteSettings"),
+    },
 
     // The same rules on every instance, not just the first: the last queue/table/function/mapping.
-    { policy: "sqs-customer-managed-kms", description: "switch the last queue (FIFO email queue once it exists) to alias/aws/sqs", apply: (rs) => fx.set(queues(rs).at(-1)!, "kmsMasterKeyId", "alias/aws/sqs") },
-    { policy: "dynamodb-point-in-time-recovery", description: "turn PITR off on the last table", apply: (rs) => fx.set(all(rs, "aws:dynamodb/table:Table").at(-1)!, "pointInTimeRecovery", { enabled: false }) },
-    { policy: "lambda-tracing-active", description: "turn tracing off on the last function", apply: (rs) => fx.unset(all(rs, "aws:lambda/function:Function").at(-1)!, "tracingConfig") },
+    {
+        policy: "sqs-customer-managed-kms",
+        description: "switch the last queue (FIFO email queue once it exists) to alias/aws/sqs",
+        apply: (rs) => fx.set(queues(rs).at(-1)!, "kmsMasterKeyId", "alias/aws/sqs"),
+    },
+    {
+        policy: "dynamodb-point-in-time-recovery",
+        description: "turn PITR off on the last table",
+        apply: (rs) => fx.set(all(rs, "aws:dynamodb/table:Table").at(-1)!, "pointInTimeRecovery", { enabled: false }),
+    },
+    {
+        policy: "lambda-tracing-active",
+        description: "turn tracing off on the last function",
+        apply: (rs) => fx.unset(all(rs, "aws:lambda/function:Function").at(-1)!, "tracingConfig"),
+    },
     {
         policy: "sqs-event-source-reports-batch-item-failures",
         description: "stop reporting batch item failures on the last event source mapping",
@@ -279,7 +475,12 @@ export const MUTATIONS: Mutation[] = [
     {
         policy: "iam-no-wildcard-actions",
         description: 'add "*" to the last role policy as a single Statement object with a string Action',
-        apply: (rs) => editJson(all(rs, "aws:iam/rolePolicy:RolePolicy").at(-1)!, "policy", (doc) => (doc.Statement = { Effect: "Allow", Action: "*", Resource: table(rs).outputs?.arn })),
+        apply: (rs) =>
+            editJson(
+                all(rs, "aws:iam/rolePolicy:RolePolicy").at(-1)!,
+                "policy",
+                (doc) => (doc.Statement = { Effect: "Allow", Action: "*", Resource: table(rs).outputs?.arn }),
+            ),
     },
 ];
 
@@ -305,14 +506,23 @@ describe("policies: mutation testing against the real program (dev)", function (
     after(() => {
         if (outcomes.length === 0) return;
         const killed = outcomes.filter((o) => o.killed).length;
-        const lines = outcomes.map((o) => `  ${o.killed ? "killed  " : "SURVIVED"} ${o.mutation.policy.padEnd(46)} ${o.mutation.description}${o.killed ? "" : ` (reported by: ${o.reportedBy.join(", ") || "nothing"})`}`);
-        console.log(`\n  Mutation kill rate: ${killed}/${outcomes.length} = ${((100 * killed) / outcomes.length).toFixed(1)}%\n${lines.join("\n")}\n`);
+        const lines = outcomes.map(
+            (o) =>
+                `  ${o.killed ? "killed  " : "SURVIVED"} ${o.mutation.policy.padEnd(46)} ${o.mutation.description}${o.killed ? "" : ` (reported by: ${o.reportedBy.join(", ") || "nothing"})`}`,
+        );
+        console.log(
+            `\n  Mutation kill rate: ${killed}/${outcomes.length} = ${((100 * killed) / outcomes.length).toFixed(1)}%\n${lines.join("\n")}\n`,
+        );
     });
 
     it("has at least one mutation for every policy in the pack", () => {
         const covered = new Set(MUTATIONS.map((m) => m.policy));
         expect(policies.map((p) => p.name).filter((name) => !covered.has(name))).to.deep.equal([]);
-        for (const m of MUTATIONS) expect(policies.map((p) => p.name), m.description).to.include(m.policy);
+        for (const m of MUTATIONS)
+            expect(
+                policies.map((p) => p.name),
+                m.description,
+            ).to.include(m.policy);
     });
 
     for (const mutation of MUTATIONS) {
@@ -321,11 +531,18 @@ describe("policies: mutation testing against the real program (dev)", function (
             mutation.apply(resources);
             const evaluation = await evaluatePack(resources, { stack: STACK, config });
             const level = mutation.level ?? "mandatory";
-            const reportedBy = [...new Set(evaluation.violations.map((v) => `${v.policy}${v.enforcementLevel === "mandatory" ? "" : ` (${v.enforcementLevel})`}`))].sort();
+            const reportedBy = [
+                ...new Set(
+                    evaluation.violations.map((v) => `${v.policy}${v.enforcementLevel === "mandatory" ? "" : ` (${v.enforcementLevel})`}`),
+                ),
+            ].sort();
             const killed =
-                evaluation.violations.length > 0 && evaluation.violations.every((v) => v.policy === mutation.policy && v.enforcementLevel === level);
+                evaluation.violations.length > 0 &&
+                evaluation.violations.every((v) => v.policy === mutation.policy && v.enforcementLevel === level);
             outcomes.push({ mutation, reportedBy, killed });
-            expect(reportedBy, evaluation.violations.map((v) => v.message).join("\n")).to.deep.equal([`${mutation.policy}${level === "mandatory" ? "" : ` (${level})`}`]);
+            expect(reportedBy, evaluation.violations.map((v) => v.message).join("\n")).to.deep.equal([
+                `${mutation.policy}${level === "mandatory" ? "" : ` (${level})`}`,
+            ]);
         });
     }
 
@@ -350,7 +567,11 @@ describe("policies: the same mutations during preview of a new stack (dev)", fun
         const caught = outcomes.filter((o) => o.outcome === "caught").length;
         console.log(
             `\n  Preview of a new stack: ${caught}/${outcomes.length} mutations caught at preview, ${outcomes.length - caught} deferred to pulumi up (unknown values), 0 missed\n` +
-                outcomes.filter((o) => o.outcome === "deferred").map((o) => `  deferred ${o.mutation.policy.padEnd(46)} ${o.mutation.description}`).join("\n") + "\n",
+                outcomes
+                    .filter((o) => o.outcome === "deferred")
+                    .map((o) => `  deferred ${o.mutation.policy.padEnd(46)} ${o.mutation.description}`)
+                    .join("\n") +
+                "\n",
         );
     });
 
@@ -359,7 +580,9 @@ describe("policies: the same mutations during preview of a new stack (dev)", fun
             const resources = fx.clone(baseline);
             mutation.apply(resources);
             const evaluation = await evaluatePack(simulateFreshPreview(resources), { stack: STACK, config });
-            const wrong = evaluation.violations.filter((v) => v.policy !== mutation.policy || v.enforcementLevel !== (mutation.level ?? "mandatory"));
+            const wrong = evaluation.violations.filter(
+                (v) => v.policy !== mutation.policy || v.enforcementLevel !== (mutation.level ?? "mandatory"),
+            );
             expect(wrong.map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
             const caught = evaluation.violations.length > 0;
             const deferred = evaluation.deferred.some((d) => d.policy === mutation.policy);

@@ -1,6 +1,21 @@
 import { expect } from "chai";
 import { unknown } from "../../policies/testing";
-import { compliantStack, pick, set, unset, resource, tlsDeny, queue, queuePolicy, arnOf, topic, bucket, bucketEncryption, bucketPolicy, httpApi } from "./fixtures/resources";
+import {
+    compliantStack,
+    pick,
+    set,
+    unset,
+    resource,
+    tlsDeny,
+    queue,
+    queuePolicy,
+    arnOf,
+    topic,
+    bucket,
+    bucketEncryption,
+    bucketPolicy,
+    httpApi,
+} from "./fixtures/resources";
 import { evaluate, expectOnly, expectClean, violatedPolicies } from "./helpers";
 
 const withoutType = (type: string) => compliantStack().filter((r) => r.type !== type);
@@ -31,7 +46,10 @@ describe("policies: TLS-only resource policies", () => {
     it("accepts an inline queue policy given as an object with a single Statement, boolean false and { AWS: '*' }", async () => {
         const stack = withoutType("aws:sqs/queuePolicy:QueuePolicy");
         for (const q of stack.filter((r) => r.type === "aws:sqs/queue:Queue")) {
-            set(q, "policy", { Version: "2012-10-17", Statement: { ...tlsDeny("sqs", arnOf(q)), Principal: { AWS: "*" }, Condition: { Bool: { "aws:securetransport": false } } } });
+            set(q, "policy", {
+                Version: "2012-10-17",
+                Statement: { ...tlsDeny("sqs", arnOf(q)), Principal: { AWS: "*" }, Condition: { Bool: { "aws:securetransport": false } } },
+            });
         }
         expectClean(await evaluate(stack));
     });
@@ -39,7 +57,9 @@ describe("policies: TLS-only resource policies", () => {
     it("checks a policy attached to a queue outside the stack as well", async () => {
         const external = resource("aws:sqs/queuePolicy:QueuePolicy", "external", {
             queueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/someone-elses",
-            policy: JSON.stringify({ Statement: { Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: "*" } }),
+            policy: JSON.stringify({
+                Statement: { Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: "*" },
+            }),
         });
         const [message] = expectOnly(await evaluate([...compliantStack(), external]), "tls-only-resource-policies");
         expect(message).to.match(/\nexternal \(aws:sqs\/queuePolicy:QueuePolicy\)/);
@@ -50,7 +70,12 @@ describe("policies: TLS-only resource policies", () => {
     it("requires a bucket deny to cover both the bucket and its objects", async () => {
         const stack = withoutType("aws:s3/bucketPolicy:BucketPolicy");
         const b = pick(stack, "email-archive");
-        stack.push(resource("aws:s3/bucketPolicy:BucketPolicy", "p", { bucket: "email-archive", policy: JSON.stringify({ Statement: [tlsDeny("s3", arnOf(b))] }) }));
+        stack.push(
+            resource("aws:s3/bucketPolicy:BucketPolicy", "p", {
+                bucket: "email-archive",
+                policy: JSON.stringify({ Statement: [tlsDeny("s3", arnOf(b))] }),
+            }),
+        );
         expectOnly(await evaluate(stack), "tls-only-resource-policies");
     });
 
@@ -105,10 +130,19 @@ describe("policies: Lambda", () => {
     });
 
     it("forbids public function URLs (and public URL invoke permissions)", async () => {
-        const url = (authorizationType?: string) => resource("aws:lambda/functionUrl:FunctionUrl", "url", { functionName: "event-processor", ...(authorizationType ? { authorizationType } : {}) });
+        const url = (authorizationType?: string) =>
+            resource("aws:lambda/functionUrl:FunctionUrl", "url", {
+                functionName: "event-processor",
+                ...(authorizationType ? { authorizationType } : {}),
+            });
         expectOnly(await evaluate([...compliantStack(), url("NONE")]), "lambda-function-url-requires-auth");
         expectClean(await evaluate([...compliantStack(), url("AWS_IAM")]));
-        const permission = resource("aws:lambda/permission:Permission", "public", { action: "lambda:InvokeFunctionUrl", function: "event-processor", principal: "*", functionUrlAuthType: "NONE" });
+        const permission = resource("aws:lambda/permission:Permission", "public", {
+            action: "lambda:InvokeFunctionUrl",
+            function: "event-processor",
+            principal: "*",
+            functionUrlAuthType: "NONE",
+        });
         expectOnly(await evaluate([...compliantStack(), permission]), "lambda-function-url-requires-auth");
     });
 });
@@ -128,7 +162,12 @@ describe("policies: SQS", () => {
         set(q, "redrivePolicy", JSON.stringify({ deadLetterTargetArn: arnOf(pick(stack, "events-dlq")) }));
         expectOnly(await evaluate(stack), "sqs-redrive-policy");
         unset(q, "redrivePolicy");
-        stack.push(resource("aws:sqs/redrivePolicy:RedrivePolicy", "events-redrive", { queueUrl: q.outputs!.url, redrivePolicy: { deadLetterTargetArn: arnOf(pick(stack, "events-dlq")), maxReceiveCount: "5" } }));
+        stack.push(
+            resource("aws:sqs/redrivePolicy:RedrivePolicy", "events-redrive", {
+                queueUrl: q.outputs!.url,
+                redrivePolicy: { deadLetterTargetArn: arnOf(pick(stack, "events-dlq")), maxReceiveCount: "5" },
+            }),
+        );
         expectClean(await evaluate(stack));
     });
 
@@ -152,7 +191,9 @@ describe("policies: SQS", () => {
 
     it("matches the consumer by function name as well as ARN", async () => {
         const stack = compliantStack();
-        const mapping = stack.find((r) => r.type === "aws:lambda/eventSourceMapping:EventSourceMapping" && r.inputs.functionName.endsWith(":event-processor"))!;
+        const mapping = stack.find(
+            (r) => r.type === "aws:lambda/eventSourceMapping:EventSourceMapping" && r.inputs.functionName.endsWith(":event-processor"),
+        )!;
         set(mapping, "functionName", "event-processor");
         set(pick(stack, "events", "aws:sqs/queue:Queue"), "visibilityTimeoutSeconds", 60);
         expectOnly(await evaluate(stack), "sqs-visibility-timeout-covers-consumers");
@@ -226,7 +267,19 @@ describe("policies: observability", () => {
         const a = pick(stack, "events-dlq-visible");
         const dims = a.inputs.dimensions;
         for (const key of ["namespace", "metricName", "dimensions", "statistic", "period"]) unset(a, key);
-        set(a, "metricQueries", [{ id: "m1", returnData: true, metric: { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: dims, period: 60, stat: "Maximum" } }]);
+        set(a, "metricQueries", [
+            {
+                id: "m1",
+                returnData: true,
+                metric: {
+                    namespace: "AWS/SQS",
+                    metricName: "ApproximateNumberOfMessagesVisible",
+                    dimensions: dims,
+                    period: 60,
+                    stat: "Maximum",
+                },
+            },
+        ]);
         expectClean(await evaluate(stack));
         const preview = compliantStack();
         const b = pick(preview, "email-dlq-visible");
@@ -267,7 +320,12 @@ describe("policies: API Gateway", () => {
         const quick = httpApi("quick");
         set(quick, "target", "arn:aws:lambda:us-east-1:123456789012:function:f");
         expectOnly(await evaluate([...compliantStack(), quick]), "apigateway-route-authorization");
-        const rest = resource("aws:apigateway/method:Method", "get", { restApi: "r", resourceId: "x", httpMethod: "GET", authorization: "NONE" });
+        const rest = resource("aws:apigateway/method:Method", "get", {
+            restApi: "r",
+            resourceId: "x",
+            httpMethod: "GET",
+            authorization: "NONE",
+        });
         expectOnly(await evaluate([...compliantStack(), rest]), "apigateway-route-authorization");
     });
 
@@ -284,9 +342,19 @@ describe("policies: API Gateway", () => {
         const stack = compliantStack();
         set(pick(stack, "email-api-stage"), "defaultRouteSettings", { throttlingBurstLimit: 50 });
         expectOnly(await evaluate(stack), "apigateway-throttling");
-        const restStage = resource("aws:apigateway/stage:Stage", "rest", { restApi: "r1", stageName: "prod", deployment: "d", accessLogSettings: { destinationArn: "arn:aws:logs:x", format: "$context.requestId" } });
+        const restStage = resource("aws:apigateway/stage:Stage", "rest", {
+            restApi: "r1",
+            stageName: "prod",
+            deployment: "d",
+            accessLogSettings: { destinationArn: "arn:aws:logs:x", format: "$context.requestId" },
+        });
         expectOnly(await evaluate([...compliantStack(), restStage]), "apigateway-throttling");
-        const settings = resource("aws:apigateway/methodSettings:MethodSettings", "all", { restApi: "r1", stageName: "prod", methodPath: "*/*", settings: { throttlingBurstLimit: 10, throttlingRateLimit: 5 } });
+        const settings = resource("aws:apigateway/methodSettings:MethodSettings", "all", {
+            restApi: "r1",
+            stageName: "prod",
+            methodPath: "*/*",
+            settings: { throttlingBurstLimit: 10, throttlingRateLimit: 5 },
+        });
         expectClean(await evaluate([...compliantStack(), restStage, settings]));
     });
 });
@@ -299,10 +367,24 @@ describe("policies: shapes the email service adds", () => {
         const t = topic("second-topic");
         const evaluation = await evaluate([
             ...compliantStack(),
-            dlq, extra, queuePolicy(dlq), queuePolicy(extra),
-            b, bucketEncryption(b), bucketPolicy(b),
-            t, resource("aws:sns/topicPolicy:TopicPolicy", "second-topic-policy", { arn: arnOf(t), policy: JSON.stringify({ Statement: [tlsDeny("sns", arnOf(t))] }) }),
-            resource("aws:cloudwatch/metricAlarm:MetricAlarm", "extra-dlq-visible", { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: dlq.outputs!.name }, alarmActions: [arnOf(t)] }),
+            dlq,
+            extra,
+            queuePolicy(dlq),
+            queuePolicy(extra),
+            b,
+            bucketEncryption(b),
+            bucketPolicy(b),
+            t,
+            resource("aws:sns/topicPolicy:TopicPolicy", "second-topic-policy", {
+                arn: arnOf(t),
+                policy: JSON.stringify({ Statement: [tlsDeny("sns", arnOf(t))] }),
+            }),
+            resource("aws:cloudwatch/metricAlarm:MetricAlarm", "extra-dlq-visible", {
+                namespace: "AWS/SQS",
+                metricName: "ApproximateNumberOfMessagesVisible",
+                dimensions: { QueueName: dlq.outputs!.name },
+                alarmActions: [arnOf(t)],
+            }),
         ]);
         expectClean(evaluation);
     });

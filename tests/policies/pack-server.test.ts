@@ -20,7 +20,9 @@ const structproto = require("google-protobuf/google/protobuf/struct_pb");
 const ROOT = path.resolve(__dirname, "../..");
 
 function call<T>(client: any, method: string, request: unknown): Promise<T> {
-    return new Promise((resolve, reject) => client[method](request, (error: unknown, response: T) => (error ? reject(error) : resolve(response))));
+    return new Promise((resolve, reject) =>
+        client[method](request, (error: unknown, response: T) => (error ? reject(error) : resolve(response))),
+    );
 }
 
 describe("policies: the pack served over gRPC (policies/index.ts in a child process)", function () {
@@ -58,7 +60,9 @@ describe("policies: the pack served over gRPC (policies/index.ts in a child proc
         expect(info.getName()).to.equal("event-ingestion-guardrails");
         const announced = Object.fromEntries(info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]));
         for (const p of policies) {
-            expect(announced[p.name], p.name).to.equal(p.enforcementLevel === "mandatory" ? analyzerproto.EnforcementLevel.MANDATORY : analyzerproto.EnforcementLevel.ADVISORY);
+            expect(announced[p.name], p.name).to.equal(
+                p.enforcementLevel === "mandatory" ? analyzerproto.EnforcementLevel.MANDATORY : analyzerproto.EnforcementLevel.ADVISORY,
+            );
         }
     });
 
@@ -93,7 +97,9 @@ describe("policies: the pack served over gRPC (policies/index.ts in a child proc
         request.setProperties(structproto.Struct.fromJavaScript({ tags: COMPLIANT_TAGS, ...props } as any));
         request.setOptions(new analyzerproto.AnalyzerResourceOptions());
         const response = await call<any>(client, "analyze", request);
-        return response.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), level: d.getEnforcementlevel(), message: d.getMessage() }));
+        return response
+            .getDiagnosticsList()
+            .map((d: any) => ({ policy: d.getPolicyname(), level: d.getEnforcementlevel(), message: d.getMessage() }));
     }
 
     it("reports a queue encrypted with alias/aws/sqs as a mandatory violation, and a CMK queue as clean", async () => {
@@ -113,7 +119,12 @@ describe("policies: the pack served over gRPC (policies/index.ts in a child proc
     });
 
     it("runs stack policies over analyzeStack, matching a queue policy to its queue through property dependencies", async () => {
-        const resource = (type: string, name: string, props: Record<string, unknown>, propertyDependencies: Record<string, string[]> = {}) => {
+        const resource = (
+            type: string,
+            name: string,
+            props: Record<string, unknown>,
+            propertyDependencies: Record<string, string[]> = {},
+        ) => {
             const r = new analyzerproto.AnalyzerResource();
             r.setType(type);
             r.setName(name);
@@ -132,19 +143,41 @@ describe("policies: the pack served over gRPC (policies/index.ts in a child proc
         const queueUrn = "urn:pulumi:dev::event-ingestion::aws:sqs/queue:Queue::orphan";
         const request = new analyzerproto.AnalyzeStackRequest();
         request.setResourcesList([
-            resource("aws:sqs/queue:Queue", "orphan", { kmsMasterKeyId: "alias/event-ingestion", name: "orphan", arn: unknownString, url: unknownString }),
+            resource("aws:sqs/queue:Queue", "orphan", {
+                kmsMasterKeyId: "alias/event-ingestion",
+                name: "orphan",
+                arn: unknownString,
+                url: unknownString,
+            }),
             resource(
                 "aws:sqs/queuePolicy:QueuePolicy",
                 "orphan-policy",
-                { queueUrl: unknownString, policy: JSON.stringify({ Statement: [{ Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } }] }) },
+                {
+                    queueUrl: unknownString,
+                    policy: JSON.stringify({
+                        Statement: [
+                            {
+                                Effect: "Deny",
+                                Principal: "*",
+                                Action: "sqs:*",
+                                Resource: "*",
+                                Condition: { Bool: { "aws:SecureTransport": "false" } },
+                            },
+                        ],
+                    }),
+                },
                 { queueUrl: [queueUrn] },
             ),
         ]);
         const response = await call<any>(client, "analyzeStack", request);
-        const diagnostics = response.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), urn: d.getUrn(), level: d.getEnforcementlevel() }));
+        const diagnostics = response
+            .getDiagnosticsList()
+            .map((d: any) => ({ policy: d.getPolicyname(), urn: d.getUrn(), level: d.getEnforcementlevel() }));
         // The queue has no redrive policy (mandatory), and its TLS-only policy was found through
         // the property dependency although the URL is unknown (no tls-only violation).
-        expect(diagnostics).to.deep.equal([{ policy: "sqs-redrive-policy", urn: queueUrn, level: analyzerproto.EnforcementLevel.MANDATORY }]);
+        expect(diagnostics).to.deep.equal([
+            { policy: "sqs-redrive-policy", urn: queueUrn, level: analyzerproto.EnforcementLevel.MANDATORY },
+        ]);
     });
 
     it("accepts an unknown key reference silently (it is a key this stack creates)", async () => {

@@ -23,7 +23,15 @@ describe("policies: the real program during preview of a new stack (unknown valu
             const evaluation = await evaluatePack(preview, { stack, config: readPackConfig(stack) });
             expect(evaluation.violations.map((v) => `${v.policy} ${v.resourceName}: ${v.message}`)).to.deep.equal([]);
             const deferred = new Set(evaluation.deferred.map((d) => d.policy));
-            for (const policy of ["sqs-customer-managed-kms", "sns-customer-managed-kms", "dynamodb-customer-managed-kms", "log-group-customer-managed-kms", "kms-key-rotation", "lambda-tracing-active", "sqs-event-source-reports-batch-item-failures"]) {
+            for (const policy of [
+                "sqs-customer-managed-kms",
+                "sns-customer-managed-kms",
+                "dynamodb-customer-managed-kms",
+                "log-group-customer-managed-kms",
+                "kms-key-rotation",
+                "lambda-tracing-active",
+                "sqs-event-source-reports-batch-item-failures",
+            ]) {
                 expect(deferred.has(policy), `${policy} must decide during preview`).to.equal(false);
             }
             console.log(`      deferred on ${stack}: ${[...deferred].sort().join(", ") || "nothing"}`);

@@ -39,7 +39,9 @@ describe("policies: a stack with producer roles", function () {
         const processorTrust = JSON.parse(processorRole.inputs!.assumeRolePolicy as string);
         processorTrust.Statement[0].Principal = { AWS: "111122223333" };
         set(processorRole, "assumeRolePolicy", JSON.stringify(processorTrust));
-        const messages = (await evaluate(resources)).violations.filter((v) => v.policy === "iam-trust-policy-service-principals").map((v) => `${v.resourceName}: ${v.message}`);
+        const messages = (await evaluate(resources)).violations
+            .filter((v) => v.policy === "iam-trust-policy-service-principals")
+            .map((v) => `${v.resourceName}: ${v.message}`);
         expect(messages.some((m) => m.startsWith("events-producer-alpha") && m.includes('"*"'))).to.equal(true);
         expect(messages.some((m) => m.startsWith("events-producer-alpha") && m.includes("arn:aws:iam::*:role/x"))).to.equal(true);
         expect(messages.some((m) => m.startsWith("event-processor-role") && m.includes("111122223333"))).to.equal(true);

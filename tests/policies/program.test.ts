@@ -28,7 +28,17 @@ describe("policies: the real program", function () {
             expect(evaluation.cells.get("sqs-customer-managed-kms")!.size, "both queues checked").to.be.greaterThanOrEqual(2);
             // Not vacuous: the program has the resources the core rules look at...
             const types = new Set(resources.map((r) => r.type));
-            for (const type of ["aws:kms/key:Key", "aws:sqs/queue:Queue", "aws:dynamodb/table:Table", "aws:lambda/function:Function", "aws:iam/role:Role", "aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:lambda/eventSourceMapping:EventSourceMapping", "aws:sns/topic:Topic"]) {
+            for (const type of [
+                "aws:kms/key:Key",
+                "aws:sqs/queue:Queue",
+                "aws:dynamodb/table:Table",
+                "aws:lambda/function:Function",
+                "aws:iam/role:Role",
+                "aws:cloudwatch/logGroup:LogGroup",
+                "aws:cloudwatch/metricAlarm:MetricAlarm",
+                "aws:lambda/eventSourceMapping:EventSourceMapping",
+                "aws:sns/topic:Topic",
+            ]) {
                 expect(types.has(type), `the program registers a ${type}`).to.equal(true);
             }
             // ...and every enabled policy whose types are present evaluated at least one of them.
@@ -36,11 +46,17 @@ describe("policies: the real program", function () {
                 if (!policy.appliesTo.some((t) => types.has(t))) continue;
                 const statuses = [...(evaluation.cells.get(policy.name)?.values() ?? [])];
                 if (evaluation.levels.get(policy.name) === "disabled") {
-                    expect(statuses.every((s) => s === "disabled"), policy.name).to.equal(true);
+                    expect(
+                        statuses.every((s) => s === "disabled"),
+                        policy.name,
+                    ).to.equal(true);
                     continue;
                 }
                 expect(statuses.length, `${policy.name} on stack ${stack}`).to.be.greaterThan(0);
-                expect(statuses.every((s) => s === "pass" || s === "not-applicable"), `${policy.name} on stack ${stack}: ${statuses}`).to.equal(true);
+                expect(
+                    statuses.every((s) => s === "pass" || s === "not-applicable"),
+                    `${policy.name} on stack ${stack}: ${statuses}`,
+                ).to.equal(true);
             }
         });
     }
@@ -57,7 +73,9 @@ describe("policies: the real program", function () {
         }
         expect(code).to.equal(0);
         const output = lines.join("\n");
-        expect(output).to.match(/=== stack dev /).and.match(/=== stack localstack /);
+        expect(output)
+            .to.match(/=== stack dev /)
+            .and.match(/=== stack localstack /);
         expect(output).to.include("stack dev: 0 mandatory violation(s)");
         for (const policy of policies) expect(output).to.include(policy.name);
     });
@@ -75,19 +93,37 @@ describe("policies: the real program", function () {
         expect(violating.stdout).to.match(/apply-stringify\s+iam\/policy\s.*FAIL/);
         expect(violating.stdout).to.include("[mandatory] iam-no-wildcard-actions — apply-stringify");
         // In GitHub Actions, each violation is also an annotation on the run.
-        expect(violating.stdout).to.match(/^::error title=iam-no-wildcard-actions \(dev\)::apply-stringify \(aws:iam\/policy:Policy\): .*%0A/m);
+        expect(violating.stdout).to.match(
+            /^::error title=iam-no-wildcard-actions \(dev\)::apply-stringify \(aws:iam\/policy:Policy\): .*%0A/m,
+        );
         const bad = run("--stack", "prod", "--program", "nowhere.ts", "--colour");
         expect(bad.status).to.equal(2);
-        expect(bad.stderr).to.include("no stack file Pulumi.prod.yaml").and.include("does not exist").and.include('unknown argument "--colour"');
+        expect(bad.stderr)
+            .to.include("no stack file Pulumi.prod.yaml")
+            .and.include("does not exist")
+            .and.include('unknown argument "--colour"');
     });
 
     it("the result table marks a mandatory violation FAIL and an advisory one warn", async () => {
         const evaluation = await evaluatePack([
-            { type: "aws:dynamodb/table:Table", name: "t", inputs: { serverSideEncryption: { enabled: true, kmsKeyArn: "alias/aws/dynamodb" }, pointInTimeRecovery: { enabled: true } } },
+            {
+                type: "aws:dynamodb/table:Table",
+                name: "t",
+                inputs: {
+                    serverSideEncryption: { enabled: true, kmsKeyArn: "alias/aws/dynamodb" },
+                    pointInTimeRecovery: { enabled: true },
+                },
+            },
         ]);
         const table = renderTable(evaluation).split("\n");
-        const header = table.find((l) => l.startsWith("resource"))!.trim().split(/\s+/);
-        const row = table.find((l) => l.startsWith("t "))!.trim().split(/\s+/);
+        const header = table
+            .find((l) => l.startsWith("resource"))!
+            .trim()
+            .split(/\s+/);
+        const row = table
+            .find((l) => l.startsWith("t "))!
+            .trim()
+            .split(/\s+/);
         const cell = (policy: string) => {
             const legend = table.find((l) => l.includes(` ${policy} (`))!;
             return row[header.indexOf(legend.trim().split(/\s+/)[0])];

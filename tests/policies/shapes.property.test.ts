@@ -9,8 +9,22 @@ import fc from "fast-check";
 import { evaluatePack } from "../../policies/testing";
 import { noWildcardActions, noWildcardResources } from "../../policies/rules/iam";
 
-const ACTIONS = ["sqs:SendMessage", "dynamodb:PutItem", "xray:PutTraceSegments", "cloudwatch:PutMetricData", "sqs:*", "dynamodb:*", "*", "kms:Decrypt"];
-const RESOURCES = ["*", "arn:aws:sqs:us-east-1:123456789012:events", "arn:aws:dynamodb:us-east-1:123456789012:table/events", "arn:aws:sqs:us-east-1:123456789012:*"];
+const ACTIONS = [
+    "sqs:SendMessage",
+    "dynamodb:PutItem",
+    "xray:PutTraceSegments",
+    "cloudwatch:PutMetricData",
+    "sqs:*",
+    "dynamodb:*",
+    "*",
+    "kms:Decrypt",
+];
+const RESOURCES = [
+    "*",
+    "arn:aws:sqs:us-east-1:123456789012:events",
+    "arn:aws:dynamodb:us-east-1:123456789012:table/events",
+    "arn:aws:sqs:us-east-1:123456789012:*",
+];
 
 const statement = fc.record({
     effect: fc.constantFrom("Allow", "Deny"),
@@ -29,7 +43,14 @@ const encoding = fc.record({
 
 type Statement = { effect: string; actions: string[]; resources: string[] };
 
-type Encoding = { json: boolean; singleStatement: boolean; scalarAction: boolean; scalarResource: boolean; upperEffect: boolean; upperActions: boolean };
+type Encoding = {
+    json: boolean;
+    singleStatement: boolean;
+    scalarAction: boolean;
+    scalarResource: boolean;
+    upperEffect: boolean;
+    upperActions: boolean;
+};
 
 function encode(statements: Statement[], e: Encoding): unknown {
     const out = statements.map((s) => {
@@ -52,12 +73,17 @@ describe("policies: IAM verdicts are independent of document shape (property)", 
     it("matches the oracle for every encoding (200 runs)", async () => {
         await fc.assert(
             fc.asyncProperty(fc.array(statement, { minLength: 1, maxLength: 3 }), encoding, async (statements, e) => {
-                const evaluation = await evaluatePack([{ type: "aws:iam/policy:Policy", name: "p", inputs: { policy: encode(statements, e) } }], {
-                    policies: [noWildcardActions, noWildcardResources],
-                });
+                const evaluation = await evaluatePack(
+                    [{ type: "aws:iam/policy:Policy", name: "p", inputs: { policy: encode(statements, e) } }],
+                    {
+                        policies: [noWildcardActions, noWildcardResources],
+                    },
+                );
                 const allows = statements.filter((s) => s.effect === "Allow");
                 const expectWildAction = allows.some((s) => s.actions.some(serviceWide));
-                const expectWildResource = allows.some((s) => s.resources.some(wildResource) && s.actions.some((a) => !UNSCOPABLE.has(a.toLowerCase())));
+                const expectWildResource = allows.some(
+                    (s) => s.resources.some(wildResource) && s.actions.some((a) => !UNSCOPABLE.has(a.toLowerCase())),
+                );
                 const reported = new Set(evaluation.violations.map((v) => v.policy));
                 expect(reported.has("iam-no-wildcard-actions"), "wildcard action").to.equal(expectWildAction);
                 expect(reported.has("iam-no-wildcard-resources"), "wildcard resource").to.equal(expectWildResource);

@@ -34,12 +34,19 @@ describe("policies: how values arrive", () => {
 
     it("parses every document shape into the same statements", () => {
         const statement = { Effect: "Allow", Action: "sqs:SendMessage", Resource: "arn:aws:sqs:us-east-1:1:q" };
-        const shapes = [JSON.stringify({ Statement: statement }), { Statement: statement }, { Statement: [statement] }, JSON.stringify({ Statement: [{ ...statement, Action: ["sqs:SendMessage"] }] })];
+        const shapes = [
+            JSON.stringify({ Statement: statement }),
+            { Statement: statement },
+            { Statement: [statement] },
+            JSON.stringify({ Statement: [{ ...statement, Action: ["sqs:SendMessage"] }] }),
+        ];
         for (const shape of shapes) {
             const parsed = parsePolicyDocument(shape);
             expect(parsed.kind).to.equal("document");
             if (parsed.kind === "document") {
-                expect(parsed.statements.map((s) => [s.effect, s.actions, s.resources])).to.deep.equal([["Allow", ["sqs:SendMessage"], ["arn:aws:sqs:us-east-1:1:q"]]]);
+                expect(parsed.statements.map((s) => [s.effect, s.actions, s.resources])).to.deep.equal([
+                    ["Allow", ["sqs:SendMessage"], ["arn:aws:sqs:us-east-1:1:q"]],
+                ]);
             }
         }
         expect(parsePolicyDocument(new Unknown("string", "policy")).kind).to.equal("unknown");
@@ -59,12 +66,21 @@ describe("policies: how values arrive", () => {
 
     describe("unknown values during preview", () => {
         it("a computed Resource is not a wildcard; a computed Action defers the rule instead of passing it", async () => {
-            const computedResource = await evaluate([...compliantStack(), iamPolicy("p", { Statement: { Effect: "Allow", Action: "sqs:SendMessage", Resource: unknown.string } })]);
+            const computedResource = await evaluate([
+                ...compliantStack(),
+                iamPolicy("p", { Statement: { Effect: "Allow", Action: "sqs:SendMessage", Resource: unknown.string } }),
+            ]);
             expect(computedResource.violations).to.deep.equal([]);
             expect(computedResource.deferred).to.deep.equal([]);
-            const computedAction = await evaluate([...compliantStack(), iamPolicy("p", { Statement: { Effect: "Allow", Action: [unknown.string], Resource: "*" } })]);
+            const computedAction = await evaluate([
+                ...compliantStack(),
+                iamPolicy("p", { Statement: { Effect: "Allow", Action: [unknown.string], Resource: "*" } }),
+            ]);
             expect(computedAction.violations).to.deep.equal([]);
-            expect(computedAction.deferred.map((d) => d.policy).sort()).to.deep.equal(["iam-no-wildcard-actions", "iam-no-wildcard-resources"]);
+            expect(computedAction.deferred.map((d) => d.policy).sort()).to.deep.equal([
+                "iam-no-wildcard-actions",
+                "iam-no-wildcard-resources",
+            ]);
         });
 
         it("a wholly unknown document defers every statement rule; known violations elsewhere are still reported", async () => {
@@ -82,7 +98,10 @@ describe("policies: how values arrive", () => {
                 { name: "computed", policy: unknown.string },
                 { name: "known", policy: JSON.stringify({ Statement: { Effect: "Allow", Action: "*", Resource: "*" } }) },
             ]);
-            expect(violatedPolicies(await evaluate(stack), "mandatory")).to.deep.equal(["iam-no-wildcard-actions", "iam-no-wildcard-resources"]);
+            expect(violatedPolicies(await evaluate(stack), "mandatory")).to.deep.equal([
+                "iam-no-wildcard-actions",
+                "iam-no-wildcard-resources",
+            ]);
         });
 
         it("a stack policy still reports the resources it can judge when another one is unknown, then defers", async () => {
@@ -92,7 +111,9 @@ describe("policies: how values arrive", () => {
             const evaluation = await evaluate(stack);
             expect(evaluation.violations.map((v) => [v.policy, v.resourceName])).to.deep.equal([["sqs-redrive-policy", "email"]]);
             expect(evaluation.deferred.map((d) => d.policy)).to.deep.equal(["sqs-redrive-policy"]);
-            expect(evaluation.cells.get("sqs-redrive-policy")!.get("urn:pulumi:dev::event-ingestion::aws:sqs/queue:Queue::email")).to.equal("violation");
+            expect(evaluation.cells.get("sqs-redrive-policy")!.get("urn:pulumi:dev::event-ingestion::aws:sqs/queue:Queue::email")).to.equal(
+                "violation",
+            );
         });
 
         it("an unknown boolean defers (KMS rotation), it never passes silently", async () => {
@@ -107,13 +128,21 @@ describe("policies: how values arrive", () => {
     describe("Output-derived documents from a real program under mocks", () => {
         for (const preview of [false, true]) {
             it(`are checked after the engine resolves them (${preview ? "preview" : "update"})`, async () => {
-                const deployment = await deployUnderMocks({ stack: "dev", programPath: path.join(__dirname, "fixtures", "output-derived-program"), preview });
+                const deployment = await deployUnderMocks({
+                    stack: "dev",
+                    programPath: path.join(__dirname, "fixtures", "output-derived-program"),
+                    preview,
+                });
                 const byName = Object.fromEntries(deployment.resources.map((r) => [r.name, r]));
                 expect(byName["json-stringify"].inputs.policy).to.be.a("string");
                 const evaluation = await evaluatePack(fromMockedResources(deployment.resources), {
                     policies: (await import("../../policies/policies")).policies.filter((p) => p.kind === "resource"),
                 });
-                const byPolicy = (name: string) => evaluation.violations.filter((v) => v.policy === name).map((v) => v.resourceName).sort();
+                const byPolicy = (name: string) =>
+                    evaluation.violations
+                        .filter((v) => v.policy === name)
+                        .map((v) => v.resourceName)
+                        .sort();
                 expect(byPolicy("iam-no-wildcard-actions")).to.deep.equal(["apply-stringify"]);
                 expect(byPolicy("iam-no-wildcard-resources")).to.deep.equal(["object-document"]);
                 expect(byPolicy("sqs-customer-managed-kms")).to.deep.equal([]);

@@ -63,12 +63,16 @@ export async function decide(subject: AccessSubject, request: AccessRequest): Pr
     } as Simulation;
     const result = await runSimulation(simulation, {});
     if (result.resultType === "error") {
-        throw new Error(`IAM simulation of ${request.action} on ${request.resource} could not run: ${JSON.stringify(result.errors, null, 2)}`);
+        throw new Error(
+            `IAM simulation of ${request.action} on ${request.resource} could not run: ${JSON.stringify(result.errors, null, 2)}`,
+        );
     }
     const ignored = result.resultType === "single" ? (result.result.ignoredContextKeys ?? []) : [];
     const unsupported = ignored.filter((key) => !ENCRYPTION_CONTEXT_KEY.test(key));
     if (unsupported.length > 0) {
-        throw new Error(`IAM simulation of ${request.action}: context keys ${unsupported.join(", ")} do not apply to this action; fix the test request`);
+        throw new Error(
+            `IAM simulation of ${request.action}: context keys ${unsupported.join(", ")} do not apply to this action; fix the test request`,
+        );
     }
     if (ignored.length > 0) {
         // The simulator's validation only recognises variable context keys separated by "/"
@@ -80,12 +84,19 @@ export async function decide(subject: AccessSubject, request: AccessRequest): Pr
 }
 
 /** Evaluates many requests; returns the ones whose decision differs from `expected`, for one readable assertion. */
-export async function mismatches(subject: AccessSubject, requests: readonly AccessRequest[], expected: "allowed" | "denied"): Promise<string[]> {
+export async function mismatches(
+    subject: AccessSubject,
+    requests: readonly AccessRequest[],
+    expected: "allowed" | "denied",
+): Promise<string[]> {
     const wrong: string[] = [];
     for (const request of requests) {
         const decision = await decide(subject, request);
         const ok = expected === "allowed" ? decision === "Allowed" : decision !== "Allowed";
-        if (!ok) wrong.push(`${request.action} on ${request.resource}${request.context ? ` ${JSON.stringify(request.context)}` : ""} -> ${decision}`);
+        if (!ok)
+            wrong.push(
+                `${request.action} on ${request.resource}${request.context ? ` ${JSON.stringify(request.context)}` : ""} -> ${decision}`,
+            );
     }
     return wrong;
 }
@@ -104,7 +115,12 @@ function evaluateValidated(simulation: Simulation): Decision {
     const { DiscoveryContextKeyConstraints } = require(path.join(dist, "context_keys", "discoveryContextKeyConstraints.js"));
     const { loadPolicy } = require("@cloud-copilot/iam-policy");
     /* eslint-enable @typescript-eslint/no-require-imports */
-    const request = simulation.request as { principal: string; action: string; resource: { resource: string; accountId: string }; contextVariables: Record<string, string | string[]> };
+    const request = simulation.request as {
+        principal: string;
+        action: string;
+        resource: { resource: string; accountId: string };
+        contextVariables: Record<string, string | string[]>;
+    };
     const analysis = authorize({
         request: new AwsRequestImpl(request.principal, request.resource, request.action, new RequestContextImpl(request.contextVariables)),
         sessionPolicy: undefined,

@@ -40,7 +40,13 @@ export function claimedUrns(registrations: readonly RegisteredUrn[], stack: stri
             const parents = spec.noParent ? [undefined] : spec.parentUrn ? [spec.parentUrn] : parentUrns;
             for (const parentUrn of parents) {
                 urns.add(
-                    composeUrn(spec.stack ?? stack, spec.project ?? project, spec.type ?? registration.type, spec.name ?? registration.name, parentUrn),
+                    composeUrn(
+                        spec.stack ?? stack,
+                        spec.project ?? project,
+                        spec.type ?? registration.type,
+                        spec.name ?? registration.name,
+                        parentUrn,
+                    ),
                 );
             }
         }

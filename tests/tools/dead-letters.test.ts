@@ -11,7 +11,15 @@ import { DEAD_LETTER_ATTRIBUTES as EMAIL_ATTRIBUTES } from "../../handlers/email
 import { DEAD_LETTER_ATTRIBUTES as EVENT_ATTRIBUTES } from "../../handlers/event-processor/dead-letter";
 import { emailBodies } from "../../local/console/mime";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { classify, DeadLetter, describeLetter, groupDeadLetters, redriveDeadLetters, redriveRequest, RETRIES_EXHAUSTED } from "../../tools/dead-letters";
+import {
+    classify,
+    DeadLetter,
+    describeLetter,
+    groupDeadLetters,
+    redriveDeadLetters,
+    redriveRequest,
+    RETRIES_EXHAUSTED,
+} from "../../tools/dead-letters";
 import { runDlq } from "../../tools/dlq";
 import { regionOfApiUrl, runSend } from "../../tools/send";
 import { localTarget, regionOfQueueUrl, TargetError } from "../../tools/target";
@@ -44,7 +52,9 @@ describe("operator tools: DLQ classification, grouping and redrive copies", () =
             },
         });
         expect(rejected).to.deep.equal({ reason: "invalid_data", detail: "data.x: expected" });
-        const email = classify("email", { MessageAttributes: { [EMAIL_ATTRIBUTES.reason]: { DataType: "String", StringValue: "content-rejected" } } });
+        const email = classify("email", {
+            MessageAttributes: { [EMAIL_ATTRIBUTES.reason]: { DataType: "String", StringValue: "content-rejected" } },
+        });
         expect(email.reason).to.equal("content-rejected");
         // Amazon SQS API Reference, ReceiveMessage: DeadLetterQueueSourceArn is set on messages SQS moved to a DLQ.
         const exhausted = classify("events", { Attributes: { DeadLetterQueueSourceArn: "arn:aws:sqs:eu-west-1:123456789012:events" } });
@@ -71,7 +81,12 @@ describe("operator tools: DLQ classification, grouping and redrive copies", () =
     });
 
     it("the copy sent back keeps body, group and producer attributes, drops the rejection attributes", () => {
-        const queues = { system: "events" as const, queueUrl: "https://sqs.eu-west-1.amazonaws.com/1/events", deadLetterQueueUrl: "x", fifo: false };
+        const queues = {
+            system: "events" as const,
+            queueUrl: "https://sqs.eu-west-1.amazonaws.com/1/events",
+            deadLetterQueueUrl: "x",
+            fifo: false,
+        };
         const copy = redriveRequest(
             queues,
             letter({
@@ -103,12 +118,20 @@ describe("operator tools: DLQ classification, grouping and redrive copies", () =
         const sqs = {
             send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
                 calls.push({ name: command.constructor.name, input: command.input });
-                if (command.constructor.name === "GetQueueAttributesCommand") return { Attributes: { ApproximateNumberOfMessages: "7", QueueArn: "arn:dlq" } };
+                if (command.constructor.name === "GetQueueAttributesCommand")
+                    return { Attributes: { ApproximateNumberOfMessages: "7", QueueArn: "arn:dlq" } };
                 if (command.constructor.name === "StartMessageMoveTaskCommand") return { TaskHandle: "task-1" };
                 throw new Error(`unexpected ${command.constructor.name}`);
             },
         } as unknown as SQSClient;
-        const queues = { system: "events" as const, queueUrl: "u", queueArn: "arn:events", deadLetterQueueUrl: "d", deadLetterQueueArn: "arn:events-dlq", fifo: false };
+        const queues = {
+            system: "events" as const,
+            queueUrl: "u",
+            queueArn: "arn:events",
+            deadLetterQueueUrl: "d",
+            deadLetterQueueArn: "arn:events-dlq",
+            fifo: false,
+        };
         const dry = await redriveDeadLetters(sqs, queues, {}, { execute: false, useMoveTask: true });
         expect(dry).to.include({ method: "move-task", selected: 7, moved: 0, dryRun: true });
         expect(calls.map((c) => c.name)).to.deep.equal(["GetQueueAttributesCommand"]);
@@ -116,7 +139,10 @@ describe("operator tools: DLQ classification, grouping and redrive copies", () =
         expect(moved).to.include({ method: "move-task", moved: 7, taskHandle: "task-1" });
         // Amazon SQS API Reference, StartMessageMoveTask: without DestinationArn messages go to their SQS-recorded
         // source, which rejected messages (sent by our code) do not have; so the system's queue is named.
-        expect(calls.find((c) => c.name === "StartMessageMoveTaskCommand")!.input).to.deep.equal({ SourceArn: "arn:events-dlq", DestinationArn: "arn:events" });
+        expect(calls.find((c) => c.name === "StartMessageMoveTaskCommand")!.input).to.deep.equal({
+            SourceArn: "arn:events-dlq",
+            DestinationArn: "arn:events",
+        });
     });
 
     it("show never prints an email's recipients, subject or body", () => {
@@ -125,14 +151,27 @@ describe("operator tools: DLQ classification, grouping and redrive copies", () =
             id: "email-1",
             lane: "tabc-0",
             acceptedAt: "2026-01-01T00:00:00Z",
-            content: { from: "a@example.com", to: ["secret.person@example.org"], cc: ["cc.person@example.org"], bcc: [], subject: "Private subject", text: "Private body", html: "<p>Private html</p>" },
+            content: {
+                from: "a@example.com",
+                to: ["secret.person@example.org"],
+                cc: ["cc.person@example.org"],
+                bcc: [],
+                subject: "Private subject",
+                text: "Private body",
+                html: "<p>Private html</p>",
+            },
         });
         const shown = JSON.stringify(describeLetter(letter({ system: "email", reason: "invalid-recipient", body })));
-        for (const secret of ["secret.person", "cc.person", "Private subject", "Private body", "Private html", "a@example.com"]) expect(shown).to.not.include(secret);
+        for (const secret of ["secret.person", "cc.person", "Private subject", "Private body", "Private html", "a@example.com"])
+            expect(shown).to.not.include(secret);
         expect(shown).to.include("email-1").and.include("not shown");
-        const offloaded = describeLetter(letter({ system: "email", body: JSON.stringify({ version: 1, id: "e2", contentRef: { bucket: "b", key: "k" } }) }));
+        const offloaded = describeLetter(
+            letter({ system: "email", body: JSON.stringify({ version: 1, id: "e2", contentRef: { bucket: "b", key: "k" } }) }),
+        );
         expect((offloaded.body as Record<string, unknown>).content).to.match(/offloaded/);
-        expect(JSON.stringify(describeLetter(letter({ system: "email", body: "garbage with to: x@example.org" })))).to.not.include("x@example.org");
+        expect(JSON.stringify(describeLetter(letter({ system: "email", body: "garbage with to: x@example.org" })))).to.not.include(
+            "x@example.org",
+        );
     });
 
     it("argument errors exit 2 and name the fix, before any AWS call", async () => {

@@ -68,7 +68,12 @@ export function createFailoverMailer(options: {
     if (secondary) {
         breaker.fallback((email: EmailContent, emailId: string) => secondary.send(email, emailId));
     }
-    breaker.on("open", () => logger?.warn("primary provider circuit opened; sending through the secondary", { primary: primary.name, secondary: secondary?.name }));
+    breaker.on("open", () =>
+        logger?.warn("primary provider circuit opened; sending through the secondary", {
+            primary: primary.name,
+            secondary: secondary?.name,
+        }),
+    );
     breaker.on("halfOpen", () => logger?.info("probing the primary provider", { primary: primary.name }));
     breaker.on("close", () => logger?.info("primary provider circuit closed", { primary: primary.name }));
 

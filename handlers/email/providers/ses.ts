@@ -28,7 +28,8 @@ export function classifySesError(error: unknown): DeliveryError {
     if (name === "MessageRejected") {
         // An unverified identity (the sender, or a recipient in the SES sandbox) is a refused sender: never
         // failed over, or SMTP (which checks no sender) would send as an identity SES would not let us use.
-        if (/not verified|failed the check/i.test(message)) return permanentFailure(REJECTION_REASONS.senderRejected, `${code}:unverified-identity`);
+        if (/not verified|failed the check/i.test(message))
+            return permanentFailure(REJECTION_REASONS.senderRejected, `${code}:unverified-identity`);
         return permanentFailure(REJECTION_REASONS.contentRejected, code);
     }
     if (name === "MailFromDomainNotVerifiedException") return permanentFailure(REJECTION_REASONS.senderRejected, code);

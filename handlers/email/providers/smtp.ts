@@ -11,7 +11,14 @@
 import type nodemailer = require("nodemailer");
 import type secrets = require("@aws-sdk/client-secrets-manager");
 import v = require("valibot");
-import { DeliveryError, isProviderUnavailable, permanentFailure, providerUnavailable, REJECTION_REASONS, transientFailure } from "../errors";
+import {
+    DeliveryError,
+    isProviderUnavailable,
+    permanentFailure,
+    providerUnavailable,
+    REJECTION_REASONS,
+    transientFailure,
+} from "../errors";
 import { smtpMailOptions } from "../mime";
 import { type Deferred, resolveDeferred } from "../../shared/deferred";
 import type { EmailContent, EmailProvider } from "../types";
@@ -49,7 +56,10 @@ export function parseSmtpSettings(text: string): SmtpSettings | string[] {
         return ["secret is not valid JSON"];
     }
     const result = v.safeParse(smtpSettingsSchema(), json, { abortEarly: false });
-    if (!result.success) return result.issues.map((i) => `${i.path?.map((p) => String((p as { key: unknown }).key)).join(".") ?? "secret"}: ${i.expected ?? "invalid"}`);
+    if (!result.success)
+        return result.issues.map(
+            (i) => `${i.path?.map((p) => String((p as { key: unknown }).key)).join(".") ?? "secret"}: ${i.expected ?? "invalid"}`,
+        );
     return result.output;
 }
 
@@ -87,7 +97,12 @@ export function smtpTransport(settings: SmtpSettings): nodemailer.Transporter {
  * them for `cacheTtlMs`. A missing, empty or invalid secret means "SMTP not
  * configured": the provider is unavailable, the email is retried.
  */
-export function transportFromSecret(client: Deferred<secrets.SecretsManagerClient>, secretId: string, cacheTtlMs = 5 * 60_000, now: () => number = Date.now) {
+export function transportFromSecret(
+    client: Deferred<secrets.SecretsManagerClient>,
+    secretId: string,
+    cacheTtlMs = 5 * 60_000,
+    now: () => number = Date.now,
+) {
     let cached: { transport: nodemailer.Transporter; at: number } | undefined;
     return async (): Promise<nodemailer.Transporter> => {
         if (cached && now() - cached.at < cacheTtlMs) return cached.transport;
@@ -127,7 +142,10 @@ export function classifySmtpError(error: unknown): DeliveryError {
     }
     const recipientStage = e.code === "EENVELOPE" || /^RCPT/i.test(e.command ?? "");
     if (recipientStage || status === 550 || status === 551 || status === 553) {
-        return permanentFailure(recipientStage || status !== 550 ? REJECTION_REASONS.invalidRecipient : REJECTION_REASONS.contentRejected, code);
+        return permanentFailure(
+            recipientStage || status !== 550 ? REJECTION_REASONS.invalidRecipient : REJECTION_REASONS.contentRejected,
+            code,
+        );
     }
     if (status === 552 || status === 554) return permanentFailure(REJECTION_REASONS.contentRejected, code);
     return permanentFailure(REJECTION_REASONS.requestRejected, code);

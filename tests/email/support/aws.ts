@@ -39,7 +39,8 @@ export async function createFifoQueues(client: sqs.SQSClient, name: string, endp
     const dlq = await client.send(
         new sqs.CreateQueueCommand({ QueueName: `${name}-dlq.fifo`, Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true" } }),
     );
-    const dlqArn = (await client.send(new sqs.GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+    const dlqArn = (await client.send(new sqs.GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] })))
+        .Attributes!.QueueArn!;
     const queue = await client.send(
         new sqs.CreateQueueCommand({
             QueueName: `${name}.fifo`,
@@ -53,7 +54,8 @@ export async function createFifoQueues(client: sqs.SQSClient, name: string, endp
             },
         }),
     );
-    const queueArn = (await client.send(new sqs.GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
+    const queueArn = (await client.send(new sqs.GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ["QueueArn"] })))
+        .Attributes!.QueueArn!;
     const at = (url: string) => (endpoint ? onEndpoint(url, endpoint) : url);
     return { queueUrl: at(queue.QueueUrl!), queueArn, deadLetterQueueUrl: at(dlq.QueueUrl!) };
 }
@@ -67,12 +69,17 @@ export async function createIdempotencyTable(client: ddb.DynamoDBClient, tableNa
             KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
         }),
     );
-    await client.send(new ddb.UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true } }));
+    await client.send(
+        new ddb.UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true } }),
+    );
 }
 
 /** Starts fauxqs and DynamoDB Local and creates the resources. */
 export async function startEmailStack(options: { dynamo?: boolean } = {}): Promise<EmailStack> {
-    const [fauxqs, dynamo] = await Promise.all([startFauxqs({ region: REGION }), options.dynamo === false ? undefined : startDynamoDbLocal()]);
+    const [fauxqs, dynamo] = await Promise.all([
+        startFauxqs({ region: REGION }),
+        options.dynamo === false ? undefined : startDynamoDbLocal(),
+    ]);
     const common = { region: REGION, credentials: LOCAL_CREDENTIALS };
     const sqsClient = new sqs.SQSClient({ ...common, endpoint: fauxqs.endpoint });
     const s3Client = new s3.S3Client({ ...common, endpoint: fauxqs.endpoint, forcePathStyle: true });
@@ -99,7 +106,13 @@ export async function startEmailStack(options: { dynamo?: boolean } = {}): Promi
 }
 
 /** Receives up to `max` messages as a Lambda SQS event (what the event source mapping would pass). */
-export async function receiveAsEvent(client: sqs.SQSClient, queueUrl: string, queueArn: string, max = 10, waitSeconds = 1): Promise<SQSEvent> {
+export async function receiveAsEvent(
+    client: sqs.SQSClient,
+    queueUrl: string,
+    queueArn: string,
+    max = 10,
+    waitSeconds = 1,
+): Promise<SQSEvent> {
     const result = await client.send(
         new sqs.ReceiveMessageCommand({
             QueueUrl: queueUrl,

@@ -41,7 +41,10 @@ export function stopLogCapture(): void {
 
 /** Everything captured so far in this process. */
 export function capturedLines(): string[] {
-    return captured.join("").split("\n").filter((line) => line.trim() !== "");
+    return captured
+        .join("")
+        .split("\n")
+        .filter((line) => line.trim() !== "");
 }
 
 /** Registers mocha hooks that capture logs for the enclosing describe. */

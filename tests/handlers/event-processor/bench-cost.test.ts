@@ -26,7 +26,8 @@ const counts: MeasuredCounts = {
     emfBytesPerEvent: 0,
     cpuMicrosPerEvent: 0,
 };
-const line = (breakdown: ReturnType<typeof priceMillionEvents>, item: string) => breakdown.lines.find((l) => l.item === item)!.usdPerMillion;
+const line = (breakdown: ReturnType<typeof priceMillionEvents>, item: string) =>
+    breakdown.lines.find((l) => l.item === item)!.usdPerMillion;
 
 describe("bench cost model", () => {
     it("puts the floor at one write unit plus 0.3 SQS requests per event ($0.745 per million, standard queue, batches of 10)", () => {
@@ -43,7 +44,7 @@ describe("bench cost model", () => {
     it("prices log bytes at the ingestion price per GB, and a second write unit at the write price", () => {
         const base = priceMillionEvents(counts, stack);
         const chatty = priceMillionEvents({ ...counts, logBytesPerEvent: 600 }, stack);
-        expect(line(chatty, "CloudWatch Logs ingestion: application logs")).to.be.closeTo((600 * 1e6 / 1024 ** 3) * 0.5, 1e-9);
+        expect(line(chatty, "CloudWatch Logs ingestion: application logs")).to.be.closeTo(((600 * 1e6) / 1024 ** 3) * 0.5, 1e-9);
         expect(chatty.costPerMillionUsd - base.costPerMillionUsd).to.be.greaterThan(0.27); // the per-event INFO line this model exists to catch
         const large = priceMillionEvents({ ...counts, writeUnitsPerEvent: 2 }, stack);
         expect(line(large, "DynamoDB write units above one per event")).to.be.closeTo(0.625, 1e-9);
@@ -54,9 +55,14 @@ describe("bench cost model", () => {
         expect(priceMillionEvents(counts, { ...stack, queueFifo: true }).floorPerMillionUsd).to.be.closeTo(0.625 + 0.3 * 0.5, 1e-9);
         expect(line(priceMillionEvents(counts, { ...stack, batchSize: 1 }), "Lambda requests")).to.be.closeTo(0.2, 1e-9);
         const cpu = { ...counts, cpuMicrosPerEvent: 500 };
-        expect(line(priceMillionEvents(cpu, { ...stack, architecture: "x86_64" }), "Lambda duration")).to.be.greaterThan(line(priceMillionEvents(cpu, stack), "Lambda duration"));
+        expect(line(priceMillionEvents(cpu, { ...stack, architecture: "x86_64" }), "Lambda duration")).to.be.greaterThan(
+            line(priceMillionEvents(cpu, stack), "Lambda duration"),
+        );
         expect(line(priceMillionEvents(counts, { ...stack, tracingActive: false }), "X-Ray traces")).to.equal(0);
-        expect(line(priceMillionEvents(counts, stack), "X-Ray traces")).to.be.closeTo(1e5 * MODEL_ASSUMPTIONS.xraySampledFraction * PRICES.xrayTraceRecorded.usd, 1e-12);
+        expect(line(priceMillionEvents(counts, stack), "X-Ray traces")).to.be.closeTo(
+            1e5 * MODEL_ASSUMPTIONS.xraySampledFraction * PRICES.xrayTraceRecorded.usd,
+            1e-12,
+        );
     });
 
     it("names a source page for every price", () => {

@@ -8,7 +8,10 @@ import * as path from "node:path";
 import { availableModes, BenchModule, BenchUsageError, integerOption, mergeFigures, parseArgs, resolveOptions } from "../../../bench/index";
 
 const fakeModules: Record<string, BenchModule> = {
-    handler: { run: async () => ({}), options: { events: integerOption("events", 10_000, 10, 1_000_000), "batch-size": integerOption("batch", 10, 1, 10) } },
+    handler: {
+        run: async () => ({}),
+        options: { events: integerOption("events", 10_000, 10, 1_000_000), "batch-size": integerOption("batch", 10, 1, 10) },
+    },
     artifact: { run: async () => ({}) },
 };
 const known = Object.keys(fakeModules);
@@ -23,7 +26,10 @@ describe("bench registry", () => {
     it("selects all modes by default, or the ones named (comma list or repeated)", () => {
         expect(parseArgs([], known).modes).to.deep.equal(known);
         expect(parseArgs(["--mode", "handler"], known).modes).to.deep.equal(["handler"]);
-        expect(parseArgs(["--mode=artifact,handler", "--mode", "handler", "--json"], known)).to.deep.include({ modes: ["artifact", "handler"], json: true });
+        expect(parseArgs(["--mode=artifact,handler", "--mode", "handler", "--json"], known)).to.deep.include({
+            modes: ["artifact", "handler"],
+            json: true,
+        });
     });
 
     it("routes flags to the modes declaring them, camelCased and parsed", () => {
@@ -52,22 +58,36 @@ describe("bench registry", () => {
     });
 
     it("names the mode a flag belongs to even when that mode is not loaded (the real command line)", () => {
-        const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "bench", "index.ts"), "--mode", "handler", "--cold-starts", "2"], {
-            cwd: ROOT,
-            encoding: "utf8",
-            timeout: 120_000,
-        });
+        const run = spawnSync(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", path.join(ROOT, "bench", "index.ts"), "--mode", "handler", "--cold-starts", "2"],
+            {
+                cwd: ROOT,
+                encoding: "utf8",
+                timeout: 120_000,
+            },
+        );
         expect(run.status, run.stderr).to.equal(2);
         expect(run.stderr).to.match(/--cold-starts belongs to mode\(s\) artifact, which are not selected/);
         expect(run.stderr).to.not.match(/unknown flag/);
     });
 
     it("merges every mode's figures into one object and refuses a field two modes both report", () => {
-        expect(mergeFigures([{ mode: "handler", figures: { eventsPerSecond: 1 } }, { mode: "artifact", figures: { zippedBytes: 2 } }])).to.deep.equal({
+        expect(
+            mergeFigures([
+                { mode: "handler", figures: { eventsPerSecond: 1 } },
+                { mode: "artifact", figures: { zippedBytes: 2 } },
+            ]),
+        ).to.deep.equal({
             modes: ["handler", "artifact"],
             eventsPerSecond: 1,
             zippedBytes: 2,
         });
-        expect(() => mergeFigures([{ mode: "a", figures: { x: 1 } }, { mode: "b", figures: { x: 2 } }])).to.throw(/a and b both report "x"/);
+        expect(() =>
+            mergeFigures([
+                { mode: "a", figures: { x: 1 } },
+                { mode: "b", figures: { x: 2 } },
+            ]),
+        ).to.throw(/a and b both report "x"/);
     });
 });

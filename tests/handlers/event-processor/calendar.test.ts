@@ -77,7 +77,12 @@ describe("calendar dates and times (shared by the event contract and the email A
         const registry = createEventTypeRegistry();
 
         it("rejects an occurredAt that is not a real date and time (invalid_field, naming occurredAt)", () => {
-            for (const occurredAt of ["2026-02-31T00:00:00Z", "2026-02-29T12:00:00Z", "2026-01-31T12:34:60Z", "2026-04-31T23:59:59+02:00"]) {
+            for (const occurredAt of [
+                "2026-02-31T00:00:00Z",
+                "2026-02-29T12:00:00Z",
+                "2026-01-31T12:34:60Z",
+                "2026-04-31T23:59:59+02:00",
+            ]) {
                 const result = envelope(validEvent({ occurredAt }));
                 expect(result.ok, occurredAt).to.equal(false);
                 if (!result.ok) {
@@ -94,7 +99,10 @@ describe("calendar dates and times (shared by the event contract and the email A
             expect(badShipment.success).to.equal(false);
             const subscription = validEvent({ type: "subscription.cancelled" });
             for (const effectiveAt of ["2026-13-45T25:61:99Z", "2026-02-31T00:00:00Z", "2026-01-01T12:34:60Z"]) {
-                expect(safeParse(registry["subscription.cancelled"].data, { ...subscription.data, effectiveAt }).success, effectiveAt).to.equal(false);
+                expect(
+                    safeParse(registry["subscription.cancelled"].data, { ...subscription.data, effectiveAt }).success,
+                    effectiveAt,
+                ).to.equal(false);
             }
             expect(safeParse(registry["subscription.cancelled"].data, subscription.data).success).to.equal(true);
         });

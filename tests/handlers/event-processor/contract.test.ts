@@ -64,7 +64,8 @@ describe("event contract", () => {
         });
 
         it("limits clientId to 1-128 characters from the safe set", () => {
-            for (const ok of ["a", "acme-retail", "acme.retail:eu_1", "A".repeat(128)]) expect(reasonOf(validEvent({ clientId: ok })), ok).to.equal("ok");
+            for (const ok of ["a", "acme-retail", "acme.retail:eu_1", "A".repeat(128)])
+                expect(reasonOf(validEvent({ clientId: ok })), ok).to.equal("ok");
             for (const bad of ["A".repeat(129), "acme retail", "acme/retail", "acme@retail", "ácme", "a#b"]) {
                 expect(reasonOf(validEvent({ clientId: bad })), bad).to.equal("invalid_field");
             }
@@ -73,15 +74,30 @@ describe("event contract", () => {
         });
 
         it("limits eventId to 1-128 printable ASCII characters", () => {
-            for (const ok of ["1", "order-42#v2", "3f1c2a9e-7b44-4d2a-9a61-0c5e8b7d2f10", "~".repeat(128)]) expect(reasonOf(validEvent({ eventId: ok })), ok).to.equal("ok");
-            for (const bad of ["x".repeat(129), "has space", "tab\there", "ünï"]) expect(reasonOf(validEvent({ eventId: bad })), bad).to.equal("invalid_field");
+            for (const ok of ["1", "order-42#v2", "3f1c2a9e-7b44-4d2a-9a61-0c5e8b7d2f10", "~".repeat(128)])
+                expect(reasonOf(validEvent({ eventId: ok })), ok).to.equal("ok");
+            for (const bad of ["x".repeat(129), "has space", "tab\there", "ünï"])
+                expect(reasonOf(validEvent({ eventId: bad })), bad).to.equal("invalid_field");
         });
 
         it("requires occurredAt to be ISO-8601 with a timezone and a real date", () => {
-            for (const ok of ["2026-01-31T12:00:00Z", "2026-01-31T12:00:00.123456789Z", "2026-01-31T12:00:00+05:30", "2024-02-29T00:00:00-08:00"]) {
+            for (const ok of [
+                "2026-01-31T12:00:00Z",
+                "2026-01-31T12:00:00.123456789Z",
+                "2026-01-31T12:00:00+05:30",
+                "2024-02-29T00:00:00-08:00",
+            ]) {
                 expect(reasonOf(validEvent({ occurredAt: ok })), ok).to.equal("ok");
             }
-            for (const bad of ["2026-01-31T12:00:00", "2026-01-31", "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "31/01/2026 12:00", "2026-01-31 12:00:00Z", "1738324800"]) {
+            for (const bad of [
+                "2026-01-31T12:00:00",
+                "2026-01-31",
+                "2026-02-29T00:00:00Z",
+                "2026-04-31T00:00:00Z",
+                "31/01/2026 12:00",
+                "2026-01-31 12:00:00Z",
+                "1738324800",
+            ]) {
                 expect(reasonOf(validEvent({ occurredAt: bad })), bad).to.equal("invalid_field");
             }
         });
@@ -155,7 +171,9 @@ describe("event contract", () => {
             const under = buildItem(envelope({}), { blob: "x".repeat(MAX_ITEM_BYTES - 1024) }, { receivedAt });
             expect(under.ok).to.equal(true);
             // Multi-byte characters count as bytes, not characters.
-            expect(buildItem(envelope({}), { blob: "é".repeat(MAX_ITEM_BYTES / 2 + 10) }, { receivedAt })).to.include({ reason: "item_too_large" });
+            expect(buildItem(envelope({}), { blob: "é".repeat(MAX_ITEM_BYTES / 2 + 10) }, { receivedAt })).to.include({
+                reason: "item_too_large",
+            });
         });
 
         it("enforces the 32-level nesting limit (data is level 1)", () => {
@@ -164,11 +182,28 @@ describe("event contract", () => {
         });
 
         it("refuses numbers outside DynamoDB's range, ill-formed strings and unsafe keys", () => {
-            for (const data of [{ n: 1e126 }, { n: -1e200 }, { n: 1e-131 }, { n: Infinity }, { s: "\ud800" }, { "": 1 }, JSON.parse('{"__proto__": 1}')]) {
-                expect(buildItem(envelope({}), data, { receivedAt }), JSON.stringify(data)).to.include({ ok: false, reason: "unstorable_value" });
+            for (const data of [
+                { n: 1e126 },
+                { n: -1e200 },
+                { n: 1e-131 },
+                { n: Infinity },
+                { s: "\ud800" },
+                { "": 1 },
+                JSON.parse('{"__proto__": 1}'),
+            ]) {
+                expect(buildItem(envelope({}), data, { receivedAt }), JSON.stringify(data)).to.include({
+                    ok: false,
+                    reason: "unstorable_value",
+                });
             }
             const ok = buildItem(envelope({}), { n: 9.99999999999999e125, m: 1e-130, z: -0, e: "😀", f: 0.1 }, { receivedAt });
-            expect(ok.ok && ok.item.data.M).to.deep.equal({ n: { N: "9.99999999999999e+125" }, m: { N: "1e-130" }, z: { N: "0" }, e: { S: "😀" }, f: { N: "0.1" } });
+            expect(ok.ok && ok.item.data.M).to.deep.equal({
+                n: { N: "9.99999999999999e+125" },
+                m: { N: "1e-130" },
+                z: { N: "0" },
+                e: { S: "😀" },
+                f: { N: "0.1" },
+            });
         });
 
         it("sets expiresAt from receivedAt plus the retention", () => {
@@ -179,14 +214,31 @@ describe("event contract", () => {
 
     describe("store error classification", () => {
         it("treats throttling as store_throttled, validation as a permanent rejection, anything else as store_unavailable", () => {
-            for (const name of ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "TransactionConflictException"]) {
-                expect(classifyStoreError(Object.assign(new Error("slow down"), { name }))).to.include({ outcome: "transient", reason: "store_throttled" });
+            for (const name of [
+                "ProvisionedThroughputExceededException",
+                "ThrottlingException",
+                "RequestLimitExceeded",
+                "TransactionConflictException",
+            ]) {
+                expect(classifyStoreError(Object.assign(new Error("slow down"), { name }))).to.include({
+                    outcome: "transient",
+                    reason: "store_throttled",
+                });
             }
-            expect(classifyStoreError(Object.assign(new Error("Item size has exceeded the maximum allowed size"), { name: "ValidationException" }))).to.include({
+            expect(
+                classifyStoreError(
+                    Object.assign(new Error("Item size has exceeded the maximum allowed size"), { name: "ValidationException" }),
+                ),
+            ).to.include({
                 outcome: "rejected",
                 reason: "store_rejected_item",
             });
-            for (const error of [Object.assign(new Error("x"), { name: "InternalServerError" }), Object.assign(new Error("x"), { name: "TimeoutError" }), "boom", undefined]) {
+            for (const error of [
+                Object.assign(new Error("x"), { name: "InternalServerError" }),
+                Object.assign(new Error("x"), { name: "TimeoutError" }),
+                "boom",
+                undefined,
+            ]) {
                 expect(classifyStoreError(error)).to.include({ outcome: "transient", reason: "store_unavailable" });
             }
         });
@@ -207,7 +259,13 @@ describe("event contract", () => {
                 enabledTypes: ["order.placed", "user.signed_up"],
                 retentionDays: 90,
             });
-            expect(readEventProcessorSettings({ EVENT_TABLE_NAME: "events", DEAD_LETTER_QUEUE_URL: "http://localhost/q", ENABLED_EVENT_TYPES: "" })).to.deep.equal({
+            expect(
+                readEventProcessorSettings({
+                    EVENT_TABLE_NAME: "events",
+                    DEAD_LETTER_QUEUE_URL: "http://localhost/q",
+                    ENABLED_EVENT_TYPES: "",
+                }),
+            ).to.deep.equal({
                 tableName: "events",
                 deadLetterQueueUrl: "http://localhost/q",
                 enabledTypes: undefined,
@@ -218,18 +276,29 @@ describe("event contract", () => {
         it("names every bad variable in one error", () => {
             let error: EventProcessorConfigurationError | undefined;
             try {
-                readEventProcessorSettings({ DEAD_LETTER_QUEUE_URL: "sqs://nope", ENABLED_EVENT_TYPES: "order.placed,,mystery.type", EVENT_RETENTION_DAYS: "1.5" });
+                readEventProcessorSettings({
+                    DEAD_LETTER_QUEUE_URL: "sqs://nope",
+                    ENABLED_EVENT_TYPES: "order.placed,,mystery.type",
+                    EVENT_RETENTION_DAYS: "1.5",
+                });
             } catch (e) {
                 error = e as EventProcessorConfigurationError;
             }
             expect(isEventProcessorConfigurationError(error)).to.equal(true);
             const text = error!.problems.join("\n");
-            for (const expected of ["EVENT_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "empty entry", "mystery.type", "EVENT_RETENTION_DAYS"]) expect(text).to.include(expected);
+            for (const expected of ["EVENT_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "empty entry", "mystery.type", "EVENT_RETENTION_DAYS"])
+                expect(text).to.include(expected);
             expect(error!.problems).to.have.length(5);
             for (const days of ["0", "-3", "ten", "1e3"]) {
-                expect(() => readEventProcessorSettings({ EVENT_TABLE_NAME: "events", DEAD_LETTER_QUEUE_URL: "https://q", EVENT_RETENTION_DAYS: days }), days).to.throw(
-                    /EVENT_RETENTION_DAYS/,
-                );
+                expect(
+                    () =>
+                        readEventProcessorSettings({
+                            EVENT_TABLE_NAME: "events",
+                            DEAD_LETTER_QUEUE_URL: "https://q",
+                            EVENT_RETENTION_DAYS: days,
+                        }),
+                    days,
+                ).to.throw(/EVENT_RETENTION_DAYS/);
             }
         });
     });
@@ -248,6 +317,11 @@ describe("event contract", () => {
     it("documents every reason code in one sentence", () => {
         for (const code of REJECTION_REASON_CODES) expect(REJECTION_REASONS[code]).to.match(/\.$/);
         expect(REJECTION_REASON_CODES).to.have.length(16);
-        expect(TRANSIENT_REASON_CODES).to.deep.equal(["store_throttled", "store_unavailable", "dead_letter_unavailable", "unexpected_error"]);
+        expect(TRANSIENT_REASON_CODES).to.deep.equal([
+            "store_throttled",
+            "store_unavailable",
+            "dead_letter_unavailable",
+            "unexpected_error",
+        ]);
     });
 });

@@ -34,8 +34,11 @@ describe("dead letters keep their reason at every size", () => {
     });
 
     it("config refuses a source queue size that would leave no room for the reason (the DLQ is 1 MiB)", () => {
-        const parse = (size: number) => () => parseStackConfig({ "aws:region": "eu-west-1", "event-ingestion:maxMessageSize": String(size) });
+        const parse = (size: number) => () =>
+            parseStackConfig({ "aws:region": "eu-west-1", "event-ingestion:maxMessageSize": String(size) });
         expect(parse(SOURCE_MAX)).to.not.throw();
-        expect(parse(SQS_MAX_MESSAGE_SIZE_BYTES)).to.throw(/event-ingestion:maxMessageSize = 1048576: must be an integer from 1024 to 1047552/);
+        expect(parse(SQS_MAX_MESSAGE_SIZE_BYTES)).to.throw(
+            /event-ingestion:maxMessageSize = 1048576: must be an integer from 1024 to 1047552/,
+        );
     });
 });

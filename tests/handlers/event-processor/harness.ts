@@ -3,7 +3,13 @@
  * fresh table and DLQ per scenario, and readers for what ended up where.
  */
 import { CreateTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
+import {
+    CreateQueueCommand,
+    DeleteMessageBatchCommand,
+    ReceiveMessageCommand,
+    SQSClient,
+    type SendMessageBatchRequestEntry,
+} from "@aws-sdk/client-sqs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../../../local/emulators";
@@ -62,7 +68,9 @@ export async function startHarness(): Promise<Harness> {
             return tableName;
         },
         async createQueue() {
-            const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name("dlq"), Attributes: { MaximumMessageSize: String(1024 * 1024) } }));
+            const { QueueUrl } = await sqs.send(
+                new CreateQueueCommand({ QueueName: name("dlq"), Attributes: { MaximumMessageSize: String(1024 * 1024) } }),
+            );
             return QueueUrl!;
         },
         async scan(tableName) {
@@ -98,7 +106,10 @@ export async function startHarness(): Promise<Harness> {
                     });
                 }
                 await sqs.send(
-                    new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+                    new DeleteMessageBatchCommand({
+                        QueueUrl: queueUrl,
+                        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+                    }),
                 );
             }
         },
@@ -148,7 +159,9 @@ export async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result: 
 export function recordingClients() {
     const puts: Record<string, unknown>[] = [];
     const letters: SendMessageBatchRequestEntry[] = [];
-    const dynamodb = { send: async (command: { input: Record<string, unknown> }) => (puts.push(command.input), {}) } as unknown as DynamoDBClient;
+    const dynamodb = {
+        send: async (command: { input: Record<string, unknown> }) => (puts.push(command.input), {}),
+    } as unknown as DynamoDBClient;
     const sqs = {
         send: async (command: { input: { Entries: SendMessageBatchRequestEntry[] } }) => {
             letters.push(...command.input.Entries);

@@ -74,26 +74,31 @@ describe("event contract: hostile-input properties at every documented limit (fa
         ["clientId and eventId", idOf(around(128)), validTimestamp],
         ["occurredAt", validId, timestampArb],
     ] as const) {
-    it(`${name}: accepted exactly when the published schema accepts them; a rejection never stores`, async () => {
-        const { processBatch, puts } = recordingProcessor();
-        await fc.assert(
-            fc.asyncProperty(ids, name === "occurredAt" ? validId : idOf(around(128)), timestamps, async (clientId, eventId, occurredAt) => {
-                const body = validEvent({ clientId, eventId, occurredAt });
-                const before = puts.length;
-                const { outcomes } = await processBatch([sqsRecord(body, { messageGroupId: clientId })]);
-                const outcome = outcomes[0];
-                // The schema is the oracle for shape; whitespace-only strings are documented as empty_field.
-                const schemaSays = schemas["order.placed"](body);
-                if (schemaSays) expect(outcome.outcome, JSON.stringify({ clientId, eventId, occurredAt })).to.equal("persisted");
-                else {
-                    expect(outcome.outcome, JSON.stringify({ clientId, eventId, occurredAt })).to.equal("rejected");
-                    expect(["invalid_field", "empty_field"]).to.include(outcome.outcome === "rejected" ? outcome.reason : "");
-                    expect(puts.length).to.equal(before);
-                }
-            }),
-            { numRuns: 600, seed: 1201 },
-        );
-    });
+        it(`${name}: accepted exactly when the published schema accepts them; a rejection never stores`, async () => {
+            const { processBatch, puts } = recordingProcessor();
+            await fc.assert(
+                fc.asyncProperty(
+                    ids,
+                    name === "occurredAt" ? validId : idOf(around(128)),
+                    timestamps,
+                    async (clientId, eventId, occurredAt) => {
+                        const body = validEvent({ clientId, eventId, occurredAt });
+                        const before = puts.length;
+                        const { outcomes } = await processBatch([sqsRecord(body, { messageGroupId: clientId })]);
+                        const outcome = outcomes[0];
+                        // The schema is the oracle for shape; whitespace-only strings are documented as empty_field.
+                        const schemaSays = schemas["order.placed"](body);
+                        if (schemaSays) expect(outcome.outcome, JSON.stringify({ clientId, eventId, occurredAt })).to.equal("persisted");
+                        else {
+                            expect(outcome.outcome, JSON.stringify({ clientId, eventId, occurredAt })).to.equal("rejected");
+                            expect(["invalid_field", "empty_field"]).to.include(outcome.outcome === "rejected" ? outcome.reason : "");
+                            expect(puts.length).to.equal(before);
+                        }
+                    },
+                ),
+                { numRuns: 600, seed: 1201 },
+            );
+        });
     }
 
     it("counts and lengths inside data (lines 1-500, quantity 1-10000, ids 1-128, currency, feedback 1000): agree with the schema", async () => {
@@ -107,7 +112,13 @@ describe("event contract: hostile-input properties at every documented limit (fa
                 fc.constantFrom("EUR", "eur", "EU", "EURO", "€UR"),
                 fc.constantFrom(0, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, -1),
                 async (lineCount, quantity, sku, currency, totalAmount) => {
-                    const data = { orderId: "o-1", customerId: "c-1", currency, totalAmount, lines: Array.from({ length: lineCount }, () => line(quantity, sku)) };
+                    const data = {
+                        orderId: "o-1",
+                        customerId: "c-1",
+                        currency,
+                        totalAmount,
+                        lines: Array.from({ length: lineCount }, () => line(quantity, sku)),
+                    };
                     const body = validEvent({ type: "order.placed", data });
                     const { outcomes } = await processBatch([sqsRecord(body)]);
                     const outcome = outcomes[0];
@@ -150,10 +161,16 @@ describe("event contract: hostile-input properties at every documented limit (fa
                     ).outcomes;
                     const magnitude = Math.abs(number);
                     const storable = magnitude === 0 || (magnitude >= 1e-130 && magnitude < 1e126);
-                    expect(numberOutcome.outcome === "rejected" ? numberOutcome.reason : numberOutcome.outcome, String(number)).to.equal(storable ? "persisted" : "unstorable_value");
+                    expect(numberOutcome.outcome === "rejected" ? numberOutcome.reason : numberOutcome.outcome, String(number)).to.equal(
+                        storable ? "persisted" : "unstorable_value",
+                    );
                     // `data` is level 1 and `depth` levels of objects end in a string at level depth + 1... minus the leaf's own map.
-                    expect(depthOutcome.outcome === "rejected" ? depthOutcome.reason : depthOutcome.outcome, `depth ${depth}`).to.equal(depth <= 32 ? "persisted" : "nesting_too_deep");
-                    expect(sizeOutcome.outcome === "rejected" ? sizeOutcome.reason : sizeOutcome.outcome, `size ${size}`).to.equal(size < MAX_ITEM_BYTES ? "persisted" : "item_too_large");
+                    expect(depthOutcome.outcome === "rejected" ? depthOutcome.reason : depthOutcome.outcome, `depth ${depth}`).to.equal(
+                        depth <= 32 ? "persisted" : "nesting_too_deep",
+                    );
+                    expect(sizeOutcome.outcome === "rejected" ? sizeOutcome.reason : sizeOutcome.outcome, `size ${size}`).to.equal(
+                        size < MAX_ITEM_BYTES ? "persisted" : "item_too_large",
+                    );
                 },
             ),
             { numRuns: 60, seed: 1204 },
@@ -165,13 +182,27 @@ describe("event contract: hostile-input properties at every documented limit (fa
         const open = recordingProcessor();
         const isolated = recordingProcessor({ producerTenants });
         const tenant = fc.constantFrom("tenant-a", "tenant-b", "tenant-c", "tenant-d");
-        const sender = fc.constantFrom("AROAPRODUCERA000000001:s1", "AROAPRODUCERB000000002:s2", "AROAUNKNOWN0000000003:s3", "AIDAUSER00000000000004", "000000000000", "");
+        const sender = fc.constantFrom(
+            "AROAPRODUCERA000000001:s1",
+            "AROAPRODUCERB000000002:s2",
+            "AROAUNKNOWN0000000003:s3",
+            "AIDAUSER00000000000004",
+            "000000000000",
+            "",
+        );
         await fc.assert(
             fc.asyncProperty(tenant, fc.option(tenant), sender, async (clientId, groupId, senderId) => {
                 const body = validEvent({ clientId });
                 const base = sqsRecord(body);
                 const { MessageGroupId: _drop, ...attributes } = base.attributes as unknown as Record<string, string>;
-                const record = { ...base, attributes: { ...attributes, ...(groupId ? { MessageGroupId: groupId } : {}), ...(senderId ? { SenderId: senderId } : {}) } } as typeof base;
+                const record = {
+                    ...base,
+                    attributes: {
+                        ...attributes,
+                        ...(groupId ? { MessageGroupId: groupId } : {}),
+                        ...(senderId ? { SenderId: senderId } : {}),
+                    },
+                } as typeof base;
                 const [openOutcome] = (await open.processBatch([record])).outcomes;
                 const [isolatedOutcome] = (await isolated.processBatch([record])).outcomes;
                 const reasonOf = (o: typeof openOutcome) => (o.outcome === "rejected" ? o.reason : o.outcome);
@@ -190,7 +221,15 @@ describe("event contract: hostile-input properties at every documented limit (fa
         const SENTINEL = "SENTINEL-PAYLOAD-7f3a";
         const hostileBody = fc.oneof(
             fc.constant(`{"clientId":"a","eventId":"${SENTINEL}`),
-            fc.record({ clientId: fc.constantFrom("tenant-a", `${SENTINEL} x`), eventId: fc.constantFrom("e-1", `${SENTINEL} y`), type: fc.constantFrom("order.placed", SENTINEL), occurredAt: fc.constantFrom("2026-02-31T00:00:00Z", "2026-01-01T00:00:00Z"), data: fc.constant({ note: SENTINEL }) }).map((b) => JSON.stringify(b)),
+            fc
+                .record({
+                    clientId: fc.constantFrom("tenant-a", `${SENTINEL} x`),
+                    eventId: fc.constantFrom("e-1", `${SENTINEL} y`),
+                    type: fc.constantFrom("order.placed", SENTINEL),
+                    occurredAt: fc.constantFrom("2026-02-31T00:00:00Z", "2026-01-01T00:00:00Z"),
+                    data: fc.constant({ note: SENTINEL }),
+                })
+                .map((b) => JSON.stringify(b)),
             // A plain-identifier field name is shown by design (docs: "An unknown field name is shown only when it is a plain identifier").
             fc.constant(JSON.stringify({ ...validEvent(), [`${SENTINEL} <script>`]: 1 })),
             fc.constant(JSON.stringify(validEvent({ data: { ...validEvent().data, orderId: `${SENTINEL}`.repeat(10) } }))),

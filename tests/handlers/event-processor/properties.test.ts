@@ -29,9 +29,26 @@ const clientIdArb = fc.stringMatching(/^[A-Za-z0-9._:-]{1,16}$/);
 const sqsSafe = (text: string) => text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\u{10000}-\u{10ffff}]/gu, "?");
 const sqsTextArb = fc.string({ minLength: 1, maxLength: 200, unit: "grapheme" }).map(sqsSafe);
 const entryArb: fc.Arbitrary<Entry> = fc.oneof(
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant("valid" as const), type: fc.constantFrom(...VALID_TYPES), clientId: clientIdArb, second: fc.integer({ min: 0, max: 59 }) }) },
+    {
+        weight: 4,
+        arbitrary: fc.record({
+            kind: fc.constant("valid" as const),
+            type: fc.constantFrom(...VALID_TYPES),
+            clientId: clientIdArb,
+            second: fc.integer({ min: 0, max: 59 }),
+        }),
+    },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("invalid" as const), reason: fc.constantFrom(...VALIDATION_REASONS) }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant("garbage" as const), body: fc.oneof(sqsTextArb, fc.jsonValue({ maxDepth: 4 }).map((v) => sqsSafe(JSON.stringify(v) ?? "null"))) }) },
+    {
+        weight: 1,
+        arbitrary: fc.record({
+            kind: fc.constant("garbage" as const),
+            body: fc.oneof(
+                sqsTextArb,
+                fc.jsonValue({ maxDepth: 4 }).map((v) => sqsSafe(JSON.stringify(v) ?? "null")),
+            ),
+        }),
+    },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("duplicate" as const), ref: fc.nat(), shuffle: fc.boolean() }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant("conflict" as const), ref: fc.nat(), second: fc.integer({ min: 0, max: 59 }) }) },
 );
@@ -40,7 +57,12 @@ const planArb = fc.array(fc.array(entryArb, { minLength: 1, maxLength: 10 }), { 
 /** Reverses key order at every level: same content, different bytes. */
 function shuffled(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(shuffled);
-    if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, shuffled(v)]));
+    if (typeof value === "object" && value !== null)
+        return Object.fromEntries(
+            Object.entries(value)
+                .reverse()
+                .map(([k, v]) => [k, shuffled(v)]),
+        );
     return value;
 }
 
@@ -120,7 +142,9 @@ describe("event processor properties (fast-check, DynamoDB Local + fauxqs)", fun
 
                 const items = await h.scan(tableName);
                 const stored = all.flatMap((e) => ("stored" in e.expect ? [e.expect.stored] : []));
-                expect(items.map((i) => `${i.clientId.S}/${i.eventId.S}`).sort()).to.deep.equal(stored.map((b) => `${b.clientId}/${b.eventId}`).sort());
+                expect(items.map((i) => `${i.clientId.S}/${i.eventId.S}`).sort()).to.deep.equal(
+                    stored.map((b) => `${b.clientId}/${b.eventId}`).sort(),
+                );
                 for (const body of stored) {
                     const item = items.find((i) => i.clientId.S === body.clientId && i.eventId.S === body.eventId)!;
                     expect(item.occurredAt.S, "first content wins").to.equal(body.occurredAt);

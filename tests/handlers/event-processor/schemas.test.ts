@@ -42,7 +42,10 @@ describe("generated JSON Schemas", () => {
             const ajv = new Ajv({ allErrors: true, strict: true });
             addFormats(ajv);
             validators = Object.fromEntries(
-                EVENT_TYPE_NAMES.map((type) => [type, ajv.compile(JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, `${type}.schema.json`), "utf8")))]),
+                EVENT_TYPE_NAMES.map((type) => [
+                    type,
+                    ajv.compile(JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, `${type}.schema.json`), "utf8"))),
+                ]),
             );
         });
 

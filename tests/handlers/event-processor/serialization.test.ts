@@ -19,7 +19,11 @@ import { Harness, REGION, startHarness } from "./harness";
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 
 /** Runs the serialized module in a child process: builds the handler via the factory, invokes it once, prints the response. */
-function invokeSerialized(dir: string, env: Record<string, string>, event: unknown): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function invokeSerialized(
+    dir: string,
+    env: Record<string, string>,
+    event: unknown,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const driver = `
         const report = (e) => JSON.stringify({ thrown: String(e), isError: e instanceof Error, name: e && e.name, message: e && e.message });
         let handler;
@@ -88,7 +92,12 @@ describe("event processor serialized with pulumi.runtime.serializeFunction", fun
         const event = sqsEvent([good, bad, validEvent({ type: "payment.captured" })]);
         const result = await invokeSerialized(
             dir,
-            lambdaEnv({ EVENT_TABLE_NAME: tableName, DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl, EVENT_RETENTION_DAYS: "7", ENABLED_EVENT_TYPES: "order.placed,user.signed_up" }),
+            lambdaEnv({
+                EVENT_TABLE_NAME: tableName,
+                DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+                EVENT_RETENTION_DAYS: "7",
+                ENABLED_EVENT_TYPES: "order.placed,user.signed_up",
+            }),
             event,
         );
         const last = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
@@ -103,14 +112,20 @@ describe("event processor serialized with pulumi.runtime.serializeFunction", fun
     });
 
     it("fails fast with one error naming every bad environment variable", async () => {
-        const result = await invokeSerialized(dir, lambdaEnv({ EVENT_RETENTION_DAYS: "soon", ENABLED_EVENT_TYPES: "order.placed,nope.never" }), { Records: [] });
+        const result = await invokeSerialized(
+            dir,
+            lambdaEnv({ EVENT_RETENTION_DAYS: "soon", ENABLED_EVENT_TYPES: "order.placed,nope.never" }),
+            { Records: [] },
+        );
         const output = result.stdout + result.stderr;
-        for (const variable of ["EVENT_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "EVENT_RETENTION_DAYS", "ENABLED_EVENT_TYPES", "nope.never"]) expect(output).to.include(variable);
+        for (const variable of ["EVENT_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "EVENT_RETENTION_DAYS", "ENABLED_EVENT_TYPES", "nope.never"])
+            expect(output).to.include(variable);
         expect(output).to.include("EventProcessorConfigurationError");
         // The Lambda runtime reports errorType/errorMessage from a real Error; a serialized
         // `class extends Error` would arrive as an opaque object without its message.
         const thrown = JSON.parse(result.stdout.trim().split("\n").pop()!);
         expect(thrown).to.include({ isError: true, name: "EventProcessorConfigurationError" });
-        for (const variable of ["EVENT_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "EVENT_RETENTION_DAYS"]) expect(thrown.message).to.include(variable);
+        for (const variable of ["EVENT_TABLE_NAME", "DEAD_LETTER_QUEUE_URL", "EVENT_RETENTION_DAYS"])
+            expect(thrown.message).to.include(variable);
     });
 });

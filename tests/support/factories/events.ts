@@ -26,7 +26,10 @@ export const EXAMPLES_DIR = path.resolve(__dirname, "..", "..", "..", "examples"
 export function exampleEvents(): Record<string, EventBody> {
     if (!cachedExamples) {
         cachedExamples = {};
-        for (const file of fs.readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith(".json")).sort()) {
+        for (const file of fs
+            .readdirSync(EXAMPLES_DIR)
+            .filter((f) => f.endsWith(".json"))
+            .sort()) {
             cachedExamples[file.slice(0, -".json".length)] = JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, file), "utf8"));
         }
     }
@@ -58,7 +61,10 @@ export function validEvent(overrides: Partial<EventBody> = {}): EventBody {
 export function sqsRecord(body: unknown, overrides: { messageId?: string; messageGroupId?: string } = {}): SQSRecord {
     const text = typeof body === "string" ? body : JSON.stringify(body);
     const groupId =
-        overrides.messageGroupId ?? (typeof body === "object" && body !== null && typeof (body as EventBody).clientId === "string" ? (body as EventBody).clientId : undefined);
+        overrides.messageGroupId ??
+        (typeof body === "object" && body !== null && typeof (body as EventBody).clientId === "string"
+            ? (body as EventBody).clientId
+            : undefined);
     return {
         messageId: overrides.messageId ?? uniqueId("msg"),
         receiptHandle: uniqueId("rh"),
@@ -82,7 +88,9 @@ export function sqsRecord(body: unknown, overrides: { messageId?: string; messag
 export function sqsEvent(items: readonly (SQSRecord | unknown)[]): SQSEvent {
     return {
         Records: items.map((item) =>
-            typeof item === "object" && item !== null && "receiptHandle" in item && "eventSource" in item ? (item as SQSRecord) : sqsRecord(item),
+            typeof item === "object" && item !== null && "receiptHandle" in item && "eventSource" in item
+                ? (item as SQSRecord)
+                : sqsRecord(item),
         ),
     };
 }
@@ -114,7 +122,7 @@ export function rejectedBodies(): Record<string, string> {
         return JSON.stringify(body);
     };
     return {
-        body_not_json: "{\"clientId\": \"acme\", ",
+        body_not_json: '{"clientId": "acme", ',
         body_not_object: "[1, 2, 3]",
         unknown_field: JSON.stringify({ ...validEvent(), priority: "high" }),
         missing_field: without("occurredAt"),
