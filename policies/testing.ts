@@ -14,7 +14,7 @@
  */
 import type { EnforcementLevel, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import { policies as packPolicies } from "./policies";
-import type { GuardrailPolicy } from "./lib/define";
+import type { GuardrailPolicy, ResourceProps } from "./lib/define";
 import { assertPackConfig, effectiveLevels, PackConfig } from "./lib/enforcement";
 import { isUnknownValueError, UNKNOWN_SENTINELS } from "./lib/values";
 
@@ -23,9 +23,9 @@ export interface PlainResource {
     type: string;
     name: string;
     /** what resource policies see (the engine sends inputs to `analyze`) */
-    inputs: Record<string, any>;
+    inputs: ResourceProps;
     /** what stack policies see (the engine sends outputs to `analyzeStack`); defaults to `inputs` */
-    outputs?: Record<string, any>;
+    outputs?: ResourceProps;
     /** defaults to `urn:pulumi:<stack>::<project>::<type>::<name>` */
     urn?: string;
     /** name or URN of the parent resource */
@@ -86,12 +86,12 @@ function pulumiTypeOf(resourceClass: unknown): string | undefined {
 
 function proxy<T extends object>(value: T): T {
     // The SDK's own proxy: reading an unknown sentinel throws UnknownValueError.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require("@pulumi/policy/proxy") as { unknownCheckingProxy<U>(v: U): U }).unknownCheckingProxy(value);
 }
 
 /** Like the engine's wire format: `undefined` properties do not exist. */
-function wire(value: any): any {
+function wire<T>(value: T): T;
+function wire(value: unknown): unknown {
     if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : wire(v)));
     if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return value;
     const out: Record<string, unknown> = {};
@@ -278,8 +278,8 @@ export async function evaluatePack(resources: PlainResource[], options: Evaluate
 export interface MockedResourceLike {
     type: string;
     name: string;
-    inputs: Record<string, any>;
-    state?: Record<string, any>;
+    inputs: ResourceProps;
+    state?: ResourceProps;
     parent?: string;
 }
 

@@ -17,6 +17,9 @@ import type {
 } from "@pulumi/policy";
 import { deferUntilKnown, isUnknown, resolve, toList, Unknown } from "./values";
 
+/** A resource's properties as the engine sends them: the policy SDK's own type for them. */
+export type ResourceProps = PolicyResource["props"];
+
 export type GuardrailLevel = "mandatory" | "advisory";
 
 interface GuardrailMetadata {
@@ -62,7 +65,7 @@ export interface ResourceContext {
     name: string;
     urn: string;
     /** inputs, resolved */
-    props: Record<string, any>;
+    props: ResourceProps;
     args: ResourceValidationArgs;
     report(message: string): void;
     /**
@@ -86,7 +89,7 @@ export function resourcePolicy(definition: CommonDefinition & { validate(context
             type: args.type,
             name: args.name,
             urn: args.urn,
-            props: resolve<Record<string, any>>(args.props),
+            props: resolve<ResourceProps>(args.props),
             args,
             report: (message) => reportViolation(message),
             defer: (value) => void (pending ??= value),
@@ -106,7 +109,7 @@ export interface StackResource {
     type: string;
     name: string;
     urn: string;
-    props: Record<string, any>;
+    props: ResourceProps;
     source: PolicyResource;
 }
 
@@ -129,7 +132,7 @@ export interface StackContext {
 }
 
 /** Every way another resource's property can name this one. */
-export function identifiersOf(resource: { type: string; props: Record<string, any> }): string[] {
+export function identifiersOf(resource: { type: string; props: ResourceProps }): string[] {
     const p = resource.props;
     const ids = [p.arn, p.id, p.name, p.url, p.bucket, p.keyId, p.qualifiedArn, p.dashboardName, p.streamArn].filter(
         (v): v is string => typeof v === "string" && v !== "",
@@ -150,7 +153,7 @@ export function stackPolicy(definition: CommonDefinition & { validate(context: S
             type: source.type,
             name: source.name,
             urn: source.urn,
-            props: resolve<Record<string, any>>(source.props),
+            props: resolve<ResourceProps>(source.props),
             source,
         }));
         if (!all.some((r) => types.has(r.type))) {

@@ -13,7 +13,7 @@
  * - the offline runner (`npm run policy`) and the test harness validate the per-stack config
  *   files (policies/config/<stack>.json) with the same function before evaluating.
  */
-import * as path from "node:path";
+import { createRequire } from "node:module";
 import type { EnforcementLevel } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import type { GuardrailPolicy } from "./define";
@@ -135,7 +135,6 @@ type ConfigureHandler = (call: ConfigureCall, callback: (error: unknown, respons
 
 /** Reads a `ConfigureAnalyzerRequest` into a {@link PackConfig}. */
 export function configFromConfigureRequest(call: ConfigureCall): PackConfig {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { convertEnforcementLevel } = require("@pulumi/policy/protoutil") as { convertEnforcementLevel(level: number): EnforcementLevel };
     const config: PackConfig = {};
     for (const [name, value] of call.request.getPolicyconfigMap().entries()) {
@@ -172,9 +171,9 @@ export function guardConfigure(configure: ConfigureHandler, policies: readonly G
  * run rather than run unguarded).
  */
 export function installConfigurationGuard(policies: readonly GuardrailPolicy[]): () => void {
-    const policyDir = path.dirname(require.resolve("@pulumi/policy/package.json"));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const grpc = require(require.resolve("@grpc/grpc-js", { paths: [policyDir] })) as {
+    // The grpc-js copy @pulumi/policy itself loads, which may not be the one the repository root resolves.
+    const requireFromPolicySdk = createRequire(require.resolve("@pulumi/policy/package.json"));
+    const grpc = requireFromPolicySdk("@grpc/grpc-js") as {
         Server: { prototype: { addService(service: unknown, implementation: Record<string, unknown>): void } };
     };
     const prototype = grpc.Server.prototype;

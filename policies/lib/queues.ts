@@ -12,7 +12,7 @@ export interface Redrive {
 export function parseRedrive(value: unknown): Redrive | "unknown" | "invalid" | undefined {
     if (value === undefined || value === null || value === "") return undefined;
     if (isUnknown(value)) return "unknown";
-    let doc: any = value;
+    let doc: unknown = value;
     if (typeof value === "string") {
         try {
             doc = JSON.parse(value);
@@ -21,7 +21,8 @@ export function parseRedrive(value: unknown): Redrive | "unknown" | "invalid" | 
         }
     }
     if (!doc || typeof doc !== "object") return "invalid";
-    return { deadLetterTargetArn: doc.deadLetterTargetArn, maxReceiveCount: asNumber(doc.maxReceiveCount) };
+    const redrive = doc as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+    return { deadLetterTargetArn: redrive.deadLetterTargetArn, maxReceiveCount: asNumber(redrive.maxReceiveCount) };
 }
 
 /** The redrive policy of a queue: inline, or from an aws.sqs.RedrivePolicy resource. */

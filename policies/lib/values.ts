@@ -69,7 +69,7 @@ function unwrapProxy(value: unknown): unknown {
  * A plain deep copy of `value` with every unknown sentinel replaced by an {@link Unknown}.
  * Accepts `@pulumi/policy`'s unknown-checking proxies and plain objects alike.
  */
-export function resolve<T = any>(value: unknown, path = ""): T {
+export function resolve<T = unknown>(value: unknown, path = ""): T {
     const raw = unwrapProxy(value);
     if (typeof raw === "string") {
         const kind = SENTINEL_KIND.get(raw);
@@ -96,7 +96,6 @@ function unknownValueErrorClass(): UnknownValueErrorConstructor {
     // Internal to @pulumi/policy, but it is the class the engine's analyzer checks with
     // `instanceof` to turn an error into "can't run policy during preview". Resolved at call
     // time from the same copy of @pulumi/policy the pack runs with.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require("@pulumi/policy/proxy") as { UnknownValueError: UnknownValueErrorConstructor }).UnknownValueError;
 }
 

@@ -3,7 +3,7 @@
  * CloudWatch Logs, Lambda environment variables, S3 (SSE-KMS with a bucket key) and
  * Secrets Manager. AWS owned keys and `alias/aws/*` keys do not count (lib/kms.ts).
  */
-import { resourcePolicy, stackPolicy, StackResource, T, BUCKET_TYPES } from "../lib/define";
+import { resourcePolicy, stackPolicy, StackResource, T, BUCKET_TYPES, type ResourceProps } from "../lib/define";
 import { customerManagedKeyProblem } from "../lib/kms";
 import { isTrue, isUnknown, deferUntilKnown, toList } from "../lib/values";
 
@@ -42,7 +42,7 @@ export const dynamodbEncryption = resourcePolicy({
             const problem = customerManagedKeyProblem(sse.kmsKeyArn, "serverSideEncryption.kmsKeyArn");
             if (problem) report(problem);
         }
-        for (const [index, replica] of toList(props.replicas as any[]).entries()) {
+        for (const [index, replica] of toList(props.replicas as ResourceProps[]).entries()) {
             if (isUnknown(replica)) continue;
             const problem = customerManagedKeyProblem(replica?.kmsKeyArn, `replicas[${index}].kmsKeyArn`);
             if (problem) report(problem);
@@ -105,7 +105,7 @@ export const secretEncryption = resourcePolicy({
     validate({ props, report }) {
         const problem = customerManagedKeyProblem(props.kmsKeyId, "kmsKeyId");
         if (problem) report(problem);
-        for (const [index, replica] of toList(props.replicas as any[]).entries()) {
+        for (const [index, replica] of toList(props.replicas as ResourceProps[]).entries()) {
             if (isUnknown(replica)) continue;
             const replicaProblem = customerManagedKeyProblem(replica?.kmsKeyId, `replicas[${index}].kmsKeyId`);
             if (replicaProblem) report(replicaProblem);

@@ -9,7 +9,7 @@
  * policy's `kms:*` for the account root is the documented default, and TLS denies use
  * `Principal: "*"`. tls.ts checks those.
  */
-import { resourcePolicy, stackPolicy, ResourceContext, StackResource, T } from "../lib/define";
+import { resourcePolicy, stackPolicy, ResourceContext, StackResource, T, type ResourceProps } from "../lib/define";
 import {
     parsePolicyDocument,
     NormalizedStatement,
@@ -35,7 +35,7 @@ function identityDocuments(context: ResourceContext): LabeledDocument[] {
     if (type === T.iamRole) {
         const inline = props.inlinePolicies;
         if (isUnknown(inline)) return [{ label: "inlinePolicies", document: inline }];
-        return toList(inline as any[]).map((p, index) => ({
+        return toList(inline as ResourceProps[]).map((p, index) => ({
             label: `inlinePolicies[${typeof p?.name === "string" ? JSON.stringify(p.name) : index}]`,
             document: isUnknown(p) ? p : p?.policy,
         }));
@@ -246,7 +246,7 @@ export const noAwsManagedPolicies = resourcePolicy({
  * `target.roleArn`, an integration's `credentialsArn`, ... A role used by several kinds of
  * resource may trust each of their services, and nothing else.
  */
-const ROLE_USERS: { type: string; prop: string; roleOf(props: Record<string, any>): unknown; principal: string }[] = [
+const ROLE_USERS: { type: string; prop: string; roleOf(props: ResourceProps): unknown; principal: string }[] = [
     { type: T.lambdaFunction, prop: "role", roleOf: (p) => p.role, principal: LAMBDA_SERVICE_PRINCIPAL },
     { type: "aws:scheduler/schedule:Schedule", prop: "target", roleOf: (p) => p.target?.roleArn, principal: "scheduler.amazonaws.com" },
     {
@@ -271,7 +271,7 @@ const ROLE_USERS: { type: string; prop: string; roleOf(props: Record<string, any
  */
 export const PRODUCER_ROLE_TAG = "event-ingestion:producer";
 /** An exact account id or IAM role/user/root ARN: no wildcard, no "*". */
-const EXACT_AWS_PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]+|user\/[\w+=,.@\/-]+))$/;
+const EXACT_AWS_PRINCIPAL = /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+))$/;
 
 /**
  * Trust policies: only service principals, only sts:AssumeRole/TagSession, and only the intended services.

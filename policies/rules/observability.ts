@@ -3,7 +3,7 @@
  * every DLQ has an alarm on visible messages, every Lambda has an Errors alarm, and every log
  * group, including the one Lambda would create implicitly, has a retention.
  */
-import { stackPolicy, StackContext, StackResource, T } from "../lib/define";
+import { stackPolicy, StackContext, StackResource, T, type ResourceProps } from "../lib/define";
 import { deadLetterQueues } from "../lib/queues";
 import { isUnknown, asNumber, toList } from "../lib/values";
 
@@ -18,7 +18,7 @@ interface AlarmMetric {
 function alarmMetrics(alarm: StackResource): AlarmMetric[] {
     const p = alarm.props;
     const metrics: AlarmMetric[] = [{ namespace: p.namespace, metricName: p.metricName, dimensions: p.dimensions }];
-    for (const query of toList(p.metricQueries as any[])) {
+    for (const query of toList(p.metricQueries as ResourceProps[])) {
         if (query?.metric)
             metrics.push({ namespace: query.metric.namespace, metricName: query.metric.metricName, dimensions: query.metric.dimensions });
     }

@@ -6,9 +6,7 @@ import { compliantStack, pick, unset } from "./fixtures/resources";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const analyzerproto = require("@pulumi/pulumi/proto/analyzer_pb");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const structproto = require("google-protobuf/google/protobuf/struct_pb");
 
 const advisory = policies.filter((p) => p.enforcementLevel === "advisory");

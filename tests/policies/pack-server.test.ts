@@ -9,13 +9,11 @@ import * as path from "node:path";
 import { policies } from "../../policies/policies";
 import { COMPLIANT_TAGS } from "./fixtures/resources";
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const grpc = require("@grpc/grpc-js");
 const analyzerproto = require("@pulumi/pulumi/proto/analyzer_pb");
 const analyzerrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
 const emptyproto = require("google-protobuf/google/protobuf/empty_pb");
 const structproto = require("google-protobuf/google/protobuf/struct_pb");
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -80,7 +78,7 @@ describe("policies: the pack served over gRPC (policies/index.ts in a child proc
     it("refuses a pack config that disables a mandatory policy", async () => {
         let error: any;
         await configure({ "sqs-customer-managed-kms": analyzerproto.EnforcementLevel.DISABLED }).catch((e) => (error = e));
-        expect(error, "configure must fail").to.exist;
+        expect(error, "configure must fail").to.not.equal(undefined);
         expect(error.code).to.equal(grpc.status.INVALID_ARGUMENT);
         expect(error.details).to.include('sqs-customer-managed-kms: is mandatory and cannot be set to "disabled"');
     });

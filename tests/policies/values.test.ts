@@ -8,7 +8,6 @@ import { evaluatePack, fromMockedResources, unknown } from "../../policies/testi
 import { compliantStack, iamPolicy, pick, set, unset } from "./fixtures/resources";
 import { evaluate, violatedPolicies } from "./helpers";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const sdkProxy = require("@pulumi/policy/proxy");
 
 describe("policies: how values arrive", () => {
