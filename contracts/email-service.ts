@@ -92,7 +92,7 @@ export const EMAIL_DEAD_LETTER_ATTRIBUTES = {
     detail: "rejectionDetail",
 } as const;
 
-/** Longest `rejectionDetail` the worker writes, in characters. */
+/** Longest `rejectionDetail` the worker writes, in UTF-16 code units. */
 export const EMAIL_DEAD_LETTER_MAX_DETAIL_LENGTH = 256;
 
 /**
