@@ -19,6 +19,7 @@
 import { fork } from "node:child_process";
 import { Readable } from "node:stream";
 import { integerOption, type BenchOption } from "./index";
+import { EVENT_PROCESSOR_SERVICE_NAME } from "../contracts/event-pipeline";
 
 export const description = "event processor CPU per event with X-Ray tracing disabled vs enabled (unsampled, sampled), same run";
 
@@ -86,7 +87,7 @@ export async function run(opts: Record<string, unknown>): Promise<TracerFigures>
                     // Logs and EMF cost the same in every variant; silence them so the figures show the Tracer.
                     POWERTOOLS_LOG_LEVEL: "SILENT",
                     POWERTOOLS_METRICS_DISABLED: "true",
-                    POWERTOOLS_SERVICE_NAME: "event-processor",
+                    POWERTOOLS_SERVICE_NAME: EVENT_PROCESSOR_SERVICE_NAME,
                 },
                 stdio: ["ignore", "ignore", "inherit", "ipc"],
             });
@@ -157,7 +158,7 @@ async function child(events: number, rounds: number): Promise<void> {
         const processBatch = createBatchProcessor({ ...clients(), ...base, tracer });
         return traceHandler(tracer, (records: Parameters<typeof processBatch>[0]) => processBatch(records));
     };
-    const enabled = defaultTracer("event-processor");
+    const enabled = defaultTracer(EVENT_PROCESSOR_SERVICE_NAME);
     if (!enabled.isTracingEnabled()) throw new Error("the tracer is not enabled in the bench child (AWS_EXECUTION_ENV?)");
     const handlers: Record<Variant, ReturnType<typeof build>> = {
         disabled: build(disabledTracer()),

@@ -11,15 +11,11 @@ import {
     type PolicyDocument,
     type PolicyStatement,
 } from "./iam-documents";
+import { EMAIL_CONTENT_PREFIX, EMAIL_SCHEDULE_NAME_PREFIX } from "../contracts/email-service";
 
 function doc(...statements: PolicyStatement[]): PolicyDocument {
     return { Version: "2012-10-17", Statement: statements };
 }
-
-/** The prefix under which the API and the worker keep offloaded content. */
-export const EMAIL_CONTENT_PREFIX = "emails/";
-/** Schedules the worker creates are named `email-<id>`. */
-export const EMAIL_SCHEDULE_NAME_PREFIX = "email-";
 
 export interface EmailPolicyCommon {
     scope: AwsScope;

@@ -2,7 +2,14 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { EmailServiceConfig } from "../config/email-service";
 import { EMAIL_DEFAULTS } from "../config/email-service";
-import { EMAIL_ENV } from "../handlers/email/environment";
+import {
+    EMAIL_CONTENT_PREFIX,
+    EMAIL_ENV,
+    EMAIL_METRICS,
+    EMAIL_SERVICE_NAMES,
+    EMAIL_TABLE_KEYS,
+    EMAIL_TTL_ATTRIBUTE,
+} from "../contracts/email-service";
 import { alarmDescription } from "./alarm-runbook";
 import { awsScope, deploymentNames, powertoolsLayerArn } from "./aws-scope";
 import {
@@ -18,7 +25,6 @@ import {
 import { emailDashboard } from "./email-dashboard";
 import { globalName, lambdaLayerName, scheduleGroupName as scheduleGroupNameFor, sesConfigurationSetName } from "./naming";
 import {
-    EMAIL_CONTENT_PREFIX,
     emailApiPolicy,
     emailBucketPolicy,
     emailInvokePolicy,
@@ -32,9 +38,6 @@ import { lambdaCodePathOptions, layerFiles } from "./lambda-packaging";
 
 /** Packages of the worker's SMTP layer: needed only when SES fails over to SMTP. */
 export const SMTP_LAYER_PACKAGES = ["nodemailer"] as const;
-
-/** POWERTOOLS_SERVICE_NAME of each function: the `service` dimension of their EMF metrics (alarms and dashboard read them). */
-export const EMAIL_SERVICE_NAMES = { api: "email-api", worker: "email-worker" } as const;
 
 // Handlers are typed loosely here: infrastructure does not depend on handler types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -130,9 +133,9 @@ export class EmailService extends pulumi.ComponentResource {
             `${name}-idempotency`,
             {
                 billingMode: "PAY_PER_REQUEST",
-                hashKey: "pk",
-                attributes: [{ name: "pk", type: "S" }],
-                ttl: { attributeName: "expiresAt", enabled: true },
+                hashKey: EMAIL_TABLE_KEYS.partition,
+                attributes: [{ name: EMAIL_TABLE_KEYS.partition, type: "S" }],
+                ttl: { attributeName: EMAIL_TTL_ATTRIBUTE, enabled: true },
                 pointInTimeRecovery: { enabled: true },
                 serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
                 deletionProtectionEnabled: s.emailDeletionProtection,
@@ -633,7 +636,7 @@ export class EmailService extends pulumi.ComponentResource {
                 "Emails are going out through the SMTP secondary: SES is failing or the circuit is open. Nothing is lost; check SES.",
                 {
                     namespace: project,
-                    metricName: "EmailsSentBySecondary",
+                    metricName: EMAIL_METRICS.sentBySecondary,
                     dimensions: { service: EMAIL_SERVICE_NAMES.worker },
                     statistic: "Sum",
                     period: 300,

@@ -4,7 +4,7 @@ import { awsScope, deploymentNames, powertoolsLayerArn } from "./aws-scope";
 import { DEFAULTS, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, lambdaLoggingConfig, type LogLevel } from "./defaults";
 import { lambdaAssumeRolePolicy, processorPolicy } from "./iam-documents";
 import { lambdaCodePathOptions } from "./lambda-packaging";
-import { EVENT_PROCESSOR_ENV } from "../handlers/event-processor/environment";
+import { EVENT_PROCESSOR_ENV, EVENT_PROCESSOR_SERVICE_NAME } from "../contracts/event-pipeline";
 
 /** The SQS batch handler the factory returns (typed loosely: infrastructure does not depend on handler types). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -54,15 +54,6 @@ export interface EventProcessorFunctionArgs {
     /** Packages from package.json `dependencies` the handler needs in its archive. @default ["valibot"] */
     shippedPackages?: readonly string[];
 }
-
-/** The processor's environment variable names (the handler's contract, handlers/event-processor/environment.ts). */
-export const PROCESSOR_ENVIRONMENT = {
-    tableName: "EVENT_TABLE_NAME",
-    deadLetterQueueUrl: "DEAD_LETTER_QUEUE_URL",
-    enabledEventTypes: "ENABLED_EVENT_TYPES",
-    retentionDays: "EVENT_RETENTION_DAYS",
-    producerTenants: EVENT_PROCESSOR_ENV.producerTenants,
-} as const;
 
 /**
  * The event processor: the handler serialized with `aws.lambda.CallbackFunction`,
@@ -116,16 +107,16 @@ export class EventProcessorFunction extends pulumi.ComponentResource {
         );
 
         const environment: Record<string, pulumi.Input<string>> = {
-            [PROCESSOR_ENVIRONMENT.tableName]: args.tableName,
-            [PROCESSOR_ENVIRONMENT.deadLetterQueueUrl]: args.deadLetterQueueUrl,
-            POWERTOOLS_SERVICE_NAME: "event-processor",
+            [EVENT_PROCESSOR_ENV.tableName]: args.tableName,
+            [EVENT_PROCESSOR_ENV.deadLetterQueueUrl]: args.deadLetterQueueUrl,
+            POWERTOOLS_SERVICE_NAME: EVENT_PROCESSOR_SERVICE_NAME,
             POWERTOOLS_METRICS_NAMESPACE: project,
             POWERTOOLS_LOG_LEVEL: args.logLevel ?? DEFAULTS.logLevel,
         };
         if (args.enabledEventTypes && args.enabledEventTypes.length > 0)
-            environment[PROCESSOR_ENVIRONMENT.enabledEventTypes] = args.enabledEventTypes.join(",");
-        if (args.retentionDays !== undefined) environment[PROCESSOR_ENVIRONMENT.retentionDays] = String(args.retentionDays);
-        if (args.producerTenants !== undefined) environment[PROCESSOR_ENVIRONMENT.producerTenants] = args.producerTenants;
+            environment[EVENT_PROCESSOR_ENV.enabledTypes] = args.enabledEventTypes.join(",");
+        if (args.retentionDays !== undefined) environment[EVENT_PROCESSOR_ENV.retentionDays] = String(args.retentionDays);
+        if (args.producerTenants !== undefined) environment[EVENT_PROCESSOR_ENV.producerTenants] = args.producerTenants;
 
         this.function = new aws.lambda.CallbackFunction(
             name,

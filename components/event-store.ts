@@ -1,11 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, POINT_IN_TIME_RECOVERY } from "./defaults";
-
-/** Key attributes of the event store; the handler writes items with these names. */
-export const EVENT_TABLE_KEYS = { partition: "clientId", sort: "eventId" } as const;
-/** TTL attribute (epoch seconds), written by the handler when retention is configured. */
-export const EVENT_TTL_ATTRIBUTE = "expiresAt";
+import { EVENT_TABLE_KEYS, EVENT_TTL_ATTRIBUTE } from "../contracts/event-pipeline";
 
 export interface EventStoreArgs {
     /** ARN of the customer-managed key that encrypts the table and its stream. */

@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/defaults";
 import { integerIn, oneOf, type ConfigSection } from "./section";
+import { EMAIL_API_DEFAULTS } from "../contracts/email-service";
 import type { SmtpSettings } from "../handlers/email/providers/smtp";
 import { senderCovered } from "../handlers/email/senders";
 
@@ -21,19 +22,19 @@ export const EMAIL_DEFAULTS = {
     /** Stage throttling: burst. */
     emailThrottleBurstLimit: 100,
     /** Messages above this many bytes put their content in S3 (256 KB). */
-    emailLargeBodyThresholdBytes: 262_144,
+    emailLargeBodyThresholdBytes: EMAIL_API_DEFAULTS.largeBodyThresholdBytes,
     /** Largest request body, bytes (413 above); fits Lambda's 6 MB payload even base64-encoded. */
-    emailMaxRequestBytes: 4_194_304,
+    emailMaxRequestBytes: EMAIL_API_DEFAULTS.limits.maxRequestBytes,
     /** Most recipients across to/cc/bcc (SES's limit is 50). */
-    emailMaxRecipients: 50,
+    emailMaxRecipients: EMAIL_API_DEFAULTS.limits.maxRecipients,
     /** Furthest a `sendAt` may be ahead, days. */
-    emailMaxScheduleAheadDays: 30,
+    emailMaxScheduleAheadDays: EMAIL_API_DEFAULTS.limits.maxScheduleAheadDays,
     /** Offloaded content expires from S3 after this many days (must exceed the schedule horizon). */
     emailContentRetentionDays: 45,
     /** How long an Idempotency-Key is remembered, hours. */
-    emailIdempotencyTtlHours: 24,
+    emailIdempotencyTtlHours: EMAIL_API_DEFAULTS.idempotencyTtlHours,
     /** FIFO message groups per tenant. */
-    emailTenantLanes: 4,
+    emailTenantLanes: EMAIL_API_DEFAULTS.tenantLanes,
     /** API function memory (MB) and timeout (s). */
     emailApiMemoryMb: 256,
     emailApiTimeoutSeconds: 10,

@@ -1,7 +1,6 @@
 import * as v from "valibot";
 import { DEFAULTS, LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/defaults";
-import { DEAD_LETTER_RESERVED_BYTES } from "../handlers/event-processor/dead-letter";
-import { CLIENT_ID_PATTERN } from "../handlers/event-processor/contract";
+import { CLIENT_ID_PATTERN, EVENT_DEAD_LETTER_RESERVED_BYTES } from "../contracts/event-pipeline";
 import { integerIn, oneOf, type ConfigSection } from "./section";
 
 /** Powertools log levels the processor accepts. */
@@ -113,9 +112,9 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
         processorTimeoutSeconds: v.optional(integerIn(1, 900, "seconds"), DEFAULTS.processorTimeoutSeconds),
         maxReceiveCount: v.optional(integerIn(1, 1000), DEFAULTS.maxReceiveCount),
         kmsDataKeyReusePeriodSeconds: v.optional(integerIn(60, 86_400, "seconds"), DEFAULTS.kmsDataKeyReusePeriodSeconds),
-        // The DLQ is SQS's maximum; a rejected body keeps DEAD_LETTER_RESERVED_BYTES free there for its reason.
+        // The DLQ is SQS's maximum; a rejected body keeps EVENT_DEAD_LETTER_RESERVED_BYTES free there for its reason.
         maxMessageSize: v.optional(
-            integerIn(1024, SQS_MAX_MESSAGE_SIZE_BYTES - DEAD_LETTER_RESERVED_BYTES, "bytes"),
+            integerIn(1024, SQS_MAX_MESSAGE_SIZE_BYTES - EVENT_DEAD_LETTER_RESERVED_BYTES, "bytes"),
             DEFAULTS.maxMessageSize,
         ),
         logRetentionDays: v.optional(oneOf(LOG_RETENTION_DAYS_ALLOWED), DEFAULTS.logRetentionDays),

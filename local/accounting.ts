@@ -7,6 +7,7 @@
 import { BatchGetItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Delivery } from "./services/stream-sender";
 import type { SampleMessage } from "./sample-traffic";
+import { EVENT_DEAD_LETTER_ATTRIBUTES } from "../contracts/event-pipeline";
 
 export interface SentMessage extends SampleMessage {
     messageId: string;
@@ -65,8 +66,8 @@ export async function deadLetters(sqsEndpoint: string, queueName: string): Promi
         m.messageAttributes?.[name]?.StringValue ?? m.messageAttributes?.[name]?.stringValue;
     return [...ready, ...inflight, ...delayed].map((m) => ({
         body: m.body,
-        reason: attribute(m, "rejectionReason"),
-        detail: attribute(m, "rejectionDetail"),
+        reason: attribute(m, EVENT_DEAD_LETTER_ATTRIBUTES.reason),
+        detail: attribute(m, EVENT_DEAD_LETTER_ATTRIBUTES.detail),
     }));
 }
 

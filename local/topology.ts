@@ -9,7 +9,7 @@
  */
 import { stackLayerCodes } from "./lambda-artifact";
 import type { MockDeployment, MockedResource } from "./mock-deployment";
-import { EVENT_PROCESSOR_ENV } from "../handlers/event-processor/environment";
+import { EVENT_PROCESSOR_ENV } from "../contracts/event-pipeline";
 
 export const RESOURCE_TYPES = {
     queue: "aws:sqs/queue:Queue",

@@ -24,9 +24,8 @@ import {
     SQSClient,
     StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { DEAD_LETTER_ATTRIBUTES as EMAIL_DEAD_LETTER_ATTRIBUTES } from "../handlers/email/errors";
-import { CLIENT_ID_PATTERN } from "../handlers/event-processor/contract";
-import { DEAD_LETTER_ATTRIBUTES as EVENT_DEAD_LETTER_ATTRIBUTES } from "../handlers/event-processor/dead-letter";
+import { EMAIL_DEAD_LETTER_ATTRIBUTES } from "../contracts/email-service";
+import { CLIENT_ID_PATTERN, EVENT_DEAD_LETTER_ATTRIBUTES } from "../contracts/event-pipeline";
 import type { SystemName, SystemQueues } from "./target";
 
 /** The group of messages that reached the DLQ through the redrive policy (no reason attribute). */

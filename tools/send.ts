@@ -18,7 +18,7 @@ import { Hash } from "@smithy/core/serde";
 import { SignatureV4 } from "@smithy/signature-v4";
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
-import { CLIENT_ID_PATTERN } from "../handlers/event-processor/contract";
+import { CLIENT_ID_PATTERN } from "../contracts/event-pipeline";
 import { resolveTarget, TargetError, ToolTarget } from "./target";
 
 export const SEND_USAGE = `Usage: npm run send -- <event|email> <file|-> [options]

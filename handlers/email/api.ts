@@ -10,6 +10,7 @@ import ddb = require("@aws-sdk/client-dynamodb");
 import powertools = require("@aws-lambda-powertools/logger");
 import type * as metricsLib from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
+import { EMAIL_API_DEFAULTS, EMAIL_METRICS, EMAIL_SERVICE_NAMES } from "../../contracts/email-service";
 import { ContentStore, s3ContentStore } from "./content-store";
 import { describeError, idempotencyKeyReused, isNamedError, queueUnavailable } from "./errors";
 import {
@@ -25,30 +26,17 @@ import {
     SUPPORTED_CHARSETS,
 } from "./http";
 import { dynamoIdempotencyStore, IdempotencyStore } from "./idempotency";
-import { count, EMAIL_METRICS, emailMetrics } from "./observability";
+import { count, emailMetrics } from "./observability";
 import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope } from "./message";
 import { EMAIL_REQUEST_FIELDS, validateEmailRequest } from "./request";
 import { senderError, type SenderPolicy } from "./senders";
 import { defaultTracer, type HandlerTracer, traceClients, traceHandler } from "../tracing";
 import type { EmailLimits, EmailRequest, QueuedEmail } from "./types";
 
-/** Secure, documented defaults for the API's limits. */
-export const DEFAULT_EMAIL_LIMITS: EmailLimits = {
-    maxRequestBytes: 4 * 1024 * 1024,
-    maxRecipients: 50,
-    maxSubjectLength: 998,
-    maxScheduleAheadDays: 30,
-};
-/** Messages larger than this put their content in S3. @default 262144 (256 KB) */
-export const DEFAULT_LARGE_BODY_THRESHOLD_BYTES = 256 * 1024;
-/** How long an Idempotency-Key is remembered. @default 86400 (24 h) */
-export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
-/** FIFO message groups per tenant. @default 4 */
-export const DEFAULT_TENANT_LANES = 4;
-
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const KNOWN_FIELDS: readonly string[] = [...EMAIL_REQUEST_FIELDS, "recipients", "body", "Idempotency-Key"];
 
+/** What the API handler needs; the defaults are `EMAIL_API_DEFAULTS` (contracts/email-service.ts). */
 export interface EmailApiDeps extends SenderPolicy {
     sqs: sqs.SQSClient;
     /** The FIFO email queue. */
@@ -59,13 +47,13 @@ export interface EmailApiDeps extends SenderPolicy {
     /** The content bucket for large bodies. */
     s3: s3.S3Client;
     contentBucket: string;
-    /** @default DEFAULT_EMAIL_LIMITS */
+    /** @default EMAIL_API_DEFAULTS.limits */
     limits?: Partial<EmailLimits>;
-    /** @default DEFAULT_LARGE_BODY_THRESHOLD_BYTES */
+    /** Messages larger than this put their content in S3. @default EMAIL_API_DEFAULTS.largeBodyThresholdBytes */
     largeBodyThresholdBytes?: number;
-    /** @default DEFAULT_IDEMPOTENCY_TTL_SECONDS */
+    /** How long an Idempotency-Key is remembered. @default EMAIL_API_DEFAULTS.idempotencyTtlHours in seconds */
     idempotencyTtlSeconds?: number;
-    /** @default DEFAULT_TENANT_LANES */
+    /** FIFO message groups per tenant. @default EMAIL_API_DEFAULTS.tenantLanes */
     tenantLanes?: number;
     /** Powertools logger; never given PII. @default a Logger for service `email-api` */
     logger?: powertools.Logger;
@@ -83,6 +71,7 @@ export interface EmailApiDeps extends SenderPolicy {
     idempotencyStore?: IdempotencyStore;
 }
 
+/** The API Lambda handler (API Gateway HTTP API, payload format 2.0). */
 export type EmailApiHandler = (event: EmailApiEvent, context?: Context) => Promise<EmailApiResult>;
 
 /**
@@ -95,14 +84,14 @@ export type EmailApiHandler = (event: EmailApiEvent, context?: Context) => Promi
  * });
  */
 export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
-    const limits: EmailLimits = { ...DEFAULT_EMAIL_LIMITS, ...(deps.limits ?? {}) };
-    const threshold = deps.largeBodyThresholdBytes ?? DEFAULT_LARGE_BODY_THRESHOLD_BYTES;
-    const lanes = deps.tenantLanes ?? DEFAULT_TENANT_LANES;
+    const limits: EmailLimits = { ...EMAIL_API_DEFAULTS.limits, ...(deps.limits ?? {}) };
+    const threshold = deps.largeBodyThresholdBytes ?? EMAIL_API_DEFAULTS.largeBodyThresholdBytes;
+    const lanes = deps.tenantLanes ?? EMAIL_API_DEFAULTS.tenantLanes;
     const now = deps.now ?? (() => new Date());
     const newId = deps.newId ?? (() => crypto.randomUUID());
-    const logger = deps.logger ?? new powertools.Logger({ serviceName: "email-api" });
-    const metrics = deps.metrics ?? emailMetrics("email-api");
-    const tracer = deps.tracer ?? defaultTracer("email-api");
+    const logger = deps.logger ?? new powertools.Logger({ serviceName: EMAIL_SERVICE_NAMES.api });
+    const metrics = deps.metrics ?? emailMetrics(EMAIL_SERVICE_NAMES.api);
+    const tracer = deps.tracer ?? defaultTracer(EMAIL_SERVICE_NAMES.api);
     traceClients(tracer, deps.sqs, deps.s3, deps.dynamodb);
     const contentStore = deps.contentStore ?? s3ContentStore(deps.s3, deps.contentBucket);
     const idempotency =
@@ -111,7 +100,7 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
             ? dynamoIdempotencyStore(
                   deps.dynamodb,
                   deps.idempotencyTableName,
-                  deps.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+                  deps.idempotencyTtlSeconds ?? EMAIL_API_DEFAULTS.idempotencyTtlHours * 3600,
                   now,
               )
             : undefined);
@@ -193,7 +182,7 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
             const tenant = tenantOf(event);
             // The sender policy is checked with the other field errors (every error at once).
             const rawFrom = typeof parsed === "object" && parsed !== null ? (parsed as { from?: unknown }).from : undefined;
-            const fromInError = !validation.success && validation.errors.some((e) => e.field === "from");
+            const fromInError = !validation.success && validation.errors.some((error) => error.field === "from");
             const senderProblem = typeof rawFrom === "string" && !fromInError ? senderError(rawFrom, tenant, deps) : undefined;
             const senderErrors = senderProblem ? [{ field: "from", message: senderProblem }] : [];
             const key = header(event, "idempotency-key");
@@ -208,7 +197,9 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
             if (!validation.success || keyErrors.length > 0 || senderErrors.length > 0) {
                 const errors = [...(validation.success ? [] : validation.errors), ...senderErrors, ...keyErrors];
                 // Unknown keys are client text (could be anything, even an address): log known fields only.
-                const fieldsInError = errors.map((e) => (KNOWN_FIELDS.includes(e.field.split(/[.[]/)[0]) ? e.field : "(unknown field)"));
+                const fieldsInError = errors.map((error) =>
+                    KNOWN_FIELDS.includes(error.field.split(/[.[]/)[0]) ? error.field : "(unknown field)",
+                );
                 logger.info("email rejected", { status: 400, fieldsInError, requestId });
                 return problem(400, "ValidationFailed", "The request is invalid.", errors);
             }

@@ -6,9 +6,11 @@
  */
 import type s3 = require("@aws-sdk/client-s3");
 import { type Deferred, resolveDeferred } from "../shared/deferred";
-import { permanentFailure, REJECTION_REASONS } from "./errors";
+import { EMAIL_CONTENT_PREFIX } from "../../contracts/email-service";
+import { permanentFailure } from "./errors";
 import type { ContentPointer, EmailContent } from "./types";
 
+/** Where offloaded and scheduled email content lives (S3 in production, a stand-in in tests). */
 export interface ContentStore {
     put(emailId: string, content: EmailContent): Promise<ContentPointer>;
     get(pointer: ContentPointer): Promise<EmailContent>;
@@ -21,9 +23,15 @@ function s3Sdk(): typeof s3 {
     return require("@aws-sdk/client-s3") as typeof s3;
 }
 
-/** Object key of an email's content. Ids are server-generated UUIDs, never client input. */
+/**
+ * Object key of an email's content, under the prefix IAM and the lifecycle rule scope.
+ * Ids are server-generated UUIDs, never client input.
+ *
+ * @example
+ * contentKey("0b6f..."); // "emails/0b6f....json"
+ */
 export function contentKey(emailId: string): string {
-    return `emails/${emailId}.json`;
+    return `${EMAIL_CONTENT_PREFIX}${emailId}.json`;
 }
 
 /**
@@ -50,7 +58,7 @@ export function s3ContentStore(deferredClient: Deferred<s3.S3Client>, bucket: st
             } catch (error) {
                 const name = (error as Error).name;
                 if (name === "NoSuchKey" || name === "NotFound") {
-                    throw permanentFailure(REJECTION_REASONS.contentMissing, `s3:${name}`);
+                    throw permanentFailure("content-missing", `s3:${name}`);
                 }
                 throw error;
             }

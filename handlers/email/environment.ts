@@ -14,6 +14,7 @@ import sesv2 = require("@aws-sdk/client-sesv2");
 import type secrets = require("@aws-sdk/client-secrets-manager");
 import type schedulerSdk = require("@aws-sdk/client-scheduler");
 import v = require("valibot");
+import { EMAIL_ENV, EMAIL_SERVICE_NAMES } from "../../contracts/email-service";
 import { createEmailApi, EmailApiHandler } from "./api";
 import { s3ContentStore } from "./content-store";
 import { environmentError } from "./errors";
@@ -31,36 +32,7 @@ const loadSecretsManager = () => require("@aws-sdk/client-secrets-manager") as t
 const loadScheduler = () => require("@aws-sdk/client-scheduler") as typeof schedulerSdk;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** Environment variable names (the component sets them). */
-export const EMAIL_ENV = {
-    queueUrl: "EMAIL_QUEUE_URL",
-    queueArn: "EMAIL_QUEUE_ARN",
-    deadLetterQueueUrl: "EMAIL_DEAD_LETTER_QUEUE_URL",
-    idempotencyTable: "EMAIL_IDEMPOTENCY_TABLE_NAME",
-    contentBucket: "EMAIL_CONTENT_BUCKET",
-    largeBodyThresholdBytes: "EMAIL_LARGE_BODY_THRESHOLD_BYTES",
-    maxRequestBytes: "EMAIL_MAX_REQUEST_BYTES",
-    maxRecipients: "EMAIL_MAX_RECIPIENTS",
-    maxScheduleAheadDays: "EMAIL_MAX_SCHEDULE_AHEAD_DAYS",
-    idempotencyTtlSeconds: "EMAIL_IDEMPOTENCY_TTL_SECONDS",
-    tenantLanes: "EMAIL_TENANT_LANES",
-    smtpSecretArn: "EMAIL_SMTP_SECRET_ARN",
-    sesConfigurationSet: "EMAIL_SES_CONFIGURATION_SET",
-    scheduleGroup: "EMAIL_SCHEDULE_GROUP",
-    schedulerRoleArn: "EMAIL_SCHEDULER_ROLE_ARN",
-    /** Standard SQS queue EventBridge Scheduler dead-letters a schedule's release to. */
-    scheduleDeadLetterQueueArn: "EMAIL_SCHEDULE_DEAD_LETTER_QUEUE_ARN",
-    /** JSON list of the stack's SES identities (domains, addresses): every `from` must be one of them. */
-    sendingIdentities: "EMAIL_SENDING_IDENTITIES",
-    /** JSON map: caller principal ARN → the `from` addresses and domains it may use. */
-    allowedSenders: "EMAIL_ALLOWED_SENDERS",
-    deliveryLedgerTtlSeconds: "EMAIL_DELIVERY_LEDGER_TTL_SECONDS",
-    breakerTimeoutMs: "EMAIL_BREAKER_TIMEOUT_MS",
-    breakerResetTimeoutMs: "EMAIL_BREAKER_RESET_TIMEOUT_MS",
-    /** Local pipeline only: the local scheduler fires to the second, so it can lower the one-minute lead. */
-    scheduleMinLeadSeconds: "EMAIL_SCHEDULE_MIN_LEAD_SECONDS",
-} as const;
-
+/** The process environment, or a stand-in for it; variable names: `EMAIL_ENV` (contracts/email-service.ts). */
 type Env = Record<string, string | undefined>;
 
 function readEnv(
@@ -96,32 +68,38 @@ function readEnv(
  * new aws.lambda.CallbackFunction("email-api", { callbackFactory: emailApiFromEnvironment, ... });
  */
 export function emailApiFromEnvironment(env: Env = process.env): EmailApiHandler {
-    const E = EMAIL_ENV;
     const { values, ints } = readEnv(
         env,
-        [E.queueUrl, E.idempotencyTable, E.contentBucket],
-        [E.largeBodyThresholdBytes, E.maxRequestBytes, E.maxRecipients, E.maxScheduleAheadDays, E.idempotencyTtlSeconds, E.tenantLanes],
+        [EMAIL_ENV.queueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket],
+        [
+            EMAIL_ENV.largeBodyThresholdBytes,
+            EMAIL_ENV.maxRequestBytes,
+            EMAIL_ENV.maxRecipients,
+            EMAIL_ENV.maxScheduleAheadDays,
+            EMAIL_ENV.idempotencyTtlSeconds,
+            EMAIL_ENV.tenantLanes,
+        ],
     );
     const defined = <T>(value: T | undefined) => value;
     const senders = readSenderPolicy(env);
     return createEmailApi({
         ...senders,
         sqs: new sqs.SQSClient({}),
-        queueUrl: values[E.queueUrl],
+        queueUrl: values[EMAIL_ENV.queueUrl],
         dynamodb: new ddb.DynamoDBClient({}),
-        idempotencyTableName: values[E.idempotencyTable],
+        idempotencyTableName: values[EMAIL_ENV.idempotencyTable],
         s3: new (loadS3().S3Client)({}),
-        contentBucket: values[E.contentBucket],
+        contentBucket: values[EMAIL_ENV.contentBucket],
         limits: Object.fromEntries(
             Object.entries({
-                maxRequestBytes: defined(ints[E.maxRequestBytes]),
-                maxRecipients: defined(ints[E.maxRecipients]),
-                maxScheduleAheadDays: defined(ints[E.maxScheduleAheadDays]),
+                maxRequestBytes: defined(ints[EMAIL_ENV.maxRequestBytes]),
+                maxRecipients: defined(ints[EMAIL_ENV.maxRecipients]),
+                maxScheduleAheadDays: defined(ints[EMAIL_ENV.maxScheduleAheadDays]),
             }).filter(([, value]) => value !== undefined),
         ),
-        largeBodyThresholdBytes: ints[E.largeBodyThresholdBytes],
-        idempotencyTtlSeconds: ints[E.idempotencyTtlSeconds],
-        tenantLanes: ints[E.tenantLanes],
+        largeBodyThresholdBytes: ints[EMAIL_ENV.largeBodyThresholdBytes],
+        idempotencyTtlSeconds: ints[EMAIL_ENV.idempotencyTtlSeconds],
+        tenantLanes: ints[EMAIL_ENV.tenantLanes],
     });
 }
 
@@ -134,55 +112,53 @@ export function emailApiFromEnvironment(env: Env = process.env): EmailApiHandler
  * new aws.lambda.CallbackFunction("email-worker", { callbackFactory: emailWorkerFromEnvironment, ... });
  */
 export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerHandler {
-    const E = EMAIL_ENV;
     const { values, ints } = readEnv(
         env,
         [
-            E.deadLetterQueueUrl,
-            E.idempotencyTable,
-            E.contentBucket,
-            E.queueArn,
-            E.scheduleGroup,
-            E.schedulerRoleArn,
-            E.scheduleDeadLetterQueueArn,
+            EMAIL_ENV.deadLetterQueueUrl,
+            EMAIL_ENV.idempotencyTable,
+            EMAIL_ENV.contentBucket,
+            EMAIL_ENV.queueArn,
+            EMAIL_ENV.scheduleGroup,
+            EMAIL_ENV.schedulerRoleArn,
+            EMAIL_ENV.scheduleDeadLetterQueueArn,
         ],
-        [E.deliveryLedgerTtlSeconds, E.breakerTimeoutMs, E.breakerResetTimeoutMs, E.scheduleMinLeadSeconds],
+        [EMAIL_ENV.deliveryLedgerTtlSeconds, EMAIL_ENV.breakerTimeoutMs, EMAIL_ENV.breakerResetTimeoutMs, EMAIL_ENV.scheduleMinLeadSeconds],
     );
     // Every client the worker's collaborators use is traced (SES, S3, DynamoDB, Secrets Manager, Scheduler).
     // S3, Secrets Manager and Scheduler serve rare paths (large or scheduled content, SMTP failover,
     // deferred sends) and are built, and their modules loaded, on first use.
-    const tracer = defaultTracer("email-worker");
+    const tracer = defaultTracer(EMAIL_SERVICE_NAMES.worker);
     const [dynamodb, sesClient] = traceClients(tracer, new ddb.DynamoDBClient({}), new sesv2.SESv2Client({}));
     const s3Client = once(() => traceClients(tracer, new (loadS3().S3Client)({}))[0]);
     const secretsClient = once(() => traceClients(tracer, new (loadSecretsManager().SecretsManagerClient)({}))[0]);
     const schedulerClient = once(() => traceClients(tracer, new (loadScheduler().SchedulerClient)({}))[0]);
-    const smtpSecret = env[E.smtpSecretArn]?.trim();
+    const smtpSecret = env[EMAIL_ENV.smtpSecretArn]?.trim();
     return createEmailWorker({
         tracer,
         sqs: new sqs.SQSClient({}),
-        deadLetterQueueUrl: values[E.deadLetterQueueUrl],
-        primary: sesProvider({ client: sesClient, configurationSetName: env[E.sesConfigurationSet] || undefined }),
+        deadLetterQueueUrl: values[EMAIL_ENV.deadLetterQueueUrl],
+        primary: sesProvider({ client: sesClient, configurationSetName: env[EMAIL_ENV.sesConfigurationSet] || undefined }),
         ...(smtpSecret ? { secondary: smtpProvider({ transport: transportFromSecret(secretsClient, smtpSecret) }) } : {}),
         breaker: {
-            ...(ints[E.breakerTimeoutMs] ? { timeoutMs: ints[E.breakerTimeoutMs] } : {}),
-            ...(ints[E.breakerResetTimeoutMs] ? { resetTimeoutMs: ints[E.breakerResetTimeoutMs] } : {}),
+            ...(ints[EMAIL_ENV.breakerTimeoutMs] ? { timeoutMs: ints[EMAIL_ENV.breakerTimeoutMs] } : {}),
+            ...(ints[EMAIL_ENV.breakerResetTimeoutMs] ? { resetTimeoutMs: ints[EMAIL_ENV.breakerResetTimeoutMs] } : {}),
         },
-        contentStore: s3ContentStore(s3Client, values[E.contentBucket]),
-        ledger: dynamoDeliveryLedger(dynamodb, values[E.idempotencyTable], ints[E.deliveryLedgerTtlSeconds] ?? 14 * 86_400),
+        contentStore: s3ContentStore(s3Client, values[EMAIL_ENV.contentBucket]),
+        ledger: dynamoDeliveryLedger(dynamodb, values[EMAIL_ENV.idempotencyTable], ints[EMAIL_ENV.deliveryLedgerTtlSeconds] ?? 14 * 86_400),
         scheduler: eventBridgeScheduler({
             client: schedulerClient,
-            groupName: values[E.scheduleGroup],
-            queueArn: values[E.queueArn],
-            roleArn: values[E.schedulerRoleArn],
-            deadLetterQueueArn: values[E.scheduleDeadLetterQueueArn],
-            ...(ints[E.scheduleMinLeadSeconds] ? { minLeadMs: ints[E.scheduleMinLeadSeconds]! * 1000 } : {}),
+            groupName: values[EMAIL_ENV.scheduleGroup],
+            queueArn: values[EMAIL_ENV.queueArn],
+            roleArn: values[EMAIL_ENV.schedulerRoleArn],
+            deadLetterQueueArn: values[EMAIL_ENV.scheduleDeadLetterQueueArn],
+            ...(ints[EMAIL_ENV.scheduleMinLeadSeconds] ? { minLeadMs: ints[EMAIL_ENV.scheduleMinLeadSeconds]! * 1000 } : {}),
         }),
     });
 }
 
 /** `EMAIL_SENDING_IDENTITIES` and `EMAIL_ALLOWED_SENDERS`, checked; a malformed value stops the function from starting. */
 function readSenderPolicy(env: Env): { sendingIdentities?: string[]; allowedSenders?: Record<string, string[]> } {
-    const E = EMAIL_ENV;
     const problems: string[] = [];
     const names = v.array(v.pipe(v.string(), v.nonEmpty()));
     const parse = <T>(name: string, schema: v.GenericSchema<unknown, T>): T | undefined => {
@@ -199,8 +175,8 @@ function readSenderPolicy(env: Env): { sendingIdentities?: string[]; allowedSend
         if (!result.success) problems.push(`${name} has the wrong shape`);
         return result.success ? result.output : undefined;
     };
-    const sendingIdentities = parse(E.sendingIdentities, names);
-    const allowedSenders = parse(E.allowedSenders, v.record(v.string(), names));
+    const sendingIdentities = parse(EMAIL_ENV.sendingIdentities, names);
+    const allowedSenders = parse(EMAIL_ENV.allowedSenders, v.record(v.string(), names));
     if (problems.length > 0) throw environmentError(problems);
     return { ...(sendingIdentities ? { sendingIdentities } : {}), ...(allowedSenders ? { allowedSenders } : {}) };
 }

@@ -7,39 +7,10 @@
  * and recognised by guards, not subclasses: Pulumi's closure serialization turns
  * classes into functions without their prototype chain or field initialisers, so
  * `instanceof` and `extends Error` do not survive into the Lambda archive.
+ *
+ * The reason codes a permanent failure carries are contract values: contracts/email-service.ts.
  */
-
-/** Why an email went to the dead-letter queue (message attribute `rejectionReason`). */
-export const REJECTION_REASONS = {
-    /** The provider refused every recipient (e.g. SMTP 550, SES "Illegal address"). */
-    invalidRecipient: "invalid-recipient",
-    /** The provider refused the content (SES MessageRejected, SMTP 552/554). */
-    contentRejected: "content-rejected",
-    /**
-     * SES refused the sender: not a verified identity (or, in the SES sandbox, a recipient is not),
-     * or its MAIL FROM domain is not verified. Another provider must not send it either.
-     */
-    senderRejected: "sender-rejected",
-    /** The provider refused the request as malformed (SES BadRequest, SMTP 501/555). */
-    requestRejected: "request-rejected",
-    /** The queue message itself is not a valid v1 email message. */
-    malformedMessage: "malformed-message",
-    /** The offloaded content is no longer in S3 (expired or deleted). */
-    contentMissing: "content-missing",
-    /** Still failing transiently after every deferred retry (e.g. a mailbox that keeps answering 451). */
-    retriesExhausted: "retries-exhausted",
-} as const;
-
-export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
-
-/**
- * Email DLQ message attribute names (a contract with whoever drains the DLQ, e.g. `npm run dlq`).
- * A message without them was moved by the queue's redrive policy: its retries ran out.
- */
-export const DEAD_LETTER_ATTRIBUTES = {
-    reason: "rejectionReason",
-    detail: "rejectionDetail",
-} as const;
+import type { EmailRejectionReason } from "../../contracts/email-service";
 
 /** A failed delivery attempt. `code` is a short provider code such as `ses:MessageRejected` or `smtp:550`. */
 export interface DeliveryError extends Error {
@@ -49,13 +20,13 @@ export interface DeliveryError extends Error {
     /** The provider cannot send anything right now (not configured, paused, unreachable): fail over. */
     readonly unavailable: boolean;
     readonly code: string;
-    readonly reason?: RejectionReason;
+    readonly reason?: EmailRejectionReason;
 }
 
 function deliveryError(
     name: string,
     message: string,
-    fields: { permanent: boolean; unavailable: boolean; code: string; reason?: RejectionReason },
+    fields: { permanent: boolean; unavailable: boolean; code: string; reason?: EmailRejectionReason },
 ): DeliveryError {
     const error = new Error(message) as Error & Record<string, unknown>;
     error.name = name;
@@ -71,9 +42,9 @@ function deliveryError(
  * A permanent failure (invalid recipient, rejected content).
  *
  * @example
- * throw permanentFailure(REJECTION_REASONS.contentRejected, "ses:MessageRejected");
+ * throw permanentFailure("content-rejected", "ses:MessageRejected");
  */
-export function permanentFailure(reason: RejectionReason, code: string): DeliveryError {
+export function permanentFailure(reason: EmailRejectionReason, code: string): DeliveryError {
     return deliveryError("PermanentDeliveryError", `Permanent delivery failure (${reason}, ${code})`, {
         permanent: true,
         unavailable: false,
@@ -82,12 +53,22 @@ export function permanentFailure(reason: RejectionReason, code: string): Deliver
     });
 }
 
-/** A transient failure (throttling, 4xx, 5xx, timeout): retry. */
+/**
+ * A transient failure (throttling, 4xx, 5xx, timeout): retry.
+ *
+ * @example
+ * throw transientFailure("ses:ThrottlingException");
+ */
 export function transientFailure(code: string): DeliveryError {
     return deliveryError("TransientDeliveryError", `Transient delivery failure (${code})`, { permanent: false, unavailable: false, code });
 }
 
-/** The provider cannot send anything right now: fail over now, retry later. */
+/**
+ * The provider cannot send anything right now: fail over now, retry later.
+ *
+ * @example
+ * throw providerUnavailable("smtp:ECONNREFUSED");
+ */
 export function providerUnavailable(code: string, detail?: string): DeliveryError {
     return deliveryError("ProviderUnavailableError", detail ?? `Provider unavailable (${code})`, {
         permanent: false,
@@ -96,20 +77,42 @@ export function providerUnavailable(code: string, detail?: string): DeliveryErro
     });
 }
 
+/**
+ * True for an error made by {@link permanentFailure}, {@link transientFailure} or {@link providerUnavailable}.
+ *
+ * @example
+ * if (isDeliveryError(error)) logger.warn("delivery failed", { code: error.code });
+ */
 export function isDeliveryError(error: unknown): error is DeliveryError {
     return typeof error === "object" && error !== null && (error as { deliveryError?: unknown }).deliveryError === true;
 }
 
-/** True when retrying the same email cannot succeed. */
-export function isPermanent(error: unknown): error is DeliveryError & { reason: RejectionReason } {
+/**
+ * True when retrying the same email cannot succeed.
+ *
+ * @example
+ * if (isPermanent(error)) await deadLetter({ record, reason: error.reason, detail: error.code });
+ */
+export function isPermanent(error: unknown): error is DeliveryError & { reason: EmailRejectionReason } {
     return isDeliveryError(error) && error.permanent;
 }
 
+/**
+ * True when the provider cannot send anything right now, so the mailer fails over.
+ *
+ * @example
+ * if (isProviderUnavailable(error)) return secondary.send(email, emailId);
+ */
 export function isProviderUnavailable(error: unknown): error is DeliveryError {
     return isDeliveryError(error) && error.unavailable;
 }
 
-/** The queue could not be reached: nothing was accepted, the client retries (HTTP 500). */
+/**
+ * The queue could not be reached: nothing was accepted, the client retries (HTTP 500).
+ *
+ * @example
+ * throw queueUnavailable("TimeoutError");
+ */
 export function queueUnavailable(code: string): Error & { code: string } {
     const error = new Error(`The email queue could not be reached (${code}); nothing was accepted.`) as Error & { code: string };
     error.name = "QueueUnavailableError";
@@ -117,14 +120,24 @@ export function queueUnavailable(code: string): Error & { code: string } {
     return error;
 }
 
-/** An Idempotency-Key was reused with a different request (HTTP 422). */
+/**
+ * An Idempotency-Key was reused with a different request (HTTP 422).
+ *
+ * @example
+ * if (claim.fingerprint !== fingerprint) throw idempotencyKeyReused();
+ */
 export function idempotencyKeyReused(): Error {
     const error = new Error("This Idempotency-Key was already used with a different request body.");
     error.name = "IdempotencyKeyReusedError";
     return error;
 }
 
-/** The Lambda environment is incomplete or invalid; the message names every bad variable. */
+/**
+ * The Lambda environment is incomplete or invalid; the message names every bad variable.
+ *
+ * @example
+ * throw environmentError(["EMAIL_QUEUE_URL is required"]);
+ */
 export function environmentError(problems: readonly string[]): Error & { problems: readonly string[] } {
     const error = new Error(`Invalid email service environment:\n  - ${problems.join("\n  - ")}`) as Error & {
         problems: readonly string[];
@@ -134,18 +147,31 @@ export function environmentError(problems: readonly string[]): Error & { problem
     return error;
 }
 
-/** True when `error` is an Error named `name` (works across the serialization boundary). */
+/**
+ * True when `error` is an Error named `name` (works across the serialization boundary).
+ *
+ * @example
+ * if (isNamedError(error, "IdempotencyKeyReusedError")) return problem(422, "IdempotencyKeyReused", error.message);
+ */
 export function isNamedError(error: unknown, name: string): boolean {
     return typeof error === "object" && error !== null && (error as { name?: unknown }).name === name;
 }
 
-/** A short, PII-free description of any error: its name and code, never its message. */
+/**
+ * A short, PII-free description of any error: its name and code, never its message.
+ *
+ * @example
+ * logger.warn("email not deferred", { emailId, ...describeError(error) });
+ */
 export function describeError(error: unknown): { errorName: string; errorCode?: string } {
     if (isDeliveryError(error)) return { errorName: error.name, errorCode: error.code };
     if (typeof error === "object" && error !== null) {
-        const e = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } };
-        const code = e.code ?? e.$metadata?.httpStatusCode;
-        return { errorName: typeof e.name === "string" ? e.name : "Error", errorCode: code === undefined ? undefined : String(code) };
+        const fields = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number } };
+        const code = fields.code ?? fields.$metadata?.httpStatusCode;
+        return {
+            errorName: typeof fields.name === "string" ? fields.name : "Error",
+            errorCode: code === undefined ? undefined : String(code),
+        };
     }
     return { errorName: typeof error };
 }

@@ -10,9 +10,15 @@ export type EmailApiEvent = APIGatewayProxyEventV2 & {
         authorizer?: { iam?: { accountId?: string; userArn?: string; callerId?: string } };
     };
 };
+/** The API handler's answer (API Gateway HTTP API, payload format 2.0). */
 export type EmailApiResult = APIGatewayProxyStructuredResultV2;
 
-/** Case-insensitive header lookup (API Gateway lowercases names; be lenient anyway). */
+/**
+ * Case-insensitive header lookup (API Gateway lowercases names; be lenient anyway).
+ *
+ * @example
+ * header(event, "content-type"); // "application/json; charset=utf-8"
+ */
 export function header(event: Pick<APIGatewayProxyEventV2, "headers">, name: string): string | undefined {
     const wanted = name.toLowerCase();
     for (const [key, value] of Object.entries(event.headers ?? {})) {
@@ -53,6 +59,9 @@ function textDecoder(label: string): Decoder {
  * exactly, never guessed: ISO-8859-1 byte for byte (TextDecoder would treat it as
  * windows-1252), US-ASCII only when every byte is below 0x80, UTF-8 and UTF-16 fatally
  * (an invalid sequence is an error, not U+FFFD).
+ *
+ * @example
+ * charsetDecoder("iso-8859-1")?.(Buffer.from([0xe9])); // "é"
  */
 export function charsetDecoder(charset: string): Decoder | undefined {
     switch (charset) {
@@ -61,7 +70,7 @@ export function charsetDecoder(charset: string): Decoder | undefined {
             return textDecoder("utf-8");
         case "us-ascii":
         case "ascii":
-            return (bytes) => (bytes.every((b) => b < 0x80) ? bytes.toString("latin1") : undefined);
+            return (bytes) => (bytes.every((byte) => byte < 0x80) ? bytes.toString("latin1") : undefined);
         case "iso-8859-1":
         case "iso8859-1":
         case "iso_8859-1":
@@ -93,7 +102,12 @@ export const SUPPORTED_CHARSETS: readonly string[] = [
     "utf-16be",
 ];
 
-/** The `charset` parameter of a Content-Type, lowercased and unquoted (`utf-8` when absent). */
+/**
+ * The `charset` parameter of a Content-Type, lowercased and unquoted (`utf-8` when absent).
+ *
+ * @example
+ * charsetOf("application/json; charset=UTF-8"); // "utf-8"
+ */
 export function charsetOf(contentType: string | undefined): string {
     for (const parameter of (contentType ?? "").split(";").slice(1)) {
         const [name, ...rest] = parameter.split("=");
@@ -107,6 +121,12 @@ export function charsetOf(contentType: string | undefined): string {
     return "utf-8";
 }
 
+/**
+ * A JSON answer with `statusCode` and extra headers.
+ *
+ * @example
+ * return json(202, { id: emailId });
+ */
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): EmailApiResult {
     return {
         statusCode,
@@ -115,7 +135,12 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
     };
 }
 
-/** `{ error, message, errors? }`, the body of every non-2xx answer. */
+/**
+ * `{ error, message, errors? }`, the body of every non-2xx answer.
+ *
+ * @example
+ * return problem(415, "UnsupportedMediaType", "Content-Type must be application/json.");
+ */
 export function problem(statusCode: number, error: string, message: string, errors?: FieldError[]): EmailApiResult {
     return json(statusCode, { error, message, ...(errors ? { errors } : {}) });
 }

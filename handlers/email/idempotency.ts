@@ -1,6 +1,7 @@
 /**
- * The idempotency table (one DynamoDB table, partition key `pk`, TTL attribute
- * `expiresAt`) holds two kinds of items:
+ * The idempotency table (one DynamoDB table, partition key `pk` and TTL attribute
+ * `expiresAt`: EMAIL_TABLE_KEYS and EMAIL_TTL_ATTRIBUTE of contracts/email-service.ts)
+ * holds two kinds of items:
  *
  * - `key#<tenant scope>#<Idempotency-Key>` → the email id the key was given, a
  *   fingerprint of the request and a state (`pending` → `enqueued`). The API stores
@@ -16,16 +17,14 @@
  *   sent again.
  */
 import ddb = require("@aws-sdk/client-dynamodb");
+import { EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
 import type { ProviderReceipt } from "./types";
 
-/** TTL attribute name (epoch seconds). */
-export const EXPIRES_AT_ATTRIBUTE = "expiresAt";
-/** Partition key name. */
-export const PARTITION_KEY = "pk";
-
+/** What claiming an Idempotency-Key found: the key was free, or the record an earlier request stored. */
 export type KeyClaim =
     { outcome: "claimed" } | { outcome: "existing"; emailId: string; fingerprint: string; state: "pending" | "enqueued" };
 
+/** Idempotency-Keys of the API, per tenant scope. */
 export interface IdempotencyStore {
     /** Stores `key → emailId` unless the key exists; returns the existing record if it does. */
     claim(scope: string, key: string, emailId: string, fingerprint: string): Promise<KeyClaim>;
@@ -33,6 +32,7 @@ export interface IdempotencyStore {
     markEnqueued(scope: string, key: string): Promise<void>;
 }
 
+/** The worker's record of delivered emails, checked before every send. */
 export interface DeliveryLedger {
     wasDelivered(emailId: string): Promise<boolean>;
     recordDelivery(emailId: string, receipt: ProviderReceipt): Promise<void>;
@@ -62,15 +62,15 @@ export function dynamoIdempotencyStore(
                     new ddb.PutItemCommand({
                         TableName: tableName,
                         Item: {
-                            [PARTITION_KEY]: { S: pk(scope, key) },
+                            [EMAIL_TABLE_KEYS.partition]: { S: pk(scope, key) },
                             emailId: { S: emailId },
                             fingerprint: { S: fingerprint },
                             state: { S: "pending" },
                             createdAt: { S: current.toISOString() },
-                            [EXPIRES_AT_ATTRIBUTE]: { N: String(epochSeconds(current) + ttlSeconds) },
+                            [EMAIL_TTL_ATTRIBUTE]: { N: String(epochSeconds(current) + ttlSeconds) },
                         },
                         ConditionExpression: "attribute_not_exists(#pk) OR #exp < :now",
-                        ExpressionAttributeNames: { "#pk": PARTITION_KEY, "#exp": EXPIRES_AT_ATTRIBUTE },
+                        ExpressionAttributeNames: { "#pk": EMAIL_TABLE_KEYS.partition, "#exp": EMAIL_TTL_ATTRIBUTE },
                         ExpressionAttributeValues: { ":now": { N: String(epochSeconds(current)) } },
                         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
                     }),
@@ -83,7 +83,7 @@ export function dynamoIdempotencyStore(
                     const read = await client.send(
                         new ddb.GetItemCommand({
                             TableName: tableName,
-                            Key: { [PARTITION_KEY]: { S: pk(scope, key) } },
+                            Key: { [EMAIL_TABLE_KEYS.partition]: { S: pk(scope, key) } },
                             ConsistentRead: true,
                         }),
                     );
@@ -102,10 +102,10 @@ export function dynamoIdempotencyStore(
             await client.send(
                 new ddb.UpdateItemCommand({
                     TableName: tableName,
-                    Key: { [PARTITION_KEY]: { S: pk(scope, key) } },
+                    Key: { [EMAIL_TABLE_KEYS.partition]: { S: pk(scope, key) } },
                     UpdateExpression: "SET #state = :enqueued",
                     ConditionExpression: "attribute_exists(#pk)",
-                    ExpressionAttributeNames: { "#state": "state", "#pk": PARTITION_KEY },
+                    ExpressionAttributeNames: { "#state": "state", "#pk": EMAIL_TABLE_KEYS.partition },
                     ExpressionAttributeValues: { ":enqueued": { S: "enqueued" } },
                 }),
             );
@@ -129,7 +129,11 @@ export function dynamoDeliveryLedger(
     return {
         async wasDelivered(emailId) {
             const read = await client.send(
-                new ddb.GetItemCommand({ TableName: tableName, Key: { [PARTITION_KEY]: { S: pk(emailId) } }, ConsistentRead: true }),
+                new ddb.GetItemCommand({
+                    TableName: tableName,
+                    Key: { [EMAIL_TABLE_KEYS.partition]: { S: pk(emailId) } },
+                    ConsistentRead: true,
+                }),
             );
             return read.Item !== undefined;
         },
@@ -139,11 +143,11 @@ export function dynamoDeliveryLedger(
                 new ddb.PutItemCommand({
                     TableName: tableName,
                     Item: {
-                        [PARTITION_KEY]: { S: pk(emailId) },
+                        [EMAIL_TABLE_KEYS.partition]: { S: pk(emailId) },
                         provider: { S: receipt.provider },
                         ...(receipt.messageId ? { providerMessageId: { S: receipt.messageId } } : {}),
                         sentAt: { S: current.toISOString() },
-                        [EXPIRES_AT_ATTRIBUTE]: { N: String(epochSeconds(current) + ttlSeconds) },
+                        [EMAIL_TTL_ATTRIBUTE]: { N: String(epochSeconds(current) + ttlSeconds) },
                     },
                 }),
             );

@@ -14,7 +14,12 @@ import * as crypto from "node:crypto";
 import v = require("valibot");
 import type { EmailContent, EmailRequest, QueuedEmail } from "./types";
 
-/** Identity of the caller, from the API Gateway IAM authorizer context (never a header). */
+/**
+ * Identity of the caller, from the API Gateway IAM authorizer context (never a header).
+ *
+ * @example
+ * tenantOf(event); // "arn:aws:iam::111122223333:role/shop"
+ */
 export function tenantOf(event: { requestContext?: { authorizer?: { iam?: { userArn?: string; accountId?: string } } } }): string {
     const iam = event.requestContext?.authorizer?.iam;
     const arn = iam?.userArn;
@@ -30,7 +35,12 @@ function sha256(text: string): string {
     return crypto.createHash("sha256").update(text).digest("hex");
 }
 
-/** The MessageGroupId for an email of `tenant`: the tenant's hash plus one of `lanes` lanes. */
+/**
+ * The MessageGroupId for an email of `tenant`: the tenant's hash plus one of `lanes` lanes.
+ *
+ * @example
+ * laneFor(tenant, emailId, 4); // MessageGroupId of one of the tenant's 4 lanes
+ */
 export function laneFor(tenant: string, emailId: string, lanes: number): string {
     const lane = parseInt(sha256(emailId).slice(0, 8), 16) % Math.max(1, lanes);
     return `t${sha256(tenant).slice(0, 16)}-${lane}`;
@@ -100,13 +110,19 @@ function queuedEmailSchema() {
             content: v.optional(contentSchema()),
             contentRef: v.optional(v.object({ bucket: v.string(), key: v.string(), bytes: v.number() })),
         }),
-        v.check((m) => (m.content === undefined) !== (m.contentRef === undefined), "exactly one of content and contentRef"),
+        v.check(
+            (message) => (message.content === undefined) !== (message.contentRef === undefined),
+            "exactly one of content and contentRef",
+        ),
     );
 }
 
 /**
  * Parses a queue message body. Returns `undefined` for anything that is not a v1
  * email message; the caller dead-letters it as `malformed-message`.
+ *
+ * @example
+ * const message = parseQueuedEmail(record.body); // undefined when not a v1 email message
  */
 export function parseQueuedEmail(body: string): QueuedEmail | undefined {
     let json: unknown;

@@ -67,6 +67,9 @@ export function headerSafeSubject(subject: string): string {
 /**
  * nodemailer's message options for an email: the subject, when it needs encoded-words, as a
  * prepared header folded between them (nodemailer folds every other header itself).
+ *
+ * @example
+ * await transport.sendMail(smtpMailOptions(content, emailId));
  */
 export function smtpMailOptions(email: EmailContent, emailId: string) {
     const encode = needsEncodedWords(email.subject);

@@ -4,23 +4,13 @@
  */
 import metricsLib = require("@aws-lambda-powertools/metrics");
 
-/** Metric names the API and the worker emit (Count). */
-export const EMAIL_METRICS = {
-    accepted: "EmailsAccepted",
-    replayed: "EmailsReplayed",
-    rejected: "EmailRequestsRejected",
-    notAccepted: "EmailRequestsNotAccepted",
-    offloaded: "EmailsOffloadedToS3",
-    sent: "EmailsSent",
-    sentBySecondary: "EmailsSentBySecondary",
-    scheduled: "EmailsScheduled",
-    deferred: "EmailDeliveriesDeferred",
-    deadLettered: "EmailsDeadLettered",
-    retried: "EmailDeliveriesRetried",
-    duplicatesDropped: "EmailDuplicatesDropped",
-} as const;
-
-/** A Metrics instance for `serviceName`, unless the environment names one. */
+/**
+ * A Metrics instance for `serviceName`, unless the environment names one. Metric names: `EMAIL_METRICS`
+ * (contracts/email-service.ts).
+ *
+ * @example
+ * const metrics = emailMetrics(EMAIL_SERVICE_NAMES.api);
+ */
 export function emailMetrics(serviceName: string): metricsLib.Metrics {
     return new metricsLib.Metrics({
         ...(process.env.POWERTOOLS_SERVICE_NAME ? {} : { serviceName }),
@@ -28,7 +18,12 @@ export function emailMetrics(serviceName: string): metricsLib.Metrics {
     });
 }
 
-/** Adds one to a count metric. */
+/**
+ * Adds one (or `value`) to a count metric.
+ *
+ * @example
+ * count(metrics, EMAIL_METRICS.sent);
+ */
 export function count(metrics: metricsLib.Metrics, name: string, value = 1): void {
     metrics.addMetric(name, metricsLib.MetricUnit.Count, value);
 }

@@ -36,7 +36,7 @@ function textSchema() {
         v.string("must be a string"),
         v.nonEmpty("must not be empty"),
         // An empty string already has its error: one message per field.
-        v.check((s) => s === "" || s.trim() !== "", BLANK),
+        v.check((text) => text === "" || text.trim() !== "", BLANK),
     );
 }
 
@@ -51,6 +51,9 @@ function recipientsSchema(limits: EmailLimits) {
  * The valibot schema of a request body (field rules only). Unknown and missing keys are
  * reported by {@link validateEmailRequest}, one error each: valibot's strictObject stops at
  * the first unknown key and words a missing key as an unknown one.
+ *
+ * @example
+ * v.safeParse(emailRequestSchema(EMAIL_API_DEFAULTS.limits), body);
  */
 export function emailRequestSchema(limits: EmailLimits) {
     return v.object(
@@ -81,7 +84,12 @@ function pathOf(issue: v.BaseIssue<unknown>): string {
     return out || "body";
 }
 
-/** Parses `sendAt` (unix seconds or ISO-8601 with a time zone) to a Date, or returns a message. */
+/**
+ * Parses `sendAt` (unix seconds or ISO-8601 with a time zone) to a Date, or returns a message.
+ *
+ * @example
+ * parseSendAt(1767225600); // Date (epoch seconds); a string answer is the field error
+ */
 export function parseSendAt(value: unknown): Date | string {
     if (typeof value === "number") {
         if (!Number.isInteger(value) || value < 0) return "must be a non-negative integer (unix seconds) or an ISO-8601 timestamp";
@@ -98,6 +106,7 @@ export function parseSendAt(value: unknown): Date | string {
     return "must be unix seconds (number) or an ISO-8601 timestamp (string)";
 }
 
+/** The validated request, or every field error at once. */
 export type ValidationResult = { success: true; request: EmailRequest } | { success: false; errors: FieldError[] };
 
 /**
@@ -169,8 +178,8 @@ export function validateEmailRequest(input: unknown, limits: EmailLimits, now: D
 
 function dedupe(errors: FieldError[]): FieldError[] {
     const seen = new Set<string>();
-    return errors.filter((e) => {
-        const key = `${e.field}\u0000${e.message}`;
+    return errors.filter((error) => {
+        const key = `${error.field}\u0000${error.message}`;
         if (seen.has(key)) return false;
         seen.add(key);
         return true;

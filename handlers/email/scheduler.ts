@@ -13,14 +13,15 @@
  * schedule dead-letter queue, its body the pointer message: resend it as it is.
  */
 import type scheduler = require("@aws-sdk/client-scheduler");
+import { EMAIL_SCHEDULE_NAME_PREFIX } from "../../contracts/email-service";
 import { type Deferred, resolveDeferred } from "../shared/deferred";
+import type { DeliveryScheduler, QueuedEmail } from "./types";
 
 /** The Scheduler client module, loaded on the first deferred send (see handlers/shared/deferred.ts). */
 function schedulerSdk(): typeof scheduler {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("@aws-sdk/client-scheduler") as typeof scheduler;
 }
-import type { DeliveryScheduler, QueuedEmail } from "./types";
 
 /** The scheduler fires with one-minute precision; never schedule closer than this. */
 export const MIN_SCHEDULE_LEAD_MS = 60_000;
@@ -33,7 +34,12 @@ export const MIN_SCHEDULE_LEAD_MS = 60_000;
  */
 export const SCHEDULE_RETRY_POLICY = { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 } as const;
 
-/** `at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the next whole second. */
+/**
+ * `at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the next whole second.
+ *
+ * @example
+ * atExpression(new Date("2026-01-31T12:00:00.200Z")); // "at(2026-01-31T12:00:01)"
+ */
 export function atExpression(date: Date): string {
     const rounded = new Date(Math.ceil(date.getTime() / 1000) * 1000);
     return `at(${rounded.toISOString().slice(0, 19)})`;
@@ -42,13 +48,18 @@ export function atExpression(date: Date): string {
 /**
  * Schedule name for an email: unique per id and per deferral (`email-<id>` for `sendAt`,
  * `email-<id>-r<n>` for the n-th deferred retry), within the 64-character limit. A
- * redelivered message computes the same name, so it can never be scheduled twice.
+ * redelivered message computes the same name, so it can never be scheduled twice. The
+ * prefix is the one the worker's IAM policy scopes `scheduler:CreateSchedule` to.
+ *
+ * @example
+ * scheduleName("0b6f", 2); // "email-0b6f-r2"
  */
 export function scheduleName(emailId: string, deferrals = 0): string {
     const suffix = deferrals > 0 ? `-r${deferrals}` : "";
-    return `email-${emailId}`.slice(0, 64 - suffix.length) + suffix;
+    return `${EMAIL_SCHEDULE_NAME_PREFIX}${emailId}`.slice(0, 64 - suffix.length) + suffix;
 }
 
+/** Where the worker creates schedules and what they target. */
 export interface EventBridgeSchedulerOptions {
     client: Deferred<scheduler.SchedulerClient>;
     /** Schedule group the worker's role may create schedules in. */

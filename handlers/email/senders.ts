@@ -29,14 +29,17 @@ export function senderCovered(from: string, entries: readonly string[]): boolean
     const at = address.lastIndexOf("@");
     const domain = at >= 0 ? address.slice(at + 1) : address;
     return entries.some((entry) => {
-        const e = entry.trim().toLowerCase();
-        return e.includes("@") ? e === address : e === domain;
+        const normalized = entry.trim().toLowerCase();
+        return normalized.includes("@") ? normalized === address : normalized === domain;
     });
 }
 
 /**
  * The message of the `from` field error for `from` sent by `caller`, or `undefined` when allowed.
  * Messages never quote the address or the caller (the client knows both).
+ *
+ * @example
+ * senderError("shop@example.com", caller, policy); // undefined when the caller may send as shop@example.com
  */
 export function senderError(from: string, caller: string, policy: SenderPolicy): string | undefined {
     if (policy.sendingIdentities && !senderCovered(from, policy.sendingIdentities)) {

@@ -58,15 +58,15 @@ export interface FieldError {
     message: string;
 }
 
-/** Limits the API enforces; see config/email-service.ts for defaults. */
+/** Limits the API enforces; defaults: `EMAIL_API_DEFAULTS.limits` (contracts/email-service.ts). */
 export interface EmailLimits {
-    /** Largest accepted request body (bytes); larger → 413. @default 4194304 */
+    /** Largest accepted request body (bytes); larger → 413. */
     maxRequestBytes: number;
-    /** Most recipients across to, cc and bcc (SES accepts 50). @default 50 */
+    /** Most recipients across to, cc and bcc (SES accepts 50). */
     maxRecipients: number;
-    /** Longest subject (characters). @default 998 */
+    /** Longest subject (characters). */
     maxSubjectLength: number;
-    /** Furthest future `sendAt`, in days. @default 30 */
+    /** Furthest future `sendAt`, in days. */
     maxScheduleAheadDays: number;
 }
 
@@ -79,6 +79,7 @@ export interface ProviderReceipt {
     rejectedRecipients?: number;
 }
 
+/** The providers an email can be sent through. */
 export type ProviderName = "ses" | "smtp";
 
 /** A way to deliver an email: SES, SMTP, or a test double. */

@@ -18,22 +18,25 @@ import batch = require("@aws-lambda-powertools/batch");
 import powertools = require("@aws-lambda-powertools/logger");
 import type * as metricsLib from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type { ContentStore } from "./content-store";
 import {
-    DEAD_LETTER_ATTRIBUTES,
-    describeError,
-    isDeliveryError,
-    isPermanent,
-    REJECTION_REASONS,
-    RejectionReason,
-    transientFailure,
-} from "./errors";
+    EMAIL_DEAD_LETTER_ATTRIBUTES,
+    EMAIL_DEAD_LETTER_MAX_DETAIL_LENGTH,
+    EMAIL_METRICS,
+    EMAIL_SERVICE_NAMES,
+    type EmailRejectionReason,
+} from "../../contracts/email-service";
+import type { ContentStore } from "./content-store";
+import { describeError, isDeliveryError, isPermanent, transientFailure } from "./errors";
 import type { DeliveryLedger } from "./idempotency";
 import { parseQueuedEmail } from "./message";
-import { count, EMAIL_METRICS, emailMetrics } from "./observability";
+import { count, emailMetrics } from "./observability";
 import { BreakerOptions, createFailoverMailer, FailoverMailer } from "./providers/failover";
 import type { DeliveryScheduler, EmailProvider, QueuedEmail } from "./types";
+import type { RejectedRecord } from "../shared/rejected-record";
 import { defaultTracer, type HandlerTracer, traceClients, traceHandler } from "../tracing";
+
+/** A dead-lettered email on its way to the DLQ. */
+export type RejectedEmail = RejectedRecord<EmailRejectionReason>;
 
 /**
  * How a transiently failing email leaves its FIFO lane. A failed record stays in its message
@@ -57,6 +60,7 @@ export interface DeferralPolicy {
 /** 5 + 10 + 20 + 40 + 80 minutes: about 2.6 hours of deferred retries, RFC 5321 §4.5.4.1 territory. */
 export const DEFAULT_DEFERRAL_POLICY: DeferralPolicy = { afterReceives: 2, firstDelayMs: 300_000, maxDeferrals: 5 };
 
+/** What the worker needs; the Lambda builds it from the environment (emailWorkerFromEnvironment). */
 export interface EmailWorkerDeps {
     sqs: sqs.SQSClient;
     /** FIFO DLQ for permanent failures. */
@@ -91,6 +95,7 @@ export interface EmailWorkerDeps {
     now?: () => Date;
 }
 
+/** The worker Lambda handler: an SQS FIFO batch handler with ReportBatchItemFailures. */
 export type EmailWorkerHandler = ((event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>) & {
     /** The breaker-backed mailer (state for tests and logs; `shutdown()` stops its timers). */
     readonly mailer: FailoverMailer;
@@ -106,14 +111,14 @@ export type EmailWorkerHandler = ((event: SQSEvent, context?: Context) => Promis
  * });
  */
 export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
-    const logger = deps.logger ?? new powertools.Logger({ serviceName: "email-worker" });
+    const logger = deps.logger ?? new powertools.Logger({ serviceName: EMAIL_SERVICE_NAMES.worker });
     const now = deps.now ?? (() => new Date());
-    const metrics = deps.metrics ?? emailMetrics("email-worker");
-    const tracer = deps.tracer ?? defaultTracer("email-worker");
+    const metrics = deps.metrics ?? emailMetrics(EMAIL_SERVICE_NAMES.worker);
+    const tracer = deps.tracer ?? defaultTracer(EMAIL_SERVICE_NAMES.worker);
     traceClients(tracer, deps.sqs);
     const mailer = createFailoverMailer({ primary: deps.primary, secondary: deps.secondary, breaker: deps.breaker, logger });
 
-    async function deadLetter(record: SQSRecord, emailId: string | undefined, reason: RejectionReason, detail: string): Promise<void> {
+    async function deadLetter({ record, reason, detail }: RejectedEmail, emailId: string | undefined): Promise<void> {
         await deps.sqs.send(
             new sqs.SendMessageCommand({
                 QueueUrl: deps.deadLetterQueueUrl,
@@ -121,8 +126,11 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
                 MessageGroupId: record.attributes.MessageGroupId ?? "email",
                 MessageDeduplicationId: `${record.messageId}-rejected`.slice(0, 128),
                 MessageAttributes: {
-                    [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: "String", StringValue: reason },
-                    [DEAD_LETTER_ATTRIBUTES.detail]: { DataType: "String", StringValue: detail.slice(0, 256) },
+                    [EMAIL_DEAD_LETTER_ATTRIBUTES.reason]: { DataType: "String", StringValue: reason },
+                    [EMAIL_DEAD_LETTER_ATTRIBUTES.detail]: {
+                        DataType: "String",
+                        StringValue: detail.slice(0, EMAIL_DEAD_LETTER_MAX_DETAIL_LENGTH),
+                    },
                 },
             }),
         );
@@ -157,10 +165,8 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
         const { errorName, errorCode } = describeError(error);
         if (deferrals >= deferral.maxDeferrals) {
             await deadLetter(
-                record,
+                { record, reason: "retries-exhausted", detail: `${errorCode ?? errorName} after ${deferrals} deferred retries` },
                 message.id,
-                REJECTION_REASONS.retriesExhausted,
-                `${errorCode ?? errorName} after ${deferrals} deferred retries`,
             );
             return true;
         }
@@ -189,7 +195,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
         }
         const message = parseQueuedEmail(record.body);
         if (!message) {
-            await deadLetter(record, undefined, REJECTION_REASONS.malformedMessage, "not a v1 email message");
+            await deadLetter({ record, reason: "malformed-message", detail: "not a v1 email message" }, undefined);
             return;
         }
         const emailId = message.id;
@@ -231,7 +237,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
             }
         } catch (error) {
             if (isPermanent(error)) {
-                await deadLetter(record, emailId, error.reason, error.code);
+                await deadLetter({ record, reason: error.reason, detail: error.code }, emailId);
                 return;
             }
             try {

@@ -21,8 +21,8 @@ import {
     looseObject,
     title,
 } from "valibot";
+import { CLIENT_ID_PATTERN, type EventRejectionReason } from "../../contracts/event-pipeline";
 import { calendarDateTime, RFC3339_TIMESTAMP_PATTERN } from "../shared/calendar";
-import type { RejectionReason } from "./errors";
 import type { EventEnvelope, EventIdentity } from "./types";
 
 /** The top-level fields of an event body, in documentation order. Any other field is rejected (`unknown_field`). */
@@ -31,8 +31,6 @@ export const ENVELOPE_FIELDS = ["clientId", "eventId", "type", "occurredAt", "da
 /** Max length of `clientId` and `eventId` (the SQS MessageGroupId limit). */
 export const MAX_ID_LENGTH = 128;
 
-/** clientId: letters, digits and `. _ : -` only; safe as a MessageGroupId, a DynamoDB key, in URLs, logs and metric dimensions. */
-export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** eventId: printable ASCII without spaces (UUIDs, ULIDs, `order-42#v2` ...). */
 export const EVENT_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 /** occurredAt: RFC 3339 profile of ISO-8601, timezone required (`Z` or `±hh:mm`), up to nanoseconds. */
@@ -85,7 +83,7 @@ export function eventBodySchema(typeName: string, dataSchema: GenericSchema, typ
 /** Envelope check result: either the typed envelope or a rejection with a payload-free detail. */
 export type EnvelopeResult =
     | { readonly ok: true; readonly envelope: EventEnvelope }
-    | { readonly ok: false; readonly reason: RejectionReason; readonly detail: string; readonly identity: EventIdentity };
+    | { readonly ok: false; readonly reason: EventRejectionReason; readonly detail: string; readonly identity: EventIdentity };
 
 /** Validates envelopes; build once per container. */
 export type EnvelopeValidator = (body: unknown) => EnvelopeResult;
@@ -128,7 +126,7 @@ export function createEnvelopeValidator(): EnvelopeValidator {
         }
         const record = body as Record<string, unknown>;
         // Identity (for the log line) is only worked out for rejections; the happy path reads the envelope itself.
-        const reject = (reason: RejectionReason, detail: string): EnvelopeResult => ({
+        const reject = (reason: EventRejectionReason, detail: string): EnvelopeResult => ({
             ok: false,
             reason,
             detail,

@@ -10,42 +10,24 @@
  * MessageAttributeValue in the SQS API Reference), so a body at the source queue's limit
  * plus the three reason attributes would not fit a DLQ of the same size. The DLQ is
  * therefore created at SQS's maximum (1 MiB) and the source queue's limit is capped
- * {@link DEAD_LETTER_RESERVED_BYTES} below it: the body moves to the DLQ byte for byte,
+ * `EVENT_DEAD_LETTER_RESERVED_BYTES` (contracts/event-pipeline.ts) below it: the body moves to the DLQ byte for byte,
  * with its reason, whatever its size. No side store, no pointer, nothing to clean up.
  */
 import { SendMessageBatchCommand, SendMessageBatchRequestEntry, SQSClient } from "@aws-sdk/client-sqs";
-import type { SQSRecord } from "aws-lambda";
-import type { RejectionReason } from "./errors";
+import {
+    EVENT_DEAD_LETTER_ATTRIBUTES,
+    EVENT_DEAD_LETTER_MAX_DETAIL_BYTES,
+    EVENT_DEAD_LETTER_MAX_SOURCE_ID_BYTES,
+    type EventRejectionReason,
+} from "../../contracts/event-pipeline";
+import type { RejectedRecord } from "../shared/rejected-record";
 
-/** A message on its way to the DLQ. */
-export interface DeadLetter {
-    readonly record: SQSRecord;
-    readonly reason: RejectionReason;
-    readonly detail: string;
-}
-
-/** DLQ message attribute names (a contract with whoever drains the DLQ). */
-export const DEAD_LETTER_ATTRIBUTES = {
-    reason: "rejectionReason",
-    detail: "rejectionDetail",
-    sourceMessageId: "sourceMessageId",
-} as const;
+/** A rejected event on its way to the DLQ. */
+export type RejectedEvent = RejectedRecord<EventRejectionReason>;
 
 const MAX_ENTRIES_PER_CALL = 10;
 /** SQS's request limit for SendMessageBatch (the sum of all entries), equal to its largest message: 1 MiB. */
 const MAX_BYTES_PER_CALL = 1_048_576;
-/** Longest `rejectionDetail`, in UTF-8 bytes. */
-export const MAX_DETAIL_BYTES = 256;
-/** Longest `sourceMessageId` carried (SQS message ids are 36-character UUIDs). */
-const MAX_SOURCE_ID_BYTES = 128;
-
-/**
- * Bytes kept free for the reason attributes when a rejected body moves to the DLQ: the
- * source queue's maximum message size is at most the DLQ's (SQS's 1 MiB) minus this.
- * Covers the three attribute names, their `String` data types, the longest reason code,
- * a {@link MAX_DETAIL_BYTES} detail and a {@link MAX_SOURCE_ID_BYTES} message id (about 520 bytes).
- */
-export const DEAD_LETTER_RESERVED_BYTES = 1024;
 
 /** Cuts text to at most `maxBytes` of UTF-8 without splitting a character. */
 function truncateUtf8(text: string, maxBytes: number): string {
@@ -58,8 +40,13 @@ function truncateUtf8(text: string, maxBytes: number): string {
     return cut;
 }
 
-/** The DLQ entry for a letter: the body as received, the tenant's group, the reason attributes. */
-export function entryFor(letter: DeadLetter, id: string): SendMessageBatchRequestEntry {
+/**
+ * The DLQ entry for a rejected event: the body as received, the tenant's group, the reason attributes.
+ *
+ * @example
+ * const entry = entryFor({ record, reason: "unknown_type", detail: "type is not a registered event type" }, "m0");
+ */
+export function entryFor(letter: RejectedEvent, id: string): SendMessageBatchRequestEntry {
     const groupId = letter.record.attributes?.MessageGroupId;
     return {
         Id: id,
@@ -67,17 +54,25 @@ export function entryFor(letter: DeadLetter, id: string): SendMessageBatchReques
         // Keep the tenant's fair-queue group, as the source message had it.
         ...(groupId ? { MessageGroupId: groupId } : {}),
         MessageAttributes: {
-            [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: "String", StringValue: letter.reason },
-            [DEAD_LETTER_ATTRIBUTES.detail]: { DataType: "String", StringValue: truncateUtf8(letter.detail, MAX_DETAIL_BYTES) || "-" },
-            [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: {
+            [EVENT_DEAD_LETTER_ATTRIBUTES.reason]: { DataType: "String", StringValue: letter.reason },
+            [EVENT_DEAD_LETTER_ATTRIBUTES.detail]: {
                 DataType: "String",
-                StringValue: truncateUtf8(String(letter.record.messageId), MAX_SOURCE_ID_BYTES) || "-",
+                StringValue: truncateUtf8(letter.detail, EVENT_DEAD_LETTER_MAX_DETAIL_BYTES) || "-",
+            },
+            [EVENT_DEAD_LETTER_ATTRIBUTES.sourceMessageId]: {
+                DataType: "String",
+                StringValue: truncateUtf8(String(letter.record.messageId), EVENT_DEAD_LETTER_MAX_SOURCE_ID_BYTES) || "-",
             },
         },
     };
 }
 
-/** A message's size as SQS counts it: the body plus every attribute's name, data type and value, in UTF-8 bytes. */
+/**
+ * A message's size as SQS counts it: the body plus every attribute's name, data type and value, in UTF-8 bytes.
+ *
+ * @example
+ * entryBytes(entryFor(letter, "m0")) <= 1_048_576;
+ */
 export function entryBytes(entry: Pick<SendMessageBatchRequestEntry, "MessageBody" | "MessageAttributes">): number {
     let bytes = Buffer.byteLength(entry.MessageBody ?? "", "utf8");
     for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
@@ -100,7 +95,7 @@ export function entryBytes(entry: Pick<SendMessageBatchRequestEntry, "MessageBod
 export async function sendToDeadLetterQueue(
     sqs: SQSClient,
     queueUrl: string,
-    letters: readonly DeadLetter[],
+    letters: readonly RejectedEvent[],
 ): Promise<Map<number, string>> {
     const failed = new Map<number, string>();
     const chunks: { entries: SendMessageBatchRequestEntry[]; letterIndexes: number[] }[] = [];
@@ -129,7 +124,10 @@ export async function sendToDeadLetterQueue(
                     if (index >= 0) failed.set(letterIndexes[index], `SQS ${failure.Code ?? "error"}`);
                 }
                 // Anything neither successful nor failed is treated as not sent.
-                const settled = new Set([...(response.Successful ?? []).map((s) => s.Id), ...(response.Failed ?? []).map((f) => f.Id)]);
+                const settled = new Set([
+                    ...(response.Successful ?? []).map((success) => success.Id),
+                    ...(response.Failed ?? []).map((failure) => failure.Id),
+                ]);
                 entries.forEach((entry, index) => {
                     if (!settled.has(entry.Id)) failed.set(letterIndexes[index], "SQS did not confirm the send");
                 });

@@ -6,24 +6,14 @@
  */
 import { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { SQSClient, SQSClientConfig } from "@aws-sdk/client-sqs";
-import { CLIENT_ID_PATTERN } from "./contract";
+import { CLIENT_ID_PATTERN, EVENT_PROCESSOR_ENV } from "../../contracts/event-pipeline";
 import { eventProcessorConfigurationError } from "./errors";
 import { EVENT_TYPE_NAMES } from "./event-types";
 import { createEventProcessor } from "./processor";
 import { parseProducerTenants } from "./tenancy";
 import type { EventProcessorHandler } from "./types";
 
-/** Environment variable names the Lambda reads (the infrastructure sets them). */
-export const EVENT_PROCESSOR_ENV = {
-    tableName: "EVENT_TABLE_NAME",
-    deadLetterQueueUrl: "DEAD_LETTER_QUEUE_URL",
-    enabledTypes: "ENABLED_EVENT_TYPES",
-    retentionDays: "EVENT_RETENTION_DAYS",
-    /** JSON `{"<producer role unique id>": ["clientId", ...]}`; unset = open mode (see tenancy.ts). */
-    producerTenants: "PRODUCER_TENANTS",
-} as const;
-
-/** Settings read from the environment. */
+/** Settings read from the environment variables {@link EVENT_PROCESSOR_ENV} names. */
 export interface EventProcessorSettings {
     readonly tableName: string;
     readonly deadLetterQueueUrl: string;

@@ -6,13 +6,14 @@
  * permanent rejection instead of a retried write.
  */
 import { createHash } from "node:crypto";
-import type { RejectionReason } from "./errors";
+import {
+    EVENT_CONTENT_HASH_ATTRIBUTE,
+    EVENT_TABLE_KEYS,
+    EVENT_TTL_ATTRIBUTE,
+    type EventRejectionReason,
+} from "../../contracts/event-pipeline";
 import type { AttributeValue, EventEnvelope } from "./types";
 
-/** TTL attribute (epoch seconds); only present when retention is configured. */
-export const TTL_ATTRIBUTE = "expiresAt";
-/** SHA-256 (hex) of clientId, eventId, type, occurredAt and data in a canonical, key-order-free encoding. */
-export const CONTENT_HASH_ATTRIBUTE = "contentHash";
 /** DynamoDB's item size limit (attribute names + values). */
 export const MAX_ITEM_BYTES = 400 * 1024;
 /** DynamoDB's nesting limit; `data` itself is level 1 and every value inside adds one. */
@@ -25,20 +26,23 @@ const MIN_NUMBER_MAGNITUDE = 1e-130;
 
 /** The stored item's shape (attribute names are part of the contract with the Sender). */
 export interface StoredEventItem {
-    clientId: { S: string };
-    eventId: { S: string };
+    [EVENT_TABLE_KEYS.partition]: { S: string };
+    [EVENT_TABLE_KEYS.sort]: { S: string };
     type: { S: string };
     occurredAt: { S: string };
     /** ISO-8601 UTC, when the processor handled the message. */
     receivedAt: { S: string };
     data: { M: Record<string, AttributeValue> };
-    contentHash: { S: string };
-    expiresAt?: { N: string };
+    /** SHA-256 (hex) of clientId, eventId, type, occurredAt and data in a canonical, key-order-free encoding. */
+    [EVENT_CONTENT_HASH_ATTRIBUTE]: { S: string };
+    /** Epoch seconds; only present when retention is configured. */
+    [EVENT_TTL_ATTRIBUTE]?: { N: string };
 }
 
+/** The item to store, or why the event cannot be stored. */
 export type BuildItemResult =
     | { readonly ok: true; readonly item: StoredEventItem; readonly contentHash: string; readonly sizeBytes: number }
-    | { readonly ok: false; readonly reason: RejectionReason; readonly detail: string };
+    | { readonly ok: false; readonly reason: EventRejectionReason; readonly detail: string };
 
 // With the `u` flag a surrogate only matches when it is unpaired (DynamoDB would store U+FFFD instead).
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
@@ -70,7 +74,7 @@ function tooDeep(path: string): StorabilityProblem {
  * stops at the limit, so a 1 MiB `[[[[...` cannot blow the stack, and a
  * `__proto__` key is caught before a schema could silently drop it.
  */
-export function checkRawData(value: unknown): { reason: RejectionReason; detail: string } | undefined {
+export function checkRawData(value: unknown): { reason: EventRejectionReason; detail: string } | undefined {
     try {
         inspect(value, 1, "data");
         return undefined;
@@ -205,6 +209,7 @@ export function contentHash(envelope: HashedFields, data: unknown): string {
     return hashOf(envelope, walk.canonical);
 }
 
+/** When the message was handled and how long to keep the event. */
 export interface BuildItemOptions {
     /** When the processor handled the message. */
     readonly receivedAt: Date;
@@ -247,22 +252,22 @@ export function buildItem(envelope: EventEnvelope, data: Record<string, unknown>
     }
     const hash = hashOf(envelope, walk.canonical);
     const item: StoredEventItem = {
-        clientId: { S: envelope.clientId },
-        eventId: { S: envelope.eventId },
+        [EVENT_TABLE_KEYS.partition]: { S: envelope.clientId },
+        [EVENT_TABLE_KEYS.sort]: { S: envelope.eventId },
         type: { S: envelope.type },
         occurredAt: { S: envelope.occurredAt },
         receivedAt: { S: stamp.receivedAt },
         data: dataValue as { M: Record<string, AttributeValue> },
-        contentHash: { S: hash },
+        [EVENT_CONTENT_HASH_ATTRIBUTE]: { S: hash },
     };
-    if (stamp.expiresAt !== undefined) item.expiresAt = { N: stamp.expiresAt };
+    if (stamp.expiresAt !== undefined) item[EVENT_TTL_ATTRIBUTE] = { N: stamp.expiresAt };
     // Names and values of the fixed attributes; the envelope fields are ASCII by contract, so length == bytes.
     const bytes =
         walk.bytes +
         "data".length +
-        "clientId".length +
+        EVENT_TABLE_KEYS.partition.length +
         envelope.clientId.length +
-        "eventId".length +
+        EVENT_TABLE_KEYS.sort.length +
         envelope.eventId.length +
         "type".length +
         envelope.type.length +
@@ -270,9 +275,9 @@ export function buildItem(envelope: EventEnvelope, data: Record<string, unknown>
         envelope.occurredAt.length +
         "receivedAt".length +
         stamp.receivedAt.length +
-        "contentHash".length +
+        EVENT_CONTENT_HASH_ATTRIBUTE.length +
         hash.length +
-        (stamp.expiresAt === undefined ? 0 : "expiresAt".length + stamp.expiresAt.length);
+        (stamp.expiresAt === undefined ? 0 : EVENT_TTL_ATTRIBUTE.length + stamp.expiresAt.length);
     if (bytes > MAX_ITEM_BYTES) {
         return { ok: false, reason: "item_too_large", detail: `item would be about ${Math.ceil(bytes / 1024)} KB; DynamoDB allows 400 KB` };
     }

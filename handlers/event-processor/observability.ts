@@ -11,32 +11,31 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { EVENT_OUTCOME_METRICS, EVENT_PROCESSOR_SERVICE_NAME, EVENT_REASON_METRIC } from "../../contracts/event-pipeline";
 import type { OutcomeKind, ProcessingOutcome } from "./types";
 
-/** EMF metric names, one per outcome (always emitted, zeros included, so alarms see data). */
-export const OUTCOME_METRICS: Readonly<Record<OutcomeKind, string>> = {
-    persisted: "EventsPersisted",
-    duplicate: "EventsDuplicate",
-    rejected: "EventsRejected",
-    transient: "EventsTransient",
-};
-/** EMF metric for rejected and transient messages, with dimensions `outcome` and `reason`. */
-export const REASON_METRIC = "EventsByReason";
-
-/** Default Powertools service name (POWERTOOLS_SERVICE_NAME overrides it). */
-export const DEFAULT_SERVICE_NAME = "event-processor";
 /** Default EMF namespace (POWERTOOLS_METRICS_NAMESPACE overrides it). */
 export const DEFAULT_METRICS_NAMESPACE = "EventIngestion";
 
-/** @example const logger = defaultLogger(); */
+/**
+ * The processor's logger when none is given: service `event-processor` unless POWERTOOLS_SERVICE_NAME names one.
+ *
+ * @example
+ * const logger = defaultLogger();
+ */
 export function defaultLogger(): Logger {
-    return new Logger(process.env.POWERTOOLS_SERVICE_NAME ? {} : { serviceName: DEFAULT_SERVICE_NAME });
+    return new Logger(process.env.POWERTOOLS_SERVICE_NAME ? {} : { serviceName: EVENT_PROCESSOR_SERVICE_NAME });
 }
 
-/** @example const metrics = defaultMetrics(); */
+/**
+ * The processor's metrics when none are given: service and namespace from POWERTOOLS_* or the defaults.
+ *
+ * @example
+ * const metrics = defaultMetrics();
+ */
 export function defaultMetrics(): Metrics {
     return new Metrics({
-        ...(process.env.POWERTOOLS_SERVICE_NAME ? {} : { serviceName: DEFAULT_SERVICE_NAME }),
+        ...(process.env.POWERTOOLS_SERVICE_NAME ? {} : { serviceName: EVENT_PROCESSOR_SERVICE_NAME }),
         ...(process.env.POWERTOOLS_METRICS_NAMESPACE ? {} : { namespace: DEFAULT_METRICS_NAMESPACE }),
     });
 }
@@ -116,7 +115,7 @@ export function publishOutcomeMetrics(metrics: Metrics, outcomes: readonly Proce
             byReason.set(key, entry);
         }
     }
-    for (const [outcome, metric] of Object.entries(OUTCOME_METRICS) as [OutcomeKind, string][]) {
+    for (const [outcome, metric] of Object.entries(EVENT_OUTCOME_METRICS) as [OutcomeKind, string][]) {
         metrics.addMetric(metric, MetricUnit.Count, counts[outcome]);
     }
     metrics.publishStoredMetrics();
@@ -124,6 +123,6 @@ export function publishOutcomeMetrics(metrics: Metrics, outcomes: readonly Proce
         const single = metrics.singleMetric();
         single.addDimension("outcome", outcome);
         single.addDimension("reason", reason);
-        single.addMetric(REASON_METRIC, MetricUnit.Count, count);
+        single.addMetric(EVENT_REASON_METRIC, MetricUnit.Count, count);
     }
 }

@@ -6,14 +6,20 @@
  * permanent (the item itself is refused) and transient (worth a retry).
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import type { RejectionReason, TransientReason } from "./errors";
-import { CONTENT_HASH_ATTRIBUTE, StoredEventItem } from "./item";
+import {
+    EVENT_CONTENT_HASH_ATTRIBUTE,
+    EVENT_TABLE_KEYS,
+    type EventRejectionReason,
+    type EventTransientReason,
+} from "../../contracts/event-pipeline";
+import type { StoredEventItem } from "./item";
 
+/** What one write came to. */
 export type PersistResult =
     | { readonly outcome: "persisted" }
     | { readonly outcome: "duplicate" }
-    | { readonly outcome: "rejected"; readonly reason: RejectionReason; readonly detail: string }
-    | { readonly outcome: "transient"; readonly reason: TransientReason; readonly detail: string };
+    | { readonly outcome: "rejected"; readonly reason: EventRejectionReason; readonly detail: string }
+    | { readonly outcome: "transient"; readonly reason: EventTransientReason; readonly detail: string };
 
 // Error names (not classes: the runtime's SDK copy may differ from ours, so instanceof is unreliable).
 const THROTTLING_ERRORS = new Set([
@@ -58,7 +64,7 @@ export async function persistEvent(
             new PutItemCommand({
                 TableName: tableName,
                 Item: item as unknown as PutItemCommand["input"]["Item"],
-                ConditionExpression: "attribute_not_exists(clientId)",
+                ConditionExpression: `attribute_not_exists(${EVENT_TABLE_KEYS.partition})`,
                 ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             }),
         );
@@ -72,10 +78,13 @@ export async function persistEvent(
                 const read = await dynamodb.send(
                     new GetItemCommand({
                         TableName: tableName,
-                        Key: { clientId: item.clientId, eventId: item.eventId },
+                        Key: {
+                            [EVENT_TABLE_KEYS.partition]: item[EVENT_TABLE_KEYS.partition],
+                            [EVENT_TABLE_KEYS.sort]: item[EVENT_TABLE_KEYS.sort],
+                        },
                         ConsistentRead: true,
                         ProjectionExpression: "#hash",
-                        ExpressionAttributeNames: { "#hash": CONTENT_HASH_ATTRIBUTE },
+                        ExpressionAttributeNames: { "#hash": EVENT_CONTENT_HASH_ATTRIBUTE },
                     }),
                 );
                 stored = read.Item as Record<string, { S?: string }> | undefined;
@@ -86,7 +95,7 @@ export async function persistEvent(
             if (stored === undefined)
                 return { outcome: "transient", reason: "store_unavailable", detail: "stored item vanished during the duplicate check" };
         }
-        if (stored[CONTENT_HASH_ATTRIBUTE]?.S === hash) return { outcome: "duplicate" };
+        if (stored[EVENT_CONTENT_HASH_ATTRIBUTE]?.S === hash) return { outcome: "duplicate" };
         return {
             outcome: "rejected",
             reason: "conflicting_duplicate",

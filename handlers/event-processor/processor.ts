@@ -18,20 +18,13 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSRecord } from "aws-lambda";
 import { safeParse } from "valibot";
+import { EVENT_PROCESSOR_SERVICE_NAME, type EventRejectionReason } from "../../contracts/event-pipeline";
 import { createEnvelopeValidator } from "./contract";
-import { DeadLetter, sendToDeadLetterQueue } from "./dead-letter";
-import { eventProcessorConfigurationError, RejectionReason } from "./errors";
+import { type RejectedEvent, sendToDeadLetterQueue } from "./dead-letter";
+import { eventProcessorConfigurationError } from "./errors";
 import { createEventTypeRegistry, enabledEventTypes } from "./event-types";
 import { buildItem, checkRawData, ItemStamp, itemStamp, StoredEventItem } from "./item";
-import {
-    DEFAULT_SERVICE_NAME,
-    defaultLogger,
-    defaultMetrics,
-    logBatchSummary,
-    logOutcome,
-    logsStoredEvents,
-    publishOutcomeMetrics,
-} from "./observability";
+import { defaultLogger, defaultMetrics, logBatchSummary, logOutcome, logsStoredEvents, publishOutcomeMetrics } from "./observability";
 import { persistEvent } from "./persistence";
 import { checkTenancy, ProducerTenants } from "./tenancy";
 import { defaultTracer, traceClients, traceHandler } from "../tracing";
@@ -39,7 +32,7 @@ import type { EventBatchProcessor, EventIdentity, EventProcessorDeps, EventProce
 
 type Checked =
     | { readonly ok: true; readonly identity: EventIdentity; readonly item: StoredEventItem; readonly contentHash: string }
-    | { readonly ok: false; readonly identity: EventIdentity; readonly reason: RejectionReason; readonly detail: string };
+    | { readonly ok: false; readonly identity: EventIdentity; readonly reason: EventRejectionReason; readonly detail: string };
 
 const SAFE_PATH_KEY = /^[A-Za-z0-9_]{1,40}$/;
 
@@ -101,7 +94,7 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
     const metrics: Metrics = deps.metrics ?? defaultMetrics();
     const now = deps.now ?? (() => new Date());
     const { tableName, deadLetterQueueUrl, retentionDays } = deps;
-    const [dynamodb, sqs] = traceClients(deps.tracer ?? defaultTracer(DEFAULT_SERVICE_NAME), deps.dynamodb, deps.sqs);
+    const [dynamodb, sqs] = traceClients(deps.tracer ?? defaultTracer(EVENT_PROCESSOR_SERVICE_NAME), deps.dynamodb, deps.sqs);
 
     const producers: ProducerTenants | undefined = deps.producerTenants
         ? new Map(Object.entries(deps.producerTenants).map(([principal, tenants]) => [principal, new Set(tenants)]))
@@ -164,7 +157,7 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
                 // Observability must never change an outcome.
             }
             const stamp = itemStamp({ receivedAt: now(), retentionDays });
-            const letters: { index: number; identity: EventIdentity; letter: DeadLetter }[] = [];
+            const letters: { index: number; identity: EventIdentity; letter: RejectedEvent }[] = [];
             // The synchronous part (parse, validate, build) of every record runs before the first write is awaited,
             // so all writes of the batch are in flight together.
             await Promise.all(
@@ -254,7 +247,11 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
             // Observability must never change an outcome.
         }
         return {
-            response: { batchItemFailures: settled.filter((o) => o.outcome === "transient").map((o) => ({ itemIdentifier: o.messageId })) },
+            response: {
+                batchItemFailures: settled
+                    .filter((outcome) => outcome.outcome === "transient")
+                    .map((outcome) => ({ itemIdentifier: outcome.messageId })),
+            },
             outcomes: settled,
         };
     };
@@ -270,7 +267,7 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
  * });
  */
 export function createEventProcessor(deps: EventProcessorDeps): EventProcessorHandler {
-    const tracer = deps.tracer ?? defaultTracer(DEFAULT_SERVICE_NAME);
+    const tracer = deps.tracer ?? defaultTracer(EVENT_PROCESSOR_SERVICE_NAME);
     const processBatch = createBatchProcessor({ ...deps, tracer });
     return traceHandler(tracer, async (event, context) => {
         const records = Array.isArray(event?.Records) ? event.Records : [];

@@ -18,13 +18,20 @@
  * With no producers configured (open mode, single-tenant stacks) only the first rule applies.
  */
 
+import type { EventRejectionReason } from "../../contracts/event-pipeline";
+
 /** Producer principal id (role unique id `AROA...` or user id `AIDA...`) -> tenants it may write. */
 export type ProducerTenants = ReadonlyMap<string, ReadonlySet<string>>;
 
 /** AWS unique ids of IAM roles and users: a 4-letter prefix (AROA, AIDA) and upper-case letters/digits (21 characters today). */
 export const PRINCIPAL_ID_PATTERN = /^A[A-Z0-9]{6,127}$/;
 
-/** The principal part of a SenderId (`AROAEXAMPLE:session` -> `AROAEXAMPLE`). */
+/**
+ * The principal part of a SenderId.
+ *
+ * @example
+ * senderPrincipalId("AROAEXAMPLE:session"); // "AROAEXAMPLE"
+ */
 export function senderPrincipalId(senderId: string): string {
     const colon = senderId.indexOf(":");
     return colon < 0 ? senderId : senderId.slice(0, colon);
@@ -54,7 +61,11 @@ export function parseProducerTenants(
     for (const [principal, list] of Object.entries(parsed)) {
         if (!PRINCIPAL_ID_PATTERN.test(principal))
             problems.push(`key "${principal.slice(0, 40)}" is not an IAM unique id (AROA.../AIDA...)`);
-        if (!Array.isArray(list) || list.length === 0 || !list.every((t) => typeof t === "string" && clientIdPattern.test(t))) {
+        if (
+            !Array.isArray(list) ||
+            list.length === 0 ||
+            !list.every((tenant) => typeof tenant === "string" && clientIdPattern.test(tenant))
+        ) {
             problems.push(`${PRINCIPAL_ID_PATTERN.test(principal) ? principal : "an entry"} must list at least one valid clientId`);
             continue;
         }
@@ -66,7 +77,7 @@ export function parseProducerTenants(
 
 /** A tenancy violation: the reason code and a payload-free detail. */
 export interface TenancyViolation {
-    readonly reason: "message_group_mismatch" | "sender_not_allowed";
+    readonly reason: Extract<EventRejectionReason, "message_group_mismatch" | "sender_not_allowed">;
     readonly detail: string;
 }
 

@@ -9,7 +9,7 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { GenericSchema } from "valibot";
 import type { HandlerTracer } from "../tracing";
-import type { RejectionReason, TransientReason } from "./errors";
+import type { EventRejectionReason, EventTransientReason } from "../../contracts/event-pipeline";
 
 /** The JSON body producers put on the queue (after validation). */
 export interface EventEnvelope {
@@ -71,19 +71,20 @@ export interface DuplicateOutcome extends OutcomeBase {
 /** Permanently invalid. Sent to the DLQ with its reason, then acknowledged; never retried. */
 export interface RejectedOutcome extends OutcomeBase {
     readonly outcome: "rejected";
-    readonly reason: RejectionReason;
+    readonly reason: EventRejectionReason;
     /** Short, payload-free explanation (also the DLQ `rejectionDetail` attribute). */
     readonly detail: string;
 }
 /** Could not be settled now (store throttled/unreachable, DLQ unreachable). Returned in `batchItemFailures` for SQS to retry. */
 export interface TransientOutcome extends OutcomeBase {
     readonly outcome: "transient";
-    readonly reason: TransientReason;
+    readonly reason: EventTransientReason;
     readonly detail: string;
     /** Set when the message was a rejection whose DLQ send failed. */
-    readonly rejectionReason?: RejectionReason;
+    readonly rejectionReason?: EventRejectionReason;
 }
 
+/** A message's one outcome. */
 export type ProcessingOutcome = PersistedOutcome | DuplicateOutcome | RejectedOutcome | TransientOutcome;
 
 /** The handler's answer plus the per-message outcomes behind it (tests, local pipeline and bench read these). */

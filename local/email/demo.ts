@@ -8,6 +8,7 @@ import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DemoReport } from "../services/types";
 import type { FakeSes } from "./fake-ses";
 import type { MailSink } from "./mail-sink";
+import { EMAIL_DEAD_LETTER_ATTRIBUTES } from "../../contracts/email-service";
 
 export interface EmailDemoTarget {
     apiUrl: string;
@@ -106,7 +107,7 @@ export async function runEmailDemo(
                 (m) =>
                     rejectedId !== undefined &&
                     m.Body?.includes(rejectedId) &&
-                    m.MessageAttributes?.rejectionReason?.StringValue === "invalid-recipient",
+                    m.MessageAttributes?.[EMAIL_DEAD_LETTER_ATTRIBUTES.reason]?.StringValue === "invalid-recipient",
             ).length;
         }
     } finally {

@@ -22,15 +22,16 @@ import type { LocalContext, LocalService, RunningService } from "../services/typ
 import type { EventSourcePoller } from "../event-source-poller";
 import { localConcurrency, startMappingPoller } from "../services/mapping-poller";
 import { FakeAwsService, FakeScheduler, startFakeScheduler, startFakeSecretsManager } from "./fake-aws";
+import { EMAIL_ENV } from "../../contracts/email-service";
 import { FakeSes, SesSendRequest, startFakeSes } from "./fake-ses";
 import { schedulerMayAssumeRole } from "./scheduler-trust";
 import { serveHttpApi, LocalHttpApi } from "./http-api";
 import { MailSink, startMailSink } from "./mail-sink";
 import { runEmailDemo } from "./demo";
 
-/** Environment variable names the email functions are recognised by (handlers/email/environment.ts). */
-const API_MARKER = "EMAIL_QUEUE_URL";
-const WORKER_MARKER = "EMAIL_SCHEDULE_GROUP";
+/** Environment variable names the email functions are recognised by. */
+const API_MARKER = EMAIL_ENV.queueUrl;
+const WORKER_MARKER = EMAIL_ENV.scheduleGroup;
 
 export interface EmailLocalOptions {
     /** Loopback port of the email API. @default a free port */

@@ -11,10 +11,7 @@ import type { EventSourceMappingSpec, FunctionSpec } from "../topology";
 import type { LocalContext, LocalService, RunningService } from "./types";
 import type { EventSourcePoller } from "../event-source-poller";
 import { localConcurrency, startMappingPoller } from "./mapping-poller";
-
-/** The processor's environment variable names (components/event-processor-function.ts). */
-export const PROCESSOR_TABLE_VARIABLE = "EVENT_TABLE_NAME";
-export const PROCESSOR_DLQ_VARIABLE = "DEAD_LETTER_QUEUE_URL";
+import { EVENT_PROCESSOR_ENV } from "../../contracts/event-pipeline";
 
 export interface RunningEventProcessor extends RunningService {
     fn: LocalFunction;
@@ -42,11 +39,11 @@ export class EventProcessorNotFoundError extends Error {
 export function locateEventProcessor(context: Pick<LocalContext, "topology" | "resources">) {
     const { topology, resources } = context;
     const functionSpec = topology.functions.find(
-        (f) => PROCESSOR_TABLE_VARIABLE in f.environment && PROCESSOR_DLQ_VARIABLE in f.environment,
+        (f) => EVENT_PROCESSOR_ENV.tableName in f.environment && EVENT_PROCESSOR_ENV.deadLetterQueueUrl in f.environment,
     );
     if (!functionSpec)
         throw new EventProcessorNotFoundError(
-            `no function has both ${PROCESSOR_TABLE_VARIABLE} and ${PROCESSOR_DLQ_VARIABLE} in its environment`,
+            `no function has both ${EVENT_PROCESSOR_ENV.tableName} and ${EVENT_PROCESSOR_ENV.deadLetterQueueUrl} in its environment`,
         );
     const mapping = topology.eventSourceMappings.find(
         (m) => m.functionName === functionSpec.name || m.functionName === functionSpec.deployedArn,
@@ -60,9 +57,9 @@ export function locateEventProcessor(context: Pick<LocalContext, "topology" | "r
     const deadLetterQueue = resources.queues.find((q) => q.spec.deployedArn === queue.spec.redrive?.deadLetterTargetArn);
     if (!deadLetterQueue)
         throw new EventProcessorNotFoundError(`queue ${queue.spec.logicalName} has no redrive policy to a dead-letter queue`);
-    const tableName = functionSpec.environment[PROCESSOR_TABLE_VARIABLE];
+    const tableName = functionSpec.environment[EVENT_PROCESSOR_ENV.tableName];
     const table = resources.tables.find((t) => t.name === tableName);
-    if (!table) throw new EventProcessorNotFoundError(`${PROCESSOR_TABLE_VARIABLE}=${tableName} is not a table of this stack`);
+    if (!table) throw new EventProcessorNotFoundError(`${EVENT_PROCESSOR_ENV.tableName}=${tableName} is not a table of this stack`);
     return { functionSpec, mapping, queue, deadLetterQueue, table };
 }
 

@@ -15,7 +15,7 @@ import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployme
 import { LOCAL_CREDENTIALS } from "../../local/emulators";
 import { FakeSes, startFakeSes } from "../../local/email/fake-ses";
 import { MailSink, startMailSink } from "../../local/email/mail-sink";
-import { EMAIL_ENV } from "../../handlers/email/environment";
+import { EMAIL_ENV } from "../../contracts/email-service";
 import type { QueuedEmail } from "../../handlers/email/types";
 import type { SQSEvent } from "aws-lambda";
 import { drain, EmailStack, receiveAsEvent, REGION, startEmailStack } from "./support/aws";

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { parseStackConfig, ConfigValidationError } from "../../config";
 import { deployUnderMocks, type MockDeployment, type MockedResource } from "../../local/mock-deployment";
 import { readStackConfig } from "../../local/mock-deployment";
-import { EMAIL_ENV } from "../../handlers/email/environment";
+import { EMAIL_ENV } from "../../contracts/email-service";
 
 type Statement = {
     Sid?: string;

@@ -7,7 +7,8 @@
  */
 import { expect } from "chai";
 import * as nodemailer from "nodemailer";
-import { createEmailApi, DEFAULT_EMAIL_LIMITS } from "../../handlers/email/api";
+import { EMAIL_API_DEFAULTS } from "../../contracts/email-service";
+import { createEmailApi } from "../../handlers/email/api";
 import { addressProblem } from "../../handlers/email/address";
 import type { EmailApiEvent } from "../../handlers/email/http";
 import { validateEmailRequest } from "../../handlers/email/request";
@@ -19,7 +20,7 @@ import { recordingQueue } from "./support/queue";
 const NOW = new Date("2030-01-01T00:00:00Z");
 
 function fieldsOf(input: unknown): string[] {
-    const result = validateEmailRequest(input, DEFAULT_EMAIL_LIMITS, NOW);
+    const result = validateEmailRequest(input, EMAIL_API_DEFAULTS.limits, NOW);
     return result.success ? [] : result.errors.map((e) => e.field);
 }
 
@@ -87,7 +88,7 @@ describe("email request grammar", () => {
                 expect(addressProblem(address)).to.match(reason);
                 const result = validateEmailRequest(
                     emailBody({ from: address, to: [address], cc: [address], bcc: [address] }),
-                    DEFAULT_EMAIL_LIMITS,
+                    EMAIL_API_DEFAULTS.limits,
                     NOW,
                 );
                 expect(result.success).to.equal(false);
@@ -113,7 +114,7 @@ describe("email request grammar", () => {
         it("names each unknown field, not only the first", () => {
             const result = validateEmailRequest(
                 emailBody({ replyTo: "x@example.com", headers: {}, attachments: [] }),
-                DEFAULT_EMAIL_LIMITS,
+                EMAIL_API_DEFAULTS.limits,
                 NOW,
             );
             expect(result.success).to.equal(false);
@@ -127,7 +128,7 @@ describe("email request grammar", () => {
         });
 
         it("reports a missing required field as missing", () => {
-            const result = validateEmailRequest({ text: "hello" }, DEFAULT_EMAIL_LIMITS, NOW);
+            const result = validateEmailRequest({ text: "hello" }, EMAIL_API_DEFAULTS.limits, NOW);
             expect(result.success).to.equal(false);
             if (!result.success) {
                 expect(result.errors).to.deep.include.members([
@@ -143,7 +144,7 @@ describe("email request grammar", () => {
     describe("blank fields", () => {
         for (const field of ["subject", "text", "html"]) {
             it(`refuses a whitespace-only ${field} with a 400 naming it`, () => {
-                const result = validateEmailRequest(emailBody({ [field]: " \t \u00a0 " }), DEFAULT_EMAIL_LIMITS, NOW);
+                const result = validateEmailRequest(emailBody({ [field]: " \t \u00a0 " }), EMAIL_API_DEFAULTS.limits, NOW);
                 expect(result.success).to.equal(false);
                 if (!result.success) expect(result.errors).to.deep.equal([{ field, message: "must not be blank (whitespace only)" }]);
             });

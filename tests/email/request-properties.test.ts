@@ -10,12 +10,13 @@
  */
 import { expect } from "chai";
 import * as fc from "fast-check";
-import { createEmailApi, DEFAULT_EMAIL_LIMITS } from "../../handlers/email/api";
+import { EMAIL_API_DEFAULTS } from "../../contracts/email-service";
+import { createEmailApi } from "../../handlers/email/api";
 import type { EmailApiEvent } from "../../handlers/email/http";
 import { capturedLines, captureLogsInThisSuite, linesContaining } from "./support/logs";
 import { recordingQueue } from "./support/queue";
 
-const LIMIT = DEFAULT_EMAIL_LIMITS.maxRecipients;
+const LIMIT = EMAIL_API_DEFAULTS.limits.maxRecipients;
 const ATEXT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".split("");
 const LDH = "abcdefghijklmnopqrstuvwxyz0123456789".split("");
 

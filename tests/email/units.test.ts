@@ -6,12 +6,12 @@
 import { expect } from "chai";
 import * as fc from "fast-check";
 import { validateEmailRequest, parseSendAt } from "../../handlers/email/request";
-import { DEFAULT_EMAIL_LIMITS } from "../../handlers/email/api";
 import { classifySesError } from "../../handlers/email/providers/ses";
 import { classifySmtpError, parseSmtpSettings } from "../../handlers/email/providers/smtp";
-import { isPermanent, isProviderUnavailable, REJECTION_REASONS } from "../../handlers/email/errors";
+import { isPermanent, isProviderUnavailable } from "../../handlers/email/errors";
 import { atExpression, eventBridgeScheduler, scheduleName } from "../../handlers/email/scheduler";
-import { emailApiFromEnvironment, emailWorkerFromEnvironment, EMAIL_ENV } from "../../handlers/email/environment";
+import { emailApiFromEnvironment, emailWorkerFromEnvironment } from "../../handlers/email/environment";
+import { EMAIL_API_DEFAULTS, EMAIL_ENV } from "../../contracts/email-service";
 import { parseQueuedEmail } from "../../handlers/email/message";
 import { parseAtExpression, startFakeScheduler } from "../../local/email/fake-aws";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
@@ -25,7 +25,7 @@ describe("email units", () => {
         it("accepts a minimal request and fills cc/bcc", () => {
             const result = validateEmailRequest(
                 { from: "a@example.com", to: ["b@example.com"], subject: "s", text: "t" },
-                DEFAULT_EMAIL_LIMITS,
+                EMAIL_API_DEFAULTS.limits,
                 NOW,
             );
             expect(result.success).to.equal(true);
@@ -35,7 +35,7 @@ describe("email units", () => {
         it("never throws and always answers with field errors for arbitrary JSON (bounded property test)", () => {
             fc.assert(
                 fc.property(fc.jsonValue(), (value) => {
-                    const result = validateEmailRequest(value, DEFAULT_EMAIL_LIMITS, NOW);
+                    const result = validateEmailRequest(value, EMAIL_API_DEFAULTS.limits, NOW);
                     if (!result.success) {
                         expect(result.errors.length).to.be.greaterThan(0);
                         for (const e of result.errors) expect(e.field).to.be.a("string").and.not.equal("");
@@ -49,7 +49,7 @@ describe("email units", () => {
             fc.assert(
                 fc.property(fc.array(fc.boolean(), { minLength: 1, maxLength: 20 }), (validity) => {
                     const to = validity.map((ok, i) => (ok ? `r${i}@example.com` : `not-an-address-${i}`));
-                    const result = validateEmailRequest(emailBody({ to, cc: [], bcc: [] }), DEFAULT_EMAIL_LIMITS, NOW);
+                    const result = validateEmailRequest(emailBody({ to, cc: [], bcc: [] }), EMAIL_API_DEFAULTS.limits, NOW);
                     const bad = validity.flatMap((ok, i) => (ok ? [] : [`to[${i}]`]));
                     if (bad.length === 0) expect(result.success).to.equal(true);
                     else expect(result.success ? [] : result.errors.map((e) => e.field)).to.deep.equal(bad);
@@ -71,7 +71,7 @@ describe("email units", () => {
         it("rejects over-long addresses and subjects", () => {
             const result = validateEmailRequest(
                 emailBody({ from: `${"a".repeat(250)}@example.com`, subject: "x".repeat(999) }),
-                DEFAULT_EMAIL_LIMITS,
+                EMAIL_API_DEFAULTS.limits,
                 NOW,
             );
             expect(result.success ? [] : result.errors.map((e) => e.field)).to.include.members(["from", "subject"]);
@@ -81,22 +81,22 @@ describe("email units", () => {
     describe("error classification", () => {
         const ses = (name: string, message = "") => classifySesError(Object.assign(new Error(message), { name }));
         it("SES: MessageRejected, refused senders and address BadRequests are permanent; pauses fail over; throttling is transient", () => {
-            expect(ses("MessageRejected")).to.deep.include({ permanent: true, reason: REJECTION_REASONS.contentRejected });
+            expect(ses("MessageRejected")).to.deep.include({ permanent: true, reason: "content-rejected" });
             // A refused sender is never failed over: SMTP would send as an identity SES does not let us use.
             const unverified = ses("MessageRejected", "Email address is not verified. The following identities failed the check");
             expect(unverified).to.deep.include({
                 permanent: true,
                 unavailable: false,
-                reason: REJECTION_REASONS.senderRejected,
+                reason: "sender-rejected",
                 code: "ses:MessageRejected:unverified-identity",
             });
             expect(ses("MailFromDomainNotVerifiedException")).to.deep.include({
                 permanent: true,
-                reason: REJECTION_REASONS.senderRejected,
+                reason: "sender-rejected",
             });
             expect(ses("BadRequestException", "Illegal address")).to.deep.include({
                 permanent: true,
-                reason: REJECTION_REASONS.invalidRecipient,
+                reason: "invalid-recipient",
             });
             expect(ses("BadRequestException", "Missing final '@domain'")).to.deep.include({ permanent: true });
             for (const name of ["SendingPausedException", "AccountSuspendedException"]) {
@@ -111,16 +111,16 @@ describe("email units", () => {
                 classifySmtpError(Object.assign(new Error("550 <ann@example.com> unknown"), fields));
             expect(smtp({ code: "EENVELOPE", responseCode: 550, command: "RCPT TO" })).to.deep.include({
                 permanent: true,
-                reason: REJECTION_REASONS.invalidRecipient,
+                reason: "invalid-recipient",
                 code: "smtp:550",
             });
             expect(smtp({ code: "EMESSAGE", responseCode: 554, command: "DATA" })).to.deep.include({
                 permanent: true,
-                reason: REJECTION_REASONS.contentRejected,
+                reason: "content-rejected",
             });
             expect(smtp({ code: "EMESSAGE", responseCode: 550, command: "DATA" })).to.deep.include({
                 permanent: true,
-                reason: REJECTION_REASONS.contentRejected,
+                reason: "content-rejected",
             });
             expect(smtp({ code: "EENVELOPE", responseCode: 451 })).to.deep.include({ permanent: false, unavailable: false });
             expect(isProviderUnavailable(smtp({ code: "ECONNECTION" }))).to.equal(true);

@@ -10,7 +10,6 @@ import * as sesv2 from "@aws-sdk/client-sesv2";
 import * as sqs from "@aws-sdk/client-sqs";
 import { createEmailApi } from "../../handlers/email/api";
 import { s3ContentStore } from "../../handlers/email/content-store";
-import { REJECTION_REASONS } from "../../handlers/email/errors";
 import { dynamoDeliveryLedger } from "../../handlers/email/idempotency";
 import { sesProvider } from "../../handlers/email/providers/ses";
 import { smtpProvider, smtpTransport } from "../../handlers/email/providers/smtp";
@@ -215,7 +214,7 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         expect(sink.messages()).to.have.length(0);
         const [dead] = await deadLetters();
         expect((JSON.parse(dead.Body!) as QueuedEmail).id).to.equal(id);
-        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.contentRejected);
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal("content-rejected");
         expect(dead.MessageAttributes?.rejectionDetail?.StringValue).to.equal("ses:MessageRejected");
         expect(handler.mailer.state()).to.equal("closed");
         expect(await drain(stack.sqs, stack.queueUrl, 0)).to.have.length(0);
@@ -233,7 +232,7 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         expect(failed).to.deep.equal([]);
         const [dead] = await deadLetters();
         expect((JSON.parse(dead.Body!) as QueuedEmail).id).to.equal(id);
-        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.senderRejected);
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal("sender-rejected");
         expect(dead.MessageAttributes?.rejectionDetail?.StringValue).to.equal("ses:MessageRejected:unverified-identity");
         expect(sink.messages()).to.have.length(0);
         expect(handler.mailer.state()).to.equal("closed");
@@ -262,7 +261,7 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
                 dead.push(...(await deadLetters()));
             }
             expect(dead.map((m) => (JSON.parse(m.Body!) as QueuedEmail).id)).to.deep.equal([outside]);
-            expect(dead[0].MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.senderRejected);
+            expect(dead[0].MessageAttributes?.rejectionReason?.StringValue).to.equal("sender-rejected");
             expect(declared.requests.map((r) => r.EmailTags?.find((t) => t.Name === "emailId")?.Value)).to.deep.equal([inside]);
             expect(sink.messages()).to.have.length(0);
         } finally {
@@ -275,7 +274,7 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         await enqueue(emailBody());
         await runOnce(worker());
         const [dead] = await deadLetters();
-        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.invalidRecipient);
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal("invalid-recipient");
     });
 
     it("permanent: SMTP 550 for every recipient (SES down) → DLQ invalid-recipient", async () => {
@@ -284,7 +283,7 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         const { failed } = await runOnce(worker());
         expect(failed).to.deep.equal([]);
         const [dead] = await deadLetters();
-        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.invalidRecipient);
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal("invalid-recipient");
         expect(dead.MessageAttributes?.rejectionDetail?.StringValue).to.equal("smtp:550");
     });
 
@@ -371,7 +370,7 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         expect(failed).to.deep.equal([]);
         expect(scheduled).to.have.length(0);
         const [dead] = await deadLetters();
-        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.retriesExhausted);
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal("retries-exhausted");
         expect(dead.MessageAttributes?.rejectionDetail?.StringValue).to.equal("smtp:451 after 2 deferred retries");
     });
 
@@ -415,7 +414,7 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         const { failed } = await runOnce(worker());
         expect(failed).to.deep.equal([]);
         const [dead] = await deadLetters();
-        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.malformedMessage);
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal("malformed-message");
     });
 
     it("loads offloaded content from S3, sends it, then deletes the object", async () => {
@@ -436,7 +435,7 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         await stack.s3.send(new s3.DeleteObjectCommand({ Bucket: stack.bucket, Key: `emails/${id}.json` }));
         await runOnce(worker());
         const [dead] = await deadLetters();
-        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal(REJECTION_REASONS.contentMissing);
+        expect(dead.MessageAttributes?.rejectionReason?.StringValue).to.equal("content-missing");
     });
 
     it("a future sendAt is handed to the scheduler (pointer only) without blocking the other emails", async () => {

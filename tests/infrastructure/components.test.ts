@@ -13,9 +13,6 @@ import { globalName } from "../../components/naming";
 import { installedPowertoolsVersion, powertoolsLayerParameterName } from "../../components/powertools";
 import { lambdaCodePathOptions, layerFiles, runtimeDependencyNames, runtimeFiles } from "../../components/lambda-packaging";
 import { zipDirectory } from "../../local/lambda-artifact";
-import { PROCESSOR_ENVIRONMENT } from "../../components/event-processor-function";
-import { EVENT_TABLE_KEYS, EVENT_TTL_ATTRIBUTE } from "../../components/event-store";
-import { EVENT_PROCESSOR_ENV, TTL_ATTRIBUTE } from "../../handlers/event-processor";
 import { deployUnderMocks } from "../../local/mock-deployment";
 import { all, one } from "./helpers";
 
@@ -172,15 +169,5 @@ describe("zipDirectory", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
-    });
-});
-
-describe("contract with the handler (handlers/event-processor/environment.ts)", () => {
-    it("sets exactly the environment variable names the handler reads", () => {
-        expect(Object.values(PROCESSOR_ENVIRONMENT).sort()).to.deep.equal(Object.values(EVENT_PROCESSOR_ENV).sort());
-    });
-    it("declares the TTL attribute and key names the handler writes", () => {
-        expect(EVENT_TTL_ATTRIBUTE).to.equal(TTL_ATTRIBUTE);
-        expect(EVENT_TABLE_KEYS).to.deep.equal({ partition: "clientId", sort: "eventId" });
     });
 });

@@ -12,7 +12,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { EMAIL_METRICS } from "../../handlers/email/observability";
+import { EMAIL_METRICS } from "../../contracts/email-service";
 import { deployUnderMocks, type MockDeployment, type MockedResource } from "../../local/mock-deployment";
 import { one } from "./helpers";
 

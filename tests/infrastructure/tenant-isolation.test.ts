@@ -17,7 +17,8 @@ import { deployUnderMocks, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment
 import { parseStackConfig } from "../../config";
 import { MAX_PRODUCER_TENANTS_BYTES } from "../../config/event-processor";
 import type { PolicyDocument } from "../../components/iam-documents";
-import { createBatchProcessor, EVENT_PROCESSOR_ENV, readEventProcessorSettings, REJECTION_REASONS } from "../../handlers/event-processor";
+import { EVENT_PROCESSOR_ENV, EVENT_REJECTION_REASONS } from "../../contracts/event-pipeline";
+import { createBatchProcessor, readEventProcessorSettings } from "../../handlers/event-processor";
 import { checkTenancy } from "../../handlers/event-processor/tenancy";
 import { mismatches, type AccessRequest } from "../support/iam";
 import { quietObservability, recordingClients } from "../handlers/event-processor/harness";
@@ -64,8 +65,8 @@ describe("tenant isolation: producers write only their own tenants", () => {
             ).to.not.include("secret-session");
         });
         it("both are documented reason codes", () => {
-            expect(REJECTION_REASONS).to.have.property("message_group_mismatch");
-            expect(REJECTION_REASONS).to.have.property("sender_not_allowed");
+            expect(EVENT_REJECTION_REASONS).to.have.property("message_group_mismatch");
+            expect(EVENT_REJECTION_REASONS).to.have.property("sender_not_allowed");
         });
         it("PRODUCER_TENANTS is validated at start-up, every problem named", () => {
             const base = { EVENT_TABLE_NAME: "events", DEAD_LETTER_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/1/dlq" };

@@ -20,9 +20,9 @@ import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { EVENT_PROCESSOR_ENV } from "../../handlers/event-processor/environment";
+import { EVENT_PROCESSOR_ENV } from "../../contracts/event-pipeline";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor/event-types";
-import { DEAD_LETTER_ATTRIBUTES as EMAIL_DEAD_LETTER_ATTRIBUTES, REJECTION_REASONS as EMAIL_REASONS } from "../../handlers/email/errors";
+import { EMAIL_DEAD_LETTER_ATTRIBUTES, type EmailRejectionReason } from "../../contracts/email-service";
 import { LocalPipeline, startLocalPipeline } from "../../local/pipeline";
 import { eventProcessorService, RunningEventProcessor } from "../../local/services/event-processor";
 import type { RunningEmailService } from "../../local/email/service";
@@ -35,6 +35,7 @@ import { DEFAULT_RECEIVE_WAIT_SECONDS } from "../../local/event-source-poller";
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "../..");
 const DISABLED = "payment.captured";
+const CONTENT_REJECTED: EmailRejectionReason = "content-rejected";
 
 function capture() {
     const out: string[] = [];
@@ -314,13 +315,13 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
                 MessageGroupId: message.lane,
                 MessageDeduplicationId: "email-redrive-1-rejected",
                 MessageAttributes: {
-                    [EMAIL_DEAD_LETTER_ATTRIBUTES.reason]: { DataType: "String", StringValue: EMAIL_REASONS.contentRejected },
+                    [EMAIL_DEAD_LETTER_ATTRIBUTES.reason]: { DataType: "String", StringValue: CONTENT_REJECTED },
                     [EMAIL_DEAD_LETTER_ATTRIBUTES.detail]: { DataType: "String", StringValue: "ses:MessageRejected" },
                 },
             }),
         );
         const list = JSON.parse((await dlq("list", "--system", "email", "--json")).out);
-        expect(list.groups).to.deep.include({ ...list.groups[0], system: "email", reason: EMAIL_REASONS.contentRejected, count: 1 });
+        expect(list.groups).to.deep.include({ ...list.groups[0], system: "email", reason: CONTENT_REJECTED, count: 1 });
         const scan = await scanDeadLetters(sqs, {
             system: "email",
             queueUrl: String(pipeline.ready.emailQueueUrl),
@@ -333,17 +334,17 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         expect(shown.code).to.equal(0);
         for (const value of Object.values(secret)) expect(shown.out).to.not.include(value);
         const parsed = JSON.parse(shown.out);
-        expect(parsed).to.include({ system: "email", reason: EMAIL_REASONS.contentRejected, detail: "ses:MessageRejected" });
+        expect(parsed).to.include({ system: "email", reason: CONTENT_REJECTED, detail: "ses:MessageRejected" });
         expect(parsed.body).to.include({ id: "email-redrive-1" });
         expect(parsed.body.content).to.match(/not shown/);
 
-        const moved = await dlq("redrive", "--system", "email", "--reason", EMAIL_REASONS.contentRejected, "--yes");
+        const moved = await dlq("redrive", "--system", "email", "--reason", CONTENT_REJECTED, "--yes");
         expect(moved.out).to.match(/email: moved 1 of 1 selected/);
         for (const value of Object.values(secret)) expect(moved.out).to.not.include(value);
         await until("the redriven email in the inbox", async () =>
             email.sink.messages().some((m) => m.emailId === "email-redrive-1") ? true : undefined,
         );
-        await dlq("redrive", "--system", "email", "--reason", EMAIL_REASONS.contentRejected, "--yes");
+        await dlq("redrive", "--system", "email", "--reason", CONTENT_REJECTED, "--yes");
         await new Promise((r) => setTimeout(r, 2000));
         expect(email.sink.messages().filter((m) => m.emailId === "email-redrive-1")).to.have.length(1);
     });

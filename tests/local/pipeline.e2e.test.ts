@@ -9,7 +9,7 @@ import { deadLetters } from "../../local/accounting";
 import { accountFor, runDemo, sendMessages } from "../../local/demo";
 import { LocalPipeline, startLocalPipeline } from "../../local/pipeline";
 import { generateSampleTraffic, REASONS_NOT_SENT } from "../../local/sample-traffic";
-import { REJECTION_REASON_CODES } from "../../handlers/event-processor/errors";
+import { EVENT_REJECTION_REASON_CODES } from "../../contracts/event-pipeline";
 import { listeningAddresses } from "../support/sockets";
 
 const run = promisify(execFile);
@@ -100,7 +100,7 @@ describe("local pipeline end to end (stack localstack, real SDK and CLI clients)
         expect(summary.deliveredThroughStream).to.equal(24);
         expect(summary.latencyMs.samples).to.equal(24);
         // every rejection reason a producer can cause was exercised
-        const causable = REJECTION_REASON_CODES.filter((r) => !(r in REASONS_NOT_SENT) && r !== "type_disabled");
+        const causable = EVENT_REJECTION_REASON_CODES.filter((r) => !(r in REASONS_NOT_SENT) && r !== "type_disabled");
         expect(Object.keys(summary.rejected).sort()).to.deep.equal([...causable].sort());
         const letters = await deadLetters(pipeline.ready.sqsEndpoint, pipeline.ready.deadLetterQueueUrl.split("/").pop()!);
         expect(letters.every((l) => l.reason && l.detail)).to.equal(true);

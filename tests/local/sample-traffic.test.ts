@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { REJECTION_REASON_CODES } from "../../handlers/event-processor/errors";
+import { EVENT_REJECTION_REASON_CODES } from "../../contracts/event-pipeline";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor/event-types";
 import { generateSampleTraffic, REASONS_NOT_SENT } from "../../local/sample-traffic";
 
@@ -23,7 +23,7 @@ describe("demo traffic", () => {
     it("sends one invalid event per rejection reason a producer can cause, and duplicates only after the originals", () => {
         const messages = generateSampleTraffic({ clients: 2, eventsPerClient: 10 });
         const reasons = messages.filter((m) => m.expect.kind === "rejected").map((m) => (m.expect as { reason: string }).reason);
-        const causable = REJECTION_REASON_CODES.filter((r) => !(r in REASONS_NOT_SENT) && r !== "type_disabled");
+        const causable = EVENT_REJECTION_REASON_CODES.filter((r) => !(r in REASONS_NOT_SENT) && r !== "type_disabled");
         expect([...reasons].sort()).to.deep.equal([...causable].sort());
         const duplicates = messages.filter((m) => m.expect.kind === "duplicate");
         expect(duplicates.length).to.equal(2);
@@ -40,6 +40,6 @@ describe("demo traffic", () => {
     });
 
     it("names why the reasons it does not send cannot be caused through the queue", () => {
-        for (const reason of Object.keys(REASONS_NOT_SENT)) expect(REJECTION_REASON_CODES).to.include(reason);
+        for (const reason of Object.keys(REASONS_NOT_SENT)) expect(EVENT_REJECTION_REASON_CODES).to.include(reason);
     });
 });

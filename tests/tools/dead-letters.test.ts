@@ -7,8 +7,8 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DEAD_LETTER_ATTRIBUTES as EMAIL_ATTRIBUTES } from "../../handlers/email/errors";
-import { DEAD_LETTER_ATTRIBUTES as EVENT_ATTRIBUTES } from "../../handlers/event-processor/dead-letter";
+import { EMAIL_DEAD_LETTER_ATTRIBUTES as EMAIL_ATTRIBUTES } from "../../contracts/email-service";
+import { EVENT_DEAD_LETTER_ATTRIBUTES as EVENT_ATTRIBUTES } from "../../contracts/event-pipeline";
 import { emailBodies } from "../../local/console/mime";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import {

@@ -14,6 +14,7 @@ import type * as powertools from "@aws-lambda-powertools/logger";
 import { isPermanent, transientFailure } from "../errors";
 import type { EmailContent, EmailProvider, ProviderReceipt } from "../types";
 
+/** The circuit breaker in front of the primary provider (opossum options). */
 export interface BreakerOptions {
     /** A primary call slower than this counts as failed and fails over. @default 10000 */
     timeoutMs: number;
@@ -27,6 +28,7 @@ export interface BreakerOptions {
     rollingCountTimeoutMs: number;
 }
 
+/** Breaker defaults: see docs/email-service.md, "Circuit breaker". */
 export const DEFAULT_BREAKER_OPTIONS: BreakerOptions = {
     timeoutMs: 10_000,
     errorThresholdPercentage: 50,
@@ -35,6 +37,7 @@ export const DEFAULT_BREAKER_OPTIONS: BreakerOptions = {
     rollingCountTimeoutMs: 60_000,
 };
 
+/** Sends through the primary provider, failing over to the secondary while the primary is unavailable. */
 export interface FailoverMailer {
     send(email: EmailContent, emailId: string): Promise<ProviderReceipt>;
     /** `closed` (primary in use), `open` (secondary in use) or `halfOpen` (probing). */

@@ -3,10 +3,11 @@
  * nothing secret is configured here.
  */
 import sesv2 = require("@aws-sdk/client-sesv2");
-import { DeliveryError, permanentFailure, providerUnavailable, REJECTION_REASONS, transientFailure } from "../errors";
+import { DeliveryError, permanentFailure, providerUnavailable, transientFailure } from "../errors";
 import { headerSafeSubject } from "../mime";
 import type { EmailContent, EmailProvider } from "../types";
 
+/** How to reach SES: the client and the configuration set to send through. */
 export interface SesProviderOptions {
     client: sesv2.SESv2Client;
     /** SES configuration set (event publishing, dedicated IPs). */
@@ -20,6 +21,9 @@ const SES_UNAVAILABLE = new Set(["AccountSuspendedException", "SendingPausedExce
  * Maps an SES error to a permanent or transient {@link DeliveryError}. Uses the
  * error's name and message to classify; never copies the message (it can quote
  * addresses).
+ *
+ * @example
+ * classifySesError(error).permanent; // true for MessageRejected
  */
 export function classifySesError(error: unknown): DeliveryError {
     const name = (error as Error)?.name ?? "Error";
@@ -28,15 +32,14 @@ export function classifySesError(error: unknown): DeliveryError {
     if (name === "MessageRejected") {
         // An unverified identity (the sender, or a recipient in the SES sandbox) is a refused sender: never
         // failed over, or SMTP (which checks no sender) would send as an identity SES would not let us use.
-        if (/not verified|failed the check/i.test(message))
-            return permanentFailure(REJECTION_REASONS.senderRejected, `${code}:unverified-identity`);
-        return permanentFailure(REJECTION_REASONS.contentRejected, code);
+        if (/not verified|failed the check/i.test(message)) return permanentFailure("sender-rejected", `${code}:unverified-identity`);
+        return permanentFailure("content-rejected", code);
     }
-    if (name === "MailFromDomainNotVerifiedException") return permanentFailure(REJECTION_REASONS.senderRejected, code);
+    if (name === "MailFromDomainNotVerifiedException") return permanentFailure("sender-rejected", code);
     if (name === "BadRequestException") {
         return /address|recipient|destination|mailbox/i.test(message)
-            ? permanentFailure(REJECTION_REASONS.invalidRecipient, code)
-            : permanentFailure(REJECTION_REASONS.requestRejected, code);
+            ? permanentFailure("invalid-recipient", code)
+            : permanentFailure("request-rejected", code);
     }
     if (SES_UNAVAILABLE.has(name)) return providerUnavailable(code);
     return transientFailure(code);

@@ -11,14 +11,7 @@
 import type nodemailer = require("nodemailer");
 import type secrets = require("@aws-sdk/client-secrets-manager");
 import v = require("valibot");
-import {
-    DeliveryError,
-    isProviderUnavailable,
-    permanentFailure,
-    providerUnavailable,
-    REJECTION_REASONS,
-    transientFailure,
-} from "../errors";
+import { DeliveryError, isProviderUnavailable, permanentFailure, providerUnavailable, transientFailure } from "../errors";
 import { smtpMailOptions } from "../mime";
 import { type Deferred, resolveDeferred } from "../../shared/deferred";
 import type { EmailContent, EmailProvider } from "../types";
@@ -47,7 +40,12 @@ function smtpSettingsSchema() {
     });
 }
 
-/** Parses the secret's JSON; the problem list names fields, never values. */
+/**
+ * Parses the secret's JSON; the problem list names fields, never values.
+ *
+ * @example
+ * const settings = parseSmtpSettings(secretString); // throws naming the bad fields, never their values
+ */
 export function parseSmtpSettings(text: string): SmtpSettings | string[] {
     let json: unknown;
     try {
@@ -58,7 +56,8 @@ export function parseSmtpSettings(text: string): SmtpSettings | string[] {
     const result = v.safeParse(smtpSettingsSchema(), json, { abortEarly: false });
     if (!result.success)
         return result.issues.map(
-            (i) => `${i.path?.map((p) => String((p as { key: unknown }).key)).join(".") ?? "secret"}: ${i.expected ?? "invalid"}`,
+            (issue) =>
+                `${issue.path?.map((step) => String((step as { key: unknown }).key)).join(".") ?? "secret"}: ${issue.expected ?? "invalid"}`,
         );
     return result.output;
 }
@@ -75,7 +74,12 @@ export function loadNodemailer(): typeof nodemailer {
     return require("nodemailer") as typeof nodemailer;
 }
 
-/** Creates the nodemailer transport for settings; timeouts sized for a Lambda. */
+/**
+ * Creates the nodemailer transport for settings; timeouts sized for a Lambda.
+ *
+ * @example
+ * const transport = smtpTransport({ host: "smtp.example.com", port: 587, secure: false, requireTLS: true });
+ */
 export function smtpTransport(settings: SmtpSettings): nodemailer.Transporter {
     return loadNodemailer().createTransport({
         host: settings.host,
@@ -96,6 +100,9 @@ export function smtpTransport(settings: SmtpSettings): nodemailer.Transporter {
  * A transport factory that reads the SMTP settings from Secrets Manager, caching
  * them for `cacheTtlMs`. A missing, empty or invalid secret means "SMTP not
  * configured": the provider is unavailable, the email is retried.
+ *
+ * @example
+ * const transport = transportFromSecret(secretsClient, process.env.EMAIL_SMTP_SECRET_ARN!);
  */
 export function transportFromSecret(
     client: Deferred<secrets.SecretsManagerClient>,
@@ -125,32 +132,33 @@ export function transportFromSecret(
 /**
  * Maps a nodemailer error to a permanent or transient delivery error by its SMTP
  * reply code and stage, never by copying its message (it quotes addresses).
+ *
+ * @example
+ * classifySmtpError({ responseCode: 550, command: "RCPT TO" }).reason; // "invalid-recipient"
  */
 export function classifySmtpError(error: unknown): DeliveryError {
     if (isProviderUnavailable(error)) return error;
-    const e = error as { code?: string; responseCode?: number; command?: string };
-    const status = typeof e.responseCode === "number" ? e.responseCode : undefined;
-    const code = `smtp:${status ?? e.code ?? "error"}`;
+    const failure = error as { code?: string; responseCode?: number; command?: string };
+    const status = typeof failure.responseCode === "number" ? failure.responseCode : undefined;
+    const code = `smtp:${status ?? failure.code ?? "error"}`;
     if (status === undefined) {
         // No reply: connection refused, DNS, TLS, timeout.
         return providerUnavailable(code);
     }
     if (status >= 400 && status < 500) return transientFailure(code);
-    if (e.code === "EAUTH" || status === 530 || status === 535 || status === 534) {
+    if (failure.code === "EAUTH" || status === 530 || status === 535 || status === 534) {
         // Our credentials are wrong: a configuration problem, not the email's.
         return providerUnavailable(code);
     }
-    const recipientStage = e.code === "EENVELOPE" || /^RCPT/i.test(e.command ?? "");
+    const recipientStage = failure.code === "EENVELOPE" || /^RCPT/i.test(failure.command ?? "");
     if (recipientStage || status === 550 || status === 551 || status === 553) {
-        return permanentFailure(
-            recipientStage || status !== 550 ? REJECTION_REASONS.invalidRecipient : REJECTION_REASONS.contentRejected,
-            code,
-        );
+        return permanentFailure(recipientStage || status !== 550 ? "invalid-recipient" : "content-rejected", code);
     }
-    if (status === 552 || status === 554) return permanentFailure(REJECTION_REASONS.contentRejected, code);
-    return permanentFailure(REJECTION_REASONS.requestRejected, code);
+    if (status === 552 || status === 554) return permanentFailure("content-rejected", code);
+    return permanentFailure("request-rejected", code);
 }
 
+/** How to reach the SMTP relay. */
 export interface SmtpProviderOptions {
     /** Returns the transport to use (e.g. {@link transportFromSecret}). */
     transport: () => Promise<nodemailer.Transporter>;

@@ -14,7 +14,7 @@ import { safeParse } from "valibot";
 import { createEnvelopeValidator, createEventTypeRegistry, EVENT_TYPE_NAMES } from "../../../handlers/event-processor";
 import { isRfc3339Date, isRfc3339DateTime, isRfc3339Time, parseRfc3339DateTime } from "../../../handlers/shared/calendar";
 import { parseSendAt, validateEmailRequest } from "../../../handlers/email/request";
-import { DEFAULT_EMAIL_LIMITS } from "../../../handlers/email/api";
+import { EMAIL_API_DEFAULTS } from "../../../contracts/email-service";
 import { SCHEMAS_DIR } from "../../../scripts/generate-schemas";
 import { validEvent } from "../../support/factories/events";
 
@@ -126,7 +126,7 @@ describe("calendar dates and times (shared by the event contract and the email A
             expect(parseSendAt("2026-02-31T00:00:00Z")).to.be.a("string");
             const result = validateEmailRequest(
                 { from: "a@example.com", to: ["b@example.com"], subject: "s", text: "t", sendAt: "2026-02-31T00:00:00Z" },
-                DEFAULT_EMAIL_LIMITS,
+                EMAIL_API_DEFAULTS.limits,
                 new Date("2026-02-20T00:00:00Z"),
             );
             expect(result.success).to.equal(false);

@@ -8,7 +8,6 @@ import * as path from "node:path";
 import { safeParse } from "valibot";
 import {
     buildItem,
-    CLIENT_ID_PATTERN,
     contentHash,
     createEnvelopeValidator,
     createEventTypeRegistry,
@@ -19,10 +18,13 @@ import {
     isEventProcessorConfigurationError,
     MAX_ITEM_BYTES,
     readEventProcessorSettings,
-    REJECTION_REASON_CODES,
-    REJECTION_REASONS,
-    TRANSIENT_REASON_CODES,
 } from "../../../handlers/event-processor";
+import {
+    CLIENT_ID_PATTERN,
+    EVENT_REJECTION_REASON_CODES,
+    EVENT_REJECTION_REASONS,
+    EVENT_TRANSIENT_REASON_CODES,
+} from "../../../contracts/event-pipeline";
 import { classifyStoreError } from "../../../handlers/event-processor/persistence";
 import { exampleEvents, nested, validEvent } from "../../support/factories/events";
 
@@ -307,7 +309,7 @@ describe("event contract", () => {
         const docs = fs.readFileSync(path.join(ROOT, "docs", "event-contract.md"), "utf8");
         const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
         const section = readme.slice(readme.indexOf("<!-- section:event-contract -->"), readme.indexOf("<!-- /section:event-contract -->"));
-        for (const code of [...REJECTION_REASON_CODES, ...TRANSIENT_REASON_CODES]) {
+        for (const code of [...EVENT_REJECTION_REASON_CODES, ...EVENT_TRANSIENT_REASON_CODES]) {
             expect(docs, code).to.include(`| \`${code}\` |`);
             expect(section, code).to.include(`\`${code}\``);
         }
@@ -315,9 +317,9 @@ describe("event contract", () => {
     });
 
     it("documents every reason code in one sentence", () => {
-        for (const code of REJECTION_REASON_CODES) expect(REJECTION_REASONS[code]).to.match(/\.$/);
-        expect(REJECTION_REASON_CODES).to.have.length(16);
-        expect(TRANSIENT_REASON_CODES).to.deep.equal([
+        for (const code of EVENT_REJECTION_REASON_CODES) expect(EVENT_REJECTION_REASONS[code]).to.match(/\.$/);
+        expect(EVENT_REJECTION_REASON_CODES).to.have.length(16);
+        expect(EVENT_TRANSIENT_REASON_CODES).to.deep.equal([
             "store_throttled",
             "store_unavailable",
             "dead_letter_unavailable",

@@ -3,28 +3,35 @@
  * attribute's name, data type and value toward the message size (SQS API Reference,
  * "MessageAttributeValue": "All parts of the message attribute, including Name, Type, and
  * Value, are part of the message size restriction"), so the DLQ is SQS's maximum (1 MiB,
- * "Amazon SQS quotas") and the source queue's limit keeps DEAD_LETTER_RESERVED_BYTES free.
+ * "Amazon SQS quotas") and the source queue's limit keeps EVENT_DEAD_LETTER_RESERVED_BYTES free.
  * The end-to-end proof on fauxqs is in tests/local/hostile-input.e2e.test.ts.
  */
 import { expect } from "chai";
 import { SQS_MAX_MESSAGE_SIZE_BYTES } from "../../../components/defaults";
 import { parseStackConfig } from "../../../config";
-import { DEAD_LETTER_RESERVED_BYTES, entryBytes, entryFor, MAX_DETAIL_BYTES } from "../../../handlers/event-processor/dead-letter";
-import { REJECTION_REASON_CODES, RejectionReason } from "../../../handlers/event-processor/errors";
+import {
+    EVENT_DEAD_LETTER_MAX_DETAIL_BYTES,
+    EVENT_DEAD_LETTER_RESERVED_BYTES,
+    EVENT_REJECTION_REASON_CODES,
+    type EventRejectionReason,
+} from "../../../contracts/event-pipeline";
+import { entryBytes, entryFor } from "../../../handlers/event-processor/dead-letter";
 import { sqsRecord } from "../../support/factories/events";
 
-const SOURCE_MAX = SQS_MAX_MESSAGE_SIZE_BYTES - DEAD_LETTER_RESERVED_BYTES;
+const SOURCE_MAX = SQS_MAX_MESSAGE_SIZE_BYTES - EVENT_DEAD_LETTER_RESERVED_BYTES;
 
 describe("dead letters keep their reason at every size", () => {
     it("the worst-case DLQ entry for a body at the largest allowed source size fits SQS's maximum", () => {
-        const longestReason = [...REJECTION_REASON_CODES].sort((a, b) => b.length - a.length)[0] as RejectionReason;
+        const longestReason = [...EVENT_REJECTION_REASON_CODES].sort((a, b) => b.length - a.length)[0] as EventRejectionReason;
         const record = { ...sqsRecord("x".repeat(SOURCE_MAX)), messageId: "m".repeat(500) };
         // Four-byte characters in the detail: the bound is in bytes, not characters.
         const entry = entryFor({ record, reason: longestReason, detail: "\u{1F4A5}".repeat(1000) }, "m0");
-        expect(Buffer.byteLength(entry.MessageAttributes!.rejectionDetail.StringValue!, "utf8")).to.be.at.most(MAX_DETAIL_BYTES);
+        expect(Buffer.byteLength(entry.MessageAttributes!.rejectionDetail.StringValue!, "utf8")).to.be.at.most(
+            EVENT_DEAD_LETTER_MAX_DETAIL_BYTES,
+        );
         expect(entry.MessageBody).to.equal(record.body);
         const bytes = entryBytes(entry);
-        expect(bytes - SOURCE_MAX, "attribute bytes").to.be.at.most(DEAD_LETTER_RESERVED_BYTES);
+        expect(bytes - SOURCE_MAX, "attribute bytes").to.be.at.most(EVENT_DEAD_LETTER_RESERVED_BYTES);
         expect(bytes).to.be.at.most(SQS_MAX_MESSAGE_SIZE_BYTES);
     });
 

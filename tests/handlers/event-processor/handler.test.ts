@@ -17,8 +17,8 @@ import {
     EventProcessorConfigurationError,
     EventProcessorDeps,
     isEventProcessorConfigurationError,
-    REJECTION_REASON_CODES,
 } from "../../../handlers/event-processor";
+import { EVENT_REJECTION_REASON_CODES } from "../../../contracts/event-pipeline";
 
 import {
     exampleEvents,
@@ -240,7 +240,7 @@ describe("event processor handler (DynamoDB Local + fauxqs)", function () {
             "sender_not_allowed",
             "message_group_mismatch",
         ]);
-        expect(REJECTION_REASON_CODES.filter((code) => !covered.has(code))).to.deep.equal([]);
+        expect(EVENT_REJECTION_REASON_CODES.filter((code) => !covered.has(code))).to.deep.equal([]);
     });
 
     it("stores data exactly at DynamoDB's nesting, size and number limits", async () => {
@@ -306,9 +306,10 @@ describe("event processor handler (DynamoDB Local + fauxqs)", function () {
         // Just under 1 MiB (SQS's maximum), leaving room for the DLQ's reason attributes.
         const garbage = Array.from({ length: 1024 * 1024 - 1024 }, (_, i) => String.fromCharCode(0x21 + ((i * 7919) % 90))).join("");
         // Random bytes as SQS would deliver them: every character SQS allows, including U+FFFD from invalid UTF-8.
-        const binary = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256))
-            .toString("utf8")
-            .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "\ufffd");
+        // SQS refuses control characters other than tab, newline and carriage return.
+        const binary = [...Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256)).toString("utf8")]
+            .map((char) => (char < " " && char !== "\t" && char !== "\n" && char !== "\r" ? "\ufffd" : char))
+            .join("");
         const bodies: Record<string, string> = {
             binary,
             garbage1MiB: garbage,

@@ -14,7 +14,8 @@ import fc from "fast-check";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { createBatchProcessor, EVENT_TYPE_NAMES, MAX_ITEM_BYTES, REJECTION_REASON_CODES } from "../../../handlers/event-processor";
+import { createBatchProcessor, EVENT_TYPE_NAMES, MAX_ITEM_BYTES } from "../../../handlers/event-processor";
+import { EVENT_REJECTION_REASON_CODES } from "../../../contracts/event-pipeline";
 import { SCHEMAS_DIR } from "../../../scripts/generate-schemas";
 import { FREEFORM_TYPE, sqsRecord, testEventTypes, validEvent } from "../../support/factories/events";
 import { captureOutput, quietObservability, recordingClients } from "./harness";
@@ -245,7 +246,7 @@ describe("event contract: hostile-input properties at every documented limit (fa
                     all.push(...batch);
                     for (const outcome of outcomes) {
                         if (outcome.outcome !== "rejected") continue;
-                        expect(REJECTION_REASON_CODES).to.include(outcome.reason);
+                        expect(EVENT_REJECTION_REASON_CODES).to.include(outcome.reason);
                         expect(outcome.detail).to.not.include(SENTINEL);
                     }
                     const newLetters = letters.slice(before);

@@ -1,0 +1,162 @@
+/**
+ * The email service's contract: every name and value that the infrastructure
+ * (components/, config/), the email handlers (handlers/email/), the local
+ * pipeline (local/) and the operator tools (tools/) must agree on, defined once.
+ * Plain constants and types only: nothing here imports a package or another
+ * module of the program, so any side (and the serialized Lambdas) can depend on it.
+ *
+ * Every value is deployed or on the wire: renaming one changes what the stack
+ * sets, what IAM allows, what the table holds or what operators read. Add values;
+ * never rename or reuse one.
+ */
+
+/**
+ * Powertools service names of the two functions: their log lines' `service`, their metrics' `service`
+ * dimension. The component sets them, the handlers default to them, the dashboard and alarms select by them.
+ */
+export const EMAIL_SERVICE_NAMES = { api: "email-api", worker: "email-worker" } as const;
+
+/**
+ * Environment variable names of the email functions. The component sets them, the handlers read
+ * them at start-up, and the local pipeline recognises the API and the worker by them.
+ */
+export const EMAIL_ENV = {
+    /** The FIFO email queue's URL (API, required). */
+    queueUrl: "EMAIL_QUEUE_URL",
+    /** The FIFO email queue's ARN: the target of the worker's schedules (worker, required). */
+    queueArn: "EMAIL_QUEUE_ARN",
+    /** The FIFO DLQ's URL, where the worker sends permanent failures (worker, required). */
+    deadLetterQueueUrl: "EMAIL_DEAD_LETTER_QUEUE_URL",
+    /** The idempotency table: Idempotency-Keys (API) and the delivery ledger (worker). Required by both. */
+    idempotencyTable: "EMAIL_IDEMPOTENCY_TABLE_NAME",
+    /** The content bucket for offloaded and scheduled content (both, required). */
+    contentBucket: "EMAIL_CONTENT_BUCKET",
+    largeBodyThresholdBytes: "EMAIL_LARGE_BODY_THRESHOLD_BYTES",
+    maxRequestBytes: "EMAIL_MAX_REQUEST_BYTES",
+    maxRecipients: "EMAIL_MAX_RECIPIENTS",
+    maxScheduleAheadDays: "EMAIL_MAX_SCHEDULE_AHEAD_DAYS",
+    idempotencyTtlSeconds: "EMAIL_IDEMPOTENCY_TTL_SECONDS",
+    tenantLanes: "EMAIL_TENANT_LANES",
+    /** Secrets Manager secret with the SMTP relay's settings; unset = no failover. */
+    smtpSecretArn: "EMAIL_SMTP_SECRET_ARN",
+    sesConfigurationSet: "EMAIL_SES_CONFIGURATION_SET",
+    /** Schedule group the worker's role may create schedules in (worker, required). */
+    scheduleGroup: "EMAIL_SCHEDULE_GROUP",
+    /** Role EventBridge Scheduler assumes to put a released email back on the queue (worker, required). */
+    schedulerRoleArn: "EMAIL_SCHEDULER_ROLE_ARN",
+    /** Standard SQS queue EventBridge Scheduler dead-letters a schedule's release to. */
+    scheduleDeadLetterQueueArn: "EMAIL_SCHEDULE_DEAD_LETTER_QUEUE_ARN",
+    /** JSON list of the stack's SES identities (domains, addresses): every `from` must be one of them. */
+    sendingIdentities: "EMAIL_SENDING_IDENTITIES",
+    /** JSON map: caller principal ARN → the `from` addresses and domains it may use. */
+    allowedSenders: "EMAIL_ALLOWED_SENDERS",
+    deliveryLedgerTtlSeconds: "EMAIL_DELIVERY_LEDGER_TTL_SECONDS",
+    breakerTimeoutMs: "EMAIL_BREAKER_TIMEOUT_MS",
+    breakerResetTimeoutMs: "EMAIL_BREAKER_RESET_TIMEOUT_MS",
+    /** Local pipeline only: the local scheduler fires to the second, so it can lower the one-minute lead. */
+    scheduleMinLeadSeconds: "EMAIL_SCHEDULE_MIN_LEAD_SECONDS",
+} as const;
+
+/**
+ * Key attribute of the idempotency table. The component declares it as the table's hash key;
+ * the API keeps Idempotency-Keys (`key#...`) and the worker its delivery ledger (`sent#...`) under it.
+ */
+export const EMAIL_TABLE_KEYS = { partition: "pk" } as const;
+
+/**
+ * TTL attribute of the idempotency table (epoch seconds). The component enables DynamoDB TTL on it;
+ * the handlers write it on every item and treat an expired item as absent.
+ */
+export const EMAIL_TTL_ATTRIBUTE = "expiresAt";
+
+/**
+ * Key prefix of offloaded email content in the content bucket (`emails/<id>.json`). IAM scopes the API's
+ * and the worker's object access to it, the bucket's lifecycle rule expires objects under it, and the
+ * handlers write and read content there.
+ */
+export const EMAIL_CONTENT_PREFIX = "emails/";
+
+/**
+ * Name prefix of the worker's one-time schedules (`email-<id>`, `email-<id>-r<n>`). IAM scopes the
+ * worker's `scheduler:CreateSchedule` to it; the worker names every schedule with it.
+ */
+export const EMAIL_SCHEDULE_NAME_PREFIX = "email-";
+
+/**
+ * Message attributes the worker sets on every email it sends to the DLQ. The operator tools
+ * (`npm run dlq`, the local console) read them; runbooks quote them. A message without them was
+ * moved by the queue's redrive policy (its retries ran out).
+ */
+export const EMAIL_DEAD_LETTER_ATTRIBUTES = {
+    reason: "rejectionReason",
+    detail: "rejectionDetail",
+} as const;
+
+/** Longest `rejectionDetail` the worker writes, in UTF-16 code units. */
+export const EMAIL_DEAD_LETTER_MAX_DETAIL_LENGTH = 256;
+
+/**
+ * Why the worker sent an email to the DLQ, by code. The code is the DLQ `rejectionReason` attribute
+ * and the `reason` of the `email dead-lettered` log line; runbooks and `npm run dlq -- redrive --reason`
+ * key on it. Each value is the one-sentence meaning docs/email-service.md gives.
+ */
+export const EMAIL_REJECTION_REASONS = {
+    "invalid-recipient": 'The provider refused every recipient (e.g. SMTP 550, SES "Illegal address").',
+    "content-rejected": "The provider refused the content (SES MessageRejected, SMTP 552/554).",
+    "sender-rejected":
+        "SES refused the sender: not a verified identity (or, in the SES sandbox, a recipient is not), or its MAIL FROM domain is not verified; another provider must not send it either.",
+    "request-rejected": "The provider refused the request as malformed (SES BadRequest, SMTP 501/555).",
+    "malformed-message": "The queue message itself is not a valid v1 email message.",
+    "content-missing": "The offloaded content is no longer in S3 (expired or deleted).",
+    "retries-exhausted": "Still failing transiently after every deferred retry (e.g. a mailbox that keeps answering 451).",
+} as const;
+
+/** A dead-lettered email's reason code. */
+export type EmailRejectionReason = keyof typeof EMAIL_REJECTION_REASONS;
+
+/** Every rejection code, in documentation order. */
+export const EMAIL_REJECTION_REASON_CODES = Object.keys(EMAIL_REJECTION_REASONS) as EmailRejectionReason[];
+
+/**
+ * EMF metric names (Count) the API and the worker emit, dimension `service` ({@link EMAIL_SERVICE_NAMES}).
+ * The dashboard and the failover alarm read them.
+ */
+export const EMAIL_METRICS = {
+    accepted: "EmailsAccepted",
+    replayed: "EmailsReplayed",
+    rejected: "EmailRequestsRejected",
+    notAccepted: "EmailRequestsNotAccepted",
+    offloaded: "EmailsOffloadedToS3",
+    sent: "EmailsSent",
+    sentBySecondary: "EmailsSentBySecondary",
+    scheduled: "EmailsScheduled",
+    deferred: "EmailDeliveriesDeferred",
+    deadLettered: "EmailsDeadLettered",
+    retried: "EmailDeliveriesRetried",
+    duplicatesDropped: "EmailDuplicatesDropped",
+} as const;
+
+/**
+ * Defaults of the API's limits and settings. Stack config defaults its `email*` keys to them (and the
+ * component passes the values in the environment); the API handler falls back to them when a variable
+ * or dependency is unset.
+ */
+export const EMAIL_API_DEFAULTS = {
+    /** The limits the API enforces on a request. */
+    limits: {
+        /** Largest accepted request body, bytes (413 above); fits Lambda's 6 MB payload even base64-encoded. */
+        maxRequestBytes: 4_194_304,
+        /** Most recipients across to, cc and bcc (SES accepts 50). */
+        maxRecipients: 50,
+        /** Longest subject, characters (RFC 5322's line length). Not a stack setting. */
+        maxSubjectLength: 998,
+        /** Furthest a `sendAt` may be ahead, days. */
+        maxScheduleAheadDays: 30,
+    },
+    /** Messages above this many bytes put their content in S3 (256 KB). */
+    largeBodyThresholdBytes: 262_144,
+    /** How long an Idempotency-Key is remembered, hours. */
+    idempotencyTtlHours: 24,
+    /** FIFO message groups per tenant. */
+    tenantLanes: 4,
+} as const;
