@@ -53,7 +53,6 @@ export function isTracingActive(env: Record<string, string | undefined> = proces
 export function defaultTracer(serviceName: string): HandlerTracer {
     if (!isTracingActive()) return disabledTracer();
     // Loaded here, not at import, so that nothing pays for the X-Ray SDK where tracing is off.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Tracer: PowertoolsTracer } = require("@aws-lambda-powertools/tracer") as typeof import("@aws-lambda-powertools/tracer");
     return new PowertoolsTracer({
         ...(process.env.POWERTOOLS_SERVICE_NAME ? {} : { serviceName }),
@@ -102,8 +101,7 @@ export function traceClients<T extends readonly unknown[]>(tracer: HandlerTracer
  * @example
  * return traceHandler(tracer, async (event, context) => process(event, context));
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function traceHandler<H extends (event: any, context?: Context) => Promise<unknown>>(tracer: HandlerTracer, handler: H): H {
+export function traceHandler<H extends (event: never, context?: Context) => Promise<unknown>>(tracer: HandlerTracer, handler: H): H {
     if (!tracer.isTracingEnabled()) return handler;
     const traced = async (event: Parameters<H>[0], context?: Context): Promise<Awaited<ReturnType<H>>> => {
         const segment = tracer.getSegment();

@@ -32,6 +32,21 @@ const ATOM = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+$/;
 const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 const PREFIX = "must be a valid email address";
 
+/** True when `text` has a space, a C0 control character (CR, LF, NUL…) or DEL. */
+function hasSpaceOrControl(text: string): boolean {
+    for (let index = 0; index < text.length; index++) {
+        const code = text.charCodeAt(index);
+        if (code <= 0x20 || code === 0x7f) return true;
+    }
+    return false;
+}
+
+/** True when `text` has a character outside ASCII. */
+function hasNonAscii(text: string): boolean {
+    for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) > 0x7f) return true;
+    return false;
+}
+
 /**
  * Why `address` is not an address the service can send to or from, or `undefined`
  * when it is. The answer names the rule, never the address (it is PII).
@@ -46,15 +61,15 @@ export function addressProblem(address: string): string | undefined {
     // Anything outside printable ASCII: control characters (CR/LF) and non-ASCII (SMTPUTF8).
     if (/[^\x21-\x7e]/.test(address)) {
         const at = address.lastIndexOf("@");
-        if (/[\x00-\x20\x7f]/.test(address)) {
+        if (hasSpaceOrControl(address)) {
             if (/[<>]/.test(address)) return why("a bare address without a display name, e.g. ann@example.com");
             return why(
-                at >= 0 && /[\x00-\x20\x7f]/.test(address.slice(at + 1))
+                at >= 0 && hasSpaceOrControl(address.slice(at + 1))
                     ? "the domain contains a space or control character"
                     : "the local part contains a space or control character",
             );
         }
-        return at >= 0 && /[^\x00-\x7f]/.test(address.slice(at + 1))
+        return at >= 0 && hasNonAscii(address.slice(at + 1))
             ? why("the domain must be in ASCII (Punycode) form, e.g. xn--bcher-kva.de")
             : why("only ASCII characters are accepted (SES does not support SMTPUTF8 local parts)");
     }

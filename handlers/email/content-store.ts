@@ -19,7 +19,6 @@ export interface ContentStore {
 
 /** The S3 client module, loaded on first use: only large and scheduled emails reach S3 (see handlers/shared/deferred.ts). */
 function s3Sdk(): typeof s3 {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("@aws-sdk/client-s3") as typeof s3;
 }
 

@@ -26,11 +26,9 @@ import { createEmailWorker, EmailWorkerHandler } from "./worker";
 import { once } from "../shared/deferred";
 import { defaultTracer, traceClients } from "../tracing";
 
-/* eslint-disable @typescript-eslint/no-require-imports -- the rare paths' SDK modules load on first use (handlers/shared/deferred.ts) */
 const loadS3 = () => require("@aws-sdk/client-s3") as typeof s3;
 const loadSecretsManager = () => require("@aws-sdk/client-secrets-manager") as typeof secrets;
 const loadScheduler = () => require("@aws-sdk/client-scheduler") as typeof schedulerSdk;
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The process environment, or a stand-in for it; variable names: `EMAIL_ENV` (contracts/email-service.ts). */
 type Env = Record<string, string | undefined>;

@@ -19,7 +19,6 @@ import type { DeliveryScheduler, QueuedEmail } from "./types";
 
 /** The Scheduler client module, loaded on the first deferred send (see handlers/shared/deferred.ts). */
 function schedulerSdk(): typeof scheduler {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("@aws-sdk/client-scheduler") as typeof scheduler;
 }
 

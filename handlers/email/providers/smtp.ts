@@ -64,13 +64,11 @@ export function parseSmtpSettings(text: string): SmtpSettings | string[] {
 
 /** The Secrets Manager client module, loaded on the first SMTP send (see handlers/shared/deferred.ts). */
 function secretsSdk(): typeof secrets {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("@aws-sdk/client-secrets-manager") as typeof secrets;
 }
 
 /** nodemailer, required on first use (see the module comment). */
 export function loadNodemailer(): typeof nodemailer {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("nodemailer") as typeof nodemailer;
 }
 
