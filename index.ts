@@ -10,15 +10,17 @@ import {
     EncryptedQueue,
     EncryptionKey,
     EventAccessPolicies,
-    EventProcessorFunction,
+    EVENT_PROCESSOR_FORMER_TYPE,
+    eventProcessorFunctionArgs,
     EventStore,
     PipelineMonitoring,
     ProducerRoles,
+    ServiceFunction,
 } from "./components";
 import { eventProcessorFromEnvironment } from "./handlers/event-processor";
-import { EmailService } from "./components/email-service";
+import { EmailService } from "./components/email-service/email-service";
 import { emailApiFromEnvironment, emailWorkerFromEnvironment } from "./handlers/email";
-import { registerStackTags } from "./components/tagging";
+import { registerStackTags } from "./components/shared/tagging";
 import { stackTags } from "./config/tags";
 
 // Fails before any resource is registered, listing every bad setting.
@@ -49,26 +51,30 @@ const producers = settings.producers
     ? new ProducerRoles("events", { producers: settings.producers, queueArn: queue.queue.arn, kmsKeyArn: key.arn })
     : undefined;
 
-const processor = new EventProcessorFunction("event-processor", {
-    callbackFactory: eventProcessorFromEnvironment,
-    queueArn: queue.queue.arn,
-    deadLetterQueueArn: queue.deadLetterQueue.arn,
-    deadLetterQueueUrl: queue.deadLetterQueue.url,
-    tableName: store.table.name,
-    tableArn: store.table.arn,
-    kmsKeyArn: key.arn,
-    logGroupNamePrefix: key.logGroupNamePrefix,
-    memorySizeMb: settings.processorMemoryMb,
-    timeoutSeconds: settings.processorTimeoutSeconds,
-    batchSize: settings.batchSize,
-    maxBatchingWindowSeconds: settings.maxBatchingWindowSeconds,
-    maxConcurrency: settings.maxConcurrency,
-    logRetentionDays: settings.logRetentionDays,
-    logLevel: settings.logLevel,
-    enabledEventTypes: settings.enabledEventTypes,
-    retentionDays: settings.eventRetentionDays,
-    producerTenants: producers?.tenantMap,
-});
+const processor = new ServiceFunction(
+    "event-processor",
+    eventProcessorFunctionArgs("event-processor", {
+        callbackFactory: eventProcessorFromEnvironment,
+        queueArn: queue.queue.arn,
+        deadLetterQueueArn: queue.deadLetterQueue.arn,
+        deadLetterQueueUrl: queue.deadLetterQueue.url,
+        tableName: store.table.name,
+        tableArn: store.table.arn,
+        kmsKeyArn: key.arn,
+        logGroupNamePrefix: key.logGroupNamePrefix,
+        memorySizeMb: settings.processorMemoryMb,
+        timeoutSeconds: settings.processorTimeoutSeconds,
+        batchSize: settings.batchSize,
+        maxBatchingWindowSeconds: settings.maxBatchingWindowSeconds,
+        maxConcurrency: settings.maxConcurrency,
+        logRetentionDays: settings.logRetentionDays,
+        logLevel: settings.logLevel,
+        enabledEventTypes: settings.enabledEventTypes,
+        retentionDays: settings.eventRetentionDays,
+        producerTenants: producers?.tenantMap,
+    }),
+    { aliases: [{ type: EVENT_PROCESSOR_FORMER_TYPE }] },
+);
 
 const alarms = new AlarmTopic("alarms", { kmsKeyArn: key.arn, alarmNamePrefix: key.alarmNamePrefix, email: settings.alarmEmail });
 

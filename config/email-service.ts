@@ -4,7 +4,7 @@
  * the key that has to change.
  */
 import * as v from "valibot";
-import { LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/defaults";
+import { LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/shared/defaults";
 import { integerIn, oneOf, type ConfigSection } from "./section";
 import type { SmtpSettings } from "../handlers/email/providers/smtp";
 import { senderCovered } from "../handlers/email/senders";

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { DEFAULTS, LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/defaults";
+import { DEFAULTS, LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/shared/defaults";
 import { DEAD_LETTER_RESERVED_BYTES } from "../handlers/event-processor/dead-letter";
 import { CLIENT_ID_PATTERN } from "../handlers/event-processor/contract";
 import { integerIn, oneOf, type ConfigSection } from "./section";

@@ -32,7 +32,7 @@ describe("component structure (mocks)", () => {
             "event-ingestion:security:EncryptionKey",
             "event-ingestion:messaging:EncryptedQueue",
             "event-ingestion:storage:EventStore",
-            "event-ingestion:processing:EventProcessorFunction",
+            "event-ingestion:compute:ServiceFunction",
             "event-ingestion:monitoring:AlarmTopic",
             "event-ingestion:monitoring:PipelineMonitoring",
             "event-ingestion:access:EventAccessPolicies",
@@ -47,8 +47,9 @@ describe("component structure (mocks)", () => {
         expect(parentOf("aws:kms/key:Key", "events")).to.equal("event-ingestion:security:EncryptionKey");
         expect(parentOf("aws:sqs/queue:Queue", "events-dlq")).to.equal("event-ingestion:messaging:EncryptedQueue");
         expect(parentOf("aws:dynamodb/table:Table", "events")).to.equal("event-ingestion:storage:EventStore");
-        expect(parentOf("aws:lambda/function:Function", "event-processor")).to.equal("event-ingestion:processing:EventProcessorFunction");
-        expect(parentOf("aws:iam/role:Role", "event-processor-role")).to.equal("event-ingestion:processing:EventProcessorFunction");
+        expect(parentOf("aws:lambda/function:Function", "event-processor")).to.equal("event-ingestion:compute:ServiceFunction");
+        expect(parentOf("aws:iam/role:Role", "event-processor-role")).to.equal("event-ingestion:compute:ServiceFunction");
+        expect(parentOf("aws:lambda/function:Function", "email-worker")).to.equal("event-ingestion:compute:ServiceFunction");
         expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "events-dashboard")).to.equal(
             "event-ingestion:monitoring:PipelineMonitoring",
         );

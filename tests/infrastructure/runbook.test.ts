@@ -16,7 +16,7 @@ import {
     RUNBOOK_PATH,
     runbookAnchor,
     runbookAnchorOf,
-} from "../../components/alarm-runbook";
+} from "../../components/shared/alarm-runbook";
 import { byType, deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
 
 const ROOT = path.resolve(__dirname, "..", "..");

@@ -7,7 +7,7 @@
  * The end-to-end proof on fauxqs is in tests/local/hostile-input.e2e.test.ts.
  */
 import { expect } from "chai";
-import { SQS_MAX_MESSAGE_SIZE_BYTES } from "../../../components/defaults";
+import { SQS_MAX_MESSAGE_SIZE_BYTES } from "../../../components/shared/defaults";
 import { parseStackConfig } from "../../../config";
 import { DEAD_LETTER_RESERVED_BYTES, entryBytes, entryFor, MAX_DETAIL_BYTES } from "../../../handlers/event-processor/dead-letter";
 import { REJECTION_REASON_CODES, RejectionReason } from "../../../handlers/event-processor/errors";

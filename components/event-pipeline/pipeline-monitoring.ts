@@ -4,10 +4,10 @@ import * as dynamodbMetrics from "@pulumi/awsx/classic/dynamodb/metrics";
 import * as lambdaMetrics from "@pulumi/awsx/classic/lambda/metrics";
 import * as sqsMetrics from "@pulumi/awsx/classic/sqs/metrics";
 import * as pulumi from "@pulumi/pulumi";
-import { alarmDescription } from "./alarm-runbook";
-import { awsScope, deploymentNames } from "./aws-scope";
-import { DEFAULTS } from "./defaults";
-import { globalName } from "./naming";
+import { alarmDescription } from "../shared/alarm-runbook";
+import { awsScope, deploymentNames } from "../shared/aws-scope";
+import { DEFAULTS } from "../shared/defaults";
+import { globalName } from "../shared/naming";
 
 export interface PipelineMonitoringArgs {
     /** Topic the alarms notify (alarm and OK). */

@@ -1,22 +1,20 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { EmailServiceConfig } from "../config/email-service";
-import { EMAIL_DEFAULTS } from "../config/email-service";
-import { EMAIL_ENV } from "../handlers/email/environment";
-import { alarmDescription } from "./alarm-runbook";
-import { awsScope, deploymentNames, powertoolsLayerArn } from "./aws-scope";
+import type { EmailServiceConfig } from "../../config/email-service";
+import { EMAIL_DEFAULTS } from "../../config/email-service";
+import { EMAIL_ENV } from "../../handlers/email/environment";
+import { alarmDescription } from "../shared/alarm-runbook";
+import { awsScope, deploymentNames } from "../shared/aws-scope";
 import {
     DEAD_LETTER_RETENTION_SECONDS,
     DEFAULTS,
     LAMBDA_ARCHITECTURE,
     LAMBDA_RUNTIME,
-    LAMBDA_TRACING_MODE,
-    lambdaLoggingConfig,
     RECEIVE_WAIT_TIME_SECONDS,
     SQS_MAX_MESSAGE_SIZE_BYTES,
-} from "./defaults";
+} from "../shared/defaults";
 import { emailDashboard } from "./email-dashboard";
-import { globalName, lambdaLayerName, scheduleGroupName as scheduleGroupNameFor, sesConfigurationSetName } from "./naming";
+import { globalName, lambdaLayerName, scheduleGroupName as scheduleGroupNameFor, sesConfigurationSetName } from "../shared/naming";
 import {
     EMAIL_CONTENT_PREFIX,
     emailApiPolicy,
@@ -26,9 +24,10 @@ import {
     schedulerAssumeRolePolicy,
     schedulerTargetPolicy,
 } from "./email-iam";
-import { EncryptedQueue, QUEUE_ROLE_TAG } from "./encrypted-queue";
-import { lambdaAssumeRolePolicy, queuePolicy } from "./iam-documents";
-import { lambdaCodePathOptions, layerFiles } from "./lambda-packaging";
+import { EncryptedQueue, QUEUE_ROLE_TAG } from "../shared/encrypted-queue";
+import { queuePolicy } from "../shared/iam-documents";
+import { ServiceFunction } from "../shared/service-function";
+import { layerFiles } from "../shared/lambda-packaging";
 
 /** Packages of the worker's SMTP layer: needed only when SES fails over to SMTP. */
 export const SMTP_LAYER_PACKAGES = ["nodemailer"] as const;
@@ -108,7 +107,6 @@ export class EmailService extends pulumi.ComponentResource {
         const scope = awsScope({ parent: this });
         const parent = { parent: this };
         const keyArn = pulumi.output(args.kmsKeyArn);
-        const layers = [powertoolsLayerArn({ parent: this })];
 
         // Queue: FIFO, high throughput; content-based deduplication for the scheduler's releases
         // (explicit deduplication ids — the email id — win for everything the API sends).
@@ -241,7 +239,7 @@ export class EmailService extends pulumi.ComponentResource {
                 description: `EventBridge Scheduler releases due emails (${stack})`,
                 assumeRolePolicy: pulumi
                     .all([scope, scheduleGroupName])
-                    .apply(([x, group]) => JSON.stringify(schedulerAssumeRolePolicy(x, group))),
+                    .apply(([resolvedScope, group]) => JSON.stringify(schedulerAssumeRolePolicy(resolvedScope, group))),
                 maxSessionDuration: 3600,
             },
             parent,
@@ -252,7 +250,9 @@ export class EmailService extends pulumi.ComponentResource {
                 role: this.schedulerRole.id,
                 policy: pulumi
                     .all([scope, this.queue.queue.arn, keyArn, this.scheduleDeadLetterQueue.arn])
-                    .apply(([x, queueArn, key, dlqArn]) => JSON.stringify(schedulerTargetPolicy(x, queueArn, key, dlqArn))),
+                    .apply(([resolvedScope, queueArn, key, dlqArn]) =>
+                        JSON.stringify(schedulerTargetPolicy(resolvedScope, queueArn, key, dlqArn)),
+                    ),
             },
             parent,
         );
@@ -287,7 +287,7 @@ export class EmailService extends pulumi.ComponentResource {
         this.sesDkimRecords = pulumi
             .all(
                 domainIdentities.map(([identity, resource]) =>
-                    resource.dkimSigningAttributes.apply((a) => ({ identity, tokens: a?.tokens ?? [] })),
+                    resource.dkimSigningAttributes.apply((attributes) => ({ identity, tokens: attributes?.tokens ?? [] })),
                 ),
             )
             .apply((domains) =>
@@ -301,134 +301,6 @@ export class EmailService extends pulumi.ComponentResource {
                 ),
             );
 
-        // API function.
-        const apiLogGroup = new aws.cloudwatch.LogGroup(
-            `${name}-api-logs`,
-            { name: `${args.logGroupNamePrefix}${name}-api`, retentionInDays: s.emailLogRetentionDays, kmsKeyId: args.kmsKeyArn },
-            parent,
-        );
-        this.apiRole = new aws.iam.Role(
-            `${name}-api-role`,
-            { description: `Email API (${stack})`, assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()), maxSessionDuration: 3600 },
-            parent,
-        );
-        const apiPolicy = new aws.iam.RolePolicy(
-            `${name}-api-policy`,
-            {
-                role: this.apiRole.id,
-                policy: pulumi
-                    .all([scope, keyArn, apiLogGroup.arn, this.queue.queue.arn, this.table.arn, this.bucket.arn])
-                    .apply(([x, key, logGroupArn, queueArn, tableArn, bucketArn]) =>
-                        JSON.stringify(emailApiPolicy({ scope: x, keyArn: key, logGroupArn, queueArn, tableArn, bucketArn })),
-                    ),
-            },
-            parent,
-        );
-        this.apiFunction = new aws.lambda.CallbackFunction(
-            `${name}-api`,
-            {
-                callbackFactory: args.apiFactory,
-                codePathOptions: lambdaCodePathOptions(["valibot"]),
-                role: this.apiRole,
-                runtime: LAMBDA_RUNTIME,
-                architectures: [LAMBDA_ARCHITECTURE],
-                memorySize: s.emailApiMemoryMb,
-                timeout: s.emailApiTimeoutSeconds,
-                tracingConfig: { mode: LAMBDA_TRACING_MODE },
-                layers,
-                loggingConfig: lambdaLoggingConfig(apiLogGroup.name, s.emailLogLevel),
-                kmsKeyArn: args.kmsKeyArn,
-                environment: {
-                    variables: {
-                        [EMAIL_ENV.queueUrl]: this.queue.queue.url,
-                        [EMAIL_ENV.idempotencyTable]: this.table.name,
-                        [EMAIL_ENV.contentBucket]: this.bucket.bucket,
-                        [EMAIL_ENV.largeBodyThresholdBytes]: String(s.emailLargeBodyThresholdBytes),
-                        [EMAIL_ENV.maxRequestBytes]: String(s.emailMaxRequestBytes),
-                        [EMAIL_ENV.maxRecipients]: String(s.emailMaxRecipients),
-                        [EMAIL_ENV.maxScheduleAheadDays]: String(s.emailMaxScheduleAheadDays),
-                        [EMAIL_ENV.idempotencyTtlSeconds]: String(s.emailIdempotencyTtlHours * 3600),
-                        [EMAIL_ENV.tenantLanes]: String(s.emailTenantLanes),
-                        ...(s.emailSesIdentities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(s.emailSesIdentities) } : {}),
-                        ...(s.emailSenders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(s.emailSenders) } : {}),
-                        POWERTOOLS_SERVICE_NAME: EMAIL_SERVICE_NAMES.api,
-                        POWERTOOLS_METRICS_NAMESPACE: project,
-                        POWERTOOLS_LOG_LEVEL: s.emailLogLevel,
-                    },
-                },
-                description: "POST /v1/emails: validates, stores Idempotency-Keys, enqueues on the email FIFO queue",
-            },
-            { parent: this, dependsOn: [apiPolicy, apiLogGroup] },
-        );
-
-        // Worker function.
-        const workerLogGroup = new aws.cloudwatch.LogGroup(
-            `${name}-worker-logs`,
-            { name: `${args.logGroupNamePrefix}${name}-worker`, retentionInDays: s.emailLogRetentionDays, kmsKeyId: args.kmsKeyArn },
-            parent,
-        );
-        this.workerRole = new aws.iam.Role(
-            `${name}-worker-role`,
-            {
-                description: `Email worker (${stack})`,
-                assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
-                maxSessionDuration: 3600,
-            },
-            parent,
-        );
-        const workerPolicy = new aws.iam.RolePolicy(
-            `${name}-worker-policy`,
-            {
-                role: this.workerRole.id,
-                policy: pulumi
-                    .all([
-                        scope,
-                        pulumi.all([
-                            keyArn,
-                            workerLogGroup.arn,
-                            this.queue.queue.arn,
-                            this.queue.deadLetterQueue.arn,
-                            this.table.arn,
-                            this.bucket.arn,
-                            this.smtpSecret.arn,
-                            scheduleGroupName,
-                        ]),
-                        this.schedulerRole.arn,
-                        pulumi.all(Object.values(this.sesIdentities).map((identity) => identity.arn)),
-                        this.sesConfigurationSet.arn,
-                    ])
-                    .apply(
-                        ([
-                            x,
-                            [key, logGroupArn, queueArn, deadLetterQueueArn, tableArn, bucketArn, secretArn, group],
-                            schedulerRoleArn,
-                            identityArns,
-                            configurationSetArn,
-                        ]) => {
-                            // Without declared identities the worker may send as any identity of the account in the region.
-                            const sesIdentityArns =
-                                identityArns.length > 0 ? identityArns : [`arn:${x.partition}:ses:${x.region}:${x.accountId}:identity/*`];
-                            return JSON.stringify(
-                                emailWorkerPolicy({
-                                    scope: x,
-                                    keyArn: key,
-                                    logGroupArn,
-                                    queueArn,
-                                    deadLetterQueueArn,
-                                    tableArn,
-                                    bucketArn,
-                                    secretArn,
-                                    sesIdentityArns,
-                                    sesConfigurationSetArn: configurationSetArn,
-                                    scheduleGroupName: group,
-                                    schedulerRoleArn,
-                                }),
-                            );
-                        },
-                    ),
-            },
-            parent,
-        );
         // nodemailer serves only the SMTP failover path: the worker requires it on first use, and it ships in this
         // layer, built from the installed package's runtime files, so the worker's archive and cold start stay small.
         this.smtpLayer = new aws.lambda.LayerVersion(
@@ -449,52 +321,131 @@ export class EmailService extends pulumi.ComponentResource {
             },
             parent,
         );
-        this.workerFunction = new aws.lambda.CallbackFunction(
+
+        // The functions' resources were children of this component before ServiceFunction grouped them.
+        const functionDefaults = {
+            kmsKeyArn: args.kmsKeyArn,
+            logGroupNamePrefix: args.logGroupNamePrefix,
+            logLevel: s.emailLogLevel,
+            logRetentionDays: s.emailLogRetentionDays,
+            previousParent: this,
+        };
+        const api = new ServiceFunction(
+            `${name}-api`,
+            {
+                ...functionDefaults,
+                callbackFactory: args.apiFactory,
+                description: "POST /v1/emails: validates, stores Idempotency-Keys, enqueues on the email FIFO queue",
+                roleDescription: "Email API",
+                serviceName: EMAIL_SERVICE_NAMES.api,
+                memorySizeMb: s.emailApiMemoryMb,
+                timeoutSeconds: s.emailApiTimeoutSeconds,
+                shippedPackages: ["valibot"],
+                policy: ({ scope: awsScopeOutput, logGroupArn }) =>
+                    pulumi
+                        .all([awsScopeOutput, keyArn, logGroupArn, this.queue.queue.arn, this.table.arn, this.bucket.arn])
+                        .apply(([resolvedScope, key, logGroup, queueArn, tableArn, bucketArn]) =>
+                            emailApiPolicy({ scope: resolvedScope, keyArn: key, logGroupArn: logGroup, queueArn, tableArn, bucketArn }),
+                        ),
+                environment: {
+                    [EMAIL_ENV.queueUrl]: this.queue.queue.url,
+                    [EMAIL_ENV.idempotencyTable]: this.table.name,
+                    [EMAIL_ENV.contentBucket]: this.bucket.bucket,
+                    [EMAIL_ENV.largeBodyThresholdBytes]: String(s.emailLargeBodyThresholdBytes),
+                    [EMAIL_ENV.maxRequestBytes]: String(s.emailMaxRequestBytes),
+                    [EMAIL_ENV.maxRecipients]: String(s.emailMaxRecipients),
+                    [EMAIL_ENV.maxScheduleAheadDays]: String(s.emailMaxScheduleAheadDays),
+                    [EMAIL_ENV.idempotencyTtlSeconds]: String(s.emailIdempotencyTtlHours * 3600),
+                    [EMAIL_ENV.tenantLanes]: String(s.emailTenantLanes),
+                    ...(s.emailSesIdentities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(s.emailSesIdentities) } : {}),
+                    ...(s.emailSenders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(s.emailSenders) } : {}),
+                },
+            },
+            parent,
+        );
+        this.apiFunction = api.function;
+        this.apiRole = api.role;
+
+        const worker = new ServiceFunction(
             `${name}-worker`,
             {
+                ...functionDefaults,
                 callbackFactory: args.workerFactory,
-                codePathOptions: lambdaCodePathOptions(["valibot", "opossum"]),
-                role: this.workerRole,
-                runtime: LAMBDA_RUNTIME,
-                architectures: [LAMBDA_ARCHITECTURE],
-                memorySize: s.emailWorkerMemoryMb,
-                timeout: s.emailWorkerTimeoutSeconds,
-                tracingConfig: { mode: LAMBDA_TRACING_MODE },
-                layers: [...layers, this.smtpLayer.arn],
-                loggingConfig: lambdaLoggingConfig(workerLogGroup.name, s.emailLogLevel),
-                kmsKeyArn: args.kmsKeyArn,
-                environment: {
-                    variables: {
-                        [EMAIL_ENV.deadLetterQueueUrl]: this.queue.deadLetterQueue.url,
-                        [EMAIL_ENV.queueArn]: this.queue.queue.arn,
-                        [EMAIL_ENV.idempotencyTable]: this.table.name,
-                        [EMAIL_ENV.contentBucket]: this.bucket.bucket,
-                        [EMAIL_ENV.smtpSecretArn]: this.smtpSecret.arn,
-                        [EMAIL_ENV.scheduleGroup]: scheduleGroupName,
-                        [EMAIL_ENV.schedulerRoleArn]: this.schedulerRole.arn,
-                        [EMAIL_ENV.sesConfigurationSet]: configurationSetName,
-                        [EMAIL_ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetterQueue.arn,
-                        POWERTOOLS_SERVICE_NAME: EMAIL_SERVICE_NAMES.worker,
-                        POWERTOOLS_METRICS_NAMESPACE: project,
-                        POWERTOOLS_LOG_LEVEL: s.emailLogLevel,
-                    },
-                },
                 description: "Sends queued emails through SES with SMTP failover; schedules future sendAt",
+                roleDescription: "Email worker",
+                serviceName: EMAIL_SERVICE_NAMES.worker,
+                memorySizeMb: s.emailWorkerMemoryMb,
+                timeoutSeconds: s.emailWorkerTimeoutSeconds,
+                shippedPackages: ["valibot", "opossum"],
+                extraLayers: [this.smtpLayer.arn],
+                policy: ({ scope: awsScopeOutput, logGroupArn }) =>
+                    pulumi
+                        .all([
+                            awsScopeOutput,
+                            pulumi.all([
+                                keyArn,
+                                logGroupArn,
+                                this.queue.queue.arn,
+                                this.queue.deadLetterQueue.arn,
+                                this.table.arn,
+                                this.bucket.arn,
+                                this.smtpSecret.arn,
+                                scheduleGroupName,
+                            ]),
+                            this.schedulerRole.arn,
+                            pulumi.all(Object.values(this.sesIdentities).map((identity) => identity.arn)),
+                            this.sesConfigurationSet.arn,
+                        ])
+                        .apply(
+                            ([
+                                resolvedScope,
+                                [key, logGroup, queueArn, deadLetterQueueArn, tableArn, bucketArn, secretArn, group],
+                                schedulerRoleArn,
+                                identityArns,
+                                configurationSetArn,
+                            ]) =>
+                                emailWorkerPolicy({
+                                    scope: resolvedScope,
+                                    keyArn: key,
+                                    logGroupArn: logGroup,
+                                    queueArn,
+                                    deadLetterQueueArn,
+                                    tableArn,
+                                    bucketArn,
+                                    secretArn,
+                                    // Without declared identities the worker may send as any identity of the account in the region.
+                                    sesIdentityArns:
+                                        identityArns.length > 0
+                                            ? identityArns
+                                            : [
+                                                  `arn:${resolvedScope.partition}:ses:${resolvedScope.region}:${resolvedScope.accountId}:identity/*`,
+                                              ],
+                                    sesConfigurationSetArn: configurationSetArn,
+                                    scheduleGroupName: group,
+                                    schedulerRoleArn,
+                                }),
+                        ),
+                environment: {
+                    [EMAIL_ENV.deadLetterQueueUrl]: this.queue.deadLetterQueue.url,
+                    [EMAIL_ENV.queueArn]: this.queue.queue.arn,
+                    [EMAIL_ENV.idempotencyTable]: this.table.name,
+                    [EMAIL_ENV.contentBucket]: this.bucket.bucket,
+                    [EMAIL_ENV.smtpSecretArn]: this.smtpSecret.arn,
+                    [EMAIL_ENV.scheduleGroup]: scheduleGroupName,
+                    [EMAIL_ENV.schedulerRoleArn]: this.schedulerRole.arn,
+                    [EMAIL_ENV.sesConfigurationSet]: configurationSetName,
+                    [EMAIL_ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetterQueue.arn,
+                },
+                queue: {
+                    arn: this.queue.queue.arn,
+                    batchSize: s.emailWorkerBatchSize,
+                    maxConcurrency: s.emailWorkerMaxConcurrency,
+                },
             },
-            { parent: this, dependsOn: [workerPolicy, workerLogGroup] },
+            parent,
         );
-        new aws.lambda.EventSourceMapping(
-            `${name}-worker-queue`,
-            {
-                eventSourceArn: this.queue.queue.arn,
-                functionName: this.workerFunction.arn,
-                batchSize: s.emailWorkerBatchSize,
-                functionResponseTypes: ["ReportBatchItemFailures"],
-                scalingConfig: { maximumConcurrency: s.emailWorkerMaxConcurrency },
-                enabled: true,
-            },
-            { parent: this, dependsOn: [workerPolicy] },
-        );
+        this.workerFunction = worker.function;
+        this.workerRole = worker.role;
 
         // HTTP API: one explicit route, IAM auth by default, throttled, access-logged (no bodies, no IPs).
         this.api = new aws.apigatewayv2.Api(
@@ -694,7 +645,7 @@ export class EmailService extends pulumi.ComponentResource {
             `${name}-dashboard`,
             {
                 // Dashboard names are global to the account: qualify with region too (as the events dashboard).
-                dashboardName: scope.apply((x) => globalName(project, stack, x.region, name)),
+                dashboardName: scope.apply((resolvedScope) => globalName(project, stack, resolvedScope.region, name)),
                 metricsNamespace: project,
                 apiServiceName: EMAIL_SERVICE_NAMES.api,
                 workerServiceName: EMAIL_SERVICE_NAMES.worker,

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { awsScope } from "./aws-scope";
-import { producerPolicy, producerTrustPolicy } from "./iam-documents";
+import { awsScope } from "../shared/aws-scope";
+import { producerPolicy, producerTrustPolicy } from "../shared/iam-documents";
 
 /** One producer as the stack config declares it. */
 export interface ProducerRoleSpec {

@@ -10,7 +10,7 @@ import {
     type AwsScope,
     type PolicyDocument,
     type PolicyStatement,
-} from "./iam-documents";
+} from "../shared/iam-documents";
 
 function doc(...statements: PolicyStatement[]): PolicyDocument {
     return { Version: "2012-10-17", Statement: statements };

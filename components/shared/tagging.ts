@@ -9,7 +9,7 @@
  * which Pulumi's mocks do not emulate, so its effect could not be tested here.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { TAGGABLE_TYPES } from "../policies/lib/tags";
+import { TAGGABLE_TYPES } from "../../policies/lib/tags";
 
 const TAGGABLE = new Set<string>(TAGGABLE_TYPES);
 

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { awsScope } from "./aws-scope";
-import { producerPolicy, streamReadPolicy, tableReadPolicy } from "./iam-documents";
+import { awsScope } from "../shared/aws-scope";
+import { producerPolicy, streamReadPolicy, tableReadPolicy } from "../shared/iam-documents";
 
 export interface EventAccessPoliciesArgs {
     queueArn: pulumi.Input<string>;

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, POINT_IN_TIME_RECOVERY } from "./defaults";
+import { DEFAULTS, POINT_IN_TIME_RECOVERY } from "../shared/defaults";
 
 /** Key attributes of the event store; the handler writes items with these names. */
 export const EVENT_TABLE_KEYS = { partition: "clientId", sort: "eventId" } as const;

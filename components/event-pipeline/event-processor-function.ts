@@ -1,0 +1,112 @@
+import * as pulumi from "@pulumi/pulumi";
+import type * as aws from "@pulumi/aws";
+import { DEFAULTS, type LogLevel } from "../shared/defaults";
+import { processorPolicy } from "../shared/iam-documents";
+import type { ServiceFunctionArgs } from "../shared/service-function";
+import { EVENT_PROCESSOR_ENV } from "../../handlers/event-processor/environment";
+
+/** `E` and `R` are the handler's event and result types. */
+export interface EventProcessorFunctionArgs<E = unknown, R = unknown> {
+    /** Zero-argument factory that builds the handler once per container (`eventProcessorFromEnvironment`). */
+    callbackFactory: aws.lambda.CallbackFactory<E, R>;
+    /** Source queue (the event source mapping reads it). */
+    queueArn: pulumi.Input<string>;
+    /** Where the handler writes events it rejects. */
+    deadLetterQueueArn: pulumi.Input<string>;
+    deadLetterQueueUrl: pulumi.Input<string>;
+    /** The event store. */
+    tableName: pulumi.Input<string>;
+    tableArn: pulumi.Input<string>;
+    /** The customer-managed key of the queue, table, log group and environment variables. */
+    kmsKeyArn: pulumi.Input<string>;
+    /**
+     * Name prefix the key policy lets CloudWatch Logs encrypt (from `EncryptionKey.logGroupNamePrefix`).
+     * The log group is `<prefix><name>`.
+     */
+    logGroupNamePrefix: string;
+    /** @default 256 */
+    memorySizeMb?: number;
+    /** @default 30 */
+    timeoutSeconds?: number;
+    /** @default 10 */
+    batchSize?: number;
+    /** @default 1 */
+    maxBatchingWindowSeconds?: number;
+    /** Event source mapping `scalingConfig.maximumConcurrency`. @default 10 */
+    maxConcurrency?: number;
+    /** @default 30 */
+    logRetentionDays?: number;
+    /** Powertools log level; Lambda's JSON log filter (`applicationLogLevel`, `systemLogLevel`) follows it. @default "INFO" */
+    logLevel?: LogLevel;
+    /** `ENABLED_EVENT_TYPES`. @default undefined (every registered type) */
+    enabledEventTypes?: readonly string[];
+    /** `EVENT_RETENTION_DAYS` (TTL). @default undefined (no expiry) */
+    retentionDays?: number;
+    /**
+     * `PRODUCER_TENANTS`: JSON map of producer role unique id -> clientIds ({@link ProducerRoles.tenantMap}).
+     * @default undefined (open mode: any sender may write any tenant)
+     */
+    producerTenants?: pulumi.Input<string>;
+    /** Packages from package.json `dependencies` the handler needs in its archive. @default ["valibot"] */
+    shippedPackages?: readonly string[];
+}
+
+/** The processor's environment variable names (the handler's contract, handlers/event-processor/environment.ts). */
+export const PROCESSOR_ENVIRONMENT = {
+    tableName: "EVENT_TABLE_NAME",
+    deadLetterQueueUrl: "DEAD_LETTER_QUEUE_URL",
+    enabledEventTypes: "ENABLED_EVENT_TYPES",
+    retentionDays: "EVENT_RETENTION_DAYS",
+    producerTenants: EVENT_PROCESSOR_ENV.producerTenants,
+} as const;
+
+/** The processor's type token before it was a {@link ServiceFunction}: the alias that keeps deployed stacks' URNs. */
+export const EVENT_PROCESSOR_FORMER_TYPE = "event-ingestion:processing:EventProcessorFunction";
+
+/**
+ * The arguments of the event processor's {@link ServiceFunction} `name`: validates SQS events and stores them in the
+ * event table, with its least-privilege policy, its environment contract and an SQS event source
+ * mapping with partial batch responses.
+ *
+ * @example
+ * const processor = new ServiceFunction("event-processor", eventProcessorFunctionArgs("event-processor", { callbackFactory: eventProcessorFromEnvironment, ...resources }));
+ */
+export function eventProcessorFunctionArgs<E, R>(name: string, args: EventProcessorFunctionArgs<E, R>): ServiceFunctionArgs<E, R> {
+    const environment: Record<string, pulumi.Input<string>> = {
+        [PROCESSOR_ENVIRONMENT.tableName]: args.tableName,
+        [PROCESSOR_ENVIRONMENT.deadLetterQueueUrl]: args.deadLetterQueueUrl,
+    };
+    if (args.enabledEventTypes && args.enabledEventTypes.length > 0)
+        environment[PROCESSOR_ENVIRONMENT.enabledEventTypes] = args.enabledEventTypes.join(",");
+    if (args.retentionDays !== undefined) environment[PROCESSOR_ENVIRONMENT.retentionDays] = String(args.retentionDays);
+    if (args.producerTenants !== undefined) environment[PROCESSOR_ENVIRONMENT.producerTenants] = args.producerTenants;
+
+    return {
+        callbackFactory: args.callbackFactory,
+        description: "Validates SQS events and stores them in the event table",
+        roleDescription: "Event processor",
+        policy: ({ scope, logGroupArn }) =>
+            pulumi
+                .all([scope, args.queueArn, args.deadLetterQueueArn, args.tableArn, args.kmsKeyArn, logGroupArn])
+                .apply(([awsScope, queueArn, deadLetterQueueArn, tableArn, keyArn, logGroup]) =>
+                    processorPolicy({ scope: awsScope, queueArn, deadLetterQueueArn, tableArn, keyArn, logGroupArn: logGroup }),
+                ),
+        kmsKeyArn: args.kmsKeyArn,
+        logGroupNamePrefix: args.logGroupNamePrefix,
+        environment,
+        serviceName: "event-processor",
+        logLevel: args.logLevel ?? DEFAULTS.logLevel,
+        logRetentionDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
+        memorySizeMb: args.memorySizeMb ?? DEFAULTS.processorMemoryMb,
+        timeoutSeconds: args.timeoutSeconds ?? DEFAULTS.processorTimeoutSeconds,
+        shippedPackages: args.shippedPackages ?? ["valibot"],
+        queue: {
+            arn: args.queueArn,
+            batchSize: args.batchSize ?? DEFAULTS.batchSize,
+            maxBatchingWindowSeconds: args.maxBatchingWindowSeconds ?? DEFAULTS.maxBatchingWindowSeconds,
+            maxConcurrency: args.maxConcurrency ?? DEFAULTS.maxConcurrency,
+            // The mapping's name in deployed stacks.
+            mappingName: `${name}-events`,
+        },
+    };
+}
