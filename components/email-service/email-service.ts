@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EmailServiceConfig } from "../../config/email-service";
 import { EMAIL_DEFAULTS } from "../../config/email-service";
 import { EMAIL_ENV } from "../../handlers/email/environment";
-import { alarmDescription } from "../shared/alarm-runbook";
+import { runbookAlarm, type RunbookAlarmMetric } from "../shared/runbook-alarm";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
 import {
     DEAD_LETTER_RETENTION_SECONDS,
@@ -530,19 +530,9 @@ export class EmailService extends pulumi.ComponentResource {
         this.apiUrl = pulumi.interpolate`${this.api.apiEndpoint}/v1/emails`;
 
         // Alarms on the shared topic; each description links its runbook section (docs/runbook.md#<name>-<suffix>).
-        const alarm = (suffix: string, summary: string, metric: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions">) =>
-            new aws.cloudwatch.MetricAlarm(
-                `${name}-${suffix}`,
-                {
-                    name: `${args.alarmNamePrefix}${name}-${suffix}`,
-                    alarmDescription: alarmDescription(summary, name, suffix),
-                    alarmActions: [args.alarmTopicArn],
-                    okActions: [args.alarmTopicArn],
-                    treatMissingData: "notBreaching",
-                    ...metric,
-                },
-                parent,
-            );
+        const target = { topicArn: args.alarmTopicArn, namePrefix: args.alarmNamePrefix, component: name };
+        const alarm = (suffix: string, summary: string, metric: RunbookAlarmMetric) =>
+            runbookAlarm(target, suffix, summary, metric, parent);
         const sum = {
             statistic: "Sum",
             period: 300,
