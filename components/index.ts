@@ -1,12 +1,18 @@
-/** The program's components; one file each. */
-export * from "./shared/alarm-topic";
-export * from "./shared/defaults";
-export * from "./shared/encrypted-queue";
-export * from "./shared/encryption-key";
-export * from "./event-pipeline/event-access-policies";
-export * from "./event-pipeline/event-processor-function";
-export * from "./event-pipeline/event-store";
-export * from "./shared/lambda-packaging";
-export * from "./event-pipeline/pipeline-monitoring";
-export * from "./event-pipeline/producer-roles";
-export * from "./shared/service-function";
+/** The program's components, one file each: shared blocks, then each system's. */
+export { AlarmTopic, type AlarmTopicArgs } from "./shared/alarm-topic";
+export { EncryptedQueue, type EncryptedQueueArgs, QUEUE_ROLE_TAG } from "./shared/encrypted-queue";
+export { EncryptionKey, type EncryptionKeyArgs } from "./shared/encryption-key";
+export { runbookAlarm, type RunbookAlarmMetric, type RunbookAlarmTarget } from "./shared/runbook-alarm";
+export {
+    ServiceFunction,
+    type ServiceFunctionArgs,
+    type ServiceFunctionPolicyInputs,
+    type ServiceFunctionQueueArgs,
+} from "./shared/service-function";
+export { registerStackTags, withStackTags } from "./shared/tagging";
+export { EventPipeline, type EventPipelineArgs } from "./event-pipeline/event-pipeline";
+export { EventAccessPolicies, type EventAccessPoliciesArgs } from "./event-pipeline/event-access-policies";
+export { EventStore, type EventStoreArgs } from "./event-pipeline/event-store";
+export { PipelineMonitoring, type PipelineMonitoringArgs } from "./event-pipeline/pipeline-monitoring";
+export { ProducerRoles, type ProducerRoleSpec, type ProducerRolesArgs } from "./event-pipeline/producer-roles";
+export { EmailService, type EmailServiceArgs } from "./email-service/email-service";

@@ -94,7 +94,6 @@ export function eventProcessorFunctionArgs<E, R>(name: string, args: EventProces
         kmsKeyArn: args.kmsKeyArn,
         logGroupNamePrefix: args.logGroupNamePrefix,
         environment,
-        serviceName: "event-processor",
         logLevel: args.logLevel ?? DEFAULTS.logLevel,
         logRetentionDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
         memorySizeMb: args.memorySizeMb ?? DEFAULTS.processorMemoryMb,
