@@ -3,14 +3,14 @@
  * component arguments in config/component-args.ts; the shared resources (the events
  * key and the alarm topic) come first, then the event pipeline and the email service.
  */
-import { componentArgs, loadStackConfig } from "./config";
+import { loadStackConfig } from "./config";
+import { componentArgs } from "./config/component-args";
 import { AlarmTopic, EmailService, EncryptionKey, EventPipeline, registerStackTags } from "./components";
 import { eventProcessorFromEnvironment } from "./handlers/event-processor";
 import { emailApiFromEnvironment, emailWorkerFromEnvironment } from "./handlers/email";
 
 // Fails before any resource is registered, listing every bad setting.
-const config = loadStackConfig();
-const args = componentArgs(config);
+const args = componentArgs(loadStackConfig());
 // Owner and cost-allocation tags on every taggable resource below (the pack requires them).
 registerStackTags(args.shared.tags);
 
@@ -28,13 +28,12 @@ const events = new EventPipeline("events", {
 });
 
 const email = new EmailService("email", {
-    apiFactory: emailApiFromEnvironment,
-    workerFactory: emailWorkerFromEnvironment,
+    ...args.email,
+    api: { ...args.email.api, factory: emailApiFromEnvironment },
+    worker: { ...args.email.worker, factory: emailWorkerFromEnvironment },
     kmsKeyArn: emailKey.arn,
     logGroupNamePrefix: emailKey.logGroupNamePrefix,
-    alarmTopicArn: alarms.topic.arn,
-    alarmNamePrefix: alarms.alarmNamePrefix,
-    settings: config.emailService,
+    alarms: { topicArn: alarms.topic.arn, namePrefix: alarms.alarmNamePrefix },
 });
 
 export const eventQueueUrl = events.queue.queue.url;

@@ -4,6 +4,7 @@
  * the alarm topic) and the handler factories. Config imports component types here;
  * components never import config.
  */
+import type { EmailServiceArgs } from "../components/email-service/email-service";
 import type { EventPipelineArgs } from "../components/event-pipeline/event-pipeline";
 import type { StackConfig } from "./index";
 import { stackTags } from "./tags";
@@ -19,6 +20,11 @@ export interface ComponentArgs {
     };
     /** The `EventPipeline`, without the resources and handler index.ts gives it. */
     events: Omit<EventPipelineArgs, "processorFactory" | "kmsKeyArn" | "logGroupNamePrefix" | "alarms">;
+    /** The `EmailService`, without the resources and handlers index.ts gives it. */
+    email: {
+        api: Omit<EmailServiceArgs["api"], "factory">;
+        worker: Omit<EmailServiceArgs["worker"], "factory">;
+    } & Omit<EmailServiceArgs, "api" | "worker" | "kmsKeyArn" | "logGroupNamePrefix" | "alarms">;
 }
 
 /**
@@ -30,6 +36,7 @@ export interface ComponentArgs {
  */
 export function componentArgs(config: StackConfig): ComponentArgs {
     const events = config.eventProcessor;
+    const email = config.emailService;
     return {
         shared: { tags: stackTags(config.tags), alarmEmail: events.alarmEmail },
         events: {
@@ -51,6 +58,33 @@ export function componentArgs(config: StackConfig): ComponentArgs {
             },
             producers: events.producers,
             oldestMessageAgeAlarmSeconds: events.oldestMessageAgeAlarmSeconds,
+        },
+        email: {
+            api: {
+                authorization: email.emailApiAuthorization,
+                throttleRateLimit: email.emailThrottleRateLimit,
+                throttleBurstLimit: email.emailThrottleBurstLimit,
+                memorySizeMb: email.emailApiMemoryMb,
+                timeoutSeconds: email.emailApiTimeoutSeconds,
+                largeBodyThresholdBytes: email.emailLargeBodyThresholdBytes,
+                maxRequestBytes: email.emailMaxRequestBytes,
+                maxRecipients: email.emailMaxRecipients,
+                maxScheduleAheadDays: email.emailMaxScheduleAheadDays,
+                idempotencyTtlHours: email.emailIdempotencyTtlHours,
+                tenantLanes: email.emailTenantLanes,
+                senders: email.emailSenders,
+            },
+            worker: {
+                memorySizeMb: email.emailWorkerMemoryMb,
+                timeoutSeconds: email.emailWorkerTimeoutSeconds,
+                batchSize: email.emailWorkerBatchSize,
+                maxConcurrency: email.emailWorkerMaxConcurrency,
+                smtp: email.emailSmtp,
+            },
+            queue: { maxReceiveCount: email.emailMaxReceiveCount, oldestMessageAgeAlarmSeconds: email.emailOldestMessageAgeAlarmSeconds },
+            storage: { contentRetentionDays: email.emailContentRetentionDays, deletionProtection: email.emailDeletionProtection },
+            logs: { retentionDays: email.emailLogRetentionDays, level: email.emailLogLevel },
+            ses: { identities: email.emailSesIdentities, configurationSetName: email.emailSesConfigurationSet },
         },
     };
 }

@@ -19,7 +19,6 @@ export { ConfigValidationError, type ConfigIssue } from "./errors";
 export type { EventProcessorConfig } from "./event-processor";
 export type { EmailServiceConfig } from "./email-service";
 export type { TagsConfig } from "./tags";
-export { componentArgs, type ComponentArgs } from "./component-args";
 
 /** The project's config namespace (`Pulumi.yaml` name). */
 export const CONFIG_NAMESPACE = "event-ingestion";

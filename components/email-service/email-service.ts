@@ -1,18 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { EmailServiceConfig } from "../../config/email-service";
-import { EMAIL_DEFAULTS } from "../../config/email-service";
+import type { SmtpSettings } from "../../handlers/email/providers/smtp";
 import { EMAIL_ENV } from "../../handlers/email/environment";
 import { runbookAlarm, type RunbookAlarmMetric } from "../shared/runbook-alarm";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
 import {
     DEAD_LETTER_RETENTION_SECONDS,
     DEFAULTS,
+    type LogLevel,
     LAMBDA_ARCHITECTURE,
     LAMBDA_RUNTIME,
     RECEIVE_WAIT_TIME_SECONDS,
     SQS_MAX_MESSAGE_SIZE_BYTES,
 } from "../shared/defaults";
+import { EMAIL_SERVICE_DEFAULTS } from "./defaults";
 import { emailDashboard } from "./email-dashboard";
 import { globalName, lambdaLayerName, scheduleGroupName as scheduleGroupNameFor, sesConfigurationSetName } from "../shared/naming";
 import {
@@ -35,24 +36,74 @@ export const SMTP_LAYER_PACKAGES = ["nodemailer"] as const;
 /** POWERTOOLS_SERVICE_NAME of each function: the `service` dimension of their EMF metrics (alarms and dashboard read them). */
 export const EMAIL_SERVICE_NAMES = { api: "email-api", worker: "email-worker" } as const;
 
-// Handlers are typed loosely here: infrastructure does not depend on handler types.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type LambdaHandler = (event: any, context: any) => Promise<any>;
+/** `E` and `R` are the handler's event and result types. */
+export interface EmailFunctionSettings<E, R> {
+    /** Zero-argument factory of the handler (`emailApiFromEnvironment`, `emailWorkerFromEnvironment`). */
+    factory: aws.lambda.CallbackFactory<E, R>;
+    /** @default 256 */
+    memorySizeMb?: number;
+    /** @default 10 for the API, 60 for the worker */
+    timeoutSeconds?: number;
+}
 
-export interface EmailServiceArgs {
-    /** Zero-argument factory of the API handler (`emailApiFromEnvironment`). */
-    apiFactory: () => LambdaHandler;
-    /** Zero-argument factory of the worker handler (`emailWorkerFromEnvironment`). */
-    workerFactory: () => LambdaHandler;
+/** The API function and its HTTP API. */
+export interface EmailApiSettings<E, R> extends EmailFunctionSettings<E, R> {
+    /** @default "AWS_IAM" */
+    authorization?: "AWS_IAM" | "NONE";
+    /** @default 50 */
+    throttleRateLimit?: number;
+    /** @default 100 */
+    throttleBurstLimit?: number;
+    /** @default 262144 */
+    largeBodyThresholdBytes?: number;
+    /** @default 4194304 */
+    maxRequestBytes?: number;
+    /** @default 50 */
+    maxRecipients?: number;
+    /** @default 30 */
+    maxScheduleAheadDays?: number;
+    /** @default 24 */
+    idempotencyTtlHours?: number;
+    /** @default 4 */
+    tenantLanes?: number;
+    /**
+     * Per API caller (IAM principal ARN), the `from` addresses and domains it may use.
+     * @default undefined (every caller may use every declared identity)
+     */
+    senders?: Record<string, string[]>;
+}
+
+/** The worker function and its event source mapping. */
+export interface EmailWorkerSettings<E, R> extends EmailFunctionSettings<E, R> {
+    /** @default 10 */
+    batchSize?: number;
+    /** @default 10 */
+    maxConcurrency?: number;
+    /** SMTP relay settings (with their password) stored in the secret. @default undefined (the value is set out of band) */
+    smtp?: SmtpSettings;
+}
+
+/** `AE`/`AR` and `WE`/`WR`: the API's and the worker's handler event and result types. */
+export interface EmailServiceArgs<AE = unknown, AR = unknown, WE = unknown, WR = unknown> {
+    api: EmailApiSettings<AE, AR>;
+    worker: EmailWorkerSettings<WE, WR>;
     /** Customer-managed key for the queue, table, bucket, secret, log groups and Lambda environments. */
     kmsKeyArn: pulumi.Input<string>;
     /** Log group name prefix the key policy lets CloudWatch Logs use (`EncryptionKey.logGroupNamePrefix`). */
     logGroupNamePrefix: string;
     /** The shared alarm topic and the alarm name prefix it accepts. */
-    alarmTopicArn: pulumi.Input<string>;
-    alarmNamePrefix: string;
-    /** The `email*` config section. @default EMAIL_DEFAULTS */
-    settings?: Partial<EmailServiceConfig>;
+    alarms: { topicArn: pulumi.Input<string>; namePrefix: string };
+    /** The email queue and its DLQ. @default { maxReceiveCount: 5, oldestMessageAgeAlarmSeconds: 300 } */
+    queue?: { maxReceiveCount?: number; oldestMessageAgeAlarmSeconds?: number };
+    /** The content bucket and the idempotency table. @default { contentRetentionDays: 45, deletionProtection: true } */
+    storage?: { contentRetentionDays?: number; deletionProtection?: boolean };
+    /** Both functions' logs and the API's access logs. @default { retentionDays: 30, level: "INFO" } */
+    logs?: { retentionDays?: number; level?: LogLevel };
+    /**
+     * SES: the sending identities (domains or addresses) the stack declares and the configuration set's name.
+     * @default {} (no identities: the worker may send as any identity of the account; set named `<project>-<stack>-<name>`)
+     */
+    ses?: { identities?: string[]; configurationSetName?: string };
 }
 
 /**
@@ -64,13 +115,14 @@ export interface EmailServiceArgs {
  *
  * @example
  * const email = new EmailService("email", {
- *     apiFactory: emailApiFromEnvironment, workerFactory: emailWorkerFromEnvironment,
+ *     api: { factory: emailApiFromEnvironment, throttleRateLimit: 50 },
+ *     worker: { factory: emailWorkerFromEnvironment, batchSize: 10 },
  *     kmsKeyArn: key.arn, logGroupNamePrefix: key.logGroupNamePrefix,
- *     alarmTopicArn: alarms.topic.arn, alarmNamePrefix: alarms.alarmNamePrefix, settings: config.emailService,
+ *     alarms: { topicArn: alarms.topic.arn, namePrefix: alarms.alarmNamePrefix },
  * });
  * export const emailApiUrl = email.apiUrl;
  */
-export class EmailService extends pulumi.ComponentResource {
+export class EmailService<AE = unknown, AR = unknown, WE = unknown, WR = unknown> extends pulumi.ComponentResource {
     readonly queue: EncryptedQueue;
     readonly table: aws.dynamodb.Table;
     readonly bucket: aws.s3.Bucket;
@@ -79,13 +131,13 @@ export class EmailService extends pulumi.ComponentResource {
     /** Standard queue (EventBridge Scheduler refuses FIFO DLQs) for schedules that could not release their email. */
     readonly scheduleDeadLetterQueue: aws.sqs.Queue;
     readonly schedulerRole: aws.iam.Role;
-    /** SES sending identities declared in `emailSesIdentities`, by identity. */
+    /** SES sending identities declared in `ses.identities`, by identity. */
     readonly sesIdentities: Record<string, aws.sesv2.EmailIdentity>;
     readonly sesConfigurationSet: aws.sesv2.ConfigurationSet;
     /** Per declared domain, the three DKIM CNAME records to publish (`name CNAME value`). */
     readonly sesDkimRecords: pulumi.Output<Array<{ identity: string; name: string; type: "CNAME"; value: string }>>;
-    readonly apiFunction: aws.lambda.CallbackFunction<unknown, unknown>;
-    readonly workerFunction: aws.lambda.CallbackFunction<unknown, unknown>;
+    readonly apiFunction: aws.lambda.CallbackFunction<AE, AR>;
+    readonly workerFunction: aws.lambda.CallbackFunction<WE, WR>;
     /** nodemailer for the worker's SMTP failover path (kept out of the worker's archive). */
     readonly smtpLayer: aws.lambda.LayerVersion;
     readonly apiRole: aws.iam.Role;
@@ -100,9 +152,15 @@ export class EmailService extends pulumi.ComponentResource {
     /** `https://<api>.execute-api.<region>.amazonaws.com/v1/emails` */
     readonly apiUrl: pulumi.Output<string>;
 
-    constructor(name: string, args: EmailServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: EmailServiceArgs<AE, AR, WE, WR>, opts?: pulumi.ComponentResourceOptions) {
         super("event-ingestion:email:EmailService", name, {}, opts);
-        const s = { ...EMAIL_DEFAULTS, ...(args.settings ?? {}) } as EmailServiceConfig;
+        const defaults = EMAIL_SERVICE_DEFAULTS;
+        const apiSettings = { ...defaults.api, ...definedOnly(args.api) };
+        const workerSettings = { ...defaults.worker, ...definedOnly(args.worker) };
+        const queueSettings = { ...defaults.queue, ...definedOnly(args.queue ?? {}) };
+        const storage = { ...defaults.storage, ...definedOnly(args.storage ?? {}) };
+        const logs = { ...defaults.logs, ...definedOnly(args.logs ?? {}) };
+        const ses = args.ses ?? {};
         const { project, stack } = deploymentNames();
         const scope = awsScope({ parent: this });
         const parent = { parent: this };
@@ -114,11 +172,11 @@ export class EmailService extends pulumi.ComponentResource {
             `${name}-queue`,
             {
                 kmsKeyArn: args.kmsKeyArn,
-                consumerTimeoutSeconds: s.emailWorkerTimeoutSeconds,
+                consumerTimeoutSeconds: workerSettings.timeoutSeconds,
                 fifo: true,
                 highThroughput: true,
                 contentBasedDeduplication: true,
-                maxReceiveCount: s.emailMaxReceiveCount,
+                maxReceiveCount: queueSettings.maxReceiveCount,
                 maxMessageSize: SQS_MAX_MESSAGE_SIZE_BYTES,
             },
             parent,
@@ -133,7 +191,7 @@ export class EmailService extends pulumi.ComponentResource {
                 ttl: { attributeName: "expiresAt", enabled: true },
                 pointInTimeRecovery: { enabled: true },
                 serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
-                deletionProtectionEnabled: s.emailDeletionProtection,
+                deletionProtectionEnabled: storage.deletionProtection,
             },
             parent,
         );
@@ -172,7 +230,7 @@ export class EmailService extends pulumi.ComponentResource {
                         id: "expire-email-content",
                         status: "Enabled",
                         filter: { prefix: EMAIL_CONTENT_PREFIX },
-                        expiration: { days: s.emailContentRetentionDays },
+                        expiration: { days: storage.contentRetentionDays },
                         abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
                     },
                 ],
@@ -195,10 +253,10 @@ export class EmailService extends pulumi.ComponentResource {
             },
             parent,
         );
-        if (s.emailSmtp) {
+        if (workerSettings.smtp) {
             new aws.secretsmanager.SecretVersion(
                 `${name}-smtp-value`,
-                { secretId: this.smtpSecret.id, secretString: pulumi.secret(JSON.stringify(s.emailSmtp)) },
+                { secretId: this.smtpSecret.id, secretString: pulumi.secret(JSON.stringify(workerSettings.smtp)) },
                 parent,
             );
         }
@@ -262,7 +320,7 @@ export class EmailService extends pulumi.ComponentResource {
         this.sesConfigurationSet = new aws.sesv2.ConfigurationSet(
             `${name}-ses`,
             {
-                configurationSetName: s.emailSesConfigurationSet ?? sesConfigurationSetName(project, stack, name),
+                configurationSetName: ses.configurationSetName ?? sesConfigurationSetName(project, stack, name),
                 deliveryOptions: { tlsPolicy: "REQUIRE" },
                 reputationOptions: { reputationMetricsEnabled: true },
                 sendingOptions: { sendingEnabled: true },
@@ -272,7 +330,7 @@ export class EmailService extends pulumi.ComponentResource {
         );
         const configurationSetName = this.sesConfigurationSet.configurationSetName;
         this.sesIdentities = {};
-        for (const identity of s.emailSesIdentities ?? []) {
+        for (const identity of ses.identities ?? []) {
             this.sesIdentities[identity] = new aws.sesv2.EmailIdentity(
                 `${name}-ses-${identity.toLowerCase()}`,
                 {
@@ -326,20 +384,20 @@ export class EmailService extends pulumi.ComponentResource {
         const functionDefaults = {
             kmsKeyArn: args.kmsKeyArn,
             logGroupNamePrefix: args.logGroupNamePrefix,
-            logLevel: s.emailLogLevel,
-            logRetentionDays: s.emailLogRetentionDays,
+            logLevel: logs.level,
+            logRetentionDays: logs.retentionDays,
             previousParent: this,
         };
         const api = new ServiceFunction(
             `${name}-api`,
             {
                 ...functionDefaults,
-                callbackFactory: args.apiFactory,
+                callbackFactory: args.api.factory,
                 description: "POST /v1/emails: validates, stores Idempotency-Keys, enqueues on the email FIFO queue",
                 roleDescription: "Email API",
                 serviceName: EMAIL_SERVICE_NAMES.api,
-                memorySizeMb: s.emailApiMemoryMb,
-                timeoutSeconds: s.emailApiTimeoutSeconds,
+                memorySizeMb: apiSettings.memorySizeMb,
+                timeoutSeconds: apiSettings.timeoutSeconds,
                 shippedPackages: ["valibot"],
                 policy: ({ scope: awsScopeOutput, logGroupArn }) =>
                     pulumi
@@ -351,14 +409,14 @@ export class EmailService extends pulumi.ComponentResource {
                     [EMAIL_ENV.queueUrl]: this.queue.queue.url,
                     [EMAIL_ENV.idempotencyTable]: this.table.name,
                     [EMAIL_ENV.contentBucket]: this.bucket.bucket,
-                    [EMAIL_ENV.largeBodyThresholdBytes]: String(s.emailLargeBodyThresholdBytes),
-                    [EMAIL_ENV.maxRequestBytes]: String(s.emailMaxRequestBytes),
-                    [EMAIL_ENV.maxRecipients]: String(s.emailMaxRecipients),
-                    [EMAIL_ENV.maxScheduleAheadDays]: String(s.emailMaxScheduleAheadDays),
-                    [EMAIL_ENV.idempotencyTtlSeconds]: String(s.emailIdempotencyTtlHours * 3600),
-                    [EMAIL_ENV.tenantLanes]: String(s.emailTenantLanes),
-                    ...(s.emailSesIdentities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(s.emailSesIdentities) } : {}),
-                    ...(s.emailSenders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(s.emailSenders) } : {}),
+                    [EMAIL_ENV.largeBodyThresholdBytes]: String(apiSettings.largeBodyThresholdBytes),
+                    [EMAIL_ENV.maxRequestBytes]: String(apiSettings.maxRequestBytes),
+                    [EMAIL_ENV.maxRecipients]: String(apiSettings.maxRecipients),
+                    [EMAIL_ENV.maxScheduleAheadDays]: String(apiSettings.maxScheduleAheadDays),
+                    [EMAIL_ENV.idempotencyTtlSeconds]: String(apiSettings.idempotencyTtlHours * 3600),
+                    [EMAIL_ENV.tenantLanes]: String(apiSettings.tenantLanes),
+                    ...(ses.identities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(ses.identities) } : {}),
+                    ...(apiSettings.senders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(apiSettings.senders) } : {}),
                 },
             },
             parent,
@@ -370,12 +428,12 @@ export class EmailService extends pulumi.ComponentResource {
             `${name}-worker`,
             {
                 ...functionDefaults,
-                callbackFactory: args.workerFactory,
+                callbackFactory: args.worker.factory,
                 description: "Sends queued emails through SES with SMTP failover; schedules future sendAt",
                 roleDescription: "Email worker",
                 serviceName: EMAIL_SERVICE_NAMES.worker,
-                memorySizeMb: s.emailWorkerMemoryMb,
-                timeoutSeconds: s.emailWorkerTimeoutSeconds,
+                memorySizeMb: workerSettings.memorySizeMb,
+                timeoutSeconds: workerSettings.timeoutSeconds,
                 shippedPackages: ["valibot", "opossum"],
                 extraLayers: [this.smtpLayer.arn],
                 policy: ({ scope: awsScopeOutput, logGroupArn }) =>
@@ -438,8 +496,8 @@ export class EmailService extends pulumi.ComponentResource {
                 },
                 queue: {
                     arn: this.queue.queue.arn,
-                    batchSize: s.emailWorkerBatchSize,
-                    maxConcurrency: s.emailWorkerMaxConcurrency,
+                    batchSize: workerSettings.batchSize,
+                    maxConcurrency: workerSettings.maxConcurrency,
                 },
             },
             parent,
@@ -461,7 +519,7 @@ export class EmailService extends pulumi.ComponentResource {
                 integrationUri: this.apiFunction.invokeArn,
                 integrationMethod: "POST",
                 payloadFormatVersion: "2.0",
-                timeoutMilliseconds: Math.min(30_000, (s.emailApiTimeoutSeconds + 1) * 1000),
+                timeoutMilliseconds: Math.min(30_000, (apiSettings.timeoutSeconds + 1) * 1000),
             },
             parent,
         );
@@ -470,14 +528,14 @@ export class EmailService extends pulumi.ComponentResource {
             {
                 apiId: this.api.id,
                 routeKey: "POST /v1/emails",
-                authorizationType: s.emailApiAuthorization,
+                authorizationType: apiSettings.authorization,
                 target: pulumi.interpolate`integrations/${integration.id}`,
             },
             parent,
         );
         const accessLogGroup = new aws.cloudwatch.LogGroup(
             `${name}-http-access-logs`,
-            { name: `${args.logGroupNamePrefix}${name}-api-access`, retentionInDays: s.emailLogRetentionDays, kmsKeyId: args.kmsKeyArn },
+            { name: `${args.logGroupNamePrefix}${name}-api-access`, retentionInDays: logs.retentionDays, kmsKeyId: args.kmsKeyArn },
             parent,
         );
         this.stage = new aws.apigatewayv2.Stage(
@@ -487,8 +545,8 @@ export class EmailService extends pulumi.ComponentResource {
                 name: "$default",
                 autoDeploy: true,
                 defaultRouteSettings: {
-                    throttlingBurstLimit: s.emailThrottleBurstLimit,
-                    throttlingRateLimit: s.emailThrottleRateLimit,
+                    throttlingBurstLimit: apiSettings.throttleBurstLimit,
+                    throttlingRateLimit: apiSettings.throttleRateLimit,
                     detailedMetricsEnabled: true,
                 },
                 accessLogSettings: {
@@ -530,7 +588,7 @@ export class EmailService extends pulumi.ComponentResource {
         this.apiUrl = pulumi.interpolate`${this.api.apiEndpoint}/v1/emails`;
 
         // Alarms on the shared topic; each description links its runbook section (docs/runbook.md#<name>-<suffix>).
-        const target = { topicArn: args.alarmTopicArn, namePrefix: args.alarmNamePrefix, component: name };
+        const target = { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name };
         const alarm = (suffix: string, summary: string, metric: RunbookAlarmMetric) =>
             runbookAlarm(target, suffix, summary, metric, parent);
         const sum = {
@@ -627,7 +685,7 @@ export class EmailService extends pulumi.ComponentResource {
                 period: 60,
                 evaluationPeriods: 5,
                 comparisonOperator: "GreaterThanThreshold",
-                threshold: s.emailOldestMessageAgeAlarmSeconds,
+                threshold: queueSettings.oldestMessageAgeAlarmSeconds,
             }),
         ];
 
@@ -646,7 +704,7 @@ export class EmailService extends pulumi.ComponentResource {
                 queue: this.queue.queue,
                 deadLetterQueue: this.queue.deadLetterQueue,
                 scheduleGroupName,
-                oldestMessageAgeAlarmSeconds: s.emailOldestMessageAgeAlarmSeconds,
+                oldestMessageAgeAlarmSeconds: queueSettings.oldestMessageAgeAlarmSeconds,
             },
             parent,
         );
@@ -666,4 +724,9 @@ export class EmailService extends pulumi.ComponentResource {
 /** A domain identity (`example.com`), as opposed to an address (`shop@example.com`). */
 function isDomainIdentity(identity: string): boolean {
     return !identity.includes("@");
+}
+
+/** The fields of `settings` that are set: an explicit `undefined` must not hide a default. */
+function definedOnly<T extends object>(settings: T): Partial<T> {
+    return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
