@@ -36,10 +36,10 @@ export const SMTP_LAYER_PACKAGES = ["nodemailer"] as const;
 /** POWERTOOLS_SERVICE_NAME of each function: the `service` dimension of their EMF metrics (alarms and dashboard read them). */
 export const EMAIL_SERVICE_NAMES = { api: "email-api", worker: "email-worker" } as const;
 
-/** `E` and `R` are the handler's event and result types. */
-export interface EmailFunctionSettings<E, R> {
+/** `Event` and `Result` are the handler's event and result types. */
+export interface EmailFunctionSettings<Event, Result> {
     /** Zero-argument factory of the handler (`emailApiFromEnvironment`, `emailWorkerFromEnvironment`). */
-    factory: aws.lambda.CallbackFactory<E, R>;
+    factory: aws.lambda.CallbackFactory<Event, Result>;
     /** @default 256 */
     memorySizeMb?: number;
     /** @default 10 for the API, 60 for the worker */
@@ -47,7 +47,7 @@ export interface EmailFunctionSettings<E, R> {
 }
 
 /** The API function and its HTTP API. */
-export interface EmailApiSettings<E, R> extends EmailFunctionSettings<E, R> {
+export interface EmailApiSettings<Event, Result> extends EmailFunctionSettings<Event, Result> {
     /** @default "AWS_IAM" */
     authorization?: "AWS_IAM" | "NONE";
     /** @default 50 */
@@ -74,7 +74,7 @@ export interface EmailApiSettings<E, R> extends EmailFunctionSettings<E, R> {
 }
 
 /** The worker function and its event source mapping. */
-export interface EmailWorkerSettings<E, R> extends EmailFunctionSettings<E, R> {
+export interface EmailWorkerSettings<Event, Result> extends EmailFunctionSettings<Event, Result> {
     /** @default 10 */
     batchSize?: number;
     /** @default 10 */
@@ -83,10 +83,10 @@ export interface EmailWorkerSettings<E, R> extends EmailFunctionSettings<E, R> {
     smtp?: SmtpSettings;
 }
 
-/** `AE`/`AR` and `WE`/`WR`: the API's and the worker's handler event and result types. */
-export interface EmailServiceArgs<AE = unknown, AR = unknown, WE = unknown, WR = unknown> {
-    api: EmailApiSettings<AE, AR>;
-    worker: EmailWorkerSettings<WE, WR>;
+/** `ApiEvent`/`ApiResult` and `WorkerEvent`/`WorkerResult`: the API's and the worker's handler event and result types. */
+export interface EmailServiceArgs<ApiEvent = unknown, ApiResult = unknown, WorkerEvent = unknown, WorkerResult = unknown> {
+    api: EmailApiSettings<ApiEvent, ApiResult>;
+    worker: EmailWorkerSettings<WorkerEvent, WorkerResult>;
     /** Customer-managed key for the queue, table, bucket, secret, log groups and Lambda environments. */
     kmsKeyArn: pulumi.Input<string>;
     /** Log group name prefix the key policy lets CloudWatch Logs use (`EncryptionKey.logGroupNamePrefix`). */
@@ -122,7 +122,9 @@ export interface EmailServiceArgs<AE = unknown, AR = unknown, WE = unknown, WR =
  * });
  * export const emailApiUrl = email.apiUrl;
  */
-export class EmailService<AE = unknown, AR = unknown, WE = unknown, WR = unknown> extends pulumi.ComponentResource {
+export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent = unknown, WorkerResult = unknown>
+    extends pulumi.ComponentResource
+{
     readonly queue: EncryptedQueue;
     readonly table: aws.dynamodb.Table;
     readonly bucket: aws.s3.Bucket;
@@ -136,8 +138,8 @@ export class EmailService<AE = unknown, AR = unknown, WE = unknown, WR = unknown
     readonly sesConfigurationSet: aws.sesv2.ConfigurationSet;
     /** Per declared domain, the three DKIM CNAME records to publish (`name CNAME value`). */
     readonly sesDkimRecords: pulumi.Output<Array<{ identity: string; name: string; type: "CNAME"; value: string }>>;
-    readonly apiFunction: aws.lambda.CallbackFunction<AE, AR>;
-    readonly workerFunction: aws.lambda.CallbackFunction<WE, WR>;
+    readonly apiFunction: aws.lambda.CallbackFunction<ApiEvent, ApiResult>;
+    readonly workerFunction: aws.lambda.CallbackFunction<WorkerEvent, WorkerResult>;
     /** nodemailer for the worker's SMTP failover path (kept out of the worker's archive). */
     readonly smtpLayer: aws.lambda.LayerVersion;
     readonly apiRole: aws.iam.Role;
@@ -152,7 +154,11 @@ export class EmailService<AE = unknown, AR = unknown, WE = unknown, WR = unknown
     /** `https://<api>.execute-api.<region>.amazonaws.com/v1/emails` */
     readonly apiUrl: pulumi.Output<string>;
 
-    constructor(name: string, args: EmailServiceArgs<AE, AR, WE, WR>, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: EmailServiceArgs<ApiEvent, ApiResult, WorkerEvent, WorkerResult>,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("event-ingestion:email:EmailService", name, {}, opts);
         const defaults = EMAIL_SERVICE_DEFAULTS;
         const apiSettings = { ...defaults.api, ...definedOnly(args.api) };

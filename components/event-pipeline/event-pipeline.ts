@@ -9,10 +9,10 @@ import { EventStore } from "./event-store";
 import { PipelineMonitoring } from "./pipeline-monitoring";
 import { ProducerRoles, type ProducerRoleSpec } from "./producer-roles";
 
-/** `E` and `R` are the processor handler's event and result types. */
-export interface EventPipelineArgs<E = unknown, R = unknown> {
+/** `Event` and `Result` are the processor handler's event and result types. */
+export interface EventPipelineArgs<Event = unknown, Result = unknown> {
     /** Zero-argument factory of the processor's handler (`eventProcessorFromEnvironment`). */
-    processorFactory: aws.lambda.CallbackFactory<E, R>;
+    processorFactory: aws.lambda.CallbackFactory<Event, Result>;
     /** The customer-managed key of the queue, table, log group and environment variables (`EncryptionKey.arn`). */
     kmsKeyArn: pulumi.Input<string>;
     /** Log group name prefix the key policy admits (`EncryptionKey.logGroupNamePrefix`). */
@@ -81,16 +81,16 @@ const FROM_STACK_ROOT = { aliases: [{ parent: pulumi.rootStackResource }] };
  * });
  * export const eventQueueUrl = events.queue.queue.url;
  */
-export class EventPipeline<E = unknown, R = unknown> extends pulumi.ComponentResource {
+export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.ComponentResource {
     readonly queue: EncryptedQueue;
     readonly store: EventStore;
     /** Present when `producers` is set. */
     readonly producers?: ProducerRoles;
-    readonly processor: ServiceFunction<E, R>;
+    readonly processor: ServiceFunction<Event, Result>;
     readonly monitoring: PipelineMonitoring;
     readonly access: EventAccessPolicies;
 
-    constructor(name: string, args: EventPipelineArgs<E, R>, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: EventPipelineArgs<Event, Result>, opts?: pulumi.ComponentResourceOptions) {
         super("event-ingestion:events:EventPipeline", name, {}, opts);
         // The components keep their pre-grouping root URNs through an alias each; their children inherit it.
         const child = { parent: this, ...FROM_STACK_ROOT };

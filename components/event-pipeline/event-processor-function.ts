@@ -5,10 +5,10 @@ import { processorPolicy } from "../shared/iam-documents";
 import type { ServiceFunctionArgs } from "../shared/service-function";
 import { EVENT_PROCESSOR_ENV } from "../../handlers/event-processor/environment";
 
-/** `E` and `R` are the handler's event and result types. */
-export interface EventProcessorFunctionArgs<E = unknown, R = unknown> {
+/** `Event` and `Result` are the handler's event and result types. */
+export interface EventProcessorFunctionArgs<Event = unknown, Result = unknown> {
     /** Zero-argument factory that builds the handler once per container (`eventProcessorFromEnvironment`). */
-    callbackFactory: aws.lambda.CallbackFactory<E, R>;
+    callbackFactory: aws.lambda.CallbackFactory<Event, Result>;
     /** Source queue (the event source mapping reads it). */
     queueArn: pulumi.Input<string>;
     /** Where the handler writes events it rejects. */
@@ -71,7 +71,10 @@ export const EVENT_PROCESSOR_FORMER_TYPE = "event-ingestion:processing:EventProc
  * @example
  * const processor = new ServiceFunction("event-processor", eventProcessorFunctionArgs("event-processor", { callbackFactory: eventProcessorFromEnvironment, ...resources }));
  */
-export function eventProcessorFunctionArgs<E, R>(name: string, args: EventProcessorFunctionArgs<E, R>): ServiceFunctionArgs<E, R> {
+export function eventProcessorFunctionArgs<Event, Result>(
+    name: string,
+    args: EventProcessorFunctionArgs<Event, Result>,
+): ServiceFunctionArgs<Event, Result> {
     const environment: Record<string, pulumi.Input<string>> = {
         [PROCESSOR_ENVIRONMENT.tableName]: args.tableName,
         [PROCESSOR_ENVIRONMENT.deadLetterQueueUrl]: args.deadLetterQueueUrl,

@@ -67,7 +67,7 @@ export class ProducerRoles extends pulumi.ComponentResource {
                     role: role.id,
                     policy: pulumi
                         .all([scope, args.queueArn, args.kmsKeyArn])
-                        .apply(([s, queueArn, keyArn]) => JSON.stringify(producerPolicy(s, queueArn, keyArn))),
+                        .apply(([resolvedScope, queueArn, keyArn]) => JSON.stringify(producerPolicy(resolvedScope, queueArn, keyArn))),
                 },
                 { parent: this },
             );

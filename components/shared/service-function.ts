@@ -27,10 +27,10 @@ export interface ServiceFunctionQueueArgs {
     mappingName?: string;
 }
 
-/** `E` and `R` are the handler's event and result types. */
-export interface ServiceFunctionArgs<E = unknown, R = unknown> {
+/** `Event` and `Result` are the handler's event and result types. */
+export interface ServiceFunctionArgs<Event = unknown, Result = unknown> {
     /** Zero-argument factory that builds the handler once per container (e.g. `eventProcessorFromEnvironment`). */
-    callbackFactory: aws.lambda.CallbackFactory<E, R>;
+    callbackFactory: aws.lambda.CallbackFactory<Event, Result>;
     /** The function's `description`. */
     description: string;
     /** Who runs under the role, e.g. "Event processor"; the role's description is `<roleDescription> (<stack>)`. */
@@ -91,15 +91,15 @@ export interface ServiceFunctionArgs<E = unknown, R = unknown> {
  *     queue: { arn: queue.queue.arn, batchSize: 10 },
  * }, { parent: this });
  */
-export class ServiceFunction<E = unknown, R = unknown> extends pulumi.ComponentResource {
-    readonly function: aws.lambda.CallbackFunction<E, R>;
+export class ServiceFunction<Event = unknown, Result = unknown> extends pulumi.ComponentResource {
+    readonly function: aws.lambda.CallbackFunction<Event, Result>;
     readonly role: aws.iam.Role;
     readonly policy: aws.iam.RolePolicy;
     readonly logGroup: aws.cloudwatch.LogGroup;
     /** Present when `queue` is set. */
     readonly eventSourceMapping?: aws.lambda.EventSourceMapping;
 
-    constructor(name: string, args: ServiceFunctionArgs<E, R>, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: ServiceFunctionArgs<Event, Result>, opts?: pulumi.ComponentResourceOptions) {
         super("event-ingestion:compute:ServiceFunction", name, {}, opts);
         const { project, stack } = deploymentNames();
         const child: pulumi.CustomResourceOptions = {

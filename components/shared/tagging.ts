@@ -28,7 +28,7 @@ export function withStackTags(
         own === undefined || own === null
             ? { ...tags }
             : pulumi.Output.isInstance(own) || own instanceof Promise
-              ? pulumi.output(own as pulumi.Input<Record<string, string>>).apply((o) => ({ ...(o ?? {}), ...tags }))
+              ? pulumi.output(own as pulumi.Input<Record<string, string>>).apply((ownTags) => ({ ...(ownTags ?? {}), ...tags }))
               : { ...(own as Record<string, string>), ...tags };
     return { ...props, tags: merged };
 }
