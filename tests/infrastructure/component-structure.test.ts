@@ -33,6 +33,7 @@ describe("component structure (mocks)", () => {
             "event-ingestion:messaging:EncryptedQueue",
             "event-ingestion:storage:EventStore",
             "event-ingestion:compute:ServiceFunction",
+            "event-ingestion:events:EventPipeline",
             "event-ingestion:monitoring:AlarmTopic",
             "event-ingestion:monitoring:PipelineMonitoring",
             "event-ingestion:access:EventAccessPolicies",
@@ -54,6 +55,19 @@ describe("component structure (mocks)", () => {
             "event-ingestion:monitoring:PipelineMonitoring",
         );
         expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "email-dashboard")).to.equal("event-ingestion:email:EmailService");
+        // The event side's components are grouped by EventPipeline; the shared key and alarm topic stay at the root.
+        for (const token of [
+            "event-ingestion:messaging:EncryptedQueue",
+            "event-ingestion:storage:EventStore",
+            "event-ingestion:compute:ServiceFunction",
+            "event-ingestion:monitoring:PipelineMonitoring",
+            "event-ingestion:access:EventAccessPolicies",
+        ]) {
+            const owned = recorded.filter((r) => r.type === token && r.parentType === "event-ingestion:events:EventPipeline");
+            expect(owned, token).to.have.length(1);
+        }
+        expect(parentOf("event-ingestion:security:EncryptionKey", "events")).to.be.oneOf([undefined, "pulumi:pulumi:Stack"]);
+        expect(parentOf("event-ingestion:monitoring:AlarmTopic", "alarms")).to.be.oneOf([undefined, "pulumi:pulumi:Stack"]);
         expect(parentOf("aws:sns/topic:Topic", "alarms")).to.equal("event-ingestion:monitoring:AlarmTopic");
         expect(parentOf("aws:iam/policy:Policy", "events-producer")).to.equal("event-ingestion:access:EventAccessPolicies");
     });
