@@ -45,7 +45,10 @@ function sqsEvent(messages: Message[], queueArn: string, groups: Map<string, str
             messageId: m.MessageId!,
             receiptHandle: m.ReceiptHandle!,
             body: m.Body!,
-            attributes: { ...(m.Attributes as any), ...(groups.has(m.Body!) ? { MessageGroupId: groups.get(m.Body!) } : {}) },
+            attributes: {
+                ...(m.Attributes as unknown as SQSEvent["Records"][number]["attributes"]),
+                ...(groups.has(m.Body!) ? { MessageGroupId: groups.get(m.Body!) } : {}),
+            },
             messageAttributes: {},
             md5OfBody: m.MD5OfBody!,
             eventSource: "aws:sqs",

@@ -296,9 +296,13 @@ describe("event processor stack (dev, mocks)", () => {
             );
             const table = d.outputs.eventTableName;
             const metricsOf = (name: string) =>
-                (byName.get(`event-ingestion-dev/events-${name}`)!.inputs.metricQueries as any[])
-                    .filter((q) => q.metric)
-                    .map((q) => [q.metric.metricName, q.metric.dimensions]);
+                (
+                    byName.get(`event-ingestion-dev/events-${name}`)!.inputs.metricQueries as Array<{
+                        metric?: { metricName: string; dimensions: Record<string, string> };
+                    }>
+                )
+                    .flatMap((query) => (query.metric ? [query.metric] : []))
+                    .map((metric) => [metric.metricName, metric.dimensions] as const);
             expect(metricsOf("table-throttles")).to.deep.equal([
                 ["ReadThrottleEvents", { TableName: table }],
                 ["WriteThrottleEvents", { TableName: table }],
