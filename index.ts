@@ -1,120 +1,55 @@
 /**
- * Multi-tenant event ingestion on AWS: producers send events to an encrypted SQS
- * queue (MessageGroupId = clientId for fair queues); a Lambda validates them and
- * stores them in DynamoDB, whose stream feeds the Sender. One customer-managed key,
- * least-privilege roles, alarms and a dashboard.
+ * Multi-tenant event ingestion and email delivery on AWS. The stack config maps to
+ * component arguments in config/component-args.ts; the shared resources (the events
+ * key and the alarm topic) come first, then the event pipeline and the email service.
  */
 import { loadStackConfig } from "./config";
-import {
-    AlarmTopic,
-    EncryptedQueue,
-    EncryptionKey,
-    EventAccessPolicies,
-    EventProcessorFunction,
-    EventStore,
-    PipelineMonitoring,
-    ProducerRoles,
-} from "./components";
+import { componentArgs } from "./config/component-args";
+import { AlarmTopic, EmailService, EncryptionKey, EventPipeline, registerStackTags } from "./components";
 import { eventProcessorFromEnvironment } from "./handlers/event-processor";
-import { EmailService } from "./components/email-service";
 import { emailApiFromEnvironment, emailWorkerFromEnvironment } from "./handlers/email";
-import { registerStackTags } from "./components/tagging";
-import { stackTags } from "./config/tags";
 
 // Fails before any resource is registered, listing every bad setting.
-const config = loadStackConfig();
-const settings = config.eventProcessor;
+const args = componentArgs(loadStackConfig());
 // Owner and cost-allocation tags on every taggable resource below (the pack requires them).
-registerStackTags(stackTags(config.tags));
+registerStackTags(args.shared.tags);
 
+// Shared: the events key also encrypts the alarm topic every alarm notifies; the email data (PII) has its own key.
 const key = new EncryptionKey("events");
+const alarms = new AlarmTopic("alarms", { kmsKeyArn: key.arn, alarmNamePrefix: key.alarmNamePrefix, email: args.shared.alarmEmail });
+const emailKey = new EncryptionKey("email", { services: ["sqs", "dynamodb", "logs", "lambda", "s3", "secretsmanager"] });
 
-const queue = new EncryptedQueue("events", {
-    kmsKeyArn: key.arn,
-    consumerTimeoutSeconds: settings.processorTimeoutSeconds,
-    consumerBatchingWindowSeconds: settings.maxBatchingWindowSeconds,
-    maxReceiveCount: settings.maxReceiveCount,
-    kmsDataKeyReusePeriodSeconds: settings.kmsDataKeyReusePeriodSeconds,
-    maxMessageSize: settings.maxMessageSize,
-});
-
-const store = new EventStore("events", {
-    kmsKeyArn: key.arn,
-    deletionProtection: settings.deletionProtection,
-    retentionDays: settings.eventRetentionDays,
-});
-
-// Tenant isolation: a send-only role per configured producer; without producers the stack runs in open mode.
-const producers = settings.producers
-    ? new ProducerRoles("events", { producers: settings.producers, queueArn: queue.queue.arn, kmsKeyArn: key.arn })
-    : undefined;
-
-const processor = new EventProcessorFunction("event-processor", {
-    callbackFactory: eventProcessorFromEnvironment,
-    queueArn: queue.queue.arn,
-    deadLetterQueueArn: queue.deadLetterQueue.arn,
-    deadLetterQueueUrl: queue.deadLetterQueue.url,
-    tableName: store.table.name,
-    tableArn: store.table.arn,
+const events = new EventPipeline("events", {
+    ...args.events,
+    processorFactory: eventProcessorFromEnvironment,
     kmsKeyArn: key.arn,
     logGroupNamePrefix: key.logGroupNamePrefix,
-    memorySizeMb: settings.processorMemoryMb,
-    timeoutSeconds: settings.processorTimeoutSeconds,
-    batchSize: settings.batchSize,
-    maxBatchingWindowSeconds: settings.maxBatchingWindowSeconds,
-    maxConcurrency: settings.maxConcurrency,
-    logRetentionDays: settings.logRetentionDays,
-    logLevel: settings.logLevel,
-    enabledEventTypes: settings.enabledEventTypes,
-    retentionDays: settings.eventRetentionDays,
-    producerTenants: producers?.tenantMap,
+    alarms: { topicArn: alarms.topic.arn, namePrefix: key.alarmNamePrefix },
 });
 
-const alarms = new AlarmTopic("alarms", { kmsKeyArn: key.arn, alarmNamePrefix: key.alarmNamePrefix, email: settings.alarmEmail });
-
-new PipelineMonitoring("events", {
-    alarmTopicArn: alarms.topic.arn,
-    alarmNamePrefix: key.alarmNamePrefix,
-    processor: processor.function,
-    queue: queue.queue,
-    deadLetterQueue: queue.deadLetterQueue,
-    table: store.table,
-    oldestMessageAgeSeconds: settings.oldestMessageAgeAlarmSeconds,
-});
-
-const access = new EventAccessPolicies("events", {
-    queueArn: queue.queue.arn,
-    tableArn: store.table.arn,
-    streamArn: store.table.streamArn,
-    kmsKeyArn: key.arn,
-});
-
-export const eventQueueUrl = queue.queue.url;
-export const eventQueueArn = queue.queue.arn;
-export const deadLetterQueueUrl = queue.deadLetterQueue.url;
-export const deadLetterQueueArn = queue.deadLetterQueue.arn;
-export const producerPolicyArn = access.producer.arn;
-/** Producer name -> the role it assumes to send events for its tenants (empty in open mode). */
-export const producerRoleArns = producers?.roleArns ?? {};
-export const eventTableName = store.table.name;
-export const eventTableArn = store.table.arn;
-export const eventStreamArn = store.table.streamArn;
-export const streamReadPolicyArn = access.streamRead.arn;
-export const tableReadPolicyArn = access.tableRead.arn;
-export const kmsKeyArn = key.arn;
-export const alarmTopicArn = alarms.topic.arn;
-
-// --- Email service: its own key (the data is PII), the shared alarm topic. ---
-const emailKey = new EncryptionKey("email", { services: ["sqs", "dynamodb", "logs", "lambda", "s3", "secretsmanager"] });
 const email = new EmailService("email", {
-    apiFactory: emailApiFromEnvironment,
-    workerFactory: emailWorkerFromEnvironment,
+    ...args.email,
+    api: { ...args.email.api, factory: emailApiFromEnvironment },
+    worker: { ...args.email.worker, factory: emailWorkerFromEnvironment },
     kmsKeyArn: emailKey.arn,
     logGroupNamePrefix: emailKey.logGroupNamePrefix,
-    alarmTopicArn: alarms.topic.arn,
-    alarmNamePrefix: alarms.alarmNamePrefix,
-    settings: config.emailService,
+    alarms: { topicArn: alarms.topic.arn, namePrefix: alarms.alarmNamePrefix },
 });
+
+export const eventQueueUrl = events.queue.queue.url;
+export const eventQueueArn = events.queue.queue.arn;
+export const deadLetterQueueUrl = events.queue.deadLetterQueue.url;
+export const deadLetterQueueArn = events.queue.deadLetterQueue.arn;
+export const producerPolicyArn = events.access.producer.arn;
+/** Producer name -> the role it assumes to send events for its tenants (empty in open mode). */
+export const producerRoleArns = events.producers?.roleArns ?? {};
+export const eventTableName = events.store.table.name;
+export const eventTableArn = events.store.table.arn;
+export const eventStreamArn = events.store.table.streamArn;
+export const streamReadPolicyArn = events.access.streamRead.arn;
+export const tableReadPolicyArn = events.access.tableRead.arn;
+export const kmsKeyArn = key.arn;
+export const alarmTopicArn = alarms.topic.arn;
 export const emailApiUrl = email.apiUrl;
 export const emailQueueUrl = email.queue.queue.url;
 export const emailDeadLetterQueueUrl = email.queue.deadLetterQueue.url;

@@ -1,11 +1,18 @@
-/** The program's components; one file each. */
-export * from "./alarm-topic";
-export * from "./defaults";
-export * from "./encrypted-queue";
-export * from "./encryption-key";
-export * from "./event-access-policies";
-export * from "./event-processor-function";
-export * from "./event-store";
-export * from "./lambda-packaging";
-export * from "./pipeline-monitoring";
-export * from "./producer-roles";
+/** The program's components, one file each: shared blocks, then each system's. */
+export { AlarmTopic, type AlarmTopicArgs } from "./shared/alarm-topic";
+export { EncryptedQueue, type EncryptedQueueArgs, QUEUE_ROLE_TAG } from "./shared/encrypted-queue";
+export { EncryptionKey, type EncryptionKeyArgs } from "./shared/encryption-key";
+export { runbookAlarm, type RunbookAlarmMetric, type RunbookAlarmTarget } from "./shared/runbook-alarm";
+export {
+    ServiceFunction,
+    type ServiceFunctionArgs,
+    type ServiceFunctionPolicyInputs,
+    type ServiceFunctionQueueArgs,
+} from "./shared/service-function";
+export { registerStackTags, withStackTags } from "./shared/tagging";
+export { EventPipeline, type EventPipelineArgs } from "./event-pipeline/event-pipeline";
+export { EventAccessPolicies, type EventAccessPoliciesArgs } from "./event-pipeline/event-access-policies";
+export { EventStore, type EventStoreArgs } from "./event-pipeline/event-store";
+export { PipelineMonitoring, type PipelineMonitoringArgs } from "./event-pipeline/pipeline-monitoring";
+export { ProducerRoles, type ProducerRoleSpec, type ProducerRolesArgs } from "./event-pipeline/producer-roles";
+export { EmailService, type EmailServiceArgs } from "./email-service/email-service";

@@ -57,7 +57,7 @@ export function pulumiTypeOf(schema: AnySchema): Pick<ConfigDeclaration, "type" 
             if (!isInteger(schema)) throw new Error("a number setting must be an integer: Pulumi has no float config type");
             return { type: "integer" };
         case "picklist":
-            return { type: schema.options!.every((o) => typeof o === "number") ? "integer" : "string" };
+            return { type: schema.options!.every((option) => typeof option === "number") ? "integer" : "string" };
         case "array": {
             const items = pulumiTypeOf(schema.item!);
             if (!items.type || items.type === "array") throw new Error("a list setting must hold strings, integers or booleans");

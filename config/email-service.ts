@@ -4,56 +4,57 @@
  * the key that has to change.
  */
 import * as v from "valibot";
-import { LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/defaults";
+import { EMAIL_SERVICE_DEFAULTS } from "../components/email-service/defaults";
+import { LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/shared/defaults";
 import { integerIn, oneOf, type ConfigSection } from "./section";
-import { EMAIL_API_DEFAULTS } from "../contracts/email-service";
 import type { SmtpSettings } from "../handlers/email/providers/smtp";
 import { senderCovered } from "../handlers/email/senders";
 
 export const EMAIL_LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 export const EMAIL_API_AUTHORIZATION = ["AWS_IAM", "NONE"] as const;
 
-/** Defaults of every email setting (README "Default settings"). */
+/** Defaults of every email setting (README "Default settings"): the email service's own defaults, under their config keys. */
+const COMPONENT = EMAIL_SERVICE_DEFAULTS;
 export const EMAIL_DEFAULTS = {
     /** Route authorization: SigV4 callers with `execute-api:Invoke` (the exported policy). */
-    emailApiAuthorization: "AWS_IAM",
+    emailApiAuthorization: COMPONENT.api.authorization,
     /** Stage throttling: steady requests per second. */
-    emailThrottleRateLimit: 50,
+    emailThrottleRateLimit: COMPONENT.api.throttleRateLimit,
     /** Stage throttling: burst. */
-    emailThrottleBurstLimit: 100,
+    emailThrottleBurstLimit: COMPONENT.api.throttleBurstLimit,
     /** Messages above this many bytes put their content in S3 (256 KB). */
-    emailLargeBodyThresholdBytes: EMAIL_API_DEFAULTS.largeBodyThresholdBytes,
+    emailLargeBodyThresholdBytes: COMPONENT.api.largeBodyThresholdBytes,
     /** Largest request body, bytes (413 above); fits Lambda's 6 MB payload even base64-encoded. */
-    emailMaxRequestBytes: EMAIL_API_DEFAULTS.limits.maxRequestBytes,
+    emailMaxRequestBytes: COMPONENT.api.maxRequestBytes,
     /** Most recipients across to/cc/bcc (SES's limit is 50). */
-    emailMaxRecipients: EMAIL_API_DEFAULTS.limits.maxRecipients,
+    emailMaxRecipients: COMPONENT.api.maxRecipients,
     /** Furthest a `sendAt` may be ahead, days. */
-    emailMaxScheduleAheadDays: EMAIL_API_DEFAULTS.limits.maxScheduleAheadDays,
+    emailMaxScheduleAheadDays: COMPONENT.api.maxScheduleAheadDays,
     /** Offloaded content expires from S3 after this many days (must exceed the schedule horizon). */
-    emailContentRetentionDays: 45,
+    emailContentRetentionDays: COMPONENT.storage.contentRetentionDays,
     /** How long an Idempotency-Key is remembered, hours. */
-    emailIdempotencyTtlHours: EMAIL_API_DEFAULTS.idempotencyTtlHours,
+    emailIdempotencyTtlHours: COMPONENT.api.idempotencyTtlHours,
     /** FIFO message groups per tenant. */
-    emailTenantLanes: EMAIL_API_DEFAULTS.tenantLanes,
+    emailTenantLanes: COMPONENT.api.tenantLanes,
     /** API function memory (MB) and timeout (s). */
-    emailApiMemoryMb: 256,
-    emailApiTimeoutSeconds: 10,
+    emailApiMemoryMb: COMPONENT.api.memorySizeMb,
+    emailApiTimeoutSeconds: COMPONENT.api.timeoutSeconds,
     /** Worker function memory (MB) and timeout (s); the queue's visibility timeout is 6x this. */
-    emailWorkerMemoryMb: 256,
-    emailWorkerTimeoutSeconds: 60,
+    emailWorkerMemoryMb: COMPONENT.worker.memorySizeMb,
+    emailWorkerTimeoutSeconds: COMPONENT.worker.timeoutSeconds,
     /** Messages per worker invocation (FIFO maximum 10). */
-    emailWorkerBatchSize: 10,
+    emailWorkerBatchSize: COMPONENT.worker.batchSize,
     /** Concurrent worker invocations the SQS poller may start. */
-    emailWorkerMaxConcurrency: 10,
+    emailWorkerMaxConcurrency: COMPONENT.worker.maxConcurrency,
     /** Receives before SQS moves an email to the DLQ. */
-    emailMaxReceiveCount: 5,
+    emailMaxReceiveCount: COMPONENT.queue.maxReceiveCount,
     /** Log retention, days. */
-    emailLogRetentionDays: 30,
-    emailLogLevel: "INFO",
+    emailLogRetentionDays: COMPONENT.logs.retentionDays,
+    emailLogLevel: COMPONENT.logs.level,
     /** Alarm when the oldest email waits longer than this, seconds. */
-    emailOldestMessageAgeAlarmSeconds: 300,
+    emailOldestMessageAgeAlarmSeconds: COMPONENT.queue.oldestMessageAgeAlarmSeconds,
     /** Idempotency table deletion protection. */
-    emailDeletionProtection: true,
+    emailDeletionProtection: COMPONENT.storage.deletionProtection,
 } as const;
 
 /** SMTP relay settings stored in the secret: the worker's own secret shape (the password comes from `emailSmtpPassword`). */
@@ -110,7 +111,7 @@ const CALLER_PRINCIPAL = /^arn:aws[a-z-]*:iam::\d{12}:(role\/[\w+=,.@/-]+|user\/
 
 /** The email service's config section. */
 export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
-    const D = EMAIL_DEFAULTS;
+    const defaults = EMAIL_DEFAULTS;
     const identities = "must be a non-empty list of SES identities (domains like example.com or addresses)";
     const sendersAllowed =
         "must map caller principals (arn:aws:iam::<account>:role/<name>, …:user/<name> or …:root) to non-empty lists of addresses or domains";
@@ -118,30 +119,30 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
     const smtpPasswordHere = `must not be in emailSmtp: the password is its own secret key (pulumi config set --secret ${EMAIL_SMTP_PASSWORD_KEY} <password>)`;
     const schema = v.pipe(
         v.object({
-            emailApiAuthorization: v.optional(oneOf(EMAIL_API_AUTHORIZATION), D.emailApiAuthorization),
-            emailThrottleRateLimit: v.optional(integerIn(1, 10_000, "requests per second"), D.emailThrottleRateLimit),
-            emailThrottleBurstLimit: v.optional(integerIn(1, 5_000, "requests"), D.emailThrottleBurstLimit),
+            emailApiAuthorization: v.optional(oneOf(EMAIL_API_AUTHORIZATION), defaults.emailApiAuthorization),
+            emailThrottleRateLimit: v.optional(integerIn(1, 10_000, "requests per second"), defaults.emailThrottleRateLimit),
+            emailThrottleBurstLimit: v.optional(integerIn(1, 5_000, "requests"), defaults.emailThrottleBurstLimit),
             emailLargeBodyThresholdBytes: v.optional(
                 integerIn(1024, SQS_MAX_MESSAGE_SIZE_BYTES - 4096, "bytes"),
-                D.emailLargeBodyThresholdBytes,
+                defaults.emailLargeBodyThresholdBytes,
             ),
-            emailMaxRequestBytes: v.optional(integerIn(1024, 4_194_304, "bytes"), D.emailMaxRequestBytes),
-            emailMaxRecipients: v.optional(integerIn(1, 50, "recipients"), D.emailMaxRecipients),
-            emailMaxScheduleAheadDays: v.optional(integerIn(1, 365, "days"), D.emailMaxScheduleAheadDays),
-            emailContentRetentionDays: v.optional(integerIn(2, 3650, "days"), D.emailContentRetentionDays),
-            emailIdempotencyTtlHours: v.optional(integerIn(1, 24 * 30, "hours"), D.emailIdempotencyTtlHours),
-            emailTenantLanes: v.optional(integerIn(1, 64, "lanes"), D.emailTenantLanes),
-            emailApiMemoryMb: v.optional(integerIn(128, 10_240, "MB"), D.emailApiMemoryMb),
-            emailApiTimeoutSeconds: v.optional(integerIn(1, 29, "seconds (API Gateway waits at most 30)"), D.emailApiTimeoutSeconds),
-            emailWorkerMemoryMb: v.optional(integerIn(128, 10_240, "MB"), D.emailWorkerMemoryMb),
-            emailWorkerTimeoutSeconds: v.optional(integerIn(30, 900, "seconds"), D.emailWorkerTimeoutSeconds),
-            emailWorkerBatchSize: v.optional(integerIn(1, 10, "messages (FIFO maximum)"), D.emailWorkerBatchSize),
-            emailWorkerMaxConcurrency: v.optional(integerIn(2, 1000, "concurrent invocations"), D.emailWorkerMaxConcurrency),
-            emailMaxReceiveCount: v.optional(integerIn(1, 1000), D.emailMaxReceiveCount),
-            emailLogRetentionDays: v.optional(oneOf(LOG_RETENTION_DAYS_ALLOWED), D.emailLogRetentionDays),
-            emailLogLevel: v.optional(oneOf(EMAIL_LOG_LEVELS), D.emailLogLevel),
-            emailOldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), D.emailOldestMessageAgeAlarmSeconds),
-            emailDeletionProtection: v.optional(v.boolean("must be true or false"), D.emailDeletionProtection),
+            emailMaxRequestBytes: v.optional(integerIn(1024, 4_194_304, "bytes"), defaults.emailMaxRequestBytes),
+            emailMaxRecipients: v.optional(integerIn(1, 50, "recipients"), defaults.emailMaxRecipients),
+            emailMaxScheduleAheadDays: v.optional(integerIn(1, 365, "days"), defaults.emailMaxScheduleAheadDays),
+            emailContentRetentionDays: v.optional(integerIn(2, 3650, "days"), defaults.emailContentRetentionDays),
+            emailIdempotencyTtlHours: v.optional(integerIn(1, 24 * 30, "hours"), defaults.emailIdempotencyTtlHours),
+            emailTenantLanes: v.optional(integerIn(1, 64, "lanes"), defaults.emailTenantLanes),
+            emailApiMemoryMb: v.optional(integerIn(128, 10_240, "MB"), defaults.emailApiMemoryMb),
+            emailApiTimeoutSeconds: v.optional(integerIn(1, 29, "seconds (API Gateway waits at most 30)"), defaults.emailApiTimeoutSeconds),
+            emailWorkerMemoryMb: v.optional(integerIn(128, 10_240, "MB"), defaults.emailWorkerMemoryMb),
+            emailWorkerTimeoutSeconds: v.optional(integerIn(30, 900, "seconds"), defaults.emailWorkerTimeoutSeconds),
+            emailWorkerBatchSize: v.optional(integerIn(1, 10, "messages (FIFO maximum)"), defaults.emailWorkerBatchSize),
+            emailWorkerMaxConcurrency: v.optional(integerIn(2, 1000, "concurrent invocations"), defaults.emailWorkerMaxConcurrency),
+            emailMaxReceiveCount: v.optional(integerIn(1, 1000), defaults.emailMaxReceiveCount),
+            emailLogRetentionDays: v.optional(oneOf(LOG_RETENTION_DAYS_ALLOWED), defaults.emailLogRetentionDays),
+            emailLogLevel: v.optional(oneOf(EMAIL_LOG_LEVELS), defaults.emailLogLevel),
+            emailOldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), defaults.emailOldestMessageAgeAlarmSeconds),
+            emailDeletionProtection: v.optional(v.boolean("must be true or false"), defaults.emailDeletionProtection),
             emailSesIdentities: v.optional(
                 v.pipe(v.array(v.pipe(v.string(identities), v.regex(IDENTITY, identities)), identities), v.minLength(1, identities)),
             ),

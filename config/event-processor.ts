@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { DEFAULTS, LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/defaults";
+import { DEFAULTS, LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/shared/defaults";
 import { CLIENT_ID_PATTERN, EVENT_DEAD_LETTER_RESERVED_BYTES } from "../contracts/event-pipeline";
 import { integerIn, oneOf, type ConfigSection } from "./section";
 
@@ -40,8 +40,8 @@ export interface ProducerConfig {
 /** Producer names: they become part of IAM resource names and output keys. */
 export const PRODUCER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 const ACCOUNT_OR_PRINCIPAL_ARN =
-    /^(\d{12}|arn:aws(-cn|-us-gov|-iso[a-z]?)?:iam::\d{12}:(root|role\/[\w+=,.@\/-]{1,512}|user\/[\w+=,.@\/-]{1,512}))$/;
-const EXTERNAL_ID = /^[\w+=,.@:\/-]{2,1224}$/;
+    /^(\d{12}|arn:aws(-cn|-us-gov|-iso[a-z]?)?:iam::\d{12}:(root|role\/[\w+=,.@/-]{1,512}|user\/[\w+=,.@/-]{1,512}))$/;
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 /** Lambda allows 4 KB for all environment variables together; the tenant map may take this much of it. */
 export const MAX_PRODUCER_TENANTS_BYTES = 3000;
 /** Upper bound of a role unique id's length in the rendered map (AROA + 17 characters today). */

@@ -18,7 +18,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { isProvidedByLayer, isProvidedByRuntime } from "../components/lambda-packaging";
+import { isProvidedByLayer, isProvidedByRuntime } from "../components/shared/lambda-packaging";
 import type { MockDeployment, MockedResource } from "./mock-deployment";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -11,8 +11,8 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME } from "../components/defaults";
-import { POWERTOOLS_LAYER_PARAMETER_PREFIX } from "../components/powertools";
+import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME } from "../components/shared/defaults";
+import { POWERTOOLS_LAYER_PARAMETER_PREFIX } from "../components/shared/powertools";
 import { stackFileConfig } from "../config/stack-file";
 
 export const MOCK_ACCOUNT_ID = "123456789012";

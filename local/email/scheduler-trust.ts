@@ -15,7 +15,7 @@ export interface SchedulerAssumeRoleRequest {
     sourceAccount: string;
 }
 
-export { scheduleGroupArn } from "../../components/email-iam";
+export { scheduleGroupArn } from "../../components/email-service/email-iam";
 
 /**
  * True when the trust policy lets EventBridge Scheduler assume the role for `request`.

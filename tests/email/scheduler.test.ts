@@ -9,7 +9,7 @@
  */
 import { expect } from "chai";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
-import { schedulerAssumeRolePolicy } from "../../components/email-iam";
+import { schedulerAssumeRolePolicy } from "../../components/email-service/email-iam";
 import { eventBridgeScheduler } from "../../handlers/email/scheduler";
 import { LOCAL_CREDENTIALS } from "../../local/emulators";
 import {

@@ -20,7 +20,7 @@ import { FakeSes, startFakeSes } from "../../local/email/fake-ses";
 import { MailSink, startMailSink } from "../../local/email/mail-sink";
 import { acknowledge, drain, EmailStack, onEndpoint, receiveAsEvent, REGION, startEmailStack } from "./support/aws";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
-import { schedulerAssumeRolePolicy } from "../../components/email-iam";
+import { schedulerAssumeRolePolicy } from "../../components/email-service/email-iam";
 import { parseQueuedEmail } from "../../handlers/email/message";
 import { eventBridgeScheduler } from "../../handlers/email/scheduler";
 import { startFakeScheduler } from "../../local/email/fake-aws";

@@ -12,8 +12,8 @@ import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runtimeFiles } from "../../components/lambda-packaging";
-import { installedPowertoolsVersion } from "../../components/powertools";
+import { runtimeFiles } from "../../components/shared/lambda-packaging";
+import { installedPowertoolsVersion } from "../../components/shared/powertools";
 import { invokeArtifact, LAYER_NODE_MODULES, prepareArtifact, RUNTIME_NODE_MODULES, shippedPackages } from "../../local/lambda-artifact";
 import { LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs, type Emulator } from "../../local/emulators";
 import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
@@ -45,7 +45,10 @@ function sqsEvent(messages: Message[], queueArn: string, groups: Map<string, str
             messageId: m.MessageId!,
             receiptHandle: m.ReceiptHandle!,
             body: m.Body!,
-            attributes: { ...(m.Attributes as any), ...(groups.has(m.Body!) ? { MessageGroupId: groups.get(m.Body!) } : {}) },
+            attributes: {
+                ...(m.Attributes as unknown as SQSEvent["Records"][number]["attributes"]),
+                ...(groups.has(m.Body!) ? { MessageGroupId: groups.get(m.Body!) } : {}),
+            },
             messageAttributes: {},
             md5OfBody: m.MD5OfBody!,
             eventSource: "aws:sqs",

@@ -32,7 +32,8 @@ describe("component structure (mocks)", () => {
             "event-ingestion:security:EncryptionKey",
             "event-ingestion:messaging:EncryptedQueue",
             "event-ingestion:storage:EventStore",
-            "event-ingestion:processing:EventProcessorFunction",
+            "event-ingestion:compute:ServiceFunction",
+            "event-ingestion:events:EventPipeline",
             "event-ingestion:monitoring:AlarmTopic",
             "event-ingestion:monitoring:PipelineMonitoring",
             "event-ingestion:access:EventAccessPolicies",
@@ -47,12 +48,26 @@ describe("component structure (mocks)", () => {
         expect(parentOf("aws:kms/key:Key", "events")).to.equal("event-ingestion:security:EncryptionKey");
         expect(parentOf("aws:sqs/queue:Queue", "events-dlq")).to.equal("event-ingestion:messaging:EncryptedQueue");
         expect(parentOf("aws:dynamodb/table:Table", "events")).to.equal("event-ingestion:storage:EventStore");
-        expect(parentOf("aws:lambda/function:Function", "event-processor")).to.equal("event-ingestion:processing:EventProcessorFunction");
-        expect(parentOf("aws:iam/role:Role", "event-processor-role")).to.equal("event-ingestion:processing:EventProcessorFunction");
+        expect(parentOf("aws:lambda/function:Function", "event-processor")).to.equal("event-ingestion:compute:ServiceFunction");
+        expect(parentOf("aws:iam/role:Role", "event-processor-role")).to.equal("event-ingestion:compute:ServiceFunction");
+        expect(parentOf("aws:lambda/function:Function", "email-worker")).to.equal("event-ingestion:compute:ServiceFunction");
         expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "events-dashboard")).to.equal(
             "event-ingestion:monitoring:PipelineMonitoring",
         );
         expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "email-dashboard")).to.equal("event-ingestion:email:EmailService");
+        // The event side's components are grouped by EventPipeline; the shared key and alarm topic stay at the root.
+        for (const token of [
+            "event-ingestion:messaging:EncryptedQueue",
+            "event-ingestion:storage:EventStore",
+            "event-ingestion:compute:ServiceFunction",
+            "event-ingestion:monitoring:PipelineMonitoring",
+            "event-ingestion:access:EventAccessPolicies",
+        ]) {
+            const owned = recorded.filter((r) => r.type === token && r.parentType === "event-ingestion:events:EventPipeline");
+            expect(owned, token).to.have.length(1);
+        }
+        expect(parentOf("event-ingestion:security:EncryptionKey", "events")).to.be.oneOf([undefined, "pulumi:pulumi:Stack"]);
+        expect(parentOf("event-ingestion:monitoring:AlarmTopic", "alarms")).to.be.oneOf([undefined, "pulumi:pulumi:Stack"]);
         expect(parentOf("aws:sns/topic:Topic", "alarms")).to.equal("event-ingestion:monitoring:AlarmTopic");
         expect(parentOf("aws:iam/policy:Policy", "events-producer")).to.equal("event-ingestion:access:EventAccessPolicies");
     });

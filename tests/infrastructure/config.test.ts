@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { ConfigValidationError, parseStackConfig } from "../../config";
-import { DEFAULTS } from "../../components/defaults";
+import { DEFAULTS } from "../../components/shared/defaults";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
 import { deployUnderMocks, readStackConfig } from "../../local/mock-deployment";
 import { eventProcessorSection } from "../../config/event-processor";

@@ -4,9 +4,9 @@
  */
 import { expect } from "chai";
 import { deployUnderMocks, MOCK_ACCOUNT_ID, mockPowertoolsLayerArn, type MockDeployment } from "../../local/mock-deployment";
-import { installedPowertoolsVersion } from "../../components/powertools";
-import { DEAD_LETTER_RETENTION_SECONDS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/defaults";
-import { runtimeFiles } from "../../components/lambda-packaging";
+import { installedPowertoolsVersion } from "../../components/shared/powertools";
+import { DEAD_LETTER_RETENTION_SECONDS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/shared/defaults";
+import { runtimeFiles } from "../../components/shared/lambda-packaging";
 import { readStackConfig } from "../../local/mock-deployment";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
 import { all, EMAIL_SERVICE_OUTPUTS, EVENT_PROCESSOR_OUTPUTS, one, policyOf, statement } from "./helpers";
@@ -296,9 +296,13 @@ describe("event processor stack (dev, mocks)", () => {
             );
             const table = d.outputs.eventTableName;
             const metricsOf = (name: string) =>
-                (byName.get(`event-ingestion-dev/events-${name}`)!.inputs.metricQueries as any[])
-                    .filter((q) => q.metric)
-                    .map((q) => [q.metric.metricName, q.metric.dimensions]);
+                (
+                    byName.get(`event-ingestion-dev/events-${name}`)!.inputs.metricQueries as Array<{
+                        metric?: { metricName: string; dimensions: Record<string, string> };
+                    }>
+                )
+                    .flatMap((query) => (query.metric ? [query.metric] : []))
+                    .map((metric) => [metric.metricName, metric.dimensions] as const);
             expect(metricsOf("table-throttles")).to.deep.equal([
                 ["ReadThrottleEvents", { TableName: table }],
                 ["WriteThrottleEvents", { TableName: table }],

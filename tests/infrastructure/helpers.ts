@@ -1,7 +1,7 @@
 /** Small readers over a mock deployment, shared by the infrastructure tests. */
 import { expect } from "chai";
 import type { MockDeployment, MockedResource } from "../../local/mock-deployment";
-import type { PolicyDocument, PolicyStatement } from "../../components/iam-documents";
+import type { PolicyDocument, PolicyStatement } from "../../components/shared/iam-documents";
 
 /** Every resource of a type. */
 export function all(deployment: MockDeployment, type: string): MockedResource[] {

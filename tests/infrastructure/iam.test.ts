@@ -6,7 +6,7 @@
  */
 import { expect } from "chai";
 import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/mock-deployment";
-import type { PolicyDocument } from "../../components/iam-documents";
+import type { PolicyDocument } from "../../components/shared/iam-documents";
 import { mismatches, type AccessRequest, type AccessSubject } from "../support/iam";
 import { one, policyOf } from "./helpers";
 

@@ -16,7 +16,7 @@ import {
     RUNBOOK_PATH,
     runbookAnchor,
     runbookAnchorOf,
-} from "../../components/alarm-runbook";
+} from "../../components/shared/alarm-runbook";
 import { byType, deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -42,7 +42,7 @@ export function runbookSections(markdown: string): Map<string, string> {
 const runbook = fs.readFileSync(path.join(ROOT, RUNBOOK_PATH), "utf8");
 const sections = runbookSections(runbook);
 
-describe("alarm runbook links (components/alarm-runbook.ts)", () => {
+describe("alarm runbook links (components/shared/alarm-runbook.ts)", () => {
     it("derives the anchor from the alarm name without the stack prefix", () => {
         expect(runbookAnchor("email", "dlq-messages")).to.equal("email-dlq-messages");
         expect(alarmDescription("Emails are stuck.", "email", "oldest-message-age")).to.equal(
@@ -85,11 +85,11 @@ for (const stack of STACKS) {
                 const anchor = runbookAnchorOf(description);
                 if (!anchor) {
                     problems.push(
-                        `${alarm.name}: alarmDescription ${JSON.stringify(description)} has no "Runbook: ${RUNBOOK_PATH}#<anchor>" (use alarmDescription() from components/alarm-runbook.ts)`,
+                        `${alarm.name}: alarmDescription ${JSON.stringify(description)} has no "Runbook: ${RUNBOOK_PATH}#<anchor>" (build alarms with runbookAlarm() from components/shared/runbook-alarm.ts)`,
                     );
                     continue;
                 }
-                // Alarm names are `<project>-<stack>/<anchor>` (components/naming.ts alarmNamePrefix).
+                // Alarm names are `<project>-<stack>/<anchor>` (components/shared/naming.ts alarmNamePrefix).
                 if (!String(alarm.inputs.name).endsWith(`/${anchor}`) && alarm.inputs.name !== anchor) {
                     problems.push(`${alarm.name}: anchor "${anchor}" is not the end of its name "${alarm.inputs.name}"`);
                 }

@@ -9,7 +9,7 @@
  */
 import { expect } from "chai";
 import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/mock-deployment";
-import type { PolicyDocument } from "../../components/iam-documents";
+import type { PolicyDocument } from "../../components/shared/iam-documents";
 import { decide, type AccessRequest } from "../support/iam";
 import { all, one, policyOf } from "./helpers";
 

@@ -20,7 +20,7 @@
  * - Lambda layers: Lambda API Reference, "PublishLayerVersion" (LayerName `[a-zA-Z0-9-_]+`, 1–140)
  */
 import { expect } from "chai";
-import { alarmNamePrefix, kmsAliasName, logGroupNamePrefix, STACK_NAME_PATTERN, stackSlug } from "../../components/naming";
+import { alarmNamePrefix, kmsAliasName, logGroupNamePrefix, STACK_NAME_PATTERN, stackSlug } from "../../components/shared/naming";
 import { deployUnderMocks, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment, type MockedResource } from "../../local/mock-deployment";
 import { decide } from "../support/iam";
 import { all, one, policyOf } from "./helpers";

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { deployUnderMocks, type MockDeployment } from "../../local/mock-deployment";
 import { REQUIRED_TAG_KEYS, TAGGABLE_TYPES } from "../../policies/lib/tags";
-import { withStackTags } from "../../components/tagging";
+import { withStackTags } from "../../components/shared/tagging";
 
 const AWS_DIR = path.dirname(require.resolve("@pulumi/aws/package.json"));
 

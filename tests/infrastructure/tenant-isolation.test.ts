@@ -16,7 +16,7 @@ import { isUnsetValue } from "../../config/section";
 import { deployUnderMocks, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment } from "../../local/mock-deployment";
 import { parseStackConfig } from "../../config";
 import { MAX_PRODUCER_TENANTS_BYTES } from "../../config/event-processor";
-import type { PolicyDocument } from "../../components/iam-documents";
+import type { PolicyDocument } from "../../components/shared/iam-documents";
 import { EVENT_PROCESSOR_ENV, EVENT_REJECTION_REASONS } from "../../contracts/event-pipeline";
 import { createBatchProcessor, readEventProcessorSettings } from "../../handlers/event-processor";
 import { checkTenancy } from "../../handlers/event-processor/tenancy";

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { deriveVisibilityTimeoutSeconds } from "../../components/defaults";
+import { deriveVisibilityTimeoutSeconds } from "../../components/shared/defaults";
 import { deployUnderMocks, MockDeployment, MockedResource } from "../../local/mock-deployment";
 import { createTableInput, rewriteValue } from "../../local/provision";
 import { locateEventProcessor } from "../../local/services/event-processor";

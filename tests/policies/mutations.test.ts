@@ -12,7 +12,7 @@ import { policies } from "../../policies/policies";
 import { evaluatePack, fromMockedResources, PlainResource } from "../../policies/testing";
 import { readPackConfig } from "../../scripts/policy-check";
 import * as fx from "./fixtures/resources";
-import { QUEUE_ROLE_TAG } from "../../components/encrypted-queue";
+import { QUEUE_ROLE_TAG } from "../../components/shared/encrypted-queue";
 import { simulateFreshPreview } from "./fixtures/preview";
 
 const STACK = "dev";

@@ -7,7 +7,7 @@
  * The end-to-end proof on fauxqs is in tests/local/hostile-input.e2e.test.ts.
  */
 import { expect } from "chai";
-import { SQS_MAX_MESSAGE_SIZE_BYTES } from "../../../components/defaults";
+import { SQS_MAX_MESSAGE_SIZE_BYTES } from "../../../components/shared/defaults";
 import { parseStackConfig } from "../../../config";
 import {
     EVENT_DEAD_LETTER_MAX_DETAIL_BYTES,

@@ -4,10 +4,10 @@ import * as dynamodbMetrics from "@pulumi/awsx/classic/dynamodb/metrics";
 import * as lambdaMetrics from "@pulumi/awsx/classic/lambda/metrics";
 import * as sqsMetrics from "@pulumi/awsx/classic/sqs/metrics";
 import * as pulumi from "@pulumi/pulumi";
-import { alarmDescription } from "./alarm-runbook";
-import { awsScope, deploymentNames } from "./aws-scope";
-import { DEFAULTS } from "./defaults";
-import { globalName } from "./naming";
+import { awsScope, deploymentNames } from "../shared/aws-scope";
+import { DEFAULTS } from "../shared/defaults";
+import { globalName } from "../shared/naming";
+import { runbookAlarm } from "../shared/runbook-alarm";
 
 export interface PipelineMonitoringArgs {
     /** Topic the alarms notify (alarm and OK). */
@@ -46,86 +46,64 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
     constructor(name: string, args: PipelineMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("event-ingestion:monitoring:PipelineMonitoring", name, {}, opts);
         const { project, stack } = deploymentNames();
-        const actions = { alarmActions: [args.alarmTopicArn], okActions: [args.alarmTopicArn] };
-        const alarmName = (suffix: string) => `${args.alarmNamePrefix}${name}-${suffix}`;
-        // Name and runbook-linked description of one alarm (docs/runbook.md#<name>-<suffix>).
-        const identity = (suffix: string, summary: string) => ({
-            name: alarmName(suffix),
-            alarmDescription: alarmDescription(summary, name, suffix),
-        });
+        const target = { topicArn: args.alarmTopicArn, namePrefix: args.alarmNamePrefix, component: name };
         const oldestMessageAgeSeconds = args.oldestMessageAgeSeconds ?? DEFAULTS.oldestMessageAgeAlarmSeconds;
-
-        const errors = lambdaMetrics.metrics.errors({ function: args.processor, statistic: "Sum", period: 60 });
-        const throttles = lambdaMetrics.metrics.throttles({ function: args.processor, statistic: "Sum", period: 60 });
-        const deadLetters = sqsMetrics.metrics.approximateNumberOfMessagesVisible({
-            queue: args.deadLetterQueue,
-            statistic: "Maximum",
-            period: 60,
-        });
-        const oldest = sqsMetrics.metrics.approximateAgeOfOldestMessage({ queue: args.queue, statistic: "Maximum", period: 60 });
-        const readThrottles = dynamodbMetrics.metrics.readThrottleEvents({ table: args.table, statistic: "Sum", period: 60 });
-        const writeThrottles = dynamodbMetrics.metrics.writeThrottleEvents({ table: args.table, statistic: "Sum", period: 60 });
         const child = { parent: this };
-        // "Anything at all in one period": errors, throttles, dead letters, DynamoDB throttles and 5xx.
-        const onAnyOccurrence = {
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
-            threshold: 1,
-            evaluationPeriods: 1,
-            treatMissingData: "notBreaching",
-            ...actions,
-        } as const;
+
+        // "Anything at all in one period": errors, throttles, dead letters, DynamoDB throttles and system errors.
+        const onAnyOccurrence = { comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 1, evaluationPeriods: 1 } as const;
+        // The metric alarms carry the unit and `actionsEnabled` they have in deployed stacks.
+        const perMinute = (namespace: string, metricName: string, dimensions: Record<string, pulumi.Input<string>>) =>
+            ({ namespace, metricName, dimensions, period: 60, actionsEnabled: true }) as const;
+        const processorDimensions = { FunctionName: args.processor.name };
 
         this.alarms = {
-            processorErrors: errors.createAlarm(
-                `${name}-processor-errors`,
+            processorErrors: runbookAlarm(
+                target,
+                "processor-errors",
+                "The event processor failed an invocation (a bug or a misconfiguration); its batch is retried.",
+                { ...perMinute("AWS/Lambda", "Errors", processorDimensions), statistic: "Sum", unit: "Count", ...onAnyOccurrence },
+                child,
+            ),
+            processorThrottles: runbookAlarm(
+                target,
+                "processor-throttles",
+                "The event processor was throttled (account or reserved concurrency); events wait in the queue.",
+                { ...perMinute("AWS/Lambda", "Throttles", processorDimensions), statistic: "Sum", unit: "Count", ...onAnyOccurrence },
+                child,
+            ),
+            deadLetters: runbookAlarm(
+                target,
+                "dead-letters",
+                "Events are in the dead-letter queue: rejected by validation or out of retries.",
                 {
-                    ...identity(
-                        "processor-errors",
-                        "The event processor failed an invocation (a bug or a misconfiguration); its batch is retried.",
-                    ),
+                    ...perMinute("AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: args.deadLetterQueue.name }),
+                    statistic: "Maximum",
+                    unit: "Count",
                     ...onAnyOccurrence,
                 },
                 child,
             ),
-            processorThrottles: throttles.createAlarm(
-                `${name}-processor-throttles`,
+            oldestMessageAge: runbookAlarm(
+                target,
+                "oldest-message-age",
+                "Events wait in the queue longer than expected: the processor is not keeping up or is failing.",
                 {
-                    ...identity(
-                        "processor-throttles",
-                        "The event processor was throttled (account or reserved concurrency); events wait in the queue.",
-                    ),
-                    ...onAnyOccurrence,
-                },
-                child,
-            ),
-            deadLetters: deadLetters.createAlarm(
-                `${name}-dead-letters`,
-                {
-                    ...identity("dead-letters", "Events are in the dead-letter queue: rejected by validation or out of retries."),
-                    ...onAnyOccurrence,
-                },
-                child,
-            ),
-            oldestMessageAge: oldest.createAlarm(
-                `${name}-oldest-message-age`,
-                {
-                    ...identity(
-                        "oldest-message-age",
-                        "Events wait in the queue longer than expected: the processor is not keeping up or is failing.",
-                    ),
+                    ...perMinute("AWS/SQS", "ApproximateAgeOfOldestMessage", { QueueName: args.queue.name }),
+                    statistic: "Maximum",
+                    unit: "Seconds",
                     threshold: oldestMessageAgeSeconds,
                     comparisonOperator: "GreaterThanThreshold",
                     evaluationPeriods: 5,
                     datapointsToAlarm: 3,
-                    treatMissingData: "notBreaching",
-                    ...actions,
                 },
                 child,
             ),
-            tableThrottles: new aws.cloudwatch.MetricAlarm(
-                `${name}-table-throttles`,
+            tableThrottles: runbookAlarm(
+                target,
+                "table-throttles",
+                "Read or write requests to the event table were throttled.",
                 {
-                    ...identity("table-throttles", "Read or write requests to the event table were throttled."),
                     ...onAnyOccurrence,
                     metricQueries: [
                         { id: "throttles", expression: "FILL(reads, 0) + FILL(writes, 0)", label: "Throttled requests", returnData: true },
@@ -135,10 +113,11 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                 },
                 child,
             ),
-            tableSystemErrors: new aws.cloudwatch.MetricAlarm(
-                `${name}-table-system-errors`,
+            tableSystemErrors: runbookAlarm(
+                target,
+                "table-system-errors",
+                "DynamoDB returned HTTP 500 for requests to the event table.",
                 {
-                    ...identity("table-system-errors", "DynamoDB returned HTTP 500 for requests to the event table."),
                     ...onAnyOccurrence,
                     metricQueries: [
                         {
@@ -155,6 +134,18 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                 child,
             ),
         };
+
+        // The dashboard's graphs (awsx metric helpers render the widget JSON).
+        const errors = lambdaMetrics.metrics.errors({ function: args.processor, statistic: "Sum", period: 60 });
+        const throttles = lambdaMetrics.metrics.throttles({ function: args.processor, statistic: "Sum", period: 60 });
+        const deadLetters = sqsMetrics.metrics.approximateNumberOfMessagesVisible({
+            queue: args.deadLetterQueue,
+            statistic: "Maximum",
+            period: 60,
+        });
+        const oldest = sqsMetrics.metrics.approximateAgeOfOldestMessage({ queue: args.queue, statistic: "Maximum", period: 60 });
+        const readThrottles = dynamodbMetrics.metrics.readThrottleEvents({ table: args.table, statistic: "Sum", period: 60 });
+        const writeThrottles = dynamodbMetrics.metrics.writeThrottleEvents({ table: args.table, statistic: "Sum", period: 60 });
 
         const region = awsScope(child).region;
         this.dashboard = new cloudwatch.Dashboard(

@@ -41,8 +41,8 @@ export const POWERTOOLS_LAYER_ACCOUNT = "094274105915";
 export const POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsTypeScriptV2";
 
 /**
- * Defaults for every stack config key. `config/*.ts` validates overrides;
- * the README table is generated from the same descriptions.
+ * Defaults of the event pipeline's stack config keys. `config/*.ts` validates overrides;
+ * the README's "Default settings" table is written by hand: update it with these.
  */
 export const DEFAULTS = {
     /** SQS messages per Lambda invocation. Low values keep latency low; 10 is the SQS maximum. */

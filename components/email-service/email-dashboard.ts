@@ -11,7 +11,7 @@ import * as cloudwatch from "@pulumi/awsx/classic/cloudwatch";
 import * as lambdaMetrics from "@pulumi/awsx/classic/lambda/metrics";
 import * as sqsMetrics from "@pulumi/awsx/classic/sqs/metrics";
 import * as pulumi from "@pulumi/pulumi";
-import { EMAIL_METRICS } from "../contracts/email-service";
+import { EMAIL_METRICS } from "../../contracts/email-service";
 
 export interface EmailDashboardArgs {
     /** Dashboard name (global to the account: qualify it with project, stack and region). */

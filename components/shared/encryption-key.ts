@@ -70,12 +70,12 @@ export class EncryptionKey extends pulumi.ComponentResource {
         this.logGroupNamePrefix = args.logGroupNamePrefix ?? logGroupNamePrefix(project, stack);
         this.alarmNamePrefix = args.alarmNamePrefix ?? alarmNamePrefix(project, stack);
         const scope = awsScope({ parent: this });
-        const policy = scope.apply((s) =>
+        const policy = scope.apply((resolvedScope) =>
             JSON.stringify(
                 keyPolicy({
-                    scope: s,
+                    scope: resolvedScope,
                     services,
-                    logGroupArnPattern: `arn:${s.partition}:logs:${s.region}:${s.accountId}:log-group:${this.logGroupNamePrefix}*`,
+                    logGroupArnPattern: `arn:${resolvedScope.partition}:logs:${resolvedScope.region}:${resolvedScope.accountId}:log-group:${this.logGroupNamePrefix}*`,
                 }),
             ),
         );

@@ -39,12 +39,12 @@ export class AlarmTopic extends pulumi.ComponentResource {
                 arn: this.topic.arn,
                 policy: pulumi
                     .all([this.topic.arn, scope])
-                    .apply(([topicArn, s]) =>
+                    .apply(([topicArn, resolvedScope]) =>
                         JSON.stringify(
                             alarmTopicPolicy(
                                 topicArn,
-                                s,
-                                `arn:${s.partition}:cloudwatch:${s.region}:${s.accountId}:alarm:${args.alarmNamePrefix}*`,
+                                resolvedScope,
+                                `arn:${resolvedScope.partition}:cloudwatch:${resolvedScope.region}:${resolvedScope.accountId}:alarm:${args.alarmNamePrefix}*`,
                             ),
                         ),
                     ),

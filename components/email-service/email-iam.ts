@@ -10,8 +10,8 @@ import {
     type AwsScope,
     type PolicyDocument,
     type PolicyStatement,
-} from "./iam-documents";
-import { EMAIL_CONTENT_PREFIX, EMAIL_SCHEDULE_NAME_PREFIX } from "../contracts/email-service";
+} from "../shared/iam-documents";
+import { EMAIL_CONTENT_PREFIX, EMAIL_SCHEDULE_NAME_PREFIX } from "../../contracts/email-service";
 
 function doc(...statements: PolicyStatement[]): PolicyDocument {
     return { Version: "2012-10-17", Statement: statements };
@@ -23,47 +23,47 @@ export interface EmailPolicyCommon {
     logGroupArn: string;
 }
 
-function logsAndTraces(o: EmailPolicyCommon): PolicyStatement[] {
+function logsAndTraces(options: EmailPolicyCommon): PolicyStatement[] {
     return [
         {
             Sid: "WriteOwnLogs",
             Effect: "Allow",
             Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            Resource: `${o.logGroupArn}:log-stream:*`,
+            Resource: `${options.logGroupArn}:log-stream:*`,
         },
         { Sid: "SendTraces", Effect: "Allow", Action: [...XRAY_WRITE_ACTIONS], Resource: "*" },
     ];
 }
 
-function useKeyVia(o: EmailPolicyCommon, actions: string[], services: string[]): PolicyStatement {
+function useKeyVia(options: EmailPolicyCommon, actions: string[], services: string[]): PolicyStatement {
     return {
         Sid: "UseKeyThroughServices",
         Effect: "Allow",
         Action: actions,
-        Resource: o.keyArn,
-        Condition: { StringEquals: { "kms:ViaService": services.map((s) => viaService(s, o.scope)) } },
+        Resource: options.keyArn,
+        Condition: { StringEquals: { "kms:ViaService": services.map((service) => viaService(service, options.scope)) } },
     };
 }
 
 /** API function: enqueue, keep idempotency keys, write offloaded content. */
-export function emailApiPolicy(o: EmailPolicyCommon & { queueArn: string; tableArn: string; bucketArn: string }): PolicyDocument {
+export function emailApiPolicy(options: EmailPolicyCommon & { queueArn: string; tableArn: string; bucketArn: string }): PolicyDocument {
     return doc(
-        { Sid: "EnqueueEmails", Effect: "Allow", Action: "sqs:SendMessage", Resource: o.queueArn },
+        { Sid: "EnqueueEmails", Effect: "Allow", Action: "sqs:SendMessage", Resource: options.queueArn },
         {
             Sid: "IdempotencyKeys",
             Effect: "Allow",
             Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-            Resource: o.tableArn,
+            Resource: options.tableArn,
         },
-        { Sid: "OffloadLargeContent", Effect: "Allow", Action: "s3:PutObject", Resource: `${o.bucketArn}/${EMAIL_CONTENT_PREFIX}*` },
-        useKeyVia(o, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb", "s3"]),
-        ...logsAndTraces(o),
+        { Sid: "OffloadLargeContent", Effect: "Allow", Action: "s3:PutObject", Resource: `${options.bucketArn}/${EMAIL_CONTENT_PREFIX}*` },
+        useKeyVia(options, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb", "s3"]),
+        ...logsAndTraces(options),
     );
 }
 
 /** Worker function: consume, dead-letter, ledger, content, SMTP secret, SES, schedules. */
 export function emailWorkerPolicy(
-    o: EmailPolicyCommon & {
+    options: EmailPolicyCommon & {
         queueArn: string;
         deadLetterQueueArn: string;
         tableArn: string;
@@ -75,44 +75,44 @@ export function emailWorkerPolicy(
         schedulerRoleArn: string;
     },
 ): PolicyDocument {
-    const { scope } = o;
+    const { scope } = options;
     return doc(
         {
             Sid: "ConsumeEmailQueue",
             Effect: "Allow",
             Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
-            Resource: o.queueArn,
+            Resource: options.queueArn,
         },
-        { Sid: "RejectToDeadLetterQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: o.deadLetterQueueArn },
-        { Sid: "DeliveryLedger", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: o.tableArn },
+        { Sid: "RejectToDeadLetterQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: options.deadLetterQueueArn },
+        { Sid: "DeliveryLedger", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: options.tableArn },
         {
             Sid: "OffloadedContent",
             Effect: "Allow",
             Action: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-            Resource: `${o.bucketArn}/${EMAIL_CONTENT_PREFIX}*`,
+            Resource: `${options.bucketArn}/${EMAIL_CONTENT_PREFIX}*`,
         },
-        { Sid: "ReadSmtpSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: o.secretArn },
+        { Sid: "ReadSmtpSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: options.secretArn },
         {
             Sid: "SendThroughSes",
             Effect: "Allow",
             Action: ["ses:SendEmail"],
-            Resource: [...o.sesIdentityArns, ...(o.sesConfigurationSetArn ? [o.sesConfigurationSetArn] : [])],
+            Resource: [...options.sesIdentityArns, ...(options.sesConfigurationSetArn ? [options.sesConfigurationSetArn] : [])],
         },
         {
             Sid: "ScheduleFutureEmails",
             Effect: "Allow",
             Action: "scheduler:CreateSchedule",
-            Resource: `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule/${o.scheduleGroupName}/${EMAIL_SCHEDULE_NAME_PREFIX}*`,
+            Resource: `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule/${options.scheduleGroupName}/${EMAIL_SCHEDULE_NAME_PREFIX}*`,
         },
         {
             Sid: "PassSchedulerRole",
             Effect: "Allow",
             Action: "iam:PassRole",
-            Resource: o.schedulerRoleArn,
+            Resource: options.schedulerRoleArn,
             Condition: { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } },
         },
-        useKeyVia(o, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb", "s3", "secretsmanager"]),
-        ...logsAndTraces(o),
+        useKeyVia(options, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb", "s3", "secretsmanager"]),
+        ...logsAndTraces(options),
     );
 }
 

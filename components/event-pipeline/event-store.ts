@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, POINT_IN_TIME_RECOVERY } from "./defaults";
-import { EVENT_TABLE_KEYS, EVENT_TTL_ATTRIBUTE } from "../contracts/event-pipeline";
+import { DEFAULTS, POINT_IN_TIME_RECOVERY } from "../shared/defaults";
+import { EVENT_TABLE_KEYS, EVENT_TTL_ATTRIBUTE } from "../../contracts/event-pipeline";
 
 export interface EventStoreArgs {
     /** ARN of the customer-managed key that encrypts the table and its stream. */

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { awsScope } from "./aws-scope";
-import { producerPolicy, streamReadPolicy, tableReadPolicy } from "./iam-documents";
+import { awsScope } from "../shared/aws-scope";
+import { producerPolicy, streamReadPolicy, tableReadPolicy } from "../shared/iam-documents";
 
 export interface EventAccessPoliciesArgs {
     queueArn: pulumi.Input<string>;
@@ -32,7 +32,9 @@ export class EventAccessPolicies extends pulumi.ComponentResource {
             `${name}-producer`,
             {
                 description: "Send events to the event queue (SQS SendMessage plus the KMS calls SSE-KMS makes)",
-                policy: all.apply(([s, queueArn, , , keyArn]) => JSON.stringify(producerPolicy(s, queueArn, keyArn))),
+                policy: all.apply(([resolvedScope, queueArn, , , keyArn]) =>
+                    JSON.stringify(producerPolicy(resolvedScope, queueArn, keyArn)),
+                ),
             },
             { parent: this },
         );
@@ -40,7 +42,9 @@ export class EventAccessPolicies extends pulumi.ComponentResource {
             `${name}-stream-read`,
             {
                 description: "Read the event table's stream (Lambda trigger or stream client)",
-                policy: all.apply(([s, , , streamArn, keyArn]) => JSON.stringify(streamReadPolicy(s, streamArn, keyArn))),
+                policy: all.apply(([resolvedScope, , , streamArn, keyArn]) =>
+                    JSON.stringify(streamReadPolicy(resolvedScope, streamArn, keyArn)),
+                ),
             },
             { parent: this },
         );
@@ -48,7 +52,9 @@ export class EventAccessPolicies extends pulumi.ComponentResource {
             `${name}-table-read`,
             {
                 description: "Query and GetItem on the event table (polling)",
-                policy: all.apply(([s, , tableArn, , keyArn]) => JSON.stringify(tableReadPolicy(s, tableArn, keyArn))),
+                policy: all.apply(([resolvedScope, , tableArn, , keyArn]) =>
+                    JSON.stringify(tableReadPolicy(resolvedScope, tableArn, keyArn)),
+                ),
             },
             { parent: this },
         );

@@ -17,7 +17,7 @@ export const POWERTOOLS_VERSION_PACKAGE = "@aws-lambda-powertools/commons";
 /** Prefix of Powertools' public SSM parameters, one per release (`<prefix><version>` = layer version ARN). */
 export const POWERTOOLS_LAYER_PARAMETER_PREFIX = "/aws/service/powertools/typescript/generic/all/";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(__dirname, "..", "..");
 
 /**
  * The installed Powertools version, from `@aws-lambda-powertools/commons/package.json`.

@@ -1,7 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { EmailServiceConfig } from "../config/email-service";
-import { EMAIL_DEFAULTS } from "../config/email-service";
+import type { SmtpSettings } from "../../handlers/email/providers/smtp";
 import {
     EMAIL_CONTENT_PREFIX,
     EMAIL_ENV,
@@ -9,21 +8,21 @@ import {
     EMAIL_SERVICE_NAMES,
     EMAIL_TABLE_KEYS,
     EMAIL_TTL_ATTRIBUTE,
-} from "../contracts/email-service";
-import { alarmDescription } from "./alarm-runbook";
-import { awsScope, deploymentNames, powertoolsLayerArn } from "./aws-scope";
+} from "../../contracts/email-service";
+import { runbookAlarm, type RunbookAlarmMetric } from "../shared/runbook-alarm";
+import { awsScope, deploymentNames } from "../shared/aws-scope";
 import {
     DEAD_LETTER_RETENTION_SECONDS,
     DEFAULTS,
+    type LogLevel,
     LAMBDA_ARCHITECTURE,
     LAMBDA_RUNTIME,
-    LAMBDA_TRACING_MODE,
-    lambdaLoggingConfig,
     RECEIVE_WAIT_TIME_SECONDS,
     SQS_MAX_MESSAGE_SIZE_BYTES,
-} from "./defaults";
+} from "../shared/defaults";
+import { EMAIL_SERVICE_DEFAULTS } from "./defaults";
 import { emailDashboard } from "./email-dashboard";
-import { globalName, lambdaLayerName, scheduleGroupName as scheduleGroupNameFor, sesConfigurationSetName } from "./naming";
+import { globalName, lambdaLayerName, scheduleGroupName as scheduleGroupNameFor, sesConfigurationSetName } from "../shared/naming";
 import {
     emailApiPolicy,
     emailBucketPolicy,
@@ -32,31 +31,82 @@ import {
     schedulerAssumeRolePolicy,
     schedulerTargetPolicy,
 } from "./email-iam";
-import { EncryptedQueue, QUEUE_ROLE_TAG } from "./encrypted-queue";
-import { lambdaAssumeRolePolicy, queuePolicy } from "./iam-documents";
-import { lambdaCodePathOptions, layerFiles } from "./lambda-packaging";
+import { EncryptedQueue, QUEUE_ROLE_TAG } from "../shared/encrypted-queue";
+import { queuePolicy } from "../shared/iam-documents";
+import { ServiceFunction } from "../shared/service-function";
+import { layerFiles } from "../shared/lambda-packaging";
 
 /** Packages of the worker's SMTP layer: needed only when SES fails over to SMTP. */
 export const SMTP_LAYER_PACKAGES = ["nodemailer"] as const;
 
-// Handlers are typed loosely here: infrastructure does not depend on handler types.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type LambdaHandler = (event: any, context: any) => Promise<any>;
+/** `Event` and `Result` are the handler's event and result types. */
+export interface EmailFunctionSettings<Event, Result> {
+    /** Zero-argument factory of the handler (`emailApiFromEnvironment`, `emailWorkerFromEnvironment`). */
+    factory: aws.lambda.CallbackFactory<Event, Result>;
+    /** @default 256 */
+    memorySizeMb?: number;
+    /** @default 10 for the API, 60 for the worker */
+    timeoutSeconds?: number;
+}
 
-export interface EmailServiceArgs {
-    /** Zero-argument factory of the API handler (`emailApiFromEnvironment`). */
-    apiFactory: () => LambdaHandler;
-    /** Zero-argument factory of the worker handler (`emailWorkerFromEnvironment`). */
-    workerFactory: () => LambdaHandler;
+/** The API function and its HTTP API. */
+export interface EmailApiSettings<Event, Result> extends EmailFunctionSettings<Event, Result> {
+    /** @default "AWS_IAM" */
+    authorization?: "AWS_IAM" | "NONE";
+    /** @default 50 */
+    throttleRateLimit?: number;
+    /** @default 100 */
+    throttleBurstLimit?: number;
+    /** @default 262144 */
+    largeBodyThresholdBytes?: number;
+    /** @default 4194304 */
+    maxRequestBytes?: number;
+    /** @default 50 */
+    maxRecipients?: number;
+    /** @default 30 */
+    maxScheduleAheadDays?: number;
+    /** @default 24 */
+    idempotencyTtlHours?: number;
+    /** @default 4 */
+    tenantLanes?: number;
+    /**
+     * Per API caller (IAM principal ARN), the `from` addresses and domains it may use.
+     * @default undefined (every caller may use every declared identity)
+     */
+    senders?: Record<string, string[]>;
+}
+
+/** The worker function and its event source mapping. */
+export interface EmailWorkerSettings<Event, Result> extends EmailFunctionSettings<Event, Result> {
+    /** @default 10 */
+    batchSize?: number;
+    /** @default 10 */
+    maxConcurrency?: number;
+    /** SMTP relay settings (with their password) stored in the secret. @default undefined (the value is set out of band) */
+    smtp?: SmtpSettings;
+}
+
+/** `ApiEvent`/`ApiResult` and `WorkerEvent`/`WorkerResult`: the API's and the worker's handler event and result types. */
+export interface EmailServiceArgs<ApiEvent = unknown, ApiResult = unknown, WorkerEvent = unknown, WorkerResult = unknown> {
+    api: EmailApiSettings<ApiEvent, ApiResult>;
+    worker: EmailWorkerSettings<WorkerEvent, WorkerResult>;
     /** Customer-managed key for the queue, table, bucket, secret, log groups and Lambda environments. */
     kmsKeyArn: pulumi.Input<string>;
     /** Log group name prefix the key policy lets CloudWatch Logs use (`EncryptionKey.logGroupNamePrefix`). */
     logGroupNamePrefix: string;
     /** The shared alarm topic and the alarm name prefix it accepts. */
-    alarmTopicArn: pulumi.Input<string>;
-    alarmNamePrefix: string;
-    /** The `email*` config section. @default EMAIL_DEFAULTS */
-    settings?: Partial<EmailServiceConfig>;
+    alarms: { topicArn: pulumi.Input<string>; namePrefix: string };
+    /** The email queue and its DLQ. @default { maxReceiveCount: 5, oldestMessageAgeAlarmSeconds: 300 } */
+    queue?: { maxReceiveCount?: number; oldestMessageAgeAlarmSeconds?: number };
+    /** The content bucket and the idempotency table. @default { contentRetentionDays: 45, deletionProtection: true } */
+    storage?: { contentRetentionDays?: number; deletionProtection?: boolean };
+    /** Both functions' logs and the API's access logs. @default { retentionDays: 30, level: "INFO" } */
+    logs?: { retentionDays?: number; level?: LogLevel };
+    /**
+     * SES: the sending identities (domains or addresses) the stack declares and the configuration set's name.
+     * @default {} (no identities: the worker may send as any identity of the account; set named `<project>-<stack>-<name>`)
+     */
+    ses?: { identities?: string[]; configurationSetName?: string };
 }
 
 /**
@@ -68,13 +118,16 @@ export interface EmailServiceArgs {
  *
  * @example
  * const email = new EmailService("email", {
- *     apiFactory: emailApiFromEnvironment, workerFactory: emailWorkerFromEnvironment,
+ *     api: { factory: emailApiFromEnvironment, throttleRateLimit: 50 },
+ *     worker: { factory: emailWorkerFromEnvironment, batchSize: 10 },
  *     kmsKeyArn: key.arn, logGroupNamePrefix: key.logGroupNamePrefix,
- *     alarmTopicArn: alarms.topic.arn, alarmNamePrefix: alarms.alarmNamePrefix, settings: config.emailService,
+ *     alarms: { topicArn: alarms.topic.arn, namePrefix: alarms.alarmNamePrefix },
  * });
  * export const emailApiUrl = email.apiUrl;
  */
-export class EmailService extends pulumi.ComponentResource {
+export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent = unknown, WorkerResult = unknown>
+    extends pulumi.ComponentResource
+{
     readonly queue: EncryptedQueue;
     readonly table: aws.dynamodb.Table;
     readonly bucket: aws.s3.Bucket;
@@ -83,13 +136,13 @@ export class EmailService extends pulumi.ComponentResource {
     /** Standard queue (EventBridge Scheduler refuses FIFO DLQs) for schedules that could not release their email. */
     readonly scheduleDeadLetterQueue: aws.sqs.Queue;
     readonly schedulerRole: aws.iam.Role;
-    /** SES sending identities declared in `emailSesIdentities`, by identity. */
+    /** SES sending identities declared in `ses.identities`, by identity. */
     readonly sesIdentities: Record<string, aws.sesv2.EmailIdentity>;
     readonly sesConfigurationSet: aws.sesv2.ConfigurationSet;
     /** Per declared domain, the three DKIM CNAME records to publish (`name CNAME value`). */
     readonly sesDkimRecords: pulumi.Output<Array<{ identity: string; name: string; type: "CNAME"; value: string }>>;
-    readonly apiFunction: aws.lambda.CallbackFunction<unknown, unknown>;
-    readonly workerFunction: aws.lambda.CallbackFunction<unknown, unknown>;
+    readonly apiFunction: aws.lambda.CallbackFunction<ApiEvent, ApiResult>;
+    readonly workerFunction: aws.lambda.CallbackFunction<WorkerEvent, WorkerResult>;
     /** nodemailer for the worker's SMTP failover path (kept out of the worker's archive). */
     readonly smtpLayer: aws.lambda.LayerVersion;
     readonly apiRole: aws.iam.Role;
@@ -104,14 +157,23 @@ export class EmailService extends pulumi.ComponentResource {
     /** `https://<api>.execute-api.<region>.amazonaws.com/v1/emails` */
     readonly apiUrl: pulumi.Output<string>;
 
-    constructor(name: string, args: EmailServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(
+        name: string,
+        args: EmailServiceArgs<ApiEvent, ApiResult, WorkerEvent, WorkerResult>,
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super("event-ingestion:email:EmailService", name, {}, opts);
-        const s = { ...EMAIL_DEFAULTS, ...(args.settings ?? {}) } as EmailServiceConfig;
+        const defaults = EMAIL_SERVICE_DEFAULTS;
+        const apiSettings = { ...defaults.api, ...definedOnly(args.api) };
+        const workerSettings = { ...defaults.worker, ...definedOnly(args.worker) };
+        const queueSettings = { ...defaults.queue, ...definedOnly(args.queue ?? {}) };
+        const storage = { ...defaults.storage, ...definedOnly(args.storage ?? {}) };
+        const logs = { ...defaults.logs, ...definedOnly(args.logs ?? {}) };
+        const ses = args.ses ?? {};
         const { project, stack } = deploymentNames();
         const scope = awsScope({ parent: this });
         const parent = { parent: this };
         const keyArn = pulumi.output(args.kmsKeyArn);
-        const layers = [powertoolsLayerArn({ parent: this })];
 
         // Queue: FIFO, high throughput; content-based deduplication for the scheduler's releases
         // (explicit deduplication ids — the email id — win for everything the API sends).
@@ -119,11 +181,11 @@ export class EmailService extends pulumi.ComponentResource {
             `${name}-queue`,
             {
                 kmsKeyArn: args.kmsKeyArn,
-                consumerTimeoutSeconds: s.emailWorkerTimeoutSeconds,
+                consumerTimeoutSeconds: workerSettings.timeoutSeconds,
                 fifo: true,
                 highThroughput: true,
                 contentBasedDeduplication: true,
-                maxReceiveCount: s.emailMaxReceiveCount,
+                maxReceiveCount: queueSettings.maxReceiveCount,
                 maxMessageSize: SQS_MAX_MESSAGE_SIZE_BYTES,
             },
             parent,
@@ -138,7 +200,7 @@ export class EmailService extends pulumi.ComponentResource {
                 ttl: { attributeName: EMAIL_TTL_ATTRIBUTE, enabled: true },
                 pointInTimeRecovery: { enabled: true },
                 serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
-                deletionProtectionEnabled: s.emailDeletionProtection,
+                deletionProtectionEnabled: storage.deletionProtection,
             },
             parent,
         );
@@ -177,7 +239,7 @@ export class EmailService extends pulumi.ComponentResource {
                         id: "expire-email-content",
                         status: "Enabled",
                         filter: { prefix: EMAIL_CONTENT_PREFIX },
-                        expiration: { days: s.emailContentRetentionDays },
+                        expiration: { days: storage.contentRetentionDays },
                         abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
                     },
                 ],
@@ -200,10 +262,10 @@ export class EmailService extends pulumi.ComponentResource {
             },
             parent,
         );
-        if (s.emailSmtp) {
+        if (workerSettings.smtp) {
             new aws.secretsmanager.SecretVersion(
                 `${name}-smtp-value`,
-                { secretId: this.smtpSecret.id, secretString: pulumi.secret(JSON.stringify(s.emailSmtp)) },
+                { secretId: this.smtpSecret.id, secretString: pulumi.secret(JSON.stringify(workerSettings.smtp)) },
                 parent,
             );
         }
@@ -244,7 +306,7 @@ export class EmailService extends pulumi.ComponentResource {
                 description: `EventBridge Scheduler releases due emails (${stack})`,
                 assumeRolePolicy: pulumi
                     .all([scope, scheduleGroupName])
-                    .apply(([x, group]) => JSON.stringify(schedulerAssumeRolePolicy(x, group))),
+                    .apply(([resolvedScope, group]) => JSON.stringify(schedulerAssumeRolePolicy(resolvedScope, group))),
                 maxSessionDuration: 3600,
             },
             parent,
@@ -255,7 +317,9 @@ export class EmailService extends pulumi.ComponentResource {
                 role: this.schedulerRole.id,
                 policy: pulumi
                     .all([scope, this.queue.queue.arn, keyArn, this.scheduleDeadLetterQueue.arn])
-                    .apply(([x, queueArn, key, dlqArn]) => JSON.stringify(schedulerTargetPolicy(x, queueArn, key, dlqArn))),
+                    .apply(([resolvedScope, queueArn, key, dlqArn]) =>
+                        JSON.stringify(schedulerTargetPolicy(resolvedScope, queueArn, key, dlqArn)),
+                    ),
             },
             parent,
         );
@@ -265,7 +329,7 @@ export class EmailService extends pulumi.ComponentResource {
         this.sesConfigurationSet = new aws.sesv2.ConfigurationSet(
             `${name}-ses`,
             {
-                configurationSetName: s.emailSesConfigurationSet ?? sesConfigurationSetName(project, stack, name),
+                configurationSetName: ses.configurationSetName ?? sesConfigurationSetName(project, stack, name),
                 deliveryOptions: { tlsPolicy: "REQUIRE" },
                 reputationOptions: { reputationMetricsEnabled: true },
                 sendingOptions: { sendingEnabled: true },
@@ -275,7 +339,7 @@ export class EmailService extends pulumi.ComponentResource {
         );
         const configurationSetName = this.sesConfigurationSet.configurationSetName;
         this.sesIdentities = {};
-        for (const identity of s.emailSesIdentities ?? []) {
+        for (const identity of ses.identities ?? []) {
             this.sesIdentities[identity] = new aws.sesv2.EmailIdentity(
                 `${name}-ses-${identity.toLowerCase()}`,
                 {
@@ -290,7 +354,7 @@ export class EmailService extends pulumi.ComponentResource {
         this.sesDkimRecords = pulumi
             .all(
                 domainIdentities.map(([identity, resource]) =>
-                    resource.dkimSigningAttributes.apply((a) => ({ identity, tokens: a?.tokens ?? [] })),
+                    resource.dkimSigningAttributes.apply((attributes) => ({ identity, tokens: attributes?.tokens ?? [] })),
                 ),
             )
             .apply((domains) =>
@@ -304,134 +368,6 @@ export class EmailService extends pulumi.ComponentResource {
                 ),
             );
 
-        // API function.
-        const apiLogGroup = new aws.cloudwatch.LogGroup(
-            `${name}-api-logs`,
-            { name: `${args.logGroupNamePrefix}${name}-api`, retentionInDays: s.emailLogRetentionDays, kmsKeyId: args.kmsKeyArn },
-            parent,
-        );
-        this.apiRole = new aws.iam.Role(
-            `${name}-api-role`,
-            { description: `Email API (${stack})`, assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()), maxSessionDuration: 3600 },
-            parent,
-        );
-        const apiPolicy = new aws.iam.RolePolicy(
-            `${name}-api-policy`,
-            {
-                role: this.apiRole.id,
-                policy: pulumi
-                    .all([scope, keyArn, apiLogGroup.arn, this.queue.queue.arn, this.table.arn, this.bucket.arn])
-                    .apply(([x, key, logGroupArn, queueArn, tableArn, bucketArn]) =>
-                        JSON.stringify(emailApiPolicy({ scope: x, keyArn: key, logGroupArn, queueArn, tableArn, bucketArn })),
-                    ),
-            },
-            parent,
-        );
-        this.apiFunction = new aws.lambda.CallbackFunction(
-            `${name}-api`,
-            {
-                callbackFactory: args.apiFactory,
-                codePathOptions: lambdaCodePathOptions(["valibot"]),
-                role: this.apiRole,
-                runtime: LAMBDA_RUNTIME,
-                architectures: [LAMBDA_ARCHITECTURE],
-                memorySize: s.emailApiMemoryMb,
-                timeout: s.emailApiTimeoutSeconds,
-                tracingConfig: { mode: LAMBDA_TRACING_MODE },
-                layers,
-                loggingConfig: lambdaLoggingConfig(apiLogGroup.name, s.emailLogLevel),
-                kmsKeyArn: args.kmsKeyArn,
-                environment: {
-                    variables: {
-                        [EMAIL_ENV.queueUrl]: this.queue.queue.url,
-                        [EMAIL_ENV.idempotencyTable]: this.table.name,
-                        [EMAIL_ENV.contentBucket]: this.bucket.bucket,
-                        [EMAIL_ENV.largeBodyThresholdBytes]: String(s.emailLargeBodyThresholdBytes),
-                        [EMAIL_ENV.maxRequestBytes]: String(s.emailMaxRequestBytes),
-                        [EMAIL_ENV.maxRecipients]: String(s.emailMaxRecipients),
-                        [EMAIL_ENV.maxScheduleAheadDays]: String(s.emailMaxScheduleAheadDays),
-                        [EMAIL_ENV.idempotencyTtlSeconds]: String(s.emailIdempotencyTtlHours * 3600),
-                        [EMAIL_ENV.tenantLanes]: String(s.emailTenantLanes),
-                        ...(s.emailSesIdentities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(s.emailSesIdentities) } : {}),
-                        ...(s.emailSenders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(s.emailSenders) } : {}),
-                        POWERTOOLS_SERVICE_NAME: EMAIL_SERVICE_NAMES.api,
-                        POWERTOOLS_METRICS_NAMESPACE: project,
-                        POWERTOOLS_LOG_LEVEL: s.emailLogLevel,
-                    },
-                },
-                description: "POST /v1/emails: validates, stores Idempotency-Keys, enqueues on the email FIFO queue",
-            },
-            { parent: this, dependsOn: [apiPolicy, apiLogGroup] },
-        );
-
-        // Worker function.
-        const workerLogGroup = new aws.cloudwatch.LogGroup(
-            `${name}-worker-logs`,
-            { name: `${args.logGroupNamePrefix}${name}-worker`, retentionInDays: s.emailLogRetentionDays, kmsKeyId: args.kmsKeyArn },
-            parent,
-        );
-        this.workerRole = new aws.iam.Role(
-            `${name}-worker-role`,
-            {
-                description: `Email worker (${stack})`,
-                assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
-                maxSessionDuration: 3600,
-            },
-            parent,
-        );
-        const workerPolicy = new aws.iam.RolePolicy(
-            `${name}-worker-policy`,
-            {
-                role: this.workerRole.id,
-                policy: pulumi
-                    .all([
-                        scope,
-                        pulumi.all([
-                            keyArn,
-                            workerLogGroup.arn,
-                            this.queue.queue.arn,
-                            this.queue.deadLetterQueue.arn,
-                            this.table.arn,
-                            this.bucket.arn,
-                            this.smtpSecret.arn,
-                            scheduleGroupName,
-                        ]),
-                        this.schedulerRole.arn,
-                        pulumi.all(Object.values(this.sesIdentities).map((identity) => identity.arn)),
-                        this.sesConfigurationSet.arn,
-                    ])
-                    .apply(
-                        ([
-                            x,
-                            [key, logGroupArn, queueArn, deadLetterQueueArn, tableArn, bucketArn, secretArn, group],
-                            schedulerRoleArn,
-                            identityArns,
-                            configurationSetArn,
-                        ]) => {
-                            // Without declared identities the worker may send as any identity of the account in the region.
-                            const sesIdentityArns =
-                                identityArns.length > 0 ? identityArns : [`arn:${x.partition}:ses:${x.region}:${x.accountId}:identity/*`];
-                            return JSON.stringify(
-                                emailWorkerPolicy({
-                                    scope: x,
-                                    keyArn: key,
-                                    logGroupArn,
-                                    queueArn,
-                                    deadLetterQueueArn,
-                                    tableArn,
-                                    bucketArn,
-                                    secretArn,
-                                    sesIdentityArns,
-                                    sesConfigurationSetArn: configurationSetArn,
-                                    scheduleGroupName: group,
-                                    schedulerRoleArn,
-                                }),
-                            );
-                        },
-                    ),
-            },
-            parent,
-        );
         // nodemailer serves only the SMTP failover path: the worker requires it on first use, and it ships in this
         // layer, built from the installed package's runtime files, so the worker's archive and cold start stay small.
         this.smtpLayer = new aws.lambda.LayerVersion(
@@ -452,52 +388,131 @@ export class EmailService extends pulumi.ComponentResource {
             },
             parent,
         );
-        this.workerFunction = new aws.lambda.CallbackFunction(
+
+        // The functions' resources were children of this component before ServiceFunction grouped them.
+        const functionDefaults = {
+            kmsKeyArn: args.kmsKeyArn,
+            logGroupNamePrefix: args.logGroupNamePrefix,
+            logLevel: logs.level,
+            logRetentionDays: logs.retentionDays,
+            previousParent: this,
+        };
+        const api = new ServiceFunction(
+            `${name}-api`,
+            {
+                ...functionDefaults,
+                callbackFactory: args.api.factory,
+                description: "POST /v1/emails: validates, stores Idempotency-Keys, enqueues on the email FIFO queue",
+                roleDescription: "Email API",
+                serviceName: EMAIL_SERVICE_NAMES.api,
+                memorySizeMb: apiSettings.memorySizeMb,
+                timeoutSeconds: apiSettings.timeoutSeconds,
+                shippedPackages: ["valibot"],
+                policy: ({ scope: awsScopeOutput, logGroupArn }) =>
+                    pulumi
+                        .all([awsScopeOutput, keyArn, logGroupArn, this.queue.queue.arn, this.table.arn, this.bucket.arn])
+                        .apply(([resolvedScope, key, logGroup, queueArn, tableArn, bucketArn]) =>
+                            emailApiPolicy({ scope: resolvedScope, keyArn: key, logGroupArn: logGroup, queueArn, tableArn, bucketArn }),
+                        ),
+                environment: {
+                    [EMAIL_ENV.queueUrl]: this.queue.queue.url,
+                    [EMAIL_ENV.idempotencyTable]: this.table.name,
+                    [EMAIL_ENV.contentBucket]: this.bucket.bucket,
+                    [EMAIL_ENV.largeBodyThresholdBytes]: String(apiSettings.largeBodyThresholdBytes),
+                    [EMAIL_ENV.maxRequestBytes]: String(apiSettings.maxRequestBytes),
+                    [EMAIL_ENV.maxRecipients]: String(apiSettings.maxRecipients),
+                    [EMAIL_ENV.maxScheduleAheadDays]: String(apiSettings.maxScheduleAheadDays),
+                    [EMAIL_ENV.idempotencyTtlSeconds]: String(apiSettings.idempotencyTtlHours * 3600),
+                    [EMAIL_ENV.tenantLanes]: String(apiSettings.tenantLanes),
+                    ...(ses.identities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(ses.identities) } : {}),
+                    ...(apiSettings.senders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(apiSettings.senders) } : {}),
+                },
+            },
+            parent,
+        );
+        this.apiFunction = api.function;
+        this.apiRole = api.role;
+
+        const worker = new ServiceFunction(
             `${name}-worker`,
             {
-                callbackFactory: args.workerFactory,
-                codePathOptions: lambdaCodePathOptions(["valibot", "opossum"]),
-                role: this.workerRole,
-                runtime: LAMBDA_RUNTIME,
-                architectures: [LAMBDA_ARCHITECTURE],
-                memorySize: s.emailWorkerMemoryMb,
-                timeout: s.emailWorkerTimeoutSeconds,
-                tracingConfig: { mode: LAMBDA_TRACING_MODE },
-                layers: [...layers, this.smtpLayer.arn],
-                loggingConfig: lambdaLoggingConfig(workerLogGroup.name, s.emailLogLevel),
-                kmsKeyArn: args.kmsKeyArn,
-                environment: {
-                    variables: {
-                        [EMAIL_ENV.deadLetterQueueUrl]: this.queue.deadLetterQueue.url,
-                        [EMAIL_ENV.queueArn]: this.queue.queue.arn,
-                        [EMAIL_ENV.idempotencyTable]: this.table.name,
-                        [EMAIL_ENV.contentBucket]: this.bucket.bucket,
-                        [EMAIL_ENV.smtpSecretArn]: this.smtpSecret.arn,
-                        [EMAIL_ENV.scheduleGroup]: scheduleGroupName,
-                        [EMAIL_ENV.schedulerRoleArn]: this.schedulerRole.arn,
-                        [EMAIL_ENV.sesConfigurationSet]: configurationSetName,
-                        [EMAIL_ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetterQueue.arn,
-                        POWERTOOLS_SERVICE_NAME: EMAIL_SERVICE_NAMES.worker,
-                        POWERTOOLS_METRICS_NAMESPACE: project,
-                        POWERTOOLS_LOG_LEVEL: s.emailLogLevel,
-                    },
-                },
+                ...functionDefaults,
+                callbackFactory: args.worker.factory,
                 description: "Sends queued emails through SES with SMTP failover; schedules future sendAt",
+                roleDescription: "Email worker",
+                serviceName: EMAIL_SERVICE_NAMES.worker,
+                memorySizeMb: workerSettings.memorySizeMb,
+                timeoutSeconds: workerSettings.timeoutSeconds,
+                shippedPackages: ["valibot", "opossum"],
+                extraLayers: [this.smtpLayer.arn],
+                policy: ({ scope: awsScopeOutput, logGroupArn }) =>
+                    pulumi
+                        .all([
+                            awsScopeOutput,
+                            pulumi.all([
+                                keyArn,
+                                logGroupArn,
+                                this.queue.queue.arn,
+                                this.queue.deadLetterQueue.arn,
+                                this.table.arn,
+                                this.bucket.arn,
+                                this.smtpSecret.arn,
+                                scheduleGroupName,
+                            ]),
+                            this.schedulerRole.arn,
+                            pulumi.all(Object.values(this.sesIdentities).map((identity) => identity.arn)),
+                            this.sesConfigurationSet.arn,
+                        ])
+                        .apply(
+                            ([
+                                resolvedScope,
+                                [key, logGroup, queueArn, deadLetterQueueArn, tableArn, bucketArn, secretArn, group],
+                                schedulerRoleArn,
+                                identityArns,
+                                configurationSetArn,
+                            ]) =>
+                                emailWorkerPolicy({
+                                    scope: resolvedScope,
+                                    keyArn: key,
+                                    logGroupArn: logGroup,
+                                    queueArn,
+                                    deadLetterQueueArn,
+                                    tableArn,
+                                    bucketArn,
+                                    secretArn,
+                                    // Without declared identities the worker may send as any identity of the account in the region.
+                                    sesIdentityArns:
+                                        identityArns.length > 0
+                                            ? identityArns
+                                            : [
+                                                  `arn:${resolvedScope.partition}:ses:${resolvedScope.region}:${resolvedScope.accountId}:identity/*`,
+                                              ],
+                                    sesConfigurationSetArn: configurationSetArn,
+                                    scheduleGroupName: group,
+                                    schedulerRoleArn,
+                                }),
+                        ),
+                environment: {
+                    [EMAIL_ENV.deadLetterQueueUrl]: this.queue.deadLetterQueue.url,
+                    [EMAIL_ENV.queueArn]: this.queue.queue.arn,
+                    [EMAIL_ENV.idempotencyTable]: this.table.name,
+                    [EMAIL_ENV.contentBucket]: this.bucket.bucket,
+                    [EMAIL_ENV.smtpSecretArn]: this.smtpSecret.arn,
+                    [EMAIL_ENV.scheduleGroup]: scheduleGroupName,
+                    [EMAIL_ENV.schedulerRoleArn]: this.schedulerRole.arn,
+                    [EMAIL_ENV.sesConfigurationSet]: configurationSetName,
+                    [EMAIL_ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetterQueue.arn,
+                },
+                queue: {
+                    arn: this.queue.queue.arn,
+                    batchSize: workerSettings.batchSize,
+                    maxConcurrency: workerSettings.maxConcurrency,
+                },
             },
-            { parent: this, dependsOn: [workerPolicy, workerLogGroup] },
+            parent,
         );
-        new aws.lambda.EventSourceMapping(
-            `${name}-worker-queue`,
-            {
-                eventSourceArn: this.queue.queue.arn,
-                functionName: this.workerFunction.arn,
-                batchSize: s.emailWorkerBatchSize,
-                functionResponseTypes: ["ReportBatchItemFailures"],
-                scalingConfig: { maximumConcurrency: s.emailWorkerMaxConcurrency },
-                enabled: true,
-            },
-            { parent: this, dependsOn: [workerPolicy] },
-        );
+        this.workerFunction = worker.function;
+        this.workerRole = worker.role;
 
         // HTTP API: one explicit route, IAM auth by default, throttled, access-logged (no bodies, no IPs).
         this.api = new aws.apigatewayv2.Api(
@@ -513,7 +528,7 @@ export class EmailService extends pulumi.ComponentResource {
                 integrationUri: this.apiFunction.invokeArn,
                 integrationMethod: "POST",
                 payloadFormatVersion: "2.0",
-                timeoutMilliseconds: Math.min(30_000, (s.emailApiTimeoutSeconds + 1) * 1000),
+                timeoutMilliseconds: Math.min(30_000, (apiSettings.timeoutSeconds + 1) * 1000),
             },
             parent,
         );
@@ -522,14 +537,14 @@ export class EmailService extends pulumi.ComponentResource {
             {
                 apiId: this.api.id,
                 routeKey: "POST /v1/emails",
-                authorizationType: s.emailApiAuthorization,
+                authorizationType: apiSettings.authorization,
                 target: pulumi.interpolate`integrations/${integration.id}`,
             },
             parent,
         );
         const accessLogGroup = new aws.cloudwatch.LogGroup(
             `${name}-http-access-logs`,
-            { name: `${args.logGroupNamePrefix}${name}-api-access`, retentionInDays: s.emailLogRetentionDays, kmsKeyId: args.kmsKeyArn },
+            { name: `${args.logGroupNamePrefix}${name}-api-access`, retentionInDays: logs.retentionDays, kmsKeyId: args.kmsKeyArn },
             parent,
         );
         this.stage = new aws.apigatewayv2.Stage(
@@ -539,8 +554,8 @@ export class EmailService extends pulumi.ComponentResource {
                 name: "$default",
                 autoDeploy: true,
                 defaultRouteSettings: {
-                    throttlingBurstLimit: s.emailThrottleBurstLimit,
-                    throttlingRateLimit: s.emailThrottleRateLimit,
+                    throttlingBurstLimit: apiSettings.throttleBurstLimit,
+                    throttlingRateLimit: apiSettings.throttleRateLimit,
                     detailedMetricsEnabled: true,
                 },
                 accessLogSettings: {
@@ -582,19 +597,9 @@ export class EmailService extends pulumi.ComponentResource {
         this.apiUrl = pulumi.interpolate`${this.api.apiEndpoint}/v1/emails`;
 
         // Alarms on the shared topic; each description links its runbook section (docs/runbook.md#<name>-<suffix>).
-        const alarm = (suffix: string, summary: string, metric: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "okActions">) =>
-            new aws.cloudwatch.MetricAlarm(
-                `${name}-${suffix}`,
-                {
-                    name: `${args.alarmNamePrefix}${name}-${suffix}`,
-                    alarmDescription: alarmDescription(summary, name, suffix),
-                    alarmActions: [args.alarmTopicArn],
-                    okActions: [args.alarmTopicArn],
-                    treatMissingData: "notBreaching",
-                    ...metric,
-                },
-                parent,
-            );
+        const target = { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name };
+        const alarm = (suffix: string, summary: string, metric: RunbookAlarmMetric) =>
+            runbookAlarm(target, suffix, summary, metric, parent);
         const sum = {
             statistic: "Sum",
             period: 300,
@@ -689,7 +694,7 @@ export class EmailService extends pulumi.ComponentResource {
                 period: 60,
                 evaluationPeriods: 5,
                 comparisonOperator: "GreaterThanThreshold",
-                threshold: s.emailOldestMessageAgeAlarmSeconds,
+                threshold: queueSettings.oldestMessageAgeAlarmSeconds,
             }),
         ];
 
@@ -697,7 +702,7 @@ export class EmailService extends pulumi.ComponentResource {
             `${name}-dashboard`,
             {
                 // Dashboard names are global to the account: qualify with region too (as the events dashboard).
-                dashboardName: scope.apply((x) => globalName(project, stack, x.region, name)),
+                dashboardName: scope.apply((resolvedScope) => globalName(project, stack, resolvedScope.region, name)),
                 metricsNamespace: project,
                 apiServiceName: EMAIL_SERVICE_NAMES.api,
                 workerServiceName: EMAIL_SERVICE_NAMES.worker,
@@ -708,7 +713,7 @@ export class EmailService extends pulumi.ComponentResource {
                 queue: this.queue.queue,
                 deadLetterQueue: this.queue.deadLetterQueue,
                 scheduleGroupName,
-                oldestMessageAgeAlarmSeconds: s.emailOldestMessageAgeAlarmSeconds,
+                oldestMessageAgeAlarmSeconds: queueSettings.oldestMessageAgeAlarmSeconds,
             },
             parent,
         );
@@ -728,4 +733,9 @@ export class EmailService extends pulumi.ComponentResource {
 /** A domain identity (`example.com`), as opposed to an address (`shop@example.com`). */
 function isDomainIdentity(identity: string): boolean {
     return !identity.includes("@");
+}
+
+/** The fields of `settings` that are set: an explicit `undefined` must not hide a default. */
+function definedOnly<T extends object>(settings: T): Partial<T> {
+    return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -12,7 +12,7 @@ import { builtinModules } from "node:module";
 import * as path from "node:path";
 import type { CodePathOptions } from "@pulumi/pulumi/runtime";
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(__dirname, "..", "..");
 const PACKAGE_JSON = path.join(ROOT, "package.json");
 
 /**

@@ -9,7 +9,7 @@
  * which Pulumi's mocks do not emulate, so its effect could not be tested here.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { TAGGABLE_TYPES } from "../policies/lib/tags";
+import { TAGGABLE_TYPES } from "../../policies/lib/tags";
 
 const TAGGABLE = new Set<string>(TAGGABLE_TYPES);
 
@@ -28,7 +28,7 @@ export function withStackTags(
         own === undefined || own === null
             ? { ...tags }
             : pulumi.Output.isInstance(own) || own instanceof Promise
-              ? pulumi.output(own as pulumi.Input<Record<string, string>>).apply((o) => ({ ...(o ?? {}), ...tags }))
+              ? pulumi.output(own as pulumi.Input<Record<string, string>>).apply((ownTags) => ({ ...(ownTags ?? {}), ...tags }))
               : { ...(own as Record<string, string>), ...tags };
     return { ...props, tags: merged };
 }

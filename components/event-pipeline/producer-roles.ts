@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { awsScope } from "./aws-scope";
-import { producerPolicy, producerTrustPolicy } from "./iam-documents";
+import { awsScope } from "../shared/aws-scope";
+import { producerPolicy, producerTrustPolicy } from "../shared/iam-documents";
 
 /** One producer as the stack config declares it. */
 export interface ProducerRoleSpec {
@@ -67,7 +67,7 @@ export class ProducerRoles extends pulumi.ComponentResource {
                     role: role.id,
                     policy: pulumi
                         .all([scope, args.queueArn, args.kmsKeyArn])
-                        .apply(([s, queueArn, keyArn]) => JSON.stringify(producerPolicy(s, queueArn, keyArn))),
+                        .apply(([resolvedScope, queueArn, keyArn]) => JSON.stringify(producerPolicy(resolvedScope, queueArn, keyArn))),
                 },
                 { parent: this },
             );

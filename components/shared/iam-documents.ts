@@ -99,7 +99,7 @@ export interface KeyPolicyOptions {
 export function keyPolicy(options: KeyPolicyOptions): PolicyDocument {
     const { scope, services } = options;
     const root = `arn:${scope.partition}:iam::${scope.accountId}:root`;
-    const via = services.filter((s) => VIA_SERVICES.includes(s)).map((s) => viaService(s, scope));
+    const via = services.filter((service) => VIA_SERVICES.includes(service)).map((service) => viaService(service, scope));
     const statements: PolicyStatement[] = [
         { Sid: "AccountAdministersKey", Effect: "Allow", Principal: { AWS: root }, Action: [...KEY_ADMIN_ACTIONS], Resource: "*" },
     ];
@@ -252,23 +252,23 @@ export const XRAY_WRITE_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSeg
  * events to its DLQ, put items into its table, use its key only through SQS and
  * DynamoDB, write to its own log group, send traces.
  */
-export function processorPolicy(o: ProcessorPolicyOptions): PolicyDocument {
+export function processorPolicy(options: ProcessorPolicyOptions): PolicyDocument {
     return doc(
-        { Sid: "ConsumeEventQueue", Effect: "Allow", Action: [...QUEUE_CONSUMER_ACTIONS], Resource: o.queueArn },
-        { Sid: "RejectToDeadLetterQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: o.deadLetterQueueArn },
-        { Sid: "StoreEvents", Effect: "Allow", Action: [...PROCESSOR_TABLE_ACTIONS], Resource: o.tableArn },
+        { Sid: "ConsumeEventQueue", Effect: "Allow", Action: [...QUEUE_CONSUMER_ACTIONS], Resource: options.queueArn },
+        { Sid: "RejectToDeadLetterQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: options.deadLetterQueueArn },
+        { Sid: "StoreEvents", Effect: "Allow", Action: [...PROCESSOR_TABLE_ACTIONS], Resource: options.tableArn },
         {
             Sid: "UseKeyThroughSqsAndDynamoDb",
             Effect: "Allow",
             Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-            Resource: o.keyArn,
-            Condition: { StringEquals: { "kms:ViaService": [viaService("sqs", o.scope), viaService("dynamodb", o.scope)] } },
+            Resource: options.keyArn,
+            Condition: { StringEquals: { "kms:ViaService": [viaService("sqs", options.scope), viaService("dynamodb", options.scope)] } },
         },
         {
             Sid: "WriteOwnLogs",
             Effect: "Allow",
             Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            Resource: `${o.logGroupArn}:log-stream:*`,
+            Resource: `${options.logGroupArn}:log-stream:*`,
         },
         { Sid: "SendTraces", Effect: "Allow", Action: [...XRAY_WRITE_ACTIONS], Resource: "*" },
     );

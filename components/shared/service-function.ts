@@ -1,0 +1,192 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { awsScope, deploymentNames, powertoolsLayerArn } from "./aws-scope";
+import { DEFAULTS, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, lambdaLoggingConfig, type LogLevel } from "./defaults";
+import { lambdaAssumeRolePolicy, type AwsScope, type PolicyDocument } from "./iam-documents";
+import { lambdaCodePathOptions } from "./lambda-packaging";
+
+/** What a {@link ServiceFunctionArgs.policy} builder receives to scope its statements. */
+export interface ServiceFunctionPolicyInputs {
+    /** Partition, region and account of the deployment. */
+    scope: pulumi.Output<AwsScope>;
+    /** The function's own log group (for its `logs:PutLogEvents` statement). */
+    logGroupArn: pulumi.Output<string>;
+}
+
+/** The SQS queue a {@link ServiceFunction} consumes through an event source mapping. */
+export interface ServiceFunctionQueueArgs {
+    /** The queue the mapping reads. */
+    arn: pulumi.Input<string>;
+    /** Messages per invocation. @default 10 */
+    batchSize?: number;
+    /** Seconds the mapping waits to fill a batch. @default undefined (not set: Lambda's own default) */
+    maxBatchingWindowSeconds?: number;
+    /** `scalingConfig.maximumConcurrency`. @default 10 */
+    maxConcurrency?: number;
+    /** Logical name of the mapping. @default "<name>-queue" */
+    mappingName?: string;
+}
+
+/** `Event` and `Result` are the handler's event and result types. */
+export interface ServiceFunctionArgs<Event = unknown, Result = unknown> {
+    /** Zero-argument factory that builds the handler once per container (e.g. `eventProcessorFromEnvironment`). */
+    callbackFactory: aws.lambda.CallbackFactory<Event, Result>;
+    /** The function's `description`. */
+    description: string;
+    /** Who runs under the role, e.g. "Event processor"; the role's description is `<roleDescription> (<stack>)`. */
+    roleDescription: string;
+    /**
+     * The inline policy of the role, least privilege: every statement scoped to this function's resources.
+     * Called once with the deployment's scope and the function's log group.
+     */
+    policy: (inputs: ServiceFunctionPolicyInputs) => pulumi.Output<PolicyDocument>;
+    /** The customer-managed key of the log group and the environment variables. */
+    kmsKeyArn: pulumi.Input<string>;
+    /** Name prefix the key policy lets CloudWatch Logs use (`EncryptionKey.logGroupNamePrefix`); the log group is `<prefix><name>`. */
+    logGroupNamePrefix: string;
+    /** The handler's environment; the Powertools variables are added. @default {} */
+    environment?: Record<string, pulumi.Input<string>>;
+    /** `POWERTOOLS_SERVICE_NAME`: the `service` dimension of the function's EMF metrics. @default name */
+    serviceName?: string;
+    /** Powertools log level; Lambda's JSON log filter (`applicationLogLevel`, `systemLogLevel`) follows it. @default "INFO" */
+    logLevel?: LogLevel;
+    /** @default 30 */
+    logRetentionDays?: number;
+    /** @default 256 */
+    memorySizeMb?: number;
+    /** @default 30 */
+    timeoutSeconds?: number;
+    /** Packages from package.json `dependencies` the handler needs in its archive. @default ["valibot"] */
+    shippedPackages?: readonly string[];
+    /** Layers after the Powertools layer (e.g. one with packages loaded on first use only). @default [] */
+    extraLayers?: pulumi.Input<string>[];
+    /** When set, an SQS event source mapping with partial batch responses. @default undefined (no mapping) */
+    queue?: ServiceFunctionQueueArgs;
+    /**
+     * The parent these resources were registered under before this component grouped them: each child
+     * gets an alias to it, so a deployed stack keeps its log group, role and function.
+     * @default undefined (no alias)
+     */
+    previousParent?: pulumi.Resource;
+}
+
+/**
+ * One Lambda function of a service: its encrypted log group, its own role with an
+ * inline least-privilege policy, the handler serialized with `aws.lambda.CallbackFunction`
+ * (X-Ray, JSON logs, the Powertools layer of the installed version) and, for a queue
+ * consumer, an SQS event source mapping with partial batch responses.
+ *
+ * Ordering: the function is created after its log group and its policy (it must not
+ * log to Lambda's default group, nor start without permissions), and the mapping
+ * after the policy (the poller uses the role at once).
+ *
+ * @example
+ * const worker = new ServiceFunction("email-worker", {
+ *     callbackFactory: emailWorkerFromEnvironment,
+ *     description: "Sends queued emails",
+ *     roleDescription: "Email worker",
+ *     policy: ({ scope, logGroupArn }) => pulumi.all([scope, logGroupArn]).apply(([awsScope, logs]) => workerPolicy(awsScope, logs)),
+ *     kmsKeyArn: key.arn,
+ *     logGroupNamePrefix: key.logGroupNamePrefix,
+ *     queue: { arn: queue.queue.arn, batchSize: 10 },
+ * }, { parent: this });
+ */
+export class ServiceFunction<Event = unknown, Result = unknown> extends pulumi.ComponentResource {
+    readonly function: aws.lambda.CallbackFunction<Event, Result>;
+    readonly role: aws.iam.Role;
+    readonly policy: aws.iam.RolePolicy;
+    readonly logGroup: aws.cloudwatch.LogGroup;
+    /** Present when `queue` is set. */
+    readonly eventSourceMapping?: aws.lambda.EventSourceMapping;
+
+    constructor(name: string, args: ServiceFunctionArgs<Event, Result>, opts?: pulumi.ComponentResourceOptions) {
+        super("event-ingestion:compute:ServiceFunction", name, {}, opts);
+        const { project, stack } = deploymentNames();
+        const child: pulumi.CustomResourceOptions = {
+            parent: this,
+            ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
+        };
+        const logLevel = args.logLevel ?? DEFAULTS.logLevel;
+
+        this.logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-logs`,
+            {
+                name: `${args.logGroupNamePrefix}${name}`,
+                retentionInDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
+                kmsKeyId: args.kmsKeyArn,
+            },
+            child,
+        );
+        // IAM names are global to the account: let Pulumi autoname the role (random suffix), never a fixed name.
+        this.role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description: `${args.roleDescription} (${stack})`,
+                assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
+                maxSessionDuration: 3600,
+            },
+            child,
+        );
+        this.policy = new aws.iam.RolePolicy(
+            `${name}-policy`,
+            {
+                role: this.role.id,
+                policy: args
+                    .policy({ scope: awsScope({ parent: this }), logGroupArn: this.logGroup.arn })
+                    .apply((document) => JSON.stringify(document)),
+            },
+            child,
+        );
+
+        this.function = new aws.lambda.CallbackFunction(
+            name,
+            {
+                callbackFactory: args.callbackFactory,
+                codePathOptions: lambdaCodePathOptions(args.shippedPackages ?? ["valibot"]),
+                role: this.role,
+                runtime: LAMBDA_RUNTIME,
+                architectures: [LAMBDA_ARCHITECTURE],
+                memorySize: args.memorySizeMb ?? DEFAULTS.processorMemoryMb,
+                timeout: args.timeoutSeconds ?? DEFAULTS.processorTimeoutSeconds,
+                tracingConfig: { mode: LAMBDA_TRACING_MODE },
+                layers: [powertoolsLayerArn({ parent: this }), ...(args.extraLayers ?? [])],
+                loggingConfig: lambdaLoggingConfig(this.logGroup.name, logLevel),
+                kmsKeyArn: args.kmsKeyArn,
+                environment: {
+                    variables: {
+                        ...(args.environment ?? {}),
+                        POWERTOOLS_SERVICE_NAME: args.serviceName ?? name,
+                        POWERTOOLS_METRICS_NAMESPACE: project,
+                        POWERTOOLS_LOG_LEVEL: logLevel,
+                    },
+                },
+                description: args.description,
+            },
+            { ...child, dependsOn: [this.policy, this.logGroup] },
+        );
+
+        if (args.queue) {
+            this.eventSourceMapping = new aws.lambda.EventSourceMapping(
+                args.queue.mappingName ?? `${name}-queue`,
+                {
+                    eventSourceArn: args.queue.arn,
+                    functionName: this.function.arn,
+                    batchSize: args.queue.batchSize ?? DEFAULTS.batchSize,
+                    ...(args.queue.maxBatchingWindowSeconds !== undefined
+                        ? { maximumBatchingWindowInSeconds: args.queue.maxBatchingWindowSeconds }
+                        : {}),
+                    functionResponseTypes: ["ReportBatchItemFailures"],
+                    scalingConfig: { maximumConcurrency: args.queue.maxConcurrency ?? DEFAULTS.maxConcurrency },
+                    enabled: true,
+                },
+                { ...child, dependsOn: [this.policy] },
+            );
+        }
+        this.registerOutputs({
+            functionName: this.function.name,
+            functionArn: this.function.arn,
+            roleArn: this.role.arn,
+            logGroupName: this.logGroup.name,
+        });
+    }
+}
