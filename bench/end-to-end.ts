@@ -10,12 +10,12 @@
  * Run alone: `npm run bench -- --mode end-to-end [--events 2000] [--json]`
  */
 import { CreateTableCommand, DeleteTableCommand, PutItemCommand, ScanCommand, AttributeValue } from "@aws-sdk/client-dynamodb";
-import { percentile } from "../local/accounting";
-import { sendMessages } from "../local/demo";
-import { startLocalPipeline } from "../local/pipeline";
-import { createTableInput } from "../local/provision";
-import { generateSampleTraffic } from "../local/sample-traffic";
-import type { Delivery } from "../local/services/stream-sender";
+import { percentile } from "../local/pipeline-app/accounting";
+import { sendMessages } from "../local/pipeline-app/demo";
+import { startLocalPipeline } from "../local/pipeline-app/pipeline";
+import { createTableInput } from "../local/pipeline-app/provision";
+import { generateSampleTraffic } from "../local/pipeline-app/sample-traffic";
+import type { Delivery } from "../local/pipeline-app/services/stream-sender";
 import { integerOption } from "./index";
 
 export const description =

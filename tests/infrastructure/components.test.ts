@@ -12,11 +12,11 @@ import { deriveVisibilityTimeoutSeconds } from "../../components/defaults";
 import { globalName } from "../../components/naming";
 import { installedPowertoolsVersion, powertoolsLayerParameterName } from "../../components/powertools";
 import { lambdaCodePathOptions, layerFiles, runtimeDependencyNames, runtimeFiles } from "../../components/lambda-packaging";
-import { zipDirectory } from "../../local/lambda-artifact";
+import { zipDirectory } from "../../local/test-kit/lambda-artifact";
 import { PROCESSOR_ENVIRONMENT } from "../../components/event-processor-function";
 import { EVENT_TABLE_KEYS, EVENT_TTL_ATTRIBUTE } from "../../components/event-store";
 import { EVENT_PROCESSOR_ENV, TTL_ATTRIBUTE } from "../../handlers/event-processor";
-import { deployUnderMocks } from "../../local/mock-deployment";
+import { deployUnderMocks } from "../../local/test-kit/mock-deployment";
 import { all, one } from "./helpers";
 
 const FIXTURES = path.join(__dirname, "fixtures");

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { DEAD_LETTER_ATTRIBUTES as EMAIL_ATTRIBUTES } from "../../handlers/email/errors";
 import { DEAD_LETTER_ATTRIBUTES as EVENT_ATTRIBUTES } from "../../handlers/event-processor/dead-letter";
-import { emailBodies } from "../../local/console/mime";
+import { emailBodies } from "../../local/pipeline-app/console/mime";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
     classify,

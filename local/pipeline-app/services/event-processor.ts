@@ -1,0 +1,161 @@
+/**
+ * The event processor, locally: the processor function's code archive from the
+ * mock deployment, run in local execution environments with the function's own
+ * environment variables (deployed identifiers rewritten to the emulators'), fed
+ * by an sqs-consumer event source poller with the mapping's settings.
+ */
+import { materialiseFunction, MaterialisedFunction } from "../function-code";
+import { LocalFunction } from "../../aws-stand-ins/lambda-runtime/local-function";
+import { ProvisionedQueue, ProvisionedTable, rewriteValue } from "../provision";
+import type { EventSourceMappingSpec, FunctionSpec } from "../topology";
+import type { LocalContext, LocalService, RunningService } from "./types";
+import type { EventSourcePoller } from "../../aws-stand-ins/event-source-poller";
+import { localConcurrency, startMappingPoller } from "./mapping-poller";
+
+/** The processor's environment variable names (components/event-processor-function.ts). */
+export const PROCESSOR_TABLE_VARIABLE = "EVENT_TABLE_NAME";
+export const PROCESSOR_DLQ_VARIABLE = "DEAD_LETTER_QUEUE_URL";
+
+export interface RunningEventProcessor extends RunningService {
+    fn: LocalFunction;
+    poller: EventSourcePoller;
+    queue: ProvisionedQueue;
+    deadLetterQueue: ProvisionedQueue;
+    table: ProvisionedTable;
+    functionSpec: FunctionSpec;
+    mapping: EventSourceMappingSpec;
+    code: MaterialisedFunction;
+    /** The environment the local execution environments get. */
+    environment: Record<string, string>;
+    /** Concurrency actually used locally (the mapping's, capped by the pipeline). */
+    concurrency: number;
+}
+
+export class EventProcessorNotFoundError extends Error {
+    constructor(detail: string) {
+        super(`The stack has no event processor to run locally: ${detail}`);
+        this.name = "EventProcessorNotFoundError";
+    }
+}
+
+/** Finds the processor function, its queue mapping, queue, DLQ and table in the provisioned stack. */
+export function locateEventProcessor(context: Pick<LocalContext, "topology" | "resources">) {
+    const { topology, resources } = context;
+    const functionSpec = topology.functions.find(
+        (f) => PROCESSOR_TABLE_VARIABLE in f.environment && PROCESSOR_DLQ_VARIABLE in f.environment,
+    );
+    if (!functionSpec)
+        throw new EventProcessorNotFoundError(
+            `no function has both ${PROCESSOR_TABLE_VARIABLE} and ${PROCESSOR_DLQ_VARIABLE} in its environment`,
+        );
+    const mapping = topology.eventSourceMappings.find(
+        (m) => m.functionName === functionSpec.name || m.functionName === functionSpec.deployedArn,
+    );
+    if (!mapping) throw new EventProcessorNotFoundError(`function ${functionSpec.logicalName} has no event source mapping`);
+    const queue = resources.queues.find((q) => q.spec.deployedArn === mapping.eventSourceArn);
+    if (!queue)
+        throw new EventProcessorNotFoundError(
+            `mapping ${mapping.logicalName} reads ${mapping.eventSourceArn}, which is not a queue of this stack`,
+        );
+    const deadLetterQueue = resources.queues.find((q) => q.spec.deployedArn === queue.spec.redrive?.deadLetterTargetArn);
+    if (!deadLetterQueue)
+        throw new EventProcessorNotFoundError(`queue ${queue.spec.logicalName} has no redrive policy to a dead-letter queue`);
+    const tableName = functionSpec.environment[PROCESSOR_TABLE_VARIABLE];
+    const table = resources.tables.find((t) => t.name === tableName);
+    if (!table) throw new EventProcessorNotFoundError(`${PROCESSOR_TABLE_VARIABLE}=${tableName} is not a table of this stack`);
+    return { functionSpec, mapping, queue, deadLetterQueue, table };
+}
+
+export interface EventProcessorServiceOptions {
+    /**
+     * Environment variables set over the function's own (e.g. `ENABLED_EVENT_TYPES` to run the
+     * processor as a changed stack config would). @default none
+     */
+    environment?: Record<string, string>;
+}
+
+/**
+ * @example
+ * await startLocalPipeline({ services: [eventProcessorService()] });
+ * // the processor as if the stack enabled every type:
+ * await eventProcessorService({ environment: { ENABLED_EVENT_TYPES: EVENT_TYPE_NAMES.join(",") } }).start(pipeline.context);
+ */
+export function eventProcessorService(options: EventProcessorServiceOptions = {}): LocalService {
+    return {
+        name: "event-processor",
+        async start(context: LocalContext): Promise<RunningEventProcessor> {
+            const { functionSpec, mapping, queue, deadLetterQueue, table } = locateEventProcessor(context);
+            const environment: Record<string, string> = {};
+            for (const [key, value] of Object.entries(functionSpec.environment))
+                environment[key] = rewriteValue(value, context.resources.rewrites);
+            Object.assign(environment, context.awsEnvironment, { AWS_NODEJS_CONNECTION_REUSE_ENABLED: "1" }, options.environment);
+
+            const code = await materialiseFunction(functionSpec, context.workDir);
+            const concurrency = localConcurrency(mapping, context);
+            const fn = new LocalFunction({
+                name: functionSpec.name,
+                arn: functionSpec.deployedArn,
+                moduleFile: code.moduleFile,
+                exportName: code.exportName,
+                nodePath: code.nodePath,
+                environment,
+                timeoutSeconds: functionSpec.timeoutSeconds,
+                memorySize: functionSpec.memorySize,
+                concurrency,
+            });
+            fn.on("log", ({ text }: { text: string }) => context.functionLog(functionSpec.logicalName, text));
+            try {
+                await fn.start();
+            } catch (error) {
+                await fn.stop();
+                code.cleanup();
+                throw error;
+            }
+            const poller = startMappingPoller(
+                context,
+                mapping,
+                queue,
+                concurrency,
+                (event) => fn.invoke(event),
+                (error) => context.log(`[poller] ${error.name}: ${error.message}`),
+            );
+            return {
+                name: "event-processor",
+                ready: {
+                    eventQueueUrl: queue.url,
+                    eventQueueArn: queue.arn,
+                    deadLetterQueueUrl: deadLetterQueue.url,
+                    deadLetterQueueArn: deadLetterQueue.arn,
+                    eventTableName: table.name,
+                    eventTableArn: table.arn,
+                    eventStreamArn: table.streamArn,
+                    processorFunctionName: functionSpec.name,
+                    processorArtifact: code.dir,
+                    eventSource: {
+                        batchSize: mapping.batchSize,
+                        maximumBatchingWindowInSeconds: mapping.maximumBatchingWindowInSeconds,
+                        reportBatchItemFailures: mapping.reportBatchItemFailures,
+                        visibilityTimeoutSeconds: Number(queue.spec.attributes.VisibilityTimeout ?? 30),
+                        maxReceiveCount: queue.spec.redrive?.maxReceiveCount,
+                        concurrency,
+                    },
+                },
+                fn,
+                poller,
+                queue,
+                deadLetterQueue,
+                table,
+                functionSpec,
+                mapping,
+                code,
+                environment,
+                concurrency,
+                async stop() {
+                    await poller.stop();
+                    await fn.stop();
+                    code.cleanup();
+                },
+            };
+        },
+    };
+}
