@@ -4,6 +4,8 @@
  * developer fixes all of them in one go.
  */
 
+import { readCommandLine } from "../../tools/command-line";
+
 /** Which of the two commands is running. */
 export type LocalMode = "start" | "local";
 
@@ -33,7 +35,7 @@ export interface LocalOptions {
 /** Raised for bad flags or environment variables; `problems` lists each one. */
 export class LocalOptionsError extends Error {
     constructor(readonly problems: readonly string[]) {
-        super(`Invalid options:\n${problems.map((p) => `  - ${p}`).join("\n")}\nRun with --help for usage.`);
+        super(`Invalid options:\n${problems.map((problem) => `  - ${problem}`).join("\n")}\nRun with --help for usage.`);
         this.name = "LocalOptionsError";
     }
 }
@@ -45,6 +47,26 @@ export const OPTION_ENVIRONMENT = {
     dynamodbPort: "LOCAL_DYNAMODB_PORT",
 } as const;
 
+/** Every flag either command knows (the other command's flags are refused by name, not as unknown). */
+const FLAGS = new Set([
+    "stack",
+    "sqs-port",
+    "dynamodb-port",
+    "clients",
+    "events-per-client",
+    "timeout",
+    "help",
+    "verbose",
+    "quiet",
+    "json",
+]);
+
+/**
+ * The `--help` text of one command.
+ *
+ * @example
+ * process.stdout.write(usage("local") + "\n");
+ */
 export function usage(mode: LocalMode): string {
     const common = [
         "  --stack <name>          Pulumi stack config to build from (env LOCAL_STACK; default: localstack, else dev)",
@@ -93,46 +115,30 @@ export function parseLocalOptions(mode: LocalMode, argv: readonly string[], env:
         verbose: false,
         help: false,
     };
-    const takesValue = new Set(["--stack", "--sqs-port", "--dynamodb-port", "--clients", "--events-per-client", "--timeout"]);
-    const startOnly = new Set(["--clients", "--events-per-client", "--timeout", "--json"]);
+    const startOnly = new Set(["clients", "events-per-client", "timeout", "json"]);
     const seen = new Map<string, string>();
-
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const [flag, inline] =
-            arg.startsWith("--") && arg.includes("=")
-                ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
-                : [arg, undefined];
-        if (flag === "--help" || flag === "-h") {
-            options.help = true;
+    const items = readCommandLine(argv, {
+        valueFlags: ["stack", "sqs-port", "dynamodb-port", "clients", "events-per-client", "timeout"],
+        booleanFlags: ["help", "verbose", "quiet", "json"],
+        short: { h: "help" },
+    });
+    for (const item of items) {
+        if (item.kind === "argument" || !FLAGS.has(item.name)) {
+            problems.push(`unknown option ${JSON.stringify(item.raw)}`);
             continue;
         }
-        if (flag === "--verbose") {
-            options.verbose = true;
-            continue;
-        }
-        if (flag === "--quiet") {
-            options.progress = false;
-            continue;
-        }
-        if (flag === "--json") {
+        const flag = `--${item.name}`;
+        if (item.name === "help") options.help = true;
+        else if (item.name === "verbose") options.verbose = true;
+        else if (item.name === "quiet") options.progress = false;
+        else if (item.name === "json") {
             if (mode !== "start") problems.push("--json applies to `npm start` only");
             options.json = true;
-            continue;
+        } else {
+            if (mode !== "start" && startOnly.has(item.name)) problems.push(`${flag} applies to \`npm start\` only`);
+            if (item.value === undefined) problems.push(`${flag} needs a value`);
+            else seen.set(flag, item.value);
         }
-        if (!takesValue.has(flag)) {
-            problems.push(`unknown option ${JSON.stringify(arg)}`);
-            continue;
-        }
-        if (mode !== "start" && startOnly.has(flag)) problems.push(`${flag} applies to \`npm start\` only`);
-        const value = inline ?? argv[i + 1];
-        if (inline === undefined) i++;
-        if (value === undefined || (inline === undefined && value.startsWith("--"))) {
-            problems.push(`${flag} needs a value`);
-            if (value?.startsWith("--")) i--;
-            continue;
-        }
-        seen.set(flag, value);
     }
 
     const stack = seen.get("--stack") ?? env[OPTION_ENVIRONMENT.stack];

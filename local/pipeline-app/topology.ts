@@ -9,7 +9,7 @@
  */
 import { stackLayerCodes } from "../test-kit/lambda-artifact";
 import type { MockDeployment, MockedResource } from "../test-kit/mock-deployment";
-import { EVENT_PROCESSOR_ENV } from "../../handlers/event-processor/environment";
+import { PRODUCER_ROLES_TYPE } from "./function-names";
 
 export const RESOURCE_TYPES = {
     queue: "aws:sqs/queue:Queue",
@@ -258,11 +258,11 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
                 "fair queues: fauxqs drops MessageGroupId on standard queues, so the processor sees no group locally (no message_group_mismatch)",
             );
         }
-        if (r.type === RESOURCE_TYPES.function && r.inputs.environment?.variables?.[EVENT_PROCESSOR_ENV.producerTenants] !== undefined) {
-            notEmulated.add(
-                "producer identity: fauxqs reports SenderId 000000000000 for every sender, so with `producers` configured every event is rejected as sender_not_allowed (run local stacks in open mode)",
-            );
-        }
+    }
+    if (deployment.registrations.some((registration) => registration.type === PRODUCER_ROLES_TYPE)) {
+        notEmulated.add(
+            "producer identity: fauxqs reports SenderId 000000000000 for every sender, so with `producers` configured every event is rejected as sender_not_allowed (run local stacks in open mode)",
+        );
     }
     return {
         stack: deployment.stack,

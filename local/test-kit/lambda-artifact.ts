@@ -14,11 +14,18 @@
  * Used by the infrastructure artifact test, the email service tests, the local
  * pipeline and `bench/artifact.ts`.
  */
-import { spawn } from "node:child_process";
+import { fork } from "node:child_process";
+import { once } from "node:events";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { isProvidedByLayer, isProvidedByRuntime } from "../../components/lambda-packaging";
+import {
+    LAMBDA_WORKER_FILE,
+    workerEnvironment,
+    type WorkerMessage,
+    type WorkerTiming,
+} from "../aws-stand-ins/lambda-runtime/local-function";
 import type { MockDeployment, MockedResource } from "./mock-deployment";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -211,7 +218,7 @@ export function createRuntimeLayerDir(directory: string = fs.mkdtempSync(path.jo
 
 /** What one invocation in a fresh process returned. */
 export interface ArtifactInvocation<T = unknown> {
-    /** Milliseconds from the process's start to the runner's first line: Node's own boot, before any of the function's code. */
+    /** Milliseconds from the process's start to the worker's first line: Node's own boot, before any of the function's code. */
     bootMs: number;
     /** Time to `require()` the archive's `__index.js`, which builds the handler (the factory runs at load). */
     initMs: number;
@@ -254,139 +261,189 @@ export interface InvokeOptions {
     drainMs?: number;
 }
 
-const RUNNER = `
-"use strict";
-const fs = require("node:fs");
-const bootMs = performance.now();
-const [indexPath, inputPath, outputPath] = process.argv.slice(2);
-const write = (value) => {
-    const cpu = process.cpuUsage();
-    fs.writeFileSync(outputPath, JSON.stringify({ ...value, bootMs, processMs: performance.now(), processCpuMs: (cpu.user + cpu.system) / 1000 }));
-};
-const started = process.hrtime.bigint();
-let mod;
-try {
-    mod = require(indexPath);
-} catch (error) {
-    write({ initMs: Number(process.hrtime.bigint() - started) / 1e6, error: { name: error.name, message: error.message } });
-    process.exit(0);
-}
-const initMs = Number(process.hrtime.bigint() - started) / 1e6;
-const input = JSON.parse(fs.readFileSync(inputPath, "utf8"));
-if (!input.invoke) { write({ initMs }); process.exit(0); }
-const deadline = Date.now() + input.timeoutMs;
-const context = {
-    functionName: input.functionName, functionVersion: "$LATEST", awsRequestId: "local-" + process.pid,
-    invokedFunctionArn: "arn:aws:lambda:" + process.env.AWS_REGION + ":000000000000:function:" + input.functionName,
-    memoryLimitInMB: "256", logGroupName: "/local/" + input.functionName, logStreamName: "local",
-    callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-};
-Promise.resolve()
-    .then(() => mod.handler(input.event, context))
-    .then((result) => write({ initMs, result }), (error) => write({ initMs, error: { name: error && error.name, message: error && error.message } }))
-    .then(() => setTimeout(() => process.exit(0), input.drainMs));
-`;
-
 /**
- * Loads the archive in a fresh Node process, with Lambda's module resolution
- * (archive first, then the runtime/layer directory), and invokes the handler once.
+ * Loads the archive in a fresh execution environment of the local Lambda runtime
+ * (local/aws-stand-ins/lambda-runtime/worker.js, the process the pipeline runs
+ * functions in), with Lambda's module resolution (archive first, then the
+ * runtime/layer directory), and invokes the handler once.
  *
  * @example
  * const run = await invokeArtifact({ archiveDir, layerDir, environment: { ...fn.inputs.environment.variables, AWS_ENDPOINT_URL_SQS: sqs.endpoint }, event });
  */
 export async function invokeArtifact<T = unknown>(options: InvokeOptions): Promise<ArtifactInvocation<T>> {
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "lambda-invoke-"));
-    try {
-        const runner = path.join(work, "runner.cjs");
-        const input = path.join(work, "input.json");
-        const output = path.join(work, "output.json");
-        fs.writeFileSync(runner, RUNNER);
-        fs.writeFileSync(
-            input,
-            JSON.stringify({
-                invoke: options.event !== undefined,
+    const functionName = options.functionName ?? "function";
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const env: Record<string, string> = {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        NODE_PATH: lambdaNodePath(options.layerDir).join(path.delimiter),
+        LAMBDA_TASK_ROOT: options.archiveDir,
+        AWS_LAMBDA_FUNCTION_NAME: functionName,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
+        AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+        // Lambda's on-demand environments say so; Powertools reports ColdStart from it.
+        AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+        TZ: "UTC",
+        ...options.environment,
+        ...workerEnvironment({ moduleFile: path.join(options.archiveDir, "__index.js") }),
+    };
+    const child = fork(LAMBDA_WORKER_FILE, [], {
+        execPath: options.nodeBinary ?? process.execPath,
+        execArgv: [],
+        cwd: options.archiveDir,
+        env,
+        stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    // Not the child's "close" event: once the parent has disconnected the IPC channel, it may never come.
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+    const drained = Promise.all([once(child.stdout!, "close"), once(child.stderr!, "close")]);
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs + 5_000);
+    let outcome: Omit<ArtifactInvocation<T>, "stdout" | "stderr"> | undefined;
+    const settle = (figures: Omit<ArtifactInvocation<T>, "stdout" | "stderr">, drainMs: number) => {
+        outcome = figures;
+        // The environment lives on for drainMs (fire-and-forget I/O completes), then exits on disconnect.
+        setTimeout(() => child.connected && child.disconnect(), drainMs);
+    };
+    let init: WorkerTiming | undefined;
+    child.on("message", (message: WorkerMessage) => {
+        if (message.type === "init-error") {
+            const error = { name: message.error.errorType, message: message.error.errorMessage };
+            settle({ ...message.timing, error }, 0);
+        } else if (message.type === "ready") {
+            init = message.timing;
+            if (options.event === undefined) return settle(message.timing, 0);
+            child.send({
+                type: "invoke",
+                requestId: `local-${child.pid}`,
                 event: options.event,
-                timeoutMs: options.timeoutMs ?? 60_000,
-                functionName: options.functionName ?? "function",
-                drainMs: options.drainMs ?? 0,
-            }),
-        );
-        const env: Record<string, string> = {
-            PATH: process.env.PATH ?? "/usr/bin:/bin",
-            NODE_PATH: lambdaNodePath(options.layerDir).join(path.delimiter),
-            LAMBDA_TASK_ROOT: options.archiveDir,
-            AWS_LAMBDA_FUNCTION_NAME: options.functionName ?? "function",
-            AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
-            AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
-            // Lambda's on-demand environments say so; Powertools reports ColdStart from it.
-            AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
-            TZ: "UTC",
-            ...options.environment,
-        };
-        const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve, reject) => {
-            const child = spawn(
-                options.nodeBinary ?? process.execPath,
-                [runner, path.join(options.archiveDir, "__index.js"), input, output],
-                {
-                    cwd: options.archiveDir,
-                    env,
-                    stdio: ["ignore", "pipe", "pipe"],
-                },
-            );
-            let out = "";
-            let err = "";
-            child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-            child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-            const timer = setTimeout(() => child.kill("SIGKILL"), (options.timeoutMs ?? 60_000) + 5_000);
-            child.on("error", reject);
-            child.on("exit", (exitCode) => {
-                clearTimeout(timer);
-                resolve({ stdout: out, stderr: err, code: exitCode });
+                timeoutMs,
+                functionArn: `arn:aws:lambda:${env.AWS_REGION}:000000000000:function:${functionName}`,
+                logGroupName: `/local/${functionName}`,
+                logStreamName: "local",
             });
-        });
-        if (!fs.existsSync(output))
-            throw new LambdaArtifactError(`the artifact process exited (${code}) without a result.\nstderr:\n${stderr.slice(-4000)}`);
-        return { ...(JSON.parse(fs.readFileSync(output, "utf8")) as Omit<ArtifactInvocation<T>, "stdout" | "stderr">), stdout, stderr };
-    } finally {
-        fs.rmSync(work, { recursive: true, force: true });
-    }
+        } else if (init && message.type === "result") {
+            settle({ ...init, ...message.timing, result: message.result as T }, options.drainMs ?? 0);
+        } else if (init && message.type === "error") {
+            const error = { name: message.error.errorType, message: message.error.errorMessage };
+            settle({ ...init, ...message.timing, error }, options.drainMs ?? 0);
+        }
+    });
+    const spawned = new Promise<never>((_resolve, reject) => child.once("error", reject));
+    const code = await Promise.race([exited, spawned]).finally(() => clearTimeout(timer));
+    await drained;
+    if (!outcome) throw new LambdaArtifactError(`the artifact process exited (${code}) without a result.\nstderr:\n${stderr.slice(-4000)}`);
+    return { ...outcome, stdout, stderr };
+}
+
+/** What {@link prepareArtifact} needs of a function: its logical name, `code` archive, handler and stack-built layers. */
+export interface ArtifactSource {
+    /** Pulumi logical name (names the temporary directory). */
+    logicalName: string;
+    /** The `code` input: a CallbackFunction's AssetArchive. */
+    code: unknown;
+    /** `<file>.<export>`. @default "__index.handler" */
+    handler?: string;
+    /** The `code` of the stack-built layers the function attaches ({@link stackLayerCodes}). */
+    layerCodes?: readonly unknown[];
+    /** The function's configured environment variables. */
+    environment?: Record<string, string>;
+}
+
+/** A function's archive unpacked as Lambda has it, ready for {@link invokeArtifact} or a LocalFunction. */
+export interface PreparedArtifact {
+    /** The unpacked archive (Lambda's /var/task): `__index.js` plus the shipped node_modules. */
+    archiveDir: string;
+    /** The runtime + layer directory ({@link createRuntimeLayerDir}) with the stack's own layers unpacked into it. */
+    layerDir: string;
+    /** The file the handler setting names, inside `archiveDir`. */
+    moduleFile: string;
+    /** The export the handler setting names. */
+    exportName: string;
+    /** NODE_PATH entries for `layerDir`, in Lambda's order (/opt/nodejs/node_modules, then /var/runtime/node_modules). */
+    nodePath: string[];
+    /** The function's configured environment variables. */
+    environment: Record<string, string>;
+    functionName: string;
+    entries: Map<string, ArchiveEntry>;
+    /** Removes both directories. */
+    cleanup: () => void;
+}
+
+/** Splits a Lambda handler setting (`__index.handler`) into file and export. */
+export function splitHandler(handler: string): [string, string] {
+    const dot = handler.lastIndexOf(".");
+    if (dot <= 0 || dot === handler.length - 1) throw new Error(`handler ${JSON.stringify(handler)} is not <file>.<export>`);
+    return [handler.slice(0, dot), handler.slice(dot + 1)];
 }
 
 /**
- * Everything a caller needs to run a deployed-under-mocks function locally:
- * the unpacked archive, the layer dir, the function's own environment, and a
- * `cleanup()` that removes both directories.
+ * The {@link ArtifactSource} of the function registered under `functionName` in a mock deployment.
+ *
+ * @example
+ * const source = artifactSource(await deployUnderMocks(), "event-processor");
+ */
+export function artifactSource(deployment: MockDeployment, functionName: string): ArtifactSource {
+    const fn = functionResource(deployment, functionName);
+    return {
+        logicalName: functionName,
+        code: fn.inputs.code,
+        handler: fn.inputs.handler ?? "__index.handler",
+        layerCodes: stackLayerCodes(deployment, fn.inputs.layers),
+        environment: { ...((fn.inputs.environment?.variables ?? {}) as Record<string, string>) },
+    };
+}
+
+/**
+ * Everything a caller needs to run a function locally, from a mock deployment and
+ * the function's logical name, or from its {@link ArtifactSource} (the local
+ * pipeline's topology): the unpacked archive, the runtime + layer directory, the
+ * handler's file and export, the function's own environment, and a `cleanup()`.
+ * Tests, bench and the local pipeline all run what this writes: the code that
+ * ships, not the source it came from.
  *
  * @example
  * const artifact = await prepareArtifact(deployment, "event-processor");
  * try { await invokeArtifact({ ...artifact, environment: { ...artifact.environment, ...overrides }, event }); } finally { artifact.cleanup(); }
+ * // in the local pipeline, under its work directory:
+ * const code = await prepareArtifact(functionSpec, { parentDir: context.workDir });
  */
+export async function prepareArtifact(deployment: MockDeployment, functionName: string): Promise<PreparedArtifact>;
+export async function prepareArtifact(source: ArtifactSource, options?: { parentDir?: string }): Promise<PreparedArtifact>;
 export async function prepareArtifact(
-    deployment: MockDeployment,
-    functionName: string,
-): Promise<{
-    archiveDir: string;
-    layerDir: string;
-    environment: Record<string, string>;
-    functionName: string;
-    entries: Map<string, ArchiveEntry>;
-    cleanup: () => void;
-}> {
-    const fn = functionResource(deployment, functionName);
-    const archiveDir = await writeArchive(fn.inputs.code, fs.mkdtempSync(path.join(os.tmpdir(), `lambda-${functionName}-`)));
-    const layerDir = createRuntimeLayerDir();
-    await writeStackLayers(stackLayerCodes(deployment, fn.inputs.layers), layerDir);
-    return {
-        archiveDir,
-        layerDir,
-        environment: { ...((fn.inputs.environment?.variables ?? {}) as Record<string, string>) },
-        functionName,
-        entries: await archiveEntries(fn.inputs.code),
-        cleanup: () => {
-            fs.rmSync(archiveDir, { recursive: true, force: true });
-            fs.rmSync(layerDir, { recursive: true, force: true });
-        },
-    };
+    from: MockDeployment | ArtifactSource,
+    nameOrOptions?: string | { parentDir?: string },
+): Promise<PreparedArtifact> {
+    const source = typeof nameOrOptions === "string" ? artifactSource(from as MockDeployment, nameOrOptions) : (from as ArtifactSource);
+    const parentDir = typeof nameOrOptions === "object" ? nameOrOptions.parentDir : undefined;
+    const base = fs.mkdtempSync(path.join(parentDir ?? os.tmpdir(), `lambda-${source.logicalName.replace(/[^A-Za-z0-9_-]/g, "_")}-`));
+    const cleanup = () => fs.rmSync(base, { recursive: true, force: true });
+    try {
+        const handler = source.handler ?? "__index.handler";
+        const [moduleName, exportName] = splitHandler(handler);
+        const archiveDir = await writeArchive(source.code, path.join(base, "task"));
+        const layerDir = createRuntimeLayerDir(path.join(base, "opt"));
+        await writeStackLayers(source.layerCodes ?? [], layerDir);
+        const moduleFile = path.join(archiveDir, `${moduleName}.js`);
+        if (!fs.existsSync(moduleFile))
+            throw new LambdaArtifactError(`the archive of ${source.logicalName} has no ${moduleName}.js (handler ${handler})`);
+        return {
+            archiveDir,
+            layerDir,
+            moduleFile,
+            exportName,
+            nodePath: lambdaNodePath(layerDir),
+            environment: { ...(source.environment ?? {}) },
+            functionName: source.logicalName,
+            entries: await archiveEntries(source.code),
+            cleanup,
+        };
+    } catch (error) {
+        cleanup();
+        throw error;
+    }
 }
 
 /** Total bytes of a directory tree (dereferencing nothing: the archive holds real files). */

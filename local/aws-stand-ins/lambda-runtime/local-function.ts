@@ -13,7 +13,8 @@ import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-const WORKER = path.join(__dirname, "worker.js");
+/** The execution environment's program: one process per environment, driven over IPC. */
+export const LAMBDA_WORKER_FILE = path.join(__dirname, "worker.js");
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 
 export interface LocalFunctionSpec {
@@ -44,6 +45,46 @@ export interface LocalFunctionSpec {
 export type InvokeOutcome =
     | { ok: true; result: unknown; durationMs: number; workerPid: number }
     | { ok: false; error: { errorType: string; errorMessage: string }; durationMs: number; workerPid?: number };
+
+/** Figures an execution environment reports, in milliseconds since its process started (Node's time origin). */
+export interface WorkerTiming {
+    /** Node's own boot, before any of the worker's or the function's code. */
+    bootMs: number;
+    /** Loading the handler's module (and calling its factory). */
+    initMs: number;
+    /** Wall-clock time since the process started, when the message was sent. */
+    processMs: number;
+    /** CPU (user + system) the process used up to the same point. */
+    processCpuMs: number;
+}
+
+/** An error as the worker describes it (Lambda's errorType/errorMessage). */
+export interface WorkerError {
+    errorType: string;
+    errorMessage: string;
+    stack?: string[];
+}
+
+/** What worker.js sends its parent. */
+export type WorkerMessage =
+    | { type: "ready"; timing: WorkerTiming }
+    | { type: "init-error"; error: WorkerError; timing: WorkerTiming }
+    | { type: "result"; requestId: string; result: unknown; timing: Pick<WorkerTiming, "processMs" | "processCpuMs"> }
+    | { type: "error"; requestId: string; error: WorkerError; timing: Pick<WorkerTiming, "processMs" | "processCpuMs"> };
+
+/**
+ * The variables that tell worker.js what to load; it removes them before loading, so the function never sees them.
+ *
+ * @example
+ * fork(LAMBDA_WORKER_FILE, [], { env: { ...functionEnvironment, ...workerEnvironment({ moduleFile: "/tmp/task/__index.js" }) } });
+ */
+export function workerEnvironment(module: { moduleFile: string; exportName?: string; isFactory?: boolean }): Record<string, string> {
+    return {
+        LOCAL_LAMBDA_MODULE: module.moduleFile,
+        LOCAL_LAMBDA_EXPORT: module.exportName ?? "handler",
+        LOCAL_LAMBDA_FACTORY: module.isFactory ? "1" : "0",
+    };
+}
 
 /** Thrown by `start()` when the handler cannot even be loaded (bad env, missing module). */
 export class FunctionInitError extends Error {
@@ -95,12 +136,12 @@ export class LocalFunction extends EventEmitter {
 
     /** Process ids of the live execution environments (for fault injection). */
     pids(): number[] {
-        return [...this.environments].map((e) => e.child.pid!).filter(Boolean);
+        return [...this.environments].map((environment) => environment.child.pid!).filter(Boolean);
     }
 
     /** Process ids of environments that are running an invocation right now. */
     busyPids(): number[] {
-        return [...this.environments].filter((e) => e.busy).map((e) => e.child.pid!);
+        return [...this.environments].filter((environment) => environment.busy).map((environment) => environment.child.pid!);
     }
 
     get invocationCount(): number {
@@ -133,14 +174,15 @@ export class LocalFunction extends EventEmitter {
         }
         const outcome = await new Promise<InvokeOutcome>((resolve) => {
             const pid = env.child.pid;
-            const finish = (o: InvokeOutcome) => {
+            const finish = (settled: InvokeOutcome) => {
                 clearTimeout(timer);
                 env.child.off("message", onMessage);
                 env.child.off("exit", onExit);
-                resolve(o);
+                resolve(settled);
             };
-            const onMessage = (message: any) => {
-                if (message?.requestId !== requestId) return;
+            const onMessage = (message: WorkerMessage) => {
+                if (message.type !== "result" && message.type !== "error") return;
+                if (message.requestId !== requestId) return;
                 if (message.type === "result")
                     finish({ ok: true, result: message.result, durationMs: Date.now() - started, workerPid: pid! });
                 else finish({ ok: false, error: message.error, durationMs: Date.now() - started, workerPid: pid });
@@ -215,7 +257,7 @@ export class LocalFunction extends EventEmitter {
     private spawnEnvironment(): Environment {
         const spec = this.spec;
         const nodePath = [...(spec.nodePath ?? []), process.env.NODE_PATH ?? ""].filter(Boolean).join(path.delimiter);
-        const child = fork(WORKER, [], {
+        const child = fork(LAMBDA_WORKER_FILE, [], {
             execPath: node22Binary(),
             execArgv: [],
             cwd: path.dirname(spec.moduleFile),
@@ -233,9 +275,7 @@ export class LocalFunction extends EventEmitter {
                 AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
                 LAMBDA_TASK_ROOT: path.dirname(spec.moduleFile),
                 ...spec.environment,
-                LOCAL_LAMBDA_MODULE: spec.moduleFile,
-                LOCAL_LAMBDA_EXPORT: spec.exportName ?? "handler",
-                LOCAL_LAMBDA_FACTORY: spec.isFactory ? "1" : "0",
+                ...workerEnvironment(spec),
             },
             stdio: ["ignore", "pipe", "pipe", "ipc"],
         });
@@ -249,11 +289,11 @@ export class LocalFunction extends EventEmitter {
                 child.kill("SIGKILL");
                 reject(new FunctionInitError(spec.name, `no cold start within ${spec.initTimeoutMs ?? 30_000} ms`));
             }, spec.initTimeoutMs ?? 30_000);
-            child.on("message", (message: any) => {
-                if (message?.type === "ready") {
+            child.on("message", (message: WorkerMessage) => {
+                if (message.type === "ready") {
                     clearTimeout(timer);
                     resolve();
-                } else if (message?.type === "init-error") {
+                } else if (message.type === "init-error") {
                     clearTimeout(timer);
                     initError = `${message.error.errorType}: ${message.error.errorMessage}`;
                     reject(new FunctionInitError(spec.name, initError));
@@ -281,7 +321,10 @@ export class LocalFunction extends EventEmitter {
     private async acquire(): Promise<Environment> {
         for (;;) {
             if (this.stopped) throw new Error(`${this.spec.name} is stopped`);
-            const idle = [...this.environments].find((e) => !e.busy && !e.dead && e.child.exitCode === null && e.child.signalCode === null);
+            const idle = [...this.environments].find(
+                (candidate) =>
+                    !candidate.busy && !candidate.dead && candidate.child.exitCode === null && candidate.child.signalCode === null,
+            );
             if (idle) {
                 idle.busy = true;
                 return idle;

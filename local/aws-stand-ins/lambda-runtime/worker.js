@@ -1,9 +1,12 @@
 // One local "Lambda execution environment": a child process whose environment is
 // the function's (its Environment.Variables plus what the Lambda service sets), that
 // loads the handler once (like a cold start) and then runs one invocation at a time,
-// as the parent (local/aws-stand-ins/lambda-runtime/local-function.ts) asks over IPC.
+// as the parent asks over IPC: local/aws-stand-ins/lambda-runtime/local-function.ts (a pool of
+// environments) or invokeArtifact in local/test-kit/lambda-artifact.ts (one cold start, measured).
 // Plain JavaScript so that a cold start costs what the artifact costs, nothing more.
 "use strict";
+// Node's own boot, before any of this file or the function's code ran.
+const bootMs = performance.now();
 const dns = require("node:dns");
 const path = require("node:path");
 
@@ -32,6 +35,12 @@ function send(message) {
     if (process.connected) process.send(message);
 }
 
+/** Where this process stands: since Node's time origin, in wall-clock and CPU milliseconds. */
+function clock() {
+    const cpu = process.cpuUsage();
+    return { processMs: performance.now(), processCpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
 function describe(error) {
     if (error instanceof Error)
         return { errorType: error.name, errorMessage: error.message, stack: (error.stack || "").split("\n").slice(0, 8) };
@@ -39,15 +48,17 @@ function describe(error) {
 }
 
 let handler;
+const initStarted = process.hrtime.bigint();
+const initMs = () => Number(process.hrtime.bigint() - initStarted) / 1e6;
 try {
     if (/\.ts$/.test(moduleFile)) require("ts-node").register({ transpileOnly: true });
     const loaded = require(path.resolve(moduleFile));
     const exported = loaded[exportName];
     handler = isFactory ? exported() : exported;
     if (typeof handler !== "function") throw new TypeError(`${moduleFile} does not export a function named ${exportName}`);
-    send({ type: "ready" });
+    send({ type: "ready", timing: { bootMs, initMs: initMs(), ...clock() } });
 } catch (error) {
-    send({ type: "init-error", error: describe(error) });
+    send({ type: "init-error", error: describe(error), timing: { bootMs, initMs: initMs(), ...clock() } });
     // Let the message flush before exiting.
     setTimeout(() => process.exit(1), 50);
 }
@@ -61,8 +72,8 @@ process.on("message", async (message) => {
         functionVersion: "$LATEST",
         invokedFunctionArn: message.functionArn,
         memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
-        logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
-        logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+        logGroupName: message.logGroupName ?? process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+        logStreamName: message.logStreamName ?? process.env.AWS_LAMBDA_LOG_STREAM_NAME,
         callbackWaitsForEmptyEventLoop: true,
         getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
         done() {},
@@ -71,9 +82,9 @@ process.on("message", async (message) => {
     };
     try {
         const result = await handler(message.event, context);
-        send({ type: "result", requestId: message.requestId, result: result === undefined ? null : result });
+        send({ type: "result", requestId: message.requestId, result: result === undefined ? null : result, timing: clock() });
     } catch (error) {
-        send({ type: "error", requestId: message.requestId, error: describe(error) });
+        send({ type: "error", requestId: message.requestId, error: describe(error), timing: clock() });
     }
 });
 process.on("disconnect", () => process.exit(0));

@@ -14,7 +14,7 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { byType } from "../../test-kit/mock-deployment";
 import * as nodemailer from "nodemailer";
-import { materialiseFunction, MaterialisedFunction } from "../function-code";
+import { prepareArtifact, type PreparedArtifact } from "../../test-kit/lambda-artifact";
 import { LocalFunction } from "../../aws-stand-ins/lambda-runtime/local-function";
 import { ProvisionedQueue, rewriteValue } from "../provision";
 import type { FunctionSpec } from "../topology";
@@ -27,10 +27,7 @@ import { schedulerMayAssumeRole } from "../../aws-stand-ins/email/scheduler-trus
 import { serveHttpApi, LocalHttpApi } from "../../aws-stand-ins/email/http-api";
 import { MailSink, startMailSink } from "../../aws-stand-ins/email/mail-sink";
 import { runEmailDemo } from "./email-demo";
-
-/** Environment variable names the email functions are recognised by (handlers/email/environment.ts). */
-const API_MARKER = "EMAIL_QUEUE_URL";
-const WORKER_MARKER = "EMAIL_SCHEDULE_GROUP";
+import { FUNCTION_LOGICAL_NAMES, functionByLogicalName } from "../function-names";
 
 export interface EmailLocalOptions {
     /** Loopback port of the email API. @default a free port */
@@ -75,9 +72,12 @@ function onEmulator(value: string, sqsEndpoint: string): string {
 /** Finds the email API, worker, mapping and queues in the provisioned stack. */
 export function locateEmailService(context: Pick<LocalContext, "topology" | "resources">) {
     const { topology, resources } = context;
-    const api = topology.functions.find((f) => API_MARKER in f.environment);
-    const worker = topology.functions.find((f) => WORKER_MARKER in f.environment);
-    if (!api || !worker) throw new EmailServiceNotFoundError(`no function has ${!api ? API_MARKER : WORKER_MARKER} in its environment`);
+    const api = functionByLogicalName(topology, FUNCTION_LOGICAL_NAMES.emailApi);
+    const worker = functionByLogicalName(topology, FUNCTION_LOGICAL_NAMES.emailWorker);
+    if (!api || !worker)
+        throw new EmailServiceNotFoundError(
+            `no function named ${JSON.stringify(!api ? FUNCTION_LOGICAL_NAMES.emailApi : FUNCTION_LOGICAL_NAMES.emailWorker)}`,
+        );
     const mapping = topology.eventSourceMappings.find((m) => m.functionName === worker.name || m.functionName === worker.deployedArn);
     if (!mapping) throw new EmailServiceNotFoundError(`worker ${worker.logicalName} has no event source mapping`);
     const queue = resources.queues.find((q) => q.spec.deployedArn === mapping.eventSourceArn);
@@ -332,7 +332,7 @@ async function startFunction(
     concurrency: number,
     cleanups: Array<() => Promise<void> | void>,
 ): Promise<LocalFunction> {
-    const code: MaterialisedFunction = await materialiseFunction(spec, context.workDir);
+    const code: PreparedArtifact = await prepareArtifact(spec, { parentDir: context.workDir });
     cleanups.push(() => code.cleanup());
     const fn = new LocalFunction({
         name: spec.name,

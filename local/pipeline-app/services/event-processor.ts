@@ -4,17 +4,17 @@
  * environment variables (deployed identifiers rewritten to the emulators'), fed
  * by an sqs-consumer event source poller with the mapping's settings.
  */
-import { materialiseFunction, MaterialisedFunction } from "../function-code";
+import { prepareArtifact, type PreparedArtifact } from "../../test-kit/lambda-artifact";
 import { LocalFunction } from "../../aws-stand-ins/lambda-runtime/local-function";
 import { ProvisionedQueue, ProvisionedTable, rewriteValue } from "../provision";
 import type { EventSourceMappingSpec, FunctionSpec } from "../topology";
 import type { LocalContext, LocalService, RunningService } from "./types";
 import type { EventSourcePoller } from "../../aws-stand-ins/event-source-poller";
 import { localConcurrency, startMappingPoller } from "./mapping-poller";
+import { FUNCTION_LOGICAL_NAMES, functionByLogicalName } from "../function-names";
 
-/** The processor's environment variable names (components/event-processor-function.ts). */
+/** The processor's setting that names its table (components/event-processor-function.ts). */
 export const PROCESSOR_TABLE_VARIABLE = "EVENT_TABLE_NAME";
-export const PROCESSOR_DLQ_VARIABLE = "DEAD_LETTER_QUEUE_URL";
 
 export interface RunningEventProcessor extends RunningService {
     fn: LocalFunction;
@@ -24,7 +24,7 @@ export interface RunningEventProcessor extends RunningService {
     table: ProvisionedTable;
     functionSpec: FunctionSpec;
     mapping: EventSourceMappingSpec;
-    code: MaterialisedFunction;
+    code: PreparedArtifact;
     /** The environment the local execution environments get. */
     environment: Record<string, string>;
     /** Concurrency actually used locally (the mapping's, capped by the pipeline). */
@@ -41,13 +41,8 @@ export class EventProcessorNotFoundError extends Error {
 /** Finds the processor function, its queue mapping, queue, DLQ and table in the provisioned stack. */
 export function locateEventProcessor(context: Pick<LocalContext, "topology" | "resources">) {
     const { topology, resources } = context;
-    const functionSpec = topology.functions.find(
-        (f) => PROCESSOR_TABLE_VARIABLE in f.environment && PROCESSOR_DLQ_VARIABLE in f.environment,
-    );
-    if (!functionSpec)
-        throw new EventProcessorNotFoundError(
-            `no function has both ${PROCESSOR_TABLE_VARIABLE} and ${PROCESSOR_DLQ_VARIABLE} in its environment`,
-        );
+    const functionSpec = functionByLogicalName(topology, FUNCTION_LOGICAL_NAMES.eventProcessor);
+    if (!functionSpec) throw new EventProcessorNotFoundError(`no function named ${JSON.stringify(FUNCTION_LOGICAL_NAMES.eventProcessor)}`);
     const mapping = topology.eventSourceMappings.find(
         (m) => m.functionName === functionSpec.name || m.functionName === functionSpec.deployedArn,
     );
@@ -90,7 +85,7 @@ export function eventProcessorService(options: EventProcessorServiceOptions = {}
                 environment[key] = rewriteValue(value, context.resources.rewrites);
             Object.assign(environment, context.awsEnvironment, { AWS_NODEJS_CONNECTION_REUSE_ENABLED: "1" }, options.environment);
 
-            const code = await materialiseFunction(functionSpec, context.workDir);
+            const code = await prepareArtifact(functionSpec, { parentDir: context.workDir });
             const concurrency = localConcurrency(mapping, context);
             const fn = new LocalFunction({
                 name: functionSpec.name,
@@ -130,7 +125,7 @@ export function eventProcessorService(options: EventProcessorServiceOptions = {}
                     eventTableArn: table.arn,
                     eventStreamArn: table.streamArn,
                     processorFunctionName: functionSpec.name,
-                    processorArtifact: code.dir,
+                    processorArtifact: code.archiveDir,
                     eventSource: {
                         batchSize: mapping.batchSize,
                         maximumBatchingWindowInSeconds: mapping.maximumBatchingWindowInSeconds,

@@ -80,7 +80,7 @@ describe("local pipeline end to end (stack localstack, real SDK and CLI clients)
         expect(shipped).to.equal(await assets["__index.js"].text);
         expect(path.basename(processor.code.moduleFile)).to.equal("__index.js");
         // Runtime-provided packages do not ship; the local "runtime layer" provides them, as Lambda does.
-        expect(fs.existsSync(path.join(processor.code.dir, "node_modules", "@aws-sdk"))).to.equal(false);
+        expect(fs.existsSync(path.join(processor.code.archiveDir, "node_modules", "@aws-sdk"))).to.equal(false);
         for (const [name, value] of Object.entries<string>(deployed.inputs.environment.variables)) {
             expect(processor.environment, name).to.have.property(name);
             if (!/^https?:|^arn:/.test(value)) expect(processor.environment[name], name).to.equal(value);
