@@ -56,7 +56,7 @@ export interface BatchReport {
 
 export class EventSourceConfigError extends Error {
     constructor(problems: string[]) {
-        super(`Invalid event source mapping:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        super(`Invalid event source mapping:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
         this.name = "EventSourceConfigError";
     }
 }
@@ -115,7 +115,7 @@ export function failedMessageIds(response: unknown, batch: readonly Message[]): 
     const failures = (response as SQSBatchResponse).batchItemFailures;
     if (failures === undefined || failures === null) return new Set();
     if (!Array.isArray(failures)) return "invalid";
-    const ids = new Set(batch.map((m) => m.MessageId));
+    const ids = new Set(batch.map((message) => message.MessageId));
     const failed = new Set<string>();
     for (const failure of failures) {
         const id = failure?.itemIdentifier;
@@ -209,9 +209,12 @@ export class EventSourcePoller extends EventEmitter {
     private async handle(first: Message[]): Promise<Message[]> {
         const started = Date.now();
         const batch = await this.fillBatchingWindow(first);
-        const event: SQSEvent = { Records: batch.map((m) => toSqsRecord(m, this.options.queueArn, this.options.region)) };
+        const event: SQSEvent = { Records: batch.map((message) => toSqsRecord(message, this.options.queueArn, this.options.region)) };
         await this.acquireSlot();
-        this.emit("invoke", { size: batch.length, receiveCounts: batch.map((m) => Number(m.Attributes?.ApproximateReceiveCount ?? 1)) });
+        this.emit("invoke", {
+            size: batch.length,
+            receiveCounts: batch.map((message) => Number(message.Attributes?.ApproximateReceiveCount ?? 1)),
+        });
         let outcome: InvokeOutcome;
         try {
             outcome = await this.options.invoke(event);
@@ -248,7 +251,7 @@ export class EventSourcePoller extends EventEmitter {
                     durationMs: 0,
                 };
             } else {
-                succeeded = batch.filter((m) => !failed.has(m.MessageId!));
+                succeeded = batch.filter((message) => !failed.has(message.MessageId!));
                 report = {
                     size: batch.length,
                     deleted: succeeded.length,
@@ -287,7 +290,7 @@ export class EventSourcePoller extends EventEmitter {
                     return { Messages: [] as Message[] };
                 });
             if (received.Messages?.length) batch.push(...received.Messages);
-            else if (remainingMs < 1000) await new Promise((r) => setTimeout(r, Math.min(remainingMs, 100)));
+            else if (remainingMs < 1000) await new Promise((resolve) => setTimeout(resolve, Math.min(remainingMs, 100)));
         }
         return batch;
     }

@@ -55,7 +55,7 @@ export function firstFailedRecord(response: unknown, records: readonly _Record[]
     if (!Array.isArray(failures)) return "invalid";
     let lowest = -1;
     for (const failure of failures) {
-        const index = records.findIndex((r) => r.dynamodb?.SequenceNumber === failure?.itemIdentifier);
+        const index = records.findIndex((record) => record.dynamodb?.SequenceNumber === failure?.itemIdentifier);
         if (!failure?.itemIdentifier || index < 0) return "invalid";
         if (lowest === -1 || index < lowest) lowest = index;
     }
@@ -124,7 +124,11 @@ export class DynamoDbStreamReader extends EventEmitter {
         let lastDiscovery = 0;
         while (this.running) {
             try {
-                if (Date.now() - lastDiscovery > 1000 || this.shards.size === 0 || [...this.shards.values()].every((s) => s.closed)) {
+                if (
+                    Date.now() - lastDiscovery > 1000 ||
+                    this.shards.size === 0 ||
+                    [...this.shards.values()].every((shard) => shard.closed)
+                ) {
                     await this.discoverShards();
                     lastDiscovery = Date.now();
                 }
@@ -197,7 +201,7 @@ export class DynamoDbStreamReader extends EventEmitter {
         for (let attempt = 0; ; attempt++) {
             try {
                 const event: DynamoDBStreamEvent = {
-                    Records: pending.map((r) => toStreamRecord(r, this.options.streamArn, this.options.region)),
+                    Records: pending.map((record) => toStreamRecord(record, this.options.streamArn, this.options.region)),
                 };
                 const failedAt = firstFailedRecord(await this.options.handler(event), pending);
                 if (failedAt === "invalid")
@@ -207,7 +211,10 @@ export class DynamoDbStreamReader extends EventEmitter {
                     // Checkpoint, so a restart resumes after what the handler finished.
                     shard.lastSequenceNumber = succeeded[succeeded.length - 1].dynamodb?.SequenceNumber ?? shard.lastSequenceNumber;
                     this.delivered += succeeded.length;
-                    this.emit("delivered", { count: succeeded.length, sequenceNumbers: succeeded.map((r) => r.dynamodb?.SequenceNumber) });
+                    this.emit("delivered", {
+                        count: succeeded.length,
+                        sequenceNumbers: succeeded.map((record) => record.dynamodb?.SequenceNumber),
+                    });
                 }
                 if (failedAt === -1) return;
                 // Checkpoint: everything before the lowest failure is done; retry from it.

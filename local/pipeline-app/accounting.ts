@@ -35,9 +35,9 @@ export interface Summary {
 }
 
 /** Nearest-rank percentile of sorted numbers. */
-export function percentile(sorted: readonly number[], p: number): number | null {
+export function percentile(sorted: readonly number[], percent: number): number | null {
     if (sorted.length === 0) return null;
-    const rank = Math.ceil((p / 100) * sorted.length);
+    const rank = Math.ceil((percent / 100) * sorted.length);
     return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
 
@@ -56,17 +56,17 @@ export async function inspectQueue(
     const json = (await response.json()) as {
         messages: { ready: FauxqsMessage[]; delayed: FauxqsMessage[]; inflight: Array<{ message: FauxqsMessage }> };
     };
-    return { ready: json.messages.ready, delayed: json.messages.delayed, inflight: json.messages.inflight.map((i) => i.message) };
+    return { ready: json.messages.ready, delayed: json.messages.delayed, inflight: json.messages.inflight.map((entry) => entry.message) };
 }
 
 export async function deadLetters(sqsEndpoint: string, queueName: string): Promise<DeadLetter[]> {
     const { ready, inflight, delayed } = await inspectQueue(sqsEndpoint, queueName);
-    const attribute = (m: FauxqsMessage, name: string) =>
-        m.messageAttributes?.[name]?.StringValue ?? m.messageAttributes?.[name]?.stringValue;
-    return [...ready, ...inflight, ...delayed].map((m) => ({
-        body: m.body,
-        reason: attribute(m, "rejectionReason"),
-        detail: attribute(m, "rejectionDetail"),
+    const attribute = (message: FauxqsMessage, name: string) =>
+        message.messageAttributes?.[name]?.StringValue ?? message.messageAttributes?.[name]?.stringValue;
+    return [...ready, ...inflight, ...delayed].map((message) => ({
+        body: message.body,
+        reason: attribute(message, "rejectionReason"),
+        detail: attribute(message, "rejectionDetail"),
     }));
 }
 
@@ -79,7 +79,7 @@ async function storedKeys(
     for (let i = 0; i < keys.length; i += 100) {
         let request: Record<string, any> | undefined = {
             [tableName]: {
-                Keys: keys.slice(i, i + 100).map((k) => ({ clientId: { S: k.clientId }, eventId: { S: k.eventId } })),
+                Keys: keys.slice(i, i + 100).map((key) => ({ clientId: { S: key.clientId }, eventId: { S: key.eventId } })),
                 ProjectionExpression: "clientId, eventId",
             },
         };
@@ -109,29 +109,29 @@ export async function account(input: {
     const unaccounted: string[] = [];
     // Snapshot the stream first, so a progress line never shows more streamed than stored.
     const deliveries = [...input.deliveries];
-    const valid = input.sent.filter((m) => m.expect.kind === "persisted");
-    const keys = valid.map((m) => m.expect as { clientId: string; eventId: string });
+    const valid = input.sent.filter((sent) => sent.expect.kind === "persisted");
+    const keys = valid.map((sent) => sent.expect as { clientId: string; eventId: string });
     const stored = await storedKeys(input.dynamodb, input.tableName, keys);
     // Only this run's messages: a long-running `npm run local` DLQ may hold earlier ones.
-    const sentBodies = new Set(input.sent.map((m) => m.body));
-    const letters = (await deadLetters(input.sqsEndpoint, input.deadLetterQueueName)).filter((l) => sentBodies.has(l.body));
+    const sentBodies = new Set(input.sent.map((sent) => sent.body));
+    const letters = (await deadLetters(input.sqsEndpoint, input.deadLetterQueueName)).filter((letter) => sentBodies.has(letter.body));
     const queue = await inspectQueue(input.sqsEndpoint, input.queueName);
 
-    const sentAt = new Map(valid.map((m) => [`${(m.expect as any).clientId}/${(m.expect as any).eventId}`, m.sentAt]));
+    const sentAt = new Map(valid.map((sent) => [`${(sent.expect as any).clientId}/${(sent.expect as any).eventId}`, sent.sentAt]));
     const inserts = new Map<string, number>();
     const firstSeen = new Map<string, number>();
-    for (const d of deliveries) {
-        const key = `${d.clientId}/${d.eventId}`;
+    for (const delivery of deliveries) {
+        const key = `${delivery.clientId}/${delivery.eventId}`;
         if (!sentAt.has(key)) continue;
-        if (d.eventName !== "INSERT")
-            unaccounted.push(`${key}: unexpected ${d.eventName} on the stream (an event was changed after it was stored)`);
+        if (delivery.eventName !== "INSERT")
+            unaccounted.push(`${key}: unexpected ${delivery.eventName} on the stream (an event was changed after it was stored)`);
         inserts.set(key, (inserts.get(key) ?? 0) + 1);
-        if (!firstSeen.has(key)) firstSeen.set(key, d.seenAt);
+        if (!firstSeen.has(key)) firstSeen.set(key, delivery.seenAt);
     }
     for (const key of sentAt.keys()) {
         if (!stored.has(key)) unaccounted.push(`${key}: valid event not stored`);
-        const n = inserts.get(key) ?? 0;
-        if (n !== 1) unaccounted.push(`${key}: delivered ${n} times through the stream (expected once)`);
+        const count = inserts.get(key) ?? 0;
+        if (count !== 1) unaccounted.push(`${key}: delivered ${count} times through the stream (expected once)`);
     }
 
     const rejected: Record<string, number> = {};
@@ -139,8 +139,9 @@ export async function account(input: {
         rejected[letter.reason ?? "(no reason: redriven after maxReceiveCount)"] =
             (rejected[letter.reason ?? "(no reason: redriven after maxReceiveCount)"] ?? 0) + 1;
     const expectedRejections: Record<string, number> = {};
-    for (const m of input.sent)
-        if (m.expect.kind === "rejected") expectedRejections[m.expect.reason] = (expectedRejections[m.expect.reason] ?? 0) + 1;
+    for (const sentMessage of input.sent)
+        if (sentMessage.expect.kind === "rejected")
+            expectedRejections[sentMessage.expect.reason] = (expectedRejections[sentMessage.expect.reason] ?? 0) + 1;
     for (const reason of new Set([...Object.keys(rejected), ...Object.keys(expectedRejections)])) {
         if ((rejected[reason] ?? 0) !== (expectedRejections[reason] ?? 0)) {
             unaccounted.push(
@@ -148,15 +149,15 @@ export async function account(input: {
             );
         }
     }
-    const duplicatesSent = input.sent.filter((m) => m.expect.kind === "duplicate");
-    const duplicateBodies = new Set(duplicatesSent.map((m) => m.body));
-    const dlqDuplicates = letters.filter((l) => duplicateBodies.has(l.body) && l.reason !== "conflicting_duplicate").length;
+    const duplicatesSent = input.sent.filter((sent) => sent.expect.kind === "duplicate");
+    const duplicateBodies = new Set(duplicatesSent.map((sent) => sent.body));
+    const dlqDuplicates = letters.filter((letter) => duplicateBodies.has(letter.body) && letter.reason !== "conflicting_duplicate").length;
     if (dlqDuplicates) unaccounted.push(`${dlqDuplicates} exact duplicate(s) ended in the DLQ instead of being acknowledged`);
     const left = queue.ready.length + queue.inflight.length + queue.delayed.length;
     if (left) unaccounted.push(`${left} message(s) still on the event queue`);
 
-    const latencies = [...firstSeen].map(([key, seen]) => seen - sentAt.get(key)!).sort((a, b) => a - b);
-    const persisted = [...sentAt.keys()].filter((k) => stored.has(k)).length;
+    const latencies = [...firstSeen].map(([key, seen]) => seen - sentAt.get(key)!).sort((first, second) => first - second);
+    const persisted = [...sentAt.keys()].filter((key) => stored.has(key)).length;
     return {
         sent: input.sent.length,
         persisted,
@@ -164,7 +165,7 @@ export async function account(input: {
         duplicates: duplicatesSent.length - dlqDuplicates,
         rejected,
         inDeadLetterQueue: letters.length,
-        deliveredThroughStream: [...inserts.values()].reduce((a, b) => a + b, 0),
+        deliveredThroughStream: [...inserts.values()].reduce((total, count) => total + count, 0),
         latencyMs: {
             p50: percentile(latencies, 50),
             p99: percentile(latencies, 99),
@@ -179,10 +180,10 @@ export async function account(input: {
 
 /** Rows as an aligned two-column text table. */
 export function formatTable(rows: ReadonlyArray<readonly [string, string]>): string {
-    const width = Math.max(...rows.map(([k]) => k.length));
-    const valueWidth = Math.max(...rows.map(([, v]) => v.length));
+    const width = Math.max(...rows.map(([key]) => key.length));
+    const valueWidth = Math.max(...rows.map(([, value]) => value.length));
     const line = `+${"-".repeat(width + 2)}+${"-".repeat(valueWidth + 2)}+`;
-    return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${v.padStart(valueWidth)} |`), line].join("\n");
+    return [line, ...rows.map(([key, value]) => `| ${key.padEnd(width)} | ${value.padStart(valueWidth)} |`), line].join("\n");
 }
 
 /** The summary as an aligned text table. */
@@ -192,8 +193,8 @@ export function formatSummary(summary: Summary): string {
         ["persisted (exactly once)", `${summary.persisted} / ${summary.expectedPersisted}`],
         ["duplicates acknowledged", String(summary.duplicates)],
         ...Object.entries(summary.rejected)
-            .sort(([a], [b]) => a.localeCompare(b))
-            .map(([reason, n]): [string, string] => [`rejected: ${reason}`, String(n)]),
+            .sort(([left], [right]) => left.localeCompare(right))
+            .map(([reason, count]): [string, string] => [`rejected: ${reason}`, String(count)]),
         ["in the DLQ", String(summary.inDeadLetterQueue)],
         ["delivered through the stream", String(summary.deliveredThroughStream)],
         ["latency p50 (enqueue -> stream)", summary.latencyMs.p50 === null ? "n/a" : `${summary.latencyMs.p50} ms`],

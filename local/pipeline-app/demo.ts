@@ -19,7 +19,7 @@ export interface DemoOptions {
 export async function sendMessages(
     pipeline: LocalPipeline,
     messages: readonly SampleMessage[],
-    onSent?: (n: number) => void,
+    onSent?: (count: number) => void,
 ): Promise<SentMessage[]> {
     const { sqs } = pipeline.context.clients;
     const sent: SentMessage[] = [];
@@ -33,7 +33,11 @@ export async function sendMessages(
             const result = await sqs.send(
                 new SendMessageBatchCommand({
                     QueueUrl: pipeline.ready.eventQueueUrl,
-                    Entries: batch.map((m, i) => ({ Id: String(i), MessageBody: m.body, MessageGroupId: m.messageGroupId })),
+                    Entries: batch.map((message, index) => ({
+                        Id: String(index),
+                        MessageBody: message.body,
+                        MessageGroupId: message.messageGroupId,
+                    })),
                 }),
             );
             if (result.Failed?.length)
@@ -72,10 +76,10 @@ export async function runDemo(pipeline: LocalPipeline, options: DemoOptions): Pr
     const enabledTypes = pipeline.eventProcessor?.environment.ENABLED_EVENT_TYPES?.split(",").filter(Boolean);
     const messages = generateSampleTraffic({ clients: options.clients, eventsPerClient: options.eventsPerClient, enabledTypes });
     const deadline = Date.now() + options.timeoutSeconds * 1000;
-    const phase1 = messages.filter((m) => m.phase === 1);
-    const phase2 = messages.filter((m) => m.phase === 2);
+    const phase1 = messages.filter((message) => message.phase === 1);
+    const phase2 = messages.filter((message) => message.phase === 2);
     progress(
-        `[demo] sending ${phase1.length} events from ${options.clients} tenants (${phase1.filter((m) => m.expect.kind === "rejected").length} invalid, one per reason)`,
+        `[demo] sending ${phase1.length} events from ${options.clients} tenants (${phase1.filter((message) => message.expect.kind === "rejected").length} invalid, one per reason)`,
     );
 
     const sent = await sendMessages(pipeline, phase1);
@@ -84,14 +88,14 @@ export async function runDemo(pipeline: LocalPipeline, options: DemoOptions): Pr
         sent,
         deadline,
         progress,
-        (s) =>
-            s.persisted === s.expectedPersisted &&
-            s.deliveredThroughStream >= s.expectedPersisted &&
-            s.queue.visible + s.queue.inFlight === 0,
+        (current) =>
+            current.persisted === current.expectedPersisted &&
+            current.deliveredThroughStream >= current.expectedPersisted &&
+            current.queue.visible + current.queue.inFlight === 0,
     );
     progress(`[demo] sending ${phase2.length} producer retries (duplicates, and one conflicting duplicate)`);
     sent.push(...(await sendMessages(pipeline, phase2)));
-    summary = await waitUntil(pipeline, sent, deadline, progress, (s) => s.accounted);
+    summary = await waitUntil(pipeline, sent, deadline, progress, (current) => current.accounted);
     return summary;
 }
 
@@ -100,7 +104,7 @@ async function waitUntil(
     sent: SentMessage[],
     deadline: number,
     progress: (line: string) => void,
-    done: (s: Summary) => boolean,
+    done: (summary: Summary) => boolean,
 ): Promise<Summary> {
     let lastPrinted = 0;
     for (;;) {
@@ -112,6 +116,6 @@ async function waitUntil(
                 `[demo] sent ${summary.sent} | persisted ${summary.persisted}/${summary.expectedPersisted} | on the stream ${summary.deliveredThroughStream} | DLQ ${summary.inDeadLetterQueue} | queue ${summary.queue.visible} waiting, ${summary.queue.inFlight} in flight`,
             );
         }
-        await new Promise((r) => setTimeout(r, 250));
+        await new Promise((resolve) => setTimeout(resolve, 250));
     }
 }

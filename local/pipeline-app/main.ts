@@ -130,14 +130,14 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${READY_PREFIX} ${JSON.stringify(ready)}\n`);
         pipeline.eventProcessor?.poller.on(
             "batch",
-            (b: { size: number; deleted: number; failed: number; outcome: string; error?: string }) =>
+            (batch: { size: number; deleted: number; failed: number; outcome: string; error?: string }) =>
                 log(
-                    `[event-source] batch of ${b.size}: ${b.deleted} done, ${b.failed} back to the queue (${b.outcome}${b.error ? `: ${b.error}` : ""})`,
+                    `[event-source] batch of ${batch.size}: ${batch.deleted} done, ${batch.failed} back to the queue (${batch.outcome}${batch.error ? `: ${batch.error}` : ""})`,
                 ),
         );
         if (pipeline.sender) {
-            pipeline.sender.deliveries.on("delivery", (d: { clientId: string; eventId: string; eventName: string }) =>
-                log(`[sender] ${d.eventName} ${d.clientId}/${d.eventId}`),
+            pipeline.sender.deliveries.on("delivery", (delivery: { clientId: string; eventId: string; eventName: string }) =>
+                log(`[sender] ${delivery.eventName} ${delivery.clientId}/${delivery.eventId}`),
             );
         }
         await finished;
@@ -175,11 +175,13 @@ async function main(argv: string[]): Promise<number> {
                 process.stdout.write(`Not emulated locally: ${pipeline.ready.notEmulated.join("; ")}.\n`);
         }
         if (!summary.accounted) {
-            process.stderr.write(`error: not every event is accounted for:\n${summary.unaccounted.map((u) => `  - ${u}`).join("\n")}\n`);
+            process.stderr.write(
+                `error: not every event is accounted for:\n${summary.unaccounted.map((problem) => `  - ${problem}`).join("\n")}\n`,
+            );
         }
         for (const report of reports)
             if (!report.accounted) process.stderr.write(`error: ${report.service}: ${report.unaccounted.join("; ")}\n`);
-        const allAccounted = summary.accounted && reports.every((r) => r.accounted);
+        const allAccounted = summary.accounted && reports.every((report) => report.accounted);
         await stop(allAccounted ? 0 : 1);
         return exitCode ?? 1;
     } catch (error) {

@@ -150,14 +150,17 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         cleanups.push(() => fs.rmSync(workDir, { recursive: true, force: true }));
         const emulators: { sqs?: Emulator; dynamodb?: Emulator } = {};
         const started = await Promise.allSettled([
-            startFauxqs({ region, port: options.sqsPort }).then((e) => (emulators.sqs = e)),
-            startDynamoDbLocal({ port: options.dynamodbPort, dbPath: options.dynamodbDataDir }).then((e) => (emulators.dynamodb = e)),
+            startFauxqs({ region, port: options.sqsPort }).then((emulator) => (emulators.sqs = emulator)),
+            startDynamoDbLocal({ port: options.dynamodbPort, dbPath: options.dynamodbDataDir }).then(
+                (emulator) => (emulators.dynamodb = emulator),
+            ),
         ]);
         cleanups.push(() => emulators.sqs?.stop());
         // `emulators.dynamodb` is replaced when DynamoDB Local is restarted; stop whichever runs.
         cleanups.push(() => emulators.dynamodb?.stop());
-        const failures = started.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-        if (failures.length) throw new PipelineStartError(failures.map((f) => (f.reason as Error).message).join("\n"), failures[0].reason);
+        const failures = started.filter((result): result is PromiseRejectedResult => result.status === "rejected");
+        if (failures.length)
+            throw new PipelineStartError(failures.map((failure) => (failure.reason as Error).message).join("\n"), failures[0].reason);
         const sqsEmulator = emulators.sqs!;
         const dynamo = () => emulators.dynamodb!;
         let dynamoExpectedDown = false;
@@ -182,7 +185,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
             dynamodb: new DynamoDBClient({ ...clientConfig, endpoint: dynamo().endpoint }),
             streams: new DynamoDBStreamsClient({ ...clientConfig, endpoint: dynamo().endpoint }),
         };
-        cleanups.push(() => Object.values(clients).forEach((c) => c.destroy()));
+        cleanups.push(() => Object.values(clients).forEach((client) => client.destroy()));
 
         // 3. The stack's queues and tables.
         const resources = await provision(topology, clients);
@@ -205,7 +208,9 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
                       fs.mkdirSync(dir, { recursive: true });
                       const streams = new Map<string, fs.WriteStream>();
                       cleanups.push(() =>
-                          Promise.all([...streams.values()].map((s) => new Promise((r) => s.end(r)))).then(() => undefined),
+                          Promise.all([...streams.values()].map((stream) => new Promise((resolve) => stream.end(resolve)))).then(
+                              () => undefined,
+                          ),
                       );
                       log(`[pipeline] function logs: ${dir}`);
                       return (name: string, text: string) => {
@@ -274,11 +279,11 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
             ready,
             context,
             services,
-            eventProcessor: services.find((s) => s.name === "event-processor") as RunningEventProcessor | undefined,
-            sender: services.find((s) => s.name === "stream-sender") as RunningStreamSender | undefined,
+            eventProcessor: services.find((service) => service.name === "event-processor") as RunningEventProcessor | undefined,
+            sender: services.find((service) => service.name === "stream-sender") as RunningStreamSender | undefined,
             pids() {
-                const fromServices = services.flatMap((s) =>
-                    (s as RunningEventProcessor).fn ? (s as RunningEventProcessor).fn.pids() : [],
+                const fromServices = services.flatMap((service) =>
+                    (service as RunningEventProcessor).fn ? (service as RunningEventProcessor).fn.pids() : [],
                 );
                 return [sqsEmulator.process.pid!, dynamo().process.pid!, ...fromServices].filter(Boolean);
             },
@@ -326,6 +331,6 @@ async function assertPortsFree(ports: Array<[string, number | undefined]>): Prom
 export function availableStacks(): string[] {
     return fs
         .readdirSync(ROOT)
-        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-        .filter((s): s is string => Boolean(s));
+        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+        .filter((stack): stack is string => Boolean(stack));
 }

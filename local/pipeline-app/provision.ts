@@ -38,7 +38,7 @@ export interface ProvisionedResources {
 export function rewriteValue(value: string, rewrites: ReadonlyMap<string, string>): string {
     let result = value;
     // Longest first, so a stream ARN is not half-rewritten by its table's ARN.
-    for (const [from, to] of [...rewrites].sort((a, b) => b[0].length - a[0].length)) {
+    for (const [from, to] of [...rewrites].sort((left, right) => right[0].length - left[0].length)) {
         if (from) result = result.split(from).join(to);
     }
     return result;
@@ -64,20 +64,20 @@ export function createTableInput(spec: TableSpec): CreateTableCommandInput {
     return {
         TableName: spec.name,
         BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: spec.attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+        AttributeDefinitions: spec.attributes.map((attribute) => ({ AttributeName: attribute.name, AttributeType: attribute.type })),
         KeySchema: [
             { AttributeName: spec.hashKey, KeyType: "HASH" },
             ...(spec.rangeKey ? [{ AttributeName: spec.rangeKey, KeyType: "RANGE" as const }] : []),
         ],
         StreamSpecification: spec.stream ? { StreamEnabled: true, StreamViewType: spec.stream.viewType as "NEW_IMAGE" } : undefined,
         GlobalSecondaryIndexes: spec.globalSecondaryIndexes.length
-            ? spec.globalSecondaryIndexes.map((g) => ({
-                  IndexName: g.name,
+            ? spec.globalSecondaryIndexes.map((index) => ({
+                  IndexName: index.name,
                   KeySchema: [
-                      { AttributeName: g.hashKey, KeyType: "HASH" as const },
-                      ...(g.rangeKey ? [{ AttributeName: g.rangeKey, KeyType: "RANGE" as const }] : []),
+                      { AttributeName: index.hashKey, KeyType: "HASH" as const },
+                      ...(index.rangeKey ? [{ AttributeName: index.rangeKey, KeyType: "RANGE" as const }] : []),
                   ],
-                  Projection: { ProjectionType: g.projectionType as "ALL", NonKeyAttributes: g.nonKeyAttributes },
+                  Projection: { ProjectionType: index.projectionType as "ALL", NonKeyAttributes: index.nonKeyAttributes },
               }))
             : undefined,
     };

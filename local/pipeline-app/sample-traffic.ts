@@ -51,19 +51,19 @@ const TENANTS = ["acme-retail", "globex", "initech", "umbrella-health", "stark-i
 
 function rng(seed: number): () => number {
     // mulberry32
-    let a = seed >>> 0;
+    let state = seed >>> 0;
     return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+        state = (state + 0x6d2b79f5) >>> 0;
+        let mixed = state;
+        mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
+        mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
+        return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
     };
 }
 
 /** A valid `data` object for each shipped event type. */
-export function sampleData(type: string, n: number, random: () => number): Record<string, unknown> {
-    const id = (prefix: string) => `${prefix}-${n}-${Math.floor(random() * 1e6)}`;
+export function sampleData(type: string, index: number, random: () => number): Record<string, unknown> {
+    const id = (prefix: string) => `${prefix}-${index}-${Math.floor(random() * 1e6)}`;
     switch (type) {
         case "order.placed": {
             const quantity = 1 + Math.floor(random() * 3);
@@ -82,7 +82,7 @@ export function sampleData(type: string, n: number, random: () => number): Recor
                 orderId: id("ord"),
                 amount: 100 + Math.floor(random() * 10_000),
                 currency: "USD",
-                method: (["card", "bank_transfer", "wallet"] as const)[n % 3],
+                method: (["card", "bank_transfer", "wallet"] as const)[index % 3],
             };
         case "shipment.dispatched":
             return {
@@ -96,7 +96,7 @@ export function sampleData(type: string, n: number, random: () => number): Recor
         case "subscription.cancelled":
             return { subscriptionId: id("sub"), plan: "business", cancelledBy: "customer", effectiveAt: "2026-12-31T23:59:59Z" };
         case "user.signed_up":
-            return { userId: id("usr"), plan: "starter", signupChannel: "web", marketingOptIn: n % 2 === 0 };
+            return { userId: id("usr"), plan: "starter", signupChannel: "web", marketingOptIn: index % 2 === 0 };
         default:
             throw new Error(`no sample data for event type ${type}; add one to local/pipeline-app/sample-traffic.ts`);
     }
@@ -109,10 +109,10 @@ export function sampleData(type: string, n: number, random: () => number): Recor
  */
 export function generateSampleTraffic(options: SampleOptions = {}): SampleMessage[] {
     const random = rng(options.seed ?? 20260101);
-    const clients = TENANTS.concat(Array.from({ length: 50 }, (_, i) => `tenant-${i + 1}`)).slice(0, options.clients ?? 4);
+    const clients = TENANTS.concat(Array.from({ length: 50 }, (_, index) => `tenant-${index + 1}`)).slice(0, options.clients ?? 4);
     const perClient = options.eventsPerClient ?? 20;
     const enabled = options.enabledTypes && options.enabledTypes.length > 0 ? options.enabledTypes : EVENT_TYPE_NAMES;
-    const disabled = EVENT_TYPE_NAMES.filter((t) => !enabled.includes(t));
+    const disabled = EVENT_TYPE_NAMES.filter((type) => !enabled.includes(type));
     const runId = Math.floor(random() * 36 ** 6).toString(36);
     const messages: SampleMessage[] = [];
     const originals: Array<{ clientId: string; body: Record<string, unknown> }> = [];
@@ -156,7 +156,7 @@ export function generateSampleTraffic(options: SampleOptions = {}): SampleMessag
     // One invalid event per reason a producer can cause.
     const first = originals[0].body;
     const tenant = String(first.clientId);
-    const valid = (overrides: Record<string, unknown>, n: number) => ({ ...first, eventId: `bad-${runId}-${n}`, ...overrides });
+    const valid = (overrides: Record<string, unknown>, index: number) => ({ ...first, eventId: `bad-${runId}-${index}`, ...overrides });
     const nested: Record<string, unknown> = {};
     let cursor = nested;
     for (let depth = 0; depth < 40; depth++) cursor = (cursor.child = {}) as Record<string, unknown>;
@@ -207,10 +207,10 @@ export function generateSampleTraffic(options: SampleOptions = {}): SampleMessag
     });
 
     // Interleave tenants within phase 1 so fair-queue grouping is exercised.
-    const phase1 = messages.filter((m) => m.phase === 1);
+    const phase1 = messages.filter((message) => message.phase === 1);
     for (let i = phase1.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [phase1[i], phase1[j]] = [phase1[j], phase1[i]];
+        const pick = Math.floor(random() * (i + 1));
+        [phase1[i], phase1[pick]] = [phase1[pick], phase1[i]];
     }
-    return [...phase1, ...messages.filter((m) => m.phase === 2)];
+    return [...phase1, ...messages.filter((message) => message.phase === 2)];
 }

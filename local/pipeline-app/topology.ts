@@ -108,7 +108,7 @@ const QUEUE_ATTRIBUTES: Record<string, string> = {
 
 export class TopologyError extends Error {
     constructor(problems: string[]) {
-        super(`The deployment cannot be run locally:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        super(`The deployment cannot be run locally:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
         this.name = "TopologyError";
     }
 }
@@ -158,15 +158,18 @@ function tableSpec(resource: MockedResource, problems: string[]): TableSpec {
         deployedStreamArn: state.streamArn,
         hashKey: inputs.hashKey,
         rangeKey: inputs.rangeKey,
-        attributes: (inputs.attributes ?? []).map((a: { name: string; type: "S" | "N" | "B" }) => ({ name: a.name, type: a.type })),
+        attributes: (inputs.attributes ?? []).map((attribute: { name: string; type: "S" | "N" | "B" }) => ({
+            name: attribute.name,
+            type: attribute.type,
+        })),
         stream: inputs.streamEnabled ? { viewType: inputs.streamViewType ?? "NEW_AND_OLD_IMAGES" } : undefined,
         ttlAttribute: inputs.ttl?.enabled === false ? undefined : inputs.ttl?.attributeName,
-        globalSecondaryIndexes: (inputs.globalSecondaryIndexes ?? []).map((g: any) => ({
-            name: g.name,
-            hashKey: g.hashKey,
-            rangeKey: g.rangeKey,
-            projectionType: g.projectionType ?? "ALL",
-            nonKeyAttributes: g.nonKeyAttributes,
+        globalSecondaryIndexes: (inputs.globalSecondaryIndexes ?? []).map((index: any) => ({
+            name: index.name,
+            hashKey: index.hashKey,
+            rangeKey: index.rangeKey,
+            projectionType: index.projectionType ?? "ALL",
+            nonKeyAttributes: index.nonKeyAttributes,
         })),
     };
 }
@@ -212,48 +215,50 @@ function mappingSpec(resource: MockedResource): EventSourceMappingSpec {
  */
 export function localTopology(deployment: MockDeployment): LocalTopology {
     const problems: string[] = [];
-    const of = (type: string) => deployment.resources.filter((r) => r.type === type);
-    const queues = of(RESOURCE_TYPES.queue).map((r) => queueSpec(r, problems));
+    const of = (type: string) => deployment.resources.filter((resource) => resource.type === type);
+    const queues = of(RESOURCE_TYPES.queue).map((resource) => queueSpec(resource, problems));
     // A redrive policy may also be its own resource (aws.sqs.RedrivePolicy), keyed by the queue URL.
     for (const resource of of(RESOURCE_TYPES.redrivePolicy)) {
-        const queue = queues.find((q) => q.deployedUrl === resource.inputs.queueUrl);
+        const queue = queues.find((candidate) => candidate.deployedUrl === resource.inputs.queueUrl);
         if (!queue) problems.push(`redrive policy ${resource.name} names an unknown queue ${resource.inputs.queueUrl}`);
         else queue.redrive = parseRedrive(resource.inputs.redrivePolicy, `redrive policy ${resource.name}`, problems);
     }
     for (const queue of queues) {
-        if (queue.redrive && !queues.some((q) => q.deployedArn === queue.redrive!.deadLetterTargetArn)) {
+        if (queue.redrive && !queues.some((candidate) => candidate.deployedArn === queue.redrive!.deadLetterTargetArn)) {
             problems.push(
                 `queue ${queue.logicalName}: dead-letter target ${queue.redrive.deadLetterTargetArn} is not a queue of this stack`,
             );
         }
     }
-    const tables = of(RESOURCE_TYPES.table).map((r) => tableSpec(r, problems));
-    const functions = of(RESOURCE_TYPES.function).map((r) => ({
-        ...functionSpec(r),
-        layerCodes: stackLayerCodes(deployment, r.inputs.layers),
+    const tables = of(RESOURCE_TYPES.table).map((resource) => tableSpec(resource, problems));
+    const functions = of(RESOURCE_TYPES.function).map((resource) => ({
+        ...functionSpec(resource),
+        layerCodes: stackLayerCodes(deployment, resource.inputs.layers),
     }));
     const eventSourceMappings = of(RESOURCE_TYPES.eventSourceMapping).map(mappingSpec);
     for (const mapping of eventSourceMappings) {
-        if (!functions.some((f) => f.name === mapping.functionName || f.deployedArn === mapping.functionName)) {
+        if (!functions.some((spec) => spec.name === mapping.functionName || spec.deployedArn === mapping.functionName)) {
             problems.push(`event source mapping ${mapping.logicalName}: function ${mapping.functionName} is not in this stack`);
         }
     }
     if (problems.length) throw new TopologyError(problems);
 
     const notEmulated = new Set<string>();
-    for (const r of deployment.resources) {
-        if (r.type === RESOURCE_TYPES.queue && (r.inputs.kmsMasterKeyId || r.inputs.sqsManagedSseEnabled))
+    for (const resource of deployment.resources) {
+        if (resource.type === RESOURCE_TYPES.queue && (resource.inputs.kmsMasterKeyId || resource.inputs.sqsManagedSseEnabled))
             notEmulated.add("queue encryption (SSE-KMS)");
-        if (r.type === RESOURCE_TYPES.table && r.inputs.serverSideEncryption?.enabled) notEmulated.add("table encryption (SSE-KMS)");
-        if (r.type === RESOURCE_TYPES.table && r.inputs.pointInTimeRecovery?.enabled) notEmulated.add("point-in-time recovery");
-        if (r.type === RESOURCE_TYPES.table && r.inputs.ttl?.enabled)
+        if (resource.type === RESOURCE_TYPES.table && resource.inputs.serverSideEncryption?.enabled)
+            notEmulated.add("table encryption (SSE-KMS)");
+        if (resource.type === RESOURCE_TYPES.table && resource.inputs.pointInTimeRecovery?.enabled)
+            notEmulated.add("point-in-time recovery");
+        if (resource.type === RESOURCE_TYPES.table && resource.inputs.ttl?.enabled)
             notEmulated.add("TTL expiry (DynamoDB Local records the TTL setting but never deletes items)");
-        if (r.type.startsWith("aws:iam/")) notEmulated.add("IAM (the emulators do not authorise requests)");
-        if (r.type.startsWith("aws:cloudwatch/")) notEmulated.add("CloudWatch alarms, dashboards and log groups");
-        if (r.type.startsWith("aws:kms/")) notEmulated.add("KMS keys");
-        if (r.type.startsWith("aws:sns/")) notEmulated.add("SNS alarm topics");
-        if (r.type === "aws:sqs/queuePolicy:QueuePolicy") notEmulated.add("queue policies (TLS-only, producer grants)");
-        if (r.type === RESOURCE_TYPES.queue && !r.inputs.fifoQueue) {
+        if (resource.type.startsWith("aws:iam/")) notEmulated.add("IAM (the emulators do not authorise requests)");
+        if (resource.type.startsWith("aws:cloudwatch/")) notEmulated.add("CloudWatch alarms, dashboards and log groups");
+        if (resource.type.startsWith("aws:kms/")) notEmulated.add("KMS keys");
+        if (resource.type.startsWith("aws:sns/")) notEmulated.add("SNS alarm topics");
+        if (resource.type === "aws:sqs/queuePolicy:QueuePolicy") notEmulated.add("queue policies (TLS-only, producer grants)");
+        if (resource.type === RESOURCE_TYPES.queue && !resource.inputs.fifoQueue) {
             notEmulated.add(
                 "fair queues: fauxqs drops MessageGroupId on standard queues, so the processor sees no group locally (no message_group_mismatch)",
             );
@@ -282,7 +287,7 @@ export function queuesInCreationOrder(queues: readonly QueueSpec[]): QueueSpec[]
     const visit = (queue: QueueSpec, path: string[]) => {
         if (ordered.includes(queue)) return;
         if (path.includes(queue.logicalName)) throw new TopologyError([`redrive cycle: ${[...path, queue.logicalName].join(" -> ")}`]);
-        const target = queue.redrive && queues.find((q) => q.deployedArn === queue.redrive!.deadLetterTargetArn);
+        const target = queue.redrive && queues.find((candidate) => candidate.deployedArn === queue.redrive!.deadLetterTargetArn);
         if (target) visit(target, [...path, queue.logicalName]);
         ordered.push(queue);
     };

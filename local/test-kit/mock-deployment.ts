@@ -121,7 +121,7 @@ function readStackFile(stack: string) {
  * the tests pin is that the program asks for exactly the installed version.
  */
 export function mockPowertoolsLayerArn(region: string, version: string): string {
-    const layerNumber = version.split(".").reduce((n, part) => n * 100 + Number(part), 0) % 100_000;
+    const layerNumber = version.split(".").reduce((count, part) => count * 100 + Number(part), 0) % 100_000;
     return `arn:aws:lambda:${region}:${POWERTOOLS_LAYER_ACCOUNT}:layer:${POWERTOOLS_LAYER_NAME}:${layerNumber}`;
 }
 
@@ -333,14 +333,14 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     for (const [key, value] of Object.entries(program)) {
         if (key === "__esModule") continue;
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const output = pulumi.output(value as any) as { apply(f: (v: unknown) => void): unknown };
+        const output = pulumi.output(value as any) as { apply(callback: (resolved: unknown) => void): unknown };
         outputs[key] = await new Promise((resolve) => output.apply(resolve));
     }
     // Resources created inside `apply` callbacks register after the outputs resolve.
     // `waitForRPCs` is exported by the runtime but not declared in its typings.
     const runtime = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
     await runtime.waitForRPCs?.();
-    await new Promise((r) => setImmediate(r));
+    await new Promise((resolve) => setImmediate(resolve));
     return { project, stack, region, resources, registrations, invokes, outputs };
 }
 
@@ -418,5 +418,5 @@ function clearProjectModules(): void {
 
 /** Resources of one type, e.g. `byType(d, "aws:sqs/queue:Queue")`. */
 export function byType(deployment: MockDeployment, type: string): MockedResource[] {
-    return deployment.resources.filter((r) => r.type === type);
+    return deployment.resources.filter((resource) => resource.type === type);
 }

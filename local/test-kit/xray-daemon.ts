@@ -133,7 +133,7 @@ export async function startXRayDaemon(): Promise<XRayDaemon> {
  * invokeArtifact({ ...artifact, environment: { ...env, ...tracedInvocationEnvironment(daemon.address) }, event });
  */
 export function tracedInvocationEnvironment(daemonAddress: string, sampled = true): Record<string, string> {
-    const hex = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+    const hex = (digits: number) => Array.from({ length: digits }, () => Math.floor(Math.random() * 16).toString(16)).join("");
     const root = `1-${Math.floor(Date.now() / 1000).toString(16)}-${hex(24)}`;
     return {
         AWS_XRAY_DAEMON_ADDRESS: daemonAddress,

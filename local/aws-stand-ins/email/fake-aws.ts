@@ -31,7 +31,7 @@ async function serve(respond: (request: RecordedRequest) => Reply): Promise<Fake
     const server = http.createServer((req, res) => {
         if (refuseForeignHost(req, res)) return;
         const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
         req.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
             const request: RecordedRequest = {
@@ -250,8 +250,8 @@ export async function startFakeScheduler(options: FakeSchedulerOptions = {}): Pr
             try {
                 await options.release!(due);
                 return;
-            } catch (e) {
-                error = e as Error;
+            } catch (caught) {
+                error = caught as Error;
             }
             if (stopped) return;
             const exhausted =
@@ -285,8 +285,8 @@ export async function startFakeScheduler(options: FakeSchedulerOptions = {}): Pr
             try {
                 await options.deadLetter(dead);
                 deadLettered.push(dead);
-            } catch (e) {
-                drop(`DeadLetter${(e as Error).name}`);
+            } catch (caught) {
+                drop(`DeadLetter${(caught as Error).name}`);
             }
             return;
         }

@@ -64,7 +64,7 @@ export async function startFakeSes(options: FakeSesOptions = {}): Promise<FakeSe
     const server = http.createServer((req, res) => {
         if (refuseForeignHost(req, res)) return;
         const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
         req.on("end", () => {
             if (req.method !== "POST" || !req.url?.startsWith("/v2/email/outbound-emails")) {
                 res.writeHead(404, { "content-type": "application/json", "x-amzn-errortype": "NotFoundException" });

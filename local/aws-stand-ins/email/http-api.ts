@@ -97,7 +97,7 @@ export async function serveHttpApi(handler: Handler, options: { port?: number; r
             handler(toHttpApiEvent(req, Buffer.concat(chunks), routeKey)).then(
                 (result) => {
                     const headers: Record<string, string> = {};
-                    for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+                    for (const [key, value] of Object.entries(result.headers ?? {})) headers[key] = String(value);
                     const body = result.body ?? "";
                     reply(result.statusCode ?? 200, headers, result.isBase64Encoded ? Buffer.from(body, "base64").toString() : body);
                 },

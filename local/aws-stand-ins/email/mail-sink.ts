@@ -100,7 +100,7 @@ export async function startMailSink(options: { smtpPort?: number; httpPort?: num
                     id: crypto.randomUUID(),
                     envelope: {
                         from: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
-                        to: session.envelope.rcptTo.map((r) => r.address),
+                        to: session.envelope.rcptTo.map((recipient) => recipient.address),
                     },
                     subject: headers["subject"],
                     messageId: headers["message-id"],
@@ -137,7 +137,7 @@ export async function startMailSink(options: { smtpPort?: number; httpPort?: num
         }
         const match = /^\/messages\/([^/]+)$/.exec(url.pathname);
         if (req.method === "GET" && match) {
-            const found = inbox.find((m) => m.id === match[1] || m.emailId === match[1]);
+            const found = inbox.find((mail) => mail.id === match[1] || mail.emailId === match[1]);
             return found ? send(200, found) : send(404, { message: "no such message" });
         }
         send(404, { message: "GET /messages, GET /messages/:id, DELETE /messages" });
@@ -170,7 +170,10 @@ export async function startMailSink(options: { smtpPort?: number; httpPort?: num
         },
         async stop() {
             api.closeAllConnections?.();
-            await Promise.all([new Promise<void>((r) => api.close(() => r())), new Promise<void>((r) => smtp.close(() => r()))]);
+            await Promise.all([
+                new Promise<void>((resolve) => api.close(() => resolve())),
+                new Promise<void>((resolve) => smtp.close(() => resolve())),
+            ]);
         },
     };
 }

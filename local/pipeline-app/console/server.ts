@@ -17,7 +17,14 @@ import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { classify, groupDeadLetters, DeadLetter, REDRIVE_IS_SAFE, redriveDeadLetters, RETRIES_EXHAUSTED } from "../../../tools/dead-letters";
+import {
+    classify,
+    groupDeadLetters,
+    DeadLetter,
+    REDRIVE_IS_SAFE,
+    redriveDeadLetters,
+    RETRIES_EXHAUSTED,
+} from "../../../tools/dead-letters";
 import { systemsFrom, SYSTEMS, SystemName } from "../../../tools/target";
 import { inspectQueue } from "../accounting";
 import type { RunningEmailService } from "../services/email-service";
@@ -41,7 +48,10 @@ export interface ConsoleOptions {
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: unknown): string {
-    return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+    return String(value ?? "").replace(
+        /[&<>"']/g,
+        (character) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[character]!,
+    );
 }
 
 const CONTENT_SECURITY_POLICY =
@@ -138,7 +148,7 @@ export async function consoleSnapshot(pipeline: LocalPipeline, maxItems = 500): 
         const name = queue.spec.name;
         const state = await inspect(context.emulators.sqs.endpoint, name);
         const all = [...state.ready, ...state.inflight, ...state.delayed];
-        const oldest = Math.min(...all.map((m) => m.sentTimestamp ?? now));
+        const oldest = Math.min(...all.map((message) => message.sentTimestamp ?? now));
         const role = roleOf(name);
         queues.push({
             name,
@@ -148,25 +158,25 @@ export async function consoleSnapshot(pipeline: LocalPipeline, maxItems = 500): 
             delayed: state.delayed.length,
             oldestAgeSeconds: all.length ? Math.max(0, Math.round((now - oldest) / 1000)) : undefined,
         });
-        const system = SYSTEMS.find((s) => role === `${s} DLQ`);
+        const system = SYSTEMS.find((systemName) => role === `${systemName} DLQ`);
         if (system) {
-            for (const m of all) {
+            for (const message of all) {
                 deadLetters.push({
                     system,
-                    messageId: m.messageId,
+                    messageId: message.messageId,
                     receiptHandle: "",
-                    ...classify(system, { MessageAttributes: stringAttributes(m.messageAttributes) }),
-                    sentAt: m.sentTimestamp,
-                    body: m.body,
+                    ...classify(system, { MessageAttributes: stringAttributes(message.messageAttributes) }),
+                    sentAt: message.sentTimestamp,
+                    body: message.body,
                     messageAttributes: {},
                     systemAttributes: {},
                 });
             }
         }
     }
-    const groups = groupDeadLetters(deadLetters, now).map((g) => ({
-        ...g,
-        detail: deadLetters.find((l) => l.messageId === g.sampleId)?.detail,
+    const groups = groupDeadLetters(deadLetters, now).map((group) => ({
+        ...group,
+        detail: deadLetters.find((letter) => letter.messageId === group.sampleId)?.detail,
     }));
 
     const items: Array<{ clientId: string; eventId: string; type: string; receivedAt: string }> = [];
@@ -187,111 +197,115 @@ export async function consoleSnapshot(pipeline: LocalPipeline, maxItems = 500): 
     const byTenant = new Map<string, typeof items>();
     for (const item of items) byTenant.set(item.clientId, [...(byTenant.get(item.clientId) ?? []), item]);
     const tenants = [...byTenant.entries()]
-        .sort(([a], [b]) => a.localeCompare(b))
+        .sort(([left], [right]) => left.localeCompare(right))
         .map(([clientId, list]) => ({
             clientId,
             count: list.length,
             recent: list
-                .sort((a, b) => b.receivedAt.localeCompare(a.receivedAt))
+                .sort((left, right) => right.receivedAt.localeCompare(left.receivedAt))
                 .slice(0, 5)
-                .map((i) => ({ eventId: i.eventId, type: i.type, receivedAt: i.receivedAt })),
+                .map((item) => ({ eventId: item.eventId, type: item.type, receivedAt: item.receivedAt })),
         }));
 
     const deliveries = (pipeline.sender?.delivered ?? [])
         .slice(-20)
         .reverse()
-        .map((d) => ({
-            eventName: d.eventName,
-            clientId: d.clientId,
-            eventId: d.eventId,
-            type: d.type,
-            seenAt: new Date(d.seenAt).toISOString(),
+        .map((delivery) => ({
+            eventName: delivery.eventName,
+            clientId: delivery.clientId,
+            eventId: delivery.eventId,
+            type: delivery.type,
+            seenAt: new Date(delivery.seenAt).toISOString(),
         }));
 
-    const email = pipeline.services.find((s) => s.name === "email") as RunningEmailService | undefined;
+    const email = pipeline.services.find((service) => service.name === "email") as RunningEmailService | undefined;
     const inbox = (email?.sink.messages() ?? [])
         .slice(-20)
         .reverse()
-        .map((m) => ({
-            id: m.id,
-            from: m.envelope.from,
-            to: m.envelope.to,
-            subject: m.subject,
-            receivedAt: m.receivedAt,
-            provider: m.headers["x-local-provider"] || "smtp",
-            emailId: m.emailId,
-            ...emailBodies(m.raw),
+        .map((mail) => ({
+            id: mail.id,
+            from: mail.envelope.from,
+            to: mail.envelope.to,
+            subject: mail.subject,
+            receivedAt: mail.receivedAt,
+            provider: mail.headers["x-local-provider"] || "smtp",
+            emailId: mail.emailId,
+            ...emailBodies(mail.raw),
         }));
     return { queues, deadLetters: groups, tenants, itemsRead: items.length, deliveries, inbox };
 }
 
 /** Renders the page. Every value passes through {@link escapeHtml}. */
 export function renderConsole(snapshot: ConsoleSnapshot, info: { stack: string; notice?: string }): string {
-    const e = escapeHtml;
-    const rows = (cells: string[][]) => cells.map((r) => `<tr>${r.join("")}</tr>`).join("");
+    const esc = escapeHtml;
+    const rows = (cells: string[][]) => cells.map((row) => `<tr>${row.join("")}</tr>`).join("");
     const queueRows = rows(
-        snapshot.queues.map((q) => [
-            `<td><code>${e(q.name)}</code></td>`,
-            `<td>${e(q.role)}</td>`,
-            `<td class="n">${q.ready}</td>`,
-            `<td class="n">${q.inFlight}</td>`,
-            `<td class="n">${q.delayed}</td>`,
-            `<td class="n">${e(formatAge(q.oldestAgeSeconds))}</td>`,
+        snapshot.queues.map((queue) => [
+            `<td><code>${esc(queue.name)}</code></td>`,
+            `<td>${esc(queue.role)}</td>`,
+            `<td class="n">${queue.ready}</td>`,
+            `<td class="n">${queue.inFlight}</td>`,
+            `<td class="n">${queue.delayed}</td>`,
+            `<td class="n">${esc(formatAge(queue.oldestAgeSeconds))}</td>`,
         ]),
     );
     const dlqRows = rows(
-        snapshot.deadLetters.map((g) => [
-            `<td>${e(g.system)}</td>`,
-            `<td><code>${e(g.reason)}</code>${g.detail ? `<div class="muted">${e(g.detail)}</div>` : ""}</td>`,
-            `<td class="n">${g.count}</td>`,
-            `<td class="n">${e(formatAge(g.oldestAgeSeconds))}</td>`,
-            `<td><code>${e(g.sampleId)}</code></td>`,
-            `<td><form method="post" action="/redrive"><input type="hidden" name="system" value="${e(g.system)}">` +
-                `<input type="hidden" name="reason" value="${e(g.reason)}">` +
-                `<button type="submit" aria-label="redrive ${e(g.system)} ${e(g.reason)}">Redrive ${g.count}</button></form></td>`,
+        snapshot.deadLetters.map((group) => [
+            `<td>${esc(group.system)}</td>`,
+            `<td><code>${esc(group.reason)}</code>${group.detail ? `<div class="muted">${esc(group.detail)}</div>` : ""}</td>`,
+            `<td class="n">${group.count}</td>`,
+            `<td class="n">${esc(formatAge(group.oldestAgeSeconds))}</td>`,
+            `<td><code>${esc(group.sampleId)}</code></td>`,
+            `<td><form method="post" action="/redrive"><input type="hidden" name="system" value="${esc(group.system)}">` +
+                `<input type="hidden" name="reason" value="${esc(group.reason)}">` +
+                `<button type="submit" aria-label="redrive ${esc(group.system)} ${esc(group.reason)}">Redrive ${group.count}</button></form></td>`,
         ]),
     );
     const tenants = snapshot.tenants
         .map(
-            (t) =>
-                `<h3>${e(t.clientId)} <span class="muted">${t.count} stored</span></h3><table><tr><th>eventId</th><th>type</th><th>receivedAt</th></tr>${rows(
-                    t.recent.map((r) => [`<td><code>${e(r.eventId)}</code></td>`, `<td>${e(r.type)}</td>`, `<td>${e(r.receivedAt)}</td>`]),
+            (tenant) =>
+                `<h3>${esc(tenant.clientId)} <span class="muted">${tenant.count} stored</span></h3><table><tr><th>eventId</th><th>type</th><th>receivedAt</th></tr>${rows(
+                    tenant.recent.map((event) => [
+                        `<td><code>${esc(event.eventId)}</code></td>`,
+                        `<td>${esc(event.type)}</td>`,
+                        `<td>${esc(event.receivedAt)}</td>`,
+                    ]),
                 )}</table>`,
         )
         .join("");
     const deliveries = rows(
-        snapshot.deliveries.map((d) => [
-            `<td>${e(d.eventName)}</td>`,
-            `<td>${e(d.clientId)}</td>`,
-            `<td><code>${e(d.eventId)}</code></td>`,
-            `<td>${e(d.type)}</td>`,
-            `<td>${e(d.seenAt)}</td>`,
+        snapshot.deliveries.map((delivery) => [
+            `<td>${esc(delivery.eventName)}</td>`,
+            `<td>${esc(delivery.clientId)}</td>`,
+            `<td><code>${esc(delivery.eventId)}</code></td>`,
+            `<td>${esc(delivery.type)}</td>`,
+            `<td>${esc(delivery.seenAt)}</td>`,
         ]),
     );
     const inbox = snapshot.inbox
         .map(
-            (m) =>
-                `<details class="mail"><summary><strong>${e(m.subject ?? "(no subject)")}</strong> · to ${e(m.to.join(", "))} · via ${e(m.provider)} · ${e(m.receivedAt)}</summary>` +
-                `<div class="muted">from ${e(m.from)} · email id <code>${e(m.emailId)}</code></div>` +
-                (m.html !== undefined
-                    ? `<iframe sandbox="" referrerpolicy="no-referrer" title="email ${e(m.emailId)}" srcdoc="${e(m.html)}"></iframe>`
+            (mail) =>
+                `<details class="mail"><summary><strong>${esc(mail.subject ?? "(no subject)")}</strong> · to ${esc(mail.to.join(", "))} · via ${esc(mail.provider)} · ${esc(mail.receivedAt)}</summary>` +
+                `<div class="muted">from ${esc(mail.from)} · email id <code>${esc(mail.emailId)}</code></div>` +
+                (mail.html !== undefined
+                    ? `<iframe sandbox="" referrerpolicy="no-referrer" title="email ${esc(mail.emailId)}" srcdoc="${esc(mail.html)}"></iframe>`
                     : "") +
-                (m.text !== undefined ? `<pre>${e(m.text)}</pre>` : "") +
+                (mail.text !== undefined ? `<pre>${esc(mail.text)}</pre>` : "") +
                 `</details>`,
         )
         .join("");
     return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Local console · ${e(info.stack)}</title><meta name="viewport" content="width=device-width">
+<html lang="en"><head><meta charset="utf-8"><title>Local console · ${esc(info.stack)}</title><meta name="viewport" content="width=device-width">
 <style>${STYLE}</style></head>
-<body><header><h1>Local console</h1><span>stack ${e(info.stack)}</span><a href="/">Refresh</a></header>
-${info.notice ? `<div class="notice" role="status">${e(info.notice)}</div>` : ""}
+<body><header><h1>Local console</h1><span>stack ${esc(info.stack)}</span><a href="/">Refresh</a></header>
+${info.notice ? `<div class="notice" role="status">${esc(info.notice)}</div>` : ""}
 <main>
 <section id="queues"><h2>Queues</h2><table><tr><th>queue</th><th>role</th><th>ready</th><th>in flight</th><th>delayed</th><th>oldest</th></tr>${queueRows}</table></section>
 <section id="dlq"><h2>Dead-letter queues by reason</h2>${
         snapshot.deadLetters.length
             ? `<table><tr><th>system</th><th>reason</th><th>count</th><th>oldest</th><th>sample id</th><th></th></tr>${dlqRows}</table>`
             : `<p class="muted">Both DLQs are empty.</p>`
-    }<p class="muted">Fix the cause first: a rejected message fails again until it is fixed; <code>${e(RETRIES_EXHAUSTED)}</code> means the consumer kept failing. ${e(REDRIVE_IS_SAFE)} Same as <code>npm run dlq -- redrive --reason CODE --yes</code>.</p></section>
+    }<p class="muted">Fix the cause first: a rejected message fails again until it is fixed; <code>${esc(RETRIES_EXHAUSTED)}</code> means the consumer kept failing. ${esc(REDRIVE_IS_SAFE)} Same as <code>npm run dlq -- redrive --reason CODE --yes</code>.</p></section>
 <section id="events"><h2>Recent stored events per tenant</h2>${tenants || `<p class="muted">No events stored yet.</p>`}<p class="muted">From the first ${snapshot.itemsRead} item(s) of the table.</p></section>
 <section id="deliveries"><h2>Stream deliveries (demo Sender)</h2>${
         snapshot.deliveries.length

@@ -8,8 +8,6 @@ import { eventProcessorService } from "./event-processor";
 import { streamSenderService } from "./stream-sender";
 import type { LocalService } from "./types";
 
-export type { LocalContext, LocalService, RunningService } from "./types";
-
 /**
  * @example
  * await startLocalPipeline({ services: defaultServices() });

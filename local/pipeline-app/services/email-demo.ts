@@ -34,12 +34,12 @@ async function post(apiUrl: string, body: unknown, headers: Record<string, strin
     };
 }
 
-function email(n: number, extra: Record<string, unknown> = {}) {
+function email(index: number, extra: Record<string, unknown> = {}) {
     return {
         from: "shop@example.com",
-        to: [`customer${n}@example.org`],
-        subject: `Order ${n} confirmed`,
-        text: `Thank you for order ${n}.`,
+        to: [`customer${index}@example.org`],
+        subject: `Order ${index} confirmed`,
+        text: `Thank you for order ${index}.`,
         ...extra,
     };
 }
@@ -76,9 +76,9 @@ export async function runEmailDemo(
     const scheduled = await post(apiUrl, email(99, { sendAt: sendAt.toISOString() }));
     if (scheduled.status !== 202) unaccounted.push(`the scheduled email answered ${scheduled.status}`);
 
-    const inboxHas = (id: string) => sink.messages().some((m) => m.emailId === id);
+    const inboxHas = (id: string) => sink.messages().some((mail) => mail.emailId === id);
     const waitFor = async (ids: string[]) => {
-        while (Date.now() < options.deadline && !ids.every(inboxHas)) await new Promise((r) => setTimeout(r, 200));
+        while (Date.now() < options.deadline && !ids.every(inboxHas)) await new Promise((resolve) => setTimeout(resolve, 200));
     };
     await waitFor(viaSes);
 
@@ -103,10 +103,10 @@ export async function runEmailDemo(
                 }),
             );
             deadLettered = (peek.Messages ?? []).filter(
-                (m) =>
+                (message) =>
                     rejectedId !== undefined &&
-                    m.Body?.includes(rejectedId) &&
-                    m.MessageAttributes?.rejectionReason?.StringValue === "invalid-recipient",
+                    message.Body?.includes(rejectedId) &&
+                    message.MessageAttributes?.rejectionReason?.StringValue === "invalid-recipient",
             ).length;
         }
     } finally {
@@ -115,9 +115,9 @@ export async function runEmailDemo(
     if (scheduled.id) await waitFor([scheduled.id]);
 
     const delivered = (ids: string[]) => ids.filter(inboxHas).length;
-    const scheduledMail = sink.messages().find((m) => m.emailId === scheduled.id);
+    const scheduledMail = sink.messages().find((mail) => mail.emailId === scheduled.id);
     const onTime = scheduledMail !== undefined && Date.parse(scheduledMail.receivedAt) >= sendAt.getTime();
-    const copies = sink.messages().filter((m) => m.emailId === viaSes[0]).length;
+    const copies = sink.messages().filter((mail) => mail.emailId === viaSes[0]).length;
     if (delivered(viaSes) !== viaSes.length) unaccounted.push(`${viaSes.length - delivered(viaSes)} email(s) not delivered through SES`);
     if (delivered(viaSmtp) !== viaSmtp.length) unaccounted.push("the failover email was not delivered through SMTP");
     if (copies !== 1) unaccounted.push(`the idempotent email arrived ${copies} times`);

@@ -78,14 +78,16 @@ export function locateEmailService(context: Pick<LocalContext, "topology" | "res
         throw new EmailServiceNotFoundError(
             `no function named ${JSON.stringify(!api ? FUNCTION_LOGICAL_NAMES.emailApi : FUNCTION_LOGICAL_NAMES.emailWorker)}`,
         );
-    const mapping = topology.eventSourceMappings.find((m) => m.functionName === worker.name || m.functionName === worker.deployedArn);
+    const mapping = topology.eventSourceMappings.find(
+        (candidate) => candidate.functionName === worker.name || candidate.functionName === worker.deployedArn,
+    );
     if (!mapping) throw new EmailServiceNotFoundError(`worker ${worker.logicalName} has no event source mapping`);
-    const queue = resources.queues.find((q) => q.spec.deployedArn === mapping.eventSourceArn);
+    const queue = resources.queues.find((candidate) => candidate.spec.deployedArn === mapping.eventSourceArn);
     if (!queue)
         throw new EmailServiceNotFoundError(
             `mapping ${mapping.logicalName} reads ${mapping.eventSourceArn}, which is not a queue of this stack`,
         );
-    const deadLetterQueue = resources.queues.find((q) => q.spec.deployedArn === queue.spec.redrive?.deadLetterTargetArn);
+    const deadLetterQueue = resources.queues.find((candidate) => candidate.spec.deployedArn === queue.spec.redrive?.deadLetterTargetArn);
     if (!deadLetterQueue) throw new EmailServiceNotFoundError(`queue ${queue.spec.logicalName} has no dead-letter queue`);
     return { api, worker, mapping, queue, deadLetterQueue };
 }
@@ -156,7 +158,8 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                 // EventBridge Scheduler: a timer per one-time schedule that puts the released email back on its queue,
                 // after assuming the deployed scheduler role under its deployed trust policy; failed releases are
                 // retried, then dead-lettered to the schedule's DLQ.
-                const queueByArn = (arn: string) => context.resources.queues.find((q) => q.arn === arn || q.spec.deployedArn === arn);
+                const queueByArn = (arn: string) =>
+                    context.resources.queues.find((candidate) => candidate.arn === arn || candidate.spec.deployedArn === arn);
                 const trustPolicies = new Map(
                     byType(context.deployment, "aws:iam/role:Role").map((role) => [String(role.state.arn), role.inputs.assumeRolePolicy]),
                 );
@@ -190,7 +193,10 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                                 QueueUrl: onEmulator(queue.url, sqsEndpoint),
                                 MessageBody: dead.body,
                                 MessageAttributes: Object.fromEntries(
-                                    Object.entries(dead.attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }]),
+                                    Object.entries(dead.attributes).map(([key, value]) => [
+                                        key,
+                                        { DataType: "String", StringValue: value },
+                                    ]),
                                 ),
                             }),
                         );
@@ -311,9 +317,11 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
 
 /** The SES identities and configuration sets the stack declares (undefined: none declared, SES accepts any). */
 function declaredSes(context: LocalContext): { identities?: string[]; configurationSets?: string[] } {
-    const identities = byType(context.deployment, "aws:sesv2/emailIdentity:EmailIdentity").map((r) => String(r.inputs.emailIdentity));
-    const configurationSets = byType(context.deployment, "aws:sesv2/configurationSet:ConfigurationSet").map((r) =>
-        String(r.inputs.configurationSetName),
+    const identities = byType(context.deployment, "aws:sesv2/emailIdentity:EmailIdentity").map((resource) =>
+        String(resource.inputs.emailIdentity),
+    );
+    const configurationSets = byType(context.deployment, "aws:sesv2/configurationSet:ConfigurationSet").map((resource) =>
+        String(resource.inputs.configurationSetName),
     );
     return { ...(identities.length > 0 ? { identities } : {}), ...(configurationSets.length > 0 ? { configurationSets } : {}) };
 }
@@ -364,7 +372,7 @@ function relayToSink(relay: nodemailer.Transporter, request: SesSendRequest, con
             text: simple?.Body?.Text?.Data,
             html: simple?.Body?.Html?.Data,
             headers: {
-                "X-Email-Id": request.EmailTags?.find((t) => t.Name === "emailId")?.Value ?? "",
+                "X-Email-Id": request.EmailTags?.find((tag) => tag.Name === "emailId")?.Value ?? "",
                 "X-Local-Provider": "ses",
                 "X-SES-Message-Id": request.messageId,
             },

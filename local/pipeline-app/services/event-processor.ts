@@ -44,19 +44,19 @@ export function locateEventProcessor(context: Pick<LocalContext, "topology" | "r
     const functionSpec = functionByLogicalName(topology, FUNCTION_LOGICAL_NAMES.eventProcessor);
     if (!functionSpec) throw new EventProcessorNotFoundError(`no function named ${JSON.stringify(FUNCTION_LOGICAL_NAMES.eventProcessor)}`);
     const mapping = topology.eventSourceMappings.find(
-        (m) => m.functionName === functionSpec.name || m.functionName === functionSpec.deployedArn,
+        (candidate) => candidate.functionName === functionSpec.name || candidate.functionName === functionSpec.deployedArn,
     );
     if (!mapping) throw new EventProcessorNotFoundError(`function ${functionSpec.logicalName} has no event source mapping`);
-    const queue = resources.queues.find((q) => q.spec.deployedArn === mapping.eventSourceArn);
+    const queue = resources.queues.find((candidate) => candidate.spec.deployedArn === mapping.eventSourceArn);
     if (!queue)
         throw new EventProcessorNotFoundError(
             `mapping ${mapping.logicalName} reads ${mapping.eventSourceArn}, which is not a queue of this stack`,
         );
-    const deadLetterQueue = resources.queues.find((q) => q.spec.deployedArn === queue.spec.redrive?.deadLetterTargetArn);
+    const deadLetterQueue = resources.queues.find((candidate) => candidate.spec.deployedArn === queue.spec.redrive?.deadLetterTargetArn);
     if (!deadLetterQueue)
         throw new EventProcessorNotFoundError(`queue ${queue.spec.logicalName} has no redrive policy to a dead-letter queue`);
     const tableName = functionSpec.environment[PROCESSOR_TABLE_VARIABLE];
-    const table = resources.tables.find((t) => t.name === tableName);
+    const table = resources.tables.find((candidate) => candidate.name === tableName);
     if (!table) throw new EventProcessorNotFoundError(`${PROCESSOR_TABLE_VARIABLE}=${tableName} is not a table of this stack`);
     return { functionSpec, mapping, queue, deadLetterQueue, table };
 }
