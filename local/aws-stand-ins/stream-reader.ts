@@ -17,6 +17,9 @@ import {
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { EventEmitter } from "node:events";
 
+/** The `dynamodb` part of a stream record as a stream-triggered Lambda receives it. */
+type LambdaStreamRecord = NonNullable<DynamoDBRecord["dynamodb"]>;
+
 export interface StreamReaderOptions {
     streams: DynamoDBStreamsClient;
     streamArn: string;
@@ -76,12 +79,13 @@ export function toStreamRecord(record: _Record, streamArn: string, region: strin
             ApproximateCreationDateTime: dynamodb.ApproximateCreationDateTime
                 ? Math.floor(new Date(dynamodb.ApproximateCreationDateTime).getTime() / 1000)
                 : undefined,
-            Keys: dynamodb.Keys as any,
-            NewImage: dynamodb.NewImage as any,
-            OldImage: dynamodb.OldImage as any,
+            // The SDK's AttributeValue and aws-lambda's describe the same JSON with different TypeScript shapes.
+            Keys: dynamodb.Keys as unknown as LambdaStreamRecord["Keys"],
+            NewImage: dynamodb.NewImage as unknown as LambdaStreamRecord["NewImage"],
+            OldImage: dynamodb.OldImage as unknown as LambdaStreamRecord["OldImage"],
             SequenceNumber: dynamodb.SequenceNumber,
             SizeBytes: dynamodb.SizeBytes,
-            StreamViewType: dynamodb.StreamViewType as any,
+            StreamViewType: dynamodb.StreamViewType as LambdaStreamRecord["StreamViewType"],
         },
     };
 }

@@ -4,7 +4,12 @@
  * it was sent for. Reads the emulators directly (fauxqs' inspection endpoint lists
  * DLQ messages without receiving them, so inspecting never changes the outcome).
  */
-import { BatchGetItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+    BatchGetItemCommand,
+    type BatchGetItemCommandInput,
+    type BatchGetItemCommandOutput,
+    DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
 import type { Delivery } from "./services/stream-sender";
 import type { SampleMessage } from "./sample-traffic";
 
@@ -77,15 +82,15 @@ async function storedKeys(
 ): Promise<Set<string>> {
     const found = new Set<string>();
     for (let i = 0; i < keys.length; i += 100) {
-        let request: Record<string, any> | undefined = {
+        let request: BatchGetItemCommandInput["RequestItems"] = {
             [tableName]: {
                 Keys: keys.slice(i, i + 100).map((key) => ({ clientId: { S: key.clientId }, eventId: { S: key.eventId } })),
                 ProjectionExpression: "clientId, eventId",
             },
         };
         while (request && Object.keys(request).length) {
-            const page: any = await dynamodb.send(new BatchGetItemCommand({ RequestItems: request }));
-            for (const item of page.Responses?.[tableName] ?? []) found.add(`${item.clientId.S}/${item.eventId.S}`);
+            const page: BatchGetItemCommandOutput = await dynamodb.send(new BatchGetItemCommand({ RequestItems: request }));
+            for (const item of page.Responses?.[tableName] ?? []) found.add(`${item.clientId?.S}/${item.eventId?.S}`);
             request = page.UnprocessedKeys;
         }
     }
@@ -117,7 +122,7 @@ export async function account(input: {
     const letters = (await deadLetters(input.sqsEndpoint, input.deadLetterQueueName)).filter((letter) => sentBodies.has(letter.body));
     const queue = await inspectQueue(input.sqsEndpoint, input.queueName);
 
-    const sentAt = new Map(valid.map((sent) => [`${(sent.expect as any).clientId}/${(sent.expect as any).eventId}`, sent.sentAt]));
+    const sentAt = new Map(valid.map((sent, index) => [`${keys[index].clientId}/${keys[index].eventId}`, sent.sentAt]));
     const inserts = new Map<string, number>();
     const firstSeen = new Map<string, number>();
     for (const delivery of deliveries) {

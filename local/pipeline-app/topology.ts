@@ -106,6 +106,15 @@ const QUEUE_ATTRIBUTES: Record<string, string> = {
     fifoThroughputLimit: "FifoThroughputLimit",
 };
 
+/** The fields of a table's `globalSecondaryIndexes` input the emulator needs. */
+interface GlobalSecondaryIndexInput {
+    name: string;
+    hashKey: string;
+    rangeKey?: string;
+    projectionType?: string;
+    nonKeyAttributes?: string[];
+}
+
 export class TopologyError extends Error {
     constructor(problems: string[]) {
         super(`The deployment cannot be run locally:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
@@ -164,7 +173,7 @@ function tableSpec(resource: MockedResource, problems: string[]): TableSpec {
         })),
         stream: inputs.streamEnabled ? { viewType: inputs.streamViewType ?? "NEW_AND_OLD_IMAGES" } : undefined,
         ttlAttribute: inputs.ttl?.enabled === false ? undefined : inputs.ttl?.attributeName,
-        globalSecondaryIndexes: (inputs.globalSecondaryIndexes ?? []).map((index: any) => ({
+        globalSecondaryIndexes: (inputs.globalSecondaryIndexes ?? []).map((index: GlobalSecondaryIndexInput) => ({
             name: index.name,
             hashKey: index.hashKey,
             rangeKey: index.rangeKey,

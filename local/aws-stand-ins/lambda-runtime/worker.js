@@ -5,10 +5,13 @@
 // environments) or invokeArtifact in local/test-kit/lambda-artifact.ts (one cold start, measured).
 // Plain JavaScript so that a cold start costs what the artifact costs, nothing more.
 "use strict";
-// Node's own boot, before any of this file or the function's code ran.
-const bootMs = performance.now();
 const dns = require("node:dns");
+const { performance } = require("node:perf_hooks");
+const { setTimeout } = require("node:timers");
 const path = require("node:path");
+
+// Node's own boot, before the rest of this file or the function's code ran.
+const bootMs = performance.now();
 
 // fauxqs names its queues http://sqs.<region>.localhost:<port>/..., and the AWS SDK
 // sends to the queue URL's host. RFC 6761 reserves *.localhost for loopback, and

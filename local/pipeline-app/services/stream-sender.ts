@@ -4,6 +4,7 @@
  * (the event source mapping's behaviour) and "delivers" each newly stored event,
  * recording when it saw it so the pipeline can measure end-to-end latency.
  */
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import { EventEmitter } from "node:events";
@@ -30,7 +31,8 @@ export interface RunningStreamSender extends RunningService {
 /** The Sender's handler: turns a stream event into deliveries. Exported for tests. */
 export function deliveriesFrom(event: DynamoDBStreamEvent, seenAt = Date.now()): Delivery[] {
     return event.Records.map((record) => {
-        const image = unmarshall((record.dynamodb?.NewImage ?? record.dynamodb?.Keys ?? {}) as any);
+        // aws-lambda's AttributeValue and the SDK's describe the same JSON with different TypeScript shapes.
+        const image = unmarshall((record.dynamodb?.NewImage ?? record.dynamodb?.Keys ?? {}) as Record<string, AttributeValue>);
         return {
             clientId: String(image.clientId),
             eventId: String(image.eventId),

@@ -10,6 +10,20 @@ import { deadLetters } from "../../../local/pipeline-app/accounting";
 import { LocalPipeline, startLocalPipeline } from "../../../local/pipeline-app/pipeline";
 import type { SampleMessage } from "../../../local/pipeline-app/sample-traffic";
 
+/**
+ * Replaces what SQS refuses in a body (control characters but tab, LF and CR; U+FFFE and U+FFFF) and, to keep the
+ * bodies simple, astral and lone surrogate code points, with "?".
+ */
+function sqsSafe(text: string): string {
+    const unsafe = (code: number) =>
+        (code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) ||
+        code === 0xfffe ||
+        code === 0xffff ||
+        code > 0xffff ||
+        (code >= 0xd800 && code <= 0xdfff);
+    return [...text].map((character) => (unsafe(character.codePointAt(0)!) ? "?" : character)).join("");
+}
+
 describe("hostile input on the local pipeline (stack localstack)", function () {
     this.timeout(180_000);
     let pipeline: LocalPipeline;
@@ -200,8 +214,6 @@ describe("hostile input on the local pipeline (stack localstack)", function () {
         // A body for another tenant's group (message_group_mismatch) cannot be shown here: fauxqs drops MessageGroupId on
         // standard queues. tests/handlers/event-processor/limits.property.test.ts and tenant-isolation.test.ts cover it.
         // Garbage from fast-check (fixed seed): non-JSON text and JSON that is not an object.
-        const sqsSafe = (text: string) =>
-            text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\u{10000}-\u{10ffff}]|[\ud800-\udfff]/gu, "?");
         const notJson = fc
             .sample(fc.string({ minLength: 1, maxLength: 300, unit: "grapheme" }).map(sqsSafe), { numRuns: 60, seed: 1207 })
             .filter((text) => {

@@ -25,11 +25,15 @@ let runs = 0;
  */
 function spawnLocal(mode: "local" | "start", args: string[], env: NodeJS.ProcessEnv = process.env): Run {
     env = { [LOCAL_PIPELINE_FILE_VARIABLE]: path.join(os.tmpdir(), `local-command-${process.pid}-${runs++}.json`), ...env };
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "local", "pipeline-app", "main.ts"), mode, ...args], {
-        cwd: ROOT,
-        env,
-        stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", path.join(ROOT, "local", "pipeline-app", "main.ts"), mode, ...args],
+        {
+            cwd: ROOT,
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+        },
+    );
     let out = "";
     let err = "";
     child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
@@ -40,7 +44,19 @@ function spawnLocal(mode: "local" | "start", args: string[], env: NodeJS.Process
     return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-async function readyLine(run: Run, timeoutMs = 60_000): Promise<Record<string, any>> {
+/** The READY JSON, with the fields these tests read. */
+interface ReadyJson {
+    [field: string]: unknown;
+    region: string;
+    sqsEndpoint: string;
+    dynamodbEndpoint: string;
+    consoleUrl: string;
+    credentials: Record<string, string>;
+    environment: Record<string, string>;
+    processes: { fauxqs: number; dynamodbLocal: number };
+}
+
+async function readyLine(run: Run, timeoutMs = 60_000): Promise<ReadyJson> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const line = run

@@ -166,7 +166,7 @@ describe("local pipeline end to end (stack localstack, real SDK and CLI clients)
             expect(JSON.parse(sent.stdout).MessageId).to.be.a("string");
             const key = JSON.stringify({ clientId: { S: "cli-tenant" }, eventId: { S: "cli-evt-1" } });
             const deadline = Date.now() + 20_000;
-            let item: any;
+            let item: { type: { S: string }; data: { M: { plan: { S: string } } } } | undefined;
             while (!item && Date.now() < deadline) {
                 const got = await run(
                     "aws",
@@ -188,8 +188,8 @@ describe("local pipeline end to end (stack localstack, real SDK and CLI clients)
                 if (!item) await new Promise((r) => setTimeout(r, 250));
             }
             expect(item, "item stored").to.not.equal(undefined);
-            expect(item.type.S).to.equal("user.signed_up");
-            expect(item.data.M.plan.S).to.equal("free");
+            expect(item!.type.S).to.equal("user.signed_up");
+            expect(item!.data.M.plan.S).to.equal("free");
             expect(pipeline.sender!.delivered.some((d) => d.clientId === "cli-tenant" && d.eventId === "cli-evt-1")).to.equal(true);
         },
     );

@@ -5,7 +5,7 @@ import { createTableInput, rewriteValue } from "../../../local/pipeline-app/prov
 import { locateEventProcessor } from "../../../local/pipeline-app/services/event-processor";
 import { localTopology, queuesInCreationOrder, TopologyError } from "../../../local/pipeline-app/topology";
 
-function resource(type: string, name: string, inputs: Record<string, any>, state: Record<string, any> = {}): MockedResource {
+function resource(type: string, name: string, inputs: MockedResource["inputs"], state: MockedResource["state"] = {}): MockedResource {
     return { type, name, id: name, inputs, state: { ...inputs, ...state } };
 }
 function deployment(resources: MockedResource[]): MockDeployment {

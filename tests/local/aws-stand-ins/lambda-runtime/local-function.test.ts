@@ -4,6 +4,15 @@ import { FunctionInitError, LocalFunction } from "../../../../local/aws-stand-in
 
 const HANDLERS = path.join(__dirname, "fixtures", "handlers.js");
 
+/** What the fixture's `echo` action returns. */
+interface EchoResult {
+    pid: number;
+    loadedAt: number;
+    env: string;
+    functionName: string;
+    remaining: number;
+}
+
 describe("local execution environments (LocalFunction)", function () {
     this.timeout(30_000);
     const functions: LocalFunction[] = [];
@@ -28,11 +37,11 @@ describe("local execution environments (LocalFunction)", function () {
         const first = await fn.invoke({ action: "echo" });
         const second = await fn.invoke({ action: "echo" });
         expect(first.ok && second.ok).to.equal(true);
-        const [a, b] = [first, second].map((o) => (o as { result: any }).result);
-        expect(a).to.include({ env: "hello", functionName: "fixture" });
-        expect(a.remaining).to.be.within(1, 2000);
-        expect(b.pid).to.equal(a.pid); // warm: same environment
-        expect(b.loadedAt).to.equal(a.loadedAt); // module loaded once
+        const [warm, again] = [first, second].map((outcome) => (outcome as { result: EchoResult }).result);
+        expect(warm).to.include({ env: "hello", functionName: "fixture" });
+        expect(warm.remaining).to.be.within(1, 2000);
+        expect(again.pid).to.equal(warm.pid); // warm: same environment
+        expect(again.loadedAt).to.equal(warm.loadedAt); // module loaded once
     });
 
     it("calls a zero-argument factory when told to (callbackFactory)", async () => {
@@ -58,7 +67,7 @@ describe("local execution environments (LocalFunction)", function () {
         const outcome = await fn.invoke({ action: "sleep", ms: 3000 });
         expect(outcome.ok === false && outcome.error.errorType).to.equal("Sandbox.Timedout");
         const next = await fn.invoke({ action: "echo" });
-        expect(next.ok && (next.result as any).pid).to.not.equal(pid);
+        expect(next.ok && (next.result as EchoResult).pid).to.not.equal(pid);
     });
 
     it("a crash mid-invocation fails that invocation only", async () => {
