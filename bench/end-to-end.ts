@@ -10,12 +10,12 @@
  * Run alone: `npm run bench -- --mode end-to-end [--events 2000] [--json]`
  */
 import { CreateTableCommand, DeleteTableCommand, PutItemCommand, ScanCommand, AttributeValue } from "@aws-sdk/client-dynamodb";
-import { percentile } from "../local/accounting";
-import { sendMessages } from "../local/demo";
-import { startLocalPipeline } from "../local/pipeline";
-import { createTableInput } from "../local/provision";
-import { generateSampleTraffic } from "../local/sample-traffic";
-import type { Delivery } from "../local/services/stream-sender";
+import { percentile } from "../local/pipeline-app/accounting";
+import { sendMessages } from "../local/pipeline-app/demo";
+import { startLocalPipeline } from "../local/pipeline-app/pipeline";
+import { createTableInput } from "../local/pipeline-app/provision";
+import { generateSampleTraffic, type SampleMessage } from "../local/pipeline-app/sample-traffic";
+import type { Delivery } from "../local/pipeline-app/services/stream-sender";
 import { integerOption } from "./index";
 
 export const description =
@@ -24,6 +24,12 @@ export const options = {
     events: integerOption("events in the measured run", 2000, 50, 100_000),
     "timeout-seconds": integerOption("give up after", 180, 10, 3600),
 };
+
+/** `clientId/eventId` of a message the pipeline is expected to store. */
+function persistedKey(message: SampleMessage): string {
+    const expected = message.expect as { clientId: string; eventId: string };
+    return `${expected.clientId}/${expected.eventId}`;
+}
 
 /** The efficiency target: the pipeline should reach half the raw write rate of its store. */
 export const END_TO_END_TARGET_RATIO = 0.5;
@@ -96,13 +102,13 @@ export async function run(opts: { events?: number; timeoutSeconds?: number } = {
         // Warm-up: cold starts and first connections are not throughput.
         const warm = generateSampleTraffic({ clients: 2, eventsPerClient: 10, seed: 1 }).filter((m) => m.expect.kind === "persisted");
         await sendMessages(pipeline, warm);
-        await waitForDeliveries(delivered, new Set(warm.map((m) => `${(m.expect as any).clientId}/${(m.expect as any).eventId}`)), 60_000);
+        await waitForDeliveries(delivered, new Set(warm.map((m) => persistedKey(m))), 60_000);
 
         const clients = 8;
         const sample = generateSampleTraffic({ clients, eventsPerClient: Math.ceil(events / clients), seed: 2 })
             .filter((m) => m.expect.kind === "persisted")
             .slice(0, events);
-        const keys = new Set(sample.map((m) => `${(m.expect as any).clientId}/${(m.expect as any).eventId}`));
+        const keys = new Set(sample.map((m) => persistedKey(m)));
         process.stderr.write(`  sending ${sample.length} events\n`);
         const firstSent = Date.now();
         const sent = await sendMessages(pipeline, sample);
@@ -114,7 +120,7 @@ export async function run(opts: { events?: number; timeoutSeconds?: number } = {
         }
         const lastSeen = Math.max(...seenAt.values());
         const eventsPerSecond = (sample.length / (lastSeen - firstSent)) * 1000;
-        const sentAt = new Map(sent.map((m) => [`${(m.expect as any).clientId}/${(m.expect as any).eventId}`, m.sentAt]));
+        const sentAt = new Map(sent.map((m) => [persistedKey(m), m.sentAt]));
         const streamLatencies = [...seenAt].map(([k, t]) => t - sentAt.get(k)!);
 
         // The stored items, for processed-at stamps and as the ceiling run's payload.

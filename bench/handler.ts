@@ -25,7 +25,7 @@ import { createBatchProcessor } from "../handlers/event-processor";
 import { createProcessorClients } from "../handlers/event-processor/environment";
 import { buildItem } from "../handlers/event-processor/item";
 import type { EventEnvelope } from "../handlers/event-processor/types";
-import { startDynamoDbLocal, startFauxqs, LOCAL_CREDENTIALS } from "../local/emulators";
+import { startDynamoDbLocal, startFauxqs, LOCAL_CREDENTIALS } from "../local/test-kit/emulators";
 import { exampleEvents, sqsRecord } from "../tests/support/factories/events";
 import { integerOption, type BenchOption } from "./index";
 import { countDynamoDbRequests, countSqsRequests, emptyTally, Tally, TallySwitch, tapOutput } from "./support/counting";

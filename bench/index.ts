@@ -14,6 +14,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { readCommandLine } from "../tools/command-line";
 
 /** A flag a mode accepts. `parse` throws an Error with a clear message on a bad value. */
 export interface BenchOption {
@@ -75,25 +76,28 @@ export interface BenchCommand {
 /** Parses argv into a command; throws {@link BenchUsageError} on anything it does not understand. */
 export function parseArgs(argv: readonly string[], known = availableModes()): BenchCommand {
     const command: BenchCommand = { modes: [], json: false, help: false, flags: new Map() };
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (arg === "--json") command.json = true;
-        else if (arg === "--help" || arg === "-h") command.help = true;
-        else if (arg.startsWith("--")) {
-            const [flag, inline] = arg.slice(2).split(/=(.*)/s, 2);
-            const value = inline ?? argv[++i];
-            if (value === undefined || (inline === undefined && value.startsWith("--")))
-                throw new BenchUsageError(`--${flag} needs a value`);
-            if (flag === "mode")
-                command.modes.push(
-                    ...value
-                        .split(",")
-                        .map((m) => m.trim())
-                        .filter(Boolean),
-                );
-            else if (command.flags.has(flag)) throw new BenchUsageError(`--${flag} given twice`);
-            else command.flags.set(flag, value);
-        } else throw new BenchUsageError(`unexpected argument "${arg}"`);
+    // Modes declare their own flags, so every flag but --json and --help takes a value.
+    const items = readCommandLine(argv, {
+        valueFlags: ["mode"],
+        booleanFlags: ["json", "help"],
+        short: { h: "help" },
+        undeclaredTakeValues: true,
+    });
+    for (const item of items) {
+        if (item.kind === "argument" || (!item.rawName.startsWith("--") && item.raw !== "-h"))
+            throw new BenchUsageError(`unexpected argument "${item.raw}"`);
+        if (item.name === "json" && item.value === undefined) command.json = true;
+        else if (item.name === "help" && item.value === undefined) command.help = true;
+        else if (item.value === undefined) throw new BenchUsageError(`--${item.name} needs a value`);
+        else if (item.name === "mode")
+            command.modes.push(
+                ...item.value
+                    .split(",")
+                    .map((mode) => mode.trim())
+                    .filter(Boolean),
+            );
+        else if (command.flags.has(item.name)) throw new BenchUsageError(`--${item.name} given twice`);
+        else command.flags.set(item.name, item.value);
     }
     const unknownModes = command.modes.filter((m) => !known.includes(m));
     if (unknownModes.length > 0) throw new BenchUsageError(`unknown mode(s): ${unknownModes.join(", ")} (available: ${known.join(", ")})`);

@@ -9,6 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { toJsonSchema } from "@valibot/to-json-schema";
+import { readCommandLine, type CommandLineItem } from "../tools/command-line";
 import { eventBodySchema } from "../handlers/event-processor/contract";
 import { createEventTypeRegistry } from "../handlers/event-processor/event-types";
 import { CALENDAR_FORMATS } from "../handlers/shared/calendar";
@@ -50,12 +51,14 @@ export function staleSchemaFiles(dir = SCHEMAS_DIR): string[] {
 }
 
 function main(argv: readonly string[]): number {
-    const unknown = argv.filter((arg) => arg !== "--check");
+    const items = readCommandLine(argv, { booleanFlags: ["check"] });
+    const isCheck = (item: CommandLineItem) => item.kind === "flag" && item.name === "check" && item.raw === "--check";
+    const unknown = items.filter((item) => !isCheck(item)).map((item) => item.raw);
     if (unknown.length > 0) {
         console.error(`error: unknown argument(s): ${unknown.join(" ")}\nusage: npm run schemas [-- --check]`);
         return 2;
     }
-    if (argv.includes("--check")) {
+    if (items.some(isCheck)) {
         const stale = staleSchemaFiles();
         if (stale.length > 0) {
             console.error(`schemas/ is stale: ${stale.join(", ")}\nRun \`npm run schemas\` and commit the result.`);

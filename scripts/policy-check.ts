@@ -1,6 +1,6 @@
 /**
  * `npm run policy`: evaluates the whole policy pack against the program's resources, for each
- * stack, offline. The program runs under Pulumi mocks (local/mock-deployment.ts) with the
+ * stack, offline. The program runs under Pulumi mocks (local/test-kit/mock-deployment.ts) with the
  * stack's own config; the pack runs in-process (policies/testing.ts). No CLI, no credentials.
  *
  * Prints a policy x resource table per stack and exits non-zero on any mandatory violation
@@ -13,7 +13,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { deployUnderMocks } from "../local/mock-deployment";
+import { readCommandLine } from "../tools/command-line";
+import { deployUnderMocks } from "../local/test-kit/mock-deployment";
 import { policies } from "../policies/policies";
 import { evaluatePack, fromMockedResources, Evaluation, CellStatus } from "../policies/testing";
 import type { PackConfig } from "../policies/lib/enforcement";
@@ -30,21 +31,25 @@ export function parseArguments(argv: string[]): Options {
     const stacks: string[] = [];
     let programPath: string | undefined;
     const errors: string[] = [];
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (arg === "--stack" || arg === "-s") {
-            const value = argv[++i];
-            if (!value || value.startsWith("-")) errors.push(`${arg} needs a stack name`);
-            else stacks.push(value);
-        } else if (arg.startsWith("--stack=")) stacks.push(arg.slice("--stack=".length));
-        else if (arg === "--program") {
-            const value = argv[++i];
-            if (!value || value.startsWith("-")) errors.push("--program needs a path");
-            else programPath = path.resolve(value);
-        } else if (arg === "--help" || arg === "-h") {
+    for (const item of readCommandLine(argv, {
+        valueFlags: ["stack", "program"],
+        booleanFlags: ["help"],
+        short: { s: "stack", h: "help" },
+        valuesMayLookLikeFlags: true,
+    })) {
+        // Accepted spellings: `--stack NAME`, `-s NAME`, `--stack=NAME`, `--program PATH`, `--help`, `-h`.
+        const separate = item.kind === "flag" && item.raw === item.rawName;
+        if (item.kind === "flag" && item.name === "stack" && (separate || item.raw.startsWith("--stack="))) {
+            if (!separate) stacks.push(item.value ?? "");
+            else if (!item.value || item.value.startsWith("-")) errors.push(`${item.rawName} needs a stack name`);
+            else stacks.push(item.value);
+        } else if (item.kind === "flag" && item.name === "program" && separate) {
+            if (!item.value || item.value.startsWith("-")) errors.push("--program needs a path");
+            else programPath = path.resolve(item.value);
+        } else if (item.kind === "flag" && item.name === "help" && separate) {
             console.log("usage: npm run policy [-- --stack <name> ...] [--program <path>]");
             process.exit(0);
-        } else errors.push(`unknown argument ${JSON.stringify(arg)}`);
+        } else errors.push(`unknown argument ${JSON.stringify(item.raw)}`);
     }
     for (const stack of stacks) {
         if (!fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`))) errors.push(`no stack file Pulumi.${stack}.yaml for --stack ${stack}`);

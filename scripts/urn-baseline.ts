@@ -6,7 +6,7 @@
  *
  *   npm run urns -- dev > tests/infrastructure/fixtures/urns.dev.json
  */
-import { deployUnderMocks } from "../local/mock-deployment";
+import { deployUnderMocks } from "../local/test-kit/mock-deployment";
 
 async function main(): Promise<void> {
     const stack = process.argv[2] ?? "dev";

@@ -6,7 +6,7 @@
  * Exit codes: 0 done; 1 a message could not be moved or AWS refused a call; 2 bad usage
  * or no target.
  */
-import { parseArgs } from "node:util";
+import { parseToolArgs, runAsMain, runTool, UsageError, type ToolIo } from "./command-line";
 import {
     DeadLetter,
     DeadLetterGroup,
@@ -33,12 +33,7 @@ Options:
                  default: the running \`npm run local\` (.local/pipeline.json)
   --help         this text`;
 
-class UsageError extends Error {}
-
-interface Io {
-    out(text: string): void;
-    err(text: string): void;
-}
+type Io = ToolIo;
 
 function systemsOf(target: ToolTarget, only: string | undefined): SystemQueues[] {
     if (only !== undefined && !(SYSTEMS as readonly string[]).includes(only)) {
@@ -198,34 +193,29 @@ async function redrive(
  * await runDlq(["list", "--json"], { out: console.log, err: console.error });
  */
 export async function runDlq(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: {
-                stack: { type: "string" },
-                system: { type: "string" },
-                json: { type: "boolean" },
-                reason: { type: "string" },
-                "retries-exhausted": { type: "boolean" },
-                limit: { type: "string" },
-                yes: { type: "boolean" },
-                help: { type: "boolean", short: "h" },
-            },
-        });
-    } catch (error) {
-        io.err(`error: ${(error as Error).message}\n\n${DLQ_USAGE}`);
-        return 2;
-    }
+    const parsed = parseToolArgs(
+        argv,
+        {
+            stack: { type: "string" },
+            system: { type: "string" },
+            json: { type: "boolean" },
+            reason: { type: "string" },
+            "retries-exhausted": { type: "boolean" },
+            limit: { type: "string" },
+            yes: { type: "boolean" },
+            help: { type: "boolean", short: "h" },
+        },
+        DLQ_USAGE,
+        io,
+    );
+    if (!parsed) return 2;
     const { values, positionals } = parsed;
     if (values.help || positionals.length === 0) {
         (values.help ? io.out : io.err)(DLQ_USAGE);
         return values.help ? 0 : 2;
     }
     const [command, ...rest] = positionals;
-    let target: ToolTarget | undefined;
-    try {
+    return runTool(DLQ_USAGE, io, async (open) => {
         const expected = command === "show" ? 1 : 0;
         if (!["list", "show", "redrive"].includes(command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
         if (rest.length !== expected)
@@ -247,34 +237,12 @@ export async function runDlq(argv: string[], io: Io, env: NodeJS.ProcessEnv = pr
         if (values.system !== undefined && !(SYSTEMS as readonly string[]).includes(values.system)) {
             throw new UsageError(`--system must be one of ${SYSTEMS.join(", ")}, got ${JSON.stringify(values.system)}`);
         }
-        target = resolveTarget(values.stack, env);
+        const target = open(resolveTarget(values.stack, env));
         const systems = systemsOf(target, values.system);
         if (command === "list") return await list(target, systems, values.json === true, io);
         if (command === "show") return await show(target, systems, rest[0], io);
         return await redrive(target, systems, values, io);
-    } catch (error) {
-        if (error instanceof UsageError) {
-            io.err(`error: ${error.message}\n\n${DLQ_USAGE}`);
-            return 2;
-        }
-        if (error instanceof TargetError) {
-            io.err(`error: ${error.message}`);
-            return 2;
-        }
-        const e = error as Error;
-        io.err(`error: ${e.name}: ${e.message}`);
-        return 1;
-    } finally {
-        target?.close();
-    }
+    });
 }
 
-if (require.main === module) {
-    runDlq(process.argv.slice(2), { out: (t) => process.stdout.write(t + "\n"), err: (t) => process.stderr.write(t + "\n") }).then(
-        (code) => process.exit(code),
-        (error) => {
-            process.stderr.write(`error: ${(error as Error).stack ?? error}\n`);
-            process.exit(1);
-        },
-    );
-}
+if (require.main === module) runAsMain((io) => runDlq(process.argv.slice(2), io));

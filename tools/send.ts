@@ -17,8 +17,8 @@ import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { Hash } from "@smithy/core/serde";
 import { SignatureV4 } from "@smithy/signature-v4";
 import * as fs from "node:fs";
-import { parseArgs } from "node:util";
 import { CLIENT_ID_PATTERN } from "../contracts/event-pipeline";
+import { parseToolArgs, runAsMain, runTool, UsageError, type ToolIo } from "./command-line";
 import { resolveTarget, TargetError, ToolTarget } from "./target";
 
 export const SEND_USAGE = `Usage: npm run send -- <event|email> <file|-> [options]
@@ -33,11 +33,7 @@ Options:
   --idempotency-key KEY     (email) the Idempotency-Key header
   --help                    this text`;
 
-class UsageError extends Error {}
-
-interface Io {
-    out(text: string): void;
-    err(text: string): void;
+interface Io extends ToolIo {
     /** Reads standard input (for `-`). */
     stdin(): Promise<string>;
 }
@@ -153,24 +149,19 @@ async function sendEmail(target: ToolTarget, input: unknown, idempotencyKey: str
  * await runSend(["event", "examples/event.json"], { out: console.log, err: console.error, stdin: readStdin });
  */
 export async function runSend(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: argv,
-            allowPositionals: true,
-            options: { stack: { type: "string" }, "idempotency-key": { type: "string" }, help: { type: "boolean", short: "h" } },
-        });
-    } catch (error) {
-        io.err(`error: ${(error as Error).message}\n\n${SEND_USAGE}`);
-        return 2;
-    }
+    const parsed = parseToolArgs(
+        argv,
+        { stack: { type: "string" }, "idempotency-key": { type: "string" }, help: { type: "boolean", short: "h" } },
+        SEND_USAGE,
+        io,
+    );
+    if (!parsed) return 2;
     const { values, positionals } = parsed;
     if (values.help) {
         io.out(SEND_USAGE);
         return 0;
     }
-    let target: ToolTarget | undefined;
-    try {
+    return runTool(SEND_USAGE, io, async (open) => {
         const [kind, source, ...extra] = positionals;
         if (kind !== "event" && kind !== "email")
             throw new UsageError(
@@ -179,22 +170,9 @@ export async function runSend(argv: string[], io: Io, env: NodeJS.ProcessEnv = p
         if (source === undefined || extra.length) throw new UsageError(`send ${kind} takes one file, or - for standard input`);
         if (kind === "event" && values["idempotency-key"] !== undefined) throw new UsageError("--idempotency-key applies to email only");
         const input = await readInput(source, io);
-        target = resolveTarget(values.stack, env);
+        const target = open(resolveTarget(values.stack, env));
         return kind === "event" ? await sendEvents(target, input, io) : await sendEmail(target, input, values["idempotency-key"], io);
-    } catch (error) {
-        if (error instanceof UsageError) {
-            io.err(`error: ${error.message}\n\n${SEND_USAGE}`);
-            return 2;
-        }
-        if (error instanceof TargetError) {
-            io.err(`error: ${error.message}`);
-            return 2;
-        }
-        io.err(`error: ${(error as Error).name}: ${(error as Error).message}`);
-        return 1;
-    } finally {
-        target?.close();
-    }
+    });
 }
 
 async function readStdin(): Promise<string> {
@@ -203,16 +181,4 @@ async function readStdin(): Promise<string> {
     return Buffer.concat(chunks).toString("utf8");
 }
 
-if (require.main === module) {
-    runSend(process.argv.slice(2), {
-        out: (t) => process.stdout.write(t + "\n"),
-        err: (t) => process.stderr.write(t + "\n"),
-        stdin: readStdin,
-    }).then(
-        (code) => process.exit(code),
-        (error) => {
-            process.stderr.write(`error: ${(error as Error).stack ?? error}\n`);
-            process.exit(1);
-        },
-    );
-}
+if (require.main === module) runAsMain((io) => runSend(process.argv.slice(2), { ...io, stdin: readStdin }));

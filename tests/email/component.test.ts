@@ -4,8 +4,8 @@
  */
 import { expect } from "chai";
 import { parseStackConfig, ConfigValidationError } from "../../config";
-import { deployUnderMocks, type MockDeployment, type MockedResource } from "../../local/mock-deployment";
-import { readStackConfig } from "../../local/mock-deployment";
+import { deployUnderMocks, type MockDeployment, type MockedResource } from "../../local/test-kit/mock-deployment";
+import { readStackConfig } from "../../local/test-kit/mock-deployment";
 import { EMAIL_ENV } from "../../contracts/email-service";
 
 type Statement = {

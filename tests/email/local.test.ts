@@ -5,8 +5,8 @@
  * scheduler, and no PII in any function log.
  */
 import { expect } from "chai";
-import { startLocalPipeline, type LocalPipeline } from "../../local/pipeline";
-import { emailLocalService, type RunningEmailService } from "../../local/email/service";
+import { startLocalPipeline, type LocalPipeline } from "../../local/pipeline-app/pipeline";
+import { emailLocalService, type RunningEmailService } from "../../local/pipeline-app/services/email-service";
 import { linesContaining } from "./support/logs";
 import { emailBody, PII, PII_NEEDLES } from "./support/pii";
 

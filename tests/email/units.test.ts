@@ -13,9 +13,9 @@ import { atExpression, eventBridgeScheduler, scheduleName } from "../../handlers
 import { emailApiFromEnvironment, emailWorkerFromEnvironment } from "../../handlers/email/environment";
 import { EMAIL_API_DEFAULTS, EMAIL_ENV } from "../../contracts/email-service";
 import { parseQueuedEmail } from "../../handlers/email/message";
-import { parseAtExpression, startFakeScheduler } from "../../local/email/fake-aws";
+import { parseAtExpression, startFakeScheduler } from "../../local/aws-stand-ins/email/fake-aws";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
-import { LOCAL_CREDENTIALS } from "../../local/emulators";
+import { LOCAL_CREDENTIALS } from "../../local/test-kit/emulators";
 import { emailBody } from "./support/pii";
 
 const NOW = new Date("2030-01-01T00:00:00Z");

@@ -12,8 +12,8 @@ import { deriveVisibilityTimeoutSeconds } from "../../components/shared/defaults
 import { globalName } from "../../components/shared/naming";
 import { installedPowertoolsVersion, powertoolsLayerParameterName } from "../../components/shared/powertools";
 import { lambdaCodePathOptions, layerFiles, runtimeDependencyNames, runtimeFiles } from "../../components/shared/lambda-packaging";
-import { zipDirectory } from "../../local/lambda-artifact";
-import { deployUnderMocks } from "../../local/mock-deployment";
+import { zipDirectory } from "../../local/test-kit/lambda-artifact";
+import { deployUnderMocks } from "../../local/test-kit/mock-deployment";
 import { all, one } from "./helpers";
 
 const FIXTURES = path.join(__dirname, "fixtures");

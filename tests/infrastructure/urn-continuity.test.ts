@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { deployUnderMocks, projectName, type RegisteredUrn } from "../../local/mock-deployment";
+import { deployUnderMocks, projectName, type RegisteredUrn } from "../../local/test-kit/mock-deployment";
 import { claimedUrns, composeUrn, urnContinuity } from "../support/urns";
 
 const FIXTURES = path.join(__dirname, "fixtures");

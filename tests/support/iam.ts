@@ -8,7 +8,7 @@
 import * as path from "node:path";
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import type { PolicyDocument } from "../../components/shared/iam-documents";
-import { MOCK_ACCOUNT_ID } from "../../local/mock-deployment";
+import { MOCK_ACCOUNT_ID } from "../../local/test-kit/mock-deployment";
 
 export type Decision = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 

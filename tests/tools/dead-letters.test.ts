@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EMAIL_DEAD_LETTER_ATTRIBUTES as EMAIL_ATTRIBUTES } from "../../contracts/email-service";
 import { EVENT_DEAD_LETTER_ATTRIBUTES as EVENT_ATTRIBUTES } from "../../contracts/event-pipeline";
-import { emailBodies } from "../../local/console/mime";
+import { emailBodies } from "../../local/pipeline-app/console/mime";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
     classify,

@@ -1,0 +1,123 @@
+/**
+ * Serves an API Gateway HTTP API (payload v2) Lambda handler on a loopback port:
+ * the request becomes the same event API Gateway would send, the handler's result
+ * becomes the HTTP response. Routes only `POST /v1/emails` (like the deployed API);
+ * no SigV4 locally, so the handler sees no IAM authorizer context.
+ */
+import * as http from "node:http";
+import * as crypto from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { isUtf8 } from "node:buffer";
+import { refuseForeignHost } from "../loopback-host";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+
+/** API Gateway's own payload limit: bigger requests never reach the Lambda. */
+export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+export interface LocalHttpApi {
+    /** `http://127.0.0.1:<port>` */
+    readonly url: string;
+    readonly port: number;
+    stop(): Promise<void>;
+}
+
+type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** Converts a Node request to an HTTP API v2 event. */
+export function toHttpApiEvent(req: http.IncomingMessage, body: Buffer, routeKey: string): APIGatewayProxyEventV2 {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(",") : value;
+    }
+    // A text body that is not UTF-8 (another declared charset, or invalid bytes) goes base64-encoded,
+    // as API Gateway does for binary payloads: a UTF-8 string would replace its bytes with U+FFFD.
+    const contentType = headers["content-type"] ?? "";
+    const declared = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1].toLowerCase();
+    const textual =
+        /json|text|xml|x-www-form-urlencoded/i.test(contentType) && (declared === undefined || /^utf-?8$/.test(declared)) && isUtf8(body);
+    const now = new Date();
+    return {
+        version: "2.0",
+        routeKey,
+        rawPath: url.pathname,
+        rawQueryString: url.search.replace(/^\?/, ""),
+        headers,
+        requestContext: {
+            accountId: "000000000000",
+            apiId: "local",
+            domainName: headers.host ?? "127.0.0.1",
+            domainPrefix: "local",
+            http: {
+                method: req.method ?? "GET",
+                path: url.pathname,
+                protocol: `HTTP/${req.httpVersion}`,
+                sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+                userAgent: headers["user-agent"] ?? "",
+            },
+            requestId: crypto.randomUUID(),
+            routeKey,
+            stage: "$default",
+            time: now.toUTCString(),
+            timeEpoch: now.getTime(),
+        },
+        body: body.length === 0 ? undefined : textual ? body.toString("utf8") : body.toString("base64"),
+        isBase64Encoded: body.length > 0 && !textual,
+    };
+}
+
+/**
+ * @example
+ * const api = await serveHttpApi(createEmailApi(deps), { routes: ["POST /v1/emails"] });
+ * await fetch(`${api.url}/v1/emails`, { method: "POST", ... });
+ * await api.stop();
+ */
+export async function serveHttpApi(handler: Handler, options: { port?: number; routes?: string[] } = {}): Promise<LocalHttpApi> {
+    const routes = new Set(options.routes ?? ["POST /v1/emails"]);
+    const server = http.createServer((req, res) => {
+        if (refuseForeignHost(req, res)) return undefined;
+        const path = new URL(req.url ?? "/", "http://localhost").pathname;
+        const routeKey = `${req.method} ${path}`;
+        const reply = (status: number, headers: Record<string, string>, body: string) => {
+            res.writeHead(status, headers);
+            res.end(body);
+        };
+        if (!routes.has(routeKey)) return reply(404, { "content-type": "application/json" }, JSON.stringify({ message: "Not Found" }));
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let tooLarge = false;
+        req.on("data", (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > API_GATEWAY_MAX_PAYLOAD_BYTES) tooLarge = true;
+            else chunks.push(chunk);
+        });
+        req.on("end", () => {
+            if (tooLarge)
+                return reply(413, { "content-type": "application/json" }, JSON.stringify({ message: "Request Entity Too Large" }));
+            handler(toHttpApiEvent(req, Buffer.concat(chunks), routeKey)).then(
+                (result) => {
+                    const headers: Record<string, string> = {};
+                    for (const [key, value] of Object.entries(result.headers ?? {})) headers[key] = String(value);
+                    const body = result.body ?? "";
+                    reply(result.statusCode ?? 200, headers, result.isBase64Encoded ? Buffer.from(body, "base64").toString() : body);
+                },
+                () => reply(500, { "content-type": "application/json" }, JSON.stringify({ message: "Internal Server Error" })),
+            );
+        });
+        return undefined;
+    });
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    return {
+        url: `http://127.0.0.1:${port}`,
+        port,
+        stop: () =>
+            new Promise<void>((resolve) => {
+                server.closeAllConnections();
+                server.close(() => resolve());
+            }),
+    };
+}

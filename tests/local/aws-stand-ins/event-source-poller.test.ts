@@ -1,0 +1,313 @@
+import { expect } from "chai";
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSEvent } from "aws-lambda";
+import { Emulator, LOCAL_CREDENTIALS, startFauxqs } from "../../../local/test-kit/emulators";
+import { inspectQueue } from "../../../local/pipeline-app/accounting";
+import {
+    BatchReport,
+    EventSourceConfigError,
+    EventSourcePoller,
+    failedMessageIds,
+    validateEventSource,
+} from "../../../local/aws-stand-ins/event-source-poller";
+import type { InvokeOutcome } from "../../../local/aws-stand-ins/lambda-runtime/local-function";
+
+const REGION = "us-east-1";
+
+describe("event source poller (sqs-consumer) on fauxqs", function () {
+    this.timeout(60_000);
+    let fauxqs: Emulator;
+    let sqs: SQSClient;
+    let queueCounter = 0;
+
+    before(async () => {
+        fauxqs = await startFauxqs({ region: REGION });
+        sqs = new SQSClient({ region: REGION, endpoint: fauxqs.endpoint, credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false });
+    });
+    after(async () => {
+        sqs?.destroy();
+        await fauxqs?.stop();
+    });
+
+    /** A source queue with a DLQ, as the stack would create it. */
+    async function queuePair(visibilityTimeout: number, maxReceiveCount: number) {
+        const n = ++queueCounter;
+        const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `dlq-${n}` }));
+        const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!
+            .QueueArn!;
+        const source = await sqs.send(
+            new CreateQueueCommand({
+                QueueName: `source-${n}`,
+                Attributes: {
+                    VisibilityTimeout: String(visibilityTimeout),
+                    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+                },
+            }),
+        );
+        const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: source.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!
+            .QueueArn!;
+        return { url: source.QueueUrl!, arn, name: `source-${n}`, dlqName: `dlq-${n}` };
+    }
+
+    async function send(url: string, bodies: string[]) {
+        for (let i = 0; i < bodies.length; i += 10) {
+            await sqs.send(
+                new SendMessageBatchCommand({
+                    QueueUrl: url,
+                    Entries: bodies.slice(i, i + 10).map((b, j) => ({ Id: String(j), MessageBody: b, MessageGroupId: "tenant-a" })),
+                }),
+            );
+        }
+    }
+
+    async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string) {
+        const deadline = Date.now() + timeoutMs;
+        while (!(await condition())) {
+            if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    }
+
+    const ok = (result: unknown): InvokeOutcome => ({ ok: true, result, durationMs: 1, workerPid: 1 });
+
+    it("delivers batches no larger than batchSize, in the Lambda record shape, and deletes successes", async () => {
+        const q = await queuePair(30, 3);
+        const events: SQSEvent[] = [];
+        const poller = new EventSourcePoller({
+            sqs,
+            queueUrl: q.url,
+            queueArn: q.arn,
+            region: REGION,
+            batchSize: 3,
+            maximumConcurrency: 1,
+            waitTimeSeconds: 1,
+            invoke: async (e) => (events.push(e), ok(null)),
+        });
+        await send(
+            q.url,
+            Array.from({ length: 10 }, (_, i) => `m${i}`),
+        );
+        poller.start();
+        try {
+            await waitFor(() => events.flatMap((e) => e.Records).length >= 10, 15_000, "10 records");
+        } finally {
+            await poller.stop();
+        }
+        expect(events.every((e) => e.Records.length <= 3)).to.equal(true);
+        const record = events[0].Records[0];
+        expect(record).to.include({ eventSource: "aws:sqs", eventSourceARN: q.arn, awsRegion: REGION });
+        expect(record.attributes.ApproximateReceiveCount).to.equal("1");
+        // Lambda's SQS records carry SenderId (tenant isolation reads it; "Using Lambda with Amazon SQS", example event).
+        // fauxqs reports 000000000000 for every sender (it has no IAM), which is why local stacks run in open mode.
+        expect(record.attributes.SenderId).to.equal("000000000000");
+        expect(record.attributes.SentTimestamp).to.match(/^\d+$/);
+        expect(record.receiptHandle).to.be.a("string").and.not.equal("");
+        const left = await inspectQueue(fauxqs.endpoint, q.name);
+        expect(left.ready.length + left.inflight.length).to.equal(0);
+    });
+
+    it("fills a batch during the batching window instead of invoking per receive", async () => {
+        const q = await queuePair(30, 3);
+        const sizes: number[] = [];
+        const poller = new EventSourcePoller({
+            sqs,
+            queueUrl: q.url,
+            queueArn: q.arn,
+            region: REGION,
+            batchSize: 20,
+            maximumBatchingWindowInSeconds: 2,
+            maximumConcurrency: 1,
+            waitTimeSeconds: 1,
+            invoke: async (e) => (sizes.push(e.Records.length), ok(null)),
+        });
+        poller.start();
+        try {
+            // Trickle messages in: without a window each receive would be its own small batch.
+            for (let i = 0; i < 15; i++) {
+                await send(q.url, [`t${i}`]);
+                await new Promise((r) => setTimeout(r, 40));
+            }
+            await waitFor(() => sizes.reduce((a, b) => a + b, 0) >= 15, 15_000, "15 records");
+        } finally {
+            await poller.stop();
+        }
+        expect(Math.max(...sizes)).to.be.greaterThan(10); // more than one receive's worth: the window gathered them
+        expect(sizes.every((s) => s <= 20)).to.equal(true);
+    });
+
+    it("honours a partial batch response: only listed failures come back, after the visibility timeout", async () => {
+        const q = await queuePair(1, 5);
+        const seen: Array<{ body: string; receiveCount: string; at: number }> = [];
+        const reports: BatchReport[] = [];
+        const poller = new EventSourcePoller({
+            sqs,
+            queueUrl: q.url,
+            queueArn: q.arn,
+            region: REGION,
+            batchSize: 10,
+            reportBatchItemFailures: true,
+            maximumConcurrency: 1,
+            waitTimeSeconds: 1,
+            invoke: async (e) => {
+                for (const r of e.Records) seen.push({ body: r.body, receiveCount: r.attributes.ApproximateReceiveCount, at: Date.now() });
+                // fail "flaky" on its first delivery only
+                const failures = e.Records.filter((r) => r.body === "flaky" && r.attributes.ApproximateReceiveCount === "1").map((r) => ({
+                    itemIdentifier: r.messageId,
+                }));
+                return ok({ batchItemFailures: failures });
+            },
+        });
+        poller.on("batch", (r: BatchReport) => reports.push(r));
+        await send(q.url, ["a", "flaky", "b"]);
+        poller.start();
+        try {
+            await waitFor(() => seen.some((s) => s.body === "flaky" && s.receiveCount === "2"), 15_000, "flaky redelivered");
+        } finally {
+            await poller.stop();
+        }
+        expect(seen.filter((s) => s.body === "a")).to.have.length(1);
+        expect(seen.filter((s) => s.body === "b")).to.have.length(1);
+        const flaky = seen.filter((s) => s.body === "flaky");
+        expect(flaky).to.have.length(2);
+        expect(flaky[1].at - flaky[0].at).to.be.at.least(900); // not before the 1 s visibility timeout
+        expect(reports.some((r) => r.outcome === "partial" && r.failed === 1)).to.equal(true);
+    });
+
+    it("treats an invalid partial batch response or a function error as a failure of the whole batch", async () => {
+        const q = await queuePair(1, 5);
+        let calls = 0;
+        const outcomes: string[] = [];
+        const poller = new EventSourcePoller({
+            sqs,
+            queueUrl: q.url,
+            queueArn: q.arn,
+            region: REGION,
+            batchSize: 10,
+            reportBatchItemFailures: true,
+            maximumConcurrency: 1,
+            waitTimeSeconds: 1,
+            invoke: async () => {
+                calls++;
+                if (calls === 1) return ok({ batchItemFailures: [{ itemIdentifier: "not-in-this-batch" }] });
+                if (calls === 2) return { ok: false, error: { errorType: "Runtime.ExitError", errorMessage: "crashed" }, durationMs: 1 };
+                return ok({ batchItemFailures: [] });
+            },
+        });
+        poller.on("batch", (r: BatchReport) => outcomes.push(r.outcome));
+        await send(q.url, ["x", "y"]);
+        poller.start();
+        try {
+            await waitFor(
+                async () => {
+                    const left = await inspectQueue(fauxqs.endpoint, q.name);
+                    return calls >= 3 && left.ready.length + left.inflight.length === 0;
+                },
+                20_000,
+                "third, successful delivery",
+            );
+        } finally {
+            await poller.stop();
+        }
+        expect(outcomes.slice(0, 3)).to.deep.equal(["invalid-response", "function-error", "success"]);
+    });
+
+    it("a poison message cannot block its batch: the others are deleted at once, it reaches the DLQ after maxReceiveCount", async () => {
+        const q = await queuePair(1, 2);
+        const deliveries = new Map<string, number>();
+        const poller = new EventSourcePoller({
+            sqs,
+            queueUrl: q.url,
+            queueArn: q.arn,
+            region: REGION,
+            batchSize: 10,
+            reportBatchItemFailures: true,
+            maximumConcurrency: 1,
+            waitTimeSeconds: 1,
+            invoke: async (e) => {
+                for (const r of e.Records) deliveries.set(r.body, (deliveries.get(r.body) ?? 0) + 1);
+                return ok({
+                    batchItemFailures: e.Records.filter((r) => r.body === "poison").map((r) => ({ itemIdentifier: r.messageId })),
+                });
+            },
+        });
+        await send(q.url, ["poison", ...Array.from({ length: 9 }, (_, i) => `good-${i}`)]);
+        poller.start();
+        try {
+            await waitFor(async () => (await inspectQueue(fauxqs.endpoint, q.dlqName)).ready.length === 1, 20_000, "poison in the DLQ");
+        } finally {
+            await poller.stop();
+        }
+        for (let i = 0; i < 9; i++) expect(deliveries.get(`good-${i}`), `good-${i}`).to.equal(1);
+        expect(deliveries.get("poison")).to.equal(2); // maxReceiveCount
+        const dlq = await inspectQueue(fauxqs.endpoint, q.dlqName);
+        expect(dlq.ready.map((m) => m.body)).to.deep.equal(["poison"]);
+        const left = await inspectQueue(fauxqs.endpoint, q.name);
+        expect(left.ready.length + left.inflight.length).to.equal(0);
+    });
+
+    it("never runs more invocations at once than maximumConcurrency, yet keeps every slot busy", async () => {
+        const q = await queuePair(30, 3);
+        let running = 0;
+        let peak = 0;
+        let records = 0;
+        const poller = new EventSourcePoller({
+            sqs,
+            queueUrl: q.url,
+            queueArn: q.arn,
+            region: REGION,
+            batchSize: 2,
+            maximumConcurrency: 2,
+            waitTimeSeconds: 1,
+            invoke: async (e) => {
+                peak = Math.max(peak, ++running);
+                await new Promise((r) => setTimeout(r, 150));
+                running--;
+                records += e.Records.length;
+                return ok(null);
+            },
+        });
+        await send(
+            q.url,
+            Array.from({ length: 16 }, (_, i) => `c${i}`),
+        );
+        poller.start();
+        try {
+            await waitFor(() => records >= 16, 15_000, "16 records");
+        } finally {
+            await poller.stop();
+        }
+        expect(peak).to.equal(2);
+    });
+
+    it("validates mapping settings the way Lambda does, naming every problem", () => {
+        expect(() => validateEventSource({ batchSize: 50, maximumBatchingWindowInSeconds: 0 })).to.throw(
+            EventSourceConfigError,
+            /needs maximumBatchingWindowInSeconds/,
+        );
+        const error = (() => {
+            try {
+                validateEventSource({ batchSize: 0, maximumBatchingWindowInSeconds: 301, maximumConcurrency: 0 });
+            } catch (e) {
+                return e as Error;
+            }
+            return undefined;
+        })();
+        expect(error?.message)
+            .to.match(/batchSize/)
+            .and.match(/maximumBatchingWindowInSeconds/)
+            .and.match(/maximumConcurrency/);
+        expect(() => validateEventSource({ batchSize: 10, maximumBatchingWindowInSeconds: 0 })).not.to.throw();
+    });
+
+    it("reads partial batch responses with Lambda's rules", () => {
+        const batch = [{ MessageId: "a" }, { MessageId: "b" }];
+        expect(failedMessageIds(null, batch)).to.deep.equal(new Set());
+        expect(failedMessageIds({}, batch)).to.deep.equal(new Set());
+        expect(failedMessageIds({ batchItemFailures: [] }, batch)).to.deep.equal(new Set());
+        expect(failedMessageIds({ batchItemFailures: [{ itemIdentifier: "b" }] }, batch)).to.deep.equal(new Set(["b"]));
+        expect(failedMessageIds({ batchItemFailures: [{ itemIdentifier: "" }] }, batch)).to.equal("invalid");
+        expect(failedMessageIds({ batchItemFailures: [{ itemIdentifier: "zzz" }] }, batch)).to.equal("invalid");
+        expect(failedMessageIds({ batchItemFailures: "b" }, batch)).to.equal("invalid");
+        expect(failedMessageIds("ok", batch)).to.equal("invalid");
+    });
+});

@@ -1,0 +1,132 @@
+import { expect } from "chai";
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
+import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal } from "../../../local/test-kit/emulators";
+import { DynamoDbStreamReader, firstFailedRecord } from "../../../local/aws-stand-ins/stream-reader";
+
+const REGION = "us-east-1";
+
+describe("DynamoDB stream reader (a stream-triggered event source mapping)", function () {
+    this.timeout(60_000);
+    let dynamo: Emulator;
+    let dynamodb: DynamoDBClient;
+    let streams: DynamoDBStreamsClient;
+    let tables = 0;
+
+    before(async () => {
+        dynamo = await startDynamoDbLocal();
+        dynamodb = new DynamoDBClient({ region: REGION, endpoint: dynamo.endpoint, credentials: LOCAL_CREDENTIALS });
+        streams = new DynamoDBStreamsClient({ region: REGION, endpoint: dynamo.endpoint, credentials: LOCAL_CREDENTIALS });
+    });
+    after(async () => {
+        dynamodb?.destroy();
+        streams?.destroy();
+        await dynamo?.stop();
+    });
+
+    async function tableWithItems(n: number): Promise<string> {
+        const name = `stream-${++tables}`;
+        const created = await dynamodb.send(
+            new CreateTableCommand({
+                TableName: name,
+                BillingMode: "PAY_PER_REQUEST",
+                AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+                KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+                StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_IMAGE" },
+            }),
+        );
+        for (let i = 0; i < n; i++) await dynamodb.send(new PutItemCommand({ TableName: name, Item: { id: { S: `item-${i}` } } }));
+        return created.TableDescription!.LatestStreamArn!;
+    }
+
+    async function readAll(
+        streamArn: string,
+        handler: (e: DynamoDBStreamEvent) => Promise<void | DynamoDBBatchResponse>,
+        until: () => boolean,
+    ) {
+        const reader = new DynamoDbStreamReader({ streams, streamArn, region: REGION, pollIntervalMs: 20, handler });
+        reader.start();
+        const deadline = Date.now() + 20_000;
+        try {
+            while (!until()) {
+                if (Date.now() > deadline) throw new Error("timed out");
+                await new Promise((r) => setTimeout(r, 20));
+            }
+        } finally {
+            await reader.stop();
+        }
+        return reader;
+    }
+
+    const ids = (e: DynamoDBStreamEvent) => e.Records.map((r) => r.dynamodb!.NewImage!.id.S!);
+
+    it("hands records over in order, in the Lambda event shape", async () => {
+        const streamArn = await tableWithItems(5);
+        const calls: string[][] = [];
+        const reader = await readAll(
+            streamArn,
+            async (e) => {
+                expect(e.Records[0]).to.include({
+                    eventSource: "aws:dynamodb",
+                    eventName: "INSERT",
+                    eventSourceARN: streamArn,
+                    awsRegion: REGION,
+                });
+                calls.push(ids(e));
+            },
+            () => calls.flat().length >= 5,
+        );
+        expect(calls.flat()).to.deep.equal(["item-0", "item-1", "item-2", "item-3", "item-4"]);
+        expect(reader.recordsDelivered).to.equal(5);
+    });
+
+    it("checkpoints on a partial batch response and retries from the lowest failed record only", async () => {
+        const streamArn = await tableWithItems(5);
+        const calls: string[][] = [];
+        await readAll(
+            streamArn,
+            async (e) => {
+                calls.push(ids(e));
+                if (calls.length === 1) {
+                    const failed = e.Records.filter((r) => ["item-2", "item-4"].includes(r.dynamodb!.NewImage!.id.S!));
+                    return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.dynamodb!.SequenceNumber! })) };
+                }
+                return { batchItemFailures: [] };
+            },
+            () => calls.length >= 2,
+        );
+        expect(calls[0]).to.deep.equal(["item-0", "item-1", "item-2", "item-3", "item-4"]);
+        expect(calls[1]).to.deep.equal(["item-2", "item-3", "item-4"]);
+    });
+
+    it("retries a failing batch (thrown error or invalid response) until it succeeds, never skipping ahead", async () => {
+        const streamArn = await tableWithItems(3);
+        const calls: string[][] = [];
+        await readAll(
+            streamArn,
+            async (e) => {
+                calls.push(ids(e));
+                if (calls.length === 1) throw new Error("downstream unavailable");
+                if (calls.length === 2) return { batchItemFailures: [{ itemIdentifier: "not-a-sequence-number" }] };
+                return undefined;
+            },
+            () => calls.length >= 3,
+        );
+        expect(calls).to.deep.equal([
+            ["item-0", "item-1", "item-2"],
+            ["item-0", "item-1", "item-2"],
+            ["item-0", "item-1", "item-2"],
+        ]);
+    });
+
+    it("reads partial batch responses with Lambda's rules", () => {
+        const records = [{ dynamodb: { SequenceNumber: "100" } }, { dynamodb: { SequenceNumber: "200" } }];
+        expect(firstFailedRecord(undefined, records)).to.equal(-1);
+        expect(firstFailedRecord({ batchItemFailures: [] }, records)).to.equal(-1);
+        expect(firstFailedRecord({ batchItemFailures: [{ itemIdentifier: "200" }, { itemIdentifier: "100" }] }, records)).to.equal(0);
+        expect(firstFailedRecord({ batchItemFailures: [{ itemIdentifier: "" }] }, records)).to.equal("invalid");
+        expect(firstFailedRecord({ batchItemFailures: [{ itemIdentifier: "300" }] }, records)).to.equal("invalid");
+        expect(firstFailedRecord("ok", records)).to.equal("invalid");
+    });
+});

@@ -1,0 +1,221 @@
+/**
+ * The local console in headless Chromium (Debian's `chromium`, driven by playwright-core):
+ * it shows the pipeline's state, redrives a DLQ group from the page, renders email HTML
+ * sandboxed, and refuses foreign Host headers (DNS rebinding) and cross-origin posts (CSRF).
+ *
+ * CONSOLE_SCREENSHOT=docs/local-console.png writes the README's screenshot.
+ */
+import { expect } from "chai";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import { chromium, Browser } from "playwright-core";
+import { LocalPipeline, startLocalPipeline } from "../../../../local/pipeline-app/pipeline";
+import { escapeHtml, LocalConsole, startConsole } from "../../../../local/pipeline-app/console/server";
+import type { RunningEmailService } from "../../../../local/pipeline-app/services/email-service";
+
+/** Debian's package installs it here (.ci/run installs it). */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+function request(
+    url: string,
+    options: { method?: string; headers?: Record<string, string>; body?: string },
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+    return new Promise((resolve, reject) => {
+        const req = http.request(url, { method: options.method ?? "GET", headers: options.headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
+        });
+        req.on("error", reject);
+        req.end(options.body);
+    });
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await probe())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 300));
+    }
+}
+
+describe("local console (headless Chromium)", function () {
+    this.timeout(240_000);
+    let pipeline: LocalPipeline;
+    let localConsole: LocalConsole;
+    let browser: Browser;
+    const emailHtml = `<p id="greeting">Hello <b>Ada</b></p><script>document.title = "pwned"; parent.document.title = "pwned"</script>`;
+
+    before(async function () {
+        if (!fs.existsSync(CHROMIUM))
+            throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it), or set CHROMIUM_PATH`);
+        pipeline = await startLocalPipeline({ stack: "localstack", functionLogs: () => undefined });
+        localConsole = await startConsole(pipeline);
+        // Root in a container has no user namespace for Chromium's sandbox.
+        browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ["--no-sandbox"] : [] });
+
+        const sqs = pipeline.context.clients.sqs;
+        const event = (n: number, extra: Record<string, unknown> = {}) => ({
+            clientId: n % 2 ? "tenant-odd" : "tenant-even",
+            eventId: `evt-${n}`,
+            type: "user.signed_up",
+            occurredAt: "2026-01-31T12:00:00Z",
+            data: { userId: `u${n}`, plan: "free", signupChannel: "web", marketingOptIn: false },
+            ...extra,
+        });
+        const bodies = [
+            event(1),
+            event(2),
+            event(3),
+            event(4, { data: { userId: "<img src=x onerror=alert(1)>" } }),
+            event(5, { type: "<script>x</script>.happened" }),
+        ];
+        for (const body of bodies)
+            await sqs.send(
+                new SendMessageCommand({
+                    QueueUrl: pipeline.ready.eventQueueUrl,
+                    MessageBody: JSON.stringify(body),
+                    MessageGroupId: body.clientId,
+                }),
+            );
+        const answer = await fetch(String(pipeline.ready.emailApiUrl), {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({
+                from: "shop@example.com",
+                to: ["ada@example.org"],
+                subject: "Welcome <Ada>",
+                html: emailHtml,
+                text: "Hello Ada",
+            }),
+        });
+        expect(answer.status).to.equal(202);
+        const email = pipeline.services.find((s) => s.name === "email") as RunningEmailService;
+        await email.sink.waitFor(1, 30_000);
+        await until("3 stored events and 2 DLQ messages", async () => {
+            const page = await request(localConsole.url, { headers: { host: new URL(localConsole.url).host } });
+            return /evt-3/.test(page.body) && /invalid_data/.test(page.body) && /unknown_type|invalid_field/.test(page.body);
+        });
+    });
+    after(async () => {
+        await browser?.close();
+        await localConsole?.stop();
+        await pipeline?.stop();
+    });
+
+    it("shows queues, the DLQ by reason, stored events per tenant, stream deliveries and the rendered inbox", async () => {
+        const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+        const dialogs: string[] = [];
+        page.on("dialog", (d) => {
+            dialogs.push(d.message());
+            void d.dismiss();
+        });
+        await page.goto(localConsole.url);
+        expect(await page.title()).to.equal("Local console · localstack");
+        const queues = await page.textContent("#queues");
+        expect(queues)
+            .to.match(/events queue/)
+            .and.match(/events DLQ/)
+            .and.match(/email queue/)
+            .and.match(/email DLQ/);
+        const dlq = (await page.textContent("#dlq"))!;
+        expect(dlq).to.match(/invalid_data/);
+        expect(dlq).to.match(/Redrive 1/);
+        const events = (await page.textContent("#events"))!;
+        expect(events)
+            .to.match(/tenant-odd\s*2 stored/)
+            .and.match(/tenant-even\s*1 stored/);
+        await until("stream deliveries", async () => {
+            await page.reload();
+            return /INSERT\s*tenant-odd\s*evt-1/.test((await page.textContent("#deliveries"))!);
+        });
+
+        // The email: subject escaped as text, HTML rendered in a sandboxed iframe whose script never runs.
+        await page.locator("#inbox details summary").first().click();
+        expect(await page.textContent("#inbox summary")).to.include("Welcome <Ada>");
+        const frame = page.locator("#inbox iframe");
+        expect(await frame.getAttribute("sandbox")).to.equal("");
+        const inner = page.frameLocator("#inbox iframe");
+        expect(await inner.locator("#greeting").textContent()).to.equal("Hello Ada");
+        expect(await page.title()).to.not.equal("pwned");
+        expect(dialogs).to.deep.equal([]);
+        if (process.env.CONSOLE_SCREENSHOT) {
+            await inner.locator("#greeting").waitFor({ state: "visible" });
+            await page.waitForTimeout(500);
+            await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT, fullPage: true });
+        }
+        await page.close();
+    });
+
+    it("redrives a DLQ group from the page: the notice says what moved, and an unfixed rejection comes back", async () => {
+        const page = await browser.newPage();
+        await page.goto(localConsole.url);
+        await page.getByRole("button", { name: "redrive events invalid_data" }).click();
+        await page.waitForURL(/notice=/);
+        expect(await page.textContent("[role=status]"))
+            .to.match(/Redrove 1 of 1 events message\(s\) \(invalid_data\)/)
+            .and.match(/at most once/);
+        // Nothing was fixed: the processor rejects it again, with the same reason.
+        await until("the rejection to come back", async () => {
+            await page.goto(localConsole.url);
+            return /invalid_data/.test((await page.textContent("#dlq"))!);
+        });
+        await page.close();
+    });
+
+    it("escapes what producers control", async () => {
+        const page = await request(localConsole.url, { headers: { host: new URL(localConsole.url).host } });
+        expect(page.status).to.equal(200);
+        expect(page.body).to.not.include("<script>x</script>");
+        expect(page.body).to.not.include("<img src=x");
+        expect(page.headers["content-security-policy"]).to.match(/default-src 'none'/);
+        expect(escapeHtml(`<a href="x" onclick='y'>&`)).to.equal("&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;");
+    });
+
+    it("refuses a Host that is not its own loopback host:port (DNS rebinding)", async () => {
+        const port = new URL(localConsole.url).port;
+        for (const host of [`attacker.example:${port}`, `localhost:${port}`, "127.0.0.1", `127.0.0.1:${Number(port) + 1}`]) {
+            const answer = await request(localConsole.url, { headers: { host } });
+            expect(answer.status, host).to.equal(421);
+            expect(answer.body).to.not.match(/invalid_data|tenant-odd/);
+        }
+    });
+
+    it("refuses a redrive POST that is not from its own origin (CSRF)", async () => {
+        const host = new URL(localConsole.url).host;
+        const form = { "content-type": "application/x-www-form-urlencoded", host };
+        const body = "system=events&reason=invalid_data";
+        const cross = await request(`${localConsole.url}redrive`, {
+            method: "POST",
+            headers: { ...form, origin: "http://attacker.example" },
+            body,
+        });
+        expect(cross.status).to.equal(403);
+        const none = await request(`${localConsole.url}redrive`, { method: "POST", headers: form, body });
+        expect(none.status).to.equal(403);
+        const foreignReferer = await request(`${localConsole.url}redrive`, {
+            method: "POST",
+            headers: { ...form, referer: "http://attacker.example/x" },
+            body,
+        });
+        expect(foreignReferer.status).to.equal(403);
+        // And a real cross-site form in Chromium: served from another origin, it posts to the console and is refused.
+        const attacker = http.createServer((_req, res) => {
+            res.writeHead(200, { "content-type": "text/html" });
+            res.end(
+                `<form method="post" action="${localConsole.url}redrive"><input name="system" value="events"><input name="reason" value="invalid_data"><button>go</button></form>`,
+            );
+        });
+        await new Promise<void>((r) => attacker.listen(0, "127.0.0.1", r));
+        try {
+            const page = await browser.newPage();
+            await page.goto(`http://localhost:${(attacker.address() as { port: number }).port}/`);
+            const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/redrive")), page.click("button")]);
+            expect(response.status()).to.equal(403);
+            await page.close();
+        } finally {
+            await new Promise<void>((r) => attacker.close(() => r()));
+        }
+    });
+});
