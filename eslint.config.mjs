@@ -17,9 +17,9 @@ export default tseslint.config(
                 { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_" },
             ],
             // `import x = require("…")` is TypeScript's typed CommonJS import, which Pulumi's closure serializer turns into `require` in the archive.
-            // A plain `require("…")` is allowed for: modules loaded on first use in Lambda code (their cold-start cost is
-            // paid only on the path that needs them: handlers/tracing.ts, handlers/shared/deferred.ts), and the policy SDK's
-            // and Pulumi's generated protobuf modules, which ship no type declarations to import.
+            // A plain `require("…")` is allowed only for the modules listed: those loaded on first use in Lambda code (their
+            // cold-start cost is paid only on the path that needs them: handlers/tracing.ts, handlers/shared/deferred.ts),
+            // modules that ship no type declarations to import, and modules loaded after module state is reset.
             "@typescript-eslint/no-require-imports": [
                 "error",
                 {
@@ -32,6 +32,12 @@ export default tseslint.config(
                         "^@pulumi/pulumi/proto/[a-z_]+$",
                         "^google-protobuf/google/protobuf/[a-z_]+$",
                         "^@grpc/grpc-js$",
+                        // Plain CommonJS scripts with no type declarations: they run before TypeScript is installed.
+                        "^(\\.\\./)+scripts/[a-z0-9-]+\\.js$",
+                        // Loaded after module state is reset: a fresh Pulumi runtime per mock deployment, and the
+                        // program after the URN recorder is installed.
+                        "^@pulumi/pulumi$",
+                        "^\\.\\./\\.\\./\\.\\./index$",
                     ],
                 },
             ],

@@ -13,6 +13,7 @@
  * progress goes to stderr so stdout stays parseable.
  */
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import { readCommandLine } from "../tools/command-line";
 
@@ -59,8 +60,7 @@ export function availableModes(dir = __dirname): string[] {
 }
 
 function loadMode(name: string, dir = __dirname): BenchModule {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(path.join(dir, name)) as Partial<BenchModule>;
+    const mod = createRequire(__filename)(path.join(dir, name)) as Partial<BenchModule>;
     if (typeof mod.run !== "function") throw new BenchUsageError(`bench/${name}.ts does not export run(options); it is not a bench mode`);
     return mod as BenchModule;
 }

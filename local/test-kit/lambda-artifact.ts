@@ -15,6 +15,7 @@
  * pipeline and `bench/artifact.ts`.
  */
 import { fork } from "node:child_process";
+import * as zlib from "node:zlib";
 import { once } from "node:events";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -479,8 +480,6 @@ function filesUnder(directory: string, prefix = ""): [string, string][] {
  * const bytes = zipDirectory(archiveDir).length;
  */
 export function zipDirectory(directory: string): Buffer {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const zlib = require("node:zlib") as typeof import("node:zlib");
     const local: Buffer[] = [];
     const central: Buffer[] = [];
     let offset = 0;

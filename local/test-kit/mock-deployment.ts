@@ -8,12 +8,18 @@
  * to the emulators and runs the same serialized Lambda code.
  */
 import * as crypto from "node:crypto";
+import { createRequire } from "node:module";
+import type { Input } from "@pulumi/pulumi";
+import type { MockResourceArgs } from "@pulumi/pulumi/runtime";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME } from "../../components/shared/defaults";
 import { POWERTOOLS_LAYER_PARAMETER_PREFIX } from "../../components/shared/powertools";
 import { stackFileConfig } from "../../config/stack-file";
+
+/** Resource properties as the Pulumi SDK hands them to mocks (its own type for them). */
+export type ResourceProperties = Record<string, MockResourceArgs["inputs"]>;
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -27,9 +33,9 @@ export interface MockedResource {
     /** mock physical id */
     id: string;
     /** what the program passed */
-    inputs: Record<string, any>;
+    inputs: ResourceProperties;
     /** inputs plus the computed outputs the mocks filled in (arn, url, …) */
-    state: Record<string, any>;
+    state: ResourceProperties;
     /** the provider reference, when one was set explicitly */
     provider?: string;
     /** the parent URN, when the resource has a parent */
@@ -55,7 +61,7 @@ export interface RegisteredUrn {
 export interface MockedInvoke {
     /** e.g. `aws:ssm/getParameter:getParameter` */
     token: string;
-    inputs: Record<string, any>;
+    inputs: ResourceProperties;
 }
 
 export interface MockDeployment {
@@ -68,7 +74,7 @@ export interface MockDeployment {
     /** every data-source call, in order (what the program asked AWS for) */
     invokes: MockedInvoke[];
     /** resolved stack outputs (`export const …` of index.ts) */
-    outputs: Record<string, any>;
+    outputs: ResourceProperties;
 }
 
 export interface MockDeploymentOptions {
@@ -151,7 +157,7 @@ function shortHash(text: string): string {
 }
 
 /** Computed outputs AWS would fill in, per resource type. Extend when the program grows. */
-function computedState(type: string, name: string, inputs: Record<string, any>, region: string, stack: string): Record<string, any> {
+function computedState(type: string, name: string, inputs: ResourceProperties, region: string, stack: string): ResourceProperties {
     const physical = inputs.name ?? inputs.namePrefix ?? `${name}-${shortHash(`${stack}/${region}/${name}`)}`;
     const account = MOCK_ACCOUNT_ID;
     const base = `arn:aws`;
@@ -259,7 +265,6 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     // Fresh copies of the SDK's runtime state and of every project module, so that
     // several deployments (stacks, regions) can run in one process.
     clearProjectModules();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const flat: Record<string, string> = {};
     for (const [key, value] of Object.entries(config)) {
@@ -325,15 +330,13 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     // owner and cost tags) and the stack parent apply exactly as they do there.
     let program: Record<string, unknown> = {};
     await pulumi.runtime.runInPulumiStack(async () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        program = require(programPath) as Record<string, unknown>;
+        program = createRequire(__filename)(programPath) as Record<string, unknown>;
         return undefined;
     });
-    const outputs: Record<string, any> = {};
+    const outputs: ResourceProperties = {};
     for (const [key, value] of Object.entries(program)) {
         if (key === "__esModule") continue;
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const output = pulumi.output(value as any) as { apply(callback: (resolved: unknown) => void): unknown };
+        const output = pulumi.output(value as Input<unknown>) as { apply(callback: (resolved: unknown) => void): unknown };
         outputs[key] = await new Promise((resolve) => output.apply(resolve));
     }
     // Resources created inside `apply` callbacks register after the outputs resolve.

@@ -10,7 +10,13 @@ import * as sqs from "@aws-sdk/client-sqs";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { invokeArtifact, LAYER_NODE_MODULES, prepareArtifact, shippedPackages, type ArtifactInvocation } from "../../local/test-kit/lambda-artifact";
+import {
+    invokeArtifact,
+    LAYER_NODE_MODULES,
+    prepareArtifact,
+    shippedPackages,
+    type ArtifactInvocation,
+} from "../../local/test-kit/lambda-artifact";
 import { deployUnderMocks, type MockDeployment } from "../../local/test-kit/mock-deployment";
 import { LOCAL_CREDENTIALS } from "../../local/test-kit/emulators";
 import { FakeSes, startFakeSes } from "../../local/aws-stand-ins/email/fake-ses";

@@ -14,7 +14,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { runtimeFiles } from "../../components/shared/lambda-packaging";
 import { installedPowertoolsVersion } from "../../components/shared/powertools";
-import { invokeArtifact, LAYER_NODE_MODULES, prepareArtifact, RUNTIME_NODE_MODULES, shippedPackages } from "../../local/test-kit/lambda-artifact";
+import {
+    invokeArtifact,
+    LAYER_NODE_MODULES,
+    prepareArtifact,
+    RUNTIME_NODE_MODULES,
+    shippedPackages,
+} from "../../local/test-kit/lambda-artifact";
 import { LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs, type Emulator } from "../../local/test-kit/emulators";
 import { deployUnderMocks, type MockDeployment } from "../../local/test-kit/mock-deployment";
 import { startXRayDaemon, tracedInvocationEnvironment } from "../../local/test-kit/xray-daemon";

@@ -12,7 +12,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const deploy = require("../../scripts/pulumi.js") as {
     buildPulumiArgs(options: {
         command: string;
@@ -24,7 +23,6 @@ const deploy = require("../../scripts/pulumi.js") as {
     }): { argv?: string[]; stack?: string; error?: string };
     PULUMI_MISSING: string;
 };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const lint = require("../../scripts/lint-workflows.js") as { lintWorkflow(source: string): string[]; WORKFLOW_DIR: string };
 
 const everything = () => true;

@@ -12,7 +12,6 @@ import * as semver from "semver";
 const ROOT = path.resolve(__dirname, "..", "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const node22 = require("../../scripts/node22.js") as {
     selectNode(options: { version: string; execPath: string; platform: string; arch: string; root: string; exists(p: string): boolean }): {
         binary?: string;

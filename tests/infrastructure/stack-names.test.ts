@@ -21,7 +21,13 @@
  */
 import { expect } from "chai";
 import { alarmNamePrefix, kmsAliasName, logGroupNamePrefix, STACK_NAME_PATTERN, stackSlug } from "../../components/shared/naming";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment, type MockedResource } from "../../local/test-kit/mock-deployment";
+import {
+    deployUnderMocks,
+    MOCK_ACCOUNT_ID,
+    readStackConfig,
+    type MockDeployment,
+    type MockedResource,
+} from "../../local/test-kit/mock-deployment";
 import { decide } from "../support/iam";
 import { all, one, policyOf } from "./helpers";
 

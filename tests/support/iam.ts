@@ -5,7 +5,7 @@
  * A request the simulator cannot evaluate (an unknown action, a resource ARN of the
  * wrong type, an invalid policy) fails loudly instead of reading as "denied".
  */
-import * as path from "node:path";
+import { createRequire } from "node:module";
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import type { PolicyDocument } from "../../components/shared/iam-documents";
 import { MOCK_ACCOUNT_ID } from "../../local/test-kit/mock-deployment";
@@ -107,14 +107,13 @@ export async function mismatches(
  * metadata its analysis reads, so it cannot take a key policy.)
  */
 function evaluateValidated(simulation: Simulation): Decision {
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const dist = path.dirname(require.resolve("@cloud-copilot/iam-simulate"));
-    const { authorize } = require(path.join(dist, "core_engine", "CoreSimulatorEngine.js"));
-    const { AwsRequestImpl } = require(path.join(dist, "request", "request.js"));
-    const { RequestContextImpl } = require(path.join(dist, "requestContext.js"));
-    const { DiscoveryContextKeyConstraints } = require(path.join(dist, "context_keys", "discoveryContextKeyConstraints.js"));
-    const { loadPolicy } = require("@cloud-copilot/iam-policy");
-    /* eslint-enable @typescript-eslint/no-require-imports */
+    // The simulator's internal modules (no typings), and the policy loader it uses itself.
+    const fromSimulator = createRequire(require.resolve("@cloud-copilot/iam-simulate"));
+    const { authorize } = fromSimulator("./core_engine/CoreSimulatorEngine.js");
+    const { AwsRequestImpl } = fromSimulator("./request/request.js");
+    const { RequestContextImpl } = fromSimulator("./requestContext.js");
+    const { DiscoveryContextKeyConstraints } = fromSimulator("./context_keys/discoveryContextKeyConstraints.js");
+    const { loadPolicy } = fromSimulator("@cloud-copilot/iam-policy");
     const request = simulation.request as {
         principal: string;
         action: string;
