@@ -3,7 +3,7 @@
  * Every problem is reported at once, each naming the key, the value given and
  * what is allowed; secret values are never printed. Sections live in their own
  * files; add yours to `sections()` and declare its keys in `Pulumi.yaml`
- * (tests/infrastructure/config-declarations.test.ts checks the two agree).
+ * (tests/config/config-declarations.test.ts checks the two agree).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { closest, distance } from "fastest-levenshtein";

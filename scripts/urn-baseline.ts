@@ -1,10 +1,10 @@
 /**
  * Prints the URNs the program registers for a stack, sorted, as the JSON that
- * tests/infrastructure/fixtures/urns.<stack>.json holds. The fixture records what
+ * tests/components/fixtures/urns.<stack>.json holds. The fixture records what
  * deployed stacks have; refresh it only when a release has shipped, never to
  * make the continuity test pass.
  *
- *   npm run urns -- dev > tests/infrastructure/fixtures/urns.dev.json
+ *   npm run urns -- dev > tests/components/fixtures/urns.dev.json
  */
 import { deployUnderMocks } from "../local/test-kit/mock-deployment";
 

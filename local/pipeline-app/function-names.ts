@@ -1,7 +1,7 @@
 /**
  * The functions the local pipeline runs, found by the Pulumi logical name index.ts
  * gives them. A logical name is part of the resource's URN, which
- * tests/infrastructure/urn-continuity.test.ts keeps fixed, so it names a function
+ * tests/components/urn-continuity.test.ts keeps fixed, so it names a function
  * more reliably than anything in its settings (an environment variable can move or
  * be renamed without the function changing).
  */

@@ -3,7 +3,7 @@
  * and captures the AWS SDK clients it is given with it; a disabled tracer leaves
  * clients and handlers untouched (no cost, no X-Ray SDK calls). The traced path itself
  * (subsegments reaching a daemon) is proven on the serialized artifact
- * (tests/infrastructure/artifact.test.ts).
+ * (tests/components/artifact.test.ts).
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";

@@ -5,18 +5,18 @@
  */
 import { expect } from "chai";
 import * as fc from "fast-check";
-import { validateEmailRequest, parseSendAt } from "../../handlers/email/request";
-import { classifySesError } from "../../handlers/email/providers/ses";
-import { classifySmtpError, parseSmtpSettings } from "../../handlers/email/providers/smtp";
-import { isPermanent, isProviderUnavailable } from "../../handlers/email/errors";
-import { atExpression, eventBridgeScheduler, scheduleName } from "../../handlers/email/scheduler";
-import { emailApiFromEnvironment, emailWorkerFromEnvironment } from "../../handlers/email/environment";
-import { EMAIL_API_DEFAULTS, EMAIL_ENV } from "../../contracts/email-service";
-import { parseQueuedEmail } from "../../handlers/email/message";
-import { parseAtExpression, startFakeScheduler } from "../../local/aws-stand-ins/email/fake-aws";
+import { validateEmailRequest, parseSendAt } from "../../../handlers/email/request";
+import { classifySesError } from "../../../handlers/email/providers/ses";
+import { classifySmtpError, parseSmtpSettings } from "../../../handlers/email/providers/smtp";
+import { isPermanent, isProviderUnavailable } from "../../../handlers/email/errors";
+import { atExpression, eventBridgeScheduler, scheduleName } from "../../../handlers/email/scheduler";
+import { emailApiFromEnvironment, emailWorkerFromEnvironment } from "../../../handlers/email/environment";
+import { EMAIL_API_DEFAULTS, EMAIL_ENV } from "../../../contracts/email-service";
+import { parseQueuedEmail } from "../../../handlers/email/message";
+import { parseAtExpression, startFakeScheduler } from "../../../local/aws-stand-ins/email/fake-aws";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
-import { LOCAL_CREDENTIALS } from "../../local/test-kit/emulators";
-import { emailBody } from "./support/pii";
+import { LOCAL_CREDENTIALS } from "../../../local/test-kit/emulators";
+import { emailBody } from "../../support/email/pii";
 
 const NOW = new Date("2030-01-01T00:00:00Z");
 

@@ -25,7 +25,7 @@ describe("event processor stack (dev, mocks)", () => {
         it("exports exactly the issue-3 names (plus the email service's own), each a resolved value", () => {
             const names = Object.keys(d.outputs);
             for (const name of EVENT_PROCESSOR_OUTPUTS) expect(d.outputs[name], name).to.be.a("string").and.not.equal("");
-            // producerRoleArns is a map (empty in open mode); tests/infrastructure/tenant-isolation.test.ts covers it.
+            // producerRoleArns is a map (empty in open mode); tests/components/tenant-isolation.test.ts covers it.
             expect(d.outputs.producerRoleArns).to.deep.equal({});
             const allowed = new Set<string>([...EVENT_PROCESSOR_OUTPUTS, ...EMAIL_SERVICE_OUTPUTS, "producerRoleArns"]);
             expect(
@@ -85,7 +85,7 @@ describe("event processor stack (dev, mocks)", () => {
             const alarms = statement(policy, "CloudWatchAlarmsPublishToEncryptedTopics");
             expect(alarms.Principal).to.deep.equal({ Service: "cloudwatch.amazonaws.com" });
             expect(alarms.Action).to.deep.equal(["kms:Decrypt", "kms:GenerateDataKey"]);
-            // Scoped by the topic policy, not here (see keyPolicy and tests/infrastructure/service-contracts.test.ts).
+            // Scoped by the topic policy, not here (see keyPolicy and tests/components/service-contracts.test.ts).
             expect(alarms.Condition).to.equal(undefined);
         });
     });

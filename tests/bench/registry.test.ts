@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { availableModes, BenchModule, BenchUsageError, integerOption, mergeFigures, parseArgs, resolveOptions } from "../../../bench/index";
+import { availableModes, BenchModule, BenchUsageError, integerOption, mergeFigures, parseArgs, resolveOptions } from "../../bench/index";
 
 const fakeModules: Record<string, BenchModule> = {
     handler: {
@@ -15,7 +15,7 @@ const fakeModules: Record<string, BenchModule> = {
     artifact: { run: async () => ({}) },
 };
 const known = Object.keys(fakeModules);
-const ROOT = path.resolve(__dirname, "..", "..", "..");
+const ROOT = path.resolve(__dirname, "..", "..");
 
 describe("bench registry", () => {
     it("discovers every bench/<name>.ts except index as a mode", () => {

@@ -9,18 +9,18 @@
  */
 import { expect } from "chai";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
-import { schedulerAssumeRolePolicy } from "../../components/email-service/email-iam";
-import { eventBridgeScheduler } from "../../handlers/email/scheduler";
-import { LOCAL_CREDENTIALS } from "../../local/test-kit/emulators";
+import { schedulerAssumeRolePolicy } from "../../../components/email-service/email-iam";
+import { eventBridgeScheduler } from "../../../handlers/email/scheduler";
+import { LOCAL_CREDENTIALS } from "../../../local/test-kit/emulators";
 import {
     MAX_TIMER_DELAY_MS,
     setLongTimeout,
     startFakeScheduler,
     type FakeScheduler,
     type ScheduleRelease,
-} from "../../local/aws-stand-ins/email/fake-aws";
-import { scheduleGroupArn, schedulerMayAssumeRole } from "../../local/aws-stand-ins/email/scheduler-trust";
-import { MOCK_ACCOUNT_ID } from "../../local/test-kit/mock-deployment";
+} from "../../../local/aws-stand-ins/email/fake-aws";
+import { scheduleGroupArn, schedulerMayAssumeRole } from "../../../local/aws-stand-ins/email/scheduler-trust";
+import { MOCK_ACCOUNT_ID } from "../../../local/test-kit/mock-deployment";
 
 const SCOPE = { partition: "aws", region: "us-east-1", accountId: MOCK_ACCOUNT_ID };
 const GROUP = "event-ingestion-dev-email-schedules";

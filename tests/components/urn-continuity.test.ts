@@ -1,6 +1,6 @@
 /**
  * A deployed stack upgrades in place: every URN that today's deployed program
- * registers (tests/infrastructure/fixtures/urns.<stack>.json) must be claimed by
+ * registers (tests/components/fixtures/urns.<stack>.json) must be claimed by
  * the new program, as its own URN or through `aliases`. Otherwise `pulumi up`
  * deletes the old resource and creates a new one: a new queue, table or key.
  * Pulumi docs, "Resource options: aliases".

@@ -5,10 +5,10 @@
  * scheduler, and no PII in any function log.
  */
 import { expect } from "chai";
-import { startLocalPipeline, type LocalPipeline } from "../../local/pipeline-app/pipeline";
-import { emailLocalService, type RunningEmailService } from "../../local/pipeline-app/services/email-service";
-import { linesContaining } from "./support/logs";
-import { emailBody, PII, PII_NEEDLES } from "./support/pii";
+import { startLocalPipeline, type LocalPipeline } from "../../../local/pipeline-app/pipeline";
+import { emailLocalService, type RunningEmailService } from "../../../local/pipeline-app/services/email-service";
+import { linesContaining } from "../../support/email/logs";
+import { emailBody, PII, PII_NEEDLES } from "../../support/email/pii";
 
 type InboxEntry = { id: string; emailId?: string; subject?: string; envelope: { to: string[] } };
 

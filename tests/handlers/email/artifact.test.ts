@@ -16,19 +16,19 @@ import {
     prepareArtifact,
     shippedPackages,
     type ArtifactInvocation,
-} from "../../local/test-kit/lambda-artifact";
-import { deployUnderMocks, type MockDeployment } from "../../local/test-kit/mock-deployment";
-import { LOCAL_CREDENTIALS } from "../../local/test-kit/emulators";
-import { FakeSes, startFakeSes } from "../../local/aws-stand-ins/email/fake-ses";
-import { MailSink, startMailSink } from "../../local/aws-stand-ins/email/mail-sink";
-import { EMAIL_ENV } from "../../contracts/email-service";
-import type { QueuedEmail } from "../../handlers/email/types";
+} from "../../../local/test-kit/lambda-artifact";
+import { deployUnderMocks, type MockDeployment } from "../../../local/test-kit/mock-deployment";
+import { LOCAL_CREDENTIALS } from "../../../local/test-kit/emulators";
+import { FakeSes, startFakeSes } from "../../../local/aws-stand-ins/email/fake-ses";
+import { MailSink, startMailSink } from "../../../local/aws-stand-ins/email/mail-sink";
+import { EMAIL_ENV } from "../../../contracts/email-service";
+import type { QueuedEmail } from "../../../handlers/email/types";
 import type { SQSEvent } from "aws-lambda";
-import { drain, EmailStack, receiveAsEvent, REGION, startEmailStack } from "./support/aws";
-import { FakeAwsService, startFakeScheduler, startFakeSecretsManager } from "../../local/aws-stand-ins/email/fake-aws";
-import { linesContaining } from "./support/logs";
-import { startXRayDaemon, tracedInvocationEnvironment } from "../../local/test-kit/xray-daemon";
-import { emailBody, PII, PII_NEEDLES } from "./support/pii";
+import { drain, EmailStack, receiveAsEvent, REGION, startEmailStack } from "../../support/email/aws";
+import { FakeAwsService, startFakeScheduler, startFakeSecretsManager } from "../../../local/aws-stand-ins/email/fake-aws";
+import { linesContaining } from "../../support/email/logs";
+import { startXRayDaemon, tracedInvocationEnvironment } from "../../../local/test-kit/xray-daemon";
+import { emailBody, PII, PII_NEEDLES } from "../../support/email/pii";
 
 type Artifact = Awaited<ReturnType<typeof prepareArtifact>>;
 type ApiResult = { statusCode: number; body: string; headers: Record<string, string> };

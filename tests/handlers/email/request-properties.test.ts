@@ -10,11 +10,11 @@
  */
 import { expect } from "chai";
 import * as fc from "fast-check";
-import { EMAIL_API_DEFAULTS } from "../../contracts/email-service";
-import { createEmailApi } from "../../handlers/email/api";
-import type { EmailApiEvent } from "../../handlers/email/http";
-import { capturedLines, captureLogsInThisSuite, linesContaining } from "./support/logs";
-import { recordingQueue } from "./support/queue";
+import { EMAIL_API_DEFAULTS } from "../../../contracts/email-service";
+import { createEmailApi } from "../../../handlers/email/api";
+import type { EmailApiEvent } from "../../../handlers/email/http";
+import { capturedLines, captureLogsInThisSuite, linesContaining } from "../../support/email/logs";
+import { recordingQueue } from "../../support/email/queue";
 
 const LIMIT = EMAIL_API_DEFAULTS.limits.maxRecipients;
 const ATEXT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".split("");

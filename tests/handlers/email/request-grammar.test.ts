@@ -7,15 +7,15 @@
  */
 import { expect } from "chai";
 import * as nodemailer from "nodemailer";
-import { EMAIL_API_DEFAULTS } from "../../contracts/email-service";
-import { createEmailApi } from "../../handlers/email/api";
-import { addressProblem } from "../../handlers/email/address";
-import type { EmailApiEvent } from "../../handlers/email/http";
-import { validateEmailRequest } from "../../handlers/email/request";
-import { headerSafeSubject, smtpMailOptions } from "../../handlers/email/mime";
-import { captureLogsInThisSuite } from "./support/logs";
-import { emailBody } from "./support/pii";
-import { recordingQueue } from "./support/queue";
+import { EMAIL_API_DEFAULTS } from "../../../contracts/email-service";
+import { createEmailApi } from "../../../handlers/email/api";
+import { addressProblem } from "../../../handlers/email/address";
+import type { EmailApiEvent } from "../../../handlers/email/http";
+import { validateEmailRequest } from "../../../handlers/email/request";
+import { headerSafeSubject, smtpMailOptions } from "../../../handlers/email/mime";
+import { captureLogsInThisSuite } from "../../support/email/logs";
+import { emailBody } from "../../support/email/pii";
+import { recordingQueue } from "../../support/email/queue";
 
 const NOW = new Date("2030-01-01T00:00:00Z");
 

@@ -6,15 +6,15 @@
 import { expect } from "chai";
 import * as s3 from "@aws-sdk/client-s3";
 import * as sqs from "@aws-sdk/client-sqs";
-import { createEmailApi, EmailApiDeps } from "../../handlers/email/api";
-import { dynamoIdempotencyStore } from "../../handlers/email/idempotency";
-import { laneFor, tenantOf, tenantScope, fingerprintOf } from "../../handlers/email/message";
-import type { QueuedEmail } from "../../handlers/email/types";
-import { freePort, LOCAL_CREDENTIALS } from "../../local/test-kit/emulators";
-import { serveHttpApi, LocalHttpApi } from "../../local/aws-stand-ins/email/http-api";
-import { drain, EmailStack, REGION, startEmailStack } from "./support/aws";
-import { captureLogsInThisSuite, capturedLines, linesContaining } from "./support/logs";
-import { emailBody, PII, PII_NEEDLES } from "./support/pii";
+import { createEmailApi, EmailApiDeps } from "../../../handlers/email/api";
+import { dynamoIdempotencyStore } from "../../../handlers/email/idempotency";
+import { laneFor, tenantOf, tenantScope, fingerprintOf } from "../../../handlers/email/message";
+import type { QueuedEmail } from "../../../handlers/email/types";
+import { freePort, LOCAL_CREDENTIALS } from "../../../local/test-kit/emulators";
+import { serveHttpApi, LocalHttpApi } from "../../../local/aws-stand-ins/email/http-api";
+import { drain, EmailStack, REGION, startEmailStack } from "../../support/email/aws";
+import { captureLogsInThisSuite, capturedLines, linesContaining } from "../../support/email/logs";
+import { emailBody, PII, PII_NEEDLES } from "../../support/email/pii";
 
 describe("email API contract (HTTP, emulators)", function () {
     this.timeout(120_000);
@@ -299,7 +299,7 @@ describe("email API contract (HTTP, emulators)", function () {
             const store = dynamoIdempotencyStore(stack.dynamodb, stack.tableName, 3600);
             const request = { ...emailBody(), cc: [PII.cc], bcc: [PII.bcc] };
             // Simulate the first attempt: key stored as pending, then the Lambda died.
-            const { validateEmailRequest } = await import("../../handlers/email/request");
+            const { validateEmailRequest } = await import("../../../handlers/email/request");
             const parsed = validateEmailRequest(
                 request,
                 { maxRequestBytes: 1e7, maxRecipients: 50, maxSubjectLength: 998, maxScheduleAheadDays: 30 },

@@ -6,7 +6,7 @@
  * pricing", "AWS Lambda pricing", "Amazon CloudWatch pricing" and "AWS X-Ray pricing".
  */
 import { expect } from "chai";
-import { MeasuredCounts, MODEL_ASSUMPTIONS, priceMillionEvents, PRICES, StackCostSettings } from "../../../bench/support/pricing";
+import { MeasuredCounts, MODEL_ASSUMPTIONS, priceMillionEvents, PRICES, StackCostSettings } from "../../bench/support/pricing";
 
 const stack: StackCostSettings = {
     memoryMb: 256,
