@@ -2,9 +2,9 @@ import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EncryptedQueue } from "../shared/encrypted-queue";
 import { ServiceFunction } from "../shared/service-function";
-import { DEFAULTS, type LogLevel } from "../shared/defaults";
+import { DEFAULTS } from "../shared/defaults";
 import { EventAccessPolicies } from "./event-access-policies";
-import { EVENT_PROCESSOR_FORMER_TYPE, eventProcessorFunctionArgs } from "./event-processor-function";
+import { EVENT_PROCESSOR_FORMER_TYPE, eventProcessorFunctionArgs, type EventProcessorSettings } from "./event-processor-function";
 import { EventStore } from "./event-store";
 import { PipelineMonitoring } from "./pipeline-monitoring";
 import { ProducerRoles, type ProducerRoleSpec } from "./producer-roles";
@@ -37,25 +37,9 @@ export interface EventPipelineArgs<Event = unknown, Result = unknown> {
     };
     /** The processor function and its event source mapping. @default {} (the ServiceFunction and mapping defaults) */
     processor?: {
-        /** The function's logical name; also its log group's suffix and its metrics' `service`. @default "event-processor" */
+        /** The function's logical name, also its log group's suffix. @default "event-processor" */
         name?: string;
-        /** @default 256 */
-        memorySizeMb?: number;
-        /** @default 30 */
-        timeoutSeconds?: number;
-        /** @default 10 */
-        batchSize?: number;
-        /** @default 1 */
-        maxBatchingWindowSeconds?: number;
-        /** @default 10 */
-        maxConcurrency?: number;
-        /** @default 30 */
-        logRetentionDays?: number;
-        /** @default "INFO" */
-        logLevel?: LogLevel;
-        /** @default undefined (every registered type) */
-        enabledEventTypes?: readonly string[];
-    };
+    } & EventProcessorSettings;
     /** Tenant isolation: a send-only role per producer. @default undefined (open mode: any sender may write any tenant) */
     producers?: Readonly<Record<string, ProducerRoleSpec>>;
     /** Alarm when the oldest event waits longer than this, seconds. @default 300 */

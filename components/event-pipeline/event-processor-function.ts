@@ -51,6 +51,19 @@ export interface EventProcessorFunctionArgs<Event = unknown, Result = unknown> {
     shippedPackages?: readonly string[];
 }
 
+/** The processor's settings a caller of {@link EventPipeline} chooses (the rest comes from the pipeline's own resources). */
+export type EventProcessorSettings = Pick<
+    EventProcessorFunctionArgs,
+    | "memorySizeMb"
+    | "timeoutSeconds"
+    | "batchSize"
+    | "maxBatchingWindowSeconds"
+    | "maxConcurrency"
+    | "logRetentionDays"
+    | "logLevel"
+    | "enabledEventTypes"
+>;
+
 /** The processor's type token before it was a {@link ServiceFunction}: the alias that keeps deployed stacks' URNs. */
 export const EVENT_PROCESSOR_FORMER_TYPE = "event-ingestion:processing:EventProcessorFunction";
 
