@@ -16,3 +16,4 @@ export { EventStore, type EventStoreArgs } from "./event-pipeline/event-store";
 export { PipelineMonitoring, type PipelineMonitoringArgs } from "./event-pipeline/pipeline-monitoring";
 export { ProducerRoles, type ProducerRoleSpec, type ProducerRolesArgs } from "./event-pipeline/producer-roles";
 export { EmailService, type EmailServiceArgs } from "./email-service/email-service";
+export { EmailHttpApi, type EmailHttpApiArgs } from "./email-service/email-http-api";

@@ -21,6 +21,7 @@ import {
     SQS_MAX_MESSAGE_SIZE_BYTES,
 } from "../shared/defaults";
 import { EMAIL_SERVICE_DEFAULTS } from "./defaults";
+import { EmailHttpApi } from "./email-http-api";
 import { emailDashboard } from "./email-dashboard";
 import { globalName, lambdaLayerName, scheduleGroupName as scheduleGroupNameFor, sesConfigurationSetName } from "../shared/naming";
 import {
@@ -515,86 +516,34 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
         this.workerRole = worker.role;
 
         // HTTP API: one explicit route, IAM auth by default, throttled, access-logged (no bodies, no IPs).
-        this.api = new aws.apigatewayv2.Api(
-            `${name}-http`,
-            { protocolType: "HTTP", description: "Email service API", disableExecuteApiEndpoint: false },
-            parent,
-        );
-        const integration = new aws.apigatewayv2.Integration(
-            `${name}-http-lambda`,
+        const http = new EmailHttpApi(
+            name,
             {
-                apiId: this.api.id,
-                integrationType: "AWS_PROXY",
-                integrationUri: this.apiFunction.invokeArn,
-                integrationMethod: "POST",
-                payloadFormatVersion: "2.0",
-                timeoutMilliseconds: Math.min(30_000, (apiSettings.timeoutSeconds + 1) * 1000),
+                functionInvokeArn: this.apiFunction.invokeArn,
+                functionName: this.apiFunction.name,
+                functionTimeoutSeconds: apiSettings.timeoutSeconds,
+                authorization: apiSettings.authorization,
+                throttleRateLimit: apiSettings.throttleRateLimit,
+                throttleBurstLimit: apiSettings.throttleBurstLimit,
+                accessLogGroupName: `${args.logGroupNamePrefix}${name}-api-access`,
+                accessLogRetentionDays: logs.retentionDays,
+                kmsKeyArn: args.kmsKeyArn,
+                previousParent: this,
             },
             parent,
         );
-        this.route = new aws.apigatewayv2.Route(
-            `${name}-http-send`,
-            {
-                apiId: this.api.id,
-                routeKey: "POST /v1/emails",
-                authorizationType: apiSettings.authorization,
-                target: pulumi.interpolate`integrations/${integration.id}`,
-            },
-            parent,
-        );
-        const accessLogGroup = new aws.cloudwatch.LogGroup(
-            `${name}-http-access-logs`,
-            { name: `${args.logGroupNamePrefix}${name}-api-access`, retentionInDays: logs.retentionDays, kmsKeyId: args.kmsKeyArn },
-            parent,
-        );
-        this.stage = new aws.apigatewayv2.Stage(
-            `${name}-http-stage`,
-            {
-                apiId: this.api.id,
-                name: "$default",
-                autoDeploy: true,
-                defaultRouteSettings: {
-                    throttlingBurstLimit: apiSettings.throttleBurstLimit,
-                    throttlingRateLimit: apiSettings.throttleRateLimit,
-                    detailedMetricsEnabled: true,
-                },
-                accessLogSettings: {
-                    destinationArn: accessLogGroup.arn,
-                    format: JSON.stringify({
-                        requestId: "$context.requestId",
-                        requestTime: "$context.requestTime",
-                        routeKey: "$context.routeKey",
-                        status: "$context.status",
-                        caller: "$context.identity.userArn",
-                        responseLength: "$context.responseLength",
-                        responseLatency: "$context.responseLatency",
-                        integrationStatus: "$context.integrationStatus",
-                        integrationLatency: "$context.integrationLatency",
-                        error: "$context.error.messageString",
-                    }),
-                },
-            },
-            { parent: this, dependsOn: [this.route] },
-        );
-        new aws.lambda.Permission(
-            `${name}-http-invoke`,
-            {
-                action: "lambda:InvokeFunction",
-                function: this.apiFunction.name,
-                principal: "apigateway.amazonaws.com",
-                sourceArn: pulumi.interpolate`${this.api.executionArn}/*/POST/v1/emails`,
-            },
-            parent,
-        );
+        this.api = http.api;
+        this.route = http.route;
+        this.stage = http.stage;
         this.invokePolicy = new aws.iam.Policy(
             `${name}-invoke`,
             {
                 description: "Call POST /v1/emails on the email API (SigV4)",
-                policy: this.api.executionArn.apply((arn) => JSON.stringify(emailInvokePolicy(`${arn}/$default/POST/v1/emails`))),
+                policy: http.routeExecutionArn.apply((arn) => JSON.stringify(emailInvokePolicy(arn))),
             },
             parent,
         );
-        this.apiUrl = pulumi.interpolate`${this.api.apiEndpoint}/v1/emails`;
+        this.apiUrl = http.url;
 
         // Alarms on the shared topic; each description links its runbook section (docs/runbook.md#<name>-<suffix>).
         const target = { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name };

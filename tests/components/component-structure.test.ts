@@ -55,6 +55,10 @@ describe("component structure (mocks)", () => {
             "event-ingestion:monitoring:PipelineMonitoring",
         );
         expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "email-dashboard")).to.equal("event-ingestion:email:EmailService");
+        expect(parentOf("aws:apigatewayv2/api:Api", "email-http")).to.equal("event-ingestion:email:EmailHttpApi");
+        expect(parentOf("aws:apigatewayv2/stage:Stage", "email-http-stage")).to.equal("event-ingestion:email:EmailHttpApi");
+        expect(parentOf("aws:lambda/permission:Permission", "email-http-invoke")).to.equal("event-ingestion:email:EmailHttpApi");
+        expect(parentOf("event-ingestion:email:EmailHttpApi", "email")).to.equal("event-ingestion:email:EmailService");
         // The event side's components are grouped by EventPipeline; the shared key and alarm topic stay at the root.
         for (const token of [
             "event-ingestion:messaging:EncryptedQueue",
