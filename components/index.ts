@@ -17,3 +17,4 @@ export { PipelineMonitoring, type PipelineMonitoringArgs } from "./event-pipelin
 export { ProducerRoles, type ProducerRoleSpec, type ProducerRolesArgs } from "./event-pipeline/producer-roles";
 export { EmailService, type EmailServiceArgs } from "./email-service/email-service";
 export { EmailHttpApi, type EmailHttpApiArgs } from "./email-service/email-http-api";
+export { EmailScheduler, type EmailSchedulerArgs } from "./email-service/email-scheduler";

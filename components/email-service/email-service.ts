@@ -11,29 +11,14 @@ import {
 } from "../../contracts/email-service";
 import { runbookAlarm, type RunbookAlarmMetric } from "../shared/runbook-alarm";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
-import {
-    DEAD_LETTER_RETENTION_SECONDS,
-    DEFAULTS,
-    type LogLevel,
-    LAMBDA_ARCHITECTURE,
-    LAMBDA_RUNTIME,
-    RECEIVE_WAIT_TIME_SECONDS,
-    SQS_MAX_MESSAGE_SIZE_BYTES,
-} from "../shared/defaults";
+import { type LogLevel, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, SQS_MAX_MESSAGE_SIZE_BYTES } from "../shared/defaults";
 import { EMAIL_SERVICE_DEFAULTS } from "./defaults";
 import { EmailHttpApi } from "./email-http-api";
+import { EmailScheduler } from "./email-scheduler";
 import { emailDashboard } from "./email-dashboard";
-import { globalName, lambdaLayerName, scheduleGroupName as scheduleGroupNameFor, sesConfigurationSetName } from "../shared/naming";
-import {
-    emailApiPolicy,
-    emailBucketPolicy,
-    emailInvokePolicy,
-    emailWorkerPolicy,
-    schedulerAssumeRolePolicy,
-    schedulerTargetPolicy,
-} from "./email-iam";
-import { EncryptedQueue, QUEUE_ROLE_TAG } from "../shared/encrypted-queue";
-import { queuePolicy } from "../shared/iam-documents";
+import { globalName, lambdaLayerName, sesConfigurationSetName } from "../shared/naming";
+import { emailApiPolicy, emailBucketPolicy, emailInvokePolicy, emailWorkerPolicy } from "./email-iam";
+import { EncryptedQueue } from "../shared/encrypted-queue";
 import { ServiceFunction } from "../shared/service-function";
 import { layerFiles } from "../shared/lambda-packaging";
 
@@ -271,59 +256,16 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             );
         }
 
-        // sendAt: one-time schedules in this group put released emails back on the queue. Deleting the group
-        // (pulumi destroy) deletes the schedules still in it: see docs/email-service.md "Destroying the stack".
-        this.scheduleGroup = new aws.scheduler.ScheduleGroup(
-            `${name}-schedules`,
-            { name: scheduleGroupNameFor(project, stack, `${name}-schedules`) },
+        // sendAt: one-time schedules in the scheduler's group put released emails back on the queue.
+        const scheduler = new EmailScheduler(
+            name,
+            { queueArn: this.queue.queue.arn, kmsKeyArn: args.kmsKeyArn, previousParent: this },
             parent,
         );
+        this.scheduleGroup = scheduler.group;
+        this.scheduleDeadLetterQueue = scheduler.deadLetterQueue;
+        this.schedulerRole = scheduler.role;
         const scheduleGroupName = this.scheduleGroup.name;
-        // A schedule whose release fails after its retry policy (or at once, e.g. access denied) delivers its
-        // dead-letter event here: the body is the schedule's input (the pointer message), so the email can be resent.
-        this.scheduleDeadLetterQueue = new aws.sqs.Queue(
-            `${name}-schedule-dlq`,
-            {
-                kmsMasterKeyId: args.kmsKeyArn,
-                kmsDataKeyReusePeriodSeconds: DEFAULTS.kmsDataKeyReusePeriodSeconds,
-                maxMessageSize: SQS_MAX_MESSAGE_SIZE_BYTES,
-                messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-                receiveWaitTimeSeconds: RECEIVE_WAIT_TIME_SECONDS,
-                tags: { [QUEUE_ROLE_TAG]: "dead-letter" },
-            },
-            parent,
-        );
-        new aws.sqs.QueuePolicy(
-            `${name}-schedule-dlq-tls-only`,
-            {
-                queueUrl: this.scheduleDeadLetterQueue.url,
-                policy: this.scheduleDeadLetterQueue.arn.apply((arn) => JSON.stringify(queuePolicy(arn))),
-            },
-            parent,
-        );
-        this.schedulerRole = new aws.iam.Role(
-            `${name}-scheduler-role`,
-            {
-                description: `EventBridge Scheduler releases due emails (${stack})`,
-                assumeRolePolicy: pulumi
-                    .all([scope, scheduleGroupName])
-                    .apply(([resolvedScope, group]) => JSON.stringify(schedulerAssumeRolePolicy(resolvedScope, group))),
-                maxSessionDuration: 3600,
-            },
-            parent,
-        );
-        new aws.iam.RolePolicy(
-            `${name}-scheduler-policy`,
-            {
-                role: this.schedulerRole.id,
-                policy: pulumi
-                    .all([scope, this.queue.queue.arn, keyArn, this.scheduleDeadLetterQueue.arn])
-                    .apply(([resolvedScope, queueArn, key, dlqArn]) =>
-                        JSON.stringify(schedulerTargetPolicy(resolvedScope, queueArn, key, dlqArn)),
-                    ),
-            },
-            parent,
-        );
 
         // SES: the sending identities and the configuration set are resources of the stack; the worker may send
         // only as them, through that configuration set. Domains use Easy DKIM: publish `sesDkimRecords`.

@@ -59,6 +59,10 @@ describe("component structure (mocks)", () => {
         expect(parentOf("aws:apigatewayv2/stage:Stage", "email-http-stage")).to.equal("event-ingestion:email:EmailHttpApi");
         expect(parentOf("aws:lambda/permission:Permission", "email-http-invoke")).to.equal("event-ingestion:email:EmailHttpApi");
         expect(parentOf("event-ingestion:email:EmailHttpApi", "email")).to.equal("event-ingestion:email:EmailService");
+        expect(parentOf("aws:scheduler/scheduleGroup:ScheduleGroup", "email-schedules")).to.equal("event-ingestion:email:EmailScheduler");
+        expect(parentOf("aws:sqs/queue:Queue", "email-schedule-dlq")).to.equal("event-ingestion:email:EmailScheduler");
+        expect(parentOf("aws:iam/role:Role", "email-scheduler-role")).to.equal("event-ingestion:email:EmailScheduler");
+        expect(parentOf("event-ingestion:email:EmailScheduler", "email")).to.equal("event-ingestion:email:EmailService");
         // The event side's components are grouped by EventPipeline; the shared key and alarm topic stay at the root.
         for (const token of [
             "event-ingestion:messaging:EncryptedQueue",
