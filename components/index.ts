@@ -18,3 +18,4 @@ export { ProducerRoles, type ProducerRoleSpec, type ProducerRolesArgs } from "./
 export { EmailService, type EmailServiceArgs } from "./email-service/email-service";
 export { EmailHttpApi, type EmailHttpApiArgs } from "./email-service/email-http-api";
 export { EmailScheduler, type EmailSchedulerArgs } from "./email-service/email-scheduler";
+export { EmailContentBucket, type EmailContentBucketArgs } from "./email-service/email-content-bucket";

@@ -1,23 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { SmtpSettings } from "../../handlers/email/providers/smtp";
-import {
-    EMAIL_CONTENT_PREFIX,
-    EMAIL_ENV,
-    EMAIL_METRICS,
-    EMAIL_SERVICE_NAMES,
-    EMAIL_TABLE_KEYS,
-    EMAIL_TTL_ATTRIBUTE,
-} from "../../contracts/email-service";
+import { EMAIL_ENV, EMAIL_METRICS, EMAIL_SERVICE_NAMES, EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
 import { runbookAlarm, type RunbookAlarmMetric } from "../shared/runbook-alarm";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
 import { type LogLevel, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, SQS_MAX_MESSAGE_SIZE_BYTES } from "../shared/defaults";
 import { EMAIL_SERVICE_DEFAULTS } from "./defaults";
+import { EmailContentBucket } from "./email-content-bucket";
 import { EmailHttpApi } from "./email-http-api";
 import { EmailScheduler } from "./email-scheduler";
 import { emailDashboard } from "./email-dashboard";
 import { globalName, lambdaLayerName, sesConfigurationSetName } from "../shared/naming";
-import { emailApiPolicy, emailBucketPolicy, emailInvokePolicy, emailWorkerPolicy } from "./email-iam";
+import { emailApiPolicy, emailInvokePolicy, emailWorkerPolicy } from "./email-iam";
 import { EncryptedQueue } from "../shared/encrypted-queue";
 import { ServiceFunction } from "../shared/service-function";
 import { layerFiles } from "../shared/lambda-packaging";
@@ -192,51 +186,11 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
         );
 
         // Content bucket: CMK + bucket key, TLS only, private, objects expire.
-        this.bucket = new aws.s3.Bucket(`${name}-content`, { forceDestroy: false }, parent);
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-content-encryption`,
-            {
-                bucket: this.bucket.id,
-                rules: [
-                    {
-                        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
-                        bucketKeyEnabled: true,
-                    },
-                ],
-            },
+        this.bucket = new EmailContentBucket(
+            name,
+            { kmsKeyArn: args.kmsKeyArn, contentRetentionDays: storage.contentRetentionDays, previousParent: this },
             parent,
-        );
-        new aws.s3.BucketPublicAccessBlock(
-            `${name}-content-private`,
-            { bucket: this.bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            parent,
-        );
-        new aws.s3.BucketOwnershipControls(
-            `${name}-content-ownership`,
-            { bucket: this.bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-            parent,
-        );
-        new aws.s3.BucketLifecycleConfiguration(
-            `${name}-content-expiry`,
-            {
-                bucket: this.bucket.id,
-                rules: [
-                    {
-                        id: "expire-email-content",
-                        status: "Enabled",
-                        filter: { prefix: EMAIL_CONTENT_PREFIX },
-                        expiration: { days: storage.contentRetentionDays },
-                        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-                    },
-                ],
-            },
-            parent,
-        );
-        new aws.s3.BucketPolicy(
-            `${name}-content-tls-only`,
-            { bucket: this.bucket.id, policy: this.bucket.arn.apply((arn) => JSON.stringify(emailBucketPolicy(arn))) },
-            parent,
-        );
+        ).bucket;
 
         // SMTP relay settings: a secret encrypted with the key; its value from config (a Pulumi secret) or set out of band.
         this.smtpSecret = new aws.secretsmanager.Secret(

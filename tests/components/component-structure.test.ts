@@ -63,6 +63,9 @@ describe("component structure (mocks)", () => {
         expect(parentOf("aws:sqs/queue:Queue", "email-schedule-dlq")).to.equal("event-ingestion:email:EmailScheduler");
         expect(parentOf("aws:iam/role:Role", "email-scheduler-role")).to.equal("event-ingestion:email:EmailScheduler");
         expect(parentOf("event-ingestion:email:EmailScheduler", "email")).to.equal("event-ingestion:email:EmailService");
+        expect(parentOf("aws:s3/bucket:Bucket", "email-content")).to.equal("event-ingestion:email:EmailContentBucket");
+        expect(parentOf("aws:s3/bucketPolicy:BucketPolicy", "email-content-tls-only")).to.equal("event-ingestion:email:EmailContentBucket");
+        expect(parentOf("event-ingestion:email:EmailContentBucket", "email")).to.equal("event-ingestion:email:EmailService");
         // The event side's components are grouped by EventPipeline; the shared key and alarm topic stay at the root.
         for (const token of [
             "event-ingestion:messaging:EncryptedQueue",

@@ -20,6 +20,7 @@ const GROUPING_COMPONENT_TYPES: readonly string[] = [
     "event-ingestion:compute:ServiceFunction",
     "event-ingestion:email:EmailHttpApi",
     "event-ingestion:email:EmailScheduler",
+    "event-ingestion:email:EmailContentBucket",
 ];
 
 function baseline(stack: string): string[] {
