@@ -19,3 +19,4 @@ export { EmailService, type EmailServiceArgs } from "./email-service/email-servi
 export { EmailHttpApi, type EmailHttpApiArgs } from "./email-service/email-http-api";
 export { EmailScheduler, type EmailSchedulerArgs } from "./email-service/email-scheduler";
 export { EmailContentBucket, type EmailContentBucketArgs } from "./email-service/email-content-bucket";
+export { type EmailDkimRecord, EmailSesIdentities, type EmailSesIdentitiesArgs } from "./email-service/email-ses-identities";

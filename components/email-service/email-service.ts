@@ -9,8 +9,9 @@ import { EMAIL_SERVICE_DEFAULTS } from "./defaults";
 import { EmailContentBucket } from "./email-content-bucket";
 import { EmailHttpApi } from "./email-http-api";
 import { EmailScheduler } from "./email-scheduler";
+import { type EmailDkimRecord, EmailSesIdentities } from "./email-ses-identities";
 import { emailDashboard } from "./email-dashboard";
-import { globalName, lambdaLayerName, sesConfigurationSetName } from "../shared/naming";
+import { globalName, lambdaLayerName } from "../shared/naming";
 import { emailApiPolicy, emailInvokePolicy, emailWorkerPolicy } from "./email-iam";
 import { EncryptedQueue } from "../shared/encrypted-queue";
 import { ServiceFunction } from "../shared/service-function";
@@ -120,7 +121,7 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
     readonly sesIdentities: Record<string, aws.sesv2.EmailIdentity>;
     readonly sesConfigurationSet: aws.sesv2.ConfigurationSet;
     /** Per declared domain, the three DKIM CNAME records to publish (`name CNAME value`). */
-    readonly sesDkimRecords: pulumi.Output<Array<{ identity: string; name: string; type: "CNAME"; value: string }>>;
+    readonly sesDkimRecords: pulumi.Output<EmailDkimRecord[]>;
     readonly apiFunction: aws.lambda.CallbackFunction<ApiEvent, ApiResult>;
     readonly workerFunction: aws.lambda.CallbackFunction<WorkerEvent, WorkerResult>;
     /** nodemailer for the worker's SMTP failover path (kept out of the worker's archive). */
@@ -223,47 +224,15 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
 
         // SES: the sending identities and the configuration set are resources of the stack; the worker may send
         // only as them, through that configuration set. Domains use Easy DKIM: publish `sesDkimRecords`.
-        this.sesConfigurationSet = new aws.sesv2.ConfigurationSet(
-            `${name}-ses`,
-            {
-                configurationSetName: ses.configurationSetName ?? sesConfigurationSetName(project, stack, name),
-                deliveryOptions: { tlsPolicy: "REQUIRE" },
-                reputationOptions: { reputationMetricsEnabled: true },
-                sendingOptions: { sendingEnabled: true },
-                suppressionOptions: { suppressedReasons: ["BOUNCE", "COMPLAINT"] },
-            },
+        const sesResources = new EmailSesIdentities(
+            name,
+            { identities: ses.identities, configurationSetName: ses.configurationSetName, previousParent: this },
             parent,
         );
+        this.sesConfigurationSet = sesResources.configurationSet;
+        this.sesIdentities = sesResources.identities;
+        this.sesDkimRecords = sesResources.dkimRecords;
         const configurationSetName = this.sesConfigurationSet.configurationSetName;
-        this.sesIdentities = {};
-        for (const identity of ses.identities ?? []) {
-            this.sesIdentities[identity] = new aws.sesv2.EmailIdentity(
-                `${name}-ses-${identity.toLowerCase()}`,
-                {
-                    emailIdentity: identity,
-                    configurationSetName,
-                    ...(isDomainIdentity(identity) ? { dkimSigningAttributes: { nextSigningKeyLength: "RSA_2048_BIT" } } : {}),
-                },
-                parent,
-            );
-        }
-        const domainIdentities = Object.entries(this.sesIdentities).filter(([identity]) => isDomainIdentity(identity));
-        this.sesDkimRecords = pulumi
-            .all(
-                domainIdentities.map(([identity, resource]) =>
-                    resource.dkimSigningAttributes.apply((attributes) => ({ identity, tokens: attributes?.tokens ?? [] })),
-                ),
-            )
-            .apply((domains) =>
-                domains.flatMap(({ identity, tokens }) =>
-                    tokens.map((token) => ({
-                        identity,
-                        name: `${token}._domainkey.${identity}`,
-                        type: "CNAME" as const,
-                        value: `${token}.dkim.amazonses.com`,
-                    })),
-                ),
-            );
 
         // nodemailer serves only the SMTP failover path: the worker requires it on first use, and it ships in this
         // layer, built from the installed package's runtime files, so the worker's archive and cold start stay small.
@@ -573,11 +542,6 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             sesDkimRecords: this.sesDkimRecords,
         });
     }
-}
-
-/** A domain identity (`example.com`), as opposed to an address (`shop@example.com`). */
-function isDomainIdentity(identity: string): boolean {
-    return !identity.includes("@");
 }
 
 /** The fields of `settings` that are set: an explicit `undefined` must not hide a default. */

@@ -66,6 +66,8 @@ describe("component structure (mocks)", () => {
         expect(parentOf("aws:s3/bucket:Bucket", "email-content")).to.equal("event-ingestion:email:EmailContentBucket");
         expect(parentOf("aws:s3/bucketPolicy:BucketPolicy", "email-content-tls-only")).to.equal("event-ingestion:email:EmailContentBucket");
         expect(parentOf("event-ingestion:email:EmailContentBucket", "email")).to.equal("event-ingestion:email:EmailService");
+        expect(parentOf("aws:sesv2/configurationSet:ConfigurationSet", "email-ses")).to.equal("event-ingestion:email:EmailSesIdentities");
+        expect(parentOf("event-ingestion:email:EmailSesIdentities", "email")).to.equal("event-ingestion:email:EmailService");
         // The event side's components are grouped by EventPipeline; the shared key and alarm topic stay at the root.
         for (const token of [
             "event-ingestion:messaging:EncryptedQueue",

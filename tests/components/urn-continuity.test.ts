@@ -21,6 +21,7 @@ const GROUPING_COMPONENT_TYPES: readonly string[] = [
     "event-ingestion:email:EmailHttpApi",
     "event-ingestion:email:EmailScheduler",
     "event-ingestion:email:EmailContentBucket",
+    "event-ingestion:email:EmailSesIdentities",
 ];
 
 function baseline(stack: string): string[] {
