@@ -1,11 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { SmtpSettings } from "../../handlers/email/providers/smtp";
-import { EMAIL_ENV, EMAIL_METRICS, EMAIL_SERVICE_NAMES, EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
-import { runbookAlarm, type RunbookAlarmMetric } from "../shared/runbook-alarm";
+import { EMAIL_ENV, EMAIL_SERVICE_NAMES, EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
 import { type LogLevel, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, SQS_MAX_MESSAGE_SIZE_BYTES } from "../shared/defaults";
 import { EMAIL_SERVICE_DEFAULTS } from "./defaults";
+import { emailAlarms } from "./email-alarms";
 import { EmailContentBucket } from "./email-content-bucket";
 import { EmailHttpApi } from "./email-http-api";
 import { EmailScheduler } from "./email-scheduler";
@@ -410,107 +410,21 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
         );
         this.apiUrl = http.url;
 
-        // Alarms on the shared topic; each description links its runbook section (docs/runbook.md#<name>-<suffix>).
-        const target = { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name };
-        const alarm = (suffix: string, summary: string, metric: RunbookAlarmMetric) =>
-            runbookAlarm(target, suffix, summary, metric, parent);
-        const sum = {
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
-            threshold: 1,
-        } as const;
-        this.alarms = [
-            alarm("api-5xx", "The email API answered 5xx (queue, table or bucket unreachable, or a bug): clients must retry.", {
-                namespace: "AWS/ApiGateway",
-                metricName: "5xx",
-                dimensions: { ApiId: this.api.id, Stage: "$default" },
-                ...sum,
-            }),
-            alarm("api-errors", "The email API function failed.", {
-                namespace: "AWS/Lambda",
-                metricName: "Errors",
-                dimensions: { FunctionName: this.apiFunction.name },
-                ...sum,
-            }),
-            alarm("worker-errors", "The email worker failed a whole batch (providers down or misconfigured).", {
-                namespace: "AWS/Lambda",
-                metricName: "Errors",
-                dimensions: { FunctionName: this.workerFunction.name },
-                ...sum,
-            }),
-            alarm("dlq-messages", "Emails are in the dead-letter queue: rejected by providers or out of retries.", {
-                namespace: "AWS/SQS",
-                metricName: "ApproximateNumberOfMessagesVisible",
-                dimensions: { QueueName: this.queue.deadLetterQueue.name },
-                statistic: "Maximum",
-                period: 60,
-                evaluationPeriods: 1,
-                comparisonOperator: "GreaterThanThreshold",
-                threshold: 0,
-            }),
-            alarm(
-                "failover",
-                "Emails are going out through the SMTP secondary: SES is failing or the circuit is open. Nothing is lost; check SES.",
-                {
-                    namespace: project,
-                    metricName: EMAIL_METRICS.sentBySecondary,
-                    dimensions: { service: EMAIL_SERVICE_NAMES.worker },
-                    statistic: "Sum",
-                    period: 300,
-                    evaluationPeriods: 3,
-                    datapointsToAlarm: 2,
-                    comparisonOperator: "GreaterThanOrEqualToThreshold",
-                    threshold: 1,
-                },
-            ),
-            alarm(
-                "schedule-dlq-messages",
-                "Scheduled emails are in the schedule dead-letter queue: their release failed. Each message body is the email to resend.",
-                {
-                    namespace: "AWS/SQS",
-                    metricName: "ApproximateNumberOfMessagesVisible",
-                    dimensions: { QueueName: this.scheduleDeadLetterQueue.name },
-                    statistic: "Maximum",
-                    period: 60,
-                    evaluationPeriods: 1,
-                    comparisonOperator: "GreaterThanThreshold",
-                    threshold: 0,
-                },
-            ),
-            // AWS/Scheduler metrics per schedule group ("Monitoring Amazon EventBridge Scheduler with Amazon CloudWatch").
-            alarm(
-                "schedule-target-errors",
-                "EventBridge Scheduler could not put due emails on the queue (it retries, then dead-letters): check the scheduler role, queue and key.",
-                {
-                    namespace: "AWS/Scheduler",
-                    metricName: "TargetErrorCount",
-                    dimensions: { ScheduleGroup: scheduleGroupName },
-                    ...sum,
-                },
-            ),
-            alarm(
-                "schedule-dead-letter-failed",
-                "EventBridge Scheduler could neither release due emails nor dead-letter them: emails are lost unless resent from their S3 content.",
-                {
-                    namespace: "AWS/Scheduler",
-                    metricName: "InvocationsFailedToBeSentToDeadLetterCount",
-                    dimensions: { ScheduleGroup: scheduleGroupName },
-                    ...sum,
-                },
-            ),
-            alarm("oldest-message-age", "Emails wait in the queue longer than expected: the worker is not keeping up or is failing.", {
-                namespace: "AWS/SQS",
-                metricName: "ApproximateAgeOfOldestMessage",
-                dimensions: { QueueName: this.queue.queue.name },
-                statistic: "Maximum",
-                period: 60,
-                evaluationPeriods: 5,
-                comparisonOperator: "GreaterThanThreshold",
-                threshold: queueSettings.oldestMessageAgeAlarmSeconds,
-            }),
-        ];
+        this.alarms = emailAlarms(
+            {
+                target: { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name },
+                metricsNamespace: project,
+                apiId: this.api.id,
+                apiFunctionName: this.apiFunction.name,
+                workerFunctionName: this.workerFunction.name,
+                queueName: this.queue.queue.name,
+                deadLetterQueueName: this.queue.deadLetterQueue.name,
+                scheduleDeadLetterQueueName: this.scheduleDeadLetterQueue.name,
+                scheduleGroupName,
+                oldestMessageAgeAlarmSeconds: queueSettings.oldestMessageAgeAlarmSeconds,
+            },
+            parent,
+        );
 
         this.dashboard = emailDashboard(
             `${name}-dashboard`,
