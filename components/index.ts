@@ -16,3 +16,7 @@ export { EventStore, type EventStoreArgs } from "./event-pipeline/event-store";
 export { PipelineMonitoring, type PipelineMonitoringArgs } from "./event-pipeline/pipeline-monitoring";
 export { ProducerRoles, type ProducerRoleSpec, type ProducerRolesArgs } from "./event-pipeline/producer-roles";
 export { EmailService, type EmailServiceArgs } from "./email-service/email-service";
+export { EmailHttpApi, type EmailHttpApiArgs } from "./email-service/email-http-api";
+export { EmailScheduler, type EmailSchedulerArgs } from "./email-service/email-scheduler";
+export { EmailContentBucket, type EmailContentBucketArgs } from "./email-service/email-content-bucket";
+export { type EmailDkimRecord, EmailSesIdentities, type EmailSesIdentitiesArgs } from "./email-service/email-ses-identities";

@@ -1,113 +1,26 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { SmtpSettings } from "../../handlers/email/providers/smtp";
-import {
-    EMAIL_CONTENT_PREFIX,
-    EMAIL_ENV,
-    EMAIL_METRICS,
-    EMAIL_SERVICE_NAMES,
-    EMAIL_TABLE_KEYS,
-    EMAIL_TTL_ATTRIBUTE,
-} from "../../contracts/email-service";
-import { runbookAlarm, type RunbookAlarmMetric } from "../shared/runbook-alarm";
+import { EMAIL_ENV, EMAIL_SERVICE_NAMES, EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
-import {
-    DEAD_LETTER_RETENTION_SECONDS,
-    DEFAULTS,
-    type LogLevel,
-    LAMBDA_ARCHITECTURE,
-    LAMBDA_RUNTIME,
-    RECEIVE_WAIT_TIME_SECONDS,
-    SQS_MAX_MESSAGE_SIZE_BYTES,
-} from "../shared/defaults";
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, SQS_MAX_MESSAGE_SIZE_BYTES } from "../shared/defaults";
 import { EMAIL_SERVICE_DEFAULTS } from "./defaults";
+import type { EmailServiceArgs } from "./email-service-args";
+import { emailAlarms } from "./email-alarms";
+import { EmailContentBucket } from "./email-content-bucket";
+import { EmailHttpApi } from "./email-http-api";
+import { EmailScheduler } from "./email-scheduler";
+import { type EmailDkimRecord, EmailSesIdentities } from "./email-ses-identities";
 import { emailDashboard } from "./email-dashboard";
-import { globalName, lambdaLayerName, scheduleGroupName as scheduleGroupNameFor, sesConfigurationSetName } from "../shared/naming";
-import {
-    emailApiPolicy,
-    emailBucketPolicy,
-    emailInvokePolicy,
-    emailWorkerPolicy,
-    schedulerAssumeRolePolicy,
-    schedulerTargetPolicy,
-} from "./email-iam";
-import { EncryptedQueue, QUEUE_ROLE_TAG } from "../shared/encrypted-queue";
-import { queuePolicy } from "../shared/iam-documents";
+import { globalName, lambdaLayerName } from "../shared/naming";
+import { emailApiPolicy, emailInvokePolicy, emailWorkerPolicy } from "./email-iam";
+import { EncryptedQueue } from "../shared/encrypted-queue";
 import { ServiceFunction } from "../shared/service-function";
 import { layerFiles } from "../shared/lambda-packaging";
 
+export type { EmailApiSettings, EmailFunctionSettings, EmailServiceArgs, EmailWorkerSettings } from "./email-service-args";
+
 /** Packages of the worker's SMTP layer: needed only when SES fails over to SMTP. */
 export const SMTP_LAYER_PACKAGES = ["nodemailer"] as const;
-
-/** `Event` and `Result` are the handler's event and result types. */
-export interface EmailFunctionSettings<Event, Result> {
-    /** Zero-argument factory of the handler (`emailApiFromEnvironment`, `emailWorkerFromEnvironment`). */
-    factory: aws.lambda.CallbackFactory<Event, Result>;
-    /** @default 256 */
-    memorySizeMb?: number;
-    /** @default 10 for the API, 60 for the worker */
-    timeoutSeconds?: number;
-}
-
-/** The API function and its HTTP API. */
-export interface EmailApiSettings<Event, Result> extends EmailFunctionSettings<Event, Result> {
-    /** @default "AWS_IAM" */
-    authorization?: "AWS_IAM" | "NONE";
-    /** @default 50 */
-    throttleRateLimit?: number;
-    /** @default 100 */
-    throttleBurstLimit?: number;
-    /** @default 262144 */
-    largeBodyThresholdBytes?: number;
-    /** @default 4194304 */
-    maxRequestBytes?: number;
-    /** @default 50 */
-    maxRecipients?: number;
-    /** @default 30 */
-    maxScheduleAheadDays?: number;
-    /** @default 24 */
-    idempotencyTtlHours?: number;
-    /** @default 4 */
-    tenantLanes?: number;
-    /**
-     * Per API caller (IAM principal ARN), the `from` addresses and domains it may use.
-     * @default undefined (every caller may use every declared identity)
-     */
-    senders?: Record<string, string[]>;
-}
-
-/** The worker function and its event source mapping. */
-export interface EmailWorkerSettings<Event, Result> extends EmailFunctionSettings<Event, Result> {
-    /** @default 10 */
-    batchSize?: number;
-    /** @default 10 */
-    maxConcurrency?: number;
-    /** SMTP relay settings (with their password) stored in the secret. @default undefined (the value is set out of band) */
-    smtp?: SmtpSettings;
-}
-
-/** `ApiEvent`/`ApiResult` and `WorkerEvent`/`WorkerResult`: the API's and the worker's handler event and result types. */
-export interface EmailServiceArgs<ApiEvent = unknown, ApiResult = unknown, WorkerEvent = unknown, WorkerResult = unknown> {
-    api: EmailApiSettings<ApiEvent, ApiResult>;
-    worker: EmailWorkerSettings<WorkerEvent, WorkerResult>;
-    /** Customer-managed key for the queue, table, bucket, secret, log groups and Lambda environments. */
-    kmsKeyArn: pulumi.Input<string>;
-    /** Log group name prefix the key policy lets CloudWatch Logs use (`EncryptionKey.logGroupNamePrefix`). */
-    logGroupNamePrefix: string;
-    /** The shared alarm topic and the alarm name prefix it accepts. */
-    alarms: { topicArn: pulumi.Input<string>; namePrefix: string };
-    /** The email queue and its DLQ. @default { maxReceiveCount: 5, oldestMessageAgeAlarmSeconds: 300 } */
-    queue?: { maxReceiveCount?: number; oldestMessageAgeAlarmSeconds?: number };
-    /** The content bucket and the idempotency table. @default { contentRetentionDays: 45, deletionProtection: true } */
-    storage?: { contentRetentionDays?: number; deletionProtection?: boolean };
-    /** Both functions' logs and the API's access logs. @default { retentionDays: 30, level: "INFO" } */
-    logs?: { retentionDays?: number; level?: LogLevel };
-    /**
-     * SES: the sending identities (domains or addresses) the stack declares and the configuration set's name.
-     * @default {} (no identities: the worker may send as any identity of the account; set named `<project>-<stack>-<name>`)
-     */
-    ses?: { identities?: string[]; configurationSetName?: string };
-}
 
 /**
  * The email service: `POST /v1/emails` (API Gateway HTTP API, IAM auth, throttled,
@@ -140,7 +53,7 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
     readonly sesIdentities: Record<string, aws.sesv2.EmailIdentity>;
     readonly sesConfigurationSet: aws.sesv2.ConfigurationSet;
     /** Per declared domain, the three DKIM CNAME records to publish (`name CNAME value`). */
-    readonly sesDkimRecords: pulumi.Output<Array<{ identity: string; name: string; type: "CNAME"; value: string }>>;
+    readonly sesDkimRecords: pulumi.Output<EmailDkimRecord[]>;
     readonly apiFunction: aws.lambda.CallbackFunction<ApiEvent, ApiResult>;
     readonly workerFunction: aws.lambda.CallbackFunction<WorkerEvent, WorkerResult>;
     /** nodemailer for the worker's SMTP failover path (kept out of the worker's archive). */
@@ -206,51 +119,11 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
         );
 
         // Content bucket: CMK + bucket key, TLS only, private, objects expire.
-        this.bucket = new aws.s3.Bucket(`${name}-content`, { forceDestroy: false }, parent);
-        new aws.s3.BucketServerSideEncryptionConfiguration(
-            `${name}-content-encryption`,
-            {
-                bucket: this.bucket.id,
-                rules: [
-                    {
-                        applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn },
-                        bucketKeyEnabled: true,
-                    },
-                ],
-            },
+        this.bucket = new EmailContentBucket(
+            name,
+            { kmsKeyArn: args.kmsKeyArn, contentRetentionDays: storage.contentRetentionDays, previousParent: this },
             parent,
-        );
-        new aws.s3.BucketPublicAccessBlock(
-            `${name}-content-private`,
-            { bucket: this.bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-            parent,
-        );
-        new aws.s3.BucketOwnershipControls(
-            `${name}-content-ownership`,
-            { bucket: this.bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-            parent,
-        );
-        new aws.s3.BucketLifecycleConfiguration(
-            `${name}-content-expiry`,
-            {
-                bucket: this.bucket.id,
-                rules: [
-                    {
-                        id: "expire-email-content",
-                        status: "Enabled",
-                        filter: { prefix: EMAIL_CONTENT_PREFIX },
-                        expiration: { days: storage.contentRetentionDays },
-                        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-                    },
-                ],
-            },
-            parent,
-        );
-        new aws.s3.BucketPolicy(
-            `${name}-content-tls-only`,
-            { bucket: this.bucket.id, policy: this.bucket.arn.apply((arn) => JSON.stringify(emailBucketPolicy(arn))) },
-            parent,
-        );
+        ).bucket;
 
         // SMTP relay settings: a secret encrypted with the key; its value from config (a Pulumi secret) or set out of band.
         this.smtpSecret = new aws.secretsmanager.Secret(
@@ -270,103 +143,28 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             );
         }
 
-        // sendAt: one-time schedules in this group put released emails back on the queue. Deleting the group
-        // (pulumi destroy) deletes the schedules still in it: see docs/email-service.md "Destroying the stack".
-        this.scheduleGroup = new aws.scheduler.ScheduleGroup(
-            `${name}-schedules`,
-            { name: scheduleGroupNameFor(project, stack, `${name}-schedules`) },
+        // sendAt: one-time schedules in the scheduler's group put released emails back on the queue.
+        const scheduler = new EmailScheduler(
+            name,
+            { queueArn: this.queue.queue.arn, kmsKeyArn: args.kmsKeyArn, previousParent: this },
             parent,
         );
+        this.scheduleGroup = scheduler.group;
+        this.scheduleDeadLetterQueue = scheduler.deadLetterQueue;
+        this.schedulerRole = scheduler.role;
         const scheduleGroupName = this.scheduleGroup.name;
-        // A schedule whose release fails after its retry policy (or at once, e.g. access denied) delivers its
-        // dead-letter event here: the body is the schedule's input (the pointer message), so the email can be resent.
-        this.scheduleDeadLetterQueue = new aws.sqs.Queue(
-            `${name}-schedule-dlq`,
-            {
-                kmsMasterKeyId: args.kmsKeyArn,
-                kmsDataKeyReusePeriodSeconds: DEFAULTS.kmsDataKeyReusePeriodSeconds,
-                maxMessageSize: SQS_MAX_MESSAGE_SIZE_BYTES,
-                messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-                receiveWaitTimeSeconds: RECEIVE_WAIT_TIME_SECONDS,
-                tags: { [QUEUE_ROLE_TAG]: "dead-letter" },
-            },
-            parent,
-        );
-        new aws.sqs.QueuePolicy(
-            `${name}-schedule-dlq-tls-only`,
-            {
-                queueUrl: this.scheduleDeadLetterQueue.url,
-                policy: this.scheduleDeadLetterQueue.arn.apply((arn) => JSON.stringify(queuePolicy(arn))),
-            },
-            parent,
-        );
-        this.schedulerRole = new aws.iam.Role(
-            `${name}-scheduler-role`,
-            {
-                description: `EventBridge Scheduler releases due emails (${stack})`,
-                assumeRolePolicy: pulumi
-                    .all([scope, scheduleGroupName])
-                    .apply(([resolvedScope, group]) => JSON.stringify(schedulerAssumeRolePolicy(resolvedScope, group))),
-                maxSessionDuration: 3600,
-            },
-            parent,
-        );
-        new aws.iam.RolePolicy(
-            `${name}-scheduler-policy`,
-            {
-                role: this.schedulerRole.id,
-                policy: pulumi
-                    .all([scope, this.queue.queue.arn, keyArn, this.scheduleDeadLetterQueue.arn])
-                    .apply(([resolvedScope, queueArn, key, dlqArn]) =>
-                        JSON.stringify(schedulerTargetPolicy(resolvedScope, queueArn, key, dlqArn)),
-                    ),
-            },
-            parent,
-        );
 
         // SES: the sending identities and the configuration set are resources of the stack; the worker may send
         // only as them, through that configuration set. Domains use Easy DKIM: publish `sesDkimRecords`.
-        this.sesConfigurationSet = new aws.sesv2.ConfigurationSet(
-            `${name}-ses`,
-            {
-                configurationSetName: ses.configurationSetName ?? sesConfigurationSetName(project, stack, name),
-                deliveryOptions: { tlsPolicy: "REQUIRE" },
-                reputationOptions: { reputationMetricsEnabled: true },
-                sendingOptions: { sendingEnabled: true },
-                suppressionOptions: { suppressedReasons: ["BOUNCE", "COMPLAINT"] },
-            },
+        const sesResources = new EmailSesIdentities(
+            name,
+            { identities: ses.identities, configurationSetName: ses.configurationSetName, previousParent: this },
             parent,
         );
+        this.sesConfigurationSet = sesResources.configurationSet;
+        this.sesIdentities = sesResources.identities;
+        this.sesDkimRecords = sesResources.dkimRecords;
         const configurationSetName = this.sesConfigurationSet.configurationSetName;
-        this.sesIdentities = {};
-        for (const identity of ses.identities ?? []) {
-            this.sesIdentities[identity] = new aws.sesv2.EmailIdentity(
-                `${name}-ses-${identity.toLowerCase()}`,
-                {
-                    emailIdentity: identity,
-                    configurationSetName,
-                    ...(isDomainIdentity(identity) ? { dkimSigningAttributes: { nextSigningKeyLength: "RSA_2048_BIT" } } : {}),
-                },
-                parent,
-            );
-        }
-        const domainIdentities = Object.entries(this.sesIdentities).filter(([identity]) => isDomainIdentity(identity));
-        this.sesDkimRecords = pulumi
-            .all(
-                domainIdentities.map(([identity, resource]) =>
-                    resource.dkimSigningAttributes.apply((attributes) => ({ identity, tokens: attributes?.tokens ?? [] })),
-                ),
-            )
-            .apply((domains) =>
-                domains.flatMap(({ identity, tokens }) =>
-                    tokens.map((token) => ({
-                        identity,
-                        name: `${token}._domainkey.${identity}`,
-                        type: "CNAME" as const,
-                        value: `${token}.dkim.amazonses.com`,
-                    })),
-                ),
-            );
 
         // nodemailer serves only the SMTP failover path: the worker requires it on first use, and it ships in this
         // layer, built from the installed package's runtime files, so the worker's archive and cold start stay small.
@@ -515,188 +313,50 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
         this.workerRole = worker.role;
 
         // HTTP API: one explicit route, IAM auth by default, throttled, access-logged (no bodies, no IPs).
-        this.api = new aws.apigatewayv2.Api(
-            `${name}-http`,
-            { protocolType: "HTTP", description: "Email service API", disableExecuteApiEndpoint: false },
-            parent,
-        );
-        const integration = new aws.apigatewayv2.Integration(
-            `${name}-http-lambda`,
+        const http = new EmailHttpApi(
+            name,
             {
-                apiId: this.api.id,
-                integrationType: "AWS_PROXY",
-                integrationUri: this.apiFunction.invokeArn,
-                integrationMethod: "POST",
-                payloadFormatVersion: "2.0",
-                timeoutMilliseconds: Math.min(30_000, (apiSettings.timeoutSeconds + 1) * 1000),
+                functionInvokeArn: this.apiFunction.invokeArn,
+                functionName: this.apiFunction.name,
+                functionTimeoutSeconds: apiSettings.timeoutSeconds,
+                authorization: apiSettings.authorization,
+                throttleRateLimit: apiSettings.throttleRateLimit,
+                throttleBurstLimit: apiSettings.throttleBurstLimit,
+                accessLogGroupName: `${args.logGroupNamePrefix}${name}-api-access`,
+                accessLogRetentionDays: logs.retentionDays,
+                kmsKeyArn: args.kmsKeyArn,
+                previousParent: this,
             },
             parent,
         );
-        this.route = new aws.apigatewayv2.Route(
-            `${name}-http-send`,
-            {
-                apiId: this.api.id,
-                routeKey: "POST /v1/emails",
-                authorizationType: apiSettings.authorization,
-                target: pulumi.interpolate`integrations/${integration.id}`,
-            },
-            parent,
-        );
-        const accessLogGroup = new aws.cloudwatch.LogGroup(
-            `${name}-http-access-logs`,
-            { name: `${args.logGroupNamePrefix}${name}-api-access`, retentionInDays: logs.retentionDays, kmsKeyId: args.kmsKeyArn },
-            parent,
-        );
-        this.stage = new aws.apigatewayv2.Stage(
-            `${name}-http-stage`,
-            {
-                apiId: this.api.id,
-                name: "$default",
-                autoDeploy: true,
-                defaultRouteSettings: {
-                    throttlingBurstLimit: apiSettings.throttleBurstLimit,
-                    throttlingRateLimit: apiSettings.throttleRateLimit,
-                    detailedMetricsEnabled: true,
-                },
-                accessLogSettings: {
-                    destinationArn: accessLogGroup.arn,
-                    format: JSON.stringify({
-                        requestId: "$context.requestId",
-                        requestTime: "$context.requestTime",
-                        routeKey: "$context.routeKey",
-                        status: "$context.status",
-                        caller: "$context.identity.userArn",
-                        responseLength: "$context.responseLength",
-                        responseLatency: "$context.responseLatency",
-                        integrationStatus: "$context.integrationStatus",
-                        integrationLatency: "$context.integrationLatency",
-                        error: "$context.error.messageString",
-                    }),
-                },
-            },
-            { parent: this, dependsOn: [this.route] },
-        );
-        new aws.lambda.Permission(
-            `${name}-http-invoke`,
-            {
-                action: "lambda:InvokeFunction",
-                function: this.apiFunction.name,
-                principal: "apigateway.amazonaws.com",
-                sourceArn: pulumi.interpolate`${this.api.executionArn}/*/POST/v1/emails`,
-            },
-            parent,
-        );
+        this.api = http.api;
+        this.route = http.route;
+        this.stage = http.stage;
         this.invokePolicy = new aws.iam.Policy(
             `${name}-invoke`,
             {
                 description: "Call POST /v1/emails on the email API (SigV4)",
-                policy: this.api.executionArn.apply((arn) => JSON.stringify(emailInvokePolicy(`${arn}/$default/POST/v1/emails`))),
+                policy: http.routeExecutionArn.apply((arn) => JSON.stringify(emailInvokePolicy(arn))),
             },
             parent,
         );
-        this.apiUrl = pulumi.interpolate`${this.api.apiEndpoint}/v1/emails`;
+        this.apiUrl = http.url;
 
-        // Alarms on the shared topic; each description links its runbook section (docs/runbook.md#<name>-<suffix>).
-        const target = { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name };
-        const alarm = (suffix: string, summary: string, metric: RunbookAlarmMetric) =>
-            runbookAlarm(target, suffix, summary, metric, parent);
-        const sum = {
-            statistic: "Sum",
-            period: 300,
-            evaluationPeriods: 1,
-            comparisonOperator: "GreaterThanOrEqualToThreshold",
-            threshold: 1,
-        } as const;
-        this.alarms = [
-            alarm("api-5xx", "The email API answered 5xx (queue, table or bucket unreachable, or a bug): clients must retry.", {
-                namespace: "AWS/ApiGateway",
-                metricName: "5xx",
-                dimensions: { ApiId: this.api.id, Stage: "$default" },
-                ...sum,
-            }),
-            alarm("api-errors", "The email API function failed.", {
-                namespace: "AWS/Lambda",
-                metricName: "Errors",
-                dimensions: { FunctionName: this.apiFunction.name },
-                ...sum,
-            }),
-            alarm("worker-errors", "The email worker failed a whole batch (providers down or misconfigured).", {
-                namespace: "AWS/Lambda",
-                metricName: "Errors",
-                dimensions: { FunctionName: this.workerFunction.name },
-                ...sum,
-            }),
-            alarm("dlq-messages", "Emails are in the dead-letter queue: rejected by providers or out of retries.", {
-                namespace: "AWS/SQS",
-                metricName: "ApproximateNumberOfMessagesVisible",
-                dimensions: { QueueName: this.queue.deadLetterQueue.name },
-                statistic: "Maximum",
-                period: 60,
-                evaluationPeriods: 1,
-                comparisonOperator: "GreaterThanThreshold",
-                threshold: 0,
-            }),
-            alarm(
-                "failover",
-                "Emails are going out through the SMTP secondary: SES is failing or the circuit is open. Nothing is lost; check SES.",
-                {
-                    namespace: project,
-                    metricName: EMAIL_METRICS.sentBySecondary,
-                    dimensions: { service: EMAIL_SERVICE_NAMES.worker },
-                    statistic: "Sum",
-                    period: 300,
-                    evaluationPeriods: 3,
-                    datapointsToAlarm: 2,
-                    comparisonOperator: "GreaterThanOrEqualToThreshold",
-                    threshold: 1,
-                },
-            ),
-            alarm(
-                "schedule-dlq-messages",
-                "Scheduled emails are in the schedule dead-letter queue: their release failed. Each message body is the email to resend.",
-                {
-                    namespace: "AWS/SQS",
-                    metricName: "ApproximateNumberOfMessagesVisible",
-                    dimensions: { QueueName: this.scheduleDeadLetterQueue.name },
-                    statistic: "Maximum",
-                    period: 60,
-                    evaluationPeriods: 1,
-                    comparisonOperator: "GreaterThanThreshold",
-                    threshold: 0,
-                },
-            ),
-            // AWS/Scheduler metrics per schedule group ("Monitoring Amazon EventBridge Scheduler with Amazon CloudWatch").
-            alarm(
-                "schedule-target-errors",
-                "EventBridge Scheduler could not put due emails on the queue (it retries, then dead-letters): check the scheduler role, queue and key.",
-                {
-                    namespace: "AWS/Scheduler",
-                    metricName: "TargetErrorCount",
-                    dimensions: { ScheduleGroup: scheduleGroupName },
-                    ...sum,
-                },
-            ),
-            alarm(
-                "schedule-dead-letter-failed",
-                "EventBridge Scheduler could neither release due emails nor dead-letter them: emails are lost unless resent from their S3 content.",
-                {
-                    namespace: "AWS/Scheduler",
-                    metricName: "InvocationsFailedToBeSentToDeadLetterCount",
-                    dimensions: { ScheduleGroup: scheduleGroupName },
-                    ...sum,
-                },
-            ),
-            alarm("oldest-message-age", "Emails wait in the queue longer than expected: the worker is not keeping up or is failing.", {
-                namespace: "AWS/SQS",
-                metricName: "ApproximateAgeOfOldestMessage",
-                dimensions: { QueueName: this.queue.queue.name },
-                statistic: "Maximum",
-                period: 60,
-                evaluationPeriods: 5,
-                comparisonOperator: "GreaterThanThreshold",
-                threshold: queueSettings.oldestMessageAgeAlarmSeconds,
-            }),
-        ];
+        this.alarms = emailAlarms(
+            {
+                target: { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name },
+                metricsNamespace: project,
+                apiId: this.api.id,
+                apiFunctionName: this.apiFunction.name,
+                workerFunctionName: this.workerFunction.name,
+                queueName: this.queue.queue.name,
+                deadLetterQueueName: this.queue.deadLetterQueue.name,
+                scheduleDeadLetterQueueName: this.scheduleDeadLetterQueue.name,
+                scheduleGroupName,
+                oldestMessageAgeAlarmSeconds: queueSettings.oldestMessageAgeAlarmSeconds,
+            },
+            parent,
+        );
 
         this.dashboard = emailDashboard(
             `${name}-dashboard`,
@@ -728,11 +388,6 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             sesDkimRecords: this.sesDkimRecords,
         });
     }
-}
-
-/** A domain identity (`example.com`), as opposed to an address (`shop@example.com`). */
-function isDomainIdentity(identity: string): boolean {
-    return !identity.includes("@");
 }
 
 /** The fields of `settings` that are set: an explicit `undefined` must not hide a default. */

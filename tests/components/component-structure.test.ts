@@ -55,6 +55,19 @@ describe("component structure (mocks)", () => {
             "event-ingestion:monitoring:PipelineMonitoring",
         );
         expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "email-dashboard")).to.equal("event-ingestion:email:EmailService");
+        expect(parentOf("aws:apigatewayv2/api:Api", "email-http")).to.equal("event-ingestion:email:EmailHttpApi");
+        expect(parentOf("aws:apigatewayv2/stage:Stage", "email-http-stage")).to.equal("event-ingestion:email:EmailHttpApi");
+        expect(parentOf("aws:lambda/permission:Permission", "email-http-invoke")).to.equal("event-ingestion:email:EmailHttpApi");
+        expect(parentOf("event-ingestion:email:EmailHttpApi", "email")).to.equal("event-ingestion:email:EmailService");
+        expect(parentOf("aws:scheduler/scheduleGroup:ScheduleGroup", "email-schedules")).to.equal("event-ingestion:email:EmailScheduler");
+        expect(parentOf("aws:sqs/queue:Queue", "email-schedule-dlq")).to.equal("event-ingestion:email:EmailScheduler");
+        expect(parentOf("aws:iam/role:Role", "email-scheduler-role")).to.equal("event-ingestion:email:EmailScheduler");
+        expect(parentOf("event-ingestion:email:EmailScheduler", "email")).to.equal("event-ingestion:email:EmailService");
+        expect(parentOf("aws:s3/bucket:Bucket", "email-content")).to.equal("event-ingestion:email:EmailContentBucket");
+        expect(parentOf("aws:s3/bucketPolicy:BucketPolicy", "email-content-tls-only")).to.equal("event-ingestion:email:EmailContentBucket");
+        expect(parentOf("event-ingestion:email:EmailContentBucket", "email")).to.equal("event-ingestion:email:EmailService");
+        expect(parentOf("aws:sesv2/configurationSet:ConfigurationSet", "email-ses")).to.equal("event-ingestion:email:EmailSesIdentities");
+        expect(parentOf("event-ingestion:email:EmailSesIdentities", "email")).to.equal("event-ingestion:email:EmailService");
         // The event side's components are grouped by EventPipeline; the shared key and alarm topic stay at the root.
         for (const token of [
             "event-ingestion:messaging:EncryptedQueue",
