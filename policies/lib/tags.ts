@@ -1,7 +1,7 @@
 /**
  * Owner and cost-allocation tags: the keys every taggable resource must carry and the
  * resource types that take `tags`. The program tags from stack config
- * (components/tagging.ts); the pack's `required-tags` rule enforces it. One list for
+ * (components/shared/tagging.ts); the pack's `required-tags` rule enforces it. One list for
  * both, checked against @pulumi/aws's own Args types by tests/components/tagging.test.ts.
  * AWS: "Tagging best practices" (AWS Whitepaper), "Using AWS cost allocation tags" (Billing User Guide).
  */

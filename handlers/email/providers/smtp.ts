@@ -5,7 +5,7 @@
  *
  * nodemailer is loaded on the first SMTP send, not at cold start: only the failover
  * path needs it, and it is half a megabyte of code and about 40 ms to load. The
- * worker gets it from the stack's SMTP layer (components/email-service.ts), so it
+ * worker gets it from the stack's SMTP layer (components/email-service/email-service.ts), so it
  * is not in the worker's archive either.
  */
 import type nodemailer = require("nodemailer");

@@ -1,6 +1,6 @@
 /**
  * The code that ships: the API and worker archives taken from the mock deployment
- * (local/lambda-artifact.ts), unpacked with only the runtime's SDK and the
+ * (local/test-kit/lambda-artifact.ts), unpacked with only the runtime's SDK and the
  * Powertools layer beside them, run in fresh Node 22 processes against fauxqs,
  * DynamoDB Local, a fake SES, a fake Secrets Manager holding the SMTP settings, a
  * fake EventBridge Scheduler and an SMTP sink.
