@@ -22,7 +22,7 @@ describe("event processor stack (dev, mocks)", () => {
     });
 
     describe("stack outputs", () => {
-        it("exports exactly the issue-3 names (plus the email service's own), each a resolved value", () => {
+        it("exports exactly the event pipeline's outputs (plus the email service's own), each a resolved value", () => {
             const names = Object.keys(d.outputs);
             for (const name of EVENT_PROCESSOR_OUTPUTS) expect(d.outputs[name], name).to.be.a("string").and.not.equal("");
             // producerRoleArns is a map (empty in open mode); tests/components/tenant-isolation.test.ts covers it.

@@ -39,7 +39,7 @@ export function strings(value: unknown, out: string[] = []): string[] {
     return out;
 }
 
-/** The issue-3 stack outputs producers and the Sender depend on. */
+/** The event pipeline's stack outputs that producers and the Sender (through a StackReference) depend on. */
 export const EVENT_PROCESSOR_OUTPUTS = [
     "eventQueueUrl",
     "eventQueueArn",
