@@ -18,7 +18,7 @@ export interface ContentStore {
 }
 
 /** The S3 client module, loaded on first use: only large and scheduled emails reach S3 (see handlers/shared/deferred.ts). */
-function s3Sdk(): typeof s3 {
+export function s3Sdk(): typeof s3 {
     return require("@aws-sdk/client-s3") as typeof s3;
 }
 

@@ -8,27 +8,20 @@
  * their modules (serialized as `require(...)`), schemas are built at run time.
  */
 import sqs = require("@aws-sdk/client-sqs");
-import type s3 = require("@aws-sdk/client-s3");
 import ddb = require("@aws-sdk/client-dynamodb");
 import sesv2 = require("@aws-sdk/client-sesv2");
-import type secrets = require("@aws-sdk/client-secrets-manager");
-import type schedulerSdk = require("@aws-sdk/client-scheduler");
 import v = require("valibot");
 import { EMAIL_ENV, EMAIL_SERVICE_NAMES } from "../../contracts/email-service";
 import { createEmailApi, EmailApiHandler } from "./api";
-import { s3ContentStore } from "./content-store";
+import { s3ContentStore, s3Sdk } from "./content-store";
 import { environmentError } from "./errors";
 import { dynamoDeliveryLedger } from "./idempotency";
 import { sesProvider } from "./providers/ses";
-import { smtpProvider, transportFromSecret } from "./providers/smtp";
-import { eventBridgeScheduler } from "./scheduler";
+import { secretsSdk, smtpProvider, transportFromSecret } from "./providers/smtp";
+import { eventBridgeScheduler, schedulerSdk } from "./scheduler";
 import { createEmailWorker, EmailWorkerHandler } from "./worker";
 import { once } from "../shared/deferred";
 import { defaultTracer, traceClients } from "../tracing";
-
-const loadS3 = () => require("@aws-sdk/client-s3") as typeof s3;
-const loadSecretsManager = () => require("@aws-sdk/client-secrets-manager") as typeof secrets;
-const loadScheduler = () => require("@aws-sdk/client-scheduler") as typeof schedulerSdk;
 
 /** The process environment, or a stand-in for it; variable names: `EMAIL_ENV` (contracts/email-service.ts). */
 type Env = Record<string, string | undefined>;
@@ -86,7 +79,7 @@ export function emailApiFromEnvironment(env: Env = process.env): EmailApiHandler
         queueUrl: values[EMAIL_ENV.queueUrl],
         dynamodb: new ddb.DynamoDBClient({}),
         idempotencyTableName: values[EMAIL_ENV.idempotencyTable],
-        s3: new (loadS3().S3Client)({}),
+        s3: new (s3Sdk().S3Client)({}),
         contentBucket: values[EMAIL_ENV.contentBucket],
         limits: Object.fromEntries(
             Object.entries({
@@ -128,9 +121,9 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
     // deferred sends) and are built, and their modules loaded, on first use.
     const tracer = defaultTracer(EMAIL_SERVICE_NAMES.worker);
     const [dynamodb, sesClient] = traceClients(tracer, new ddb.DynamoDBClient({}), new sesv2.SESv2Client({}));
-    const s3Client = once(() => traceClients(tracer, new (loadS3().S3Client)({}))[0]);
-    const secretsClient = once(() => traceClients(tracer, new (loadSecretsManager().SecretsManagerClient)({}))[0]);
-    const schedulerClient = once(() => traceClients(tracer, new (loadScheduler().SchedulerClient)({}))[0]);
+    const s3Client = once(() => traceClients(tracer, new (s3Sdk().S3Client)({}))[0]);
+    const secretsClient = once(() => traceClients(tracer, new (secretsSdk().SecretsManagerClient)({}))[0]);
+    const schedulerClient = once(() => traceClients(tracer, new (schedulerSdk().SchedulerClient)({}))[0]);
     const smtpSecret = env[EMAIL_ENV.smtpSecretArn]?.trim();
     return createEmailWorker({
         tracer,

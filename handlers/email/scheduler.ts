@@ -18,7 +18,7 @@ import { type Deferred, resolveDeferred } from "../shared/deferred";
 import type { DeliveryScheduler, QueuedEmail } from "./types";
 
 /** The Scheduler client module, loaded on the first deferred send (see handlers/shared/deferred.ts). */
-function schedulerSdk(): typeof scheduler {
+export function schedulerSdk(): typeof scheduler {
     return require("@aws-sdk/client-scheduler") as typeof scheduler;
 }
 

@@ -63,7 +63,7 @@ export function parseSmtpSettings(text: string): SmtpSettings | string[] {
 }
 
 /** The Secrets Manager client module, loaded on the first SMTP send (see handlers/shared/deferred.ts). */
-function secretsSdk(): typeof secrets {
+export function secretsSdk(): typeof secrets {
     return require("@aws-sdk/client-secrets-manager") as typeof secrets;
 }
 
