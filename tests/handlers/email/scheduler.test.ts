@@ -21,6 +21,7 @@ import {
 } from "../../../local/aws-stand-ins/email/fake-aws";
 import { scheduleGroupArn, schedulerMayAssumeRole } from "../../../local/aws-stand-ins/email/scheduler-trust";
 import { MOCK_ACCOUNT_ID } from "../../../local/test-kit/mock-deployment";
+import { until } from "../../support/until";
 
 const SCOPE = { partition: "aws", region: "us-east-1", accountId: MOCK_ACCOUNT_ID };
 const GROUP = "event-ingestion-dev-email-schedules";
@@ -33,14 +34,6 @@ const message = (id: string) => ({
     contentRef: { bucket: "b", key: `emails/${id}.json`, bytes: 1 },
     released: true,
 });
-
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-        if (Date.now() > deadline) throw new Error("condition not met in time");
-        await new Promise((r) => setTimeout(r, 20));
-    }
-}
 
 describe("local EventBridge Scheduler stand-in", function () {
     this.timeout(30_000);
@@ -106,7 +99,7 @@ describe("local EventBridge Scheduler stand-in", function () {
                 deadLetter: async () => undefined,
             });
             await worker.schedule(message("trust-1"), new Date(Date.now() + 50));
-            await until(() => fake.dropped.length === 1);
+            await until("the schedule to be dropped", () => fake.dropped.length === 1, { timeoutMs: 10_000, intervalMs: 20 });
             expect(fake.dropped).to.deep.equal([{ name: "email-trust-1", errorCode: "AssumeRoleFailed" }]);
             expect(released).to.deep.equal([]);
             expect(fake.deadLettered).to.deep.equal([]);
@@ -126,7 +119,7 @@ describe("local EventBridge Scheduler stand-in", function () {
                 retryDelayMs: 1,
             });
             await worker.schedule(message("dlq-1"), new Date(Date.now() + 50));
-            await until(() => fake.deadLettered.length === 1);
+            await until("the schedule to be dead-lettered", () => fake.deadLettered.length === 1, { timeoutMs: 10_000, intervalMs: 20 });
             expect(attempts).to.equal(186); // the first attempt and MaximumRetryAttempts (185) retries
             const [dead] = fake.deadLettered;
             expect(dead.deadLetterArn).to.equal(`arn:aws:sqs:us-east-1:${MOCK_ACCOUNT_ID}:email-schedule-dlq`);
@@ -175,7 +168,7 @@ describe("local EventBridge Scheduler stand-in", function () {
             const start = Date.now();
             let fired: number[] = [];
             setLongTimeout(() => fired.push(Date.now() - start), 120, 25);
-            await until(() => fired.length > 0);
+            await until("the schedule to fire", () => fired.length > 0, { timeoutMs: 10_000, intervalMs: 20 });
             await new Promise((r) => setTimeout(r, 60));
             expect(fired).to.have.length(1);
             expect(fired[0]).to.be.at.least(120);

@@ -9,6 +9,7 @@ import { startLocalPipeline, type LocalPipeline } from "../../../local/pipeline-
 import { emailLocalService, type RunningEmailService } from "../../../local/pipeline-app/services/email-service";
 import { linesContaining } from "../../support/email/logs";
 import { emailBody, PII, PII_NEEDLES } from "../../support/email/pii";
+import { until } from "../../support/until";
 
 type InboxEntry = { id: string; emailId?: string; subject?: string; envelope: { to: string[] } };
 
@@ -22,13 +23,10 @@ describe("email service on the local pipeline", function () {
         return (await (await fetch(pipeline.ready.mailInboxUrl as string)).json()) as InboxEntry[];
     }
     async function waitForMail(emailId: string, timeoutMs = 30_000): Promise<InboxEntry> {
-        const deadline = Date.now() + timeoutMs;
-        while (Date.now() < deadline) {
-            const found = (await inbox()).find((m) => m.emailId === emailId);
-            if (found) return found;
-            await new Promise((r) => setTimeout(r, 250));
-        }
-        throw new Error(`email ${emailId} did not reach the inbox within ${timeoutMs} ms`);
+        return until(`email ${emailId} in the inbox`, async () => (await inbox()).find((m) => m.emailId === emailId), {
+            timeoutMs,
+            intervalMs: 250,
+        });
     }
     async function send(body: Record<string, unknown>): Promise<string> {
         const response = await fetch(pipeline.ready.emailApiUrl as string, {

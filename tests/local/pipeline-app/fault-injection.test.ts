@@ -6,6 +6,7 @@ import { accountFor, sendMessages } from "../../../local/pipeline-app/demo";
 import type { SentMessage, Summary } from "../../../local/pipeline-app/accounting";
 import { LocalPipeline, startLocalPipeline } from "../../../local/pipeline-app/pipeline";
 import { generateSampleTraffic, SampleMessage } from "../../../local/pipeline-app/sample-traffic";
+import { until } from "../../support/until";
 
 /**
  * Fault injection on the whole pipeline. The stack is `localstack` with three
@@ -32,14 +33,6 @@ async function untilAccounted(pipeline: LocalPipeline, sent: SentMessage[], time
         const summary = await accountFor(pipeline, sent);
         if (summary.accounted || Date.now() > deadline) return summary;
         await new Promise((r) => setTimeout(r, 250));
-    }
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
     }
 }
 
@@ -83,7 +76,10 @@ describe("fault injection on the local pipeline", function () {
         const record = (b: { outcome: string }) => outcomes.push(b.outcome);
         pipeline.eventProcessor!.poller.on("batch", record);
         const sent = await sendMessages(pipeline, events.slice(0, 20));
-        await waitFor(async () => (await accountFor(pipeline, sent)).persisted >= 5, 20_000, "the first events to be stored");
+        await until("the first events to be stored", async () => (await accountFor(pipeline, sent)).persisted >= 5, {
+            timeoutMs: 20_000,
+            intervalMs: 20,
+        });
         await pipeline.killDynamoDb("SIGKILL");
         // Producers keep sending while the store is down.
         sent.push(...(await sendMessages(pipeline, events.slice(20))));
@@ -125,7 +121,7 @@ describe("fault injection on the local pipeline", function () {
         processor.fn.on("invoke", fallback);
         const duplicatesBefore = functionLog.join("").split('"event duplicate"').length;
         const sent = await sendMessages(pipeline, validEvents(12, 2, 15));
-        await waitFor(() => killed.length > 0, 20_000, "an invocation to kill");
+        await until("an invocation to kill", () => killed.length > 0, { timeoutMs: 20_000, intervalMs: 20 });
         onFunctionLog = undefined;
         processor.fn.off("invoke", fallback);
         const summary = await untilAccounted(pipeline, sent, 60_000);

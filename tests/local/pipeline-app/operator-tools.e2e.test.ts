@@ -27,6 +27,7 @@ import { LocalPipeline, startLocalPipeline } from "../../../local/pipeline-app/p
 import { eventProcessorService, RunningEventProcessor } from "../../../local/pipeline-app/services/event-processor";
 import type { RunningEmailService } from "../../../local/pipeline-app/services/email-service";
 import { redriveDeadLetters, RETRIES_EXHAUSTED, scanDeadLetters } from "../../../tools/dead-letters";
+import { until } from "../../support/until";
 import { runDlq } from "../../../tools/dlq";
 import { runSend } from "../../../tools/send";
 import { LOCAL_PIPELINE_FILE_VARIABLE } from "../../../tools/target";
@@ -53,15 +54,8 @@ function payment(n: number) {
     };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await probe();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 300));
-    }
-}
+/** The pipeline runs in this process on a shared 2-core machine: allow it time to settle. */
+const SETTLE = { timeoutMs: 45_000, intervalMs: 300 };
 
 describe("operator tools on the local pipeline (npm run send, npm run dlq)", function () {
     this.timeout(240_000);
@@ -141,17 +135,19 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         expect(await runSend(["event", file], notJson.io, env)).to.equal(2);
         expect(notJson.err.join("\n")).to.match(/is not JSON/);
 
-        const withStored = await until("the valid event to be stored", async () =>
-            (await stored(good.clientId)).length ? true : undefined,
-        );
+        const withStored = await until("the valid event to be stored", async () => (await stored(good.clientId)).length > 0, SETTLE);
         expect(withStored).to.equal(true);
     });
 
     it("dlq list: groups the DLQ by rejection reason with counts, oldest age and a sample id (text and --json)", async () => {
-        const found = await until("4 rejected events in the DLQ", async () => {
-            const g = await groups();
-            return g.reduce((n, x) => n + x.count, 0) >= 4 ? g : undefined;
-        });
+        const found = await until(
+            "4 rejected events in the DLQ",
+            async () => {
+                const g = await groups();
+                return g.reduce((n, x) => n + x.count, 0) >= 4 ? g : undefined;
+            },
+            SETTLE,
+        );
         expect(found.map(({ system, reason, count }) => ({ system, reason, count }))).to.deep.equal([
             { system: "events", reason: "type_disabled", count: 3 },
             { system: "events", reason: "invalid_data", count: 1 },
@@ -230,17 +226,19 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         expect(rest.out).to.match(/events: moved 2 of 2 selected/);
         expect(rest.out).to.match(/at most once/);
 
-        const items = await until("the 3 redriven events stored", async () => {
-            const found = await stored("tenant-pay");
-            return found.length === 3 ? found : undefined;
-        });
+        const items = await until(
+            "the 3 redriven events stored",
+            async () => {
+                const found = await stored("tenant-pay");
+                return found.length === 3 ? found : undefined;
+            },
+            SETTLE,
+        );
         expect(items.map((i) => i.eventId.S).sort()).to.deep.equal(["pay-1", "pay-2", "pay-3"]);
         // The invalid one stays; nothing else came back.
         expect((await groups()).map(({ reason, count }) => ({ reason, count }))).to.deep.equal([{ reason: "invalid_data", count: 1 }]);
         // Exactly once: one INSERT each on the stream, no MODIFY.
-        await until("stream deliveries", async () =>
-            pipeline.sender!.delivered.filter((d) => d.clientId === "tenant-pay").length >= 3 ? true : undefined,
-        );
+        await until("stream deliveries", () => pipeline.sender!.delivered.filter((d) => d.clientId === "tenant-pay").length >= 3, SETTLE);
         await new Promise((r) => setTimeout(r, 1500));
         const deliveries = pipeline.sender!.delivered.filter((d) => d.clientId === "tenant-pay");
         expect(deliveries.map((d) => `${d.eventName} ${d.eventId}`).sort()).to.deep.equal(["INSERT pay-1", "INSERT pay-2", "INSERT pay-3"]);
@@ -341,9 +339,7 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         const moved = await dlq("redrive", "--system", "email", "--reason", CONTENT_REJECTED, "--yes");
         expect(moved.out).to.match(/email: moved 1 of 1 selected/);
         for (const value of Object.values(secret)) expect(moved.out).to.not.include(value);
-        await until("the redriven email in the inbox", async () =>
-            email.sink.messages().some((m) => m.emailId === "email-redrive-1") ? true : undefined,
-        );
+        await until("the redriven email in the inbox", () => email.sink.messages().some((m) => m.emailId === "email-redrive-1"), SETTLE);
         await dlq("redrive", "--system", "email", "--reason", CONTENT_REJECTED, "--yes");
         await new Promise((r) => setTimeout(r, 2000));
         expect(email.sink.messages().filter((m) => m.emailId === "email-redrive-1")).to.have.length(1);
@@ -362,7 +358,7 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         expect(c.out[0]).to.match(/^HTTP 202/);
         const id = JSON.parse(c.out[0].replace(/^HTTP 202.*\n/, "")).id;
         expect(id).to.be.a("string");
-        await until("the email in the inbox", async () => (email.sink.messages().some((m) => m.emailId === id) ? true : undefined));
+        await until("the email in the inbox", () => email.sink.messages().some((m) => m.emailId === id), SETTLE);
 
         const invalid = capture();
         const file = path.join(dir, "email.json");

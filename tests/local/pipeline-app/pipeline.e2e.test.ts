@@ -11,6 +11,7 @@ import { LocalPipeline, startLocalPipeline } from "../../../local/pipeline-app/p
 import { generateSampleTraffic, REASONS_NOT_SENT } from "../../../local/pipeline-app/sample-traffic";
 import { EVENT_REJECTION_REASON_CODES } from "../../../contracts/event-pipeline";
 import { listeningAddresses } from "../../support/sockets";
+import { until } from "../../support/until";
 
 const run = promisify(execFile);
 
@@ -165,32 +166,38 @@ describe("local pipeline end to end (stack localstack, real SDK and CLI clients)
             );
             expect(JSON.parse(sent.stdout).MessageId).to.be.a("string");
             const key = JSON.stringify({ clientId: { S: "cli-tenant" }, eventId: { S: "cli-evt-1" } });
-            const deadline = Date.now() + 20_000;
-            let item: { type: { S: string }; data: { M: { plan: { S: string } } } } | undefined;
-            while (!item && Date.now() < deadline) {
-                const got = await run(
-                    "aws",
-                    [
-                        "dynamodb",
-                        "get-item",
-                        "--endpoint-url",
-                        pipeline.ready.dynamodbEndpoint,
-                        "--table-name",
-                        pipeline.ready.eventTableName,
-                        "--key",
-                        key,
-                        "--output",
-                        "json",
-                    ],
-                    { env },
-                );
-                item = got.stdout.trim() ? JSON.parse(got.stdout).Item : undefined;
-                if (!item) await new Promise((r) => setTimeout(r, 250));
-            }
-            expect(item, "item stored").to.not.equal(undefined);
-            expect(item!.type.S).to.equal("user.signed_up");
-            expect(item!.data.M.plan.S).to.equal("free");
-            expect(pipeline.sender!.delivered.some((d) => d.clientId === "cli-tenant" && d.eventId === "cli-evt-1")).to.equal(true);
+            type StoredItem = { type: { S: string }; data: { M: { plan: { S: string } } } };
+            const item = await until<StoredItem>(
+                "the AWS CLI to read the stored event",
+                async () => {
+                    const got = await run(
+                        "aws",
+                        [
+                            "dynamodb",
+                            "get-item",
+                            "--endpoint-url",
+                            pipeline.ready.dynamodbEndpoint,
+                            "--table-name",
+                            pipeline.ready.eventTableName,
+                            "--key",
+                            key,
+                            "--output",
+                            "json",
+                        ],
+                        { env },
+                    );
+                    return got.stdout.trim() ? JSON.parse(got.stdout).Item : undefined;
+                },
+                { timeoutMs: 20_000, intervalMs: 250 },
+            );
+            expect(item.type.S).to.equal("user.signed_up");
+            expect(item.data.M.plan.S).to.equal("free");
+            // The table's stream delivers after the write is readable: wait for it rather than check once.
+            await until(
+                "the table's stream to deliver the event to the sender",
+                () => pipeline.sender!.delivered.some((d) => d.clientId === "cli-tenant" && d.eventId === "cli-evt-1"),
+                { timeoutMs: 20_000 },
+            );
         },
     );
 });

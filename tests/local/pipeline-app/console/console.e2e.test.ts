@@ -13,6 +13,7 @@ import { chromium, Browser } from "playwright-core";
 import { LocalPipeline, startLocalPipeline } from "../../../../local/pipeline-app/pipeline";
 import { escapeHtml, LocalConsole, startConsole } from "../../../../local/pipeline-app/console/server";
 import type { RunningEmailService } from "../../../../local/pipeline-app/services/email-service";
+import { until } from "../../../support/until";
 
 /** Debian's package installs it here (.ci/run installs it). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -32,13 +33,8 @@ function request(
     });
 }
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await probe())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 300));
-    }
-}
+/** Each probe reloads a page: poll less often than in-process checks. */
+const POLL = { intervalMs: 300 };
 
 describe("local console (headless Chromium)", function () {
     this.timeout(240_000);
@@ -93,10 +89,14 @@ describe("local console (headless Chromium)", function () {
         expect(answer.status).to.equal(202);
         const email = pipeline.services.find((s) => s.name === "email") as RunningEmailService;
         await email.sink.waitFor(1, 30_000);
-        await until("3 stored events and 2 DLQ messages", async () => {
-            const page = await request(localConsole.url, { headers: { host: new URL(localConsole.url).host } });
-            return /evt-3/.test(page.body) && /invalid_data/.test(page.body) && /unknown_type|invalid_field/.test(page.body);
-        });
+        await until(
+            "3 stored events and 2 DLQ messages",
+            async () => {
+                const page = await request(localConsole.url, { headers: { host: new URL(localConsole.url).host } });
+                return /evt-3/.test(page.body) && /invalid_data/.test(page.body) && /unknown_type|invalid_field/.test(page.body);
+            },
+            POLL,
+        );
     });
     after(async () => {
         await browser?.close();
@@ -126,10 +126,14 @@ describe("local console (headless Chromium)", function () {
         expect(events)
             .to.match(/tenant-odd\s*2 stored/)
             .and.match(/tenant-even\s*1 stored/);
-        await until("stream deliveries", async () => {
-            await page.reload();
-            return /INSERT\s*tenant-odd\s*evt-1/.test((await page.textContent("#deliveries"))!);
-        });
+        await until(
+            "stream deliveries",
+            async () => {
+                await page.reload();
+                return /INSERT\s*tenant-odd\s*evt-1/.test((await page.textContent("#deliveries"))!);
+            },
+            POLL,
+        );
 
         // The email: subject escaped as text, HTML rendered in a sandboxed iframe whose script never runs.
         await page.locator("#inbox details summary").first().click();
@@ -157,10 +161,14 @@ describe("local console (headless Chromium)", function () {
             .to.match(/Redrove 1 of 1 events message\(s\) \(invalid_data\)/)
             .and.match(/at most once/);
         // Nothing was fixed: the processor rejects it again, with the same reason.
-        await until("the rejection to come back", async () => {
-            await page.goto(localConsole.url);
-            return /invalid_data/.test((await page.textContent("#dlq"))!);
-        });
+        await until(
+            "the rejection to come back",
+            async () => {
+                await page.goto(localConsole.url);
+                return /invalid_data/.test((await page.textContent("#dlq"))!);
+            },
+            POLL,
+        );
         await page.close();
     });
 
