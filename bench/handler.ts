@@ -25,6 +25,8 @@ import { createBatchProcessor } from "../handlers/event-processor";
 import { createProcessorClients } from "../handlers/event-processor/environment";
 import { buildItem } from "../handlers/event-processor/item";
 import type { EventEnvelope } from "../handlers/event-processor/types";
+import { DEFAULTS } from "../components/shared/defaults";
+import { SQS_STANDARD_MAX_BATCH_SIZE } from "../components/shared/event-source-rules";
 import { startDynamoDbLocal, startFauxqs, LOCAL_CREDENTIALS } from "../local/test-kit/emulators";
 import { exampleEvents, sqsRecord } from "../tests/support/factories/events";
 import { integerOption, type BenchOption } from "./index";
@@ -35,7 +37,7 @@ export const description =
 
 export const options: Readonly<Record<string, BenchOption>> = {
     events: integerOption("events per variant", 10_000, 10, 1_000_000),
-    "batch-size": integerOption("SQS batch size", 10, 1, 10),
+    "batch-size": integerOption("SQS batch size (the stack default unless given)", DEFAULTS.batchSize, 1, SQS_STANDARD_MAX_BATCH_SIZE),
     rounds: integerOption("interleaving rounds (more = finer interleaving)", 50, 1, 10_000),
 };
 
@@ -122,7 +124,10 @@ async function count(dynamodb: DynamoDBClient, table: string): Promise<number> {
     let total = 0;
     let start: Record<string, never> | undefined;
     do {
-        const page = await dynamodb.send(new ScanCommand({ TableName: table, Select: "COUNT", ExclusiveStartKey: start }));
+        // A strongly consistent read: the check must see every write the handler reported, not a lagging replica.
+        const page = await dynamodb.send(
+            new ScanCommand({ TableName: table, Select: "COUNT", ConsistentRead: true, ExclusiveStartKey: start }),
+        );
         total += page.Count ?? 0;
         start = page.LastEvaluatedKey as typeof start;
     } while (start);
@@ -184,10 +189,14 @@ const measurements = new Map<string, Promise<HandlerFigures>>();
  * measures once and both modes report from the same run.
  *
  * @example
- * const figures = await measureHandler({ events: 2000, batchSize: 10 });
+ * const figures = await measureHandler({ events: 2000, batchSize: 100 });
  */
 export function measureHandler(opts: { events?: number; batchSize?: number; rounds?: number } = {}): Promise<HandlerFigures> {
-    const key = JSON.stringify({ events: opts.events ?? 10_000, batchSize: opts.batchSize ?? 10, rounds: opts.rounds ?? 50 });
+    const key = JSON.stringify({
+        events: opts.events ?? 10_000,
+        batchSize: opts.batchSize ?? DEFAULTS.batchSize,
+        rounds: opts.rounds ?? 50,
+    });
     let measurement = measurements.get(key);
     if (!measurement) {
         measurement = measure(opts);
@@ -208,7 +217,7 @@ export function run(opts: { events?: number; batchSize?: number; rounds?: number
 
 async function measure(opts: { events?: number; batchSize?: number; rounds?: number }): Promise<HandlerFigures> {
     const n = opts.events ?? 10_000;
-    const batchSize = opts.batchSize ?? 10;
+    const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
     const rounds = Math.min(opts.rounds ?? 50, Math.ceil(n / batchSize));
     const [dynamo, sqsEmulator] = await Promise.all([startDynamoDbLocal(), startFauxqs({ region: "eu-west-1" })]);
     // The clients the Lambda builds (timeouts, no unread SDK logging), pointed at the emulators; shared by all contenders.
@@ -266,6 +275,7 @@ async function measure(opts: { events?: number; batchSize?: number; rounds?: num
         };
 
         // Warm-up (JIT, connection pool, DynamoDB Local's JVM), on keys the measured runs never touch.
+        const warmUpRedeliveries: string[] = [];
         const unmute = tapOutput(tallies);
         try {
             const warm = createBatchProcessor({ dynamodb, sqs, tableName: tables.handler, deadLetterQueueUrl: QueueUrl! });
@@ -275,7 +285,18 @@ async function measure(opts: { events?: number; batchSize?: number; rounds?: num
             );
             const warmItems = batches(prebuilt(makeEvents(300, "warm")), batchSize);
             for (let i = 0; i < warmEvents.length; i++) {
-                await warm(warmEvents[i]);
+                // As SQS would, redeliver what failed transiently (a cold emulator can time out a burst of writes),
+                // so the warm-up stores all of its events and the check below counts only measured ones.
+                let pending = warmEvents[i];
+                for (let attempt = 1; pending.length > 0; attempt++) {
+                    const { response, outcomes } = await warm(pending);
+                    const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+                    for (const outcome of outcomes)
+                        if (outcome.outcome === "transient") warmUpRedeliveries.push(outcome.detail ?? outcome.reason);
+                    pending = pending.filter((record) => failed.has(record.messageId));
+                    if (pending.length > 0 && attempt === 5)
+                        throw new Error(`warm-up: ${pending.length} events still failing after ${attempt} deliveries`);
+                }
                 await Promise.all(
                     warmItems[i].map((Item) => dynamodb.send(new PutItemCommand({ TableName: tables.ceiling, Item: Item as never }))),
                 );
@@ -286,6 +307,11 @@ async function measure(opts: { events?: number; batchSize?: number; rounds?: num
             unmute();
         }
 
+        if (warmUpRedeliveries.length > 0) {
+            process.stderr.write(
+                `  warm-up: ${warmUpRedeliveries.length} writes failed transiently and were redelivered (${[...new Set(warmUpRedeliveries)].join(", ")})\n`,
+            );
+        }
         const variants: Record<keyof typeof tables, Variant> = {
             handler: { latencies: [], elapsedMs: 0, cpuMicros: 0, tally: emptyTally() },
             ceiling: { latencies: [], elapsedMs: 0, cpuMicros: 0, tally: emptyTally() },

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { DEFAULTS, LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/shared/defaults";
+import { SQS_DEFAULT_BATCH_SIZE, SQS_STANDARD_MAX_BATCH_SIZE } from "../components/shared/event-source-rules";
 import { CLIENT_ID_PATTERN, EVENT_DEAD_LETTER_RESERVED_BYTES } from "../contracts/event-pipeline";
 import { integerIn, oneOf, type ConfigSection } from "./section";
 
@@ -104,8 +105,8 @@ export function producerProblems(value: unknown, clientIdPattern: RegExp): strin
  */
 export function eventProcessorSection(knownEventTypes: readonly string[]): ConfigSection<EventProcessorConfig> {
     const typesAllowed = `must be a non-empty list of distinct registered event types (${knownEventTypes.join(", ")})`;
-    const schema = v.object({
-        batchSize: v.optional(integerIn(1, 10, "messages per invocation"), DEFAULTS.batchSize),
+    const entries = v.object({
+        batchSize: v.optional(integerIn(1, SQS_STANDARD_MAX_BATCH_SIZE, "messages per invocation"), DEFAULTS.batchSize),
         maxBatchingWindowSeconds: v.optional(integerIn(0, 300, "seconds"), DEFAULTS.maxBatchingWindowSeconds),
         maxConcurrency: v.optional(integerIn(2, 1000, "concurrent invocations"), DEFAULTS.maxConcurrency),
         processorMemoryMb: v.optional(integerIn(128, 10_240, "MB"), DEFAULTS.processorMemoryMb),
@@ -147,5 +148,17 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
             ),
         ),
     });
-    return { keys: Object.keys(schema.entries), schema: schema as v.GenericSchema<unknown, EventProcessorConfig> };
+    const schema = v.pipe(
+        entries,
+        v.forward(
+            // A partial check runs even when other keys are invalid, so this problem is reported with theirs.
+            v.partialCheck(
+                [["batchSize"], ["maxBatchingWindowSeconds"]],
+                (c) => c.batchSize <= SQS_DEFAULT_BATCH_SIZE || c.maxBatchingWindowSeconds >= 1,
+                `above ${SQS_DEFAULT_BATCH_SIZE} needs maxBatchingWindowSeconds >= 1 (Lambda refuses a larger batch without a batching window)`,
+            ),
+            ["batchSize"],
+        ),
+    );
+    return { keys: Object.keys(entries.entries), schema: schema as unknown as v.GenericSchema<unknown, EventProcessorConfig> };
 }

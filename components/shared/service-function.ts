@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { awsScope, deploymentNames, powertoolsLayerArn } from "./aws-scope";
 import { DEFAULTS, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, lambdaLoggingConfig, type LogLevel } from "./defaults";
 import { lambdaAssumeRolePolicy, type AwsScope, type PolicyDocument } from "./iam-documents";
+import { SQS_DEFAULT_BATCH_SIZE, sqsEventSourceProblems } from "./event-source-rules";
 import { lambdaCodePathOptions } from "./lambda-packaging";
 
 /** What a {@link ServiceFunctionArgs.policy} builder receives to scope its statements. */
@@ -17,14 +18,31 @@ export interface ServiceFunctionPolicyInputs {
 export interface ServiceFunctionQueueArgs {
     /** The queue the mapping reads. */
     arn: pulumi.Input<string>;
-    /** Messages per invocation. @default 10 */
+    /**
+     * Messages per invocation: up to 10,000 for a standard queue, 10 for a FIFO queue. Above 10, Lambda
+     * requires `maxBatchingWindowSeconds` >= 1 (the rules are in `event-source-rules.ts`).
+     * @default 10 (Lambda's own default)
+     */
     batchSize?: number;
-    /** Seconds the mapping waits to fill a batch. @default undefined (not set: Lambda's own default) */
+    /** Seconds the mapping waits to fill a batch (0-300). @default undefined (not set: Lambda's own default, 0) */
     maxBatchingWindowSeconds?: number;
-    /** `scalingConfig.maximumConcurrency`. @default 10 */
+    /** The queue is FIFO: at most 10 per batch and no batching window. @default false */
+    fifo?: boolean;
+    /** `scalingConfig.maximumConcurrency` (2-1000). @default 10 */
     maxConcurrency?: number;
     /** Logical name of the mapping. @default "<name>-queue" */
     mappingName?: string;
+}
+
+/** Invalid {@link ServiceFunctionArgs}, every problem at once. */
+export class ServiceFunctionArgsError extends Error {
+    constructor(
+        name: string,
+        readonly problems: readonly string[],
+    ) {
+        super(`ServiceFunction ${name}: ${problems.join("; ")}`);
+        this.name = "ServiceFunctionArgsError";
+    }
 }
 
 /** `Event` and `Result` are the handler's event and result types. */
@@ -106,6 +124,15 @@ export class ServiceFunction<Event = unknown, Result = unknown> extends pulumi.C
             parent: this,
             ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
         };
+        const problems = args.queue
+            ? sqsEventSourceProblems({
+                  batchSize: args.queue.batchSize,
+                  maximumBatchingWindowInSeconds: args.queue.maxBatchingWindowSeconds,
+                  maximumConcurrency: args.queue.maxConcurrency,
+                  fifo: args.queue.fifo,
+              }).map((problem) => `queue.${problem}`)
+            : [];
+        if (problems.length > 0) throw new ServiceFunctionArgsError(name, problems);
         const logLevel = args.logLevel ?? DEFAULTS.logLevel;
 
         this.logGroup = new aws.cloudwatch.LogGroup(
@@ -171,7 +198,7 @@ export class ServiceFunction<Event = unknown, Result = unknown> extends pulumi.C
                 {
                     eventSourceArn: args.queue.arn,
                     functionName: this.function.arn,
-                    batchSize: args.queue.batchSize ?? DEFAULTS.batchSize,
+                    batchSize: args.queue.batchSize ?? SQS_DEFAULT_BATCH_SIZE,
                     ...(args.queue.maxBatchingWindowSeconds !== undefined
                         ? { maximumBatchingWindowInSeconds: args.queue.maxBatchingWindowSeconds }
                         : {}),

@@ -5,7 +5,7 @@
  * What it honours, as the Lambda service does:
  * - `batchSize`: up to this many records per invocation (above 10 only with a batching window);
  * - `maximumBatchingWindowInSeconds`: after the first receive, keeps receiving until the
- *   batch is full or the window has passed;
+ *   batch is full, the window has passed, or more could exceed the 6 MB invocation payload;
  * - visibility timeout: the queue's own (the poller never overrides it), so a failed
  *   record reappears when the timeout expires, exactly as in AWS;
  * - `maxReceiveCount` → DLQ: the queue's own RedrivePolicy, enforced by fauxqs on receive;
@@ -16,11 +16,30 @@
  *   pollers outnumber the invocations (two per slot), so a batch is received and the
  *   previous one deleted while an invocation runs, and the function never idles on SQS.
  */
-import { Message, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+    ChangeMessageVisibilityBatchCommand,
+    DeleteMessageBatchCommand,
+    GetQueueAttributesCommand,
+    Message,
+    ReceiveMessageCommand,
+    SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { EventEmitter } from "node:events";
 import { Consumer } from "sqs-consumer";
+import {
+    LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES,
+    SQS_DEFAULT_BATCH_SIZE,
+    SQS_MAXIMUM_CONCURRENCY_RANGE,
+    sqsEventSourceProblems,
+} from "../../components/shared/event-source-rules";
+import { SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/shared/defaults";
 import type { InvokeOutcome } from "./lambda-runtime/local-function";
+
+/** ReceiveMessage's MaxNumberOfMessages limit, and the entries of one DeleteMessageBatch or ChangeMessageVisibilityBatch. */
+const SQS_RECEIVE_MAX_MESSAGES = 10;
+/** A record's fields besides the message (receipt handle, system attributes, ARNs), rounded up. */
+const RECORD_ENVELOPE_BYTES = 2048;
 
 /** The local poller's long-poll wait per receive, in seconds: short, so a stop is prompt. */
 export const DEFAULT_RECEIVE_WAIT_SECONDS = 2;
@@ -61,20 +80,20 @@ export class EventSourceConfigError extends Error {
     }
 }
 
-/** Checks the mapping settings the way the Lambda API does; throws every problem at once. */
+/** Checks the mapping settings the way the Lambda API does (the deployed component's own rules); throws every problem at once. */
 export function validateEventSource(
     options: Pick<EventSourcePollerOptions, "batchSize" | "maximumBatchingWindowInSeconds" | "maximumConcurrency">,
 ): void {
-    const problems: string[] = [];
-    const batchSize = options.batchSize ?? 10;
-    const window = options.maximumBatchingWindowInSeconds ?? 0;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) problems.push(`batchSize must be 1..10000, got ${batchSize}`);
-    if (!Number.isInteger(window) || window < 0 || window > 300)
-        problems.push(`maximumBatchingWindowInSeconds must be 0..300, got ${window}`);
-    if (batchSize > 10 && window < 1) problems.push(`batchSize ${batchSize} > 10 needs maximumBatchingWindowInSeconds >= 1 (as in Lambda)`);
+    const problems = sqsEventSourceProblems({
+        batchSize: options.batchSize,
+        maximumBatchingWindowInSeconds: options.maximumBatchingWindowInSeconds,
+    });
+    // Lambda's minimum is 2; 1 is allowed here only so a test can serialise invocations.
     const concurrency = options.maximumConcurrency ?? 2;
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000)
-        problems.push(`maximumConcurrency must be 1..1000, got ${concurrency}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > SQS_MAXIMUM_CONCURRENCY_RANGE.max)
+        problems.push(
+            `maximumConcurrency = ${JSON.stringify(concurrency)}: must be an integer from 1 to ${SQS_MAXIMUM_CONCURRENCY_RANGE.max}`,
+        );
     if (problems.length) throw new EventSourceConfigError(problems);
 }
 
@@ -138,6 +157,7 @@ export class EventSourcePoller extends EventEmitter {
     private running = false;
     private freeSlots = 0;
     private readonly slotWaiters: Array<() => void> = [];
+    private maximumMessageBytesOnce?: Promise<number>;
 
     constructor(private readonly options: EventSourcePollerOptions) {
         super();
@@ -148,7 +168,7 @@ export class EventSourcePoller extends EventEmitter {
         if (this.running) return;
         this.running = true;
         const { sqs, queueUrl } = this.options;
-        const batchSize = this.options.batchSize ?? 10;
+        const batchSize = this.options.batchSize ?? SQS_DEFAULT_BATCH_SIZE;
         const slots = this.options.maximumConcurrency ?? 2;
         this.freeSlots = slots;
         for (let i = 0; i < slots * 2; i++) {
@@ -157,12 +177,15 @@ export class EventSourcePoller extends EventEmitter {
                 queueUrl,
                 // The SDK client's endpoint is the emulator; fauxqs' queue URLs name a virtual host.
                 useQueueUrlAsEndpoint: false,
-                batchSize: Math.min(batchSize, 10),
+                batchSize: Math.min(batchSize, SQS_RECEIVE_MAX_MESSAGES),
                 waitTimeSeconds: this.options.waitTimeSeconds ?? DEFAULT_RECEIVE_WAIT_SECONDS,
                 attributeNames: ["All"],
                 messageAttributeNames: ["All"],
                 messageSystemAttributeNames: ["All"],
                 suppressFifoWarning: true,
+                // sqs-consumer deletes a returned batch in one DeleteMessageBatch, which SQS caps at 10 entries;
+                // a batch filled by the window can be larger, so the poller deletes in chunks itself.
+                shouldDeleteMessages: false,
                 handleMessageBatch: (messages) => this.track(this.handle(messages)),
             });
             // Aborted long polls while stopping are expected, not errors.
@@ -208,7 +231,8 @@ export class EventSourcePoller extends EventEmitter {
 
     private async handle(first: Message[]): Promise<Message[]> {
         const started = Date.now();
-        const batch = await this.fillBatchingWindow(first);
+        const { batch, heldBack } = this.withinPayloadLimit(await this.fillBatchingWindow(first));
+        await this.release(heldBack);
         const event: SQSEvent = { Records: batch.map((message) => toSqsRecord(message, this.options.queueArn, this.options.region)) };
         await this.acquireSlot();
         this.emit("invoke", {
@@ -261,25 +285,38 @@ export class EventSourcePoller extends EventEmitter {
                 };
             }
         }
+        // Only the successes are deleted; the rest reappear after the visibility timeout.
+        const undeleted = await this.deleteMessages(succeeded);
+        if (undeleted > 0) {
+            report.deleted -= undeleted;
+            report.error = `${undeleted} successful record(s) could not be deleted and will be delivered again`;
+        }
         report.durationMs = Date.now() - started;
         this.emit("batch", report);
-        // sqs-consumer deletes exactly what we return; the rest reappear after the visibility timeout.
         return succeeded;
     }
 
-    /** Lambda's batching window: keep receiving until the batch is full or the window closes. */
+    /**
+     * Lambda's batching window: keep receiving until the batch is full, the window closes, or one more
+     * receive could take the invocation past Lambda's 6 MB payload limit (each further message is counted
+     * at the queue's MaximumMessageSize, as any message may be that large).
+     */
     private async fillBatchingWindow(first: Message[]): Promise<Message[]> {
-        const batchSize = this.options.batchSize ?? 10;
+        const batchSize = this.options.batchSize ?? SQS_DEFAULT_BATCH_SIZE;
         const windowMs = (this.options.maximumBatchingWindowInSeconds ?? 0) * 1000;
         const batch = [...first];
         const deadline = Date.now() + windowMs;
+        const worstCaseRecordBytes = windowMs > 0 ? (await this.maximumMessageBytes()) + RECORD_ENVELOPE_BYTES : 0;
         while (windowMs > 0 && this.running && batch.length < batchSize && Date.now() < deadline) {
+            const room = LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES - this.eventBytes(batch);
+            const fits = Math.floor(room / worstCaseRecordBytes);
+            if (fits < 1) break;
             const remainingMs = deadline - Date.now();
             const received = await this.options.sqs
                 .send(
                     new ReceiveMessageCommand({
                         QueueUrl: this.options.queueUrl,
-                        MaxNumberOfMessages: Math.min(10, batchSize - batch.length),
+                        MaxNumberOfMessages: Math.min(SQS_RECEIVE_MAX_MESSAGES, batchSize - batch.length, fits),
                         WaitTimeSeconds: Math.min(20, Math.floor(remainingMs / 1000)),
                         MessageSystemAttributeNames: ["All"],
                         MessageAttributeNames: ["All"],
@@ -293,5 +330,64 @@ export class EventSourcePoller extends EventEmitter {
             else if (remainingMs < 1000) await new Promise((resolve) => setTimeout(resolve, Math.min(remainingMs, 100)));
         }
         return batch;
+    }
+
+    /**
+     * Lambda never invokes with more than its payload limit. A single receive can bring more than that
+     * (ten messages of up to 1 MiB each), so the records past the limit are held back: made visible again
+     * at once, for a later batch. The first record always goes, as it alone fits any queue's message size.
+     */
+    private withinPayloadLimit(received: Message[]): { batch: Message[]; heldBack: Message[] } {
+        let bytes = Buffer.byteLength('{"Records":[]}');
+        for (let index = 0; index < received.length; index++) {
+            bytes += Buffer.byteLength(JSON.stringify(toSqsRecord(received[index], this.options.queueArn, this.options.region))) + 1;
+            if (index > 0 && bytes > LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES)
+                return { batch: received.slice(0, index), heldBack: received.slice(index) };
+        }
+        return { batch: received, heldBack: [] };
+    }
+
+    private async release(messages: Message[]): Promise<void> {
+        for (let start = 0; start < messages.length; start += SQS_RECEIVE_MAX_MESSAGES) {
+            const entries = messages
+                .slice(start, start + SQS_RECEIVE_MAX_MESSAGES)
+                .map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 }));
+            await this.options.sqs
+                .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries }))
+                .catch((error: unknown) => this.emit("poll-error", error));
+        }
+    }
+
+    /** Deletes in DeleteMessageBatch calls of at most 10 entries; returns how many were not deleted. */
+    private async deleteMessages(messages: Message[]): Promise<number> {
+        let undeleted = 0;
+        for (let start = 0; start < messages.length; start += SQS_RECEIVE_MAX_MESSAGES) {
+            const chunk = messages.slice(start, start + SQS_RECEIVE_MAX_MESSAGES);
+            const entries = chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! }));
+            try {
+                const answer = await this.options.sqs.send(
+                    new DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries }),
+                );
+                undeleted += answer.Failed?.length ?? 0;
+            } catch (error) {
+                undeleted += chunk.length;
+                this.emit("poll-error", error);
+            }
+        }
+        return undeleted;
+    }
+
+    /** The serialized size of the event the batch becomes, as Lambda counts it against its payload limit. */
+    private eventBytes(batch: Message[]): number {
+        const records = batch.map((message) => toSqsRecord(message, this.options.queueArn, this.options.region));
+        return Buffer.byteLength(JSON.stringify({ Records: records }));
+    }
+
+    /** The queue's MaximumMessageSize (body and attributes), read once. */
+    private maximumMessageBytes(): Promise<number> {
+        this.maximumMessageBytesOnce ??= this.options.sqs
+            .send(new GetQueueAttributesCommand({ QueueUrl: this.options.queueUrl, AttributeNames: ["MaximumMessageSize"] }))
+            .then((answer) => Number(answer.Attributes?.MaximumMessageSize ?? SQS_MAX_MESSAGE_SIZE_BYTES));
+        return this.maximumMessageBytesOnce;
     }
 }

@@ -19,7 +19,8 @@ export interface SentMessage extends SampleMessage {
     sentAt: number;
 }
 
-export interface DeadLetter {
+/** A DLQ message read through fauxqs' inspection endpoint: seen without being received (its receive count unchanged). */
+export interface PeekedDeadLetter {
     body: string;
     reason?: string;
     detail?: string;
@@ -65,7 +66,7 @@ export async function inspectQueue(
     return { ready: json.messages.ready, delayed: json.messages.delayed, inflight: json.messages.inflight.map((entry) => entry.message) };
 }
 
-export async function deadLetters(sqsEndpoint: string, queueName: string): Promise<DeadLetter[]> {
+export async function deadLetters(sqsEndpoint: string, queueName: string): Promise<PeekedDeadLetter[]> {
     const { ready, inflight, delayed } = await inspectQueue(sqsEndpoint, queueName);
     const attribute = (message: FauxqsMessage, name: string) =>
         message.messageAttributes?.[name]?.StringValue ?? message.messageAttributes?.[name]?.stringValue;

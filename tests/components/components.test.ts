@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { deriveVisibilityTimeoutSeconds } from "../../components/shared/defaults";
+import { sqsEventSourceProblems } from "../../components/shared/event-source-rules";
 import { globalName } from "../../components/shared/naming";
 import { installedPowertoolsVersion, powertoolsLayerParameterName } from "../../components/shared/powertools";
 import { lambdaCodePathOptions, layerFiles, runtimeDependencyNames, runtimeFiles } from "../../components/shared/lambda-packaging";
@@ -59,6 +60,42 @@ describe("EncryptedQueue (FIFO, high throughput)", () => {
             .and.include("contentBasedDeduplication = true: allowed only with fifo = true")
             .and.include("maxReceiveCount = 0: must be an integer from 1 to 1000")
             .and.include("consumerTimeoutSeconds = 901: must be an integer from 1 to 900");
+    });
+});
+
+describe("SQS event source mappings: Lambda's own rules, before anything is created", () => {
+    // "Lambda parameters for Amazon SQS event source mappings" (AWS Lambda Developer Guide): BatchSize up to
+    // 10,000 for a standard queue and 10 for FIFO, no batching window on FIFO; CreateEventSourceMapping
+    // (AWS Lambda API Reference): BatchSize above 10 needs MaximumBatchingWindowInSeconds >= 1;
+    // "Configuring scaling behavior for Amazon SQS event source mappings": MaximumConcurrency 2-1000.
+    it("accepts what Lambda accepts", () => {
+        expect(sqsEventSourceProblems({})).to.deep.equal([]);
+        expect(sqsEventSourceProblems({ batchSize: 10, maximumBatchingWindowInSeconds: 0 })).to.deep.equal([]);
+        expect(sqsEventSourceProblems({ batchSize: 10_000, maximumBatchingWindowInSeconds: 1, maximumConcurrency: 2 })).to.deep.equal([]);
+        expect(sqsEventSourceProblems({ batchSize: 10, fifo: true, maximumConcurrency: 1000 })).to.deep.equal([]);
+    });
+    it("refuses what Lambda refuses, naming each setting, its value and what is allowed", () => {
+        expect(sqsEventSourceProblems({ batchSize: 11, maximumBatchingWindowInSeconds: 0 })).to.deep.equal([
+            "batchSize = 11: above 10 needs maximumBatchingWindowInSeconds >= 1",
+        ]);
+        expect(sqsEventSourceProblems({ batchSize: 10_001, maximumBatchingWindowInSeconds: 301, maximumConcurrency: 1 })).to.deep.equal([
+            "batchSize = 10001: must be an integer from 1 to 10000",
+            "maximumBatchingWindowInSeconds = 301: must be an integer from 0 to 300",
+            "maximumConcurrency = 1: must be an integer from 2 to 1000",
+        ]);
+        expect(sqsEventSourceProblems({ batchSize: 11, maximumBatchingWindowInSeconds: 1, fifo: true })).to.deep.equal([
+            "batchSize = 11: must be an integer from 1 to 10 (FIFO queue)",
+            "maximumBatchingWindowInSeconds = 1: a FIFO queue allows no batching window",
+        ]);
+        expect(sqsEventSourceProblems({ batchSize: 0.5 })).to.deep.equal(["batchSize = 0.5: must be an integer from 1 to 10000"]);
+    });
+    it("a ServiceFunction refuses such a mapping at preview, listing every problem", async () => {
+        let error: Error | undefined;
+        await deployUnderMocks({ stack: "dev", programPath: path.join(FIXTURES, "invalid-mapping-program") }).catch((e) => (error = e));
+        expect(error?.name).to.equal("ServiceFunctionArgsError");
+        expect(error?.message)
+            .to.include("queue.batchSize = 100: must be an integer from 1 to 10 (FIFO queue)")
+            .and.include("queue.maximumConcurrency = 1: must be an integer from 2 to 1000");
     });
 });
 

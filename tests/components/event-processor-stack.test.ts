@@ -7,6 +7,7 @@ import { deployUnderMocks, MOCK_ACCOUNT_ID, mockPowertoolsLayerArn, type MockDep
 import { installedPowertoolsVersion } from "../../components/shared/powertools";
 import { DEAD_LETTER_RETENTION_SECONDS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/shared/defaults";
 import { runtimeFiles } from "../../components/shared/lambda-packaging";
+import { sqsEventSourceProblems } from "../../components/shared/event-source-rules";
 import { readStackConfig } from "../../local/test-kit/mock-deployment";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
 import { all, EMAIL_SERVICE_OUTPUTS, EVENT_PROCESSOR_OUTPUTS, one, policyOf, statement } from "./helpers";
@@ -234,8 +235,16 @@ describe("event processor stack (dev, mocks)", () => {
             expect(esm.inputs.eventSourceArn).to.equal(d.outputs.eventQueueArn);
             expect(esm.inputs.functionName).to.equal(one(d, FUNCTION, "event-processor").state.arn);
             expect(esm.inputs.functionResponseTypes).to.deep.equal(["ReportBatchItemFailures"]);
-            expect(esm.inputs.batchSize).to.equal(dev["event-ingestion:batchSize"]).and.within(1, 10);
+            expect(esm.inputs.batchSize).to.equal(dev["event-ingestion:batchSize"]);
             expect(esm.inputs.maximumBatchingWindowInSeconds).to.equal(dev["event-ingestion:maxBatchingWindowSeconds"]);
+            // What Lambda's CreateEventSourceMapping accepts for a standard queue (see event-source-rules.ts).
+            expect(
+                sqsEventSourceProblems({
+                    batchSize: esm.inputs.batchSize,
+                    maximumBatchingWindowInSeconds: esm.inputs.maximumBatchingWindowInSeconds,
+                    maximumConcurrency: esm.inputs.scalingConfig.maximumConcurrency,
+                }),
+            ).to.deep.equal([]);
             expect(esm.inputs.scalingConfig).to.deep.equal({ maximumConcurrency: dev["event-ingestion:maxConcurrency"] });
         });
     });

@@ -67,7 +67,7 @@ describe("Pulumi.yaml declares every setting the program validates", () => {
         tampered.emailSmtpPassword.secret = false;
         tampered.bogusKey = { type: "string", description: "not in any section", default: "" };
         const problems = disagreements(tampered, derived);
-        expect(problems).to.include("batchSize.default: Pulumi.yaml has 7, the section implies 10");
+        expect(problems).to.include("batchSize.default: Pulumi.yaml has 7, the section implies 100");
         expect(problems).to.include("logLevel: in the valibot sections, not declared in Pulumi.yaml");
         expect(problems).to.include("bogusKey: declared in Pulumi.yaml, unknown to the valibot sections");
         expect(problems.some((p) => p.startsWith("emailSmtpPassword.secret"))).to.equal(true);

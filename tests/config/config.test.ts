@@ -73,7 +73,7 @@ describe("stack config", () => {
 
     it("reports every problem at once, each with key, value given and what is allowed", () => {
         const error = issuesOf({
-            "event-ingestion:batchSize": 11,
+            "event-ingestion:batchSize": 10_001,
             "event-ingestion:processorMemoryMb": "lots",
             "event-ingestion:processorTimeoutSeconds": 2.5,
             "event-ingestion:logRetentionDays": 13,
@@ -100,8 +100,8 @@ describe("stack config", () => {
         );
         expect(error.issues).to.have.length(10);
         expect(byKey["event-ingestion:batchSize"]).to.deep.include({
-            value: 11,
-            allowed: "must be an integer from 1 to 10 (messages per invocation)",
+            value: 10_001,
+            allowed: "must be an integer from 1 to 10000 (messages per invocation)",
         });
         expect(byKey["event-ingestion:processorMemoryMb"]).to.deep.include({
             value: "lots",
@@ -117,7 +117,34 @@ describe("stack config", () => {
         // One message names them all.
         for (const key of Object.keys(byKey)) expect(error.message).to.include(key);
         expect(error.message).to.include("Invalid stack configuration (10 problems)");
-        expect(error.message).to.include("event-ingestion:batchSize = 11: must be an integer from 1 to 10");
+        expect(error.message).to.include("event-ingestion:batchSize = 10001: must be an integer from 1 to 10000");
+    });
+
+    // "Lambda parameters for Amazon SQS event source mappings" (BatchSize up to 10,000 for a standard queue) and
+    // CreateEventSourceMapping's BatchSize: above 10, MaximumBatchingWindowInSeconds must be at least 1.
+    it("accepts a batch above 10 only with a batching window, and reports that beside other problems", () => {
+        const ok = parseStackConfig({
+            "aws:region": "us-east-1",
+            "event-ingestion:batchSize": 10_000,
+            "event-ingestion:maxBatchingWindowSeconds": 1,
+        });
+        expect(ok.eventProcessor.batchSize).to.equal(10_000);
+        expect(
+            parseStackConfig({ "aws:region": "us-east-1", "event-ingestion:batchSize": 10, "event-ingestion:maxBatchingWindowSeconds": 0 })
+                .eventProcessor.batchSize,
+        ).to.equal(10);
+        const error = issuesOf({
+            "aws:region": "us-east-1",
+            "event-ingestion:batchSize": 11,
+            "event-ingestion:maxBatchingWindowSeconds": 0,
+            "event-ingestion:processorMemoryMb": "lots",
+        });
+        const byKey = Object.fromEntries(error.issues.map((i) => [i.key, i]));
+        expect(Object.keys(byKey).sort()).to.deep.equal(["event-ingestion:batchSize", "event-ingestion:processorMemoryMb"]);
+        expect(byKey["event-ingestion:batchSize"]).to.deep.include({
+            value: 11,
+            allowed: "above 10 needs maxBatchingWindowSeconds >= 1 (Lambda refuses a larger batch without a batching window)",
+        });
     });
 
     it("rejects duplicate or empty event type lists and out-of-range sizes", () => {

@@ -1,5 +1,13 @@
 import { expect } from "chai";
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+    CreateQueueCommand,
+    GetQueueAttributesCommand,
+    SendMessageBatchCommand,
+    SendMessageCommand,
+    SetQueueAttributesCommand,
+    SQSClient,
+} from "@aws-sdk/client-sqs";
+import { LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES } from "../../../components/shared/event-source-rules";
 import type { SQSEvent } from "aws-lambda";
 import { Emulator, LOCAL_CREDENTIALS, startFauxqs } from "../../../local/test-kit/emulators";
 import { inspectQueue } from "../../../local/pipeline-app/accounting";
@@ -11,6 +19,7 @@ import {
     validateEventSource,
 } from "../../../local/aws-stand-ins/event-source-poller";
 import type { InvokeOutcome } from "../../../local/aws-stand-ins/lambda-runtime/local-function";
+import { until } from "../../support/until";
 
 const REGION = "us-east-1";
 
@@ -60,14 +69,6 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
         }
     }
 
-    async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string) {
-        const deadline = Date.now() + timeoutMs;
-        while (!(await condition())) {
-            if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-            await new Promise((r) => setTimeout(r, 50));
-        }
-    }
-
     const ok = (result: unknown): InvokeOutcome => ({ ok: true, result, durationMs: 1, workerPid: 1 });
 
     it("delivers batches no larger than batchSize, in the Lambda record shape, and deletes successes", async () => {
@@ -89,7 +90,7 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
         );
         poller.start();
         try {
-            await waitFor(() => events.flatMap((e) => e.Records).length >= 10, 15_000, "10 records");
+            await until("10 records", () => events.flatMap((e) => e.Records).length >= 10, { timeoutMs: 15_000, intervalMs: 50 });
         } finally {
             await poller.stop();
         }
@@ -106,7 +107,7 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
         expect(left.ready.length + left.inflight.length).to.equal(0);
     });
 
-    it("fills a batch during the batching window instead of invoking per receive", async () => {
+    it("fills a batch during the batching window instead of invoking per receive, and deletes all of it (10 per DeleteMessageBatch)", async () => {
         const q = await queuePair(30, 3);
         const sizes: number[] = [];
         const poller = new EventSourcePoller({
@@ -115,7 +116,8 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
             queueArn: q.arn,
             region: REGION,
             batchSize: 20,
-            maximumBatchingWindowInSeconds: 2,
+            // Long enough that a trickle sent on a loaded machine still falls inside one window.
+            maximumBatchingWindowInSeconds: 5,
             maximumConcurrency: 1,
             waitTimeSeconds: 1,
             invoke: async (e) => (sizes.push(e.Records.length), ok(null)),
@@ -127,12 +129,53 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
                 await send(q.url, [`t${i}`]);
                 await new Promise((r) => setTimeout(r, 40));
             }
-            await waitFor(() => sizes.reduce((a, b) => a + b, 0) >= 15, 15_000, "15 records");
+            await until("15 records", () => sizes.reduce((a, b) => a + b, 0) >= 15, { timeoutMs: 15_000, intervalMs: 50 });
         } finally {
             await poller.stop();
         }
         expect(Math.max(...sizes)).to.be.greaterThan(10); // more than one receive's worth: the window gathered them
         expect(sizes.every((s) => s <= 20)).to.equal(true);
+        const left = await inspectQueue(fauxqs.endpoint, q.name);
+        expect(left.ready.length + left.inflight.length + left.delayed.length, "records left after success").to.equal(0);
+    });
+
+    // "Lambda quotas" (AWS Lambda Developer Guide): 6 MB per synchronous invocation; the mapping invokes a batch
+    // early when its records reach that. SQS messages may be up to 1 MiB ("Amazon SQS message quotas").
+    it("never invokes with more than Lambda's 6 MB payload: a batch of large messages is split, none lost or repeated", async () => {
+        const q = await queuePair(30, 3);
+        await sqs.send(new SetQueueAttributesCommand({ QueueUrl: q.url, Attributes: { MaximumMessageSize: String(1_048_576) } }));
+        const events: { bytes: number; ids: string[] }[] = [];
+        const poller = new EventSourcePoller({
+            sqs,
+            queueUrl: q.url,
+            queueArn: q.arn,
+            region: REGION,
+            batchSize: 100,
+            maximumBatchingWindowInSeconds: 2,
+            maximumConcurrency: 1,
+            waitTimeSeconds: 1,
+            invoke: async (e) => (
+                events.push({ bytes: Buffer.byteLength(JSON.stringify(e)), ids: e.Records.map((r) => r.body.slice(0, 8)) }),
+                ok(null)
+            ),
+        });
+        const large = (n: number) => `big-${String(n).padStart(4, "0")}`.padEnd(1_000_000, "x");
+        for (let n = 0; n < 9; n++)
+            await sqs.send(new SendMessageCommand({ QueueUrl: q.url, MessageBody: large(n), MessageGroupId: "tenant-a" }));
+        poller.start();
+        try {
+            await until("9 large records", () => events.reduce((sum, e) => sum + e.ids.length, 0) >= 9, {
+                timeoutMs: 30_000,
+                intervalMs: 50,
+            });
+        } finally {
+            await poller.stop();
+        }
+        expect(events.length).to.be.at.least(2);
+        for (const event of events) expect(event.bytes).to.be.at.most(LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES);
+        expect(events.flatMap((e) => e.ids).sort()).to.deep.equal(Array.from({ length: 9 }, (_, n) => large(n).slice(0, 8)).sort());
+        const left = await inspectQueue(fauxqs.endpoint, q.name);
+        expect(left.ready.length + left.inflight.length + left.delayed.length).to.equal(0);
     });
 
     it("honours a partial batch response: only listed failures come back, after the visibility timeout", async () => {
@@ -161,7 +204,10 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
         await send(q.url, ["a", "flaky", "b"]);
         poller.start();
         try {
-            await waitFor(() => seen.some((s) => s.body === "flaky" && s.receiveCount === "2"), 15_000, "flaky redelivered");
+            await until("flaky redelivered", () => seen.some((s) => s.body === "flaky" && s.receiveCount === "2"), {
+                timeoutMs: 15_000,
+                intervalMs: 50,
+            });
         } finally {
             await poller.stop();
         }
@@ -197,13 +243,13 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
         await send(q.url, ["x", "y"]);
         poller.start();
         try {
-            await waitFor(
+            await until(
+                "third, successful delivery",
                 async () => {
                     const left = await inspectQueue(fauxqs.endpoint, q.name);
                     return calls >= 3 && left.ready.length + left.inflight.length === 0;
                 },
-                20_000,
-                "third, successful delivery",
+                { timeoutMs: 20_000, intervalMs: 50 },
             );
         } finally {
             await poller.stop();
@@ -233,7 +279,10 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
         await send(q.url, ["poison", ...Array.from({ length: 9 }, (_, i) => `good-${i}`)]);
         poller.start();
         try {
-            await waitFor(async () => (await inspectQueue(fauxqs.endpoint, q.dlqName)).ready.length === 1, 20_000, "poison in the DLQ");
+            await until("poison in the DLQ", async () => (await inspectQueue(fauxqs.endpoint, q.dlqName)).ready.length === 1, {
+                timeoutMs: 20_000,
+                intervalMs: 50,
+            });
         } finally {
             await poller.stop();
         }
@@ -272,7 +321,7 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
         );
         poller.start();
         try {
-            await waitFor(() => records >= 16, 15_000, "16 records");
+            await until("16 records", () => records >= 16, { timeoutMs: 15_000, intervalMs: 50 });
         } finally {
             await poller.stop();
         }

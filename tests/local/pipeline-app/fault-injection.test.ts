@@ -11,7 +11,8 @@ import { until } from "../../support/until";
 /**
  * Fault injection on the whole pipeline. The stack is `localstack` with three
  * overrides that only make the test fast: a 1 s processor timeout (so the derived
- * visibility timeout is 6 s), no batching window, and a maxReceiveCount high enough
+ * visibility timeout is 6 s), no batching window (so batches of at most 10, as Lambda
+ * requires without a window), and a maxReceiveCount high enough
  * that an outage of a few seconds cannot push valid events to the DLQ; and DEBUG
  * processor logs, whose per-event "event persisted" line marks the moment to kill
  * an environment mid-batch (at INFO stored events are only summed up per batch).
@@ -19,6 +20,7 @@ import { until } from "../../support/until";
 const FAST_REDELIVERY = {
     "event-ingestion:processorTimeoutSeconds": 1,
     "event-ingestion:maxBatchingWindowSeconds": 0,
+    "event-ingestion:batchSize": 10,
     "event-ingestion:maxReceiveCount": 50,
     "event-ingestion:logLevel": "DEBUG",
 };
