@@ -1,5 +1,6 @@
 /**
- * Prints the URNs the program registers for a stack, sorted, as the JSON that
+ * Prints the URNs the program registers for a stack, in the form the engine gives
+ * them (a child's type qualified with its parent's whole type chain), sorted, as the JSON that
  * tests/components/fixtures/urns.<stack>.json holds. The fixture records what
  * deployed stacks have; refresh it only when a release has shipped, never to
  * make the continuity test pass.

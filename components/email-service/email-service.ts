@@ -1,26 +1,25 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { EMAIL_ENV, EMAIL_SERVICE_NAMES, EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
+import { EMAIL_SERVICE_NAMES, EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
-import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, SQS_MAX_MESSAGE_SIZE_BYTES } from "../shared/defaults";
+import { SQS_MAX_MESSAGE_SIZE_BYTES } from "../shared/defaults";
 import { EMAIL_SERVICE_DEFAULTS } from "./defaults";
 import type { EmailServiceArgs } from "./email-service-args";
 import { emailAlarms } from "./email-alarms";
 import { EmailContentBucket } from "./email-content-bucket";
+import { emailApiFunction, emailWorkerFunction } from "./email-functions";
 import { EmailHttpApi } from "./email-http-api";
 import { EmailScheduler } from "./email-scheduler";
 import { type EmailDkimRecord, EmailSesIdentities } from "./email-ses-identities";
+import { emailSmtp } from "./email-smtp";
 import { emailDashboard } from "./email-dashboard";
-import { globalName, lambdaLayerName } from "../shared/naming";
-import { emailApiPolicy, emailInvokePolicy, emailWorkerPolicy } from "./email-iam";
+import { globalName } from "../shared/naming";
+import { emailInvokePolicy } from "./email-iam";
 import { EncryptedQueue } from "../shared/encrypted-queue";
-import { ServiceFunction } from "../shared/service-function";
-import { layerFiles } from "../shared/lambda-packaging";
 
 export type { EmailApiSettings, EmailFunctionSettings, EmailServiceArgs, EmailWorkerSettings } from "./email-service-args";
 
-/** Packages of the worker's SMTP layer: needed only when SES fails over to SMTP. */
-export const SMTP_LAYER_PACKAGES = ["nodemailer"] as const;
+export { SMTP_LAYER_PACKAGES } from "./email-smtp";
 
 /**
  * The email service: `POST /v1/emails` (API Gateway HTTP API, IAM auth, throttled,
@@ -86,7 +85,6 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
         const { project, stack } = deploymentNames();
         const scope = awsScope({ parent: this });
         const parent = { parent: this };
-        const keyArn = pulumi.output(args.kmsKeyArn);
 
         // Queue: FIFO, high throughput; content-based deduplication for the scheduler's releases
         // (explicit deduplication ids — the email id — win for everything the API sends).
@@ -125,23 +123,10 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             parent,
         ).bucket;
 
-        // SMTP relay settings: a secret encrypted with the key; its value from config (a Pulumi secret) or set out of band.
-        this.smtpSecret = new aws.secretsmanager.Secret(
-            `${name}-smtp`,
-            {
-                description: "SMTP relay for email failover: JSON { host, port, secure, requireTLS, username, password }",
-                kmsKeyId: args.kmsKeyArn,
-                recoveryWindowInDays: 7,
-            },
-            parent,
-        );
-        if (workerSettings.smtp) {
-            new aws.secretsmanager.SecretVersion(
-                `${name}-smtp-value`,
-                { secretId: this.smtpSecret.id, secretString: pulumi.secret(JSON.stringify(workerSettings.smtp)) },
-                parent,
-            );
-        }
+        // SMTP failover: the relay's secret (its value from config, a Pulumi secret, or set out of band) and the nodemailer layer.
+        const smtp = emailSmtp(name, { kmsKeyArn: args.kmsKeyArn, smtp: workerSettings.smtp }, parent);
+        this.smtpSecret = smtp.secret;
+        this.smtpLayer = smtp.layer;
 
         // sendAt: one-time schedules in the scheduler's group put released emails back on the queue.
         const scheduler = new EmailScheduler(
@@ -164,149 +149,28 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
         this.sesConfigurationSet = sesResources.configurationSet;
         this.sesIdentities = sesResources.identities;
         this.sesDkimRecords = sesResources.dkimRecords;
-        const configurationSetName = this.sesConfigurationSet.configurationSetName;
 
-        // nodemailer serves only the SMTP failover path: the worker requires it on first use, and it ships in this
-        // layer, built from the installed package's runtime files, so the worker's archive and cold start stay small.
-        this.smtpLayer = new aws.lambda.LayerVersion(
-            `${name}-smtp-layer`,
-            {
-                layerName: lambdaLayerName(project, stack, `${name}-smtp`),
-                description: "nodemailer, for the email worker's SMTP failover path",
-                code: new pulumi.asset.AssetArchive(
-                    Object.fromEntries(
-                        Object.entries(layerFiles(SMTP_LAYER_PACKAGES)).map(([archivePath, file]) => [
-                            archivePath,
-                            new pulumi.asset.FileAsset(file),
-                        ]),
-                    ),
-                ),
-                compatibleRuntimes: [LAMBDA_RUNTIME],
-                compatibleArchitectures: [LAMBDA_ARCHITECTURE],
-            },
-            parent,
-        );
-
-        // The functions' resources were children of this component before ServiceFunction grouped them.
+        // What both functions share; their resources were children of this component before ServiceFunction grouped them.
         const functionDefaults = {
             kmsKeyArn: args.kmsKeyArn,
             logGroupNamePrefix: args.logGroupNamePrefix,
             logLevel: logs.level,
             logRetentionDays: logs.retentionDays,
             previousParent: this,
+            queue: this.queue,
+            table: this.table,
+            bucket: this.bucket,
         };
-        const api = new ServiceFunction(
-            `${name}-api`,
-            {
-                ...functionDefaults,
-                callbackFactory: args.api.factory,
-                description: "POST /v1/emails: validates, stores Idempotency-Keys, enqueues on the email FIFO queue",
-                roleDescription: "Email API",
-                serviceName: EMAIL_SERVICE_NAMES.api,
-                memorySizeMb: apiSettings.memorySizeMb,
-                timeoutSeconds: apiSettings.timeoutSeconds,
-                shippedPackages: ["valibot"],
-                policy: ({ scope: awsScopeOutput, logGroupArn }) =>
-                    pulumi
-                        .all([awsScopeOutput, keyArn, logGroupArn, this.queue.queue.arn, this.table.arn, this.bucket.arn])
-                        .apply(([resolvedScope, key, logGroup, queueArn, tableArn, bucketArn]) =>
-                            emailApiPolicy({ scope: resolvedScope, keyArn: key, logGroupArn: logGroup, queueArn, tableArn, bucketArn }),
-                        ),
-                environment: {
-                    [EMAIL_ENV.queueUrl]: this.queue.queue.url,
-                    [EMAIL_ENV.idempotencyTable]: this.table.name,
-                    [EMAIL_ENV.contentBucket]: this.bucket.bucket,
-                    [EMAIL_ENV.largeBodyThresholdBytes]: String(apiSettings.largeBodyThresholdBytes),
-                    [EMAIL_ENV.maxRequestBytes]: String(apiSettings.maxRequestBytes),
-                    [EMAIL_ENV.maxRecipients]: String(apiSettings.maxRecipients),
-                    [EMAIL_ENV.maxScheduleAheadDays]: String(apiSettings.maxScheduleAheadDays),
-                    [EMAIL_ENV.idempotencyTtlSeconds]: String(apiSettings.idempotencyTtlHours * 3600),
-                    [EMAIL_ENV.tenantLanes]: String(apiSettings.tenantLanes),
-                    ...(ses.identities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(ses.identities) } : {}),
-                    ...(apiSettings.senders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(apiSettings.senders) } : {}),
-                },
-            },
+        const api = emailApiFunction(
+            name,
+            { ...functionDefaults, settings: { ...apiSettings, factory: args.api.factory }, sendingIdentities: ses.identities },
             parent,
         );
         this.apiFunction = api.function;
         this.apiRole = api.role;
-
-        const worker = new ServiceFunction(
-            `${name}-worker`,
-            {
-                ...functionDefaults,
-                callbackFactory: args.worker.factory,
-                description: "Sends queued emails through SES with SMTP failover; schedules future sendAt",
-                roleDescription: "Email worker",
-                serviceName: EMAIL_SERVICE_NAMES.worker,
-                memorySizeMb: workerSettings.memorySizeMb,
-                timeoutSeconds: workerSettings.timeoutSeconds,
-                shippedPackages: ["valibot", "opossum"],
-                extraLayers: [this.smtpLayer.arn],
-                policy: ({ scope: awsScopeOutput, logGroupArn }) =>
-                    pulumi
-                        .all([
-                            awsScopeOutput,
-                            pulumi.all([
-                                keyArn,
-                                logGroupArn,
-                                this.queue.queue.arn,
-                                this.queue.deadLetterQueue.arn,
-                                this.table.arn,
-                                this.bucket.arn,
-                                this.smtpSecret.arn,
-                                scheduleGroupName,
-                            ]),
-                            this.schedulerRole.arn,
-                            pulumi.all(Object.values(this.sesIdentities).map((identity) => identity.arn)),
-                            this.sesConfigurationSet.arn,
-                        ])
-                        .apply(
-                            ([
-                                resolvedScope,
-                                [key, logGroup, queueArn, deadLetterQueueArn, tableArn, bucketArn, secretArn, group],
-                                schedulerRoleArn,
-                                identityArns,
-                                configurationSetArn,
-                            ]) =>
-                                emailWorkerPolicy({
-                                    scope: resolvedScope,
-                                    keyArn: key,
-                                    logGroupArn: logGroup,
-                                    queueArn,
-                                    deadLetterQueueArn,
-                                    tableArn,
-                                    bucketArn,
-                                    secretArn,
-                                    // Without declared identities the worker may send as any identity of the account in the region.
-                                    sesIdentityArns:
-                                        identityArns.length > 0
-                                            ? identityArns
-                                            : [
-                                                  `arn:${resolvedScope.partition}:ses:${resolvedScope.region}:${resolvedScope.accountId}:identity/*`,
-                                              ],
-                                    sesConfigurationSetArn: configurationSetArn,
-                                    scheduleGroupName: group,
-                                    schedulerRoleArn,
-                                }),
-                        ),
-                environment: {
-                    [EMAIL_ENV.deadLetterQueueUrl]: this.queue.deadLetterQueue.url,
-                    [EMAIL_ENV.queueArn]: this.queue.queue.arn,
-                    [EMAIL_ENV.idempotencyTable]: this.table.name,
-                    [EMAIL_ENV.contentBucket]: this.bucket.bucket,
-                    [EMAIL_ENV.smtpSecretArn]: this.smtpSecret.arn,
-                    [EMAIL_ENV.scheduleGroup]: scheduleGroupName,
-                    [EMAIL_ENV.schedulerRoleArn]: this.schedulerRole.arn,
-                    [EMAIL_ENV.sesConfigurationSet]: configurationSetName,
-                    [EMAIL_ENV.scheduleDeadLetterQueueArn]: this.scheduleDeadLetterQueue.arn,
-                },
-                queue: {
-                    arn: this.queue.queue.arn,
-                    batchSize: workerSettings.batchSize,
-                    maxConcurrency: workerSettings.maxConcurrency,
-                },
-            },
+        const worker = emailWorkerFunction(
+            name,
+            { ...functionDefaults, settings: { ...workerSettings, factory: args.worker.factory }, smtp, scheduler, ses: sesResources },
             parent,
         );
         this.workerFunction = worker.function;

@@ -23,6 +23,7 @@ export type ResourceProperties = Record<string, MockResourceArgs["inputs"]>;
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 const ROOT = path.resolve(__dirname, "..", "..");
+const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
 
 /** A resource as the program registered it. */
 export interface MockedResource {
@@ -363,22 +364,30 @@ interface RegisterRequest {
 type RegisterCallback = (error: unknown, response?: { getUrn(): string }) => void;
 
 /**
- * A URN as the engine writes it: children of the root stack carry no `pulumi:pulumi:Stack$`
- * in their type chain, which the mock monitor adds (pulumi/pulumi sdk/nodejs/runtime/mocks.ts newUrn).
+ * The URN the engine gives a registration the mock monitor answered with `mockUrn`. The mock monitor
+ * (pulumi/pulumi sdk/nodejs/runtime/mocks.ts newUrn) qualifies a child's type with its parent's last
+ * type only (`B$C`) and writes `pulumi:pulumi:Stack$` on children of the root stack; the engine
+ * (pkg/resource/deploy generateURN) qualifies it with the parent URN's whole type chain (`A$B$C`)
+ * and leaves out the root stack's type.
  */
-function engineUrn(urn: string): string {
-    const parts = urn.split("::");
-    if (parts.length < 4) return urn;
-    parts[2] = parts[2].replace(/^pulumi:pulumi:Stack\$/, "");
+function engineUrn(mockUrn: string, type: string, engineParentUrn: string | undefined): string {
+    const parts = mockUrn.split("::");
+    if (parts.length < 4 || type === ROOT_STACK_TYPE) return mockUrn;
+    const parentChain = engineParentUrn?.split("::")[2];
+    parts[2] = parentChain && parentChain !== ROOT_STACK_TYPE ? `${parentChain}$${type}` : type;
     return parts.join("::");
 }
 
 /**
  * Records what the engine would receive for each registration (URN, parent,
  * aliases), by wrapping the mock monitor; the mocks' `newResource` sees neither.
+ * URNs, parents and alias parents are in the engine's form (see {@link engineUrn}).
  */
 function recordRegistrations(pulumi: typeof import("@pulumi/pulumi")): RegisteredUrn[] {
     const registrations: RegisteredUrn[] = [];
+    // Mock URN → engine URN. A parent (and an alias's parent) registers before the resources that name it.
+    const engineUrns = new Map<string, string>();
+    const toEngine = (mockUrn: string): string => engineUrns.get(mockUrn) ?? mockUrn.replace(/::pulumi:pulumi:Stack\$/, "::");
     const monitor = pulumi.runtime.getMonitor() as unknown as {
         registerResource(request: RegisterRequest, callback: RegisterCallback): void;
     };
@@ -386,22 +395,25 @@ function recordRegistrations(pulumi: typeof import("@pulumi/pulumi")): Registere
     monitor.registerResource = (request, callback) =>
         register(request, (error, response) => {
             if (response) {
+                const parent = request.getParent() ? toEngine(request.getParent()) : undefined;
+                const urn = engineUrn(response.getUrn(), request.getType(), parent);
+                engineUrns.set(response.getUrn(), urn);
                 registrations.push({
-                    urn: engineUrn(response.getUrn()),
+                    urn,
                     type: request.getType(),
                     name: request.getName(),
                     custom: request.getCustom(),
-                    parent: request.getParent() ? engineUrn(request.getParent()) : undefined,
+                    parent,
                     aliases: request.getAliasesList().map((alias) => {
-                        const { urn, spec } = alias.toObject();
-                        if (urn) return { urn };
+                        const { urn: aliasUrn, spec } = alias.toObject();
+                        if (aliasUrn) return { urn: aliasUrn };
                         return {
                             spec: {
                                 name: spec?.name || undefined,
                                 type: spec?.type || undefined,
                                 stack: spec?.stack || undefined,
                                 project: spec?.project || undefined,
-                                parentUrn: spec?.parenturn || undefined,
+                                parentUrn: spec?.parenturn ? toEngine(spec.parenturn) : undefined,
                                 noParent: spec?.noparent || undefined,
                             },
                         };

@@ -3,7 +3,8 @@
  * registers (tests/components/fixtures/urns.<stack>.json) must be claimed by
  * the new program, as its own URN or through `aliases`. Otherwise `pulumi up`
  * deletes the old resource and creates a new one: a new queue, table or key.
- * Pulumi docs, "Resource options: aliases".
+ * Pulumi docs, "Resource options: aliases". Fixtures and registrations both
+ * hold URNs in the engine's form (see local/test-kit/mock-deployment.ts).
  */
 import { expect } from "chai";
 import * as fs from "node:fs";
@@ -14,7 +15,7 @@ import { claimedUrns, composeUrn, urnContinuity } from "../support/urns";
 const FIXTURES = path.join(__dirname, "fixtures");
 const PROJECT = projectName();
 
-/** Components that grouped resources registered, in the deployed program, at most one component deep. */
+/** Components that grouped, through `aliases`, resources the deployed program registered under another parent. */
 const GROUPING_COMPONENT_TYPES: readonly string[] = [
     "event-ingestion:events:EventPipeline",
     "event-ingestion:compute:ServiceFunction",
@@ -26,53 +27,6 @@ const GROUPING_COMPONENT_TYPES: readonly string[] = [
 
 function baseline(stack: string): string[] {
     return JSON.parse(fs.readFileSync(path.join(FIXTURES, `urns.${stack}.json`), "utf8"));
-}
-
-/**
- * The registrations with each alias's parent written as registrations write URNs: the mock monitor
- * sends an alias's parent with a `pulumi:pulumi:Stack$` prefix on root children, which the engine does not
- * write (mock-deployment's own URNs already drop it). URNs stay as the mock monitor composes them, the form
- * the fixtures were recorded in.
- */
-function withEngineAliasParents(registrations: readonly RegisteredUrn[]): RegisteredUrn[] {
-    const engineUrn = (urn: string) => urn.replace(/::pulumi:pulumi:Stack\$/, "::");
-    return registrations.map((registration) => ({
-        ...registration,
-        aliases: registration.aliases.map((alias) =>
-            alias.spec?.parentUrn ? { ...alias, spec: { ...alias.spec, parentUrn: engineUrn(alias.spec.parentUrn) } } : alias,
-        ),
-    }));
-}
-
-/**
- * The registrations with the URNs the engine gives them: the mock monitor qualifies a child's
- * type with its parent's own type only (`B$C`), the engine with the parent's whole chain
- * (`A$B$C`). The two agree one component deep, so a resource moved under a new component
- * keeps its mock URN while its engine URN changes: only this form shows whether the move is aliased.
- */
-function engineRegistrations(registrations: readonly RegisteredUrn[], stack: string): RegisteredUrn[] {
-    const byUrn = new Map(registrations.map((registration) => [registration.urn, registration]));
-    const engineUrns = new Map<string, string>();
-    const engineUrnOf = (urn: string): string => {
-        const known = engineUrns.get(urn);
-        if (known) return known;
-        const registration = byUrn.get(urn);
-        const parent = registration?.parent ? engineUrnOf(registration.parent) : undefined;
-        const engineUrn =
-            registration && registration.type !== "pulumi:pulumi:Stack"
-                ? composeUrn(stack, PROJECT, registration.type, registration.name, parent)
-                : urn;
-        engineUrns.set(urn, engineUrn);
-        return engineUrn;
-    };
-    return registrations.map((registration) => ({
-        ...registration,
-        urn: engineUrnOf(registration.urn),
-        parent: registration.parent ? engineUrnOf(registration.parent) : undefined,
-        aliases: registration.aliases.map((alias) =>
-            alias.spec?.parentUrn ? { ...alias, spec: { ...alias.spec, parentUrn: engineUrnOf(alias.spec.parentUrn) } } : alias,
-        ),
-    }));
 }
 
 /** `registration` and everything registered under it. */
@@ -88,7 +42,7 @@ describe("URN continuity with deployed stacks (mocks)", () => {
         describe(`stack ${stack}`, () => {
             let registrations: RegisteredUrn[];
             before(async () => {
-                registrations = withEngineAliasParents((await deployUnderMocks({ stack })).registrations);
+                registrations = (await deployUnderMocks({ stack })).registrations;
             });
 
             it("claims every URN of the deployed program, none of them twice", () => {
@@ -97,15 +51,26 @@ describe("URN continuity with deployed stacks (mocks)", () => {
                 expect(urnContinuity(old, registrations, stack, PROJECT)).to.deep.equal({ unclaimed: [], ambiguous: [] });
             });
 
-            it("keeps the deployed URNs of resources grouped under EventPipeline, ServiceFunction and the email blocks, in the engine's URN form", () => {
-                // Everything these components group was at most one component deep when the fixtures were recorded,
-                // where the mock's URNs and the engine's agree.
+            it("records URNs as the engine composes them: a child's type qualified with its parent's whole type chain", () => {
+                // The email queue is an EncryptedQueue inside EmailService: two components deep, where the
+                // mock monitor's own URN (`EncryptedQueue$Queue`) and the engine's differ.
+                const queue = registrations.find((r) => r.type === "aws:sqs/queue:Queue" && r.name === "email-queue");
+                expect(queue?.urn).to.equal(
+                    `urn:pulumi:${stack}::${PROJECT}::event-ingestion:email:EmailService$event-ingestion:messaging:EncryptedQueue$aws:sqs/queue:Queue::email-queue`,
+                );
+                expect(baseline(stack)).to.include(queue!.urn);
+                const root = registrations.find((r) => r.type === "pulumi:pulumi:Stack");
+                const service = registrations.find((r) => r.type === "event-ingestion:email:EmailService");
+                expect(service?.parent).to.equal(root?.urn);
+                expect(service?.urn).to.equal(`urn:pulumi:${stack}::${PROJECT}::event-ingestion:email:EmailService::email`);
+            });
+
+            it("keeps the deployed URNs of resources grouped under EventPipeline, ServiceFunction and the email blocks", () => {
                 const old = new Set(baseline(stack));
-                const engine = engineRegistrations(registrations, stack);
-                const claims = claimedUrns(engine, stack, PROJECT);
-                const grouped = engine
+                const claims = claimedUrns(registrations, stack, PROJECT);
+                const grouped = registrations
                     .filter((r) => GROUPING_COMPONENT_TYPES.includes(r.type))
-                    .flatMap((component) => subtree(engine, component).slice(1));
+                    .flatMap((component) => subtree(registrations, component).slice(1));
                 // Resources added after the recording (the schedule dead-letter queue, the SES identities) have no
                 // deployed URN to keep; a deployed one is known by its type and logical name, which are unique here.
                 const deployed = grouped.filter((r) => [...old].some((urn) => urn.endsWith(`${r.type}::${r.name}`)));
@@ -162,6 +127,11 @@ describe("alias resolution (engine rules)", () => {
         const parent = component("a");
         expect(composeUrn(stack, PROJECT, "aws:sqs/queue:Queue", "q", parent.urn)).to.equal(
             `urn:pulumi:dev::${PROJECT}::pkg:mod:Comp$aws:sqs/queue:Queue::q`,
+        );
+        // Two components deep: the whole chain of the parent, as the engine writes it.
+        const inner = composeUrn(stack, PROJECT, "pkg:mod:Inner", "i", parent.urn);
+        expect(composeUrn(stack, PROJECT, "aws:sqs/queue:Queue", "q", inner)).to.equal(
+            `urn:pulumi:dev::${PROJECT}::pkg:mod:Comp$pkg:mod:Inner$aws:sqs/queue:Queue::q`,
         );
     });
 
