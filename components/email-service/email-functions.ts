@@ -246,7 +246,7 @@ export function emailWorkerFunction<Event, Result>(
                 [EMAIL_ENV.sesConfigurationSet]: ses.configurationSet.configurationSetName,
                 [EMAIL_ENV.scheduleDeadLetterQueueArn]: scheduler.deadLetterQueue.arn,
             },
-            queue: { arn: queue.queue.arn, batchSize: settings.batchSize, maxConcurrency: settings.maxConcurrency },
+            queue: { arn: queue.queue.arn, fifo: true, batchSize: settings.batchSize, maxConcurrency: settings.maxConcurrency },
         },
         opts,
     );

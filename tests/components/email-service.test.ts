@@ -7,6 +7,7 @@ import { parseStackConfig, ConfigValidationError } from "../../config";
 import { deployUnderMocks, type MockDeployment, type MockedResource } from "../../local/test-kit/mock-deployment";
 import { readStackConfig } from "../../local/test-kit/mock-deployment";
 import { EMAIL_ENV } from "../../contracts/email-service";
+import { sqsEventSourceProblems } from "../../components/shared/event-source-rules";
 
 type Statement = {
     Sid?: string;
@@ -180,6 +181,16 @@ describe("EmailService component (dev stack, mocks)", function () {
             functionResponseTypes: ["ReportBatchItemFailures"],
         });
         expect(esm.inputs.functionName).to.equal(named(d, "aws:lambda/function:Function", "email-worker").state.arn);
+        // A FIFO source: at most 10 per batch and no batching window (see event-source-rules.ts).
+        expect(named(d, "aws:sqs/queue:Queue", "email-queue").inputs.fifoQueue).to.equal(true);
+        expect(
+            sqsEventSourceProblems({
+                batchSize: esm.inputs.batchSize,
+                maximumBatchingWindowInSeconds: esm.inputs.maximumBatchingWindowInSeconds,
+                maximumConcurrency: esm.inputs.scalingConfig?.maximumConcurrency,
+                fifo: true,
+            }),
+        ).to.deep.equal([]);
     });
 
     it("least privilege: exact actions on exact resources; only X-Ray on *", () => {
