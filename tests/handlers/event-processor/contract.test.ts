@@ -167,6 +167,29 @@ describe("event contract", () => {
             expect(contentHash(event, { a: 1 })).not.to.equal(contentHash({ ...event, occurredAt: "2026-01-01T00:00:00Z" }, { a: 1 }));
         });
 
+        it("keeps the content hash of stored items stable (a changed encoding would turn redeliveries into conflicting duplicates)", () => {
+            const event: EventEnvelope = {
+                clientId: "acme",
+                eventId: "order-42#v2",
+                type: "order.placed",
+                occurredAt: "2026-01-31T12:00:00.000Z",
+                data: {},
+            };
+            const data = {
+                orderId: "o-1",
+                note: "Grüße 🚀",
+                lines: [{ sku: "a", quantity: 2, unitPrice: 0.5 }],
+                ok: true,
+                none: null,
+                neg: -0,
+                big: 1e21,
+            };
+            const expected = "fd97e6645a56f49f92f79c76c7c093c566aab9b1ca4d1665d9fee8e3f6eb5ce2";
+            expect(contentHash(event, data)).to.equal(expected);
+            const built = buildItem({ ...event, data }, data, { receivedAt });
+            expect(built.ok && built.item.contentHash.S).to.equal(expected);
+        });
+
         it("rejects items over 400 KB and accepts items under it", () => {
             const over = buildItem(envelope({}), { blob: "x".repeat(MAX_ITEM_BYTES) }, { receivedAt });
             expect(over).to.include({ ok: false, reason: "item_too_large" });
