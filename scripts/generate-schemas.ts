@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { readCommandLine, type CommandLineItem } from "../tools/command-line";
-import { eventBodySchema } from "../handlers/event-processor/contract";
+import { eventBodySchema } from "../handlers/event-processor/envelope";
 import { createEventTypeRegistry } from "../handlers/event-processor/event-types";
 import { CALENDAR_FORMATS } from "../handlers/shared/calendar";
 

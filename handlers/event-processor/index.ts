@@ -16,8 +16,8 @@ export {
     eventBodySchema,
     MAX_ID_LENGTH,
     OCCURRED_AT_PATTERN,
-} from "./contract";
-export type { EnvelopeResult, EnvelopeValidator } from "./contract";
+} from "./envelope";
+export type { EnvelopeResult, EnvelopeValidator } from "./envelope";
 export { eventProcessorConfigurationError, isEventProcessorConfigurationError } from "./errors";
 export type { EventProcessorConfigurationError } from "./errors";
 export { buildItem, contentHash, MAX_ITEM_BYTES, MAX_NESTING_DEPTH } from "./item";

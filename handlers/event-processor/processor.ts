@@ -19,7 +19,7 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSRecord } from "aws-lambda";
 import { safeParse } from "valibot";
 import { EVENT_PROCESSOR_SERVICE_NAME, type EventRejectionReason } from "../../contracts/event-pipeline";
-import { createEnvelopeValidator } from "./contract";
+import { createEnvelopeValidator } from "./envelope";
 import { type RejectedEvent, sendToDeadLetterQueue } from "./dead-letter";
 import { eventProcessorConfigurationError } from "./errors";
 import { createEventTypeRegistry, enabledEventTypes } from "./event-types";
