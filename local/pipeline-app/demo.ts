@@ -83,36 +83,40 @@ export async function runDemo(pipeline: LocalPipeline, options: DemoOptions): Pr
     );
 
     const sent = await sendMessages(pipeline, phase1);
-    let summary = await waitUntil(
-        pipeline,
-        sent,
+    let summary = await settleAccounting(pipeline, sent, {
         deadline,
         progress,
-        (current) =>
+        done: (current) =>
             current.persisted === current.expectedPersisted &&
             current.deliveredThroughStream >= current.expectedPersisted &&
             current.queue.visible + current.queue.inFlight === 0,
-    );
+    });
     progress(`[demo] sending ${phase2.length} producer retries (duplicates, and one conflicting duplicate)`);
     sent.push(...(await sendMessages(pipeline, phase2)));
-    summary = await waitUntil(pipeline, sent, deadline, progress, (current) => current.accounted);
+    summary = await settleAccounting(pipeline, sent, { deadline, progress });
     return summary;
 }
 
-async function waitUntil(
+/**
+ * Polls {@link accountFor} until `done` holds (by default: every message accounted for) or the deadline
+ * passes, and returns the last summary: the caller's assertions then say what is missing.
+ *
+ * @example
+ * const summary = await settleAccounting(pipeline, sent, { deadline: Date.now() + 30_000 });
+ */
+export async function settleAccounting(
     pipeline: LocalPipeline,
-    sent: SentMessage[],
-    deadline: number,
-    progress: (line: string) => void,
-    done: (summary: Summary) => boolean,
+    sent: readonly SentMessage[],
+    options: { deadline: number; done?: (summary: Summary) => boolean; progress?: (line: string) => void },
 ): Promise<Summary> {
+    const done = options.done ?? ((summary: Summary) => summary.accounted);
     let lastPrinted = 0;
     for (;;) {
         const summary = await accountFor(pipeline, sent);
-        if (done(summary) || Date.now() > deadline) return summary;
-        if (Date.now() - lastPrinted >= 1000) {
+        if (done(summary) || Date.now() > options.deadline) return summary;
+        if (options.progress && Date.now() - lastPrinted >= 1000) {
             lastPrinted = Date.now();
-            progress(
+            options.progress(
                 `[demo] sent ${summary.sent} | persisted ${summary.persisted}/${summary.expectedPersisted} | on the stream ${summary.deliveredThroughStream} | DLQ ${summary.inDeadLetterQueue} | queue ${summary.queue.visible} waiting, ${summary.queue.inFlight} in flight`,
             );
         }

@@ -2,8 +2,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { accountFor, sendMessages } from "../../../local/pipeline-app/demo";
-import type { SentMessage, Summary } from "../../../local/pipeline-app/accounting";
+import { accountFor, sendMessages, settleAccounting } from "../../../local/pipeline-app/demo";
 import { LocalPipeline, startLocalPipeline } from "../../../local/pipeline-app/pipeline";
 import { generateSampleTraffic, SampleMessage } from "../../../local/pipeline-app/sample-traffic";
 import { until } from "../../support/until";
@@ -27,15 +26,6 @@ const FAST_REDELIVERY = {
 
 function validEvents(seed: number, clients: number, perClient: number): SampleMessage[] {
     return generateSampleTraffic({ clients, eventsPerClient: perClient, seed }).filter((m) => m.expect.kind === "persisted");
-}
-
-async function untilAccounted(pipeline: LocalPipeline, sent: SentMessage[], timeoutMs: number): Promise<Summary> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const summary = await accountFor(pipeline, sent);
-        if (summary.accounted || Date.now() > deadline) return summary;
-        await new Promise((r) => setTimeout(r, 250));
-    }
 }
 
 describe("fault injection on the local pipeline", function () {
@@ -87,7 +77,7 @@ describe("fault injection on the local pipeline", function () {
         sent.push(...(await sendMessages(pipeline, events.slice(20))));
         await new Promise((r) => setTimeout(r, 2_000));
         await pipeline.restartDynamoDb();
-        const summary = await untilAccounted(pipeline, sent, 60_000);
+        const summary = await settleAccounting(pipeline, sent, { deadline: Date.now() + 60_000 });
         expect(summary.unaccounted, JSON.stringify(summary)).to.deep.equal([]);
         expect(summary.persisted).to.equal(45);
         expect(summary.deliveredThroughStream).to.equal(45);
@@ -126,7 +116,7 @@ describe("fault injection on the local pipeline", function () {
         await until("an invocation to kill", () => killed.length > 0, { timeoutMs: 20_000, intervalMs: 20 });
         onFunctionLog = undefined;
         processor.fn.off("invoke", fallback);
-        const summary = await untilAccounted(pipeline, sent, 60_000);
+        const summary = await settleAccounting(pipeline, sent, { deadline: Date.now() + 60_000 });
         expect(summary.unaccounted, JSON.stringify(summary)).to.deep.equal([]);
         expect(summary.persisted).to.equal(30);
         expect(summary.deliveredThroughStream).to.equal(30); // one INSERT per event: nothing written twice

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
-import { accountFor, sendMessages } from "../../../local/pipeline-app/demo";
+import { sendMessages, settleAccounting } from "../../../local/pipeline-app/demo";
 import { deadLetters } from "../../../local/pipeline-app/accounting";
 import { LocalPipeline, startLocalPipeline } from "../../../local/pipeline-app/pipeline";
 import type { SampleMessage } from "../../../local/pipeline-app/sample-traffic";
@@ -43,13 +43,7 @@ describe("hostile input on the local pipeline (stack localstack)", function () {
 
     async function settle(messages: SampleMessage[], timeoutMs = 60_000) {
         const sent = await sendMessages(pipeline, messages);
-        const deadline = Date.now() + timeoutMs;
-        let summary = await accountFor(pipeline, sent);
-        while (!summary.accounted && Date.now() < deadline) {
-            await new Promise((r) => setTimeout(r, 250));
-            summary = await accountFor(pipeline, sent);
-        }
-        return summary;
+        return settleAccounting(pipeline, sent, { deadline: Date.now() + timeoutMs });
     }
 
     it("an invalid event of exactly the queue's maximum message size ends in the DLQ with its reason (SQS counts attributes too)", async () => {

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { deadLetters } from "../../../local/pipeline-app/accounting";
-import { accountFor, runDemo, sendMessages } from "../../../local/pipeline-app/demo";
+import { runDemo, sendMessages, settleAccounting } from "../../../local/pipeline-app/demo";
 import { LocalPipeline, startLocalPipeline } from "../../../local/pipeline-app/pipeline";
 import { generateSampleTraffic, REASONS_NOT_SENT } from "../../../local/pipeline-app/sample-traffic";
 import { EVENT_REJECTION_REASON_CODES } from "../../../contracts/event-pipeline";
@@ -120,12 +120,7 @@ describe("local pipeline end to end (stack localstack, real SDK and CLI clients)
         const record = (i: { receiveCounts: number[] }) => receiveCounts.push(...i.receiveCounts);
         pipeline.eventProcessor!.poller.on("invoke", record);
         const sent = await sendMessages(pipeline, [poison, ...sample]);
-        const deadline = Date.now() + 30_000;
-        let summary = await accountFor(pipeline, sent);
-        while (!summary.accounted && Date.now() < deadline) {
-            await new Promise((r) => setTimeout(r, 200));
-            summary = await accountFor(pipeline, sent);
-        }
+        const summary = await settleAccounting(pipeline, sent, { deadline: Date.now() + 30_000 });
         expect(summary.unaccounted).to.deep.equal([]);
         expect(summary.persisted).to.equal(9);
         pipeline.eventProcessor!.poller.off("invoke", record);
