@@ -81,6 +81,18 @@ export function emailAlarms(args: EmailAlarmsArgs, opts: pulumi.CustomResourceOp
         comparisonOperator: "GreaterThanOrEqualToThreshold",
         threshold: 1,
     } as const;
+    // Any message visible in a dead-letter queue, the email DLQ's and the schedule DLQ's alike.
+    const anyMessageIn = (queueName: pulumi.Input<string>) =>
+        ({
+            namespace: "AWS/SQS",
+            metricName: "ApproximateNumberOfMessagesVisible",
+            dimensions: { QueueName: queueName },
+            statistic: "Maximum",
+            period: 60,
+            evaluationPeriods: 1,
+            comparisonOperator: "GreaterThanThreshold",
+            threshold: 0,
+        }) as const;
     return [
         alarm("api-5xx", "The email API answered 5xx (queue, table or bucket unreachable, or a bug): clients must retry.", {
             namespace: "AWS/ApiGateway",
@@ -100,16 +112,11 @@ export function emailAlarms(args: EmailAlarmsArgs, opts: pulumi.CustomResourceOp
             dimensions: { FunctionName: args.workerFunctionName },
             ...sum,
         }),
-        alarm("dlq-messages", "Emails are in the dead-letter queue: rejected by providers or out of retries.", {
-            namespace: "AWS/SQS",
-            metricName: "ApproximateNumberOfMessagesVisible",
-            dimensions: { QueueName: args.deadLetterQueueName },
-            statistic: "Maximum",
-            period: 60,
-            evaluationPeriods: 1,
-            comparisonOperator: "GreaterThanThreshold",
-            threshold: 0,
-        }),
+        alarm(
+            "dlq-messages",
+            "Emails are in the dead-letter queue: rejected by providers or out of retries.",
+            anyMessageIn(args.deadLetterQueueName),
+        ),
         alarm(
             "failover",
             "Emails are going out through the SMTP secondary: SES is failing or the circuit is open. Nothing is lost; check SES.",
@@ -128,16 +135,7 @@ export function emailAlarms(args: EmailAlarmsArgs, opts: pulumi.CustomResourceOp
         alarm(
             "schedule-dlq-messages",
             "Scheduled emails are in the schedule dead-letter queue: their release failed. Each message body is the email to resend.",
-            {
-                namespace: "AWS/SQS",
-                metricName: "ApproximateNumberOfMessagesVisible",
-                dimensions: { QueueName: args.scheduleDeadLetterQueueName },
-                statistic: "Maximum",
-                period: 60,
-                evaluationPeriods: 1,
-                comparisonOperator: "GreaterThanThreshold",
-                threshold: 0,
-            },
+            anyMessageIn(args.scheduleDeadLetterQueueName),
         ),
         // AWS/Scheduler metrics per schedule group ("Monitoring Amazon EventBridge Scheduler with Amazon CloudWatch").
         alarm(
