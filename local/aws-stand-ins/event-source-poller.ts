@@ -38,6 +38,8 @@ import type { InvokeOutcome } from "./lambda-runtime/local-function";
 
 /** ReceiveMessage's MaxNumberOfMessages limit, and the entries of one DeleteMessageBatch or ChangeMessageVisibilityBatch. */
 const SQS_RECEIVE_MAX_MESSAGES = 10;
+/** The serialized event without records: `{"Records":[]}`. */
+const EMPTY_EVENT_BYTES = Buffer.byteLength('{"Records":[]}');
 /** A record's fields besides the message (receipt handle, system attributes, ARNs), rounded up. */
 const RECORD_ENVELOPE_BYTES = 2048;
 
@@ -307,8 +309,9 @@ export class EventSourcePoller extends EventEmitter {
         const batch = [...first];
         const deadline = Date.now() + windowMs;
         const worstCaseRecordBytes = windowMs > 0 ? (await this.maximumMessageBytes()) + RECORD_ENVELOPE_BYTES : 0;
+        let eventBytes = EMPTY_EVENT_BYTES + batch.reduce((sum, message) => sum + this.recordBytes(message), 0);
         while (windowMs > 0 && this.running && batch.length < batchSize && Date.now() < deadline) {
-            const room = LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES - this.eventBytes(batch);
+            const room = LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES - eventBytes;
             const fits = Math.floor(room / worstCaseRecordBytes);
             if (fits < 1) break;
             const remainingMs = deadline - Date.now();
@@ -326,8 +329,10 @@ export class EventSourcePoller extends EventEmitter {
                     this.emit("poll-error", error);
                     return { Messages: [] as Message[] };
                 });
-            if (received.Messages?.length) batch.push(...received.Messages);
-            else if (remainingMs < 1000) await new Promise((resolve) => setTimeout(resolve, Math.min(remainingMs, 100)));
+            if (received.Messages?.length) {
+                batch.push(...received.Messages);
+                eventBytes += received.Messages.reduce((sum, message) => sum + this.recordBytes(message), 0);
+            } else if (remainingMs < 1000) await new Promise((resolve) => setTimeout(resolve, Math.min(remainingMs, 100)));
         }
         return batch;
     }
@@ -338,9 +343,9 @@ export class EventSourcePoller extends EventEmitter {
      * at once, for a later batch. The first record always goes, as it alone fits any queue's message size.
      */
     private withinPayloadLimit(received: Message[]): { batch: Message[]; heldBack: Message[] } {
-        let bytes = Buffer.byteLength('{"Records":[]}');
+        let bytes = EMPTY_EVENT_BYTES;
         for (let index = 0; index < received.length; index++) {
-            bytes += Buffer.byteLength(JSON.stringify(toSqsRecord(received[index], this.options.queueArn, this.options.region))) + 1;
+            bytes += this.recordBytes(received[index]);
             if (index > 0 && bytes > LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES)
                 return { batch: received.slice(0, index), heldBack: received.slice(index) };
         }
@@ -377,10 +382,9 @@ export class EventSourcePoller extends EventEmitter {
         return undeleted;
     }
 
-    /** The serialized size of the event the batch becomes, as Lambda counts it against its payload limit. */
-    private eventBytes(batch: Message[]): number {
-        const records = batch.map((message) => toSqsRecord(message, this.options.queueArn, this.options.region));
-        return Buffer.byteLength(JSON.stringify({ Records: records }));
+    /** What one record adds to the serialized event Lambda counts against its payload limit (its JSON and a comma). */
+    private recordBytes(message: Message): number {
+        return Buffer.byteLength(JSON.stringify(toSqsRecord(message, this.options.queueArn, this.options.region))) + 1;
     }
 
     /** The queue's MaximumMessageSize (body and attributes), read once. */
