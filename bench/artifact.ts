@@ -17,8 +17,8 @@
  */
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { integerOption } from "./index";
-import { LOCAL_CREDENTIALS, startDynamoDbLocal } from "../local/test-kit/emulators";
-import { directoryBytes, invokeArtifact, prepareArtifact, shippedPackages, zipDirectory } from "../local/test-kit/lambda-artifact";
+import { LOCAL_CREDENTIALS, startDynamoDbLocal } from "../local/offline/emulators";
+import { directoryBytes, invokeArtifact, prepareArtifact, shippedPackages, zipDirectory } from "../local/offline/lambda-artifact";
 import { exampleEvents, sqsEvent } from "../tests/support/factories/events";
 import { benchDeployment } from "./support/stack";
 

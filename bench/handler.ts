@@ -27,7 +27,7 @@ import { buildItem } from "../handlers/event-processor/item";
 import type { EventEnvelope } from "../handlers/event-processor/types";
 import { DEFAULTS } from "../components/shared/defaults";
 import { SQS_STANDARD_MAX_BATCH_SIZE } from "../components/shared/event-source-rules";
-import { startDynamoDbLocal, startFauxqs, LOCAL_CREDENTIALS } from "../local/test-kit/emulators";
+import { startDynamoDbLocal, startFauxqs, LOCAL_CREDENTIALS } from "../local/offline/emulators";
 import { exampleEvents, sqsRecord } from "../tests/support/factories/events";
 import { integerOption, type BenchOption } from "./index";
 import { countDynamoDbRequests, countSqsRequests, emptyTally, Tally, TallySwitch, tapOutput } from "./support/counting";

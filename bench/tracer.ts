@@ -68,7 +68,7 @@ function spread(values: readonly number[]): [number, number, number] {
 export async function run(opts: Record<string, unknown>): Promise<TracerFigures> {
     const events = (opts.tracerEvents as number | undefined) ?? 20_000;
     const rounds = Math.min((opts.tracerRounds as number | undefined) ?? 20, Math.floor(events / BATCH_SIZE));
-    const { startXRayDaemon } = await import("../local/test-kit/xray-daemon");
+    const { startXRayDaemon } = await import("../local/offline/xray-daemon");
     const daemon = await startXRayDaemon();
     try {
         const result = await new Promise<ChildResult>((resolve, reject) => {

@@ -274,7 +274,7 @@ export async function evaluatePack(resources: PlainResource[], options: Evaluate
     return result;
 }
 
-/** A resource registered under mocks (local/test-kit/mock-deployment.ts `MockedResource`). */
+/** A resource registered under mocks (local/offline/mock-deployment.ts `MockedResource`). */
 export interface MockedResourceLike {
     type: string;
     name: string;

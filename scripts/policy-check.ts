@@ -1,6 +1,6 @@
 /**
  * `npm run policy`: evaluates the whole policy pack against the program's resources, for each
- * stack, offline. The program runs under Pulumi mocks (local/test-kit/mock-deployment.ts) with the
+ * stack, offline. The program runs under Pulumi mocks (local/offline/mock-deployment.ts) with the
  * stack's own config; the pack runs in-process (policies/testing.ts). No CLI, no credentials.
  *
  * Prints a policy x resource table per stack and exits non-zero on any mandatory violation
@@ -14,7 +14,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readCommandLine } from "../tools/command-line";
-import { deployUnderMocks } from "../local/test-kit/mock-deployment";
+import { deployUnderMocks } from "../local/offline/mock-deployment";
 import { policies } from "../policies/policies";
 import { evaluatePack, fromMockedResources, Evaluation, CellStatus } from "../policies/testing";
 import type { PackConfig } from "../policies/lib/enforcement";

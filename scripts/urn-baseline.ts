@@ -7,7 +7,7 @@
  *
  *   npm run urns -- dev > tests/components/fixtures/urns.dev.json
  */
-import { deployUnderMocks } from "../local/test-kit/mock-deployment";
+import { deployUnderMocks } from "../local/offline/mock-deployment";
 
 async function main(): Promise<void> {
     const stack = process.argv[2] ?? "dev";

@@ -3,7 +3,7 @@
  * mocks, once per process (the artifact and cost modes share it), and the
  * settings of its event processor read from what the program registered.
  */
-import { deployUnderMocks, MockDeployment, MockedResource } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, MockDeployment, MockedResource } from "../../local/offline/mock-deployment";
 import type { StackCostSettings } from "./pricing";
 
 let deployment: Promise<MockDeployment> | undefined;

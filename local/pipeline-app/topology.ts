@@ -1,5 +1,5 @@
 /**
- * Reads the resources of a mock deployment (local/test-kit/mock-deployment.ts) into the
+ * Reads the resources of a mock deployment (local/offline/mock-deployment.ts) into the
  * plain settings the emulators need: queues with their attributes and redrive,
  * tables with keys, stream view type and TTL, functions with their environment,
  * timeout and code archive, and event source mappings. Pure: no emulator, no I/O.
@@ -7,8 +7,8 @@
  * This is what makes the local pipeline the stack's twin rather than a copy: every
  * setting comes from what the Pulumi program registered for the chosen stack.
  */
-import { stackLayerCodes } from "../test-kit/lambda-artifact";
-import type { MockDeployment, MockedResource } from "../test-kit/mock-deployment";
+import { stackLayerCodes } from "../offline/lambda-artifact";
+import type { MockDeployment, MockedResource } from "../offline/mock-deployment";
 import { PRODUCER_ROLES_TYPE } from "./function-names";
 
 export const RESOURCE_TYPES = {

@@ -20,10 +20,10 @@ import {
     prepareArtifact,
     RUNTIME_NODE_MODULES,
     shippedPackages,
-} from "../../local/test-kit/lambda-artifact";
-import { LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs, type Emulator } from "../../local/test-kit/emulators";
-import { deployUnderMocks, type MockDeployment } from "../../local/test-kit/mock-deployment";
-import { startXRayDaemon, tracedInvocationEnvironment } from "../../local/test-kit/xray-daemon";
+} from "../../local/offline/lambda-artifact";
+import { LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs, type Emulator } from "../../local/offline/emulators";
+import { deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
+import { startXRayDaemon, tracedInvocationEnvironment } from "../../local/offline/xray-daemon";
 import { validEvent } from "../support/factories/events";
 import { one } from "./helpers";
 

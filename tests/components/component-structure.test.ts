@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import * as path from "node:path";
-import { deployUnderMocks } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks } from "../../local/offline/mock-deployment";
 import type { RecordedResource } from "./fixtures/record-parents-program";
 
 describe("component structure (mocks)", () => {

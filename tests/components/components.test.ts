@@ -13,8 +13,8 @@ import { sqsEventSourceProblems } from "../../components/shared/event-source-rul
 import { globalName } from "../../components/shared/naming";
 import { installedPowertoolsVersion, powertoolsLayerParameterName } from "../../components/shared/powertools";
 import { lambdaCodePathOptions, layerFiles, runtimeDependencyNames, runtimeFiles } from "../../components/shared/lambda-packaging";
-import { zipDirectory } from "../../local/test-kit/lambda-artifact";
-import { deployUnderMocks } from "../../local/test-kit/mock-deployment";
+import { zipDirectory } from "../../local/offline/lambda-artifact";
+import { deployUnderMocks } from "../../local/offline/mock-deployment";
 import { all, one } from "./helpers";
 
 const FIXTURES = path.join(__dirname, "fixtures");

@@ -13,7 +13,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EMAIL_METRICS } from "../../contracts/email-service";
-import { deployUnderMocks, type MockDeployment, type MockedResource } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, type MockDeployment, type MockedResource } from "../../local/offline/mock-deployment";
 import { one } from "./helpers";
 
 const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";

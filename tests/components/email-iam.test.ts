@@ -4,7 +4,7 @@
  * pack would notice if the email service regressed.
  */
 import { expect } from "chai";
-import { deployUnderMocks, type MockDeployment } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
 import { evaluatePack, fromMockedResources } from "../../policies/testing";
 
 const EMAIL = /^email(-|$)/;

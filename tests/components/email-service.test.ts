@@ -4,8 +4,8 @@
  */
 import { expect } from "chai";
 import { parseStackConfig, ConfigValidationError } from "../../config";
-import { deployUnderMocks, type MockDeployment, type MockedResource } from "../../local/test-kit/mock-deployment";
-import { readStackConfig } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, type MockDeployment, type MockedResource } from "../../local/offline/mock-deployment";
+import { readStackConfig } from "../../local/offline/mock-deployment";
 import { EMAIL_ENV } from "../../contracts/email-service";
 import { sqsEventSourceProblems } from "../../components/shared/event-source-rules";
 

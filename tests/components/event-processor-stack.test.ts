@@ -3,12 +3,12 @@
  * deployed property (encryption, sizing, redrive, alarms, outputs), read from the registered resources and outputs.
  */
 import { expect } from "chai";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, mockPowertoolsLayerArn, type MockDeployment } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, MOCK_ACCOUNT_ID, mockPowertoolsLayerArn, type MockDeployment } from "../../local/offline/mock-deployment";
 import { installedPowertoolsVersion } from "../../components/shared/powertools";
 import { DEAD_LETTER_RETENTION_SECONDS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/shared/defaults";
 import { runtimeFiles } from "../../components/shared/lambda-packaging";
 import { sqsEventSourceProblems } from "../../components/shared/event-source-rules";
-import { readStackConfig } from "../../local/test-kit/mock-deployment";
+import { readStackConfig } from "../../local/offline/mock-deployment";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
 import { all, EMAIL_SERVICE_OUTPUTS, EVENT_PROCESSOR_OUTPUTS, one, policyOf, statement } from "./helpers";
 

@@ -1,6 +1,6 @@
 /** Small readers over a mock deployment, shared by the infrastructure tests. */
 import { expect } from "chai";
-import type { MockDeployment, MockedResource } from "../../local/test-kit/mock-deployment";
+import type { MockDeployment, MockedResource } from "../../local/offline/mock-deployment";
 import type { PolicyDocument, PolicyStatement } from "../../components/shared/iam-documents";
 
 /** Every resource of a type. */

@@ -5,7 +5,7 @@
  * KMS requests are evaluated against the key policy too, as AWS does.
  */
 import { expect } from "chai";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/offline/mock-deployment";
 import type { PolicyDocument } from "../../components/shared/iam-documents";
 import { mismatches, type AccessRequest, type AccessSubject } from "../support/iam";
 import { one, policyOf } from "./helpers";

@@ -17,7 +17,7 @@ import {
     runbookAnchor,
     runbookAnchorOf,
 } from "../../components/shared/alarm-runbook";
-import { byType, deployUnderMocks, type MockDeployment } from "../../local/test-kit/mock-deployment";
+import { byType, deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { evaluatePack, fromMockedResources } from "../../policies/testing";
-import { deployUnderMocks, type MockDeployment } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
 import { all, one } from "./helpers";
 import { deliverNewEvents } from "../../examples/sender/deliver";
 

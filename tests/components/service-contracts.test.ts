@@ -8,7 +8,7 @@
  * page it follows in its title.
  */
 import { expect } from "chai";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/offline/mock-deployment";
 import type { PolicyDocument } from "../../components/shared/iam-documents";
 import { decide, type AccessRequest } from "../support/iam";
 import { all, one, policyOf } from "./helpers";

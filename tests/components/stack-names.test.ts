@@ -27,7 +27,7 @@ import {
     readStackConfig,
     type MockDeployment,
     type MockedResource,
-} from "../../local/test-kit/mock-deployment";
+} from "../../local/offline/mock-deployment";
 import { decide } from "../support/iam";
 import { all, one, policyOf } from "./helpers";
 

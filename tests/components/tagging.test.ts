@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { deployUnderMocks, type MockDeployment } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
 import { REQUIRED_TAG_KEYS, TAGGABLE_TYPES } from "../../policies/lib/tags";
 import { withStackTags } from "../../components/shared/tagging";
 

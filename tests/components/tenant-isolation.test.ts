@@ -13,7 +13,7 @@
  */
 import { expect } from "chai";
 import { isUnsetValue } from "../../config/section";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment } from "../../local/offline/mock-deployment";
 import { parseStackConfig } from "../../config";
 import { MAX_PRODUCER_TENANTS_BYTES } from "../../config/event-processor";
 import type { PolicyDocument } from "../../components/shared/iam-documents";

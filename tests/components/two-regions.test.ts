@@ -4,7 +4,7 @@
  * region or account, and every ARN points at its own region.
  */
 import { expect } from "chai";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment } from "../../local/offline/mock-deployment";
 import { strings } from "./helpers";
 
 /** Resource types whose names are unique per account, not per region. */

@@ -4,12 +4,12 @@
  * the new program, as its own URN or through `aliases`. Otherwise `pulumi up`
  * deletes the old resource and creates a new one: a new queue, table or key.
  * Pulumi docs, "Resource options: aliases". Fixtures and registrations both
- * hold URNs in the engine's form (see local/test-kit/mock-deployment.ts).
+ * hold URNs in the engine's form (see local/offline/mock-deployment.ts).
  */
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { deployUnderMocks, projectName, type RegisteredUrn } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, projectName, type RegisteredUrn } from "../../local/offline/mock-deployment";
 import { claimedUrns, composeUrn, urnContinuity } from "../support/urns";
 
 const FIXTURES = path.join(__dirname, "fixtures");

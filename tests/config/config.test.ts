@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { ConfigValidationError, parseStackConfig } from "../../config";
 import { DEFAULTS } from "../../components/shared/defaults";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
-import { deployUnderMocks, readStackConfig } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, readStackConfig } from "../../local/offline/mock-deployment";
 import { eventProcessorSection } from "../../config/event-processor";
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -5,7 +5,7 @@
  * the invokes it makes), so a new resource type without an endpoint fails here.
  */
 import { expect } from "chai";
-import { deployUnderMocks, readStackConfig, type MockDeployment } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, readStackConfig, type MockDeployment } from "../../local/offline/mock-deployment";
 
 /** Endpoint key for a resource type: the provider module, except where AWS's service differs from Pulumi's module. */
 function serviceOf(type: string): string {

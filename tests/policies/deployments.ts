@@ -3,7 +3,7 @@
  * files need the same registered resources, and each deployment runs the whole program.
  * Callers must not mutate what they get (clone first: fixtures/resources.ts `clone`).
  */
-import { deployUnderMocks, MockDeployment } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, MockDeployment } from "../../local/offline/mock-deployment";
 
 const cache = new Map<string, Promise<MockDeployment>>();
 

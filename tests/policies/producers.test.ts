@@ -4,7 +4,7 @@
  * producer roles, and never as "*" or a wildcard.
  */
 import { expect } from "chai";
-import { deployUnderMocks, type MockDeployment } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
 import { evaluatePack, fromMockedResources } from "../../policies/testing";
 import { readPackConfig } from "../../scripts/policy-check";
 import { clone, set } from "./fixtures/resources";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import * as path from "node:path";
-import { deployUnderMocks } from "../../local/test-kit/mock-deployment";
+import { deployUnderMocks } from "../../local/offline/mock-deployment";
 import { UNKNOWN_SENTINELS, resolve, Unknown, isUnknown } from "../../policies/lib/values";
 import { parsePolicyDocument } from "../../policies/lib/iam-documents";
 import { classifyKeyReference } from "../../policies/lib/kms";

@@ -8,7 +8,7 @@
 import { createRequire } from "node:module";
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import type { PolicyDocument } from "../../components/shared/iam-documents";
-import { MOCK_ACCOUNT_ID } from "../../local/test-kit/mock-deployment";
+import { MOCK_ACCOUNT_ID } from "../../local/offline/mock-deployment";
 
 export type Decision = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 

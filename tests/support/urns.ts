@@ -7,7 +7,7 @@
  * inherit every alias of their parent (the parent's type appears in the child's
  * URN as `ParentType$ChildType`).
  */
-import type { RegisteredUrn } from "../../local/test-kit/mock-deployment";
+import type { RegisteredUrn } from "../../local/offline/mock-deployment";
 
 const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
 

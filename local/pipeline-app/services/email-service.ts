@@ -12,9 +12,9 @@
  */
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { byType } from "../../test-kit/mock-deployment";
+import { byType } from "../../offline/mock-deployment";
 import * as nodemailer from "nodemailer";
-import { prepareArtifact, type PreparedArtifact } from "../../test-kit/lambda-artifact";
+import { prepareArtifact, type PreparedArtifact } from "../../offline/lambda-artifact";
 import { LocalFunction } from "../../aws-stand-ins/lambda-runtime/local-function";
 import { ProvisionedQueue, rewriteValue } from "../provision";
 import type { FunctionSpec } from "../topology";

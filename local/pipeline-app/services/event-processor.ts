@@ -4,7 +4,7 @@
  * environment variables (deployed identifiers rewritten to the emulators'), fed
  * by an sqs-consumer event source poller with the mapping's settings.
  */
-import { prepareArtifact, type PreparedArtifact } from "../../test-kit/lambda-artifact";
+import { prepareArtifact, type PreparedArtifact } from "../../offline/lambda-artifact";
 import { LocalFunction } from "../../aws-stand-ins/lambda-runtime/local-function";
 import { ProvisionedQueue, ProvisionedTable, rewriteValue } from "../provision";
 import type { EventSourceMappingSpec, FunctionSpec } from "../topology";

@@ -7,8 +7,8 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { Emulator } from "../../test-kit/emulators";
-import type { MockDeployment } from "../../test-kit/mock-deployment";
+import type { Emulator } from "../../offline/emulators";
+import type { MockDeployment } from "../../offline/mock-deployment";
 import type { ProvisionedResources } from "../provision";
 import type { LocalTopology } from "../topology";
 

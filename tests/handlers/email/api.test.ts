@@ -10,7 +10,7 @@ import { createEmailApi, EmailApiDeps } from "../../../handlers/email/api";
 import { dynamoIdempotencyStore } from "../../../handlers/email/idempotency";
 import { laneFor, tenantOf, tenantScope, fingerprintOf } from "../../../handlers/email/message";
 import type { QueuedEmail } from "../../../handlers/email/types";
-import { freePort, LOCAL_CREDENTIALS } from "../../../local/test-kit/emulators";
+import { freePort, LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
 import { serveHttpApi, LocalHttpApi } from "../../../local/aws-stand-ins/email/http-api";
 import { drain, EmailStack, REGION, startEmailStack } from "../../support/email/aws";
 import { captureLogsInThisSuite, capturedLines, linesContaining } from "../../support/email/logs";

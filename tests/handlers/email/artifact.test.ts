@@ -1,6 +1,6 @@
 /**
  * The code that ships: the API and worker archives taken from the mock deployment
- * (local/test-kit/lambda-artifact.ts), unpacked with only the runtime's SDK and the
+ * (local/offline/lambda-artifact.ts), unpacked with only the runtime's SDK and the
  * Powertools layer beside them, run in fresh Node 22 processes against fauxqs,
  * DynamoDB Local, a fake SES, a fake Secrets Manager holding the SMTP settings, a
  * fake EventBridge Scheduler and an SMTP sink.
@@ -16,9 +16,9 @@ import {
     prepareArtifact,
     shippedPackages,
     type ArtifactInvocation,
-} from "../../../local/test-kit/lambda-artifact";
-import { deployUnderMocks, type MockDeployment } from "../../../local/test-kit/mock-deployment";
-import { LOCAL_CREDENTIALS } from "../../../local/test-kit/emulators";
+} from "../../../local/offline/lambda-artifact";
+import { deployUnderMocks, type MockDeployment } from "../../../local/offline/mock-deployment";
+import { LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
 import { FakeSes, startFakeSes } from "../../../local/aws-stand-ins/email/fake-ses";
 import { MailSink, startMailSink } from "../../../local/aws-stand-ins/email/mail-sink";
 import { EMAIL_ENV } from "../../../contracts/email-service";
@@ -27,7 +27,7 @@ import type { SQSEvent } from "aws-lambda";
 import { drain, EmailStack, receiveAsEvent, REGION, startEmailStack } from "../../support/email/aws";
 import { FakeAwsService, startFakeScheduler, startFakeSecretsManager } from "../../../local/aws-stand-ins/email/fake-aws";
 import { linesContaining } from "../../support/email/logs";
-import { startXRayDaemon, tracedInvocationEnvironment } from "../../../local/test-kit/xray-daemon";
+import { startXRayDaemon, tracedInvocationEnvironment } from "../../../local/offline/xray-daemon";
 import { emailBody, PII, PII_NEEDLES } from "../../support/email/pii";
 
 type Artifact = Awaited<ReturnType<typeof prepareArtifact>>;

@@ -11,7 +11,7 @@ import { expect } from "chai";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { schedulerAssumeRolePolicy } from "../../../components/email-service/email-iam";
 import { eventBridgeScheduler } from "../../../handlers/email/scheduler";
-import { LOCAL_CREDENTIALS } from "../../../local/test-kit/emulators";
+import { LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
 import {
     MAX_TIMER_DELAY_MS,
     setLongTimeout,
@@ -20,7 +20,7 @@ import {
     type ScheduleRelease,
 } from "../../../local/aws-stand-ins/email/fake-aws";
 import { scheduleGroupArn, schedulerMayAssumeRole } from "../../../local/aws-stand-ins/email/scheduler-trust";
-import { MOCK_ACCOUNT_ID } from "../../../local/test-kit/mock-deployment";
+import { MOCK_ACCOUNT_ID } from "../../../local/offline/mock-deployment";
 import { until } from "../../support/until";
 
 const SCOPE = { partition: "aws", region: "us-east-1", accountId: MOCK_ACCOUNT_ID };

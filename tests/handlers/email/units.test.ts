@@ -15,7 +15,7 @@ import { EMAIL_API_DEFAULTS, EMAIL_ENV } from "../../../contracts/email-service"
 import { parseQueuedEmail } from "../../../handlers/email/message";
 import { parseAtExpression, startFakeScheduler } from "../../../local/aws-stand-ins/email/fake-aws";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
-import { LOCAL_CREDENTIALS } from "../../../local/test-kit/emulators";
+import { LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
 import { emailBody } from "../../support/email/pii";
 
 const NOW = new Date("2030-01-01T00:00:00Z");

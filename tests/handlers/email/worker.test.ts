@@ -15,7 +15,7 @@ import { sesProvider } from "../../../handlers/email/providers/ses";
 import { smtpProvider, smtpTransport } from "../../../handlers/email/providers/smtp";
 import type { DeliveryScheduler, QueuedEmail } from "../../../handlers/email/types";
 import { createEmailWorker, EmailWorkerDeps, EmailWorkerHandler } from "../../../handlers/email/worker";
-import { LOCAL_CREDENTIALS } from "../../../local/test-kit/emulators";
+import { LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
 import { FakeSes, startFakeSes } from "../../../local/aws-stand-ins/email/fake-ses";
 import { MailSink, startMailSink } from "../../../local/aws-stand-ins/email/mail-sink";
 import { acknowledge, drain, EmailStack, onEndpoint, receiveAsEvent, REGION, startEmailStack } from "../../support/email/aws";
@@ -25,7 +25,7 @@ import { parseQueuedEmail } from "../../../handlers/email/message";
 import { eventBridgeScheduler } from "../../../handlers/email/scheduler";
 import { startFakeScheduler } from "../../../local/aws-stand-ins/email/fake-aws";
 import { schedulerMayAssumeRole } from "../../../local/aws-stand-ins/email/scheduler-trust";
-import { MOCK_ACCOUNT_ID } from "../../../local/test-kit/mock-deployment";
+import { MOCK_ACCOUNT_ID } from "../../../local/offline/mock-deployment";
 import { captureLogsInThisSuite, capturedLines, linesContaining } from "../../support/email/logs";
 import { emailBody, PII, PII_NEEDLES } from "../../support/email/pii";
 

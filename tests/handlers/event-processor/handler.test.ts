@@ -8,7 +8,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { freePort, LOCAL_CREDENTIALS } from "../../../local/test-kit/emulators";
+import { freePort, LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
 import {
     BATCH_SUMMARY_MESSAGE,
     createBatchProcessor,

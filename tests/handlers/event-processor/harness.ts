@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../../../local/test-kit/emulators";
+import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../../../local/offline/emulators";
 
 export const REGION = "eu-west-1";
 

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { LOCAL_CREDENTIALS } from "../../../local/test-kit/emulators";
+import { LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
 import { eventProcessorFromEnvironment } from "../../../handlers/event-processor";
 import { sqsEvent, validEvent } from "../../support/factories/events";
 import { Harness, REGION, startHarness } from "./harness";

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { compileLoopbackLauncher, EmulatorStartError, LOCAL_CREDENTIALS, startDynamoDbLocal } from "../../../local/test-kit/emulators";
+import { compileLoopbackLauncher, EmulatorStartError, LOCAL_CREDENTIALS, startDynamoDbLocal } from "../../../local/offline/emulators";
 import { listeningAddresses } from "../../support/sockets";
 
 describe("DynamoDB Local on loopback only", () => {

@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES } from "../../../components/shared/event-source-rules";
 import type { SQSEvent } from "aws-lambda";
-import { Emulator, LOCAL_CREDENTIALS, startFauxqs } from "../../../local/test-kit/emulators";
+import { Emulator, LOCAL_CREDENTIALS, startFauxqs } from "../../../local/offline/emulators";
 import { inspectQueue } from "../../../local/pipeline-app/accounting";
 import {
     BatchReport,

@@ -10,7 +10,7 @@ import { serveHttpApi } from "../../../local/aws-stand-ins/email/http-api";
 import { startMailSink } from "../../../local/aws-stand-ins/email/mail-sink";
 import { startFakeSes } from "../../../local/aws-stand-ins/email/fake-ses";
 import { startFakeScheduler } from "../../../local/aws-stand-ins/email/fake-aws";
-import { startFauxqs } from "../../../local/test-kit/emulators";
+import { startFauxqs } from "../../../local/offline/emulators";
 import { isLoopbackHost } from "../../../local/aws-stand-ins/loopback-host";
 
 function request(url: string, host: string | undefined, method = "GET"): Promise<number> {

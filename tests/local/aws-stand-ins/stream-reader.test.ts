@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
-import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal } from "../../../local/test-kit/emulators";
+import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal } from "../../../local/offline/emulators";
 import { DynamoDbStreamReader, firstFailedRecord } from "../../../local/aws-stand-ins/stream-reader";
 
 const REGION = "us-east-1";

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { freePort } from "../../../local/test-kit/emulators";
+import { freePort } from "../../../local/offline/emulators";
 import { LOCAL_PIPELINE_FILE_VARIABLE } from "../../../tools/target";
 import { listeningAddresses } from "../../support/sockets";
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { deriveVisibilityTimeoutSeconds } from "../../../components/shared/defaults";
-import { deployUnderMocks, MockDeployment, MockedResource } from "../../../local/test-kit/mock-deployment";
+import { deployUnderMocks, MockDeployment, MockedResource } from "../../../local/offline/mock-deployment";
 import { createTableInput, rewriteValue } from "../../../local/pipeline-app/provision";
 import { locateEventProcessor } from "../../../local/pipeline-app/services/event-processor";
 import { localTopology, queuesInCreationOrder, TopologyError } from "../../../local/pipeline-app/topology";

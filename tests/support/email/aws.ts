@@ -8,7 +8,7 @@ import * as ddb from "@aws-sdk/client-dynamodb";
 import * as s3 from "@aws-sdk/client-s3";
 import * as sqs from "@aws-sdk/client-sqs";
 import type { SQSEvent } from "aws-lambda";
-import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../../../local/test-kit/emulators";
+import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../../../local/offline/emulators";
 
 export const REGION = "us-east-1";
 

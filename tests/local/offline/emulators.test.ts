@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { Emulator, LOCAL_CREDENTIALS, EmulatorStartError, startDynamoDbLocal, startFauxqs } from "../../../local/test-kit/emulators";
+import { Emulator, LOCAL_CREDENTIALS, EmulatorStartError, startDynamoDbLocal, startFauxqs } from "../../../local/offline/emulators";
 import { listeningAddresses } from "../../support/sockets";
 
 describe("embedded emulators", () => {
