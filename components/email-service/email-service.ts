@@ -2,8 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EMAIL_SERVICE_NAMES, EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
-import { SQS_MAX_MESSAGE_SIZE_BYTES } from "../shared/defaults";
-import { EMAIL_SERVICE_DEFAULTS } from "./defaults";
+import { EMAIL_SERVICE_DEFAULTS, SQS_MAX_MESSAGE_SIZE_BYTES, withDefaults } from "../shared/defaults";
 import type { EmailServiceArgs } from "./email-service-args";
 import { emailAlarms } from "./email-alarms";
 import { EmailContentBucket } from "./email-content-bucket";
@@ -76,11 +75,11 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
     ) {
         super("event-ingestion:email:EmailService", name, {}, opts);
         const defaults = EMAIL_SERVICE_DEFAULTS;
-        const apiSettings = { ...defaults.api, ...definedOnly(args.api) };
-        const workerSettings = { ...defaults.worker, ...definedOnly(args.worker) };
-        const queueSettings = { ...defaults.queue, ...definedOnly(args.queue ?? {}) };
-        const storage = { ...defaults.storage, ...definedOnly(args.storage ?? {}) };
-        const logs = { ...defaults.logs, ...definedOnly(args.logs ?? {}) };
+        const apiSettings = withDefaults(defaults.api, args.api);
+        const workerSettings = withDefaults(defaults.worker, args.worker);
+        const queueSettings = withDefaults(defaults.queue, args.queue);
+        const storage = withDefaults(defaults.storage, args.storage);
+        const logs = withDefaults(defaults.logs, args.logs);
         const ses = args.ses ?? {};
         const { project, stack } = deploymentNames();
         const scope = awsScope({ parent: this });
@@ -252,9 +251,4 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             sesDkimRecords: this.sesDkimRecords,
         });
     }
-}
-
-/** The fields of `settings` that are set: an explicit `undefined` must not hide a default. */
-function definedOnly<T extends object>(settings: T): Partial<T> {
-    return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -1,16 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, POINT_IN_TIME_RECOVERY } from "../shared/defaults";
+import { POINT_IN_TIME_RECOVERY } from "../shared/defaults";
 import { EVENT_TABLE_KEYS, EVENT_TTL_ATTRIBUTE } from "../../contracts/event-pipeline";
 
 export interface EventStoreArgs {
     /** ARN of the customer-managed key that encrypts the table and its stream. */
     kmsKeyArn: pulumi.Input<string>;
-    /**
-     * Refuse `DeleteTable` until this is turned off.
-     * @default true
-     */
-    deletionProtection?: boolean;
+    /** Refuse `DeleteTable` until this is turned off (`EventPipeline` passes `DEFAULTS.deletionProtection` unless configured). */
+    deletionProtection: boolean;
     /**
      * Days an event is kept. When set, DynamoDB TTL deletes items after their
      * `expiresAt` attribute (the handler writes it); when unset, events are kept.
@@ -53,7 +50,7 @@ export class EventStore extends pulumi.ComponentResource {
                 ],
                 serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
                 pointInTimeRecovery: { enabled: args.pointInTimeRecovery ?? POINT_IN_TIME_RECOVERY },
-                deletionProtectionEnabled: args.deletionProtection ?? DEFAULTS.deletionProtection,
+                deletionProtectionEnabled: args.deletionProtection,
                 streamEnabled: true,
                 streamViewType: "NEW_IMAGE",
                 ...(args.retentionDays !== undefined ? { ttl: { enabled: true, attributeName: EVENT_TTL_ATTRIBUTE } } : {}),
