@@ -6,8 +6,7 @@
 import * as v from "valibot";
 import { EMAIL_SERVICE_DEFAULTS, LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/shared/defaults";
 import { integerIn, oneOf, type ConfigSection } from "./section";
-import type { SmtpSettings } from "../handlers/email/providers/smtp";
-import { senderCovered } from "../handlers/email/senders";
+import { senderCovered, type SmtpSettings } from "../contracts/email-service";
 
 export const EMAIL_LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 export const EMAIL_API_AUTHORIZATION = ["AWS_IAM", "NONE"] as const;

@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { closest, distance } from "fastest-levenshtein";
 import * as v from "valibot";
-import { EVENT_TYPE_NAMES } from "../handlers/event-processor";
+import { EVENT_TYPE_NAMES } from "../contracts/event-pipeline";
 import { ConfigValidationError, type ConfigIssue } from "./errors";
 import { eventProcessorSection } from "./event-processor";
 import { emailServiceSection } from "./email-service";

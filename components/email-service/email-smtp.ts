@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { SmtpSettings } from "../../handlers/email/providers/smtp";
+import type { SmtpSettings } from "../../contracts/email-service";
 import { deploymentNames } from "../shared/aws-scope";
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from "../shared/defaults";
 import { layerFiles } from "../shared/lambda-packaging";

@@ -7,7 +7,7 @@
  * their keys from these; `Pulumi.yaml`'s `config:` block and the README's "Default
  * settings" table are generated from them (`npm run generate`; a test fails on drift).
  */
-import { EMAIL_API_DEFAULTS } from "../../contracts/email-service";
+import { EMAIL_API_DEFAULTS, EMAIL_SMTP_DEFAULTS } from "../../contracts/email-service";
 
 /** The Lambda runtime every function in this program declares. */
 export const LAMBDA_RUNTIME = "nodejs22.x" as const;
@@ -160,8 +160,8 @@ export const EMAIL_SERVICE_DEFAULTS = {
         deletionProtection: true,
     },
     logs: { retentionDays: 30, level: "INFO" },
-    /** The SMTP relay's connection, for the fields `emailSmtp` leaves out: STARTTLS on the submission port. */
-    smtp: { port: 587, secure: false, requireTLS: true },
+    /** The SMTP relay's connection, for the fields `emailSmtp` leaves out: the contract's, which the worker applies too. */
+    smtp: EMAIL_SMTP_DEFAULTS,
 } as const;
 
 /**
