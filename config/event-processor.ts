@@ -21,6 +21,8 @@ export interface EventProcessorConfig {
     eventRetentionDays?: number;
     enabledEventTypes?: string[];
     deletionProtection: boolean;
+    /** The arrival index for a polling Sender (a global secondary index: one more write unit per event). */
+    eventPollingIndex: boolean;
     alarmEmail?: string;
     oldestMessageAgeAlarmSeconds: number;
     logLevel: (typeof PROCESSOR_LOG_LEVELS)[number];
@@ -135,6 +137,7 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
             ),
         ),
         deletionProtection: v.optional(v.boolean("must be true or false"), DEFAULTS.deletionProtection),
+        eventPollingIndex: v.optional(v.boolean("must be true or false"), DEFAULTS.eventPollingIndex),
         alarmEmail: v.optional(v.pipe(v.string("must be an e-mail address"), v.email("must be an e-mail address"))),
         oldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), DEFAULTS.oldestMessageAgeAlarmSeconds),
         logLevel: v.optional(oneOf(PROCESSOR_LOG_LEVELS), DEFAULTS.logLevel),
