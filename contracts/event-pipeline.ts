@@ -172,3 +172,19 @@ export const EVENT_OUTCOME_METRICS = {
 
 /** EMF metric (Count) for rejected and transient messages, with dimensions `outcome` and `reason` (a reason code above). */
 export const EVENT_REASON_METRIC = "EventsByReason";
+
+/**
+ * The registered (shipped) event types: the handler's registry (`createEventTypeRegistry`, which the
+ * compiler holds to exactly these names) and stack config (`enabledEventTypes` may name only these).
+ * Adding a type adds its name here first (docs/event-contract.md, "Adding an event type").
+ */
+export const EVENT_TYPE_NAMES = [
+    "order.placed",
+    "payment.captured",
+    "shipment.dispatched",
+    "subscription.cancelled",
+    "user.signed_up",
+] as const;
+
+/** A registered event type's name. */
+export type EventTypeName = (typeof EVENT_TYPE_NAMES)[number];

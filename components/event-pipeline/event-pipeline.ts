@@ -2,7 +2,7 @@ import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EncryptedQueue } from "../shared/encrypted-queue";
 import { ServiceFunction } from "../shared/service-function";
-import { DEFAULTS, pollingLagSeconds } from "../shared/defaults";
+import { DEFAULTS, pollingLagSeconds, withDefaults } from "../shared/defaults";
 import { EVENT_POLLING_LAG_MARGIN_SECONDS } from "../../contracts/event-pipeline";
 import { EventAccessPolicies } from "./event-access-policies";
 import { EVENT_PROCESSOR_FORMER_TYPE, eventProcessorFunctionArgs, type EventProcessorSettings } from "./event-processor-function";
@@ -49,6 +49,26 @@ export interface EventPipelineArgs<Event = unknown, Result = unknown> {
     oldestMessageAgeAlarmSeconds?: number;
 }
 
+/** The pipeline's defaults (`DEFAULTS`, by config key) under the names of its arguments. */
+const PIPELINE_DEFAULTS = {
+    queue: {
+        maxReceiveCount: DEFAULTS.maxReceiveCount,
+        kmsDataKeyReusePeriodSeconds: DEFAULTS.kmsDataKeyReusePeriodSeconds,
+        maxMessageSize: DEFAULTS.maxMessageSize,
+    },
+    store: { deletionProtection: DEFAULTS.deletionProtection, pollingIndex: DEFAULTS.eventPollingIndex },
+    processor: {
+        name: "event-processor",
+        memorySizeMb: DEFAULTS.processorMemoryMb,
+        timeoutSeconds: DEFAULTS.processorTimeoutSeconds,
+        batchSize: DEFAULTS.batchSize,
+        maxBatchingWindowSeconds: DEFAULTS.maxBatchingWindowSeconds,
+        maxConcurrency: DEFAULTS.maxConcurrency,
+        logRetentionDays: DEFAULTS.logRetentionDays,
+        logLevel: DEFAULTS.logLevel,
+    },
+} as const;
+
 /** Components that were registered at the stack's root before this component grouped them. */
 const FROM_STACK_ROOT = { aliases: [{ parent: pulumi.rootStackResource }] };
 
@@ -83,19 +103,22 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
         super("event-ingestion:events:EventPipeline", name, {}, opts);
         // The components keep their pre-grouping root URNs through an alias each; their children inherit it.
         const child = { parent: this, ...FROM_STACK_ROOT };
-        const { name: processorName = "event-processor", ...processor } = args.processor ?? {};
+        // The defaults are applied here, once; the children receive resolved settings.
+        const { name: processorName, ...processor } = withDefaults(PIPELINE_DEFAULTS.processor, args.processor);
+        const queue = withDefaults(PIPELINE_DEFAULTS.queue, args.queue);
+        const store = withDefaults(PIPELINE_DEFAULTS.store, args.store);
 
         this.queue = new EncryptedQueue(
             name,
             {
                 kmsKeyArn: args.kmsKeyArn,
-                consumerTimeoutSeconds: processor.timeoutSeconds ?? DEFAULTS.processorTimeoutSeconds,
-                consumerBatchingWindowSeconds: processor.maxBatchingWindowSeconds ?? DEFAULTS.maxBatchingWindowSeconds,
-                ...args.queue,
+                consumerTimeoutSeconds: processor.timeoutSeconds,
+                consumerBatchingWindowSeconds: processor.maxBatchingWindowSeconds,
+                ...queue,
             },
             child,
         );
-        this.store = new EventStore(name, { kmsKeyArn: args.kmsKeyArn, ...args.store }, child);
+        this.store = new EventStore(name, { kmsKeyArn: args.kmsKeyArn, ...store }, child);
         this.producers = args.producers
             ? new ProducerRoles(name, { producers: args.producers, queueArn: this.queue.queue.arn, kmsKeyArn: args.kmsKeyArn }, child)
             : undefined;
@@ -128,7 +151,7 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
                 queue: this.queue.queue,
                 deadLetterQueue: this.queue.deadLetterQueue,
                 table: this.store.table,
-                oldestMessageAgeSeconds: args.oldestMessageAgeAlarmSeconds,
+                oldestMessageAgeSeconds: args.oldestMessageAgeAlarmSeconds ?? DEFAULTS.oldestMessageAgeAlarmSeconds,
             },
             child,
         );
@@ -146,10 +169,7 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
         if (this.store.pollingIndexName) {
             this.polling = {
                 indexName: this.store.pollingIndexName,
-                lagSeconds: pollingLagSeconds(
-                    processor.timeoutSeconds ?? DEFAULTS.processorTimeoutSeconds,
-                    EVENT_POLLING_LAG_MARGIN_SECONDS,
-                ),
+                lagSeconds: pollingLagSeconds(processor.timeoutSeconds, EVENT_POLLING_LAG_MARGIN_SECONDS),
             };
         }
         this.registerOutputs({

@@ -1,16 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, POINT_IN_TIME_RECOVERY } from "../shared/defaults";
+import { POINT_IN_TIME_RECOVERY } from "../shared/defaults";
 import { EVENT_ARRIVAL_INDEX, EVENT_TABLE_KEYS, EVENT_TTL_ATTRIBUTE } from "../../contracts/event-pipeline";
 
 export interface EventStoreArgs {
     /** ARN of the customer-managed key that encrypts the table and its stream. */
     kmsKeyArn: pulumi.Input<string>;
-    /**
-     * Refuse `DeleteTable` until this is turned off.
-     * @default true
-     */
-    deletionProtection?: boolean;
+    /** Refuse `DeleteTable` until this is turned off (`EventPipeline` passes `DEFAULTS.deletionProtection` unless configured). */
+    deletionProtection: boolean;
     /**
      * Days an event is kept. When set, DynamoDB TTL deletes items after their
      * `expiresAt` attribute (the handler writes it); when unset, events are kept.
@@ -26,9 +23,9 @@ export interface EventStoreArgs {
      * The arrival index for a polling Sender: a KEYS_ONLY global secondary index on `clientId` (HASH)
      * and `receivedAt` (RANGE). Adding it to a deployed table is an in-place update (DynamoDB backfills
      * it from the stored items); every later write pays one more write unit for its entry.
-     * @default false
+     * (`EventPipeline` passes `DEFAULTS.eventPollingIndex`, off, unless configured.)
      */
-    pollingIndex?: boolean;
+    pollingIndex: boolean;
 }
 
 /**
@@ -38,7 +35,7 @@ export interface EventStoreArgs {
  * arrival index a polling Sender queries by `receivedAt`.
  *
  * @example
- * const store = new EventStore("events", { kmsKeyArn: key.arn, retentionDays: 90 });
+ * const store = new EventStore("events", { kmsKeyArn: key.arn, deletionProtection: true, pollingIndex: false, retentionDays: 90 });
  * export const eventStreamArn = store.table.streamArn;
  */
 export class EventStore extends pulumi.ComponentResource {
@@ -53,7 +50,7 @@ export class EventStore extends pulumi.ComponentResource {
         if (args.retentionDays !== undefined && (!Number.isInteger(args.retentionDays) || args.retentionDays < 1)) {
             throw new RangeError(`EventStore retentionDays = ${JSON.stringify(args.retentionDays)}: must be a positive integer`);
         }
-        const pollingIndex = args.pollingIndex ?? DEFAULTS.eventPollingIndex;
+        const pollingIndex = args.pollingIndex;
         this.table = new aws.dynamodb.Table(
             name,
             {
@@ -83,7 +80,7 @@ export class EventStore extends pulumi.ComponentResource {
                     : {}),
                 serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
                 pointInTimeRecovery: { enabled: args.pointInTimeRecovery ?? POINT_IN_TIME_RECOVERY },
-                deletionProtectionEnabled: args.deletionProtection ?? DEFAULTS.deletionProtection,
+                deletionProtectionEnabled: args.deletionProtection,
                 streamEnabled: true,
                 streamViewType: "NEW_IMAGE",
                 ...(args.retentionDays !== undefined ? { ttl: { enabled: true, attributeName: EVENT_TTL_ATTRIBUTE } } : {}),

@@ -298,6 +298,16 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
     };
 }
 
+/**
+ * The function registered under `logicalName` (`FUNCTION_LOGICAL_NAMES`), or undefined when the stack has none.
+ *
+ * @example
+ * const processor = functionByLogicalName(topology, FUNCTION_LOGICAL_NAMES.eventProcessor);
+ */
+export function functionByLogicalName(topology: Pick<LocalTopology, "functions">, logicalName: string): FunctionSpec | undefined {
+    return topology.functions.find((fn) => fn.logicalName === logicalName);
+}
+
 /** Queues ordered so that every dead-letter target comes before the queues that redrive to it. */
 export function queuesInCreationOrder(queues: readonly QueueSpec[]): QueueSpec[] {
     const ordered: QueueSpec[] = [];

@@ -7,12 +7,12 @@
 import { prepareArtifact, type PreparedArtifact } from "../../offline/lambda-artifact";
 import { LocalFunction } from "../../aws-stand-ins/lambda-runtime/local-function";
 import { ProvisionedQueue, ProvisionedTable, rewriteValue } from "../provision";
-import type { EventSourceMappingSpec, FunctionSpec } from "../topology";
+import { functionByLogicalName, type EventSourceMappingSpec, type FunctionSpec } from "../topology";
 import type { LocalContext, LocalService, RunningService } from "./types";
 import type { EventSourcePoller } from "../../aws-stand-ins/event-source-poller";
 import { localConcurrency, startMappingPoller } from "./mapping-poller";
 import { EVENT_ARRIVAL_INDEX, EVENT_PROCESSOR_ENV } from "../../../contracts/event-pipeline";
-import { FUNCTION_LOGICAL_NAMES, functionByLogicalName } from "../function-names";
+import { FUNCTION_LOGICAL_NAMES } from "../function-names";
 
 export interface RunningEventProcessor extends RunningService {
     fn: LocalFunction;
