@@ -15,6 +15,7 @@ import { projectConfigDeclarations } from "../config/declarations";
 import { configSections } from "../config";
 import { EMAIL_DEFAULTS } from "../config/email-service";
 import type { ConfigSection } from "../config/section";
+import { EVENT_ARRIVAL_INDEX } from "../contracts/event-pipeline";
 import {
     DEAD_LETTER_RETENTION_SECONDS,
     DEFAULTS,
@@ -150,8 +151,8 @@ export function defaultSettingsRows(): DefaultSettingRow[] {
         { resource: "Event table", setting: "TTL on `expiresAt`", value: "off (events kept)", keys: code("eventRetentionDays") },
         {
             resource: "Event table",
-            setting: "arrival index for polling (`byArrival`: `clientId` HASH, `receivedAt` RANGE, KEYS_ONLY)",
-            value: `${d.eventPollingIndex ? "on" : "off: each event would cost a second write unit. On"}, it is added in place (DynamoDB backfills it) and exported as \`eventPollingIndexName\` ([docs/sender.md](docs/sender.md#option-2-polling))`,
+            setting: `arrival index for polling (\`${EVENT_ARRIVAL_INDEX.name}\`: \`${EVENT_ARRIVAL_INDEX.partition}\` HASH, \`${EVENT_ARRIVAL_INDEX.sort}\` RANGE, ${EVENT_ARRIVAL_INDEX.projection})`,
+            value: `${onOff(d.eventPollingIndex)}: each event would cost a second write unit. On, it is added in place (DynamoDB backfills it) and exported as \`eventPollingIndexName\` ([docs/sender.md](docs/sender.md#option-2-polling))`,
             keys: code("eventPollingIndex"),
         },
         {

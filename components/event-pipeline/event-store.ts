@@ -23,7 +23,7 @@ export interface EventStoreArgs {
      * The arrival index for a polling Sender: a KEYS_ONLY global secondary index on `clientId` (HASH)
      * and `receivedAt` (RANGE). Adding it to a deployed table is an in-place update (DynamoDB backfills
      * it from the stored items); every later write pays one more write unit for its entry.
-     * (`EventPipeline` passes `DEFAULTS.eventPollingIndex` unless configured.)
+     * (`EventPipeline` passes `DEFAULTS.eventPollingIndex`, off, unless configured.)
      */
     pollingIndex: boolean;
 }
@@ -35,7 +35,7 @@ export interface EventStoreArgs {
  * arrival index a polling Sender queries by `receivedAt`.
  *
  * @example
- * const store = new EventStore("events", { kmsKeyArn: key.arn, retentionDays: 90 });
+ * const store = new EventStore("events", { kmsKeyArn: key.arn, deletionProtection: true, pollingIndex: false, retentionDays: 90 });
  * export const eventStreamArn = store.table.streamArn;
  */
 export class EventStore extends pulumi.ComponentResource {

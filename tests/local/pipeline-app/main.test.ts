@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { freePort } from "../../../local/offline/emulators";
 import { LOCAL_PIPELINE_FILE_VARIABLE } from "../../../tools/target";
 import { listeningAddresses } from "../../support/sockets";
+import { EVENT_ARRIVAL_INDEX } from "../../../contracts/event-pipeline";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 
@@ -126,6 +127,8 @@ describe("`npm run local` lifecycle", function () {
         ]) {
             expect(ready[field], field).to.be.a("string").and.not.equal("");
         }
+        // The localstack stack has eventPollingIndex on: a polling Sender finds the arrival index and its lag here.
+        expect([ready.eventPollingIndexName, ready.eventPollingLagSeconds]).to.deep.equal([EVENT_ARRIVAL_INDEX.name, 60]);
         expect(ready.credentials).to.deep.equal({ accessKeyId: "local", secretAccessKey: "local" });
         expect(ready.environment).to.include({
             AWS_ENDPOINT_URL_SQS: ready.sqsEndpoint,

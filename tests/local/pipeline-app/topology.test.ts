@@ -48,6 +48,19 @@ describe("local topology: the emulators' settings come from the stack's resource
             { AttributeName: "eventId", KeyType: "RANGE" },
         ]);
         expect(table.stream?.viewType).to.equal("NEW_IMAGE");
+        // The arrival index, declared with keySchemas, is created as declared.
+        const input = createTableInput(table);
+        expect(input.GlobalSecondaryIndexes).to.deep.equal([
+            {
+                IndexName: "byArrival",
+                KeySchema: [
+                    { AttributeName: "clientId", KeyType: "HASH" },
+                    { AttributeName: "receivedAt", KeyType: "RANGE" },
+                ],
+                Projection: { ProjectionType: "KEYS_ONLY", NonKeyAttributes: undefined },
+            },
+        ]);
+        expect(input.AttributeDefinitions).to.deep.include({ AttributeName: "receivedAt", AttributeType: "S" });
         expect(t.notEmulated.join())
             .to.match(/SSE-KMS/)
             .and.match(/IAM/);
