@@ -21,6 +21,8 @@ export interface EventProcessorConfig {
     eventRetentionDays?: number;
     enabledEventTypes?: string[];
     deletionProtection: boolean;
+    /** The arrival index for a polling Sender (a global secondary index: one more write unit per event). */
+    eventPollingIndex: boolean;
     alarmEmail?: string;
     oldestMessageAgeAlarmSeconds: number;
     logLevel: (typeof PROCESSOR_LOG_LEVELS)[number];
@@ -113,6 +115,8 @@ const DESCRIPTIONS: Record<keyof EventProcessorConfig, string> = {
     eventRetentionDays: "Days a stored event is kept (DynamoDB TTL); 0 keeps events forever.",
     enabledEventTypes: "Event types the processor accepts; [] accepts every registered type.",
     deletionProtection: "Deletion protection on the event table.",
+    eventPollingIndex:
+        "The arrival index (DynamoDB global secondary index byArrival: clientId, receivedAt; KEYS_ONLY) for a Sender that polls; adds one write unit per event. Turning it on is an in-place table update (DynamoDB backfills the index).",
     alarmEmail:
         "E-mail address subscribed to the alarm topic. Required on every stack that deploys to AWS (alarms would notify no one); only emulator stacks (aws:endpoints) may leave it empty.",
     oldestMessageAgeAlarmSeconds: "Alarm when the oldest event waits longer than this, seconds (60-1209600).",
@@ -157,6 +161,7 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
             ),
         ),
         deletionProtection: v.optional(v.boolean("must be true or false"), DEFAULTS.deletionProtection),
+        eventPollingIndex: v.optional(v.boolean("must be true or false"), DEFAULTS.eventPollingIndex),
         alarmEmail: v.optional(v.pipe(v.string("must be an e-mail address"), v.email("must be an e-mail address"))),
         oldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), DEFAULTS.oldestMessageAgeAlarmSeconds),
         logLevel: v.optional(oneOf(PROCESSOR_LOG_LEVELS), DEFAULTS.logLevel),

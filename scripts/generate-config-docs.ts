@@ -149,6 +149,12 @@ export function defaultSettingsRows(): DefaultSettingRow[] {
         { resource: "Event table", setting: "stream", value: "`NEW_IMAGE`", keys: "–" },
         { resource: "Event table", setting: "TTL on `expiresAt`", value: "off (events kept)", keys: code("eventRetentionDays") },
         {
+            resource: "Event table",
+            setting: "arrival index for polling (`byArrival`: `clientId` HASH, `receivedAt` RANGE, KEYS_ONLY)",
+            value: `${d.eventPollingIndex ? "on" : "off: each event would cost a second write unit. On"}, it is added in place (DynamoDB backfills it) and exported as \`eventPollingIndexName\` ([docs/sender.md](docs/sender.md#option-2-polling))`,
+            keys: code("eventPollingIndex"),
+        },
+        {
             resource: "Processor Lambda",
             setting: "runtime, architecture, tracing",
             value: `${code(LAMBDA_RUNTIME)}, ${code(LAMBDA_ARCHITECTURE)}, X-Ray active`,

@@ -2,7 +2,8 @@ import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EncryptedQueue } from "../shared/encrypted-queue";
 import { ServiceFunction } from "../shared/service-function";
-import { DEFAULTS, withDefaults } from "../shared/defaults";
+import { DEFAULTS, pollingLagSeconds, withDefaults } from "../shared/defaults";
+import { EVENT_POLLING_LAG_MARGIN_SECONDS } from "../../contracts/event-pipeline";
 import { EventAccessPolicies } from "./event-access-policies";
 import { EVENT_PROCESSOR_FORMER_TYPE, eventProcessorFunctionArgs, type EventProcessorSettings } from "./event-processor-function";
 import { EventStore } from "./event-store";
@@ -34,6 +35,8 @@ export interface EventPipelineArgs<Event = unknown, Result = unknown> {
         deletionProtection?: boolean;
         /** Days an event is kept (TTL). @default undefined (no expiry) */
         retentionDays?: number;
+        /** The arrival index for a polling Sender. @default false */
+        pollingIndex?: boolean;
     };
     /** The processor function and its event source mapping. @default {} (the ServiceFunction and mapping defaults) */
     processor?: {
@@ -53,7 +56,7 @@ const PIPELINE_DEFAULTS = {
         kmsDataKeyReusePeriodSeconds: DEFAULTS.kmsDataKeyReusePeriodSeconds,
         maxMessageSize: DEFAULTS.maxMessageSize,
     },
-    store: { deletionProtection: DEFAULTS.deletionProtection },
+    store: { deletionProtection: DEFAULTS.deletionProtection, pollingIndex: DEFAULTS.eventPollingIndex },
     processor: {
         name: "event-processor",
         memorySizeMb: DEFAULTS.processorMemoryMb,
@@ -93,6 +96,8 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
     readonly processor: ServiceFunction<Event, Result>;
     readonly monitoring: PipelineMonitoring;
     readonly access: EventAccessPolicies;
+    /** What a polling Sender needs besides the table: present when the store has the arrival index. */
+    readonly polling?: { readonly indexName: string; readonly lagSeconds: number };
 
     constructor(name: string, args: EventPipelineArgs<Event, Result>, opts?: pulumi.ComponentResourceOptions) {
         super("event-ingestion:events:EventPipeline", name, {}, opts);
@@ -157,9 +162,16 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
                 tableArn: this.store.table.arn,
                 streamArn: this.store.table.streamArn,
                 kmsKeyArn: args.kmsKeyArn,
+                pollingIndexArn: this.store.pollingIndexArn,
             },
             child,
         );
+        if (this.store.pollingIndexName) {
+            this.polling = {
+                indexName: this.store.pollingIndexName,
+                lagSeconds: pollingLagSeconds(processor.timeoutSeconds, EVENT_POLLING_LAG_MARGIN_SECONDS),
+            };
+        }
         this.registerOutputs({
             queueUrl: this.queue.queue.url,
             tableName: this.store.table.name,

@@ -108,6 +108,11 @@ export const DEFAULTS = {
     oldestMessageAgeAlarmSeconds: 300,
     /** Powertools log level inside the processor. */
     logLevel: "INFO",
+    /**
+     * The arrival index (a KEYS_ONLY global secondary index on clientId + receivedAt) for a polling Sender.
+     * Off: every index entry is a second write unit per event, paid whether anyone polls or not.
+     */
+    eventPollingIndex: false,
 } as const;
 
 /**
@@ -187,6 +192,18 @@ export function deriveVisibilityTimeoutSeconds(consumerTimeoutSeconds: number, b
         );
     }
     return seconds;
+}
+
+/**
+ * How far behind its cursor a polling Sender re-reads the arrival index, seconds: an event is stamped
+ * `receivedAt` when its batch starts, its write lands at most `processorTimeoutSeconds` later, and the
+ * index shows it after that (eventually consistent); the margin covers propagation and clock differences.
+ *
+ * @example
+ * pollingLagSeconds(30); // 60
+ */
+export function pollingLagSeconds(processorTimeoutSeconds: number, marginSeconds: number): number {
+    return processorTimeoutSeconds + marginSeconds;
 }
 
 /** Log levels this program configures (Powertools' and Lambda's share these names). */
