@@ -93,7 +93,7 @@ async function processorFigures(coldStarts: number) {
     const artifact = await prepareArtifact(deployment, "event-processor");
     const dynamo = await startDynamoDbLocal();
     try {
-        const zippedBytes = zipDirectory(artifact.archiveDir).length;
+        const zippedBytes = (await zipDirectory(artifact.archiveDir)).length;
         const environment = { ...artifact.environment, ...credentials(deployment.region), AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint };
         const dynamodb = new DynamoDBClient({ endpoint: dynamo.endpoint, region: deployment.region, credentials: LOCAL_CREDENTIALS });
         try {
@@ -236,7 +236,7 @@ async function emailWorkerFigures(coldStarts: number) {
             if (tracedFirst) untracedInits.push((await initialise({ POWERTOOLS_TRACE_ENABLED: "false" })).initMs);
         }
         return {
-            emailWorkerArchiveBytes: zipDirectory(artifact.archiveDir).length,
+            emailWorkerArchiveBytes: (await zipDirectory(artifact.archiveDir)).length,
             emailWorkerArchiveUnzippedBytes: directoryBytes(artifact.archiveDir),
             emailWorkerArchivePackages: shippedPackages(artifact.entries),
             emailWorkerColdInitMs: spread(inits),

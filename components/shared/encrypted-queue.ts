@@ -8,6 +8,7 @@ import {
     withDefaults,
 } from "./defaults";
 import { queuePolicy } from "./iam-documents";
+import { overNativeArgs } from "./native-args";
 
 /** Tag naming a queue's role; `dead-letter` queues must carry a visible-messages alarm (policy pack). */
 export const QUEUE_ROLE_TAG = "event-ingestion:queue-role";
@@ -65,6 +66,20 @@ export interface EncryptedQueueArgs {
      * @default 20
      */
     receiveWaitTimeSeconds?: number;
+    /**
+     * Native `aws.sqs.Queue` arguments of the source queue, merged over the secure defaults (awsx's
+     * `queueArgs`): what is given wins, tags merge key by key. The policy pack checks the result, so an
+     * override that drops the customer-managed key or the redrive policy fails the preview.
+     * @example { delaySeconds: 5, tags: { team: "orders" } }
+     * @default undefined (the secure defaults only)
+     */
+    queueArgs?: Partial<aws.sqs.QueueArgs>;
+    /**
+     * Native `aws.sqs.Queue` arguments of the dead-letter queue, merged like `queueArgs`.
+     * @example { messageRetentionSeconds: 7 * 24 * 3600 }
+     * @default undefined (the secure defaults only)
+     */
+    deadLetterQueueArgs?: Partial<aws.sqs.QueueArgs>;
 }
 
 /** Raised when EncryptedQueue args are inconsistent; lists every problem. */
@@ -100,8 +115,12 @@ function validate(args: EncryptedQueueArgs): string[] {
  * key, TLS-only, with a redrive policy and a DLQ redrive-allow policy naming only
  * the source queue. Standard or FIFO.
  *
+ * Native arguments of either queue (`queueArgs`, `deadLetterQueueArgs`) are merged over these
+ * defaults, for what the block does not model; the policy pack still checks the result.
+ *
  * @example
  * const events = new EncryptedQueue("events", { kmsKeyArn: key.arn, consumerTimeoutSeconds: 30 });
+ * const delayed = new EncryptedQueue("delayed", { kmsKeyArn: key.arn, consumerTimeoutSeconds: 30, queueArgs: { delaySeconds: 5 } });
  * const email = new EncryptedQueue("email", { kmsKeyArn: key.arn, consumerTimeoutSeconds: 60, fifo: true, highThroughput: true });
  */
 export class EncryptedQueue extends pulumi.ComponentResource {
@@ -135,35 +154,41 @@ export class EncryptedQueue extends pulumi.ComponentResource {
 
         this.deadLetterQueue = new aws.sqs.Queue(
             `${name}-dlq`,
-            {
-                ...(fifo ? { fifoQueue: true, contentBasedDeduplication: args.contentBasedDeduplication ?? false } : {}),
-                kmsMasterKeyId: args.kmsKeyArn,
-                kmsDataKeyReusePeriodSeconds,
-                // SQS's largest message, whatever the source queue's: a consumer that dead-letters a body at the
-                // source's limit adds reason attributes, and those count toward the size too.
-                maxMessageSize: SQS_MAX_MESSAGE_SIZE_BYTES,
-                messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-                receiveWaitTimeSeconds,
-                tags: { [QUEUE_ROLE_TAG]: "dead-letter" },
-            },
+            overNativeArgs<aws.sqs.QueueArgs>(
+                {
+                    ...(fifo ? { fifoQueue: true, contentBasedDeduplication: args.contentBasedDeduplication ?? false } : {}),
+                    kmsMasterKeyId: args.kmsKeyArn,
+                    kmsDataKeyReusePeriodSeconds,
+                    // SQS's largest message, whatever the source queue's: a consumer that dead-letters a body at the
+                    // source's limit adds reason attributes, and those count toward the size too.
+                    maxMessageSize: SQS_MAX_MESSAGE_SIZE_BYTES,
+                    messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+                    receiveWaitTimeSeconds,
+                    tags: { [QUEUE_ROLE_TAG]: "dead-letter" },
+                },
+                args.deadLetterQueueArgs,
+            ),
             { parent: this },
         );
         this.queue = new aws.sqs.Queue(
             name,
-            {
-                ...fifoSettings,
-                kmsMasterKeyId: args.kmsKeyArn,
-                kmsDataKeyReusePeriodSeconds,
-                maxMessageSize,
-                messageRetentionSeconds,
-                receiveWaitTimeSeconds,
-                visibilityTimeoutSeconds: this.visibilityTimeoutSeconds,
-                redrivePolicy: pulumi.jsonStringify({
-                    deadLetterTargetArn: this.deadLetterQueue.arn,
-                    maxReceiveCount,
-                }),
-                tags: { [QUEUE_ROLE_TAG]: "source" },
-            },
+            overNativeArgs<aws.sqs.QueueArgs>(
+                {
+                    ...fifoSettings,
+                    kmsMasterKeyId: args.kmsKeyArn,
+                    kmsDataKeyReusePeriodSeconds,
+                    maxMessageSize,
+                    messageRetentionSeconds,
+                    receiveWaitTimeSeconds,
+                    visibilityTimeoutSeconds: this.visibilityTimeoutSeconds,
+                    redrivePolicy: pulumi.jsonStringify({
+                        deadLetterTargetArn: this.deadLetterQueue.arn,
+                        maxReceiveCount,
+                    }),
+                    tags: { [QUEUE_ROLE_TAG]: "source" },
+                },
+                args.queueArgs,
+            ),
             { parent: this },
         );
         // A separate resource: the DLQ must exist before the queue can name it, and only then can the DLQ name the queue.

@@ -13,6 +13,7 @@ import {
 import { lambdaAssumeRolePolicy, type AwsScope, type PolicyDocument } from "./iam-documents";
 import { SQS_DEFAULT_BATCH_SIZE, sqsEventSourceProblems } from "./event-source-rules";
 import { lambdaCodePathOptions } from "./lambda-packaging";
+import { overNativeArgs } from "./native-args";
 
 /** What a {@link ServiceFunctionArgs.policy} builder receives to scope its statements. */
 export interface ServiceFunctionPolicyInputs {
@@ -94,6 +95,33 @@ export interface ServiceFunctionArgs<Event = unknown, Result = unknown> {
      * @default undefined (no alias)
      */
     previousParent?: pulumi.Resource;
+    /**
+     * Native `aws.lambda.CallbackFunction` arguments merged over the secure defaults (awsx's escape hatch), for
+     * what this block does not model: reserved concurrency, ephemeral storage, a VPC, ... What is given wins;
+     * tags merge key by key. The handler's variables go in `environment` and its code in `callbackFactory`.
+     * The policy pack checks the result: an override that turns tracing off or drops the key fails the preview.
+     * @example { reservedConcurrentExecutions: 5, ephemeralStorage: { size: 1024 } }
+     * @default undefined (the secure defaults only)
+     */
+    functionArgs?: Partial<Omit<aws.lambda.CallbackFunctionArgs<Event, Result>, "callback" | "callbackFactory" | "environment">>;
+    /**
+     * Native `aws.iam.Role` arguments merged over the function role's defaults, like `functionArgs`.
+     * @example { permissionsBoundary: boundary.arn }
+     * @default undefined (the secure defaults only)
+     */
+    roleArgs?: Partial<aws.iam.RoleArgs>;
+    /**
+     * Native `aws.cloudwatch.LogGroup` arguments merged over the log group's defaults, like `functionArgs`.
+     * @example { logGroupClass: "INFREQUENT_ACCESS" }
+     * @default undefined (the secure defaults only)
+     */
+    logGroupArgs?: Partial<aws.cloudwatch.LogGroupArgs>;
+    /**
+     * Native `aws.lambda.EventSourceMapping` arguments merged over the queue mapping's defaults (with `queue` only).
+     * @example { filterCriteria: { filters: [{ pattern: JSON.stringify({ body: { type: ["order.placed"] } }) }] } }
+     * @default undefined (the secure defaults only)
+     */
+    eventSourceMappingArgs?: Partial<aws.lambda.EventSourceMappingArgs>;
 }
 
 /**
@@ -101,6 +129,10 @@ export interface ServiceFunctionArgs<Event = unknown, Result = unknown> {
  * inline least-privilege policy, the handler serialized with `aws.lambda.CallbackFunction`
  * (X-Ray, JSON logs, the Powertools layer of the installed version) and, for a queue
  * consumer, an SQS event source mapping with partial batch responses.
+ *
+ * Native arguments of each resource (`functionArgs`, `roleArgs`, `logGroupArgs`,
+ * `eventSourceMappingArgs`) are merged over these defaults, for what the block does not
+ * model; the policy pack still checks the result.
  *
  * Ordering: the function is created after its log group and its policy (it must not
  * log to Lambda's default group, nor start without permissions), and the mapping
@@ -145,21 +177,27 @@ export class ServiceFunction<Event = unknown, Result = unknown> extends pulumi.C
 
         this.logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
-            {
-                name: `${args.logGroupNamePrefix}${name}`,
-                retentionInDays: logRetentionDays,
-                kmsKeyId: args.kmsKeyArn,
-            },
+            overNativeArgs<aws.cloudwatch.LogGroupArgs>(
+                {
+                    name: `${args.logGroupNamePrefix}${name}`,
+                    retentionInDays: logRetentionDays,
+                    kmsKeyId: args.kmsKeyArn,
+                },
+                args.logGroupArgs,
+            ),
             child,
         );
         // IAM names are global to the account: let Pulumi autoname the role (random suffix), never a fixed name.
         this.role = new aws.iam.Role(
             `${name}-role`,
-            {
-                description: `${args.roleDescription} (${stack})`,
-                assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
-                maxSessionDuration: 3600,
-            },
+            overNativeArgs<aws.iam.RoleArgs>(
+                {
+                    description: `${args.roleDescription} (${stack})`,
+                    assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy()),
+                    maxSessionDuration: 3600,
+                },
+                args.roleArgs,
+            ),
             child,
         );
         this.policy = new aws.iam.RolePolicy(
@@ -175,45 +213,51 @@ export class ServiceFunction<Event = unknown, Result = unknown> extends pulumi.C
 
         this.function = new aws.lambda.CallbackFunction(
             name,
-            {
-                callbackFactory: args.callbackFactory,
-                codePathOptions: lambdaCodePathOptions(shippedPackages),
-                role: this.role,
-                runtime: LAMBDA_RUNTIME,
-                architectures: [LAMBDA_ARCHITECTURE],
-                memorySize: memorySizeMb,
-                timeout: timeoutSeconds,
-                tracingConfig: { mode: LAMBDA_TRACING_MODE },
-                layers: [powertoolsLayerArn({ parent: this }), ...(args.extraLayers ?? [])],
-                loggingConfig: lambdaLoggingConfig(this.logGroup.name, logLevel),
-                kmsKeyArn: args.kmsKeyArn,
-                environment: {
-                    variables: {
-                        ...(args.environment ?? {}),
-                        POWERTOOLS_SERVICE_NAME: args.serviceName ?? name,
-                        POWERTOOLS_METRICS_NAMESPACE: project,
-                        POWERTOOLS_LOG_LEVEL: logLevel,
+            overNativeArgs<aws.lambda.CallbackFunctionArgs<Event, Result>>(
+                {
+                    callbackFactory: args.callbackFactory,
+                    codePathOptions: lambdaCodePathOptions(shippedPackages),
+                    role: this.role,
+                    runtime: LAMBDA_RUNTIME,
+                    architectures: [LAMBDA_ARCHITECTURE],
+                    memorySize: memorySizeMb,
+                    timeout: timeoutSeconds,
+                    tracingConfig: { mode: LAMBDA_TRACING_MODE },
+                    layers: [powertoolsLayerArn({ parent: this }), ...(args.extraLayers ?? [])],
+                    loggingConfig: lambdaLoggingConfig(this.logGroup.name, logLevel),
+                    kmsKeyArn: args.kmsKeyArn,
+                    environment: {
+                        variables: {
+                            ...(args.environment ?? {}),
+                            POWERTOOLS_SERVICE_NAME: args.serviceName ?? name,
+                            POWERTOOLS_METRICS_NAMESPACE: project,
+                            POWERTOOLS_LOG_LEVEL: logLevel,
+                        },
                     },
+                    description: args.description,
                 },
-                description: args.description,
-            },
+                args.functionArgs,
+            ),
             { ...child, dependsOn: [this.policy, this.logGroup] },
         );
 
         if (args.queue) {
             this.eventSourceMapping = new aws.lambda.EventSourceMapping(
                 args.queue.mappingName ?? `${name}-queue`,
-                {
-                    eventSourceArn: args.queue.arn,
-                    functionName: this.function.arn,
-                    batchSize: args.queue.batchSize ?? SQS_DEFAULT_BATCH_SIZE,
-                    ...(args.queue.maxBatchingWindowSeconds !== undefined
-                        ? { maximumBatchingWindowInSeconds: args.queue.maxBatchingWindowSeconds }
-                        : {}),
-                    functionResponseTypes: ["ReportBatchItemFailures"],
-                    scalingConfig: { maximumConcurrency: args.queue.maxConcurrency ?? SERVICE_FUNCTION_DEFAULTS.maxConcurrency },
-                    enabled: true,
-                },
+                overNativeArgs<aws.lambda.EventSourceMappingArgs>(
+                    {
+                        eventSourceArn: args.queue.arn,
+                        functionName: this.function.arn,
+                        batchSize: args.queue.batchSize ?? SQS_DEFAULT_BATCH_SIZE,
+                        ...(args.queue.maxBatchingWindowSeconds !== undefined
+                            ? { maximumBatchingWindowInSeconds: args.queue.maxBatchingWindowSeconds }
+                            : {}),
+                        functionResponseTypes: ["ReportBatchItemFailures"],
+                        scalingConfig: { maximumConcurrency: args.queue.maxConcurrency ?? SERVICE_FUNCTION_DEFAULTS.maxConcurrency },
+                        enabled: true,
+                    },
+                    args.eventSourceMappingArgs,
+                ),
                 { ...child, dependsOn: [this.policy] },
             );
         }

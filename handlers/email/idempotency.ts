@@ -15,6 +15,18 @@
  *   accepted the email, and checks before sending: a message re-enqueued after the
  *   FIFO window (the rare crash above) or redelivered after a worker crash is not
  *   sent again.
+ *
+ * Why not `@aws-lambda-powertools/idempotency` (beside the Powertools batch, logger and
+ * metrics this project uses): its record is `INPROGRESS` until the handler returns, then
+ * `COMPLETED` with the stored response. A retry while the record is in progress gets
+ * `IdempotencyAlreadyInProgressError` (a 5xx to the client), and once the in-progress
+ * window expires the retry runs the whole request again, minting a new email id, so the
+ * crash between "enqueued" and "marked" above would enqueue the email a second time under
+ * another deduplication id. Here the id is chosen once, with the claim, and every retry of
+ * a `pending` key re-enqueues that same id. Powertools would cover only the 422 for a key
+ * reused with another request (its payload validation), and the delivery ledger has no
+ * counterpart there. Those guarantees are the API's contract (docs/email-service.md,
+ * "Idempotency"), so this store stays.
  */
 import ddb = require("@aws-sdk/client-dynamodb");
 import { EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";

@@ -15,7 +15,7 @@
  * pipeline and `bench/artifact.ts`.
  */
 import { fork } from "node:child_process";
-import * as zlib from "node:zlib";
+import * as yazl from "yazl";
 import { once } from "node:events";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -471,58 +471,23 @@ function filesUnder(directory: string, prefix = ""): [string, string][] {
     return files;
 }
 
+/** A fixed entry time (the DOS epoch), so the same files always zip to the same bytes. */
+const ZIP_ENTRY_TIME = new Date(1980, 0, 1);
+
 /**
- * Zips a directory the way a deployment package is zipped (deflate, one entry per
- * file), with Node built-ins only, and returns the zip's bytes. Used to measure
- * the archive's real upload size.
+ * Zips a directory the way a deployment package is zipped (deflate at zlib's level 9,
+ * one entry per file, regular files 0644, UTF-8 names, no extra fields) with yazl, and
+ * resolves to the zip's bytes. Used to measure the archive's real upload size.
  *
  * @example
- * const bytes = zipDirectory(archiveDir).length;
+ * const bytes = (await zipDirectory(archiveDir)).length;
  */
-export function zipDirectory(directory: string): Buffer {
-    const local: Buffer[] = [];
-    const central: Buffer[] = [];
-    let offset = 0;
-    const files = filesUnder(directory);
-    for (const [name, full] of files) {
-        const data = fs.readFileSync(full);
-        const compressed = zlib.deflateRawSync(data, { level: 9 });
-        const crc = zlib.crc32(data) >>> 0;
-        const nameBytes = Buffer.from(name, "utf8");
-        const header = Buffer.alloc(30);
-        header.writeUInt32LE(0x04034b50, 0);
-        header.writeUInt16LE(20, 4); // version needed
-        header.writeUInt16LE(0x0800, 6); // UTF-8 names
-        header.writeUInt16LE(8, 8); // deflate
-        header.writeUInt32LE(0, 10); // time/date
-        header.writeUInt32LE(crc, 14);
-        header.writeUInt32LE(compressed.length, 18);
-        header.writeUInt32LE(data.length, 22);
-        header.writeUInt16LE(nameBytes.length, 26);
-        header.writeUInt16LE(0, 28);
-        local.push(header, nameBytes, compressed);
-        const entry = Buffer.alloc(46);
-        entry.writeUInt32LE(0x02014b50, 0);
-        entry.writeUInt16LE(0x031e, 4); // made by: unix, 3.0
-        entry.writeUInt16LE(20, 6);
-        entry.writeUInt16LE(0x0800, 8);
-        entry.writeUInt16LE(8, 10);
-        entry.writeUInt32LE(0, 12);
-        entry.writeUInt32LE(crc, 16);
-        entry.writeUInt32LE(compressed.length, 20);
-        entry.writeUInt32LE(data.length, 24);
-        entry.writeUInt16LE(nameBytes.length, 28);
-        entry.writeUInt32LE((0o100644 << 16) >>> 0, 38); // external attributes: regular file, 0644
-        entry.writeUInt32LE(offset, 42);
-        central.push(entry, nameBytes);
-        offset += header.length + nameBytes.length + compressed.length;
-    }
-    const centralSize = central.reduce((total, chunk) => total + chunk.length, 0);
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(files.length, 8);
-    end.writeUInt16LE(files.length, 10);
-    end.writeUInt32LE(centralSize, 12);
-    end.writeUInt32LE(offset, 16);
-    return Buffer.concat([...local, ...central, end]);
+export async function zipDirectory(directory: string): Promise<Buffer> {
+    const zip = new yazl.ZipFile();
+    for (const [name, full] of filesUnder(directory))
+        zip.addBuffer(fs.readFileSync(full), name, { compressionLevel: 9, mtime: ZIP_ENTRY_TIME, mode: 0o100644, forceDosTimestamp: true });
+    zip.end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of zip.outputStream as AsyncIterable<Buffer>) chunks.push(chunk);
+    return Buffer.concat(chunks);
 }

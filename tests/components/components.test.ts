@@ -174,13 +174,13 @@ describe("lambdaCodePathOptions", () => {
 });
 
 describe("zipDirectory", () => {
-    it("writes a zip whose entries inflate back to the files", () => {
+    it("writes a zip whose entries inflate back to the files", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zip-test-"));
         try {
             fs.mkdirSync(path.join(dir, "node_modules", "pkg"), { recursive: true });
             fs.writeFileSync(path.join(dir, "__index.js"), "exports.handler = async () => 42;\n".repeat(50));
             fs.writeFileSync(path.join(dir, "node_modules", "pkg", "index.js"), "module.exports = 'ünïcode';");
-            const zip = zipDirectory(dir);
+            const zip = await zipDirectory(dir);
             const endAt = zip.length - 22;
             expect(zip.readUInt32LE(endAt)).to.equal(0x06054b50);
             const count = zip.readUInt16LE(endAt + 10);
@@ -195,6 +195,7 @@ describe("zipDirectory", () => {
                 const dataAt = localAt + 30 + zip.readUInt16LE(localAt + 26);
                 const data = zlib.inflateRawSync(zip.subarray(dataAt, dataAt + size));
                 expect(zlib.crc32(data) >>> 0).to.equal(zip.readUInt32LE(cursor + 16));
+                expect(zip.readUInt32LE(cursor + 38) >>> 16, "a regular file, 0644").to.equal(0o100644);
                 files[name] = data.toString("utf8");
                 cursor += 46 + nameLength;
             }
@@ -203,6 +204,7 @@ describe("zipDirectory", () => {
                 "node_modules/pkg/index.js": "module.exports = 'ünïcode';",
             });
             expect(zip.length).to.be.lessThan(1700);
+            expect((await zipDirectory(dir)).equals(zip), "the same files zip to the same bytes").to.equal(true);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }

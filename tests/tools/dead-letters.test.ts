@@ -213,7 +213,7 @@ describe("operator tools: DLQ classification, grouping and redrive copies", () =
 });
 
 describe("local console: reading a received email", () => {
-    it("finds the text and HTML parts of a multipart message and decodes quoted-printable and base64", () => {
+    it("finds the text and HTML parts of a multipart message and decodes quoted-printable and base64", async () => {
         const raw = [
             "Subject: hi",
             'Content-Type: multipart/alternative; boundary="--_b1"',
@@ -232,7 +232,7 @@ describe("local console: reading a received email", () => {
             "----_b1--",
             "",
         ].join("\r\n");
-        expect(emailBodies(raw)).to.deep.equal({ text: "Grüße, a long line that is soft-wrapped", html: "<p>Hello <b>Ada</b></p>" });
-        expect(emailBodies("Content-Type: text/plain\r\n\r\nplain body\r\n")).to.deep.equal({ text: "plain body" });
+        expect(await emailBodies(raw)).to.deep.equal({ text: "Grüße, a long line that is soft-wrapped", html: "<p>Hello <b>Ada</b></p>" });
+        expect(await emailBodies("Content-Type: text/plain\r\n\r\nplain body\r\n")).to.deep.equal({ text: "plain body" });
     });
 });

@@ -219,19 +219,21 @@ export async function consoleSnapshot(pipeline: LocalPipeline, maxItems = 500): 
         }));
 
     const email = pipeline.services.find((service) => service.name === "email") as RunningEmailService | undefined;
-    const inbox = (email?.sink.messages() ?? [])
-        .slice(-20)
-        .reverse()
-        .map((mail) => ({
-            id: mail.id,
-            from: mail.envelope.from,
-            to: mail.envelope.to,
-            subject: mail.subject,
-            receivedAt: mail.receivedAt,
-            provider: mail.headers["x-local-provider"] || "smtp",
-            emailId: mail.emailId,
-            ...emailBodies(mail.raw),
-        }));
+    const inbox = await Promise.all(
+        (email?.sink.messages() ?? [])
+            .slice(-20)
+            .reverse()
+            .map(async (mail) => ({
+                id: mail.id,
+                from: mail.envelope.from,
+                to: mail.envelope.to,
+                subject: mail.subject,
+                receivedAt: mail.receivedAt,
+                provider: mail.headers["x-local-provider"] || "smtp",
+                emailId: mail.emailId,
+                ...(await emailBodies(mail.raw)),
+            })),
+    );
     return { queues, deadLetters: groups, tenants, itemsRead: items.length, deliveries, inbox };
 }
 
