@@ -23,7 +23,7 @@ const queue = (name: string, redrive?: { target: string; max: number }) =>
     );
 
 describe("local topology: the emulators' settings come from the stack's resources", function () {
-    this.timeout(60_000);
+    this.timeout(180_000);
 
     it("reads the localstack stack: queue attributes, redrive, table keys, stream, TTL, mapping", async () => {
         const d = await sharedDeployment({ stack: "localstack" });
