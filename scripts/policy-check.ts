@@ -14,7 +14,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readCommandLine } from "../tools/command-line";
-import { deployUnderMocks } from "../local/offline/mock-deployment";
+import { sharedDeployment } from "../local/offline/mock-deployment";
 import { policies } from "../policies/policies";
 import { evaluatePack, fromMockedResources, Evaluation, CellStatus } from "../policies/testing";
 import type { PackConfig } from "../policies/lib/enforcement";
@@ -119,7 +119,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     let failed = false;
     for (const stack of options.stacks) {
         const config = readPackConfig(stack);
-        const deployment = await deployUnderMocks({ stack, programPath: options.programPath });
+        const deployment = await sharedDeployment({ stack, programPath: options.programPath });
         const evaluation = await evaluatePack(fromMockedResources(deployment.resources), { stack, project: deployment.project, config });
         console.log(
             `\n=== stack ${stack} (${deployment.region}): ${deployment.resources.length} resources, ${policies.length} policies ===\n`,

@@ -348,6 +348,74 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
     return { project, stack, region, resources, registrations, invokes, outputs };
 }
 
+/**
+ * {@link deployUnderMocks}, run once per distinct program, stack, config, secrets, preview flag and
+ * stack references in this process, and shared by every caller that asks for the same. A whole-program
+ * deployment costs seconds of CPU and most test files need one of the same few (the dev or localstack
+ * stack as its file says). The result is deeply frozen, so no caller can change what another one
+ * reads: copy before changing. A failed deployment is not kept (the next call runs it again).
+ *
+ * The cache lives on `globalThis`: {@link deployUnderMocks} reloads every project module, this one
+ * included, and a fresh copy of this module must still find the deployments already made.
+ *
+ * @example
+ * const dev = await sharedDeployment({ stack: "dev" });
+ * const west = await sharedDeployment({ stack: "dev", configOverrides: { "aws:region": "eu-west-1" } });
+ */
+export function sharedDeployment(options: MockDeploymentOptions = {}): Promise<MockDeployment> {
+    const key = deploymentKey(options);
+    const cache = sharedDeployments();
+    let deployment = cache.get(key);
+    if (!deployment) {
+        deployment = deployUnderMocks(options).then(deepFreeze);
+        cache.set(key, deployment);
+        deployment.catch(() => cache.delete(key));
+    }
+    return deployment;
+}
+
+const SHARED_DEPLOYMENTS = Symbol.for("event-ingestion.offline.sharedDeployments");
+
+function sharedDeployments(): Map<string, Promise<MockDeployment>> {
+    const holder = globalThis as unknown as Record<symbol, Map<string, Promise<MockDeployment>> | undefined>;
+    return (holder[SHARED_DEPLOYMENTS] ??= new Map());
+}
+
+/** What decides a deployment's result, resolved as {@link deployUnderMocks} resolves it, as a stable string. */
+function deploymentKey(options: MockDeploymentOptions): string {
+    const stack = options.stack ?? "dev";
+    const config = { ...(options.config ?? readStackConfig(stack)), ...(options.configOverrides ?? {}), ...(options.secretConfig ?? {}) };
+    const secretKeys = [...(options.config ? [] : readStackSecretKeys(stack)), ...Object.keys(options.secretConfig ?? {})].sort();
+    return stableJson({
+        stack,
+        config,
+        secretKeys,
+        programPath: path.resolve(options.programPath ?? path.join(ROOT, "index")),
+        preview: options.preview ?? false,
+        stackReferences: options.stackReferences ?? {},
+    });
+}
+
+function stableJson(value: unknown): string {
+    return JSON.stringify(value, (_key, item: unknown) =>
+        item && typeof item === "object" && !Array.isArray(item)
+            ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+            : item,
+    );
+}
+
+/** Freezes plain objects and arrays all the way down; leaves class instances (Pulumi assets and archives) alone. */
+function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object" && !Object.isFrozen(value)) {
+        const prototype = Object.getPrototypeOf(value);
+        if (Array.isArray(value) || prototype === Object.prototype || prototype === null) {
+            Object.freeze(value);
+            for (const item of Object.values(value)) deepFreeze(item);
+        }
+    }
+    return value;
+}
+
 interface AliasMessage {
     toObject(): {
         urn?: string;

@@ -22,7 +22,7 @@ import {
     shippedPackages,
 } from "../../local/offline/lambda-artifact";
 import { LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs, type Emulator } from "../../local/offline/emulators";
-import { deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
+import { sharedDeployment, type MockDeployment } from "../../local/offline/mock-deployment";
 import { startXRayDaemon, tracedInvocationEnvironment } from "../../local/offline/xray-daemon";
 import { validEvent } from "../support/factories/events";
 import { one } from "./helpers";
@@ -77,7 +77,7 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
     let tableName: string;
 
     before(async () => {
-        deployment = await deployUnderMocks({ stack: "dev" });
+        deployment = await sharedDeployment({ stack: "dev" });
         artifact = await prepareArtifact(deployment, "event-processor");
         [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startFauxqs({ region: REGION })]);
         dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });

@@ -13,7 +13,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EMAIL_METRICS } from "../../contracts/email-service";
-import { deployUnderMocks, type MockDeployment, type MockedResource } from "../../local/offline/mock-deployment";
+import { sharedDeployment, type MockDeployment, type MockedResource } from "../../local/offline/mock-deployment";
 import { one } from "./helpers";
 
 const DASHBOARD = "aws:cloudwatch/dashboard:Dashboard";
@@ -47,7 +47,7 @@ describe("email dashboard (mocks)", () => {
     const env = (fn: string) => resource("aws:lambda/function:Function", fn).inputs.environment.variables as Record<string, string>;
 
     before(async () => {
-        d = await deployUnderMocks({ stack: "dev" });
+        d = await sharedDeployment({ stack: "dev" });
         dashboard = one(d, DASHBOARD, "email-dashboard");
         metrics = metricsOf(dashboard.inputs.dashboardBody as string);
     });

@@ -4,7 +4,7 @@
  * pack would notice if the email service regressed.
  */
 import { expect } from "chai";
-import { deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
+import { sharedDeployment, type MockDeployment } from "../../local/offline/mock-deployment";
 import { evaluatePack, fromMockedResources } from "../../policies/testing";
 
 const EMAIL = /^email(-|$)/;
@@ -13,7 +13,7 @@ describe("policy pack on the email service (dev stack, mocks)", function () {
     this.timeout(120_000);
     let deployment: MockDeployment;
     before(async () => {
-        deployment = await deployUnderMocks({ stack: "dev" });
+        deployment = await sharedDeployment({ stack: "dev" });
     });
 
     it("evaluates every email resource and finds no mandatory or advisory violation", async () => {
@@ -30,7 +30,7 @@ describe("policy pack on the email service (dev stack, mocks)", function () {
     });
 
     it("would fail a route without authorization (emailApiAuthorization NONE)", async () => {
-        const open = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:emailApiAuthorization": "NONE" } });
+        const open = await sharedDeployment({ stack: "dev", configOverrides: { "event-ingestion:emailApiAuthorization": "NONE" } });
         const evaluation = await evaluatePack(fromMockedResources(open.resources), { stack: "dev" });
         expect(evaluation.mandatory.map((v) => `${v.policy} ${v.resourceName}`)).to.include(
             "apigateway-route-authorization email-http-send",

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { parseStackConfig, ConfigValidationError } from "../../config";
-import { deployUnderMocks, type MockDeployment, type MockedResource } from "../../local/offline/mock-deployment";
+import { sharedDeployment, type MockDeployment, type MockedResource } from "../../local/offline/mock-deployment";
 import { readStackConfig } from "../../local/offline/mock-deployment";
 import { EMAIL_ENV } from "../../contracts/email-service";
 import { sqsEventSourceProblems } from "../../components/shared/event-source-rules";
@@ -33,7 +33,7 @@ describe("EmailService component (dev stack, mocks)", function () {
     let d: MockDeployment;
     let keyArn: string;
     before(async () => {
-        d = await deployUnderMocks({ stack: "dev" });
+        d = await sharedDeployment({ stack: "dev" });
         keyArn = named(d, "aws:kms/key:Key", "email").state.arn;
     });
 
@@ -117,7 +117,7 @@ describe("EmailService component (dev stack, mocks)", function () {
     it("SMTP secret: encrypted with the key; no value in the program unless emailSmtp is configured", async () => {
         expect(named(d, "aws:secretsmanager/secret:Secret", "email-smtp").inputs.kmsKeyId).to.equal(keyArn);
         expect(d.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion")).to.have.length(0);
-        const withSmtp = await deployUnderMocks({
+        const withSmtp = await sharedDeployment({
             stack: "dev",
             configOverrides: { "event-ingestion:emailSmtp": { host: "smtp.relay.example", port: 587, username: "apikey" } },
             secretConfig: { "event-ingestion:emailSmtpPassword": "s3cr3t-value" },
@@ -281,7 +281,7 @@ describe("EmailService component (dev stack, mocks)", function () {
     });
 
     it("SES permissions narrow to configured identities and configuration set", async () => {
-        const scoped = await deployUnderMocks({
+        const scoped = await sharedDeployment({
             stack: "dev",
             configOverrides: {
                 "event-ingestion:emailSesIdentities": ["mail.example.com"],
@@ -329,7 +329,7 @@ describe("EmailService component (dev stack, mocks)", function () {
     });
 
     it("throttling and authorization follow config", async () => {
-        const custom = await deployUnderMocks({
+        const custom = await sharedDeployment({
             stack: "dev",
             configOverrides: {
                 "event-ingestion:emailThrottleRateLimit": 5,

@@ -3,7 +3,7 @@
  * deployed property (encryption, sizing, redrive, alarms, outputs), read from the registered resources and outputs.
  */
 import { expect } from "chai";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, mockPowertoolsLayerArn, type MockDeployment } from "../../local/offline/mock-deployment";
+import { sharedDeployment, MOCK_ACCOUNT_ID, mockPowertoolsLayerArn, type MockDeployment } from "../../local/offline/mock-deployment";
 import { installedPowertoolsVersion } from "../../components/shared/powertools";
 import { DEAD_LETTER_RETENTION_SECONDS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/shared/defaults";
 import { runtimeFiles } from "../../components/shared/lambda-packaging";
@@ -19,7 +19,7 @@ describe("event processor stack (dev, mocks)", () => {
     let d: MockDeployment;
     const dev = readStackConfig("dev");
     before(async () => {
-        d = await deployUnderMocks({ stack: "dev" });
+        d = await sharedDeployment({ stack: "dev" });
     });
 
     describe("stack outputs", () => {
@@ -377,7 +377,7 @@ describe("event processor stack: config-driven variations (mocks)", () => {
     it("sets Lambda's JSON log filter of every function to its configured level, so DEBUG lines are not dropped", async () => {
         // "Configuring advanced logging controls for Lambda functions": with JSON logs, Lambda drops
         // application logs below applicationLogLevel (INFO when unset), whatever the library writes.
-        const d = await deployUnderMocks({
+        const d = await sharedDeployment({
             stack: "dev",
             configOverrides: { "event-ingestion:logLevel": "DEBUG", "event-ingestion:emailLogLevel": "ERROR" },
         });
@@ -405,7 +405,7 @@ describe("event processor stack: config-driven variations (mocks)", () => {
     it("follows sizes from config and leaves out TTL when no retention is configured", async () => {
         const config = { ...readStackConfig("dev") };
         delete config["event-ingestion:eventRetentionDays"];
-        const d = await deployUnderMocks({
+        const d = await sharedDeployment({
             config: {
                 ...config,
                 "event-ingestion:processorTimeoutSeconds": 60,

@@ -5,7 +5,7 @@
  * KMS requests are evaluated against the key policy too, as AWS does.
  */
 import { expect } from "chai";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/offline/mock-deployment";
+import { sharedDeployment, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/offline/mock-deployment";
 import type { PolicyDocument } from "../../components/shared/iam-documents";
 import { EVENT_ARRIVAL_INDEX } from "../../contracts/event-pipeline";
 import { mismatches, type AccessRequest, type AccessSubject } from "../support/iam";
@@ -32,7 +32,7 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
     let dlqPolicy: PolicyDocument;
 
     before(async () => {
-        d = await deployUnderMocks({ stack: "dev" });
+        d = await sharedDeployment({ stack: "dev" });
         keyArn = d.outputs.kmsKeyArn;
         keyPolicy = policyOf(one(d, "aws:kms/key:Key", "events").inputs.policy);
         queueArn = d.outputs.eventQueueArn;
@@ -413,7 +413,7 @@ function contextFor(condition: Record<string, Record<string, string | string[]>>
 
 describe("IAM: no dead grants anywhere in the stack", () => {
     it("every Allow statement of every role and managed policy is effective for each action on each resource it names", async () => {
-        const d = await deployUnderMocks({ stack: "dev" });
+        const d = await sharedDeployment({ stack: "dev" });
         const documents = d.resources
             .filter((r) => r.type === "aws:iam/rolePolicy:RolePolicy" || r.type === "aws:iam/policy:Policy")
             .map((r) => ({ name: `${r.type} ${r.name}`, policy: policyOf(r.inputs.policy) }));

@@ -17,7 +17,7 @@ import {
     runbookAnchor,
     runbookAnchorOf,
 } from "../../components/shared/alarm-runbook";
-import { byType, deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
+import { byType, sharedDeployment, type MockDeployment } from "../../local/offline/mock-deployment";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
@@ -70,7 +70,7 @@ for (const stack of STACKS) {
         let deployment: MockDeployment;
         let alarms: MockDeployment["resources"];
         before(async () => {
-            deployment = await deployUnderMocks({ stack });
+            deployment = await sharedDeployment({ stack });
             alarms = byType(deployment, METRIC_ALARM);
         });
 

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { evaluatePack, fromMockedResources } from "../../policies/testing";
-import { deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
+import { sharedDeployment, type MockDeployment } from "../../local/offline/mock-deployment";
 import { all, one } from "./helpers";
 import { deliverNewEvents } from "../../examples/sender/deliver";
 
@@ -18,8 +18,8 @@ describe("examples/sender (mocks)", () => {
     let ingestion: MockDeployment;
     let sender: MockDeployment;
     before(async () => {
-        ingestion = await deployUnderMocks({ stack: "dev" });
-        sender = await deployUnderMocks({
+        ingestion = await sharedDeployment({ stack: "dev" });
+        sender = await sharedDeployment({
             programPath: SENDER,
             config: {
                 "aws:region": "us-east-1",

@@ -8,7 +8,7 @@
  * page it follows in its title.
  */
 import { expect } from "chai";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/offline/mock-deployment";
+import { sharedDeployment, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/offline/mock-deployment";
 import type { PolicyDocument } from "../../components/shared/iam-documents";
 import { decide, type AccessRequest } from "../support/iam";
 import { all, one, policyOf } from "./helpers";
@@ -96,7 +96,7 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
     }
 
     before(async () => {
-        d = await deployUnderMocks({ stack: "dev" });
+        d = await sharedDeployment({ stack: "dev" });
         for (const name of ["events", "email"]) {
             const key = one(d, "aws:kms/key:Key", name);
             keys.set(name, { arn: key.state.arn, policy: policyOf(key.inputs.policy) });

@@ -22,7 +22,7 @@
 import { expect } from "chai";
 import { alarmNamePrefix, kmsAliasName, logGroupNamePrefix, STACK_NAME_PATTERN, stackSlug } from "../../components/shared/naming";
 import {
-    deployUnderMocks,
+    sharedDeployment,
     MOCK_ACCOUNT_ID,
     readStackConfig,
     type MockDeployment,
@@ -105,7 +105,7 @@ describe("stack names: any legal stack name gives valid, unique physical names (
     before(async () => {
         expect(LONG_STACK).to.have.length(100).and.match(STACK_NAME_PATTERN);
         for (const [stack, region] of Object.entries(STACKS)) {
-            deployments.set(stack, await deployUnderMocks({ stack, config: { ...readStackConfig("dev"), "aws:region": region } }));
+            deployments.set(stack, await sharedDeployment({ stack, config: { ...readStackConfig("dev"), "aws:region": region } }));
         }
     });
 

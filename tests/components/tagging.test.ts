@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
+import { sharedDeployment, type MockDeployment } from "../../local/offline/mock-deployment";
 import { REQUIRED_TAG_KEYS, TAGGABLE_TYPES } from "../../policies/lib/tags";
 import { withStackTags } from "../../components/shared/tagging";
 
@@ -23,7 +23,7 @@ function argsHaveTags(type: string): boolean {
 describe("tags: owner and cost centre on every taggable resource", () => {
     let dev: MockDeployment;
     before(async () => {
-        dev = await deployUnderMocks({
+        dev = await sharedDeployment({
             stack: "dev",
             configOverrides: { "event-ingestion:owner": "payments-team", "event-ingestion:costCenter": "cc-1234" },
         });
@@ -60,7 +60,7 @@ describe("tags: owner and cost centre on every taggable resource", () => {
     });
 
     it("no owner configured: nothing is tagged (and the pack's required-tags rule blocks the deploy)", async () => {
-        const untagged = await deployUnderMocks({
+        const untagged = await sharedDeployment({
             stack: "dev",
             configOverrides: { "event-ingestion:owner": "", "event-ingestion:costCenter": "" },
         });

@@ -13,7 +13,7 @@
  */
 import { expect } from "chai";
 import { isUnsetValue } from "../../config/section";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment } from "../../local/offline/mock-deployment";
+import { sharedDeployment, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment } from "../../local/offline/mock-deployment";
 import { parseStackConfig } from "../../config";
 import { MAX_PRODUCER_TENANTS_BYTES } from "../../config/event-processor";
 import type { PolicyDocument } from "../../components/shared/iam-documents";
@@ -128,7 +128,7 @@ describe("tenant isolation: producers write only their own tenants", () => {
         let keyPolicy: PolicyDocument;
         let queuePolicy: PolicyDocument;
         before(async () => {
-            d = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:producers": PRODUCERS } });
+            d = await sharedDeployment({ stack: "dev", configOverrides: { "event-ingestion:producers": PRODUCERS } });
             queueArn = d.outputs.eventQueueArn;
             dlqArn = d.outputs.deadLetterQueueArn;
             keyArn = d.outputs.kmsKeyArn;

@@ -4,7 +4,7 @@
  * region or account, and every ARN points at its own region.
  */
 import { expect } from "chai";
-import { deployUnderMocks, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment } from "../../local/offline/mock-deployment";
+import { sharedDeployment, MOCK_ACCOUNT_ID, readStackConfig, type MockDeployment } from "../../local/offline/mock-deployment";
 import { strings } from "./helpers";
 
 /** Resource types whose names are unique per account, not per region. */
@@ -34,8 +34,8 @@ describe("two stacks in two regions of one account (mocks)", () => {
     before(async () => {
         const dev = readStackConfig("dev");
         // The same stack name in both regions is the hardest case: only the region tells them apart.
-        east = await deployUnderMocks({ stack: "dev", config: { ...dev, "aws:region": "us-east-1" } });
-        west = await deployUnderMocks({ stack: "dev", config: { ...dev, "aws:region": "eu-west-1" } });
+        east = await sharedDeployment({ stack: "dev", config: { ...dev, "aws:region": "us-east-1" } });
+        west = await sharedDeployment({ stack: "dev", config: { ...dev, "aws:region": "eu-west-1" } });
     });
 
     it("registers the same resources in both", () => {

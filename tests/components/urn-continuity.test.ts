@@ -9,7 +9,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { deployUnderMocks, projectName, type RegisteredUrn } from "../../local/offline/mock-deployment";
+import { sharedDeployment, projectName, type RegisteredUrn } from "../../local/offline/mock-deployment";
 import { claimedUrns, composeUrn, urnContinuity } from "../support/urns";
 
 const FIXTURES = path.join(__dirname, "fixtures");
@@ -42,7 +42,7 @@ describe("URN continuity with deployed stacks (mocks)", () => {
         describe(`stack ${stack}`, () => {
             let registrations: RegisteredUrn[];
             before(async () => {
-                registrations = (await deployUnderMocks({ stack })).registrations;
+                registrations = (await sharedDeployment({ stack })).registrations;
             });
 
             it("claims every URN of the deployed program, none of them twice", () => {

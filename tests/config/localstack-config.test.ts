@@ -5,7 +5,7 @@
  * the invokes it makes), so a new resource type without an endpoint fails here.
  */
 import { expect } from "chai";
-import { deployUnderMocks, readStackConfig, type MockDeployment } from "../../local/offline/mock-deployment";
+import { sharedDeployment, readStackConfig, type MockDeployment } from "../../local/offline/mock-deployment";
 
 /** Endpoint key for a resource type: the provider module, except where AWS's service differs from Pulumi's module. */
 function serviceOf(type: string): string {
@@ -24,7 +24,7 @@ describe("Pulumi.localstack.yaml", () => {
     const config = readStackConfig("localstack");
     let deployment: MockDeployment;
     before(async () => {
-        deployment = await deployUnderMocks({ stack: "localstack" });
+        deployment = await sharedDeployment({ stack: "localstack" });
     });
 
     it("has an endpoint for every AWS service the program touches", () => {

@@ -1,18 +1,10 @@
 /**
- * The real program deployed under mocks, once per stack per test process: several policy test
- * files need the same registered resources, and each deployment runs the whole program.
- * Callers must not mutate what they get (clone first: fixtures/resources.ts `clone`).
+ * The real program deployed under mocks, once per stack per test process (sharedDeployment):
+ * several policy test files need the same registered resources, and each deployment runs the whole
+ * program. What callers get is frozen (clone first to change it: fixtures/resources.ts `clone`).
  */
-import { deployUnderMocks, MockDeployment } from "../../local/offline/mock-deployment";
-
-const cache = new Map<string, Promise<MockDeployment>>();
+import { MockDeployment, sharedDeployment } from "../../local/offline/mock-deployment";
 
 export function deployedStack(stack: string): Promise<MockDeployment> {
-    let deployment = cache.get(stack);
-    if (!deployment) {
-        deployment = deployUnderMocks({ stack });
-        cache.set(stack, deployment);
-        deployment.catch(() => cache.delete(stack));
-    }
-    return deployment;
+    return sharedDeployment({ stack });
 }

@@ -4,7 +4,7 @@
  * producer roles, and never as "*" or a wildcard.
  */
 import { expect } from "chai";
-import { deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
+import { sharedDeployment, type MockDeployment } from "../../local/offline/mock-deployment";
 import { evaluatePack, fromMockedResources } from "../../policies/testing";
 import { readPackConfig } from "../../scripts/policy-check";
 import { clone, set } from "./fixtures/resources";
@@ -18,7 +18,7 @@ describe("policies: a stack with producer roles", function () {
     this.timeout(120_000);
     let deployment: MockDeployment;
     before(async () => {
-        deployment = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:producers": PRODUCERS } });
+        deployment = await sharedDeployment({ stack: "dev", configOverrides: { "event-ingestion:producers": PRODUCERS } });
     });
     const evaluate = (resources: ReturnType<typeof fromMockedResources>) =>
         evaluatePack(resources, { stack: "dev", project: deployment.project, config: readPackConfig("dev") });

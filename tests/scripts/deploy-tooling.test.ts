@@ -2,7 +2,7 @@
  * Guardrails on every deploy and a CI gate that is itself checked:
  * - `npm run preview|up|destroy` (scripts/pulumi.js) build the Pulumi command line with the
  *   policy pack and the stack's pack config; no Pulumi CLI is needed to test that;
- * - `npm test` lints the workflows (scripts/lint-workflows.js, @action-validator/core), and a
+ * - `npm test` (scripts/test.js) lints the workflows (scripts/lint-workflows.js, @action-validator/core), and a
  *   broken workflow fails it.
  */
 import { expect } from "chai";
@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
+const testRunner = require("../../scripts/test.js") as { CHECKS: string[] };
 const deploy = require("../../scripts/pulumi.js") as {
     buildPulumiArgs(options: {
         command: string;
@@ -122,7 +123,8 @@ describe("workflow lint: a broken workflow fails npm test", () => {
     const workflow = fs.readFileSync(path.join(lint.WORKFLOW_DIR, "preview.yml"), "utf8");
 
     it("npm test runs the lint, and the repository's workflows pass it", () => {
-        expect(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.test).to.include("npm run lint:workflows");
+        expect(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts.test).to.equal("node scripts/test.js");
+        expect(testRunner.CHECKS).to.include("lint:workflows");
         expect(lint.lintWorkflow(workflow)).to.deep.equal([]);
     });
 

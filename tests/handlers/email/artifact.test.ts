@@ -17,7 +17,7 @@ import {
     shippedPackages,
     type ArtifactInvocation,
 } from "../../../local/offline/lambda-artifact";
-import { deployUnderMocks, type MockDeployment } from "../../../local/offline/mock-deployment";
+import { sharedDeployment, type MockDeployment } from "../../../local/offline/mock-deployment";
 import { LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
 import { FakeSes, startFakeSes } from "../../../local/aws-stand-ins/email/fake-ses";
 import { MailSink, startMailSink } from "../../../local/aws-stand-ins/email/mail-sink";
@@ -143,7 +143,7 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
     }
 
     before(async () => {
-        deployment = await deployUnderMocks({ stack: "dev" });
+        deployment = await sharedDeployment({ stack: "dev" });
         [api, worker] = await Promise.all([prepareArtifact(deployment, "email-api"), prepareArtifact(deployment, "email-worker")]);
         [stack, ses, sink, scheduler] = await Promise.all([startEmailStack(), startFakeSes(), startMailSink(), startFakeScheduler()]);
         const smtpSecretArn = worker.environment[EMAIL_ENV.smtpSecretArn];

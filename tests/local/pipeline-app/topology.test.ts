@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { deriveVisibilityTimeoutSeconds } from "../../../components/shared/defaults";
-import { deployUnderMocks, MockDeployment, MockedResource } from "../../../local/offline/mock-deployment";
+import { sharedDeployment, MockDeployment, MockedResource } from "../../../local/offline/mock-deployment";
 import { createTableInput, rewriteValue } from "../../../local/pipeline-app/provision";
 import { locateEventProcessor } from "../../../local/pipeline-app/services/event-processor";
 import { localTopology, queuesInCreationOrder, TopologyError } from "../../../local/pipeline-app/topology";
@@ -23,10 +23,10 @@ const queue = (name: string, redrive?: { target: string; max: number }) =>
     );
 
 describe("local topology: the emulators' settings come from the stack's resources", function () {
-    this.timeout(60_000);
+    this.timeout(180_000);
 
     it("reads the localstack stack: queue attributes, redrive, table keys, stream, TTL, mapping", async () => {
-        const d = await deployUnderMocks({ stack: "localstack" });
+        const d = await sharedDeployment({ stack: "localstack" });
         const t = localTopology(d);
         const { functionSpec, mapping } = locateEventProcessor({
             topology: t,
@@ -68,7 +68,7 @@ describe("local topology: the emulators' settings come from the stack's resource
 
     it("follows the stack config: change it and the local settings change with it (one source of truth)", async () => {
         const t = localTopology(
-            await deployUnderMocks({
+            await sharedDeployment({
                 stack: "localstack",
                 configOverrides: {
                     "event-ingestion:maxReceiveCount": 7,

@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+// Runs the test suite in tiers, on Node 22, with mocha's parallel mode.
+//
+//   node scripts/test.js                  every tier, with the checks (typecheck, lint, format, workflow lint) beside them: `npm test`
+//   node scripts/test.js unit             pure code, single components and the program under mocks, config, policies
+//   node scripts/test.js integration      handlers and shipped archives on the emulators (DynamoDB Local, fauxqs)
+//   node scripts/test.js e2e              whatever starts the local pipeline
+//   node scripts/test.js unit -- --grep X  what follows `--` goes to mocha
+//
+// A file's tier comes from its path (TIER_RULES); every other test file is a unit test, so no file
+// is left out of `npm test`. tests/scripts/test-runner.test.ts checks the rules against what the
+// files start. The checks run beside the tests (they share nothing) and their results are printed
+// after mocha's summary; the exit status is non-zero when any check or any test failed.
+"use strict";
+const { spawn } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+
+const ROOT = path.resolve(__dirname, "..");
+const TIERS = ["e2e", "integration", "unit"];
+
+/**
+ * Paths (relative to the repository, `/`-separated) of the files that are not unit tests: a path
+ * ending in `/` names a folder, `*.e2e.test.ts` anywhere is e2e.
+ */
+const TIER_RULES = {
+    e2e: [
+        "tests/local/pipeline-app/main.test.ts",
+        "tests/local/pipeline-app/fault-injection.test.ts",
+        "tests/local/pipeline-app/email-service.test.ts",
+    ],
+    integration: [
+        "tests/components/artifact.test.ts",
+        "tests/handlers/email/api.test.ts",
+        "tests/handlers/email/artifact.test.ts",
+        "tests/handlers/email/worker.test.ts",
+        "tests/handlers/event-processor/handler.test.ts",
+        "tests/handlers/event-processor/properties.test.ts",
+        "tests/handlers/event-processor/serialization.test.ts",
+        "tests/local/aws-stand-ins/",
+        "tests/local/offline/",
+    ],
+};
+
+/** The checks `npm test` runs beside the tests: npm scripts of package.json. */
+const CHECKS = ["typecheck", "lint", "lint:workflows"];
+
+/** Every test file under tests/, relative and `/`-separated, sorted. */
+function testFiles(root = ROOT) {
+    return fs
+        .readdirSync(path.join(root, "tests"), { recursive: true })
+        .map((file) => `tests/${String(file).split(path.sep).join("/")}`)
+        .filter((file) => file.endsWith(".test.ts") && !file.split("/").includes("node_modules"))
+        .sort();
+}
+
+/** The tier of one test file. */
+function tierOf(file) {
+    if (file.endsWith(".e2e.test.ts")) return "e2e";
+    for (const tier of ["e2e", "integration"]) {
+        if (TIER_RULES[tier].some((rule) => (rule.endsWith("/") ? file.startsWith(rule) : file === rule))) return tier;
+    }
+    return "unit";
+}
+
+/**
+ * The files of the given tiers, in the order mocha should hand them to its workers: the slower
+ * tiers first (e2e, integration, unit), and within a tier the larger files first, so that no long
+ * file starts last while the other worker sits idle.
+ */
+function filesOf(tiers, root = ROOT) {
+    const size = (file) => fs.statSync(path.join(root, file)).size;
+    return testFiles(root)
+        .filter((file) => tiers.includes(tierOf(file)))
+        .sort((a, b) => TIERS.indexOf(tierOf(a)) - TIERS.indexOf(tierOf(b)) || size(b) - size(a) || (a < b ? -1 : 1));
+}
+
+/** Mocha workers: `TEST_JOBS`, else one more than the CPUs (e2e files spend much of their time waiting on child processes). */
+function jobs() {
+    const fromEnvironment = Number(process.env.TEST_JOBS);
+    if (Number.isInteger(fromEnvironment) && fromEnvironment > 0) return fromEnvironment;
+    return (typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length) + 1;
+}
+
+function run(command, args, options = {}) {
+    const started = Date.now();
+    const child = spawn(command, args, { cwd: ROOT, ...options });
+    let output = "";
+    child.stdout?.on("data", (chunk) => (output += chunk));
+    child.stderr?.on("data", (chunk) => (output += chunk));
+    return new Promise((resolve) => {
+        child.once("error", (error) => resolve({ code: 1, output: `${output}${error.message}\n`, seconds: 0 }));
+        child.once("close", (code, signal) =>
+            resolve({ code: code ?? 1, signal, output, seconds: Math.round((Date.now() - started) / 1000) }),
+        );
+    });
+}
+
+function npmScript(script) {
+    const npm = process.env.npm_execpath;
+    return npm
+        ? run(process.execPath, [npm, "run", "--silent", script], { stdio: ["ignore", "pipe", "pipe"] })
+        : run("npm", ["run", "--silent", script], { stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function parseArguments(argv) {
+    const split = argv.indexOf("--");
+    const own = split === -1 ? argv : argv.slice(0, split);
+    const mochaArgs = split === -1 ? [] : argv.slice(split + 1);
+    const unknown = own.filter((arg) => !TIERS.includes(arg));
+    if (unknown.length > 0)
+        throw new Error(`unknown tier ${unknown.map((arg) => JSON.stringify(arg)).join(", ")}; tiers: ${TIERS.join(", ")}`);
+    return { tiers: own.length > 0 ? own : TIERS, checks: own.length === 0, mochaArgs };
+}
+
+async function main(argv = process.argv.slice(2)) {
+    let options;
+    try {
+        options = parseArguments(argv);
+    } catch (error) {
+        console.error(error.message);
+        return 2;
+    }
+    const files = filesOf(options.tiers);
+    const workers = Math.min(jobs(), files.length);
+    const checks = options.checks ? Promise.all(CHECKS.map(async (name) => ({ name, ...(await npmScript(name)) }))) : Promise.resolve([]);
+    if (options.checks) console.log(`checks (${CHECKS.join(", ")}) run beside the tests; their results follow the test summary`);
+    console.log(`tiers: ${options.tiers.join(", ")}; ${files.length} test files on ${workers} mocha worker(s)`);
+
+    const parallel = workers > 1 ? ["--parallel", "--jobs", String(workers)] : [];
+    const mocha = await run(
+        process.execPath,
+        [
+            path.join(ROOT, "scripts", "node22.js"),
+            path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js"),
+            ...parallel,
+            ...options.mochaArgs,
+            ...files,
+        ],
+        { stdio: "inherit" },
+    );
+
+    const failed = mocha.code === 0 ? [] : [`tests (mocha exited ${mocha.signal ?? mocha.code})`];
+    for (const check of await checks) {
+        if (check.code === 0) {
+            console.log(`check ${check.name}: passed (${check.seconds} s)`);
+        } else {
+            console.log(`\ncheck ${check.name}: FAILED (exit ${check.signal ?? check.code})\n${check.output.trimEnd()}\n`);
+            failed.push(`check ${check.name}`);
+        }
+    }
+    const scope = `${options.tiers.join(", ")} tests${options.checks ? ` and ${CHECKS.join(", ")}` : ""}`;
+    console.log(failed.length === 0 ? `passed: ${scope} (tests took ${mocha.seconds} s)` : `FAILED: ${failed.join(", ")}`);
+    return failed.length === 0 ? 0 : 1;
+}
+
+module.exports = { TIERS, TIER_RULES, CHECKS, testFiles, tierOf, filesOf, parseArguments };
+
+if (require.main === module) {
+    main().then((code) => (process.exitCode = code));
+}
