@@ -44,7 +44,7 @@ describe("tenant isolation: producers write only their own tenants", () => {
                 "message_group_mismatch",
             );
         });
-        it("with producers: the sender's role must be a producer of the clientId; the group must be present and equal", () => {
+        it("with producers: the sender's role must be a producer of the clientId; a group, when present, must equal it", () => {
             expect(checkTenancy({ MessageGroupId: "tenant-a", SenderId: "AROAALPHA0000000000001:i-123" }, "tenant-a", producers)).to.equal(
                 undefined,
             );
@@ -55,14 +55,34 @@ describe("tenant isolation: producers write only their own tenants", () => {
                 checkTenancy({ MessageGroupId: "tenant-a", SenderId: "AROAOTHER0000000000009:s" }, "tenant-a", producers)?.reason,
             ).to.equal("sender_not_allowed");
             expect(checkTenancy({ MessageGroupId: "tenant-a" }, "tenant-a", producers)?.reason).to.equal("sender_not_allowed");
-            expect(checkTenancy({ SenderId: "AROAALPHA0000000000001:s" }, "tenant-a", producers)?.reason).to.equal(
-                "message_group_mismatch",
-            );
+            expect(
+                checkTenancy({ MessageGroupId: "tenant-b", SenderId: "AROAALPHA0000000000001:s" }, "tenant-a", producers)?.reason,
+            ).to.equal("message_group_mismatch");
             // The detail names the AWS-generated principal id, never the caller-chosen session name.
             expect(
                 checkTenancy({ MessageGroupId: "tenant-b", SenderId: "AROAALPHA0000000000001:secret-session" }, "tenant-b", producers)!
                     .detail,
             ).to.not.include("secret-session");
+        });
+        it("a record without MessageGroupId is judged by the sender check alone (AWS's standard-queue record has none)", () => {
+            // "Using Lambda with Amazon SQS" (AWS Lambda Developer Guide), "Example standard queue message event": the
+            // record's attributes are ApproximateReceiveCount, SentTimestamp, SenderId and ApproximateFirstReceiveTimestamp;
+            // only the FIFO example carries MessageGroupId. Lambda may not forward a standard queue's group, and a stack
+            // that rejected every such record would dead-letter all of its events.
+            const awsStandardQueueRecordAttributes = {
+                ApproximateReceiveCount: "1",
+                SentTimestamp: "1545082649183",
+                SenderId: "AROAALPHA0000000000001:producer-session",
+                ApproximateFirstReceiveTimestamp: "1545082649185",
+            };
+            expect(checkTenancy(awsStandardQueueRecordAttributes, "tenant-a", producers)).to.equal(undefined);
+            expect(checkTenancy(awsStandardQueueRecordAttributes, "tenant-b", producers)?.reason).to.equal("sender_not_allowed");
+            expect(
+                checkTenancy({ ...awsStandardQueueRecordAttributes, SenderId: "AROAOTHER0000000000009:s" }, "tenant-a", producers)?.reason,
+            ).to.equal("sender_not_allowed");
+            expect(
+                checkTenancy({ ...awsStandardQueueRecordAttributes, MessageGroupId: "tenant-b" }, "tenant-a", producers)?.reason,
+            ).to.equal("message_group_mismatch");
         });
         it("both are documented reason codes", () => {
             expect(EVENT_REJECTION_REASONS).to.have.property("message_group_mismatch");
