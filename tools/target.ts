@@ -44,7 +44,7 @@ export interface ToolTarget {
     /** The email API's URL (POST /v1/emails). */
     emailApiUrl?: string;
     /**
-     * The event pipeline's sender-claim key, on a stack with producers (`senderClaimKeyArn` output; locally a
+     * The event pipeline's sender-claim key, on a stack with producers (`senderClaims.keyArn` output; locally a
      * READY `senderClaimSecret`): redrive signs SQS-moved letters with it (operator policy: kms:GenerateMac).
      */
     senderClaimKey?: SenderClaimKey;
@@ -184,7 +184,8 @@ export function stackTarget(stack: string, options: { pulumi?: string; env?: Nod
     const region = regionOfQueueUrl(anyUrl) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (!region) throw new TargetError(`Cannot tell the region of stack ${stack}: set AWS_REGION.`);
     const sqs = new SQSClient({ region });
-    const claimKeyArn = text(outputs.senderClaimKeyArn);
+    const claims = outputs.senderClaims as { keyArn?: unknown } | undefined;
+    const claimKeyArn = text(claims?.keyArn);
     const kms = claimKeyArn ? new KMSClient({ region }) : undefined;
     return {
         kind: "stack",

@@ -278,6 +278,79 @@ describe("tenant isolation: producers write only their own tenants", () => {
                 expect(letter.MessageAttributes!.rejectionDetail.StringValue).to.not.include(foreign.data.orderId as string);
         });
 
+        describe("the sender-claim key (a dead letter's first sender, kept across a redrive)", () => {
+            const claimKey = () => one(d, "aws:kms/key:Key", "events-sender-claims");
+            const operatorPolicy = () => policyOf(one(d, "aws:iam/policy:Policy", "events-redrive-operator").inputs.policy);
+            const processorPolicy = () => policyOf(one(d, "aws:iam/rolePolicy:RolePolicy", "event-processor-policy").inputs.policy);
+            const processorRole = () => one(d, "aws:iam/role:Role", "event-processor-role").state.arn;
+            const decideAll = async (
+                principal: string,
+                identityPolicies: PolicyDocument[],
+                actions: string[],
+                expected: "allowed" | "denied",
+            ): Promise<string[]> => {
+                const wrong: string[] = [];
+                for (const action of actions) {
+                    wrong.push(
+                        ...(await mismatches(
+                            { principal, identityPolicies, resourcePolicy: policyOf(claimKey().inputs.policy) },
+                            // KMS sets kms:CallerAccount on every request; the key policy conditions on it.
+                            [{ action, resource: claimKey().state.arn, context: { "kms:CallerAccount": ACCOUNT } }],
+                            expected,
+                        )),
+                    );
+                }
+                return wrong;
+            };
+
+            it("is an HMAC key that only MACs, handed to the processor and exported with the redrive operator policy", () => {
+                expect(claimKey().inputs).to.include({ keyUsage: "GENERATE_VERIFY_MAC", customerMasterKeySpec: "HMAC_256" });
+                const fn = all(d, "aws:lambda/function:Function").find((f) => f.name === "event-processor")!;
+                expect(fn.inputs.environment.variables[EVENT_PROCESSOR_ENV.senderClaimKeyArn]).to.equal(claimKey().state.arn);
+                expect(d.outputs.senderClaims).to.deep.equal({
+                    keyArn: claimKey().state.arn,
+                    redriveOperatorPolicyArn: one(d, "aws:iam/policy:Policy", "events-redrive-operator").state.arn,
+                });
+            });
+
+            it("the processor may GenerateMac and VerifyMac with it, and nothing else", async () => {
+                expect(
+                    await decideAll(processorRole(), [processorPolicy()], ["kms:GenerateMac", "kms:VerifyMac"], "allowed"),
+                ).to.deep.equal([]);
+                expect(
+                    await decideAll(
+                        processorRole(),
+                        [processorPolicy()],
+                        ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:Encrypt", "kms:CreateGrant"],
+                        "denied",
+                    ),
+                ).to.deep.equal([]);
+            });
+
+            it("no producer may use it: a producer cannot mint or check a claim", async () => {
+                for (const producer of ["alpha", "beta"]) {
+                    expect(
+                        await decideAll(role(producer).state.arn, [rolePolicy(producer)], ["kms:GenerateMac", "kms:VerifyMac"], "denied"),
+                    ).to.deep.equal([]);
+                }
+            });
+
+            it("the redrive operator policy allows GenerateMac only, on this key only", async () => {
+                const operator = `arn:aws:iam::${ACCOUNT}:role/operator`;
+                expect(await decideAll(operator, [operatorPolicy()], ["kms:GenerateMac"], "allowed")).to.deep.equal([]);
+                expect(await decideAll(operator, [operatorPolicy()], ["kms:VerifyMac", "kms:ScheduleKeyDeletion"], "denied")).to.deep.equal(
+                    [],
+                );
+                expect(
+                    await mismatches(
+                        { principal: operator, identityPolicies: [operatorPolicy()], resourcePolicy: keyPolicy },
+                        [{ action: "kms:GenerateMac", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } }],
+                        "denied",
+                    ),
+                ).to.deep.equal([]);
+            });
+        });
+
         it("the dev stack itself runs in open mode (no producers configured)", () => {
             // Unset: absent, or Pulumi.yaml's declared empty default ({}) as the CLI passes it.
             expect(isUnsetValue(readStackConfig("dev")["event-ingestion:producers"] ?? {})).to.equal(true);
