@@ -1,5 +1,6 @@
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { deploymentNames } from "../shared/aws-scope";
 import { EncryptedQueue } from "../shared/encrypted-queue";
 import { ServiceFunction } from "../shared/service-function";
 import { DEFAULTS } from "../shared/defaults";
@@ -130,6 +131,9 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
                 deadLetterQueue: this.queue.deadLetterQueue,
                 table: this.store.table,
                 oldestMessageAgeSeconds: args.oldestMessageAgeAlarmSeconds,
+                processorLogGroupName: this.processor.logGroup.name,
+                // The processor's POWERTOOLS_METRICS_NAMESPACE (ServiceFunction sets the project's name).
+                metricsNamespace: deploymentNames().project,
             },
             child,
         );
