@@ -165,8 +165,14 @@ async function redrive(
                 target.sqs,
                 queues,
                 { reason: values.reason, retriesExhausted: values["retries-exhausted"], limit },
-                { execute, useMoveTask },
+                { execute, useMoveTask, senderClaimKey: target.senderClaimKey },
             ),
+        );
+    }
+    const whole = values.reason === undefined && !values["retries-exhausted"] && limit === undefined;
+    if (useMoveTask && whole && target.senderClaimKey && results.some((r) => r.system === "events" && r.method === "one-by-one")) {
+        io.out(
+            "(Stack with producers: some event letters carry no sender claim (SQS moved them), so they move one by one, each signed for its own SenderId.)",
         );
     }
     for (const r of results) {

@@ -1,5 +1,6 @@
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { deploymentNames } from "../shared/aws-scope";
 import { EncryptedQueue } from "../shared/encrypted-queue";
 import { ServiceFunction } from "../shared/service-function";
 import { DEFAULTS, pollingLagSeconds, withDefaults } from "../shared/defaults";
@@ -9,6 +10,7 @@ import { EVENT_PROCESSOR_FORMER_TYPE, eventProcessorFunctionArgs, type EventProc
 import { EventStore } from "./event-store";
 import { PipelineMonitoring } from "./pipeline-monitoring";
 import { ProducerRoles, type ProducerRoleSpec } from "./producer-roles";
+import { SenderClaimKey } from "./sender-claim-key";
 
 /** `Event` and `Result` are the processor handler's event and result types. */
 export interface EventPipelineArgs<Event = unknown, Result = unknown> {
@@ -93,6 +95,8 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
     readonly store: EventStore;
     /** Present when `producers` is set. */
     readonly producers?: ProducerRoles;
+    /** Present when `producers` is set: the key that keeps a dead letter's first sender across a redrive. */
+    readonly senderClaims?: SenderClaimKey;
     readonly processor: ServiceFunction<Event, Result>;
     readonly monitoring: PipelineMonitoring;
     readonly access: EventAccessPolicies;
@@ -122,6 +126,8 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
         this.producers = args.producers
             ? new ProducerRoles(name, { producers: args.producers, queueArn: this.queue.queue.arn, kmsKeyArn: args.kmsKeyArn }, child)
             : undefined;
+        // A new resource of stacks with producers (no earlier URN to keep).
+        this.senderClaims = args.producers ? new SenderClaimKey(name, {}, { parent: this }) : undefined;
 
         this.processor = new ServiceFunction(
             processorName,
@@ -137,6 +143,7 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
                 ...processor,
                 retentionDays: args.store?.retentionDays,
                 producerTenants: this.producers?.tenantMap,
+                senderClaimKeyArn: this.senderClaims?.key.arn,
             }),
             // Before ServiceFunction, the processor was its own component type at the stack's root.
             { parent: this, aliases: [{ type: EVENT_PROCESSOR_FORMER_TYPE, parent: pulumi.rootStackResource }] },
@@ -152,6 +159,11 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
                 deadLetterQueue: this.queue.deadLetterQueue,
                 table: this.store.table,
                 oldestMessageAgeSeconds: args.oldestMessageAgeAlarmSeconds ?? DEFAULTS.oldestMessageAgeAlarmSeconds,
+                quietTenantAgeSeconds: DEFAULTS.quietTenantAgeAlarmSeconds,
+                dwellP99Ms: DEFAULTS.dwellP99AlarmMs,
+                processorLogGroupName: this.processor.logGroup.name,
+                // The processor's POWERTOOLS_METRICS_NAMESPACE (ServiceFunction sets the project's name).
+                metricsNamespace: deploymentNames().project,
             },
             child,
         );
