@@ -14,9 +14,6 @@ export const FUNCTION_LOGICAL_NAMES = {
     emailWorker: "email-worker",
 } as const;
 
-/** The component whose presence means the stack configures `producers` (index.ts creates it only then). */
-export const PRODUCER_ROLES_TYPE = "event-ingestion:access:ProducerRoles";
-
 /**
  * The function registered under `logicalName`, or undefined when the stack has none.
  *

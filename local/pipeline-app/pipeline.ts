@@ -14,6 +14,7 @@ import * as path from "node:path";
 import * as net from "node:net";
 import { assertJava, Emulator, EmulatorStartError, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../offline/emulators";
 import { deployUnderMocks, MockDeployment } from "../offline/mock-deployment";
+import { localIdentities, type LocalProducerCredentials } from "./identities";
 import { provision } from "./provision";
 import { defaultServices } from "./services/default-services";
 import type { RunningEventProcessor } from "./services/event-processor";
@@ -64,6 +65,11 @@ export interface ReadyInfo {
     credentials: { accessKeyId: string; secretAccessKey: string };
     /** Environment variables that point the AWS CLI / any SDK here. */
     environment: Record<string, string>;
+    /**
+     * Each configured producer's local credentials and tenants (empty in open mode). The local
+     * SQS accepts only these and `credentials` (and the functions' own) when producers are configured.
+     */
+    producers: Record<string, LocalProducerCredentials>;
     notEmulated: string[];
     [key: string]: unknown;
 }
@@ -143,6 +149,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         }
         const topology = localTopology(deployment);
         const region = deployment.region;
+        const identities = localIdentities(topology);
 
         // 2. Emulators on loopback.
         log(`[pipeline] starting fauxqs and DynamoDB Local on 127.0.0.1`);
@@ -150,7 +157,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         cleanups.push(() => fs.rmSync(workDir, { recursive: true, force: true }));
         const emulators: { sqs?: Emulator; dynamodb?: Emulator } = {};
         const started = await Promise.allSettled([
-            startFauxqs({ region, port: options.sqsPort }).then((emulator) => (emulators.sqs = emulator)),
+            startFauxqs({ region, port: options.sqsPort, identities: identities?.all() }).then((emulator) => (emulators.sqs = emulator)),
             startDynamoDbLocal({ port: options.dynamodbPort, dbPath: options.dynamodbDataDir }).then(
                 (emulator) => (emulators.dynamodb = emulator),
             ),
@@ -227,6 +234,10 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
             topology,
             resources,
             awsEnvironment,
+            functionCredentials: (functionName) => {
+                const identity = identities?.functions.get(functionName);
+                return identity && { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey };
+            },
             workDir,
             maxLocalConcurrency: options.maxLocalConcurrency ?? 4,
             log,
@@ -272,6 +283,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
             // Named fields only: the SDK decorates credential objects it is given (`$source`).
             credentials: { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey },
             environment: awsEnvironment,
+            producers: identities?.readyProducers() ?? {},
             notEmulated: topology.notEmulated,
         };
 
