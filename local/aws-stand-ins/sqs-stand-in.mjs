@@ -300,6 +300,21 @@ export function installSqsStandIn(app, store, { identities } = {}) {
         }
         return reply;
     });
+    // The bench's control: fair delivery off (and on again) without restarting. JSON only, so a
+    // cross-site page cannot send it without a CORS preflight, which this server never grants.
+    app.put("/_stand-in/fair-delivery", async (request, reply) => {
+        const body = Buffer.isBuffer(request.body) ? request.body.toString("utf8") : "";
+        let enabled;
+        try {
+            enabled = String(request.headers["content-type"] ?? "").startsWith("application/json") ? JSON.parse(body).enabled : undefined;
+        } catch {
+            enabled = undefined;
+        }
+        if (typeof enabled !== "boolean") return reply.code(400).send({ message: 'send {"enabled": true|false} as application/json' });
+        store.fairDelivery = enabled;
+        for (const queue of store.allQueues()) queue.fairDelivery = enabled;
+        return { fairDelivery: enabled };
+    });
     // Read-only, like fauxqs's /_fauxqs/queues: the fair-queue metrics SQS would publish to CloudWatch.
     app.get("/_stand-in/fair-queues", async () => [...store.allQueues()].map((queue) => queue.fairQueueReport?.()).filter(Boolean));
 }

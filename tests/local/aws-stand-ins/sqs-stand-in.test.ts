@@ -177,6 +177,19 @@ describe("local SQS stand-in: fair queues", function () {
         }
     });
 
+    it("switches fair delivery at run time only through a JSON PUT (a cross-site form cannot send one without a CORS preflight)", async () => {
+        const emulator = await startFauxqs({ region: REGION });
+        try {
+            const put = (contentType: string, body: string) =>
+                fetch(`${emulator.endpoint}/_stand-in/fair-delivery`, { method: "PUT", headers: { "content-type": contentType }, body });
+            expect((await put("application/x-www-form-urlencoded", "enabled=false")).status).to.equal(400);
+            expect((await put("application/json", '{"enabled":"no"}')).status).to.equal(400);
+            expect(await (await put("application/json", '{"enabled":false}')).json()).to.deep.equal({ fairDelivery: false });
+        } finally {
+            await emulator.stop();
+        }
+    });
+
     it("with fair delivery off (the control) the same queue serves the flood's backlog first", async () => {
         const emulator = await startFauxqs({ region: REGION, fairDelivery: false });
         const sqs = client(emulator, credentials);
