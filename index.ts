@@ -43,6 +43,10 @@ export const deadLetterQueueArn = events.queue.deadLetterQueue.arn;
 export const producerPolicyArn = events.access.producer.arn;
 /** Producer name -> the role it assumes to send events for its tenants (empty in open mode). */
 export const producerRoleArns = events.producers?.roleArns ?? {};
+/** With producers: the sender-claim key (`npm run dlq -- redrive` signs SQS-moved letters with it) and the redrive operator policy. */
+export const senderClaims = events.senderClaims
+    ? { keyArn: events.senderClaims.key.arn, redriveOperatorPolicyArn: events.senderClaims.operatorPolicy.arn }
+    : {};
 export const eventTableName = events.store.table.name;
 export const eventTableArn = events.store.table.arn;
 export const eventStreamArn = events.store.table.streamArn;

@@ -28,6 +28,11 @@ export const EVENT_PROCESSOR_ENV = {
     retentionDays: "EVENT_RETENTION_DAYS",
     /** JSON `{"<producer role unique id>": ["clientId", ...]}`; unset = open mode (any sender). */
     producerTenants: "PRODUCER_TENANTS",
+    /**
+     * ARN of the HMAC key (KMS, GENERATE_VERIFY_MAC) that signs and verifies dead letters' sender claims
+     * ({@link EVENT_SENDER_CLAIM_ATTRIBUTES}); set exactly when producers are configured.
+     */
+    senderClaimKeyArn: "SENDER_CLAIM_KEY_ARN",
 } as const;
 
 /**
@@ -65,6 +70,30 @@ export const EVENT_DEAD_LETTER_ATTRIBUTES = {
     detail: "rejectionDetail",
     sourceMessageId: "sourceMessageId",
 } as const;
+
+/**
+ * Message attributes that carry a dead letter's first sender across a redrive, on a stack with producers.
+ * A letter's own SenderId cannot: a reject reaches the DLQ through the processor's SendMessageBatch (its
+ * SenderId is the processor's role), the operator tool re-sends with the operator's credentials, and AWS does
+ * not document which SenderId a StartMessageMoveTask copy carries. So the letter names the producer's
+ * principal id (`originalSender`, AWS-generated, never the caller's session name) and a KMS HMAC over it and
+ * the body's SHA-256 (`senderClaim`). The processor honours a claim only when the MAC verifies and the
+ * message's own sender is not a producer: a producer's SenderId always wins, so no producer can borrow
+ * another's identity with attributes it sets.
+ */
+export const EVENT_SENDER_CLAIM_ATTRIBUTES = {
+    originalSender: "originalSender",
+    senderClaim: "senderClaim",
+} as const;
+
+/** Version prefix of the `senderClaim` value and of the MAC'd message (a new scheme gets a new version). */
+export const EVENT_SENDER_CLAIM_VERSION = "v1";
+
+/** Longest `originalSender` value: an IAM unique id (AWS documents up to 128 characters). */
+export const EVENT_SENDER_CLAIM_MAX_SENDER_BYTES = 128;
+
+/** Longest `senderClaim` value: `v1:` and the base64 of an HMAC-SHA-256 (32 bytes, 44 characters). */
+export const EVENT_SENDER_CLAIM_MAX_BYTES = 3 + 44;
 
 /** Longest `rejectionDetail` the handler writes, in UTF-8 bytes. */
 export const EVENT_DEAD_LETTER_MAX_DETAIL_BYTES = 256;
@@ -104,7 +133,7 @@ export const EVENT_REJECTION_REASONS = {
     conflicting_duplicate: "An event with the same clientId and eventId but different content is already stored; the stored one is kept.",
     store_rejected_item: "DynamoDB refused the item as invalid (ValidationException); retrying cannot help.",
     message_group_mismatch:
-        "The message's MessageGroupId is not the body's clientId (or is missing on a stack with producers configured): the event would borrow another tenant's fair-queue group.",
+        "The message has a MessageGroupId and it is not the body's clientId: the event would borrow another tenant's fair-queue group (a message without one is judged by its sender alone).",
     sender_not_allowed:
         "The sender SQS reports (SenderId) is not a producer configured for the body's clientId; on a stack with producers configured, a producer writes only its own tenants.",
 } as const;
@@ -124,6 +153,8 @@ export const EVENT_TRANSIENT_REASONS = {
     store_unavailable: "DynamoDB could not be reached or answered with an error that may pass (timeout, 5xx, network, access).",
     dead_letter_unavailable: "The message was rejected but sending it to the DLQ failed, so it is not acknowledged (nothing is lost).",
     unexpected_error: "A bug in the handler; the message is retried rather than dropped.",
+    sender_claim_unavailable:
+        "KMS could not sign a reject's sender claim or verify a redriven message's claim now; SQS redelivers the message (nothing is lost).",
 } as const;
 
 /** A transient outcome's code. */
@@ -142,6 +173,13 @@ export const EVENT_OUTCOME_METRICS = {
     rejected: "EventsRejected",
     transient: "EventsTransient",
 } as const;
+
+/**
+ * EMF metric (Milliseconds) of each stored event's dwell time, SQS `SentTimestamp` to stored, published once
+ * per batch as one values array (so CloudWatch percentiles work), dimension `service` only: a tenant
+ * dimension would make one custom metric per tenant. Per-tenant dwell is in the batch summary line.
+ */
+export const EVENT_DWELL_METRIC = "EventDwellTime";
 
 /** EMF metric (Count) for rejected and transient messages, with dimensions `outcome` and `reason` (a reason code above). */
 export const EVENT_REASON_METRIC = "EventsByReason";

@@ -9,6 +9,14 @@
  *   attribute. SQS adds the `DeadLetterQueueSourceArn` system attribute to them
  *   (Amazon SQS API Reference, "ReceiveMessage": MessageSystemAttributeNames).
  *
+ * On a stack with producers, a redriven event must be judged as the producer that first sent it, not as
+ * whoever moves it back (docs/producers.md, "Redrive on a stack with producers"). The processor's rejects
+ * carry their first sender's signed claim (handlers/event-processor/sender-claim.ts), which every path keeps.
+ * A letter SQS moved carries none, so the one-by-one path signs one from the letter's own SenderId (the
+ * producer's: SQS moved the message itself) with the stack's claim key, which needs the operator's
+ * redrive policy (kms:GenerateMac). A StartMessageMoveTask copy's SenderId is not documented by AWS, so
+ * the move task is used on such a stack only when every letter already carries a claim.
+ *
  * SQS has no "peek": messages are read by receiving them with a visibility timeout
  * (hidden from consumers meanwhile) and released again (ChangeMessageVisibility 0).
  * Nothing here deletes a message before its copy is on the source queue.
@@ -26,6 +34,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { EMAIL_DEAD_LETTER_ATTRIBUTES } from "../contracts/email-service";
 import { CLIENT_ID_PATTERN, EVENT_DEAD_LETTER_ATTRIBUTES } from "../contracts/event-pipeline";
+import { readSenderClaim, type SenderClaimKey, senderClaimAttributes, signSenderClaim } from "../handlers/event-processor/sender-claim";
+import { PRINCIPAL_ID_PATTERN, senderPrincipalId } from "../handlers/event-processor/tenancy";
 import type { SystemName, SystemQueues } from "./target";
 
 /** The group of messages that reached the DLQ through the redrive policy (no reason attribute). */
@@ -273,7 +283,7 @@ function groupIdFor(queues: SystemQueues, letter: DeadLetter): { MessageGroupId?
     return queues.fifo ? { MessageGroupId: "redrive" } : {};
 }
 
-/** The copy of a DLQ message that goes back to its source queue: same body, group and attributes, minus the rejection ones. */
+/** The copy of a DLQ message that goes back to its source queue: same body, group and attributes (a sender claim too), minus the rejection ones. */
 export function redriveRequest(queues: SystemQueues, letter: DeadLetter): SendMessageCommand["input"] {
     const attributes: Record<string, MessageAttributeValue> = {};
     for (const [name, value] of Object.entries(letter.messageAttributes)) {
@@ -289,25 +299,59 @@ export function redriveRequest(queues: SystemQueues, letter: DeadLetter): SendMe
     };
 }
 
+/** True when an event letter still needs a sender claim to be judged as its first sender after a redrive. */
+export function needsSenderClaim(letter: DeadLetter): boolean {
+    return letter.system === "events" && readSenderClaim(letter.messageAttributes) === undefined;
+}
+
+/**
+ * The letter with a sender claim signed for its own SenderId, when it is an event SQS moved (retries
+ * exhausted: the message is the producer's own, with the producer's SenderId) and carries no claim.
+ * A reject the processor wrote without a claim is left alone: its SenderId is the processor's role, not
+ * its first sender's, and it fails closed (sender_not_allowed) rather than borrow an identity.
+ *
+ * @example
+ * const ready = await withSenderClaim(letter, target.senderClaimKey);
+ */
+export async function withSenderClaim(letter: DeadLetter, key: SenderClaimKey | undefined): Promise<DeadLetter> {
+    if (key === undefined || !needsSenderClaim(letter) || letter.reason !== RETRIES_EXHAUSTED) return letter;
+    const principal = senderPrincipalId(letter.systemAttributes.SenderId ?? "");
+    if (!PRINCIPAL_ID_PATTERN.test(principal)) return letter;
+    const claim = await signSenderClaim(key, principal, letter.body);
+    return { ...letter, messageAttributes: { ...letter.messageAttributes, ...senderClaimAttributes(claim) } };
+}
+
 /**
  * Moves the selected letters of one system back to its queue.
  * - Whole DLQ (no reason, no limit) and `useMoveTask`: one SQS StartMessageMoveTask
  *   (DestinationArn = the system's queue, since rejected messages have no SQS-recorded source).
- * - Otherwise one by one: send the copy, and only once SQS accepted it, delete the original.
- *   A failed send leaves the message in the DLQ (released at once).
+ *   With a sender claim key (a stack with producers), only when every letter of the event DLQ already
+ *   carries a claim; otherwise one by one, so each letter SQS moved gets its claim.
+ * - Otherwise one by one: send the copy (an SQS-moved event letter signed first), and only once SQS
+ *   accepted it, delete the original. A failed send leaves the message in the DLQ (released at once).
  * Without `execute` nothing moves: the result says what would.
  *
  * @example
- * const result = await redriveDeadLetters(sqs, queues, { reason: "type_disabled" }, { execute: true });
+ * const result = await redriveDeadLetters(sqs, queues, { reason: "type_disabled" }, { execute: true, useMoveTask: true });
  */
 export async function redriveDeadLetters(
     sqs: SQSClient,
     queues: SystemQueues,
     selection: RedriveSelection,
-    options: { execute: boolean; useMoveTask: boolean; onProgress?: (line: string) => void },
+    options: { execute: boolean; useMoveTask: boolean; senderClaimKey?: SenderClaimKey; onProgress?: (line: string) => void },
 ): Promise<RedriveResult> {
     const whole = selection.reason === undefined && !selection.retriesExhausted && selection.limit === undefined;
-    if (whole && options.useMoveTask) {
+    const claims = queues.system === "events" ? options.senderClaimKey : undefined;
+    // Hold what we read for long enough to move it; whatever is not moved is released at the end.
+    let scan: DeadLetterScan | undefined;
+    if (whole && options.useMoveTask && claims !== undefined) {
+        scan = await scanDeadLetters(sqs, queues, { holdSeconds: 300 });
+        if (scan.letters.length >= scan.approximateTotal && !scan.letters.some(needsSenderClaim)) {
+            await scan.release();
+            scan = undefined;
+        }
+    }
+    if (whole && options.useMoveTask && scan === undefined) {
         const depth = await sqs.send(
             new GetQueueAttributesCommand({
                 QueueUrl: queues.deadLetterQueueUrl,
@@ -339,8 +383,7 @@ export async function redriveDeadLetters(
         return { ...result, moved: count, taskHandle: task.TaskHandle };
     }
 
-    // Hold what we read for long enough to move it; whatever is not moved is released at the end.
-    const scan = await scanDeadLetters(sqs, queues, { holdSeconds: 300 });
+    const held = scan ?? (await scanDeadLetters(sqs, queues, { holdSeconds: 300 }));
     const result: RedriveResult = {
         system: queues.system,
         method: "one-by-one",
@@ -348,16 +391,16 @@ export async function redriveDeadLetters(
         moved: 0,
         failed: [],
         notDeleted: [],
-        examined: scan.letters.length,
+        examined: held.letters.length,
         dryRun: !options.execute,
     };
     try {
-        const chosen = scan.letters.filter((l) => selects(selection, l)).slice(0, selection.limit ?? Infinity);
+        const chosen = held.letters.filter((l) => selects(selection, l)).slice(0, selection.limit ?? Infinity);
         result.selected = chosen.length;
         if (!options.execute) return result;
         for (const letter of chosen) {
             try {
-                await sqs.send(new SendMessageCommand(redriveRequest(queues, letter)));
+                await sqs.send(new SendMessageCommand(redriveRequest(queues, await withSenderClaim(letter, claims))));
             } catch (error) {
                 result.failed.push({ messageId: letter.messageId, error: errorName(error) });
                 continue;
@@ -365,7 +408,7 @@ export async function redriveDeadLetters(
             result.moved++;
             try {
                 await sqs.send(new DeleteMessageCommand({ QueueUrl: queues.deadLetterQueueUrl, ReceiptHandle: letter.receiptHandle }));
-                scan.forget(letter);
+                held.forget(letter);
             } catch (error) {
                 result.notDeleted.push({ messageId: letter.messageId, error: errorName(error) });
             }
@@ -373,7 +416,7 @@ export async function redriveDeadLetters(
         }
         return result;
     } finally {
-        await scan.release();
+        await held.release();
     }
 }
 

@@ -165,7 +165,7 @@ async function redrive(
                 target.sqs,
                 queues,
                 { reason: values.reason, retriesExhausted: values["retries-exhausted"], limit },
-                { execute, useMoveTask },
+                { execute, useMoveTask, senderClaimKey: target.senderClaimKey },
             ),
         );
     }

@@ -4,7 +4,9 @@
  * while it runs) or a deployed stack (`--stack NAME`: `pulumi stack output --json`,
  * the standard AWS credential chain, the region of the stack's queue URLs).
  */
+import { KMSClient } from "@aws-sdk/client-kms";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { kmsSenderClaimKey, localSenderClaimKey, type SenderClaimKey } from "../handlers/event-processor/sender-claim";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -41,6 +43,11 @@ export interface ToolTarget {
     systems: Partial<Record<SystemName, SystemQueues>>;
     /** The email API's URL (POST /v1/emails). */
     emailApiUrl?: string;
+    /**
+     * The event pipeline's sender-claim key, on a stack with producers (`senderClaims.keyArn` output; locally a
+     * READY `senderClaimSecret`): redrive signs SQS-moved letters with it (operator policy: kms:GenerateMac).
+     */
+    senderClaimKey?: SenderClaimKey;
     /** The local pipeline's READY fields (local only). */
     ready?: Record<string, unknown>;
     close(): void;
@@ -125,8 +132,10 @@ export function localTarget(file = localPipelineFile()): ToolTarget {
     const credentials = ready.credentials as { accessKeyId: string; secretAccessKey: string };
     const region = String(ready.region);
     const sqs = new SQSClient({ region, endpoint: String(ready.sqsEndpoint), credentials, useQueueUrlAsEndpoint: false });
+    const secret = text(ready.senderClaimSecret);
     return {
         kind: "local",
+        ...(secret ? { senderClaimKey: localSenderClaimKey(Buffer.from(secret, "base64")) } : {}),
         name: `local (${String(ready.stack)})`,
         region,
         sqs,
@@ -175,7 +184,22 @@ export function stackTarget(stack: string, options: { pulumi?: string; env?: Nod
     const region = regionOfQueueUrl(anyUrl) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
     if (!region) throw new TargetError(`Cannot tell the region of stack ${stack}: set AWS_REGION.`);
     const sqs = new SQSClient({ region });
-    return { kind: "stack", name: stack, region, sqs, systems, emailApiUrl: text(outputs.emailApiUrl), close: () => sqs.destroy() };
+    const claims = outputs.senderClaims as { keyArn?: unknown } | undefined;
+    const claimKeyArn = text(claims?.keyArn);
+    const kms = claimKeyArn ? new KMSClient({ region }) : undefined;
+    return {
+        kind: "stack",
+        name: stack,
+        region,
+        sqs,
+        systems,
+        emailApiUrl: text(outputs.emailApiUrl),
+        ...(kms && claimKeyArn ? { senderClaimKey: kmsSenderClaimKey(kms, claimKeyArn) } : {}),
+        close: () => {
+            sqs.destroy();
+            kms?.destroy();
+        },
+    };
 }
 
 /** `--stack NAME` when given, else the local pipeline. */

@@ -8,6 +8,7 @@ import { EVENT_PROCESSOR_FORMER_TYPE, eventProcessorFunctionArgs, type EventProc
 import { EventStore } from "./event-store";
 import { PipelineMonitoring } from "./pipeline-monitoring";
 import { ProducerRoles, type ProducerRoleSpec } from "./producer-roles";
+import { SenderClaimKey } from "./sender-claim-key";
 
 /** `Event` and `Result` are the processor handler's event and result types. */
 export interface EventPipelineArgs<Event = unknown, Result = unknown> {
@@ -70,6 +71,8 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
     readonly store: EventStore;
     /** Present when `producers` is set. */
     readonly producers?: ProducerRoles;
+    /** Present when `producers` is set: the key that keeps a dead letter's first sender across a redrive. */
+    readonly senderClaims?: SenderClaimKey;
     readonly processor: ServiceFunction<Event, Result>;
     readonly monitoring: PipelineMonitoring;
     readonly access: EventAccessPolicies;
@@ -94,6 +97,8 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
         this.producers = args.producers
             ? new ProducerRoles(name, { producers: args.producers, queueArn: this.queue.queue.arn, kmsKeyArn: args.kmsKeyArn }, child)
             : undefined;
+        // A new resource of stacks with producers (no earlier URN to keep).
+        this.senderClaims = args.producers ? new SenderClaimKey(name, {}, { parent: this }) : undefined;
 
         this.processor = new ServiceFunction(
             processorName,
@@ -109,6 +114,7 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
                 ...processor,
                 retentionDays: args.store?.retentionDays,
                 producerTenants: this.producers?.tenantMap,
+                senderClaimKeyArn: this.senderClaims?.key.arn,
             }),
             // Before ServiceFunction, the processor was its own component type at the stack's root.
             { parent: this, aliases: [{ type: EVENT_PROCESSOR_FORMER_TYPE, parent: pulumi.rootStackResource }] },

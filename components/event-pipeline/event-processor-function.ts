@@ -47,6 +47,8 @@ export interface EventProcessorFunctionArgs<Event = unknown, Result = unknown> {
      * @default undefined (open mode: any sender may write any tenant)
      */
     producerTenants?: pulumi.Input<string>;
+    /** `SENDER_CLAIM_KEY_ARN`, set with producers (the `SenderClaimKey`'s key ARN). @default undefined */
+    senderClaimKeyArn?: pulumi.Input<string>;
     /** Packages from package.json `dependencies` the handler needs in its archive. @default ["valibot"] */
     shippedPackages?: readonly string[];
 }
@@ -87,6 +89,7 @@ export function eventProcessorFunctionArgs<Event, Result>(
         environment[EVENT_PROCESSOR_ENV.enabledTypes] = args.enabledEventTypes.join(",");
     if (args.retentionDays !== undefined) environment[EVENT_PROCESSOR_ENV.retentionDays] = String(args.retentionDays);
     if (args.producerTenants !== undefined) environment[EVENT_PROCESSOR_ENV.producerTenants] = args.producerTenants;
+    if (args.senderClaimKeyArn !== undefined) environment[EVENT_PROCESSOR_ENV.senderClaimKeyArn] = args.senderClaimKeyArn;
 
     return {
         callbackFactory: args.callbackFactory,
@@ -96,9 +99,17 @@ export function eventProcessorFunctionArgs<Event, Result>(
         roleDescription: "Event processor",
         policy: ({ scope, logGroupArn }) =>
             pulumi
-                .all([scope, args.queueArn, args.deadLetterQueueArn, args.tableArn, args.kmsKeyArn, logGroupArn])
-                .apply(([awsScope, queueArn, deadLetterQueueArn, tableArn, keyArn, logGroup]) =>
-                    processorPolicy({ scope: awsScope, queueArn, deadLetterQueueArn, tableArn, keyArn, logGroupArn: logGroup }),
+                .all([scope, args.queueArn, args.deadLetterQueueArn, args.tableArn, args.kmsKeyArn, logGroupArn, args.senderClaimKeyArn])
+                .apply(([awsScope, queueArn, deadLetterQueueArn, tableArn, keyArn, logGroup, senderClaimKeyArn]) =>
+                    processorPolicy({
+                        scope: awsScope,
+                        queueArn,
+                        deadLetterQueueArn,
+                        tableArn,
+                        keyArn,
+                        logGroupArn: logGroup,
+                        ...(senderClaimKeyArn ? { senderClaimKeyArn } : {}),
+                    }),
                 ),
         kmsKeyArn: args.kmsKeyArn,
         logGroupNamePrefix: args.logGroupNamePrefix,

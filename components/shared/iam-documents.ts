@@ -235,6 +235,42 @@ export interface ProcessorPolicyOptions {
     tableArn: string;
     keyArn: string;
     logGroupArn: string;
+    /** The sender-claim HMAC key, on a stack with producers: the processor signs rejects and verifies redriven letters. */
+    senderClaimKeyArn?: string;
+}
+
+/** What the processor does with the sender-claim key: sign each reject's first sender, verify a redriven letter's claim. */
+export const SENDER_CLAIM_PROCESSOR_ACTIONS = ["kms:GenerateMac", "kms:VerifyMac"] as const;
+/** What the redrive operator does with it: sign a letter SQS moved (retries exhausted) for its own SenderId. */
+export const SENDER_CLAIM_OPERATOR_ACTIONS = ["kms:GenerateMac"] as const;
+
+/**
+ * The sender-claim key's policy: the account administers the key, and principals of this account may
+ * GenerateMac/VerifyMac with it only where an IAM policy also allows it (the processor's role and the
+ * redrive operator policy). No producer policy names the key, so no producer can mint a claim.
+ */
+export function senderClaimKeyPolicy(scope: AwsScope): PolicyDocument {
+    const root = `arn:${scope.partition}:iam::${scope.accountId}:root`;
+    return doc(
+        { Sid: "AccountAdministersKey", Effect: "Allow", Principal: { AWS: root }, Action: [...KEY_ADMIN_ACTIONS], Resource: "*" },
+        {
+            Sid: "AccountUsesKeyWhereIamAllows",
+            Effect: "Allow",
+            Principal: { AWS: root },
+            Action: [...SENDER_CLAIM_PROCESSOR_ACTIONS],
+            Resource: "*",
+            Condition: { StringEquals: { "kms:CallerAccount": scope.accountId } },
+        },
+    );
+}
+
+/**
+ * The redrive operator policy (attach it to whoever runs `npm run dlq -- redrive` on a stack with producers):
+ * kms:GenerateMac on the sender-claim key, so the tool can sign a letter SQS moved for the producer that sent
+ * it. It lets its holder name any producer as a letter's first sender, so it is an operator's, never a producer's.
+ */
+export function redriveOperatorPolicy(senderClaimKeyArn: string): PolicyDocument {
+    return doc({ Sid: "SignRedrivenLetters", Effect: "Allow", Action: [...SENDER_CLAIM_OPERATOR_ACTIONS], Resource: senderClaimKeyArn });
 }
 
 /** Actions the event source mapping needs on the source queue. */
@@ -250,7 +286,8 @@ export const XRAY_WRITE_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSeg
 /**
  * The event processor's inline policy: consume its queue, write rejected
  * events to its DLQ, put items into its table, use its key only through SQS and
- * DynamoDB, write to its own log group, send traces.
+ * DynamoDB, write to its own log group, send traces; with producers, sign and
+ * verify sender claims with the claim key.
  */
 export function processorPolicy(options: ProcessorPolicyOptions): PolicyDocument {
     return doc(
@@ -271,6 +308,16 @@ export function processorPolicy(options: ProcessorPolicyOptions): PolicyDocument
             Resource: `${options.logGroupArn}:log-stream:*`,
         },
         { Sid: "SendTraces", Effect: "Allow", Action: [...XRAY_WRITE_ACTIONS], Resource: "*" },
+        ...(options.senderClaimKeyArn
+            ? [
+                  {
+                      Sid: "SignAndVerifySenderClaims",
+                      Effect: "Allow" as const,
+                      Action: [...SENDER_CLAIM_PROCESSOR_ACTIONS],
+                      Resource: options.senderClaimKeyArn,
+                  },
+              ]
+            : []),
     );
 }
 

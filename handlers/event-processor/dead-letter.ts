@@ -21,9 +21,10 @@ import {
     type EventRejectionReason,
 } from "../../contracts/event-pipeline";
 import type { RejectedRecord } from "../shared/rejected-record";
+import { senderClaimAttributes, type SenderClaim } from "./sender-claim";
 
-/** A rejected event on its way to the DLQ. */
-export type RejectedEvent = RejectedRecord<EventRejectionReason>;
+/** A rejected event on its way to the DLQ; on a stack with producers, with its first sender's signed claim. */
+export type RejectedEvent = RejectedRecord<EventRejectionReason> & { readonly claim?: SenderClaim };
 
 const MAX_ENTRIES_PER_CALL = 10;
 /** SQS's request limit for SendMessageBatch (the sum of all entries), equal to its largest message: 1 MiB. */
@@ -41,7 +42,8 @@ function truncateUtf8(text: string, maxBytes: number): string {
 }
 
 /**
- * The DLQ entry for a rejected event: the body as received, the tenant's group, the reason attributes.
+ * The DLQ entry for a rejected event: the body as received, the tenant's group, the reason attributes
+ * and, when the letter has one, its first sender's claim (sender-claim.ts).
  *
  * @example
  * const entry = entryFor({ record, reason: "unknown_type", detail: "type is not a registered event type" }, "m0");
@@ -63,6 +65,7 @@ export function entryFor(letter: RejectedEvent, id: string): SendMessageBatchReq
                 DataType: "String",
                 StringValue: truncateUtf8(String(letter.record.messageId), EVENT_DEAD_LETTER_MAX_SOURCE_ID_BYTES) || "-",
             },
+            ...(letter.claim ? senderClaimAttributes(letter.claim) : {}),
         },
     };
 }

@@ -5,11 +5,13 @@
  * AWS_ENDPOINT_URL_SQS variables; there is no custom endpoint code.
  */
 import { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { SQSClient, SQSClientConfig } from "@aws-sdk/client-sqs";
 import { CLIENT_ID_PATTERN, EVENT_PROCESSOR_ENV } from "../../contracts/event-pipeline";
 import { eventProcessorConfigurationError } from "./errors";
 import { EVENT_TYPE_NAMES } from "./event-types";
 import { createEventProcessor } from "./processor";
+import { kmsSenderClaimKey } from "./sender-claim";
 import { parseProducerTenants } from "./tenancy";
 import type { EventProcessorHandler } from "./types";
 
@@ -20,6 +22,8 @@ export interface EventProcessorSettings {
     readonly enabledTypes?: readonly string[];
     readonly retentionDays?: number;
     readonly producerTenants?: Readonly<Record<string, readonly string[]>>;
+    /** The sender-claim HMAC key's ARN (set with producers). */
+    readonly senderClaimKeyArn?: string;
 }
 
 // Bound every AWS call so a hung connection cannot eat the Lambda timeout. With the SDK's 3 attempts,
@@ -73,8 +77,24 @@ export function readEventProcessorSettings(
         if (parsed.ok) producerTenants = Object.fromEntries([...parsed.tenants].map(([principal, tenants]) => [principal, [...tenants]]));
         else problems.push(...parsed.problems.map((problem) => `${EVENT_PROCESSOR_ENV.producerTenants} ${problem}`));
     }
+    const senderClaimKeyArn = env[EVENT_PROCESSOR_ENV.senderClaimKeyArn]?.trim() ?? "";
+    if (senderClaimKeyArn !== "" && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(senderClaimKeyArn)) {
+        problems.push(`${EVENT_PROCESSOR_ENV.senderClaimKeyArn} must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
+    }
+    if (senderClaimKeyArn !== "" && producerTenants === undefined && tenantsText === "") {
+        problems.push(
+            `${EVENT_PROCESSOR_ENV.senderClaimKeyArn} is set without ${EVENT_PROCESSOR_ENV.producerTenants}; claims only matter with producers`,
+        );
+    }
     if (problems.length > 0) throw eventProcessorConfigurationError(problems);
-    return { tableName, deadLetterQueueUrl, enabledTypes, retentionDays, ...(producerTenants ? { producerTenants } : {}) };
+    return {
+        tableName,
+        deadLetterQueueUrl,
+        enabledTypes,
+        retentionDays,
+        ...(producerTenants ? { producerTenants } : {}),
+        ...(senderClaimKeyArn !== "" ? { senderClaimKeyArn } : {}),
+    };
 }
 
 /** The SDK middleware that hands every request and response to the client's logger. */
@@ -134,6 +154,15 @@ export function createProcessorClients(extra: { dynamodb?: DynamoDBClientConfig;
  * new aws.lambda.CallbackFunction("processor", { callbackFactory: eventProcessorFromEnvironment, role, ... });
  */
 export function eventProcessorFromEnvironment(): EventProcessorHandler {
-    const settings = readEventProcessorSettings(process.env);
-    return createEventProcessor({ ...settings, ...createProcessorClients() });
+    const { senderClaimKeyArn, ...settings } = readEventProcessorSettings(process.env);
+    const senderClaimKey = senderClaimKeyArn
+        ? kmsSenderClaimKey(
+              withoutUnreadSdkLogs(
+                  new KMSClient({ requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS } }),
+                  {},
+              ),
+              senderClaimKeyArn,
+          )
+        : undefined;
+    return createEventProcessor({ ...settings, ...createProcessorClients(), ...(senderClaimKey ? { senderClaimKey } : {}) });
 }

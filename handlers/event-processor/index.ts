@@ -26,7 +26,19 @@ export { entryBytes, entryFor, sendToDeadLetterQueue } from "./dead-letter";
 export type { RejectedEvent } from "./dead-letter";
 export { checkTenancy, parseProducerTenants, PRINCIPAL_ID_PATTERN, senderPrincipalId } from "./tenancy";
 export type { ProducerTenants, TenancyViolation } from "./tenancy";
-export { BATCH_SUMMARY_MESSAGE, DEFAULT_METRICS_NAMESPACE } from "./observability";
+export { BATCH_SUMMARY_MESSAGE, DEFAULT_METRICS_NAMESPACE, tenantSummaries } from "./observability";
+export type { TenantBatchSummary } from "./observability";
+export {
+    claimMessage,
+    kmsSenderClaimKey,
+    localSenderClaimKey,
+    readSenderClaim,
+    SENDER_CLAIM_MAC_ALGORITHM,
+    senderClaimAttributes,
+    signSenderClaim,
+    verifySenderClaim,
+} from "./sender-claim";
+export type { SenderClaim, SenderClaimKey } from "./sender-claim";
 export type {
     AttributeValue,
     BatchResult,

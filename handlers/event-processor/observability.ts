@@ -11,7 +11,12 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { EVENT_OUTCOME_METRICS, EVENT_PROCESSOR_SERVICE_NAME, EVENT_REASON_METRIC } from "../../contracts/event-pipeline";
+import {
+    EVENT_DWELL_METRIC,
+    EVENT_OUTCOME_METRICS,
+    EVENT_PROCESSOR_SERVICE_NAME,
+    EVENT_REASON_METRIC,
+} from "../../contracts/event-pipeline";
 import type { OutcomeKind, ProcessingOutcome } from "./types";
 
 /** Default EMF namespace (POWERTOOLS_METRICS_NAMESPACE overrides it). */
@@ -93,17 +98,62 @@ export function countOutcomes(outcomes: readonly ProcessingOutcome[]): Record<Ou
 /** Message of the per-batch summary line. */
 export const BATCH_SUMMARY_MESSAGE = "batch processed";
 
-/**
- * Writes the batch's one INFO summary line: the number of messages and the count per outcome.
- *
- * @example
- * logBatchSummary(logger, outcomes); // {"message":"batch processed","records":10,"persisted":9,"duplicate":0,"rejected":1,"transient":0}
- */
-export function logBatchSummary(logger: Logger, outcomes: readonly ProcessingOutcome[]): void {
-    logger.info(BATCH_SUMMARY_MESSAGE, { records: outcomes.length, ...countOutcomes(outcomes) });
+/** One tenant's share of a batch, as the summary line's `tenants` list carries it. */
+export interface TenantBatchSummary {
+    readonly clientId: string;
+    /** Messages of this tenant in the batch, whatever their outcome. */
+    readonly events: number;
+    readonly rejected: number;
+    /** Longest SentTimestamp-to-stored of its stored events, ms (0 when none was stored). */
+    readonly maxDwellMs: number;
 }
 
-/** Publishes the batch's EMF metrics: a count per outcome (zeros included) and per (outcome, reason). */
+/**
+ * Per-tenant counts of a batch, in order of first appearance. Only clientIds that passed the envelope's
+ * pattern are named (a message without one counts in the batch totals only), so no payload reaches the logs.
+ *
+ * @example
+ * tenantSummaries(outcomes); // [{ clientId: "acme", events: 9, rejected: 1, maxDwellMs: 420 }]
+ */
+export function tenantSummaries(outcomes: readonly ProcessingOutcome[]): TenantBatchSummary[] {
+    const tenants = new Map<string, { clientId: string; events: number; rejected: number; maxDwellMs: number }>();
+    for (const outcome of outcomes) {
+        if (outcome.clientId === undefined) continue;
+        let tenant = tenants.get(outcome.clientId);
+        if (tenant === undefined) {
+            tenant = { clientId: outcome.clientId, events: 0, rejected: 0, maxDwellMs: 0 };
+            tenants.set(outcome.clientId, tenant);
+        }
+        tenant.events += 1;
+        if (outcome.outcome === "rejected") tenant.rejected += 1;
+        if (outcome.outcome === "persisted" && outcome.dwellMs !== undefined)
+            tenant.maxDwellMs = Math.max(tenant.maxDwellMs, outcome.dwellMs);
+    }
+    return [...tenants.values()];
+}
+
+/**
+ * Writes the batch's one INFO summary line: the number of messages, the count per outcome, the longest
+ * dwell, and `tenants`, a list with one entry per tenant of the batch. A list (not a map keyed by clientId)
+ * because CloudWatch Logs Insights can `unnest` a list from `jsonParse` into one record per element,
+ * while map keys cannot be grouped by (the saved queries in pipeline-monitoring.ts rely on it).
+ *
+ * @example
+ * logBatchSummary(logger, outcomes);
+ * // {"message":"batch processed","records":10,"persisted":9,"duplicate":0,"rejected":1,"transient":0,"maxDwellMs":420,
+ * //  "tenants":[{"clientId":"acme","events":10,"rejected":1,"maxDwellMs":420}]}
+ */
+export function logBatchSummary(logger: Logger, outcomes: readonly ProcessingOutcome[]): void {
+    const tenants = tenantSummaries(outcomes);
+    const maxDwellMs = tenants.reduce((max, tenant) => Math.max(max, tenant.maxDwellMs), 0);
+    logger.info(BATCH_SUMMARY_MESSAGE, { records: outcomes.length, ...countOutcomes(outcomes), maxDwellMs, tenants });
+}
+
+/**
+ * Publishes the batch's EMF metrics: a count per outcome (zeros included), every stored event's dwell
+ * time as one values array in the same document (CloudWatch computes percentiles from the values; no
+ * tenant dimension), and a count per (outcome, reason).
+ */
 export function publishOutcomeMetrics(metrics: Metrics, outcomes: readonly ProcessingOutcome[]): void {
     const counts = countOutcomes(outcomes);
     const byReason = new Map<string, { outcome: OutcomeKind; reason: string; count: number }>();
@@ -117,6 +167,11 @@ export function publishOutcomeMetrics(metrics: Metrics, outcomes: readonly Proce
     }
     for (const [outcome, metric] of Object.entries(EVENT_OUTCOME_METRICS) as [OutcomeKind, string][]) {
         metrics.addMetric(metric, MetricUnit.Count, counts[outcome]);
+    }
+    for (const outcome of outcomes) {
+        if (outcome.outcome === "persisted" && outcome.dwellMs !== undefined) {
+            metrics.addMetric(EVENT_DWELL_METRIC, MetricUnit.Milliseconds, outcome.dwellMs);
+        }
     }
     metrics.publishStoredMetrics();
     for (const { outcome, reason, count } of byReason.values()) {

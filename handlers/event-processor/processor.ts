@@ -26,13 +26,29 @@ import { createEventTypeRegistry, enabledEventTypes } from "./event-types";
 import { buildItem, checkRawData, ItemStamp, itemStamp, StoredEventItem } from "./item";
 import { defaultLogger, defaultMetrics, logBatchSummary, logOutcome, logsStoredEvents, publishOutcomeMetrics } from "./observability";
 import { persistEvent } from "./persistence";
-import { checkTenancy, ProducerTenants } from "./tenancy";
+import { readSenderClaim, type SenderClaim, type SenderClaimKey, signSenderClaim, verifySenderClaim } from "./sender-claim";
+import { checkTenancy, PRINCIPAL_ID_PATTERN, ProducerTenants, senderPrincipalId } from "./tenancy";
 import { defaultTracer, traceClients, traceHandler } from "../tracing";
 import type { EventBatchProcessor, EventIdentity, EventProcessorDeps, EventProcessorHandler, ProcessingOutcome } from "./types";
 
 type Checked =
     | { readonly ok: true; readonly identity: EventIdentity; readonly item: StoredEventItem; readonly contentHash: string }
     | { readonly ok: false; readonly identity: EventIdentity; readonly reason: EventRejectionReason; readonly detail: string };
+
+/**
+ * Who first sent a message, for tenancy: `firstSender` is set when a redriven dead letter's claim verified;
+ * `forgedClaim` when it carried one that did not (it is then judged by its own SenderId).
+ */
+interface SenderResolution {
+    readonly firstSender?: string;
+    readonly forgedClaim?: boolean;
+}
+
+/** A message's dwell time: SentTimestamp (epoch ms, as SQS reports it) to `storedAt`; undefined when SQS gave none. */
+function dwellMs(record: SQSRecord, storedAt: number): number | undefined {
+    const sent = Number(record?.attributes?.SentTimestamp);
+    return Number.isFinite(sent) && sent > 0 ? Math.max(0, storedAt - sent) : undefined;
+}
 
 const SAFE_PATH_KEY = /^[A-Za-z0-9_]{1,40}$/;
 
@@ -94,13 +110,41 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
     const metrics: Metrics = deps.metrics ?? defaultMetrics();
     const now = deps.now ?? (() => new Date());
     const { tableName, deadLetterQueueUrl, retentionDays } = deps;
+    const claimKey: SenderClaimKey | undefined = deps.producerTenants ? deps.senderClaimKey : undefined;
     const [dynamodb, sqs] = traceClients(deps.tracer ?? defaultTracer(EVENT_PROCESSOR_SERVICE_NAME), deps.dynamodb, deps.sqs);
 
     const producers: ProducerTenants | undefined = deps.producerTenants
         ? new Map(Object.entries(deps.producerTenants).map(([principal, tenants]) => [principal, new Set(tenants)]))
         : undefined;
 
-    function check(body: unknown, stamp: ItemStamp, attributes?: Readonly<Record<string, string | undefined>>): Checked {
+    /**
+     * Resolves a redriven letter's first sender. A producer's own SenderId always wins (a claim it attached
+     * is ignored, and costs no KMS call); only a message from a non-producer (the processor's role, an
+     * operator, a move task) that carries a claim is verified. Rejects when KMS cannot verify now.
+     */
+    async function resolveSender(record: SQSRecord): Promise<SenderResolution> {
+        if (producers === undefined || claimKey === undefined || typeof record.body !== "string") return {};
+        const own = record.attributes?.SenderId;
+        if (typeof own === "string" && producers.has(senderPrincipalId(own))) return {};
+        const claim = readSenderClaim(record.messageAttributes as Parameters<typeof readSenderClaim>[0]);
+        if (claim === undefined) return {};
+        return (await verifySenderClaim(claimKey, claim, record.body)) ? { firstSender: claim.originalSender } : { forgedClaim: true };
+    }
+
+    /** The principal id a reject's claim names: the verified first sender, else the message's own sender. */
+    function firstSenderOf(record: SQSRecord, sender: SenderResolution): string | undefined {
+        if (sender.firstSender !== undefined) return sender.firstSender;
+        const own = record.attributes?.SenderId;
+        const principal = typeof own === "string" ? senderPrincipalId(own) : "";
+        return PRINCIPAL_ID_PATTERN.test(principal) ? principal : undefined;
+    }
+
+    function check(
+        body: unknown,
+        stamp: ItemStamp,
+        attributes?: Readonly<Record<string, string | undefined>>,
+        sender: SenderResolution = {},
+    ): Checked {
         if (typeof body !== "string") return { ok: false, identity: {}, reason: "body_not_json", detail: "body is not text" };
         let parsed: unknown;
         try {
@@ -113,8 +157,11 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
         const event = envelope.envelope;
         const typed: EventIdentity = { clientId: event.clientId, eventId: event.eventId, type: event.type };
         // Who may write this tenant is decided before anything about the payload, so a foreign producer learns nothing of it.
-        const violation = checkTenancy(attributes, event.clientId, producers);
-        if (violation) return { ok: false, identity: typed, reason: violation.reason, detail: violation.detail };
+        const violation = checkTenancy(attributes, event.clientId, producers, sender.firstSender);
+        if (violation) {
+            const forged = sender.forgedClaim ? "; its sender claim did not verify" : "";
+            return { ok: false, identity: typed, reason: violation.reason, detail: `${violation.detail}${forged}` };
+        }
         const definition = enabled.get(event.type);
         if (definition === undefined) {
             return Object.hasOwn(registry, event.type)
@@ -157,23 +204,39 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
                 // Observability must never change an outcome.
             }
             const stamp = itemStamp({ receivedAt: now(), retentionDays });
-            const letters: { index: number; identity: EventIdentity; letter: RejectedEvent }[] = [];
+            const letters: { index: number; identity: EventIdentity; letter: RejectedEvent; firstSender?: string }[] = [];
             // The synchronous part (parse, validate, build) of every record runs before the first write is awaited,
             // so all writes of the batch are in flight together.
             await Promise.all(
                 records.map(async (record, index) => {
                     const messageId = String(record?.messageId);
+                    let sender: SenderResolution;
+                    try {
+                        // Redriven letters only (a non-producer sender with a claim); every other record resolves at once.
+                        sender = claimKey === undefined ? {} : await resolveSender(record);
+                    } catch (error) {
+                        settle(index, {
+                            messageId,
+                            outcome: "transient",
+                            reason: "sender_claim_unavailable",
+                            detail: `KMS ${String((error as Error)?.name ?? "error")}`,
+                        });
+                        return;
+                    }
                     try {
                         const checked = check(
                             record.body,
                             stamp,
                             record.attributes as unknown as Readonly<Record<string, string | undefined>>,
+                            sender,
                         );
+                        const firstSender = claimKey === undefined ? undefined : firstSenderOf(record, sender);
                         if (!checked.ok) {
                             letters.push({
                                 index,
                                 identity: checked.identity,
                                 letter: { record, reason: checked.reason, detail: checked.detail },
+                                firstSender,
                             });
                             return;
                         }
@@ -183,6 +246,15 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
                                 index,
                                 identity: checked.identity,
                                 letter: { record, reason: result.reason, detail: result.detail },
+                                firstSender,
+                            });
+                        } else if (result.outcome === "persisted") {
+                            const dwell = dwellMs(record, now().getTime());
+                            settle(index, {
+                                messageId,
+                                ...checked.identity,
+                                ...result,
+                                ...(dwell === undefined ? {} : { dwellMs: dwell }),
                             });
                         } else {
                             settle(index, { messageId, ...checked.identity, ...result });
@@ -197,13 +269,40 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
                     }
                 }),
             );
-            if (letters.length > 0) {
+            // With producers, each letter names its first sender under the claim key, so a redrive judges it as that
+            // producer again (one GenerateMac per reject; a letter that cannot be signed now is retried, not sent bare).
+            const signed = await Promise.all(
+                letters.map(async (entry) => {
+                    if (claimKey === undefined || entry.firstSender === undefined || typeof entry.letter.record.body !== "string") {
+                        return { ...entry, unsigned: undefined };
+                    }
+                    try {
+                        const claim: SenderClaim = await signSenderClaim(claimKey, entry.firstSender, entry.letter.record.body);
+                        return { ...entry, letter: { ...entry.letter, claim }, unsigned: undefined };
+                    } catch (error) {
+                        return { ...entry, unsigned: `KMS ${String((error as Error)?.name ?? "error")}` };
+                    }
+                }),
+            );
+            for (const { index, identity, letter, unsigned } of signed) {
+                if (unsigned === undefined) continue;
+                settle(index, {
+                    messageId: String(letter.record.messageId),
+                    ...identity,
+                    outcome: "transient",
+                    reason: "sender_claim_unavailable",
+                    detail: unsigned,
+                    rejectionReason: letter.reason,
+                });
+            }
+            const sendable = signed.filter(({ unsigned }) => unsigned === undefined);
+            if (sendable.length > 0) {
                 const failed = await sendToDeadLetterQueue(
                     sqs,
                     deadLetterQueueUrl,
-                    letters.map(({ letter }) => letter),
+                    sendable.map(({ letter }) => letter),
                 );
-                letters.forEach(({ index, identity, letter }, letterIndex) => {
+                sendable.forEach(({ index, identity, letter }, letterIndex) => {
                     const messageId = String(letter.record.messageId);
                     const failure = failed.get(letterIndex);
                     settle(

@@ -11,11 +11,16 @@
  * builds from each producer role's unique id (`PRODUCER_TENANTS`).
  *
  * Two rules, each with its own reason code:
- *  - `message_group_mismatch`: a MessageGroupId that differs from the body's clientId
- *    (always), or a missing one when producers are configured;
+ *  - `message_group_mismatch`: a MessageGroupId that is present and differs from the body's
+ *    clientId. A missing group is no violation: AWS's standard-queue example record in "Using
+ *    Lambda with Amazon SQS" has no MessageGroupId (only the FIFO example does), so Lambda may not
+ *    forward it, and the sender check alone decides;
  *  - `sender_not_allowed`: producers are configured and the sender's principal id is
  *    not a producer of the body's clientId.
  * With no producers configured (open mode, single-tenant stacks) only the first rule applies.
+ *
+ * The sender is the message's own SenderId, except for a redriven dead letter whose verified
+ * sender claim names its first sender (sender-claim.ts); the processor decides which.
  */
 
 import type { EventRejectionReason } from "../../contracts/event-pipeline";
@@ -83,15 +88,18 @@ export interface TenancyViolation {
 
 /**
  * Checks one message's sender and group against the body's clientId.
- * `producers` undefined = open mode.
+ * `producers` undefined = open mode. `firstSender`: the principal id of a verified sender claim
+ * (a redriven dead letter), judged instead of the message's own SenderId.
  *
  * @example
  * checkTenancy({ MessageGroupId: "acme", SenderId: "AROAEXAMPLE:s" }, "acme", producers); // undefined (allowed)
+ * checkTenancy({ SenderId: "AROAEXAMPLE:s" }, "acme", producers); // undefined: no group, the sender decides
  */
 export function checkTenancy(
     attributes: Readonly<Record<string, string | undefined>> | undefined,
     clientId: string,
     producers: ProducerTenants | undefined,
+    firstSender?: string,
 ): TenancyViolation | undefined {
     const groupId = attributes?.MessageGroupId;
     if (groupId !== undefined && groupId !== clientId) {
@@ -101,13 +109,7 @@ export function checkTenancy(
         };
     }
     if (producers === undefined) return undefined;
-    if (groupId === undefined) {
-        return {
-            reason: "message_group_mismatch",
-            detail: "MessageGroupId is missing; producers must send with MessageGroupId = clientId",
-        };
-    }
-    const senderId = attributes?.SenderId;
+    const senderId = firstSender ?? attributes?.SenderId;
     if (typeof senderId !== "string" || senderId === "") {
         return { reason: "sender_not_allowed", detail: "SQS reported no SenderId, so the producer cannot be checked" };
     }
@@ -115,7 +117,8 @@ export function checkTenancy(
     if (producers.get(principal)?.has(clientId)) return undefined;
     // The principal id is AWS-generated (never payload); the session name after ':' is the caller's, so it is left out.
     const shown = PRINCIPAL_ID_PATTERN.test(principal) ? principal : "an unrecognised sender";
+    const first = firstSender === undefined ? "" : " (the first sender, from the dead letter's verified claim)";
     return producers.has(principal)
-        ? { reason: "sender_not_allowed", detail: `producer ${shown} is not allowed to write this clientId` }
-        : { reason: "sender_not_allowed", detail: `${shown} is not a configured producer` };
+        ? { reason: "sender_not_allowed", detail: `producer ${shown}${first} is not allowed to write this clientId` }
+        : { reason: "sender_not_allowed", detail: `${shown}${first} is not a configured producer` };
 }

@@ -9,6 +9,7 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { GenericSchema } from "valibot";
 import type { HandlerTracer } from "../tracing";
+import type { SenderClaimKey } from "./sender-claim";
 import type { EventRejectionReason, EventTransientReason } from "../../contracts/event-pipeline";
 
 /** The JSON body producers put on the queue (after validation). */
@@ -63,6 +64,8 @@ interface OutcomeBase extends EventIdentity {
 /** Stored for the first time. Acknowledged. */
 export interface PersistedOutcome extends OutcomeBase {
     readonly outcome: "persisted";
+    /** Milliseconds from SQS's SentTimestamp to stored, when SQS reported the timestamp. */
+    readonly dwellMs?: number;
 }
 /** Same keys and same content already stored (a redelivery or a producer retry). Acknowledged, not rewritten. */
 export interface DuplicateOutcome extends OutcomeBase {
@@ -128,6 +131,13 @@ export interface EventProcessorDeps {
      * @default undefined (open mode: any sender; MessageGroupId, when present, must still equal clientId)
      */
     readonly producerTenants?: Readonly<Record<string, readonly string[]>>;
+    /**
+     * The KMS HMAC key of sender claims (`SENDER_CLAIM_KEY_ARN`), with producers: each reject's DLQ letter
+     * carries its first sender's signed claim, and a redriven letter whose claim verifies is judged as
+     * that sender. Without it, rejects carry no claim and a redriven reject is judged by its new SenderId.
+     * @default undefined
+     */
+    readonly senderClaimKey?: SenderClaimKey;
     /** Clock for `receivedAt` and the TTL. @default () => new Date() */
     readonly now?: () => Date;
     /**

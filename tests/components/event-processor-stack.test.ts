@@ -28,7 +28,9 @@ describe("event processor stack (dev, mocks)", () => {
             for (const name of EVENT_PROCESSOR_OUTPUTS) expect(d.outputs[name], name).to.be.a("string").and.not.equal("");
             // producerRoleArns is a map (empty in open mode); tests/components/tenant-isolation.test.ts covers it.
             expect(d.outputs.producerRoleArns).to.deep.equal({});
-            const allowed = new Set<string>([...EVENT_PROCESSOR_OUTPUTS, ...EMAIL_SERVICE_OUTPUTS, "producerRoleArns"]);
+            // senderClaims likewise (the claim key and redrive operator policy exist only with producers).
+            expect(d.outputs.senderClaims).to.deep.equal({});
+            const allowed = new Set<string>([...EVENT_PROCESSOR_OUTPUTS, ...EMAIL_SERVICE_OUTPUTS, "producerRoleArns", "senderClaims"]);
             expect(
                 names.filter((n) => !allowed.has(n)),
                 "unexpected outputs",

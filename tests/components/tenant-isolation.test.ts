@@ -44,7 +44,7 @@ describe("tenant isolation: producers write only their own tenants", () => {
                 "message_group_mismatch",
             );
         });
-        it("with producers: the sender's role must be a producer of the clientId; the group must be present and equal", () => {
+        it("with producers: the sender's role must be a producer of the clientId; a group, when present, must equal it", () => {
             expect(checkTenancy({ MessageGroupId: "tenant-a", SenderId: "AROAALPHA0000000000001:i-123" }, "tenant-a", producers)).to.equal(
                 undefined,
             );
@@ -55,14 +55,34 @@ describe("tenant isolation: producers write only their own tenants", () => {
                 checkTenancy({ MessageGroupId: "tenant-a", SenderId: "AROAOTHER0000000000009:s" }, "tenant-a", producers)?.reason,
             ).to.equal("sender_not_allowed");
             expect(checkTenancy({ MessageGroupId: "tenant-a" }, "tenant-a", producers)?.reason).to.equal("sender_not_allowed");
-            expect(checkTenancy({ SenderId: "AROAALPHA0000000000001:s" }, "tenant-a", producers)?.reason).to.equal(
-                "message_group_mismatch",
-            );
+            expect(
+                checkTenancy({ MessageGroupId: "tenant-b", SenderId: "AROAALPHA0000000000001:s" }, "tenant-a", producers)?.reason,
+            ).to.equal("message_group_mismatch");
             // The detail names the AWS-generated principal id, never the caller-chosen session name.
             expect(
                 checkTenancy({ MessageGroupId: "tenant-b", SenderId: "AROAALPHA0000000000001:secret-session" }, "tenant-b", producers)!
                     .detail,
             ).to.not.include("secret-session");
+        });
+        it("a record without MessageGroupId is judged by the sender check alone (AWS's standard-queue record has none)", () => {
+            // "Using Lambda with Amazon SQS" (AWS Lambda Developer Guide), "Example standard queue message event": the
+            // record's attributes are ApproximateReceiveCount, SentTimestamp, SenderId and ApproximateFirstReceiveTimestamp;
+            // only the FIFO example carries MessageGroupId. Lambda may not forward a standard queue's group, and a stack
+            // that rejected every such record would dead-letter all of its events.
+            const awsStandardQueueRecordAttributes = {
+                ApproximateReceiveCount: "1",
+                SentTimestamp: "1545082649183",
+                SenderId: "AROAALPHA0000000000001:producer-session",
+                ApproximateFirstReceiveTimestamp: "1545082649185",
+            };
+            expect(checkTenancy(awsStandardQueueRecordAttributes, "tenant-a", producers)).to.equal(undefined);
+            expect(checkTenancy(awsStandardQueueRecordAttributes, "tenant-b", producers)?.reason).to.equal("sender_not_allowed");
+            expect(
+                checkTenancy({ ...awsStandardQueueRecordAttributes, SenderId: "AROAOTHER0000000000009:s" }, "tenant-a", producers)?.reason,
+            ).to.equal("sender_not_allowed");
+            expect(
+                checkTenancy({ ...awsStandardQueueRecordAttributes, MessageGroupId: "tenant-b" }, "tenant-a", producers)?.reason,
+            ).to.equal("message_group_mismatch");
         });
         it("both are documented reason codes", () => {
             expect(EVENT_REJECTION_REASONS).to.have.property("message_group_mismatch");
@@ -256,6 +276,79 @@ describe("tenant isolation: producers write only their own tenants", () => {
             ]);
             for (const letter of clients.letters)
                 expect(letter.MessageAttributes!.rejectionDetail.StringValue).to.not.include(foreign.data.orderId as string);
+        });
+
+        describe("the sender-claim key (a dead letter's first sender, kept across a redrive)", () => {
+            const claimKey = () => one(d, "aws:kms/key:Key", "events-sender-claims");
+            const operatorPolicy = () => policyOf(one(d, "aws:iam/policy:Policy", "events-redrive-operator").inputs.policy);
+            const processorPolicy = () => policyOf(one(d, "aws:iam/rolePolicy:RolePolicy", "event-processor-policy").inputs.policy);
+            const processorRole = () => one(d, "aws:iam/role:Role", "event-processor-role").state.arn;
+            const decideAll = async (
+                principal: string,
+                identityPolicies: PolicyDocument[],
+                actions: string[],
+                expected: "allowed" | "denied",
+            ): Promise<string[]> => {
+                const wrong: string[] = [];
+                for (const action of actions) {
+                    wrong.push(
+                        ...(await mismatches(
+                            { principal, identityPolicies, resourcePolicy: policyOf(claimKey().inputs.policy) },
+                            // KMS sets kms:CallerAccount on every request; the key policy conditions on it.
+                            [{ action, resource: claimKey().state.arn, context: { "kms:CallerAccount": ACCOUNT } }],
+                            expected,
+                        )),
+                    );
+                }
+                return wrong;
+            };
+
+            it("is an HMAC key that only MACs, handed to the processor and exported with the redrive operator policy", () => {
+                expect(claimKey().inputs).to.include({ keyUsage: "GENERATE_VERIFY_MAC", customerMasterKeySpec: "HMAC_256" });
+                const fn = all(d, "aws:lambda/function:Function").find((f) => f.name === "event-processor")!;
+                expect(fn.inputs.environment.variables[EVENT_PROCESSOR_ENV.senderClaimKeyArn]).to.equal(claimKey().state.arn);
+                expect(d.outputs.senderClaims).to.deep.equal({
+                    keyArn: claimKey().state.arn,
+                    redriveOperatorPolicyArn: one(d, "aws:iam/policy:Policy", "events-redrive-operator").state.arn,
+                });
+            });
+
+            it("the processor may GenerateMac and VerifyMac with it, and nothing else", async () => {
+                expect(
+                    await decideAll(processorRole(), [processorPolicy()], ["kms:GenerateMac", "kms:VerifyMac"], "allowed"),
+                ).to.deep.equal([]);
+                expect(
+                    await decideAll(
+                        processorRole(),
+                        [processorPolicy()],
+                        ["kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:Encrypt", "kms:CreateGrant"],
+                        "denied",
+                    ),
+                ).to.deep.equal([]);
+            });
+
+            it("no producer may use it: a producer cannot mint or check a claim", async () => {
+                for (const producer of ["alpha", "beta"]) {
+                    expect(
+                        await decideAll(role(producer).state.arn, [rolePolicy(producer)], ["kms:GenerateMac", "kms:VerifyMac"], "denied"),
+                    ).to.deep.equal([]);
+                }
+            });
+
+            it("the redrive operator policy allows GenerateMac only, on this key only", async () => {
+                const operator = `arn:aws:iam::${ACCOUNT}:role/operator`;
+                expect(await decideAll(operator, [operatorPolicy()], ["kms:GenerateMac"], "allowed")).to.deep.equal([]);
+                expect(await decideAll(operator, [operatorPolicy()], ["kms:VerifyMac", "kms:ScheduleKeyDeletion"], "denied")).to.deep.equal(
+                    [],
+                );
+                expect(
+                    await mismatches(
+                        { principal: operator, identityPolicies: [operatorPolicy()], resourcePolicy: keyPolicy },
+                        [{ action: "kms:GenerateMac", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } }],
+                        "denied",
+                    ),
+                ).to.deep.equal([]);
+            });
         });
 
         it("the dev stack itself runs in open mode (no producers configured)", () => {

@@ -56,13 +56,17 @@ describe("contracts", () => {
         expect(email.EMAIL_DEAD_LETTER_ATTRIBUTES).to.deep.equal({ reason: "rejectionReason", detail: "rejectionDetail" });
     });
 
-    it("reserve enough DLQ bytes for the event processor's reason attributes at their longest", () => {
+    it("reserve enough DLQ bytes for the event processor's reason and sender-claim attributes at their longest", () => {
         const longestCode = Math.max(...events.EVENT_REJECTION_REASON_CODES.map((code) => code.length));
         const attributeBytes =
             Object.values(events.EVENT_DEAD_LETTER_ATTRIBUTES).reduce((sum, name) => sum + name.length + "String".length, 0) +
             longestCode +
             events.EVENT_DEAD_LETTER_MAX_DETAIL_BYTES +
-            events.EVENT_DEAD_LETTER_MAX_SOURCE_ID_BYTES;
+            events.EVENT_DEAD_LETTER_MAX_SOURCE_ID_BYTES +
+            // A letter on a stack with producers also names its first sender (sender claim).
+            Object.values(events.EVENT_SENDER_CLAIM_ATTRIBUTES).reduce((sum, name) => sum + name.length + "String".length, 0) +
+            events.EVENT_SENDER_CLAIM_MAX_SENDER_BYTES +
+            events.EVENT_SENDER_CLAIM_MAX_BYTES;
         expect(attributeBytes).to.be.at.most(events.EVENT_DEAD_LETTER_RESERVED_BYTES);
     });
 

@@ -202,6 +202,20 @@ describe("policies: customer managed KMS encryption", () => {
         const asymmetric = compliantStack();
         set(pick(asymmetric, "key"), "customerMasterKeySpec", "RSA_2048");
         expectOnly(await evaluate(asymmetric), "kms-key-rotation");
+        // AWS KMS API Reference, "EnableKeyRotation": HMAC keys cannot rotate automatically; a MAC key encrypts nothing.
+        const mac = compliantStack();
+        set(pick(mac, "key"), "customerMasterKeySpec", "HMAC_256");
+        set(pick(mac, "key"), "keyUsage", "GENERATE_VERIFY_MAC");
+        set(pick(mac, "key"), "enableKeyRotation", false);
+        expectClean(await evaluate(mac));
+        // The exemption is for MAC keys only: an HMAC spec that claims to encrypt, or a MAC key asked to rotate, is refused.
+        const encryptingHmac = compliantStack();
+        set(pick(encryptingHmac, "key"), "customerMasterKeySpec", "HMAC_256");
+        expectOnly(await evaluate(encryptingHmac), "kms-key-rotation");
+        const rotatingMac = compliantStack();
+        set(pick(rotatingMac, "key"), "customerMasterKeySpec", "HMAC_256");
+        set(pick(rotatingMac, "key"), "keyUsage", "GENERATE_VERIFY_MAC");
+        expectOnly(await evaluate(rotatingMac), "kms-key-rotation");
     });
 
     it("a fixture resource of an unrelated type is ignored by every policy", async () => {

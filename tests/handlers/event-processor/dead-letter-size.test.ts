@@ -10,6 +10,7 @@ import { expect } from "chai";
 import { SQS_MAX_MESSAGE_SIZE_BYTES } from "../../../components/shared/defaults";
 import { parseStackConfig } from "../../../config";
 import {
+    EVENT_SENDER_CLAIM_MAX_SENDER_BYTES,
     EVENT_DEAD_LETTER_MAX_DETAIL_BYTES,
     EVENT_DEAD_LETTER_RESERVED_BYTES,
     EVENT_REJECTION_REASON_CODES,
@@ -21,11 +22,23 @@ import { sqsRecord } from "../../support/factories/events";
 const SOURCE_MAX = SQS_MAX_MESSAGE_SIZE_BYTES - EVENT_DEAD_LETTER_RESERVED_BYTES;
 
 describe("dead letters keep their reason at every size", () => {
-    it("the worst-case DLQ entry for a body at the largest allowed source size fits SQS's maximum", () => {
+    it("the worst-case DLQ entry for a body at the largest allowed source size fits SQS's maximum, sender claim included", () => {
         const longestReason = [...EVENT_REJECTION_REASON_CODES].sort((a, b) => b.length - a.length)[0] as EventRejectionReason;
         const record = { ...sqsRecord("x".repeat(SOURCE_MAX)), messageId: "m".repeat(500) };
         // Four-byte characters in the detail: the bound is in bytes, not characters.
-        const entry = entryFor({ record, reason: longestReason, detail: "\u{1F4A5}".repeat(1000) }, "m0");
+        // A stack with producers adds the first sender's claim: the longest unique id and an HMAC-SHA-256.
+        const claim = {
+            originalSender: `A${"Z".repeat(EVENT_SENDER_CLAIM_MAX_SENDER_BYTES - 1)}`,
+            senderClaim: `v1:${Buffer.alloc(32, 0xff).toString("base64")}`,
+        };
+        const entry = entryFor({ record, reason: longestReason, detail: "\u{1F4A5}".repeat(1000), claim }, "m0");
+        expect(entry.MessageAttributes).to.have.keys([
+            "rejectionReason",
+            "rejectionDetail",
+            "sourceMessageId",
+            "originalSender",
+            "senderClaim",
+        ]);
         expect(Buffer.byteLength(entry.MessageAttributes!.rejectionDetail.StringValue!, "utf8")).to.be.at.most(
             EVENT_DEAD_LETTER_MAX_DETAIL_BYTES,
         );

@@ -347,6 +347,7 @@ describe("event contract", () => {
             "store_unavailable",
             "dead_letter_unavailable",
             "unexpected_error",
+            "sender_claim_unavailable",
         ]);
     });
 });
