@@ -2,8 +2,9 @@
  * A stand-in for the two AWS KMS operations of HMAC keys the stack uses, `GenerateMac` and
  * `VerifyMac` (AWS KMS API Reference; "HMAC keys in AWS KMS", AWS KMS Developer Guide),
  * on 127.0.0.1, for the real SDK client through its endpoint (`AWS_ENDPOINT_URL_KMS`).
- * Each key of the stack gets random key material for the run; it never leaves this
- * process, as an HMAC key never leaves KMS. Only HMAC_SHA_256 (key spec HMAC_256).
+ * Each key's material is given by the caller (random per run); HMAC_SHA_256 with it is
+ * what KMS computes for a key of spec HMAC_256, so a local operator tool holding the same
+ * material signs what this stand-in verifies. Only HMAC_SHA_256.
  * Errors as KMS answers them: `NotFoundException` for an unknown key,
  * `KMSInvalidMacException` for a MAC that does not verify.
  */
@@ -24,11 +25,10 @@ const ALGORITHM = "HMAC_SHA_256";
 
 /**
  * @example
- * const kms = await startLocalKms(["arn:aws:kms:us-east-1:123456789012:key/abc"]);
+ * const kms = await startLocalKms(new Map([["arn:aws:kms:us-east-1:123456789012:key/abc", crypto.randomBytes(32)]]));
  * // AWS_ENDPOINT_URL_KMS = kms.endpoint
  */
-export async function startLocalKms(keyArns: readonly string[]): Promise<LocalKms> {
-    const keys = new Map(keyArns.map((arn) => [arn, crypto.randomBytes(32)]));
+export async function startLocalKms(keys: ReadonlyMap<string, Buffer>): Promise<LocalKms> {
     const calls: Array<{ operation: string; keyId: string }> = [];
     const answer = (res: http.ServerResponse, status: number, body: object, errorType?: string) => {
         res.writeHead(status, { "content-type": "application/x-amz-json-1.1", ...(errorType ? { "x-amzn-errortype": errorType } : {}) });

@@ -14,6 +14,9 @@ import * as path from "node:path";
 import * as net from "node:net";
 import { assertJava, Emulator, EmulatorStartError, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../offline/emulators";
 import { deployUnderMocks, MockDeployment } from "../offline/mock-deployment";
+import * as crypto from "node:crypto";
+import { EVENT_PROCESSOR_ENV } from "../../contracts/event-pipeline";
+import { startLocalKms } from "../aws-stand-ins/kms-hmac";
 import { localIdentities, type LocalProducerCredentials } from "./identities";
 import { provision } from "./provision";
 import { defaultServices } from "./services/default-services";
@@ -194,6 +197,15 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         };
         cleanups.push(() => Object.values(clients).forEach((client) => client.destroy()));
 
+        // The sender-claim HMAC key (stacks with producers): a local KMS holding random key material
+        // for the run; the READY line carries it (base64) so the operator tools sign as the redrive policy may.
+        const claimKeyArns = [
+            ...new Set(topology.functions.map((fn) => fn.environment[EVENT_PROCESSOR_ENV.senderClaimKeyArn]).filter(Boolean)),
+        ];
+        const claimSecret = claimKeyArns.length ? crypto.randomBytes(32) : undefined;
+        const kms = claimSecret ? await startLocalKms(new Map(claimKeyArns.map((arn) => [arn, claimSecret]))) : undefined;
+        if (kms) cleanups.push(() => kms.stop());
+
         // 3. The stack's queues and tables.
         const resources = await provision(topology, clients);
         log(`[pipeline] created ${resources.queues.length} queue(s) and ${resources.tables.length} table(s) from stack "${stack}"`);
@@ -206,6 +218,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
             AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
             AWS_ENDPOINT_URL_DYNAMODB: dynamo().endpoint,
             AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamo().endpoint,
+            ...(kms ? { AWS_ENDPOINT_URL_KMS: kms.endpoint } : {}),
         };
         const functionLog =
             typeof options.functionLogs === "function"
@@ -284,6 +297,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
             credentials: { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey },
             environment: awsEnvironment,
             producers: identities?.readyProducers() ?? {},
+            ...(claimSecret ? { senderClaimSecret: claimSecret.toString("base64") } : {}),
             notEmulated: topology.notEmulated,
         };
 

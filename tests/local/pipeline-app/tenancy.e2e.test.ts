@@ -5,15 +5,26 @@
  * MessageGroupId on the standard queue (as fair queues do), and the processor stores a
  * producer's own tenants and dead-letters the others' as sender_not_allowed, whether the
  * event comes from the AWS SDK or the AWS CLI. Unknown credentials are refused the way
- * AWS refuses them, so nothing here can pass by accident.
+ * AWS refuses them, so nothing here can pass by accident. Redrive with `npm run dlq` keeps
+ * a producer's identity: a rejected event comes back with its own reason, and a valid one
+ * SQS moved after maxReceiveCount (DynamoDB down) is stored once when redriven.
+ *
+ * Overrides that only make redelivery fast (as in fault-injection.test.ts): a 1 s processor
+ * timeout (visibility 6 s), no batching window, batches of 10, maxReceiveCount 2.
  */
 import { expect } from "chai";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { execFile, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { promisify } from "node:util";
-import { deadLetters, type PeekedDeadLetter } from "../../../local/pipeline-app/accounting";
+import { EVENT_DEAD_LETTER_ATTRIBUTES } from "../../../contracts/event-pipeline";
+import { deadLetters, inspectQueue, type PeekedDeadLetter } from "../../../local/pipeline-app/accounting";
 import { LocalPipeline, startLocalPipeline } from "../../../local/pipeline-app/pipeline";
+import { runDlq } from "../../../tools/dlq";
+import { LOCAL_PIPELINE_FILE_VARIABLE } from "../../../tools/target";
 import { until } from "../../support/until";
 
 const run = promisify(execFile);
@@ -22,6 +33,14 @@ const PRODUCERS = {
     orders: { tenants: ["acme", "globex"], principals: ["111122223333"] },
     billing: { tenants: ["initech"], principals: ["444455556666"] },
 };
+const FAST_REDELIVERY = {
+    "event-ingestion:processorTimeoutSeconds": 1,
+    "event-ingestion:maxBatchingWindowSeconds": 0,
+    "event-ingestion:batchSize": 10,
+    "event-ingestion:maxReceiveCount": 2,
+};
+/** The pipeline runs in this process on a shared 2-core machine: allow it time to settle. */
+const SETTLE = { timeoutMs: 60_000, intervalMs: 300 };
 
 /** The AWS CLI v1 (pip) speaks SQS's JSON protocol, which fauxqs needs. */
 function awsCliV1(): string | undefined {
@@ -42,21 +61,61 @@ function event(clientId: string, eventId: string): string {
 }
 
 describe("tenancy end to end on the local pipeline (stack localstack with producers)", function () {
-    this.timeout(180_000);
+    this.timeout(240_000);
     let pipeline: LocalPipeline;
+    let dir: string;
+    let toolEnv: NodeJS.ProcessEnv;
     const clients: SQSClient[] = [];
 
     before(async () => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "tenancy-e2e-"));
+        fs.mkdirSync(path.join(dir, "dynamodb"));
         pipeline = await startLocalPipeline({
             stack: "localstack",
-            configOverrides: { "event-ingestion:producers": PRODUCERS },
+            configOverrides: { "event-ingestion:producers": PRODUCERS, ...FAST_REDELIVERY },
+            dynamodbDataDir: path.join(dir, "dynamodb"),
             functionLogs: () => undefined,
         });
+        // What `npm run local` writes for the tools (.local/pipeline.json).
+        const readyFile = path.join(dir, "pipeline.json");
+        fs.writeFileSync(readyFile, JSON.stringify(pipeline.ready));
+        toolEnv = { ...process.env, [LOCAL_PIPELINE_FILE_VARIABLE]: readyFile };
     });
     after(async () => {
         clients.forEach((client) => client.destroy());
         await pipeline?.stop();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
+
+    async function dlq(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+        const out: string[] = [];
+        const err: string[] = [];
+        const io = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), stdin: async () => "" };
+        const code = await runDlq(argv, io, toolEnv);
+        return { code, out: out.join("\n"), err: err.join("\n") };
+    }
+
+    /** The DLQ's letters for one event, with their DLQ message ids, seen without receiving them. */
+    async function lettersFor(clientId: string, eventId: string): Promise<Array<{ messageId: string; reason?: string }>> {
+        const { ready, inflight, delayed } = await inspectQueue(
+            pipeline.ready.sqsEndpoint,
+            pipeline.ready.deadLetterQueueUrl.split("/").pop()!,
+        );
+        type Letter = { messageId: string; body: string; messageAttributes?: Record<string, { StringValue?: string }> };
+        return ([...ready, ...inflight, ...delayed] as Letter[])
+            .filter((message) => {
+                try {
+                    const body = JSON.parse(message.body) as { clientId?: string; eventId?: string };
+                    return body.clientId === clientId && body.eventId === eventId;
+                } catch {
+                    return false;
+                }
+            })
+            .map((message) => ({
+                messageId: message.messageId,
+                reason: message.messageAttributes?.[EVENT_DEAD_LETTER_ATTRIBUTES.reason]?.StringValue,
+            }));
+    }
 
     function sqsAs(credentials: { accessKeyId: string; secretAccessKey: string }): SQSClient {
         const client = new SQSClient({
@@ -70,21 +129,28 @@ describe("tenancy end to end on the local pipeline (stack localstack with produc
     }
 
     const stored = (clientId: string, eventId: string) =>
-        until(`${clientId}/${eventId} to be stored`, async () => {
-            const got = await pipeline.context.clients.dynamodb.send(
-                new GetItemCommand({
-                    TableName: pipeline.ready.eventTableName,
-                    Key: { clientId: { S: clientId }, eventId: { S: eventId } },
-                }),
-            );
-            return got.Item;
-        });
+        until(
+            `${clientId}/${eventId} to be stored`,
+            async () => {
+                const got = await pipeline.context.clients.dynamodb.send(
+                    new GetItemCommand({
+                        TableName: pipeline.ready.eventTableName,
+                        Key: { clientId: { S: clientId }, eventId: { S: eventId } },
+                    }),
+                );
+                return got.Item;
+            },
+            SETTLE,
+        );
     const deadLettered = (clientId: string, eventId: string) =>
-        until<PeekedDeadLetter>(`${clientId}/${eventId} in the DLQ`, async () =>
-            (await deadLetters(pipeline.ready.sqsEndpoint, pipeline.ready.deadLetterQueueUrl.split("/").pop()!)).find((letter) => {
-                const body = JSON.parse(letter.body) as { clientId?: string; eventId?: string };
-                return body.clientId === clientId && body.eventId === eventId;
-            }),
+        until<PeekedDeadLetter>(
+            `${clientId}/${eventId} in the DLQ`,
+            async () =>
+                (await deadLetters(pipeline.ready.sqsEndpoint, pipeline.ready.deadLetterQueueUrl.split("/").pop()!)).find((letter) => {
+                    const body = JSON.parse(letter.body) as { clientId?: string; eventId?: string };
+                    return body.clientId === clientId && body.eventId === eventId;
+                }),
+            SETTLE,
         );
 
     it("lists each producer's local credentials and tenants in the READY JSON", () => {
@@ -174,4 +240,67 @@ describe("tenancy end to end on the local pipeline (stack localstack with produc
             expect(refused?.stderr).to.match(/InvalidClientTokenId/);
         },
     );
+
+    it("redrive keeps the producer's identity: an invalid_data reject comes back to the DLQ as invalid_data, not sender_not_allowed", async () => {
+        const orders = sqsAs(pipeline.ready.producers.orders);
+        const invalid = JSON.stringify({
+            ...JSON.parse(event("acme", "redrive-invalid")),
+            type: "order.placed",
+            data: { orderId: "o-1", customerId: "c-1", currency: "euro", totalAmount: -5, lines: [] },
+        });
+        await orders.send(new SendMessageCommand({ QueueUrl: pipeline.ready.eventQueueUrl, MessageBody: invalid, MessageGroupId: "acme" }));
+        expect((await deadLettered("acme", "redrive-invalid")).reason).to.equal("invalid_data");
+        const [original] = await lettersFor("acme", "redrive-invalid");
+
+        const moved = await dlq("redrive", "--reason", "invalid_data", "--yes");
+        expect(moved.code, moved.err).to.equal(0);
+        // The copy was judged again as orders' event (so it failed validation again), and the original is gone.
+        const back = await until(
+            "the redriven copy to come back to the DLQ",
+            async () => {
+                const letters = await lettersFor("acme", "redrive-invalid");
+                return letters.length === 1 && letters[0].messageId !== original.messageId ? letters[0] : undefined;
+            },
+            SETTLE,
+        );
+        expect(back.reason).to.equal("invalid_data");
+    });
+
+    it("redrive after a transient failure: a valid event SQS moved after maxReceiveCount (DynamoDB down) is stored once", async () => {
+        const orders = sqsAs(pipeline.ready.producers.orders);
+        await pipeline.killDynamoDb("SIGKILL");
+        try {
+            await orders.send(
+                new SendMessageCommand({
+                    QueueUrl: pipeline.ready.eventQueueUrl,
+                    MessageBody: event("globex", "redrive-valid"),
+                    MessageGroupId: "globex",
+                }),
+            );
+            // Received, failed (no store), visible again: maxReceiveCount 2, so the third receive moves it (no reason attribute).
+            const [letter] = await until(
+                "SQS to move the event to the DLQ",
+                async () => {
+                    const letters = await lettersFor("globex", "redrive-valid");
+                    return letters.length ? letters : undefined;
+                },
+                { timeoutMs: 90_000, intervalMs: 500 },
+            );
+            expect(letter.reason).to.equal(undefined);
+        } finally {
+            await pipeline.restartDynamoDb();
+        }
+        const moved = await dlq("redrive", "--retries-exhausted", "--yes");
+        expect(moved.code, moved.err).to.equal(0);
+        expect((await stored("globex", "redrive-valid")).type.S).to.equal("user.signed_up");
+        await until(
+            "the stream to deliver it",
+            () => pipeline.sender!.delivered.some((d) => d.clientId === "globex" && d.eventId === "redrive-valid"),
+            SETTLE,
+        );
+        // Stored once: one INSERT on the stream, never a MODIFY, and nothing left in the DLQ for it.
+        const deliveries = pipeline.sender!.delivered.filter((d) => d.clientId === "globex" && d.eventId === "redrive-valid");
+        expect(deliveries.map((d) => d.eventName)).to.deep.equal(["INSERT"]);
+        expect(await lettersFor("globex", "redrive-valid")).to.deep.equal([]);
+    });
 });
