@@ -55,7 +55,8 @@ export async function startLocalKms(keys: ReadonlyMap<string, Buffer>): Promise<
                 return answer(res, 400, { message: `MacAlgorithm must be ${ALGORITHM}, with a Message` }, "ValidationException");
             calls.push({ operation, keyId });
             const mac = crypto.createHmac("sha256", key).update(Buffer.from(body.Message, "base64")).digest();
-            if (operation === "GenerateMac") return answer(res, 200, { KeyId: keyId, Mac: mac.toString("base64"), MacAlgorithm: ALGORITHM });
+            if (operation === "GenerateMac")
+                return answer(res, 200, { KeyId: keyId, Mac: mac.toString("base64"), MacAlgorithm: ALGORITHM });
             const given = Buffer.from(String(body.Mac ?? ""), "base64");
             if (given.length !== mac.length || !crypto.timingSafeEqual(given, mac))
                 return answer(res, 400, { message: "The MAC is not valid." }, "KMSInvalidMacException");
