@@ -6,8 +6,6 @@
 // messages before fauxqs dequeues them. It reaches into fauxqs's dist files, so
 // package.json pins fauxqs exactly and tests/local/aws-stand-ins/sqs-stand-in.test.ts
 // fails first if an upgrade moves them.
-import { Hash } from "@smithy/core/serde";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { Buffer } from "node:buffer";
 import { Readable } from "node:stream";
 import { detectNoisyGroups, fairDeliveryOrder, fairQueueMetrics, newFairnessState } from "./sqs-fairness.ts";
@@ -120,8 +118,16 @@ function replyError(reply, status, code, message, queryCode) {
     return reply;
 }
 
-/** node:crypto behind smithy's Checksum interface (SHA-256, HMAC when given a key). */
-const sha256 = Hash.bind(null, "sha256");
+/** The SigV4 signer, loaded only when identities are checked (it adds to every start-up otherwise). */
+let signing;
+async function loadSigning() {
+    if (!signing) {
+        const [{ Hash }, { SignatureV4 }] = await Promise.all([import("@smithy/core/serde"), import("@smithy/signature-v4")]);
+        // node:crypto behind smithy's Checksum interface (SHA-256, HMAC when given a key).
+        signing = { SignatureV4, sha256: Hash.bind(null, "sha256") };
+    }
+    return signing;
+}
 
 /**
  * Checks a request's SigV4 signature the way AWS does: the access key must be known, and
@@ -155,6 +161,7 @@ async function authenticate(request, identities) {
     for (const name of signedHeaderList.split(";")) headers[name] = String(request.headers[name] ?? "");
     const amzDate = headers["x-amz-date"] ?? String(request.headers["x-amz-date"] ?? "");
     const signingDate = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+    const { SignatureV4, sha256 } = await loadSigning();
     const signer = new SignatureV4({
         service,
         region,
