@@ -251,13 +251,34 @@ export function compileLoopbackLauncher(
     return { ok: false, error: detail };
 }
 
+/** A credential the local SQS accepts, and the SenderId it reports for messages sent with it. */
+export interface LocalSqsIdentity {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    /** AWS's form: `<role unique id>:<session name>` for an assumed role, the user id for a user */
+    readonly senderId: string;
+}
+
+export interface FauxqsOptions extends StartOptions {
+    region?: string;
+    /**
+     * Only these credentials are accepted (SigV4 checked; anything else gets InvalidClientTokenId
+     * or SignatureDoesNotMatch), and each message reports its sender's SenderId.
+     * @default undefined: any credentials, SenderId as fauxqs reports it
+     */
+    identities?: readonly LocalSqsIdentity[];
+    /** Deliver quiet groups' messages first on standard queues (fair queues). @default true */
+    fairDelivery?: boolean;
+}
+
 /**
- * Starts fauxqs (SQS and S3) on a loopback port, on the Node 22 runtime.
+ * Starts fauxqs (SQS and S3) on a loopback port, on the Node 22 runtime, with the SQS
+ * stand-in layer (local/aws-stand-ins/sqs-stand-in.mjs).
  *
  * @example
  * const sqs = await startFauxqs({ region: "eu-west-1" });
  */
-export async function startFauxqs(options: StartOptions & { region?: string } = {}): Promise<Emulator> {
+export async function startFauxqs(options: FauxqsOptions = {}): Promise<Emulator> {
     const port = options.port ?? (await freePort());
     await assertPortFree(port, "fauxqs");
     const child = spawn(process.execPath, [path.join(ROOT, "local", "aws-stand-ins", "fauxqs-server.mjs")], {
@@ -267,6 +288,8 @@ export async function startFauxqs(options: StartOptions & { region?: string } = 
             FAUXQS_PORT: String(port),
             FAUXQS_DEFAULT_REGION: options.region ?? "us-east-1",
             FAUXQS_EXIT_WITH_PARENT: "1",
+            FAUXQS_FAIR_DELIVERY: options.fairDelivery === false ? "0" : "1",
+            FAUXQS_IDENTITIES: options.identities ? JSON.stringify(options.identities) : "",
         },
         // stdin stays open as a lifeline: the server exits when it closes (this process died).
         stdio: ["pipe", "pipe", "pipe"],

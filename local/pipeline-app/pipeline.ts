@@ -14,6 +14,10 @@ import * as path from "node:path";
 import * as net from "node:net";
 import { assertJava, Emulator, EmulatorStartError, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../offline/emulators";
 import { deployUnderMocks, MockDeployment } from "../offline/mock-deployment";
+import * as crypto from "node:crypto";
+import { EVENT_PROCESSOR_ENV } from "../../contracts/event-pipeline";
+import { startLocalKms } from "../aws-stand-ins/kms-hmac";
+import { localIdentities, type LocalProducerCredentials } from "./identities";
 import { provision } from "./provision";
 import { defaultServices } from "./services/default-services";
 import type { RunningEventProcessor } from "./services/event-processor";
@@ -64,6 +68,11 @@ export interface ReadyInfo {
     credentials: { accessKeyId: string; secretAccessKey: string };
     /** Environment variables that point the AWS CLI / any SDK here. */
     environment: Record<string, string>;
+    /**
+     * Each configured producer's local credentials and tenants (empty in open mode). The local
+     * SQS accepts only these and `credentials` (and the functions' own) when producers are configured.
+     */
+    producers: Record<string, LocalProducerCredentials>;
     notEmulated: string[];
     [key: string]: unknown;
 }
@@ -143,6 +152,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         }
         const topology = localTopology(deployment);
         const region = deployment.region;
+        const identities = localIdentities(topology);
 
         // 2. Emulators on loopback.
         log(`[pipeline] starting fauxqs and DynamoDB Local on 127.0.0.1`);
@@ -150,7 +160,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         cleanups.push(() => fs.rmSync(workDir, { recursive: true, force: true }));
         const emulators: { sqs?: Emulator; dynamodb?: Emulator } = {};
         const started = await Promise.allSettled([
-            startFauxqs({ region, port: options.sqsPort }).then((emulator) => (emulators.sqs = emulator)),
+            startFauxqs({ region, port: options.sqsPort, identities: identities?.all() }).then((emulator) => (emulators.sqs = emulator)),
             startDynamoDbLocal({ port: options.dynamodbPort, dbPath: options.dynamodbDataDir }).then(
                 (emulator) => (emulators.dynamodb = emulator),
             ),
@@ -187,6 +197,15 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         };
         cleanups.push(() => Object.values(clients).forEach((client) => client.destroy()));
 
+        // The sender-claim HMAC key (stacks with producers): a local KMS holding random key material
+        // for the run; the READY line carries it (base64) so the operator tools sign as the redrive policy may.
+        const claimKeyArns = [
+            ...new Set(topology.functions.map((fn) => fn.environment[EVENT_PROCESSOR_ENV.senderClaimKeyArn]).filter(Boolean)),
+        ];
+        const claimSecret = claimKeyArns.length ? crypto.randomBytes(32) : undefined;
+        const kms = claimSecret ? await startLocalKms(new Map(claimKeyArns.map((arn) => [arn, claimSecret]))) : undefined;
+        if (kms) cleanups.push(() => kms.stop());
+
         // 3. The stack's queues and tables.
         const resources = await provision(topology, clients);
         log(`[pipeline] created ${resources.queues.length} queue(s) and ${resources.tables.length} table(s) from stack "${stack}"`);
@@ -199,6 +218,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
             AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
             AWS_ENDPOINT_URL_DYNAMODB: dynamo().endpoint,
             AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamo().endpoint,
+            ...(kms ? { AWS_ENDPOINT_URL_KMS: kms.endpoint } : {}),
         };
         const functionLog =
             typeof options.functionLogs === "function"
@@ -227,6 +247,10 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
             topology,
             resources,
             awsEnvironment,
+            functionCredentials: (functionName) => {
+                const identity = identities?.functions.get(functionName);
+                return identity && { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey };
+            },
             workDir,
             maxLocalConcurrency: options.maxLocalConcurrency ?? 4,
             log,
@@ -272,6 +296,8 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
             // Named fields only: the SDK decorates credential objects it is given (`$source`).
             credentials: { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey },
             environment: awsEnvironment,
+            producers: identities?.readyProducers() ?? {},
+            ...(claimSecret ? { senderClaimSecret: claimSecret.toString("base64") } : {}),
             notEmulated: topology.notEmulated,
         };
 

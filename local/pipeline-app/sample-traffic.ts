@@ -41,10 +41,8 @@ export interface SampleOptions {
 export const REASONS_NOT_SENT: Readonly<Record<string, string>> = {
     item_too_large: "needs a stored item over 400 KB; the queue's message size limit is lower",
     store_rejected_item: "DynamoDB refusing a well-formed item cannot be provoked from a message",
-    message_group_mismatch:
-        "fauxqs keeps MessageGroupId only on FIFO queues (no fair-queue emulation), so the processor sees no group locally",
     sender_not_allowed:
-        "needs producers configured and a real SenderId; local stacks run in open mode and fauxqs reports 000000000000 for every sender",
+        "needs producers in the stack config and a sender outside them; the demo stack runs in open mode (tests/local/pipeline-app/tenancy.e2e.test.ts runs a stack with producers)",
 };
 
 const TENANTS = ["acme-retail", "globex", "initech", "umbrella-health", "stark-industries", "wayne-logistics", "hooli", "soylent"];
@@ -196,6 +194,14 @@ export function generateSampleTraffic(options: SampleOptions = {}): SampleMessag
     for (const [reason, body] of invalid) {
         messages.push({ label: `invalid/${reason}`, body, messageGroupId: tenant, phase: 1, expect: { kind: "rejected", reason } });
     }
+    // A producer sending under another tenant's group (the local SQS keeps MessageGroupId, as fair queues do).
+    messages.push({
+        label: "invalid/message_group_mismatch",
+        body: JSON.stringify(valid({}, 10)),
+        messageGroupId: `${tenant}-other`,
+        phase: 1,
+        expect: { kind: "rejected", reason: "message_group_mismatch" },
+    });
     // Same ids as a stored event, different content: the stored one is kept.
     const target = originals[originals.length - 1].body;
     messages.push({

@@ -7,9 +7,9 @@
  * This is what makes the local pipeline the stack's twin rather than a copy: every
  * setting comes from what the Pulumi program registered for the chosen stack.
  */
+import { EVENT_PROCESSOR_ENV } from "../../contracts/event-pipeline";
 import { stackLayerCodes } from "../offline/lambda-artifact";
 import type { MockDeployment, MockedResource } from "../offline/mock-deployment";
-import { PRODUCER_ROLES_TYPE } from "./function-names";
 
 export const RESOURCE_TYPES = {
     queue: "aws:sqs/queue:Queue",
@@ -17,7 +17,11 @@ export const RESOURCE_TYPES = {
     table: "aws:dynamodb/table:Table",
     function: "aws:lambda/function:Function",
     eventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+    role: "aws:iam/role:Role",
 } as const;
+
+/** The tag ProducerRoles puts on each producer's role (its value is the producer's name). */
+export const PRODUCER_ROLE_TAG = "event-ingestion:producer";
 
 export interface QueueSpec {
     /** Pulumi logical name */
@@ -67,6 +71,18 @@ export interface FunctionSpec {
     layers: string[];
     /** the `code` of the layers among `layers` that this stack builds (LayerVersion resources) */
     layerCodes?: unknown[];
+    /** the unique id (AROA…) of the function's execution role, when the stack creates it */
+    roleUniqueId?: string;
+}
+
+/** A producer of the stack config (`producers`): its role and the tenants it may write. */
+export interface ProducerSpec {
+    name: string;
+    roleArn: string;
+    /** what SQS reports as the principal part of its messages' SenderId */
+    roleUniqueId: string;
+    /** from the processor's PRODUCER_TENANTS, the map the deployed processor checks against */
+    tenants: string[];
 }
 
 export interface EventSourceMappingSpec {
@@ -88,6 +104,8 @@ export interface LocalTopology {
     tables: TableSpec[];
     functions: FunctionSpec[];
     eventSourceMappings: EventSourceMappingSpec[];
+    /** the stack's producers (empty in open mode) */
+    producers: ProducerSpec[];
     /** Settings the emulators do not reproduce (KMS, IAM, alarms…), named so nobody mistakes local for identical. */
     notEmulated: string[];
     outputs: Record<string, unknown>;
@@ -248,10 +266,13 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
         }
     }
     const tables = of(RESOURCE_TYPES.table).map((resource) => tableSpec(resource, problems));
+    const roles = of(RESOURCE_TYPES.role);
     const functions = of(RESOURCE_TYPES.function).map((resource) => ({
         ...functionSpec(resource),
         layerCodes: stackLayerCodes(deployment, resource.inputs.layers),
+        roleUniqueId: roles.find((role) => role.state.arn === resource.inputs.role)?.state.uniqueId as string | undefined,
     }));
+    const producers = producerSpecs(roles, functions, problems);
     const eventSourceMappings = of(RESOURCE_TYPES.eventSourceMapping).map(mappingSpec);
     for (const mapping of eventSourceMappings) {
         if (!functions.some((spec) => spec.name === mapping.functionName || spec.deployedArn === mapping.functionName)) {
@@ -270,21 +291,19 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
             notEmulated.add("point-in-time recovery");
         if (resource.type === RESOURCE_TYPES.table && resource.inputs.ttl?.enabled)
             notEmulated.add("TTL expiry (DynamoDB Local records the TTL setting but never deletes items)");
-        if (resource.type.startsWith("aws:iam/")) notEmulated.add("IAM (the emulators do not authorise requests)");
+        if (resource.type.startsWith("aws:iam/"))
+            notEmulated.add(
+                "IAM authorisation (the local SQS checks who signed a request, with producers configured, not what they may do)",
+            );
         if (resource.type.startsWith("aws:cloudwatch/")) notEmulated.add("CloudWatch alarms, dashboards and log groups");
         if (resource.type.startsWith("aws:kms/")) notEmulated.add("KMS keys");
         if (resource.type.startsWith("aws:sns/")) notEmulated.add("SNS alarm topics");
         if (resource.type === "aws:sqs/queuePolicy:QueuePolicy") notEmulated.add("queue policies (TLS-only, producer grants)");
         if (resource.type === RESOURCE_TYPES.queue && !resource.inputs.fifoQueue) {
             notEmulated.add(
-                "fair queues: fauxqs drops MessageGroupId on standard queues, so the processor sees no group locally (no message_group_mismatch)",
+                "fair queues' processing-time-share rule (the local SQS detects noisy groups by their share of in-flight messages only)",
             );
         }
-    }
-    if (deployment.registrations.some((registration) => registration.type === PRODUCER_ROLES_TYPE)) {
-        notEmulated.add(
-            "producer identity: fauxqs reports SenderId 000000000000 for every sender, so with `producers` configured every event is rejected as sender_not_allowed (run local stacks in open mode)",
-        );
     }
     return {
         stack: deployment.stack,
@@ -293,6 +312,7 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
         tables,
         functions,
         eventSourceMappings,
+        producers,
         notEmulated: [...notEmulated].sort(),
         outputs: deployment.outputs,
     };
@@ -306,6 +326,28 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
  */
 export function functionByLogicalName(topology: Pick<LocalTopology, "functions">, logicalName: string): FunctionSpec | undefined {
     return topology.functions.find((fn) => fn.logicalName === logicalName);
+}
+
+/**
+ * The producers of the stack: each role ProducerRoles tagged with a producer name, with
+ * the tenants the processor's PRODUCER_TENANTS grants its unique id.
+ */
+function producerSpecs(roles: readonly MockedResource[], functions: readonly FunctionSpec[], problems: string[]): ProducerSpec[] {
+    const tagged = roles.filter((role) => typeof role.inputs.tags?.[PRODUCER_ROLE_TAG] === "string");
+    if (tagged.length === 0) return [];
+    const mapText = functions.map((fn) => fn.environment[EVENT_PROCESSOR_ENV.producerTenants]).find((text) => text !== undefined);
+    let tenantMap: Record<string, string[]> = {};
+    try {
+        tenantMap = JSON.parse(mapText ?? "{}");
+    } catch {
+        problems.push(`${EVENT_PROCESSOR_ENV.producerTenants} is not JSON`);
+    }
+    return tagged.map((role) => ({
+        name: String(role.inputs.tags[PRODUCER_ROLE_TAG]),
+        roleArn: String(role.state.arn),
+        roleUniqueId: String(role.state.uniqueId),
+        tenants: [...(tenantMap[String(role.state.uniqueId)] ?? [])],
+    }));
 }
 
 /** Queues ordered so that every dead-letter target comes before the queues that redrive to it. */

@@ -72,6 +72,17 @@ describe("bench registry", () => {
         expect(run.stderr).to.not.match(/unknown flag/);
     });
 
+    it("registers the fairness mode with its bounded flags (a run stays short: at most 60 s per scenario)", async () => {
+        expect(availableModes()).to.include("fairness");
+        const fairness = (await import("../../bench/fairness")) as BenchModule;
+        const command = parseArgs(["--mode", "fairness", "--seconds", "5", "--flood-factor", "3"], ["fairness"]);
+        expect(resolveOptions(command, { fairness })).to.deep.equal({ fairness: { seconds: 5, floodFactor: 3 } });
+        expect(() => resolveOptions(parseArgs(["--mode", "fairness", "--seconds", "600"], ["fairness"]), { fairness })).to.throw(
+            BenchUsageError,
+            /--seconds: must be a whole number from 3 to 60/,
+        );
+    });
+
     it("merges every mode's figures into one object and refuses a field two modes both report", () => {
         expect(
             mergeFigures([

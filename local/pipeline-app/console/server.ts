@@ -26,6 +26,7 @@ import {
     RETRIES_EXHAUSTED,
 } from "../../../tools/dead-letters";
 import { systemsFrom, SYSTEMS, SystemName } from "../../../tools/target";
+import type { FairQueueMetrics } from "../../aws-stand-ins/sqs-fairness";
 import { inspectQueue } from "../accounting";
 import type { RunningEmailService } from "../services/email-service";
 import type { LocalPipeline } from "../pipeline";
@@ -102,9 +103,29 @@ interface QueueView {
     oldestAgeSeconds?: number;
 }
 
+/** One standard queue's fair-queue state, as the local SQS computes the metrics AWS publishes to CloudWatch. */
+export interface FairQueueView {
+    name: string;
+    role: string;
+    /** the groups detected as noisy (their MessageGroupIds: producer-controlled text) */
+    noisyGroups: string[];
+    metrics: FairQueueMetrics;
+}
+
+/** The fair-queue metrics the local SQS serves (GET /_stand-in/fair-queues), by queue name. */
+export async function fairQueueReports(
+    sqsEndpoint: string,
+): Promise<Array<{ queue: string; noisyGroups: string[]; metrics: FairQueueMetrics }>> {
+    const response = await fetch(`${sqsEndpoint}/_stand-in/fair-queues`);
+    if (!response.ok) throw new Error(`the local SQS's fair-queue report failed: HTTP ${response.status}`);
+    return (await response.json()) as Array<{ queue: string; noisyGroups: string[]; metrics: FairQueueMetrics }>;
+}
+
 /** The data one page view shows. Exported for tests. */
 export interface ConsoleSnapshot {
     queues: QueueView[];
+    /** standard source queues only (fair queues apply to standard queues; DLQs have no consumer to be fair to) */
+    fairQueues: FairQueueView[];
     deadLetters: Array<{ system: SystemName; reason: string; count: number; oldestAgeSeconds: number; sampleId: string; detail?: string }>;
     tenants: Array<{ clientId: string; count: number; recent: Array<{ eventId: string; type: string; receivedAt: string }> }>;
     itemsRead: number;
@@ -174,6 +195,9 @@ export async function consoleSnapshot(pipeline: LocalPipeline, maxItems = 500): 
             }
         }
     }
+    const fairQueues = (await fairQueueReports(context.emulators.sqs.endpoint))
+        .map((report) => ({ name: report.queue, role: roleOf(report.queue), noisyGroups: report.noisyGroups, metrics: report.metrics }))
+        .filter((view) => view.role.endsWith(" queue"));
     const groups = groupDeadLetters(deadLetters, now).map((group) => ({
         ...group,
         detail: deadLetters.find((letter) => letter.messageId === group.sampleId)?.detail,
@@ -234,7 +258,7 @@ export async function consoleSnapshot(pipeline: LocalPipeline, maxItems = 500): 
                 ...(await emailBodies(mail.raw)),
             })),
     );
-    return { queues, deadLetters: groups, tenants, itemsRead: items.length, deliveries, inbox };
+    return { queues, fairQueues, deadLetters: groups, tenants, itemsRead: items.length, deliveries, inbox };
 }
 
 /** Renders the page. Every value passes through {@link escapeHtml}. */
@@ -251,6 +275,19 @@ export function renderConsole(snapshot: ConsoleSnapshot, info: { stack: string; 
             `<td class="n">${esc(formatAge(queue.oldestAgeSeconds))}</td>`,
         ]),
     );
+    const fairQueues = snapshot.fairQueues
+        .map(
+            (queue) =>
+                `<h3><code>${esc(queue.name)}</code> <span class="muted">${esc(queue.role)}</span></h3><table><tr><th>metric (AWS/SQS)</th><th>value</th></tr>${rows(
+                    (Object.entries(queue.metrics) as Array<[string, number]>).map(([name, value]) => [
+                        `<td><code>${esc(name)}</code></td>`,
+                        `<td class="n">${esc(name === "ApproximateAgeOfOldestMessageInQuietGroups" ? formatAge(value) : value)}</td>`,
+                    ]),
+                )}</table><p class="muted">Noisy groups: ${
+                    queue.noisyGroups.length ? queue.noisyGroups.map((group) => `<code>${esc(group)}</code>`).join(", ") : "none"
+                }</p>`,
+        )
+        .join("");
     const dlqRows = rows(
         snapshot.deadLetters.map((group) => [
             `<td>${esc(group.system)}</td>`,
@@ -303,6 +340,7 @@ export function renderConsole(snapshot: ConsoleSnapshot, info: { stack: string; 
 ${info.notice ? `<div class="notice" role="status">${esc(info.notice)}</div>` : ""}
 <main>
 <section id="queues"><h2>Queues</h2><table><tr><th>queue</th><th>role</th><th>ready</th><th>in flight</th><th>delayed</th><th>oldest</th></tr>${queueRows}</table></section>
+<section id="fair-queues"><h2>Fair queues</h2>${fairQueues || `<p class="muted">No standard source queue.</p>`}<p class="muted">A group is noisy with more than 10% of the queue's in-flight messages and at least 30 of its own; quiet groups' messages are delivered first (How Amazon SQS fair queues work). Computed by the local SQS as SQS publishes them to CloudWatch.</p></section>
 <section id="dlq"><h2>Dead-letter queues by reason</h2>${
         snapshot.deadLetters.length
             ? `<table><tr><th>system</th><th>reason</th><th>count</th><th>oldest</th><th>sample id</th><th></th></tr>${dlqRows}</table>`

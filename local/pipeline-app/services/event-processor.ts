@@ -88,7 +88,14 @@ export function eventProcessorService(options: EventProcessorServiceOptions = {}
             const environment: Record<string, string> = {};
             for (const [key, value] of Object.entries(functionSpec.environment))
                 environment[key] = rewriteValue(value, context.resources.rewrites);
-            Object.assign(environment, context.awsEnvironment, { AWS_NODEJS_CONNECTION_REUSE_ENABLED: "1" }, options.environment);
+            const credentials = context.functionCredentials?.(functionSpec.name);
+            Object.assign(
+                environment,
+                context.awsEnvironment,
+                credentials && { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey },
+                { AWS_NODEJS_CONNECTION_REUSE_ENABLED: "1" },
+                options.environment,
+            );
 
             const code = await prepareArtifact(functionSpec, { parentDir: context.workDir });
             const concurrency = localConcurrency(mapping, context);

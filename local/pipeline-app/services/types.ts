@@ -26,6 +26,11 @@ export interface LocalContext {
      * (AWS_REGION, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB, local credentials).
      */
     awsEnvironment: Record<string, string>;
+    /**
+     * The credentials a function sends with (its execution role's, on a stack with producers, so
+     * the local SQS reports the role's SenderId), or undefined: then `awsEnvironment`'s.
+     */
+    functionCredentials?(functionName: string): { accessKeyId: string; secretAccessKey: string } | undefined;
     /** Scratch directory removed when the pipeline stops. */
     workDir: string;
     /** Upper bound for concurrent local execution environments per function (a laptop is not a region). */

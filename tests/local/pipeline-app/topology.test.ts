@@ -92,6 +92,31 @@ describe("local topology: the emulators' settings come from the stack's resource
         expect(t.tables.some((x) => x.ttlAttribute === "expiresAt")).to.equal(true);
     });
 
+    it("reads the stack's producers: each role's unique id and the tenants PRODUCER_TENANTS grants it; each function's role id", async () => {
+        const t = localTopology(
+            await sharedDeployment({
+                stack: "localstack",
+                configOverrides: {
+                    "event-ingestion:producers": {
+                        orders: { tenants: ["acme", "globex"], principals: ["111122223333"] },
+                        billing: { tenants: ["initech"], principals: ["444455556666"] },
+                    },
+                },
+            }),
+        );
+        const byName = new Map(t.producers.map((producer) => [producer.name, producer]));
+        expect([...byName.keys()].sort()).to.deep.equal(["billing", "orders"]);
+        expect(byName.get("orders")!.tenants).to.deep.equal(["acme", "globex"]);
+        expect(byName.get("billing")!.tenants).to.deep.equal(["initech"]);
+        const processor = t.functions.find((fn) => fn.environment.PRODUCER_TENANTS)!;
+        expect(JSON.parse(processor.environment.PRODUCER_TENANTS)).to.deep.equal({
+            [byName.get("orders")!.roleUniqueId]: ["acme", "globex"],
+            [byName.get("billing")!.roleUniqueId]: ["initech"],
+        });
+        expect(processor.roleUniqueId).to.match(/^AROA[A-Z0-9]+$/);
+        expect(localTopology(await sharedDeployment({ stack: "localstack" })).producers).to.deep.equal([]);
+    });
+
     it("names every problem that keeps a deployment from running locally", () => {
         const bad = deployment([
             queue("orphan", { target: "arn:aws:sqs:us-east-1:1:missing", max: 3 }),
