@@ -17,7 +17,7 @@ export const VISIBILITY_TIMEOUT_MULTIPLIER = 6;
 export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 /** Dead-letter queues keep messages for the SQS maximum: 14 days. */
 export const DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 60 * 60;
-/** SQS's own message retention maximum, used for source queues too. */
+/** SQS's default message retention (4 days; the maximum is 14), used for source queues. */
 export const SOURCE_QUEUE_RETENTION_SECONDS = 4 * 24 * 60 * 60;
 /** SQS's largest message (1 MiB since 2025); the program sets it explicitly. */
 export const SQS_MAX_MESSAGE_SIZE_BYTES = 1_048_576;
