@@ -13,6 +13,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { EVENT_OUTCOME_METRICS, EVENT_PROCESSOR_SERVICE_NAME, EVENT_REASON_METRIC } from "../../contracts/event-pipeline";
 import type { OutcomeKind, ProcessingOutcome } from "./types";
+import { markForLogFilter } from "../shared/metric-level";
 
 /** Default EMF namespace (POWERTOOLS_METRICS_NAMESPACE overrides it). */
 export const DEFAULT_METRICS_NAMESPACE = "EventIngestion";
@@ -118,9 +119,9 @@ export function publishOutcomeMetrics(metrics: Metrics, outcomes: readonly Proce
     for (const [outcome, metric] of Object.entries(EVENT_OUTCOME_METRICS) as [OutcomeKind, string][]) {
         metrics.addMetric(metric, MetricUnit.Count, counts[outcome]);
     }
-    metrics.publishStoredMetrics();
+    markForLogFilter(metrics).publishStoredMetrics();
     for (const { outcome, reason, count } of byReason.values()) {
-        const single = metrics.singleMetric();
+        const single = markForLogFilter(metrics.singleMetric());
         single.addDimension("outcome", outcome);
         single.addDimension("reason", reason);
         single.addMetric(EVENT_REASON_METRIC, MetricUnit.Count, count);
