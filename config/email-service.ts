@@ -6,7 +6,16 @@
 import * as v from "valibot";
 import { EMAIL_SERVICE_DEFAULTS, LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/shared/defaults";
 import { integerIn, oneOf, type ConfigSection } from "./section";
-import { senderCovered, type SmtpSettings } from "../contracts/email-service";
+import { EMAIL_ENV, senderCovered, type SmtpSettings } from "../contracts/email-service";
+import { emailWorkerPolicy } from "../components/email-service/email-iam";
+import {
+    IAM_INLINE_POLICY_MAX_CHARACTERS_PER_ROLE,
+    iamPolicyCharacters,
+    iamWildcardIn,
+    LAMBDA_ENVIRONMENT_FIXED_RESERVE_BYTES,
+    LAMBDA_ENVIRONMENT_MAX_BYTES,
+    lambdaEnvironmentBytes,
+} from "../components/shared/aws-quotas";
 
 export const EMAIL_LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 export const EMAIL_API_AUTHORIZATION = ["AWS_IAM", "NONE"] as const;
@@ -140,6 +149,98 @@ const DESCRIPTIONS: Record<keyof EmailServiceConfig, string> = {
 const IDENTITY = /^([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$|^[^\s@]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$/;
 /** What `tenantOf` reports for a SigV4 caller: an IAM role (sessions collapse to it), user or account root. */
 const CALLER_PRINCIPAL = /^arn:aws[a-z-]*:iam::\d{12}:(role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+|root)$/;
+/** A role ARN with a path (`role/<path>/<name>`): its sessions' ARNs carry the name only. */
+const ROLE_WITH_PATH = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/(?:[^/]+\/)+([^/]+)$/;
+
+/** Why an SES identity cannot be a `Resource` of the worker's `ses:SendEmail`, or undefined. */
+function identityWildcardProblem(identity: string): string | undefined {
+    const wildcard = iamWildcardIn(identity);
+    return wildcard
+        ? `${JSON.stringify(identity)} contains "${wildcard}", which IAM reads as a wildcard in the worker's ses:SendEmail resource ` +
+              `(arn:…:ses:<region>:<account>:identity/${identity}) and would let it send as other identities ` +
+              `(IAM JSON policy elements: Resource); name each address or domain exactly`
+        : undefined;
+}
+
+/** Why a caller key can never match the caller `tenantOf` reports, or undefined. */
+function callerKeyProblem(caller: string): string | undefined {
+    const withPath = ROLE_WITH_PATH.exec(caller);
+    if (!withPath) return undefined;
+    const [, partition, account, name] = withPath;
+    return (
+        `${JSON.stringify(caller)} names a role with a path, which can never match: the API sees a role's caller as its ` +
+        `assumed-role session (arn:${partition}:sts::${account}:assumed-role/${name}/<session>), which carries the role's name ` +
+        `and not its path (IAM identifiers: assumed-role session ARNs); use arn:${partition}:iam::${account}:role/${name}`
+    );
+}
+
+/** Room the email API's config-driven variables (allowed senders, sending identities) have in its environment. */
+export const EMAIL_CONFIG_ENVIRONMENT_BUDGET_BYTES = LAMBDA_ENVIRONMENT_MAX_BYTES - LAMBDA_ENVIRONMENT_FIXED_RESERVE_BYTES;
+
+/**
+ * Bytes `EMAIL_ALLOWED_SENDERS` and `EMAIL_SENDING_IDENTITIES` take of the email API's environment, as Lambda measures it.
+ *
+ * @example
+ * emailConfigEnvironmentBytes(["example.com"], undefined); // 43
+ */
+export function emailConfigEnvironmentBytes(identities?: readonly string[], senders?: Readonly<Record<string, readonly string[]>>): number {
+    const variables: Record<string, string> = {};
+    if (identities) variables[EMAIL_ENV.sendingIdentities] = JSON.stringify(identities);
+    if (senders) variables[EMAIL_ENV.allowedSenders] = JSON.stringify(senders);
+    // The two share the environment's braces with the fixed variables: count their entries only.
+    return Object.keys(variables).length === 0 ? 0 : lambdaEnvironmentBytes(variables) - 2;
+}
+
+type EnvironmentSettings = { emailSesIdentities?: readonly string[]; emailSenders?: Readonly<Record<string, readonly string[]>> };
+
+function environmentFits(settings: EnvironmentSettings): boolean {
+    return emailConfigEnvironmentBytes(settings.emailSesIdentities, settings.emailSenders) <= EMAIL_CONFIG_ENVIRONMENT_BUDGET_BYTES;
+}
+
+function environmentTooLarge(input: unknown): string {
+    const settings = input as EnvironmentSettings;
+    return (
+        `makes EMAIL_ALLOWED_SENDERS and EMAIL_SENDING_IDENTITIES take ${emailConfigEnvironmentBytes(settings.emailSesIdentities, settings.emailSenders)} ` +
+        `bytes of the email API's environment; they may take ${EMAIL_CONFIG_ENVIRONMENT_BUDGET_BYTES} (Lambda quotas: ` +
+        `${LAMBDA_ENVIRONMENT_MAX_BYTES} bytes of environment variables per function, ${LAMBDA_ENVIRONMENT_FIXED_RESERVE_BYTES} ` +
+        `kept for its own variables): list fewer callers or entries (a domain covers all its addresses)`
+    );
+}
+
+/**
+ * Names at least as long as the deployed ones (autonamed resources carry a random suffix, an ARN the
+ * longest partition and region): an estimate of the worker's policy that is never short.
+ */
+const LONGEST_SCOPE = { partition: "aws-us-gov", region: "ap-southeast-99", accountId: "123456789012" } as const;
+const PLACEHOLDER_NAME = "n".repeat(80);
+
+/**
+ * Characters IAM counts for the email worker's inline policy with these SES identities (an upper bound:
+ * every generated name is taken at 80 characters, the partition and region at their longest).
+ *
+ * @example
+ * emailWorkerPolicyCharacters(["example.com"], "event-ingestion-dev-email") < 10_240; // true
+ */
+export function emailWorkerPolicyCharacters(identities: readonly string[], configurationSetName = PLACEHOLDER_NAME.slice(0, 64)): number {
+    const { partition, region, accountId } = LONGEST_SCOPE;
+    const arn = (service: string, resource: string) => `arn:${partition}:${service}:${region}:${accountId}:${resource}`;
+    return iamPolicyCharacters(
+        emailWorkerPolicy({
+            scope: LONGEST_SCOPE,
+            keyArn: arn("kms", "key/00000000-0000-0000-0000-000000000000"),
+            logGroupArn: arn("logs", `log-group:/${PLACEHOLDER_NAME}/${PLACEHOLDER_NAME}`),
+            queueArn: arn("sqs", `${PLACEHOLDER_NAME}.fifo`),
+            deadLetterQueueArn: arn("sqs", `${PLACEHOLDER_NAME}.fifo`),
+            tableArn: arn("dynamodb", `table/${PLACEHOLDER_NAME}`),
+            bucketArn: `arn:${partition}:s3:::${PLACEHOLDER_NAME.slice(0, 63)}`,
+            secretArn: arn("secretsmanager", `secret:${PLACEHOLDER_NAME}-AbCdEf`),
+            sesIdentityArns: identities.map((identity) => arn("ses", `identity/${identity}`)),
+            sesConfigurationSetArn: arn("ses", `configuration-set/${configurationSetName}`),
+            scheduleGroupName: PLACEHOLDER_NAME.slice(0, 64),
+            schedulerRoleArn: `arn:${partition}:iam::${accountId}:role/${PLACEHOLDER_NAME.slice(0, 64)}`,
+        }),
+    );
+}
 
 /** The email service's config section. */
 export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
@@ -176,7 +277,26 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
             emailOldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), defaults.emailOldestMessageAgeAlarmSeconds),
             emailDeletionProtection: v.optional(v.boolean("must be true or false"), defaults.emailDeletionProtection),
             emailSesIdentities: v.optional(
-                v.pipe(v.array(v.pipe(v.string(identities), v.regex(IDENTITY, identities)), identities), v.minLength(1, identities)),
+                v.pipe(
+                    v.array(v.pipe(v.string(identities), v.regex(IDENTITY, identities)), identities),
+                    v.minLength(1, identities),
+                    v.rawCheck(({ dataset, addIssue }) => {
+                        if (!dataset.typed) return;
+                        for (const identity of dataset.value) {
+                            const problem = identityWildcardProblem(identity);
+                            if (problem) addIssue({ message: problem });
+                        }
+                        const characters = emailWorkerPolicyCharacters(dataset.value);
+                        if (characters > IAM_INLINE_POLICY_MAX_CHARACTERS_PER_ROLE) {
+                            addIssue({
+                                message:
+                                    `${dataset.value.length} identities make the email worker's inline policy (one ses:SendEmail resource each) ` +
+                                    `up to ${characters} characters; IAM allows ${IAM_INLINE_POLICY_MAX_CHARACTERS_PER_ROLE} per role ` +
+                                    `(IAM and AWS STS quotas: role policy size): declare fewer, e.g. a domain instead of its addresses`,
+                            });
+                        }
+                    }),
+                ),
             ),
             emailSesConfigurationSet: v.optional(
                 v.pipe(
@@ -185,13 +305,26 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
                 ),
             ),
             emailSenders: v.optional(
-                v.record(
-                    v.pipe(v.string(sendersAllowed), v.regex(CALLER_PRINCIPAL, sendersAllowed)),
-                    v.pipe(
-                        v.array(v.pipe(v.string(sendersAllowed), v.regex(IDENTITY, sendersAllowed)), sendersAllowed),
-                        v.minLength(1, sendersAllowed),
+                v.pipe(
+                    v.record(
+                        v.pipe(v.string(sendersAllowed), v.regex(CALLER_PRINCIPAL, sendersAllowed)),
+                        v.pipe(
+                            v.array(v.pipe(v.string(sendersAllowed), v.regex(IDENTITY, sendersAllowed)), sendersAllowed),
+                            v.minLength(1, sendersAllowed),
+                        ),
+                        sendersAllowed,
                     ),
-                    sendersAllowed,
+                    v.rawCheck(({ dataset, addIssue }) => {
+                        if (!dataset.typed) return;
+                        for (const [caller, entries] of Object.entries(dataset.value)) {
+                            const problem = callerKeyProblem(caller);
+                            if (problem) addIssue({ message: problem });
+                            for (const entry of entries) {
+                                const wildcard = identityWildcardProblem(entry);
+                                if (wildcard) addIssue({ message: `${caller}: ${wildcard}` });
+                            }
+                        }
+                    }),
                 ),
             ),
             emailSmtp: v.optional(
@@ -226,6 +359,24 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
                 "must only name addresses and domains covered by emailSesIdentities (SES refuses any other sender)",
             ),
             ["emailSenders"],
+        ),
+        // Partial checks run even when other keys are invalid, so these problems are reported with theirs. The
+        // environment's size is reported on emailSenders when it is set (it grows with callers), else on the identities.
+        v.forward(
+            v.partialCheck(
+                [["emailSesIdentities"], ["emailSenders"]],
+                (c) => c.emailSenders === undefined || environmentFits(c),
+                (issue) => environmentTooLarge(issue.input),
+            ),
+            ["emailSenders"],
+        ),
+        v.forward(
+            v.partialCheck(
+                [["emailSesIdentities"], ["emailSenders"]],
+                (c) => c.emailSenders !== undefined || environmentFits(c),
+                (issue) => environmentTooLarge(issue.input),
+            ),
+            ["emailSesIdentities"],
         ),
         v.forward(
             v.check(

@@ -3,6 +3,11 @@ import { DEFAULTS, LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from
 import { SQS_DEFAULT_BATCH_SIZE, SQS_STANDARD_MAX_BATCH_SIZE } from "../components/shared/event-source-rules";
 import { CLIENT_ID_PATTERN, EVENT_DEAD_LETTER_RESERVED_BYTES } from "../contracts/event-pipeline";
 import { integerIn, oneOf, type ConfigSection } from "./section";
+import { producerTrustPolicy } from "../components/shared/iam-documents";
+import { IAM_ROLE_TRUST_POLICY_MAX_CHARACTERS, iamPolicyCharacters } from "../components/shared/aws-quotas";
+
+/** `enabledEventTypes: ["*"]`: every registered type, including types registered later. */
+export const ALL_EVENT_TYPES = "*";
 
 /** Powertools log levels the processor accepts. */
 export const PROCESSOR_LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
@@ -50,6 +55,18 @@ export const MAX_PRODUCER_TENANTS_BYTES = 3000;
 /** Upper bound of a role unique id's length in the rendered map (AROA + 17 characters today). */
 const ROLE_UNIQUE_ID_BYTES = 32;
 
+/**
+ * Characters IAM counts for a producer role's trust policy. IAM stores an account id principal as its
+ * root ARN, so each counts at that length (the GovCloud partition, the longest).
+ *
+ * @example
+ * trustPolicyCharacters(["111122223333"]) < 2048; // true
+ */
+export function trustPolicyCharacters(principals: readonly string[], externalId?: string): number {
+    const stored = principals.map((principal) => (/^\d{12}$/.test(principal) ? `arn:aws-us-gov:iam::${principal}:root` : principal));
+    return iamPolicyCharacters(producerTrustPolicy(stored, externalId));
+}
+
 /** Every problem with a `producers` value, each naming the sub-field; empty when valid. */
 export function producerProblems(value: unknown, clientIdPattern: RegExp): string[] {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -89,8 +106,19 @@ export function producerProblems(value: unknown, clientIdPattern: RegExp): strin
                 }
             });
         }
-        if (externalId !== undefined && (typeof externalId !== "string" || !EXTERNAL_ID.test(externalId))) {
+        const externalIdValid = externalId === undefined || (typeof externalId === "string" && EXTERNAL_ID.test(externalId));
+        if (!externalIdValid) {
             problems.push(`${at}.externalId must be 2-1224 characters of A-Z a-z 0-9 + = , . @ : / - _`);
+        }
+        if (Array.isArray(principals) && principals.every((p) => typeof p === "string") && externalIdValid) {
+            const characters = trustPolicyCharacters(principals as string[], externalId as string | undefined);
+            if (characters > IAM_ROLE_TRUST_POLICY_MAX_CHARACTERS) {
+                problems.push(
+                    `${at}.principals make the producer role's trust policy ${characters} characters; IAM allows ` +
+                        `${IAM_ROLE_TRUST_POLICY_MAX_CHARACTERS} by default (IAM and AWS STS quotas: role trust policy length; ` +
+                        `up to 4,096 on request): name fewer principals, or accounts instead of long role paths`,
+                );
+            }
         }
     }
     if (mapBytes > MAX_PRODUCER_TENANTS_BYTES) {
@@ -130,7 +158,9 @@ const DESCRIPTIONS: Record<keyof EventProcessorConfig, string> = {
  * registered types (`EVENT_TYPE_NAMES`): `enabledEventTypes` must name only these.
  */
 export function eventProcessorSection(knownEventTypes: readonly string[]): ConfigSection<EventProcessorConfig> {
-    const typesAllowed = `must be a non-empty list of distinct registered event types (${knownEventTypes.join(", ")})`;
+    const typesAllowed =
+        `must be ["${ALL_EVENT_TYPES}"] (every registered type, the default) or a non-empty list of distinct registered event types ` +
+        `(${knownEventTypes.join(", ")}); an empty list would enable none`;
     const entries = v.object({
         batchSize: v.optional(integerIn(1, SQS_STANDARD_MAX_BATCH_SIZE, "messages per invocation"), DEFAULTS.batchSize),
         maxBatchingWindowSeconds: v.optional(integerIn(0, 300, "seconds"), DEFAULTS.maxBatchingWindowSeconds),
@@ -152,13 +182,19 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
                 v.transform((days) => (days === 0 ? undefined : days)),
             ),
         ),
+        // The declared default is ["*"], not [], so that an empty list given by a stack reaches this check.
         enabledEventTypes: v.optional(
             v.pipe(
                 v.array(v.string(typesAllowed), typesAllowed),
                 v.minLength(1, typesAllowed),
-                v.check((list) => list.every((t) => knownEventTypes.includes(t)), typesAllowed),
+                v.check(
+                    (list) => (list.length === 1 && list[0] === ALL_EVENT_TYPES) || list.every((t) => knownEventTypes.includes(t)),
+                    typesAllowed,
+                ),
                 v.check((list) => new Set(list).size === list.length, typesAllowed),
+                v.transform((list) => (list.length === 1 && list[0] === ALL_EVENT_TYPES ? undefined : list)),
             ),
+            [ALL_EVENT_TYPES],
         ),
         deletionProtection: v.optional(v.boolean("must be true or false"), DEFAULTS.deletionProtection),
         eventPollingIndex: v.optional(v.boolean("must be true or false"), DEFAULTS.eventPollingIndex),

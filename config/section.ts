@@ -47,11 +47,15 @@ export function parseSection<T>(
     raw: Readonly<Record<string, unknown>>,
 ): { value?: T; issues: ConfigIssue[] } {
     const input: Record<string, unknown> = {};
+    const defaults = declaredDefaults(section);
     for (const key of section.keys) {
         const value = raw[`${namespace}:${key}`];
         if (value === undefined) continue;
         const decoded = decodeConfigValue(value);
-        if (!isUnsetValue(decoded)) input[key] = decoded;
+        // An empty value means "not set" only where the declared default is empty too; where it is not,
+        // the CLI would have passed the default, so an empty value is the stack's own and is validated.
+        const emptyMeansUnset = defaults[key] === undefined || isUnsetValue(defaults[key]);
+        if (!isUnsetValue(decoded) || !emptyMeansUnset) input[key] = decoded;
     }
     const result = v.safeParse(section.schema, input, { abortEarly: false });
     if (result.success) return { value: result.output, issues: [] };
@@ -73,6 +77,18 @@ export function parseSection<T>(
         });
     }
     return { issues };
+}
+
+/** Each key's schema default (`v.optional(schema, default)`), where it has one. */
+function declaredDefaults(section: ConfigSection<unknown>): Record<string, unknown> {
+    const schema = section.schema as unknown as {
+        entries?: Record<string, { default?: unknown }>;
+        pipe?: readonly { entries?: Record<string, { default?: unknown }> }[];
+    };
+    const entries = schema.entries ?? schema.pipe?.[0]?.entries ?? {};
+    return Object.fromEntries(
+        Object.entries(entries).map(([key, entry]) => [key, typeof entry.default === "function" ? entry.default() : entry.default]),
+    );
 }
 
 /** The issue's path as keys (array items by index); a nested object's field keeps its own name. */

@@ -13,6 +13,8 @@ const ROOT = path.resolve(__dirname, "..");
 const POLICY_PACK_DIR = "policies";
 const COMMANDS = ["preview", "up", "destroy"];
 const POLICY_COMMANDS = new Set(["preview", "up"]);
+/** Packages the Pulumi CLI compiles the TypeScript program with (package.json devDependencies). */
+const TYPESCRIPT_TOOLCHAIN = ["ts-node", "typescript"];
 
 /** The stack named by `--stack x`, `--stack=x`, `-s x` among the flags, else undefined. */
 function stackFromArgs(args) {
@@ -39,6 +41,14 @@ function buildPulumiArgs({ command, args = [], env = {}, selectedStack, root = R
     }
     const stackArgs = fromArgs ? [] : ["--stack", stack];
     if (!POLICY_COMMANDS.has(command)) return { stack, argv: [command, ...stackArgs, ...args] };
+    // Pulumi compiles index.ts with the project's own ts-node and typescript (devDependencies, so they never reach a
+    // Lambda archive); without them it falls back to the TypeScript 3.8 it vendors, too old for this program.
+    const missingToolchain = TYPESCRIPT_TOOLCHAIN.filter((name) => !exists(path.join(root, "node_modules", name, "package.json")));
+    if (missingToolchain.length > 0) {
+        return {
+            error: `${missingToolchain.join(" and ")} ${missingToolchain.length === 1 ? "is" : "are"} not installed: pulumi compiles the program with them (devDependencies). Run npm ci, without --omit=dev`,
+        };
+    }
     const shortName = stack.split("/").pop();
     const packConfig = path.posix.join(POLICY_PACK_DIR, "config", `${shortName}.json`);
     if (!exists(path.join(root, packConfig))) {

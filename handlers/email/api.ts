@@ -27,6 +27,7 @@ import {
 } from "./http";
 import { dynamoIdempotencyStore, IdempotencyStore } from "./idempotency";
 import { count, emailMetrics } from "./observability";
+import { markForLogFilter } from "../shared/metric-level";
 import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope } from "./message";
 import { EMAIL_REQUEST_FIELDS, validateEmailRequest } from "./request";
 import { senderError, type SenderPolicy } from "./senders";
@@ -253,7 +254,7 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
         if (status === 202) count(metrics, result.headers?.["idempotent-replayed"] ? EMAIL_METRICS.replayed : EMAIL_METRICS.accepted);
         else if (status >= 500) count(metrics, EMAIL_METRICS.notAccepted);
         else count(metrics, EMAIL_METRICS.rejected);
-        metrics.publishStoredMetrics();
+        markForLogFilter(metrics).publishStoredMetrics();
         return result;
     });
 

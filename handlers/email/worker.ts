@@ -30,6 +30,7 @@ import { describeError, isDeliveryError, isPermanent, transientFailure } from ".
 import type { DeliveryLedger } from "./idempotency";
 import { parseQueuedEmail } from "./message";
 import { count, emailMetrics } from "./observability";
+import { markForLogFilter } from "../shared/metric-level";
 import { BreakerOptions, createFailoverMailer, FailoverMailer } from "./providers/failover";
 import type { DeliveryScheduler, EmailProvider, QueuedEmail } from "./types";
 import type { RejectedRecord } from "../shared/rejected-record";
@@ -269,7 +270,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
                 skipGroupOnError: true,
             });
         } finally {
-            metrics.publishStoredMetrics();
+            markForLogFilter(metrics).publishStoredMetrics();
         }
     };
     return Object.assign(traceHandler(tracer, handler), { mailer });

@@ -19,6 +19,7 @@ import {
     EVENT_REASON_METRIC,
 } from "../../contracts/event-pipeline";
 import type { OutcomeKind, ProcessingOutcome } from "./types";
+import { markForLogFilter } from "../shared/metric-level";
 
 /** Default EMF namespace (POWERTOOLS_METRICS_NAMESPACE overrides it). */
 export const DEFAULT_METRICS_NAMESPACE = "EventIngestion";
@@ -174,6 +175,8 @@ export function publishOutcomeMetrics(metrics: Metrics, outcomes: readonly Proce
     for (const [outcome, metric] of Object.entries(EVENT_OUTCOME_METRICS) as [OutcomeKind, string][]) {
         metrics.addMetric(metric, MetricUnit.Count, counts[outcome]);
     }
+    // Marked before the dwell values too: Powertools publishes by itself when a metric reaches 100 values.
+    markForLogFilter(metrics);
     for (const outcome of outcomes) {
         if (outcome.outcome === "persisted" && outcome.dwellMs !== undefined) {
             metrics.addMetric(EVENT_DWELL_METRIC, MetricUnit.Milliseconds, outcome.dwellMs);
@@ -181,9 +184,9 @@ export function publishOutcomeMetrics(metrics: Metrics, outcomes: readonly Proce
     }
     // Powertools publishes by itself when a metric reaches 100 values (a batch of exactly 100 stored events), and
     // publishing an empty store prints a warning line per batch: publish only what is left.
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    if (metrics.hasStoredMetrics()) markForLogFilter(metrics).publishStoredMetrics();
     for (const { outcome, reason, count } of byReason.values()) {
-        const single = metrics.singleMetric();
+        const single = markForLogFilter(metrics.singleMetric());
         single.addDimension("outcome", outcome);
         single.addDimension("reason", reason);
         single.addMetric(EVENT_REASON_METRIC, MetricUnit.Count, count);

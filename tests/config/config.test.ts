@@ -46,6 +46,8 @@ describe("stack config", () => {
             eventPollingIndex: false,
             oldestMessageAgeAlarmSeconds: DEFAULTS.oldestMessageAgeAlarmSeconds,
             logLevel: "INFO",
+            // ["*"], the declared default: every registered type
+            enabledEventTypes: undefined,
         });
     });
 
@@ -169,10 +171,13 @@ describe("stack config", () => {
             "event-ingestion:kmsDataKeyReusePeriodSeconds",
             "event-ingestion:maxMessageSize",
         ]);
-        // [] is the declared default (Pulumi.yaml): every registered type.
+        // ["*"] is the declared default (Pulumi.yaml): every registered type. An empty list would enable none: refused.
         expect(
-            parseStackConfig({ "aws:region": "us-east-1", "event-ingestion:enabledEventTypes": "[]" }).eventProcessor.enabledEventTypes,
+            parseStackConfig({ "aws:region": "us-east-1", "event-ingestion:enabledEventTypes": '["*"]' }).eventProcessor.enabledEventTypes,
         ).to.equal(undefined);
+        const empty = issuesOf({ "aws:region": "us-east-1", "event-ingestion:enabledEventTypes": [] });
+        expect(empty.issues.map((i) => [i.key, i.value])).to.deep.equal([["event-ingestion:enabledEventTypes", []]]);
+        expect(empty.issues[0].allowed).to.match(/empty list would enable none/);
         expect(issuesOf({ "aws:region": "mars-north-1x" }).issues[0].key).to.equal("aws:region");
     });
 

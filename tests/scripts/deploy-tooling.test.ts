@@ -85,11 +85,25 @@ describe("deploy scripts: the policy pack on every preview and up", () => {
             "policies/config/prod.json is missing",
         );
         expect(
-            deploy.buildPulumiArgs({ command: "up", selectedStack: "dev", exists: (p) => !p.includes("node_modules") }).error,
+            deploy.buildPulumiArgs({
+                command: "up",
+                selectedStack: "dev",
+                exists: (p) => !p.includes(path.join("policies", "node_modules")),
+            }).error,
         ).to.include("(cd policies && npm ci)");
         expect(deploy.buildPulumiArgs({ command: "refresh", selectedStack: "dev", exists: everything }).error).to.include(
             "unknown command",
         );
+    });
+
+    it("preview and up refuse without the program's TypeScript toolchain (npm ci --omit=dev leaves Pulumi its vendored TypeScript 3.8)", () => {
+        const withoutDev = (p: string) => !/node_modules[\\/](ts-node|typescript)[\\/]/.test(p);
+        for (const command of ["preview", "up"]) {
+            const built = deploy.buildPulumiArgs({ command, selectedStack: "dev", exists: withoutDev });
+            expect(built.error, command).to.include("ts-node and typescript are not installed").and.include("--omit=dev");
+        }
+        // destroy does not run the program
+        expect(deploy.buildPulumiArgs({ command: "destroy", args: ["--stack", "dev"], exists: withoutDev }).error).to.equal(undefined);
     });
 
     it("destroy: no policy flags (the CLI has none for destroy) and never the implicitly selected stack", () => {

@@ -100,3 +100,53 @@ describe("install: every supported platform, the runtime's Node major", () => {
         expect(choice.error, choice.error).to.equal(undefined);
     });
 });
+
+describe("install: the docs say what package.json and engines say", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const docs = [
+        "README.md",
+        ...fs
+            .readdirSync(path.join(ROOT, "docs"))
+            .filter((f) => f.endsWith(".md"))
+            .map((f) => `docs/${f}`),
+    ];
+    /** Sentences of a Markdown text (code fences dropped, lines joined). */
+    const sentences = (text: string) =>
+        text
+            .replace(/```[\s\S]*?```/g, "")
+            .replace(/\s+/g, " ")
+            .split(/(?<=[.;!?])\s/);
+
+    it("the deploy section names the package.json section that holds ts-node and typescript, and never the other", () => {
+        const held = ["ts-node", "typescript"].map((name) => (pkg.dependencies?.[name] ? "dependencies" : "devDependencies"));
+        expect(new Set(held).size, "ts-node and typescript live in one section").to.equal(1);
+        const claims = sentences(readme).filter((s) => s.includes("ts-node") && s.includes("typescript"));
+        expect(claims, "the README says where ts-node and typescript come from").to.not.deep.equal([]);
+        for (const claim of claims) {
+            if (held[0] === "devDependencies") {
+                expect(claim, claim).to.match(/devDependencies/);
+                expect(claim, claim).to.not.match(/production dependenc|\bare dependencies/);
+            } else {
+                expect(claim, claim).to.not.match(/devDependencies/);
+            }
+        }
+        if (held[0] === "devDependencies") expect(readme, "the deploy section warns against --omit=dev").to.include("--omit=dev");
+    });
+
+    it("no doc says a Node below engines' minimum works without saying npm ci warns (every script runs on Node 22)", () => {
+        const minimumMajor = semver.major(semver.minVersion(pkg.engines.node)!);
+        const wrong: string[] = [];
+        for (const doc of docs) {
+            for (const sentence of sentences(fs.readFileSync(path.join(ROOT, doc), "utf8"))) {
+                const olderNode = [...sentence.matchAll(/\bNode (\d{2})\b/g)].some(([, major]) => Number(major) < minimumMajor);
+                if (olderNode && !/warn/.test(sentence)) wrong.push(`${doc}: ${sentence.trim()}`);
+            }
+        }
+        expect(wrong).to.deep.equal([]);
+    });
+
+    it("the README states no duration for npm test (speed targets live in npm run bench)", () => {
+        const timed = sentences(readme).filter((s) => s.includes("npm test") && /\b\d+\s*(minutes?|min|seconds?|s)\b/.test(s));
+        expect(timed).to.deep.equal([]);
+    });
+});

@@ -12,6 +12,7 @@ import { expect } from "chai";
 import * as fc from "fast-check";
 import { EMAIL_API_DEFAULTS } from "../../../contracts/email-service";
 import { createEmailApi } from "../../../handlers/email/api";
+import { validateEmailRequest } from "../../../handlers/email/request";
 import type { EmailApiEvent } from "../../../handlers/email/http";
 import { capturedLines, captureLogsInThisSuite, linesContaining } from "../../support/email/logs";
 import { recordingQueue } from "../../support/email/queue";
@@ -242,6 +243,32 @@ describe("email request properties (fast-check, at and around every limit)", fun
                 }
             }),
             { numRuns: 300, seed: 5321 },
+        );
+    });
+    it("every invalid recipient among many, in to, cc and bcc, is named by its position (none hides behind another)", () => {
+        const list = fc.array(address, { minLength: 1, maxLength: LIMIT });
+        fc.assert(
+            fc.property(list, list, list, (to, cc, bcc) => {
+                const result = validateEmailRequest(
+                    {
+                        from: "sender@example.com",
+                        to: to.map((a) => a.value),
+                        cc: cc.map((a) => a.value),
+                        bcc: bcc.map((a) => a.value),
+                        subject: "s",
+                        text: "t",
+                    },
+                    EMAIL_API_DEFAULTS.limits,
+                    new Date(),
+                );
+                const invalid = Object.entries({ to, cc, bcc }).flatMap(([field, addresses]) =>
+                    addresses.flatMap((a, i) => (a.valid ? [] : [`${field}[${i}]`])),
+                );
+                const named = new Set(result.success ? [] : result.errors.map((e) => e.field));
+                expect(invalid.filter((field) => !named.has(field))).to.deep.equal([]);
+                for (const field of named) if (/\[\d+\]$/.test(field)) expect(invalid, field).to.include(field);
+            }),
+            { numRuns: 200, seed: 20261207 },
         );
     });
 });
