@@ -15,6 +15,7 @@ import {
     REDRIVE_IS_SAFE,
     RedriveResult,
     redriveDeadLetters,
+    resolveReason,
     RETRIES_EXHAUSTED,
     scanDeadLetters,
 } from "./dead-letters";
@@ -236,6 +237,15 @@ export async function runDlq(argv: string[], io: Io, env: NodeJS.ProcessEnv = pr
         if (command === "redrive") redriveLimit(values);
         if (values.system !== undefined && !(SYSTEMS as readonly string[]).includes(values.system)) {
             throw new UsageError(`--system must be one of ${SYSTEMS.join(", ")}, got ${JSON.stringify(values.system)}`);
+        }
+        if (command === "redrive" && values.reason !== undefined) {
+            // A mistyped reason would select nothing and look like an empty DLQ: refuse it before any AWS call.
+            const resolved = resolveReason(values.reason, values.system ? [values.system as SystemName] : SYSTEMS);
+            if ("error" in resolved) {
+                io.err(`error: ${resolved.error}`);
+                return 2;
+            }
+            values.reason = resolved.reason;
         }
         const target = open(resolveTarget(values.stack, env));
         const systems = systemsOf(target, values.system);
