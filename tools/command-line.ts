@@ -198,10 +198,26 @@ export async function runTool(
  */
 export function runAsMain(run: (io: ToolIo) => Promise<number>): void {
     run({ out: (text) => process.stdout.write(text + "\n"), err: (text) => process.stderr.write(text + "\n") }).then(
-        (code) => process.exit(code),
+        (code) => exitWhenWritten(code),
         (error) => {
             process.stderr.write(`error: ${(error as Error).stack ?? error}\n`);
-            process.exit(1);
+            exitWhenWritten(1);
         },
     );
+}
+
+/**
+ * Exits once stdout and stderr have handed everything to the OS. Writes to a pipe are asynchronous
+ * in Node, so `process.exit` right after a large write (a 1 MB letter piped to `less`) would cut it
+ * short; a write's callback runs after every earlier write to that stream.
+ */
+function exitWhenWritten(code: number): void {
+    let pending = 2;
+    const done = () => {
+        if (--pending === 0) process.exit(code);
+    };
+    // A reader that went away (`| head`) is not a failure of the tool.
+    process.stdout.once("error", () => process.exit(code));
+    process.stdout.write("", done);
+    process.stderr.write("", done);
 }

@@ -27,6 +27,7 @@ import {
 import { EMAIL_DEAD_LETTER_ATTRIBUTES, EMAIL_REJECTION_REASON_CODES } from "../contracts/email-service";
 import { CLIENT_ID_PATTERN, EVENT_DEAD_LETTER_ATTRIBUTES, EVENT_REJECTION_REASON_CODES } from "../contracts/event-pipeline";
 import { closestName } from "./suggest";
+import { jsonNestingDepth } from "./terminal";
 import type { SystemName, SystemQueues } from "./target";
 
 /** The group of messages that reached the DLQ through the redrive policy (no reason attribute). */
@@ -475,6 +476,10 @@ export function describeLetter(letter: DeadLetter, now = Date.now()): Record<str
         safe.bodyBytes = Buffer.byteLength(letter.body, "utf8");
         return { ...base, body: safe };
     }
+    // A body nested deeper than DynamoDB could ever store is shown as its text: printing it parsed would overflow the stack.
+    if (jsonNestingDepth(letter.body) > SHOW_MAX_NESTING) {
+        return { ...base, body: letter.body, bodyNote: `nested deeper than ${SHOW_MAX_NESTING} levels: shown as text` };
+    }
     let body: unknown = letter.body;
     try {
         body = JSON.parse(letter.body);
@@ -483,3 +488,6 @@ export function describeLetter(letter: DeadLetter, now = Date.now()): Record<str
     }
     return { ...base, body };
 }
+
+/** Deepest JSON body `show` prints parsed (the event contract stops at DynamoDB's 32 levels; a little room above). */
+export const SHOW_MAX_NESTING = 64;

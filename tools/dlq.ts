@@ -20,6 +20,7 @@ import {
     scanDeadLetters,
 } from "./dead-letters";
 import { resolveTarget, SYSTEMS, SystemName, SystemQueues, TargetError, ToolTarget } from "./target";
+import { terminalSafe, terminalSafeLines } from "./terminal";
 
 export const DLQ_USAGE = `Usage: npm run dlq -- <command> [options]
 
@@ -93,7 +94,7 @@ async function list(target: ToolTarget, systems: SystemQueues[], json: boolean, 
         io.out(
             table([
                 ["REASON", "COUNT", "OLDEST", "SAMPLE ID"],
-                ...mine.map((g) => [g.reason, String(g.count), formatAge(g.oldestAgeSeconds), g.sampleId]),
+                ...mine.map((g) => [terminalSafe(g.reason), String(g.count), formatAge(g.oldestAgeSeconds), terminalSafe(g.sampleId)]),
             ]),
         );
     }
@@ -145,6 +146,36 @@ function redriveLimit(values: { reason?: string; "retries-exhausted"?: boolean; 
     return Number(values.limit);
 }
 
+/**
+ * What a redrive prints after the header: per system what moved (or would), then what to do next. Why a
+ * redrive is safe to repeat is said only when something moves (or would): after nothing it is noise.
+ *
+ * @example
+ * redriveReport([{ system: "events", method: "one-by-one", selected: 0, ... }], false); // [..., "No message matches: nothing to move."]
+ */
+export function redriveReport(results: readonly RedriveResult[], execute: boolean): string[] {
+    const lines: string[] = [];
+    for (const r of results) {
+        const how = r.method === "move-task" ? "SQS StartMessageMoveTask (whole DLQ)" : "one by one (send, then delete)";
+        if (r.dryRun) {
+            lines.push(`  ${r.system}: would move ${r.selected} of ${r.examined} message(s) ${how}`);
+            continue;
+        }
+        lines.push(
+            `  ${r.system}: moved ${r.moved} of ${r.selected} selected (${r.examined} examined) ${how}${r.taskHandle ? `; task ${r.taskHandle}` : ""}`,
+        );
+        for (const f of r.failed) lines.push(`    not moved (still in the DLQ): ${f.messageId}: ${f.error}`);
+        for (const f of r.notDeleted) lines.push(`    sent but not deleted (a copy stays in the DLQ): ${f.messageId}: ${f.error}`);
+    }
+    if (results.every((r) => r.selected === 0)) {
+        lines.push("No message matches: nothing to move.");
+        return lines;
+    }
+    if (!execute) lines.push("Nothing was moved. Run again with --yes to move them.");
+    lines.push(REDRIVE_IS_SAFE);
+    return lines;
+}
+
 async function redrive(
     target: ToolTarget,
     systems: SystemQueues[],
@@ -170,20 +201,7 @@ async function redrive(
             ),
         );
     }
-    for (const r of results) {
-        const how = r.method === "move-task" ? "SQS StartMessageMoveTask (whole DLQ)" : "one by one (send, then delete)";
-        if (r.dryRun) {
-            io.out(`  ${r.system}: would move ${r.selected} of ${r.examined} message(s) ${how}`);
-            continue;
-        }
-        io.out(
-            `  ${r.system}: moved ${r.moved} of ${r.selected} selected (${r.examined} examined) ${how}${r.taskHandle ? `; task ${r.taskHandle}` : ""}`,
-        );
-        for (const f of r.failed) io.out(`    not moved (still in the DLQ): ${f.messageId}: ${f.error}`);
-        for (const f of r.notDeleted) io.out(`    sent but not deleted (a copy stays in the DLQ): ${f.messageId}: ${f.error}`);
-    }
-    if (!execute) io.out("Nothing was moved. Run again with --yes to move them.");
-    io.out(REDRIVE_IS_SAFE);
+    for (const line of redriveReport(results, execute)) io.out(line);
     return results.some((r) => r.failed.length > 0) ? 1 : 0;
 }
 
@@ -193,7 +211,9 @@ async function redrive(
  * @example
  * await runDlq(["list", "--json"], { out: console.log, err: console.error });
  */
-export async function runDlq(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runDlq(argv: string[], terminal: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+    // Everything printed may quote a message (ids, reasons, details, bodies): no character of it acts on the terminal.
+    const io: Io = { out: (text) => terminal.out(terminalSafeLines(text)), err: (text) => terminal.err(terminalSafeLines(text)) };
     const parsed = parseToolArgs(
         argv,
         {

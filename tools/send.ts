@@ -20,6 +20,7 @@ import * as fs from "node:fs";
 import { CLIENT_ID_PATTERN } from "../contracts/event-pipeline";
 import { parseToolArgs, runAsMain, runTool, UsageError, type ToolIo } from "./command-line";
 import { resolveTarget, TargetError, ToolTarget } from "./target";
+import { terminalSafeLines } from "./terminal";
 
 export const SEND_USAGE = `Usage: npm run send -- <event|email> <file|-> [options]
 
@@ -148,7 +149,13 @@ async function sendEmail(target: ToolTarget, input: unknown, idempotencyKey: str
  * @example
  * await runSend(["event", "examples/event.json"], { out: console.log, err: console.error, stdin: readStdin });
  */
-export async function runSend(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runSend(argv: string[], terminal: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+    // The API's answer and the events' fields are printed: no character of them acts on the terminal.
+    const io: Io = {
+        ...terminal,
+        out: (text) => terminal.out(terminalSafeLines(text)),
+        err: (text) => terminal.err(terminalSafeLines(text)),
+    };
     const parsed = parseToolArgs(
         argv,
         { stack: { type: "string" }, "idempotency-key": { type: "string" }, help: { type: "boolean", short: "h" } },
