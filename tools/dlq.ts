@@ -6,6 +6,7 @@
  * Exit codes: 0 done; 1 a message could not be moved or AWS refused a call; 2 bad usage
  * or no target.
  */
+import type { ParseArgsOptionsConfig } from "node:util";
 import { parseToolArgs, runAsMain, runTool, UsageError, type ToolIo } from "./command-line";
 import {
     DeadLetter,
@@ -205,6 +206,18 @@ async function redrive(
     return results.some((r) => r.failed.length > 0) ? 1 : 0;
 }
 
+/** The options of `npm run dlq` (tests check the docs' command lines against them). */
+export const DLQ_OPTIONS = {
+    stack: { type: "string" },
+    system: { type: "string" },
+    json: { type: "boolean" },
+    reason: { type: "string" },
+    "retries-exhausted": { type: "boolean" },
+    limit: { type: "string" },
+    yes: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsOptionsConfig;
+
 /**
  * Runs the CLI. Returns the exit code.
  *
@@ -214,21 +227,7 @@ async function redrive(
 export async function runDlq(argv: string[], terminal: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
     // Everything printed may quote a message (ids, reasons, details, bodies): no character of it acts on the terminal.
     const io: Io = { out: (text) => terminal.out(terminalSafeLines(text)), err: (text) => terminal.err(terminalSafeLines(text)) };
-    const parsed = parseToolArgs(
-        argv,
-        {
-            stack: { type: "string" },
-            system: { type: "string" },
-            json: { type: "boolean" },
-            reason: { type: "string" },
-            "retries-exhausted": { type: "boolean" },
-            limit: { type: "string" },
-            yes: { type: "boolean" },
-            help: { type: "boolean", short: "h" },
-        },
-        DLQ_USAGE,
-        io,
-    );
+    const parsed = parseToolArgs(argv, DLQ_OPTIONS, DLQ_USAGE, io);
     if (!parsed) return 2;
     const { values, positionals } = parsed;
     if (values.help || positionals.length === 0) {

@@ -18,6 +18,7 @@ import { Hash } from "@smithy/core/serde";
 import { SignatureV4 } from "@smithy/signature-v4";
 import * as fs from "node:fs";
 import { CLIENT_ID_PATTERN } from "../contracts/event-pipeline";
+import type { ParseArgsOptionsConfig } from "node:util";
 import { parseToolArgs, runAsMain, runTool, UsageError, type ToolIo } from "./command-line";
 import { resolveTarget, TargetError, ToolTarget } from "./target";
 import { terminalSafeLines } from "./terminal";
@@ -143,6 +144,13 @@ async function sendEmail(target: ToolTarget, input: unknown, idempotencyKey: str
     return response.ok ? 0 : 1;
 }
 
+/** The options of `npm run send` (tests check the docs' command lines against them). */
+export const SEND_OPTIONS = {
+    stack: { type: "string" },
+    "idempotency-key": { type: "string" },
+    help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsOptionsConfig;
+
 /**
  * Runs the CLI. Returns the exit code.
  *
@@ -156,12 +164,7 @@ export async function runSend(argv: string[], terminal: Io, env: NodeJS.ProcessE
         out: (text) => terminal.out(terminalSafeLines(text)),
         err: (text) => terminal.err(terminalSafeLines(text)),
     };
-    const parsed = parseToolArgs(
-        argv,
-        { stack: { type: "string" }, "idempotency-key": { type: "string" }, help: { type: "boolean", short: "h" } },
-        SEND_USAGE,
-        io,
-    );
+    const parsed = parseToolArgs(argv, SEND_OPTIONS, SEND_USAGE, io);
     if (!parsed) return 2;
     const { values, positionals } = parsed;
     if (values.help) {
