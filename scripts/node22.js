@@ -9,6 +9,8 @@
 const { spawn } = require("node:child_process");
 const path = require("node:path");
 const fs = require("node:fs");
+const os = require("node:os");
+const { setTimeout } = require("node:timers");
 
 /** The Lambda runtime's major version: the least major the tests accept. */
 const RUNTIME_MAJOR = 22;
@@ -68,7 +70,14 @@ if (require.main === module) {
         process.on(signal, () => child.kill(signal));
     }
     child.on("exit", (code, signal) => {
-        if (signal) process.kill(process.pid, signal);
+        if (signal) {
+            // Die of the same signal, as a shell expects of a wrapper: our forwarding handler must not catch it again.
+            process.removeAllListeners(signal);
+            process.kill(process.pid, signal);
+            // A signal whose default action is not to terminate: the shell convention, 128 + its number.
+            setTimeout(() => process.exit(128 + (os.constants.signals[signal] ?? 0)), 1000);
+            return;
+        }
         process.exit(code ?? 1);
     });
 }

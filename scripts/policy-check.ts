@@ -73,9 +73,14 @@ export function readPackConfig(stack: string): PackConfig | undefined {
 
 const SYMBOL: Record<CellStatus, string> = { pass: "ok", violation: "FAIL", "not-applicable": "-", deferred: "?", disabled: "off" };
 
+/** Widest line `npm run policy` prints (a terminal's or a CI log's width). */
+export const TABLE_MAX_COLUMNS = 120;
+
 /**
- * The policy x resource table: one row per resource a policy looks at, one column per policy
- * (numbered, with a legend), so it stays readable as the program grows.
+ * The policy x resource table, one block per resource type: the type's line names the policies
+ * (numbered, with a legend) that look at it, and each resource of the type gets a row under it.
+ * A type is looked at by a handful of the policies, so a block stays narrow however many
+ * policies the pack has (one table with a column per policy was 244 columns wide).
  */
 export function renderTable(evaluation: Evaluation): string {
     const resources = evaluation.resources.filter((r) => [...evaluation.cells.values()].some((cells) => cells.has(r.urn)));
@@ -84,24 +89,29 @@ export function renderTable(evaluation: Evaluation): string {
         lines.push(`  P${String(i + 1).padEnd(3)} ${p.name} (${evaluation.levels.get(p.name) ?? p.enforcementLevel})`),
     );
     const shortType = (type: string) => type.replace(/^aws:/, "").replace(/:[^:]+$/, "");
-    const nameWidth = Math.max(8, ...resources.map((r) => r.name.length)) + 2;
-    const typeWidth = Math.max(4, ...resources.map((r) => shortType(r.type).length)) + 2;
+    const types = [...new Set(resources.map((r) => r.type))];
+    const labelWidth = Math.max(8, ...types.map((t) => shortType(t).length), ...resources.map((r) => r.name.length + 2)) + 2;
     const cellWidth = Math.max(5, `P${policies.length}`.length + 1);
-    lines.push("");
-    lines.push("resource".padEnd(nameWidth) + "type".padEnd(typeWidth) + policies.map((_, i) => `P${i + 1}`.padStart(cellWidth)).join(""));
-    for (const r of resources) {
-        const row = policies.map((policy) => {
-            const status = evaluation.cells.get(policy.name)?.get(r.urn);
-            if (!status) return ".".padStart(cellWidth);
-            const level = evaluation.levels.get(policy.name) ?? policy.enforcementLevel;
-            return (status === "violation" && level !== "mandatory" ? "warn" : SYMBOL[status]).padStart(cellWidth);
-        });
-        lines.push(r.name.padEnd(nameWidth) + shortType(r.type).padEnd(typeWidth) + row.join(""));
+    for (const type of types) {
+        const ofType = resources.filter((r) => r.type === type);
+        const looking = policies
+            .map((policy, index) => ({ policy, number: index + 1 }))
+            .filter(({ policy }) => ofType.some((r) => evaluation.cells.get(policy.name)?.has(r.urn)));
+        lines.push("");
+        lines.push(shortType(type).padEnd(labelWidth) + looking.map(({ number }) => `P${number}`.padStart(cellWidth)).join(""));
+        for (const r of ofType) {
+            const row = looking.map(({ policy }) => {
+                const status = evaluation.cells.get(policy.name)?.get(r.urn);
+                if (!status) return ".".padStart(cellWidth);
+                const level = evaluation.levels.get(policy.name) ?? policy.enforcementLevel;
+                return (status === "violation" && level !== "mandatory" ? "warn" : SYMBOL[status]).padStart(cellWidth);
+            });
+            lines.push(`  ${r.name}`.padEnd(labelWidth) + row.join(""));
+        }
     }
     lines.push("");
-    lines.push(
-        "ok = compliant, FAIL = mandatory violation, warn = advisory violation, - = not applicable, ? = deferred (unknown value), off = disabled, . = the policy does not look at this type",
-    );
+    lines.push("ok = compliant, FAIL = mandatory violation, warn = advisory violation, - = not applicable,");
+    lines.push("? = deferred (unknown value), off = disabled, . = the policy does not look at this resource");
     return lines.join("\n");
 }
 

@@ -8,6 +8,7 @@
  * leniently ({@link readCommandLine}) and judge each item themselves.
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { unknownOptionMessage } from "./suggest";
 import { TargetError, type ToolTarget } from "./target";
 
 /** One item of a command line, in order: a flag (with its value, if it takes one) or a bare argument. */
@@ -126,12 +127,31 @@ export interface ToolIo {
  * if (!parsed) return 2;
  */
 export function parseToolArgs<T extends ParseArgsOptionsConfig>(argv: readonly string[], options: T, usage: string, io: ToolIo) {
+    // parseArgs' own text for an unknown option advises `-- "--flag"`, which npm swallows: name the closest option instead.
+    const unknown = unknownOption(argv, options);
+    if (unknown) {
+        io.err(`error: ${unknown}\n\n${usage}`);
+        return undefined;
+    }
     try {
         return parseArgs({ args: [...argv], allowPositionals: true, options });
     } catch (error) {
         io.err(`error: ${(error as Error).message}\n\n${usage}`);
         return undefined;
     }
+}
+
+/** The first option in `argv` that `options` does not declare, as a sentence with the closest declared one; else undefined. */
+function unknownOption(argv: readonly string[], options: ParseArgsOptionsConfig): string | undefined {
+    const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+    const shorts = new Set(Object.values(options).map((option) => option.short));
+    for (const token of tokens) {
+        if (token.kind === "option-terminator") return undefined;
+        if (token.kind !== "option") continue;
+        const declared = token.rawName.startsWith("--") ? Object.hasOwn(options, token.name) : shorts.has(token.rawName.slice(1));
+        if (!declared) return unknownOptionMessage(argv[token.index], Object.keys(options));
+    }
+    return undefined;
 }
 
 /**
@@ -178,10 +198,26 @@ export async function runTool(
  */
 export function runAsMain(run: (io: ToolIo) => Promise<number>): void {
     run({ out: (text) => process.stdout.write(text + "\n"), err: (text) => process.stderr.write(text + "\n") }).then(
-        (code) => process.exit(code),
+        (code) => exitWhenWritten(code),
         (error) => {
             process.stderr.write(`error: ${(error as Error).stack ?? error}\n`);
-            process.exit(1);
+            exitWhenWritten(1);
         },
     );
+}
+
+/**
+ * Exits once stdout and stderr have handed everything to the OS. Writes to a pipe are asynchronous
+ * in Node, so `process.exit` right after a large write (a 1 MB letter piped to `less`) would cut it
+ * short; a write's callback runs after every earlier write to that stream.
+ */
+function exitWhenWritten(code: number): void {
+    let pending = 2;
+    const done = () => {
+        if (--pending === 0) process.exit(code);
+    };
+    // A reader that went away (`| head`) is not a failure of the tool.
+    process.stdout.once("error", () => process.exit(code));
+    process.stdout.write("", done);
+    process.stderr.write("", done);
 }

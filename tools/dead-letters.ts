@@ -32,10 +32,12 @@ import {
     SQSClient,
     StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import { EMAIL_DEAD_LETTER_ATTRIBUTES } from "../contracts/email-service";
-import { CLIENT_ID_PATTERN, EVENT_DEAD_LETTER_ATTRIBUTES } from "../contracts/event-pipeline";
+import { EMAIL_DEAD_LETTER_ATTRIBUTES, EMAIL_REJECTION_REASON_CODES } from "../contracts/email-service";
+import { CLIENT_ID_PATTERN, EVENT_DEAD_LETTER_ATTRIBUTES, EVENT_REJECTION_REASON_CODES } from "../contracts/event-pipeline";
 import { readSenderClaim, type SenderClaimKey, senderClaimAttributes, signSenderClaim } from "../handlers/event-processor/sender-claim";
 import { PRINCIPAL_ID_PATTERN, senderPrincipalId } from "../handlers/event-processor/tenancy";
+import { closestName } from "./suggest";
+import { jsonNestingDepth } from "./terminal";
 import type { SystemName, SystemQueues } from "./target";
 
 /** The group of messages that reached the DLQ through the redrive policy (no reason attribute). */
@@ -46,6 +48,48 @@ export const REASON_ATTRIBUTES: Record<SystemName, { reason: string; detail: str
     events: EVENT_DEAD_LETTER_ATTRIBUTES,
     email: EMAIL_DEAD_LETTER_ATTRIBUTES,
 };
+
+/** Every rejection reason each system's DLQ writer sets (the contracts' codes), in documentation order. */
+export const REJECTION_REASON_CODES: Record<SystemName, readonly string[]> = {
+    events: EVENT_REJECTION_REASON_CODES,
+    email: EMAIL_REJECTION_REASON_CODES,
+};
+
+/**
+ * A reason code's spelling-independent key. Event codes use `_` (`invalid_data`), email codes `-`
+ * (`invalid-recipient`); an operator may type either, so both compare equal here. No two codes of
+ * the contracts share a key (tests/tools/dead-letters.test.ts checks it).
+ *
+ * @example
+ * reasonKey("invalid-data") === reasonKey("invalid_data"); // true
+ */
+export function reasonKey(reason: string): string {
+    return reason.trim().toLowerCase().replace(/-/g, "_");
+}
+
+/**
+ * The rejection reason code `typed` names among `systems`' codes (either spelling), or an error that
+ * lists the known codes and suggests the closest.
+ *
+ * @example
+ * resolveReason("invalid-data", ["events", "email"]); // { reason: "invalid_data" }
+ * resolveReason("invalid-dat", ["events"]); // { error: '--reason "invalid-dat" is not a rejection reason; did you mean invalid_data? ...' }
+ */
+export function resolveReason(typed: string, systems: readonly SystemName[]): { reason: string } | { error: string } {
+    if (typed === RETRIES_EXHAUSTED) return { reason: RETRIES_EXHAUSTED };
+    const codes = systems.flatMap((system) => REJECTION_REASON_CODES[system]);
+    const code = codes.find((candidate) => reasonKey(candidate) === reasonKey(typed));
+    if (code) return { reason: code };
+    const nearest = closestName(reasonKey(typed), codes.map(reasonKey));
+    const suggestion = nearest ? codes.find((candidate) => reasonKey(candidate) === nearest) : undefined;
+    const known = systems.map((system) => `  ${system}: ${REJECTION_REASON_CODES[system].join(", ")}`).join("\n");
+    return {
+        error:
+            `--reason ${JSON.stringify(typed)} is not a rejection reason${suggestion ? `; did you mean ${suggestion}?` : "."}\n` +
+            `Known reasons (\`-\` and \`_\` are interchangeable):\n${known}\n` +
+            `Messages whose retries ran out have no reason: use --retries-exhausted.`,
+    };
+}
 
 /** Message attributes that describe the rejection; they are not carried back to the source queue. */
 const REJECTION_ATTRIBUTE_NAMES = new Set<string>([
@@ -243,7 +287,7 @@ export interface RedriveSelection {
 }
 
 export function selects(selection: RedriveSelection, letter: DeadLetter): boolean {
-    if (selection.reason !== undefined) return letter.reason === selection.reason;
+    if (selection.reason !== undefined) return reasonKey(letter.reason) === reasonKey(selection.reason);
     if (selection.retriesExhausted) return letter.reason === RETRIES_EXHAUSTED;
     return true;
 }
@@ -475,6 +519,10 @@ export function describeLetter(letter: DeadLetter, now = Date.now()): Record<str
         safe.bodyBytes = Buffer.byteLength(letter.body, "utf8");
         return { ...base, body: safe };
     }
+    // A body nested deeper than DynamoDB could ever store is shown as its text: printing it parsed would overflow the stack.
+    if (jsonNestingDepth(letter.body) > SHOW_MAX_NESTING) {
+        return { ...base, body: letter.body, bodyNote: `nested deeper than ${SHOW_MAX_NESTING} levels: shown as text` };
+    }
     let body: unknown = letter.body;
     try {
         body = JSON.parse(letter.body);
@@ -483,3 +531,6 @@ export function describeLetter(letter: DeadLetter, now = Date.now()): Record<str
     }
     return { ...base, body };
 }
+
+/** Deepest JSON body `show` prints parsed (the event contract stops at DynamoDB's 32 levels; a little room above). */
+export const SHOW_MAX_NESTING = 64;

@@ -6,6 +6,7 @@
  * Exit codes: 0 done; 1 a message could not be moved or AWS refused a call; 2 bad usage
  * or no target.
  */
+import type { ParseArgsOptionsConfig } from "node:util";
 import { parseToolArgs, runAsMain, runTool, UsageError, type ToolIo } from "./command-line";
 import {
     DeadLetter,
@@ -15,10 +16,12 @@ import {
     REDRIVE_IS_SAFE,
     RedriveResult,
     redriveDeadLetters,
+    resolveReason,
     RETRIES_EXHAUSTED,
     scanDeadLetters,
 } from "./dead-letters";
 import { resolveTarget, SYSTEMS, SystemName, SystemQueues, TargetError, ToolTarget } from "./target";
+import { terminalSafe, terminalSafeLines } from "./terminal";
 
 export const DLQ_USAGE = `Usage: npm run dlq -- <command> [options]
 
@@ -92,7 +95,7 @@ async function list(target: ToolTarget, systems: SystemQueues[], json: boolean, 
         io.out(
             table([
                 ["REASON", "COUNT", "OLDEST", "SAMPLE ID"],
-                ...mine.map((g) => [g.reason, String(g.count), formatAge(g.oldestAgeSeconds), g.sampleId]),
+                ...mine.map((g) => [terminalSafe(g.reason), String(g.count), formatAge(g.oldestAgeSeconds), terminalSafe(g.sampleId)]),
             ]),
         );
     }
@@ -144,6 +147,36 @@ function redriveLimit(values: { reason?: string; "retries-exhausted"?: boolean; 
     return Number(values.limit);
 }
 
+/**
+ * What a redrive prints after the header: per system what moved (or would), then what to do next. Why a
+ * redrive is safe to repeat is said only when something moves (or would): after nothing it is noise.
+ *
+ * @example
+ * redriveReport([{ system: "events", method: "one-by-one", selected: 0, ... }], false); // [..., "No message matches: nothing to move."]
+ */
+export function redriveReport(results: readonly RedriveResult[], execute: boolean): string[] {
+    const lines: string[] = [];
+    for (const r of results) {
+        const how = r.method === "move-task" ? "SQS StartMessageMoveTask (whole DLQ)" : "one by one (send, then delete)";
+        if (r.dryRun) {
+            lines.push(`  ${r.system}: would move ${r.selected} of ${r.examined} message(s) ${how}`);
+            continue;
+        }
+        lines.push(
+            `  ${r.system}: moved ${r.moved} of ${r.selected} selected (${r.examined} examined) ${how}${r.taskHandle ? `; task ${r.taskHandle}` : ""}`,
+        );
+        for (const f of r.failed) lines.push(`    not moved (still in the DLQ): ${f.messageId}: ${f.error}`);
+        for (const f of r.notDeleted) lines.push(`    sent but not deleted (a copy stays in the DLQ): ${f.messageId}: ${f.error}`);
+    }
+    if (results.every((r) => r.selected === 0)) {
+        lines.push("No message matches: nothing to move.");
+        return lines;
+    }
+    if (!execute) lines.push("Nothing was moved. Run again with --yes to move them.");
+    lines.push(REDRIVE_IS_SAFE);
+    return lines;
+}
+
 async function redrive(
     target: ToolTarget,
     systems: SystemQueues[],
@@ -175,22 +208,21 @@ async function redrive(
             "(Stack with producers: some event letters carry no sender claim (SQS moved them), so they move one by one, each signed for its own SenderId.)",
         );
     }
-    for (const r of results) {
-        const how = r.method === "move-task" ? "SQS StartMessageMoveTask (whole DLQ)" : "one by one (send, then delete)";
-        if (r.dryRun) {
-            io.out(`  ${r.system}: would move ${r.selected} of ${r.examined} message(s) ${how}`);
-            continue;
-        }
-        io.out(
-            `  ${r.system}: moved ${r.moved} of ${r.selected} selected (${r.examined} examined) ${how}${r.taskHandle ? `; task ${r.taskHandle}` : ""}`,
-        );
-        for (const f of r.failed) io.out(`    not moved (still in the DLQ): ${f.messageId}: ${f.error}`);
-        for (const f of r.notDeleted) io.out(`    sent but not deleted (a copy stays in the DLQ): ${f.messageId}: ${f.error}`);
-    }
-    if (!execute) io.out("Nothing was moved. Run again with --yes to move them.");
-    io.out(REDRIVE_IS_SAFE);
+    for (const line of redriveReport(results, execute)) io.out(line);
     return results.some((r) => r.failed.length > 0) ? 1 : 0;
 }
+
+/** The options of `npm run dlq` (tests check the docs' command lines against them). */
+export const DLQ_OPTIONS = {
+    stack: { type: "string" },
+    system: { type: "string" },
+    json: { type: "boolean" },
+    reason: { type: "string" },
+    "retries-exhausted": { type: "boolean" },
+    limit: { type: "string" },
+    yes: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsOptionsConfig;
 
 /**
  * Runs the CLI. Returns the exit code.
@@ -198,22 +230,10 @@ async function redrive(
  * @example
  * await runDlq(["list", "--json"], { out: console.log, err: console.error });
  */
-export async function runDlq(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-    const parsed = parseToolArgs(
-        argv,
-        {
-            stack: { type: "string" },
-            system: { type: "string" },
-            json: { type: "boolean" },
-            reason: { type: "string" },
-            "retries-exhausted": { type: "boolean" },
-            limit: { type: "string" },
-            yes: { type: "boolean" },
-            help: { type: "boolean", short: "h" },
-        },
-        DLQ_USAGE,
-        io,
-    );
+export async function runDlq(argv: string[], terminal: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+    // Everything printed may quote a message (ids, reasons, details, bodies): no character of it acts on the terminal.
+    const io: Io = { out: (text) => terminal.out(terminalSafeLines(text)), err: (text) => terminal.err(terminalSafeLines(text)) };
+    const parsed = parseToolArgs(argv, DLQ_OPTIONS, DLQ_USAGE, io);
     if (!parsed) return 2;
     const { values, positionals } = parsed;
     if (values.help || positionals.length === 0) {
@@ -242,6 +262,15 @@ export async function runDlq(argv: string[], io: Io, env: NodeJS.ProcessEnv = pr
         if (command === "redrive") redriveLimit(values);
         if (values.system !== undefined && !(SYSTEMS as readonly string[]).includes(values.system)) {
             throw new UsageError(`--system must be one of ${SYSTEMS.join(", ")}, got ${JSON.stringify(values.system)}`);
+        }
+        if (command === "redrive" && values.reason !== undefined) {
+            // A mistyped reason would select nothing and look like an empty DLQ: refuse it before any AWS call.
+            const resolved = resolveReason(values.reason, values.system ? [values.system as SystemName] : SYSTEMS);
+            if ("error" in resolved) {
+                io.err(`error: ${resolved.error}`);
+                return 2;
+            }
+            values.reason = resolved.reason;
         }
         const target = open(resolveTarget(values.stack, env));
         const systems = systemsOf(target, values.system);

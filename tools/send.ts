@@ -18,8 +18,10 @@ import { Hash } from "@smithy/core/serde";
 import { SignatureV4 } from "@smithy/signature-v4";
 import * as fs from "node:fs";
 import { CLIENT_ID_PATTERN } from "../contracts/event-pipeline";
+import type { ParseArgsOptionsConfig } from "node:util";
 import { parseToolArgs, runAsMain, runTool, UsageError, type ToolIo } from "./command-line";
 import { resolveTarget, TargetError, ToolTarget } from "./target";
+import { terminalSafeLines } from "./terminal";
 
 export const SEND_USAGE = `Usage: npm run send -- <event|email> <file|-> [options]
 
@@ -142,19 +144,27 @@ async function sendEmail(target: ToolTarget, input: unknown, idempotencyKey: str
     return response.ok ? 0 : 1;
 }
 
+/** The options of `npm run send` (tests check the docs' command lines against them). */
+export const SEND_OPTIONS = {
+    stack: { type: "string" },
+    "idempotency-key": { type: "string" },
+    help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsOptionsConfig;
+
 /**
  * Runs the CLI. Returns the exit code.
  *
  * @example
  * await runSend(["event", "examples/event.json"], { out: console.log, err: console.error, stdin: readStdin });
  */
-export async function runSend(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-    const parsed = parseToolArgs(
-        argv,
-        { stack: { type: "string" }, "idempotency-key": { type: "string" }, help: { type: "boolean", short: "h" } },
-        SEND_USAGE,
-        io,
-    );
+export async function runSend(argv: string[], terminal: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+    // The API's answer and the events' fields are printed: no character of them acts on the terminal.
+    const io: Io = {
+        ...terminal,
+        out: (text) => terminal.out(terminalSafeLines(text)),
+        err: (text) => terminal.err(terminalSafeLines(text)),
+    };
+    const parsed = parseToolArgs(argv, SEND_OPTIONS, SEND_USAGE, io);
     if (!parsed) return 2;
     const { values, positionals } = parsed;
     if (values.help) {

@@ -202,9 +202,23 @@ export function stackTarget(stack: string, options: { pulumi?: string; env?: Nod
     };
 }
 
-/** `--stack NAME` when given, else the local pipeline. */
+/**
+ * A stack as `pulumi --stack` takes it: `stack`, `project/stack` or `org/project/stack`, each part
+ * letters, digits, `_`, `.` and `-`, not starting with `-` (it would read as a flag).
+ */
+const STACK_ARGUMENT = /^(?!-)[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
+
+/**
+ * `--stack NAME` when given, else the local pipeline. A given but empty or malformed name is refused:
+ * falling back to the local pipeline would act on the wrong system.
+ */
 export function resolveTarget(stack: string | undefined, env: NodeJS.ProcessEnv = process.env): ToolTarget {
-    return stack ? stackTarget(stack, { env }) : localTarget(localPipelineFile(env));
+    if (stack === undefined) return localTarget(localPipelineFile(env));
+    if (!STACK_ARGUMENT.test(stack))
+        throw new TargetError(
+            `--stack needs a Pulumi stack name (stack, project/stack or org/project/stack: letters, digits, '_', '.', '-'), got ${JSON.stringify(stack)}.`,
+        );
+    return stackTarget(stack, { env });
 }
 
 /** Fills in the queue ARNs a source did not name (StartMessageMoveTask and the redrive source need them). */

@@ -52,9 +52,20 @@ function dwellMs(record: SQSRecord, storedAt: number): number | undefined {
 
 const SAFE_PATH_KEY = /^[A-Za-z0-9_]{1,40}$/;
 
-/** valibot issues -> "data.lines[0].quantity: expected >=1", never the received value. */
-function describeIssues(
-    issues: readonly { type: string; expected: string | null; message: string; path?: readonly { key: unknown }[] }[],
+/**
+ * valibot's object schemas: their key issues say a key is missing (`received` "undefined") or not allowed
+ * (`expected` "never"). A RegExp, like SAFE_PATH_KEY, since the closure serializer captures it faithfully.
+ */
+const OBJECT_SCHEMA_TYPE = /^(object|strict_object|loose_object|object_with_rest)$/;
+
+/**
+ * valibot issues -> "data.plan is required; data.lines[0].quantity: expected >=1", never the received value.
+ *
+ * @example
+ * describeIssues(safeParse(definition.data, { userId: "u1" }).issues!); // "data.plan is required; ..."
+ */
+export function describeIssues(
+    issues: readonly { type: string; expected: string | null; received?: string; message: string; path?: readonly { key: unknown }[] }[],
 ): string {
     return issues
         .slice(0, 3)
@@ -64,6 +75,8 @@ function describeIssues(
                     typeof key === "number" ? `[${key}]` : typeof key === "string" && SAFE_PATH_KEY.test(key) ? `.${key}` : ".<key>",
                 )
                 .join("");
+            if (OBJECT_SCHEMA_TYPE.test(issue.type) && issue.expected === "never") return `data${path} is not allowed`;
+            if (OBJECT_SCHEMA_TYPE.test(issue.type) && issue.received === "undefined") return `data${path} is required`;
             // A `check` action's message is ours (e.g. the calendar checks) and never echoes the value.
             const problem = issue.type === "check" ? issue.message : issue.expected ? `expected ${issue.expected}` : `fails ${issue.type}`;
             return `data${path}: ${problem}`;

@@ -169,7 +169,8 @@ export async function startDynamoDbLocal(options: StartOptions & { dbPath?: stri
                 ...dynamoDbLocalArgs({ port, dbPath: options.dbPath }),
             ],
             // stdin stays open as a lifeline: the launcher exits when it closes (this process died).
-            { cwd: DYNAMODB_LOCAL_DIR, stdio: ["pipe", "pipe", "pipe"] },
+            // Detached (its own process group): a terminal's Ctrl-C reaches the pipeline, which stops it in order.
+            { cwd: DYNAMODB_LOCAL_DIR, stdio: ["pipe", "pipe", "pipe"], detached: true },
         );
     } else {
         child = spawnDynamoDbLocal({ port, stdio: "pipe", path: options.dbPath ?? null, sharedDb: true });
@@ -293,6 +294,8 @@ export async function startFauxqs(options: FauxqsOptions = {}): Promise<Emulator
         },
         // stdin stays open as a lifeline: the server exits when it closes (this process died).
         stdio: ["pipe", "pipe", "pipe"],
+        // Its own process group: a terminal's Ctrl-C reaches the pipeline, which stops it in order.
+        detached: true,
     });
     const stderr = captureStderr(child);
     child.stdout?.resume();

@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { localPipelineFile } from "../../tools/target";
+import { acquireLocalLock, LocalLock } from "./local-lock";
 import { formatSummary, formatTable } from "./accounting";
 import { LocalConsole, startConsole } from "./console/server";
 import type { DemoReport } from "./services/types";
@@ -47,8 +48,27 @@ async function main(argv: string[]): Promise<number> {
         );
         return 2;
     }
+    // One `npm run local` per READY file: a second one would take over the file the tools and the first one use.
+    let lock: LocalLock | undefined;
+    if (mode === "local") {
+        const taken = acquireLocalLock(localPipelineFile(process.env));
+        if ("runningPid" in taken) {
+            process.stderr.write(`error: ${taken.message}\n`);
+            return 2;
+        }
+        lock = taken;
+    }
+    try {
+        return await run(mode, options);
+    } finally {
+        lock?.release();
+    }
+}
+
+async function run(mode: LocalMode, options: LocalOptions): Promise<number> {
     const log = (line: string) => {
-        if (options.progress) process.stderr.write(line + "\n");
+        // Once a signal stops the run, only the pipeline's own lines: the services' last requests race their stop.
+        if (options.progress && (!signalled || line.startsWith("[pipeline]"))) process.stderr.write(line + "\n");
     };
 
     let pipeline: LocalPipeline | undefined;
@@ -73,6 +93,13 @@ async function main(argv: string[]): Promise<number> {
     const finished = new Promise<void>((resolve) => (finish = resolve));
     let startAborted = false;
     let signalled = false;
+    const abortStart = new AbortController();
+    /** After a signal, what fails is what the stop took away (sockets, emulators): exit with the signal's code, quietly. */
+
+    const failed = (error: unknown): number => {
+        if (!signalled) process.stderr.write(`error: ${(error as Error).message}\n`);
+        return exitCode ?? 1;
+    };
     const onSignal = (signal: NodeJS.Signals) => {
         // Ctrl-C reaches both npm's wrapper (which forwards it) and us: handle the first, ignore repeats,
         // so a second signal can never cut the cleanup short and orphan an emulator.
@@ -80,6 +107,7 @@ async function main(argv: string[]): Promise<number> {
         signalled = true;
         log(`[pipeline] ${signal}: stopping everything`);
         startAborted = !pipeline;
+        if (startAborted) abortStart.abort();
         void stop(mode === "local" ? 0 : signal === "SIGINT" ? 130 : 143).then(finish);
     };
     process.on("SIGINT", onSignal);
@@ -92,17 +120,18 @@ async function main(argv: string[]): Promise<number> {
             stack: options.stack,
             sqsPort: options.sqsPort,
             dynamodbPort: options.dynamodbPort,
+            signal: abortStart.signal,
             log,
             functionLogs: options.verbose ? (name, text) => process.stderr.write(`[${name}] ${text}`) : undefined,
             onFatal: (error) => {
+                if (signalled) return;
                 process.stderr.write(`error: ${error.message}\n`);
                 void stop(1).then(finish);
             },
         });
     } catch (error) {
         if (startAborted) return exitCode ?? 1;
-        process.stderr.write(`error: ${(error as Error).message}\n`);
-        return 1;
+        return failed(error);
     }
     if (startAborted || exitCode !== undefined) {
         // A signal or a fatal error arrived while starting: stop what the start created.
@@ -115,11 +144,11 @@ async function main(argv: string[]): Promise<number> {
 
     if (mode === "local") {
         try {
-            localConsole = await startConsole(pipeline, { log });
+            localConsole = await startConsole(pipeline, { log, port: options.consolePort });
         } catch (error) {
-            process.stderr.write(`error: the local console could not start: ${(error as Error).message}\n`);
+            if (!signalled) process.stderr.write(`error: the local console could not start: ${(error as Error).message}\n`);
             await stop(1);
-            return 1;
+            return exitCode ?? 1;
         }
         const ready = { ...pipeline.ready, consoleUrl: localConsole.url };
         // The tools (`npm run dlq`, `npm run send`) find the running pipeline here; removed on stop.
@@ -159,9 +188,14 @@ async function main(argv: string[]): Promise<number> {
         const reports: Array<DemoReport & { service: string }> = [];
         for (const service of pipeline.services) {
             if (!service.demo || exitCode !== undefined) continue;
-            const report = await service.demo({ deadline: Date.now() + options.timeoutSeconds * 1000, progress: log });
+            const report = await Promise.race([
+                service.demo({ deadline: Date.now() + options.timeoutSeconds * 1000, progress: log }),
+                finished.then(() => undefined),
+            ]);
+            if (!report) return exitCode ?? 1;
             reports.push({ service: service.name, ...report });
         }
+        if (exitCode !== undefined) return exitCode;
         const elapsed = (Date.now() - started) / 1000;
         if (options.json) {
             process.stdout.write(JSON.stringify({ ...summary, elapsedSeconds: elapsed, services: reports }, null, 2) + "\n");
@@ -173,6 +207,10 @@ async function main(argv: string[]): Promise<number> {
             for (const report of reports) process.stdout.write(`\n${report.title}\n${formatTable(report.rows)}\n`);
             if (pipeline.ready.notEmulated.length)
                 process.stdout.write(`Not emulated locally: ${pipeline.ready.notEmulated.join("; ")}.\n`);
+            process.stdout.write(
+                "The API, inbox and emulator addresses printed above served this run only and are closed now; " +
+                    "`npm run local` keeps a pipeline running (with the local console) for `npm run send` and `npm run dlq`.\n",
+            );
         }
         if (!summary.accounted) {
             process.stderr.write(
@@ -185,9 +223,9 @@ async function main(argv: string[]): Promise<number> {
         await stop(allAccounted ? 0 : 1);
         return exitCode ?? 1;
     } catch (error) {
-        process.stderr.write(`error: ${(error as Error).message}\n`);
+        const code = failed(error);
         await stop(1);
-        return 1;
+        return exitCode ?? code;
     }
 }
 

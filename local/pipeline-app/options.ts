@@ -5,6 +5,7 @@
  */
 
 import { readCommandLine } from "../../tools/command-line";
+import { unknownOptionMessage } from "../../tools/suggest";
 
 /** Which of the two commands is running. */
 export type LocalMode = "start" | "local";
@@ -17,6 +18,8 @@ export interface LocalOptions {
     sqsPort?: number;
     /** DynamoDB Local port. @default a free port */
     dynamodbPort?: number;
+    /** The local console's port (`local` only). @default a free port */
+    consolePort?: number;
     /** Number of valid events per tenant in the demo traffic (`start` only). @default 20 */
     eventsPerClient: number;
     /** Number of demo tenants (`start` only). @default 4 */
@@ -45,6 +48,7 @@ export const OPTION_ENVIRONMENT = {
     stack: "LOCAL_STACK",
     sqsPort: "LOCAL_SQS_PORT",
     dynamodbPort: "LOCAL_DYNAMODB_PORT",
+    consolePort: "LOCAL_CONSOLE_PORT",
 } as const;
 
 /** Every flag either command knows (the other command's flags are refused by name, not as unknown). */
@@ -52,6 +56,7 @@ const FLAGS = new Set([
     "stack",
     "sqs-port",
     "dynamodb-port",
+    "console-port",
     "clients",
     "events-per-client",
     "timeout",
@@ -83,6 +88,7 @@ export function usage(mode: LocalMode): string {
             "Its READY JSON goes to .local/pipeline.json (env LOCAL_PIPELINE_FILE) for `npm run dlq` and `npm run send`.",
             "",
             ...common,
+            "  --console-port <port>   the local console's port on 127.0.0.1 (env LOCAL_CONSOLE_PORT; default: a free port)",
         ].join("\n");
     }
     return [
@@ -116,15 +122,18 @@ export function parseLocalOptions(mode: LocalMode, argv: readonly string[], env:
         help: false,
     };
     const startOnly = new Set(["clients", "events-per-client", "timeout", "json"]);
+    const localOnly = new Set(["console-port"]);
     const seen = new Map<string, string>();
     const items = readCommandLine(argv, {
-        valueFlags: ["stack", "sqs-port", "dynamodb-port", "clients", "events-per-client", "timeout"],
+        valueFlags: ["stack", "sqs-port", "dynamodb-port", "console-port", "clients", "events-per-client", "timeout"],
         booleanFlags: ["help", "verbose", "quiet", "json"],
         short: { h: "help" },
     });
     for (const item of items) {
         if (item.kind === "argument" || !FLAGS.has(item.name)) {
-            problems.push(`unknown option ${JSON.stringify(item.raw)}`);
+            problems.push(
+                item.kind === "argument" ? `unknown option ${JSON.stringify(item.raw)}` : unknownOptionMessage(item.raw, [...FLAGS]),
+            );
             continue;
         }
         const flag = `--${item.name}`;
@@ -136,6 +145,7 @@ export function parseLocalOptions(mode: LocalMode, argv: readonly string[], env:
             options.json = true;
         } else {
             if (mode !== "start" && startOnly.has(item.name)) problems.push(`${flag} applies to \`npm start\` only`);
+            if (mode !== "local" && localOnly.has(item.name)) problems.push(`${flag} applies to \`npm run local\` only`);
             if (item.value === undefined) problems.push(`${flag} needs a value`);
             else seen.set(flag, item.value);
         }
@@ -149,8 +159,16 @@ export function parseLocalOptions(mode: LocalMode, argv: readonly string[], env:
     }
     options.sqsPort = port("--sqs-port", seen.get("--sqs-port"), OPTION_ENVIRONMENT.sqsPort, env, problems);
     options.dynamodbPort = port("--dynamodb-port", seen.get("--dynamodb-port"), OPTION_ENVIRONMENT.dynamodbPort, env, problems);
-    if (options.sqsPort !== undefined && options.sqsPort === options.dynamodbPort) {
-        problems.push(`SQS and DynamoDB Local cannot share port ${options.sqsPort}`);
+    if (mode === "local")
+        options.consolePort = port("--console-port", seen.get("--console-port"), OPTION_ENVIRONMENT.consolePort, env, problems);
+    const ports: Array<[string, number | undefined]> = [
+        ["SQS", options.sqsPort],
+        ["DynamoDB Local", options.dynamodbPort],
+        ["the console", options.consolePort],
+    ];
+    for (const [index, [name, value]] of ports.entries()) {
+        const other = ports.slice(index + 1).find(([, otherValue]) => value !== undefined && otherValue === value);
+        if (other) problems.push(`${name} and ${other[0]} cannot share port ${value}`);
     }
     options.clients = integer("--clients", seen.get("--clients"), 1, 50, problems) ?? options.clients;
     options.eventsPerClient = integer("--events-per-client", seen.get("--events-per-client"), 1, 1000, problems) ?? options.eventsPerClient;

@@ -51,6 +51,8 @@ export interface PipelineOptions {
     functionLogs?: string | ((functionName: string, text: string) => void);
     /** Called once when something unrecoverable happens after start (an emulator died). */
     onFatal?: (error: Error) => void;
+    /** Aborts a start under way (Ctrl-C): what was started is stopped and the start rejects with a {@link PipelineStartError}. */
+    signal?: AbortSignal;
 }
 
 /** The fields of the `LOCAL_PIPELINE_READY` line. */
@@ -130,6 +132,10 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         }
     };
 
+    /** Between steps: a start aborted (Ctrl-C) goes no further. */
+    const checkpoint = () => {
+        if (options.signal?.aborted) throw new PipelineStartError("the start was aborted");
+    };
     try {
         // 0. Fail fast, before the slower mock deployment: Java present, requested ports free.
         assertJava();
@@ -153,6 +159,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         const topology = localTopology(deployment);
         const region = deployment.region;
         const identities = localIdentities(topology);
+        checkpoint();
 
         // 2. Emulators on loopback.
         log(`[pipeline] starting fauxqs and DynamoDB Local on 127.0.0.1`);
@@ -207,6 +214,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         if (kms) cleanups.push(() => kms.stop());
 
         // 3. The stack's queues and tables.
+        checkpoint();
         const resources = await provision(topology, clients);
         log(`[pipeline] created ${resources.queues.length} queue(s) and ${resources.tables.length} table(s) from stack "${stack}"`);
 
@@ -262,6 +270,7 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         const services: RunningService[] = [];
         const wanted = [...(options.services ?? defaultServices()), ...(options.extraServices ?? [])];
         for (const service of wanted) {
+            checkpoint();
             log(`[pipeline] starting ${service.name}`);
             let running: RunningService;
             try {

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { deployedStack } from "./deployments";
 import { policies } from "../../policies/policies";
 import { evaluatePack, fromMockedResources } from "../../policies/testing";
-import { readPackConfig, main, renderTable } from "../../scripts/policy-check";
+import { readPackConfig, main, renderTable, TABLE_MAX_COLUMNS } from "../../scripts/policy-check";
 
 const STACKS = ["dev", "localstack"];
 const ROOT = path.resolve(__dirname, "../..");
@@ -78,6 +78,9 @@ describe("policies: the real program", function () {
             .and.match(/=== stack localstack /);
         expect(output).to.include("stack dev: 0 mandatory violation(s)");
         for (const policy of policies) expect(output).to.include(policy.name);
+        const wide = output.split("\n").filter((line) => line.length > TABLE_MAX_COLUMNS);
+        expect(wide, `lines wider than ${TABLE_MAX_COLUMNS} columns`).to.deep.equal([]);
+        expect(TABLE_MAX_COLUMNS).to.equal(120);
     });
 
     it("npm run policy exits 1 on a mandatory violation and 2 on bad usage, with a clear message", () => {
@@ -90,7 +93,7 @@ describe("policies: the real program", function () {
             });
         const violating = run("--stack", "dev", "--program", "tests/policies/fixtures/output-derived-program.ts");
         expect(violating.status, violating.stderr).to.equal(1);
-        expect(violating.stdout).to.match(/apply-stringify\s+iam\/policy\s.*FAIL/);
+        expect(violating.stdout).to.match(/^iam\/policy\s[^\n]*\n(?: {2}\S+[^\n]*\n)*? {2}apply-stringify\s[^\n]*FAIL/m);
         expect(violating.stdout).to.include("[mandatory] iam-no-wildcard-actions — apply-stringify");
         // In GitHub Actions, each violation is also an annotation on the run.
         expect(violating.stdout).to.match(
@@ -116,12 +119,13 @@ describe("policies: the real program", function () {
             },
         ]);
         const table = renderTable(evaluation).split("\n");
+        // One block per type: the type's line numbers the policies that look at it; the resource's row is under it.
         const header = table
-            .find((l) => l.startsWith("resource"))!
+            .find((l) => l.startsWith("dynamodb/table "))!
             .trim()
             .split(/\s+/);
         const row = table
-            .find((l) => l.startsWith("t "))!
+            .find((l) => l.startsWith("  t "))!
             .trim()
             .split(/\s+/);
         const cell = (policy: string) => {
@@ -131,6 +135,6 @@ describe("policies: the real program", function () {
         expect(cell("dynamodb-customer-managed-kms")).to.equal("FAIL");
         expect(cell("dynamodb-deletion-protection")).to.equal("warn");
         expect(cell("dynamodb-point-in-time-recovery")).to.equal("ok");
-        expect(cell("sqs-customer-managed-kms")).to.equal(".");
+        expect(cell("sqs-customer-managed-kms"), "a policy that does not look at tables has no column").to.equal(undefined);
     });
 });

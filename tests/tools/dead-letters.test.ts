@@ -16,9 +16,12 @@ import {
     DeadLetter,
     describeLetter,
     groupDeadLetters,
+    reasonKey,
+    REJECTION_REASON_CODES,
     redriveDeadLetters,
     redriveRequest,
     RETRIES_EXHAUSTED,
+    selects,
 } from "../../tools/dead-letters";
 import { runDlq } from "../../tools/dlq";
 import {
@@ -258,7 +261,7 @@ describe("operator tools: DLQ classification, grouping and redrive copies", () =
             [["list", "--yes"], /--yes applies to redrive only/],
             [["show"], /show needs exactly one message id/],
             [["purge"], /unknown command "purge"/],
-            [["list", "--frobnicate"], /Unknown option '--frobnicate'/],
+            [["list", "--frobnicate"], /unknown option "--frobnicate" \(options: --stack, --system/],
         ];
         for (const [argv, message] of cases) {
             const c = capture();
@@ -268,6 +271,51 @@ describe("operator tools: DLQ classification, grouping and redrive copies", () =
         const send = capture();
         expect(await runSend(["event"], send.io, {})).to.equal(2);
         expect(send.err.join("\n")).to.match(/one file, or - for standard input/);
+    });
+
+    it("a mistyped --reason is an error that lists the known reasons and suggests the closest, before any AWS call", async () => {
+        const c = capture();
+        expect(await runDlq(["redrive", "--reason", "invalid-daat"], c.io, {})).to.equal(2);
+        const text = c.err.join("\n");
+        expect(text).to.match(/--reason "invalid-daat" is not a rejection reason; did you mean invalid_data\?/);
+        for (const code of [...REJECTION_REASON_CODES.events, ...REJECTION_REASON_CODES.email]) expect(text).to.include(code);
+        expect(text)
+            .to.match(/--retries-exhausted/)
+            .and.not.match(/No local pipeline/);
+        const far = capture();
+        expect(await runDlq(["redrive", "--reason", "zzzzzzzzzzzz", "--system", "email"], far.io, {})).to.equal(2);
+        expect(far.err.join("\n"))
+            .to.match(/is not a rejection reason\./)
+            .and.include("invalid-recipient")
+            .and.not.include("invalid_data");
+    });
+
+    it("either spelling of a reason (`-` or `_`) selects its letters; no two codes of the contracts share a spelling key", () => {
+        expect(selects({ reason: "invalid-data" }, letter({ reason: "invalid_data" }))).to.equal(true);
+        expect(selects({ reason: "Invalid_Recipient" }, letter({ system: "email", reason: "invalid-recipient" }))).to.equal(true);
+        expect(selects({ reason: "invalid-data" }, letter({ reason: "type_disabled" }))).to.equal(false);
+        const codes = [...REJECTION_REASON_CODES.events, ...REJECTION_REASON_CODES.email];
+        expect(new Set(codes.map(reasonKey)).size).to.equal(codes.length);
+        expect(codes.map(reasonKey)).to.not.include(reasonKey(RETRIES_EXHAUSTED));
+    });
+
+    it('an unknown option names the closest known one (npm swallows parseArgs\' `-- "--flag"` advice)', async () => {
+        const dlq = capture();
+        expect(await runDlq(["redrive", "--reasn", "invalid_data"], dlq.io, {})).to.equal(2);
+        expect(dlq.err.join("\n"))
+            .to.match(/unknown option "--reasn"; did you mean --reason\?/)
+            .and.not.match(/place it at the end/);
+        const send = capture();
+        expect(await runSend(["email", "x.json", "--idempotency-kye", "k"], send.io, {})).to.equal(2);
+        expect(send.err.join("\n")).to.match(/did you mean --idempotency-key\?/);
+    });
+
+    it("refuses an empty or malformed --stack instead of falling back to the local pipeline", async () => {
+        for (const stack of ["", " ", "-x", "a b"]) {
+            const c = capture();
+            expect(await runDlq(["list", `--stack=${stack}`], c.io, {}), JSON.stringify(stack)).to.equal(2);
+            expect(c.err.join("\n"), JSON.stringify(stack)).to.match(/--stack needs a Pulumi stack name/);
+        }
     });
 
     it("refuses a READY file left by a pipeline that no longer runs, and a missing one, saying how to start one", () => {

@@ -278,6 +278,9 @@ export class LocalFunction extends EventEmitter {
                 ...workerEnvironment(spec),
             },
             stdio: ["ignore", "pipe", "pipe", "ipc"],
+            // Its own process group, as a Lambda environment is: a terminal's Ctrl-C reaches the caller, which
+            // stops the pool in order (the IPC channel still ends the worker when the caller dies).
+            detached: true,
         });
         const env: Environment = { child, busy: false, dead: false, ready: Promise.resolve() };
         this.children.add(child);

@@ -6,8 +6,11 @@
  * build, nothing fetched from the internet.
  *
  * Safety, since a browser talks to it:
- * - requests whose Host header is not exactly `127.0.0.1:<port>` are refused (DNS
- *   rebinding: a page on another name that resolves to 127.0.0.1 cannot read it);
+ * - requests whose one Host header is not `127.0.0.1:<port>` or `localhost:<port>` are
+ *   refused with the address to use (DNS rebinding: a page on another name that resolves
+ *   to 127.0.0.1 cannot read it), and so are two Host headers and an absolute-form target
+ *   naming another authority (RFC 9112 §3.2.2: that authority replaces Host);
+ * - a form larger than 4 KiB is a 413, a request target that is not a path a 400;
  * - the one state-changing request (POST /redrive) must come from the console's own
  *   origin (Origin, else Referer): a cross-site form cannot trigger it (CSRF);
  * - everything shown is HTML-escaped; an email's HTML is rendered in a sandboxed
@@ -17,6 +20,7 @@ import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { isLoopbackHost } from "../../../local/aws-stand-ins/loopback-host";
 import {
     classify,
     groupDeadLetters,
@@ -156,11 +160,15 @@ export async function consoleSnapshot(pipeline: LocalPipeline, maxItems = 500): 
     const { context, ready } = pipeline;
     const systems = systemsFrom(ready);
     const named = (url: string | undefined, name: string) => url !== undefined && url.endsWith(`/${name}`);
+    const scheduleDeadLetterQueueUrl =
+        typeof ready.emailScheduleDeadLetterQueueUrl === "string" ? ready.emailScheduleDeadLetterQueueUrl : undefined;
     const roleOf = (name: string) => {
         for (const system of SYSTEMS) {
             if (named(systems[system]?.queueUrl, name)) return `${system} queue`;
             if (named(systems[system]?.deadLetterQueueUrl, name)) return `${system} DLQ`;
         }
+        // Scheduled emails whose release failed: each message is the email to resend (docs/runbook.md#email-schedule-dlq-messages).
+        if (named(scheduleDeadLetterQueueUrl, name)) return "email schedule DLQ";
         return "";
     };
     const queues: QueueView[] = [];
@@ -370,15 +378,59 @@ function sameOrigin(req: http.IncomingMessage, origin: string): boolean {
     return false;
 }
 
-async function readForm(req: http.IncomingMessage, limit = 4096): Promise<URLSearchParams> {
+/** A request the console refuses with a 4xx status (anything else thrown is a 500). */
+class RequestError extends Error {
+    constructor(
+        readonly status: number,
+        message: string,
+    ) {
+        super(message);
+        this.name = "RequestError";
+    }
+}
+
+/** Largest redrive form the console reads; its two fields fit in a few hundred bytes. */
+const FORM_LIMIT_BYTES = 4096;
+
+async function readForm(req: http.IncomingMessage, limit = FORM_LIMIT_BYTES): Promise<URLSearchParams> {
+    if (Number(req.headers["content-length"] ?? 0) > limit) throw new RequestError(413, `The form is larger than ${limit} bytes.`);
     let size = 0;
     const chunks: Buffer[] = [];
     for await (const chunk of req) {
         size += (chunk as Buffer).length;
-        if (size > limit) throw new Error("form too large");
+        if (size > limit) throw new RequestError(413, `The form is larger than ${limit} bytes.`);
         chunks.push(chunk as Buffer);
     }
     return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+}
+
+/**
+ * The request's own address (`127.0.0.1:<port>` or `localhost:<port>`) and path, or a RequestError:
+ * one Host header naming this listener, and a target that is a path (origin-form) or an absolute URL
+ * naming this listener too.
+ */
+function addressOf(req: http.IncomingMessage, port: number): { host: string; url: URL } {
+    const hosts = req.headersDistinct.host ?? [];
+    const use = `http://127.0.0.1:${port}/`;
+    if (hosts.length !== 1) throw new RequestError(400, `Send exactly one Host header (use ${use}).`);
+    const target = req.url ?? "";
+    let authority = hosts[0];
+    let url: URL;
+    if (target.startsWith("/") && !target.startsWith("//")) {
+        url = new URL(`http://${authority}${target}`);
+    } else {
+        // Absolute form: its authority stands in for Host (RFC 9112 §3.2.2), so it must be ours as well.
+        try {
+            url = new URL(target);
+        } catch {
+            throw new RequestError(400, `Bad request target (use ${use}).`);
+        }
+        if (url.protocol !== "http:" || url.username || url.password) throw new RequestError(400, `Bad request target (use ${use}).`);
+        authority = url.host;
+    }
+    if (!isLoopbackHost(authority, port) || !isLoopbackHost(hosts[0], port))
+        throw new RequestError(421, `Misdirected request: this console answers at ${use} (or http://localhost:${port}/).`);
+    return { host: authority.toLowerCase(), url };
 }
 
 /**
@@ -391,8 +443,7 @@ async function readForm(req: http.IncomingMessage, limit = 4096): Promise<URLSea
  */
 export async function startConsole(pipeline: LocalPipeline, options: ConsoleOptions = {}): Promise<LocalConsole> {
     const log = options.log ?? (() => undefined);
-    let host = "";
-    let origin = "";
+    let port = 0;
     const headers = {
         "content-security-policy": CONTENT_SECURITY_POLICY,
         "x-frame-options": "DENY",
@@ -407,8 +458,8 @@ export async function startConsole(pipeline: LocalPipeline, options: ConsoleOpti
     const server = http.createServer((req, res) => {
         void (async () => {
             // DNS rebinding: only our own loopback host:port.
-            if (req.headers.host !== host) return reply(res, 421, "<p>Misdirected request: use the console's own address.</p>");
-            const url = new URL(req.url ?? "/", origin);
+            const { host, url } = addressOf(req, port);
+            const origin = `http://${host}`;
             if (req.method === "GET" && url.pathname === "/") {
                 const snapshot = await consoleSnapshot(pipeline, options.maxItems);
                 return reply(
@@ -441,20 +492,29 @@ export async function startConsole(pipeline: LocalPipeline, options: ConsoleOpti
             }
             return reply(res, 404, '<p>Not found. <a href="/">Console</a></p>');
         })().catch((error: Error) => {
+            if (error instanceof RequestError) {
+                if (!res.headersSent) reply(res, error.status, `<p>${escapeHtml(error.message)}</p>`, { connection: "close" });
+                else res.end();
+                return;
+            }
             log(`[console] ${error.name}: ${error.message}`);
             if (!res.headersSent) reply(res, 500, `<p>Error: ${escapeHtml(error.name)}: ${escapeHtml(error.message)}</p>`);
             else res.end();
         });
     });
     await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
+        server.once("error", (error: NodeJS.ErrnoException) =>
+            reject(
+                error.code === "EADDRINUSE"
+                    ? new Error(`port ${options.port} is already in use; choose another with --console-port or stop whatever holds it`)
+                    : error,
+            ),
+        );
         server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
     });
-    const port = (server.address() as AddressInfo).port;
-    host = `127.0.0.1:${port}`;
-    origin = `http://${host}`;
+    port = (server.address() as AddressInfo).port;
     return {
-        url: `${origin}/`,
+        url: `http://127.0.0.1:${port}/`,
         port,
         stop: () =>
             new Promise<void>((resolve) => {

@@ -89,7 +89,9 @@ describe("event processor serialized with pulumi.runtime.serializeFunction", fun
         const deadLetterQueueUrl = await h.createQueue();
         const good = validEvent();
         const bad = { ...validEvent(), type: "order.exploded" };
-        const event = sqsEvent([good, bad, validEvent({ type: "payment.captured" })]);
+        const { customerId: _dropped, ...incomplete } = validEvent().data as Record<string, unknown>;
+        const missingField = { ...validEvent(), data: incomplete };
+        const event = sqsEvent([good, bad, validEvent({ type: "payment.captured" }), missingField]);
         const result = await invokeSerialized(
             dir,
             lambdaEnv({
@@ -106,7 +108,8 @@ describe("event processor serialized with pulumi.runtime.serializeFunction", fun
         expect(items.map((i) => i.eventId.S)).to.deep.equal([good.eventId]);
         expect(items[0].expiresAt.N).to.match(/^\d+$/);
         const letters = await h.drain(deadLetterQueueUrl);
-        expect(letters.map((l) => l.reason).sort()).to.deep.equal(["type_disabled", "unknown_type"]);
+        expect(letters.map((l) => l.reason).sort()).to.deep.equal(["invalid_data", "type_disabled", "unknown_type"]);
+        expect(letters.find((l) => l.reason === "invalid_data")!.detail).to.equal("data.customerId is required");
         // Structured log lines went to stdout/stderr; none carries the data payload.
         expect(result.stdout + result.stderr).not.to.include(good.data.customerId as string);
     });

@@ -24,6 +24,45 @@ describe("DynamoDB Local on loopback only", () => {
         expect(dynamo.process.exitCode ?? dynamo.process.signalCode).to.not.equal(null);
     });
 
+    it("answers only requests with one Host naming its loopback address, like every other local listener (DNS rebinding)", async () => {
+        const dynamo = await startDynamoDbLocal();
+        const raw = (hosts: string[]) =>
+            new Promise<string>((resolve, reject) => {
+                const body = "{}";
+                const socket = net.connect(dynamo.port, "127.0.0.1", () =>
+                    socket.write(
+                        "POST / HTTP/1.1\r\n" +
+                            hosts.map((host) => `Host: ${host}\r\n`).join("") +
+                            "Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n" +
+                            `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+                    ),
+                );
+                let answer = "";
+                socket.on("data", (chunk) => (answer += chunk.toString()));
+                socket.on("end", () => resolve(answer));
+                socket.on("error", reject);
+            });
+        const status = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
+        try {
+            for (const hosts of [
+                [`attacker.example:${dynamo.port}`],
+                ["127.0.0.1"],
+                [`127.0.0.1:${dynamo.port + 1}`],
+                [`127.0.0.1:${dynamo.port}`, "attacker.example"],
+            ]) {
+                const answer = await raw(hosts);
+                expect(status(answer), hosts.join(", ")).to.be.oneOf([400, 403]);
+                expect(answer, hosts.join(", ")).to.not.match(/TableNames|MissingAuthenticationToken|UnrecognizedClient/);
+            }
+            expect(status(await raw([`attacker.example:${dynamo.port}`]))).to.equal(403);
+            // Its own names reach DynamoDB Local (which then asks for a signature: this request has none).
+            for (const host of [`127.0.0.1:${dynamo.port}`, `LOCALHOST:${dynamo.port}`])
+                expect(status(await raw([host])), host).to.not.equal(403);
+        } finally {
+            await dynamo.stop();
+        }
+    });
+
     it("compiles its launcher with a Java runtime alone (no javac on the PATH) through the jdk.compiler module", function () {
         const modules = spawnSync("java", ["--list-modules"], { encoding: "utf8" }).stdout ?? "";
         if (!/^jdk\.compiler@/m.test(modules)) this.skip(); // this Java runtime image has no compiler module

@@ -65,6 +65,26 @@ describe("local pipeline flags and environment", () => {
             .and.match(/--timeout/);
     });
 
+    it("an unknown option names the closest known one, as the config does for keys", () => {
+        expect(problems(() => parseLocalOptions("start", ["--event-per-client", "3"])).join("\n")).to.match(
+            /unknown option "--event-per-client"; did you mean --events-per-client\?/,
+        );
+        expect(problems(() => parseLocalOptions("local", ["--sqsport=1"])).join("\n")).to.match(/did you mean --sqs-port\?/);
+        expect(problems(() => parseLocalOptions("local", ["--frobnicate"])).join("\n")).to.match(/\(options: --stack, --sqs-port/);
+    });
+
+    it("--console-port / LOCAL_CONSOLE_PORT choose the console's port (`npm run local` only), never one an emulator has", () => {
+        expect(parseLocalOptions("local", ["--console-port", "8123"]).consolePort).to.equal(8123);
+        expect(parseLocalOptions("local", [], { LOCAL_CONSOLE_PORT: "8124" }).consolePort).to.equal(8124);
+        expect(problems(() => parseLocalOptions("start", ["--console-port", "8123"])).join()).to.match(
+            /--console-port applies to `npm run local` only/,
+        );
+        expect(problems(() => parseLocalOptions("local", ["--console-port", "5000", "--sqs-port", "5000"])).join()).to.match(
+            /SQS and the console cannot share port 5000/,
+        );
+        expect(usage("local")).to.match(/--console-port/);
+    });
+
     it("prints usage for --help even next to bad flags", () => {
         expect(parseLocalOptions("local", ["--help", "--bogus"]).help).to.equal(true);
         expect(usage("local")).to.match(/LOCAL_SQS_PORT/);

@@ -1,5 +1,5 @@
 /**
- * The local console in headless Chromium (Debian's `chromium`, driven by playwright-core):
+ * The local console in headless Chromium or Chrome (found by tests/support/chromium.ts, driven by playwright-core):
  * it shows the pipeline's state, redrives a DLQ group from the page, renders email HTML
  * sandboxed, and refuses foreign Host headers (DNS rebinding) and cross-origin posts (CSRF).
  *
@@ -7,16 +7,14 @@
  */
 import { expect } from "chai";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import * as fs from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import { chromium, Browser } from "playwright-core";
 import { LocalPipeline, startLocalPipeline } from "../../../../local/pipeline-app/pipeline";
 import { escapeHtml, LocalConsole, startConsole } from "../../../../local/pipeline-app/console/server";
 import type { RunningEmailService } from "../../../../local/pipeline-app/services/email-service";
+import { findChromium } from "../../../support/chromium";
 import { until } from "../../../support/until";
-
-/** Debian's package installs it here (.ci/run installs it). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 function request(
     url: string,
@@ -44,12 +42,11 @@ describe("local console (headless Chromium)", function () {
     const emailHtml = `<p id="greeting">Hello <b>Ada</b></p><script>document.title = "pwned"; parent.document.title = "pwned"</script>`;
 
     before(async function () {
-        if (!fs.existsSync(CHROMIUM))
-            throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it), or set CHROMIUM_PATH`);
+        const executablePath = findChromium(); // throws, saying how to install one, before anything starts
         pipeline = await startLocalPipeline({ stack: "localstack", functionLogs: () => undefined });
         localConsole = await startConsole(pipeline);
         // Root in a container has no user namespace for Chromium's sandbox.
-        browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ["--no-sandbox"] : [] });
+        browser = await chromium.launch({ executablePath, args: process.getuid?.() === 0 ? ["--no-sandbox"] : [] });
 
         const sqs = pipeline.context.clients.sqs;
         const event = (n: number, extra: Record<string, unknown> = {}) => ({
@@ -118,7 +115,12 @@ describe("local console (headless Chromium)", function () {
             .to.match(/events queue/)
             .and.match(/events DLQ/)
             .and.match(/email queue/)
-            .and.match(/email DLQ/);
+            .and.match(/email DLQ/)
+            .and.match(/email schedule DLQ/);
+        // Every queue of the stack has its role.
+        const roles = await page.locator("#queues tr td:nth-child(2)").allTextContents();
+        expect(roles).to.have.length(5);
+        expect(roles.filter((role) => role.trim() === "")).to.deep.equal([]);
         const dlq = (await page.textContent("#dlq"))!;
         expect(dlq).to.match(/invalid_data/);
         expect(dlq).to.match(/Redrive 1/);
@@ -181,13 +183,68 @@ describe("local console (headless Chromium)", function () {
         expect(escapeHtml(`<a href="x" onclick='y'>&`)).to.equal("&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;");
     });
 
-    it("refuses a Host that is not its own loopback host:port (DNS rebinding)", async () => {
+    it("refuses a Host that is not its own loopback host:port (DNS rebinding), saying which address to use", async () => {
         const port = new URL(localConsole.url).port;
-        for (const host of [`attacker.example:${port}`, `localhost:${port}`, "127.0.0.1", `127.0.0.1:${Number(port) + 1}`]) {
+        for (const host of [`attacker.example:${port}`, "127.0.0.1", "localhost", `127.0.0.1:${Number(port) + 1}`]) {
             const answer = await request(localConsole.url, { headers: { host } });
             expect(answer.status, host).to.equal(421);
             expect(answer.body).to.not.match(/invalid_data|tenant-odd/);
+            expect(answer.body, host).to.include(`http://127.0.0.1:${port}/`);
         }
+    });
+
+    it("answers at http://localhost:PORT/ too, and a redrive posted from that origin is its own", async () => {
+        const port = new URL(localConsole.url).port;
+        const page = await browser.newPage();
+        const response = await page.goto(`http://localhost:${port}/`);
+        expect(response!.status()).to.equal(200);
+        expect(await page.title()).to.equal("Local console · localstack");
+        await page.close();
+        const form = { "content-type": "application/x-www-form-urlencoded", host: `localhost:${port}` };
+        const fromLocalhost = await request(`${localConsole.url}redrive`, {
+            method: "POST",
+            headers: { ...form, origin: `http://localhost:${port}` },
+            body: "system=events&reason=no_such_reason",
+        });
+        expect(fromLocalhost.status).to.equal(303);
+        const crossed = await request(`${localConsole.url}redrive`, {
+            method: "POST",
+            headers: { ...form, origin: `http://127.0.0.1:${port}` },
+            body: "system=events&reason=no_such_reason",
+        });
+        expect(crossed.status, "127.0.0.1 and localhost are different origins").to.equal(403);
+    });
+
+    it("refuses two Host headers, an absolute-form target naming another host, a malformed target and an oversized form", async () => {
+        const { host, port } = new URL(localConsole.url);
+        const raw = (text: string) =>
+            new Promise<string>((resolve, reject) => {
+                const socket = net.connect(Number(port), "127.0.0.1", () => socket.write(text)); // Connection: close ends it
+                let answer = "";
+                socket.on("data", (chunk) => (answer += chunk.toString()));
+                socket.on("end", () => resolve(answer));
+                socket.on("error", reject);
+            });
+        const status = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
+        const twoHosts = await raw(`GET / HTTP/1.1\r\nHost: ${host}\r\nHost: attacker.example\r\nConnection: close\r\n\r\n`);
+        expect(status(twoHosts), twoHosts).to.equal(400);
+        const absolute = await raw(`GET http://attacker.example/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+        expect(status(absolute), absolute).to.equal(421);
+        expect(absolute).to.not.match(/tenant-odd/);
+        const ownAbsolute = await raw(`GET http://${host}/ HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+        expect(status(ownAbsolute), "RFC 9112 §3.2.2: a server accepts absolute-form naming itself").to.equal(200);
+        for (const target of ["//attacker.example/", "http://[/", "*"]) {
+            const malformed = await raw(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+            expect(status(malformed), target).to.be.oneOf([400, 421]);
+            expect(malformed, target).to.not.match(/tenant-odd/);
+        }
+        const origin = `http://${host}`;
+        const big = await request(`${localConsole.url}redrive`, {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded", host, origin },
+            body: `system=events&reason=${"x".repeat(10_000)}`,
+        });
+        expect(big.status).to.equal(413);
     });
 
     it("refuses a redrive POST that is not from its own origin (CSRF)", async () => {
