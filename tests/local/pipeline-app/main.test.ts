@@ -96,6 +96,14 @@ describe("`npm start`", function () {
         expect(summary.elapsedSeconds).to.be.below(60);
         for (const report of summary.services) expect(report.accounted, report.service).to.equal(true);
     });
+
+    it("the table summary ends saying the addresses it printed are closed now (and that `npm run local` keeps them)", async () => {
+        const run = spawnLocal("start", ["--clients", "1", "--events-per-client", "2"]);
+        const { code } = await run.exited;
+        expect(code, run.stderr()).to.equal(0);
+        expect(run.stderr()).to.match(/\[email\] API http:\/\/127\.0\.0\.1:\d+/);
+        expect(run.stdout()).to.match(/addresses printed above served this run only and are closed now; `npm run local` keeps/);
+    });
 });
 
 describe("`npm run local` lifecycle", function () {
