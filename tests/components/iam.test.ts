@@ -359,7 +359,7 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
         let indexArn: string;
         let policies: PolicyDocument[];
         before(async () => {
-            withIndex = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:eventPollingIndex": true } });
+            withIndex = await sharedDeployment({ stack: "dev", configOverrides: { "event-ingestion:eventPollingIndex": true } });
             indexedTable = withIndex.outputs.eventTableArn;
             indexArn = `${indexedTable}/index/${withIndex.outputs.eventPollingIndexName}`;
             policies = [policyOf(one(withIndex, "aws:iam/policy:Policy", "events-table-read").inputs.policy)];

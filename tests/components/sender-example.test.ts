@@ -91,8 +91,8 @@ describe("examples/sender (mocks)", () => {
         let indexed: MockDeployment;
         let polling: MockDeployment;
         before(async () => {
-            indexed = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:eventPollingIndex": true } });
-            polling = await deployUnderMocks({
+            indexed = await sharedDeployment({ stack: "dev", configOverrides: { "event-ingestion:eventPollingIndex": true } });
+            polling = await sharedDeployment({
                 programPath: SENDER,
                 config: {
                     "aws:region": "us-east-1",
