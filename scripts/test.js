@@ -76,11 +76,15 @@ function filesOf(tiers, root = ROOT) {
         .sort((a, b) => TIERS.indexOf(tierOf(a)) - TIERS.indexOf(tierOf(b)) || size(b) - size(a) || (a < b ? -1 : 1));
 }
 
-/** Mocha workers: `TEST_JOBS`, else one more than the CPUs (e2e files spend much of their time waiting on child processes). */
+/**
+ * Mocha workers: `TEST_JOBS`, else one per CPU. Each e2e file starts a pipeline (two emulators and
+ * several execution environments); with more workers than CPUs, three such starts at once on two
+ * loaded cores outlasted the before() hooks' timeouts.
+ */
 function jobs() {
     const fromEnvironment = Number(process.env.TEST_JOBS);
     if (Number.isInteger(fromEnvironment) && fromEnvironment > 0) return fromEnvironment;
-    return (typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length) + 1;
+    return Math.max(2, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
 }
 
 function run(command, args, options = {}) {

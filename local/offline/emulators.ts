@@ -302,3 +302,51 @@ export async function startFauxqs(options: FauxqsOptions = {}): Promise<Emulator
     await waitForPort(port, child, "fauxqs", options.startTimeoutMs ?? 30_000, stderr);
     return { endpoint: `http://127.0.0.1:${port}`, port, process: child, stop: stopper(child) };
 }
+
+/**
+ * One DynamoDB Local and one fauxqs per process, started on first use and shared by every caller
+ * in it (a test process runs many files; each emulator costs seconds of CPU to start). Callers keep
+ * to their own uniquely named tables, queues and buckets (both emulators accept any region and
+ * credentials, see {@link dynamoDbLocalArgs}), and never stop or kill them: `stop()` of a shared
+ * emulator does nothing. They stop when the process exits (even by SIGKILL, through the stdin
+ * lifeline). One that died is started again on the next call. Tests that stop, kill or restart an
+ * emulator start their own with {@link startDynamoDbLocal} or {@link startFauxqs}.
+ *
+ * The emulators live on `globalThis`: a mock deployment reloads every project module, this one
+ * included, and a fresh copy must find the running ones.
+ *
+ * @example
+ * const { dynamodb, sqs } = await sharedEmulators();
+ * const client = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: "eu-west-1", credentials: LOCAL_CREDENTIALS });
+ */
+export async function sharedEmulators(): Promise<{ dynamodb: Emulator; sqs: Emulator }> {
+    const [dynamodb, sqs] = await Promise.all([shared("dynamodb", () => startDynamoDbLocal()), shared("sqs", () => startFauxqs())]);
+    return { dynamodb, sqs };
+}
+
+const SHARED_EMULATORS = Symbol.for("event-ingestion.offline.sharedEmulators");
+
+function shared(name: "dynamodb" | "sqs", start: () => Promise<Emulator>): Promise<Emulator> {
+    const holder = globalThis as unknown as Record<symbol, Map<string, Promise<Emulator>> | undefined>;
+    const running = (holder[SHARED_EMULATORS] ??= new Map<string, Promise<Emulator>>());
+    const known = running.get(name);
+    if (known) {
+        return known.then((emulator) =>
+            emulator.process.exitCode === null && emulator.process.signalCode === null ? emulator : restart(),
+        );
+    }
+    return restart();
+
+    function restart(): Promise<Emulator> {
+        const started = start().then((emulator): Emulator => {
+            // Killed with this process, not only when its lifeline (stdin) closes.
+            const stopWithProcess = () => emulator.process.kill("SIGKILL");
+            process.once("exit", stopWithProcess);
+            emulator.process.once("exit", () => process.removeListener("exit", stopWithProcess));
+            return { ...emulator, stop: async () => undefined };
+        });
+        running.set(name, started);
+        started.catch(() => running.delete(name));
+        return started;
+    }
+}

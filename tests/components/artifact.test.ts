@@ -21,7 +21,7 @@ import {
     RUNTIME_NODE_MODULES,
     shippedPackages,
 } from "../../local/offline/lambda-artifact";
-import { LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs, type Emulator } from "../../local/offline/emulators";
+import { LOCAL_CREDENTIALS, sharedEmulators, type Emulator } from "../../local/offline/emulators";
 import { sharedDeployment, type MockDeployment } from "../../local/offline/mock-deployment";
 import { startXRayDaemon, tracedInvocationEnvironment } from "../../local/offline/xray-daemon";
 import { validEvent } from "../support/factories/events";
@@ -79,7 +79,8 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
     before(async () => {
         deployment = await sharedDeployment({ stack: "dev" });
         artifact = await prepareArtifact(deployment, "event-processor");
-        [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startFauxqs({ region: REGION })]);
+        // The process's shared emulators: the table and queue names below are this file's alone.
+        ({ dynamodb: dynamo, sqs } = await sharedEmulators());
         dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
         sqsClient = new SQSClient({ endpoint: sqs.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
         // The table as the program declares it (keys and attribute types from the registered resource).
@@ -108,7 +109,6 @@ describe("processor artifact on Node 22 against DynamoDB Local and fauxqs", func
     after(async () => {
         dynamoClient?.destroy();
         sqsClient?.destroy();
-        await Promise.all([dynamo?.stop(), sqs?.stop()]);
         artifact?.cleanup();
     });
 

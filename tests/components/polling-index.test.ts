@@ -15,7 +15,7 @@
  *   `aws_iam_policy` replaces a policy when its `name`, `name_prefix`, `path` or `description` changes.
  */
 import { expect } from "chai";
-import { deployUnderMocks, type MockDeployment, type MockedResource } from "../../local/offline/mock-deployment";
+import { sharedDeployment, type MockDeployment, type MockedResource } from "../../local/offline/mock-deployment";
 import { EVENT_ARRIVAL_INDEX, EVENT_POLLING_LAG_MARGIN_SECONDS, EVENT_RECEIVED_AT_ATTRIBUTE } from "../../contracts/event-pipeline";
 import { DEFAULTS } from "../../components/shared/defaults";
 import { buildItem } from "../../handlers/event-processor/item";
@@ -47,8 +47,8 @@ describe("arrival index for polling (eventPollingIndex, mocks)", function () {
     let off: MockDeployment;
     let on: MockDeployment;
     before(async () => {
-        off = await deployUnderMocks({ stack: "dev" });
-        on = await deployUnderMocks({ stack: "dev", configOverrides: WITH_INDEX });
+        off = await sharedDeployment({ stack: "dev" });
+        on = await sharedDeployment({ stack: "dev", configOverrides: WITH_INDEX });
     });
 
     it("is off by default: no index, no index output, the table as it was", () => {

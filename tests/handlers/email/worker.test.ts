@@ -16,9 +16,19 @@ import { smtpProvider, smtpTransport } from "../../../handlers/email/providers/s
 import type { DeliveryScheduler, QueuedEmail } from "../../../handlers/email/types";
 import { createEmailWorker, EmailWorkerDeps, EmailWorkerHandler } from "../../../handlers/email/worker";
 import { LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
+import { until } from "../../support/until";
 import { FakeSes, startFakeSes } from "../../../local/aws-stand-ins/email/fake-ses";
 import { MailSink, startMailSink } from "../../../local/aws-stand-ins/email/mail-sink";
-import { acknowledge, drain, EmailStack, onEndpoint, receiveAsEvent, REGION, startEmailStack } from "../../support/email/aws";
+import {
+    acknowledge,
+    drain,
+    EmailStack,
+    expireVisibility,
+    onEndpoint,
+    receiveAsEvent,
+    REGION,
+    startEmailStack,
+} from "../../support/email/aws";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { schedulerAssumeRolePolicy } from "../../../components/email-service/email-iam";
 import { parseQueuedEmail } from "../../../handlers/email/message";
@@ -164,14 +174,17 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
 
     it("after the reset timeout the circuit probes SES again and closes when it is back", async () => {
         await ses.setMode("down");
-        const handler = worker({ breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 500 } });
+        // Long enough that the circuit is still open when checked below on a loaded machine; the wait after it ends on the state.
+        const handler = worker({ breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 4_000 } });
         for (let i = 0; i < 2; i++) {
             await enqueue(emailBody());
             await runOnce(handler);
         }
         expect(handler.mailer.state()).to.equal("open");
         await ses.setMode("up");
-        await new Promise((r) => setTimeout(r, 600));
+        await until("the circuit to let a probe through after its reset timeout", () => handler.mailer.state() === "halfOpen", {
+            intervalMs: 20,
+        });
         const id = await enqueue(emailBody());
         await runOnce(handler);
         expect(ses.requests.map((r) => r.EmailTags?.[0].Value)).to.deep.equal([id]);
@@ -184,8 +197,8 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         const handler = worker({ secondary: undefined, breaker: { volumeThreshold: 100 }, deferral: { afterReceives: 100 } });
         const id = await enqueue(emailBody());
         for (let attempt = 0; attempt < 8; attempt++) {
-            await runOnce(handler);
-            await new Promise((r) => setTimeout(r, 1_100)); // visibility timeout of the test queue: 1 s
+            const { event, failed } = await runOnce(handler);
+            await expireVisibility(stack.sqs, stack.queueUrl, event, failed);
         }
         const dead = await deadLetters();
         expect(dead.map((m) => (JSON.parse(m.Body!) as QueuedEmail).id)).to.deep.equal([id]);
@@ -306,9 +319,8 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         expect([...new Set(failedBodies)]).to.deep.equal([deferredId]);
         expect(sink.messages().map((m) => m.emailId)).to.include(okId);
         expect(await drain(stack.sqs, stack.deadLetterQueueUrl, 0)).to.have.length(0);
-        // It is back on the queue for another attempt.
-        await new Promise((r) => setTimeout(r, 1_100));
-        const again = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn, 10, 2);
+        // It is back on the queue for another attempt: a long poll returns once its visibility timeout (1 s) ends.
+        const again = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn, 10, 5);
         expect(again.Records).to.have.length(1);
         expect(Number(again.Records[0].attributes.ApproximateReceiveCount)).to.be.greaterThan(1);
         await acknowledge(stack.sqs, stack.queueUrl, again, []);
@@ -339,9 +351,10 @@ describe("email worker (fauxqs FIFO, fake SES, SMTP sink)", function () {
         expect((JSON.parse(first.event.Records[0].body) as QueuedEmail).id).to.equal(deferredId);
         expect(first.failed).to.include(first.event.Records[0].messageId);
         expect(sink.messages(), "the failure holds its group: the next email waits (FIFO order)").to.have.length(0);
+        let last = first;
         for (let poll = 0; poll < 4 && sink.messages().length === 0; poll++) {
-            await new Promise((r) => setTimeout(r, 1_100)); // visibility timeout of the test queue: 1 s
-            await runOnce(handler);
+            await expireVisibility(stack.sqs, stack.queueUrl, last.event, last.failed);
+            last = await runOnce(handler);
         }
         expect(sink.messages().map((m) => m.emailId)).to.deep.equal([nextId]);
         expect(scheduled).to.have.length(1);

@@ -12,7 +12,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../../../local/offline/emulators";
+import * as crypto from "node:crypto";
+import { Emulator, LOCAL_CREDENTIALS, sharedEmulators } from "../../../local/offline/emulators";
 
 export const REGION = "eu-west-1";
 
@@ -40,10 +41,13 @@ export interface Harness {
 }
 
 let counter = 0;
-const name = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
+/** Unique in the shared emulators, even across files (a mock deployment reloads this module and resets the counter). */
+const run = crypto.randomUUID().slice(0, 8);
+const name = (prefix: string) => `${prefix}-${run}-${++counter}`;
 
+/** Clients on this process's shared DynamoDB Local and fauxqs (`sharedEmulators`), and fresh tables and queues on them. */
 export async function startHarness(): Promise<Harness> {
-    const [dynamo, sqsEmulator] = await Promise.all([startDynamoDbLocal(), startFauxqs({ region: REGION })]);
+    const { dynamodb: dynamo, sqs: sqsEmulator } = await sharedEmulators();
     const dynamodb = new DynamoDBClient({ endpoint: dynamo.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
     const sqs = new SQSClient({ endpoint: sqsEmulator.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
     return {
@@ -113,10 +117,10 @@ export async function startHarness(): Promise<Harness> {
                 );
             }
         },
+        /** Closes the clients; the shared emulators stay up for the next file. */
         async stop() {
             dynamodb.destroy();
             sqs.destroy();
-            await Promise.all([dynamo.stop(), sqsEmulator.stop()]);
         },
     };
 }

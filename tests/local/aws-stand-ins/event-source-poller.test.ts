@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import * as crypto from "node:crypto";
 import {
     CreateQueueCommand,
     GetQueueAttributesCommand,
@@ -9,7 +10,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES } from "../../../components/shared/event-source-rules";
 import type { SQSEvent } from "aws-lambda";
-import { Emulator, LOCAL_CREDENTIALS, startFauxqs } from "../../../local/offline/emulators";
+import { Emulator, LOCAL_CREDENTIALS, sharedEmulators } from "../../../local/offline/emulators";
 import { inspectQueue } from "../../../local/pipeline-app/accounting";
 import {
     BatchReport,
@@ -28,19 +29,19 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
     let fauxqs: Emulator;
     let sqs: SQSClient;
     let queueCounter = 0;
+    const run = crypto.randomUUID().slice(0, 8); // queue names unique in the process's shared fauxqs
 
     before(async () => {
-        fauxqs = await startFauxqs({ region: REGION });
+        fauxqs = (await sharedEmulators()).sqs;
         sqs = new SQSClient({ region: REGION, endpoint: fauxqs.endpoint, credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false });
     });
     after(async () => {
         sqs?.destroy();
-        await fauxqs?.stop();
     });
 
     /** A source queue with a DLQ, as the stack would create it. */
     async function queuePair(visibilityTimeout: number, maxReceiveCount: number) {
-        const n = ++queueCounter;
+        const n = `${run}-${++queueCounter}`;
         const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `dlq-${n}` }));
         const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!
             .QueueArn!;

@@ -1,8 +1,9 @@
 import { expect } from "chai";
+import * as crypto from "node:crypto";
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
-import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal } from "../../../local/offline/emulators";
+import { Emulator, LOCAL_CREDENTIALS, sharedEmulators } from "../../../local/offline/emulators";
 import { DynamoDbStreamReader, firstFailedRecord } from "../../../local/aws-stand-ins/stream-reader";
 
 const REGION = "us-east-1";
@@ -13,20 +14,20 @@ describe("DynamoDB stream reader (a stream-triggered event source mapping)", fun
     let dynamodb: DynamoDBClient;
     let streams: DynamoDBStreamsClient;
     let tables = 0;
+    const run = crypto.randomUUID().slice(0, 8); // table names unique in the process's shared DynamoDB Local
 
     before(async () => {
-        dynamo = await startDynamoDbLocal();
+        dynamo = (await sharedEmulators()).dynamodb;
         dynamodb = new DynamoDBClient({ region: REGION, endpoint: dynamo.endpoint, credentials: LOCAL_CREDENTIALS });
         streams = new DynamoDBStreamsClient({ region: REGION, endpoint: dynamo.endpoint, credentials: LOCAL_CREDENTIALS });
     });
     after(async () => {
         dynamodb?.destroy();
         streams?.destroy();
-        await dynamo?.stop();
     });
 
     async function tableWithItems(n: number): Promise<string> {
-        const name = `stream-${++tables}`;
+        const name = `stream-${run}-${++tables}`;
         const created = await dynamodb.send(
             new CreateTableCommand({
                 TableName: name,

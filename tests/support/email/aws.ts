@@ -8,7 +8,7 @@ import * as ddb from "@aws-sdk/client-dynamodb";
 import * as s3 from "@aws-sdk/client-s3";
 import * as sqs from "@aws-sdk/client-sqs";
 import type { SQSEvent } from "aws-lambda";
-import { Emulator, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../../../local/offline/emulators";
+import { Emulator, LOCAL_CREDENTIALS, sharedEmulators } from "../../../local/offline/emulators";
 
 export const REGION = "us-east-1";
 
@@ -74,12 +74,14 @@ export async function createIdempotencyTable(client: ddb.DynamoDBClient, tableNa
     );
 }
 
-/** Starts fauxqs and DynamoDB Local and creates the resources. */
+/**
+ * Creates the resources, under fresh names, on this process's shared fauxqs and DynamoDB Local
+ * (`sharedEmulators`: started once per test process). `dynamo: false` leaves DynamoDB unreachable.
+ */
 export async function startEmailStack(options: { dynamo?: boolean } = {}): Promise<EmailStack> {
-    const [fauxqs, dynamo] = await Promise.all([
-        startFauxqs({ region: REGION }),
-        options.dynamo === false ? undefined : startDynamoDbLocal(),
-    ]);
+    const emulators = await sharedEmulators();
+    const fauxqs = emulators.sqs;
+    const dynamo = options.dynamo === false ? undefined : emulators.dynamodb;
     const common = { region: REGION, credentials: LOCAL_CREDENTIALS };
     const sqsClient = new sqs.SQSClient({ ...common, endpoint: fauxqs.endpoint });
     const s3Client = new s3.S3Client({ ...common, endpoint: fauxqs.endpoint, forcePathStyle: true });
@@ -99,8 +101,11 @@ export async function startEmailStack(options: { dynamo?: boolean } = {}): Promi
         ...queues,
         tableName,
         bucket,
+        /** Closes the clients; the shared emulators stay up for the next file. */
         async stop() {
-            await Promise.all([fauxqs.stop(), dynamo?.stop()]);
+            sqsClient.destroy();
+            s3Client.destroy();
+            dynamodb.destroy();
         },
     };
 }
@@ -150,6 +155,21 @@ export async function acknowledge(client: sqs.SQSClient, queueUrl: string, event
     for (const record of event.Records) {
         if (!failedIds.includes(record.messageId)) {
             await client.send(new sqs.DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle }));
+        }
+    }
+}
+
+/**
+ * Makes the records the worker reported as failed visible again at once (ChangeMessageVisibility to
+ * 0): what the queue does when their visibility timeout runs out, without waiting it out. Their
+ * receive count still grows on the next receive, so the redrive policy applies as it would.
+ */
+export async function expireVisibility(client: sqs.SQSClient, queueUrl: string, event: SQSEvent, failedIds: string[]): Promise<void> {
+    for (const record of event.Records) {
+        if (failedIds.includes(record.messageId)) {
+            await client.send(
+                new sqs.ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: 0 }),
+            );
         }
     }
 }
