@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { sharedDeployment, MOCK_ACCOUNT_ID, mockPowertoolsLayerArn, type MockDeployment } from "../../local/offline/mock-deployment";
 import { installedPowertoolsVersion } from "../../components/shared/powertools";
-import { DEAD_LETTER_RETENTION_SECONDS, DEFAULTS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/shared/defaults";
+import { DEAD_LETTER_RETENTION_SECONDS, DEFAULTS, EMAIL_SERVICE_DEFAULTS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/shared/defaults";
 import { runtimeFiles } from "../../components/shared/lambda-packaging";
 import { sqsEventSourceProblems } from "../../components/shared/event-source-rules";
 import { readStackConfig } from "../../local/offline/mock-deployment";
@@ -482,6 +482,17 @@ describe("event processor stack: config-driven variations (mocks)", () => {
         const fn = one(d, FUNCTION, "event-processor");
         expect(fn.inputs.timeout).to.equal(60);
         expect(fn.inputs.memorySize).to.equal(1024);
+        // The processor's sizes are its own: the email functions keep theirs (EMAIL_SERVICE_DEFAULTS unless configured).
+        const emailSetting = (key: string, fallback: number) => Number(config[`event-ingestion:${key}`] ?? fallback);
+        const { api, worker } = EMAIL_SERVICE_DEFAULTS;
+        expect(one(d, FUNCTION, "email-api").inputs).to.deep.include({
+            memorySize: emailSetting("emailApiMemoryMb", api.memorySizeMb),
+            timeout: emailSetting("emailApiTimeoutSeconds", api.timeoutSeconds),
+        });
+        expect(one(d, FUNCTION, "email-worker").inputs).to.deep.include({
+            memorySize: emailSetting("emailWorkerMemoryMb", worker.memorySizeMb),
+            timeout: emailSetting("emailWorkerTimeoutSeconds", worker.timeoutSeconds),
+        });
         expect(one(d, QUEUE, "events").inputs.visibilityTimeoutSeconds).to.equal(360);
         const esm = one(d, "aws:lambda/eventSourceMapping:EventSourceMapping", "event-processor-events");
         expect(esm.inputs.batchSize).to.equal(3);

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { deployUnderMocks, type MockDeployment } from "../../local/offline/mock-deployment";
 import { evaluatePack, fromMockedResources } from "../../policies/testing";
 import { QUEUE_ROLE_TAG } from "../../components/shared/encrypted-queue";
+import { ENCRYPTED_QUEUE_DEFAULTS, SERVICE_FUNCTION_DEFAULTS } from "../../components/shared/defaults";
 import type { OVERRIDES } from "./fixtures/escape-hatch-program";
 import { violatedPolicies } from "./helpers";
 
@@ -41,9 +42,20 @@ describe("policies: escape hatches on the shared blocks are checked like everyth
     /** Policies the override adds to what the block alone already reports (a lone block has no alarms, no tags). */
     const added = async (deployment: MockDeployment) => (await policiesViolated(deployment)).filter((p) => !baselineViolations.includes(p));
 
-    it("the blocks alone keep the secured settings the overrides below break", () => {
+    it("the blocks alone keep the secured settings the overrides below break, and apply their own defaults", () => {
         for (const rule of ["sqs-customer-managed-kms", "lambda-tracing-active", "iam-no-aws-managed-policies"])
             expect(baselineViolations, rule).to.not.include(rule);
+        const fn = inputsOf(baseline, "aws:lambda/function:Function", "orders-consumer");
+        expect(fn).to.deep.include({
+            memorySize: SERVICE_FUNCTION_DEFAULTS.memorySizeMb,
+            timeout: SERVICE_FUNCTION_DEFAULTS.timeoutSeconds,
+        });
+        const queue = inputsOf(baseline, "aws:sqs/queue:Queue", "orders");
+        expect(queue).to.deep.include({
+            kmsDataKeyReusePeriodSeconds: ENCRYPTED_QUEUE_DEFAULTS.kmsDataKeyReusePeriodSeconds,
+            maxMessageSize: ENCRYPTED_QUEUE_DEFAULTS.maxMessageSize,
+            messageRetentionSeconds: ENCRYPTED_QUEUE_DEFAULTS.messageRetentionSeconds,
+        });
     });
 
     it("a harmless queueArgs lands on the queue, over the defaults, and the pack finds nothing new", async () => {
