@@ -152,7 +152,7 @@ export function defaultSettingsRows(): DefaultSettingRow[] {
         {
             resource: "Event table",
             setting: `arrival index for polling (\`${EVENT_ARRIVAL_INDEX.name}\`: \`${EVENT_ARRIVAL_INDEX.partition}\` HASH, \`${EVENT_ARRIVAL_INDEX.sort}\` RANGE, ${EVENT_ARRIVAL_INDEX.projection})`,
-            value: `${onOff(d.eventPollingIndex)}: each event would cost a second write unit. On, it is added in place (DynamoDB backfills it) and exported as \`eventPollingIndexName\` ([docs/sender.md](docs/sender.md#option-2-polling))`,
+            value: `${d.eventPollingIndex ? "on" : "off: each event would cost a second write unit. On"}, it is added in place (DynamoDB backfills it) and exported as \`eventPollingIndexName\` ([docs/sender.md](docs/sender.md#option-2-polling))`,
             keys: code("eventPollingIndex"),
         },
         {

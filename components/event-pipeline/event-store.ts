@@ -50,7 +50,6 @@ export class EventStore extends pulumi.ComponentResource {
         if (args.retentionDays !== undefined && (!Number.isInteger(args.retentionDays) || args.retentionDays < 1)) {
             throw new RangeError(`EventStore retentionDays = ${JSON.stringify(args.retentionDays)}: must be a positive integer`);
         }
-        const pollingIndex = args.pollingIndex;
         this.table = new aws.dynamodb.Table(
             name,
             {
@@ -61,10 +60,10 @@ export class EventStore extends pulumi.ComponentResource {
                     { name: EVENT_TABLE_KEYS.partition, type: "S" },
                     { name: EVENT_TABLE_KEYS.sort, type: "S" },
                     // DynamoDB declares only key attributes; the handler writes receivedAt as a string on every item.
-                    ...(pollingIndex ? [{ name: EVENT_ARRIVAL_INDEX.sort, type: "S" }] : []),
+                    ...(args.pollingIndex ? [{ name: EVENT_ARRIVAL_INDEX.sort, type: "S" }] : []),
                 ],
                 // Added in place to a deployed table: UpdateTable creates the index and backfills it.
-                ...(pollingIndex
+                ...(args.pollingIndex
                     ? {
                           globalSecondaryIndexes: [
                               {
@@ -87,7 +86,7 @@ export class EventStore extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        if (pollingIndex) {
+        if (args.pollingIndex) {
             this.pollingIndexName = EVENT_ARRIVAL_INDEX.name;
             this.pollingIndexArn = pulumi.interpolate`${this.table.arn}/index/${EVENT_ARRIVAL_INDEX.name}`;
         }
