@@ -5,7 +5,6 @@ import * as lambdaMetrics from "@pulumi/awsx/classic/lambda/metrics";
 import * as sqsMetrics from "@pulumi/awsx/classic/sqs/metrics";
 import * as pulumi from "@pulumi/pulumi";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
-import { DEFAULTS } from "../shared/defaults";
 import { globalName } from "../shared/naming";
 import { runbookAlarm } from "../shared/runbook-alarm";
 import { EVENT_DWELL_METRIC, EVENT_PROCESSOR_SERVICE_NAME } from "../../contracts/event-pipeline";
@@ -20,25 +19,19 @@ export interface PipelineMonitoringArgs {
     queue: aws.sqs.Queue;
     deadLetterQueue: aws.sqs.Queue;
     table: aws.dynamodb.Table;
-    /**
-     * Alarm when the oldest event waits longer than this, seconds.
-     * @default 300
-     */
-    oldestMessageAgeSeconds?: number;
+    /** Alarm when the oldest event waits longer than this, seconds (`EventPipeline` passes `DEFAULTS.oldestMessageAgeAlarmSeconds` unless configured). */
+    oldestMessageAgeSeconds: number;
     /** The processor's log group (the saved Logs Insights queries read its batch summary lines). */
     processorLogGroupName: pulumi.Input<string>;
     /** Namespace of the processor's EMF metrics (its POWERTOOLS_METRICS_NAMESPACE). */
     metricsNamespace: string;
     /**
-     * Alarm when the quiet tenants' oldest message (ApproximateAgeOfOldestMessageInQuietGroups) is older, seconds.
-     * @default 60
+     * Alarm when the quiet tenants' oldest message (ApproximateAgeOfOldestMessageInQuietGroups) is older, seconds
+     * (`EventPipeline` passes `DEFAULTS.quietTenantAgeAlarmSeconds`).
      */
-    quietTenantAgeSeconds?: number;
-    /**
-     * Alarm when the p99 dwell time of stored events (SentTimestamp to stored) is longer, milliseconds.
-     * @default 30000
-     */
-    dwellP99Ms?: number;
+    quietTenantAgeSeconds: number;
+    /** Alarm when the p99 dwell time of stored events (SentTimestamp to stored) is longer, milliseconds (`DEFAULTS.dwellP99AlarmMs`). */
+    dwellP99Ms: number;
 }
 
 /**
@@ -86,9 +79,8 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
         super("event-ingestion:monitoring:PipelineMonitoring", name, {}, opts);
         const { project, stack } = deploymentNames();
         const target = { topicArn: args.alarmTopicArn, namePrefix: args.alarmNamePrefix, component: name };
-        const oldestMessageAgeSeconds = args.oldestMessageAgeSeconds ?? DEFAULTS.oldestMessageAgeAlarmSeconds;
-        const quietTenantAgeSeconds = args.quietTenantAgeSeconds ?? DEFAULTS.quietTenantAgeAlarmSeconds;
-        const dwellP99Ms = args.dwellP99Ms ?? DEFAULTS.dwellP99AlarmMs;
+        const oldestMessageAgeSeconds = args.oldestMessageAgeSeconds;
+        const { quietTenantAgeSeconds, dwellP99Ms } = args;
         const dwellDimensions = { service: EVENT_PROCESSOR_SERVICE_NAME };
         const child = { parent: this };
 
