@@ -208,6 +208,19 @@ export const EVENT_OUTCOME_METRICS = {
  */
 export const EVENT_DWELL_METRIC = "EventDwellTime";
 
+/**
+ * The event processor's one INFO line per batch (Powertools JSON): `message` is {@link EVENT_BATCH_SUMMARY.message};
+ * it carries `records`, a count per outcome, `maxDwellMs`, and `tenants`, a list of
+ * `{ clientId, events, rejected, maxDwellMs }` (one per tenant of the batch). A list, because CloudWatch Logs
+ * Insights can `unnest` a list (from `jsonParse`) into one record per element, and the stack's saved queries
+ * (which tenants send the most, are rejected the most, wait the longest) do exactly that.
+ */
+export const EVENT_BATCH_SUMMARY = {
+    message: "batch processed",
+    tenants: "tenants",
+    tenantFields: { clientId: "clientId", events: "events", rejected: "rejected", maxDwellMs: "maxDwellMs" },
+} as const;
+
 /** EMF metric (Count) for rejected and transient messages, with dimensions `outcome` and `reason` (a reason code above). */
 export const EVENT_REASON_METRIC = "EventsByReason";
 

@@ -169,6 +169,12 @@ async function redrive(
             ),
         );
     }
+    const whole = values.reason === undefined && !values["retries-exhausted"] && limit === undefined;
+    if (useMoveTask && whole && target.senderClaimKey && results.some((r) => r.system === "events" && r.method === "one-by-one")) {
+        io.out(
+            "(Stack with producers: some event letters carry no sender claim (SQS moved them), so they move one by one, each signed for its own SenderId.)",
+        );
+    }
     for (const r of results) {
         const how = r.method === "move-task" ? "SQS StartMessageMoveTask (whole DLQ)" : "one by one (send, then delete)";
         if (r.dryRun) {

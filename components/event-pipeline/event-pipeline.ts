@@ -1,5 +1,6 @@
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { deploymentNames } from "../shared/aws-scope";
 import { EncryptedQueue } from "../shared/encrypted-queue";
 import { ServiceFunction } from "../shared/service-function";
 import { DEFAULTS, pollingLagSeconds, withDefaults } from "../shared/defaults";
@@ -158,6 +159,11 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
                 deadLetterQueue: this.queue.deadLetterQueue,
                 table: this.store.table,
                 oldestMessageAgeSeconds: args.oldestMessageAgeAlarmSeconds ?? DEFAULTS.oldestMessageAgeAlarmSeconds,
+                quietTenantAgeSeconds: DEFAULTS.quietTenantAgeAlarmSeconds,
+                dwellP99Ms: DEFAULTS.dwellP99AlarmMs,
+                processorLogGroupName: this.processor.logGroup.name,
+                // The processor's POWERTOOLS_METRICS_NAMESPACE (ServiceFunction sets the project's name).
+                metricsNamespace: deploymentNames().project,
             },
             child,
         );

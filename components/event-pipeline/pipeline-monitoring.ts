@@ -7,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
 import { globalName } from "../shared/naming";
 import { runbookAlarm } from "../shared/runbook-alarm";
+import { EVENT_DWELL_METRIC, EVENT_PROCESSOR_SERVICE_NAME } from "../../contracts/event-pipeline";
+import { TENANT_QUERIES } from "./tenant-queries";
 
 export interface PipelineMonitoringArgs {
     /** Topic the alarms notify (alarm and OK). */
@@ -19,31 +21,67 @@ export interface PipelineMonitoringArgs {
     table: aws.dynamodb.Table;
     /** Alarm when the oldest event waits longer than this, seconds (`EventPipeline` passes `DEFAULTS.oldestMessageAgeAlarmSeconds` unless configured). */
     oldestMessageAgeSeconds: number;
+    /** The processor's log group (the saved Logs Insights queries read its batch summary lines). */
+    processorLogGroupName: pulumi.Input<string>;
+    /** Namespace of the processor's EMF metrics (its POWERTOOLS_METRICS_NAMESPACE). */
+    metricsNamespace: string;
+    /**
+     * Alarm when the quiet tenants' oldest message (ApproximateAgeOfOldestMessageInQuietGroups) is older, seconds
+     * (`EventPipeline` passes `DEFAULTS.quietTenantAgeAlarmSeconds`).
+     */
+    quietTenantAgeSeconds: number;
+    /** Alarm when the p99 dwell time of stored events (SentTimestamp to stored) is longer, milliseconds (`DEFAULTS.dwellP99AlarmMs`). */
+    dwellP99Ms: number;
 }
+
+/**
+ * The fair-queue metrics SQS emits for a standard queue whose producers set MessageGroupId ("Amazon SQS fair
+ * queues", SQS Developer Guide): noisy groups, and the quiet groups' backlog and age.
+ */
+export const FAIR_QUEUE_METRICS = [
+    "ApproximateNumberOfNoisyGroups",
+    "ApproximateNumberOfMessagesVisibleInQuietGroups",
+    "ApproximateNumberOfMessagesNotVisibleInQuietGroups",
+    "ApproximateNumberOfMessagesDelayedInQuietGroups",
+    "ApproximateAgeOfOldestMessageInQuietGroups",
+] as const;
 
 /** DynamoDB operations whose system errors are watched (the processor's, the Sender's and the stream's). */
 const WATCHED_TABLE_OPERATIONS = ["PutItem", "GetItem", "Query", "GetRecords"] as const;
 
 /**
  * Alarms and a dashboard for the event pipeline: processor errors and throttles,
- * any message in the DLQ, the oldest message's age, DynamoDB throttles and system
- * errors. Every alarm notifies the alarm topic, on ALARM and on OK.
+ * any message in the DLQ, the oldest message's age, quiet tenants waiting (fair
+ * queues), the stored events' p99 dwell time, DynamoDB throttles and system errors.
+ * Every alarm notifies the alarm topic, on ALARM and on OK. Saved Logs Insights
+ * queries name the tenants that send the most, are rejected the most and wait the longest.
  *
  * @example
  * new PipelineMonitoring("events", { alarmTopicArn: topic.arn, alarmNamePrefix, processor, queue, deadLetterQueue, table });
  */
 export class PipelineMonitoring extends pulumi.ComponentResource {
     readonly alarms: Record<
-        "processorErrors" | "processorThrottles" | "deadLetters" | "oldestMessageAge" | "tableThrottles" | "tableSystemErrors",
+        | "processorErrors"
+        | "processorThrottles"
+        | "deadLetters"
+        | "oldestMessageAge"
+        | "quietTenantsWaiting"
+        | "dwellP99"
+        | "tableThrottles"
+        | "tableSystemErrors",
         aws.cloudwatch.MetricAlarm
     >;
     readonly dashboard: aws.cloudwatch.Dashboard;
+    /** Saved CloudWatch Logs Insights queries over the processor's batch summaries, by name suffix. */
+    readonly tenantQueries: Record<keyof typeof TENANT_QUERIES, aws.cloudwatch.QueryDefinition>;
 
     constructor(name: string, args: PipelineMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("event-ingestion:monitoring:PipelineMonitoring", name, {}, opts);
         const { project, stack } = deploymentNames();
         const target = { topicArn: args.alarmTopicArn, namePrefix: args.alarmNamePrefix, component: name };
         const oldestMessageAgeSeconds = args.oldestMessageAgeSeconds;
+        const { quietTenantAgeSeconds, dwellP99Ms } = args;
+        const dwellDimensions = { service: EVENT_PROCESSOR_SERVICE_NAME };
         const child = { parent: this };
 
         // "Anything at all in one period": errors, throttles, dead letters, DynamoDB throttles and system errors.
@@ -89,6 +127,40 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                     statistic: "Maximum",
                     unit: "Seconds",
                     threshold: oldestMessageAgeSeconds,
+                    comparisonOperator: "GreaterThanThreshold",
+                    evaluationPeriods: 5,
+                    datapointsToAlarm: 3,
+                },
+                child,
+            ),
+            quietTenantsWaiting: runbookAlarm(
+                target,
+                "quiet-tenants-waiting",
+                "Tenants that are not flooding the queue wait too long: fair queues are not keeping them ahead of a noisy tenant, or the processor is not keeping up.",
+                {
+                    ...perMinute("AWS/SQS", "ApproximateAgeOfOldestMessageInQuietGroups", { QueueName: args.queue.name }),
+                    statistic: "Maximum",
+                    unit: "Seconds",
+                    threshold: quietTenantAgeSeconds,
+                    comparisonOperator: "GreaterThanThreshold",
+                    evaluationPeriods: 5,
+                    datapointsToAlarm: 3,
+                },
+                child,
+            ),
+            dwellP99: runbookAlarm(
+                target,
+                "dwell-p99",
+                "The slowest 1% of stored events took longer than expected from SQS send to the event table.",
+                {
+                    namespace: args.metricsNamespace,
+                    metricName: EVENT_DWELL_METRIC,
+                    dimensions: dwellDimensions,
+                    period: 60,
+                    actionsEnabled: true,
+                    extendedStatistic: "p99",
+                    unit: "Milliseconds",
+                    threshold: dwellP99Ms,
                     comparisonOperator: "GreaterThanThreshold",
                     evaluationPeriods: 5,
                     datapointsToAlarm: 3,
@@ -143,6 +215,25 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
         const readThrottles = dynamodbMetrics.metrics.readThrottleEvents({ table: args.table, statistic: "Sum", period: 60 });
         const writeThrottles = dynamodbMetrics.metrics.writeThrottleEvents({ table: args.table, statistic: "Sum", period: 60 });
 
+        const queueMetric = (metric: (typeof FAIR_QUEUE_METRICS)[number], label: string) =>
+            new cloudwatch.Metric({
+                namespace: "AWS/SQS",
+                name: metric,
+                dimensions: { QueueName: args.queue.name },
+                statistic: "Maximum",
+                period: 60,
+                label,
+            });
+        const dwell = (percentile: number) =>
+            new cloudwatch.Metric({
+                namespace: args.metricsNamespace,
+                name: EVENT_DWELL_METRIC,
+                dimensions: dwellDimensions,
+                extendedStatistic: percentile,
+                period: 60,
+                label: `p${percentile}`,
+            });
+
         const region = awsScope(child).region;
         this.dashboard = new cloudwatch.Dashboard(
             `${name}-dashboard`,
@@ -191,6 +282,36 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
                     ),
                     new cloudwatch.RowWidget(
                         new cloudwatch.LineGraphMetricWidget({
+                            title: "Fair queue: noisy tenants",
+                            metrics: [queueMetric("ApproximateNumberOfNoisyGroups", "noisy groups")],
+                            width: 6,
+                        }),
+                        new cloudwatch.LineGraphMetricWidget({
+                            title: "Quiet tenants: messages",
+                            metrics: [
+                                queueMetric("ApproximateNumberOfMessagesVisibleInQuietGroups", "visible"),
+                                queueMetric("ApproximateNumberOfMessagesNotVisibleInQuietGroups", "in flight"),
+                                queueMetric("ApproximateNumberOfMessagesDelayedInQuietGroups", "delayed"),
+                            ],
+                            width: 6,
+                        }),
+                        new cloudwatch.LineGraphMetricWidget({
+                            title: "Quiet tenants: oldest message (s)",
+                            metrics: [queueMetric("ApproximateAgeOfOldestMessageInQuietGroups", "oldest")],
+                            annotations: new cloudwatch.HorizontalAnnotation({
+                                aboveEdge: { value: quietTenantAgeSeconds, label: "alarm" },
+                            }),
+                            width: 6,
+                        }),
+                        new cloudwatch.LineGraphMetricWidget({
+                            title: "Dwell time, sent to stored (ms)",
+                            metrics: [dwell(50), dwell(99)],
+                            annotations: new cloudwatch.HorizontalAnnotation({ aboveEdge: { value: dwellP99Ms, label: "p99 alarm" } }),
+                            width: 6,
+                        }),
+                    ),
+                    new cloudwatch.RowWidget(
+                        new cloudwatch.LineGraphMetricWidget({
                             title: "Event table writes",
                             metrics: [dynamodbMetrics.metrics.consumedWriteCapacityUnits({ table: args.table, statistic: "Sum" })],
                             width: 8,
@@ -216,6 +337,22 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
             },
             child,
         );
+        const queryNames = region.apply((r) => globalName(project, stack, r, name));
+        this.tenantQueries = Object.fromEntries(
+            Object.entries(TENANT_QUERIES).map(([suffix, queryString]) => [
+                suffix,
+                new aws.cloudwatch.QueryDefinition(
+                    `${name}-${suffix}`,
+                    {
+                        // Slashes group saved queries into folders in the Logs Insights console.
+                        name: pulumi.interpolate`${queryNames}/${suffix}`,
+                        logGroupNames: [args.processorLogGroupName],
+                        queryString,
+                    },
+                    child,
+                ),
+            ]),
+        ) as Record<keyof typeof TENANT_QUERIES, aws.cloudwatch.QueryDefinition>;
         this.registerOutputs({ dashboardName: this.dashboard.dashboardName });
     }
 }

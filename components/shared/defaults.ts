@@ -106,6 +106,13 @@ export const DEFAULTS = {
     deletionProtection: true,
     /** Alarm when the oldest message in the event queue is older than this, seconds. */
     oldestMessageAgeAlarmSeconds: 300,
+    /**
+     * Alarm when the oldest message of the quiet tenants (fair queues: ApproximateAgeOfOldestMessageInQuietGroups)
+     * is older than this, seconds: fair queues should keep them near the empty-queue latency while one tenant floods.
+     */
+    quietTenantAgeAlarmSeconds: 60,
+    /** Alarm when the p99 of stored events' dwell time (SentTimestamp to stored) exceeds this, milliseconds. */
+    dwellP99AlarmMs: 30_000,
     /** Powertools log level inside the processor. */
     logLevel: "INFO",
     /**

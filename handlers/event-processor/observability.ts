@@ -12,6 +12,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import {
+    EVENT_BATCH_SUMMARY,
     EVENT_DWELL_METRIC,
     EVENT_OUTCOME_METRICS,
     EVENT_PROCESSOR_SERVICE_NAME,
@@ -96,9 +97,9 @@ export function countOutcomes(outcomes: readonly ProcessingOutcome[]): Record<Ou
 }
 
 /** Message of the per-batch summary line. */
-export const BATCH_SUMMARY_MESSAGE = "batch processed";
+export const BATCH_SUMMARY_MESSAGE = EVENT_BATCH_SUMMARY.message;
 
-/** One tenant's share of a batch, as the summary line's `tenants` list carries it. */
+/** One tenant's share of a batch, as the summary line's `tenants` list carries it (EVENT_BATCH_SUMMARY.tenantFields). */
 export interface TenantBatchSummary {
     readonly clientId: string;
     /** Messages of this tenant in the batch, whatever their outcome. */
@@ -146,7 +147,12 @@ export function tenantSummaries(outcomes: readonly ProcessingOutcome[]): TenantB
 export function logBatchSummary(logger: Logger, outcomes: readonly ProcessingOutcome[]): void {
     const tenants = tenantSummaries(outcomes);
     const maxDwellMs = tenants.reduce((max, tenant) => Math.max(max, tenant.maxDwellMs), 0);
-    logger.info(BATCH_SUMMARY_MESSAGE, { records: outcomes.length, ...countOutcomes(outcomes), maxDwellMs, tenants });
+    logger.info(BATCH_SUMMARY_MESSAGE, {
+        records: outcomes.length,
+        ...countOutcomes(outcomes),
+        maxDwellMs,
+        [EVENT_BATCH_SUMMARY.tenants]: tenants,
+    });
 }
 
 /**
@@ -173,7 +179,9 @@ export function publishOutcomeMetrics(metrics: Metrics, outcomes: readonly Proce
             metrics.addMetric(EVENT_DWELL_METRIC, MetricUnit.Milliseconds, outcome.dwellMs);
         }
     }
-    metrics.publishStoredMetrics();
+    // Powertools publishes by itself when a metric reaches 100 values (a batch of exactly 100 stored events), and
+    // publishing an empty store prints a warning line per batch: publish only what is left.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     for (const { outcome, reason, count } of byReason.values()) {
         const single = metrics.singleMetric();
         single.addDimension("outcome", outcome);

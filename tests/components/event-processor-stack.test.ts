@@ -5,12 +5,15 @@
 import { expect } from "chai";
 import { deployUnderMocks, MOCK_ACCOUNT_ID, mockPowertoolsLayerArn, type MockDeployment } from "../../local/offline/mock-deployment";
 import { installedPowertoolsVersion } from "../../components/shared/powertools";
-import { DEAD_LETTER_RETENTION_SECONDS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/shared/defaults";
+import { DEAD_LETTER_RETENTION_SECONDS, DEFAULTS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/shared/defaults";
 import { runtimeFiles } from "../../components/shared/lambda-packaging";
 import { sqsEventSourceProblems } from "../../components/shared/event-source-rules";
 import { readStackConfig } from "../../local/offline/mock-deployment";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
 import { all, EMAIL_SERVICE_OUTPUTS, EVENT_POLLING_OUTPUTS, EVENT_PROCESSOR_OUTPUTS, one, policyOf, statement } from "./helpers";
+import { FAIR_QUEUE_METRICS } from "../../components/event-pipeline/pipeline-monitoring";
+import { TENANT_QUERIES } from "../../components/event-pipeline/tenant-queries";
+import { EVENT_DWELL_METRIC } from "../../contracts/event-pipeline";
 
 const QUEUE = "aws:sqs/queue:Queue";
 const FUNCTION = "aws:lambda/function:Function";
@@ -335,6 +338,42 @@ describe("event processor stack (dev, mocks)", () => {
                 expect(alarm.inputs.name, `${alarm.name} is admitted by the key and topic policies`).to.match(/^event-ingestion-dev\//);
             }
         });
+        it("alarms on quiet tenants waiting (fair queues) and on the stored events' p99 dwell time, without a tenant dimension", () => {
+            const alarms = all(d, "aws:cloudwatch/metricAlarm:MetricAlarm");
+            const byName = new Map(alarms.map((a) => [a.inputs.name as string, a]));
+            const quiet = byName.get("event-ingestion-dev/events-quiet-tenants-waiting")!;
+            // "Amazon SQS fair queues" (SQS Developer Guide): AWS/SQS emits ApproximateAgeOfOldestMessageInQuietGroups per queue.
+            expect(quiet.inputs).to.deep.include({
+                namespace: "AWS/SQS",
+                metricName: "ApproximateAgeOfOldestMessageInQuietGroups",
+                statistic: "Maximum",
+                threshold: DEFAULTS.quietTenantAgeAlarmSeconds,
+            });
+            expect(quiet.inputs.dimensions).to.deep.equal({ QueueName: one(d, QUEUE, "events").state.name });
+            const dwell = byName.get("event-ingestion-dev/events-dwell-p99")!;
+            const fn = one(d, FUNCTION, "event-processor");
+            // The processor's EMF metrics land in its POWERTOOLS_METRICS_NAMESPACE with its `service` dimension.
+            expect(dwell.inputs).to.deep.include({
+                namespace: fn.inputs.environment.variables.POWERTOOLS_METRICS_NAMESPACE,
+                metricName: EVENT_DWELL_METRIC,
+                extendedStatistic: "p99",
+                threshold: DEFAULTS.dwellP99AlarmMs,
+            });
+            expect(dwell.inputs.dimensions).to.deep.equal({ service: fn.inputs.environment.variables.POWERTOOLS_SERVICE_NAME });
+        });
+        it("saves Logs Insights queries over the processor's log group: tenants sending, rejected and waiting the most", () => {
+            const queries = all(d, "aws:cloudwatch/queryDefinition:QueryDefinition");
+            const logGroup = one(d, "aws:cloudwatch/logGroup:LogGroup", "event-processor-logs");
+            expect(queries.map((q) => q.inputs.name).sort()).to.deep.equal(
+                Object.keys(TENANT_QUERIES)
+                    .map((suffix) => `event-ingestion-dev-us-east-1-events/${suffix}`)
+                    .sort(),
+            );
+            for (const query of queries) {
+                expect(query.inputs.logGroupNames, query.name).to.deep.equal([logGroup.state.name]);
+                expect(Object.values(TENANT_QUERIES)).to.include(query.inputs.queryString);
+            }
+        });
         it("draws a dashboard of the pipeline, named per stack and region (dashboard names are account-global)", () => {
             const dashboard = one(d, "aws:cloudwatch/dashboard:Dashboard", "events-dashboard");
             expect(dashboard.inputs.dashboardName).to.equal("event-ingestion-dev-us-east-1-events");
@@ -346,9 +385,28 @@ describe("event processor stack (dev, mocks)", () => {
                 "ApproximateNumberOfMessagesVisible",
                 "WriteThrottleEvents",
                 "Duration",
+                ...FAIR_QUEUE_METRICS,
+                EVENT_DWELL_METRIC,
             ]) {
                 expect(body, metric).to.include(`"${metric}"`);
             }
+            // The five fair-queue metrics, each on the event queue; dwell time at p50 and p99.
+            const metrics = (JSON.parse(body).widgets as Array<{ properties: { metrics?: unknown[][] } }>).flatMap(
+                (widget) => widget.properties.metrics ?? [],
+            );
+            for (const metric of FAIR_QUEUE_METRICS) {
+                expect(metrics.find((m) => m[1] === metric)?.slice(0, 4), metric).to.deep.equal([
+                    "AWS/SQS",
+                    metric,
+                    "QueueName",
+                    one(d, QUEUE, "events").state.name,
+                ]);
+            }
+            const dwellStats = metrics
+                .filter((m) => m[1] === EVENT_DWELL_METRIC)
+                .map((m) => (m[m.length - 1] as { stat?: string }).stat)
+                .sort();
+            expect(dwellStats).to.deep.equal(["p50", "p99"]);
         });
     });
 

@@ -21,6 +21,13 @@ import {
     RETRIES_EXHAUSTED,
 } from "../../tools/dead-letters";
 import { runDlq } from "../../tools/dlq";
+import {
+    localSenderClaimKey,
+    readSenderClaim,
+    senderClaimAttributes,
+    signSenderClaim,
+    verifySenderClaim,
+} from "../../handlers/event-processor/sender-claim";
 import { regionOfApiUrl, runSend } from "../../tools/send";
 import { localTarget, regionOfQueueUrl, TargetError } from "../../tools/target";
 
@@ -142,6 +149,76 @@ describe("operator tools: DLQ classification, grouping and redrive copies", () =
         expect(calls.find((c) => c.name === "StartMessageMoveTaskCommand")!.input).to.deep.equal({
             SourceArn: "arn:events-dlq",
             DestinationArn: "arn:events",
+        });
+    });
+
+    it("with a sender-claim key (producers), a whole DLQ uses the move task only when every letter is signed; else one by one, signing what SQS moved", async () => {
+        const key = localSenderClaimKey(Buffer.alloc(32, 7));
+        const body = JSON.stringify({ clientId: "acme", eventId: "e1" });
+        const signed = senderClaimAttributes(await signSenderClaim(key, "AROAPRODUCERA000000001", body));
+        const stand = (messages: Array<Record<string, unknown>>) => {
+            const calls: Array<{ name: string; input: Record<string, any> }> = [];
+            let handedOut = false;
+            const sqs = {
+                send: async (command: { constructor: { name: string }; input: Record<string, any> }) => {
+                    calls.push({ name: command.constructor.name, input: command.input });
+                    switch (command.constructor.name) {
+                        case "GetQueueAttributesCommand":
+                            return {
+                                Attributes: {
+                                    ApproximateNumberOfMessages: String(messages.length),
+                                    ApproximateNumberOfMessagesNotVisible: "0",
+                                },
+                            };
+                        case "ReceiveMessageCommand":
+                            if (handedOut) return { Messages: [] };
+                            handedOut = true;
+                            return { Messages: messages };
+                        case "StartMessageMoveTaskCommand":
+                            return { TaskHandle: "task-1" };
+                        default:
+                            return {};
+                    }
+                },
+            } as unknown as SQSClient;
+            return { sqs, calls };
+        };
+        const queues = {
+            system: "events" as const,
+            queueUrl: "u",
+            queueArn: "arn:events",
+            deadLetterQueueUrl: "d",
+            deadLetterQueueArn: "arn:dlq",
+            fifo: false,
+        };
+        const reject = {
+            MessageId: "r1",
+            ReceiptHandle: "h1",
+            Body: body,
+            MessageAttributes: { ...signed, rejectionReason: { DataType: "String", StringValue: "invalid_data" } },
+        };
+        const exhausted = { MessageId: "x1", ReceiptHandle: "h2", Body: body, Attributes: { SenderId: "AROAPRODUCERA000000001:session" } };
+
+        const allSigned = stand([reject]);
+        expect(await redriveDeadLetters(allSigned.sqs, queues, {}, { execute: true, useMoveTask: true, senderClaimKey: key })).to.include({
+            method: "move-task",
+            taskHandle: "task-1",
+        });
+
+        const mixed = stand([reject, exhausted]);
+        const result = await redriveDeadLetters(mixed.sqs, queues, {}, { execute: true, useMoveTask: true, senderClaimKey: key });
+        expect(result).to.include({ method: "one-by-one", moved: 2 });
+        expect(mixed.calls.map((c) => c.name)).to.not.include("StartMessageMoveTaskCommand");
+        const sent = mixed.calls.filter((c) => c.name === "SendMessageCommand").map((c) => c.input);
+        // The reject keeps its own claim; the exhausted letter gets one for its own SenderId, which verifies.
+        expect(sent[0].MessageAttributes.senderClaim).to.deep.equal(signed.senderClaim);
+        const claim = readSenderClaim(sent[1].MessageAttributes)!;
+        expect(claim.originalSender).to.equal("AROAPRODUCERA000000001");
+        expect(await verifySenderClaim(key, claim, body)).to.equal(true);
+
+        // Without a key (open mode) nothing changes: one move task.
+        expect(await redriveDeadLetters(stand([exhausted]).sqs, queues, {}, { execute: true, useMoveTask: true })).to.include({
+            method: "move-task",
         });
     });
 

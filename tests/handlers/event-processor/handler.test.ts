@@ -30,7 +30,7 @@ import {
     testEventTypes,
     validEvent,
 } from "../../support/factories/events";
-import { captureOutput, Harness, quietObservability, REGION, startHarness } from "./harness";
+import { captureOutput, Harness, quietObservability, recordingClients, REGION, startHarness } from "./harness";
 
 describe("event processor handler (DynamoDB Local + fauxqs)", function () {
     this.timeout(120_000);
@@ -400,15 +400,45 @@ describe("event processor handler (DynamoDB Local + fauxqs)", function () {
         const summaries = json.filter((entry) => entry.message === BATCH_SUMMARY_MESSAGE);
         expect(summaries).to.have.length(1);
         expect(summaries[0]).to.include({ level: "INFO", records: 4, persisted: 2, duplicate: 1, rejected: 1, transient: 0 });
+        // Per tenant, one list entry (what the saved Logs Insights queries unnest); every record here is the same tenant.
+        expect(summaries[0].tenants).to.have.length(1);
+        expect(summaries[0].tenants[0]).to.include({ clientId: bad.clientId, events: 4, rejected: 1 });
+        expect(summaries[0].tenants[0].maxDwellMs).to.be.a("number").and.at.least(0);
+        expect(summaries[0].maxDwellMs).to.equal(summaries[0].tenants[0].maxDwellMs);
         expect(lines.join("\n")).not.to.include(secret);
         const emf = json.filter((entry) => entry._aws);
         const totals = emf.find((entry) => "EventsPersisted" in entry);
         expect(totals).to.include({ EventsPersisted: 2, EventsDuplicate: 1, EventsRejected: 1, EventsTransient: 0 });
+        // Dwell time of each stored event: one values array in the same document ("Specification: Embedded metric format":
+        // a metric's value may be an array of numbers, so CloudWatch keeps every value and computes percentiles), no tenant
+        // dimension. Powertools starts a new document past 100 values per metric, so a batch of 100 is one line.
+        expect(totals.EventDwellTime).to.be.an("array").with.length(2);
+        expect(totals._aws.CloudWatchMetrics[0].Metrics).to.deep.include({ Name: "EventDwellTime", Unit: "Milliseconds" });
+        expect(totals._aws.CloudWatchMetrics[0].Dimensions).to.deep.equal([["service"]]);
         const byReason = emf.find((entry) => entry.EventsByReason !== undefined);
         expect(byReason).to.include({ outcome: "rejected", reason: "invalid_data", EventsByReason: 1 });
         expect(byReason._aws.CloudWatchMetrics[0].Dimensions[0]).to.include.members(["outcome", "reason"]);
         // Nothing else: the summary, the rejection, two EMF documents (totals and by reason).
         expect(lines).to.have.length(4);
+    });
+
+    it("a batch of 100 stored events writes one summary line and one EMF document with 100 dwell values, nothing else", async () => {
+        const clients = recordingClients();
+        const processBatch = createBatchProcessor({
+            dynamodb: clients.dynamodb,
+            sqs: clients.sqs,
+            tableName: "events",
+            deadLetterQueueUrl: "https://sqs.eu-west-1.amazonaws.com/1/dlq",
+            logger: new Logger({ serviceName: "event-processor", logLevel: "INFO" }),
+            metrics: new Metrics({ namespace: "EventIngestionTest", serviceName: "event-processor" }),
+        });
+        const records = Array.from({ length: 100 }, (_, i) => sqsRecord(validEvent({ clientId: `tenant-${i % 50}` })));
+        const { lines } = await captureOutput(() => processBatch(records));
+        const json = lines.map((line) => JSON.parse(line));
+        expect(json.map((entry) => (entry._aws ? "emf" : entry.message))).to.deep.equal([BATCH_SUMMARY_MESSAGE, "emf"]);
+        expect(json[1].EventDwellTime).to.have.length(100);
+        expect(json[1]).to.include({ EventsPersisted: 100 });
+        expect(json[0].tenants).to.have.length(50);
     });
 
     it("at DEBUG: a line per stored event too (ids, type, outcome), besides the summary", async () => {
