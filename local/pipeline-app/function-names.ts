@@ -13,6 +13,3 @@ export const FUNCTION_LOGICAL_NAMES = {
     emailApi: "email-api",
     emailWorker: "email-worker",
 } as const;
-
-/** The component whose presence means the stack configures `producers` (index.ts creates it only then). */
-export const PRODUCER_ROLES_TYPE = "event-ingestion:access:ProducerRoles";

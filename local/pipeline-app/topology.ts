@@ -319,16 +319,6 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
 }
 
 /**
- * The function registered under `logicalName` (`FUNCTION_LOGICAL_NAMES`), or undefined when the stack has none.
- *
- * @example
- * const processor = functionByLogicalName(topology, FUNCTION_LOGICAL_NAMES.eventProcessor);
- */
-export function functionByLogicalName(topology: Pick<LocalTopology, "functions">, logicalName: string): FunctionSpec | undefined {
-    return topology.functions.find((fn) => fn.logicalName === logicalName);
-}
-
-/**
  * The producers of the stack: each role ProducerRoles tagged with a producer name, with
  * the tenants the processor's PRODUCER_TENANTS grants its unique id.
  */
@@ -348,6 +338,16 @@ function producerSpecs(roles: readonly MockedResource[], functions: readonly Fun
         roleUniqueId: String(role.state.uniqueId),
         tenants: [...(tenantMap[String(role.state.uniqueId)] ?? [])],
     }));
+}
+
+/**
+ * The function registered under `logicalName` (`FUNCTION_LOGICAL_NAMES`), or undefined when the stack has none.
+ *
+ * @example
+ * const processor = functionByLogicalName(topology, FUNCTION_LOGICAL_NAMES.eventProcessor);
+ */
+export function functionByLogicalName(topology: Pick<LocalTopology, "functions">, logicalName: string): FunctionSpec | undefined {
+    return topology.functions.find((fn) => fn.logicalName === logicalName);
 }
 
 /** Queues ordered so that every dead-letter target comes before the queues that redrive to it. */

@@ -30,6 +30,7 @@ import {
     RETRIES_EXHAUSTED,
 } from "../../../tools/dead-letters";
 import { systemsFrom, SYSTEMS, SystemName } from "../../../tools/target";
+import { localSenderClaimKey } from "../../../handlers/event-processor/sender-claim";
 import type { FairQueueMetrics } from "../../aws-stand-ins/sqs-fairness";
 import { inspectQueue } from "../accounting";
 import type { RunningEmailService } from "../services/email-service";
@@ -478,9 +479,12 @@ export async function startConsole(pipeline: LocalPipeline, options: ConsoleOpti
                 const queues = system && SYSTEMS.includes(system) ? systemsFrom(pipeline.ready)[system] : undefined;
                 if (!queues || !reason) return reply(res, 400, "<p>Choose a system and a reason.</p>");
                 const selection = reason === RETRIES_EXHAUSTED ? { retriesExhausted: true } : { reason };
+                // On a stack with producers, letters SQS moved are signed as their first sender, as `npm run dlq` does.
+                const secret = typeof pipeline.ready.senderClaimSecret === "string" ? pipeline.ready.senderClaimSecret : undefined;
                 const result = await redriveDeadLetters(pipeline.context.clients.sqs, queues, selection, {
                     execute: true,
                     useMoveTask: false,
+                    ...(secret ? { senderClaimKey: localSenderClaimKey(Buffer.from(secret, "base64")) } : {}),
                 });
                 const notice =
                     `Redrove ${result.moved} of ${result.selected} ${system} message(s) (${reason}) to the source queue.` +

@@ -23,6 +23,8 @@ import { promisify } from "node:util";
 import { EVENT_DEAD_LETTER_ATTRIBUTES } from "../../../contracts/event-pipeline";
 import { deadLetters, inspectQueue, type PeekedDeadLetter } from "../../../local/pipeline-app/accounting";
 import { LocalPipeline, startLocalPipeline } from "../../../local/pipeline-app/pipeline";
+import { startConsole } from "../../../local/pipeline-app/console/server";
+import { RETRIES_EXHAUSTED } from "../../../tools/dead-letters";
 import { runDlq } from "../../../tools/dlq";
 import { LOCAL_PIPELINE_FILE_VARIABLE } from "../../../tools/target";
 import { until } from "../../support/until";
@@ -266,41 +268,61 @@ describe("tenancy end to end on the local pipeline (stack localstack with produc
         expect(back.reason).to.equal("invalid_data");
     });
 
-    it("redrive after a transient failure: a valid event SQS moved after maxReceiveCount (DynamoDB down) is stored once", async () => {
+    it("redrive after a transient failure: valid events SQS moved after maxReceiveCount (DynamoDB down) are stored once, by the tool and by the console", async () => {
         const orders = sqsAs(pipeline.ready.producers.orders);
+        const ids = ["redrive-valid", "redrive-console"];
         await pipeline.killDynamoDb("SIGKILL");
         try {
-            await orders.send(
-                new SendMessageCommand({
-                    QueueUrl: pipeline.ready.eventQueueUrl,
-                    MessageBody: event("globex", "redrive-valid"),
-                    MessageGroupId: "globex",
-                }),
-            );
-            // Received, failed (no store), visible again: maxReceiveCount 2, so the third receive moves it (no reason attribute).
-            const [letter] = await until(
-                "SQS to move the event to the DLQ",
+            for (const eventId of ids) {
+                await orders.send(
+                    new SendMessageCommand({
+                        QueueUrl: pipeline.ready.eventQueueUrl,
+                        MessageBody: event("globex", eventId),
+                        MessageGroupId: "globex",
+                    }),
+                );
+            }
+            // Received, failed (no store), visible again: maxReceiveCount 2, so the third receive moves each (no reason attribute).
+            const letters = await until(
+                "SQS to move both events to the DLQ",
                 async () => {
-                    const letters = await lettersFor("globex", "redrive-valid");
-                    return letters.length ? letters : undefined;
+                    const found = (await Promise.all(ids.map((id) => lettersFor("globex", id)))).flat();
+                    return found.length === ids.length ? found : undefined;
                 },
                 { timeoutMs: 90_000, intervalMs: 500 },
             );
-            expect(letter.reason).to.equal(undefined);
+            expect(letters.map((letter) => letter.reason)).to.deep.equal([undefined, undefined]);
         } finally {
             await pipeline.restartDynamoDb();
         }
-        const moved = await dlq("redrive", "--retries-exhausted", "--yes");
+        // One with `npm run dlq`, the other from the console's Redrive button (same move, same claim key).
+        const moved = await dlq("redrive", "--retries-exhausted", "--limit", "1", "--yes");
         expect(moved.code, moved.err).to.equal(0);
-        expect((await stored("globex", "redrive-valid")).type.S).to.equal("user.signed_up");
-        await until(
-            "the stream to deliver it",
-            () => pipeline.sender!.delivered.some((d) => d.clientId === "globex" && d.eventId === "redrive-valid"),
-            SETTLE,
-        );
-        // Stored once: one INSERT on the stream, never a MODIFY, and nothing left in the DLQ for it.
-        const deliveries = pipeline.sender!.delivered.filter((d) => d.clientId === "globex" && d.eventId === "redrive-valid");
-        expect(deliveries.map((d) => d.eventName)).to.deep.equal(["INSERT"]);
-        expect(await lettersFor("globex", "redrive-valid")).to.deep.equal([]);
+        const localConsole = await startConsole(pipeline);
+        try {
+            const origin = localConsole.url.replace(/\/$/, "");
+            const response = await fetch(`${origin}/redrive`, {
+                method: "POST",
+                headers: { "content-type": "application/x-www-form-urlencoded", origin },
+                body: new URLSearchParams({ system: "events", reason: RETRIES_EXHAUSTED }).toString(),
+                redirect: "manual",
+            });
+            expect(response.status).to.equal(303);
+            expect(decodeURIComponent(response.headers.get("location") ?? "")).to.match(/Redrove 1 of 1 events message/);
+        } finally {
+            await localConsole.stop();
+        }
+        for (const eventId of ids) {
+            expect((await stored("globex", eventId)).type.S).to.equal("user.signed_up");
+            await until(
+                `the stream to deliver ${eventId}`,
+                () => pipeline.sender!.delivered.some((d) => d.clientId === "globex" && d.eventId === eventId),
+                SETTLE,
+            );
+            // Stored once: one INSERT on the stream, never a MODIFY, and nothing left in the DLQ for it.
+            const deliveries = pipeline.sender!.delivered.filter((d) => d.clientId === "globex" && d.eventId === eventId);
+            expect(deliveries.map((d) => d.eventName)).to.deep.equal(["INSERT"]);
+            expect(await lettersFor("globex", eventId)).to.deep.equal([]);
+        }
     });
 });
