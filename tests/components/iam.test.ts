@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/offline/mock-deployment";
 import type { PolicyDocument } from "../../components/shared/iam-documents";
 import { mismatches, type AccessRequest, type AccessSubject } from "../support/iam";
-import { one, policyOf } from "./helpers";
+import { one, policyOf, keyPolicyOf } from "./helpers";
 
 const REGION = "us-east-1";
 const ACCOUNT = MOCK_ACCOUNT_ID;
@@ -33,7 +33,7 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
     before(async () => {
         d = await deployUnderMocks({ stack: "dev" });
         keyArn = d.outputs.kmsKeyArn;
-        keyPolicy = policyOf(one(d, "aws:kms/key:Key", "events").inputs.policy);
+        keyPolicy = keyPolicyOf(d, "events");
         queueArn = d.outputs.eventQueueArn;
         dlqArn = d.outputs.deadLetterQueueArn;
         tableArn = d.outputs.eventTableArn;
@@ -370,7 +370,7 @@ describe("IAM: no dead grants anywhere in the stack", () => {
         expect(documents.length).to.be.greaterThan(3);
         // KMS also needs the key's own policy to allow (as AWS evaluates it).
         const keyPolicies = new Map(
-            d.resources.filter((r) => r.type === "aws:kms/key:Key").map((r) => [r.state.arn as string, policyOf(r.inputs.policy)]),
+            d.resources.filter((r) => r.type === "aws:kms/key:Key").map((r) => [r.state.arn as string, keyPolicyOf(d, r.name)]),
         );
         const dead: string[] = [];
         for (const { name, policy } of documents) {
