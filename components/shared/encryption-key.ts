@@ -122,7 +122,7 @@ export class EncryptionKey extends pulumi.ComponentResource {
      */
     allowAlarmTopics(topicArns: pulumi.Input<string>[]): aws.kms.KeyPolicy {
         if (!this.services.includes("cloudwatch")) {
-            throw new Error(`EncryptionKey ${this.key.urn}: allowAlarmTopics needs "cloudwatch" among the key's services`);
+            throw new Error(`EncryptionKey ${this.name}: allowAlarmTopics needs "cloudwatch" among the key's services`);
         }
         return new aws.kms.KeyPolicy(
             `${this.name}-policy`,
