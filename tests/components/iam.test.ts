@@ -215,15 +215,15 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
                 "aws:SourceAccount": ACCOUNT,
                 "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:someone-elses-alarm`,
             };
-            // The key admits CloudWatch without source conditions (the form SNS documents as working for
-            // AWS services publishing to encrypted topics); the topic policy below does the scoping.
+            // The key admits CloudWatch for the alarm topic's encryption context (what SNS sets when it encrypts
+            // a notification); the topic policy below decides which alarms may publish.
+            const topicContext = { "kms:EncryptionContext:aws:sns:topicArn": topicArn };
             await check(
                 "cloudwatch.amazonaws.com",
                 [],
                 [
-                    { action: "kms:GenerateDataKey", resource: keyArn, context: own },
-                    { action: "kms:Decrypt", resource: keyArn, context: own },
-                    { action: "kms:GenerateDataKey", resource: keyArn },
+                    { action: "kms:GenerateDataKey", resource: keyArn, context: { ...own, ...topicContext } },
+                    { action: "kms:Decrypt", resource: keyArn, context: { ...own, ...topicContext } },
                 ],
                 "allowed",
             );
@@ -231,7 +231,13 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
                 "cloudwatch.amazonaws.com",
                 [],
                 [
-                    { action: "kms:Encrypt", resource: keyArn, context: own },
+                    { action: "kms:GenerateDataKey", resource: keyArn },
+                    {
+                        action: "kms:GenerateDataKey",
+                        resource: keyArn,
+                        context: { ...own, "kms:EncryptionContext:aws:sns:topicArn": `${topicArn}-other` },
+                    },
+                    { action: "kms:Encrypt", resource: keyArn, context: { ...own, ...topicContext } },
                     { action: "kms:ScheduleKeyDeletion", resource: keyArn, context: own },
                 ],
                 "denied",
