@@ -20,3 +20,6 @@ export { EmailHttpApi, type EmailHttpApiArgs } from "./email-service/email-http-
 export { EmailScheduler, type EmailSchedulerArgs } from "./email-service/email-scheduler";
 export { EmailContentBucket, type EmailContentBucketArgs } from "./email-service/email-content-bucket";
 export { type EmailDkimRecord, EmailSesIdentities, type EmailSesIdentitiesArgs } from "./email-service/email-ses-identities";
+export { EmailSmtp, type EmailSmtpArgs } from "./email-service/email-smtp";
+export { EmailAlarms, type EmailAlarmsArgs } from "./email-service/email-alarms";
+export { EmailDashboard, type EmailDashboardArgs } from "./email-service/email-dashboard";
