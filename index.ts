@@ -17,6 +17,8 @@ registerStackTags(args.shared.tags);
 // Shared: the events key also encrypts the alarm topic every alarm notifies; the email data (PII) has its own key.
 const key = new EncryptionKey("events");
 const alarms = new AlarmTopic("alarms", { kmsKeyArn: key.arn, alarmNamePrefix: key.alarmNamePrefix, email: args.shared.alarmEmail });
+// CloudWatch may use the events key for the alarm topic only (the topic's ARN exists once the topic does).
+key.allowAlarmTopics([alarms.topic.arn]);
 const emailKey = new EncryptionKey("email", { services: ["sqs", "dynamodb", "logs", "lambda", "s3", "secretsmanager"] });
 
 const events = new EventPipeline("events", {

@@ -82,7 +82,55 @@ export interface HandlerFigures {
     throughputRatioPerRound: [number, number, number];
     /** Sanity: the handler persisted every event (a bench that stores nothing is fast and meaningless). */
     persisted: number;
+    /**
+     * Cold batches: each a full batch through a processor with new clients (an empty connection pool, as in a
+     * new container). What the SDK retried, what timed out (connect or request), what came back as a transient
+     * failure (a redelivery, not a loss), and the batch's wall time.
+     */
+    coldBatches: { batches: number; retries: number; timeouts: number; transientFailures: number; p50Ms: number; maxMs: number };
 }
+
+/** SDK retries and timeouts seen by one client, counted by middleware (per request and per attempt). */
+interface RetryTally {
+    retries: number;
+    timeouts: number;
+}
+
+/**
+ * Counts what a client retried (`$metadata.attempts` - 1 per request, success or failure) and every attempt that
+ * timed out (the handler's connection or request timeout), without changing what the client does.
+ */
+function countRetriesAndTimeouts(stack: DynamoDBClient["middlewareStack"], tally: RetryTally): void {
+    const attemptsOf = (value: unknown) => (value as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts ?? 1;
+    stack.add(
+        (next) => async (args) => {
+            try {
+                const result = await next(args);
+                tally.retries += attemptsOf(result.output) - 1;
+                return result;
+            } catch (error) {
+                tally.retries += attemptsOf(error) - 1;
+                throw error;
+            }
+        },
+        { step: "initialize", name: "benchRetryTally" },
+    );
+    stack.add(
+        (next) => async (args) => {
+            try {
+                return await next(args);
+            } catch (error) {
+                const { name, code } = error as { name?: string; code?: string };
+                if (/timeout/i.test(name ?? "") || code === "ETIMEDOUT" || code === "ECONNRESET") tally.timeouts++;
+                throw error;
+            }
+        },
+        { step: "deserialize", name: "benchTimeoutTally" },
+    );
+}
+
+/** Cold batches measured after the warm runs. */
+const COLD_BATCHES = 5;
 
 interface Variant {
     latencies: number[];
@@ -403,8 +451,58 @@ async function measure(opts: { events?: number; batchSize?: number; rounds?: num
             overheadRatioPerRound: spread(roundRatios.overhead),
             throughputRatioPerRound: spread(roundRatios.throughput),
             persisted: persisted - 300, // minus the warm-up events
+            coldBatches: { batches: 0, retries: 0, timeouts: 0, transientFailures: 0, p50Ms: 0, maxMs: 0 },
         };
         if (figures.persisted !== eventsPerVariant) throw new Error(`handler persisted ${figures.persisted} of ${eventsPerVariant} events`);
+
+        // Cold batches: new clients each time (no open connection), the Lambda's own client setup.
+        const cold = { batches: 0, retries: 0, timeouts: 0, transientFailures: 0, times: [] as number[] };
+        const unmuteCold = tapOutput({ current: undefined });
+        try {
+            for (let i = 0; i < COLD_BATCHES; i++) {
+                const fresh = createProcessorClients({
+                    dynamodb: { endpoint: dynamo.endpoint, region: "eu-west-1", credentials: LOCAL_CREDENTIALS },
+                    sqs: {
+                        endpoint: sqsEmulator.endpoint,
+                        region: "eu-west-1",
+                        credentials: LOCAL_CREDENTIALS,
+                        useQueueUrlAsEndpoint: false,
+                    },
+                });
+                const tally: RetryTally = { retries: 0, timeouts: 0 };
+                countRetriesAndTimeouts(fresh.dynamodb.middlewareStack, tally);
+                try {
+                    const coldProcessor = createBatchProcessor({
+                        dynamodb: fresh.dynamodb,
+                        sqs: fresh.sqs,
+                        tableName: tables.handler,
+                        deadLetterQueueUrl: QueueUrl!,
+                    });
+                    const records = makeEvents(batchSize, `cold${i}`).map((e) => sqsRecord(e));
+                    const started = performance.now();
+                    const { response } = await coldProcessor(records, context);
+                    cold.times.push(performance.now() - started);
+                    cold.transientFailures += response.batchItemFailures.length;
+                } finally {
+                    fresh.dynamodb.destroy();
+                    fresh.sqs.destroy();
+                }
+                cold.batches++;
+                cold.retries += tally.retries;
+                cold.timeouts += tally.timeouts;
+            }
+        } finally {
+            unmuteCold();
+        }
+        const coldSorted = [...cold.times].sort((a, b) => a - b);
+        figures.coldBatches = {
+            batches: cold.batches,
+            retries: cold.retries,
+            timeouts: cold.timeouts,
+            transientFailures: cold.transientFailures,
+            p50Ms: round3(percentile(coldSorted, 50)),
+            maxMs: round3(coldSorted[coldSorted.length - 1] ?? 0),
+        };
         return figures;
     } finally {
         if (savedTraceId === undefined) delete process.env._X_AMZN_TRACE_ID;
@@ -432,6 +530,9 @@ export function format(f: HandlerFigures): string[] {
         `per event: ${f.dynamodbRequestsPerEvent} DynamoDB requests (target 1: ${f.dynamodbRequestsPerEvent === 1 ? "met" : "MISSED"}), ` +
             `${f.writeUnitsPerEvent} write units (target 1: ${f.writeUnitsPerEvent === 1 ? "met" : "MISSED"}), ${f.readUnitsPerEvent} read units, ${f.sqsRequestsPerEvent} SQS requests`,
         `logs per event: ${f.logBytesPerEvent} bytes of log lines (${f.logLinesPerBatch} lines per batch), ${f.emfBytesPerEvent} bytes of EMF`,
+        `cold batches (new clients, empty connection pool): ${f.coldBatches.batches} x ${f.batchSize} events, ` +
+            `${f.coldBatches.retries} SDK retries, ${f.coldBatches.timeouts} timeouts, ${f.coldBatches.transientFailures} transient failures ` +
+            `(redelivered by SQS), p50 ${f.coldBatches.p50Ms.toFixed(1)} ms, max ${f.coldBatches.maxMs.toFixed(1)} ms`,
     ];
 }
 

@@ -141,7 +141,7 @@ const DESCRIPTIONS: Record<keyof EventProcessorConfig, string> = {
     maxMessageSize: `Largest event message, bytes (1024-${SQS_MAX_MESSAGE_SIZE_BYTES - EVENT_DEAD_LETTER_RESERVED_BYTES}: the DLQ keeps ${EVENT_DEAD_LETTER_RESERVED_BYTES} bytes for the reason).`,
     logRetentionDays: "Event processor log retention, days (a CloudWatch Logs retention value: 1, 3, 5, 7, 14, 30, ...).",
     eventRetentionDays: "Days a stored event is kept (DynamoDB TTL); 0 keeps events forever.",
-    enabledEventTypes: "Event types the processor accepts; [] accepts every registered type.",
+    enabledEventTypes: `Event types the processor accepts; ["${ALL_EVENT_TYPES}"] accepts every registered type (an empty list is refused: it would enable none).`,
     deletionProtection: "Deletion protection on the event table.",
     eventPollingIndex:
         "The arrival index (DynamoDB global secondary index byArrival: clientId, receivedAt; KEYS_ONLY) for a Sender that polls; adds one write unit per event. Turning it on is an in-place table update (DynamoDB backfills the index).",

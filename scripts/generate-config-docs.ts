@@ -183,13 +183,13 @@ export function defaultSettingsRows(): DefaultSettingRow[] {
         {
             resource: "Processor Lambda",
             setting: "log level",
-            value: `${code(d.logLevel)}; Powertools (\`POWERTOOLS_LOG_LEVEL\`) and Lambda's JSON log filter (\`applicationLogLevel\`, \`systemLogLevel\`; ERROR maps to system WARN, its highest) follow it, so \`DEBUG\` lines reach the log group`,
+            value: `${code(d.logLevel)}; Powertools (\`POWERTOOLS_LOG_LEVEL\`) and Lambda's JSON log filter (\`applicationLogLevel\`, \`systemLogLevel\`; ERROR maps to system WARN, its highest) follow it, so \`DEBUG\` lines reach the log group; every EMF metric document carries the filter's \`level\` at WARN and ERROR, since Lambda reads a line without one as INFO and would drop it (\`handlers/shared/metric-level.ts\`)`,
             keys: code("logLevel"),
         },
         {
             resource: "Processor Lambda",
             setting: "Powertools",
-            value: `AWS's public layer \`${POWERTOOLS_LAYER_NAME}\` that carries exactly the installed Powertools version (package.json pins every \`@aws-lambda-powertools/*\` at one exact version), resolved at deploy time from the public SSM parameter \`/aws/service/powertools/typescript/generic/all/<version>\` in the stack's region; only \`valibot\` ships in the archive`,
+            value: `AWS's public layer \`${POWERTOOLS_LAYER_NAME}\` that carries exactly the installed Powertools version (package.json pins every \`@aws-lambda-powertools/*\` at one exact version), resolved at deploy time from the public SSM parameter \`/aws/service/powertools/typescript/generic/all/<version>\` in the stack's region (a region without it, such as GovCloud, China or one where new layers are paused, fails the preview naming the region and the parameter); only \`valibot\` ships in the archive`,
             keys: "– (derived; `powertoolsLayerVersion` is retired and refused)",
         },
         {
@@ -198,7 +198,12 @@ export function defaultSettingsRows(): DefaultSettingRow[] {
             value: `the ${LAMBDA_RUNTIME} runtime's own AWS SDK for JavaScript v3 (the version the runtime release bundles, see "Building Lambda functions with Node.js" › Runtime-included SDK versions); Powertools layers 50+ carry no SDK, so nothing shadows it`,
             keys: "–",
         },
-        { resource: "Processor Lambda", setting: "event types", value: "all registered", keys: code("enabledEventTypes") },
+        {
+            resource: "Processor Lambda",
+            setting: "event types",
+            value: '`["*"]`: all registered (an empty list is refused)',
+            keys: code("enabledEventTypes"),
+        },
         {
             resource: "Producers",
             setting: "tenant isolation",

@@ -2,14 +2,15 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { awsScope, deploymentNames } from "./aws-scope";
 import { KEY_DELETION_WINDOW_DAYS, KEY_ROTATION_PERIOD_DAYS } from "./defaults";
-import { keyPolicy, type KeyService } from "./iam-documents";
+import { keyPolicy, type AwsScope, type KeyPolicyOptions, type KeyService } from "./iam-documents";
 import { alarmNamePrefix, kmsAliasName, logGroupNamePrefix } from "./naming";
 
 export interface EncryptionKeyArgs {
     /**
      * Services whose resources this key encrypts. Principals of the account may use
-     * the key only through these services (`kms:ViaService`); `logs` and `cloudwatch`
-     * add service-principal statements scoped to this stack's log groups and alarms.
+     * the key only through these services (`kms:ViaService`); `logs` adds a statement scoped
+     * to this stack's log groups; `cloudwatch` means the key encrypts alarm topics: call
+     * {@link EncryptionKey.allowAlarmTopics} with them, which then owns the key's policy.
      * @default ["sqs", "dynamodb", "sns", "logs", "lambda", "cloudwatch"]
      */
     services?: KeyService[];
@@ -62,23 +63,21 @@ export class EncryptionKey extends pulumi.ComponentResource {
     readonly logGroupNamePrefix: string;
     /** Name prefix of alarms allowed to publish to topics this key encrypts; name yours with it. */
     readonly alarmNamePrefix: string;
+    private readonly name: string;
+    private readonly services: readonly KeyService[];
+    private readonly scope: pulumi.Output<AwsScope>;
 
     constructor(name: string, args: EncryptionKeyArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("event-ingestion:security:EncryptionKey", name, {}, opts);
+        this.name = name;
         const { project, stack } = deploymentNames();
         const services = args.services ?? [...ENCRYPTION_KEY_DEFAULT_SERVICES];
         this.logGroupNamePrefix = args.logGroupNamePrefix ?? logGroupNamePrefix(project, stack);
         this.alarmNamePrefix = args.alarmNamePrefix ?? alarmNamePrefix(project, stack);
         const scope = awsScope({ parent: this });
-        const policy = scope.apply((resolvedScope) =>
-            JSON.stringify(
-                keyPolicy({
-                    scope: resolvedScope,
-                    services,
-                    logGroupArnPattern: `arn:${resolvedScope.partition}:logs:${resolvedScope.region}:${resolvedScope.accountId}:log-group:${this.logGroupNamePrefix}*`,
-                }),
-            ),
-        );
+        this.services = services;
+        this.scope = scope;
+        const policy = scope.apply((resolvedScope) => JSON.stringify(keyPolicy(this.policyOptions(resolvedScope))));
 
         this.key = new aws.kms.Key(
             name,
@@ -93,7 +92,9 @@ export class EncryptionKey extends pulumi.ComponentResource {
                 bypassPolicyLockoutSafetyCheck: false,
                 policy,
             },
-            { parent: this },
+            // A key for alarm topics has its policy owned by a KeyPolicy after creation (allowAlarmTopics), which
+            // holds every statement of this one: the key's own policy must not undo it.
+            { parent: this, ...(services.includes("cloudwatch") ? { ignoreChanges: ["policy"] } : {}) },
         );
         this.alias = new aws.kms.Alias(
             name,
@@ -106,5 +107,43 @@ export class EncryptionKey extends pulumi.ComponentResource {
         this.arn = this.key.arn;
         this.keyId = this.key.keyId;
         this.registerOutputs({ arn: this.arn, keyId: this.keyId, aliasName: this.alias.name });
+    }
+
+    /**
+     * Lets CloudWatch alarms publish to `topicArns`, SNS topics encrypted with this key: the whole key policy,
+     * with CloudWatch's statement scoped to their encryption context, as a `KeyPolicy`. A topic is encrypted
+     * with the key before its ARN exists, so the key cannot name it when it is created; its own policy is then
+     * the same minus CloudWatch's statement, and this resource owns the policy from there on (the key ignores
+     * later changes to its own `policy`, so the two never undo each other).
+     *
+     * @example
+     * const alarms = new AlarmTopic("alarms", { kmsKeyArn: key.arn, alarmNamePrefix: key.alarmNamePrefix });
+     * key.allowAlarmTopics([alarms.topic.arn]);
+     */
+    allowAlarmTopics(topicArns: pulumi.Input<string>[]): aws.kms.KeyPolicy {
+        if (!this.services.includes("cloudwatch")) {
+            throw new Error(`EncryptionKey ${this.name}: allowAlarmTopics needs "cloudwatch" among the key's services`);
+        }
+        return new aws.kms.KeyPolicy(
+            `${this.name}-policy`,
+            {
+                keyId: this.key.keyId,
+                bypassPolicyLockoutSafetyCheck: false,
+                policy: pulumi
+                    .all([this.scope, pulumi.all(topicArns)])
+                    .apply(([resolvedScope, arns]) =>
+                        JSON.stringify(keyPolicy({ ...this.policyOptions(resolvedScope), alarmTopicArns: arns })),
+                    ),
+            },
+            { parent: this },
+        );
+    }
+
+    private policyOptions(resolvedScope: AwsScope): KeyPolicyOptions {
+        return {
+            scope: resolvedScope,
+            services: this.services,
+            logGroupArnPattern: `arn:${resolvedScope.partition}:logs:${resolvedScope.region}:${resolvedScope.accountId}:log-group:${this.logGroupNamePrefix}*`,
+        };
     }
 }

@@ -88,6 +88,11 @@ export interface KeyPolicyOptions {
     services: readonly KeyService[];
     /** `log-group:` ARN pattern CloudWatch Logs may encrypt for, e.g. `arn:aws:logs:eu-west-1:1234:log-group:/event-ingestion/dev/*`. */
     logGroupArnPattern: string;
+    /**
+     * SNS topics encrypted with the key that CloudWatch alarms publish to. With `cloudwatch` among the
+     * services, CloudWatch may use the key only for these topics. @default none (no CloudWatch statement)
+     */
+    alarmTopicArns?: readonly string[];
 }
 
 /**
@@ -155,23 +160,19 @@ export function keyPolicy(options: KeyPolicyOptions): PolicyDocument {
             Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": options.logGroupArnPattern } },
         });
     }
-    if (services.includes("cloudwatch")) {
+    if (services.includes("cloudwatch") && options.alarmTopicArns && options.alarmTopicArns.length > 0) {
         statements.push({
-            // CloudWatch cannot publish to an encrypted SNS topic without these. The statement carries
-            // no aws:SourceArn/aws:SourceAccount condition on purpose: AWS documents the working key
-            // policy for a service that publishes to an encrypted topic without them (Amazon SNS
-            // Developer Guide, "Key management" > "Enable compatibility between event sources from AWS
-            // services and encrypted topics"; AWS Knowledge Center, "configure a CloudWatch alarm with an
-            // encrypted SNS topic"), while no page says CloudWatch's alarm ARN reaches the KMS request
-            // SNS makes for it. A condition on a key that is absent there would drop every alarm
-            // notification. The confused-deputy scoping CloudWatch documents (aws:SourceArn = this
-            // stack's alarms, aws:SourceAccount) sits on the topic policy, which SNS evaluates for each
-            // publish (alarmTopicPolicy), so no other alarm can publish through this key to our topic.
+            // CloudWatch cannot publish to an encrypted SNS topic without these (Amazon SNS Developer Guide, "Key
+            // management" > "Enable compatibility between event sources from AWS services and encrypted topics").
+            // SNS encrypts each topic's messages with the encryption context aws:sns:topicArn = the topic's ARN
+            // ("Data encryption" > "Encryption at rest"), so the key serves CloudWatch for our alarm topics only;
+            // which alarms may publish is the topic policy's rule (aws:SourceArn, aws:SourceAccount: alarmTopicPolicy).
             Sid: "CloudWatchAlarmsPublishToEncryptedTopics",
             Effect: "Allow",
             Principal: { Service: "cloudwatch.amazonaws.com" },
             Action: ["kms:Decrypt", "kms:GenerateDataKey"],
             Resource: "*",
+            Condition: { StringEquals: { "kms:EncryptionContext:aws:sns:topicArn": [...options.alarmTopicArns] } },
         });
     }
     return doc(...statements);

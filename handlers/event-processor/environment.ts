@@ -13,6 +13,7 @@ import { EVENT_TYPE_NAMES } from "./event-types";
 import { createEventProcessor } from "./processor";
 import { kmsSenderClaimKey } from "./sender-claim";
 import { parseProducerTenants } from "./tenancy";
+import { DYNAMODB_MAX_SOCKETS } from "./persistence";
 import type { EventProcessorHandler } from "./types";
 
 /** Settings read from the environment variables {@link EVENT_PROCESSOR_ENV} names. */
@@ -132,7 +133,13 @@ export function createProcessorClients(extra: { dynamodb?: DynamoDBClientConfig;
     sqs: SQSClient;
 } {
     const requestHandler = { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS };
-    const dynamodbConfig: DynamoDBClientConfig = { requestHandler, ...extra.dynamodb };
+    // Connections are kept and reused across invocations (keep-alive); the pool's size is the processor's limit
+    // of writes in flight, so no write waits for a socket behind a cold batch's handshakes.
+    const pool = { keepAlive: true, maxSockets: DYNAMODB_MAX_SOCKETS };
+    const dynamodbConfig: DynamoDBClientConfig = {
+        requestHandler: { ...requestHandler, httpAgent: pool, httpsAgent: pool },
+        ...extra.dynamodb,
+    };
     // With an endpoint configured (emulators), send to it even when the queue URL's host differs
     // (fauxqs hands out http://sqs.<region>.localhost:<port>/... URLs).
     const sqsConfig: SQSClientConfig = {

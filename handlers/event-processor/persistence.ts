@@ -14,6 +14,42 @@ import {
 } from "../../contracts/event-pipeline";
 import type { StoredEventItem } from "./item";
 
+/**
+ * Sockets the processor's DynamoDB client keeps per container (its agent's `maxSockets`, the SDK's own
+ * default made explicit), and so the writes an invocation has in flight at once: a cold batch of 100
+ * would otherwise queue half its PutItems behind 50 TLS handshakes racing the 1 s connection timeout.
+ */
+export const DYNAMODB_MAX_SOCKETS = 50;
+
+/**
+ * A gate that runs at most `limit` tasks at once, the rest in arrival order as earlier ones finish.
+ * Hand-written (a dozen lines) so the archive ships no extra package.
+ *
+ * @example
+ * const write = inFlightLimit(DYNAMODB_MAX_SOCKETS);
+ * await Promise.all(items.map((item) => write(() => persistEvent(dynamodb, table, item, hash))));
+ */
+export function inFlightLimit(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+    let active = 0;
+    const waiting: (() => void)[] = [];
+    const release = () => {
+        const next = waiting.shift();
+        // The freed slot passes straight to the next waiter, so `active` never drops below the work queued.
+        if (next) next();
+        else active--;
+    };
+    return async <T>(task: () => Promise<T>): Promise<T> => {
+        if (active < limit) active++;
+        else await new Promise<void>((resolve) => waiting.push(resolve));
+        try {
+            return await task();
+        } finally {
+            release();
+        }
+    };
+}
+
 /** What one write came to. */
 export type PersistResult =
     | { readonly outcome: "persisted" }

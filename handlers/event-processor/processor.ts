@@ -25,7 +25,7 @@ import { eventProcessorConfigurationError } from "./errors";
 import { createEventTypeRegistry, enabledEventTypes } from "./event-types";
 import { buildItem, checkRawData, ItemStamp, itemStamp, StoredEventItem } from "./item";
 import { defaultLogger, defaultMetrics, logBatchSummary, logOutcome, logsStoredEvents, publishOutcomeMetrics } from "./observability";
-import { persistEvent } from "./persistence";
+import { DYNAMODB_MAX_SOCKETS, inFlightLimit, persistEvent } from "./persistence";
 import { readSenderClaim, type SenderClaim, type SenderClaimKey, signSenderClaim, verifySenderClaim } from "./sender-claim";
 import { checkTenancy, PRINCIPAL_ID_PATTERN, ProducerTenants, senderPrincipalId } from "./tenancy";
 import { defaultTracer, traceClients, traceHandler } from "../tracing";
@@ -91,6 +91,8 @@ function assertDeps(deps: EventProcessorDeps): void {
     if (!deps.dynamodb) problems.push("dynamodb client is required");
     if (!deps.sqs) problems.push("sqs client is required");
     if (typeof deps.tableName !== "string" || deps.tableName.trim() === "") problems.push("tableName is required");
+    if (deps.maxWritesInFlight !== undefined && (!Number.isInteger(deps.maxWritesInFlight) || deps.maxWritesInFlight < 1))
+        problems.push("maxWritesInFlight must be a positive integer");
     if (typeof deps.deadLetterQueueUrl !== "string" || deps.deadLetterQueueUrl.trim() === "")
         problems.push("deadLetterQueueUrl is required");
     if (deps.retentionDays !== undefined && !(Number.isSafeInteger(deps.retentionDays) && deps.retentionDays > 0)) {
@@ -125,6 +127,8 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
     const { tableName, deadLetterQueueUrl, retentionDays } = deps;
     const claimKey: SenderClaimKey | undefined = deps.producerTenants ? deps.senderClaimKey : undefined;
     const [dynamodb, sqs] = traceClients(deps.tracer ?? defaultTracer(EVENT_PROCESSOR_SERVICE_NAME), deps.dynamodb, deps.sqs);
+    // No more writes in flight than the client's connection pool serves (one invocation at a time per container).
+    const write = inFlightLimit(deps.maxWritesInFlight ?? DYNAMODB_MAX_SOCKETS);
 
     const producers: ProducerTenants | undefined = deps.producerTenants
         ? new Map(Object.entries(deps.producerTenants).map(([principal, tenants]) => [principal, new Set(tenants)]))
@@ -218,8 +222,8 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
             }
             const stamp = itemStamp({ receivedAt: now(), retentionDays });
             const letters: { index: number; identity: EventIdentity; letter: RejectedEvent; firstSender?: string }[] = [];
-            // The synchronous part (parse, validate, build) of every record runs before the first write is awaited,
-            // so all writes of the batch are in flight together.
+            // The synchronous part (parse, validate, build) of every record runs before the first write is awaited;
+            // the writes then go out as the connection pool takes them (at most maxWritesInFlight at once).
             await Promise.all(
                 records.map(async (record, index) => {
                     const messageId = String(record?.messageId);
@@ -253,7 +257,7 @@ export function createBatchProcessor(deps: EventProcessorDeps): EventBatchProces
                             });
                             return;
                         }
-                        const result = await persistEvent(dynamodb, tableName, checked.item, checked.contentHash);
+                        const result = await write(() => persistEvent(dynamodb, tableName, checked.item, checked.contentHash));
                         if (result.outcome === "rejected") {
                             letters.push({
                                 index,

@@ -104,6 +104,11 @@ export interface EventProcessorDeps {
     readonly sqs: SQSClient;
     /** The event table: partition key `clientId` (S), sort key `eventId` (S). */
     readonly tableName: string;
+    /**
+     * Most PutItems one invocation has in flight at once: what the DynamoDB client's connection pool serves.
+     * @default DYNAMODB_MAX_SOCKETS (50, the agent's maxSockets in createProcessorClients)
+     */
+    readonly maxWritesInFlight?: number;
     /** Where permanent rejections go (the source queue's DLQ). */
     readonly deadLetterQueueUrl: string;
     /**

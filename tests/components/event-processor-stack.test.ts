@@ -5,12 +5,26 @@
 import { expect } from "chai";
 import { sharedDeployment, MOCK_ACCOUNT_ID, mockPowertoolsLayerArn, type MockDeployment } from "../../local/offline/mock-deployment";
 import { installedPowertoolsVersion } from "../../components/shared/powertools";
-import { DEAD_LETTER_RETENTION_SECONDS, DEFAULTS, EMAIL_SERVICE_DEFAULTS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../../components/shared/defaults";
+import {
+    DEAD_LETTER_RETENTION_SECONDS,
+    DEFAULTS,
+    EMAIL_SERVICE_DEFAULTS,
+    SQS_MAX_MESSAGE_SIZE_BYTES,
+} from "../../components/shared/defaults";
 import { runtimeFiles } from "../../components/shared/lambda-packaging";
 import { sqsEventSourceProblems } from "../../components/shared/event-source-rules";
 import { readStackConfig } from "../../local/offline/mock-deployment";
 import { EVENT_TYPE_NAMES } from "../../handlers/event-processor";
-import { all, EMAIL_SERVICE_OUTPUTS, EVENT_POLLING_OUTPUTS, EVENT_PROCESSOR_OUTPUTS, one, policyOf, statement } from "./helpers";
+import {
+    all,
+    EMAIL_SERVICE_OUTPUTS,
+    EVENT_POLLING_OUTPUTS,
+    EVENT_PROCESSOR_OUTPUTS,
+    keyPolicyOf,
+    one,
+    policyOf,
+    statement,
+} from "./helpers";
 import { FAIR_QUEUE_METRICS } from "../../components/event-pipeline/pipeline-monitoring";
 import { TENANT_QUERIES } from "../../components/event-pipeline/tenant-queries";
 import { EVENT_DWELL_METRIC } from "../../contracts/event-pipeline";
@@ -79,7 +93,7 @@ describe("event processor stack (dev, mocks)", () => {
             expect(alias.inputs.targetKeyId).to.equal(key.state.keyId);
         });
         it("lets the account administer it and principals use it only through the listed services", () => {
-            const policy = policyOf(one(d, "aws:kms/key:Key", "events").inputs.policy);
+            const policy = keyPolicyOf(d, "events");
             const admin = statement(policy, "AccountAdministersKey");
             expect(admin.Principal).to.deep.equal({ AWS: `arn:aws:iam::${MOCK_ACCOUNT_ID}:root` });
             expect(admin.Action).to.not.include("kms:Decrypt");
@@ -99,8 +113,10 @@ describe("event processor stack (dev, mocks)", () => {
             const alarms = statement(policy, "CloudWatchAlarmsPublishToEncryptedTopics");
             expect(alarms.Principal).to.deep.equal({ Service: "cloudwatch.amazonaws.com" });
             expect(alarms.Action).to.deep.equal(["kms:Decrypt", "kms:GenerateDataKey"]);
-            // Scoped by the topic policy, not here (see keyPolicy and tests/components/service-contracts.test.ts).
-            expect(alarms.Condition).to.equal(undefined);
+            // Only for the alarm topic (the context SNS encrypts with); which alarms publish is the topic policy's rule.
+            expect(alarms.Condition).to.deep.equal({
+                StringEquals: { "kms:EncryptionContext:aws:sns:topicArn": [one(d, "aws:sns/topic:Topic", "alarms").state.arn] },
+            });
         });
     });
 

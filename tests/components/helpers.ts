@@ -67,3 +67,14 @@ export const EMAIL_SERVICE_OUTPUTS = [
     "emailScheduleDeadLetterQueueUrl",
     "emailSesDkimRecords",
 ] as const;
+
+/**
+ * The policy a KMS key has once deployed: its `KeyPolicy` when one owns it (a key of alarm topics,
+ * `EncryptionKey.allowAlarmTopics`), else the key's own `policy`.
+ */
+export function keyPolicyOf(deployment: MockDeployment, keyName: string): PolicyDocument {
+    const key = one(deployment, "aws:kms/key:Key", keyName);
+    const owned = all(deployment, "aws:kms/keyPolicy:KeyPolicy").filter((p) => p.inputs.keyId === key.state.keyId);
+    expect(owned.length, `KeyPolicy resources of key ${keyName}`).to.be.at.most(1);
+    return policyOf(owned.length === 1 ? owned[0].inputs.policy : key.inputs.policy);
+}

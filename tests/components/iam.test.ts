@@ -9,7 +9,7 @@ import { sharedDeployment, MOCK_ACCOUNT_ID, type MockDeployment } from "../../lo
 import type { PolicyDocument } from "../../components/shared/iam-documents";
 import { EVENT_ARRIVAL_INDEX } from "../../contracts/event-pipeline";
 import { mismatches, type AccessRequest, type AccessSubject } from "../support/iam";
-import { one, policyOf } from "./helpers";
+import { one, policyOf, keyPolicyOf } from "./helpers";
 
 const REGION = "us-east-1";
 const ACCOUNT = MOCK_ACCOUNT_ID;
@@ -34,7 +34,7 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
     before(async () => {
         d = await sharedDeployment({ stack: "dev" });
         keyArn = d.outputs.kmsKeyArn;
-        keyPolicy = policyOf(one(d, "aws:kms/key:Key", "events").inputs.policy);
+        keyPolicy = keyPolicyOf(d, "events");
         queueArn = d.outputs.eventQueueArn;
         dlqArn = d.outputs.deadLetterQueueArn;
         tableArn = d.outputs.eventTableArn;
@@ -216,15 +216,15 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
                 "aws:SourceAccount": ACCOUNT,
                 "aws:SourceArn": `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:someone-elses-alarm`,
             };
-            // The key admits CloudWatch without source conditions (the form SNS documents as working for
-            // AWS services publishing to encrypted topics); the topic policy below does the scoping.
+            // The key admits CloudWatch for the alarm topic's encryption context (what SNS sets when it encrypts
+            // a notification); the topic policy below decides which alarms may publish.
+            const topicContext = { "kms:EncryptionContext:aws:sns:topicArn": topicArn };
             await check(
                 "cloudwatch.amazonaws.com",
                 [],
                 [
-                    { action: "kms:GenerateDataKey", resource: keyArn, context: own },
-                    { action: "kms:Decrypt", resource: keyArn, context: own },
-                    { action: "kms:GenerateDataKey", resource: keyArn },
+                    { action: "kms:GenerateDataKey", resource: keyArn, context: { ...own, ...topicContext } },
+                    { action: "kms:Decrypt", resource: keyArn, context: { ...own, ...topicContext } },
                 ],
                 "allowed",
             );
@@ -232,7 +232,13 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
                 "cloudwatch.amazonaws.com",
                 [],
                 [
-                    { action: "kms:Encrypt", resource: keyArn, context: own },
+                    { action: "kms:GenerateDataKey", resource: keyArn },
+                    {
+                        action: "kms:GenerateDataKey",
+                        resource: keyArn,
+                        context: { ...own, "kms:EncryptionContext:aws:sns:topicArn": `${topicArn}-other` },
+                    },
+                    { action: "kms:Encrypt", resource: keyArn, context: { ...own, ...topicContext } },
                     { action: "kms:ScheduleKeyDeletion", resource: keyArn, context: own },
                 ],
                 "denied",
@@ -420,7 +426,7 @@ describe("IAM: no dead grants anywhere in the stack", () => {
         expect(documents.length).to.be.greaterThan(3);
         // KMS also needs the key's own policy to allow (as AWS evaluates it).
         const keyPolicies = new Map(
-            d.resources.filter((r) => r.type === "aws:kms/key:Key").map((r) => [r.state.arn as string, policyOf(r.inputs.policy)]),
+            d.resources.filter((r) => r.type === "aws:kms/key:Key").map((r) => [r.state.arn as string, keyPolicyOf(d, r.name)]),
         );
         const dead: string[] = [];
         for (const { name, policy } of documents) {

@@ -11,7 +11,7 @@ import { expect } from "chai";
 import { sharedDeployment, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/offline/mock-deployment";
 import type { PolicyDocument } from "../../components/shared/iam-documents";
 import { decide, type AccessRequest } from "../support/iam";
-import { all, one, policyOf } from "./helpers";
+import { all, one, policyOf, keyPolicyOf } from "./helpers";
 
 const REGION = "us-east-1";
 const ACCOUNT = MOCK_ACCOUNT_ID;
@@ -22,6 +22,8 @@ export const DOCS = {
     schedulerConfusedDeputy: "EventBridge Scheduler User Guide: Confused deputy prevention in EventBridge Scheduler",
     schedulerExecutionRole: "EventBridge Scheduler User Guide: Setting up the execution role",
     sqsKeyManagement: "Amazon SQS Developer Guide: Amazon SQS key management (SSE-KMS permissions for producers and consumers)",
+    snsEncryptionContext:
+        "Amazon SNS Developer Guide: Data encryption, encryption at rest (SNS encrypts with the encryption context aws:sns:topicArn)",
     snsKeyManagement:
         "Amazon SNS Developer Guide: Key management (Enable compatibility between event sources from AWS services and encrypted topics)",
     cloudwatchAlarmSns: "Amazon CloudWatch User Guide: Confused deputy prevention (alarm actions to SNS: aws:SourceArn, aws:SourceAccount)",
@@ -99,8 +101,8 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
         d = await sharedDeployment({ stack: "dev" });
         for (const name of ["events", "email"]) {
             const key = one(d, "aws:kms/key:Key", name);
-            keys.set(name, { arn: key.state.arn, policy: policyOf(key.inputs.policy) });
-            resourcePolicies.set(key.state.arn, policyOf(key.inputs.policy));
+            keys.set(name, { arn: key.state.arn, policy: keyPolicyOf(d, name) });
+            resourcePolicies.set(key.state.arn, keyPolicyOf(d, name));
         }
         for (const qp of all(d, "aws:sqs/queuePolicy:QueuePolicy")) {
             const doc = policyOf(qp.inputs.policy);
@@ -213,32 +215,37 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
             );
         });
 
-        // Where AWS's documents disagree: CloudWatch's confused-deputy page puts aws:SourceArn and
-        // aws:SourceAccount on the resource CloudWatch acts on (the topic policy, above); SNS's key
-        // management page documents the key policy that works for an AWS service publishing to an
-        // encrypted topic without them, and no page says the alarm ARN reaches the KMS request SNS
-        // makes for CloudWatch. The key therefore admits CloudWatch without source conditions (a
-        // missing key there would drop every notification) and the topic policy does the scoping.
-        it(`use the key the topic is encrypted with, in the form SNS documents as working [${DOCS.snsKeyManagement}]`, async () => {
+        // SNS encrypts a topic's messages with the encryption context aws:sns:topicArn = the topic's ARN, the context
+        // AWS's key policy examples for encrypted topics condition on; the topic policy decides which alarms publish.
+        it(`use the key the topic is encrypted with, for that topic's encryption context only [${DOCS.snsKeyManagement}; ${DOCS.snsEncryptionContext}]`, async () => {
             const events = keys.get("events")!;
             const topic = one(d, "aws:sns/topic:Topic", "alarms");
             expect(topic.inputs.kmsMasterKeyId, "the topic is encrypted with the events key").to.equal(events.arn);
+            const context = (topicArn: string) => ({ "kms:EncryptionContext:aws:sns:topicArn": topicArn });
             await expectAllowed(
                 "cloudwatch.amazonaws.com",
                 [],
                 [
-                    { action: "kms:GenerateDataKey", resource: events.arn },
-                    { action: "kms:Decrypt", resource: events.arn },
+                    { action: "kms:GenerateDataKey", resource: events.arn, context: context(topic.state.arn) },
+                    { action: "kms:Decrypt", resource: events.arn, context: context(topic.state.arn) },
                 ],
             );
             await expectDenied(
                 "cloudwatch.amazonaws.com",
                 [],
                 [
+                    // another topic encrypted with the same key (its own context), and no context at all
+                    { action: "kms:GenerateDataKey", resource: events.arn, context: context(`${topic.state.arn}-other`) },
+                    {
+                        action: "kms:GenerateDataKey",
+                        resource: events.arn,
+                        context: context(`arn:aws:sns:${REGION}:${ACCOUNT}:someone-elses`),
+                    },
+                    { action: "kms:Decrypt", resource: events.arn },
                     // another key: the email key was never offered to CloudWatch
-                    { action: "kms:GenerateDataKey", resource: keys.get("email")!.arn },
-                    { action: "kms:Encrypt", resource: events.arn },
-                    { action: "kms:ReEncryptTo", resource: events.arn },
+                    { action: "kms:GenerateDataKey", resource: keys.get("email")!.arn, context: context(topic.state.arn) },
+                    { action: "kms:Encrypt", resource: events.arn, context: context(topic.state.arn) },
+                    { action: "kms:ReEncryptTo", resource: events.arn, context: context(topic.state.arn) },
                 ],
             );
         });

@@ -29,7 +29,7 @@ import {
     type MockedResource,
 } from "../../local/offline/mock-deployment";
 import { decide } from "../support/iam";
-import { all, one, policyOf } from "./helpers";
+import { all, one, policyOf, keyPolicyOf } from "./helpers";
 
 const LONG_STACK = `Feature_Branch.payments-eu-central-1.${"x".repeat(63)}`;
 const STACKS: Record<string, string> = {
@@ -95,7 +95,7 @@ function arnLike(pattern: string): RegExp {
 }
 
 function keyStatement(d: MockDeployment, keyName: string, sid: string) {
-    return policyOf(one(d, "aws:kms/key:Key", keyName).inputs.policy).Statement.find((s) => s.Sid === sid)!;
+    return keyPolicyOf(d, keyName).Statement.find((s) => s.Sid === sid)!;
 }
 
 describe("stack names: any legal stack name gives valid, unique physical names (mocks)", function () {
@@ -222,8 +222,14 @@ describe("stack names: any legal stack name gives valid, unique physical names (
             identityPolicies: [],
             resourcePolicy: policyOf(resourcePolicy),
         });
+        // SNS asks KMS with the topic's own encryption context when it encrypts an alarm's notification.
+        const topicContext = { "kms:EncryptionContext:aws:sns:topicArn": String(topic.inputs.arn) };
         expect(
-            await decide(subject(key.inputs.policy), { action: "kms:GenerateDataKey", resource: key.state.arn, context: request(own) }),
+            await decide(subject(JSON.stringify(keyPolicyOf(dev, "events"))), {
+                action: "kms:GenerateDataKey",
+                resource: key.state.arn,
+                context: { ...request(own), ...topicContext },
+            }),
         ).to.equal("Allowed");
         expect(
             await decide(subject(topic.inputs.policy), { action: "sns:Publish", resource: topic.inputs.arn, context: request(own) }),

@@ -23,7 +23,7 @@ import { checkTenancy } from "../../handlers/event-processor/tenancy";
 import { mismatches, type AccessRequest } from "../support/iam";
 import { quietObservability, recordingClients } from "../handlers/event-processor/harness";
 import { sqsRecord, validEvent } from "../support/factories/events";
-import { all, one, policyOf } from "./helpers";
+import { all, one, policyOf, keyPolicyOf } from "./helpers";
 
 const REGION = "us-east-1";
 const ACCOUNT = MOCK_ACCOUNT_ID;
@@ -152,7 +152,7 @@ describe("tenant isolation: producers write only their own tenants", () => {
             queueArn = d.outputs.eventQueueArn;
             dlqArn = d.outputs.deadLetterQueueArn;
             keyArn = d.outputs.kmsKeyArn;
-            keyPolicy = policyOf(one(d, "aws:kms/key:Key", "events").inputs.policy);
+            keyPolicy = keyPolicyOf(d, "events");
             queuePolicy = policyOf(one(d, "aws:sqs/queuePolicy:QueuePolicy", "events-tls-only").inputs.policy);
         });
         const role = (name: string) => one(d, "aws:iam/role:Role", `events-producer-${name}`);
