@@ -21,8 +21,9 @@ const runner = require("../../scripts/test.js") as {
 const ROOT = path.resolve(__dirname, "..", "..");
 
 /** What a test file starts, read from its text: the local pipeline, or an emulator (directly or through a harness). */
-const STARTS_PIPELINE = /startLocalPipeline|pipeline-app", "main\.ts"|npm", "run", "--silent", "local"/;
-const STARTS_EMULATOR = /startDynamoDbLocal|startFauxqs|startEmailStack|startHarness|sharedEmulators|prepareArtifact|LocalFunction\b/;
+const STARTS_PIPELINE = /startLocalPipeline|pipeline-app", "main\.ts"|npm", "run", "--silent", "local"|\["start", "--"/;
+const STARTS_EMULATOR =
+    /startDynamoDbLocal|startFauxqs|startLocalKms|startEmailStack|startHarness|sharedEmulators|prepareArtifact|LocalFunction\b/;
 
 describe("test runner: tiers", () => {
     it("gives every test file under tests/ exactly one tier, and npm test runs them all once", () => {
