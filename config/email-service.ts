@@ -53,8 +53,10 @@ export const EMAIL_DEFAULTS = {
     emailLogLevel: COMPONENT.logs.level,
     /** Alarm when the oldest email waits longer than this, seconds. */
     emailOldestMessageAgeAlarmSeconds: COMPONENT.queue.oldestMessageAgeAlarmSeconds,
-    /** Idempotency table deletion protection. */
+    /** Idempotency and status tables' deletion protection. */
     emailDeletionProtection: COMPONENT.storage.deletionProtection,
+    /** How long an email's status is kept, days from acceptance (or from sendAt when later). */
+    emailStatusRetentionDays: COMPONENT.storage.statusRetentionDays,
 } as const;
 
 /** SMTP relay settings stored in the secret: the worker's own secret shape (the password comes from `emailSmtpPassword`). */
@@ -85,6 +87,7 @@ export interface EmailServiceConfig {
     emailLogLevel: (typeof EMAIL_LOG_LEVELS)[number];
     emailOldestMessageAgeAlarmSeconds: number;
     emailDeletionProtection: boolean;
+    emailStatusRetentionDays: number;
     /**
      * SES sending identities (domains or addresses): each is an `aws.sesv2.EmailIdentity` of the stack,
      * `ses:SendEmail` is scoped to them and every `from` must be covered by one.
@@ -143,6 +146,7 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
             emailLogLevel: v.optional(oneOf(EMAIL_LOG_LEVELS), defaults.emailLogLevel),
             emailOldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), defaults.emailOldestMessageAgeAlarmSeconds),
             emailDeletionProtection: v.optional(v.boolean("must be true or false"), defaults.emailDeletionProtection),
+            emailStatusRetentionDays: v.optional(integerIn(1, 365, "days"), defaults.emailStatusRetentionDays),
             emailSesIdentities: v.optional(
                 v.pipe(v.array(v.pipe(v.string(identities), v.regex(IDENTITY, identities)), identities), v.minLength(1, identities)),
             ),

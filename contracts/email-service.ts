@@ -55,6 +55,10 @@ export const EMAIL_ENV = {
     breakerResetTimeoutMs: "EMAIL_BREAKER_RESET_TIMEOUT_MS",
     /** Local pipeline only: the local scheduler fires to the second, so it can lower the one-minute lead. */
     scheduleMinLeadSeconds: "EMAIL_SCHEDULE_MIN_LEAD_SECONDS",
+    /** The status table: each email's current status and history (API: writes and reads; worker: writes). */
+    statusTable: "EMAIL_STATUS_TABLE_NAME",
+    /** How long a status is kept after the email was accepted (or after its sendAt), seconds. */
+    statusRetentionSeconds: "EMAIL_STATUS_RETENTION_SECONDS",
 } as const;
 
 /**
@@ -68,6 +72,35 @@ export const EMAIL_TABLE_KEYS = { partition: "pk" } as const;
  * the handlers write it on every item and treat an expired item as absent.
  */
 export const EMAIL_TTL_ATTRIBUTE = "expiresAt";
+
+/**
+ * Key attribute of the status table: the email id (the `id` the API answered with). The component
+ * declares it as the table's hash key; TTL is {@link EMAIL_TTL_ATTRIBUTE}, as in the idempotency table.
+ */
+export const EMAIL_STATUS_TABLE_KEYS = { partition: "emailId" } as const;
+
+/**
+ * Every status an email can be in, with its precedence: a status is recorded only over a lower one, so
+ * a late or repeated report never moves an email backwards (a DELIVERY after a BOUNCE stays bounced,
+ * a duplicate changes nothing). Statuses that end an email share the highest rank.
+ * Each value is the one-sentence meaning docs/email-service.md gives.
+ */
+export const EMAIL_STATUSES = {
+    accepted: { rank: 10, meaning: "The API validated the request; it is being put on the queue." },
+    queued: { rank: 20, meaning: "On the FIFO queue, waiting for the worker." },
+    scheduled: { rank: 30, meaning: "Held for its sendAt; the worker sends it then." },
+    sent: { rank: 40, meaning: "A provider accepted it (provider and the provider's message id are recorded)." },
+    failed: { rank: 90, meaning: "The worker gave up on it; the reason code says why (the DLQ holds it)." },
+} as const;
+
+/** An email's status. */
+export type EmailStatus = keyof typeof EMAIL_STATUSES;
+
+/** Every status, in precedence order. */
+export const EMAIL_STATUS_NAMES = Object.keys(EMAIL_STATUSES) as EmailStatus[];
+
+/** Longest email id the status API looks up (ids are UUIDs; anything else is an unknown id). */
+export const EMAIL_ID_PATTERN = /^[A-Za-z0-9-]{1,128}$/;
 
 /**
  * Key prefix of offloaded email content in the content bucket (`emails/<id>.json`). IAM scopes the API's

@@ -4,6 +4,7 @@
  * The API's request limits are the handler's own defaults, from the email service's contract.
  */
 import { EMAIL_API_DEFAULTS } from "../../contracts/email-service";
+import { EMAIL_STATUS_RETENTION_DAYS } from "../shared/defaults";
 
 export const EMAIL_SERVICE_DEFAULTS = {
     api: {
@@ -46,8 +47,10 @@ export const EMAIL_SERVICE_DEFAULTS = {
     storage: {
         /** Offloaded content expires from S3 after this many days (must exceed the schedule horizon). */
         contentRetentionDays: 45,
-        /** Idempotency table deletion protection. */
+        /** Idempotency and status tables' deletion protection. */
         deletionProtection: true,
+        /** Statuses expire (DynamoDB TTL) this many days after acceptance, or after sendAt when later. */
+        statusRetentionDays: EMAIL_STATUS_RETENTION_DAYS,
     },
     logs: { retentionDays: 30, level: "INFO" },
 } as const;

@@ -62,8 +62,11 @@ export interface EmailServiceArgs<ApiEvent = unknown, ApiResult = unknown, Worke
     alarms: { topicArn: pulumi.Input<string>; namePrefix: string };
     /** The email queue and its DLQ. @default { maxReceiveCount: 5, oldestMessageAgeAlarmSeconds: 300 } */
     queue?: { maxReceiveCount?: number; oldestMessageAgeAlarmSeconds?: number };
-    /** The content bucket and the idempotency table. @default { contentRetentionDays: 45, deletionProtection: true } */
-    storage?: { contentRetentionDays?: number; deletionProtection?: boolean };
+    /**
+     * The content bucket, the idempotency table and the status table.
+     * @default { contentRetentionDays: 45, deletionProtection: true, statusRetentionDays: 30 }
+     */
+    storage?: { contentRetentionDays?: number; deletionProtection?: boolean; statusRetentionDays?: number };
     /** Both functions' logs and the API's access logs. @default { retentionDays: 30, level: "INFO" } */
     logs?: { retentionDays?: number; level?: LogLevel };
     /**

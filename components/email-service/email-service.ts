@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { EMAIL_SERVICE_NAMES, EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
+import { EMAIL_SERVICE_NAMES, EMAIL_STATUS_TABLE_KEYS, EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
 import { SQS_MAX_MESSAGE_SIZE_BYTES } from "../shared/defaults";
 import { EMAIL_SERVICE_DEFAULTS } from "./defaults";
@@ -42,6 +42,8 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
 {
     readonly queue: EncryptedQueue;
     readonly table: aws.dynamodb.Table;
+    /** Each email's status and history by email id, owned by the caller's principal; expires after `storage.statusRetentionDays`. */
+    readonly statusTable: aws.dynamodb.Table;
     readonly bucket: aws.s3.Bucket;
     readonly smtpSecret: aws.secretsmanager.Secret;
     readonly scheduleGroup: aws.scheduler.ScheduleGroup;
@@ -61,6 +63,8 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
     readonly workerRole: aws.iam.Role;
     readonly api: aws.apigatewayv2.Api;
     readonly route: aws.apigatewayv2.Route;
+    /** `GET /v1/emails/{id}`, with the same authorization as `route`. */
+    readonly statusRoute: aws.apigatewayv2.Route;
     readonly stage: aws.apigatewayv2.Stage;
     readonly invokePolicy: aws.iam.Policy;
     readonly alarms: aws.cloudwatch.MetricAlarm[];
@@ -116,6 +120,21 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             parent,
         );
 
+        // Statuses: one item per email, written by the API, the worker (and later reports) with conditional updates.
+        this.statusTable = new aws.dynamodb.Table(
+            `${name}-status`,
+            {
+                billingMode: "PAY_PER_REQUEST",
+                hashKey: EMAIL_STATUS_TABLE_KEYS.partition,
+                attributes: [{ name: EMAIL_STATUS_TABLE_KEYS.partition, type: "S" }],
+                ttl: { attributeName: EMAIL_TTL_ATTRIBUTE, enabled: true },
+                pointInTimeRecovery: { enabled: true },
+                serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
+                deletionProtectionEnabled: storage.deletionProtection,
+            },
+            parent,
+        );
+
         // Content bucket: CMK + bucket key, TLS only, private, objects expire.
         this.bucket = new EmailContentBucket(
             name,
@@ -159,11 +178,17 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             previousParent: this,
             queue: this.queue,
             table: this.table,
+            statusTable: this.statusTable,
             bucket: this.bucket,
         };
         const api = emailApiFunction(
             name,
-            { ...functionDefaults, settings: { ...apiSettings, factory: args.api.factory }, sendingIdentities: ses.identities },
+            {
+                ...functionDefaults,
+                settings: { ...apiSettings, factory: args.api.factory },
+                sendingIdentities: ses.identities,
+                statusRetentionDays: storage.statusRetentionDays,
+            },
             parent,
         );
         this.apiFunction = api.function;
@@ -195,12 +220,16 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
         );
         this.api = http.api;
         this.route = http.route;
+        this.statusRoute = http.statusRoute;
         this.stage = http.stage;
         this.invokePolicy = new aws.iam.Policy(
             `${name}-invoke`,
             {
+                // The description is the deployed one (changing it replaces the policy); it also grants GET /v1/emails/{id}.
                 description: "Call POST /v1/emails on the email API (SigV4)",
-                policy: http.routeExecutionArn.apply((arn) => JSON.stringify(emailInvokePolicy(arn))),
+                policy: pulumi
+                    .all([http.routeExecutionArn, http.statusRouteExecutionArn])
+                    .apply(([sendArn, statusArn]) => JSON.stringify(emailInvokePolicy(sendArn, statusArn))),
             },
             parent,
         );
@@ -246,6 +275,7 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             apiUrl: this.apiUrl,
             dashboardName: this.dashboard.dashboardName,
             queueUrl: this.queue.queue.url,
+            statusTableName: this.statusTable.name,
             deadLetterQueueUrl: this.queue.deadLetterQueue.url,
             scheduleDeadLetterQueueUrl: this.scheduleDeadLetterQueue.url,
             invokePolicyArn: this.invokePolicy.arn,

@@ -35,6 +35,13 @@ export const RECEIVE_WAIT_TIME_SECONDS = 20;
 /** DynamoDB point-in-time recovery on every table. */
 export const POINT_IN_TIME_RECOVERY = true;
 
+/**
+ * How long an email's status (and its history) is kept, days, counted from acceptance or from its
+ * sendAt when that is later: above the longest schedule horizon's default (30 days ahead) is not
+ * needed, because the clock starts at sendAt; SES reports complaints days after delivery at most.
+ */
+export const EMAIL_STATUS_RETENTION_DAYS = 30;
+
 /** AWS's public Powertools for AWS Lambda (TypeScript) layer account (commercial partition). */
 export const POWERTOOLS_LAYER_ACCOUNT = "094274105915";
 /** The name of AWS's public Powertools for AWS Lambda (TypeScript) v2 layer. */

@@ -52,6 +52,8 @@ export { s3ContentStore, contentKey } from "./content-store";
 export type { ContentStore } from "./content-store";
 export { dynamoIdempotencyStore, dynamoDeliveryLedger } from "./idempotency";
 export type { DeliveryLedger, IdempotencyStore, KeyClaim } from "./idempotency";
+export { dynamoStatusStore } from "./status";
+export type { EmailStatusRecord, EmailStatusStore, StatusDetails, StatusEntry, StatusOutcome } from "./status";
 export { sesProvider, classifySesError } from "./providers/ses";
 export type { SesProviderOptions } from "./providers/ses";
 export { smtpProvider, smtpTransport, transportFromSecret, classifySmtpError, parseSmtpSettings } from "./providers/smtp";

@@ -28,6 +28,8 @@ import {
 import type { ContentStore } from "./content-store";
 import { describeError, isDeliveryError, isPermanent, transientFailure } from "./errors";
 import type { DeliveryLedger } from "./idempotency";
+import type { EmailStatusStore, StatusDetails } from "./status";
+import type { EmailStatus } from "../../contracts/email-service";
 import { parseQueuedEmail } from "./message";
 import { count, emailMetrics } from "./observability";
 import { BreakerOptions, createFailoverMailer, FailoverMailer } from "./providers/failover";
@@ -73,6 +75,8 @@ export interface EmailWorkerDeps {
     contentStore: ContentStore;
     ledger: DeliveryLedger;
     scheduler: DeliveryScheduler;
+    /** Where the worker records `sent` and `failed`; omit to run without statuses. */
+    statuses?: EmailStatusStore;
     /** Powertools logger; never given PII. @default a Logger for service `email-worker` */
     logger?: powertools.Logger;
     /**
@@ -118,6 +122,16 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
     traceClients(tracer, deps.sqs);
     const mailer = createFailoverMailer({ primary: deps.primary, secondary: deps.secondary, breaker: deps.breaker, logger });
 
+    /** A status the worker could not record is logged, never retried: retrying the record could send the email twice. */
+    async function recordStatus(emailId: string, status: EmailStatus, details: StatusDetails): Promise<void> {
+        if (!deps.statuses) return;
+        try {
+            await deps.statuses.record(emailId, status, details);
+        } catch (error) {
+            logger.warn("email status not recorded", { emailId, status, ...describeError(error) });
+        }
+    }
+
     async function deadLetter({ record, reason, detail }: RejectedEmail, emailId: string | undefined): Promise<void> {
         await deps.sqs.send(
             new sqs.SendMessageCommand({
@@ -136,6 +150,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
         );
         logger.warn("email dead-lettered", { emailId, messageId: record.messageId, reason, detail });
         count(metrics, EMAIL_METRICS.deadLettered);
+        if (emailId) await recordStatus(emailId, "failed", { reason });
     }
 
     const deferral: DeferralPolicy = { ...DEFAULT_DEFERRAL_POLICY, ...(deps.deferral ?? {}) };
@@ -220,6 +235,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
                 // Never fail the record now: a retry would send the email a second time.
                 logger.warn("delivery not recorded in the ledger", { emailId, ...describeError(error) });
             }
+            await recordStatus(emailId, "sent", { provider: receipt.provider, providerMessageId: receipt.messageId });
             count(metrics, receipt.provider === deps.primary.name ? EMAIL_METRICS.sent : EMAIL_METRICS.sentBySecondary);
             logger.info("email sent", {
                 emailId,

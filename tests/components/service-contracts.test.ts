@@ -30,6 +30,8 @@ export const DOCS = {
     apiGatewayLambda:
         "Amazon API Gateway Developer Guide: Create AWS Lambda proxy integrations for HTTP APIs (resource-based permission for API Gateway)",
     lambdaResourcePolicy: "AWS Lambda Developer Guide: Working with resource-based IAM policies in Lambda",
+    apiGatewayIam:
+        "Amazon API Gateway Developer Guide: Control access to HTTP APIs with IAM authorization (execute-api:Invoke resource ARNs)",
     dynamodbStreamsLambda: "AWS Lambda Developer Guide: Using Lambda with DynamoDB (execution role permissions for streams)",
     dynamodbKms: "Amazon DynamoDB Developer Guide: How Amazon DynamoDB uses AWS KMS (kms:ViaService)",
     kmsViaService: "AWS KMS Developer Guide: kms:ViaService condition key",
@@ -386,6 +388,97 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
                     invoke(`arn:aws:execute-api:${REGION}:${OTHER_ACCOUNT}:${api.split(":").pop()}/$default/POST/v1/emails`), // another account
                 ],
                 functionPolicy,
+            );
+        });
+    });
+
+    describe("email statuses: GET /v1/emails/{id} and the status table", () => {
+        it(`API Gateway invokes the API function from the GET /v1/emails/{id} route only [${DOCS.apiGatewayLambda}; ${DOCS.lambdaResourcePolicy}]`, async () => {
+            const permission = one(d, "aws:lambda/permission:Permission", "email-http-invoke-status");
+            const fn = one(d, "aws:lambda/function:Function", "email-api");
+            expect(permission.inputs.function).to.equal(fn.state.name);
+            const functionPolicy: PolicyDocument = {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Effect: "Allow",
+                        Principal: { Service: permission.inputs.principal },
+                        Action: permission.inputs.action,
+                        Resource: fn.state.arn,
+                        Condition: { ArnLike: { "AWS:SourceArn": permission.inputs.sourceArn } },
+                    },
+                ],
+            };
+            const api = one(d, "aws:apigatewayv2/api:Api", "email-http").state.executionArn as string;
+            const invoke = (sourceArn: string): AccessRequest => ({
+                action: "lambda:InvokeFunction",
+                resource: fn.state.arn,
+                context: { "aws:SourceArn": sourceArn },
+            });
+            await expectAllowed("apigateway.amazonaws.com", [], [invoke(`${api}/$default/GET/v1/emails/0190c5b2-aaaa`)], functionPolicy);
+            await expectDenied(
+                "apigateway.amazonaws.com",
+                [],
+                [
+                    invoke(`${api}/$default/DELETE/v1/emails/0190c5b2-aaaa`), // another method
+                    invoke(`${api}/$default/GET/v1/other/0190c5b2-aaaa`), // another path
+                    invoke(`arn:aws:execute-api:${REGION}:${ACCOUNT}:otherapi/$default/GET/v1/emails/x`), // another API
+                ],
+                functionPolicy,
+            );
+        });
+
+        it(`a client with the invoke policy may send and read statuses on this API, nothing else [${DOCS.apiGatewayIam}]`, async () => {
+            const client = `arn:aws:iam::${ACCOUNT}:role/shop-service`;
+            const policy = managedPolicy("email-invoke");
+            const api = one(d, "aws:apigatewayv2/api:Api", "email-http").state.executionArn as string;
+            await expectAllowed(
+                client,
+                [policy],
+                [
+                    { action: "execute-api:Invoke", resource: `${api}/$default/POST/v1/emails` },
+                    { action: "execute-api:Invoke", resource: `${api}/$default/GET/v1/emails/0190c5b2-aaaa` },
+                ],
+            );
+            await expectDenied(
+                client,
+                [policy],
+                [
+                    { action: "execute-api:Invoke", resource: `${api}/$default/DELETE/v1/emails/0190c5b2-aaaa` },
+                    { action: "execute-api:Invoke", resource: `${api}/$default/GET/v1/emails` },
+                    {
+                        action: "execute-api:Invoke",
+                        resource: `arn:aws:execute-api:${REGION}:${ACCOUNT}:otherapi/$default/GET/v1/emails/x`,
+                    },
+                    { action: "execute-api:ManageConnections", resource: `${api}/$default/GET/v1/emails/x` },
+                ],
+            );
+        });
+
+        it(`the API reads and moves statuses forward, the worker only moves them forward; neither scans nor deletes [${DOCS.dynamodbKms}]`, async () => {
+            const status = one(d, "aws:dynamodb/table:Table", "email-status").state.arn as string;
+            const email = keys.get("email")!;
+            const api = { role: roleArn("email-api-role"), policy: rolePolicy("email-api-policy") };
+            const worker = { role: roleArn("email-worker-role"), policy: rolePolicy("email-worker-policy") };
+            const useKey = [
+                { action: "kms:Decrypt", resource: email.arn, context: via("dynamodb") },
+                { action: "kms:GenerateDataKey", resource: email.arn, context: via("dynamodb") },
+            ];
+            await expectAllowed(
+                api.role,
+                [api.policy],
+                [{ action: "dynamodb:GetItem", resource: status }, { action: "dynamodb:UpdateItem", resource: status }, ...useKey],
+            );
+            await expectAllowed(worker.role, [worker.policy], [{ action: "dynamodb:UpdateItem", resource: status }, ...useKey]);
+            const neighbours = ["dynamodb:Scan", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:DeleteTable"].map(
+                (action) => ({ action, resource: status }),
+            );
+            await expectDenied(api.role, [api.policy], neighbours);
+            await expectDenied(worker.role, [worker.policy], [...neighbours, { action: "dynamodb:GetItem", resource: status }]);
+            await expectDenied(
+                api.role,
+                [api.policy],
+                [{ action: "kms:Decrypt", resource: keys.get("events")!.arn, context: via("dynamodb") }],
             );
         });
     });

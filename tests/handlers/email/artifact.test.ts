@@ -85,6 +85,7 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
                 ...common(),
                 [EMAIL_ENV.queueUrl]: stack.queueUrl,
                 [EMAIL_ENV.idempotencyTable]: stack.tableName,
+                [EMAIL_ENV.statusTable]: stack.statusTableName,
                 [EMAIL_ENV.contentBucket]: stack.bucket,
                 ...(traced ? tracedInvocationEnvironment(traced) : {}),
             },
@@ -107,6 +108,7 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
                 ...common(),
                 [EMAIL_ENV.deadLetterQueueUrl]: stack.deadLetterQueueUrl,
                 [EMAIL_ENV.idempotencyTable]: stack.tableName,
+                [EMAIL_ENV.statusTable]: stack.statusTableName,
                 [EMAIL_ENV.contentBucket]: stack.bucket,
                 ...(traced ? tracedInvocationEnvironment(traced) : {}),
             },
@@ -201,7 +203,7 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
     it("fails at load with one error naming every missing variable", async () => {
         const run = await invokeArtifact({ ...api, environment: { ...common() }, event: apiEvent(emailBody()), functionName: "email-api" });
         expect(run.error?.name).to.equal("EnvironmentError");
-        for (const name of [EMAIL_ENV.queueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket])
+        for (const name of [EMAIL_ENV.queueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket, EMAIL_ENV.statusTable])
             expect(run.error?.message).to.include(name);
     });
 
@@ -238,6 +240,17 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
         expect(run.error, run.stderr).to.equal(undefined);
         expect(run.result).to.deep.equal({ batchItemFailures: [] });
         expect(ses.requests.map((r) => r.Destination?.ToAddresses)).to.deep.equal([[PII.to]]);
+        // The shipped API answers GET /v1/emails/{id} with what the shipped worker recorded.
+        const sentId = (JSON.parse(event.Records[0].body) as QueuedEmail).id;
+        const status = await runApi({
+            ...apiEvent(undefined),
+            routeKey: "GET /v1/emails/{id}",
+            rawPath: `/v1/emails/${sentId}`,
+            pathParameters: { id: sentId },
+            requestContext: { ...apiEvent(undefined).requestContext, http: { method: "GET", path: `/v1/emails/${sentId}` } },
+        });
+        expect(status.statusCode, status.body).to.equal(200);
+        expect(JSON.parse(status.body)).to.deep.include({ id: sentId, status: "sent" });
 
         await ses.setMode("down");
         try {
