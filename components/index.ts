@@ -18,5 +18,6 @@ export { ProducerRoles, type ProducerRoleSpec, type ProducerRolesArgs } from "./
 export { EmailService, type EmailServiceArgs } from "./email-service/email-service";
 export { EmailHttpApi, type EmailHttpApiArgs } from "./email-service/email-http-api";
 export { EmailScheduler, type EmailSchedulerArgs } from "./email-service/email-scheduler";
+export { EmailStatusEvents, type EmailStatusEventsArgs } from "./email-service/email-status-events";
 export { EmailContentBucket, type EmailContentBucketArgs } from "./email-service/email-content-bucket";
 export { type EmailDkimRecord, EmailSesIdentities, type EmailSesIdentitiesArgs } from "./email-service/email-ses-identities";

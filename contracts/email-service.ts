@@ -14,7 +14,7 @@
  * Powertools service names of the two functions: their log lines' `service`, their metrics' `service`
  * dimension. The component sets them, the handlers default to them, the dashboard and alarms select by them.
  */
-export const EMAIL_SERVICE_NAMES = { api: "email-api", worker: "email-worker" } as const;
+export const EMAIL_SERVICE_NAMES = { api: "email-api", worker: "email-worker", status: "email-status" } as const;
 
 /**
  * Environment variable names of the email functions. The component sets them, the handlers read
@@ -90,7 +90,12 @@ export const EMAIL_STATUSES = {
     queued: { rank: 20, meaning: "On the FIFO queue, waiting for the worker." },
     scheduled: { rank: 30, meaning: "Held for its sendAt; the worker sends it then." },
     sent: { rank: 40, meaning: "A provider accepted it (provider and the provider's message id are recorded)." },
-    failed: { rank: 90, meaning: "The worker gave up on it; the reason code says why (the DLQ holds it)." },
+    delayed: { rank: 50, meaning: "SES could not deliver it yet (a temporary issue at the receiving server); SES keeps trying." },
+    delivered: { rank: 60, meaning: "SES delivered it to the recipient's mail server." },
+    bounced: { rank: 70, meaning: "The recipient's server refused it (bounceType Permanent, or Transient after SES's retries)." },
+    complained: { rank: 80, meaning: "The recipient marked it as spam." },
+    rejected: { rank: 90, meaning: "SES accepted it, found a virus and did not deliver it." },
+    failed: { rank: 90, meaning: "It was not sent; the reason code says why (the worker's DLQ reason, or rendering-failure from SES)." },
 } as const;
 
 /** An email's status. */
@@ -98,6 +103,25 @@ export type EmailStatus = keyof typeof EMAIL_STATUSES;
 
 /** Every status, in precedence order. */
 export const EMAIL_STATUS_NAMES = Object.keys(EMAIL_STATUSES) as EmailStatus[];
+
+/**
+ * SES event publishing: the event types the configuration set publishes (the `MatchingEventTypes` of its
+ * event destination, SES API v2 "EventDestination"), each with the `eventType` of its event record
+ * ("Contents of event data that Amazon SES publishes"), the EventBridge `detail-type` it arrives as
+ * (EventBridge "Amazon Simple Email Service events") and the status it records.
+ */
+export const EMAIL_SES_EVENTS = {
+    SEND: { eventType: "Send", detailType: "Email Sent", status: "sent" },
+    DELIVERY: { eventType: "Delivery", detailType: "Email Delivered", status: "delivered" },
+    BOUNCE: { eventType: "Bounce", detailType: "Email Bounced", status: "bounced" },
+    COMPLAINT: { eventType: "Complaint", detailType: "Email Complaint Received", status: "complained" },
+    REJECT: { eventType: "Reject", detailType: "Email Rejected", status: "rejected" },
+    DELIVERY_DELAY: { eventType: "DeliveryDelay", detailType: "Email Delivery Delayed", status: "delayed" },
+    RENDERING_FAILURE: { eventType: "Rendering Failure", detailType: "Email Rendering Failed", status: "failed" },
+} as const satisfies Record<string, { eventType: string; detailType: string; status: EmailStatus }>;
+
+/** The SES message tag that carries the email id (the worker tags every SendEmail; SES returns it in `mail.tags`). */
+export const EMAIL_ID_TAG = "emailId";
 
 /** Longest email id the status API looks up (ids are UUIDs; anything else is an unknown id). */
 export const EMAIL_ID_PATTERN = /^[A-Za-z0-9-]{1,128}$/;
@@ -167,6 +191,9 @@ export const EMAIL_METRICS = {
     deadLettered: "EmailsDeadLettered",
     retried: "EmailDeliveriesRetried",
     duplicatesDropped: "EmailDuplicatesDropped",
+    /** The status function: SES events that moved an email's status forward, and those that changed nothing. */
+    statusEventsApplied: "EmailStatusEventsApplied",
+    statusEventsStale: "EmailStatusEventsStale",
 } as const;
 
 /**

@@ -121,6 +121,30 @@ export function emailWorkerPolicy(
     );
 }
 
+/** Status function: move statuses forward from SES events; send an event it could not record to its DLQ. */
+export function emailStatusFunctionPolicy(
+    options: EmailPolicyCommon & { statusTableArn: string; deadLetterQueueArn: string },
+): PolicyDocument {
+    return doc(
+        { Sid: "RecordEmailStatuses", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: options.statusTableArn },
+        { Sid: "DeadLetterUnrecordedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: options.deadLetterQueueArn },
+        useKeyVia(options, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb"]),
+        ...logsAndTraces(options),
+    );
+}
+
+/**
+ * The EventBridge pattern of the SES events of one configuration set: `source` aws.ses, the given
+ * detail types, and `mail.tags."ses:configuration-set"` (SES tags every event with its configuration set).
+ */
+export function sesEventPattern(configurationSetName: string, detailTypes: readonly string[]): Record<string, unknown> {
+    return {
+        source: ["aws.ses"],
+        "detail-type": [...detailTypes],
+        detail: { mail: { tags: { "ses:configuration-set": [configurationSetName] } } },
+    };
+}
+
 /** The ARN of a schedule group: what EventBridge Scheduler sets `aws:SourceArn` to when it assumes a schedule's role. */
 export function scheduleGroupArn(scope: AwsScope, scheduleGroupName: string): string {
     return `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule-group/${scheduleGroupName}`;

@@ -54,6 +54,11 @@ export interface EmailWorkerSettings<Event, Result> extends EmailFunctionSetting
 export interface EmailServiceArgs<ApiEvent = unknown, ApiResult = unknown, WorkerEvent = unknown, WorkerResult = unknown> {
     api: EmailApiSettings<ApiEvent, ApiResult>;
     worker: EmailWorkerSettings<WorkerEvent, WorkerResult>;
+    /**
+     * The status function that turns SES events into statuses (`emailStatusEventsFromEnvironment`).
+     * @default undefined (no SES event publishing: statuses stop at sent or failed)
+     */
+    statusEvents?: { factory: aws.lambda.CallbackFactory<never, unknown> };
     /** Customer-managed key for the queue, table, bucket, secret, log groups and Lambda environments. */
     kmsKeyArn: pulumi.Input<string>;
     /** Log group name prefix the key policy lets CloudWatch Logs use (`EncryptionKey.logGroupNamePrefix`). */

@@ -16,6 +16,7 @@ import { emailDashboard } from "./email-dashboard";
 import { globalName } from "../shared/naming";
 import { emailInvokePolicy } from "./email-iam";
 import { EncryptedQueue } from "../shared/encrypted-queue";
+import { EmailStatusEvents } from "./email-status-events";
 
 export type { EmailApiSettings, EmailFunctionSettings, EmailServiceArgs, EmailWorkerSettings } from "./email-service-args";
 
@@ -68,6 +69,8 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
     readonly stage: aws.apigatewayv2.Stage;
     readonly invokePolicy: aws.iam.Policy;
     readonly alarms: aws.cloudwatch.MetricAlarm[];
+    /** SES events → statuses (event destination, rule, status function, its DLQ and alarms); present with `statusEvents`. */
+    readonly statusEvents?: EmailStatusEvents<never, unknown>;
     /** API, queue, providers, failovers, DLQ and scheduled emails; named like the events dashboard. */
     readonly dashboard: aws.cloudwatch.Dashboard;
     /** `https://<api>.execute-api.<region>.amazonaws.com/v1/emails` */
@@ -250,6 +253,23 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             },
             parent,
         );
+
+        if (args.statusEvents) {
+            this.statusEvents = new EmailStatusEvents(
+                name,
+                {
+                    factory: args.statusEvents.factory,
+                    configurationSetName: this.sesConfigurationSet.configurationSetName,
+                    statusTable: this.statusTable,
+                    kmsKeyArn: args.kmsKeyArn,
+                    logGroupNamePrefix: args.logGroupNamePrefix,
+                    logLevel: logs.level,
+                    logRetentionDays: logs.retentionDays,
+                    alarms: { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name },
+                },
+                parent,
+            );
+        }
 
         this.dashboard = emailDashboard(
             `${name}-dashboard`,

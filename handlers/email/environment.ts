@@ -20,6 +20,7 @@ import { sesProvider } from "./providers/ses";
 import { secretsSdk, smtpProvider, transportFromSecret } from "./providers/smtp";
 import { eventBridgeScheduler, schedulerSdk } from "./scheduler";
 import { dynamoStatusStore } from "./status";
+import { createEmailStatusEvents, type EmailStatusEventHandler } from "./ses-events";
 import { createEmailWorker, EmailWorkerHandler } from "./worker";
 import { once } from "../shared/deferred";
 import { defaultTracer, traceClients } from "../tracing";
@@ -155,6 +156,20 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
             ...(ints[EMAIL_ENV.scheduleMinLeadSeconds] ? { minLeadMs: ints[EMAIL_ENV.scheduleMinLeadSeconds]! * 1000 } : {}),
         }),
     });
+}
+
+/**
+ * The status function's `callbackFactory`: SES events (through EventBridge) → the status table.
+ * It needs only DynamoDB.
+ *
+ * @example
+ * new ServiceFunction("email-status", { callbackFactory: emailStatusEventsFromEnvironment, ... });
+ */
+export function emailStatusEventsFromEnvironment(env: Env = process.env): EmailStatusEventHandler {
+    const { values } = readEnv(env, [EMAIL_ENV.statusTable], []);
+    const tracer = defaultTracer(EMAIL_SERVICE_NAMES.status);
+    const [dynamodb] = traceClients(tracer, new ddb.DynamoDBClient({}));
+    return createEmailStatusEvents({ statuses: dynamoStatusStore(dynamodb, values[EMAIL_ENV.statusTable]) });
 }
 
 /** `EMAIL_SENDING_IDENTITIES` and `EMAIL_ALLOWED_SENDERS`, checked; a malformed value stops the function from starting. */

@@ -26,14 +26,30 @@ export interface StatusDetails {
     provider?: string;
     /** `sent`: the provider's message id. */
     providerMessageId?: string;
-    /** `failed`: the reason code (EMAIL_REJECTION_REASONS). */
+    /** `failed`: the reason code (EMAIL_REJECTION_REASONS, or `rendering-failure`). */
     reason?: string;
     /** `scheduled`: when the email is due. */
     sendAt?: string;
+    /** `bounced`: SES's bounceType (`Permanent`, `Transient`, `Undetermined`) and bounceSubType. */
+    bounceType?: string;
+    bounceSubType?: string;
+    /** `complained`: the feedback report's type (`abuse`, …), when the ISP sent one. */
+    complaintFeedbackType?: string;
+    /** `delayed`: SES's delayType (`MailboxFull`, `TransientCommunicationFailure`, …). */
+    delayType?: string;
 }
 
 /** The detail fields a history entry may carry, in the order they are read back. */
-const DETAIL_FIELDS = ["provider", "providerMessageId", "reason", "sendAt"] as const satisfies readonly (keyof StatusDetails)[];
+const DETAIL_FIELDS = [
+    "provider",
+    "providerMessageId",
+    "reason",
+    "sendAt",
+    "bounceType",
+    "bounceSubType",
+    "complaintFeedbackType",
+    "delayType",
+] as const satisfies readonly (keyof StatusDetails)[];
 
 /** Longest detail value stored (SES's ids and codes are far shorter; anything longer is not one of them). */
 const MAX_DETAIL_LENGTH = 256;

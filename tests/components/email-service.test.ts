@@ -108,6 +108,69 @@ describe("EmailService component (dev stack, mocks)", function () {
         ).to.equal(String(7 * 86_400));
     });
 
+    it("SES events: the configuration set publishes the seven event types to the default EventBridge bus", () => {
+        const destination = named(d, "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination", "email-ses-events");
+        expect(destination.inputs.configurationSetName).to.equal("event-ingestion-dev-email");
+        const { eventDestination } = destination.inputs;
+        expect(eventDestination.enabled).to.equal(true);
+        expect([...eventDestination.matchingEventTypes].sort()).to.deep.equal(
+            ["SEND", "DELIVERY", "BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY", "RENDERING_FAILURE"].sort(),
+        );
+        // CloudFormation "AWS::SES::ConfigurationSetEventDestination EventBridgeDestination": only the default bus,
+        // ARN pattern ^arn:aws[a-z0-9-]*:events:[a-z0-9-]+:\d{12}:event-bus/[^:]+$.
+        expect(eventDestination.eventBridgeDestination.eventBusArn)
+            .to.equal("arn:aws:events:us-east-1:123456789012:event-bus/default")
+            .and.match(/^arn:aws[a-z0-9-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[^:]+$/);
+    });
+
+    it("SES events: a rule on this configuration set's SES events invokes the status function (retries, its own DLQ, two alarms)", () => {
+        const rule = named(d, "aws:cloudwatch/eventRule:EventRule", "email-status-rule");
+        expect(rule.inputs.eventBusName).to.equal("default");
+        const pattern = JSON.parse(rule.inputs.eventPattern);
+        // EventBridge "Amazon Simple Email Service events": source aws.ses and these detail types.
+        expect(pattern.source).to.deep.equal(["aws.ses"]);
+        expect([...pattern["detail-type"]].sort()).to.deep.equal(
+            [
+                "Email Sent",
+                "Email Delivered",
+                "Email Bounced",
+                "Email Complaint Received",
+                "Email Rejected",
+                "Email Delivery Delayed",
+                "Email Rendering Failed",
+            ].sort(),
+        );
+        expect(pattern.detail).to.deep.equal({ mail: { tags: { "ses:configuration-set": ["event-ingestion-dev-email"] } } });
+        const fn = named(d, "aws:lambda/function:Function", "email-status");
+        const target = named(d, "aws:cloudwatch/eventTarget:EventTarget", "email-status-target");
+        expect(rule.state.arn).to.match(/^arn:aws:events:us-east-1:123456789012:rule\//);
+        expect(target.inputs).to.deep.include({ rule: rule.state.name, arn: fn.state.arn });
+        expect(target.inputs.retryPolicy).to.deep.equal({ maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 });
+        const permission = named(d, "aws:lambda/permission:Permission", "email-status-invoke");
+        expect(permission.inputs).to.deep.include({ principal: "events.amazonaws.com", sourceArn: rule.state.arn });
+        const dlq = named(d, "aws:sqs/queue:Queue", "email-status-dlq");
+        expect(fn.inputs.deadLetterConfig).to.deep.equal({ targetArn: dlq.state.arn });
+        expect(dlq.inputs).to.deep.include({ kmsMasterKeyId: keyArn, messageRetentionSeconds: 1_209_600 });
+        expect(fn.inputs.environment.variables[EMAIL_ENV.statusTable]).to.equal(
+            named(d, "aws:dynamodb/table:Table", "email-status").state.name,
+        );
+        expect(fn.inputs.tracingConfig).to.deep.equal({ mode: "Active" });
+        const grants = statements(named(d, "aws:iam/rolePolicy:RolePolicy", "email-status-policy").inputs.policy)
+            .flatMap((s) => list(s.Action).map((a) => `${a} ${list(s.Resource).join("|")}`))
+            .filter((g) => /^(sqs|dynamodb|s3|ses|secretsmanager):/.test(g))
+            .sort();
+        expect(grants).to.deep.equal(
+            [
+                `dynamodb:UpdateItem ${named(d, "aws:dynamodb/table:Table", "email-status").state.arn}`,
+                `sqs:SendMessage ${dlq.state.arn}`,
+            ].sort(),
+        );
+        const alarms = d.resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm" && /^email-status-/.test(r.name));
+        expect(alarms.map((a) => a.name).sort()).to.deep.equal(["email-status-dlq-messages", "email-status-errors"]);
+        expect(d.outputs.emailStatusDeadLetterQueueUrl).to.equal(dlq.state.url);
+        expect(d.outputs.emailStatusTableName).to.equal(named(d, "aws:dynamodb/table:Table", "email-status").state.name);
+    });
+
     it("content bucket: SSE-KMS with the key and a bucket key, public access blocked, TLS-only, objects expire", () => {
         const bucket = named(d, "aws:s3/bucket:Bucket", "email-content");
         const sse = named(
@@ -393,6 +456,8 @@ describe("EmailService component (dev stack, mocks)", function () {
             "email-schedule-dead-letter-failed",
             "email-schedule-dlq-messages",
             "email-schedule-target-errors",
+            "email-status-dlq-messages",
+            "email-status-errors",
             "email-worker-errors",
         ]);
         for (const alarm of alarms) {

@@ -63,4 +63,6 @@ export const EMAIL_SERVICE_OUTPUTS = [
     "emailApiInvokePolicyArn",
     "emailScheduleDeadLetterQueueUrl",
     "emailSesDkimRecords",
+    "emailStatusTableName",
+    "emailStatusDeadLetterQueueUrl",
 ] as const;

@@ -30,6 +30,8 @@ export const DOCS = {
     apiGatewayLambda:
         "Amazon API Gateway Developer Guide: Create AWS Lambda proxy integrations for HTTP APIs (resource-based permission for API Gateway)",
     lambdaResourcePolicy: "AWS Lambda Developer Guide: Working with resource-based IAM policies in Lambda",
+    eventBridgeLambda:
+        "Amazon EventBridge User Guide: Using resource-based policies for Amazon EventBridge (Lambda permissions: events.amazonaws.com, aws:SourceArn = the rule)",
     apiGatewayIam:
         "Amazon API Gateway Developer Guide: Control access to HTTP APIs with IAM authorization (execute-api:Invoke resource ARNs)",
     dynamodbStreamsLambda: "AWS Lambda Developer Guide: Using Lambda with DynamoDB (execution role permissions for streams)",
@@ -251,7 +253,8 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
             const keyOfGroup = new Map<string, string>(
                 all(d, "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.state.arn as string, g.inputs.kmsKeyId as string]),
             );
-            expect(keyOfGroup.size).to.equal(4);
+            // The processor, the email API, worker and status function, and the API's access logs.
+            expect(keyOfGroup.size).to.equal(5);
             const logs = `logs.${REGION}.amazonaws.com`;
             for (const [groupArn, keyArn] of keyOfGroup) {
                 const context = { "kms:EncryptionContext:aws:logs:arn": groupArn };
@@ -479,6 +482,69 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
                 api.role,
                 [api.policy],
                 [{ action: "kms:Decrypt", resource: keys.get("events")!.arn, context: via("dynamodb") }],
+            );
+        });
+    });
+
+    describe("SES events reach the status function", () => {
+        it(`EventBridge invokes the status function from its rule only; the function writes statuses and its DLQ, nothing else [${DOCS.eventBridgeLambda}; ${DOCS.lambdaResourcePolicy}]`, async () => {
+            const permission = one(d, "aws:lambda/permission:Permission", "email-status-invoke");
+            const fn = one(d, "aws:lambda/function:Function", "email-status");
+            const rule = one(d, "aws:cloudwatch/eventRule:EventRule", "email-status-rule").state.arn as string;
+            const functionPolicy: PolicyDocument = {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Effect: "Allow",
+                        Principal: { Service: permission.inputs.principal },
+                        Action: permission.inputs.action,
+                        Resource: fn.state.arn,
+                        Condition: { ArnLike: { "AWS:SourceArn": permission.inputs.sourceArn } },
+                    },
+                ],
+            };
+            const invoke = (sourceArn: string): AccessRequest => ({
+                action: "lambda:InvokeFunction",
+                resource: fn.state.arn,
+                context: { "aws:SourceArn": sourceArn },
+            });
+            await expectAllowed("events.amazonaws.com", [], [invoke(rule)], functionPolicy);
+            await expectDenied(
+                "events.amazonaws.com",
+                [],
+                [
+                    invoke(`arn:aws:events:${REGION}:${ACCOUNT}:rule/another-rule`),
+                    invoke(`arn:aws:events:${REGION}:${OTHER_ACCOUNT}:rule/email-status-rule`),
+                ],
+                functionPolicy,
+            );
+            const role = roleArn("email-status-role");
+            const policy = rolePolicy("email-status-policy");
+            const status = one(d, "aws:dynamodb/table:Table", "email-status").state.arn as string;
+            const dlq = queueArn("email-status-dlq");
+            const email = keys.get("email")!;
+            await expectAllowed(
+                role,
+                [policy],
+                [
+                    { action: "dynamodb:UpdateItem", resource: status },
+                    { action: "sqs:SendMessage", resource: dlq },
+                    { action: "kms:GenerateDataKey", resource: email.arn, context: via("sqs") },
+                    { action: "kms:Decrypt", resource: email.arn, context: via("dynamodb") },
+                ],
+            );
+            await expectDenied(
+                role,
+                [policy],
+                [
+                    { action: "dynamodb:GetItem", resource: status },
+                    { action: "dynamodb:DeleteItem", resource: status },
+                    { action: "dynamodb:UpdateItem", resource: one(d, "aws:dynamodb/table:Table", "email-idempotency").state.arn },
+                    { action: "sqs:SendMessage", resource: queueArn("email-queue") },
+                    { action: "sqs:SendMessage", resource: dlq, context: { "aws:SecureTransport": "false" } },
+                    { action: "kms:Decrypt", resource: email.arn, context: via("s3") },
+                    { action: "kms:Decrypt", resource: keys.get("events")!.arn, context: via("dynamodb") },
+                ],
             );
         });
     });

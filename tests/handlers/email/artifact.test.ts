@@ -29,6 +29,7 @@ import { FakeAwsService, startFakeScheduler, startFakeSecretsManager } from "../
 import { linesContaining } from "../../support/email/logs";
 import { startXRayDaemon, tracedInvocationEnvironment } from "../../../local/offline/xray-daemon";
 import { emailBody, PII, PII_NEEDLES } from "../../support/email/pii";
+import { sesEventBridgeEvent, sesEventRecord } from "../../../local/aws-stand-ins/email/ses-event-records";
 
 type Artifact = Awaited<ReturnType<typeof prepareArtifact>>;
 type ApiResult = { statusCode: number; body: string; headers: Record<string, string> };
@@ -38,6 +39,7 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
     let deployment: MockDeployment;
     let api: Artifact;
     let worker: Artifact;
+    let status: Artifact;
     let stack: EmailStack;
     let ses: FakeSes;
     let sink: MailSink;
@@ -146,7 +148,11 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
 
     before(async () => {
         deployment = await deployUnderMocks({ stack: "dev" });
-        [api, worker] = await Promise.all([prepareArtifact(deployment, "email-api"), prepareArtifact(deployment, "email-worker")]);
+        [api, worker, status] = await Promise.all([
+            prepareArtifact(deployment, "email-api"),
+            prepareArtifact(deployment, "email-worker"),
+            prepareArtifact(deployment, "email-status"),
+        ]);
         [stack, ses, sink, scheduler] = await Promise.all([startEmailStack(), startFakeSes(), startMailSink(), startFakeScheduler()]);
         const smtpSecretArn = worker.environment[EMAIL_ENV.smtpSecretArn];
         secrets = await startFakeSecretsManager(
@@ -156,6 +162,7 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
     after(async () => {
         api?.cleanup();
         worker?.cleanup();
+        status?.cleanup();
         await Promise.all([stack?.stop(), ses?.stop(), sink?.stop(), secrets?.stop(), scheduler?.stop()]);
     });
 
@@ -268,6 +275,41 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
             await ses.setMode("up");
             await drain(stack.sqs, stack.queueUrl, 0);
         }
+    });
+
+    it("status function: the shipped code loads only DynamoDB and records SES's events (a late DELIVERY after a BOUNCE stays bounced)", async () => {
+        const accepted = await runApi(apiEvent(emailBody()));
+        const { id } = JSON.parse(accepted.body) as { id: string };
+        await drain(stack.sqs, stack.queueUrl);
+        expect(shippedPackages(status.entries)).to.deep.equal(["valibot"]);
+        const mail = {
+            messageId: "0100018-artifact-000000",
+            source: PII.from,
+            destination: [PII.to],
+            configurationSetName: "event-ingestion-dev-email",
+            tags: { emailId: id },
+        };
+        for (const kind of ["SEND", "BOUNCE", "DELIVERY"] as const) {
+            const run = await invokeArtifact<{ outcome: string }>({
+                ...status,
+                environment: { ...status.environment, ...common(), [EMAIL_ENV.statusTable]: stack.statusTableName },
+                event: sesEventBridgeEvent(kind, sesEventRecord(kind, mail)),
+                functionName: "email-status",
+            });
+            outputs.push(run.stdout, run.stderr);
+            expect(run.error, run.stderr).to.equal(undefined);
+            expect(run.result?.outcome).to.equal(kind === "DELIVERY" ? "stale" : "recorded");
+        }
+        const read = await runApi({
+            ...apiEvent(undefined),
+            routeKey: "GET /v1/emails/{id}",
+            rawPath: `/v1/emails/${id}`,
+            pathParameters: { id },
+            requestContext: { ...apiEvent(undefined).requestContext, http: { method: "GET", path: `/v1/emails/${id}` } },
+        });
+        const body = JSON.parse(read.body) as { status: string; history: { status: string; bounceType?: string }[] };
+        expect(body.status).to.equal("bounced");
+        expect(body.history.at(-1)).to.deep.include({ status: "bounced", bounceType: "Permanent" });
     });
 
     it("api: the shipped code refuses a `from` outside the stack's SES identities with a 400 naming `from`", async () => {
