@@ -49,6 +49,10 @@ export const eventTableArn = events.store.table.arn;
 export const eventStreamArn = events.store.table.streamArn;
 export const streamReadPolicyArn = events.access.streamRead.arn;
 export const tableReadPolicyArn = events.access.tableRead.arn;
+/** The arrival index a polling Sender queries (stack setting eventPollingIndex); absent when it is off. */
+export const eventPollingIndexName = events.polling?.indexName;
+/** Seconds a polling Sender keeps re-reading behind its cursor (docs/sender.md); absent without the index. */
+export const eventPollingLagSeconds = events.polling?.lagSeconds;
 export const kmsKeyArn = key.arn;
 export const alarmTopicArn = alarms.topic.arn;
 export const emailApiUrl = email.apiUrl;

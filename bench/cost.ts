@@ -8,11 +8,17 @@
  *
  * costRatio = costPerMillionUsd / floorPerMillionUsd (target <= 1.10)
  *
+ * With the opt-in arrival index (`eventPollingIndex`, for a polling Sender) every event also
+ * writes an index entry; its write units are measured on DynamoDB Local (bench/support/arrival-index.ts):
+ * costRatioWithPollingIndex = (costPerMillionUsd + the index's lines) / floorPerMillionUsd (no target:
+ * the operator's choice, priced).
+ *
  * Run alone: `npm run bench -- --mode cost [--events 5000] [--json]`
  */
 import { measureHandler, options as handlerOptions } from "./handler";
 import type { BenchOption } from "./index";
-import { CostLine, MODEL_ASSUMPTIONS, priceMillionEvents, StackCostSettings } from "./support/pricing";
+import { measureArrivalIndex, type ArrivalIndexMeasurement } from "./support/arrival-index";
+import { CostLine, MODEL_ASSUMPTIONS, priceArrivalIndex, priceMillionEvents, StackCostSettings } from "./support/pricing";
 import { benchDeployment, processorCostSettings } from "./support/stack";
 
 export const description =
@@ -30,6 +36,11 @@ export interface CostFigures {
     costLines: CostLine[];
     costStackSettings: StackCostSettings;
     costAssumptions: typeof MODEL_ASSUMPTIONS;
+    /** The same million events with the arrival index on (eventPollingIndex). */
+    costPerMillionWithPollingIndexUsd: number;
+    costRatioWithPollingIndex: number;
+    pollingIndexLines: CostLine[];
+    pollingIndexMeasured: ArrivalIndexMeasurement;
 }
 
 const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
@@ -43,6 +54,9 @@ export async function run(opts: { events?: number; rounds?: number } = {}): Prom
     // Measured at the stack's batch size; the same options as `--mode handler` reuse that run.
     const measured = await measureHandler({ ...opts, batchSize: settings.batchSize });
     const breakdown = priceMillionEvents(measured, settings);
+    const indexMeasured = await measureArrivalIndex();
+    const indexLines = priceArrivalIndex(indexMeasured);
+    const withIndex = breakdown.costPerMillionUsd + indexLines.reduce((sum, line) => sum + line.usdPerMillion, 0);
     return {
         costPerMillionUsd: round4(breakdown.costPerMillionUsd),
         floorPerMillionUsd: round4(breakdown.floorPerMillionUsd),
@@ -51,6 +65,10 @@ export async function run(opts: { events?: number; rounds?: number } = {}): Prom
         costLines: breakdown.lines.map((line) => ({ ...line, usdPerMillion: round4(line.usdPerMillion) })),
         costStackSettings: settings,
         costAssumptions: MODEL_ASSUMPTIONS,
+        costPerMillionWithPollingIndexUsd: round4(withIndex),
+        costRatioWithPollingIndex: Math.round((withIndex / breakdown.floorPerMillionUsd) * 1000) / 1000,
+        pollingIndexLines: indexLines.map((line) => ({ ...line, usdPerMillion: round4(line.usdPerMillion) })),
+        pollingIndexMeasured: indexMeasured,
     };
 }
 
@@ -68,5 +86,9 @@ export function format(f: CostFigures): string[] {
         ),
         `  ${"total".padEnd(50)} ${usd(f.costPerMillionUsd)}  ${usd(f.floorPerMillionUsd)}`,
         `costRatio       ${f.costRatio.toFixed(3)}  (cost / floor, target <= ${f.costRatioTarget.toFixed(2)}: ${f.costRatio <= f.costRatioTarget ? "met" : "MISSED"})`,
+        `with the arrival index for polling (eventPollingIndex on; measured on ${f.pollingIndexMeasured.events} events, table write units per event ${f.pollingIndexMeasured.tableWriteUnitsPerEvent}):`,
+        ...f.pollingIndexLines.map((line) => `  ${line.item.padEnd(50)} ${usd(line.usdPerMillion)}            ${line.basis}`),
+        `  ${"total with the index".padEnd(50)} ${usd(f.costPerMillionWithPollingIndexUsd)}  ${usd(f.floorPerMillionUsd)}`,
+        `costRatioWithPollingIndex ${f.costRatioWithPollingIndex.toFixed(3)}  (cost with the index / floor; no target: the operator's choice)`,
     ];
 }

@@ -21,3 +21,6 @@ export { EmailScheduler, type EmailSchedulerArgs } from "./email-service/email-s
 export { EmailStatusEvents, type EmailStatusEventsArgs } from "./email-service/email-status-events";
 export { EmailContentBucket, type EmailContentBucketArgs } from "./email-service/email-content-bucket";
 export { type EmailDkimRecord, EmailSesIdentities, type EmailSesIdentitiesArgs } from "./email-service/email-ses-identities";
+export { EmailSmtp, type EmailSmtpArgs } from "./email-service/email-smtp";
+export { EmailAlarms, type EmailAlarmsArgs } from "./email-service/email-alarms";
+export { EmailDashboard, type EmailDashboardArgs } from "./email-service/email-dashboard";

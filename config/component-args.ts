@@ -45,7 +45,11 @@ export function componentArgs(config: StackConfig): ComponentArgs {
                 kmsDataKeyReusePeriodSeconds: events.kmsDataKeyReusePeriodSeconds,
                 maxMessageSize: events.maxMessageSize,
             },
-            store: { deletionProtection: events.deletionProtection, retentionDays: events.eventRetentionDays },
+            store: {
+                deletionProtection: events.deletionProtection,
+                retentionDays: events.eventRetentionDays,
+                pollingIndex: events.eventPollingIndex,
+            },
             processor: {
                 memorySizeMb: events.processorMemoryMb,
                 timeoutSeconds: events.processorTimeoutSeconds,

@@ -2,8 +2,9 @@
  * `Pulumi.yaml` declares every setting (type, default, secret, description) so that
  * `pulumi config`, Pulumi Cloud and reviewers know them, and the CLI checks types and
  * secrecy before the program runs. This module derives those declarations from the
- * valibot sections, the single source of the rules; the config-declarations test fails
- * when the file and the sections disagree.
+ * valibot sections, the single source of the rules; `npm run generate`
+ * (scripts/generate-config-docs.ts) writes them into `Pulumi.yaml` with each section's
+ * descriptions, and the config-declarations test fails when the file and the sections disagree.
  *
  * Rules of the Pulumi CLI that shape the derivation ("Pulumi project file reference",
  * `config` options; pulumi/pulumi sdk/go/common/workspace/project.go and config.go):

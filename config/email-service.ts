@@ -4,11 +4,9 @@
  * the key that has to change.
  */
 import * as v from "valibot";
-import { EMAIL_SERVICE_DEFAULTS } from "../components/email-service/defaults";
-import { LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/shared/defaults";
+import { EMAIL_SERVICE_DEFAULTS, LOG_RETENTION_DAYS_ALLOWED, SQS_MAX_MESSAGE_SIZE_BYTES } from "../components/shared/defaults";
 import { integerIn, oneOf, type ConfigSection } from "./section";
-import type { SmtpSettings } from "../handlers/email/providers/smtp";
-import { senderCovered } from "../handlers/email/senders";
+import { senderCovered, type SmtpSettings } from "../contracts/email-service";
 
 export const EMAIL_LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
 export const EMAIL_API_AUTHORIZATION = ["AWS_IAM", "NONE"] as const;
@@ -108,6 +106,42 @@ export interface EmailServiceConfig {
     emailSmtpPassword?: string;
 }
 
+/** What `Pulumi.yaml` says of each key (the ranges are the schema's below). */
+const DESCRIPTIONS: Record<keyof EmailServiceConfig, string> = {
+    emailApiAuthorization: "Email API route authorization: AWS_IAM (SigV4 with the exported invoke policy) or NONE.",
+    emailThrottleRateLimit: "Email API stage throttling: steady requests per second (1-10000).",
+    emailThrottleBurstLimit: "Email API stage throttling: burst (1-5000, at least the rate limit).",
+    emailLargeBodyThresholdBytes: "Emails above this many bytes keep their content in S3, bytes.",
+    emailMaxRequestBytes: "Largest email request body, bytes (413 above).",
+    emailMaxRecipients: "Most recipients across to/cc/bcc (1-50).",
+    emailMaxScheduleAheadDays: "Furthest a sendAt may be ahead, days (1-365).",
+    emailContentRetentionDays: "Offloaded email content expires from S3 after this many days (greater than emailMaxScheduleAheadDays).",
+    emailIdempotencyTtlHours: "How long an Idempotency-Key is remembered, hours (1-720).",
+    emailTenantLanes: "FIFO message groups per tenant (1-64).",
+    emailApiMemoryMb: "Email API Lambda memory, MB (128-10240).",
+    emailApiTimeoutSeconds: "Email API Lambda timeout, seconds (1-29).",
+    emailWorkerMemoryMb: "Email worker Lambda memory, MB (128-10240).",
+    emailWorkerTimeoutSeconds: "Email worker Lambda timeout, seconds (30-900); the queue's visibility timeout is 6x this.",
+    emailWorkerBatchSize: "Emails per worker invocation (1-10, the FIFO maximum).",
+    emailWorkerMaxConcurrency: "Concurrent worker invocations the SQS poller may start (2-1000).",
+    emailMaxReceiveCount: "Receives before SQS moves an email to the DLQ (1-1000).",
+    emailLogRetentionDays: "Email service log retention, days (a CloudWatch Logs retention value).",
+    emailLogLevel: "Email service log level: DEBUG, INFO, WARN or ERROR.",
+    emailOldestMessageAgeAlarmSeconds: "Alarm when the oldest email waits longer than this, seconds (60-1209600).",
+    emailDeletionProtection: "Deletion protection on the idempotency and status tables.",
+    emailStatusRetentionDays:
+        "How long an email's status and history are kept (DynamoDB TTL), days from acceptance or from its sendAt when later (1-365).",
+    emailSesIdentities:
+        "SES identities (domains or addresses) the worker may send as; [] allows every identity of the account in the region.",
+    emailSesConfigurationSet:
+        "Name of the SES configuration set the stack creates and sends through ([A-Za-z0-9_-], 1-64); empty for <project>-<stack>-email.",
+    emailSenders:
+        "Per API caller (IAM role or user ARN, as SigV4 signs it), the `from` addresses and domains it may use, each covered by emailSesIdentities; a caller not listed may send as no one. {} lets every caller use every declared identity (single-tenant).",
+    emailSmtp: `SMTP relay for failover, an object { host, port: ${COMPONENT.smtp.port}, secure: ${COMPONENT.smtp.secure}, requireTLS: ${COMPONENT.smtp.requireTLS}, username }; {} for none (or put the secret value out of band). Pulumi has no object config type, so the program validates it.`,
+    emailSmtpPassword:
+        "The SMTP relay's password: set it with `pulumi config set --secret emailSmtpPassword`. Declared without a type because Pulumi refuses a default for a typed secret; the program refuses a plaintext value.",
+};
+
 const IDENTITY = /^([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$|^[^\s@]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}$/;
 /** What `tenantOf` reports for a SigV4 caller: an IAM role (sessions collapse to it), user or account root. */
 const CALLER_PRINCIPAL = /^arn:aws[a-z-]*:iam::\d{12}:(role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+|root)$/;
@@ -170,9 +204,9 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
                 v.objectWithRest(
                     {
                         host: v.pipe(v.string("must be the relay's host name"), v.nonEmpty("must be the relay's host name")),
-                        port: v.optional(integerIn(1, 65_535), 587),
-                        secure: v.optional(v.boolean("must be true or false (TLS from the first byte, port 465)"), false),
-                        requireTLS: v.optional(v.boolean("must be true or false (STARTTLS required)"), true),
+                        port: v.optional(integerIn(1, 65_535), COMPONENT.smtp.port),
+                        secure: v.optional(v.boolean("must be true or false (TLS from the first byte, port 465)"), COMPONENT.smtp.secure),
+                        requireTLS: v.optional(v.boolean("must be true or false (STARTTLS required)"), COMPONENT.smtp.requireTLS),
                         username: v.optional(v.string("must be a string")),
                         password: v.optional(v.never(smtpPasswordHere)),
                     },
@@ -221,5 +255,10 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
         ),
     );
     const keys = Object.keys((schema.pipe[0] as { entries: Record<string, unknown> }).entries);
-    return { keys, schema: schema as unknown as v.GenericSchema<unknown, EmailServiceConfig>, secretKeys: [EMAIL_SMTP_PASSWORD_KEY] };
+    return {
+        keys,
+        descriptions: DESCRIPTIONS,
+        schema: schema as unknown as v.GenericSchema<unknown, EmailServiceConfig>,
+        secretKeys: [EMAIL_SMTP_PASSWORD_KEY],
+    };
 }

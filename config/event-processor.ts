@@ -21,6 +21,8 @@ export interface EventProcessorConfig {
     eventRetentionDays?: number;
     enabledEventTypes?: string[];
     deletionProtection: boolean;
+    /** The arrival index for a polling Sender (a global secondary index: one more write unit per event). */
+    eventPollingIndex: boolean;
     alarmEmail?: string;
     oldestMessageAgeAlarmSeconds: number;
     logLevel: (typeof PROCESSOR_LOG_LEVELS)[number];
@@ -99,6 +101,30 @@ export function producerProblems(value: unknown, clientIdPattern: RegExp): strin
     return problems;
 }
 
+/** What `Pulumi.yaml` says of each key (the ranges are the schema's below). */
+const DESCRIPTIONS: Record<keyof EventProcessorConfig, string> = {
+    batchSize: `Event processor: messages per invocation (1-${SQS_STANDARD_MAX_BATCH_SIZE}; above ${SQS_DEFAULT_BATCH_SIZE} needs maxBatchingWindowSeconds >= 1).`,
+    maxBatchingWindowSeconds: `Event processor: seconds the event source mapping may wait to fill a batch (0-300; at least 1 while batchSize is above ${SQS_DEFAULT_BATCH_SIZE}).`,
+    maxConcurrency: "Event processor: concurrent invocations the SQS poller may start (2-1000).",
+    processorMemoryMb: "Event processor Lambda memory, MB (128-10240).",
+    processorTimeoutSeconds: "Event processor Lambda timeout, seconds (1-900); the queue's visibility timeout is derived from it.",
+    maxReceiveCount: "Receives before SQS moves an event to the DLQ (1-1000).",
+    kmsDataKeyReusePeriodSeconds: "SQS SSE-KMS data key reuse period, seconds (60-86400).",
+    maxMessageSize: `Largest event message, bytes (1024-${SQS_MAX_MESSAGE_SIZE_BYTES - EVENT_DEAD_LETTER_RESERVED_BYTES}: the DLQ keeps ${EVENT_DEAD_LETTER_RESERVED_BYTES} bytes for the reason).`,
+    logRetentionDays: "Event processor log retention, days (a CloudWatch Logs retention value: 1, 3, 5, 7, 14, 30, ...).",
+    eventRetentionDays: "Days a stored event is kept (DynamoDB TTL); 0 keeps events forever.",
+    enabledEventTypes: "Event types the processor accepts; [] accepts every registered type.",
+    deletionProtection: "Deletion protection on the event table.",
+    eventPollingIndex:
+        "The arrival index (DynamoDB global secondary index byArrival: clientId, receivedAt; KEYS_ONLY) for a Sender that polls; adds one write unit per event. Turning it on is an in-place table update (DynamoDB backfills the index).",
+    alarmEmail:
+        "E-mail address subscribed to the alarm topic. Required on every stack that deploys to AWS (alarms would notify no one); only emulator stacks (aws:endpoints) may leave it empty.",
+    oldestMessageAgeAlarmSeconds: "Alarm when the oldest event waits longer than this, seconds (60-1209600).",
+    producers:
+        "Tenant isolation: producer name -> { tenants: [clientId, ...], principals: [account id or IAM ARN, ...], externalId? }. The stack creates a send-only role per producer and the processor rejects events for other tenants (sender_not_allowed). {} is open mode: any sender may write any tenant (docs/producers.md).",
+    logLevel: "Event processor log level: DEBUG, INFO, WARN or ERROR.",
+};
+
 /**
  * The event processor's config section. `knownEventTypes` are the handler's
  * registered types (`EVENT_TYPE_NAMES`): `enabledEventTypes` must name only these.
@@ -135,6 +161,7 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
             ),
         ),
         deletionProtection: v.optional(v.boolean("must be true or false"), DEFAULTS.deletionProtection),
+        eventPollingIndex: v.optional(v.boolean("must be true or false"), DEFAULTS.eventPollingIndex),
         alarmEmail: v.optional(v.pipe(v.string("must be an e-mail address"), v.email("must be an e-mail address"))),
         oldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), DEFAULTS.oldestMessageAgeAlarmSeconds),
         logLevel: v.optional(oneOf(PROCESSOR_LOG_LEVELS), DEFAULTS.logLevel),
@@ -160,5 +187,9 @@ export function eventProcessorSection(knownEventTypes: readonly string[]): Confi
             ["batchSize"],
         ),
     );
-    return { keys: Object.keys(entries.entries), schema: schema as unknown as v.GenericSchema<unknown, EventProcessorConfig> };
+    return {
+        keys: Object.keys(entries.entries),
+        descriptions: DESCRIPTIONS,
+        schema: schema as unknown as v.GenericSchema<unknown, EventProcessorConfig>,
+    };
 }

@@ -2,13 +2,14 @@
  * The stack config, typed and validated with valibot when the program starts.
  * Every problem is reported at once, each naming the key, the value given and
  * what is allowed; secret values are never printed. Sections live in their own
- * files; add yours to `sections()` and declare its keys in `Pulumi.yaml`
- * (tests/config/config-declarations.test.ts checks the two agree).
+ * files; add yours to `configSections()` with a description per key, then run
+ * `npm run generate` to declare its keys in `Pulumi.yaml` (tests/config/config-declarations.test.ts
+ * checks the two agree).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { closest, distance } from "fastest-levenshtein";
 import * as v from "valibot";
-import { EVENT_TYPE_NAMES } from "../handlers/event-processor";
+import { EVENT_TYPE_NAMES } from "../contracts/event-pipeline";
 import { ConfigValidationError, type ConfigIssue } from "./errors";
 import { eventProcessorSection } from "./event-processor";
 import { emailServiceSection } from "./email-service";

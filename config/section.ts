@@ -4,11 +4,13 @@ import type { ConfigIssue } from "./errors";
 /**
  * A section of the stack config: the keys it owns (without namespace) and the
  * valibot schema that turns their raw values into typed, defaulted settings.
- * `Pulumi.yaml` declares the same keys (type, default, secret), derived from
- * this schema by `config/declarations.ts` and checked by a test.
+ * `Pulumi.yaml` declares the same keys (type, default, secret, description),
+ * generated from this schema and the descriptions by `npm run generate`.
  */
 export interface ConfigSection<T> {
     readonly keys: readonly string[];
+    /** Each key's description, as `Pulumi.yaml` declares it (`pulumi config` and Pulumi Cloud show it). */
+    readonly descriptions: Readonly<Record<string, string>>;
     readonly schema: v.GenericSchema<unknown, T>;
     /** Keys whose value must be a Pulumi secret (`pulumi config set --secret`); never printed. @default none */
     readonly secretKeys?: readonly string[];

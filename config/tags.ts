@@ -23,7 +23,15 @@ export function tagsSection(): ConfigSection<TagsConfig> {
     const allowed = "must be 1-256 letters, digits, spaces or _ . : / = + - @ (an AWS tag value)";
     const tagValue = v.pipe(v.string(allowed), v.regex(TAG_VALUE, allowed));
     const schema = v.object({ owner: v.optional(tagValue), costCenter: v.optional(tagValue) });
-    return { keys: Object.keys(schema.entries), schema: schema as v.GenericSchema<unknown, TagsConfig> };
+    return {
+        keys: Object.keys(schema.entries),
+        descriptions: {
+            owner: "Team or person accountable for the stack: the `owner` tag on every taggable resource. The policy pack blocks a deploy without it.",
+            costCenter:
+                "Cost centre the stack is billed to: the `cost-center` tag on every taggable resource (activate it as a cost allocation tag). The policy pack blocks a deploy without it.",
+        } satisfies Record<keyof TagsConfig, string>,
+        schema: schema as v.GenericSchema<unknown, TagsConfig>,
+    };
 }
 
 /**

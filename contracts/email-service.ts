@@ -2,7 +2,7 @@
  * The email service's contract: every name and value that the infrastructure
  * (components/, config/), the email handlers (handlers/email/), the local
  * pipeline (local/) and the operator tools (tools/) must agree on, defined once.
- * Plain constants and types only: nothing here imports a package or another
+ * Plain constants, types and pure rules only: nothing here imports a package or another
  * module of the program, so any side (and the serialized Lambdas) can depend on it.
  *
  * Every value is deployed or on the wire: renaming one changes what the stack
@@ -220,3 +220,42 @@ export const EMAIL_API_DEFAULTS = {
     /** FIFO message groups per tenant. */
     tenantLanes: 4,
 } as const;
+
+/**
+ * The SMTP relay secret's connection defaults, for the fields a secret or `emailSmtp` leaves out:
+ * STARTTLS on the submission port, required. Stack config and the worker's secret parser apply them.
+ */
+export const EMAIL_SMTP_DEFAULTS = { port: 587, secure: false, requireTLS: true } as const;
+
+/** The SMTP relay secret's JSON shape: stack config writes it (`emailSmtp` + `emailSmtpPassword`), the worker reads it. */
+export interface SmtpSettings {
+    host: string;
+    /** @default EMAIL_SMTP_DEFAULTS.port (587) */
+    port: number;
+    /** Implicit TLS (port 465). @default false (STARTTLS when the server offers it) */
+    secure: boolean;
+    /** Refuse to send unless STARTTLS succeeds. @default true */
+    requireTLS: boolean;
+    username?: string;
+    password?: string;
+}
+
+/**
+ * True when `entries` (addresses and domains) cover the address `from`: an entry with `@` is one
+ * address, an entry without is a domain covering every address at exactly that domain (list subdomains
+ * separately); case-insensitive. What `emailSesIdentities` and `emailSenders` entries mean, for stack
+ * config (which checks the senders against the identities) and the API (which checks every `from`).
+ *
+ * @example
+ * senderCovered("shop@example.com", ["example.com"]); // true
+ * senderCovered("shop@mail.example.com", ["example.com"]); // false: list the subdomain
+ */
+export function senderCovered(from: string, entries: readonly string[]): boolean {
+    const address = from.trim().toLowerCase();
+    const at = address.lastIndexOf("@");
+    const domain = at >= 0 ? address.slice(at + 1) : address;
+    return entries.some((entry) => {
+        const normalized = entry.trim().toLowerCase();
+        return normalized.includes("@") ? normalized === address : normalized === domain;
+    });
+}

@@ -37,6 +37,33 @@ export const EVENT_PROCESSOR_ENV = {
 export const EVENT_TABLE_KEYS = { partition: "clientId", sort: "eventId" } as const;
 
 /**
+ * When the processor handled the event's batch: ISO-8601 UTC with milliseconds (`Date.toISOString()`,
+ * fixed width, so text order is time order). Written as a string on every item; the arrival index sorts on it.
+ */
+export const EVENT_RECEIVED_AT_ATTRIBUTE = "receivedAt";
+
+/**
+ * The opt-in arrival index (stack setting `eventPollingIndex`): a global secondary index that lists one
+ * tenant's events by `receivedAt`, so a polling Sender reads only what arrived since its cursor. KEYS_ONLY:
+ * each entry holds `clientId`, `eventId` and `receivedAt`; the Sender reads the item itself with GetItem.
+ * The component declares it, the read policy grants Query on it, the local pipeline creates it.
+ */
+export const EVENT_ARRIVAL_INDEX = {
+    name: "byArrival",
+    partition: EVENT_TABLE_KEYS.partition,
+    sort: EVENT_RECEIVED_AT_ATTRIBUTE,
+    projection: "KEYS_ONLY",
+} as const;
+
+/**
+ * Seconds, beyond the processor's timeout, that a polling Sender keeps re-reading behind its cursor.
+ * An item is stamped `receivedAt` before its write lands (at most the processor's timeout later) and
+ * reaches the eventually consistent index after that (normally within a second); this covers the
+ * propagation and clock differences between the processor and the Sender.
+ */
+export const EVENT_POLLING_LAG_MARGIN_SECONDS = 30;
+
+/**
  * TTL attribute of the event table (epoch seconds). The component enables DynamoDB TTL on it when
  * retention is configured; the handler writes it on every item then.
  */
@@ -145,3 +172,19 @@ export const EVENT_OUTCOME_METRICS = {
 
 /** EMF metric (Count) for rejected and transient messages, with dimensions `outcome` and `reason` (a reason code above). */
 export const EVENT_REASON_METRIC = "EventsByReason";
+
+/**
+ * The registered (shipped) event types: the handler's registry (`createEventTypeRegistry`, which the
+ * compiler holds to exactly these names) and stack config (`enabledEventTypes` may name only these).
+ * Adding a type adds its name here first (docs/event-contract.md, "Adding an event type").
+ */
+export const EVENT_TYPE_NAMES = [
+    "order.placed",
+    "payment.captured",
+    "shipment.dispatched",
+    "subscription.cancelled",
+    "user.signed_up",
+] as const;
+
+/** A registered event type's name. */
+export type EventTypeName = (typeof EVENT_TYPE_NAMES)[number];

@@ -44,6 +44,11 @@ export const PRICES = {
         per: "GB-month of log data stored (charged compressed; the model takes it uncompressed, an upper bound)",
         source: CLOUDWATCH_PRICING,
     },
+    dynamodbStorageGbMonth: {
+        usd: 0.25,
+        per: "GB-month of table or index storage (Standard table class, after the first 25 GB)",
+        source: DYNAMODB_PRICING,
+    },
     xrayTraceRecorded: { usd: 5 / 1e6, per: "trace recorded", source: XRAY_PRICING },
     kmsRequest: { usd: 0.03 / 10_000, per: "KMS API request (symmetric)", source: KMS_PRICING },
 } as const satisfies Record<string, Price>;
@@ -97,6 +102,12 @@ export const MODEL_ASSUMPTIONS = {
     eventsPerSecond: 100,
     /** Bytes per GB in AWS's pricing (binary gigabytes, as in the CloudWatch bill). */
     bytesPerGb: 1024 ** 3,
+    /**
+     * DynamoDB adds 100 bytes of overhead to every index entry, on top of the table's key, the index's
+     * key and the projected attributes ("Storage considerations for global secondary indexes",
+     * Amazon DynamoDB Developer Guide).
+     */
+    indexEntryOverheadBytes: 100,
 } as const;
 
 /** The stack settings that change the price of an event. */
@@ -248,4 +259,38 @@ export function priceMillionEvents(counts: MeasuredCounts, stack: StackCostSetti
     const total = lines.reduce((sum, line) => sum + line.usdPerMillion, 0);
     const floor = lines.filter((line) => line.floor).reduce((sum, line) => sum + line.usdPerMillion, 0);
     return { lines, costPerMillionUsd: total, floorPerMillionUsd: floor, costRatio: total / floor };
+}
+
+/** The arrival index's per-event counts, measured on DynamoDB Local with ReturnConsumedCapacity=INDEXES. */
+export interface ArrivalIndexCounts {
+    /** Write units the index consumed per stored event (1 for a KEYS_ONLY entry under 1 KB). */
+    indexWriteUnitsPerEvent: number;
+    /** Bytes of one index entry's attributes (clientId, eventId, receivedAt), without the overhead. */
+    indexEntryAttributeBytes: number;
+}
+
+/**
+ * What the opt-in arrival index (stack setting `eventPollingIndex`) adds to a million events:
+ * its write units (measured) and one month of its storage (entry size + DynamoDB's overhead).
+ * Reads are the Sender's, priced per poll in docs/sender.md.
+ *
+ * @example
+ * const extra = priceArrivalIndex({ indexWriteUnitsPerEvent: 1, indexEntryAttributeBytes: 80 });
+ */
+export function priceArrivalIndex(counts: ArrivalIndexCounts, assumptions = MODEL_ASSUMPTIONS): CostLine[] {
+    const entryBytes = counts.indexEntryAttributeBytes + assumptions.indexEntryOverheadBytes;
+    return [
+        {
+            item: "DynamoDB arrival index write units",
+            usdPerMillion: counts.indexWriteUnitsPerEvent * MILLION * PRICES.dynamodbWriteRequestUnit.usd,
+            floor: false,
+            basis: `measured: ${counts.indexWriteUnitsPerEvent.toFixed(3)} index write units per event (KEYS_ONLY entry)`,
+        },
+        {
+            item: "DynamoDB arrival index storage, per month kept",
+            usdPerMillion: ((entryBytes * MILLION) / assumptions.bytesPerGb) * PRICES.dynamodbStorageGbMonth.usd,
+            floor: false,
+            basis: `${entryBytes} bytes per entry (${counts.indexEntryAttributeBytes} measured + ${assumptions.indexEntryOverheadBytes} overhead)`,
+        },
+    ];
 }

@@ -1,5 +1,5 @@
 import type * as aws from "@pulumi/aws";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { EMAIL_METRICS, EMAIL_SERVICE_NAMES } from "../../contracts/email-service";
 import { runbookAlarm, type RunbookAlarmMetric, type RunbookAlarmTarget } from "../shared/runbook-alarm";
 
@@ -62,6 +62,13 @@ export interface EmailAlarmsArgs {
      * @default none (required)
      */
     oldestMessageAgeAlarmSeconds: number;
+    /**
+     * The parent these resources were registered under before this component grouped them: each child
+     * gets an alias to it, so a deployed stack keeps them.
+     * @example this
+     * @default undefined (no alias)
+     */
+    previousParent?: pulumi.Resource;
 }
 
 /**
@@ -70,9 +77,23 @@ export interface EmailAlarmsArgs {
  * Each description links its runbook section (docs/runbook.md#<component>-<suffix>).
  *
  * @example
- * this.alarms = emailAlarms({ target, metricsNamespace: project, apiId: http.api.id, ... }, { parent: this });
+ * const alarms = new EmailAlarms("email", { target, metricsNamespace: project, apiId: http.api.id, ... }, { parent: this });
+ * export const alarmNames = alarms.alarms.map((alarm) => alarm.name);
  */
-export function emailAlarms(args: EmailAlarmsArgs, opts: pulumi.CustomResourceOptions): aws.cloudwatch.MetricAlarm[] {
+export class EmailAlarms extends pulumi.ComponentResource {
+    readonly alarms: aws.cloudwatch.MetricAlarm[];
+
+    constructor(name: string, args: EmailAlarmsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("event-ingestion:email:EmailAlarms", name, {}, opts);
+        this.alarms = alarmResources(args, {
+            parent: this,
+            ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
+        });
+        this.registerOutputs({ alarmArns: this.alarms.map((alarm) => alarm.arn) });
+    }
+}
+
+function alarmResources(args: EmailAlarmsArgs, opts: pulumi.CustomResourceOptions): aws.cloudwatch.MetricAlarm[] {
     const alarm = (suffix: string, summary: string, metric: RunbookAlarmMetric) => runbookAlarm(args.target, suffix, summary, metric, opts);
     const sum = {
         statistic: "Sum",

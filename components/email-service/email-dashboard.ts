@@ -3,8 +3,7 @@
  * the API (requests, 4xx/5xx, latency, outcomes), the queue (depth, oldest age),
  * delivery (sent by provider, failovers, retries), the DLQ, scheduled emails
  * (the worker's count and EventBridge Scheduler's invocations) and the functions.
- * Metric names come from the handlers' contract (EMAIL_METRICS); a shared builder,
- * called by EmailService.
+ * Metric names come from the handlers' contract (EMAIL_METRICS).
  */
 import * as aws from "@pulumi/aws";
 import * as cloudwatch from "@pulumi/awsx/classic/cloudwatch";
@@ -31,15 +30,36 @@ export interface EmailDashboardArgs {
     scheduleGroupName: pulumi.Input<string>;
     /** The oldest-message-age alarm's threshold, seconds (drawn on the age graph). */
     oldestMessageAgeAlarmSeconds: number;
+    /**
+     * The parent these resources were registered under before this component grouped them: each child
+     * gets an alias to it, so a deployed stack keeps them.
+     * @example this
+     * @default undefined (no alias)
+     */
+    previousParent?: pulumi.Resource;
 }
 
 /**
- * Builds the email dashboard.
+ * The email dashboard (`<name>-dashboard`), one resource under this component, named as its service.
  *
  * @example
- * emailDashboard("email-dashboard", { dashboardName, metricsNamespace: project, apiServiceName: "email-api", ... }, { parent: this });
+ * const board = new EmailDashboard("email", { dashboardName, metricsNamespace: project, apiServiceName: "email-api", ... }, { parent: this });
+ * export const dashboardName = board.dashboard.dashboardName;
  */
-export function emailDashboard(name: string, args: EmailDashboardArgs, opts: pulumi.ComponentResourceOptions): cloudwatch.Dashboard {
+export class EmailDashboard extends pulumi.ComponentResource {
+    readonly dashboard: cloudwatch.Dashboard;
+
+    constructor(name: string, args: EmailDashboardArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("event-ingestion:email:EmailDashboard", name, {}, opts);
+        this.dashboard = dashboardResource(`${name}-dashboard`, args, {
+            parent: this,
+            ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
+        });
+        this.registerOutputs({ dashboardName: this.dashboard.dashboardName });
+    }
+}
+
+function dashboardResource(name: string, args: EmailDashboardArgs, opts: pulumi.CustomResourceOptions): cloudwatch.Dashboard {
     const period = 60;
     const api = (metric: string, statistic: cloudwatch.MetricStatistic = "Sum") =>
         new cloudwatch.Metric({

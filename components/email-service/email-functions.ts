@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EMAIL_ENV, EMAIL_SERVICE_NAMES } from "../../contracts/email-service";
 import type { LogLevel } from "../shared/defaults";
 import type { EncryptedQueue } from "../shared/encrypted-queue";
-import { ServiceFunction } from "../shared/service-function";
+import type { ServiceFunctionArgs } from "../shared/service-function";
 import type { EmailApiSettings, EmailWorkerSettings } from "./email-service-args";
 import { emailApiPolicy, emailWorkerPolicy } from "./email-iam";
 import type { EmailScheduler } from "./email-scheduler";
@@ -104,7 +104,7 @@ export interface EmailWorkerFunctionArgs<Event, Result> extends EmailFunctionCom
     settings: EmailWorkerFunctionSettings<Event, Result>;
     /**
      * The SMTP secret the worker reads and the nodemailer layer it loads.
-     * @example emailSmtp("email", { kmsKeyArn: key.arn }, { parent: this })
+     * @example new EmailSmtp("email", { kmsKeyArn: key.arn }, { parent: this })
      * @default none (required)
      */
     smtp: EmailSmtp;
@@ -123,159 +123,143 @@ export interface EmailWorkerFunctionArgs<Event, Result> extends EmailFunctionCom
 }
 
 /**
- * The API function (`<name>-api`): validates `POST /v1/emails`, remembers Idempotency-Keys in the
- * table, offloads large bodies to the bucket and enqueues on the FIFO queue; its policy allows exactly that.
+ * The arguments of the API function's `ServiceFunction` (`<name>-api`): validates `POST /v1/emails`,
+ * remembers Idempotency-Keys in the table, offloads large bodies to the bucket and enqueues on the FIFO
+ * queue; its policy allows exactly that.
  *
  * @example
- * const api = emailApiFunction("email", { ...functionDefaults, settings: apiSettings, queue, table, bucket }, { parent: this });
+ * const api = new ServiceFunction("email-api", emailApiFunctionArgs({ ...functionDefaults, settings: apiSettings, queue, table, bucket }), { parent: this });
  * export const apiFunctionName = api.function.name;
  */
-export function emailApiFunction<Event, Result>(
-    name: string,
-    args: EmailApiFunctionArgs<Event, Result>,
-    opts: pulumi.ComponentResourceOptions,
-): ServiceFunction<Event, Result> {
+export function emailApiFunctionArgs<Event, Result>(args: EmailApiFunctionArgs<Event, Result>): ServiceFunctionArgs<Event, Result> {
     const { settings, queue, table, statusTable, bucket } = args;
     const keyArn = pulumi.output(args.kmsKeyArn);
-    return new ServiceFunction(
-        `${name}-api`,
-        {
-            ...functionCommon(args),
-            callbackFactory: settings.factory,
-            description: "POST /v1/emails: validates, stores Idempotency-Keys, enqueues on the email FIFO queue",
-            roleDescription: "Email API",
-            serviceName: EMAIL_SERVICE_NAMES.api,
-            memorySizeMb: settings.memorySizeMb,
-            timeoutSeconds: settings.timeoutSeconds,
-            shippedPackages: ["valibot"],
-            policy: ({ scope: awsScopeOutput, logGroupArn }) =>
-                pulumi
-                    .all([awsScopeOutput, keyArn, logGroupArn, queue.queue.arn, table.arn, bucket.arn, statusTable.arn])
-                    .apply(([resolvedScope, key, logGroup, queueArn, tableArn, bucketArn, statusTableArn]) =>
-                        emailApiPolicy({
+    return {
+        ...functionCommon(args),
+        callbackFactory: settings.factory,
+        description: "POST /v1/emails: validates, stores Idempotency-Keys, enqueues on the email FIFO queue",
+        roleDescription: "Email API",
+        serviceName: EMAIL_SERVICE_NAMES.api,
+        memorySizeMb: settings.memorySizeMb,
+        timeoutSeconds: settings.timeoutSeconds,
+        shippedPackages: ["valibot"],
+        policy: ({ scope: awsScopeOutput, logGroupArn }) =>
+            pulumi
+                .all([awsScopeOutput, keyArn, logGroupArn, queue.queue.arn, table.arn, bucket.arn, statusTable.arn])
+                .apply(([resolvedScope, key, logGroup, queueArn, tableArn, bucketArn, statusTableArn]) =>
+                    emailApiPolicy({
+                        scope: resolvedScope,
+                        keyArn: key,
+                        logGroupArn: logGroup,
+                        queueArn,
+                        tableArn,
+                        bucketArn,
+                        statusTableArn,
+                    }),
+                ),
+        environment: {
+            [EMAIL_ENV.queueUrl]: queue.queue.url,
+            [EMAIL_ENV.idempotencyTable]: table.name,
+            [EMAIL_ENV.contentBucket]: bucket.bucket,
+            [EMAIL_ENV.largeBodyThresholdBytes]: String(settings.largeBodyThresholdBytes),
+            [EMAIL_ENV.maxRequestBytes]: String(settings.maxRequestBytes),
+            [EMAIL_ENV.maxRecipients]: String(settings.maxRecipients),
+            [EMAIL_ENV.maxScheduleAheadDays]: String(settings.maxScheduleAheadDays),
+            [EMAIL_ENV.idempotencyTtlSeconds]: String(settings.idempotencyTtlHours * 3600),
+            [EMAIL_ENV.tenantLanes]: String(settings.tenantLanes),
+            [EMAIL_ENV.statusTable]: statusTable.name,
+            [EMAIL_ENV.statusRetentionSeconds]: String(args.statusRetentionDays * 86_400),
+            ...(args.sendingIdentities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(args.sendingIdentities) } : {}),
+            ...(settings.senders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(settings.senders) } : {}),
+        },
+    };
+}
+
+/**
+ * The arguments of the worker's `ServiceFunction` (`<name>-worker`): reads the FIFO queue through an
+ * event source mapping, sends through SES with SMTP failover (the secret, the nodemailer layer), schedules
+ * future `sendAt` and rejects to the DLQ; its policy allows exactly that, SES sending only as the declared
+ * identities through the configuration set.
+ *
+ * @example
+ * const worker = new ServiceFunction("email-worker", emailWorkerFunctionArgs({ ...functionDefaults, settings: workerSettings, queue, table, bucket, smtp, scheduler, ses }), { parent: this });
+ * export const workerFunctionName = worker.function.name;
+ */
+export function emailWorkerFunctionArgs<Event, Result>(args: EmailWorkerFunctionArgs<Event, Result>): ServiceFunctionArgs<Event, Result> {
+    const { settings, queue, table, statusTable, bucket, smtp, scheduler, ses } = args;
+    const keyArn = pulumi.output(args.kmsKeyArn);
+    return {
+        ...functionCommon(args),
+        callbackFactory: settings.factory,
+        description: "Sends queued emails through SES with SMTP failover; schedules future sendAt",
+        roleDescription: "Email worker",
+        serviceName: EMAIL_SERVICE_NAMES.worker,
+        memorySizeMb: settings.memorySizeMb,
+        timeoutSeconds: settings.timeoutSeconds,
+        shippedPackages: ["valibot", "opossum"],
+        extraLayers: [smtp.layer.arn],
+        policy: ({ scope: awsScopeOutput, logGroupArn }) =>
+            pulumi
+                .all([
+                    awsScopeOutput,
+                    pulumi.all([
+                        keyArn,
+                        logGroupArn,
+                        queue.queue.arn,
+                        queue.deadLetterQueue.arn,
+                        table.arn,
+                        bucket.arn,
+                        smtp.secret.arn,
+                        scheduler.group.name,
+                    ]),
+                    scheduler.role.arn,
+                    pulumi.all(Object.values(ses.identities).map((identity) => identity.arn)),
+                    ses.configurationSet.arn,
+                    statusTable.arn,
+                ])
+                .apply(
+                    ([
+                        resolvedScope,
+                        [key, logGroup, queueArn, deadLetterQueueArn, tableArn, bucketArn, secretArn, group],
+                        schedulerRoleArn,
+                        identityArns,
+                        configurationSetArn,
+                        statusTableArn,
+                    ]) =>
+                        emailWorkerPolicy({
                             scope: resolvedScope,
                             keyArn: key,
                             logGroupArn: logGroup,
                             queueArn,
+                            deadLetterQueueArn,
                             tableArn,
+                            statusTableArn,
                             bucketArn,
-                            statusTableArn,
-                        }),
-                    ),
-            environment: {
-                [EMAIL_ENV.queueUrl]: queue.queue.url,
-                [EMAIL_ENV.idempotencyTable]: table.name,
-                [EMAIL_ENV.contentBucket]: bucket.bucket,
-                [EMAIL_ENV.largeBodyThresholdBytes]: String(settings.largeBodyThresholdBytes),
-                [EMAIL_ENV.maxRequestBytes]: String(settings.maxRequestBytes),
-                [EMAIL_ENV.maxRecipients]: String(settings.maxRecipients),
-                [EMAIL_ENV.maxScheduleAheadDays]: String(settings.maxScheduleAheadDays),
-                [EMAIL_ENV.idempotencyTtlSeconds]: String(settings.idempotencyTtlHours * 3600),
-                [EMAIL_ENV.tenantLanes]: String(settings.tenantLanes),
-                [EMAIL_ENV.statusTable]: statusTable.name,
-                [EMAIL_ENV.statusRetentionSeconds]: String(args.statusRetentionDays * 86_400),
-                ...(args.sendingIdentities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(args.sendingIdentities) } : {}),
-                ...(settings.senders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(settings.senders) } : {}),
-            },
-        },
-        opts,
-    );
-}
-
-/**
- * The worker (`<name>-worker`): reads the FIFO queue through an event source mapping, sends through SES
- * with SMTP failover (the secret, the nodemailer layer), schedules future `sendAt` and rejects to the DLQ;
- * its policy allows exactly that, SES sending only as the declared identities through the configuration set.
- *
- * @example
- * const worker = emailWorkerFunction("email", { ...functionDefaults, settings: workerSettings, queue, table, bucket, smtp, scheduler, ses }, { parent: this });
- * export const workerFunctionName = worker.function.name;
- */
-export function emailWorkerFunction<Event, Result>(
-    name: string,
-    args: EmailWorkerFunctionArgs<Event, Result>,
-    opts: pulumi.ComponentResourceOptions,
-): ServiceFunction<Event, Result> {
-    const { settings, queue, table, statusTable, bucket, smtp, scheduler, ses } = args;
-    const keyArn = pulumi.output(args.kmsKeyArn);
-    return new ServiceFunction(
-        `${name}-worker`,
-        {
-            ...functionCommon(args),
-            callbackFactory: settings.factory,
-            description: "Sends queued emails through SES with SMTP failover; schedules future sendAt",
-            roleDescription: "Email worker",
-            serviceName: EMAIL_SERVICE_NAMES.worker,
-            memorySizeMb: settings.memorySizeMb,
-            timeoutSeconds: settings.timeoutSeconds,
-            shippedPackages: ["valibot", "opossum"],
-            extraLayers: [smtp.layer.arn],
-            policy: ({ scope: awsScopeOutput, logGroupArn }) =>
-                pulumi
-                    .all([
-                        awsScopeOutput,
-                        pulumi.all([
-                            keyArn,
-                            logGroupArn,
-                            queue.queue.arn,
-                            queue.deadLetterQueue.arn,
-                            table.arn,
-                            bucket.arn,
-                            smtp.secret.arn,
-                            scheduler.group.name,
-                        ]),
-                        scheduler.role.arn,
-                        pulumi.all(Object.values(ses.identities).map((identity) => identity.arn)),
-                        ses.configurationSet.arn,
-                        statusTable.arn,
-                    ])
-                    .apply(
-                        ([
-                            resolvedScope,
-                            [key, logGroup, queueArn, deadLetterQueueArn, tableArn, bucketArn, secretArn, group],
+                            secretArn,
+                            // Without declared identities the worker may send as any identity of the account in the region.
+                            sesIdentityArns:
+                                identityArns.length > 0
+                                    ? identityArns
+                                    : [`arn:${resolvedScope.partition}:ses:${resolvedScope.region}:${resolvedScope.accountId}:identity/*`],
+                            sesConfigurationSetArn: configurationSetArn,
+                            scheduleGroupName: group,
                             schedulerRoleArn,
-                            identityArns,
-                            configurationSetArn,
-                            statusTableArn,
-                        ]) =>
-                            emailWorkerPolicy({
-                                scope: resolvedScope,
-                                keyArn: key,
-                                logGroupArn: logGroup,
-                                queueArn,
-                                deadLetterQueueArn,
-                                tableArn,
-                                statusTableArn,
-                                bucketArn,
-                                secretArn,
-                                // Without declared identities the worker may send as any identity of the account in the region.
-                                sesIdentityArns:
-                                    identityArns.length > 0
-                                        ? identityArns
-                                        : [
-                                              `arn:${resolvedScope.partition}:ses:${resolvedScope.region}:${resolvedScope.accountId}:identity/*`,
-                                          ],
-                                sesConfigurationSetArn: configurationSetArn,
-                                scheduleGroupName: group,
-                                schedulerRoleArn,
-                            }),
-                    ),
-            environment: {
-                [EMAIL_ENV.deadLetterQueueUrl]: queue.deadLetterQueue.url,
-                [EMAIL_ENV.queueArn]: queue.queue.arn,
-                [EMAIL_ENV.idempotencyTable]: table.name,
-                [EMAIL_ENV.contentBucket]: bucket.bucket,
-                [EMAIL_ENV.smtpSecretArn]: smtp.secret.arn,
-                [EMAIL_ENV.scheduleGroup]: scheduler.group.name,
-                [EMAIL_ENV.schedulerRoleArn]: scheduler.role.arn,
-                [EMAIL_ENV.sesConfigurationSet]: ses.configurationSet.configurationSetName,
-                [EMAIL_ENV.scheduleDeadLetterQueueArn]: scheduler.deadLetterQueue.arn,
-                [EMAIL_ENV.statusTable]: statusTable.name,
-            },
-            queue: { arn: queue.queue.arn, fifo: true, batchSize: settings.batchSize, maxConcurrency: settings.maxConcurrency },
+                        }),
+                ),
+        environment: {
+            [EMAIL_ENV.deadLetterQueueUrl]: queue.deadLetterQueue.url,
+            [EMAIL_ENV.queueArn]: queue.queue.arn,
+            [EMAIL_ENV.idempotencyTable]: table.name,
+            [EMAIL_ENV.contentBucket]: bucket.bucket,
+            [EMAIL_ENV.smtpSecretArn]: smtp.secret.arn,
+            [EMAIL_ENV.scheduleGroup]: scheduler.group.name,
+            [EMAIL_ENV.schedulerRoleArn]: scheduler.role.arn,
+            [EMAIL_ENV.sesConfigurationSet]: ses.configurationSet.configurationSetName,
+            [EMAIL_ENV.scheduleDeadLetterQueueArn]: scheduler.deadLetterQueue.arn,
+            [EMAIL_ENV.statusTable]: statusTable.name,
         },
-        opts,
-    );
+        queue: { arn: queue.queue.arn, fifo: true, batchSize: settings.batchSize, maxConcurrency: settings.maxConcurrency },
+    };
 }
 
 /** The `ServiceFunction` arguments both functions take unchanged. */

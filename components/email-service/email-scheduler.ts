@@ -1,7 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
-import { DEAD_LETTER_RETENTION_SECONDS, DEFAULTS, RECEIVE_WAIT_TIME_SECONDS, SQS_MAX_MESSAGE_SIZE_BYTES } from "../shared/defaults";
+import {
+    DEAD_LETTER_RETENTION_SECONDS,
+    ENCRYPTED_QUEUE_DEFAULTS,
+    RECEIVE_WAIT_TIME_SECONDS,
+    SQS_MAX_MESSAGE_SIZE_BYTES,
+} from "../shared/defaults";
 import { QUEUE_ROLE_TAG } from "../shared/encrypted-queue";
 import { queuePolicy } from "../shared/iam-documents";
 import { scheduleGroupName } from "../shared/naming";
@@ -67,7 +72,8 @@ export class EmailScheduler extends pulumi.ComponentResource {
             `${name}-schedule-dlq`,
             {
                 kmsMasterKeyId: args.kmsKeyArn,
-                kmsDataKeyReusePeriodSeconds: DEFAULTS.kmsDataKeyReusePeriodSeconds,
+                // The email queue's, an `EncryptedQueue` with the block's default.
+                kmsDataKeyReusePeriodSeconds: ENCRYPTED_QUEUE_DEFAULTS.kmsDataKeyReusePeriodSeconds,
                 maxMessageSize: SQS_MAX_MESSAGE_SIZE_BYTES,
                 messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
                 receiveWaitTimeSeconds: RECEIVE_WAIT_TIME_SECONDS,

@@ -1,6 +1,6 @@
 import type * as aws from "@pulumi/aws";
 import type * as pulumi from "@pulumi/pulumi";
-import type { SmtpSettings } from "../../handlers/email/providers/smtp";
+import type { SmtpSettings } from "../../contracts/email-service";
 import type { LogLevel } from "../shared/defaults";
 
 /** `Event` and `Result` are the handler's event and result types. */

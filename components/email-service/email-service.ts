@@ -2,21 +2,21 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EMAIL_SERVICE_NAMES, EMAIL_STATUS_TABLE_KEYS, EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
-import { SQS_MAX_MESSAGE_SIZE_BYTES } from "../shared/defaults";
-import { EMAIL_SERVICE_DEFAULTS } from "./defaults";
+import { EMAIL_SERVICE_DEFAULTS, SQS_MAX_MESSAGE_SIZE_BYTES, withDefaults } from "../shared/defaults";
 import type { EmailServiceArgs } from "./email-service-args";
-import { emailAlarms } from "./email-alarms";
+import { EmailAlarms } from "./email-alarms";
 import { EmailContentBucket } from "./email-content-bucket";
-import { emailApiFunction, emailWorkerFunction } from "./email-functions";
+import { emailApiFunctionArgs, emailWorkerFunctionArgs } from "./email-functions";
 import { EmailHttpApi } from "./email-http-api";
 import { EmailScheduler } from "./email-scheduler";
 import { type EmailDkimRecord, EmailSesIdentities } from "./email-ses-identities";
-import { emailSmtp } from "./email-smtp";
-import { emailDashboard } from "./email-dashboard";
+import { EmailSmtp } from "./email-smtp";
+import { EmailDashboard } from "./email-dashboard";
 import { globalName } from "../shared/naming";
 import { emailInvokePolicy } from "./email-iam";
 import { EncryptedQueue } from "../shared/encrypted-queue";
 import { EmailStatusEvents } from "./email-status-events";
+import { ServiceFunction } from "../shared/service-function";
 
 export type { EmailApiSettings, EmailFunctionSettings, EmailServiceArgs, EmailWorkerSettings } from "./email-service-args";
 
@@ -83,11 +83,11 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
     ) {
         super("event-ingestion:email:EmailService", name, {}, opts);
         const defaults = EMAIL_SERVICE_DEFAULTS;
-        const apiSettings = { ...defaults.api, ...definedOnly(args.api) };
-        const workerSettings = { ...defaults.worker, ...definedOnly(args.worker) };
-        const queueSettings = { ...defaults.queue, ...definedOnly(args.queue ?? {}) };
-        const storage = { ...defaults.storage, ...definedOnly(args.storage ?? {}) };
-        const logs = { ...defaults.logs, ...definedOnly(args.logs ?? {}) };
+        const apiSettings = withDefaults(defaults.api, args.api);
+        const workerSettings = withDefaults(defaults.worker, args.worker);
+        const queueSettings = withDefaults(defaults.queue, args.queue);
+        const storage = withDefaults(defaults.storage, args.storage);
+        const logs = withDefaults(defaults.logs, args.logs);
         const ses = args.ses ?? {};
         const { project, stack } = deploymentNames();
         const scope = awsScope({ parent: this });
@@ -146,7 +146,7 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
         ).bucket;
 
         // SMTP failover: the relay's secret (its value from config, a Pulumi secret, or set out of band) and the nodemailer layer.
-        const smtp = emailSmtp(name, { kmsKeyArn: args.kmsKeyArn, smtp: workerSettings.smtp }, parent);
+        const smtp = new EmailSmtp(name, { kmsKeyArn: args.kmsKeyArn, smtp: workerSettings.smtp, previousParent: this }, parent);
         this.smtpSecret = smtp.secret;
         this.smtpLayer = smtp.layer;
 
@@ -184,21 +184,27 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             statusTable: this.statusTable,
             bucket: this.bucket,
         };
-        const api = emailApiFunction(
-            name,
-            {
+        const api = new ServiceFunction(
+            `${name}-api`,
+            emailApiFunctionArgs({
                 ...functionDefaults,
                 settings: { ...apiSettings, factory: args.api.factory },
                 sendingIdentities: ses.identities,
                 statusRetentionDays: storage.statusRetentionDays,
-            },
+            }),
             parent,
         );
         this.apiFunction = api.function;
         this.apiRole = api.role;
-        const worker = emailWorkerFunction(
-            name,
-            { ...functionDefaults, settings: { ...workerSettings, factory: args.worker.factory }, smtp, scheduler, ses: sesResources },
+        const worker = new ServiceFunction(
+            `${name}-worker`,
+            emailWorkerFunctionArgs({
+                ...functionDefaults,
+                settings: { ...workerSettings, factory: args.worker.factory },
+                smtp,
+                scheduler,
+                ses: sesResources,
+            }),
             parent,
         );
         this.workerFunction = worker.function;
@@ -238,7 +244,8 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
         );
         this.apiUrl = http.url;
 
-        this.alarms = emailAlarms(
+        this.alarms = new EmailAlarms(
+            name,
             {
                 target: { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name },
                 metricsNamespace: project,
@@ -250,9 +257,10 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
                 scheduleDeadLetterQueueName: this.scheduleDeadLetterQueue.name,
                 scheduleGroupName,
                 oldestMessageAgeAlarmSeconds: queueSettings.oldestMessageAgeAlarmSeconds,
+                previousParent: this,
             },
             parent,
-        );
+        ).alarms;
 
         if (args.statusEvents) {
             this.statusEvents = new EmailStatusEvents(
@@ -271,8 +279,8 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             );
         }
 
-        this.dashboard = emailDashboard(
-            `${name}-dashboard`,
+        this.dashboard = new EmailDashboard(
+            name,
             {
                 // Dashboard names are global to the account: qualify with region too (as the events dashboard).
                 dashboardName: scope.apply((resolvedScope) => globalName(project, stack, resolvedScope.region, name)),
@@ -287,9 +295,10 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
                 deadLetterQueue: this.queue.deadLetterQueue,
                 scheduleGroupName,
                 oldestMessageAgeAlarmSeconds: queueSettings.oldestMessageAgeAlarmSeconds,
+                previousParent: this,
             },
             parent,
-        );
+        ).dashboard;
 
         this.registerOutputs({
             apiUrl: this.apiUrl,
@@ -302,9 +311,4 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             sesDkimRecords: this.sesDkimRecords,
         });
     }
-}
-
-/** The fields of `settings` that are set: an explicit `undefined` must not hide a default. */
-function definedOnly<T extends object>(settings: T): Partial<T> {
-    return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

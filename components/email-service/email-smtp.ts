@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { SmtpSettings } from "../../handlers/email/providers/smtp";
+import type { SmtpSettings } from "../../contracts/email-service";
 import { deploymentNames } from "../shared/aws-scope";
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from "../shared/defaults";
 import { layerFiles } from "../shared/lambda-packaging";
@@ -22,26 +22,47 @@ export interface EmailSmtpArgs {
      * @default undefined (no value in the program: it is set out of band)
      */
     smtp?: SmtpSettings;
-}
-
-/** The worker's SMTP failover path: where its relay settings are kept and where nodemailer comes from. */
-export interface EmailSmtp {
-    /** JSON `{ host, port, secure, requireTLS, username, password }`, encrypted with the key. */
-    secret: aws.secretsmanager.Secret;
-    /** nodemailer, kept out of the worker's archive. */
-    layer: aws.lambda.LayerVersion;
+    /**
+     * The parent these resources were registered under before this component grouped them: each child
+     * gets an alias to it, so a deployed stack keeps them.
+     * @example this
+     * @default undefined (no alias)
+     */
+    previousParent?: pulumi.Resource;
 }
 
 /**
- * The SMTP relay's secret (with its value when `smtp` is given) and the nodemailer layer the worker
- * loads on its first SMTP send. Plain resources under `opts.parent`, named as the service:
+ * The worker's SMTP failover path: the relay's secret (with its value when `smtp` is given) and the
+ * nodemailer layer the worker loads on its first SMTP send. Named as its service: the children are
  * `<name>-smtp`, `<name>-smtp-value`, `<name>-smtp-layer`.
  *
  * @example
- * const smtp = emailSmtp("email", { kmsKeyArn: key.arn, smtp: workerSettings.smtp }, { parent: this });
+ * const smtp = new EmailSmtp("email", { kmsKeyArn: key.arn, smtp: workerSettings.smtp }, { parent: this });
  * export const smtpSecretArn = smtp.secret.arn;
  */
-export function emailSmtp(name: string, args: EmailSmtpArgs, opts: pulumi.CustomResourceOptions): EmailSmtp {
+export class EmailSmtp extends pulumi.ComponentResource {
+    /** JSON `{ host, port, secure, requireTLS, username, password }`, encrypted with the key. */
+    readonly secret: aws.secretsmanager.Secret;
+    /** nodemailer, kept out of the worker's archive. */
+    readonly layer: aws.lambda.LayerVersion;
+
+    constructor(name: string, args: EmailSmtpArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("event-ingestion:email:EmailSmtp", name, {}, opts);
+        const { secret, layer } = smtpResources(name, args, {
+            parent: this,
+            ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
+        });
+        this.secret = secret;
+        this.layer = layer;
+        this.registerOutputs({ secretArn: secret.arn, layerArn: layer.arn });
+    }
+}
+
+function smtpResources(
+    name: string,
+    args: EmailSmtpArgs,
+    opts: pulumi.CustomResourceOptions,
+): { secret: aws.secretsmanager.Secret; layer: aws.lambda.LayerVersion } {
     const { project, stack } = deploymentNames();
     const secret = new aws.secretsmanager.Secret(
         `${name}-smtp`,

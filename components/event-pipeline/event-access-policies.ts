@@ -8,6 +8,8 @@ export interface EventAccessPoliciesArgs {
     tableArn: pulumi.Input<string>;
     streamArn: pulumi.Input<string>;
     kmsKeyArn: pulumi.Input<string>;
+    /** The table's arrival index, when it has one: the table read policy grants Query on it too. */
+    pollingIndexArn?: pulumi.Input<string>;
 }
 
 /**
@@ -51,10 +53,13 @@ export class EventAccessPolicies extends pulumi.ComponentResource {
         this.tableRead = new aws.iam.Policy(
             `${name}-table-read`,
             {
+                // The description is unchanged with or without the index: changing it would replace the policy.
                 description: "Query and GetItem on the event table (polling)",
-                policy: all.apply(([resolvedScope, , tableArn, , keyArn]) =>
-                    JSON.stringify(tableReadPolicy(resolvedScope, tableArn, keyArn)),
-                ),
+                policy: pulumi
+                    .all([all, args.pollingIndexArn])
+                    .apply(([[resolvedScope, , tableArn, , keyArn], indexArn]) =>
+                        JSON.stringify(tableReadPolicy(resolvedScope, tableArn, keyArn, indexArn)),
+                    ),
             },
             { parent: this },
         );

@@ -2,7 +2,8 @@ import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EncryptedQueue } from "../shared/encrypted-queue";
 import { ServiceFunction } from "../shared/service-function";
-import { DEFAULTS } from "../shared/defaults";
+import { DEFAULTS, pollingLagSeconds, withDefaults } from "../shared/defaults";
+import { EVENT_POLLING_LAG_MARGIN_SECONDS } from "../../contracts/event-pipeline";
 import { EventAccessPolicies } from "./event-access-policies";
 import { EVENT_PROCESSOR_FORMER_TYPE, eventProcessorFunctionArgs, type EventProcessorSettings } from "./event-processor-function";
 import { EventStore } from "./event-store";
@@ -34,6 +35,8 @@ export interface EventPipelineArgs<Event = unknown, Result = unknown> {
         deletionProtection?: boolean;
         /** Days an event is kept (TTL). @default undefined (no expiry) */
         retentionDays?: number;
+        /** The arrival index for a polling Sender. @default false */
+        pollingIndex?: boolean;
     };
     /** The processor function and its event source mapping. @default {} (the ServiceFunction and mapping defaults) */
     processor?: {
@@ -45,6 +48,26 @@ export interface EventPipelineArgs<Event = unknown, Result = unknown> {
     /** Alarm when the oldest event waits longer than this, seconds. @default 300 */
     oldestMessageAgeAlarmSeconds?: number;
 }
+
+/** The pipeline's defaults (`DEFAULTS`, by config key) under the names of its arguments. */
+const PIPELINE_DEFAULTS = {
+    queue: {
+        maxReceiveCount: DEFAULTS.maxReceiveCount,
+        kmsDataKeyReusePeriodSeconds: DEFAULTS.kmsDataKeyReusePeriodSeconds,
+        maxMessageSize: DEFAULTS.maxMessageSize,
+    },
+    store: { deletionProtection: DEFAULTS.deletionProtection, pollingIndex: DEFAULTS.eventPollingIndex },
+    processor: {
+        name: "event-processor",
+        memorySizeMb: DEFAULTS.processorMemoryMb,
+        timeoutSeconds: DEFAULTS.processorTimeoutSeconds,
+        batchSize: DEFAULTS.batchSize,
+        maxBatchingWindowSeconds: DEFAULTS.maxBatchingWindowSeconds,
+        maxConcurrency: DEFAULTS.maxConcurrency,
+        logRetentionDays: DEFAULTS.logRetentionDays,
+        logLevel: DEFAULTS.logLevel,
+    },
+} as const;
 
 /** Components that were registered at the stack's root before this component grouped them. */
 const FROM_STACK_ROOT = { aliases: [{ parent: pulumi.rootStackResource }] };
@@ -73,24 +96,29 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
     readonly processor: ServiceFunction<Event, Result>;
     readonly monitoring: PipelineMonitoring;
     readonly access: EventAccessPolicies;
+    /** What a polling Sender needs besides the table: present when the store has the arrival index. */
+    readonly polling?: { readonly indexName: string; readonly lagSeconds: number };
 
     constructor(name: string, args: EventPipelineArgs<Event, Result>, opts?: pulumi.ComponentResourceOptions) {
         super("event-ingestion:events:EventPipeline", name, {}, opts);
         // The components keep their pre-grouping root URNs through an alias each; their children inherit it.
         const child = { parent: this, ...FROM_STACK_ROOT };
-        const { name: processorName = "event-processor", ...processor } = args.processor ?? {};
+        // The defaults are applied here, once; the children receive resolved settings.
+        const { name: processorName, ...processor } = withDefaults(PIPELINE_DEFAULTS.processor, args.processor);
+        const queue = withDefaults(PIPELINE_DEFAULTS.queue, args.queue);
+        const store = withDefaults(PIPELINE_DEFAULTS.store, args.store);
 
         this.queue = new EncryptedQueue(
             name,
             {
                 kmsKeyArn: args.kmsKeyArn,
-                consumerTimeoutSeconds: processor.timeoutSeconds ?? DEFAULTS.processorTimeoutSeconds,
-                consumerBatchingWindowSeconds: processor.maxBatchingWindowSeconds ?? DEFAULTS.maxBatchingWindowSeconds,
-                ...args.queue,
+                consumerTimeoutSeconds: processor.timeoutSeconds,
+                consumerBatchingWindowSeconds: processor.maxBatchingWindowSeconds,
+                ...queue,
             },
             child,
         );
-        this.store = new EventStore(name, { kmsKeyArn: args.kmsKeyArn, ...args.store }, child);
+        this.store = new EventStore(name, { kmsKeyArn: args.kmsKeyArn, ...store }, child);
         this.producers = args.producers
             ? new ProducerRoles(name, { producers: args.producers, queueArn: this.queue.queue.arn, kmsKeyArn: args.kmsKeyArn }, child)
             : undefined;
@@ -123,7 +151,7 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
                 queue: this.queue.queue,
                 deadLetterQueue: this.queue.deadLetterQueue,
                 table: this.store.table,
-                oldestMessageAgeSeconds: args.oldestMessageAgeAlarmSeconds,
+                oldestMessageAgeSeconds: args.oldestMessageAgeAlarmSeconds ?? DEFAULTS.oldestMessageAgeAlarmSeconds,
             },
             child,
         );
@@ -134,9 +162,16 @@ export class EventPipeline<Event = unknown, Result = unknown> extends pulumi.Com
                 tableArn: this.store.table.arn,
                 streamArn: this.store.table.streamArn,
                 kmsKeyArn: args.kmsKeyArn,
+                pollingIndexArn: this.store.pollingIndexArn,
             },
             child,
         );
+        if (this.store.pollingIndexName) {
+            this.polling = {
+                indexName: this.store.pollingIndexName,
+                lagSeconds: pollingLagSeconds(processor.timeoutSeconds, EVENT_POLLING_LAG_MARGIN_SECONDS),
+            };
+        }
         this.registerOutputs({
             queueUrl: this.queue.queue.url,
             tableName: this.store.table.name,

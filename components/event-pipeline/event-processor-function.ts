@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as aws from "@pulumi/aws";
-import { DEFAULTS, type LogLevel } from "../shared/defaults";
+import type { LogLevel } from "../shared/defaults";
 import { processorPolicy } from "../shared/iam-documents";
 import type { ServiceFunctionArgs } from "../shared/service-function";
 import { EVENT_PROCESSOR_ENV, EVENT_PROCESSOR_SERVICE_NAME } from "../../contracts/event-pipeline";
@@ -24,20 +24,19 @@ export interface EventProcessorFunctionArgs<Event = unknown, Result = unknown> {
      * The log group is `<prefix><name>`.
      */
     logGroupNamePrefix: string;
-    /** @default 256 */
-    memorySizeMb?: number;
-    /** @default 30 */
-    timeoutSeconds?: number;
-    /** @default 10 */
-    batchSize?: number;
-    /** @default 1 */
-    maxBatchingWindowSeconds?: number;
-    /** Event source mapping `scalingConfig.maximumConcurrency`. @default 10 */
-    maxConcurrency?: number;
-    /** @default 30 */
-    logRetentionDays?: number;
-    /** Powertools log level; Lambda's JSON log filter (`applicationLogLevel`, `systemLogLevel`) follows it. @default "INFO" */
-    logLevel?: LogLevel;
+    /** Function memory, MB (`EventPipeline` passes `DEFAULTS.processorMemoryMb` unless configured). */
+    memorySizeMb: number;
+    /** Function timeout, seconds. */
+    timeoutSeconds: number;
+    /** Messages per invocation. */
+    batchSize: number;
+    /** Seconds the mapping waits to fill a batch. */
+    maxBatchingWindowSeconds: number;
+    /** Event source mapping `scalingConfig.maximumConcurrency`. */
+    maxConcurrency: number;
+    logRetentionDays: number;
+    /** Powertools log level; Lambda's JSON log filter (`applicationLogLevel`, `systemLogLevel`) follows it. */
+    logLevel: LogLevel;
     /** `ENABLED_EVENT_TYPES`. @default undefined (every registered type) */
     enabledEventTypes?: readonly string[];
     /** `EVENT_RETENTION_DAYS` (TTL). @default undefined (no expiry) */
@@ -51,17 +50,22 @@ export interface EventProcessorFunctionArgs<Event = unknown, Result = unknown> {
     shippedPackages?: readonly string[];
 }
 
-/** The processor's settings a caller of {@link EventPipeline} chooses (the rest comes from the pipeline's own resources). */
-export type EventProcessorSettings = Pick<
-    EventProcessorFunctionArgs,
-    | "memorySizeMb"
-    | "timeoutSeconds"
-    | "batchSize"
-    | "maxBatchingWindowSeconds"
-    | "maxConcurrency"
-    | "logRetentionDays"
-    | "logLevel"
-    | "enabledEventTypes"
+/**
+ * The processor's settings a caller of {@link EventPipeline} chooses (the rest comes from the pipeline's own resources);
+ * `EventPipeline` applies the defaults (`DEFAULTS`) to those it is not given.
+ */
+export type EventProcessorSettings = Partial<
+    Pick<
+        EventProcessorFunctionArgs,
+        | "memorySizeMb"
+        | "timeoutSeconds"
+        | "batchSize"
+        | "maxBatchingWindowSeconds"
+        | "maxConcurrency"
+        | "logRetentionDays"
+        | "logLevel"
+        | "enabledEventTypes"
+    >
 >;
 
 /** The processor's type token before it was a {@link ServiceFunction}: the alias that keeps deployed stacks' URNs. */
@@ -103,16 +107,16 @@ export function eventProcessorFunctionArgs<Event, Result>(
         kmsKeyArn: args.kmsKeyArn,
         logGroupNamePrefix: args.logGroupNamePrefix,
         environment,
-        logLevel: args.logLevel ?? DEFAULTS.logLevel,
-        logRetentionDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
-        memorySizeMb: args.memorySizeMb ?? DEFAULTS.processorMemoryMb,
-        timeoutSeconds: args.timeoutSeconds ?? DEFAULTS.processorTimeoutSeconds,
-        shippedPackages: args.shippedPackages ?? ["valibot"],
+        logLevel: args.logLevel,
+        logRetentionDays: args.logRetentionDays,
+        memorySizeMb: args.memorySizeMb,
+        timeoutSeconds: args.timeoutSeconds,
+        shippedPackages: args.shippedPackages,
         queue: {
             arn: args.queueArn,
-            batchSize: args.batchSize ?? DEFAULTS.batchSize,
-            maxBatchingWindowSeconds: args.maxBatchingWindowSeconds ?? DEFAULTS.maxBatchingWindowSeconds,
-            maxConcurrency: args.maxConcurrency ?? DEFAULTS.maxConcurrency,
+            batchSize: args.batchSize,
+            maxBatchingWindowSeconds: args.maxBatchingWindowSeconds,
+            maxConcurrency: args.maxConcurrency,
             // The mapping's name in deployed stacks.
             mappingName: `${name}-events`,
         },

@@ -5,7 +5,6 @@ import * as lambdaMetrics from "@pulumi/awsx/classic/lambda/metrics";
 import * as sqsMetrics from "@pulumi/awsx/classic/sqs/metrics";
 import * as pulumi from "@pulumi/pulumi";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
-import { DEFAULTS } from "../shared/defaults";
 import { globalName } from "../shared/naming";
 import { runbookAlarm } from "../shared/runbook-alarm";
 
@@ -18,11 +17,8 @@ export interface PipelineMonitoringArgs {
     queue: aws.sqs.Queue;
     deadLetterQueue: aws.sqs.Queue;
     table: aws.dynamodb.Table;
-    /**
-     * Alarm when the oldest event waits longer than this, seconds.
-     * @default 300
-     */
-    oldestMessageAgeSeconds?: number;
+    /** Alarm when the oldest event waits longer than this, seconds (`EventPipeline` passes `DEFAULTS.oldestMessageAgeAlarmSeconds` unless configured). */
+    oldestMessageAgeSeconds: number;
 }
 
 /** DynamoDB operations whose system errors are watched (the processor's, the Sender's and the stream's). */
@@ -47,7 +43,7 @@ export class PipelineMonitoring extends pulumi.ComponentResource {
         super("event-ingestion:monitoring:PipelineMonitoring", name, {}, opts);
         const { project, stack } = deploymentNames();
         const target = { topicArn: args.alarmTopicArn, namePrefix: args.alarmNamePrefix, component: name };
-        const oldestMessageAgeSeconds = args.oldestMessageAgeSeconds ?? DEFAULTS.oldestMessageAgeAlarmSeconds;
+        const oldestMessageAgeSeconds = args.oldestMessageAgeSeconds;
         const child = { parent: this };
 
         // "Anything at all in one period": errors, throttles, dead letters, DynamoDB throttles and system errors.

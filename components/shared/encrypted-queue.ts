@@ -2,11 +2,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
     DEAD_LETTER_RETENTION_SECONDS,
-    DEFAULTS,
     deriveVisibilityTimeoutSeconds,
-    RECEIVE_WAIT_TIME_SECONDS,
-    SOURCE_QUEUE_RETENTION_SECONDS,
+    ENCRYPTED_QUEUE_DEFAULTS,
     SQS_MAX_MESSAGE_SIZE_BYTES,
+    withDefaults,
 } from "./defaults";
 import { queuePolicy } from "./iam-documents";
 
@@ -117,12 +116,15 @@ export class EncryptedQueue extends pulumi.ComponentResource {
         if (problems.length > 0) throw new EncryptedQueueArgsError(problems);
 
         const fifo = args.fifo ?? false;
-        const kmsDataKeyReusePeriodSeconds = args.kmsDataKeyReusePeriodSeconds ?? DEFAULTS.kmsDataKeyReusePeriodSeconds;
-        const maxMessageSize = args.maxMessageSize ?? DEFAULTS.maxMessageSize;
-        this.visibilityTimeoutSeconds = deriveVisibilityTimeoutSeconds(
-            args.consumerTimeoutSeconds,
-            args.consumerBatchingWindowSeconds ?? 0,
-        );
+        const {
+            kmsDataKeyReusePeriodSeconds,
+            maxMessageSize,
+            maxReceiveCount,
+            messageRetentionSeconds,
+            receiveWaitTimeSeconds,
+            consumerBatchingWindowSeconds,
+        } = withDefaults(ENCRYPTED_QUEUE_DEFAULTS, args);
+        this.visibilityTimeoutSeconds = deriveVisibilityTimeoutSeconds(args.consumerTimeoutSeconds, consumerBatchingWindowSeconds);
         const fifoSettings = fifo
             ? {
                   fifoQueue: true,
@@ -141,7 +143,7 @@ export class EncryptedQueue extends pulumi.ComponentResource {
                 // source's limit adds reason attributes, and those count toward the size too.
                 maxMessageSize: SQS_MAX_MESSAGE_SIZE_BYTES,
                 messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-                receiveWaitTimeSeconds: args.receiveWaitTimeSeconds ?? RECEIVE_WAIT_TIME_SECONDS,
+                receiveWaitTimeSeconds,
                 tags: { [QUEUE_ROLE_TAG]: "dead-letter" },
             },
             { parent: this },
@@ -153,12 +155,12 @@ export class EncryptedQueue extends pulumi.ComponentResource {
                 kmsMasterKeyId: args.kmsKeyArn,
                 kmsDataKeyReusePeriodSeconds,
                 maxMessageSize,
-                messageRetentionSeconds: args.messageRetentionSeconds ?? SOURCE_QUEUE_RETENTION_SECONDS,
-                receiveWaitTimeSeconds: args.receiveWaitTimeSeconds ?? RECEIVE_WAIT_TIME_SECONDS,
+                messageRetentionSeconds,
+                receiveWaitTimeSeconds,
                 visibilityTimeoutSeconds: this.visibilityTimeoutSeconds,
                 redrivePolicy: pulumi.jsonStringify({
                     deadLetterTargetArn: this.deadLetterQueue.arn,
-                    maxReceiveCount: args.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
+                    maxReceiveCount,
                 }),
                 tags: { [QUEUE_ROLE_TAG]: "source" },
             },

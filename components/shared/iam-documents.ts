@@ -316,10 +316,15 @@ export function streamReadPolicy(scope: AwsScope, streamArn: string, keyArn: str
     );
 }
 
-/** For the Sender's polling option: Query and GetItem on the table, decrypt through DynamoDB. */
-export function tableReadPolicy(scope: AwsScope, tableArn: string, keyArn: string): PolicyDocument {
+/**
+ * For the Sender's polling option: Query and GetItem on the table, Query on the arrival index when the
+ * stack has one (`indexArn`: an index is a resource of its own, `<table ARN>/index/<name>`, and a grant
+ * on the table does not cover it), decrypt through DynamoDB.
+ */
+export function tableReadPolicy(scope: AwsScope, tableArn: string, keyArn: string, indexArn?: string): PolicyDocument {
     return doc(
         { Sid: "QueryEvents", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:Query"], Resource: tableArn },
+        ...(indexArn ? [{ Sid: "QueryArrivalIndex", Effect: "Allow" as const, Action: "dynamodb:Query", Resource: indexArn }] : []),
         {
             Sid: "DecryptThroughDynamoDb",
             Effect: "Allow",

@@ -1,7 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { awsScope, deploymentNames, powertoolsLayerArn } from "./aws-scope";
-import { DEFAULTS, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, LAMBDA_TRACING_MODE, lambdaLoggingConfig, type LogLevel } from "./defaults";
+import {
+    LAMBDA_ARCHITECTURE,
+    LAMBDA_RUNTIME,
+    LAMBDA_TRACING_MODE,
+    lambdaLoggingConfig,
+    SERVICE_FUNCTION_DEFAULTS,
+    withDefaults,
+    type LogLevel,
+} from "./defaults";
 import { lambdaAssumeRolePolicy, type AwsScope, type PolicyDocument } from "./iam-documents";
 import { SQS_DEFAULT_BATCH_SIZE, sqsEventSourceProblems } from "./event-source-rules";
 import { lambdaCodePathOptions } from "./lambda-packaging";
@@ -139,13 +147,13 @@ export class ServiceFunction<Event = unknown, Result = unknown> extends pulumi.C
               }).map((problem) => `queue.${problem}`)
             : [];
         if (problems.length > 0) throw new ServiceFunctionArgsError(name, problems);
-        const logLevel = args.logLevel ?? DEFAULTS.logLevel;
+        const { logLevel, logRetentionDays, memorySizeMb, timeoutSeconds, shippedPackages } = withDefaults(SERVICE_FUNCTION_DEFAULTS, args);
 
         this.logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
             {
                 name: `${args.logGroupNamePrefix}${name}`,
-                retentionInDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
+                retentionInDays: logRetentionDays,
                 kmsKeyId: args.kmsKeyArn,
             },
             child,
@@ -175,12 +183,12 @@ export class ServiceFunction<Event = unknown, Result = unknown> extends pulumi.C
             name,
             {
                 callbackFactory: args.callbackFactory,
-                codePathOptions: lambdaCodePathOptions(args.shippedPackages ?? ["valibot"]),
+                codePathOptions: lambdaCodePathOptions(shippedPackages),
                 role: this.role,
                 runtime: LAMBDA_RUNTIME,
                 architectures: [LAMBDA_ARCHITECTURE],
-                memorySize: args.memorySizeMb ?? DEFAULTS.processorMemoryMb,
-                timeout: args.timeoutSeconds ?? DEFAULTS.processorTimeoutSeconds,
+                memorySize: memorySizeMb,
+                timeout: timeoutSeconds,
                 tracingConfig: { mode: LAMBDA_TRACING_MODE },
                 layers: [powertoolsLayerArn({ parent: this }), ...(args.extraLayers ?? [])],
                 loggingConfig: lambdaLoggingConfig(this.logGroup.name, logLevel),
@@ -210,7 +218,7 @@ export class ServiceFunction<Event = unknown, Result = unknown> extends pulumi.C
                         ? { maximumBatchingWindowInSeconds: args.queue.maxBatchingWindowSeconds }
                         : {}),
                     functionResponseTypes: ["ReportBatchItemFailures"],
-                    scalingConfig: { maximumConcurrency: args.queue.maxConcurrency ?? DEFAULTS.maxConcurrency },
+                    scalingConfig: { maximumConcurrency: args.queue.maxConcurrency ?? SERVICE_FUNCTION_DEFAULTS.maxConcurrency },
                     enabled: true,
                 },
                 { ...child, dependsOn: [this.policy] },

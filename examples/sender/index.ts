@@ -1,8 +1,10 @@
 /**
  * Example Sender: consumes the event store's DynamoDB stream (the "stream
- * trigger" option in docs/sender.md). It reads the event-ingestion stack's
- * outputs through a StackReference and attaches the exported `streamReadPolicyArn`
- * to its own role: no ARN, key or table name is copied by hand.
+ * trigger" option in docs/sender.md) and, with `sender:pollTenants` set, also polls
+ * those tenants every minute through the arrival index (the "polling" option;
+ * the producing stack needs `eventPollingIndex` on). It reads the event-ingestion
+ * stack's outputs through a StackReference and attaches the exported policies to
+ * its own roles: no ARN, key or table name is copied by hand.
  *
  * Deploy from this folder: `pulumi stack init dev && pulumi up`.
  */
@@ -11,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { deliverNewEvents } from "./deliver";
+import { pollAllTenants } from "./poll";
 
 const config = new pulumi.Config("sender");
 const ingestion = new pulumi.StackReference(config.require("eventIngestionStack"));
@@ -242,6 +245,112 @@ new aws.lambda.EventSourceMapping("sender-stream", {
     filterCriteria: { filters: [{ pattern: JSON.stringify({ eventName: ["INSERT"] }) }] },
 });
 
+// Polling (optional): a scheduled function reads each tenant's new events through the arrival index
+// and keeps one cursor per tenant in the Sender's own table.
+const pollTenants = config.getObject<string[]>("pollTenants") ?? [];
+let pollerFunctionName: pulumi.Output<string> | undefined;
+if (pollTenants.length > 0) {
+    // requireOutput fails the preview when the producing stack has no arrival index (eventPollingIndex off).
+    const eventPollingIndexName = ingestion.requireOutput("eventPollingIndexName") as pulumi.Output<string>;
+    const eventPollingLagSeconds = ingestion.requireOutput("eventPollingLagSeconds") as pulumi.Output<number>;
+    const eventTableName = ingestion.requireOutput("eventTableName") as pulumi.Output<string>;
+    const tableReadPolicyArn = ingestion.requireOutput("tableReadPolicyArn") as pulumi.Output<string>;
+
+    const cursors = new aws.dynamodb.Table("sender-cursors", {
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: "clientId",
+        attributes: [{ name: "clientId", type: "S" }],
+        serverSideEncryption: { enabled: true, kmsKeyArn: key.arn },
+        pointInTimeRecovery: { enabled: true },
+        deletionProtectionEnabled: true,
+        tags,
+    });
+    const pollerRole = new aws.iam.Role("sender-poller", {
+        assumeRolePolicy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+        tags,
+    });
+    // The producer stack's exported policy: Query the table and its arrival index, GetItem, decrypt through DynamoDB.
+    new aws.iam.RolePolicyAttachment("sender-poller-table-read", { role: pollerRole.name, policyArn: tableReadPolicyArn });
+    new aws.iam.RolePolicy("sender-poller-own", {
+        role: pollerRole.id,
+        policy: pulumi.jsonStringify({
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    Resource: pulumi.interpolate`${logs.arn}:log-stream:*`,
+                },
+                { Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: cursors.arn },
+                {
+                    Effect: "Allow",
+                    Action: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                    Resource: key.arn,
+                    Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`dynamodb.${region}.amazonaws.com` } },
+                },
+                {
+                    Effect: "Allow",
+                    Action: "kms:Decrypt",
+                    Resource: key.arn,
+                    Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`lambda.${region}.amazonaws.com` } },
+                },
+            ],
+        }),
+    });
+    const poller = new aws.lambda.CallbackFunction("sender-poller", {
+        callback: pollAllTenants,
+        role: pollerRole,
+        runtime: "nodejs22.x",
+        architectures: ["arm64"],
+        memorySize: 256,
+        timeout: 50,
+        // One poll at a time: two concurrent polls of a tenant from the same cursor would deliver twice.
+        reservedConcurrentExecutions: 1,
+        tracingConfig: { mode: "Active" },
+        loggingConfig: { logFormat: "JSON", logGroup: logs.name },
+        kmsKeyArn: key.arn,
+        environment: {
+            variables: {
+                EVENT_TABLE_NAME: eventTableName,
+                EVENT_POLLING_INDEX_NAME: eventPollingIndexName,
+                EVENT_POLLING_LAG_SECONDS: eventPollingLagSeconds.apply(String),
+                CURSOR_TABLE_NAME: cursors.name,
+                POLL_TENANTS: pollTenants.join(","),
+            },
+        },
+        codePathOptions: { extraExcludePackages: excludeAllDependencies() },
+        tags,
+    });
+    const everyMinute = new aws.cloudwatch.EventRule("sender-poll-schedule", { scheduleExpression: "rate(1 minute)", tags });
+    new aws.cloudwatch.EventTarget("sender-poll-schedule", { rule: everyMinute.name, arn: poller.arn });
+    new aws.lambda.Permission("sender-poll-schedule", {
+        action: "lambda:InvokeFunction",
+        function: poller.name,
+        principal: "events.amazonaws.com",
+        sourceArn: everyMinute.arn,
+    });
+    new aws.cloudwatch.MetricAlarm("sender-poller-errors", {
+        name: `${alarmPrefix}poller-errors`,
+        namespace: "AWS/Lambda",
+        metricName: "Errors",
+        dimensions: { FunctionName: poller.name },
+        statistic: "Sum",
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [alarmTopic.arn],
+        okActions: [alarmTopic.arn],
+        tags,
+    });
+    pollerFunctionName = poller.name;
+}
+
 export const senderFunctionName = sender.name;
+export const senderPollerFunctionName = pollerFunctionName;
 export const consumedStreamArn = eventStreamArn;
 export const decryptsWithKeyArn = kmsKeyArn;

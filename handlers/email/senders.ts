@@ -9,6 +9,8 @@
  * address at exactly that domain (list subdomains separately). Case-insensitive.
  */
 
+import { senderCovered } from "../../contracts/email-service";
+
 /** The sender policy the API enforces; both parts are optional (see docs/email-service.md "Senders"). */
 export interface SenderPolicy {
     /** The stack's SES identities: every `from` must be covered by one. @default any (no identities declared) */
@@ -17,22 +19,8 @@ export interface SenderPolicy {
     allowedSenders?: Readonly<Record<string, readonly string[]>>;
 }
 
-/**
- * True when `entries` (addresses and domains) cover the address `from`.
- *
- * @example
- * senderCovered("shop@example.com", ["example.com"]); // true
- * senderCovered("shop@mail.example.com", ["example.com"]); // false: list the subdomain
- */
-export function senderCovered(from: string, entries: readonly string[]): boolean {
-    const address = from.trim().toLowerCase();
-    const at = address.lastIndexOf("@");
-    const domain = at >= 0 ? address.slice(at + 1) : address;
-    return entries.some((entry) => {
-        const normalized = entry.trim().toLowerCase();
-        return normalized.includes("@") ? normalized === address : normalized === domain;
-    });
-}
+/** Whether entries cover an address: the contract's rule, shared with stack config. */
+export { senderCovered };
 
 /**
  * The message of the `from` field error for `from` sent by `caller`, or `undefined` when allowed.

@@ -28,6 +28,7 @@ import {
 } from "valibot";
 import { calendarDate, calendarDateTime, RFC3339_TIMESTAMP_PATTERN } from "../shared/calendar";
 import { eventProcessorConfigurationError } from "./errors";
+import { EVENT_TYPE_NAMES as REGISTERED_TYPE_NAMES, type EventTypeName } from "../../contracts/event-pipeline";
 import type { EventTypeDefinition, EventTypeRegistry } from "./types";
 
 /** Type names: lower-case dotted words, `<entity>.<past-tense verb>`. */
@@ -46,7 +47,8 @@ const plan = () => picklist(["free", "starter", "business", "enterprise"]);
  * registry["order.placed"].data; // valibot schema for an order's data
  */
 export function createEventTypeRegistry(): EventTypeRegistry {
-    const types: Record<string, EventTypeDefinition> = {
+    // Exactly the contract's names: a missing or an extra type fails to compile.
+    const types: Record<EventTypeName, EventTypeDefinition> = {
         "order.placed": {
             description: "A customer placed an order. Amounts are integers in the currency's minor unit (cents).",
             data: strictObject({
@@ -112,8 +114,8 @@ export function createEventTypeRegistry(): EventTypeRegistry {
     return types;
 }
 
-/** Names of the registered (shipped) event types; stack config validation uses it. */
-export const EVENT_TYPE_NAMES: readonly string[] = Object.freeze(Object.keys(createEventTypeRegistry()));
+/** Names of the registered (shipped) event types, from the contract (contracts/event-pipeline.ts). */
+export const EVENT_TYPE_NAMES: readonly string[] = REGISTERED_TYPE_NAMES;
 
 /**
  * Narrows a registry to the enabled types. `undefined` or an empty list enables all.

@@ -8,6 +8,7 @@
 import { hash as oneShotHash } from "node:crypto";
 import {
     EVENT_CONTENT_HASH_ATTRIBUTE,
+    EVENT_RECEIVED_AT_ATTRIBUTE,
     EVENT_TABLE_KEYS,
     EVENT_TTL_ATTRIBUTE,
     type EventRejectionReason,
@@ -30,8 +31,8 @@ export interface StoredEventItem {
     [EVENT_TABLE_KEYS.sort]: { S: string };
     type: { S: string };
     occurredAt: { S: string };
-    /** ISO-8601 UTC, when the processor handled the message. */
-    receivedAt: { S: string };
+    /** ISO-8601 UTC, when the processor handled the message; always a string (the arrival index's sort key). */
+    [EVENT_RECEIVED_AT_ATTRIBUTE]: { S: string };
     data: { M: Record<string, AttributeValue> };
     /** SHA-256 (hex) of clientId, eventId, type, occurredAt and data in a canonical, key-order-free encoding. */
     [EVENT_CONTENT_HASH_ATTRIBUTE]: { S: string };
@@ -258,7 +259,7 @@ export function buildItem(envelope: EventEnvelope, data: Record<string, unknown>
         [EVENT_TABLE_KEYS.sort]: { S: envelope.eventId },
         type: { S: envelope.type },
         occurredAt: { S: envelope.occurredAt },
-        receivedAt: { S: stamp.receivedAt },
+        [EVENT_RECEIVED_AT_ATTRIBUTE]: { S: stamp.receivedAt },
         data: dataValue as { M: Record<string, AttributeValue> },
         [EVENT_CONTENT_HASH_ATTRIBUTE]: { S: hash },
     };
@@ -275,7 +276,7 @@ export function buildItem(envelope: EventEnvelope, data: Record<string, unknown>
         envelope.type.length +
         "occurredAt".length +
         envelope.occurredAt.length +
-        "receivedAt".length +
+        EVENT_RECEIVED_AT_ATTRIBUTE.length +
         stamp.receivedAt.length +
         EVENT_CONTENT_HASH_ATTRIBUTE.length +
         hash.length +

@@ -3,9 +3,9 @@
  * gives them. A logical name is part of the resource's URN, which
  * tests/components/urn-continuity.test.ts keeps fixed, so it names a function
  * more reliably than anything in its settings (an environment variable can move or
- * be renamed without the function changing).
+ * be renamed without the function changing). Constants only: topology.ts reads them
+ * (`functionByLogicalName` lives there), so this module imports nothing.
  */
-import type { FunctionSpec, LocalTopology } from "./topology";
 
 /** Logical names of the functions in index.ts: `EventProcessorFunction("event-processor")`, `EmailService("email")`'s `-api` and `-worker`. */
 export const FUNCTION_LOGICAL_NAMES = {
@@ -16,13 +16,3 @@ export const FUNCTION_LOGICAL_NAMES = {
 
 /** The component whose presence means the stack configures `producers` (index.ts creates it only then). */
 export const PRODUCER_ROLES_TYPE = "event-ingestion:access:ProducerRoles";
-
-/**
- * The function registered under `logicalName`, or undefined when the stack has none.
- *
- * @example
- * const processor = functionByLogicalName(topology, FUNCTION_LOGICAL_NAMES.eventProcessor);
- */
-export function functionByLogicalName(topology: Pick<LocalTopology, "functions">, logicalName: string): FunctionSpec | undefined {
-    return topology.functions.find((fn) => fn.logicalName === logicalName);
-}

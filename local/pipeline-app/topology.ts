@@ -106,13 +106,18 @@ const QUEUE_ATTRIBUTES: Record<string, string> = {
     fifoThroughputLimit: "FifoThroughputLimit",
 };
 
-/** The fields of a table's `globalSecondaryIndexes` input the emulator needs. */
+/** The fields of a table's `globalSecondaryIndexes` input the emulator needs (`keySchemas`, or the deprecated `hashKey`/`rangeKey`). */
 interface GlobalSecondaryIndexInput {
     name: string;
-    hashKey: string;
+    hashKey?: string;
     rangeKey?: string;
+    keySchemas?: Array<{ attributeName: string; keyType: string }>;
     projectionType?: string;
     nonKeyAttributes?: string[];
+}
+
+function indexKey(index: GlobalSecondaryIndexInput, keyType: "HASH" | "RANGE"): string | undefined {
+    return index.keySchemas?.find((key) => key.keyType === keyType)?.attributeName ?? (keyType === "HASH" ? index.hashKey : index.rangeKey);
 }
 
 export class TopologyError extends Error {
@@ -173,13 +178,16 @@ function tableSpec(resource: MockedResource, problems: string[]): TableSpec {
         })),
         stream: inputs.streamEnabled ? { viewType: inputs.streamViewType ?? "NEW_AND_OLD_IMAGES" } : undefined,
         ttlAttribute: inputs.ttl?.enabled === false ? undefined : inputs.ttl?.attributeName,
-        globalSecondaryIndexes: (inputs.globalSecondaryIndexes ?? []).map((index: GlobalSecondaryIndexInput) => ({
-            name: index.name,
-            hashKey: index.hashKey,
-            rangeKey: index.rangeKey,
-            projectionType: index.projectionType ?? "ALL",
-            nonKeyAttributes: index.nonKeyAttributes,
-        })),
+        globalSecondaryIndexes: (inputs.globalSecondaryIndexes ?? []).map((index: GlobalSecondaryIndexInput) => {
+            if (!indexKey(index, "HASH")) problems.push(`table ${resource.name}: index ${index.name} has no HASH key`);
+            return {
+                name: index.name,
+                hashKey: indexKey(index, "HASH") ?? "",
+                rangeKey: indexKey(index, "RANGE"),
+                projectionType: index.projectionType ?? "ALL",
+                nonKeyAttributes: index.nonKeyAttributes,
+            };
+        }),
     };
 }
 
@@ -288,6 +296,16 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
         notEmulated: [...notEmulated].sort(),
         outputs: deployment.outputs,
     };
+}
+
+/**
+ * The function registered under `logicalName` (`FUNCTION_LOGICAL_NAMES`), or undefined when the stack has none.
+ *
+ * @example
+ * const processor = functionByLogicalName(topology, FUNCTION_LOGICAL_NAMES.eventProcessor);
+ */
+export function functionByLogicalName(topology: Pick<LocalTopology, "functions">, logicalName: string): FunctionSpec | undefined {
+    return topology.functions.find((fn) => fn.logicalName === logicalName);
 }
 
 /** Queues ordered so that every dead-letter target comes before the queues that redrive to it. */

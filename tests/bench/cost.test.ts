@@ -6,7 +6,14 @@
  * pricing", "AWS Lambda pricing", "Amazon CloudWatch pricing" and "AWS X-Ray pricing".
  */
 import { expect } from "chai";
-import { MeasuredCounts, MODEL_ASSUMPTIONS, priceMillionEvents, PRICES, StackCostSettings } from "../../bench/support/pricing";
+import {
+    MeasuredCounts,
+    MODEL_ASSUMPTIONS,
+    priceArrivalIndex,
+    priceMillionEvents,
+    PRICES,
+    StackCostSettings,
+} from "../../bench/support/pricing";
 
 const stack: StackCostSettings = {
     memoryMb: 256,
@@ -63,6 +70,15 @@ describe("bench cost model", () => {
             1e5 * MODEL_ASSUMPTIONS.xraySampledFraction * PRICES.xrayTraceRecorded.usd,
             1e-12,
         );
+    });
+
+    it("prices the arrival index as its measured write units plus a month of its entries (entry + 100 bytes of DynamoDB overhead)", () => {
+        const [writes, storage] = priceArrivalIndex({ indexWriteUnitsPerEvent: 1, indexEntryAttributeBytes: 70 });
+        expect(writes.usdPerMillion).to.be.closeTo(0.625, 1e-9);
+        expect(storage.usdPerMillion).to.be.closeTo(((170 * 1e6) / 1024 ** 3) * 0.25, 1e-9);
+        expect([writes.floor, storage.floor]).to.deep.equal([false, false]);
+        const [twoUnits] = priceArrivalIndex({ indexWriteUnitsPerEvent: 2, indexEntryAttributeBytes: 70 });
+        expect(twoUnits.usdPerMillion).to.be.closeTo(1.25, 1e-9);
     });
 
     it("names a source page for every price", () => {

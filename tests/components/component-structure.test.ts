@@ -54,7 +54,12 @@ describe("component structure (mocks)", () => {
         expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "events-dashboard")).to.equal(
             "event-ingestion:monitoring:PipelineMonitoring",
         );
-        expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "email-dashboard")).to.equal("event-ingestion:email:EmailService");
+        expect(parentOf("aws:cloudwatch/dashboard:Dashboard", "email-dashboard")).to.equal("event-ingestion:email:EmailDashboard");
+        expect(parentOf("aws:cloudwatch/metricAlarm:MetricAlarm", "email-failover")).to.equal("event-ingestion:email:EmailAlarms");
+        expect(parentOf("aws:secretsmanager/secret:Secret", "email-smtp")).to.equal("event-ingestion:email:EmailSmtp");
+        expect(parentOf("aws:lambda/layerVersion:LayerVersion", "email-smtp-layer")).to.equal("event-ingestion:email:EmailSmtp");
+        for (const token of ["EmailSmtp", "EmailAlarms", "EmailDashboard"])
+            expect(parentOf(`event-ingestion:email:${token}`, "email"), token).to.equal("event-ingestion:email:EmailService");
         expect(parentOf("aws:apigatewayv2/api:Api", "email-http")).to.equal("event-ingestion:email:EmailHttpApi");
         expect(parentOf("aws:apigatewayv2/stage:Stage", "email-http-stage")).to.equal("event-ingestion:email:EmailHttpApi");
         expect(parentOf("aws:lambda/permission:Permission", "email-http-invoke")).to.equal("event-ingestion:email:EmailHttpApi");
@@ -83,5 +88,24 @@ describe("component structure (mocks)", () => {
         expect(parentOf("event-ingestion:monitoring:AlarmTopic", "alarms")).to.be.oneOf([undefined, "pulumi:pulumi:Stack"]);
         expect(parentOf("aws:sns/topic:Topic", "alarms")).to.equal("event-ingestion:monitoring:AlarmTopic");
         expect(parentOf("aws:iam/policy:Policy", "events-producer")).to.equal("event-ingestion:access:EventAccessPolicies");
+    });
+
+    it("one style for a system's children: components, besides the few resources that are the system's own", () => {
+        // The README's layout section states the rule. EventPipeline owns no resource directly; EmailService
+        // owns the tables its functions share (idempotency, status) and the exported invoke policy.
+        const ownResources: Record<string, string[]> = {
+            "event-ingestion:events:EventPipeline": [],
+            "event-ingestion:email:EmailService": [
+                "aws:dynamodb/table:Table email-idempotency",
+                "aws:dynamodb/table:Table email-status",
+                "aws:iam/policy:Policy email-invoke",
+            ],
+        };
+        for (const [system, own] of Object.entries(ownResources)) {
+            const children = recorded.filter((r) => r.parentType === system);
+            expect(children.filter((r) => !r.custom).length, system).to.be.greaterThan(3);
+            const direct = children.filter((r) => r.custom).map((r) => `${r.type} ${r.name}`);
+            expect(direct.sort(), system).to.deep.equal(own);
+        }
     });
 });

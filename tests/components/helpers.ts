@@ -55,6 +55,9 @@ export const EVENT_PROCESSOR_OUTPUTS = [
     "alarmTopicArn",
 ] as const;
 
+/** The outputs a polling Sender needs, present only with the stack setting eventPollingIndex on. */
+export const EVENT_POLLING_OUTPUTS = ["eventPollingIndexName", "eventPollingLagSeconds"] as const;
+
 /** Outputs the email service appends; nothing else may appear. */
 export const EMAIL_SERVICE_OUTPUTS = [
     "emailApiUrl",

@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import { deployUnderMocks, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/offline/mock-deployment";
 import type { PolicyDocument } from "../../components/shared/iam-documents";
+import { EVENT_ARRIVAL_INDEX } from "../../contracts/event-pipeline";
 import { mismatches, type AccessRequest, type AccessSubject } from "../support/iam";
 import { one, policyOf } from "./helpers";
 
@@ -341,6 +342,55 @@ describe("IAM: every role and policy evaluated with a policy simulator", () => {
                     { action: "dynamodb:GetRecords", resource: streamArn },
                     { action: "kms:Decrypt", resource: keyArn, context: via("sqs") },
                     { action: "kms:Decrypt", resource: keyArn, context: { "kms:CallerAccount": ACCOUNT } },
+                    // Without the arrival index (the dev default) no index of the table is readable.
+                    { action: "dynamodb:Query", resource: `${tableArn}/index/${EVENT_ARRIVAL_INDEX.name}` },
+                    { action: "dynamodb:Query", resource: `${tableArn}/index/*` },
+                ],
+                "denied",
+            );
+        });
+    });
+
+    // An index is a resource of its own (`<table ARN>/index/<name>`): a grant on the table does not reach it.
+    // Amazon DynamoDB Developer Guide, "IAM policy to grant access to a specific DynamoDB table and its indexes".
+    describe("table read with the arrival index (eventPollingIndex on)", () => {
+        let withIndex: MockDeployment;
+        let indexedTable: string;
+        let indexArn: string;
+        let policies: PolicyDocument[];
+        before(async () => {
+            withIndex = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:eventPollingIndex": true } });
+            indexedTable = withIndex.outputs.eventTableArn;
+            indexArn = `${indexedTable}/index/${withIndex.outputs.eventPollingIndexName}`;
+            policies = [policyOf(one(withIndex, "aws:iam/policy:Policy", "events-table-read").inputs.policy)];
+        });
+
+        it("may Query the arrival index, and the table as before", async () => {
+            expect(withIndex.outputs.eventPollingIndexName).to.equal(EVENT_ARRIVAL_INDEX.name);
+            await check(
+                CONSUMER_ROLE,
+                policies,
+                [
+                    { action: "dynamodb:Query", resource: indexArn },
+                    { action: "dynamodb:Query", resource: indexedTable },
+                    { action: "dynamodb:GetItem", resource: indexedTable },
+                ],
+                "allowed",
+            );
+        });
+
+        it("may do nothing else on the index, nor read another index or another table's index", async () => {
+            await check(
+                CONSUMER_ROLE,
+                policies,
+                [
+                    { action: "dynamodb:Scan", resource: indexArn },
+                    { action: "dynamodb:GetItem", resource: indexArn },
+                    { action: "dynamodb:PartiQLSelect", resource: indexArn },
+                    { action: "dynamodb:Query", resource: `${indexedTable}/index/another-index` },
+                    { action: "dynamodb:Query", resource: `${OTHER_TABLE}/index/${EVENT_ARRIVAL_INDEX.name}` },
+                    { action: "dynamodb:Scan", resource: indexedTable },
+                    { action: "dynamodb:PutItem", resource: indexedTable },
                 ],
                 "denied",
             );

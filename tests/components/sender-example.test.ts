@@ -67,7 +67,7 @@ describe("examples/sender (mocks)", () => {
             expect(pkg.dependencies[name] ?? pkg.devDependencies?.[name], name).to.equal(rootVersion(name));
         expect(pkg.main).to.equal("index.ts");
         // Everything the program imports is declared (no reliance on the parent's node_modules).
-        const imports = ["index.ts", "deliver.ts"].flatMap((f) =>
+        const imports = ["index.ts", "deliver.ts", "poll.ts"].flatMap((f) =>
             [...fs.readFileSync(path.join(dir, f), "utf8").matchAll(/from "([^".][^"]*)"/g)].map((m) => m[1]),
         );
         const declared = { ...pkg.dependencies, ...pkg.devDependencies };
@@ -75,10 +75,72 @@ describe("examples/sender (mocks)", () => {
             expect(declared, name).to.have.property(name === "aws-lambda" ? "@types/aws-lambda" : name);
     });
 
+    it("deploys no poller unless sender:pollTenants is set", () => {
+        expect(all(sender, "aws:lambda/function:Function").map((f) => f.name)).to.deep.equal(["sender"]);
+        expect(all(sender, "aws:dynamodb/table:Table")).to.deep.equal([]);
+        expect(sender.outputs.senderPollerFunctionName).to.equal(undefined);
+    });
+
     it("ships a Lambda with an explicit runtime and no packages", async () => {
         const fn = one(sender, "aws:lambda/function:Function", "sender");
         expect(fn.inputs).to.deep.include({ runtime: "nodejs22.x", memorySize: 256, timeout: 30 });
         expect(Object.keys(await fn.inputs.code.assets)).to.deep.equal(["__index.js"]);
+    });
+
+    describe("with sender:pollTenants (the producing stack has eventPollingIndex on)", () => {
+        let indexed: MockDeployment;
+        let polling: MockDeployment;
+        before(async () => {
+            indexed = await deployUnderMocks({ stack: "dev", configOverrides: { "event-ingestion:eventPollingIndex": true } });
+            polling = await deployUnderMocks({
+                programPath: SENDER,
+                config: {
+                    "aws:region": "us-east-1",
+                    "sender:eventIngestionStack": REFERENCE,
+                    "sender:owner": "sender-team",
+                    "sender:costCenter": "cc-1234",
+                    "sender:pollTenants": JSON.stringify(["acme-retail", "globex"]),
+                },
+                stackReferences: { [REFERENCE]: indexed.outputs },
+            });
+        });
+
+        it("polls the producing stack's table through its arrival index, with its lag, from the outputs", () => {
+            const poller = one(polling, "aws:lambda/function:Function", "sender-poller");
+            expect(poller.inputs.environment.variables).to.deep.include({
+                EVENT_TABLE_NAME: indexed.outputs.eventTableName,
+                EVENT_POLLING_INDEX_NAME: indexed.outputs.eventPollingIndexName,
+                EVENT_POLLING_LAG_SECONDS: String(indexed.outputs.eventPollingLagSeconds),
+                CURSOR_TABLE_NAME: one(polling, "aws:dynamodb/table:Table", "sender-cursors").state.name,
+                POLL_TENANTS: "acme-retail,globex",
+            });
+            // Two polls at once from one cursor would deliver twice.
+            expect(poller.inputs.reservedConcurrentExecutions).to.equal(1);
+            expect(Object.keys(poller.inputs)).to.include("kmsKeyArn");
+        });
+
+        it("attaches the exported table read policy to the poller's own role, and runs it every minute", () => {
+            const role = one(polling, "aws:iam/role:Role", "sender-poller");
+            const attachment = one(polling, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "sender-poller-table-read");
+            expect([attachment.inputs.role, attachment.inputs.policyArn]).to.deep.equal([
+                role.state.name,
+                indexed.outputs.tableReadPolicyArn,
+            ]);
+            const rule = one(polling, "aws:cloudwatch/eventRule:EventRule", "sender-poll-schedule");
+            expect(rule.inputs.scheduleExpression).to.equal("rate(1 minute)");
+            const poller = one(polling, "aws:lambda/function:Function", "sender-poller");
+            expect(one(polling, "aws:cloudwatch/eventTarget:EventTarget", "sender-poll-schedule").inputs.arn).to.equal(poller.state.arn);
+            expect(one(polling, "aws:lambda/permission:Permission", "sender-poll-schedule").inputs).to.deep.include({
+                principal: "events.amazonaws.com",
+                sourceArn: rule.state.arn,
+            });
+        });
+
+        it("passes this project's policy pack with the poller, its cursor table and its alarm", async () => {
+            const evaluation = await evaluatePack(fromMockedResources(polling.resources), { stack: "dev", project: "sender" });
+            expect(evaluation.violations.map((v) => `${v.policy}: ${v.message.split("\n").pop()}`)).to.deep.equal([]);
+            expect(all(polling, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.name)).to.include("sender-poller-errors");
+        });
     });
 
     it("delivers INSERT records only and reports no failures when delivery succeeds", async () => {

@@ -11,6 +11,15 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { CONFIG_NAMESPACE, parseStackConfig } from "../../config";
 import { projectConfigDeclarations, type ConfigDeclaration } from "../../config/declarations";
+import { DEFAULTS, EMAIL_SERVICE_DEFAULTS } from "../../components/shared/defaults";
+import {
+    defaultSettingsTable,
+    emailConfigurationTable,
+    GENERATED_FILES,
+    pulumiYamlConfigBlock,
+    REGENERATE_COMMAND,
+    staleGeneratedFiles,
+} from "../../scripts/generate-config-docs";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
@@ -118,5 +127,42 @@ describe("Pulumi.yaml declares every setting the program validates", () => {
         for (const entry of Object.values<any>(template.config))
             expect(Object.keys(entry).every((k) => ["description", "default", "secret"].includes(k))).to.equal(true);
         expect(project.config["pulumi:tags"].value["pulumi:template"]).to.equal(project.name);
+    });
+});
+
+describe("defaults are written once (components/shared/defaults.ts); Pulumi.yaml and the docs' tables are generated from them", () => {
+    it(`Pulumi.yaml, README.md and docs/email-service.md are what \`${REGENERATE_COMMAND}\` writes`, () => {
+        const stale = staleGeneratedFiles();
+        expect(stale, `stale: ${stale.join(", ")}; run \`${REGENERATE_COMMAND}\` and commit the result`).to.deep.equal([]);
+    });
+
+    it("a hand edit of a generated default is detected, in each generated file", () => {
+        const edits: Record<string, [string, string]> = {
+            "Pulumi.yaml": ["    default: 262144\n", "    default: 131072\n"],
+            "README.md": [`| ${DEFAULTS.processorMemoryMb} MB / ${DEFAULTS.processorTimeoutSeconds} s |`, "| 512 MB / 30 s |"],
+            "docs/email-service.md": [`| ${EMAIL_SERVICE_DEFAULTS.worker.memorySizeMb} / 60 |`, "| 1024 / 60 |"],
+        };
+        for (const { file, render } of GENERATED_FILES) {
+            const committed = fs.readFileSync(path.join(ROOT, file), "utf8");
+            const [from, to] = edits[file];
+            expect(committed, file).to.include(from);
+            const edited = committed.replace(from, to);
+            expect(render(edited), file).to.not.equal(edited);
+            expect(render(edited), `${file}: regenerating restores it`).to.equal(committed);
+        }
+    });
+
+    it("the generated values follow defaults.ts: the tables and Pulumi.yaml print each default", () => {
+        const block = YAML.parse(pulumiYamlConfigBlock(project.name)).config;
+        expect(block.processorMemoryMb.default).to.equal(DEFAULTS.processorMemoryMb);
+        expect(block.emailWorkerMemoryMb.default).to.equal(EMAIL_SERVICE_DEFAULTS.worker.memorySizeMb);
+        expect(block.emailSmtp.description).to.include(`port: ${EMAIL_SERVICE_DEFAULTS.smtp.port}`);
+        expect(defaultSettingsTable()).to.include(
+            `| ${DEFAULTS.batchSize} / ${DEFAULTS.maxBatchingWindowSeconds} s / ${DEFAULTS.maxConcurrency}:`,
+        );
+        const w = EMAIL_SERVICE_DEFAULTS.worker;
+        expect(emailConfigurationTable()).to.include(
+            `| \`emailWorkerMemoryMb\` / \`emailWorkerTimeoutSeconds\` | ${w.memorySizeMb} / ${w.timeoutSeconds} |`,
+        );
     });
 });

@@ -43,6 +43,7 @@ describe("stack config", () => {
             maxMessageSize: DEFAULTS.maxMessageSize,
             logRetentionDays: DEFAULTS.logRetentionDays,
             deletionProtection: true,
+            eventPollingIndex: false,
             oldestMessageAgeAlarmSeconds: DEFAULTS.oldestMessageAgeAlarmSeconds,
             logLevel: "INFO",
         });
@@ -69,6 +70,15 @@ describe("stack config", () => {
         expect(config.eventProcessor.alarmEmail).to.equal("ops@example.com");
         expect(config.eventProcessor.deletionProtection).to.equal(false);
         expect(config.eventProcessor.batchSize).to.equal(1);
+    });
+
+    it("reads eventPollingIndex as a boolean and names the key and the rule otherwise", () => {
+        expect(
+            parseStackConfig({ "aws:region": "us-west-2", "event-ingestion:eventPollingIndex": "true" }).eventProcessor.eventPollingIndex,
+        ).to.equal(true);
+        expect(() => parseStackConfig({ "aws:region": "us-west-2", "event-ingestion:eventPollingIndex": "yes" })).to.throw(
+            /eventPollingIndex.*must be true or false/s,
+        );
     });
 
     it("reports every problem at once, each with key, value given and what is allowed", () => {

@@ -15,26 +15,17 @@ import { DeliveryError, isProviderUnavailable, permanentFailure, providerUnavail
 import { smtpMailOptions } from "../mime";
 import { type Deferred, resolveDeferred } from "../../shared/deferred";
 import type { EmailContent, EmailProvider } from "../types";
+import { EMAIL_SMTP_DEFAULTS, type SmtpSettings } from "../../../contracts/email-service";
 
-/** The SMTP secret's JSON shape. */
-export interface SmtpSettings {
-    host: string;
-    /** @default 587 */
-    port: number;
-    /** Implicit TLS (port 465). @default false (STARTTLS when the server offers it) */
-    secure: boolean;
-    /** Refuse to send unless STARTTLS succeeds. @default true */
-    requireTLS: boolean;
-    username?: string;
-    password?: string;
-}
+/** The SMTP secret's JSON shape (contracts/email-service.ts: stack config writes it). */
+export type { SmtpSettings };
 
 function smtpSettingsSchema() {
     return v.object({
         host: v.pipe(v.string(), v.nonEmpty()),
-        port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)), 587),
-        secure: v.optional(v.boolean(), false),
-        requireTLS: v.optional(v.boolean(), true),
+        port: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)), EMAIL_SMTP_DEFAULTS.port),
+        secure: v.optional(v.boolean(), EMAIL_SMTP_DEFAULTS.secure),
+        requireTLS: v.optional(v.boolean(), EMAIL_SMTP_DEFAULTS.requireTLS),
         username: v.optional(v.string()),
         password: v.optional(v.string()),
     });

@@ -17,7 +17,7 @@ import * as nodemailer from "nodemailer";
 import { prepareArtifact, type PreparedArtifact } from "../../offline/lambda-artifact";
 import { LocalFunction } from "../../aws-stand-ins/lambda-runtime/local-function";
 import { ProvisionedQueue, rewriteValue } from "../provision";
-import type { FunctionSpec } from "../topology";
+import { functionByLogicalName, type FunctionSpec } from "../topology";
 import type { LocalContext, LocalService, RunningService } from "./types";
 import type { EventSourcePoller } from "../../aws-stand-ins/event-source-poller";
 import { localConcurrency, startMappingPoller } from "./mapping-poller";
@@ -27,7 +27,7 @@ import { schedulerMayAssumeRole } from "../../aws-stand-ins/email/scheduler-trus
 import { serveHttpApi, LocalHttpApi } from "../../aws-stand-ins/email/http-api";
 import { MailSink, startMailSink } from "../../aws-stand-ins/email/mail-sink";
 import { runEmailDemo } from "./email-demo";
-import { FUNCTION_LOGICAL_NAMES, functionByLogicalName } from "../function-names";
+import { FUNCTION_LOGICAL_NAMES } from "../function-names";
 
 export interface EmailLocalOptions {
     /** Loopback port of the email API. @default a free port */

@@ -7,12 +7,12 @@
 import { prepareArtifact, type PreparedArtifact } from "../../offline/lambda-artifact";
 import { LocalFunction } from "../../aws-stand-ins/lambda-runtime/local-function";
 import { ProvisionedQueue, ProvisionedTable, rewriteValue } from "../provision";
-import type { EventSourceMappingSpec, FunctionSpec } from "../topology";
+import { functionByLogicalName, type EventSourceMappingSpec, type FunctionSpec } from "../topology";
 import type { LocalContext, LocalService, RunningService } from "./types";
 import type { EventSourcePoller } from "../../aws-stand-ins/event-source-poller";
 import { localConcurrency, startMappingPoller } from "./mapping-poller";
-import { EVENT_PROCESSOR_ENV } from "../../../contracts/event-pipeline";
-import { FUNCTION_LOGICAL_NAMES, functionByLogicalName } from "../function-names";
+import { EVENT_ARRIVAL_INDEX, EVENT_PROCESSOR_ENV } from "../../../contracts/event-pipeline";
+import { FUNCTION_LOGICAL_NAMES } from "../function-names";
 
 export interface RunningEventProcessor extends RunningService {
     fn: LocalFunction;
@@ -34,6 +34,13 @@ export class EventProcessorNotFoundError extends Error {
         super(`The stack has no event processor to run locally: ${detail}`);
         this.name = "EventProcessorNotFoundError";
     }
+}
+
+/** The READY fields of the arrival index, when the stack declares it and it was created locally. */
+function pollingFields(context: LocalContext, table: ProvisionedTable): Record<string, unknown> {
+    const index = table.spec.globalSecondaryIndexes.find((candidate) => candidate.name === EVENT_ARRIVAL_INDEX.name);
+    if (!index) return {};
+    return { eventPollingIndexName: index.name, eventPollingLagSeconds: context.deployment.outputs.eventPollingLagSeconds };
 }
 
 /** Finds the processor function, its queue mapping, queue, DLQ and table in the provisioned stack. */
@@ -122,6 +129,8 @@ export function eventProcessorService(options: EventProcessorServiceOptions = {}
                     eventTableName: table.name,
                     eventTableArn: table.arn,
                     eventStreamArn: table.streamArn,
+                    // With the stack's eventPollingIndex on: the arrival index a polling Sender queries, and its lag.
+                    ...pollingFields(context, table),
                     processorFunctionName: functionSpec.name,
                     processorArtifact: code.archiveDir,
                     eventSource: {
