@@ -95,6 +95,10 @@ export const EMAIL_STATUSES = {
     bounced: { rank: 70, meaning: "The recipient's server refused it (bounceType Permanent, or Transient after SES's retries)." },
     complained: { rank: 80, meaning: "The recipient marked it as spam." },
     rejected: { rank: 90, meaning: "SES accepted it, found a virus and did not deliver it." },
+    suppressed: {
+        rank: 90,
+        meaning: "Not sent: a recipient bounced permanently or complained earlier (suppressedRecipients says how many).",
+    },
     failed: { rank: 90, meaning: "It was not sent; the reason code says why (the worker's DLQ reason, or rendering-failure from SES)." },
 } as const;
 
@@ -194,6 +198,8 @@ export const EMAIL_METRICS = {
     /** The status function: SES events that moved an email's status forward, and those that changed nothing. */
     statusEventsApplied: "EmailStatusEventsApplied",
     statusEventsStale: "EmailStatusEventsStale",
+    /** The worker: emails not sent because a recipient is on the suppression list. */
+    suppressed: "EmailsSuppressed",
 } as const;
 
 /**

@@ -90,6 +90,8 @@ export function emailWorkerPolicy(
         { Sid: "RejectToDeadLetterQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: options.deadLetterQueueArn },
         { Sid: "DeliveryLedger", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: options.tableArn },
         { Sid: "RecordEmailStatuses", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: options.statusTableArn },
+        // Before each send: are any of the recipients suppressed (`suppressed#<hash>` items)?
+        { Sid: "CheckSuppressions", Effect: "Allow", Action: "dynamodb:BatchGetItem", Resource: options.statusTableArn },
         {
             Sid: "OffloadedContent",
             Effect: "Allow",
@@ -127,6 +129,8 @@ export function emailStatusFunctionPolicy(
 ): PolicyDocument {
     return doc(
         { Sid: "RecordEmailStatuses", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: options.statusTableArn },
+        // Permanent bounces and complaints: `suppressed#<hash>` items (conditional PutItem).
+        { Sid: "SuppressAddresses", Effect: "Allow", Action: "dynamodb:PutItem", Resource: options.statusTableArn },
         { Sid: "DeadLetterUnrecordedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: options.deadLetterQueueArn },
         useKeyVia(options, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb"]),
         ...logsAndTraces(options),

@@ -20,6 +20,7 @@ import { sesProvider } from "./providers/ses";
 import { secretsSdk, smtpProvider, transportFromSecret } from "./providers/smtp";
 import { eventBridgeScheduler, schedulerSdk } from "./scheduler";
 import { dynamoStatusStore } from "./status";
+import { dynamoSuppressionList } from "./suppression";
 import { createEmailStatusEvents, type EmailStatusEventHandler } from "./ses-events";
 import { createEmailWorker, EmailWorkerHandler } from "./worker";
 import { once } from "../shared/deferred";
@@ -146,6 +147,7 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
         },
         contentStore: s3ContentStore(s3Client, values[EMAIL_ENV.contentBucket]),
         statuses: dynamoStatusStore(dynamodb, values[EMAIL_ENV.statusTable]),
+        suppressions: dynamoSuppressionList(dynamodb, values[EMAIL_ENV.statusTable]),
         ledger: dynamoDeliveryLedger(dynamodb, values[EMAIL_ENV.idempotencyTable], ints[EMAIL_ENV.deliveryLedgerTtlSeconds] ?? 14 * 86_400),
         scheduler: eventBridgeScheduler({
             client: schedulerClient,
@@ -169,7 +171,10 @@ export function emailStatusEventsFromEnvironment(env: Env = process.env): EmailS
     const { values } = readEnv(env, [EMAIL_ENV.statusTable], []);
     const tracer = defaultTracer(EMAIL_SERVICE_NAMES.status);
     const [dynamodb] = traceClients(tracer, new ddb.DynamoDBClient({}));
-    return createEmailStatusEvents({ statuses: dynamoStatusStore(dynamodb, values[EMAIL_ENV.statusTable]) });
+    return createEmailStatusEvents({
+        statuses: dynamoStatusStore(dynamodb, values[EMAIL_ENV.statusTable]),
+        suppressions: dynamoSuppressionList(dynamodb, values[EMAIL_ENV.statusTable]),
+    });
 }
 
 /** `EMAIL_SENDING_IDENTITIES` and `EMAIL_ALLOWED_SENDERS`, checked; a malformed value stops the function from starting. */

@@ -55,6 +55,8 @@ export type { ContentStore } from "./content-store";
 export { dynamoIdempotencyStore, dynamoDeliveryLedger } from "./idempotency";
 export type { DeliveryLedger, IdempotencyStore, KeyClaim } from "./idempotency";
 export { dynamoStatusStore } from "./status";
+export { dynamoSuppressionList, suppressionKey } from "./suppression";
+export type { SuppressionList, SuppressionReason } from "./suppression";
 export type { EmailStatusRecord, EmailStatusStore, StatusDetails, StatusEntry, StatusOutcome } from "./status";
 export { sesProvider, classifySesError } from "./providers/ses";
 export type { SesProviderOptions } from "./providers/ses";

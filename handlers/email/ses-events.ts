@@ -24,6 +24,7 @@ import {
 import { describeError } from "./errors";
 import { count, emailMetrics } from "./observability";
 import type { EmailStatusStore, StatusDetails, StatusOutcome } from "./status";
+import type { SuppressionList } from "./suppression";
 
 /** An EventBridge event whose `detail` is an SES event record. */
 export interface SesEventBridgeEvent {
@@ -35,6 +36,8 @@ export interface SesEventBridgeEvent {
 
 export interface EmailStatusEventDeps {
     statuses: EmailStatusStore;
+    /** Where a permanent bounce's or a complaint's recipients go (as hashes). @default undefined (no suppression list) */
+    suppressions?: SuppressionList;
     /** Powertools logger; never given PII (SES records hold addresses: only ids and codes are logged). */
     logger?: powertools.Logger;
     /** @default EMF metrics for service `email-status` */
@@ -56,6 +59,7 @@ const STATUS_BY_EVENT_TYPE: Record<string, EmailStatus> = Object.fromEntries(
 
 function recordSchema() {
     const code = v.optional(v.pipe(v.string(), v.maxLength(256)));
+    const recipients = v.array(v.object({ emailAddress: v.pipe(v.string(), v.maxLength(320)) }));
     return v.object({
         eventType: v.string(),
         mail: v.object({
@@ -63,8 +67,8 @@ function recordSchema() {
             timestamp: v.optional(v.string()),
             tags: v.optional(v.record(v.string(), v.array(v.string()))),
         }),
-        bounce: v.optional(v.object({ bounceType: code, bounceSubType: code, timestamp: code })),
-        complaint: v.optional(v.object({ complaintFeedbackType: code, timestamp: code })),
+        bounce: v.optional(v.object({ bounceType: code, bounceSubType: code, timestamp: code, bouncedRecipients: v.optional(recipients) })),
+        complaint: v.optional(v.object({ complaintFeedbackType: code, timestamp: code, complainedRecipients: v.optional(recipients) })),
         delivery: v.optional(v.object({ timestamp: code })),
         deliveryDelay: v.optional(v.object({ delayType: code, timestamp: code })),
         reject: v.optional(v.object({ reason: code })),
@@ -125,6 +129,19 @@ export function createEmailStatusEvents(deps: EmailStatusEventDeps): EmailStatus
                 // Opens, clicks, or mail sent through the configuration set by something other than this service.
                 logger.info("ses event ignored", { eventType: record.eventType.slice(0, 64), tracked: Boolean(emailId) });
                 return { outcome: "ignored" };
+            }
+            // Suppress first: a retry of an event whose status was recorded still suppresses (both are idempotent).
+            const toSuppress =
+                status === "bounced" && record.bounce?.bounceType === "Permanent"
+                    ? { addresses: record.bounce.bouncedRecipients ?? [], reason: "bounce" as const }
+                    : status === "complained"
+                      ? { addresses: record.complaint?.complainedRecipients ?? [], reason: "complaint" as const }
+                      : undefined;
+            if (toSuppress && deps.suppressions && toSuppress.addresses.length > 0) {
+                await deps.suppressions.suppress(
+                    toSuppress.addresses.map((recipient) => recipient.emailAddress),
+                    toSuppress.reason,
+                );
             }
             const outcome = await deps.statuses.record(emailId, status, detailsOf(record, status), whenOf(record, event));
             count(metrics, outcome === "recorded" ? EMAIL_METRICS.statusEventsApplied : EMAIL_METRICS.statusEventsStale);

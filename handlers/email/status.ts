@@ -35,6 +35,8 @@ export interface StatusDetails {
     bounceSubType?: string;
     /** `complained`: the feedback report's type (`abuse`, …), when the ISP sent one. */
     complaintFeedbackType?: string;
+    /** `suppressed`: how many recipients are on the suppression list (a count, never an address). */
+    suppressedRecipients?: string;
     /** `delayed`: SES's delayType (`MailboxFull`, `TransientCommunicationFailure`, …). */
     delayType?: string;
 }
@@ -49,6 +51,7 @@ const DETAIL_FIELDS = [
     "bounceSubType",
     "complaintFeedbackType",
     "delayType",
+    "suppressedRecipients",
 ] as const satisfies readonly (keyof StatusDetails)[];
 
 /** Longest detail value stored (SES's ids and codes are far shorter; anything longer is not one of them). */

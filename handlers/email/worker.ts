@@ -29,6 +29,7 @@ import type { ContentStore } from "./content-store";
 import { describeError, isDeliveryError, isPermanent, transientFailure } from "./errors";
 import type { DeliveryLedger } from "./idempotency";
 import type { EmailStatusStore, StatusDetails } from "./status";
+import type { SuppressionList } from "./suppression";
 import type { EmailStatus } from "../../contracts/email-service";
 import { parseQueuedEmail } from "./message";
 import { count, emailMetrics } from "./observability";
@@ -77,6 +78,12 @@ export interface EmailWorkerDeps {
     scheduler: DeliveryScheduler;
     /** Where the worker records `sent` and `failed`; omit to run without statuses. */
     statuses?: EmailStatusStore;
+    /**
+     * Addresses that bounced permanently or complained: an email to any of them is not sent and ends as
+     * `suppressed`. Checked at send time, so a bounce reported after the email was accepted still counts.
+     * @default undefined (no suppression list)
+     */
+    suppressions?: SuppressionList;
     /** Powertools logger; never given PII. @default a Logger for service `email-worker` */
     logger?: powertools.Logger;
     /**
@@ -228,6 +235,16 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
         }
         try {
             const content = message.content ?? (await deps.contentStore.get(message.contentRef!));
+            const suppressed = deps.suppressions
+                ? await deps.suppressions.countSuppressed([...content.to, ...content.cc, ...content.bcc])
+                : 0;
+            if (suppressed > 0) {
+                await recordStatus(emailId, "suppressed", { suppressedRecipients: String(suppressed) });
+                count(metrics, EMAIL_METRICS.suppressed);
+                logger.warn("email suppressed", { emailId, suppressedRecipients: suppressed });
+                if (message.contentRef) await deps.contentStore.delete(message.contentRef).catch(() => undefined);
+                return;
+            }
             const receipt = await mailer.send(content, emailId);
             try {
                 await deps.ledger.recordDelivery(emailId, receipt);

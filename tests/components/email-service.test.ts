@@ -162,6 +162,7 @@ describe("EmailService component (dev stack, mocks)", function () {
         expect(grants).to.deep.equal(
             [
                 `dynamodb:UpdateItem ${named(d, "aws:dynamodb/table:Table", "email-status").state.arn}`,
+                `dynamodb:PutItem ${named(d, "aws:dynamodb/table:Table", "email-status").state.arn}`,
                 `sqs:SendMessage ${dlq.state.arn}`,
             ].sort(),
         );
@@ -305,6 +306,8 @@ describe("EmailService component (dev stack, mocks)", function () {
             `s3:GetObject ${bucket}/emails/*`,
             `secretsmanager:GetSecretValue ${secret}`,
             `dynamodb:UpdateItem ${statusTable}`,
+            // The suppression check before each send.
+            `dynamodb:BatchGetItem ${statusTable}`,
             // Scoped to the dev stack's declared identity and the stack's configuration set.
             "ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/example.com|arn:aws:ses:us-east-1:123456789012:configuration-set/event-ingestion-dev-email",
         ]);

@@ -472,7 +472,11 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
                 [api.policy],
                 [{ action: "dynamodb:GetItem", resource: status }, { action: "dynamodb:UpdateItem", resource: status }, ...useKey],
             );
-            await expectAllowed(worker.role, [worker.policy], [{ action: "dynamodb:UpdateItem", resource: status }, ...useKey]);
+            await expectAllowed(
+                worker.role,
+                [worker.policy],
+                [{ action: "dynamodb:UpdateItem", resource: status }, { action: "dynamodb:BatchGetItem", resource: status }, ...useKey],
+            );
             const neighbours = ["dynamodb:Scan", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:DeleteTable"].map(
                 (action) => ({ action, resource: status }),
             );
@@ -528,6 +532,7 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
                 [policy],
                 [
                     { action: "dynamodb:UpdateItem", resource: status },
+                    { action: "dynamodb:PutItem", resource: status },
                     { action: "sqs:SendMessage", resource: dlq },
                     { action: "kms:GenerateDataKey", resource: email.arn, context: via("sqs") },
                     { action: "kms:Decrypt", resource: email.arn, context: via("dynamodb") },

@@ -293,7 +293,8 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
             const run = await invokeArtifact<{ outcome: string }>({
                 ...status,
                 environment: { ...status.environment, ...common(), [EMAIL_ENV.statusTable]: stack.statusTableName },
-                event: sesEventBridgeEvent(kind, sesEventRecord(kind, mail)),
+                // A recipient of its own: a permanent bounce suppresses it, and the other tests send to PII.to.
+                event: sesEventBridgeEvent(kind, sesEventRecord(kind, mail, { recipients: [`artifact-bounce-${id}@example.org`] })),
                 functionName: "email-status",
             });
             outputs.push(run.stdout, run.stderr);
