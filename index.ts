@@ -7,7 +7,7 @@ import { loadStackConfig } from "./config";
 import { componentArgs } from "./config/component-args";
 import { AlarmTopic, EmailService, EncryptionKey, EventPipeline, registerStackTags } from "./components";
 import { eventProcessorFromEnvironment } from "./handlers/event-processor";
-import { emailApiFromEnvironment, emailWorkerFromEnvironment } from "./handlers/email";
+import { emailApiFromEnvironment, emailStatusEventsFromEnvironment, emailWorkerFromEnvironment } from "./handlers/email";
 
 // Fails before any resource is registered, listing every bad setting.
 const args = componentArgs(loadStackConfig());
@@ -33,6 +33,7 @@ const email = new EmailService("email", {
     ...args.email,
     api: { ...args.email.api, factory: emailApiFromEnvironment },
     worker: { ...args.email.worker, factory: emailWorkerFromEnvironment },
+    statusEvents: { factory: emailStatusEventsFromEnvironment },
     kmsKeyArn: emailKey.arn,
     logGroupNamePrefix: emailKey.logGroupNamePrefix,
     alarms: { topicArn: alarms.topic.arn, namePrefix: alarms.alarmNamePrefix },
@@ -65,5 +66,9 @@ export const emailQueueUrl = email.queue.queue.url;
 export const emailDeadLetterQueueUrl = email.queue.deadLetterQueue.url;
 export const emailApiInvokePolicyArn = email.invokePolicy.arn;
 export const emailScheduleDeadLetterQueueUrl = email.scheduleDeadLetterQueue.url;
+/** Each email's status and history (the runbook reads it; clients use GET /v1/emails/{id}). */
+export const emailStatusTableName = email.statusTable.name;
+/** SES events the status function could not record (each message is the event to replay). */
+export const emailStatusDeadLetterQueueUrl = email.statusEvents?.deadLetterQueue.url;
 /** DNS records (CNAME) that verify each declared SES domain with Easy DKIM. */
 export const emailSesDkimRecords = email.sesDkimRecords;

@@ -18,6 +18,7 @@ export { ProducerRoles, type ProducerRoleSpec, type ProducerRolesArgs } from "./
 export { EmailService, type EmailServiceArgs } from "./email-service/email-service";
 export { EmailHttpApi, type EmailHttpApiArgs } from "./email-service/email-http-api";
 export { EmailScheduler, type EmailSchedulerArgs } from "./email-service/email-scheduler";
+export { EmailStatusEvents, type EmailStatusEventsArgs } from "./email-service/email-status-events";
 export { EmailContentBucket, type EmailContentBucketArgs } from "./email-service/email-content-bucket";
 export { type EmailDkimRecord, EmailSesIdentities, type EmailSesIdentitiesArgs } from "./email-service/email-ses-identities";
 export { EmailSmtp, type EmailSmtpArgs } from "./email-service/email-smtp";

@@ -86,7 +86,11 @@ export function componentArgs(config: StackConfig): ComponentArgs {
                 smtp: email.emailSmtp,
             },
             queue: { maxReceiveCount: email.emailMaxReceiveCount, oldestMessageAgeAlarmSeconds: email.emailOldestMessageAgeAlarmSeconds },
-            storage: { contentRetentionDays: email.emailContentRetentionDays, deletionProtection: email.emailDeletionProtection },
+            storage: {
+                contentRetentionDays: email.emailContentRetentionDays,
+                deletionProtection: email.emailDeletionProtection,
+                statusRetentionDays: email.emailStatusRetentionDays,
+            },
             logs: { retentionDays: email.emailLogRetentionDays, level: email.emailLogLevel },
             ses: { identities: email.emailSesIdentities, configurationSetName: email.emailSesConfigurationSet },
         },

@@ -60,8 +60,10 @@ export const EMAIL_DEFAULTS = {
     emailLogLevel: COMPONENT.logs.level,
     /** Alarm when the oldest email waits longer than this, seconds. */
     emailOldestMessageAgeAlarmSeconds: COMPONENT.queue.oldestMessageAgeAlarmSeconds,
-    /** Idempotency table deletion protection. */
+    /** Idempotency and status tables' deletion protection. */
     emailDeletionProtection: COMPONENT.storage.deletionProtection,
+    /** How long an email's status is kept, days from acceptance (or from sendAt when later). */
+    emailStatusRetentionDays: COMPONENT.storage.statusRetentionDays,
 } as const;
 
 /** SMTP relay settings stored in the secret: the worker's own secret shape (the password comes from `emailSmtpPassword`). */
@@ -92,6 +94,7 @@ export interface EmailServiceConfig {
     emailLogLevel: (typeof EMAIL_LOG_LEVELS)[number];
     emailOldestMessageAgeAlarmSeconds: number;
     emailDeletionProtection: boolean;
+    emailStatusRetentionDays: number;
     /**
      * SES sending identities (domains or addresses): each is an `aws.sesv2.EmailIdentity` of the stack,
      * `ses:SendEmail` is scoped to them and every `from` must be covered by one.
@@ -134,7 +137,9 @@ const DESCRIPTIONS: Record<keyof EmailServiceConfig, string> = {
     emailLogRetentionDays: "Email service log retention, days (a CloudWatch Logs retention value).",
     emailLogLevel: "Email service log level: DEBUG, INFO, WARN or ERROR.",
     emailOldestMessageAgeAlarmSeconds: "Alarm when the oldest email waits longer than this, seconds (60-1209600).",
-    emailDeletionProtection: "Deletion protection on the idempotency table.",
+    emailDeletionProtection: "Deletion protection on the idempotency and status tables.",
+    emailStatusRetentionDays:
+        "How long an email's status and history are kept (DynamoDB TTL), days from acceptance or from its sendAt when later (1-365).",
     emailSesIdentities:
         "SES identities (domains or addresses) the worker may send as; [] allows every identity of the account in the region.",
     emailSesConfigurationSet:
@@ -232,6 +237,7 @@ export function emailWorkerPolicyCharacters(identities: readonly string[], confi
             queueArn: arn("sqs", `${PLACEHOLDER_NAME}.fifo`),
             deadLetterQueueArn: arn("sqs", `${PLACEHOLDER_NAME}.fifo`),
             tableArn: arn("dynamodb", `table/${PLACEHOLDER_NAME}`),
+            statusTableArn: arn("dynamodb", `table/${PLACEHOLDER_NAME}`),
             bucketArn: `arn:${partition}:s3:::${PLACEHOLDER_NAME.slice(0, 63)}`,
             secretArn: arn("secretsmanager", `secret:${PLACEHOLDER_NAME}-AbCdEf`),
             sesIdentityArns: identities.map((identity) => arn("ses", `identity/${identity}`)),
@@ -276,6 +282,7 @@ export function emailServiceSection(): ConfigSection<EmailServiceConfig> {
             emailLogLevel: v.optional(oneOf(EMAIL_LOG_LEVELS), defaults.emailLogLevel),
             emailOldestMessageAgeAlarmSeconds: v.optional(integerIn(60, 1_209_600, "seconds"), defaults.emailOldestMessageAgeAlarmSeconds),
             emailDeletionProtection: v.optional(v.boolean("must be true or false"), defaults.emailDeletionProtection),
+            emailStatusRetentionDays: v.optional(integerIn(1, 365, "days"), defaults.emailStatusRetentionDays),
             emailSesIdentities: v.optional(
                 v.pipe(
                     v.array(v.pipe(v.string(identities), v.regex(IDENTITY, identities)), identities),

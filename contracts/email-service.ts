@@ -14,7 +14,7 @@
  * Powertools service names of the two functions: their log lines' `service`, their metrics' `service`
  * dimension. The component sets them, the handlers default to them, the dashboard and alarms select by them.
  */
-export const EMAIL_SERVICE_NAMES = { api: "email-api", worker: "email-worker" } as const;
+export const EMAIL_SERVICE_NAMES = { api: "email-api", worker: "email-worker", status: "email-status" } as const;
 
 /**
  * Environment variable names of the email functions. The component sets them, the handlers read
@@ -55,6 +55,10 @@ export const EMAIL_ENV = {
     breakerResetTimeoutMs: "EMAIL_BREAKER_RESET_TIMEOUT_MS",
     /** Local pipeline only: the local scheduler fires to the second, so it can lower the one-minute lead. */
     scheduleMinLeadSeconds: "EMAIL_SCHEDULE_MIN_LEAD_SECONDS",
+    /** The status table: each email's current status and history (API: writes and reads; worker: writes). */
+    statusTable: "EMAIL_STATUS_TABLE_NAME",
+    /** How long a status is kept after the email was accepted (or after its sendAt), seconds. */
+    statusRetentionSeconds: "EMAIL_STATUS_RETENTION_SECONDS",
 } as const;
 
 /**
@@ -68,6 +72,63 @@ export const EMAIL_TABLE_KEYS = { partition: "pk" } as const;
  * the handlers write it on every item and treat an expired item as absent.
  */
 export const EMAIL_TTL_ATTRIBUTE = "expiresAt";
+
+/**
+ * Key attribute of the status table: the email id (the `id` the API answered with). The component
+ * declares it as the table's hash key; TTL is {@link EMAIL_TTL_ATTRIBUTE}, as in the idempotency table.
+ */
+export const EMAIL_STATUS_TABLE_KEYS = { partition: "emailId" } as const;
+
+/**
+ * Every status an email can be in, with its precedence: a status is recorded only over a lower one, so
+ * a late or repeated report never moves an email backwards (a DELIVERY after a BOUNCE stays bounced,
+ * a duplicate changes nothing). Statuses that end an email share the highest rank.
+ * Each value is the one-sentence meaning docs/email-service.md gives.
+ */
+export const EMAIL_STATUSES = {
+    accepted: { rank: 10, meaning: "The API validated the request; it is being put on the queue." },
+    queued: { rank: 20, meaning: "On the FIFO queue, waiting for the worker." },
+    scheduled: { rank: 30, meaning: "Held for its sendAt; the worker sends it then." },
+    sent: { rank: 40, meaning: "A provider accepted it (provider and the provider's message id are recorded)." },
+    delayed: { rank: 50, meaning: "SES could not deliver it yet (a temporary issue at the receiving server); SES keeps trying." },
+    delivered: { rank: 60, meaning: "SES delivered it to the recipient's mail server." },
+    bounced: { rank: 70, meaning: "The recipient's server refused it (bounceType Permanent, or Transient after SES's retries)." },
+    complained: { rank: 80, meaning: "The recipient marked it as spam." },
+    rejected: { rank: 90, meaning: "SES accepted it, found a virus and did not deliver it." },
+    suppressed: {
+        rank: 90,
+        meaning: "Not sent: a recipient bounced permanently or complained earlier (suppressedRecipients says how many).",
+    },
+    failed: { rank: 90, meaning: "It was not sent; the reason code says why (the worker's DLQ reason, or rendering-failure from SES)." },
+} as const;
+
+/** An email's status. */
+export type EmailStatus = keyof typeof EMAIL_STATUSES;
+
+/** Every status, in precedence order. */
+export const EMAIL_STATUS_NAMES = Object.keys(EMAIL_STATUSES) as EmailStatus[];
+
+/**
+ * SES event publishing: the event types the configuration set publishes (the `MatchingEventTypes` of its
+ * event destination, SES API v2 "EventDestination"), each with the `eventType` of its event record
+ * ("Contents of event data that Amazon SES publishes"), the EventBridge `detail-type` it arrives as
+ * (EventBridge "Amazon Simple Email Service events") and the status it records.
+ */
+export const EMAIL_SES_EVENTS = {
+    SEND: { eventType: "Send", detailType: "Email Sent", status: "sent" },
+    DELIVERY: { eventType: "Delivery", detailType: "Email Delivered", status: "delivered" },
+    BOUNCE: { eventType: "Bounce", detailType: "Email Bounced", status: "bounced" },
+    COMPLAINT: { eventType: "Complaint", detailType: "Email Complaint Received", status: "complained" },
+    REJECT: { eventType: "Reject", detailType: "Email Rejected", status: "rejected" },
+    DELIVERY_DELAY: { eventType: "DeliveryDelay", detailType: "Email Delivery Delayed", status: "delayed" },
+    RENDERING_FAILURE: { eventType: "Rendering Failure", detailType: "Email Rendering Failed", status: "failed" },
+} as const satisfies Record<string, { eventType: string; detailType: string; status: EmailStatus }>;
+
+/** The SES message tag that carries the email id (the worker tags every SendEmail; SES returns it in `mail.tags`). */
+export const EMAIL_ID_TAG = "emailId";
+
+/** Longest email id the status API looks up (ids are UUIDs; anything else is an unknown id). */
+export const EMAIL_ID_PATTERN = /^[A-Za-z0-9-]{1,128}$/;
 
 /**
  * Key prefix of offloaded email content in the content bucket (`emails/<id>.json`). IAM scopes the API's
@@ -134,6 +195,11 @@ export const EMAIL_METRICS = {
     deadLettered: "EmailsDeadLettered",
     retried: "EmailDeliveriesRetried",
     duplicatesDropped: "EmailDuplicatesDropped",
+    /** The status function: SES events that moved an email's status forward, and those that changed nothing. */
+    statusEventsApplied: "EmailStatusEventsApplied",
+    statusEventsStale: "EmailStatusEventsStale",
+    /** The worker: emails not sent because a recipient is on the suppression list. */
+    suppressed: "EmailsSuppressed",
 } as const;
 
 /**

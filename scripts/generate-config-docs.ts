@@ -304,7 +304,12 @@ export function emailConfigurationTable(): string {
         [code("emailLogRetentionDays"), String(e.emailLogRetentionDays), "CloudWatch Logs retention (allowed values)"],
         [code("emailLogLevel"), code(e.emailLogLevel), "`DEBUG`, `INFO`, `WARN`, `ERROR`"],
         [code("emailOldestMessageAgeAlarmSeconds"), String(e.emailOldestMessageAgeAlarmSeconds), "oldest-message alarm threshold"],
-        [code("emailDeletionProtection"), code(e.emailDeletionProtection), "idempotency table deletion protection"],
+        [code("emailDeletionProtection"), code(e.emailDeletionProtection), "idempotency and status tables' deletion protection"],
+        [
+            code("emailStatusRetentionDays"),
+            String(e.emailStatusRetentionDays),
+            "days a status and its history are kept after acceptance (or after `sendAt`, when later), 1–365",
+        ],
         [
             code("emailSesIdentities"),
             "(none declared)",

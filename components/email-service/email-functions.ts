@@ -54,6 +54,12 @@ export interface EmailFunctionCommonArgs {
      */
     table: aws.dynamodb.Table;
     /**
+     * The status table (each email's status and history).
+     * @example statusTable
+     * @default none (required)
+     */
+    statusTable: aws.dynamodb.Table;
+    /**
      * The content bucket for large bodies.
      * @example content.bucket
      * @default none (required)
@@ -79,6 +85,12 @@ export interface EmailApiFunctionArgs<Event, Result> extends EmailFunctionCommon
      * @default undefined (none declared: the API checks no sender against identities)
      */
     sendingIdentities?: string[];
+    /**
+     * Days a status is kept after acceptance (or after sendAt when later).
+     * @example 30
+     * @default none (required; `EmailService` passes `storage.statusRetentionDays`)
+     */
+    statusRetentionDays: number;
 }
 
 /** The worker's settings with the defaults applied. */
@@ -120,7 +132,7 @@ export interface EmailWorkerFunctionArgs<Event, Result> extends EmailFunctionCom
  * export const apiFunctionName = api.function.name;
  */
 export function emailApiFunctionArgs<Event, Result>(args: EmailApiFunctionArgs<Event, Result>): ServiceFunctionArgs<Event, Result> {
-    const { settings, queue, table, bucket } = args;
+    const { settings, queue, table, statusTable, bucket } = args;
     const keyArn = pulumi.output(args.kmsKeyArn);
     return {
         ...functionCommon(args),
@@ -133,9 +145,17 @@ export function emailApiFunctionArgs<Event, Result>(args: EmailApiFunctionArgs<E
         shippedPackages: ["valibot"],
         policy: ({ scope: awsScopeOutput, logGroupArn }) =>
             pulumi
-                .all([awsScopeOutput, keyArn, logGroupArn, queue.queue.arn, table.arn, bucket.arn])
-                .apply(([resolvedScope, key, logGroup, queueArn, tableArn, bucketArn]) =>
-                    emailApiPolicy({ scope: resolvedScope, keyArn: key, logGroupArn: logGroup, queueArn, tableArn, bucketArn }),
+                .all([awsScopeOutput, keyArn, logGroupArn, queue.queue.arn, table.arn, bucket.arn, statusTable.arn])
+                .apply(([resolvedScope, key, logGroup, queueArn, tableArn, bucketArn, statusTableArn]) =>
+                    emailApiPolicy({
+                        scope: resolvedScope,
+                        keyArn: key,
+                        logGroupArn: logGroup,
+                        queueArn,
+                        tableArn,
+                        bucketArn,
+                        statusTableArn,
+                    }),
                 ),
         environment: {
             [EMAIL_ENV.queueUrl]: queue.queue.url,
@@ -147,6 +167,8 @@ export function emailApiFunctionArgs<Event, Result>(args: EmailApiFunctionArgs<E
             [EMAIL_ENV.maxScheduleAheadDays]: String(settings.maxScheduleAheadDays),
             [EMAIL_ENV.idempotencyTtlSeconds]: String(settings.idempotencyTtlHours * 3600),
             [EMAIL_ENV.tenantLanes]: String(settings.tenantLanes),
+            [EMAIL_ENV.statusTable]: statusTable.name,
+            [EMAIL_ENV.statusRetentionSeconds]: String(args.statusRetentionDays * 86_400),
             ...(args.sendingIdentities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(args.sendingIdentities) } : {}),
             ...(settings.senders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(settings.senders) } : {}),
         },
@@ -164,7 +186,7 @@ export function emailApiFunctionArgs<Event, Result>(args: EmailApiFunctionArgs<E
  * export const workerFunctionName = worker.function.name;
  */
 export function emailWorkerFunctionArgs<Event, Result>(args: EmailWorkerFunctionArgs<Event, Result>): ServiceFunctionArgs<Event, Result> {
-    const { settings, queue, table, bucket, smtp, scheduler, ses } = args;
+    const { settings, queue, table, statusTable, bucket, smtp, scheduler, ses } = args;
     const keyArn = pulumi.output(args.kmsKeyArn);
     return {
         ...functionCommon(args),
@@ -193,6 +215,7 @@ export function emailWorkerFunctionArgs<Event, Result>(args: EmailWorkerFunction
                     scheduler.role.arn,
                     pulumi.all(Object.values(ses.identities).map((identity) => identity.arn)),
                     ses.configurationSet.arn,
+                    statusTable.arn,
                 ])
                 .apply(
                     ([
@@ -201,6 +224,7 @@ export function emailWorkerFunctionArgs<Event, Result>(args: EmailWorkerFunction
                         schedulerRoleArn,
                         identityArns,
                         configurationSetArn,
+                        statusTableArn,
                     ]) =>
                         emailWorkerPolicy({
                             scope: resolvedScope,
@@ -209,6 +233,7 @@ export function emailWorkerFunctionArgs<Event, Result>(args: EmailWorkerFunction
                             queueArn,
                             deadLetterQueueArn,
                             tableArn,
+                            statusTableArn,
                             bucketArn,
                             secretArn,
                             // Without declared identities the worker may send as any identity of the account in the region.
@@ -231,6 +256,7 @@ export function emailWorkerFunctionArgs<Event, Result>(args: EmailWorkerFunction
             [EMAIL_ENV.schedulerRoleArn]: scheduler.role.arn,
             [EMAIL_ENV.sesConfigurationSet]: ses.configurationSet.configurationSetName,
             [EMAIL_ENV.scheduleDeadLetterQueueArn]: scheduler.deadLetterQueue.arn,
+            [EMAIL_ENV.statusTable]: statusTable.name,
         },
         queue: { arn: queue.queue.arn, fifo: true, batchSize: settings.batchSize, maxConcurrency: settings.maxConcurrency },
     };

@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-/** The one route of the email API. */
+/** The email API's routes: send, and read an email's status. */
 const SEND_ROUTE = { method: "POST", path: "/v1/emails" } as const;
+const STATUS_ROUTE = { method: "GET", path: "/v1/emails/{id}", resourcePath: "/v1/emails/*" } as const;
 
 export interface EmailHttpApiArgs {
     /**
@@ -69,10 +70,11 @@ export interface EmailHttpApiArgs {
 }
 
 /**
- * The email service's HTTP API: an API Gateway HTTP API with one explicit route,
- * `POST /v1/emails`, proxied to the API function (payload 2.0), IAM auth by default,
- * a throttled auto-deployed `$default` stage whose access logs hold no bodies nor IPs,
- * and the permission that lets API Gateway invoke the function on that route only.
+ * The email service's HTTP API: an API Gateway HTTP API with two explicit routes,
+ * `POST /v1/emails` and `GET /v1/emails/{id}`, proxied to the API function (payload 2.0),
+ * both with the same authorization (IAM by default), a throttled auto-deployed `$default`
+ * stage whose access logs hold no bodies nor IPs, and one permission per route that lets
+ * API Gateway invoke the function on that route only.
  *
  * Named as its service: the children keep the names `<name>-http`, `<name>-http-stage`, ...
  *
@@ -88,13 +90,18 @@ export class EmailHttpApi extends pulumi.ComponentResource {
     readonly api: aws.apigatewayv2.Api;
     readonly integration: aws.apigatewayv2.Integration;
     readonly route: aws.apigatewayv2.Route;
+    /** `GET /v1/emails/{id}`: an email's status, for the principal that sent it. */
+    readonly statusRoute: aws.apigatewayv2.Route;
     readonly accessLogGroup: aws.cloudwatch.LogGroup;
     readonly stage: aws.apigatewayv2.Stage;
     readonly invokePermission: aws.lambda.Permission;
+    readonly statusInvokePermission: aws.lambda.Permission;
     /** `https://<api>.execute-api.<region>.amazonaws.com/v1/emails` */
     readonly url: pulumi.Output<string>;
     /** `<executionArn>/$default/POST/v1/emails`: the resource of a client's `execute-api:Invoke` grant. */
     readonly routeExecutionArn: pulumi.Output<string>;
+    /** `<executionArn>/$default/GET/v1/emails/*`: the resource of a client's grant to read its emails' statuses. */
+    readonly statusRouteExecutionArn: pulumi.Output<string>;
 
     constructor(name: string, args: EmailHttpApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("event-ingestion:email:EmailHttpApi", name, {}, opts);
@@ -130,6 +137,17 @@ export class EmailHttpApi extends pulumi.ComponentResource {
             },
             child,
         );
+        // New beside the deployed resources: its own name, so nothing deployed changes.
+        this.statusRoute = new aws.apigatewayv2.Route(
+            `${name}-http-status`,
+            {
+                apiId: this.api.id,
+                routeKey: `${STATUS_ROUTE.method} ${STATUS_ROUTE.path}`,
+                authorizationType: args.authorization,
+                target: pulumi.interpolate`integrations/${this.integration.id}`,
+            },
+            { parent: this },
+        );
         this.accessLogGroup = new aws.cloudwatch.LogGroup(
             `${name}-http-access-logs`,
             { name: args.accessLogGroupName, retentionInDays: args.accessLogRetentionDays, kmsKeyId: args.kmsKeyArn },
@@ -163,7 +181,7 @@ export class EmailHttpApi extends pulumi.ComponentResource {
                     }),
                 },
             },
-            { ...child, dependsOn: [this.route] },
+            { ...child, dependsOn: [this.route, this.statusRoute] },
         );
         this.invokePermission = new aws.lambda.Permission(
             `${name}-http-invoke`,
@@ -175,8 +193,19 @@ export class EmailHttpApi extends pulumi.ComponentResource {
             },
             child,
         );
+        this.statusInvokePermission = new aws.lambda.Permission(
+            `${name}-http-invoke-status`,
+            {
+                action: "lambda:InvokeFunction",
+                function: args.functionName,
+                principal: "apigateway.amazonaws.com",
+                sourceArn: pulumi.interpolate`${this.api.executionArn}/*/${STATUS_ROUTE.method}${STATUS_ROUTE.resourcePath}`,
+            },
+            { parent: this },
+        );
         this.url = pulumi.interpolate`${this.api.apiEndpoint}${SEND_ROUTE.path}`;
         this.routeExecutionArn = pulumi.interpolate`${this.api.executionArn}/$default/${SEND_ROUTE.method}${SEND_ROUTE.path}`;
+        this.statusRouteExecutionArn = pulumi.interpolate`${this.api.executionArn}/$default/${STATUS_ROUTE.method}${STATUS_ROUTE.resourcePath}`;
         this.registerOutputs({ apiId: this.api.id, url: this.url, stageName: this.stage.name });
     }
 }

@@ -45,8 +45,10 @@ function useKeyVia(options: EmailPolicyCommon, actions: string[], services: stri
     };
 }
 
-/** API function: enqueue, keep idempotency keys, write offloaded content. */
-export function emailApiPolicy(options: EmailPolicyCommon & { queueArn: string; tableArn: string; bucketArn: string }): PolicyDocument {
+/** API function: enqueue, keep idempotency keys, write offloaded content, record and read statuses. */
+export function emailApiPolicy(
+    options: EmailPolicyCommon & { queueArn: string; tableArn: string; bucketArn: string; statusTableArn: string },
+): PolicyDocument {
     return doc(
         { Sid: "EnqueueEmails", Effect: "Allow", Action: "sqs:SendMessage", Resource: options.queueArn },
         {
@@ -55,6 +57,7 @@ export function emailApiPolicy(options: EmailPolicyCommon & { queueArn: string; 
             Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             Resource: options.tableArn,
         },
+        { Sid: "EmailStatuses", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: options.statusTableArn },
         { Sid: "OffloadLargeContent", Effect: "Allow", Action: "s3:PutObject", Resource: `${options.bucketArn}/${EMAIL_CONTENT_PREFIX}*` },
         useKeyVia(options, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb", "s3"]),
         ...logsAndTraces(options),
@@ -67,6 +70,7 @@ export function emailWorkerPolicy(
         queueArn: string;
         deadLetterQueueArn: string;
         tableArn: string;
+        statusTableArn: string;
         bucketArn: string;
         secretArn: string;
         sesIdentityArns: string[];
@@ -85,6 +89,9 @@ export function emailWorkerPolicy(
         },
         { Sid: "RejectToDeadLetterQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: options.deadLetterQueueArn },
         { Sid: "DeliveryLedger", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: options.tableArn },
+        { Sid: "RecordEmailStatuses", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: options.statusTableArn },
+        // Before each send: are any of the recipients suppressed (`suppressed#<hash>` items)?
+        { Sid: "CheckSuppressions", Effect: "Allow", Action: "dynamodb:BatchGetItem", Resource: options.statusTableArn },
         {
             Sid: "OffloadedContent",
             Effect: "Allow",
@@ -114,6 +121,32 @@ export function emailWorkerPolicy(
         useKeyVia(options, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb", "s3", "secretsmanager"]),
         ...logsAndTraces(options),
     );
+}
+
+/** Status function: move statuses forward from SES events; send an event it could not record to its DLQ. */
+export function emailStatusFunctionPolicy(
+    options: EmailPolicyCommon & { statusTableArn: string; deadLetterQueueArn: string },
+): PolicyDocument {
+    return doc(
+        { Sid: "RecordEmailStatuses", Effect: "Allow", Action: "dynamodb:UpdateItem", Resource: options.statusTableArn },
+        // Permanent bounces and complaints: `suppressed#<hash>` items (conditional PutItem).
+        { Sid: "SuppressAddresses", Effect: "Allow", Action: "dynamodb:PutItem", Resource: options.statusTableArn },
+        { Sid: "DeadLetterUnrecordedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: options.deadLetterQueueArn },
+        useKeyVia(options, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb"]),
+        ...logsAndTraces(options),
+    );
+}
+
+/**
+ * The EventBridge pattern of the SES events of one configuration set: `source` aws.ses, the given
+ * detail types, and `mail.tags."ses:configuration-set"` (SES tags every event with its configuration set).
+ */
+export function sesEventPattern(configurationSetName: string, detailTypes: readonly string[]): Record<string, unknown> {
+    return {
+        source: ["aws.ses"],
+        "detail-type": [...detailTypes],
+        detail: { mail: { tags: { "ses:configuration-set": [configurationSetName] } } },
+    };
 }
 
 /** The ARN of a schedule group: what EventBridge Scheduler sets `aws:SourceArn` to when it assumes a schedule's role. */
@@ -161,9 +194,17 @@ export function schedulerTargetPolicy(
     );
 }
 
-/** For API clients: call `POST /v1/emails` with SigV4. */
-export function emailInvokePolicy(routeArn: string): PolicyDocument {
-    return doc({ Sid: "SendEmails", Effect: "Allow", Action: "execute-api:Invoke", Resource: routeArn });
+/**
+ * For API clients: call `POST /v1/emails` and `GET /v1/emails/{id}` with SigV4 (the route ARNs; a
+ * path parameter is `*` in the resource, "Control access to an HTTP API with IAM authorization").
+ */
+export function emailInvokePolicy(sendRouteArn: string, ...otherRouteArns: string[]): PolicyDocument {
+    return doc(
+        { Sid: "SendEmails", Effect: "Allow", Action: "execute-api:Invoke", Resource: sendRouteArn },
+        ...(otherRouteArns.length > 0
+            ? [{ Sid: "FollowEmails", Effect: "Allow" as const, Action: "execute-api:Invoke", Resource: otherRouteArns }]
+            : []),
+    );
 }
 
 /** The content bucket's policy: TLS only (default encryption with the key is set on the bucket itself). */

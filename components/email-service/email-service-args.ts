@@ -54,6 +54,11 @@ export interface EmailWorkerSettings<Event, Result> extends EmailFunctionSetting
 export interface EmailServiceArgs<ApiEvent = unknown, ApiResult = unknown, WorkerEvent = unknown, WorkerResult = unknown> {
     api: EmailApiSettings<ApiEvent, ApiResult>;
     worker: EmailWorkerSettings<WorkerEvent, WorkerResult>;
+    /**
+     * The status function that turns SES events into statuses (`emailStatusEventsFromEnvironment`).
+     * @default undefined (no SES event publishing: statuses stop at sent or failed)
+     */
+    statusEvents?: { factory: aws.lambda.CallbackFactory<never, unknown> };
     /** Customer-managed key for the queue, table, bucket, secret, log groups and Lambda environments. */
     kmsKeyArn: pulumi.Input<string>;
     /** Log group name prefix the key policy lets CloudWatch Logs use (`EncryptionKey.logGroupNamePrefix`). */
@@ -62,8 +67,11 @@ export interface EmailServiceArgs<ApiEvent = unknown, ApiResult = unknown, Worke
     alarms: { topicArn: pulumi.Input<string>; namePrefix: string };
     /** The email queue and its DLQ. @default { maxReceiveCount: 5, oldestMessageAgeAlarmSeconds: 300 } */
     queue?: { maxReceiveCount?: number; oldestMessageAgeAlarmSeconds?: number };
-    /** The content bucket and the idempotency table. @default { contentRetentionDays: 45, deletionProtection: true } */
-    storage?: { contentRetentionDays?: number; deletionProtection?: boolean };
+    /**
+     * The content bucket, the idempotency table and the status table.
+     * @default { contentRetentionDays: 45, deletionProtection: true, statusRetentionDays: 30 }
+     */
+    storage?: { contentRetentionDays?: number; deletionProtection?: boolean; statusRetentionDays?: number };
     /** Both functions' logs and the API's access logs. @default { retentionDays: 30, level: "INFO" } */
     logs?: { retentionDays?: number; level?: LogLevel };
     /**

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { EMAIL_SERVICE_NAMES, EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
+import { EMAIL_SERVICE_NAMES, EMAIL_STATUS_TABLE_KEYS, EMAIL_TABLE_KEYS, EMAIL_TTL_ATTRIBUTE } from "../../contracts/email-service";
 import { awsScope, deploymentNames } from "../shared/aws-scope";
 import { EMAIL_SERVICE_DEFAULTS, SQS_MAX_MESSAGE_SIZE_BYTES, withDefaults } from "../shared/defaults";
 import type { EmailServiceArgs } from "./email-service-args";
@@ -15,6 +15,7 @@ import { EmailDashboard } from "./email-dashboard";
 import { globalName } from "../shared/naming";
 import { emailInvokePolicy } from "./email-iam";
 import { EncryptedQueue } from "../shared/encrypted-queue";
+import { EmailStatusEvents } from "./email-status-events";
 import { ServiceFunction } from "../shared/service-function";
 
 export type { EmailApiSettings, EmailFunctionSettings, EmailServiceArgs, EmailWorkerSettings } from "./email-service-args";
@@ -42,6 +43,8 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
 {
     readonly queue: EncryptedQueue;
     readonly table: aws.dynamodb.Table;
+    /** Each email's status and history by email id, owned by the caller's principal; expires after `storage.statusRetentionDays`. */
+    readonly statusTable: aws.dynamodb.Table;
     readonly bucket: aws.s3.Bucket;
     readonly smtpSecret: aws.secretsmanager.Secret;
     readonly scheduleGroup: aws.scheduler.ScheduleGroup;
@@ -61,9 +64,13 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
     readonly workerRole: aws.iam.Role;
     readonly api: aws.apigatewayv2.Api;
     readonly route: aws.apigatewayv2.Route;
+    /** `GET /v1/emails/{id}`, with the same authorization as `route`. */
+    readonly statusRoute: aws.apigatewayv2.Route;
     readonly stage: aws.apigatewayv2.Stage;
     readonly invokePolicy: aws.iam.Policy;
     readonly alarms: aws.cloudwatch.MetricAlarm[];
+    /** SES events → statuses (event destination, rule, status function, its DLQ and alarms); present with `statusEvents`. */
+    readonly statusEvents?: EmailStatusEvents<never, unknown>;
     /** API, queue, providers, failovers, DLQ and scheduled emails; named like the events dashboard. */
     readonly dashboard: aws.cloudwatch.Dashboard;
     /** `https://<api>.execute-api.<region>.amazonaws.com/v1/emails` */
@@ -116,6 +123,21 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             parent,
         );
 
+        // Statuses: one item per email, written by the API, the worker (and later reports) with conditional updates.
+        this.statusTable = new aws.dynamodb.Table(
+            `${name}-status`,
+            {
+                billingMode: "PAY_PER_REQUEST",
+                hashKey: EMAIL_STATUS_TABLE_KEYS.partition,
+                attributes: [{ name: EMAIL_STATUS_TABLE_KEYS.partition, type: "S" }],
+                ttl: { attributeName: EMAIL_TTL_ATTRIBUTE, enabled: true },
+                pointInTimeRecovery: { enabled: true },
+                serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
+                deletionProtectionEnabled: storage.deletionProtection,
+            },
+            parent,
+        );
+
         // Content bucket: CMK + bucket key, TLS only, private, objects expire.
         this.bucket = new EmailContentBucket(
             name,
@@ -159,6 +181,7 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             previousParent: this,
             queue: this.queue,
             table: this.table,
+            statusTable: this.statusTable,
             bucket: this.bucket,
         };
         const api = new ServiceFunction(
@@ -167,6 +190,7 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
                 ...functionDefaults,
                 settings: { ...apiSettings, factory: args.api.factory },
                 sendingIdentities: ses.identities,
+                statusRetentionDays: storage.statusRetentionDays,
             }),
             parent,
         );
@@ -205,12 +229,16 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
         );
         this.api = http.api;
         this.route = http.route;
+        this.statusRoute = http.statusRoute;
         this.stage = http.stage;
         this.invokePolicy = new aws.iam.Policy(
             `${name}-invoke`,
             {
+                // The description is the deployed one (changing it replaces the policy); it also grants GET /v1/emails/{id}.
                 description: "Call POST /v1/emails on the email API (SigV4)",
-                policy: http.routeExecutionArn.apply((arn) => JSON.stringify(emailInvokePolicy(arn))),
+                policy: pulumi
+                    .all([http.routeExecutionArn, http.statusRouteExecutionArn])
+                    .apply(([sendArn, statusArn]) => JSON.stringify(emailInvokePolicy(sendArn, statusArn))),
             },
             parent,
         );
@@ -233,6 +261,23 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             },
             parent,
         ).alarms;
+
+        if (args.statusEvents) {
+            this.statusEvents = new EmailStatusEvents(
+                name,
+                {
+                    factory: args.statusEvents.factory,
+                    configurationSetName: this.sesConfigurationSet.configurationSetName,
+                    statusTable: this.statusTable,
+                    kmsKeyArn: args.kmsKeyArn,
+                    logGroupNamePrefix: args.logGroupNamePrefix,
+                    logLevel: logs.level,
+                    logRetentionDays: logs.retentionDays,
+                    alarms: { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name },
+                },
+                parent,
+            );
+        }
 
         this.dashboard = new EmailDashboard(
             name,
@@ -259,6 +304,7 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             apiUrl: this.apiUrl,
             dashboardName: this.dashboard.dashboardName,
             queueUrl: this.queue.queue.url,
+            statusTableName: this.statusTable.name,
             deadLetterQueueUrl: this.queue.deadLetterQueue.url,
             scheduleDeadLetterQueueUrl: this.scheduleDeadLetterQueue.url,
             invokePolicyArn: this.invokePolicy.arn,

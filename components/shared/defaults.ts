@@ -40,6 +40,13 @@ export const RECEIVE_WAIT_TIME_SECONDS = 20;
 /** DynamoDB point-in-time recovery on every table. */
 export const POINT_IN_TIME_RECOVERY = true;
 
+/**
+ * How long an email's status (and its history) is kept, days, counted from acceptance or from its
+ * sendAt when that is later: above the longest schedule horizon's default (30 days ahead) is not
+ * needed, because the clock starts at sendAt; SES reports complaints days after delivery at most.
+ */
+export const EMAIL_STATUS_RETENTION_DAYS = 30;
+
 /** AWS's public Powertools for AWS Lambda (TypeScript) layer account (commercial partition). */
 export const POWERTOOLS_LAYER_ACCOUNT = "094274105915";
 /** The name of AWS's public Powertools for AWS Lambda (TypeScript) v2 layer. */
@@ -168,8 +175,10 @@ export const EMAIL_SERVICE_DEFAULTS = {
     storage: {
         /** Offloaded content expires from S3 after this many days (must exceed the schedule horizon). */
         contentRetentionDays: 45,
-        /** Idempotency table deletion protection. */
+        /** Idempotency and status tables' deletion protection. */
         deletionProtection: true,
+        /** Statuses expire (DynamoDB TTL) this many days after acceptance, or after sendAt when later. */
+        statusRetentionDays: EMAIL_STATUS_RETENTION_DAYS,
     },
     logs: { retentionDays: 30, level: "INFO" },
     /** The SMTP relay's connection, for the fields `emailSmtp` leaves out: the contract's, which the worker applies too. */

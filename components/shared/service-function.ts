@@ -90,6 +90,12 @@ export interface ServiceFunctionArgs<Event = unknown, Result = unknown> {
     /** When set, an SQS event source mapping with partial batch responses. @default undefined (no mapping) */
     queue?: ServiceFunctionQueueArgs;
     /**
+     * For a function invoked asynchronously (EventBridge, S3, SNS): the SQS queue Lambda sends an event to
+     * after its retries (`deadLetterConfig`); the policy must allow `sqs:SendMessage` on it.
+     * @default undefined (no dead-letter queue)
+     */
+    deadLetterQueueArn?: pulumi.Input<string>;
+    /**
      * The parent these resources were registered under before this component grouped them: each child
      * gets an alias to it, so a deployed stack keeps its log group, role and function.
      * @default undefined (no alias)
@@ -235,6 +241,7 @@ export class ServiceFunction<Event = unknown, Result = unknown> extends pulumi.C
                         },
                     },
                     description: args.description,
+                    ...(args.deadLetterQueueArn !== undefined ? { deadLetterConfig: { targetArn: args.deadLetterQueueArn } } : {}),
                 },
                 args.functionArgs,
             ),

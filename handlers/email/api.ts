@@ -1,7 +1,9 @@
 /**
- * The email API: `POST /v1/emails` → validate → (idempotency) → (offload large
- * content to S3) → SQS FIFO SendMessage → 202 `{ id }`. It answers 202 only after
- * SendMessage succeeded, so an accepted email is durably on the queue.
+ * The email API: `POST /v1/emails` → validate → (idempotency) → status `accepted`
+ * → (offload large content to S3) → SQS FIFO SendMessage → status `queued` or
+ * `scheduled` → 202 `{ id }`. It answers 202 only after SendMessage succeeded, so an
+ * accepted email is durably on the queue. `GET /v1/emails/{id}` answers the email's
+ * status and history to the principal that sent it, and the same 404 to anyone else.
  */
 import * as crypto from "node:crypto";
 import sqs = require("@aws-sdk/client-sqs");
@@ -10,7 +12,7 @@ import ddb = require("@aws-sdk/client-dynamodb");
 import powertools = require("@aws-lambda-powertools/logger");
 import type * as metricsLib from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
-import { EMAIL_API_DEFAULTS, EMAIL_METRICS, EMAIL_SERVICE_NAMES } from "../../contracts/email-service";
+import { EMAIL_API_DEFAULTS, EMAIL_ID_PATTERN, EMAIL_METRICS, EMAIL_SERVICE_NAMES } from "../../contracts/email-service";
 import { ContentStore, s3ContentStore } from "./content-store";
 import { describeError, idempotencyKeyReused, isNamedError, queueUnavailable } from "./errors";
 import {
@@ -31,6 +33,7 @@ import { markForLogFilter } from "../shared/metric-level";
 import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope } from "./message";
 import { EMAIL_REQUEST_FIELDS, validateEmailRequest } from "./request";
 import { senderError, type SenderPolicy } from "./senders";
+import { dynamoStatusStore, type EmailStatusStore } from "./status";
 import { defaultTracer, type HandlerTracer, traceClients, traceHandler } from "../tracing";
 import type { EmailLimits, EmailRequest, QueuedEmail } from "./types";
 
@@ -56,6 +59,10 @@ export interface EmailApiDeps extends SenderPolicy {
     idempotencyTtlSeconds?: number;
     /** FIFO message groups per tenant. @default EMAIL_API_DEFAULTS.tenantLanes */
     tenantLanes?: number;
+    /** The status table (in the `dynamodb` client's account); omit to run without statuses (`GET` is then always 404). */
+    statusTableName?: string;
+    /** How long a status is kept after acceptance, or after sendAt when later. Required with a status table. */
+    statusRetentionSeconds?: number;
     /** Powertools logger; never given PII. @default a Logger for service `email-api` */
     logger?: powertools.Logger;
     /** Powertools metrics (counts per outcome). @default EMF metrics for service `email-api` */
@@ -70,6 +77,7 @@ export interface EmailApiDeps extends SenderPolicy {
     /** Overrides for tests: where content and keys go. */
     contentStore?: ContentStore;
     idempotencyStore?: IdempotencyStore;
+    statusStore?: EmailStatusStore;
 }
 
 /** The API Lambda handler (API Gateway HTTP API, payload format 2.0). */
@@ -105,6 +113,52 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
                   now,
               )
             : undefined);
+    const statuses =
+        deps.statusStore ??
+        (deps.dynamodb && deps.statusTableName ? dynamoStatusStore(deps.dynamodb, deps.statusTableName, now) : undefined);
+    const statusRetentionMs = (deps.statusRetentionSeconds ?? 0) * 1000;
+    if (statuses && !(statusRetentionMs > 0)) throw new RangeError("statusRetentionSeconds must be positive with a status table");
+
+    /** Records `accepted`, owned by the caller, before anything is enqueued: a failure here accepts nothing. */
+    async function accept(request: EmailRequest, emailId: string, tenant: string): Promise<void> {
+        if (!statuses) return;
+        const from = Math.max(now().getTime(), request.sendAt?.getTime() ?? 0);
+        await statuses.accept(emailId, tenantScope(tenant), new Date(from + statusRetentionMs));
+    }
+
+    /** After SendMessage: `scheduled` for a future sendAt, `queued` otherwise. The email is accepted whatever happens here. */
+    async function recordQueued(message: QueuedEmail): Promise<void> {
+        if (!statuses) return;
+        const scheduled = message.sendAt !== undefined && new Date(message.sendAt).getTime() > now().getTime();
+        try {
+            await (scheduled
+                ? statuses.record(message.id, "scheduled", { sendAt: message.sendAt })
+                : statuses.record(message.id, "queued"));
+        } catch (error) {
+            logger.warn("email status not recorded", {
+                emailId: message.id,
+                status: scheduled ? "scheduled" : "queued",
+                ...describeError(error),
+            });
+        }
+    }
+
+    /** `GET /v1/emails/{id}`: the caller's own email, or one 404 for unknown, expired and other principals' ids. */
+    async function readStatus(event: EmailApiEvent): Promise<EmailApiResult> {
+        const id = event.pathParameters?.id ?? /^\/v1\/emails\/([^/]+)$/.exec(event.rawPath ?? "")?.[1];
+        const notFound = problem(404, "NotFound", "No email with this id.");
+        if (!statuses || !id || !EMAIL_ID_PATTERN.test(id)) return notFound;
+        let found;
+        try {
+            found = await statuses.read(id, tenantScope(tenantOf(event)));
+        } catch (error) {
+            logger.error("email status not read", { status: 500, requestId: event.requestContext?.requestId, ...describeError(error) });
+            return problem(500, "StatusUnavailable", "The status could not be read; retry the request.");
+        }
+        if (!found) return notFound;
+        logger.info("email status read", { emailId: id, status: found.status, requestId: event.requestContext?.requestId });
+        return json(200, found);
+    }
 
     async function enqueue(request: EmailRequest, emailId: string, lane: string): Promise<QueuedEmail> {
         const message: QueuedEmail = {
@@ -143,7 +197,8 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
         const requestId = event.requestContext?.requestId;
         try {
             const method = event.requestContext?.http?.method ?? "POST";
-            if (method !== "POST") return problem(405, "MethodNotAllowed", "Use POST.");
+            if (method === "GET") return await readStatus(event);
+            if (method !== "POST") return problem(405, "MethodNotAllowed", "Use POST, or GET /v1/emails/{id}.");
             if (!isJsonContentType(header(event, "content-type"))) {
                 return problem(415, "UnsupportedMediaType", "Content-Type must be application/json.");
             }
@@ -222,7 +277,9 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
                     // `pending`: an earlier attempt stored the key but may not have enqueued.
                 }
                 const lane = laneFor(tenant, emailId, lanes);
+                await accept(request, emailId, tenant);
                 const queued = await enqueue(request, emailId, lane);
+                await recordQueued(queued);
                 try {
                     await idempotency.markEnqueued(scope, key);
                 } catch (error) {
@@ -232,7 +289,9 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
                 logAccepted(queued, request, replay);
                 return json(202, { id: emailId }, replay ? { "idempotent-replayed": "true" } : {});
             }
+            await accept(request, emailId, tenant);
             const queued = await enqueue(request, emailId, laneFor(tenant, emailId, lanes));
+            await recordQueued(queued);
             logAccepted(queued, request, false);
             return json(202, { id: emailId });
         } catch (error) {
@@ -251,6 +310,8 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
     return traceHandler(tracer, async (event: EmailApiEvent, context?: Context) => {
         const result = await handle(event, context);
         const status = result.statusCode ?? 500;
+        // The outcome counts are about sending; a status read is not a send.
+        if (event.requestContext?.http?.method === "GET") return result;
         if (status === 202) count(metrics, result.headers?.["idempotent-replayed"] ? EMAIL_METRICS.replayed : EMAIL_METRICS.accepted);
         else if (status >= 500) count(metrics, EMAIL_METRICS.notAccepted);
         else count(metrics, EMAIL_METRICS.rejected);

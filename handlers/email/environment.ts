@@ -19,9 +19,15 @@ import { dynamoDeliveryLedger } from "./idempotency";
 import { sesProvider } from "./providers/ses";
 import { secretsSdk, smtpProvider, transportFromSecret } from "./providers/smtp";
 import { eventBridgeScheduler, schedulerSdk } from "./scheduler";
+import { dynamoStatusStore } from "./status";
+import { dynamoSuppressionList } from "./suppression";
+import { createEmailStatusEvents, type EmailStatusEventHandler } from "./ses-events";
 import { createEmailWorker, EmailWorkerHandler } from "./worker";
 import { once } from "../shared/deferred";
 import { defaultTracer, traceClients } from "../tracing";
+
+/** Used only if the component did not pass a retention: the stack's default, 30 days. */
+const STATUS_RETENTION_FALLBACK_SECONDS = 30 * 86_400;
 
 /** The process environment, or a stand-in for it; variable names: `EMAIL_ENV` (contracts/email-service.ts). */
 type Env = Record<string, string | undefined>;
@@ -61,8 +67,9 @@ function readEnv(
 export function emailApiFromEnvironment(env: Env = process.env): EmailApiHandler {
     const { values, ints } = readEnv(
         env,
-        [EMAIL_ENV.queueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket],
+        [EMAIL_ENV.queueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket, EMAIL_ENV.statusTable],
         [
+            EMAIL_ENV.statusRetentionSeconds,
             EMAIL_ENV.largeBodyThresholdBytes,
             EMAIL_ENV.maxRequestBytes,
             EMAIL_ENV.maxRecipients,
@@ -79,6 +86,8 @@ export function emailApiFromEnvironment(env: Env = process.env): EmailApiHandler
         queueUrl: values[EMAIL_ENV.queueUrl],
         dynamodb: new ddb.DynamoDBClient({}),
         idempotencyTableName: values[EMAIL_ENV.idempotencyTable],
+        statusTableName: values[EMAIL_ENV.statusTable],
+        statusRetentionSeconds: ints[EMAIL_ENV.statusRetentionSeconds] ?? STATUS_RETENTION_FALLBACK_SECONDS,
         s3: new (s3Sdk().S3Client)({}),
         contentBucket: values[EMAIL_ENV.contentBucket],
         limits: Object.fromEntries(
@@ -113,6 +122,7 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
             EMAIL_ENV.scheduleGroup,
             EMAIL_ENV.schedulerRoleArn,
             EMAIL_ENV.scheduleDeadLetterQueueArn,
+            EMAIL_ENV.statusTable,
         ],
         [EMAIL_ENV.deliveryLedgerTtlSeconds, EMAIL_ENV.breakerTimeoutMs, EMAIL_ENV.breakerResetTimeoutMs, EMAIL_ENV.scheduleMinLeadSeconds],
     );
@@ -136,6 +146,8 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
             ...(ints[EMAIL_ENV.breakerResetTimeoutMs] ? { resetTimeoutMs: ints[EMAIL_ENV.breakerResetTimeoutMs] } : {}),
         },
         contentStore: s3ContentStore(s3Client, values[EMAIL_ENV.contentBucket]),
+        statuses: dynamoStatusStore(dynamodb, values[EMAIL_ENV.statusTable]),
+        suppressions: dynamoSuppressionList(dynamodb, values[EMAIL_ENV.statusTable]),
         ledger: dynamoDeliveryLedger(dynamodb, values[EMAIL_ENV.idempotencyTable], ints[EMAIL_ENV.deliveryLedgerTtlSeconds] ?? 14 * 86_400),
         scheduler: eventBridgeScheduler({
             client: schedulerClient,
@@ -145,6 +157,23 @@ export function emailWorkerFromEnvironment(env: Env = process.env): EmailWorkerH
             deadLetterQueueArn: values[EMAIL_ENV.scheduleDeadLetterQueueArn],
             ...(ints[EMAIL_ENV.scheduleMinLeadSeconds] ? { minLeadMs: ints[EMAIL_ENV.scheduleMinLeadSeconds]! * 1000 } : {}),
         }),
+    });
+}
+
+/**
+ * The status function's `callbackFactory`: SES events (through EventBridge) → the status table.
+ * It needs only DynamoDB.
+ *
+ * @example
+ * new ServiceFunction("email-status", { callbackFactory: emailStatusEventsFromEnvironment, ... });
+ */
+export function emailStatusEventsFromEnvironment(env: Env = process.env): EmailStatusEventHandler {
+    const { values } = readEnv(env, [EMAIL_ENV.statusTable], []);
+    const tracer = defaultTracer(EMAIL_SERVICE_NAMES.status);
+    const [dynamodb] = traceClients(tracer, new ddb.DynamoDBClient({}));
+    return createEmailStatusEvents({
+        statuses: dynamoStatusStore(dynamodb, values[EMAIL_ENV.statusTable]),
+        suppressions: dynamoSuppressionList(dynamodb, values[EMAIL_ENV.statusTable]),
     });
 }
 

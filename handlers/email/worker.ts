@@ -28,6 +28,9 @@ import {
 import type { ContentStore } from "./content-store";
 import { describeError, isDeliveryError, isPermanent, transientFailure } from "./errors";
 import type { DeliveryLedger } from "./idempotency";
+import type { EmailStatusStore, StatusDetails } from "./status";
+import type { SuppressionList } from "./suppression";
+import type { EmailStatus } from "../../contracts/email-service";
 import { parseQueuedEmail } from "./message";
 import { count, emailMetrics } from "./observability";
 import { markForLogFilter } from "../shared/metric-level";
@@ -74,6 +77,14 @@ export interface EmailWorkerDeps {
     contentStore: ContentStore;
     ledger: DeliveryLedger;
     scheduler: DeliveryScheduler;
+    /** Where the worker records `sent` and `failed`; omit to run without statuses. */
+    statuses?: EmailStatusStore;
+    /**
+     * Addresses that bounced permanently or complained: an email to any of them is not sent and ends as
+     * `suppressed`. Checked at send time, so a bounce reported after the email was accepted still counts.
+     * @default undefined (no suppression list)
+     */
+    suppressions?: SuppressionList;
     /** Powertools logger; never given PII. @default a Logger for service `email-worker` */
     logger?: powertools.Logger;
     /**
@@ -119,6 +130,16 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
     traceClients(tracer, deps.sqs);
     const mailer = createFailoverMailer({ primary: deps.primary, secondary: deps.secondary, breaker: deps.breaker, logger });
 
+    /** A status the worker could not record is logged, never retried: retrying the record could send the email twice. */
+    async function recordStatus(emailId: string, status: EmailStatus, details: StatusDetails): Promise<void> {
+        if (!deps.statuses) return;
+        try {
+            await deps.statuses.record(emailId, status, details);
+        } catch (error) {
+            logger.warn("email status not recorded", { emailId, status, ...describeError(error) });
+        }
+    }
+
     async function deadLetter({ record, reason, detail }: RejectedEmail, emailId: string | undefined): Promise<void> {
         await deps.sqs.send(
             new sqs.SendMessageCommand({
@@ -137,6 +158,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
         );
         logger.warn("email dead-lettered", { emailId, messageId: record.messageId, reason, detail });
         count(metrics, EMAIL_METRICS.deadLettered);
+        if (emailId) await recordStatus(emailId, "failed", { reason });
     }
 
     const deferral: DeferralPolicy = { ...DEFAULT_DEFERRAL_POLICY, ...(deps.deferral ?? {}) };
@@ -214,6 +236,16 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
         }
         try {
             const content = message.content ?? (await deps.contentStore.get(message.contentRef!));
+            const suppressed = deps.suppressions
+                ? await deps.suppressions.countSuppressed([...content.to, ...content.cc, ...content.bcc])
+                : 0;
+            if (suppressed > 0) {
+                await recordStatus(emailId, "suppressed", { suppressedRecipients: String(suppressed) });
+                count(metrics, EMAIL_METRICS.suppressed);
+                logger.warn("email suppressed", { emailId, suppressedRecipients: suppressed });
+                if (message.contentRef) await deps.contentStore.delete(message.contentRef).catch(() => undefined);
+                return;
+            }
             const receipt = await mailer.send(content, emailId);
             try {
                 await deps.ledger.recordDelivery(emailId, receipt);
@@ -221,6 +253,7 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
                 // Never fail the record now: a retry would send the email a second time.
                 logger.warn("delivery not recorded in the ledger", { emailId, ...describeError(error) });
             }
+            await recordStatus(emailId, "sent", { provider: receipt.provider, providerMessageId: receipt.messageId });
             count(metrics, receipt.provider === deps.primary.name ? EMAIL_METRICS.sent : EMAIL_METRICS.sentBySecondary);
             logger.info("email sent", {
                 emailId,

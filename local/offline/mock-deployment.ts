@@ -242,6 +242,9 @@ function computedState(type: string, name: string, inputs: ResourceProperties, r
             return { arn: `${base}:ses:${region}:${account}:configuration-set/${inputs.configurationSetName}` };
         case "aws:lambda/eventSourceMapping:EventSourceMapping":
             return { uuid: shortHash(name + stack + region), functionArn: inputs.functionName };
+        case "aws:cloudwatch/eventRule:EventRule":
+            // Rules on the default bus: arn:…:rule/<name> (a custom bus would add its name before the rule's).
+            return { name: physical, arn: `${base}:events:${region}:${account}:rule/${physical}` };
         default:
             return { arn: `${base}:mock:${region}:${account}:${type.split(":").pop()}/${physical}` };
     }

@@ -92,10 +92,14 @@ describe("component structure (mocks)", () => {
 
     it("one style for a system's children: components, besides the few resources that are the system's own", () => {
         // The README's layout section states the rule. EventPipeline owns no resource directly; EmailService
-        // owns its idempotency table and the exported invoke policy.
+        // owns the tables its functions share (idempotency, status) and the exported invoke policy.
         const ownResources: Record<string, string[]> = {
             "event-ingestion:events:EventPipeline": [],
-            "event-ingestion:email:EmailService": ["aws:dynamodb/table:Table email-idempotency", "aws:iam/policy:Policy email-invoke"],
+            "event-ingestion:email:EmailService": [
+                "aws:dynamodb/table:Table email-idempotency",
+                "aws:dynamodb/table:Table email-status",
+                "aws:iam/policy:Policy email-invoke",
+            ],
         };
         for (const [system, own] of Object.entries(ownResources)) {
             const children = recorded.filter((r) => r.parentType === system);

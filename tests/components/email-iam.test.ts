@@ -32,9 +32,21 @@ describe("policy pack on the email service (dev stack, mocks)", function () {
     it("would fail a route without authorization (emailApiAuthorization NONE)", async () => {
         const open = await sharedDeployment({ stack: "dev", configOverrides: { "event-ingestion:emailApiAuthorization": "NONE" } });
         const evaluation = await evaluatePack(fromMockedResources(open.resources), { stack: "dev" });
-        expect(evaluation.mandatory.map((v) => `${v.policy} ${v.resourceName}`)).to.include(
+        expect(evaluation.mandatory.map((v) => `${v.policy} ${v.resourceName}`)).to.include.members([
             "apigateway-route-authorization email-http-send",
+            "apigateway-route-authorization email-http-status",
+        ]);
+    });
+
+    it("checks the status table like every table: it would fail without its customer-managed key or PITR", async () => {
+        const tampered = deployment.resources.map((r) =>
+            r.name === "email-status"
+                ? { ...r, inputs: { ...r.inputs, serverSideEncryption: { enabled: false }, pointInTimeRecovery: { enabled: false } } }
+                : r,
         );
+        const evaluation = await evaluatePack(fromMockedResources(tampered), { stack: "dev" });
+        const onStatus = evaluation.mandatory.filter((v) => v.resourceName === "email-status").map((v) => v.policy);
+        expect(onStatus.length, JSON.stringify(onStatus)).to.be.greaterThanOrEqual(2);
     });
 
     it("would fail if the content bucket lost its customer-managed key", async () => {

@@ -89,6 +89,89 @@ describe("EmailService component (dev stack, mocks)", function () {
         expect(table.inputs.deletionProtectionEnabled).to.equal(true);
     });
 
+    it("status table: keyed by email id, TTL on expiresAt, PITR, CMK, deletion protection; the retention reaches the API", async () => {
+        const table = named(d, "aws:dynamodb/table:Table", "email-status");
+        expect(table.inputs.hashKey).to.equal("emailId");
+        expect(table.inputs.attributes).to.deep.equal([{ name: "emailId", type: "S" }]);
+        expect(table.inputs.ttl).to.deep.equal({ attributeName: "expiresAt", enabled: true });
+        expect(table.inputs.pointInTimeRecovery).to.deep.equal({ enabled: true });
+        expect(table.inputs.serverSideEncryption).to.deep.equal({ enabled: true, kmsKeyArn: keyArn });
+        expect(table.inputs.deletionProtectionEnabled).to.equal(true);
+        const apiEnv = named(d, "aws:lambda/function:Function", "email-api").inputs.environment.variables;
+        const workerEnv = named(d, "aws:lambda/function:Function", "email-worker").inputs.environment.variables;
+        expect(apiEnv[EMAIL_ENV.statusTable]).to.equal(table.state.name);
+        expect(workerEnv[EMAIL_ENV.statusTable]).to.equal(table.state.name);
+        expect(apiEnv[EMAIL_ENV.statusRetentionSeconds]).to.equal(String(30 * 86_400));
+        const shorter = await sharedDeployment({ stack: "dev", configOverrides: { "event-ingestion:emailStatusRetentionDays": 7 } });
+        expect(
+            named(shorter, "aws:lambda/function:Function", "email-api").inputs.environment.variables[EMAIL_ENV.statusRetentionSeconds],
+        ).to.equal(String(7 * 86_400));
+    });
+
+    it("SES events: the configuration set publishes the seven event types to the default EventBridge bus", () => {
+        const destination = named(d, "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination", "email-ses-events");
+        expect(destination.inputs.configurationSetName).to.equal("event-ingestion-dev-email");
+        const { eventDestination } = destination.inputs;
+        expect(eventDestination.enabled).to.equal(true);
+        expect([...eventDestination.matchingEventTypes].sort()).to.deep.equal(
+            ["SEND", "DELIVERY", "BOUNCE", "COMPLAINT", "REJECT", "DELIVERY_DELAY", "RENDERING_FAILURE"].sort(),
+        );
+        // CloudFormation "AWS::SES::ConfigurationSetEventDestination EventBridgeDestination": only the default bus,
+        // ARN pattern ^arn:aws[a-z0-9-]*:events:[a-z0-9-]+:\d{12}:event-bus/[^:]+$.
+        expect(eventDestination.eventBridgeDestination.eventBusArn)
+            .to.equal("arn:aws:events:us-east-1:123456789012:event-bus/default")
+            .and.match(/^arn:aws[a-z0-9-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[^:]+$/);
+    });
+
+    it("SES events: a rule on this configuration set's SES events invokes the status function (retries, its own DLQ, two alarms)", () => {
+        const rule = named(d, "aws:cloudwatch/eventRule:EventRule", "email-status-rule");
+        expect(rule.inputs.eventBusName).to.equal("default");
+        const pattern = JSON.parse(rule.inputs.eventPattern);
+        // EventBridge "Amazon Simple Email Service events": source aws.ses and these detail types.
+        expect(pattern.source).to.deep.equal(["aws.ses"]);
+        expect([...pattern["detail-type"]].sort()).to.deep.equal(
+            [
+                "Email Sent",
+                "Email Delivered",
+                "Email Bounced",
+                "Email Complaint Received",
+                "Email Rejected",
+                "Email Delivery Delayed",
+                "Email Rendering Failed",
+            ].sort(),
+        );
+        expect(pattern.detail).to.deep.equal({ mail: { tags: { "ses:configuration-set": ["event-ingestion-dev-email"] } } });
+        const fn = named(d, "aws:lambda/function:Function", "email-status");
+        const target = named(d, "aws:cloudwatch/eventTarget:EventTarget", "email-status-target");
+        expect(rule.state.arn).to.match(/^arn:aws:events:us-east-1:123456789012:rule\//);
+        expect(target.inputs).to.deep.include({ rule: rule.state.name, arn: fn.state.arn });
+        expect(target.inputs.retryPolicy).to.deep.equal({ maximumEventAgeInSeconds: 86_400, maximumRetryAttempts: 185 });
+        const permission = named(d, "aws:lambda/permission:Permission", "email-status-invoke");
+        expect(permission.inputs).to.deep.include({ principal: "events.amazonaws.com", sourceArn: rule.state.arn });
+        const dlq = named(d, "aws:sqs/queue:Queue", "email-status-dlq");
+        expect(fn.inputs.deadLetterConfig).to.deep.equal({ targetArn: dlq.state.arn });
+        expect(dlq.inputs).to.deep.include({ kmsMasterKeyId: keyArn, messageRetentionSeconds: 1_209_600 });
+        expect(fn.inputs.environment.variables[EMAIL_ENV.statusTable]).to.equal(
+            named(d, "aws:dynamodb/table:Table", "email-status").state.name,
+        );
+        expect(fn.inputs.tracingConfig).to.deep.equal({ mode: "Active" });
+        const grants = statements(named(d, "aws:iam/rolePolicy:RolePolicy", "email-status-policy").inputs.policy)
+            .flatMap((s) => list(s.Action).map((a) => `${a} ${list(s.Resource).join("|")}`))
+            .filter((g) => /^(sqs|dynamodb|s3|ses|secretsmanager):/.test(g))
+            .sort();
+        expect(grants).to.deep.equal(
+            [
+                `dynamodb:UpdateItem ${named(d, "aws:dynamodb/table:Table", "email-status").state.arn}`,
+                `dynamodb:PutItem ${named(d, "aws:dynamodb/table:Table", "email-status").state.arn}`,
+                `sqs:SendMessage ${dlq.state.arn}`,
+            ].sort(),
+        );
+        const alarms = d.resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm" && /^email-status-/.test(r.name));
+        expect(alarms.map((a) => a.name).sort()).to.deep.equal(["email-status-dlq-messages", "email-status-errors"]);
+        expect(d.outputs.emailStatusDeadLetterQueueUrl).to.equal(dlq.state.url);
+        expect(d.outputs.emailStatusTableName).to.equal(named(d, "aws:dynamodb/table:Table", "email-status").state.name);
+    });
+
     it("content bucket: SSE-KMS with the key and a bucket key, public access blocked, TLS-only, objects expire", () => {
         const bucket = named(d, "aws:s3/bucket:Bucket", "email-content");
         const sse = named(
@@ -197,6 +280,7 @@ describe("EmailService component (dev stack, mocks)", function () {
         const queue = named(d, "aws:sqs/queue:Queue", "email-queue").state.arn;
         const dlq = named(d, "aws:sqs/queue:Queue", "email-queue-dlq").state.arn;
         const table = named(d, "aws:dynamodb/table:Table", "email-idempotency").state.arn;
+        const statusTable = named(d, "aws:dynamodb/table:Table", "email-status").state.arn;
         const bucket = named(d, "aws:s3/bucket:Bucket", "email-content").state.arn;
         const secret = named(d, "aws:secretsmanager/secret:Secret", "email-smtp").state.arn;
         const api = statements(named(d, "aws:iam/rolePolicy:RolePolicy", "email-api-policy").inputs.policy);
@@ -208,8 +292,11 @@ describe("EmailService component (dev stack, mocks)", function () {
             `dynamodb:GetItem ${table}`,
             `dynamodb:UpdateItem ${table}`,
             `s3:PutObject ${bucket}/emails/*`,
+            // Statuses: created and moved forward with conditional updates, read by id; never scanned or deleted.
+            `dynamodb:GetItem ${statusTable}`,
+            `dynamodb:UpdateItem ${statusTable}`,
         ]);
-        expect(grants(api).filter((g) => /^(sqs|s3|dynamodb|secretsmanager|ses|scheduler):/.test(g))).to.have.length(5);
+        expect(grants(api).filter((g) => /^(sqs|s3|dynamodb|secretsmanager|ses|scheduler):/.test(g))).to.have.length(7);
         expect(grants(worker)).to.include.members([
             `sqs:ReceiveMessage ${queue}`,
             `sqs:DeleteMessage ${queue}`,
@@ -218,6 +305,9 @@ describe("EmailService component (dev stack, mocks)", function () {
             `dynamodb:PutItem ${table}`,
             `s3:GetObject ${bucket}/emails/*`,
             `secretsmanager:GetSecretValue ${secret}`,
+            `dynamodb:UpdateItem ${statusTable}`,
+            // The suppression check before each send.
+            `dynamodb:BatchGetItem ${statusTable}`,
             // Scoped to the dev stack's declared identity and the stack's configuration set.
             "ses:SendEmail arn:aws:ses:us-east-1:123456789012:identity/example.com|arn:aws:ses:us-east-1:123456789012:configuration-set/event-ingestion-dev-email",
         ]);
@@ -301,12 +391,16 @@ describe("EmailService component (dev stack, mocks)", function () {
         ).to.equal("transactional");
     });
 
-    it("HTTP API: one explicit route POST /v1/emails with AWS_IAM, a throttled and access-logged stage, Lambda permission for that route only", () => {
+    it("HTTP API: explicit routes POST /v1/emails and GET /v1/emails/{id}, both AWS_IAM, a throttled and access-logged stage, a Lambda permission per route", () => {
         const api = named(d, "aws:apigatewayv2/api:Api", "email-http");
         expect(api.inputs.protocolType).to.equal("HTTP");
         expect(api.inputs.target).to.equal(undefined);
         const route = named(d, "aws:apigatewayv2/route:Route", "email-http-send");
         expect(route.inputs).to.deep.include({ routeKey: "POST /v1/emails", authorizationType: "AWS_IAM" });
+        const statusRoute = named(d, "aws:apigatewayv2/route:Route", "email-http-status");
+        expect(statusRoute.inputs).to.deep.include({ routeKey: "GET /v1/emails/{id}", authorizationType: "AWS_IAM" });
+        expect(statusRoute.inputs.target).to.equal(route.inputs.target);
+        expect(d.resources.filter((r) => r.type === "aws:apigatewayv2/route:Route")).to.have.length(2);
         const stage = named(d, "aws:apigatewayv2/stage:Stage", "email-http-stage");
         expect(stage.inputs.defaultRouteSettings).to.deep.include({ throttlingBurstLimit: 100, throttlingRateLimit: 50 });
         const access = named(d, "aws:cloudwatch/logGroup:LogGroup", "email-http-access-logs");
@@ -317,6 +411,8 @@ describe("EmailService component (dev stack, mocks)", function () {
         expect(Object.values(format).join(" ")).to.not.match(/body|sourceIp|header/i);
         const permission = named(d, "aws:lambda/permission:Permission", "email-http-invoke");
         expect(permission.inputs.sourceArn).to.equal(`${api.state.executionArn}/*/POST/v1/emails`);
+        const statusPermission = named(d, "aws:lambda/permission:Permission", "email-http-invoke-status");
+        expect(statusPermission.inputs.sourceArn).to.equal(`${api.state.executionArn}/*/GET/v1/emails/*`);
         const invoke = statements(named(d, "aws:iam/policy:Policy", "email-invoke").inputs.policy);
         expect(invoke).to.deep.equal([
             {
@@ -324,6 +420,12 @@ describe("EmailService component (dev stack, mocks)", function () {
                 Effect: "Allow",
                 Action: "execute-api:Invoke",
                 Resource: `${api.state.executionArn}/$default/POST/v1/emails`,
+            },
+            {
+                Sid: "FollowEmails",
+                Effect: "Allow",
+                Action: "execute-api:Invoke",
+                Resource: [`${api.state.executionArn}/$default/GET/v1/emails/*`],
             },
         ]);
     });
@@ -357,6 +459,8 @@ describe("EmailService component (dev stack, mocks)", function () {
             "email-schedule-dead-letter-failed",
             "email-schedule-dlq-messages",
             "email-schedule-target-errors",
+            "email-status-dlq-messages",
+            "email-status-errors",
             "email-worker-errors",
         ]);
         for (const alarm of alarms) {

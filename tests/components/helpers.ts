@@ -66,6 +66,8 @@ export const EMAIL_SERVICE_OUTPUTS = [
     "emailApiInvokePolicyArn",
     "emailScheduleDeadLetterQueueUrl",
     "emailSesDkimRecords",
+    "emailStatusTableName",
+    "emailStatusDeadLetterQueueUrl",
 ] as const;
 
 /**

@@ -32,6 +32,10 @@ export const DOCS = {
     apiGatewayLambda:
         "Amazon API Gateway Developer Guide: Create AWS Lambda proxy integrations for HTTP APIs (resource-based permission for API Gateway)",
     lambdaResourcePolicy: "AWS Lambda Developer Guide: Working with resource-based IAM policies in Lambda",
+    eventBridgeLambda:
+        "Amazon EventBridge User Guide: Using resource-based policies for Amazon EventBridge (Lambda permissions: events.amazonaws.com, aws:SourceArn = the rule)",
+    apiGatewayIam:
+        "Amazon API Gateway Developer Guide: Control access to HTTP APIs with IAM authorization (execute-api:Invoke resource ARNs)",
     dynamodbStreamsLambda: "AWS Lambda Developer Guide: Using Lambda with DynamoDB (execution role permissions for streams)",
     dynamodbKms: "Amazon DynamoDB Developer Guide: How Amazon DynamoDB uses AWS KMS (kms:ViaService)",
     kmsViaService: "AWS KMS Developer Guide: kms:ViaService condition key",
@@ -256,7 +260,8 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
             const keyOfGroup = new Map<string, string>(
                 all(d, "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.state.arn as string, g.inputs.kmsKeyId as string]),
             );
-            expect(keyOfGroup.size).to.equal(4);
+            // The processor, the email API, worker and status function, and the API's access logs.
+            expect(keyOfGroup.size).to.equal(5);
             const logs = `logs.${REGION}.amazonaws.com`;
             for (const [groupArn, keyArn] of keyOfGroup) {
                 const context = { "kms:EncryptionContext:aws:logs:arn": groupArn };
@@ -393,6 +398,165 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
                     invoke(`arn:aws:execute-api:${REGION}:${OTHER_ACCOUNT}:${api.split(":").pop()}/$default/POST/v1/emails`), // another account
                 ],
                 functionPolicy,
+            );
+        });
+    });
+
+    describe("email statuses: GET /v1/emails/{id} and the status table", () => {
+        it(`API Gateway invokes the API function from the GET /v1/emails/{id} route only [${DOCS.apiGatewayLambda}; ${DOCS.lambdaResourcePolicy}]`, async () => {
+            const permission = one(d, "aws:lambda/permission:Permission", "email-http-invoke-status");
+            const fn = one(d, "aws:lambda/function:Function", "email-api");
+            expect(permission.inputs.function).to.equal(fn.state.name);
+            const functionPolicy: PolicyDocument = {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Effect: "Allow",
+                        Principal: { Service: permission.inputs.principal },
+                        Action: permission.inputs.action,
+                        Resource: fn.state.arn,
+                        Condition: { ArnLike: { "AWS:SourceArn": permission.inputs.sourceArn } },
+                    },
+                ],
+            };
+            const api = one(d, "aws:apigatewayv2/api:Api", "email-http").state.executionArn as string;
+            const invoke = (sourceArn: string): AccessRequest => ({
+                action: "lambda:InvokeFunction",
+                resource: fn.state.arn,
+                context: { "aws:SourceArn": sourceArn },
+            });
+            await expectAllowed("apigateway.amazonaws.com", [], [invoke(`${api}/$default/GET/v1/emails/0190c5b2-aaaa`)], functionPolicy);
+            await expectDenied(
+                "apigateway.amazonaws.com",
+                [],
+                [
+                    invoke(`${api}/$default/DELETE/v1/emails/0190c5b2-aaaa`), // another method
+                    invoke(`${api}/$default/GET/v1/other/0190c5b2-aaaa`), // another path
+                    invoke(`arn:aws:execute-api:${REGION}:${ACCOUNT}:otherapi/$default/GET/v1/emails/x`), // another API
+                ],
+                functionPolicy,
+            );
+        });
+
+        it(`a client with the invoke policy may send and read statuses on this API, nothing else [${DOCS.apiGatewayIam}]`, async () => {
+            const client = `arn:aws:iam::${ACCOUNT}:role/shop-service`;
+            const policy = managedPolicy("email-invoke");
+            const api = one(d, "aws:apigatewayv2/api:Api", "email-http").state.executionArn as string;
+            await expectAllowed(
+                client,
+                [policy],
+                [
+                    { action: "execute-api:Invoke", resource: `${api}/$default/POST/v1/emails` },
+                    { action: "execute-api:Invoke", resource: `${api}/$default/GET/v1/emails/0190c5b2-aaaa` },
+                ],
+            );
+            await expectDenied(
+                client,
+                [policy],
+                [
+                    { action: "execute-api:Invoke", resource: `${api}/$default/DELETE/v1/emails/0190c5b2-aaaa` },
+                    { action: "execute-api:Invoke", resource: `${api}/$default/GET/v1/emails` },
+                    {
+                        action: "execute-api:Invoke",
+                        resource: `arn:aws:execute-api:${REGION}:${ACCOUNT}:otherapi/$default/GET/v1/emails/x`,
+                    },
+                    { action: "execute-api:ManageConnections", resource: `${api}/$default/GET/v1/emails/x` },
+                ],
+            );
+        });
+
+        it(`the API reads and moves statuses forward, the worker only moves them forward; neither scans nor deletes [${DOCS.dynamodbKms}]`, async () => {
+            const status = one(d, "aws:dynamodb/table:Table", "email-status").state.arn as string;
+            const email = keys.get("email")!;
+            const api = { role: roleArn("email-api-role"), policy: rolePolicy("email-api-policy") };
+            const worker = { role: roleArn("email-worker-role"), policy: rolePolicy("email-worker-policy") };
+            const useKey = [
+                { action: "kms:Decrypt", resource: email.arn, context: via("dynamodb") },
+                { action: "kms:GenerateDataKey", resource: email.arn, context: via("dynamodb") },
+            ];
+            await expectAllowed(
+                api.role,
+                [api.policy],
+                [{ action: "dynamodb:GetItem", resource: status }, { action: "dynamodb:UpdateItem", resource: status }, ...useKey],
+            );
+            await expectAllowed(
+                worker.role,
+                [worker.policy],
+                [{ action: "dynamodb:UpdateItem", resource: status }, { action: "dynamodb:BatchGetItem", resource: status }, ...useKey],
+            );
+            const neighbours = ["dynamodb:Scan", "dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:DeleteTable"].map(
+                (action) => ({ action, resource: status }),
+            );
+            await expectDenied(api.role, [api.policy], neighbours);
+            await expectDenied(worker.role, [worker.policy], [...neighbours, { action: "dynamodb:GetItem", resource: status }]);
+            await expectDenied(
+                api.role,
+                [api.policy],
+                [{ action: "kms:Decrypt", resource: keys.get("events")!.arn, context: via("dynamodb") }],
+            );
+        });
+    });
+
+    describe("SES events reach the status function", () => {
+        it(`EventBridge invokes the status function from its rule only; the function writes statuses and its DLQ, nothing else [${DOCS.eventBridgeLambda}; ${DOCS.lambdaResourcePolicy}]`, async () => {
+            const permission = one(d, "aws:lambda/permission:Permission", "email-status-invoke");
+            const fn = one(d, "aws:lambda/function:Function", "email-status");
+            const rule = one(d, "aws:cloudwatch/eventRule:EventRule", "email-status-rule").state.arn as string;
+            const functionPolicy: PolicyDocument = {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Effect: "Allow",
+                        Principal: { Service: permission.inputs.principal },
+                        Action: permission.inputs.action,
+                        Resource: fn.state.arn,
+                        Condition: { ArnLike: { "AWS:SourceArn": permission.inputs.sourceArn } },
+                    },
+                ],
+            };
+            const invoke = (sourceArn: string): AccessRequest => ({
+                action: "lambda:InvokeFunction",
+                resource: fn.state.arn,
+                context: { "aws:SourceArn": sourceArn },
+            });
+            await expectAllowed("events.amazonaws.com", [], [invoke(rule)], functionPolicy);
+            await expectDenied(
+                "events.amazonaws.com",
+                [],
+                [
+                    invoke(`arn:aws:events:${REGION}:${ACCOUNT}:rule/another-rule`),
+                    invoke(`arn:aws:events:${REGION}:${OTHER_ACCOUNT}:rule/email-status-rule`),
+                ],
+                functionPolicy,
+            );
+            const role = roleArn("email-status-role");
+            const policy = rolePolicy("email-status-policy");
+            const status = one(d, "aws:dynamodb/table:Table", "email-status").state.arn as string;
+            const dlq = queueArn("email-status-dlq");
+            const email = keys.get("email")!;
+            await expectAllowed(
+                role,
+                [policy],
+                [
+                    { action: "dynamodb:UpdateItem", resource: status },
+                    { action: "dynamodb:PutItem", resource: status },
+                    { action: "sqs:SendMessage", resource: dlq },
+                    { action: "kms:GenerateDataKey", resource: email.arn, context: via("sqs") },
+                    { action: "kms:Decrypt", resource: email.arn, context: via("dynamodb") },
+                ],
+            );
+            await expectDenied(
+                role,
+                [policy],
+                [
+                    { action: "dynamodb:GetItem", resource: status },
+                    { action: "dynamodb:DeleteItem", resource: status },
+                    { action: "dynamodb:UpdateItem", resource: one(d, "aws:dynamodb/table:Table", "email-idempotency").state.arn },
+                    { action: "sqs:SendMessage", resource: queueArn("email-queue") },
+                    { action: "sqs:SendMessage", resource: dlq, context: { "aws:SecureTransport": "false" } },
+                    { action: "kms:Decrypt", resource: email.arn, context: via("s3") },
+                    { action: "kms:Decrypt", resource: keys.get("events")!.arn, context: via("dynamodb") },
+                ],
             );
         });
     });

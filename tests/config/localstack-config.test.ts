@@ -16,7 +16,8 @@ function serviceOf(type: string): string {
         /^(logGroup|logStream|logSubscriptionFilter|logMetricFilter|logResourcePolicy|logDataProtectionPolicy)/.test(resource)
     )
         return "logs";
-    if (module === "cloudwatch" && /^event/.test(resource)) return "cloudwatchevents";
+    // EventBridge rules and targets: the provider's endpoint key is `events` (`cloudwatchevents` is its deprecated alias).
+    if (module === "cloudwatch" && /^event/.test(resource)) return "events";
     return module;
 }
 

@@ -6,6 +6,7 @@ import sesv2 = require("@aws-sdk/client-sesv2");
 import { DeliveryError, permanentFailure, providerUnavailable, transientFailure } from "../errors";
 import { headerSafeSubject } from "../mime";
 import type { EmailContent, EmailProvider } from "../types";
+import { EMAIL_ID_TAG } from "../../../contracts/email-service";
 
 /** How to reach SES: the client and the configuration set to send through. */
 export interface SesProviderOptions {
@@ -67,7 +68,7 @@ export function sesProvider(options: SesProviderOptions): EmailProvider {
                         Destination: { ToAddresses: email.to, CcAddresses: email.cc, BccAddresses: email.bcc },
                         Content: { Simple: { Subject: { Data: headerSafeSubject(email.subject), Charset: "UTF-8" }, Body: body } },
                         ConfigurationSetName: options.configurationSetName,
-                        EmailTags: [{ Name: "emailId", Value: emailId }],
+                        EmailTags: [{ Name: EMAIL_ID_TAG, Value: emailId }],
                     }),
                 );
                 return { provider: "ses", messageId: result.MessageId };

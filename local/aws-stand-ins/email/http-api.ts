@@ -1,8 +1,9 @@
 /**
  * Serves an API Gateway HTTP API (payload v2) Lambda handler on a loopback port:
  * the request becomes the same event API Gateway would send, the handler's result
- * becomes the HTTP response. Routes only `POST /v1/emails` (like the deployed API);
- * no SigV4 locally, so the handler sees no IAM authorizer context.
+ * becomes the HTTP response. Routes only the deployed API's routes (`POST /v1/emails`,
+ * `GET /v1/emails/{id}`), matching `{param}` segments as API Gateway does and passing
+ * them as `pathParameters`; no SigV4 locally, so the handler sees no IAM authorizer context.
  */
 import * as http from "node:http";
 import * as crypto from "node:crypto";
@@ -23,8 +24,50 @@ export interface LocalHttpApi {
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
+/** The routes the deployed email API declares. */
+export const EMAIL_API_ROUTES: readonly string[] = ["POST /v1/emails", "GET /v1/emails/{id}"];
+
+/**
+ * The route (`METHOD /path/{param}`) a request matches and its path parameters; undefined when none.
+ * A `{param}` matches one non-empty path segment, as in API Gateway HTTP API routes.
+ *
+ * @example
+ * matchRoute(["GET /v1/emails/{id}"], "GET", "/v1/emails/abc"); // { routeKey: "GET /v1/emails/{id}", pathParameters: { id: "abc" } }
+ */
+export function matchRoute(
+    routes: Iterable<string>,
+    method: string,
+    path: string,
+): { routeKey: string; pathParameters?: Record<string, string> } | undefined {
+    const segments = path.split("/");
+    for (const routeKey of routes) {
+        const [routeMethod, routePath] = routeKey.split(" ");
+        const template = routePath.split("/");
+        if (routeMethod !== method || template.length !== segments.length) continue;
+        const parameters: Record<string, string> = {};
+        const matches = template.every((part, index) => {
+            const name = /^\{([^}]+)\}$/.exec(part)?.[1];
+            if (!name) return part === segments[index];
+            if (segments[index] === "") return false;
+            try {
+                parameters[name] = decodeURIComponent(segments[index]);
+            } catch {
+                return false;
+            }
+            return true;
+        });
+        if (matches) return { routeKey, ...(Object.keys(parameters).length > 0 ? { pathParameters: parameters } : {}) };
+    }
+    return undefined;
+}
+
 /** Converts a Node request to an HTTP API v2 event. */
-export function toHttpApiEvent(req: http.IncomingMessage, body: Buffer, routeKey: string): APIGatewayProxyEventV2 {
+export function toHttpApiEvent(
+    req: http.IncomingMessage,
+    body: Buffer,
+    routeKey: string,
+    pathParameters?: Record<string, string>,
+): APIGatewayProxyEventV2 {
     const url = new URL(req.url ?? "/", "http://localhost");
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -61,6 +104,7 @@ export function toHttpApiEvent(req: http.IncomingMessage, body: Buffer, routeKey
             time: now.toUTCString(),
             timeEpoch: now.getTime(),
         },
+        ...(pathParameters ? { pathParameters } : {}),
         body: body.length === 0 ? undefined : textual ? body.toString("utf8") : body.toString("base64"),
         isBase64Encoded: body.length > 0 && !textual,
     };
@@ -72,17 +116,17 @@ export function toHttpApiEvent(req: http.IncomingMessage, body: Buffer, routeKey
  * await fetch(`${api.url}/v1/emails`, { method: "POST", ... });
  * await api.stop();
  */
-export async function serveHttpApi(handler: Handler, options: { port?: number; routes?: string[] } = {}): Promise<LocalHttpApi> {
-    const routes = new Set(options.routes ?? ["POST /v1/emails"]);
+export async function serveHttpApi(handler: Handler, options: { port?: number; routes?: readonly string[] } = {}): Promise<LocalHttpApi> {
+    const routes = options.routes ?? EMAIL_API_ROUTES;
     const server = http.createServer((req, res) => {
         if (refuseForeignHost(req, res)) return undefined;
         const path = new URL(req.url ?? "/", "http://localhost").pathname;
-        const routeKey = `${req.method} ${path}`;
+        const route = matchRoute(routes, req.method ?? "GET", path);
         const reply = (status: number, headers: Record<string, string>, body: string) => {
             res.writeHead(status, headers);
             res.end(body);
         };
-        if (!routes.has(routeKey)) return reply(404, { "content-type": "application/json" }, JSON.stringify({ message: "Not Found" }));
+        if (!route) return reply(404, { "content-type": "application/json" }, JSON.stringify({ message: "Not Found" }));
         const chunks: Buffer[] = [];
         let size = 0;
         let tooLarge = false;
@@ -94,7 +138,7 @@ export async function serveHttpApi(handler: Handler, options: { port?: number; r
         req.on("end", () => {
             if (tooLarge)
                 return reply(413, { "content-type": "application/json" }, JSON.stringify({ message: "Request Entity Too Large" }));
-            handler(toHttpApiEvent(req, Buffer.concat(chunks), routeKey)).then(
+            handler(toHttpApiEvent(req, Buffer.concat(chunks), route.routeKey, route.pathParameters)).then(
                 (result) => {
                     const headers: Record<string, string> = {};
                     for (const [key, value] of Object.entries(result.headers ?? {})) headers[key] = String(value);

@@ -250,7 +250,7 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                             body: JSON.stringify({ message: "Internal Server Error" }),
                         };
                     },
-                    { port: options.apiPort },
+                    { port: options.apiPort, routes: declaredRoutes(context) },
                 );
                 cleanups.push(() => http.stop());
 
@@ -324,6 +324,11 @@ function declaredSes(context: LocalContext): { identities?: string[]; configurat
         String(resource.inputs.configurationSetName),
     );
     return { ...(identities.length > 0 ? { identities } : {}), ...(configurationSets.length > 0 ? { configurationSets } : {}) };
+}
+
+/** The routes the stack's HTTP API declares (`POST /v1/emails`, `GET /v1/emails/{id}`): the local API serves only those. */
+function declaredRoutes(context: LocalContext): string[] {
+    return byType(context.deployment, "aws:apigatewayv2/route:Route").map((route) => String(route.inputs.routeKey));
 }
 
 function localCredentials(context: LocalContext) {

@@ -29,6 +29,7 @@ import { FakeAwsService, startFakeScheduler, startFakeSecretsManager } from "../
 import { linesContaining } from "../../support/email/logs";
 import { startXRayDaemon, tracedInvocationEnvironment } from "../../../local/offline/xray-daemon";
 import { emailBody, PII, PII_NEEDLES } from "../../support/email/pii";
+import { sesEventBridgeEvent, sesEventRecord } from "../../../local/aws-stand-ins/email/ses-event-records";
 
 type Artifact = Awaited<ReturnType<typeof prepareArtifact>>;
 type ApiResult = { statusCode: number; body: string; headers: Record<string, string> };
@@ -38,6 +39,7 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
     let deployment: MockDeployment;
     let api: Artifact;
     let worker: Artifact;
+    let status: Artifact;
     let stack: EmailStack;
     let ses: FakeSes;
     let sink: MailSink;
@@ -85,6 +87,7 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
                 ...common(),
                 [EMAIL_ENV.queueUrl]: stack.queueUrl,
                 [EMAIL_ENV.idempotencyTable]: stack.tableName,
+                [EMAIL_ENV.statusTable]: stack.statusTableName,
                 [EMAIL_ENV.contentBucket]: stack.bucket,
                 ...(traced ? tracedInvocationEnvironment(traced) : {}),
             },
@@ -107,6 +110,7 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
                 ...common(),
                 [EMAIL_ENV.deadLetterQueueUrl]: stack.deadLetterQueueUrl,
                 [EMAIL_ENV.idempotencyTable]: stack.tableName,
+                [EMAIL_ENV.statusTable]: stack.statusTableName,
                 [EMAIL_ENV.contentBucket]: stack.bucket,
                 ...(traced ? tracedInvocationEnvironment(traced) : {}),
             },
@@ -144,7 +148,11 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
 
     before(async () => {
         deployment = await sharedDeployment({ stack: "dev" });
-        [api, worker] = await Promise.all([prepareArtifact(deployment, "email-api"), prepareArtifact(deployment, "email-worker")]);
+        [api, worker, status] = await Promise.all([
+            prepareArtifact(deployment, "email-api"),
+            prepareArtifact(deployment, "email-worker"),
+            prepareArtifact(deployment, "email-status"),
+        ]);
         [stack, ses, sink, scheduler] = await Promise.all([startEmailStack(), startFakeSes(), startMailSink(), startFakeScheduler()]);
         const smtpSecretArn = worker.environment[EMAIL_ENV.smtpSecretArn];
         secrets = await startFakeSecretsManager(
@@ -154,6 +162,7 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
     after(async () => {
         api?.cleanup();
         worker?.cleanup();
+        status?.cleanup();
         await Promise.all([stack?.stop(), ses?.stop(), sink?.stop(), secrets?.stop(), scheduler?.stop()]);
     });
 
@@ -201,7 +210,7 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
     it("fails at load with one error naming every missing variable", async () => {
         const run = await invokeArtifact({ ...api, environment: { ...common() }, event: apiEvent(emailBody()), functionName: "email-api" });
         expect(run.error?.name).to.equal("EnvironmentError");
-        for (const name of [EMAIL_ENV.queueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket])
+        for (const name of [EMAIL_ENV.queueUrl, EMAIL_ENV.idempotencyTable, EMAIL_ENV.contentBucket, EMAIL_ENV.statusTable])
             expect(run.error?.message).to.include(name);
     });
 
@@ -238,6 +247,17 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
         expect(run.error, run.stderr).to.equal(undefined);
         expect(run.result).to.deep.equal({ batchItemFailures: [] });
         expect(ses.requests.map((r) => r.Destination?.ToAddresses)).to.deep.equal([[PII.to]]);
+        // The shipped API answers GET /v1/emails/{id} with what the shipped worker recorded.
+        const sentId = (JSON.parse(event.Records[0].body) as QueuedEmail).id;
+        const status = await runApi({
+            ...apiEvent(undefined),
+            routeKey: "GET /v1/emails/{id}",
+            rawPath: `/v1/emails/${sentId}`,
+            pathParameters: { id: sentId },
+            requestContext: { ...apiEvent(undefined).requestContext, http: { method: "GET", path: `/v1/emails/${sentId}` } },
+        });
+        expect(status.statusCode, status.body).to.equal(200);
+        expect(JSON.parse(status.body)).to.deep.include({ id: sentId, status: "sent" });
 
         await ses.setMode("down");
         try {
@@ -255,6 +275,42 @@ describe("email Lambda artifacts on Node 22 (API and worker)", function () {
             await ses.setMode("up");
             await drain(stack.sqs, stack.queueUrl, 0);
         }
+    });
+
+    it("status function: the shipped code loads only DynamoDB and records SES's events (a late DELIVERY after a BOUNCE stays bounced)", async () => {
+        const accepted = await runApi(apiEvent(emailBody()));
+        const { id } = JSON.parse(accepted.body) as { id: string };
+        await drain(stack.sqs, stack.queueUrl);
+        expect(shippedPackages(status.entries)).to.deep.equal(["valibot"]);
+        const mail = {
+            messageId: "0100018-artifact-000000",
+            source: PII.from,
+            destination: [PII.to],
+            configurationSetName: "event-ingestion-dev-email",
+            tags: { emailId: id },
+        };
+        for (const kind of ["SEND", "BOUNCE", "DELIVERY"] as const) {
+            const run = await invokeArtifact<{ outcome: string }>({
+                ...status,
+                environment: { ...status.environment, ...common(), [EMAIL_ENV.statusTable]: stack.statusTableName },
+                // A recipient of its own: a permanent bounce suppresses it, and the other tests send to PII.to.
+                event: sesEventBridgeEvent(kind, sesEventRecord(kind, mail, { recipients: [`artifact-bounce-${id}@example.org`] })),
+                functionName: "email-status",
+            });
+            outputs.push(run.stdout, run.stderr);
+            expect(run.error, run.stderr).to.equal(undefined);
+            expect(run.result?.outcome).to.equal(kind === "DELIVERY" ? "stale" : "recorded");
+        }
+        const read = await runApi({
+            ...apiEvent(undefined),
+            routeKey: "GET /v1/emails/{id}",
+            rawPath: `/v1/emails/${id}`,
+            pathParameters: { id },
+            requestContext: { ...apiEvent(undefined).requestContext, http: { method: "GET", path: `/v1/emails/${id}` } },
+        });
+        const body = JSON.parse(read.body) as { status: string; history: { status: string; bounceType?: string }[] };
+        expect(body.status).to.equal("bounced");
+        expect(body.history.at(-1)).to.deep.include({ status: "bounced", bounceType: "Permanent" });
     });
 
     it("api: the shipped code refuses a `from` outside the stack's SES identities with a 400 naming `from`", async () => {

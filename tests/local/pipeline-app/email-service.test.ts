@@ -65,6 +65,22 @@ describe("email service on the local pipeline", function () {
         expect(detail.headers["x-local-provider"]).to.equal("ses");
     });
 
+    it("GET /v1/emails/{id} follows the email to sent (the provider's message id is the local SES's); an unknown id is 404", async () => {
+        const id = await send(emailBody());
+        await waitForMail(id);
+        const url = `${pipeline.ready.emailApiUrl as string}/${id}`;
+        const status = await until(`email ${id} reads sent`, async () => {
+            const body = (await (await fetch(url)).json()) as { status: string; history: { status: string; providerMessageId?: string }[] };
+            return body.status === "sent" ? body : undefined;
+        });
+        expect(status.history.map((entry) => entry.status)).to.deep.equal(["accepted", "queued", "sent"]);
+        expect(email.ses.requests.map((request) => request.messageId)).to.include(status.history[2].providerMessageId);
+        const unknown = await fetch(`${pipeline.ready.emailApiUrl as string}/00000000-0000-4000-8000-000000000000`);
+        expect(unknown.status).to.equal(404);
+        // Only the deployed routes: no DELETE yet, no other path.
+        expect((await fetch(url, { method: "DELETE" })).status).to.equal(404);
+    });
+
     it("answers 400 with every field error", async () => {
         const response = await fetch(pipeline.ready.emailApiUrl as string, {
             method: "POST",

@@ -1,7 +1,7 @@
 /**
  * The email service's AWS resources on the embedded emulators: a high-throughput
- * FIFO queue with a FIFO DLQ (fauxqs), the content bucket (fauxqs S3) and the
- * idempotency table (DynamoDB Local).
+ * FIFO queue with a FIFO DLQ (fauxqs), the content bucket (fauxqs S3), the
+ * idempotency table and the status table (DynamoDB Local).
  */
 import * as crypto from "node:crypto";
 import * as ddb from "@aws-sdk/client-dynamodb";
@@ -22,6 +22,7 @@ export interface EmailStack {
     queueArn: string;
     deadLetterQueueUrl: string;
     tableName: string;
+    statusTableName: string;
     bucket: string;
     stop(): Promise<void>;
 }
@@ -74,6 +75,21 @@ export async function createIdempotencyTable(client: ddb.DynamoDBClient, tableNa
     );
 }
 
+/** The status table as the component declares it: hash key `emailId`, TTL on `expiresAt`. */
+export async function createStatusTable(client: ddb.DynamoDBClient, tableName: string): Promise<void> {
+    await client.send(
+        new ddb.CreateTableCommand({
+            TableName: tableName,
+            BillingMode: "PAY_PER_REQUEST",
+            AttributeDefinitions: [{ AttributeName: "emailId", AttributeType: "S" }],
+            KeySchema: [{ AttributeName: "emailId", KeyType: "HASH" }],
+        }),
+    );
+    await client.send(
+        new ddb.UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true } }),
+    );
+}
+
 /**
  * Creates the resources, under fresh names, on this process's shared fauxqs and DynamoDB Local
  * (`sharedEmulators`: started once per test process). `dynamo: false` leaves DynamoDB unreachable.
@@ -89,7 +105,8 @@ export async function startEmailStack(options: { dynamo?: boolean } = {}): Promi
     const suffix = crypto.randomUUID().slice(0, 8);
     const queues = await createFifoQueues(sqsClient, `email-${suffix}`, fauxqs.endpoint);
     const tableName = `email-idempotency-${suffix}`;
-    if (dynamo) await createIdempotencyTable(dynamodb, tableName);
+    const statusTableName = `email-status-${suffix}`;
+    if (dynamo) await Promise.all([createIdempotencyTable(dynamodb, tableName), createStatusTable(dynamodb, statusTableName)]);
     const bucket = `email-content-${suffix}`;
     await s3Client.send(new s3.CreateBucketCommand({ Bucket: bucket }));
     return {
@@ -100,6 +117,7 @@ export async function startEmailStack(options: { dynamo?: boolean } = {}): Promi
         dynamodb,
         ...queues,
         tableName,
+        statusTableName,
         bucket,
         /** Closes the clients; the shared emulators stay up for the next file. */
         async stop() {
