@@ -73,6 +73,8 @@ export interface FunctionSpec {
     layerCodes?: unknown[];
     /** the unique id (AROA…) of the function's execution role, when the stack creates it */
     roleUniqueId?: string;
+    /** the ARN of the queue that keeps the function's failed asynchronous invocations (`deadLetterConfig`), if any */
+    deadLetterTargetArn?: string;
 }
 
 /** A producer of the stack config (`producers`): its role and the tenants it may write. */
@@ -271,6 +273,7 @@ export function localTopology(deployment: MockDeployment): LocalTopology {
         ...functionSpec(resource),
         layerCodes: stackLayerCodes(deployment, resource.inputs.layers),
         roleUniqueId: roles.find((role) => role.state.arn === resource.inputs.role)?.state.uniqueId as string | undefined,
+        deadLetterTargetArn: resource.inputs.deadLetterConfig?.targetArn as string | undefined,
     }));
     const producers = producerSpecs(roles, functions, problems);
     const eventSourceMappings = of(RESOURCE_TYPES.eventSourceMapping).map(mappingSpec);

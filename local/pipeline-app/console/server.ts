@@ -170,6 +170,13 @@ export async function consoleSnapshot(pipeline: LocalPipeline, maxItems = 500): 
         }
         // Scheduled emails whose release failed: each message is the email to resend (docs/runbook.md#email-schedule-dlq-messages).
         if (named(scheduleDeadLetterQueueUrl, name)) return "email schedule DLQ";
+        // A function's own dead-letter queue (failed asynchronous invocations, e.g. the email status function's).
+        const owner = context.topology.functions.find(
+            (fn) =>
+                fn.deadLetterTargetArn !== undefined &&
+                context.topology.queues.find((queue) => queue.name === name)?.deployedArn === fn.deadLetterTargetArn,
+        );
+        if (owner) return `${owner.logicalName} DLQ`;
         return "";
     };
     const queues: QueueView[] = [];

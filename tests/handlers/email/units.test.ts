@@ -190,7 +190,12 @@ describe("email units", () => {
         });
 
         it("the API factory refuses a malformed sender policy by variable name, never by value", () => {
-            const base = { [EMAIL_ENV.queueUrl]: "q", [EMAIL_ENV.idempotencyTable]: "t", [EMAIL_ENV.contentBucket]: "b" };
+            const base = {
+                [EMAIL_ENV.queueUrl]: "q",
+                [EMAIL_ENV.idempotencyTable]: "t",
+                [EMAIL_ENV.contentBucket]: "b",
+                [EMAIL_ENV.statusTable]: "s",
+            };
             expect(() =>
                 emailApiFromEnvironment({
                     ...base,
