@@ -7,6 +7,7 @@
 import { KMSClient } from "@aws-sdk/client-kms";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { kmsSenderClaimKey, localSenderClaimKey, type SenderClaimKey } from "../handlers/event-processor/sender-claim";
+import { processAlive } from "../local/pipeline-app/local-lock";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -124,7 +125,7 @@ export function localTarget(file = localPipelineFile()): ToolTarget {
         );
     }
     const pid = Number(ready.pid);
-    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && !processAlive(pid)) {
         throw new TargetError(
             `${file} is left over from a local pipeline that no longer runs (pid ${pid}); start one with \`npm run local\`.`,
         );
@@ -144,15 +145,6 @@ export function localTarget(file = localPipelineFile()): ToolTarget {
         ready,
         close: () => sqs.destroy(),
     };
-}
-
-function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (error) {
-        return (error as NodeJS.ErrnoException).code === "EPERM";
-    }
 }
 
 /**

@@ -21,7 +21,8 @@ export interface LockRefused {
     readonly message: string;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+export function processAlive(pid: number): boolean {
     try {
         process.kill(pid, 0);
         return true;
@@ -64,7 +65,7 @@ export function acquireLocalLock(readyFile: string, pid = process.pid): LocalLoc
             if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
         }
         const running = holder(file);
-        if (running !== undefined && running !== pid && alive(running)) {
+        if (running !== undefined && running !== pid && processAlive(running)) {
             const shown = path.relative(process.cwd(), readyFile) || readyFile;
             return {
                 runningPid: running,
