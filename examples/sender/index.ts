@@ -141,11 +141,14 @@ new aws.sns.TopicPolicy("sender-alarms", {
     }),
 });
 
+/** Both of the Sender's functions run under roles only Lambda may assume. */
+const lambdaAssumeRolePolicy = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+});
+
 const role = new aws.iam.Role("sender", {
-    assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
-    }),
+    assumeRolePolicy: lambdaAssumeRolePolicy,
     tags,
 });
 // The producer stack's exported policy: read its stream, decrypt through DynamoDB.
@@ -266,10 +269,7 @@ if (pollTenants.length > 0) {
         tags,
     });
     const pollerRole = new aws.iam.Role("sender-poller", {
-        assumeRolePolicy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
+        assumeRolePolicy: lambdaAssumeRolePolicy,
         tags,
     });
     // The producer stack's exported policy: Query the table and its arrival index, GetItem, decrypt through DynamoDB.
