@@ -385,7 +385,7 @@ function sharedDeployments(): Map<string, Promise<MockDeployment>> {
 }
 
 /** What decides a deployment's result, resolved as {@link deployUnderMocks} resolves it, as a stable string. */
-function deploymentKey(options: MockDeploymentOptions): string {
+export function deploymentKey(options: MockDeploymentOptions): string {
     const stack = options.stack ?? "dev";
     const config = { ...(options.config ?? readStackConfig(stack)), ...(options.configOverrides ?? {}), ...(options.secretConfig ?? {}) };
     const secretKeys = [...(options.config ? [] : readStackSecretKeys(stack)), ...Object.keys(options.secretConfig ?? {})].sort();

@@ -13,7 +13,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as net from "node:net";
 import { assertJava, Emulator, EmulatorStartError, LOCAL_CREDENTIALS, startDynamoDbLocal, startFauxqs } from "../offline/emulators";
-import { deployUnderMocks, MockDeployment } from "../offline/mock-deployment";
+import { cachedDeployment } from "../offline/deployment-cache";
+import type { MockDeployment } from "../offline/mock-deployment";
 import * as crypto from "node:crypto";
 import { EVENT_PROCESSOR_ENV } from "../../contracts/event-pipeline";
 import { startLocalKms } from "../aws-stand-ins/kms-hmac";
@@ -152,7 +153,10 @@ export async function startLocalPipeline(options: PipelineOptions = {}): Promise
         log(`[pipeline] running the Pulumi program under mocks with stack "${stack}"`);
         let deployment: MockDeployment;
         try {
-            deployment = await deployUnderMocks({ stack, configOverrides: options.configOverrides });
+            const deployed = await cachedDeployment({ stack, configOverrides: options.configOverrides });
+            deployment = deployed.deployment;
+            if (deployed.fromCache)
+                log(`[pipeline] nothing the program reads changed since its last run: its result is reused (.local/cache)`);
         } catch (error) {
             throw new PipelineStartError(`The Pulumi program failed under mocks for stack "${stack}": ${(error as Error).message}`, error);
         }
