@@ -1,111 +1,95 @@
 /**
- * A mock deployment kept on disk between processes, so that `npm start`, `npm run local` and the
- * tests that start them run the Pulumi program under mocks once per change, not once per start
- * (about five seconds of CPU each time, most of a start).
+ * A result kept on disk between processes while nothing it was computed from has changed: here, a
+ * mock deployment (local/offline/mock-deployment `cachedDeployment`), so that `npm start`,
+ * `npm run local` and the test suite's processes run the Pulumi program under mocks once per
+ * change, not once per start (about five seconds of CPU each time, most of a start).
  *
- * A kept deployment is used only when every file the deployment read is byte for byte what it was:
- * while it runs, every `fs.readFileSync` and `fs.existsSync` of a file of this repository is
- * recorded (the program's modules, read by Node's loader and ts-node, the stack and project files,
- * the generated schemas), with its SHA-256, or its absence. Installed packages are covered by
+ * A kept result is used only when every file the computation read is byte for byte what it was:
+ * while it runs, every `fs.readFileSync` and `fs.existsSync` of a file of the watched folder (the
+ * repository: the program's modules, read by Node's loader and ts-node, the stack and project
+ * files) is recorded with its SHA-256, or its absence. Installed packages are covered by
  * `package-lock.json` and `node_modules/.package-lock.json`, which npm rewrites on every install;
  * the Node.js version and the repository's path are part of the key. Anything else that changed
- * makes the next start run the program again and replace the file. Delete `.local/cache/` to
- * force a run.
+ * makes the next call compute it again and replace the file. Delete `.local/cache/` to force it.
  */
 import * as crypto from "node:crypto";
 import fs = require("node:fs");
 import * as path from "node:path";
-import { deploymentKey, deployUnderMocks, type MockDeployment, type MockDeploymentOptions } from "./mock-deployment";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-/** Where kept deployments live: the local pipeline's own folder, which git ignores. */
-export const DEPLOYMENT_CACHE_DIR = path.join(ROOT, ".local", "cache");
+/** Where kept results live: the local pipeline's own folder, which git ignores. */
+export const KEPT_RESULTS_DIR = path.join(ROOT, ".local", "cache");
 /** Bumped when the file's shape or the recording changes, so older files are never read as current. */
 const FORMAT = 1;
 
-/** One file a deployment read: its SHA-256, or null when it was looked for and absent. */
+/** One file a computation read: its SHA-256, or null when it was looked for and absent. */
 interface ReadFile {
     path: string;
     sha256: string | null;
 }
 
-interface KeptDeployment {
+interface Kept<T> {
     format: number;
     key: string;
     reads: ReadFile[];
-    deployment: MockDeployment;
+    result: T;
 }
 
-export interface CachedDeploymentOptions {
-    /** @default {@link DEPLOYMENT_CACHE_DIR} */
+export interface KeptResultOptions {
+    /** @default {@link KEPT_RESULTS_DIR} */
     cacheDir?: string;
-    /** Runs the program; tests pass their own. @default deployUnderMocks */
-    deploy?: (options: MockDeploymentOptions) => Promise<MockDeployment>;
-    /** Files outside the repository whose reads count too (tests of this module). @default the repository */
+    /** The folder whose files count as inputs (never its node_modules). @default the repository */
     watchedRoot?: string;
 }
 
-/** The result of {@link cachedDeployment}: the deployment and whether it came from disk. */
-export interface CachedDeployment {
-    deployment: MockDeployment;
-    fromCache: boolean;
-}
-
 /**
- * {@link deployUnderMocks}, or the deployment an earlier process made with the same options when
- * nothing it read has changed since. Options with secret config are never kept on disk.
+ * `compute()`'s result as plain data (promises awaited, objects copied with their own enumerable
+ * fields, then through JSON), or the result an earlier process kept under the same `key` when
+ * nothing it read has changed since. Both paths give the same plain data.
  *
  * @example
- * const { deployment, fromCache } = await cachedDeployment({ stack: "localstack" });
+ * const { result, fromCache } = await keptResult(`deployment ${key}`, () => deployUnderMocks(options));
  */
-export async function cachedDeployment(
-    options: MockDeploymentOptions,
-    cacheOptions: CachedDeploymentOptions = {},
-): Promise<CachedDeployment> {
-    const deploy = cacheOptions.deploy ?? deployUnderMocks;
-    if (options.secretConfig && Object.keys(options.secretConfig).length > 0)
-        return { deployment: await deploy(options), fromCache: false };
-    const cacheDir = cacheOptions.cacheDir ?? DEPLOYMENT_CACHE_DIR;
-    const key = cacheKey(options);
-    const file = path.join(cacheDir, `deployment-${key.slice(0, 32)}.json`);
-    const kept = readKept(file, key);
-    if (kept) return { deployment: kept.deployment, fromCache: true };
+export async function keptResult<T>(
+    key: string,
+    compute: () => Promise<T>,
+    options: KeptResultOptions = {},
+): Promise<{ result: T; fromCache: boolean }> {
+    const cacheDir = options.cacheDir ?? KEPT_RESULTS_DIR;
+    const fullKey = crypto
+        .createHash("sha256")
+        .update(JSON.stringify({ format: FORMAT, environment: environmentKey(), key }))
+        .digest("hex");
+    const file = path.join(cacheDir, `${fullKey.slice(0, 32)}.json`);
+    const kept = readKept<T>(file, fullKey);
+    if (kept) return { result: kept.result, fromCache: true };
 
-    const watchedRoot = cacheOptions.watchedRoot ?? ROOT;
-    const { result, reads } = await recordingReads(watchedRoot, () => deploy(options));
-    // What a kept file gives back, on this start too: one behaviour whether or not it was kept.
-    const deployment = JSON.parse(JSON.stringify(await settled(result))) as MockDeployment;
-    // Under the repository's own folder only: the kept files themselves are not inputs.
+    const { result, reads } = await recordingReads(options.watchedRoot ?? ROOT, compute);
+    const plain = JSON.parse(JSON.stringify(await settled(result))) as T;
+    // The kept files themselves are not inputs.
     const inputs = reads.filter((read) => !read.path.startsWith(cacheDir + path.sep));
-    writeKept(file, { format: FORMAT, key, reads: inputs, deployment });
-    return { deployment, fromCache: false };
+    writeKept(file, { format: FORMAT, key: fullKey, reads: inputs, result: plain });
+    return { result: plain, fromCache: false };
 }
 
-/** What decides a deployment besides the files it reads. */
-function cacheKey(options: MockDeploymentOptions): string {
+/** What decides every result besides its own key and the files it reads. */
+function environmentKey(): string {
     const lockFiles = ["package-lock.json", path.join("node_modules", ".package-lock.json")].map((file) => fileHash(path.join(ROOT, file)));
-    const material = JSON.stringify({
-        format: FORMAT,
-        node: process.version,
-        root: ROOT,
-        lockFiles,
-        deployment: deploymentKey(options),
-    });
-    return crypto.createHash("sha256").update(material).digest("hex");
+    return JSON.stringify({ node: process.version, root: ROOT, lockFiles });
 }
 
-function readKept(file: string, key: string): KeptDeployment | undefined {
-    let kept: KeptDeployment;
+function readKept<T>(file: string, key: string): Kept<T> | undefined {
+    let kept: Kept<T>;
     try {
-        kept = JSON.parse(fs.readFileSync(file, "utf8")) as KeptDeployment;
+        kept = JSON.parse(fs.readFileSync(file, "utf8")) as Kept<T>;
     } catch {
-        return undefined; // absent, or cut short by a crash: run the program
+        return undefined; // absent, or cut short by a crash: compute it
     }
     if (kept.format !== FORMAT || kept.key !== key || !Array.isArray(kept.reads)) return undefined;
     return kept.reads.every((read) => fileHash(read.path) === read.sha256) ? kept : undefined;
 }
 
-function writeKept(file: string, kept: KeptDeployment): void {
+function writeKept<T>(file: string, kept: Kept<T>): void {
     try {
         fs.mkdirSync(path.dirname(file), { recursive: true });
         // Renamed into place: a concurrent start reads the old file or the new one, never half of one.

@@ -17,6 +17,7 @@ import * as YAML from "yaml";
 import { POWERTOOLS_LAYER_ACCOUNT, POWERTOOLS_LAYER_NAME } from "../../components/shared/defaults";
 import { POWERTOOLS_LAYER_PARAMETER_PREFIX } from "../../components/shared/powertools";
 import { stackFileConfig } from "../../config/stack-file";
+import { keptResult, type KeptResultOptions } from "./deployment-cache";
 
 /** Resource properties as the Pulumi SDK hands them to mocks (its own type for them). */
 export type ResourceProperties = Record<string, MockResourceArgs["inputs"]>;
@@ -352,6 +353,29 @@ export async function deployUnderMocks(options: MockDeploymentOptions = {}): Pro
 }
 
 /**
+ * {@link deployUnderMocks}, or the deployment an earlier process (an earlier `npm start`, the other
+ * mocha worker) made with the same options when no file it read has changed since (see
+ * local/offline/deployment-cache). Either way the deployment is plain data: an archive's
+ * `assets`, an asset's `text` are values, which `await` reads as it reads the SDK's promises.
+ * Options with secret config are never kept on disk.
+ *
+ * @example
+ * const { deployment, fromCache } = await cachedDeployment({ stack: "localstack" });
+ */
+export async function cachedDeployment(
+    options: MockDeploymentOptions = {},
+    {
+        deploy = deployUnderMocks,
+        ...keptOptions
+    }: KeptResultOptions & { deploy?: (options: MockDeploymentOptions) => Promise<MockDeployment> } = {},
+): Promise<{ deployment: MockDeployment; fromCache: boolean }> {
+    if (options.secretConfig && Object.keys(options.secretConfig).length > 0)
+        return { deployment: await deploy(options), fromCache: false };
+    const { result, fromCache } = await keptResult(`mock deployment ${deploymentKey(options)}`, () => deploy(options), keptOptions);
+    return { deployment: result, fromCache };
+}
+
+/**
  * {@link deployUnderMocks}, run once per distinct program, stack, config, secrets, preview flag and
  * stack references in this process, and shared by every caller that asks for the same. A whole-program
  * deployment costs seconds of CPU and most test files need one of the same few (the dev or localstack
@@ -370,7 +394,7 @@ export function sharedDeployment(options: MockDeploymentOptions = {}): Promise<M
     const cache = sharedDeployments();
     let deployment = cache.get(key);
     if (!deployment) {
-        deployment = deployUnderMocks(options).then(deepFreeze);
+        deployment = cachedDeployment(options).then(({ deployment: made }) => deepFreeze(made));
         cache.set(key, deployment);
         deployment.catch(() => cache.delete(key));
     }

@@ -2,11 +2,10 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cachedDeployment } from "../../../local/offline/deployment-cache";
-import { archiveEntries, functionResource } from "../../../local/offline/lambda-artifact";
-import type { MockDeployment, MockDeploymentOptions } from "../../../local/offline/mock-deployment";
+import { archiveEntries, functionResource } from "../../local/offline/lambda-artifact";
+import { cachedDeployment, type MockDeployment, type MockDeploymentOptions } from "../../local/offline/mock-deployment";
 
-const ROOT = path.resolve(__dirname, "..", "..", "..");
+const ROOT = path.resolve(__dirname, "..", "..");
 
 /** A stand-in program: reads `input.txt` (and looks for `optional.txt`) under `root`, as a module loader would. */
 function fakeProgram(root: string) {
