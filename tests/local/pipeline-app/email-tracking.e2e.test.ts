@@ -134,14 +134,14 @@ describe("email tracking on the local pipeline (mailbox simulator, SES events, S
         expect(forged.status).to.equal(403);
     });
 
-    it("npm run send: email --json prints { id, status }; status prints the timeline; another access key gets a 404", async () => {
+    it("npm run send: email examples/emails/welcome.json --json prints { id, status }; status prints the timeline; another access key gets a 404", async () => {
         const capture = () => {
             const out: string[] = [];
             const err: string[] = [];
             return { out, err, io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), stdin: async () => "" } };
         };
-        const file = path.join(dir, "welcome.json");
-        fs.writeFileSync(file, JSON.stringify({ from: PII.from, to: [SIMULATOR("success", "e")], subject: PII.subject, text: PII.text }));
+        // The sample the README names: to success@simulator.amazonses.com.
+        const file = path.resolve(__dirname, "../../../examples/emails/welcome.json");
         const sent = capture();
         expect(await runSend(["email", file, "--json"], sent.io, env), sent.err.join("\n")).to.equal(0);
         const answer = JSON.parse(sent.out.join("\n")) as { id: string; status: string };
