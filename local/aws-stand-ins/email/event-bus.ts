@@ -80,3 +80,31 @@ export function localEventBus(rules: readonly BusRule[]): LocalEventBus {
         },
     };
 }
+
+/** What a failed invocation reports (LocalFunction's `invoke` outcome). */
+export type InvokeOutcome = { ok: true } | { ok: false; error: { errorType: string } };
+
+/**
+ * A rule target that invokes a function as Lambda's asynchronous invocation does: the first
+ * attempt and two retries (Lambda's default `MaximumRetryAttempts`), then the event goes to the
+ * function's dead-letter queue (`deadLetterConfig`) with the error. Locally the retries do not
+ * wait the minutes Lambda waits between them.
+ *
+ * @example
+ * const target = asyncInvocation((event) => fn.invoke(event), (event, errorType) => sendToDlq(event, errorType));
+ */
+export function asyncInvocation(
+    invoke: (event: Record<string, unknown>) => Promise<InvokeOutcome>,
+    deadLetter: (event: Record<string, unknown>, errorType: string) => Promise<void>,
+    attempts = 3,
+): (event: Record<string, unknown>) => Promise<void> {
+    return async (event) => {
+        let errorType = "Unhandled";
+        for (let attempt = 0; attempt < attempts; attempt++) {
+            const outcome = await invoke(event);
+            if (outcome.ok) return;
+            errorType = outcome.error.errorType || errorType;
+        }
+        await deadLetter(event, errorType);
+    };
+}

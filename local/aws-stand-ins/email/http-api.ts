@@ -5,7 +5,7 @@
  * `GET /v1/emails/{id}`), matching `{param}` segments as API Gateway does and passing
  * them as `pathParameters`. With `authorize` (the email service passes sigv4-identity.ts's check), every
  * route requires IAM authorization as deployed: an unsigned or badly signed request is refused with
- * API Gateway's `403 {"message":"Forbidden"}`, and a signed one reaches the handler with
+ * API Gateway's 403 (`x-amzn-errortype` and message as API Gateway answers), and a signed one reaches the handler with
  * `requestContext.authorizer.iam` filled from the signature's access key.
  */
 import * as http from "node:http";
@@ -159,7 +159,11 @@ export async function serveHttpApi(
             authorized
                 .then((check) => {
                     if (check && !check.ok) {
-                        reply(check.status, { "content-type": "application/json" }, JSON.stringify({ message: check.message }));
+                        reply(
+                            check.status,
+                            { "content-type": "application/json", "x-amzn-errortype": check.errorType },
+                            JSON.stringify({ message: check.message }),
+                        );
                         return undefined;
                     }
                     return handler(toHttpApiEvent(req, body, route.routeKey, route.pathParameters, check?.iam));

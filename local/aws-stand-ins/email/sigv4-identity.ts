@@ -8,9 +8,13 @@
  * Local rule (there is no IAM here): ANY access key is a principal of its own, and its
  * signature must be made with the one local secret the READY line announces
  * (`credentials.secretAccessKey`). So `AWS_ACCESS_KEY_ID=someone-else` signs as another
- * principal, and a request signed with another secret, or not signed, is refused as
- * API Gateway refuses it: `403 {"message":"Forbidden"}`. A signature older or newer than
- * 5 minutes is refused too, as SigV4 requires.
+ * principal. A refused request gets API Gateway's 403 with its `x-amzn-errortype` and message
+ * ("How do I troubleshoot HTTP 403 errors from API Gateway?",
+ * https://repost.aws/knowledge-center/api-gateway-troubleshoot-403-forbidden): no signature is
+ * `MissingAuthenticationTokenException` "Missing Authentication Token"; another secret, a changed
+ * request or a malformed signature is `InvalidSignatureException` "The request signature we
+ * calculated does not match…"; a signature more than 5 minutes off is `InvalidSignatureException`
+ * "Signature expired". Each names what to fix, and none echoes what the client sent.
  */
 import * as crypto from "node:crypto";
 import { Hash } from "@smithy/core/serde";
@@ -27,7 +31,9 @@ export interface IamAuthorizerContext {
     userId: string;
 }
 
-export type SignatureCheck = { ok: true; iam: IamAuthorizerContext } | { ok: false; status: 403; message: string };
+export type SignatureCheck =
+    | { ok: true; iam: IamAuthorizerContext }
+    | { ok: false; status: 403; errorType: "MissingAuthenticationTokenException" | "InvalidSignatureException"; message: string };
 
 export interface SignedRequest {
     method: string;
@@ -55,7 +61,24 @@ const ACCESS_KEY = /^[\w+=,.@-]{1,64}$/;
 const AUTHORIZATION =
     /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
 
-const FORBIDDEN: SignatureCheck = { ok: false, status: 403, message: "Forbidden" };
+/** API Gateway's answers to a request its IAM authorization refuses. */
+export const SIGNATURE_REFUSALS = {
+    missing: { ok: false, status: 403, errorType: "MissingAuthenticationTokenException", message: "Missing Authentication Token" },
+    mismatch: {
+        ok: false,
+        status: 403,
+        errorType: "InvalidSignatureException",
+        message:
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+    },
+    expired: {
+        ok: false,
+        status: 403,
+        errorType: "InvalidSignatureException",
+        message: "Signature expired: the request was signed more than 5 minutes from the server's time.",
+    },
+} as const satisfies Record<string, SignatureCheck>;
+const FORBIDDEN = SIGNATURE_REFUSALS.mismatch;
 
 /**
  * The identity API Gateway reports for a caller signing with `accessKey` (an IAM user of that name).
@@ -91,7 +114,8 @@ function single(value: string | string[] | undefined): string | undefined {
 export async function verifyLocalSignature(request: SignedRequest, options: LocalSignatureOptions): Promise<SignatureCheck> {
     const authorization = single(request.headers.authorization);
     const amzDate = single(request.headers["x-amz-date"]);
-    if (!authorization || !amzDate) return FORBIDDEN;
+    if (!authorization) return SIGNATURE_REFUSALS.missing;
+    if (!amzDate) return FORBIDDEN;
     const match = AUTHORIZATION.exec(authorization.trim());
     if (!match) return FORBIDDEN;
     const [, accessKey, day, region, service, signedHeaderList, signature] = match;
@@ -100,7 +124,8 @@ export async function verifyLocalSignature(request: SignedRequest, options: Loca
     if (!dated || `${dated[1]}${dated[2]}${dated[3]}` !== day) return FORBIDDEN;
     const signedAt = new Date(`${dated[1]}-${dated[2]}-${dated[3]}T${dated[4]}:${dated[5]}:${dated[6]}Z`);
     const now = (options.now ?? (() => new Date()))();
-    if (Number.isNaN(signedAt.getTime()) || Math.abs(now.getTime() - signedAt.getTime()) > SIGNATURE_MAX_SKEW_MS) return FORBIDDEN;
+    if (Number.isNaN(signedAt.getTime())) return FORBIDDEN;
+    if (Math.abs(now.getTime() - signedAt.getTime()) > SIGNATURE_MAX_SKEW_MS) return SIGNATURE_REFUSALS.expired;
     const signedHeaders = signedHeaderList.split(";");
     if (!signedHeaders.includes("host")) return FORBIDDEN;
     const headers: Record<string, string> = {};

@@ -28,7 +28,7 @@ import type { EventSourcePoller } from "../../aws-stand-ins/event-source-poller"
 import { localConcurrency, startMappingPoller } from "./mapping-poller";
 import { FakeAwsService, FakeScheduler, startFakeScheduler, startFakeSecretsManager } from "../../aws-stand-ins/email/fake-aws";
 import { FakeSes, RelayOutcome, SesSendRequest, startFakeSes } from "../../aws-stand-ins/email/fake-ses";
-import { localEventBus, type BusRule } from "../../aws-stand-ins/email/event-bus";
+import { asyncInvocation, localEventBus, type BusRule } from "../../aws-stand-ins/email/event-bus";
 import { sesEventBridgeEvent } from "../../aws-stand-ins/email/ses-event-records";
 import { verifyLocalSignature } from "../../aws-stand-ins/email/sigv4-identity";
 import { schedulerMayAssumeRole } from "../../aws-stand-ins/email/scheduler-trust";
@@ -264,28 +264,24 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                     : undefined;
                 const statusDeadLetterQueue = statusSpec?.deadLetterTargetArn ? queueByArn(statusSpec.deadLetterTargetArn) : undefined;
                 if (status && statusSpec) {
-                    const invokeAsync = async (event: Record<string, unknown>) => {
-                        // Lambda's asynchronous invocation: the first attempt and two retries, then the DLQ.
-                        let errorType = "";
-                        for (let attempt = 0; attempt < 3; attempt++) {
-                            const outcome = await status.invoke(event);
-                            if (outcome.ok) return;
-                            errorType = outcome.error.errorType;
-                        }
-                        context.log(`[email] status function failed 3 times (${errorType}): event to its DLQ`);
-                        if (!statusDeadLetterQueue) return;
-                        await context.clients.sqs.send(
-                            new SendMessageCommand({
-                                QueueUrl: onEmulator(statusDeadLetterQueue.url, sqsEndpoint),
-                                MessageBody: JSON.stringify(event),
-                                MessageAttributes: {
-                                    RequestID: { DataType: "String", StringValue: String(event.id ?? "") },
-                                    ErrorCode: { DataType: "String", StringValue: "200" },
-                                    ErrorMessage: { DataType: "String", StringValue: errorType || "Unhandled" },
-                                },
-                            }),
-                        );
-                    };
+                    const invokeAsync = asyncInvocation(
+                        (event) => status.invoke(event),
+                        async (event, errorType) => {
+                            context.log(`[email] status function failed 3 times (${errorType}): event to its DLQ`);
+                            if (!statusDeadLetterQueue) return;
+                            await context.clients.sqs.send(
+                                new SendMessageCommand({
+                                    QueueUrl: onEmulator(statusDeadLetterQueue.url, sqsEndpoint),
+                                    MessageBody: JSON.stringify(event),
+                                    MessageAttributes: {
+                                        RequestID: { DataType: "String", StringValue: String(event.id ?? "") },
+                                        ErrorCode: { DataType: "String", StringValue: "200" },
+                                        ErrorMessage: { DataType: "String", StringValue: errorType },
+                                    },
+                                }),
+                            );
+                        },
+                    );
                     const rules = statusRules(context, statusSpec, invokeAsync);
                     const bus = localEventBus(rules);
                     putOnBus = (event) =>

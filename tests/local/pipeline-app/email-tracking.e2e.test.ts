@@ -115,7 +115,7 @@ describe("email tracking on the local pipeline (mailbox simulator, SES events, S
         expect(status.history.map((entry) => entry.status)).to.not.include("sent");
     });
 
-    it("another principal's GET is the same 404 as an unknown id; an unsigned or badly signed request is 403 Forbidden", async () => {
+    it("another principal's GET is the same 404 as an unknown id; an unsigned or badly signed request is API Gateway's 403", async () => {
         const id = await send(SIMULATOR("success", "d"), "owner-key");
         expect((await read(id, "owner-key")).code).to.equal(200);
         const other = await read(id, "someone-else");
@@ -124,7 +124,7 @@ describe("email tracking on the local pipeline (mailbox simulator, SES events, S
         expect(other.body).to.deep.equal(unknown.body);
         const unsigned = await fetch(`${api()}/${id}`);
         expect(unsigned.status).to.equal(403);
-        expect(await unsigned.json()).to.deep.equal({ message: "Forbidden" });
+        expect(await unsigned.json()).to.deep.equal({ message: "Missing Authentication Token" });
         const forged = await localSignedFetch(
             `${api()}/${id}`,
             { method: "GET" },
@@ -132,6 +132,7 @@ describe("email tracking on the local pipeline (mailbox simulator, SES events, S
             pipeline.ready.region,
         );
         expect(forged.status).to.equal(403);
+        expect(forged.headers.get("x-amzn-errortype")).to.equal("InvalidSignatureException");
     });
 
     it("npm run send: email examples/emails/welcome.json --json prints { id, status }; status prints the timeline; another access key gets a 404", async () => {

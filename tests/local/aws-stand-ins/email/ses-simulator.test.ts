@@ -9,7 +9,7 @@
 import { expect } from "chai";
 import { SendEmailCommand, SESv2Client } from "@aws-sdk/client-sesv2";
 import { startFakeSes, simulatorScenario, type FakeSes, type RelayOutcome } from "../../../../local/aws-stand-ins/email/fake-ses";
-import { localEventBus, matchesEventPattern } from "../../../../local/aws-stand-ins/email/event-bus";
+import { asyncInvocation, localEventBus, matchesEventPattern } from "../../../../local/aws-stand-ins/email/event-bus";
 import { sesEventBridgeEvent, type SesEventKind, type SesEventRecord } from "../../../../local/aws-stand-ins/email/ses-event-records";
 import { sesEventPattern } from "../../../../components/email-service/email-iam";
 import { EMAIL_SES_EVENTS } from "../../../../contracts/email-service";
@@ -156,5 +156,25 @@ describe("local SES: the mailbox simulator and the events SES publishes", () => 
         expect(matchesEventPattern({ detail: { n: [{ "anything-but": [3] }] } }, event)).to.equal(false);
         expect(matchesEventPattern({ detail: { n: [{ numeric: [">", 1] }] } }, event)).to.equal(false);
         expect(matchesEventPattern({ absent: ["app"] }, event)).to.equal(false);
+    });
+
+    it("a rule's function target is invoked as Lambda invokes asynchronously: two retries, then its dead-letter queue", async () => {
+        const dead: Array<{ event: unknown; errorType: string }> = [];
+        let calls = 0;
+        const failing = asyncInvocation(
+            async () => (calls++, { ok: false, error: { errorType: "StatusNotRecordedError" } }),
+            async (event, errorType) => void dead.push({ event, errorType }),
+        );
+        await failing({ id: "e-1" });
+        expect(calls).to.equal(3);
+        expect(dead).to.deep.equal([{ event: { id: "e-1" }, errorType: "StatusNotRecordedError" }]);
+        let second = 0;
+        const flaky = asyncInvocation(
+            async () => (++second === 2 ? { ok: true } : { ok: false, error: { errorType: "Timeout" } }),
+            async () => void dead.push({ event: "never", errorType: "" }),
+        );
+        await flaky({ id: "e-2" });
+        expect(second).to.equal(2);
+        expect(dead).to.have.length(1);
     });
 });

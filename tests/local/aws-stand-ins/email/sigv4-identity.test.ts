@@ -3,7 +3,8 @@
  * with `AWS_IAM` routes ("Control access to HTTP APIs with IAM authorization in API Gateway"),
  * a request needs a SigV4 signature for `execute-api`; the handler sees the caller in
  * `requestContext.authorizer.iam`; an unsigned or badly signed request is a 403 that never
- * reaches the handler. Locally any access key is a principal; the secret is the local one.
+ * reaches the handler, with the error type and message API Gateway answers ("How do I
+ * troubleshoot HTTP 403 errors from API Gateway?"). Locally any access key is a principal; the secret is the local one.
  */
 import { expect } from "chai";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
@@ -14,6 +15,7 @@ import {
     signedApiHeaders,
     verifyLocalSignature,
     SIGNATURE_MAX_SKEW_MS,
+    SIGNATURE_REFUSALS,
 } from "../../../../local/aws-stand-ins/email/sigv4-identity";
 import { tenantOf } from "../../../../handlers/email/message";
 
@@ -56,19 +58,20 @@ describe("local IAM authorization: SigV4 identifies the caller by its access key
         expect(tenant("shop")).to.not.equal(tenant("someone-else"));
     });
 
-    it("refuses with 403 Forbidden: no signature, another secret, a changed body, path or method, another service, an old date", async () => {
-        const forbidden = { ok: false, status: 403, message: "Forbidden" };
+    it("refuses with API Gateway's 403s: no signature, another secret, a changed body, path or method, another service, an old date", async () => {
+        const forbidden = SIGNATURE_REFUSALS.mismatch;
         const good = await signed("POST", URL_, '{"a":1}', "shop");
         const verify = (request: typeof good, now?: Date) =>
             verifyLocalSignature(request, { secretAccessKey: SECRET, ...(now ? { now: () => now } : {}) });
-        expect(await verify({ ...good, headers: { host: good.headers.host } })).to.deep.equal(forbidden);
+        expect(await verify({ ...good, headers: { host: good.headers.host } })).to.deep.equal(SIGNATURE_REFUSALS.missing);
         expect(await verify(await signed("POST", URL_, '{"a":1}', "shop", "another-secret"))).to.deep.equal(forbidden);
         expect(await verify({ ...good, body: Buffer.from('{"a":2}') })).to.deep.equal(forbidden);
         expect(await verify({ ...good, url: "/v1/emails/abc-2?x=1" })).to.deep.equal(forbidden);
         expect(await verify({ ...good, method: "DELETE" })).to.deep.equal(forbidden);
         const s3 = { ...good, headers: { ...good.headers, authorization: good.headers.authorization.replace("/execute-api/", "/s3/") } };
         expect(await verify(s3)).to.deep.equal(forbidden);
-        expect(await verify(good, new Date(Date.now() + SIGNATURE_MAX_SKEW_MS + 60_000))).to.deep.equal(forbidden);
+        expect(await verify(good, new Date(Date.now() + SIGNATURE_MAX_SKEW_MS + 60_000))).to.deep.equal(SIGNATURE_REFUSALS.expired);
+        expect(await verify(good, new Date(Date.now() - SIGNATURE_MAX_SKEW_MS - 60_000))).to.deep.equal(SIGNATURE_REFUSALS.expired);
         expect((await verify(good)).ok).to.equal(true);
     });
 
@@ -103,7 +106,8 @@ describe("local IAM authorization: SigV4 identifies the caller by its access key
                 headers: { "content-type": "application/json" },
             });
             expect(unsigned.status).to.equal(403);
-            expect(await unsigned.json()).to.deep.equal({ message: "Forbidden" });
+            expect(unsigned.headers.get("x-amzn-errortype")).to.equal("MissingAuthenticationTokenException");
+            expect(await unsigned.json()).to.deep.equal({ message: "Missing Authentication Token" });
             expect(events).to.have.length(1);
             // An undeclared route is API Gateway's 404, signed or not.
             expect((await fetch(`${api.url}/v2/other`)).status).to.equal(404);
