@@ -7,9 +7,10 @@
  * (`functionByLogicalName` lives there), so this module imports nothing.
  */
 
-/** Logical names of the functions in index.ts: `EventProcessorFunction("event-processor")`, `EmailService("email")`'s `-api` and `-worker`. */
+/** Logical names of the functions in index.ts: `EventProcessorFunction("event-processor")`, `EmailService("email")`'s `-api`, `-worker` and `-status`. */
 export const FUNCTION_LOGICAL_NAMES = {
     eventProcessor: "event-processor",
     emailApi: "email-api",
     emailWorker: "email-worker",
+    emailStatus: "email-status",
 } as const;

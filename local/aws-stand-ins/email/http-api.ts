@@ -3,7 +3,10 @@
  * the request becomes the same event API Gateway would send, the handler's result
  * becomes the HTTP response. Routes only the deployed API's routes (`POST /v1/emails`,
  * `GET /v1/emails/{id}`), matching `{param}` segments as API Gateway does and passing
- * them as `pathParameters`; no SigV4 locally, so the handler sees no IAM authorizer context.
+ * them as `pathParameters`. With `authorize` (the email service passes sigv4-identity.ts's check), every
+ * route requires IAM authorization as deployed: an unsigned or badly signed request is refused with
+ * API Gateway's 403 (`x-amzn-errortype` and message as API Gateway answers), and a signed one reaches the handler with
+ * `requestContext.authorizer.iam` filled from the signature's access key.
  */
 import * as http from "node:http";
 import * as crypto from "node:crypto";
@@ -11,6 +14,7 @@ import type { AddressInfo } from "node:net";
 import { isUtf8 } from "node:buffer";
 import { refuseForeignHost } from "../loopback-host";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { IamAuthorizerContext, SignatureCheck } from "./sigv4-identity";
 
 /** API Gateway's own payload limit: bigger requests never reach the Lambda. */
 export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -67,6 +71,7 @@ export function toHttpApiEvent(
     body: Buffer,
     routeKey: string,
     pathParameters?: Record<string, string>,
+    iam?: IamAuthorizerContext,
 ): APIGatewayProxyEventV2 {
     const url = new URL(req.url ?? "/", "http://localhost");
     const headers: Record<string, string> = {};
@@ -89,6 +94,7 @@ export function toHttpApiEvent(
         requestContext: {
             accountId: "000000000000",
             apiId: "local",
+            ...(iam ? { authorizer: { iam } } : {}),
             domainName: headers.host ?? "127.0.0.1",
             domainPrefix: "local",
             http: {
@@ -116,7 +122,15 @@ export function toHttpApiEvent(
  * await fetch(`${api.url}/v1/emails`, { method: "POST", ... });
  * await api.stop();
  */
-export async function serveHttpApi(handler: Handler, options: { port?: number; routes?: readonly string[] } = {}): Promise<LocalHttpApi> {
+export async function serveHttpApi(
+    handler: Handler,
+    options: {
+        port?: number;
+        routes?: readonly string[];
+        /** IAM authorization of every route (see sigv4-identity.ts). @default none: requests reach the handler unauthenticated */
+        authorize?: (request: { method: string; url: string; headers: http.IncomingHttpHeaders; body: Buffer }) => Promise<SignatureCheck>;
+    } = {},
+): Promise<LocalHttpApi> {
     const routes = options.routes ?? EMAIL_API_ROUTES;
     const server = http.createServer((req, res) => {
         if (refuseForeignHost(req, res)) return undefined;
@@ -138,15 +152,32 @@ export async function serveHttpApi(handler: Handler, options: { port?: number; r
         req.on("end", () => {
             if (tooLarge)
                 return reply(413, { "content-type": "application/json" }, JSON.stringify({ message: "Request Entity Too Large" }));
-            handler(toHttpApiEvent(req, Buffer.concat(chunks), route.routeKey, route.pathParameters)).then(
-                (result) => {
-                    const headers: Record<string, string> = {};
-                    for (const [key, value] of Object.entries(result.headers ?? {})) headers[key] = String(value);
-                    const body = result.body ?? "";
-                    reply(result.statusCode ?? 200, headers, result.isBase64Encoded ? Buffer.from(body, "base64").toString() : body);
-                },
-                () => reply(500, { "content-type": "application/json" }, JSON.stringify({ message: "Internal Server Error" })),
-            );
+            const body = Buffer.concat(chunks);
+            const authorized: Promise<SignatureCheck | undefined> = options.authorize
+                ? options.authorize({ method: req.method ?? "GET", url: req.url ?? "/", headers: req.headers, body })
+                : Promise.resolve(undefined);
+            authorized
+                .then((check) => {
+                    if (check && !check.ok) {
+                        reply(
+                            check.status,
+                            { "content-type": "application/json", "x-amzn-errortype": check.errorType },
+                            JSON.stringify({ message: check.message }),
+                        );
+                        return undefined;
+                    }
+                    return handler(toHttpApiEvent(req, body, route.routeKey, route.pathParameters, check?.iam));
+                })
+                .then(
+                    (result) => {
+                        if (!result) return;
+                        const headers: Record<string, string> = {};
+                        for (const [key, value] of Object.entries(result.headers ?? {})) headers[key] = String(value);
+                        const text = result.body ?? "";
+                        reply(result.statusCode ?? 200, headers, result.isBase64Encoded ? Buffer.from(text, "base64").toString() : text);
+                    },
+                    () => reply(500, { "content-type": "application/json" }, JSON.stringify({ message: "Internal Server Error" })),
+                );
         });
         return undefined;
     });

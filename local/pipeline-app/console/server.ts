@@ -146,6 +146,31 @@ export interface ConsoleSnapshot {
         text?: string;
         html?: string;
     }>;
+    /** The latest emails' statuses with their timelines (the status table: ids, statuses and SES codes, no addresses). */
+    statuses?: Array<{ id: string; status: string; updatedAt: string; history: Array<{ at: string; status: string; details: string }> }>;
+}
+
+/** The latest `limit` emails of the status table, newest first (suppression entries share the table and are left out). */
+async function emailStatuses(pipeline: LocalPipeline, tableName: string | undefined, maxItems: number, limit = 20) {
+    if (!tableName) return [];
+    const { Items = [] } = await pipeline.context.clients.dynamodb.send(new ScanCommand({ TableName: tableName, Limit: maxItems }));
+    return Items.map((item) => unmarshall(item))
+        .filter((item) => typeof item.emailId === "string" && typeof item.status === "string" && Array.isArray(item.history))
+        .map((item) => ({
+            id: String(item.emailId),
+            status: String(item.status),
+            updatedAt: String(item.updatedAt ?? ""),
+            history: (item.history as Array<Record<string, unknown>>).map((entry) => ({
+                at: String(entry.at ?? ""),
+                status: String(entry.status ?? ""),
+                details: Object.entries(entry)
+                    .filter(([key]) => key !== "at" && key !== "status")
+                    .map(([key, value]) => `${key}=${String(value)}`)
+                    .join(" "),
+            })),
+        }))
+        .sort((left, right) => right.updatedAt.localeCompare(left.updatedAt))
+        .slice(0, limit);
 }
 
 async function inspect(
@@ -274,7 +299,8 @@ export async function consoleSnapshot(pipeline: LocalPipeline, maxItems = 500): 
                 ...(await emailBodies(mail.raw)),
             })),
     );
-    return { queues, fairQueues, deadLetters: groups, tenants, itemsRead: items.length, deliveries, inbox };
+    const statuses = await emailStatuses(pipeline, email?.statusTableName, maxItems);
+    return { queues, fairQueues, deadLetters: groups, tenants, itemsRead: items.length, deliveries, inbox, statuses };
 }
 
 /** Renders the page. Every value passes through {@link escapeHtml}. */
@@ -349,6 +375,18 @@ export function renderConsole(snapshot: ConsoleSnapshot, info: { stack: string; 
                 `</details>`,
         )
         .join("");
+    const statuses = (snapshot.statuses ?? [])
+        .map(
+            (email) =>
+                `<details class="status"><summary><code>${esc(email.id)}</code> · <strong>${esc(email.status)}</strong> · ${esc(email.updatedAt)}</summary>` +
+                `<ol class="timeline">${email.history
+                    .map(
+                        (entry) =>
+                            `<li><time>${esc(entry.at)}</time> <strong>${esc(entry.status)}</strong>${entry.details ? ` <span class="muted">${esc(entry.details)}</span>` : ""}</li>`,
+                    )
+                    .join("")}</ol></details>`,
+        )
+        .join("");
     return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Local console · ${esc(info.stack)}</title><meta name="viewport" content="width=device-width">
 <style>${STYLE}</style></head>
@@ -368,6 +406,7 @@ ${info.notice ? `<div class="notice" role="status">${esc(info.notice)}</div>` : 
             ? `<table><tr><th>record</th><th>clientId</th><th>eventId</th><th>type</th><th>seen</th></tr>${deliveries}</table>`
             : `<p class="muted">None yet.</p>`
     }</section>
+<section id="email-statuses"><h2>Email statuses</h2>${statuses || `<p class="muted">No email accepted yet.</p>`}<p class="muted">Each email's timeline, as <code>npm run send -- status ID</code> shows it to its sender.</p></section>
 <section id="inbox"><h2>Email inbox</h2>${inbox || `<p class="muted">No email delivered yet.</p>`}</section>
 </main></body></html>`;
 }

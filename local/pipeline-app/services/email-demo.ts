@@ -9,9 +9,13 @@ import type { DemoReport } from "./types";
 import type { FakeSes } from "../../aws-stand-ins/email/fake-ses";
 import type { MailSink } from "../../aws-stand-ins/email/mail-sink";
 import { EMAIL_DEAD_LETTER_ATTRIBUTES } from "../../../contracts/email-service";
+import { localSignedFetch } from "../../aws-stand-ins/email/sigv4-identity";
 
 export interface EmailDemoTarget {
     apiUrl: string;
+    /** The local API requires SigV4: the demo signs as this principal, with the local secret. */
+    credentials: { accessKeyId: string; secretAccessKey: string };
+    region: string;
     sink: MailSink;
     ses: FakeSes;
     sqs: SQSClient;
@@ -20,12 +24,13 @@ export interface EmailDemoTarget {
 
 type Accepted = { status: number; id?: string; replayed?: boolean; errors?: number };
 
-async function post(apiUrl: string, body: unknown, headers: Record<string, string> = {}): Promise<Accepted> {
-    const response = await fetch(apiUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body: JSON.stringify(body),
-    });
+async function post(target: EmailDemoTarget, body: unknown, headers: Record<string, string> = {}): Promise<Accepted> {
+    const response = await localSignedFetch(
+        target.apiUrl,
+        { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) },
+        target.credentials,
+        target.region,
+    );
     const json = (await response.json()) as { id?: string; errors?: unknown[] };
     return {
         status: response.status,
@@ -63,18 +68,18 @@ export async function runEmailDemo(
         `[email demo] sending ${count} emails, a retry with the same Idempotency-Key, an invalid request, a scheduled email, and (SES down) a failover and a rejected recipient`,
     );
     for (let n = 1; n <= count; n++) {
-        const result = await post(apiUrl, email(n), n === 1 ? { "idempotency-key": "demo-order-1" } : {});
+        const result = await post(target, email(n), n === 1 ? { "idempotency-key": "demo-order-1" } : {});
         if (result.status === 202 && result.id) viaSes.push(result.id);
         else unaccounted.push(`email ${n} answered ${result.status}`);
     }
-    const replay = await post(apiUrl, email(1), { "idempotency-key": "demo-order-1" });
+    const replay = await post(target, email(1), { "idempotency-key": "demo-order-1" });
     if (replay.status !== 202 || replay.id !== viaSes[0] || !replay.replayed)
         unaccounted.push("the Idempotency-Key retry did not return the first id");
-    const invalid = await post(apiUrl, { from: "not-an-address", to: [] });
+    const invalid = await post(target, { from: "not-an-address", to: [] });
     if (invalid.status !== 400 || !invalid.errors || invalid.errors < 3)
         unaccounted.push(`the invalid request answered ${invalid.status} with ${invalid.errors ?? 0} field errors`);
     const sendAt = new Date(Date.now() + 3_000);
-    const scheduled = await post(apiUrl, email(99, { sendAt: sendAt.toISOString() }));
+    const scheduled = await post(target, email(99, { sendAt: sendAt.toISOString() }));
     if (scheduled.status !== 202) unaccounted.push(`the scheduled email answered ${scheduled.status}`);
 
     const inboxHas = (id: string) => sink.messages().some((mail) => mail.emailId === id);
@@ -89,9 +94,9 @@ export async function runEmailDemo(
     let rejectedId: string | undefined;
     let deadLettered = 0;
     try {
-        const failover = await post(apiUrl, email(100));
+        const failover = await post(target, email(100));
         if (failover.id) viaSmtp.push(failover.id);
-        rejectedId = (await post(apiUrl, email(101, { to: ["reject-unknown@example.org"] }))).id;
+        rejectedId = (await post(target, email(101, { to: ["reject-unknown@example.org"] }))).id;
         await waitFor(viaSmtp);
         while (Date.now() < options.deadline && deadLettered === 0) {
             const peek = await target.sqs.send(

@@ -1,14 +1,19 @@
 /**
  * The email service on the local pipeline (`npm start` / `npm run local`): the API
  * and worker Lambdas run from their serialized artifacts (the code that ships),
- * the API behind a loopback HTTP server (no SigV4 locally), the worker fed from
- * the FIFO queue on fauxqs, content in fauxqs S3, SES and Secrets Manager and
- * EventBridge Scheduler stood in for by small local servers, and SMTP delivering
- * to a local sink with an inspection API.
+ * the API behind a loopback HTTP server that requires SigV4 as the deployed IAM
+ * authorization does (any access key is its own principal; the secret is the READY
+ * line's `credentials.secretAccessKey`), the worker fed from the FIFO queue on fauxqs,
+ * content in fauxqs S3, SES and Secrets Manager and EventBridge Scheduler stood in for
+ * by small local servers, and SMTP delivering to a local sink with an inspection API.
+ * SES publishes its events (the mailbox simulator's included) to a local default bus,
+ * whose rule (the stack's) invokes the shipped status function as Lambda invokes it
+ * asynchronously: two retries, then the function's dead-letter queue.
  *
  * Plug-in: `startLocalPipeline({ extraServices: [emailLocalService()] })`, or add
  * `emailLocalService()` to `defaultServices()` in local/pipeline-app/services/default-services.ts.
- * READY fields: `emailApiUrl`, `mailInboxUrl` (+ `emailQueueUrl`, `emailDeadLetterQueueUrl`, `emailScheduleDeadLetterQueueUrl`, `sesEndpoint`).
+ * READY fields: `emailApiUrl`, `mailInboxUrl` (+ `emailQueueUrl`, `emailDeadLetterQueueUrl`, `emailScheduleDeadLetterQueueUrl`,
+ * `emailStatusDeadLetterQueueUrl`, `sesEndpoint`).
  */
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
@@ -22,12 +27,16 @@ import type { LocalContext, LocalService, RunningService } from "./types";
 import type { EventSourcePoller } from "../../aws-stand-ins/event-source-poller";
 import { localConcurrency, startMappingPoller } from "./mapping-poller";
 import { FakeAwsService, FakeScheduler, startFakeScheduler, startFakeSecretsManager } from "../../aws-stand-ins/email/fake-aws";
-import { FakeSes, SesSendRequest, startFakeSes } from "../../aws-stand-ins/email/fake-ses";
+import { FakeSes, RelayOutcome, SesSendRequest, startFakeSes } from "../../aws-stand-ins/email/fake-ses";
+import { asyncInvocation, localEventBus, type BusRule } from "../../aws-stand-ins/email/event-bus";
+import { sesEventBridgeEvent } from "../../aws-stand-ins/email/ses-event-records";
+import { verifyLocalSignature } from "../../aws-stand-ins/email/sigv4-identity";
 import { schedulerMayAssumeRole } from "../../aws-stand-ins/email/scheduler-trust";
 import { serveHttpApi, LocalHttpApi } from "../../aws-stand-ins/email/http-api";
 import { MailSink, startMailSink } from "../../aws-stand-ins/email/mail-sink";
 import { runEmailDemo } from "./email-demo";
 import { FUNCTION_LOGICAL_NAMES } from "../function-names";
+import { EMAIL_ENV } from "../../../contracts/email-service";
 
 export interface EmailLocalOptions {
     /** Loopback port of the email API. @default a free port */
@@ -50,6 +59,10 @@ export interface RunningEmailService extends RunningService {
     scheduler: FakeScheduler;
     api: LocalFunction;
     worker: LocalFunction;
+    /** The SES events' status function, when the stack has one. */
+    status?: LocalFunction;
+    /** The status table (statuses and the suppression list), on DynamoDB Local. */
+    statusTableName?: string;
     poller: EventSourcePoller;
     queue: ProvisionedQueue;
     deadLetterQueue: ProvisionedQueue;
@@ -128,8 +141,13 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                 cleanups.push(() => relay.close());
                 // SES knows the stack's identities and configuration sets, and refuses other senders as SES does.
                 const { identities, configurationSets } = declaredSes(context);
+                // SES publishes to the default bus; the bus gets its rules once the status function runs.
+                let putOnBus: (event: Record<string, unknown>) => Promise<number> = async () => 0;
                 const ses = await startFakeSes({
                     onAccepted: (request) => relayToSink(relay, request, context),
+                    onEvent: async (kind, record) => {
+                        await putOnBus(sesEventBridgeEvent(kind, record, context.region) as unknown as Record<string, unknown>);
+                    },
                     identities,
                     configurationSets,
                 });
@@ -239,6 +257,40 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                 const concurrency = localConcurrency(mapping, context);
                 const worker = await startFunction(context, workerSpec, { ...workerEnv, ...endpoints }, concurrency, cleanups);
 
+                // The status function behind the stack's default-bus rules, invoked as Lambda invokes asynchronously.
+                const statusSpec = functionByLogicalName(context.topology, FUNCTION_LOGICAL_NAMES.emailStatus);
+                const status = statusSpec
+                    ? await startFunction(context, statusSpec, { ...rewrite(statusSpec.environment), ...endpoints }, 1, cleanups)
+                    : undefined;
+                const statusDeadLetterQueue = statusSpec?.deadLetterTargetArn ? queueByArn(statusSpec.deadLetterTargetArn) : undefined;
+                if (status && statusSpec) {
+                    const invokeAsync = asyncInvocation(
+                        (event) => status.invoke(event),
+                        async (event, errorType) => {
+                            context.log(`[email] status function failed 3 times (${errorType}): event to its DLQ`);
+                            if (!statusDeadLetterQueue) return;
+                            await context.clients.sqs.send(
+                                new SendMessageCommand({
+                                    QueueUrl: onEmulator(statusDeadLetterQueue.url, sqsEndpoint),
+                                    MessageBody: JSON.stringify(event),
+                                    MessageAttributes: {
+                                        RequestID: { DataType: "String", StringValue: String(event.id ?? "") },
+                                        ErrorCode: { DataType: "String", StringValue: "200" },
+                                        ErrorMessage: { DataType: "String", StringValue: errorType },
+                                    },
+                                }),
+                            );
+                        },
+                    );
+                    const rules = statusRules(context, statusSpec, invokeAsync);
+                    const bus = localEventBus(rules);
+                    putOnBus = (event) =>
+                        bus.put(event).catch((error: Error) => {
+                            context.log(`[email] SES event not delivered: ${error.name}`);
+                            return 0;
+                        });
+                }
+
                 const http: LocalHttpApi = await serveHttpApi(
                     async (event) => {
                         const outcome = await api.invoke(event);
@@ -250,7 +302,16 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                             body: JSON.stringify({ message: "Internal Server Error" }),
                         };
                     },
-                    { port: options.apiPort, routes: declaredRoutes(context) },
+                    {
+                        port: options.apiPort,
+                        routes: declaredRoutes(context),
+                        // IAM authorization as deployed: any access key, signed with the local secret.
+                        authorize: (request) =>
+                            verifyLocalSignature(request, {
+                                secretAccessKey: localCredentials(context).secretAccessKey,
+                                accountId: localAccountId(context),
+                            }),
+                    },
                 );
                 cleanups.push(() => http.stop());
 
@@ -270,7 +331,7 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
 
                 const apiUrl = `${http.url}/v1/emails`;
                 const inboxUrl = `${sink.inboxUrl}/messages`;
-                context.log(`[email] API ${apiUrl} (no SigV4 locally); inbox ${inboxUrl}`);
+                context.log(`[email] API ${apiUrl} (SigV4: any access key, the READY credentials' secret); inbox ${inboxUrl}`);
                 return {
                     name: "email",
                     ready: {
@@ -281,6 +342,9 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                         ...(scheduleDeadLetterQueue
                             ? { emailScheduleDeadLetterQueueUrl: onEmulator(scheduleDeadLetterQueue.url, sqsEndpoint) }
                             : {}),
+                        ...(statusDeadLetterQueue
+                            ? { emailStatusDeadLetterQueueUrl: onEmulator(statusDeadLetterQueue.url, sqsEndpoint) }
+                            : {}),
                         sesEndpoint: ses.endpoint,
                     },
                     apiUrl,
@@ -290,6 +354,8 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                     scheduler,
                     api,
                     worker,
+                    status,
+                    statusTableName: apiEnv[EMAIL_ENV.statusTable],
                     poller,
                     queue,
                     deadLetterQueue,
@@ -299,6 +365,8 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                         runEmailDemo(
                             {
                                 apiUrl,
+                                credentials: localCredentials(context),
+                                region: context.region,
                                 sink,
                                 ses,
                                 sqs: context.clients.sqs,
@@ -329,6 +397,31 @@ function declaredSes(context: LocalContext): { identities?: string[]; configurat
 /** The routes the stack's HTTP API declares (`POST /v1/emails`, `GET /v1/emails/{id}`): the local API serves only those. */
 function declaredRoutes(context: LocalContext): string[] {
     return byType(context.deployment, "aws:apigatewayv2/route:Route").map((route) => String(route.inputs.routeKey));
+}
+
+/** The stack's default-bus rules that target the status function, with their patterns. */
+function statusRules(
+    context: LocalContext,
+    statusSpec: FunctionSpec,
+    invoke: (event: Record<string, unknown>) => Promise<void>,
+): BusRule[] {
+    const targets = byType(context.deployment, "aws:cloudwatch/eventTarget:EventTarget").filter(
+        (target) => target.inputs.arn === statusSpec.deployedArn || target.inputs.arn === statusSpec.name,
+    );
+    return byType(context.deployment, "aws:cloudwatch/eventRule:EventRule")
+        .filter((rule) => (rule.inputs.eventBusName ?? "default") === "default")
+        .filter((rule) => targets.some((target) => target.inputs.rule === rule.state.name))
+        .map((rule) => ({
+            name: String(rule.state.name),
+            pattern: JSON.parse(String(rule.inputs.eventPattern)) as Record<string, unknown>,
+            targets: [invoke],
+        }));
+}
+
+/** The account the stack's ARNs name (callers of the local API belong to it). */
+function localAccountId(context: LocalContext): string {
+    const arn = functionByLogicalName(context.topology, FUNCTION_LOGICAL_NAMES.emailApi)?.deployedArn ?? "";
+    return arn.split(":")[4] || "000000000000";
 }
 
 function localCredentials(context: LocalContext) {
@@ -364,11 +457,16 @@ async function startFunction(
     return fn;
 }
 
-/** What the local "SES" accepted goes into the sink, marked as delivered by SES. */
-function relayToSink(relay: nodemailer.Transporter, request: SesSendRequest, context: LocalContext): void {
+/** What the local "SES" accepted goes into the sink, marked as delivered by SES; resolves with the recipients the sink refused. */
+async function relayToSink(relay: nodemailer.Transporter, request: SesSendRequest, context: LocalContext): Promise<RelayOutcome> {
     const simple = request.Content?.Simple;
-    relay
-        .sendMail({
+    type Refusal = Error & { recipient?: string; responseCode?: number };
+    const refusals = (errors: Refusal[] | undefined) =>
+        (errors ?? [])
+            .filter((error) => typeof error.recipient === "string")
+            .map((error) => ({ address: error.recipient!, responseCode: error.responseCode ?? 550 }));
+    try {
+        const info = (await relay.sendMail({
             from: request.FromEmailAddress,
             to: request.Destination?.ToAddresses,
             cc: request.Destination?.CcAddresses,
@@ -381,8 +479,14 @@ function relayToSink(relay: nodemailer.Transporter, request: SesSendRequest, con
                 "X-Local-Provider": "ses",
                 "X-SES-Message-Id": request.messageId,
             },
-        })
-        .catch((error: Error) => context.log(`[email] local SES relay failed: ${error.name}`));
+        })) as { rejectedErrors?: Refusal[] };
+        return { refused: refusals(info.rejectedErrors) };
+    } catch (error) {
+        const refused = refusals((error as { rejectedErrors?: Refusal[] }).rejectedErrors);
+        if (refused.length > 0) return { refused };
+        context.log(`[email] local SES relay failed: ${(error as Error).name}`);
+        throw error;
+    }
 }
 
 export type { FakeAwsService };

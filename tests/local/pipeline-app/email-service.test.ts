@@ -10,6 +10,7 @@ import { emailLocalService, type RunningEmailService } from "../../../local/pipe
 import { linesContaining } from "../../support/email/logs";
 import { emailBody, PII, PII_NEEDLES } from "../../support/email/pii";
 import { until } from "../../support/until";
+import { localSignedFetch } from "../../../local/aws-stand-ins/email/sigv4-identity";
 
 type InboxEntry = { id: string; emailId?: string; subject?: string; envelope: { to: string[] } };
 
@@ -28,8 +29,12 @@ describe("email service on the local pipeline", function () {
             intervalMs: 250,
         });
     }
+    /** The local API requires SigV4 as deployed: sign as the pipeline's own access key. */
+    function signed(url: string, init: { method: string; headers?: Record<string, string>; body?: string } = { method: "GET" }) {
+        return localSignedFetch(url, init, pipeline.ready.credentials, pipeline.ready.region);
+    }
     async function send(body: Record<string, unknown>): Promise<string> {
-        const response = await fetch(pipeline.ready.emailApiUrl as string, {
+        const response = await signed(pipeline.ready.emailApiUrl as string, {
             method: "POST",
             headers: { "content-type": "application/json" },
             body: JSON.stringify(body),
@@ -56,7 +61,7 @@ describe("email service on the local pipeline", function () {
         expect(pipeline.ready.mailInboxUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+\/messages$/);
     });
 
-    it("accepts a request without SigV4 and delivers it through (local) SES into the inbox", async () => {
+    it("accepts a SigV4-signed request and delivers it through (local) SES into the inbox", async () => {
         const id = await send(emailBody());
         const mail = await waitForMail(id);
         expect(mail.subject).to.equal(PII.subject);
@@ -65,24 +70,27 @@ describe("email service on the local pipeline", function () {
         expect(detail.headers["x-local-provider"]).to.equal("ses");
     });
 
-    it("GET /v1/emails/{id} follows the email to sent (the provider's message id is the local SES's); an unknown id is 404", async () => {
+    it("GET /v1/emails/{id} follows the email to sent, then delivered (SES's DELIVERY event); an unknown id is 404", async () => {
         const id = await send(emailBody());
         await waitForMail(id);
         const url = `${pipeline.ready.emailApiUrl as string}/${id}`;
-        const status = await until(`email ${id} reads sent`, async () => {
-            const body = (await (await fetch(url)).json()) as { status: string; history: { status: string; providerMessageId?: string }[] };
-            return body.status === "sent" ? body : undefined;
+        const status = await until(`email ${id} reads delivered`, async () => {
+            const body = (await (await signed(url)).json()) as {
+                status: string;
+                history: { status: string; providerMessageId?: string }[];
+            };
+            return body.status === "delivered" ? body : undefined;
         });
-        expect(status.history.map((entry) => entry.status)).to.deep.equal(["accepted", "queued", "sent"]);
+        expect(status.history.map((entry) => entry.status)).to.deep.equal(["accepted", "queued", "sent", "delivered"]);
         expect(email.ses.requests.map((request) => request.messageId)).to.include(status.history[2].providerMessageId);
-        const unknown = await fetch(`${pipeline.ready.emailApiUrl as string}/00000000-0000-4000-8000-000000000000`);
+        const unknown = await signed(`${pipeline.ready.emailApiUrl as string}/00000000-0000-4000-8000-000000000000`);
         expect(unknown.status).to.equal(404);
         // Only the deployed routes: no DELETE yet, no other path.
         expect((await fetch(url, { method: "DELETE" })).status).to.equal(404);
     });
 
     it("answers 400 with every field error", async () => {
-        const response = await fetch(pipeline.ready.emailApiUrl as string, {
+        const response = await signed(pipeline.ready.emailApiUrl as string, {
             method: "POST",
             headers: { "content-type": "application/json" },
             body: '{"to":[]}',

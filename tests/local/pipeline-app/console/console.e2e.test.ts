@@ -6,6 +6,7 @@
  * CONSOLE_SCREENSHOT=docs/local-console.png writes the README's screenshot.
  */
 import { expect } from "chai";
+import { localSignedFetch } from "../../../../local/aws-stand-ins/email/sigv4-identity";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import * as http from "node:http";
 import * as net from "node:net";
@@ -72,17 +73,22 @@ describe("local console (headless Chromium)", function () {
                     MessageGroupId: body.clientId,
                 }),
             );
-        const answer = await fetch(String(pipeline.ready.emailApiUrl), {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({
-                from: "shop@example.com",
-                to: ["ada@example.org"],
-                subject: "Welcome <Ada>",
-                html: emailHtml,
-                text: "Hello Ada",
-            }),
-        });
+        const answer = await localSignedFetch(
+            String(pipeline.ready.emailApiUrl),
+            {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify({
+                    from: "shop@example.com",
+                    to: ["ada@example.org"],
+                    subject: "Welcome <Ada>",
+                    html: emailHtml,
+                    text: "Hello Ada",
+                }),
+            },
+            pipeline.ready.credentials,
+            pipeline.ready.region,
+        );
         expect(answer.status).to.equal(202);
         const email = pipeline.services.find((s) => s.name === "email") as RunningEmailService;
         await email.sink.waitFor(1, 30_000);
@@ -147,6 +153,20 @@ describe("local console (headless Chromium)", function () {
         expect(await inner.locator("#greeting").textContent()).to.equal("Hello Ada");
         expect(await page.title()).to.not.equal("pwned");
         expect(dialogs).to.deep.equal([]);
+        // Its status timeline, from the status table: accepted → queued → sent → delivered (SES's DELIVERY event).
+        const emailId = (await page.locator("#inbox details code").first().textContent())!;
+        await until(
+            "the email's timeline to reach delivered",
+            async () => {
+                await page.reload();
+                return /delivered/.test(
+                    (await page.locator(`#email-statuses details:has(code:text-is("${emailId}"))`).textContent()) ?? "",
+                );
+            },
+            POLL,
+        );
+        const timeline = await page.locator(`#email-statuses details:has(code:text-is("${emailId}")) ol li strong`).allTextContents();
+        expect(timeline).to.deep.equal(["accepted", "queued", "sent", "delivered"]);
         if (process.env.CONSOLE_SCREENSHOT) {
             await inner.locator("#greeting").waitFor({ state: "visible" });
             await page.waitForTimeout(500);

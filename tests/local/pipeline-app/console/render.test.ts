@@ -65,4 +65,34 @@ describe("local console: fair-queue metrics", () => {
         );
         expect(quiet).to.match(/Noisy groups: none/);
     });
+
+    it("shows each email's status timeline, every value escaped", () => {
+        const html = renderConsole(
+            {
+                ...empty,
+                statuses: [
+                    {
+                        id: "e-1",
+                        status: "bounced",
+                        updatedAt: "2026-01-01T00:00:02.000Z",
+                        history: [
+                            { at: "2026-01-01T00:00:00.000Z", status: "accepted", details: "" },
+                            { at: "2026-01-01T00:00:01.000Z", status: "sent", details: "provider=ses providerMessageId=<b>m</b>" },
+                            { at: "2026-01-01T00:00:02.000Z", status: "bounced", details: "bounceType=Permanent" },
+                        ],
+                    },
+                ],
+            },
+            { stack: "s" },
+        );
+        const section = /<section id="email-statuses">([\s\S]*?)<\/section>/.exec(html)![1];
+        expect(section).to.include("<code>e-1</code> · <strong>bounced</strong>");
+        expect([...section.matchAll(/<li><time>[^<]*<\/time> <strong>([^<]*)<\/strong>/g)].map((m) => m[1])).to.deep.equal([
+            "accepted",
+            "sent",
+            "bounced",
+        ]);
+        expect(section).to.include("providerMessageId=&lt;b&gt;m&lt;/b&gt;").and.not.include("<b>m</b>");
+        expect(renderConsole(empty, { stack: "s" })).to.match(/<section id="email-statuses">.*No email accepted yet/);
+    });
 });
