@@ -38,6 +38,7 @@ describe("policy pack on the email service (dev stack, mocks)", function () {
         expect(evaluation.mandatory.map((v) => `${v.policy} ${v.resourceName}`)).to.include.members([
             "apigateway-route-authorization email-http-send",
             "apigateway-route-authorization email-http-status",
+            "apigateway-route-authorization email-http-cancel",
         ]);
     });
 
@@ -98,6 +99,37 @@ describe("IAM: cancelling a scheduled email (dev stack, mocks, IAM simulator)", 
         role = one(deployment, "aws:iam/role:Role", "email-api-role").state.arn as string;
         policy = policyOf(one(deployment, "aws:iam/rolePolicy:RolePolicy", "email-api-policy").inputs.policy);
         group = one(deployment, "aws:scheduler/scheduleGroup:ScheduleGroup", "email-schedules").inputs.name as string;
+    });
+
+    it("API Gateway invokes the API function from the DELETE /v1/emails/{id} route of this API only [Amazon API Gateway Developer Guide: Create AWS Lambda proxy integrations for HTTP APIs]", async () => {
+        const permission = one(deployment, "aws:lambda/permission:Permission", "email-http-invoke-cancel");
+        const fn = one(deployment, "aws:lambda/function:Function", "email-api");
+        expect(permission.inputs.function).to.equal(fn.state.name);
+        const functionPolicy: PolicyDocument = {
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Principal: { Service: permission.inputs.principal },
+                    Action: permission.inputs.action,
+                    Resource: fn.state.arn,
+                    Condition: { ArnLike: { "AWS:SourceArn": permission.inputs.sourceArn } },
+                },
+            ],
+        };
+        const api = one(deployment, "aws:apigatewayv2/api:Api", "email-http").state.executionArn as string;
+        const invoke = async (sourceArn: string) =>
+            decide(
+                { principal: "apigateway.amazonaws.com", identityPolicies: [], resourcePolicy: functionPolicy },
+                { action: "lambda:InvokeFunction", resource: fn.state.arn, context: { "aws:SourceArn": sourceArn } },
+            );
+        expect(await invoke(`${api}/$default/DELETE/v1/emails/0190c5b2-aaaa`)).to.equal("Allowed");
+        for (const other of [
+            `${api}/$default/PUT/v1/emails/0190c5b2-aaaa`,
+            `${api}/$default/DELETE/v1/emails`,
+            `arn:aws:execute-api:${REGION}:${MOCK_ACCOUNT_ID}:otherapi/$default/DELETE/v1/emails/x`,
+        ])
+            expect(await invoke(other), other).to.not.equal("Allowed");
     });
 
     it("the API function may delete an email's schedule in the service's group", async () => {
