@@ -84,11 +84,15 @@ export const EMAIL_STATUS_TABLE_KEYS = { partition: "emailId" } as const;
  * a late or repeated report never moves an email backwards (a DELIVERY after a BOUNCE stays bounced,
  * a duplicate changes nothing). Statuses that end an email share the highest rank.
  * Each value is the one-sentence meaning docs/email-service.md gives.
+ *
+ * `queued` ranks above `scheduled`: a scheduled email is queued again when its schedule fires, and that
+ * write is what takes it out of reach of a cancel (a rank is stored with each item; raising one only lets
+ * items written before move forward once more). `cancelled` ends an email: no later report outranks it.
  */
 export const EMAIL_STATUSES = {
     accepted: { rank: 10, meaning: "The API validated the request; it is being put on the queue." },
-    queued: { rank: 20, meaning: "On the FIFO queue, waiting for the worker." },
-    scheduled: { rank: 30, meaning: "Held for its sendAt; the worker sends it then." },
+    scheduled: { rank: 30, meaning: "Held for its sendAt; the worker sends it then. Until then it can be cancelled." },
+    queued: { rank: 35, meaning: "On the FIFO queue, waiting for the worker (a scheduled email once its sendAt came)." },
     sent: { rank: 40, meaning: "A provider accepted it (provider and the provider's message id are recorded)." },
     delayed: { rank: 50, meaning: "SES could not deliver it yet (a temporary issue at the receiving server); SES keeps trying." },
     delivered: { rank: 60, meaning: "SES delivered it to the recipient's mail server." },
@@ -100,7 +104,27 @@ export const EMAIL_STATUSES = {
         meaning: "Not sent: a recipient bounced permanently or complained earlier (suppressedRecipients says how many).",
     },
     failed: { rank: 90, meaning: "It was not sent; the reason code says why (the worker's DLQ reason, or rendering-failure from SES)." },
+    cancelled: { rank: 90, meaning: "Not sent: its sender cancelled it (DELETE) before its sendAt came." },
 } as const;
+
+/**
+ * The statuses `DELETE /v1/emails/{id}` cancels: an email held for a future `sendAt` (`accepted` only when the
+ * request had a `sendAt`, i.e. the API could not record `scheduled`). Any other status is a 409 naming it.
+ */
+export const EMAIL_CANCELLABLE_STATUSES = ["accepted", "scheduled"] as const satisfies readonly (keyof typeof EMAIL_STATUSES)[];
+
+/**
+ * The email API's routes (API Gateway HTTP API route keys are `METHOD path`). The component declares one
+ * route per entry; the local API stand-in serves the same list.
+ */
+export const EMAIL_API_ROUTES = {
+    send: { method: "POST", path: "/v1/emails" },
+    status: { method: "GET", path: "/v1/emails/{id}" },
+    cancel: { method: "DELETE", path: "/v1/emails/{id}" },
+} as const;
+
+/** `METHOD path` of every route, e.g. `DELETE /v1/emails/{id}`. */
+export const EMAIL_API_ROUTE_KEYS: readonly string[] = Object.values(EMAIL_API_ROUTES).map((route) => `${route.method} ${route.path}`);
 
 /** An email's status. */
 export type EmailStatus = keyof typeof EMAIL_STATUSES;
@@ -200,6 +224,9 @@ export const EMAIL_METRICS = {
     statusEventsStale: "EmailStatusEventsStale",
     /** The worker: emails not sent because a recipient is on the suppression list. */
     suppressed: "EmailsSuppressed",
+    /** The API: emails cancelled by their sender (DELETE); the worker: released emails it did not send because they were cancelled. */
+    cancelled: "EmailsCancelled",
+    cancelledReleasesDropped: "EmailCancelledReleasesDropped",
 } as const;
 
 /**

@@ -34,6 +34,7 @@ const TIER_RULES = {
     integration: [
         "tests/components/artifact.test.ts",
         "tests/handlers/email/api.test.ts",
+        "tests/handlers/email/cancel.test.ts",
         "tests/handlers/email/artifact.test.ts",
         "tests/handlers/email/worker.test.ts",
         "tests/handlers/email/ses-events.test.ts",

@@ -91,6 +91,12 @@ export interface EmailApiFunctionArgs<Event, Result> extends EmailFunctionCommon
      * @default none (required; `EmailService` passes `storage.statusRetentionDays`)
      */
     statusRetentionDays: number;
+    /**
+     * The schedule group of `sendAt` schedules: the API deletes a cancelled email's schedule there.
+     * @example scheduler
+     * @default undefined (the API deletes no schedule; a cancelled email's release is dropped by the worker)
+     */
+    scheduler?: EmailScheduler;
 }
 
 /** The worker's settings with the defaults applied. */
@@ -134,6 +140,7 @@ export interface EmailWorkerFunctionArgs<Event, Result> extends EmailFunctionCom
 export function emailApiFunctionArgs<Event, Result>(args: EmailApiFunctionArgs<Event, Result>): ServiceFunctionArgs<Event, Result> {
     const { settings, queue, table, statusTable, bucket } = args;
     const keyArn = pulumi.output(args.kmsKeyArn);
+    const scheduleGroupName = args.scheduler ? args.scheduler.group.name : pulumi.output(undefined);
     return {
         ...functionCommon(args),
         callbackFactory: settings.factory,
@@ -145,8 +152,8 @@ export function emailApiFunctionArgs<Event, Result>(args: EmailApiFunctionArgs<E
         shippedPackages: ["valibot"],
         policy: ({ scope: awsScopeOutput, logGroupArn }) =>
             pulumi
-                .all([awsScopeOutput, keyArn, logGroupArn, queue.queue.arn, table.arn, bucket.arn, statusTable.arn])
-                .apply(([resolvedScope, key, logGroup, queueArn, tableArn, bucketArn, statusTableArn]) =>
+                .all([awsScopeOutput, keyArn, logGroupArn, queue.queue.arn, table.arn, bucket.arn, statusTable.arn, scheduleGroupName])
+                .apply(([resolvedScope, key, logGroup, queueArn, tableArn, bucketArn, statusTableArn, group]) =>
                     emailApiPolicy({
                         scope: resolvedScope,
                         keyArn: key,
@@ -155,6 +162,7 @@ export function emailApiFunctionArgs<Event, Result>(args: EmailApiFunctionArgs<E
                         tableArn,
                         bucketArn,
                         statusTableArn,
+                        ...(group ? { scheduleGroupName: group } : {}),
                     }),
                 ),
         environment: {
@@ -169,6 +177,7 @@ export function emailApiFunctionArgs<Event, Result>(args: EmailApiFunctionArgs<E
             [EMAIL_ENV.tenantLanes]: String(settings.tenantLanes),
             [EMAIL_ENV.statusTable]: statusTable.name,
             [EMAIL_ENV.statusRetentionSeconds]: String(args.statusRetentionDays * 86_400),
+            ...(args.scheduler ? { [EMAIL_ENV.scheduleGroup]: args.scheduler.group.name } : {}),
             ...(args.sendingIdentities ? { [EMAIL_ENV.sendingIdentities]: JSON.stringify(args.sendingIdentities) } : {}),
             ...(settings.senders ? { [EMAIL_ENV.allowedSenders]: JSON.stringify(settings.senders) } : {}),
         },

@@ -1,9 +1,17 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { EMAIL_API_ROUTES } from "../../contracts/email-service";
 
-/** The email API's routes: send, and read an email's status. */
-const SEND_ROUTE = { method: "POST", path: "/v1/emails" } as const;
-const STATUS_ROUTE = { method: "GET", path: "/v1/emails/{id}", resourcePath: "/v1/emails/*" } as const;
+/**
+ * A route's path as an execute-api resource: a path parameter is `*` ("Control access to an HTTP API with
+ * IAM authorization"), as in the permission that lets API Gateway invoke the function on that route.
+ */
+const resourcePathOf = (path: string) => path.replace(/\{[^}]+\}/g, "*");
+
+/** The email API's routes: send, read an email's status, cancel a scheduled email. */
+const SEND_ROUTE = EMAIL_API_ROUTES.send;
+const STATUS_ROUTE = { ...EMAIL_API_ROUTES.status, resourcePath: resourcePathOf(EMAIL_API_ROUTES.status.path) };
+const CANCEL_ROUTE = { ...EMAIL_API_ROUTES.cancel, resourcePath: resourcePathOf(EMAIL_API_ROUTES.cancel.path) };
 
 export interface EmailHttpApiArgs {
     /**
@@ -70,9 +78,9 @@ export interface EmailHttpApiArgs {
 }
 
 /**
- * The email service's HTTP API: an API Gateway HTTP API with two explicit routes,
- * `POST /v1/emails` and `GET /v1/emails/{id}`, proxied to the API function (payload 2.0),
- * both with the same authorization (IAM by default), a throttled auto-deployed `$default`
+ * The email service's HTTP API: an API Gateway HTTP API with three explicit routes,
+ * `POST /v1/emails`, `GET /v1/emails/{id}` and `DELETE /v1/emails/{id}`, proxied to the API function
+ * (payload 2.0), all with the same authorization (IAM by default), a throttled auto-deployed `$default`
  * stage whose access logs hold no bodies nor IPs, and one permission per route that lets
  * API Gateway invoke the function on that route only.
  *
@@ -96,12 +104,17 @@ export class EmailHttpApi extends pulumi.ComponentResource {
     readonly stage: aws.apigatewayv2.Stage;
     readonly invokePermission: aws.lambda.Permission;
     readonly statusInvokePermission: aws.lambda.Permission;
+    /** `DELETE /v1/emails/{id}`: cancel a scheduled email, for the principal that sent it. */
+    readonly cancelRoute: aws.apigatewayv2.Route;
+    readonly cancelInvokePermission: aws.lambda.Permission;
     /** `https://<api>.execute-api.<region>.amazonaws.com/v1/emails` */
     readonly url: pulumi.Output<string>;
     /** `<executionArn>/$default/POST/v1/emails`: the resource of a client's `execute-api:Invoke` grant. */
     readonly routeExecutionArn: pulumi.Output<string>;
     /** `<executionArn>/$default/GET/v1/emails/*`: the resource of a client's grant to read its emails' statuses. */
     readonly statusRouteExecutionArn: pulumi.Output<string>;
+    /** `<executionArn>/$default/DELETE/v1/emails/*`: the resource of a client's grant to cancel its scheduled emails. */
+    readonly cancelRouteExecutionArn: pulumi.Output<string>;
 
     constructor(name: string, args: EmailHttpApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("event-ingestion:email:EmailHttpApi", name, {}, opts);
@@ -148,6 +161,16 @@ export class EmailHttpApi extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        this.cancelRoute = new aws.apigatewayv2.Route(
+            `${name}-http-cancel`,
+            {
+                apiId: this.api.id,
+                routeKey: `${CANCEL_ROUTE.method} ${CANCEL_ROUTE.path}`,
+                authorizationType: args.authorization,
+                target: pulumi.interpolate`integrations/${this.integration.id}`,
+            },
+            { parent: this },
+        );
         this.accessLogGroup = new aws.cloudwatch.LogGroup(
             `${name}-http-access-logs`,
             { name: args.accessLogGroupName, retentionInDays: args.accessLogRetentionDays, kmsKeyId: args.kmsKeyArn },
@@ -181,7 +204,7 @@ export class EmailHttpApi extends pulumi.ComponentResource {
                     }),
                 },
             },
-            { ...child, dependsOn: [this.route, this.statusRoute] },
+            { ...child, dependsOn: [this.route, this.statusRoute, this.cancelRoute] },
         );
         this.invokePermission = new aws.lambda.Permission(
             `${name}-http-invoke`,
@@ -203,9 +226,20 @@ export class EmailHttpApi extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        this.cancelInvokePermission = new aws.lambda.Permission(
+            `${name}-http-invoke-cancel`,
+            {
+                action: "lambda:InvokeFunction",
+                function: args.functionName,
+                principal: "apigateway.amazonaws.com",
+                sourceArn: pulumi.interpolate`${this.api.executionArn}/*/${CANCEL_ROUTE.method}${CANCEL_ROUTE.resourcePath}`,
+            },
+            { parent: this },
+        );
         this.url = pulumi.interpolate`${this.api.apiEndpoint}${SEND_ROUTE.path}`;
         this.routeExecutionArn = pulumi.interpolate`${this.api.executionArn}/$default/${SEND_ROUTE.method}${SEND_ROUTE.path}`;
         this.statusRouteExecutionArn = pulumi.interpolate`${this.api.executionArn}/$default/${STATUS_ROUTE.method}${STATUS_ROUTE.resourcePath}`;
+        this.cancelRouteExecutionArn = pulumi.interpolate`${this.api.executionArn}/$default/${CANCEL_ROUTE.method}${CANCEL_ROUTE.resourcePath}`;
         this.registerOutputs({ apiId: this.api.id, url: this.url, stageName: this.stage.name });
     }
 }

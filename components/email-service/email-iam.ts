@@ -45,10 +45,24 @@ function useKeyVia(options: EmailPolicyCommon, actions: string[], services: stri
     };
 }
 
-/** API function: enqueue, keep idempotency keys, write offloaded content, record and read statuses. */
+/**
+ * API function: enqueue, keep idempotency keys, write offloaded content, record and read statuses, and
+ * delete a cancelled email's schedule in the service's group. DeleteSchedule passes no role, so no
+ * `iam:PassRole` (Service Authorization Reference, "Actions, resources, and condition keys for Amazon
+ * EventBridge Scheduler": DeleteSchedule authorizes `scheduler:DeleteSchedule` alone, CreateSchedule also
+ * `iam:PassRole`).
+ */
 export function emailApiPolicy(
-    options: EmailPolicyCommon & { queueArn: string; tableArn: string; bucketArn: string; statusTableArn: string },
+    options: EmailPolicyCommon & {
+        queueArn: string;
+        tableArn: string;
+        bucketArn: string;
+        statusTableArn: string;
+        /** The schedule group of `sendAt` schedules; omit for an API that cancels no schedule. */
+        scheduleGroupName?: string;
+    },
 ): PolicyDocument {
+    const { scope } = options;
     return doc(
         { Sid: "EnqueueEmails", Effect: "Allow", Action: "sqs:SendMessage", Resource: options.queueArn },
         {
@@ -59,6 +73,16 @@ export function emailApiPolicy(
         },
         { Sid: "EmailStatuses", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: options.statusTableArn },
         { Sid: "OffloadLargeContent", Effect: "Allow", Action: "s3:PutObject", Resource: `${options.bucketArn}/${EMAIL_CONTENT_PREFIX}*` },
+        ...(options.scheduleGroupName
+            ? [
+                  {
+                      Sid: "DeleteCancelledSchedules",
+                      Effect: "Allow" as const,
+                      Action: "scheduler:DeleteSchedule",
+                      Resource: scheduleArns(scope, options.scheduleGroupName),
+                  },
+              ]
+            : []),
         useKeyVia(options, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb", "s3"]),
         ...logsAndTraces(options),
     );
@@ -109,7 +133,7 @@ export function emailWorkerPolicy(
             Sid: "ScheduleFutureEmails",
             Effect: "Allow",
             Action: "scheduler:CreateSchedule",
-            Resource: `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule/${options.scheduleGroupName}/${EMAIL_SCHEDULE_NAME_PREFIX}*`,
+            Resource: scheduleArns(scope, options.scheduleGroupName),
         },
         {
             Sid: "PassSchedulerRole",
@@ -147,6 +171,11 @@ export function sesEventPattern(configurationSetName: string, detailTypes: reado
         "detail-type": [...detailTypes],
         detail: { mail: { tags: { "ses:configuration-set": [configurationSetName] } } },
     };
+}
+
+/** The ARNs of the email schedules (`email-*`) of a schedule group. */
+function scheduleArns(scope: AwsScope, scheduleGroupName: string): string {
+    return `arn:${scope.partition}:scheduler:${scope.region}:${scope.accountId}:schedule/${scheduleGroupName}/${EMAIL_SCHEDULE_NAME_PREFIX}*`;
 }
 
 /** The ARN of a schedule group: what EventBridge Scheduler sets `aws:SourceArn` to when it assumes a schedule's role. */
@@ -195,7 +224,7 @@ export function schedulerTargetPolicy(
 }
 
 /**
- * For API clients: call `POST /v1/emails` and `GET /v1/emails/{id}` with SigV4 (the route ARNs; a
+ * For API clients: call `POST /v1/emails`, `GET` and `DELETE /v1/emails/{id}` with SigV4 (the route ARNs; a
  * path parameter is `*` in the resource, "Control access to an HTTP API with IAM authorization").
  */
 export function emailInvokePolicy(sendRouteArn: string, ...otherRouteArns: string[]): PolicyDocument {

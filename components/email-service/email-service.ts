@@ -66,6 +66,8 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
     readonly route: aws.apigatewayv2.Route;
     /** `GET /v1/emails/{id}`, with the same authorization as `route`. */
     readonly statusRoute: aws.apigatewayv2.Route;
+    /** `DELETE /v1/emails/{id}`: cancel a scheduled email. */
+    readonly cancelRoute: aws.apigatewayv2.Route;
     readonly stage: aws.apigatewayv2.Stage;
     readonly invokePolicy: aws.iam.Policy;
     readonly alarms: aws.cloudwatch.MetricAlarm[];
@@ -191,6 +193,7 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
                 settings: { ...apiSettings, factory: args.api.factory },
                 sendingIdentities: ses.identities,
                 statusRetentionDays: storage.statusRetentionDays,
+                scheduler,
             }),
             parent,
         );
@@ -230,15 +233,16 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
         this.api = http.api;
         this.route = http.route;
         this.statusRoute = http.statusRoute;
+        this.cancelRoute = http.cancelRoute;
         this.stage = http.stage;
         this.invokePolicy = new aws.iam.Policy(
             `${name}-invoke`,
             {
-                // The description is the deployed one (changing it replaces the policy); it also grants GET /v1/emails/{id}.
+                // The description is the deployed one (changing it replaces the policy); it also grants GET and DELETE /v1/emails/{id}.
                 description: "Call POST /v1/emails on the email API (SigV4)",
                 policy: pulumi
-                    .all([http.routeExecutionArn, http.statusRouteExecutionArn])
-                    .apply(([sendArn, statusArn]) => JSON.stringify(emailInvokePolicy(sendArn, statusArn))),
+                    .all([http.routeExecutionArn, http.statusRouteExecutionArn, http.cancelRouteExecutionArn])
+                    .apply(([sendArn, statusArn, cancelArn]) => JSON.stringify(emailInvokePolicy(sendArn, statusArn, cancelArn))),
             },
             parent,
         );

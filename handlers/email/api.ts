@@ -4,6 +4,9 @@
  * `scheduled` → 202 `{ id }`. It answers 202 only after SendMessage succeeded, so an
  * accepted email is durably on the queue. `GET /v1/emails/{id}` answers the email's
  * status and history to the principal that sent it, and the same 404 to anyone else.
+ * `DELETE /v1/emails/{id}` cancels that principal's email while it waits for its `sendAt`
+ * (the status write decides; deleting the schedule is clean-up), and is a 409 naming the
+ * status once it is queued or further.
  */
 import * as crypto from "node:crypto";
 import sqs = require("@aws-sdk/client-sqs");
@@ -34,6 +37,7 @@ import { contentOf, fingerprintOf, laneFor, messageBytes, tenantOf, tenantScope 
 import { EMAIL_REQUEST_FIELDS, validateEmailRequest } from "./request";
 import { senderError, type SenderPolicy } from "./senders";
 import { dynamoStatusStore, type EmailStatusStore } from "./status";
+import type { ScheduleCanceller } from "./scheduler";
 import { defaultTracer, type HandlerTracer, traceClients, traceHandler } from "../tracing";
 import type { EmailLimits, EmailRequest, QueuedEmail } from "./types";
 
@@ -78,6 +82,12 @@ export interface EmailApiDeps extends SenderPolicy {
     contentStore?: ContentStore;
     idempotencyStore?: IdempotencyStore;
     statusStore?: EmailStatusStore;
+    /**
+     * Deletes a cancelled email's schedule (EventBridge Scheduler's DeleteSchedule). Without it a cancel still
+     * stands (the worker never sends a cancelled email); the schedule then fires and its release is dropped.
+     * @default undefined (schedules are left to fire)
+     */
+    scheduleCanceller?: ScheduleCanceller;
 }
 
 /** The API Lambda handler (API Gateway HTTP API, payload format 2.0). */
@@ -123,7 +133,7 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
     async function accept(request: EmailRequest, emailId: string, tenant: string): Promise<void> {
         if (!statuses) return;
         const from = Math.max(now().getTime(), request.sendAt?.getTime() ?? 0);
-        await statuses.accept(emailId, tenantScope(tenant), new Date(from + statusRetentionMs));
+        await statuses.accept(emailId, tenantScope(tenant), new Date(from + statusRetentionMs), request.sendAt);
     }
 
     /** After SendMessage: `scheduled` for a future sendAt, `queued` otherwise. The email is accepted whatever happens here. */
@@ -143,11 +153,17 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
         }
     }
 
+    /** The `{id}` of `/v1/emails/{id}`, when it can be an email id. */
+    function emailIdOf(event: EmailApiEvent): string | undefined {
+        const id = event.pathParameters?.id ?? /^\/v1\/emails\/([^/]+)$/.exec(event.rawPath ?? "")?.[1];
+        return id && EMAIL_ID_PATTERN.test(id) ? id : undefined;
+    }
+    const notFound = () => problem(404, "NotFound", "No email with this id.");
+
     /** `GET /v1/emails/{id}`: the caller's own email, or one 404 for unknown, expired and other principals' ids. */
     async function readStatus(event: EmailApiEvent): Promise<EmailApiResult> {
-        const id = event.pathParameters?.id ?? /^\/v1\/emails\/([^/]+)$/.exec(event.rawPath ?? "")?.[1];
-        const notFound = problem(404, "NotFound", "No email with this id.");
-        if (!statuses || !id || !EMAIL_ID_PATTERN.test(id)) return notFound;
+        const id = emailIdOf(event);
+        if (!statuses || !id) return notFound();
         let found;
         try {
             found = await statuses.read(id, tenantScope(tenantOf(event)));
@@ -155,9 +171,54 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
             logger.error("email status not read", { status: 500, requestId: event.requestContext?.requestId, ...describeError(error) });
             return problem(500, "StatusUnavailable", "The status could not be read; retry the request.");
         }
-        if (!found) return notFound;
+        if (!found) return notFound();
         logger.info("email status read", { emailId: id, status: found.status, requestId: event.requestContext?.requestId });
         return json(200, found);
+    }
+
+    /**
+     * `DELETE /v1/emails/{id}`: 200 with the status (`cancelled`) when the caller's email was waiting for its
+     * sendAt, and the same 200 again for an email already cancelled; 409 naming the status once the worker
+     * took it (queued, sent, ...); the GET's 404 otherwise. The conditional status write is the cancel: the
+     * worker never sends a cancelled email, so a schedule that fires meanwhile, or one that cannot be deleted
+     * now, sends nothing.
+     */
+    async function cancelEmail(event: EmailApiEvent): Promise<EmailApiResult> {
+        const requestId = event.requestContext?.requestId;
+        const id = emailIdOf(event);
+        if (!statuses || !id) return notFound();
+        let result;
+        try {
+            result = await statuses.cancel(id, tenantScope(tenantOf(event)));
+        } catch (error) {
+            logger.error("email not cancelled", { status: 500, requestId, ...describeError(error) });
+            return problem(500, "StatusUnavailable", "The email was not cancelled; retry the request.");
+        }
+        if (result.outcome === "not-found") return notFound();
+        if (result.outcome === "not-cancellable") {
+            logger.info("email not cancelled", { emailId: id, status: 409, emailStatus: result.status, requestId });
+            return json(409, {
+                error: "NotCancellable",
+                message: `The email is ${result.status}; only an email waiting for its sendAt can be cancelled.`,
+                status: result.status,
+            });
+        }
+        if (result.outcome === "cancelled") {
+            count(metrics, EMAIL_METRICS.cancelled);
+            markForLogFilter(metrics).publishStoredMetrics();
+        }
+        // Also on a repeated cancel: a schedule an earlier attempt could not delete is deleted now.
+        let schedule = "not-configured";
+        if (deps.scheduleCanceller) {
+            try {
+                schedule = await deps.scheduleCanceller.deleteSchedule(id);
+            } catch (error) {
+                schedule = "not-deleted";
+                logger.warn("schedule not deleted; its release will be dropped", { emailId: id, requestId, ...describeError(error) });
+            }
+        }
+        logger.info("email cancelled", { emailId: id, repeated: result.outcome === "already-cancelled", schedule, requestId });
+        return json(200, result.record);
     }
 
     async function enqueue(request: EmailRequest, emailId: string, lane: string): Promise<QueuedEmail> {
@@ -198,7 +259,8 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
         try {
             const method = event.requestContext?.http?.method ?? "POST";
             if (method === "GET") return await readStatus(event);
-            if (method !== "POST") return problem(405, "MethodNotAllowed", "Use POST, or GET /v1/emails/{id}.");
+            if (method === "DELETE") return await cancelEmail(event);
+            if (method !== "POST") return problem(405, "MethodNotAllowed", "Use POST, or GET or DELETE /v1/emails/{id}.");
             if (!isJsonContentType(header(event, "content-type"))) {
                 return problem(415, "UnsupportedMediaType", "Content-Type must be application/json.");
             }
@@ -310,8 +372,9 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
     return traceHandler(tracer, async (event: EmailApiEvent, context?: Context) => {
         const result = await handle(event, context);
         const status = result.statusCode ?? 500;
-        // The outcome counts are about sending; a status read is not a send.
-        if (event.requestContext?.http?.method === "GET") return result;
+        // The outcome counts are about sending; a status read is not a send, nor is a cancel (EmailsCancelled).
+        const method = event.requestContext?.http?.method;
+        if (method === "GET" || method === "DELETE") return result;
         if (status === 202) count(metrics, result.headers?.["idempotent-replayed"] ? EMAIL_METRICS.replayed : EMAIL_METRICS.accepted);
         else if (status >= 500) count(metrics, EMAIL_METRICS.notAccepted);
         else count(metrics, EMAIL_METRICS.rejected);

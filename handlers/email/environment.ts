@@ -18,7 +18,7 @@ import { environmentError } from "./errors";
 import { dynamoDeliveryLedger } from "./idempotency";
 import { sesProvider } from "./providers/ses";
 import { secretsSdk, smtpProvider, transportFromSecret } from "./providers/smtp";
-import { eventBridgeScheduler, schedulerSdk } from "./scheduler";
+import { eventBridgeScheduleCanceller, eventBridgeScheduler, schedulerSdk } from "./scheduler";
 import { dynamoStatusStore } from "./status";
 import { dynamoSuppressionList } from "./suppression";
 import { createEmailStatusEvents, type EmailStatusEventHandler } from "./ses-events";
@@ -80,8 +80,14 @@ export function emailApiFromEnvironment(env: Env = process.env): EmailApiHandler
     );
     const defined = <T>(value: T | undefined) => value;
     const senders = readSenderPolicy(env);
+    // Only a cancel deletes a schedule: the Scheduler client (and its module) is built on the first one.
+    const scheduleGroup = env[EMAIL_ENV.scheduleGroup]?.trim();
+    const scheduleCanceller = scheduleGroup
+        ? eventBridgeScheduleCanceller({ client: once(() => new (schedulerSdk().SchedulerClient)({})), groupName: scheduleGroup })
+        : undefined;
     return createEmailApi({
         ...senders,
+        ...(scheduleCanceller ? { scheduleCanceller } : {}),
         sqs: new sqs.SQSClient({}),
         queueUrl: values[EMAIL_ENV.queueUrl],
         dynamodb: new ddb.DynamoDBClient({}),

@@ -1,7 +1,7 @@
 /**
  * Public API of the email service handlers.
  *
- * - {@link createEmailApi} / {@link emailApiFromEnvironment}: `POST /v1/emails`.
+ * - {@link createEmailApi} / {@link emailApiFromEnvironment}: `POST /v1/emails`, `GET` and `DELETE /v1/emails/{id}`.
  * - {@link createEmailWorker} / {@link emailWorkerFromEnvironment}: the FIFO queue consumer.
  *
  * The values they share with the infrastructure, the local pipeline and the operator tools
@@ -57,13 +57,28 @@ export type { DeliveryLedger, IdempotencyStore, KeyClaim } from "./idempotency";
 export { dynamoStatusStore } from "./status";
 export { dynamoSuppressionList, suppressionKey } from "./suppression";
 export type { SuppressionList, SuppressionReason } from "./suppression";
-export type { EmailStatusRecord, EmailStatusStore, StatusDetails, StatusEntry, StatusOutcome } from "./status";
+export type {
+    CancelOutcome,
+    EmailStatusRecord,
+    EmailStatusStore,
+    ReleaseOutcome,
+    StatusDetails,
+    StatusEntry,
+    StatusOutcome,
+} from "./status";
 export { sesProvider, classifySesError } from "./providers/ses";
 export type { SesProviderOptions } from "./providers/ses";
 export { smtpProvider, smtpTransport, transportFromSecret, classifySmtpError, parseSmtpSettings } from "./providers/smtp";
 export type { SmtpProviderOptions, SmtpSettings } from "./providers/smtp";
 export { createFailoverMailer, DEFAULT_BREAKER_OPTIONS } from "./providers/failover";
 export type { BreakerOptions, FailoverMailer } from "./providers/failover";
-export { eventBridgeScheduler, atExpression, scheduleName, MIN_SCHEDULE_LEAD_MS, SCHEDULE_RETRY_POLICY } from "./scheduler";
-export type { EventBridgeSchedulerOptions } from "./scheduler";
+export {
+    eventBridgeScheduler,
+    eventBridgeScheduleCanceller,
+    atExpression,
+    scheduleName,
+    MIN_SCHEDULE_LEAD_MS,
+    SCHEDULE_RETRY_POLICY,
+} from "./scheduler";
+export type { EventBridgeSchedulerOptions, ScheduleCanceller } from "./scheduler";
 export { emailMetrics } from "./observability";

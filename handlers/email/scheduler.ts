@@ -112,3 +112,38 @@ export function eventBridgeScheduler(options: EventBridgeSchedulerOptions): Deli
         },
     };
 }
+
+/** Deletes an email's pending `sendAt` schedule (`DELETE /v1/emails/{id}`). */
+export interface ScheduleCanceller {
+    /** `deleted`, or `absent` when there was no such schedule (it fired and deleted itself, or was never created). */
+    deleteSchedule(emailId: string): Promise<"deleted" | "absent">;
+}
+
+/**
+ * EventBridge Scheduler's DeleteSchedule on the email's `sendAt` schedule (`email-<id>`, in the group). A
+ * missing schedule is not an error: a schedule that fired deletes itself (`ActionAfterCompletion: DELETE`),
+ * and the worker may not have created it yet; in both cases the status (`cancelled`) is what stops the send.
+ * DeleteSchedule passes no role, so the caller needs `scheduler:DeleteSchedule` only (no `iam:PassRole`).
+ *
+ * @example
+ * const canceller = eventBridgeScheduleCanceller({ client: once(() => new SchedulerClient({})), groupName });
+ * await canceller.deleteSchedule(emailId); // "deleted" | "absent"
+ */
+export function eventBridgeScheduleCanceller(options: {
+    client: Deferred<scheduler.SchedulerClient>;
+    groupName: string;
+}): ScheduleCanceller {
+    return {
+        async deleteSchedule(emailId: string) {
+            try {
+                await resolveDeferred(options.client).send(
+                    new (schedulerSdk().DeleteScheduleCommand)({ Name: scheduleName(emailId), GroupName: options.groupName }),
+                );
+                return "deleted";
+            } catch (error) {
+                if ((error as Error).name === "ResourceNotFoundException") return "absent";
+                throw error;
+            }
+        },
+    };
+}

@@ -10,9 +10,16 @@
  * and a late or repeated one changes nothing. Only the API creates an item (with its
  * owner, before it enqueues); every later change requires the item to exist, so no report
  * can create an item nobody owns.
+ *
+ * Cancel and release race on the same item, and DynamoDB applies conditional writes to one
+ * item one at a time: a cancel moves `scheduled` to `cancelled` only while the email is still
+ * `scheduled`; the worker, before it sends an email that had a `sendAt`, moves it to `queued`
+ * (which outranks `scheduled`) only while nothing ranks higher, so whichever writes first wins
+ * and the other sees it. `cancelled` outranks everything a send would record.
  */
 import ddb = require("@aws-sdk/client-dynamodb");
 import {
+    EMAIL_CANCELLABLE_STATUSES,
     EMAIL_STATUS_NAMES,
     EMAIL_STATUS_TABLE_KEYS,
     EMAIL_STATUSES,
@@ -74,16 +81,38 @@ export interface EmailStatusRecord {
 /** `recorded`: the status moved forward; `stale`: it was already there or further on (or the email is unknown). */
 export type StatusOutcome = "recorded" | "stale";
 
+/**
+ * What a cancel did: `cancelled` now, or `already-cancelled` earlier (both with the email's status as `read`
+ * gives it); `not-cancellable` with the status that prevents it; `not-found` for an unknown, expired or
+ * another owner's email (one answer for all three).
+ */
+export type CancelOutcome =
+    | { outcome: "cancelled" | "already-cancelled"; record: EmailStatusRecord }
+    | { outcome: "not-cancellable"; status: EmailStatus }
+    | { outcome: "not-found" };
+
+/**
+ * What the worker may do with an email whose `sendAt` came: `send` (it is now `queued`, out of reach of a
+ * cancel; or it already was, or further on: a redelivery, which the delivery ledger deduplicates; or the
+ * table has no status for it), or `cancelled` (never send it).
+ */
+export type ReleaseOutcome = "send" | "cancelled";
+
 export interface EmailStatusStore {
     /**
      * Creates the email's item, owned by `owner`, in status `accepted` (or leaves an existing one as it is:
-     * a replayed Idempotency-Key). `expiresAt` is when DynamoDB may delete it.
+     * a replayed Idempotency-Key). `expiresAt` is when DynamoDB may delete it; `sendAt` (a scheduled email)
+     * keeps it cancellable even if `scheduled` is never recorded.
      */
-    accept(emailId: string, owner: string, expiresAt: Date): Promise<StatusOutcome>;
+    accept(emailId: string, owner: string, expiresAt: Date, sendAt?: Date): Promise<StatusOutcome>;
     /** Moves an existing email to `status` if that ranks above its current one; `at` is when it happened (default: now). */
     record(emailId: string, status: EmailStatus, details?: StatusDetails, at?: Date): Promise<StatusOutcome>;
     /** The email's status if `owner` owns it and it has not expired; undefined otherwise (one answer for both). */
     read(emailId: string, owner: string): Promise<EmailStatusRecord | undefined>;
+    /** Cancels `owner`'s email if it is still held for its `sendAt` (EMAIL_CANCELLABLE_STATUSES), atomically. */
+    cancel(emailId: string, owner: string): Promise<CancelOutcome>;
+    /** The worker, before sending an email that had a `sendAt`: moves it to `queued` unless it was cancelled. */
+    release(emailId: string): Promise<ReleaseOutcome>;
 }
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
@@ -120,14 +149,42 @@ function entryOf(value: ddb.AttributeValue): StatusEntry | undefined {
  */
 export function dynamoStatusStore(client: ddb.DynamoDBClient, tableName: string, now: () => Date = () => new Date()): EmailStatusStore {
     const key = (emailId: string) => ({ [EMAIL_STATUS_TABLE_KEYS.partition]: { S: emailId } });
+    type Item = Record<string, ddb.AttributeValue>;
+    type Written = { written: true; item?: Item } | { written: false; item?: Item };
 
+    /** The item as the API returns it, or undefined when it is not `owner`'s or has expired. */
+    function recordOf(emailId: string, item: Item | undefined, owner: string): EmailStatusRecord | undefined {
+        if (!item || item.owner?.S !== owner) return undefined;
+        const expiresAt = Number(item[EMAIL_TTL_ATTRIBUTE]?.N ?? Infinity);
+        // DynamoDB deletes expired items within days, not at once: expired is gone.
+        if (expiresAt <= epochSeconds(now())) return undefined;
+        const status = item.status?.S as EmailStatus | undefined;
+        if (!status || !EMAIL_STATUS_NAMES.includes(status)) return undefined;
+        return {
+            id: emailId,
+            status,
+            updatedAt: item.updatedAt?.S ?? "",
+            history: (item.history?.L ?? []).map(entryOf).filter((entry): entry is StatusEntry => entry !== undefined),
+        };
+    }
+
+    /**
+     * One conditional UpdateItem that sets `status` and appends it to the history. Without `condition`, the
+     * rule of every report: the item exists and ranks below `status`. `item` is the item after the write
+     * (`returnNew`) or, when the condition failed, the item that failed it.
+     */
     async function update(
         emailId: string,
         status: EmailStatus,
         details: StatusDetails,
-        create: { owner: string; expiresAt: Date } | undefined,
+        options: {
+            create?: { owner: string; expiresAt: Date; sendAt?: Date };
+            condition?: { expression: string; names: Record<string, string>; values: Item };
+            returnNew?: boolean;
+        } = {},
         when?: Date,
-    ): Promise<StatusOutcome> {
+    ): Promise<Written> {
+        const { create, condition } = options;
         const at = (when ?? now()).toISOString();
         const names: Record<string, string> = {
             "#id": EMAIL_STATUS_TABLE_KEYS.partition,
@@ -135,13 +192,15 @@ export function dynamoStatusStore(client: ddb.DynamoDBClient, tableName: string,
             "#rank": "rank",
             "#updatedAt": "updatedAt",
             "#history": "history",
+            ...(condition?.names ?? {}),
         };
-        const values: Record<string, ddb.AttributeValue> = {
+        const values: Item = {
             ":status": { S: status },
             ":rank": { N: String(EMAIL_STATUSES[status].rank) },
             ":at": { S: at },
             ":entry": { L: [entryItem(status, at, details)] },
             ":empty": { L: [] },
+            ...(condition?.values ?? {}),
         };
         const sets = [
             "#status = :status",
@@ -155,46 +214,82 @@ export function dynamoStatusStore(client: ddb.DynamoDBClient, tableName: string,
             values[":owner"] = { S: create.owner };
             values[":exp"] = { N: String(epochSeconds(create.expiresAt)) };
             sets.push("#owner = :owner", "#exp = :exp");
+            if (create.sendAt) {
+                names["#sendAt"] = "sendAt";
+                values[":sendAt"] = { S: create.sendAt.toISOString() };
+                sets.push("#sendAt = :sendAt");
+            }
         }
         try {
-            await client.send(
+            const answer = await client.send(
                 new ddb.UpdateItemCommand({
                     TableName: tableName,
                     Key: key(emailId),
                     UpdateExpression: `SET ${sets.join(", ")}`,
                     // Only the API creates; everyone else moves an existing email forward.
-                    ConditionExpression: create ? "attribute_not_exists(#id)" : "attribute_exists(#id) AND #rank < :rank",
+                    ConditionExpression:
+                        condition?.expression ?? (create ? "attribute_not_exists(#id)" : "attribute_exists(#id) AND #rank < :rank"),
                     ExpressionAttributeNames: names,
                     ExpressionAttributeValues: values,
+                    ...(options.returnNew ? { ReturnValues: "ALL_NEW" as const } : {}),
+                    // The item that failed the condition comes back with the error: no second read, no second race.
+                    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
                 }),
             );
-            return "recorded";
+            return { written: true, item: answer.Attributes };
         } catch (error) {
-            if ((error as Error).name === "ConditionalCheckFailedException") return "stale";
+            if ((error as Error).name === "ConditionalCheckFailedException") {
+                return { written: false, item: (error as ddb.ConditionalCheckFailedException).Item };
+            }
             throw error;
         }
     }
 
     return {
-        accept: (emailId, owner, expiresAt) => update(emailId, "accepted", {}, { owner, expiresAt }),
-        record: (emailId, status, details = {}, at) => update(emailId, status, details, undefined, at),
+        accept: async (emailId, owner, expiresAt, sendAt) =>
+            (await update(emailId, "accepted", {}, { create: { owner, expiresAt, sendAt } })).written ? "recorded" : "stale",
+        record: async (emailId, status, details = {}, at) =>
+            (await update(emailId, status, details, {}, at)).written ? "recorded" : "stale",
         async read(emailId, owner) {
             const { Item: item } = await client.send(
                 // Strongly consistent: a client that just got its 202 must find the email.
                 new ddb.GetItemCommand({ TableName: tableName, Key: key(emailId), ConsistentRead: true }),
             );
-            if (!item || item.owner?.S !== owner) return undefined;
-            const expiresAt = Number(item[EMAIL_TTL_ATTRIBUTE]?.N ?? Infinity);
-            // DynamoDB deletes expired items within days, not at once: expired is gone.
-            if (expiresAt <= epochSeconds(now())) return undefined;
-            const status = item.status?.S as EmailStatus | undefined;
-            if (!status || !EMAIL_STATUS_NAMES.includes(status)) return undefined;
-            return {
-                id: emailId,
-                status,
-                updatedAt: item.updatedAt?.S ?? "",
-                history: (item.history?.L ?? []).map(entryOf).filter((entry): entry is StatusEntry => entry !== undefined),
-            };
+            return recordOf(emailId, item, owner);
+        },
+        async cancel(emailId, owner) {
+            const [accepted, scheduled] = EMAIL_CANCELLABLE_STATUSES;
+            const result = await update(
+                emailId,
+                "cancelled",
+                {},
+                {
+                    condition: {
+                        // The owner's, not expired, and still held for its sendAt: a released email is `queued` (or further).
+                        expression:
+                            "attribute_exists(#id) AND #owner = :owner AND #exp > :now AND " +
+                            "(#status = :scheduled OR (#status = :accepted AND attribute_exists(#sendAt)))",
+                        names: { "#owner": "owner", "#exp": EMAIL_TTL_ATTRIBUTE, "#sendAt": "sendAt" },
+                        values: {
+                            ":owner": { S: owner },
+                            ":now": { N: String(epochSeconds(now())) },
+                            ":accepted": { S: accepted },
+                            ":scheduled": { S: scheduled },
+                        },
+                    },
+                    returnNew: true,
+                },
+            );
+            const record = recordOf(emailId, result.item, owner);
+            if (!record) return { outcome: "not-found" };
+            if (result.written) return { outcome: "cancelled", record };
+            if (record.status === "cancelled") return { outcome: "already-cancelled", record };
+            return { outcome: "not-cancellable", status: record.status };
+        },
+        async release(emailId) {
+            const result = await update(emailId, "queued", {});
+            // Not written: no item (sent before statuses existed, or expired), already queued or further, or cancelled.
+            return !result.written && result.item?.status?.S === "cancelled" ? "cancelled" : "send";
         },
     };
 }

@@ -234,6 +234,23 @@ export function createEmailWorker(deps: EmailWorkerDeps): EmailWorkerHandler {
             count(metrics, EMAIL_METRICS.duplicatesDropped);
             return;
         }
+        // An email with a sendAt could have been cancelled: take it (`queued`) or learn that it was, in one
+        // conditional write that a cancel cannot interleave with. A failure here is retried: nothing was sent.
+        if (message.sendAt && deps.statuses) {
+            let release;
+            try {
+                release = await deps.statuses.release(emailId);
+            } catch (error) {
+                logger.warn("email not released: its status could not be checked; will retry", { emailId, ...describeError(error) });
+                throw transientFailure(`status:${describeError(error).errorName}`);
+            }
+            if (release === "cancelled") {
+                logger.info("email cancelled; release dropped", { emailId, lane: message.lane });
+                count(metrics, EMAIL_METRICS.cancelledReleasesDropped);
+                if (message.contentRef) await deps.contentStore.delete(message.contentRef).catch(() => undefined);
+                return;
+            }
+        }
         try {
             const content = message.content ?? (await deps.contentStore.get(message.contentRef!));
             const suppressed = deps.suppressions

@@ -4,8 +4,11 @@
  * pack would notice if the email service regressed.
  */
 import { expect } from "chai";
-import { sharedDeployment, type MockDeployment } from "../../local/offline/mock-deployment";
+import { sharedDeployment, MOCK_ACCOUNT_ID, type MockDeployment } from "../../local/offline/mock-deployment";
 import { evaluatePack, fromMockedResources } from "../../policies/testing";
+import type { PolicyDocument } from "../../components/shared/iam-documents";
+import { decide, type AccessRequest } from "../support/iam";
+import { one, policyOf } from "./helpers";
 
 const EMAIL = /^email(-|$)/;
 
@@ -35,6 +38,7 @@ describe("policy pack on the email service (dev stack, mocks)", function () {
         expect(evaluation.mandatory.map((v) => `${v.policy} ${v.resourceName}`)).to.include.members([
             "apigateway-route-authorization email-http-send",
             "apigateway-route-authorization email-http-status",
+            "apigateway-route-authorization email-http-cancel",
         ]);
     });
 
@@ -63,5 +67,93 @@ describe("policy pack on the email service (dev stack, mocks)", function () {
         );
         const evaluation = await evaluatePack(fromMockedResources(tampered), { stack: "dev" });
         expect(evaluation.mandatory.map((v) => v.policy)).to.include("s3-customer-managed-kms");
+    });
+});
+
+/**
+ * `DELETE /v1/emails/{id}` deletes the cancelled email's schedule with the API function's role, simulated both
+ * ways on the deployed policies. The schedule ARN format and the actions each operation authorizes are the
+ * Service Authorization Reference's ("Actions, resources, and condition keys for Amazon EventBridge Scheduler":
+ * `schedule/<group>/<name>`; DeleteSchedule authorizes `scheduler:DeleteSchedule` alone, CreateSchedule also
+ * `iam:PassRole`); the request is the EventBridge Scheduler API Reference's "DeleteSchedule".
+ */
+describe("IAM: cancelling a scheduled email (dev stack, mocks, IAM simulator)", function () {
+    this.timeout(120_000);
+    const REGION = "us-east-1";
+    let deployment: MockDeployment;
+    let role: string;
+    let policy: PolicyDocument;
+    let group: string;
+    const schedule = (name: string, groupName = group, account = MOCK_ACCOUNT_ID, region = REGION) =>
+        `arn:aws:scheduler:${region}:${account}:schedule/${groupName}/${name}`;
+    const decisions = async (requests: AccessRequest[]) =>
+        Promise.all(
+            requests.map(
+                async (request) =>
+                    `${request.action} ${request.resource} -> ${await decide({ principal: role, identityPolicies: [policy] }, request)}`,
+            ),
+        );
+
+    before(async () => {
+        deployment = await sharedDeployment({ stack: "dev" });
+        role = one(deployment, "aws:iam/role:Role", "email-api-role").state.arn as string;
+        policy = policyOf(one(deployment, "aws:iam/rolePolicy:RolePolicy", "email-api-policy").inputs.policy);
+        group = one(deployment, "aws:scheduler/scheduleGroup:ScheduleGroup", "email-schedules").inputs.name as string;
+    });
+
+    it("API Gateway invokes the API function from the DELETE /v1/emails/{id} route of this API only [Amazon API Gateway Developer Guide: Create AWS Lambda proxy integrations for HTTP APIs]", async () => {
+        const permission = one(deployment, "aws:lambda/permission:Permission", "email-http-invoke-cancel");
+        const fn = one(deployment, "aws:lambda/function:Function", "email-api");
+        expect(permission.inputs.function).to.equal(fn.state.name);
+        const functionPolicy: PolicyDocument = {
+            Version: "2012-10-17",
+            Statement: [
+                {
+                    Effect: "Allow",
+                    Principal: { Service: permission.inputs.principal },
+                    Action: permission.inputs.action,
+                    Resource: fn.state.arn,
+                    Condition: { ArnLike: { "AWS:SourceArn": permission.inputs.sourceArn } },
+                },
+            ],
+        };
+        const api = one(deployment, "aws:apigatewayv2/api:Api", "email-http").state.executionArn as string;
+        const invoke = async (sourceArn: string) =>
+            decide(
+                { principal: "apigateway.amazonaws.com", identityPolicies: [], resourcePolicy: functionPolicy },
+                { action: "lambda:InvokeFunction", resource: fn.state.arn, context: { "aws:SourceArn": sourceArn } },
+            );
+        expect(await invoke(`${api}/$default/DELETE/v1/emails/0190c5b2-aaaa`)).to.equal("Allowed");
+        for (const other of [
+            `${api}/$default/PUT/v1/emails/0190c5b2-aaaa`,
+            `${api}/$default/DELETE/v1/emails`,
+            `arn:aws:execute-api:${REGION}:${MOCK_ACCOUNT_ID}:otherapi/$default/DELETE/v1/emails/x`,
+        ])
+            expect(await invoke(other), other).to.not.equal("Allowed");
+    });
+
+    it("the API function may delete an email's schedule in the service's group", async () => {
+        const allowed = [{ action: "scheduler:DeleteSchedule", resource: schedule("email-0190c5b2-aaaa") }];
+        expect(await decisions(allowed)).to.deep.equal(allowed.map((r) => `${r.action} ${r.resource} -> Allowed`));
+    });
+
+    it("and nothing near it: other groups, other schedules, other accounts and regions, other actions, no PassRole", async () => {
+        const schedulerRole = one(deployment, "aws:iam/role:Role", "email-scheduler-role").state.arn as string;
+        const denied: AccessRequest[] = [
+            { action: "scheduler:DeleteSchedule", resource: schedule("email-0190c5b2-aaaa", "default") },
+            { action: "scheduler:DeleteSchedule", resource: schedule("email-0190c5b2-aaaa", "other-team-schedules") },
+            { action: "scheduler:DeleteSchedule", resource: schedule("nightly-report") },
+            { action: "scheduler:DeleteSchedule", resource: schedule("email-0190c5b2-aaaa", group, "999999999999") },
+            { action: "scheduler:DeleteSchedule", resource: schedule("email-0190c5b2-aaaa", group, MOCK_ACCOUNT_ID, "eu-west-1") },
+            { action: "scheduler:CreateSchedule", resource: schedule("email-0190c5b2-aaaa") },
+            { action: "scheduler:UpdateSchedule", resource: schedule("email-0190c5b2-aaaa") },
+            { action: "scheduler:GetSchedule", resource: schedule("email-0190c5b2-aaaa") },
+            {
+                action: "scheduler:DeleteScheduleGroup",
+                resource: `arn:aws:scheduler:${REGION}:${MOCK_ACCOUNT_ID}:schedule-group/${group}`,
+            },
+            { action: "iam:PassRole", resource: schedulerRole, context: { "iam:PassedToService": "scheduler.amazonaws.com" } },
+        ];
+        expect(await decisions(denied)).to.deep.equal(denied.map((r) => `${r.action} ${r.resource} -> ImplicitlyDenied`));
     });
 });

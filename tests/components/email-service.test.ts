@@ -296,7 +296,13 @@ describe("EmailService component (dev stack, mocks)", function () {
             `dynamodb:GetItem ${statusTable}`,
             `dynamodb:UpdateItem ${statusTable}`,
         ]);
-        expect(grants(api).filter((g) => /^(sqs|s3|dynamodb|secretsmanager|ses|scheduler):/.test(g))).to.have.length(7);
+        // A cancel deletes the email's schedule, in the service's group only; deleting passes no role (no iam:PassRole).
+        expect(api.find((s) => s.Sid === "DeleteCancelledSchedules")).to.deep.include({ Action: "scheduler:DeleteSchedule" });
+        expect(api.find((s) => s.Sid === "DeleteCancelledSchedules")!.Resource).to.match(
+            /:scheduler:us-east-1:123456789012:schedule\/event-ingestion-dev-email-schedules\/email-\*$/,
+        );
+        expect(grants(api).some((g) => g.startsWith("iam:"))).to.equal(false);
+        expect(grants(api).filter((g) => /^(sqs|s3|dynamodb|secretsmanager|ses|scheduler):/.test(g))).to.have.length(8);
         expect(grants(worker)).to.include.members([
             `sqs:ReceiveMessage ${queue}`,
             `sqs:DeleteMessage ${queue}`,
@@ -391,7 +397,7 @@ describe("EmailService component (dev stack, mocks)", function () {
         ).to.equal("transactional");
     });
 
-    it("HTTP API: explicit routes POST /v1/emails and GET /v1/emails/{id}, both AWS_IAM, a throttled and access-logged stage, a Lambda permission per route", () => {
+    it("HTTP API: explicit routes POST /v1/emails, GET and DELETE /v1/emails/{id}, all AWS_IAM, a throttled and access-logged stage, a Lambda permission per route", () => {
         const api = named(d, "aws:apigatewayv2/api:Api", "email-http");
         expect(api.inputs.protocolType).to.equal("HTTP");
         expect(api.inputs.target).to.equal(undefined);
@@ -400,7 +406,10 @@ describe("EmailService component (dev stack, mocks)", function () {
         const statusRoute = named(d, "aws:apigatewayv2/route:Route", "email-http-status");
         expect(statusRoute.inputs).to.deep.include({ routeKey: "GET /v1/emails/{id}", authorizationType: "AWS_IAM" });
         expect(statusRoute.inputs.target).to.equal(route.inputs.target);
-        expect(d.resources.filter((r) => r.type === "aws:apigatewayv2/route:Route")).to.have.length(2);
+        const cancelRoute = named(d, "aws:apigatewayv2/route:Route", "email-http-cancel");
+        expect(cancelRoute.inputs).to.deep.include({ routeKey: "DELETE /v1/emails/{id}", authorizationType: "AWS_IAM" });
+        expect(cancelRoute.inputs.target).to.equal(route.inputs.target);
+        expect(d.resources.filter((r) => r.type === "aws:apigatewayv2/route:Route")).to.have.length(3);
         const stage = named(d, "aws:apigatewayv2/stage:Stage", "email-http-stage");
         expect(stage.inputs.defaultRouteSettings).to.deep.include({ throttlingBurstLimit: 100, throttlingRateLimit: 50 });
         const access = named(d, "aws:cloudwatch/logGroup:LogGroup", "email-http-access-logs");
@@ -413,6 +422,8 @@ describe("EmailService component (dev stack, mocks)", function () {
         expect(permission.inputs.sourceArn).to.equal(`${api.state.executionArn}/*/POST/v1/emails`);
         const statusPermission = named(d, "aws:lambda/permission:Permission", "email-http-invoke-status");
         expect(statusPermission.inputs.sourceArn).to.equal(`${api.state.executionArn}/*/GET/v1/emails/*`);
+        const cancelPermission = named(d, "aws:lambda/permission:Permission", "email-http-invoke-cancel");
+        expect(cancelPermission.inputs.sourceArn).to.equal(`${api.state.executionArn}/*/DELETE/v1/emails/*`);
         const invoke = statements(named(d, "aws:iam/policy:Policy", "email-invoke").inputs.policy);
         expect(invoke).to.deep.equal([
             {
@@ -425,7 +436,7 @@ describe("EmailService component (dev stack, mocks)", function () {
                 Sid: "FollowEmails",
                 Effect: "Allow",
                 Action: "execute-api:Invoke",
-                Resource: [`${api.state.executionArn}/$default/GET/v1/emails/*`],
+                Resource: [`${api.state.executionArn}/$default/GET/v1/emails/*`, `${api.state.executionArn}/$default/DELETE/v1/emails/*`],
             },
         ]);
     });

@@ -438,7 +438,7 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
             );
         });
 
-        it(`a client with the invoke policy may send and read statuses on this API, nothing else [${DOCS.apiGatewayIam}]`, async () => {
+        it(`a client with the invoke policy may send, read statuses and cancel on this API, nothing else [${DOCS.apiGatewayIam}]`, async () => {
             const client = `arn:aws:iam::${ACCOUNT}:role/shop-service`;
             const policy = managedPolicy("email-invoke");
             const api = one(d, "aws:apigatewayv2/api:Api", "email-http").state.executionArn as string;
@@ -448,13 +448,15 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
                 [
                     { action: "execute-api:Invoke", resource: `${api}/$default/POST/v1/emails` },
                     { action: "execute-api:Invoke", resource: `${api}/$default/GET/v1/emails/0190c5b2-aaaa` },
+                    { action: "execute-api:Invoke", resource: `${api}/$default/DELETE/v1/emails/0190c5b2-aaaa` },
                 ],
             );
             await expectDenied(
                 client,
                 [policy],
                 [
-                    { action: "execute-api:Invoke", resource: `${api}/$default/DELETE/v1/emails/0190c5b2-aaaa` },
+                    { action: "execute-api:Invoke", resource: `${api}/$default/PUT/v1/emails/0190c5b2-aaaa` },
+                    { action: "execute-api:Invoke", resource: `${api}/$default/DELETE/v1/emails` },
                     { action: "execute-api:Invoke", resource: `${api}/$default/GET/v1/emails` },
                     {
                         action: "execute-api:Invoke",

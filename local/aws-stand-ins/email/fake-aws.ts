@@ -2,7 +2,7 @@
  * Tiny stand-ins for AWS JSON APIs the real SDK clients talk to through their
  * endpoint (e.g. `AWS_ENDPOINT_URL_SECRETS_MANAGER`): Secrets Manager
  * (awsJson1.1, `GetSecretValue`) and EventBridge Scheduler (restJson1,
- * `CreateSchedule`, and — when given a `release` callback — firing one-time
+ * `CreateSchedule`, `DeleteSchedule`, and — when given a `release` callback — firing one-time
  * `at(...)` schedules at their time, with the service's role assumption, retry
  * policy and dead-letter queue). They record every request. Used by the
  * email tests and by the local pipeline, so the shipped worker runs unchanged.
@@ -14,6 +14,8 @@ import { refuseForeignHost } from "../loopback-host";
 export interface RecordedRequest {
     method: string;
     path: string;
+    /** The query string's parameters (restJson1 puts some inputs there, e.g. DeleteSchedule's `groupName`). */
+    query: Record<string, string>;
     target?: string;
     body: Record<string, unknown>;
 }
@@ -34,9 +36,11 @@ async function serve(respond: (request: RecordedRequest) => Reply): Promise<Fake
         req.on("data", (chunk: Buffer) => chunks.push(chunk));
         req.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
+            const url = new URL(req.url ?? "/", "http://localhost");
             const request: RecordedRequest = {
                 method: req.method ?? "GET",
-                path: decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname),
+                path: decodeURIComponent(url.pathname),
+                query: Object.fromEntries(url.searchParams),
                 target: req.headers["x-amz-target"] as string | undefined,
                 body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
             };
@@ -118,6 +122,12 @@ export interface FakeScheduler extends FakeAwsService {
     readonly deadLettered: ScheduleDeadLetter[];
     /** Releases lost: neither target nor dead-letter queue reached (e.g. the role could not be assumed). */
     readonly dropped: ScheduleDrop[];
+    /**
+     * Fires a pending schedule now, as if its time had come (then deletes it, as `ActionAfterCompletion: DELETE`),
+     * and resolves once its release was delivered (or dead-lettered, or dropped). For tests that need a schedule to
+     * fire at an exact point, e.g. between two steps of a cancel. False when there is no such schedule.
+     */
+    fireNow(name: string, groupName?: string): Promise<boolean>;
 }
 
 export interface FakeSchedulerOptions {
@@ -202,7 +212,10 @@ interface CreatedSchedule {
 
 /**
  * EventBridge Scheduler answering CreateSchedule (a second schedule with the same
- * name → ConflictException). With `release`, each one-time schedule fires once at
+ * name in the same group → ConflictException) and DeleteSchedule (`DELETE /schedules/<name>?groupName=`,
+ * the group `default` when omitted; a schedule that is not there, because it fired and deleted
+ * itself or never existed → 404 ResourceNotFoundException; EventBridge Scheduler API Reference,
+ * "DeleteSchedule"). With `release`, each one-time schedule fires once at
  * its `at(...)` time (a timer, no polling, any distance ahead) and is then deleted,
  * like `ActionAfterCompletion: DELETE`. As the service does, it first assumes the
  * schedule's role (`assumeRole`), retries a failed release within the schedule's
@@ -212,8 +225,10 @@ interface CreatedSchedule {
 export async function startFakeScheduler(options: FakeSchedulerOptions = {}): Promise<FakeScheduler> {
     const region = options.region ?? "us-east-1";
     const accountId = options.accountId ?? "000000000000";
+    // Schedule names are unique within a group: keyed `<group>/<name>`.
     const names = new Set<string>();
     const timers = new Map<string, LongTimer>();
+    const created = new Map<string, CreatedSchedule>();
     const deadLettered: ScheduleDeadLetter[] = [];
     const dropped: ScheduleDrop[] = [];
     let stopped = false;
@@ -294,16 +309,27 @@ export async function startFakeScheduler(options: FakeSchedulerOptions = {}): Pr
 
     const service = await serve((request) => {
         const match = /^\/schedules\/(.+)$/.exec(request.path);
-        if (request.method !== "POST" || !match) return { status: 404, body: {}, errorType: "ResourceNotFoundException" };
+        if (!match || (request.method !== "POST" && request.method !== "DELETE"))
+            return { status: 404, body: {}, errorType: "ResourceNotFoundException" };
         const name = match[1];
-        if (names.has(name)) return { status: 409, body: {}, errorType: "ConflictException" };
+        if (request.method === "DELETE") {
+            const scheduleKey = `${request.query.groupName ?? "default"}/${name}`;
+            if (!names.has(scheduleKey)) return { status: 404, body: {}, errorType: "ResourceNotFoundException" };
+            names.delete(scheduleKey);
+            created.delete(scheduleKey);
+            timers.get(scheduleKey)?.cancel();
+            timers.delete(scheduleKey);
+            return { status: 200, body: {} };
+        }
+        const group = String(request.body.GroupName ?? "default");
+        const scheduleKey = `${group}/${name}`;
+        if (names.has(scheduleKey)) return { status: 409, body: {}, errorType: "ConflictException" };
         const at = parseAtExpression(String(request.body.ScheduleExpression ?? ""));
         if (!at || request.body.ScheduleExpressionTimezone !== "UTC") return { status: 400, body: {}, errorType: "ValidationException" };
-        const group = String(request.body.GroupName ?? "default");
         const target = (request.body.Target ?? {}) as CreatedSchedule["target"];
         // The service accepts only a standard queue as a schedule's DLQ ("Configuring a dead-letter queue for EventBridge Scheduler").
         if (target.DeadLetterConfig?.Arn?.endsWith(".fifo")) return { status: 400, body: {}, errorType: "ValidationException" };
-        names.add(name);
+        names.add(scheduleKey);
         const schedule: CreatedSchedule = {
             name,
             group,
@@ -311,17 +337,19 @@ export async function startFakeScheduler(options: FakeSchedulerOptions = {}): Pr
             at,
             target,
         };
+        created.set(scheduleKey, schedule);
         if (options.release) {
             const timer = setLongTimeout(
                 () => {
-                    timers.delete(name);
-                    names.delete(name);
+                    timers.delete(scheduleKey);
+                    names.delete(scheduleKey);
+                    created.delete(scheduleKey);
                     fire(schedule).catch((error: Error) => options.onError?.(error));
                 },
                 at.getTime() - Date.now(),
                 options.maxTimerMs,
             );
-            timers.set(name, timer);
+            timers.set(scheduleKey, timer);
         }
         return { status: 200, body: { ScheduleArn: schedule.arn } };
     });
@@ -330,6 +358,17 @@ export async function startFakeScheduler(options: FakeSchedulerOptions = {}): Pr
         deadLettered,
         dropped,
         pending: () => timers.size,
+        async fireNow(name: string, groupName = "default") {
+            const scheduleKey = `${groupName}/${name}`;
+            const schedule = created.get(scheduleKey);
+            if (!schedule || !options.release) return false;
+            timers.get(scheduleKey)?.cancel();
+            timers.delete(scheduleKey);
+            names.delete(scheduleKey);
+            created.delete(scheduleKey);
+            await fire(schedule);
+            return true;
+        },
         async stop() {
             stopped = true;
             for (const timer of timers.values()) timer.cancel();

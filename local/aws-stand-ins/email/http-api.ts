@@ -2,7 +2,7 @@
  * Serves an API Gateway HTTP API (payload v2) Lambda handler on a loopback port:
  * the request becomes the same event API Gateway would send, the handler's result
  * becomes the HTTP response. Routes only the deployed API's routes (`POST /v1/emails`,
- * `GET /v1/emails/{id}`), matching `{param}` segments as API Gateway does and passing
+ * `GET` and `DELETE /v1/emails/{id}`: EMAIL_API_ROUTES), matching `{param}` segments as API Gateway does and passing
  * them as `pathParameters`. With `authorize` (the email service passes sigv4-identity.ts's check), every
  * route requires IAM authorization as deployed: an unsigned or badly signed request is refused with
  * API Gateway's 403 (`x-amzn-errortype` and message as API Gateway answers), and a signed one reaches the handler with
@@ -15,6 +15,7 @@ import { isUtf8 } from "node:buffer";
 import { refuseForeignHost } from "../loopback-host";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { IamAuthorizerContext, SignatureCheck } from "./sigv4-identity";
+import { EMAIL_API_ROUTE_KEYS } from "../../../contracts/email-service";
 
 /** API Gateway's own payload limit: bigger requests never reach the Lambda. */
 export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -28,8 +29,8 @@ export interface LocalHttpApi {
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** The routes the deployed email API declares. */
-export const EMAIL_API_ROUTES: readonly string[] = ["POST /v1/emails", "GET /v1/emails/{id}"];
+/** The routes the deployed email API declares (one list, contracts/email-service.ts, for the component and this stand-in). */
+export const EMAIL_API_ROUTES: readonly string[] = EMAIL_API_ROUTE_KEYS;
 
 /**
  * The route (`METHOD /path/{param}`) a request matches and its path parameters; undefined when none.

@@ -85,8 +85,32 @@ describe("email service on the local pipeline", function () {
         expect(email.ses.requests.map((request) => request.messageId)).to.include(status.history[2].providerMessageId);
         const unknown = await signed(`${pipeline.ready.emailApiUrl as string}/00000000-0000-4000-8000-000000000000`);
         expect(unknown.status).to.equal(404);
-        // Only the deployed routes: no DELETE yet, no other path.
-        expect((await fetch(url, { method: "DELETE" })).status).to.equal(404);
+        // The deployed routes only: cancelling a sent email is a 409 naming its status; another method is not routed.
+        const cancel = await fetch(url, { method: "DELETE" });
+        expect(cancel.status).to.equal(409);
+        expect(((await cancel.json()) as { status: string }).status).to.equal("sent");
+        expect((await fetch(url, { method: "PUT" })).status).to.equal(404);
+    });
+
+    it("DELETE /v1/emails/{id} cancels a scheduled email: its schedule is deleted, it reads cancelled and is never sent", async () => {
+        const id = await send(emailBody({ sendAt: new Date(Date.now() + 600_000).toISOString() }));
+        const name = `email-${id}`;
+        // Cancel once the worker created the schedule, so the cancel's DeleteSchedule has one to delete.
+        const created = await until(`schedule ${name} created`, () =>
+            email.scheduler.requests.find((r) => r.method === "POST" && r.path === `/schedules/${name}`),
+        );
+        const url = `${pipeline.ready.emailApiUrl as string}/${id}`;
+        const response = await fetch(url, { method: "DELETE" });
+        expect(response.status).to.equal(200);
+        const body = (await response.json()) as { status: string; history: { status: string }[] };
+        expect(body.status).to.equal("cancelled");
+        expect(body.history.map((entry) => entry.status)).to.deep.equal(["accepted", "scheduled", "cancelled"]);
+        const group = String(created.body.GroupName);
+        expect(email.scheduler.requests.filter((r) => r.method === "DELETE" && r.path === `/schedules/${name}`)).to.have.length(1);
+        expect(await email.scheduler.fireNow(name, group), "no schedule is left to fire").to.equal(false);
+        expect(((await (await fetch(url)).json()) as { status: string }).status).to.equal("cancelled");
+        expect(email.ses.requests.map((request) => request.EmailTags?.find((tag) => tag.Name === "emailId")?.Value)).to.not.include(id);
+        expect((await inbox()).some((m) => m.emailId === id)).to.equal(false);
     });
 
     it("answers 400 with every field error", async () => {
