@@ -35,6 +35,7 @@ import { EMAIL_REQUEST_FIELDS, validateEmailRequest } from "./request";
 import { senderError, type SenderPolicy } from "./senders";
 import { dynamoStatusStore, type EmailStatusStore } from "./status";
 import { defaultTracer, type HandlerTracer, traceClients, traceHandler } from "../tracing";
+import { type Deferred, once, resolveDeferred } from "../shared/deferred";
 import type { EmailLimits, EmailRequest, QueuedEmail } from "./types";
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -48,8 +49,8 @@ export interface EmailApiDeps extends SenderPolicy {
     /** The idempotency table; omit to disable the Idempotency-Key header (it is then rejected with 400). */
     dynamodb?: ddb.DynamoDBClient;
     idempotencyTableName?: string;
-    /** The content bucket for large bodies. */
-    s3: s3.S3Client;
+    /** The content bucket's client, for large bodies only: a function is called (once) when the first large body comes. */
+    s3: Deferred<s3.S3Client>;
     contentBucket: string;
     /** @default EMAIL_API_DEFAULTS.limits */
     limits?: Partial<EmailLimits>;
@@ -101,8 +102,9 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
     const logger = deps.logger ?? new powertools.Logger({ serviceName: EMAIL_SERVICE_NAMES.api });
     const metrics = deps.metrics ?? emailMetrics(EMAIL_SERVICE_NAMES.api);
     const tracer = deps.tracer ?? defaultTracer(EMAIL_SERVICE_NAMES.api);
-    traceClients(tracer, deps.sqs, deps.s3, deps.dynamodb);
-    const contentStore = deps.contentStore ?? s3ContentStore(deps.s3, deps.contentBucket);
+    traceClients(tracer, deps.sqs, deps.dynamodb);
+    const s3Client = once(() => traceClients(tracer, resolveDeferred(deps.s3))[0]);
+    const contentStore = deps.contentStore ?? s3ContentStore(s3Client, deps.contentBucket);
     const idempotency =
         deps.idempotencyStore ??
         (deps.dynamodb && deps.idempotencyTableName
