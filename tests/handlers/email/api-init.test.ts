@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createEmailApi } from "../../../handlers/email/api";
+import { disabledTracer } from "../../../handlers/tracing";
 import type { EmailApiEvent } from "../../../handlers/email/http";
 import { createRuntimeLayerDir, functionResource, invokeArtifact, writeArchive } from "../../../local/offline/lambda-artifact";
 import { sharedDeployment } from "../../../local/offline/mock-deployment";
@@ -65,25 +66,30 @@ describe("email API init: only what every request needs", function () {
         }
     });
 
-    it("builds the S3 client on the first body above the threshold, once, and never for small bodies", async () => {
+    it("builds the S3 client on the first body above the threshold, once, traced, and never for small bodies", async () => {
         const queue = recordingQueue();
         const puts: string[] = [];
+        const client = { send: async (command: { input: { Key: string } }) => void puts.push(command.input.Key) };
         let built = 0;
+        const captured: unknown[] = [];
         const api = createEmailApi({
             sqs: queue.client,
             queueUrl: "q",
             s3: () => {
                 built++;
-                return { send: async (command: { input: { Key: string } }) => void puts.push(command.input.Key) } as never;
+                return client as never;
             },
             contentBucket: "b",
             largeBodyThresholdBytes: 1024,
+            tracer: { ...disabledTracer(), captureAWSv3Client: <T>(c: T): T => (captured.push(c), c) },
         });
+        expect(captured).to.deep.equal([queue.client]);
         const email = (text: string) => ({ from: "a@example.com", to: ["b@example.org"], subject: "s", text });
         expect((await api(post(email("small")))).statusCode).to.equal(202);
         expect(built).to.equal(0);
         for (let i = 0; i < 2; i++) expect((await api(post(email("x".repeat(4096))))).statusCode).to.equal(202);
         expect(built).to.equal(1);
+        expect(captured).to.deep.equal([queue.client, client]);
         expect(puts).to.have.length(2);
         expect(queue.sent).to.have.length(3);
     });
