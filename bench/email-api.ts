@@ -159,9 +159,12 @@ async function latencyFigures(requests: number, concurrency: number) {
         const { region, credentials } = pipeline.ready;
         const post = async (): Promise<string> => {
             const response = await fetch(apiUrl, await signedRequest("POST", apiUrl, region, credentials, BENCH_EMAIL));
-            const answer = (await response.json()) as { id?: string; code?: string };
-            if (response.status !== 202 || !answer.id)
-                throw new Error(`POST /v1/emails answered ${response.status} ${answer.code ?? ""}, not 202 with an id`);
+            const answer = (await response.json().catch(() => ({}))) as { id?: string; error?: unknown };
+            if (response.status !== 202 || !answer.id) {
+                // The error's name only (a word, or nothing): never an answer's free text on a terminal.
+                const name = typeof answer.error === "string" && /^[A-Za-z]{1,40}$/.test(answer.error) ? ` ${answer.error}` : "";
+                throw new Error(`POST /v1/emails answered ${response.status}${name}, not 202 with an id`);
+            }
             return answer.id;
         };
         const get = async (id: string): Promise<void> => {
