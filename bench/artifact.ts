@@ -29,7 +29,8 @@ export const COLD_START_TARGET_MS = 110;
 /** Email worker: require + build the handler. */
 export const EMAIL_WORKER_COLD_INIT_TARGET_MS = 120;
 
-type Spread = { runs: number; median: number; min: number; max: number };
+/** Medians and extremes of repeated timings, in ms. */
+export type Spread = { runs: number; median: number; min: number; max: number };
 
 /** Figures (field names unique across bench modes: the registry merges them). */
 export interface ArtifactFigures {
@@ -74,7 +75,8 @@ export const options = {
     "cold-starts": integerOption("fresh processes to time each cold start over", 5, 1, 50),
 };
 
-function spread(values: number[]): Spread {
+/** The {@link Spread} of `values` (rounded to 0.1). */
+export function spread(values: number[]): Spread {
     const sorted = [...values].sort((a, b) => a - b);
     const mid = Math.floor(sorted.length / 2);
     const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;

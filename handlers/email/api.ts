@@ -39,6 +39,7 @@ import { senderError, type SenderPolicy } from "./senders";
 import { dynamoStatusStore, type EmailStatusStore } from "./status";
 import type { ScheduleCanceller } from "./scheduler";
 import { defaultTracer, type HandlerTracer, traceClients, traceHandler } from "../tracing";
+import { type Deferred, once } from "../shared/deferred";
 import type { EmailLimits, EmailRequest, QueuedEmail } from "./types";
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -52,8 +53,8 @@ export interface EmailApiDeps extends SenderPolicy {
     /** The idempotency table; omit to disable the Idempotency-Key header (it is then rejected with 400). */
     dynamodb?: ddb.DynamoDBClient;
     idempotencyTableName?: string;
-    /** The content bucket for large bodies. */
-    s3: s3.S3Client;
+    /** The content bucket's client, for large bodies only: a function is called (once, and its client traced) on the first large body. */
+    s3: Deferred<s3.S3Client>;
     contentBucket: string;
     /** @default EMAIL_API_DEFAULTS.limits */
     limits?: Partial<EmailLimits>;
@@ -111,8 +112,10 @@ export function createEmailApi(deps: EmailApiDeps): EmailApiHandler {
     const logger = deps.logger ?? new powertools.Logger({ serviceName: EMAIL_SERVICE_NAMES.api });
     const metrics = deps.metrics ?? emailMetrics(EMAIL_SERVICE_NAMES.api);
     const tracer = deps.tracer ?? defaultTracer(EMAIL_SERVICE_NAMES.api);
-    traceClients(tracer, deps.sqs, deps.s3, deps.dynamodb);
-    const contentStore = deps.contentStore ?? s3ContentStore(deps.s3, deps.contentBucket);
+    const s3Deferred = deps.s3;
+    traceClients(tracer, deps.sqs, typeof s3Deferred === "function" ? undefined : s3Deferred, deps.dynamodb);
+    const s3Client = typeof s3Deferred === "function" ? once(() => traceClients(tracer, s3Deferred())[0]) : s3Deferred;
+    const contentStore = deps.contentStore ?? s3ContentStore(s3Client, deps.contentBucket);
     const idempotency =
         deps.idempotencyStore ??
         (deps.dynamodb && deps.idempotencyTableName

@@ -94,7 +94,8 @@ export function emailApiFromEnvironment(env: Env = process.env): EmailApiHandler
         idempotencyTableName: values[EMAIL_ENV.idempotencyTable],
         statusTableName: values[EMAIL_ENV.statusTable],
         statusRetentionSeconds: ints[EMAIL_ENV.statusRetentionSeconds] ?? STATUS_RETENTION_FALLBACK_SECONDS,
-        s3: new (s3Sdk().S3Client)({}),
+        // Only bodies above the offload threshold reach S3: its SDK loads then, not in every cold start.
+        s3: () => new (s3Sdk().S3Client)({}),
         contentBucket: values[EMAIL_ENV.contentBucket],
         limits: Object.fromEntries(
             Object.entries({

@@ -225,6 +225,8 @@ export interface ArtifactInvocation<T = unknown> {
     bootMs: number;
     /** Time to `require()` the archive's `__index.js`, which builds the handler (the factory runs at load). */
     initMs: number;
+    /** CPU (user + system) the init used. */
+    initCpuMs: number;
     /**
      * Milliseconds from the process's start (Node's time origin) to the end of the
      * invocation, or of the init when there is none: a cold start as a caller sees it.

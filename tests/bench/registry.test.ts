@@ -68,7 +68,7 @@ describe("bench registry", () => {
             },
         );
         expect(run.status, run.stderr).to.equal(2);
-        expect(run.stderr).to.match(/--cold-starts belongs to mode\(s\) artifact, which are not selected/);
+        expect(run.stderr).to.match(/--cold-starts belongs to mode\(s\) artifact, email-api, which are not selected/);
         expect(run.stderr).to.not.match(/unknown flag/);
     });
 
@@ -80,6 +80,34 @@ describe("bench registry", () => {
         expect(() => resolveOptions(parseArgs(["--mode", "fairness", "--seconds", "600"], ["fairness"]), { fairness })).to.throw(
             BenchUsageError,
             /--seconds: must be a whole number from 3 to 60/,
+        );
+    });
+
+    it("registers the email-api mode: load (requests, concurrency) and cold starts, bounded; --cold-starts also feeds artifact", async () => {
+        expect(availableModes()).to.include("email-api");
+        const emailApi = (await import("../../bench/email-api")) as BenchModule;
+        const artifact = (await import("../../bench/artifact")) as BenchModule;
+        const modules = { "email-api": emailApi, artifact };
+        const command = parseArgs(
+            ["--mode", "email-api", "--requests", "50", "--concurrency", "8", "--cold-starts", "3"],
+            Object.keys(modules),
+        );
+        expect(resolveOptions(command, modules)).to.deep.equal({ "email-api": { requests: 50, concurrency: 8, coldStarts: 3 } });
+        expect(
+            resolveOptions(parseArgs(["--mode", "email-api,artifact", "--cold-starts", "2"], Object.keys(modules)), modules),
+        ).to.deep.equal({ "email-api": { coldStarts: 2 }, artifact: { coldStarts: 2 } });
+        for (const [flag, value, message] of [
+            ["--requests", "5", /--requests: must be a whole number from 10 to 10000/],
+            ["--concurrency", "0", /--concurrency: must be a whole number from 1 to 64/],
+            ["--cold-starts", "99", /--cold-starts: must be a whole number from 1 to 50/],
+        ] as const)
+            expect(() => resolveOptions(parseArgs(["--mode", "email-api", flag, value], Object.keys(modules)), modules)).to.throw(
+                BenchUsageError,
+                message,
+            );
+        expect(() => resolveOptions(parseArgs(["--mode", "artifact", "--requests", "50"], Object.keys(modules)), modules)).to.throw(
+            BenchUsageError,
+            /--requests belongs to mode\(s\) email-api, which are not selected \(add --mode email-api\)/,
         );
     });
 

@@ -52,6 +52,8 @@ export interface WorkerTiming {
     bootMs: number;
     /** Loading the handler's module (and calling its factory). */
     initMs: number;
+    /** CPU (user + system) the init used: its duration on an idle core, as the init does no I/O but reading files. */
+    initCpuMs: number;
     /** Wall-clock time since the process started, when the message was sent. */
     processMs: number;
     /** CPU (user + system) the process used up to the same point. */
