@@ -12,4 +12,6 @@ export const FUNCTION_LOGICAL_NAMES = {
     eventProcessor: "event-processor",
     emailApi: "email-api",
     emailWorker: "email-worker",
+    /** `EmailService("email")`'s status notifications: the status table's stream → the status bus. */
+    emailStatusNotify: "email-status-notify",
 } as const;
