@@ -7,7 +7,12 @@ import { loadStackConfig } from "./config";
 import { componentArgs } from "./config/component-args";
 import { AlarmTopic, EmailService, EncryptionKey, EventPipeline, registerStackTags } from "./components";
 import { eventProcessorFromEnvironment } from "./handlers/event-processor";
-import { emailApiFromEnvironment, emailStatusEventsFromEnvironment, emailWorkerFromEnvironment } from "./handlers/email";
+import {
+    emailApiFromEnvironment,
+    emailStatusEventsFromEnvironment,
+    emailStatusNotifierFromEnvironment,
+    emailWorkerFromEnvironment,
+} from "./handlers/email";
 
 // Fails before any resource is registered, listing every bad setting.
 const args = componentArgs(loadStackConfig());
@@ -19,7 +24,11 @@ const key = new EncryptionKey("events");
 const alarms = new AlarmTopic("alarms", { kmsKeyArn: key.arn, alarmNamePrefix: key.alarmNamePrefix, email: args.shared.alarmEmail });
 // CloudWatch may use the events key for the alarm topic only (the topic's ARN exists once the topic does).
 key.allowAlarmTopics([alarms.topic.arn]);
-const emailKey = new EncryptionKey("email", { services: ["sqs", "dynamodb", "logs", "lambda", "s3", "secretsmanager"] });
+// The email key also encrypts the status bus (EventBridge may use it for that bus only).
+const emailKey = new EncryptionKey("email", {
+    services: ["sqs", "dynamodb", "logs", "lambda", "s3", "secretsmanager", "events"],
+    eventBusNames: [EmailService.statusEventBusName("email")],
+});
 
 const events = new EventPipeline("events", {
     ...args.events,
@@ -34,6 +43,7 @@ const email = new EmailService("email", {
     api: { ...args.email.api, factory: emailApiFromEnvironment },
     worker: { ...args.email.worker, factory: emailWorkerFromEnvironment },
     statusEvents: { factory: emailStatusEventsFromEnvironment },
+    statusNotifications: { factory: emailStatusNotifierFromEnvironment },
     kmsKeyArn: emailKey.arn,
     logGroupNamePrefix: emailKey.logGroupNamePrefix,
     alarms: { topicArn: alarms.topic.arn, namePrefix: alarms.alarmNamePrefix },
@@ -72,3 +82,9 @@ export const emailStatusTableName = email.statusTable.name;
 export const emailStatusDeadLetterQueueUrl = email.statusEvents?.deadLetterQueue.url;
 /** DNS records (CNAME) that verify each declared SES domain with Easy DKIM. */
 export const emailSesDkimRecords = email.sesDkimRecords;
+/** The bus every email status change is published to (`Email Status Changed`, docs/email-service.md). */
+export const emailStatusEventBusArn = email.statusNotifications?.eventBus.arn;
+/** Attach to a consumer's role: rules and targets on the status bus, nothing else. */
+export const emailStatusSubscribePolicyArn = email.statusNotifications?.subscribePolicy.arn;
+/** Stream coordinates of status changes the notify function gave up on (docs/runbook.md#email-notify-dlq-messages). */
+export const emailStatusNotifyDeadLetterQueueUrl = email.statusNotifications?.deadLetterQueue.url;

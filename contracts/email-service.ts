@@ -14,7 +14,13 @@
  * Powertools service names of the two functions: their log lines' `service`, their metrics' `service`
  * dimension. The component sets them, the handlers default to them, the dashboard and alarms select by them.
  */
-export const EMAIL_SERVICE_NAMES = { api: "email-api", worker: "email-worker", status: "email-status" } as const;
+export const EMAIL_SERVICE_NAMES = {
+    api: "email-api",
+    worker: "email-worker",
+    status: "email-status",
+    /** The status table's stream → the status-change event bus. */
+    notify: "email-status-notify",
+} as const;
 
 /**
  * Environment variable names of the email functions. The component sets them, the handlers read
@@ -59,6 +65,8 @@ export const EMAIL_ENV = {
     statusTable: "EMAIL_STATUS_TABLE_NAME",
     /** How long a status is kept after the email was accepted (or after its sendAt), seconds. */
     statusRetentionSeconds: "EMAIL_STATUS_RETENTION_SECONDS",
+    /** The custom EventBridge bus status changes are published to (the notify function, required). */
+    statusEventBus: "EMAIL_STATUS_EVENT_BUS_NAME",
 } as const;
 
 /**
@@ -227,6 +235,21 @@ export const EMAIL_METRICS = {
     /** The API: emails cancelled by their sender (DELETE); the worker: released emails it did not send because they were cancelled. */
     cancelled: "EmailsCancelled",
     cancelledReleasesDropped: "EmailCancelledReleasesDropped",
+    /** The notify function: status changes put on the status-change bus, and those EventBridge refused (retried). */
+    statusChangesPublished: "EmailStatusChangesPublished",
+    statusChangesNotPublished: "EmailStatusChangesNotPublished",
+} as const;
+
+/**
+ * The event every status change of an email becomes on the stack's status-change bus (output
+ * `emailStatusEventBusArn`): its `source`, its `detail-type` and the `version` its `detail` carries.
+ * Consumers' rules match on them; docs/email-service.md gives the whole shape. Add fields; never
+ * rename one (a new shape is a new version).
+ */
+export const EMAIL_STATUS_CHANGE_EVENT = {
+    source: "event-ingestion.email",
+    detailType: "Email Status Changed",
+    version: "1",
 } as const;
 
 /**

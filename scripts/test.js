@@ -52,6 +52,7 @@ const TIER_RULES = {
         "tests/local/aws-stand-ins/loopback-host.test.ts",
         "tests/local/aws-stand-ins/sqs-stand-in.test.ts",
         "tests/local/aws-stand-ins/stream-reader.test.ts",
+        "tests/local/aws-stand-ins/status-bus.test.ts",
         "tests/local/offline/",
     ],
 };

@@ -4,6 +4,8 @@
  */
 import {
     denyInsecureTransport,
+    STREAM_LIST_ACTIONS,
+    STREAM_READ_ACTIONS,
     queueSenderPolicy,
     viaService,
     XRAY_WRITE_ACTIONS,
@@ -158,6 +160,60 @@ export function emailStatusFunctionPolicy(
         { Sid: "DeadLetterUnrecordedEvents", Effect: "Allow", Action: "sqs:SendMessage", Resource: options.deadLetterQueueArn },
         useKeyVia(options, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb"]),
         ...logsAndTraces(options),
+    );
+}
+
+/**
+ * Notify function: read the status table's stream (the event source mapping polls it with the function's
+ * role: DescribeStream, GetRecords, GetShardIterator, ListStreams; Lambda Developer Guide, "Using AWS
+ * Lambda with Amazon DynamoDB", execution role permissions), put status changes on the status bus (a
+ * producer needs `events:PutEvents` on the bus ARN; EventBridge itself uses the bus's key, through the key
+ * policy), and park the coordinates of records it gave up on in its DLQ (the mapping's on-failure
+ * destination is sent with the function's role).
+ */
+export function emailStatusNotifierPolicy(
+    options: EmailPolicyCommon & { statusStreamArn: string; eventBusArn: string; deadLetterQueueArn: string },
+): PolicyDocument {
+    return doc(
+        { Sid: "ReadStatusStream", Effect: "Allow", Action: [...STREAM_READ_ACTIONS], Resource: options.statusStreamArn },
+        { Sid: "ListStreams", Effect: "Allow", Action: [...STREAM_LIST_ACTIONS], Resource: "*" },
+        { Sid: "PublishStatusChanges", Effect: "Allow", Action: "events:PutEvents", Resource: options.eventBusArn },
+        { Sid: "DeadLetterUnpublishedRecords", Effect: "Allow", Action: "sqs:SendMessage", Resource: options.deadLetterQueueArn },
+        useKeyVia(options, ["kms:Decrypt", "kms:GenerateDataKey"], ["sqs", "dynamodb"]),
+        ...logsAndTraces(options),
+    );
+}
+
+/** EventBridge actions on a bus's rules that a subscriber needs to create, inspect, pause and remove its own rule and targets. */
+export const STATUS_SUBSCRIBER_RULE_ACTIONS = [
+    "events:DeleteRule",
+    "events:DescribeRule",
+    "events:DisableRule",
+    "events:EnableRule",
+    "events:ListTargetsByRule",
+    "events:PutRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+    "events:TagResource",
+] as const;
+
+/**
+ * For status-change consumers (stack output `emailStatusSubscribePolicyArn`): rules and their targets on the
+ * status bus only (a rule on a custom bus is `rule/<bus name>/<rule name>`, Service Authorization Reference,
+ * Amazon EventBridge, resource types), and DescribeEventBus on it. Not PutEvents: a consumer cannot forge a
+ * status change. A target that needs a role (another bus, Step Functions) also needs `iam:PassRole` on it,
+ * which is the consumer's own grant.
+ */
+export function emailStatusSubscribePolicy(eventBusArn: string): PolicyDocument {
+    const [prefix, busName] = eventBusArn.split(":event-bus/");
+    return doc(
+        {
+            Sid: "ManageRulesOnStatusBus",
+            Effect: "Allow",
+            Action: [...STATUS_SUBSCRIBER_RULE_ACTIONS],
+            Resource: `${prefix}:rule/${busName}/*`,
+        },
+        { Sid: "DescribeStatusBus", Effect: "Allow", Action: "events:DescribeEventBus", Resource: eventBusArn },
     );
 }
 

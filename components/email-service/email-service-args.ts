@@ -59,6 +59,12 @@ export interface EmailServiceArgs<ApiEvent = unknown, ApiResult = unknown, Worke
      * @default undefined (no SES event publishing: statuses stop at sent or failed)
      */
     statusEvents?: { factory: aws.lambda.CallbackFactory<never, unknown> };
+    /**
+     * The notify function that publishes every status change to the status bus (`emailStatusNotifierFromEnvironment`).
+     * The email key must admit the bus: `eventBusNames: [EmailService.statusEventBusName(name)]` and `"events"` among its services.
+     * @default undefined (no status bus: clients poll GET /v1/emails/{id})
+     */
+    statusNotifications?: { factory: aws.lambda.CallbackFactory<never, unknown> };
     /** Customer-managed key for the queue, table, bucket, secret, log groups and Lambda environments. */
     kmsKeyArn: pulumi.Input<string>;
     /** Log group name prefix the key policy lets CloudWatch Logs use (`EncryptionKey.logGroupNamePrefix`). */

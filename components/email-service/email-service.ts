@@ -12,10 +12,11 @@ import { EmailScheduler } from "./email-scheduler";
 import { type EmailDkimRecord, EmailSesIdentities } from "./email-ses-identities";
 import { EmailSmtp } from "./email-smtp";
 import { EmailDashboard } from "./email-dashboard";
-import { globalName } from "../shared/naming";
+import { eventBusName, globalName } from "../shared/naming";
 import { emailInvokePolicy } from "./email-iam";
 import { EncryptedQueue } from "../shared/encrypted-queue";
 import { EmailStatusEvents } from "./email-status-events";
+import { EmailStatusNotifications } from "./email-status-notifications";
 import { ServiceFunction } from "../shared/service-function";
 
 export type { EmailApiSettings, EmailFunctionSettings, EmailServiceArgs, EmailWorkerSettings } from "./email-service-args";
@@ -73,10 +74,24 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
     readonly alarms: aws.cloudwatch.MetricAlarm[];
     /** SES events → statuses (event destination, rule, status function, its DLQ and alarms); present with `statusEvents`. */
     readonly statusEvents?: EmailStatusEvents<never, unknown>;
+    /** Status changes → the status bus (stream, notify function, bus, DLQ, subscribe policy, alarms); present with `statusNotifications`. */
+    readonly statusNotifications?: EmailStatusNotifications<never, unknown>;
     /** API, queue, providers, failovers, DLQ and scheduled emails; named like the events dashboard. */
     readonly dashboard: aws.cloudwatch.Dashboard;
     /** `https://<api>.execute-api.<region>.amazonaws.com/v1/emails` */
     readonly apiUrl: pulumi.Output<string>;
+
+    /**
+     * The name of the status bus of the email service `name` in this stack, known before anything is deployed
+     * (the email key's policy names the bus: `EncryptionKeyArgs.eventBusNames`).
+     *
+     * @example
+     * new EncryptionKey("email", { services: [..., "events"], eventBusNames: [EmailService.statusEventBusName("email")] });
+     */
+    static statusEventBusName(name: string): string {
+        const { project, stack } = deploymentNames();
+        return eventBusName(project, stack, `${name}-status`);
+    }
 
     constructor(
         name: string,
@@ -136,6 +151,8 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
                 pointInTimeRecovery: { enabled: true },
                 serverSideEncryption: { enabled: true, kmsKeyArn: args.kmsKeyArn },
                 deletionProtectionEnabled: storage.deletionProtection,
+                // Every status change, whoever wrote it, for the status bus; old images tell a change from a rewrite.
+                ...(args.statusNotifications ? { streamEnabled: true, streamViewType: "NEW_AND_OLD_IMAGES" } : {}),
             },
             parent,
         );
@@ -283,6 +300,23 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             );
         }
 
+        if (args.statusNotifications) {
+            this.statusNotifications = new EmailStatusNotifications(
+                name,
+                {
+                    factory: args.statusNotifications.factory,
+                    eventBusName: EmailService.statusEventBusName(name),
+                    statusTable: this.statusTable,
+                    kmsKeyArn: args.kmsKeyArn,
+                    logGroupNamePrefix: args.logGroupNamePrefix,
+                    logLevel: logs.level,
+                    logRetentionDays: logs.retentionDays,
+                    alarms: { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name },
+                },
+                parent,
+            );
+        }
+
         this.dashboard = new EmailDashboard(
             name,
             {
@@ -313,6 +347,8 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             scheduleDeadLetterQueueUrl: this.scheduleDeadLetterQueue.url,
             invokePolicyArn: this.invokePolicy.arn,
             sesDkimRecords: this.sesDkimRecords,
+            statusEventBusArn: this.statusNotifications?.eventBus.arn,
+            statusSubscribePolicyArn: this.statusNotifications?.subscribePolicy.arn,
         });
     }
 }

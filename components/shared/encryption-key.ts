@@ -41,6 +41,13 @@ export interface EncryptionKeyArgs {
      * @default "<project>-<stack>/" (no other stack's alarm names start with it)
      */
     alarmNamePrefix?: string;
+    /**
+     * Names of the custom EventBridge buses (of this account and region) the key encrypts, with `events`
+     * among the services: EventBridge may use the key for these buses only. Names, not ARNs: the key's
+     * policy needs them before the buses exist.
+     * @default [] (no EventBridge statement)
+     */
+    eventBusNames?: readonly string[];
 }
 
 export const ENCRYPTION_KEY_DEFAULT_SERVICES: readonly KeyService[] = ["sqs", "dynamodb", "sns", "logs", "lambda", "cloudwatch"];
@@ -65,6 +72,7 @@ export class EncryptionKey extends pulumi.ComponentResource {
     readonly alarmNamePrefix: string;
     private readonly name: string;
     private readonly services: readonly KeyService[];
+    private readonly eventBusNames: readonly string[];
     private readonly scope: pulumi.Output<AwsScope>;
 
     constructor(name: string, args: EncryptionKeyArgs = {}, opts?: pulumi.ComponentResourceOptions) {
@@ -76,6 +84,7 @@ export class EncryptionKey extends pulumi.ComponentResource {
         this.alarmNamePrefix = args.alarmNamePrefix ?? alarmNamePrefix(project, stack);
         const scope = awsScope({ parent: this });
         this.services = services;
+        this.eventBusNames = args.eventBusNames ?? [];
         this.scope = scope;
         const policy = scope.apply((resolvedScope) => JSON.stringify(keyPolicy(this.policyOptions(resolvedScope))));
 
@@ -144,6 +153,10 @@ export class EncryptionKey extends pulumi.ComponentResource {
             scope: resolvedScope,
             services: this.services,
             logGroupArnPattern: `arn:${resolvedScope.partition}:logs:${resolvedScope.region}:${resolvedScope.accountId}:log-group:${this.logGroupNamePrefix}*`,
+            eventBusArns: this.eventBusNames.map(
+                (busName) =>
+                    `arn:${resolvedScope.partition}:events:${resolvedScope.region}:${resolvedScope.accountId}:event-bus/${busName}`,
+            ),
         };
     }
 }

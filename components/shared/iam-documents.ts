@@ -31,7 +31,7 @@ export interface AwsScope {
 }
 
 /** Services that may use an {@link EncryptionKey}. */
-export type KeyService = "sqs" | "dynamodb" | "sns" | "logs" | "lambda" | "cloudwatch" | "s3" | "secretsmanager";
+export type KeyService = "sqs" | "dynamodb" | "sns" | "logs" | "lambda" | "cloudwatch" | "s3" | "secretsmanager" | "events";
 
 /** Services that call KMS on behalf of a principal of this account (kms:ViaService). */
 const VIA_SERVICES: readonly KeyService[] = ["sqs", "dynamodb", "sns", "lambda", "s3", "secretsmanager"];
@@ -93,6 +93,11 @@ export interface KeyPolicyOptions {
      * services, CloudWatch may use the key only for these topics. @default none (no CloudWatch statement)
      */
     alarmTopicArns?: readonly string[];
+    /**
+     * Custom EventBridge buses encrypted with the key. With `events` among the services, EventBridge may use
+     * the key only for these buses. @default none (no EventBridge statement)
+     */
+    eventBusArns?: readonly string[];
 }
 
 /**
@@ -174,6 +179,35 @@ export function keyPolicy(options: KeyPolicyOptions): PolicyDocument {
             Resource: "*",
             Condition: { StringEquals: { "kms:EncryptionContext:aws:sns:topicArn": [...options.alarmTopicArns] } },
         });
+    }
+    if (services.includes("events") && options.eventBusArns && options.eventBusArns.length > 0) {
+        // EventBridge encrypts a bus's events, rules and targets with the key and decrypts them to match
+        // patterns, as events.amazonaws.com, with the encryption context aws:events:event-bus:arn = the bus's
+        // ARN (EventBridge User Guide, "Authorizing EventBridge to use a customer managed key", "Event bus
+        // encryption context"); DescribeKey checks the key when the bus is created or updated.
+        statements.push(
+            {
+                Sid: "EventBridgeEncryptsTheseBuses",
+                Effect: "Allow",
+                Principal: { Service: "events.amazonaws.com" },
+                Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+                Resource: "*",
+                Condition: {
+                    StringEquals: {
+                        "aws:SourceAccount": scope.accountId,
+                        "kms:EncryptionContext:aws:events:event-bus:arn": [...options.eventBusArns],
+                    },
+                },
+            },
+            {
+                Sid: "EventBridgeDescribesKey",
+                Effect: "Allow",
+                Principal: { Service: "events.amazonaws.com" },
+                Action: "kms:DescribeKey",
+                Resource: "*",
+                Condition: { StringEquals: { "aws:SourceAccount": scope.accountId } },
+            },
+        );
     }
     return doc(...statements);
 }

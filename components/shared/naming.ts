@@ -145,3 +145,17 @@ export const LAMBDA_LAYER_NAME_MAX_LENGTH = 140;
 export function lambdaLayerName(project: string, stack: string, name: string): string {
     return boundedName(project, stack, name, LAMBDA_LAYER_NAME_MAX_LENGTH);
 }
+
+/** EventBridge event bus names: letters, digits, `.`, `_`, `-` and `/`, at most 256 (CreateEventBus, Name). */
+export const EVENT_BUS_NAME_MAX_LENGTH = 256;
+
+/**
+ * A custom EventBridge bus name, unique per stack in the account and region (CreateEventBus:
+ * `[/\.\-_A-Za-z0-9]+`, 1 to 256; `default` is the account's own bus).
+ *
+ * @example
+ * eventBusName("event-ingestion", "dev", "email-status"); // "event-ingestion-dev-email-status"
+ */
+export function eventBusName(project: string, stack: string, name: string): string {
+    return boundedName(project, stack, name, EVENT_BUS_NAME_MAX_LENGTH);
+}

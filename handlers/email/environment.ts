@@ -22,6 +22,7 @@ import { eventBridgeScheduleCanceller, eventBridgeScheduler, schedulerSdk } from
 import { dynamoStatusStore } from "./status";
 import { dynamoSuppressionList } from "./suppression";
 import { createEmailStatusEvents, type EmailStatusEventHandler } from "./ses-events";
+import { createEmailStatusNotifier, eventBridgePublisher, eventBridgeSdk, type EmailStatusNotifierHandler } from "./status-notify";
 import { createEmailWorker, EmailWorkerHandler } from "./worker";
 import { once } from "../shared/deferred";
 import { defaultTracer, traceClients } from "../tracing";
@@ -182,6 +183,20 @@ export function emailStatusEventsFromEnvironment(env: Env = process.env): EmailS
         statuses: dynamoStatusStore(dynamodb, values[EMAIL_ENV.statusTable]),
         suppressions: dynamoSuppressionList(dynamodb, values[EMAIL_ENV.statusTable]),
     });
+}
+
+/**
+ * The notify function's `callbackFactory`: the status table's stream → the status-change bus.
+ * It needs only EventBridge (the stream records are its event).
+ *
+ * @example
+ * new ServiceFunction("email-status-notify", { callbackFactory: emailStatusNotifierFromEnvironment, ... });
+ */
+export function emailStatusNotifierFromEnvironment(env: Env = process.env): EmailStatusNotifierHandler {
+    const { values } = readEnv(env, [EMAIL_ENV.statusEventBus], []);
+    const tracer = defaultTracer(EMAIL_SERVICE_NAMES.notify);
+    const [client] = traceClients(tracer, new (eventBridgeSdk().EventBridgeClient)({}));
+    return createEmailStatusNotifier({ eventBusName: values[EMAIL_ENV.statusEventBus], publish: eventBridgePublisher(client) });
 }
 
 /** `EMAIL_SENDING_IDENTITIES` and `EMAIL_ALLOWED_SENDERS`, checked; a malformed value stops the function from starting. */

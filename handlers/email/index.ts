@@ -38,7 +38,26 @@ export { createEmailApi } from "./api";
 export type { EmailApiDeps, EmailApiHandler } from "./api";
 export { createEmailWorker, DEFAULT_DEFERRAL_POLICY } from "./worker";
 export type { DeferralPolicy, EmailWorkerDeps, EmailWorkerHandler, RejectedEmail } from "./worker";
-export { emailApiFromEnvironment, emailStatusEventsFromEnvironment, emailWorkerFromEnvironment } from "./environment";
+export {
+    emailApiFromEnvironment,
+    emailStatusEventsFromEnvironment,
+    emailStatusNotifierFromEnvironment,
+    emailWorkerFromEnvironment,
+} from "./environment";
+export {
+    createEmailStatusNotifier,
+    eventBridgePublisher,
+    statusChangeEntry,
+    statusChangeOf,
+    PUT_EVENTS_MAX_ENTRIES,
+} from "./status-notify";
+export type {
+    EmailStatusNotifierDeps,
+    EmailStatusNotifierHandler,
+    StatusChange,
+    StatusChangeDetail,
+    StatusEventPublisher,
+} from "./status-notify";
 export { createEmailStatusEvents } from "./ses-events";
 export type { EmailStatusEventDeps, EmailStatusEventHandler, EmailStatusEventResult, SesEventBridgeEvent } from "./ses-events";
 export { validateEmailRequest, emailRequestSchema, parseSendAt, EMAIL_REQUEST_FIELDS } from "./request";

@@ -49,7 +49,7 @@ export interface StatusDetails {
 }
 
 /** The detail fields a history entry may carry, in the order they are read back. */
-const DETAIL_FIELDS = [
+export const DETAIL_FIELDS = [
     "provider",
     "providerMessageId",
     "reason",
@@ -126,7 +126,7 @@ function entryItem(status: EmailStatus, at: string, details: StatusDetails): ddb
     return { M: fields };
 }
 
-function entryOf(value: ddb.AttributeValue): StatusEntry | undefined {
+export function entryOf(value: ddb.AttributeValue): StatusEntry | undefined {
     const fields = value.M ?? {};
     const status = fields.status?.S as EmailStatus | undefined;
     const at = fields.at?.S;

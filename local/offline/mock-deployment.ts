@@ -189,6 +189,8 @@ function computedState(type: string, name: string, inputs: ResourceProperties, r
             };
         case "aws:sns/topic:Topic":
             return { name: physical, arn: `${base}:sns:${region}:${account}:${physical}` };
+        case "aws:cloudwatch/eventBus:EventBus":
+            return { name: physical, arn: `${base}:events:${region}:${account}:event-bus/${physical}` };
         case "aws:iam/role:Role":
             return {
                 name: physical,

@@ -13,4 +13,6 @@ export const FUNCTION_LOGICAL_NAMES = {
     emailApi: "email-api",
     emailWorker: "email-worker",
     emailStatus: "email-status",
+    /** `EmailService("email")`'s status notifications: the status table's stream → the status bus. */
+    emailStatusNotify: "email-status-notify",
 } as const;

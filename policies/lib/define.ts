@@ -208,6 +208,7 @@ export const T = {
     sqsRedriveAllowPolicy: "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
     snsTopic: "aws:sns/topic:Topic",
     snsTopicPolicy: "aws:sns/topicPolicy:TopicPolicy",
+    eventBus: "aws:cloudwatch/eventBus:EventBus",
     dynamoTable: "aws:dynamodb/table:Table",
     logGroup: "aws:cloudwatch/logGroup:LogGroup",
     metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",

@@ -13,6 +13,7 @@ export const REQUIRED_TAG_KEYS = { owner: "owner", costCenter: "cost-center" } a
 export const TAGGABLE_TYPES = [
     "aws:apigatewayv2/api:Api",
     "aws:apigatewayv2/stage:Stage",
+    "aws:cloudwatch/eventBus:EventBus",
     "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/logGroup:LogGroup",
     "aws:cloudwatch/metricAlarm:MetricAlarm",

@@ -63,6 +63,21 @@ export const snsEncryption = resourcePolicy({
     },
 });
 
+export const eventBusEncryption = resourcePolicy({
+    name: "eventbus-customer-managed-kms",
+    description: "Custom EventBridge event buses are encrypted with a customer managed KMS key.",
+    level: "mandatory",
+    group,
+    appliesTo: [T.eventBus],
+    remediationSteps:
+        "Set kmsKeyIdentifier to a customer managed key whose policy admits events.amazonaws.com for this bus (EncryptionKey eventBusNames).",
+    validate({ props, report }) {
+        // Without kmsKeyIdentifier EventBridge uses an AWS owned key (EventBridge User Guide, "KMS key options").
+        const problem = customerManagedKeyProblem(props.kmsKeyIdentifier, "kmsKeyIdentifier");
+        if (problem) report(problem);
+    },
+});
+
 export const logGroupEncryption = resourcePolicy({
     name: "log-group-customer-managed-kms",
     description: "CloudWatch log groups are encrypted with a customer managed KMS key.",
@@ -177,6 +192,7 @@ export const encryptionPolicies = [
     sqsEncryption,
     dynamodbEncryption,
     snsEncryption,
+    eventBusEncryption,
     logGroupEncryption,
     lambdaEnvironmentEncryption,
     s3Encryption,

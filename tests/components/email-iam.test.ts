@@ -68,6 +68,21 @@ describe("policy pack on the email service (dev stack, mocks)", function () {
         const evaluation = await evaluatePack(fromMockedResources(tampered), { stack: "dev" });
         expect(evaluation.mandatory.map((v) => v.policy)).to.include("s3-customer-managed-kms");
     });
+
+    it("checks the status bus and its stream mapping: it would fail a bus without the customer-managed key", async () => {
+        const bus = deployment.resources.find((r) => r.type === "aws:cloudwatch/eventBus:EventBus" && r.name === "email-status-bus");
+        expect(bus, "the dev stack has the email status bus").to.not.equal(undefined);
+        const clean = await evaluatePack(fromMockedResources(deployment.resources), { stack: "dev" });
+        const onBus = [...clean.cells.entries()].filter(([, cells]) =>
+            [...cells].some(([urn, status]) => urn.endsWith("::email-status-bus") && status === "pass"),
+        );
+        expect(onBus.map(([policy]) => policy)).to.include.members(["eventbus-customer-managed-kms", "required-tags"]);
+        const tampered = deployment.resources.map((r) => (r === bus ? { ...r, inputs: { ...r.inputs, kmsKeyIdentifier: undefined } } : r));
+        const evaluation = await evaluatePack(fromMockedResources(tampered), { stack: "dev" });
+        expect(evaluation.mandatory.map((v) => `${v.policy} ${v.resourceName}`)).to.include(
+            "eventbus-customer-managed-kms email-status-bus",
+        );
+    });
 });
 
 /**

@@ -441,6 +441,39 @@ describe("EmailService component (dev stack, mocks)", function () {
         ]);
     });
 
+    it("status changes: the status table's stream feeds the notify function, which publishes to an encrypted custom bus (DLQ, alarms, outputs)", () => {
+        const table = named(d, "aws:dynamodb/table:Table", "email-status");
+        expect(table.inputs).to.deep.include({ streamEnabled: true, streamViewType: "NEW_AND_OLD_IMAGES" });
+        const bus = named(d, "aws:cloudwatch/eventBus:EventBus", "email-status-bus");
+        const emailKey = named(d, "aws:kms/key:Key", "email").state.arn;
+        expect(bus.inputs).to.deep.include({ name: "event-ingestion-dev-email-status", kmsKeyIdentifier: emailKey });
+        expect(d.outputs.emailStatusEventBusArn).to.equal(bus.state.arn);
+        const fn = named(d, "aws:lambda/function:Function", "email-status-notify");
+        expect(fn.inputs.environment.variables).to.deep.include({ EMAIL_STATUS_EVENT_BUS_NAME: "event-ingestion-dev-email-status" });
+        const dlq = named(d, "aws:sqs/queue:Queue", "email-notify-dlq");
+        expect(dlq.inputs.kmsMasterKeyId).to.equal(emailKey);
+        expect(d.outputs.emailStatusNotifyDeadLetterQueueUrl).to.equal(dlq.state.url);
+        const mapping = named(d, "aws:lambda/eventSourceMapping:EventSourceMapping", "email-status-stream");
+        expect(mapping.inputs).to.deep.include({
+            eventSourceArn: table.state.streamArn,
+            functionName: fn.state.arn,
+            startingPosition: "TRIM_HORIZON",
+            bisectBatchOnFunctionError: true,
+            maximumRetryAttempts: -1,
+            maximumRecordAgeInSeconds: 21_600,
+        });
+        expect(mapping.inputs.functionResponseTypes).to.deep.equal(["ReportBatchItemFailures"]);
+        expect(mapping.inputs.destinationConfig).to.deep.equal({ onFailure: { destinationArn: dlq.state.arn } });
+        expect(JSON.parse(mapping.inputs.filterCriteria.filters[0].pattern)).to.deep.equal({
+            eventName: ["INSERT", "MODIFY"],
+            dynamodb: { NewImage: { owner: { S: [{ exists: true }] } } },
+        });
+        // The email key lets EventBridge use it for this bus only (its ARN is in the policy before the bus exists).
+        const keyPolicy = JSON.parse(named(d, "aws:kms/key:Key", "email").inputs.policy);
+        const eventBridge = keyPolicy.Statement.find((st: { Sid: string }) => st.Sid === "EventBridgeEncryptsTheseBuses");
+        expect(eventBridge.Condition.StringEquals["kms:EncryptionContext:aws:events:event-bus:arn"]).to.deep.equal([bus.state.arn]);
+    });
+
     it("throttling and authorization follow config", async () => {
         const custom = await sharedDeployment({
             stack: "dev",
@@ -466,6 +499,9 @@ describe("EmailService component (dev stack, mocks)", function () {
             "email-api-errors",
             "email-dlq-messages",
             "email-failover",
+            "email-notify-dlq-messages",
+            "email-notify-errors",
+            "email-notify-iterator-age",
             "email-oldest-message-age",
             "email-schedule-dead-letter-failed",
             "email-schedule-dlq-messages",

@@ -68,6 +68,9 @@ export const EMAIL_SERVICE_OUTPUTS = [
     "emailSesDkimRecords",
     "emailStatusTableName",
     "emailStatusDeadLetterQueueUrl",
+    "emailStatusEventBusArn",
+    "emailStatusSubscribePolicyArn",
+    "emailStatusNotifyDeadLetterQueueUrl",
 ] as const;
 
 /**

@@ -42,6 +42,12 @@ export const DOCS = {
     s3SseKms: "Amazon S3 User Guide: Using server-side encryption with AWS KMS keys (SSE-KMS) (permissions to upload and download)",
     s3Tls: "Amazon S3 User Guide: Security best practices (enforce encryption of data in transit, aws:SecureTransport)",
     secretsKms: "AWS Secrets Manager User Guide: Secret encryption and decryption in AWS Secrets Manager",
+    eventBridgeKms:
+        "Amazon EventBridge User Guide: Authorizing EventBridge to use a customer managed key (events.amazonaws.com, kms:EncryptionContext:aws:events:event-bus:arn)",
+    eventBridgePermissions:
+        "Amazon EventBridge User Guide: Amazon EventBridge permissions reference (PutEvents on the bus; rule actions on rule/<bus>/<rule>)",
+    lambdaStreamOnFailure:
+        "AWS Lambda Developer Guide: Retaining discarded records for a DynamoDB event source in Lambda (on-failure destination)",
 } as const;
 
 const via = (service: string, account = ACCOUNT) => ({
@@ -260,8 +266,8 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
             const keyOfGroup = new Map<string, string>(
                 all(d, "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.state.arn as string, g.inputs.kmsKeyId as string]),
             );
-            // The processor, the email API, worker and status function, and the API's access logs.
-            expect(keyOfGroup.size).to.equal(5);
+            // The processor, the email API, worker, status and notify functions, and the API's access logs.
+            expect(keyOfGroup.size).to.equal(6);
             const logs = `logs.${REGION}.amazonaws.com`;
             for (const [groupArn, keyArn] of keyOfGroup) {
                 const context = { "kms:EncryptionContext:aws:logs:arn": groupArn };
@@ -558,6 +564,121 @@ describe("AWS service contracts, simulated on the deployed policies (dev, mocks)
                     { action: "sqs:SendMessage", resource: dlq, context: { "aws:SecureTransport": "false" } },
                     { action: "kms:Decrypt", resource: email.arn, context: via("s3") },
                     { action: "kms:Decrypt", resource: keys.get("events")!.arn, context: via("dynamodb") },
+                ],
+            );
+        });
+    });
+
+    describe("status changes reach the status bus, and consumers subscribe to it", () => {
+        const CONSUMER = `arn:aws:iam::${ACCOUNT}:role/crm-team-role`;
+        const busArn = () => d.outputs.emailStatusEventBusArn as string;
+        const busContext = (arn: string, account = ACCOUNT) => ({
+            "kms:EncryptionContext:aws:events:event-bus:arn": arn,
+            "aws:SourceAccount": account,
+        });
+
+        it(`EventBridge may use the email key for the status bus only [${DOCS.eventBridgeKms}]`, async () => {
+            const email = keys.get("email")!;
+            expect(busArn(), "stack output emailStatusEventBusArn").to.match(/:event-bus\/event-ingestion-dev-email-status$/);
+            await expectAllowed(
+                "events.amazonaws.com",
+                [],
+                [
+                    { action: "kms:GenerateDataKey", resource: email.arn, context: busContext(busArn()) },
+                    { action: "kms:Decrypt", resource: email.arn, context: busContext(busArn()) },
+                    { action: "kms:DescribeKey", resource: email.arn, context: { "aws:SourceAccount": ACCOUNT } },
+                ],
+            );
+            await expectDenied(
+                "events.amazonaws.com",
+                [],
+                [
+                    {
+                        action: "kms:Decrypt",
+                        resource: email.arn,
+                        context: busContext(`arn:aws:events:${REGION}:${ACCOUNT}:event-bus/another-bus`),
+                    },
+                    { action: "kms:Decrypt", resource: email.arn, context: busContext(busArn(), OTHER_ACCOUNT) },
+                    { action: "kms:GenerateDataKey", resource: keys.get("events")!.arn, context: busContext(busArn()) },
+                    { action: "kms:Decrypt", resource: email.arn, context: { "aws:SourceAccount": ACCOUNT } },
+                ],
+            );
+        });
+
+        it(`the notify function reads the status stream, publishes to the bus and parks failures in its DLQ, nothing else [${DOCS.dynamodbStreamsLambda}; ${DOCS.eventBridgePermissions}; ${DOCS.lambdaStreamOnFailure}]`, async () => {
+            const role = roleArn("email-status-notify-role");
+            const policy = rolePolicy("email-status-notify-policy");
+            const statusTable = one(d, "aws:dynamodb/table:Table", "email-status");
+            const stream = statusTable.state.streamArn as string;
+            expect(stream, "the status table has a stream").to.be.a("string");
+            const dlq = queueArn("email-notify-dlq");
+            const email = keys.get("email")!;
+            await expectAllowed(
+                role,
+                [policy],
+                [
+                    ...["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"].map((action) => ({
+                        action,
+                        resource: stream,
+                    })),
+                    { action: "dynamodb:ListStreams", resource: "*" },
+                    { action: "events:PutEvents", resource: busArn() },
+                    { action: "sqs:SendMessage", resource: dlq },
+                    { action: "kms:Decrypt", resource: email.arn, context: via("dynamodb") },
+                    { action: "kms:GenerateDataKey", resource: email.arn, context: via("sqs") },
+                ],
+            );
+            await expectDenied(
+                role,
+                [policy],
+                [
+                    { action: "dynamodb:GetItem", resource: statusTable.state.arn },
+                    { action: "dynamodb:GetRecords", resource: d.outputs.eventStreamArn as string },
+                    { action: "events:PutEvents", resource: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default` },
+                    { action: "events:PutRule", resource: `arn:aws:events:${REGION}:${ACCOUNT}:rule/event-ingestion-dev-email-status/x` },
+                    { action: "sqs:SendMessage", resource: queueArn("email-status-dlq") },
+                    { action: "sqs:SendMessage", resource: dlq, context: { "aws:SecureTransport": "false" } },
+                    { action: "kms:Decrypt", resource: email.arn, context: via("s3") },
+                    { action: "kms:Decrypt", resource: keys.get("events")!.arn, context: via("dynamodb") },
+                ],
+            );
+        });
+
+        it(`a consumer with emailStatusSubscribePolicyArn manages its own rules and targets on the status bus only [${DOCS.eventBridgePermissions}]`, async () => {
+            const policy = managedPolicy("email-status-subscribe");
+            expect(d.outputs.emailStatusSubscribePolicyArn, "stack output").to.equal(
+                one(d, "aws:iam/policy:Policy", "email-status-subscribe").state.arn,
+            );
+            const busName = busArn().split(":event-bus/")[1];
+            const rule = `arn:aws:events:${REGION}:${ACCOUNT}:rule/${busName}/crm-delivered`;
+            await expectAllowed(
+                CONSUMER,
+                [policy],
+                [
+                    ...[
+                        "events:PutRule",
+                        "events:PutTargets",
+                        "events:RemoveTargets",
+                        "events:DeleteRule",
+                        "events:DescribeRule",
+                        "events:ListTargetsByRule",
+                        "events:EnableRule",
+                        "events:DisableRule",
+                        "events:TagResource",
+                    ].map((action) => ({ action, resource: rule })),
+                    { action: "events:DescribeEventBus", resource: busArn() },
+                ],
+            );
+            await expectDenied(
+                CONSUMER,
+                [policy],
+                [
+                    { action: "events:PutEvents", resource: busArn() },
+                    { action: "events:DeleteEventBus", resource: busArn() },
+                    { action: "events:PutRule", resource: `arn:aws:events:${REGION}:${ACCOUNT}:rule/crm-on-default-bus` },
+                    { action: "events:PutRule", resource: `arn:aws:events:${REGION}:${ACCOUNT}:rule/another-bus/crm` },
+                    { action: "events:PutRule", resource: `arn:aws:events:${REGION}:${OTHER_ACCOUNT}:rule/${busName}/crm` },
+                    { action: "kms:Decrypt", resource: keys.get("email")!.arn, context: via("dynamodb") },
                 ],
             );
         });

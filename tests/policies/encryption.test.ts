@@ -102,6 +102,16 @@ describe("policies: customer managed KMS encryption", () => {
         expectOnly(await evaluate(stack), "sns-customer-managed-kms");
     });
 
+    it("EventBridge: flags a custom bus without kmsKeyIdentifier or with an AWS managed key", async () => {
+        const bus = resource("aws:cloudwatch/eventBus:EventBus", "email-status-bus", { name: "email-status", kmsKeyIdentifier: KEY_ARN });
+        const stack = [...compliantStack(), bus];
+        expectClean(await evaluate(stack));
+        unset(bus, "kmsKeyIdentifier");
+        expectOnly(await evaluate(stack), "eventbus-customer-managed-kms");
+        set(bus, "kmsKeyIdentifier", "alias/aws/events");
+        expectOnly(await evaluate(stack), "eventbus-customer-managed-kms");
+    });
+
     it("CloudWatch Logs: flags a log group without kmsKeyId", async () => {
         const stack = compliantStack();
         unset(pick(stack, "event-ingestion-event-processor"), "kmsKeyId");

@@ -143,6 +143,11 @@ export const MUTATIONS: Mutation[] = [
     },
     { policy: "sns-customer-managed-kms", description: "drop the alarm topic's key", apply: (rs) => fx.unset(topic(rs), "kmsMasterKeyId") },
     {
+        policy: "eventbus-customer-managed-kms",
+        description: "drop the email status bus's key",
+        apply: (rs) => fx.unset(one(rs, "aws:cloudwatch/eventBus:EventBus"), "kmsKeyIdentifier"),
+    },
+    {
         policy: "log-group-customer-managed-kms",
         description: "drop the function log group's key",
         apply: (rs) => fx.unset(functionLogGroup(rs), "kmsKeyId"),

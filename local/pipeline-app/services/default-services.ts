@@ -4,6 +4,7 @@
  * in its own module and append it here: one line, no change to the pipeline.
  */
 import { emailLocalService } from "./email-service";
+import { emailStatusNotifyService } from "./email-status-notify";
 import { eventProcessorService } from "./event-processor";
 import { streamSenderService } from "./stream-sender";
 import type { LocalService } from "./types";
@@ -13,5 +14,5 @@ import type { LocalService } from "./types";
  * await startLocalPipeline({ services: defaultServices() });
  */
 export function defaultServices(): LocalService[] {
-    return [eventProcessorService(), streamSenderService(), emailLocalService()];
+    return [eventProcessorService(), streamSenderService(), emailLocalService(), emailStatusNotifyService()];
 }

@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import { startLocalPipeline, type LocalPipeline } from "../../../local/pipeline-app/pipeline";
 import { emailLocalService, type RunningEmailService } from "../../../local/pipeline-app/services/email-service";
+import { emailStatusNotifyService, type RunningStatusNotifications } from "../../../local/pipeline-app/services/email-status-notify";
 import { linesContaining } from "../../support/email/logs";
 import { emailBody, PII, PII_NEEDLES } from "../../support/email/pii";
 import { until } from "../../support/until";
@@ -47,7 +48,7 @@ describe("email service on the local pipeline", function () {
         pipeline = await startLocalPipeline({
             stack: "dev",
             // Only the email service: it needs nothing from the event processor.
-            services: [emailLocalService()],
+            services: [emailLocalService(), emailStatusNotifyService()],
             functionLogs: (_name, text) => functionLogs.push(text),
         });
         email = pipeline.services.find((s) => s.name === "email") as RunningEmailService;
@@ -111,6 +112,20 @@ describe("email service on the local pipeline", function () {
         expect(((await (await fetch(url)).json()) as { status: string }).status).to.equal("cancelled");
         expect(email.ses.requests.map((request) => request.EmailTags?.find((tag) => tag.Name === "emailId")?.Value)).to.not.include(id);
         expect((await inbox()).some((m) => m.emailId === id)).to.equal(false);
+    });
+
+    it("publishes each status change of an email to the local status bus, in order, with its owner and no PII", async () => {
+        const notifications = pipeline.services.find((s) => s.name === "email-status-notify") as RunningStatusNotifications;
+        expect(pipeline.ready.emailStatusBusName).to.equal("event-ingestion-dev-email-status");
+        const id = await send(emailBody());
+        const events = await until(`email ${id} sent on the status bus`, async () => {
+            const mine = notifications.bus.events.filter((event) => event.detail.emailId === id);
+            return mine.some((event) => event.detail.status === "sent") ? mine : undefined;
+        });
+        expect(events.map((event) => event.detail.status)).to.deep.equal(["accepted", "queued", "sent"]);
+        expect(events.map((event) => event.detail.previousStatus)).to.deep.equal([undefined, "accepted", "queued"]);
+        expect(new Set(events.map((event) => event.detail.owner)).size).to.equal(1);
+        for (const needle of PII_NEEDLES) expect(JSON.stringify(events)).to.not.include(needle);
     });
 
     it("answers 400 with every field error", async () => {
