@@ -97,6 +97,8 @@ export interface EventSourceMappingSpec {
     maximumConcurrency?: number;
     enabled: boolean;
     startingPosition?: string;
+    /** where the mapping sends a batch it gave up on (a stream's `destinationConfig.onFailure`), if anywhere */
+    onFailureDestinationArn?: string;
 }
 
 export interface LocalTopology {
@@ -242,6 +244,7 @@ function mappingSpec(resource: MockedResource): EventSourceMappingSpec {
         maximumConcurrency: inputs.scalingConfig?.maximumConcurrency,
         enabled: inputs.enabled !== false,
         startingPosition: inputs.startingPosition,
+        onFailureDestinationArn: inputs.destinationConfig?.onFailure?.destinationArn,
     };
 }
 

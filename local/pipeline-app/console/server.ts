@@ -195,12 +195,21 @@ export async function consoleSnapshot(pipeline: LocalPipeline, maxItems = 500): 
         }
         // Scheduled emails whose release failed: each message is the email to resend (docs/runbook.md#email-schedule-dlq-messages).
         if (named(scheduleDeadLetterQueueUrl, name)) return "email schedule DLQ";
-        // A function's own dead-letter queue (failed asynchronous invocations, e.g. the email status function's).
-        const owner = context.topology.functions.find(
-            (fn) =>
-                fn.deadLetterTargetArn !== undefined &&
-                context.topology.queues.find((queue) => queue.name === name)?.deployedArn === fn.deadLetterTargetArn,
-        );
+        // A function's own dead-letter queue: failed asynchronous invocations (`deadLetterConfig`, the email status
+        // function's) or the batches a stream mapping gave up on (`onFailure`, the status notifications').
+        const arn = context.topology.queues.find((queue) => queue.name === name)?.deployedArn;
+        const owner =
+            arn === undefined
+                ? undefined
+                : context.topology.functions.find(
+                      (fn) =>
+                          fn.deadLetterTargetArn === arn ||
+                          context.topology.eventSourceMappings.some(
+                              (mapping) =>
+                                  mapping.onFailureDestinationArn === arn &&
+                                  (mapping.functionName === fn.name || mapping.functionName === fn.deployedArn),
+                          ),
+                  );
         if (owner) return `${owner.logicalName} DLQ`;
         return "";
     };

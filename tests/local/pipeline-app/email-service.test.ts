@@ -86,10 +86,10 @@ describe("email service on the local pipeline", function () {
         expect(email.ses.requests.map((request) => request.messageId)).to.include(status.history[2].providerMessageId);
         const unknown = await signed(`${pipeline.ready.emailApiUrl as string}/00000000-0000-4000-8000-000000000000`);
         expect(unknown.status).to.equal(404);
-        // The deployed routes only: cancelling a sent email is a 409 naming its status; another method is not routed.
-        const cancel = await fetch(url, { method: "DELETE" });
+        // The deployed routes only: cancelling a delivered email is a 409 naming its status; another method is not routed.
+        const cancel = await signed(url, { method: "DELETE" });
         expect(cancel.status).to.equal(409);
-        expect(((await cancel.json()) as { status: string }).status).to.equal("sent");
+        expect(((await cancel.json()) as { status: string }).status).to.equal("delivered");
         expect((await fetch(url, { method: "PUT" })).status).to.equal(404);
     });
 
@@ -101,7 +101,16 @@ describe("email service on the local pipeline", function () {
             email.scheduler.requests.find((r) => r.method === "POST" && r.path === `/schedules/${name}`),
         );
         const url = `${pipeline.ready.emailApiUrl as string}/${id}`;
-        const response = await fetch(url, { method: "DELETE" });
+        // Another principal (another access key, signed as locally required) cannot cancel it: the GET's 404.
+        const credentials = pipeline.ready.credentials as { secretAccessKey: string };
+        const stranger = await localSignedFetch(
+            url,
+            { method: "DELETE" },
+            { ...credentials, accessKeyId: "someone-else" },
+            pipeline.ready.region,
+        );
+        expect(stranger.status).to.equal(404);
+        const response = await signed(url, { method: "DELETE" });
         expect(response.status).to.equal(200);
         const body = (await response.json()) as { status: string; history: { status: string }[] };
         expect(body.status).to.equal("cancelled");
@@ -109,7 +118,7 @@ describe("email service on the local pipeline", function () {
         const group = String(created.body.GroupName);
         expect(email.scheduler.requests.filter((r) => r.method === "DELETE" && r.path === `/schedules/${name}`)).to.have.length(1);
         expect(await email.scheduler.fireNow(name, group), "no schedule is left to fire").to.equal(false);
-        expect(((await (await fetch(url)).json()) as { status: string }).status).to.equal("cancelled");
+        expect(((await (await signed(url)).json()) as { status: string }).status).to.equal("cancelled");
         expect(email.ses.requests.map((request) => request.EmailTags?.find((tag) => tag.Name === "emailId")?.Value)).to.not.include(id);
         expect((await inbox()).some((m) => m.emailId === id)).to.equal(false);
     });

@@ -123,10 +123,11 @@ describe("local console (headless Chromium)", function () {
             .and.match(/email queue/)
             .and.match(/email DLQ/)
             .and.match(/email schedule DLQ/)
-            .and.match(/email-status DLQ/);
+            .and.match(/email-status DLQ/)
+            .and.match(/email-status-notify DLQ/);
         // Every queue of the stack has its role.
         const roles = await page.locator("#queues tr td:nth-child(2)").allTextContents();
-        expect(roles).to.have.length(pipeline.context.topology.queues.length).and.to.have.length(6);
+        expect(roles).to.have.length(pipeline.context.topology.queues.length).and.to.have.length(7);
         expect(roles.filter((role) => role.trim() === "")).to.deep.equal([]);
         const dlq = (await page.textContent("#dlq"))!;
         expect(dlq).to.match(/invalid_data/);
