@@ -43,6 +43,8 @@ interface ShardState {
     iterator?: string;
     lastSequenceNumber?: string;
     closed: boolean;
+    /** a stale iterator was just replaced: a second one in a row is an error worth reporting */
+    renewed?: boolean;
 }
 
 /**
@@ -186,9 +188,22 @@ export class DynamoDbStreamReader extends EventEmitter {
                 return false;
             }
         }
-        const page = await this.options.streams.send(
-            new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.options.batchSize ?? 100 }),
-        );
+        let page;
+        try {
+            page = await this.options.streams.send(
+                new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: this.options.batchSize ?? 100 }),
+            );
+        } catch (error) {
+            // "The operation attempted to read past the oldest stream record in a shard" (GetRecords, DynamoDB Streams
+            // API Reference): the iterator is stale, not the stream broken. Its documented recovery is a new iterator,
+            // which resumes after the checkpoint; DynamoDB Local answers it now and then for a fresh iterator too.
+            if ((error as Error).name !== "TrimmedDataAccessException" || shard.renewed) throw error;
+            shard.iterator = undefined;
+            shard.renewed = true;
+            this.emit("iterator-renewed", { shardId: shard.shardId });
+            return false;
+        }
+        shard.renewed = false;
         const records = page.Records ?? [];
         if (records.length > 0) {
             await this.deliver(shard, records);

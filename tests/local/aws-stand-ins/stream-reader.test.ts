@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as crypto from "node:crypto";
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import { DynamoDBStreamsClient, GetRecordsCommand } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { Emulator, LOCAL_CREDENTIALS, sharedEmulators } from "../../../local/offline/emulators";
 import { DynamoDbStreamReader, firstFailedRecord } from "../../../local/aws-stand-ins/stream-reader";
@@ -119,6 +119,58 @@ describe("DynamoDB stream reader (a stream-triggered event source mapping)", fun
             ["item-0", "item-1", "item-2"],
             ["item-0", "item-1", "item-2"],
         ]);
+    });
+
+    it("renews a stale iterator (TrimmedDataAccessException) from its checkpoint: nothing lost or repeated, no read error; twice in a row is one [DynamoDB Streams API Reference: GetRecords]", async () => {
+        const streamArn = await tableWithItems(6);
+        const trimmed = () =>
+            Object.assign(new Error("The operation attempted to read past the oldest stream record in a shard."), {
+                name: "TrimmedDataAccessException",
+            });
+        // The first GetRecords after the first batch answers TrimmedDataAccessException once; later ones `times` in a row.
+        const flaky = (times: number) => {
+            let calls = 0;
+            return {
+                send: (command: unknown) => {
+                    if (command instanceof GetRecordsCommand && ++calls >= 2 && calls < 2 + times) return Promise.reject(trimmed());
+                    return streams.send(command as never);
+                },
+            } as unknown as DynamoDBStreamsClient;
+        };
+        const seen: string[] = [];
+        const events: string[] = [];
+        const reader = new DynamoDbStreamReader({
+            streams: flaky(1),
+            streamArn,
+            region: REGION,
+            pollIntervalMs: 20,
+            batchSize: 2,
+            handler: async (event) => void seen.push(...ids(event)),
+        });
+        reader.on("read-error", () => events.push("read-error"));
+        reader.on("iterator-renewed", () => events.push("iterator-renewed"));
+        reader.start();
+        const deadline = Date.now() + 20_000;
+        while (seen.length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await reader.stop();
+        expect(seen).to.deep.equal(["item-0", "item-1", "item-2", "item-3", "item-4", "item-5"]);
+        expect(events).to.deep.equal(["iterator-renewed"]);
+
+        const twice: string[] = [];
+        const stubborn = new DynamoDbStreamReader({
+            streams: flaky(2),
+            streamArn,
+            region: REGION,
+            pollIntervalMs: 20,
+            batchSize: 2,
+            handler: async () => undefined,
+        });
+        stubborn.on("read-error", (error: Error) => twice.push(error.name));
+        stubborn.start();
+        const until = Date.now() + 20_000;
+        while (twice.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        await stubborn.stop();
+        expect(twice).to.deep.equal(["TrimmedDataAccessException"]);
     });
 
     it("reads partial batch responses with Lambda's rules", () => {
