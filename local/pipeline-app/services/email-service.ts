@@ -118,7 +118,9 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
             const { api: apiSpec, worker: workerSpec, mapping, queue, deadLetterQueue } = locateEmailService(context);
             const sqsEndpoint = context.emulators.sqs.endpoint;
             const cleanups: Array<() => Promise<void> | void> = [];
+            let stopping = false;
             const stop = async () => {
+                stopping = true;
                 for (const cleanup of cleanups.splice(0).reverse()) {
                     try {
                         await cleanup();
@@ -286,7 +288,9 @@ export function emailLocalService(options: EmailLocalOptions = {}): LocalService
                     const bus = localEventBus(rules);
                     putOnBus = (event) =>
                         bus.put(event).catch((error: Error) => {
-                            context.log(`[email] SES event not delivered: ${error.name}`);
+                            // While stopping, the status function stops before SES: events still in flight have no one
+                            // left to read their statuses, as the emulators go too.
+                            if (!stopping) context.log(`[email] SES event not delivered: ${error.name}`);
                             return 0;
                         });
                 }
