@@ -28,14 +28,22 @@ import { LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
 import { MOCK_ACCOUNT_ID } from "../../../local/offline/mock-deployment";
 import { type FakeScheduler, startFakeScheduler } from "../../../local/aws-stand-ins/email/fake-aws";
 import { FakeSes, startFakeSes } from "../../../local/aws-stand-ins/email/fake-ses";
-import { acknowledge, drain, EmailStack, receiveAsEvent, REGION, startEmailStack } from "../../support/email/aws";
+import {
+    acknowledge,
+    DAY_SECONDS,
+    drain,
+    emailApiDeps,
+    EmailStack,
+    receiveAsEvent,
+    REGION,
+    startEmailStack,
+    TENANT_A,
+    TENANT_B,
+} from "../../support/email/aws";
 import { captureLogsInThisSuite, capturedLines, linesContaining } from "../../support/email/logs";
 import { emailBody, PII_NEEDLES } from "../../support/email/pii";
 
-const DAY_SECONDS = 86_400;
 const GROUP = "event-ingestion-dev-email-schedules";
-const TENANT_A = "arn:aws:sts::111111111111:assumed-role/TenantA/session-1";
-const TENANT_B = "arn:aws:sts::222222222222:assumed-role/TenantB/session-1";
 
 describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Scheduler)", function () {
     this.timeout(120_000);
@@ -47,18 +55,10 @@ describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Sc
     const workers: EmailWorkerHandler[] = [];
 
     function apiDeps(overrides: Partial<EmailApiDeps> = {}): EmailApiDeps {
-        return {
-            sqs: stack.sqs,
-            queueUrl: stack.queueUrl,
-            dynamodb: stack.dynamodb,
-            idempotencyTableName: stack.tableName,
-            statusTableName: stack.statusTableName,
-            statusRetentionSeconds: 30 * DAY_SECONDS,
-            s3: stack.s3,
-            contentBucket: stack.bucket,
+        return emailApiDeps(stack, {
             scheduleCanceller: eventBridgeScheduleCanceller({ client: schedulerClient, groupName: GROUP }),
             ...overrides,
-        };
+        });
     }
 
     /** An HTTP API v2 event as API Gateway sends it with IAM authorization. */

@@ -19,13 +19,20 @@ import { EMAIL_STATUSES, EMAIL_STATUS_NAMES, type EmailStatus } from "../../../c
 import { LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
 import { FakeSes, startFakeSes } from "../../../local/aws-stand-ins/email/fake-ses";
 import { LocalHttpApi, serveHttpApi } from "../../../local/aws-stand-ins/email/http-api";
-import { acknowledge, drain, EmailStack, receiveAsEvent, REGION, startEmailStack } from "../../support/email/aws";
+import {
+    acknowledge,
+    DAY_SECONDS,
+    drain,
+    emailApiDeps,
+    EmailStack,
+    receiveAsEvent,
+    REGION,
+    startEmailStack,
+    TENANT_A,
+    TENANT_B,
+} from "../../support/email/aws";
 import { captureLogsInThisSuite, capturedLines, linesContaining } from "../../support/email/logs";
 import { emailBody, PII_NEEDLES } from "../../support/email/pii";
-
-const DAY_SECONDS = 86_400;
-const TENANT_A = "arn:aws:sts::111111111111:assumed-role/TenantA/session-1";
-const TENANT_B = "arn:aws:sts::222222222222:assumed-role/TenantB/session-1";
 
 describe("email statuses (DynamoDB Local, fauxqs, local SES)", function () {
     this.timeout(120_000);
@@ -36,17 +43,7 @@ describe("email statuses (DynamoDB Local, fauxqs, local SES)", function () {
     const workers: EmailWorkerHandler[] = [];
 
     function apiDeps(overrides: Partial<EmailApiDeps> = {}): EmailApiDeps {
-        return {
-            sqs: stack.sqs,
-            queueUrl: stack.queueUrl,
-            dynamodb: stack.dynamodb,
-            idempotencyTableName: stack.tableName,
-            statusTableName: stack.statusTableName,
-            statusRetentionSeconds: 30 * DAY_SECONDS,
-            s3: stack.s3,
-            contentBucket: stack.bucket,
-            ...overrides,
-        };
+        return emailApiDeps(stack, overrides);
     }
 
     /** An HTTP API v2 event as API Gateway sends it with IAM authorization. */

@@ -9,6 +9,7 @@ import * as s3 from "@aws-sdk/client-s3";
 import * as sqs from "@aws-sdk/client-sqs";
 import type { SQSEvent } from "aws-lambda";
 import { Emulator, LOCAL_CREDENTIALS, sharedEmulators } from "../../../local/offline/emulators";
+import type { EmailApiDeps } from "../../../handlers/email/api";
 
 export const REGION = "us-east-1";
 
@@ -25,6 +26,31 @@ export interface EmailStack {
     statusTableName: string;
     bucket: string;
     stop(): Promise<void>;
+}
+
+/** Two callers as API Gateway's IAM authorizer names them: each one's emails are its own. */
+export const TENANT_A = "arn:aws:sts::111111111111:assumed-role/TenantA/session-1";
+export const TENANT_B = "arn:aws:sts::222222222222:assumed-role/TenantB/session-1";
+export const DAY_SECONDS = 86_400;
+
+/**
+ * The email API's dependencies on this stack's clients, queue, tables and bucket (statuses kept 30 days).
+ *
+ * @example
+ * const api = createEmailApi(emailApiDeps(stack, { statusTableName: "no-such-table" }));
+ */
+export function emailApiDeps(stack: EmailStack, overrides: Partial<EmailApiDeps> = {}): EmailApiDeps {
+    return {
+        sqs: stack.sqs,
+        queueUrl: stack.queueUrl,
+        dynamodb: stack.dynamodb,
+        idempotencyTableName: stack.tableName,
+        statusTableName: stack.statusTableName,
+        statusRetentionSeconds: 30 * DAY_SECONDS,
+        s3: stack.s3,
+        contentBucket: stack.bucket,
+        ...overrides,
+    };
 }
 
 /**
