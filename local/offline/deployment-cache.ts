@@ -64,12 +64,27 @@ export async function keptResult<T>(
     const kept = readKept<T>(file, fullKey);
     if (kept) return { result: kept.result, fromCache: true };
 
-    const { result, reads } = await recordingReads(options.watchedRoot ?? ROOT, compute);
+    const { result, reads } = await oneAtATime(() => recordingReads(options.watchedRoot ?? ROOT, compute));
     const plain = JSON.parse(JSON.stringify(await settled(result))) as T;
     // The kept files themselves are not inputs.
     const inputs = reads.filter((read) => !read.path.startsWith(cacheDir + path.sep));
     writeKept(file, { format: FORMAT, key: fullKey, reads: inputs, result: plain });
     return { result: plain, fromCache: false };
+}
+
+const RECORDING = Symbol.for("event-ingestion.offline.keptResultRecording");
+
+/**
+ * Runs recordings one after the other in this process: each wraps the same `fs` functions, and two at
+ * once would restore each other's wrappers out of order and miss reads. On `globalThis`, as a mock
+ * deployment reloads this module.
+ */
+async function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const holder = globalThis as unknown as Record<symbol, Promise<unknown> | undefined>;
+    const previous = holder[RECORDING] ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(work);
+    holder[RECORDING] = current.catch(() => undefined);
+    return current;
 }
 
 /** What decides every result besides its own key and the files it reads. */

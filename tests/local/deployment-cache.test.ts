@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { archiveEntries, functionResource } from "../../local/offline/lambda-artifact";
+import { keptResult } from "../../local/offline/deployment-cache";
 import { cachedDeployment, type MockDeployment, type MockDeploymentOptions } from "../../local/offline/mock-deployment";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -82,6 +83,22 @@ describe("the kept mock deployment (.local/cache)", () => {
         const otherStack = await cachedDeployment({ stack: "dev" }, options);
         expect([overridden.fromCache, otherStack.fromCache]).to.deep.equal([false, false]);
         expect(otherStack.deployment.stack).to.equal("dev");
+    });
+
+    it("records two runs started at once each with its own reads (one after the other), so a change to either is seen", async () => {
+        const options = { cacheDir, watchedRoot: root };
+        fs.writeFileSync(path.join(root, "a.txt"), "a");
+        fs.writeFileSync(path.join(root, "b.txt"), "b");
+        const run = (file: string) => async () => {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return fs.readFileSync(path.join(root, file), "utf8");
+        };
+        const [a, b] = await Promise.all([keptResult("a", run("a.txt"), options), keptResult("b", run("b.txt"), options)]);
+        expect([a.result, b.result]).to.deep.equal(["a", "b"]);
+        fs.writeFileSync(path.join(root, "b.txt"), "b2");
+        const [againA, againB] = await Promise.all([keptResult("a", run("a.txt"), options), keptResult("b", run("b.txt"), options)]);
+        expect([againA.fromCache, againB.fromCache]).to.deep.equal([true, false]);
+        expect(againB.result).to.equal("b2");
     });
 
     it("never writes a deployment with secret config to disk", async () => {
