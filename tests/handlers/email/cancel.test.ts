@@ -33,6 +33,7 @@ import {
     DAY_SECONDS,
     drain,
     emailApiDeps,
+    emailApiEvent,
     EmailStack,
     receiveAsEvent,
     REGION,
@@ -62,21 +63,6 @@ describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Sc
     }
 
     /** An HTTP API v2 event as API Gateway sends it with IAM authorization. */
-    function event(method: "GET" | "POST" | "DELETE", userArn: string | undefined, options: { id?: string; body?: unknown } = {}) {
-        const path = method === "POST" ? "/v1/emails" : `/v1/emails/${options.id}`;
-        return {
-            version: "2.0",
-            routeKey: method === "POST" ? "POST /v1/emails" : `${method} /v1/emails/{id}`,
-            rawPath: path,
-            rawQueryString: "",
-            headers: { "content-type": "application/json" },
-            ...(options.id !== undefined ? { pathParameters: { id: options.id } } : {}),
-            requestContext: { http: { method }, requestId: "r", ...(userArn ? { authorizer: { iam: { userArn } } } : {}) },
-            ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-            isBase64Encoded: false,
-        } as never;
-    }
-
     function worker(): EmailWorkerHandler {
         const handler = createEmailWorker({
             sqs: stack.sqs,
@@ -114,7 +100,7 @@ describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Sc
     /** POSTs an email due in an hour and lets the worker hand it to the scheduler: it is `scheduled`, its schedule pending. */
     async function scheduledEmail(api: ReturnType<typeof createEmailApi>, handler: EmailWorkerHandler): Promise<string> {
         const sendAt = new Date(Date.now() + 3600_000).toISOString();
-        const posted = await api(event("POST", TENANT_A, { body: emailBody({ sendAt }) }));
+        const posted = await api(emailApiEvent("POST", TENANT_A, { body: emailBody({ sendAt }) }));
         expect(posted.statusCode).to.equal(202);
         const { id } = JSON.parse(posted.body!) as { id: string };
         await runWorkerOnce(handler);
@@ -123,7 +109,7 @@ describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Sc
     }
 
     const statusOf = async (api: ReturnType<typeof createEmailApi>, id: string) =>
-        JSON.parse((await api(event("GET", TENANT_A, { id }))).body!) as EmailStatusRecord;
+        JSON.parse((await api(emailApiEvent("GET", TENANT_A, { id }))).body!) as EmailStatusRecord;
 
     before(async () => {
         [stack, ses] = await Promise.all([startEmailStack(), startFakeSes()]);
@@ -270,7 +256,7 @@ describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Sc
             const handler = worker();
             const id = await scheduledEmail(api, handler);
             const before = ses.requests.length;
-            const answer = await api(event("DELETE", TENANT_A, { id }));
+            const answer = await api(emailApiEvent("DELETE", TENANT_A, { id }));
             expect(answer.statusCode).to.equal(200);
             const body = JSON.parse(answer.body!) as EmailStatusRecord;
             expect(body).to.deep.include({ id, status: "cancelled" });
@@ -286,8 +272,8 @@ describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Sc
         it("cancelling again: the same 200 and body, nothing changes (a missing schedule is no error)", async () => {
             const api = createEmailApi(apiDeps());
             const id = await scheduledEmail(api, worker());
-            const first = await api(event("DELETE", TENANT_A, { id }));
-            const second = await api(event("DELETE", TENANT_A, { id }));
+            const first = await api(emailApiEvent("DELETE", TENANT_A, { id }));
+            const second = await api(emailApiEvent("DELETE", TENANT_A, { id }));
             expect(second.statusCode).to.equal(200);
             expect(second.body).to.equal(first.body);
         });
@@ -300,7 +286,7 @@ describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Sc
             expect(await scheduler.fireNow(scheduleName(id), GROUP)).to.equal(true);
             await runWorkerOnce(handler);
             expect(ses.requests.length).to.equal(before + 1);
-            const answer = await api(event("DELETE", TENANT_A, { id }));
+            const answer = await api(emailApiEvent("DELETE", TENANT_A, { id }));
             expect(answer.statusCode).to.equal(409);
             expect(JSON.parse(answer.body!)).to.deep.equal({
                 error: "NotCancellable",
@@ -330,7 +316,7 @@ describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Sc
             const api = createEmailApi(apiDeps({ scheduleCanceller: interleaved }));
             const id = await scheduledEmail(api, handler);
             const before = ses.requests.length;
-            const answer = await api(event("DELETE", TENANT_A, { id }));
+            const answer = await api(emailApiEvent("DELETE", TENANT_A, { id }));
             expect(fired).to.deep.equal([true]);
             expect(answer.statusCode).to.equal(200);
             expect(ses.requests.length, "never sent").to.equal(before);
@@ -354,7 +340,7 @@ describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Sc
             const api = createEmailApi(apiDeps({ scheduleCanceller: failing }));
             const id = await scheduledEmail(api, handler);
             const before = ses.requests.length;
-            expect((await api(event("DELETE", TENANT_A, { id }))).statusCode).to.equal(200);
+            expect((await api(emailApiEvent("DELETE", TENANT_A, { id }))).statusCode).to.equal(200);
             expect(await scheduler.fireNow(scheduleName(id), GROUP)).to.equal(true);
             await runWorkerOnce(handler);
             expect(ses.requests.length).to.equal(before);
@@ -364,23 +350,23 @@ describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Sc
         it("an email sent at once (no sendAt) is a 409 naming its status", async () => {
             const api = createEmailApi(apiDeps());
             const handler = worker();
-            const { id } = JSON.parse((await api(event("POST", TENANT_A, { body: emailBody() }))).body!) as { id: string };
-            const queued = await api(event("DELETE", TENANT_A, { id }));
+            const { id } = JSON.parse((await api(emailApiEvent("POST", TENANT_A, { body: emailBody() }))).body!) as { id: string };
+            const queued = await api(emailApiEvent("DELETE", TENANT_A, { id }));
             expect(queued.statusCode).to.equal(409);
             expect(JSON.parse(queued.body!)).to.deep.include({ error: "NotCancellable", status: "queued" });
             await runWorkerOnce(handler);
-            expect(JSON.parse((await api(event("DELETE", TENANT_A, { id }))).body!)).to.deep.include({ status: "sent" });
+            expect(JSON.parse((await api(emailApiEvent("DELETE", TENANT_A, { id }))).body!)).to.deep.include({ status: "sent" });
         });
 
         it("another principal's id, an unknown id, a malformed id and no principal are the GET's 404, and cancel nothing", async () => {
             const api = createEmailApi(apiDeps());
             const id = await scheduledEmail(api, worker());
-            const get = await api(event("GET", TENANT_B, { id }));
+            const get = await api(emailApiEvent("GET", TENANT_B, { id }));
             const answers = [
-                await api(event("DELETE", TENANT_B, { id })),
-                await api(event("DELETE", TENANT_A, { id: crypto.randomUUID() })),
-                await api(event("DELETE", TENANT_A, { id: "../../etc/passwd" })),
-                await api(event("DELETE", undefined, { id })),
+                await api(emailApiEvent("DELETE", TENANT_B, { id })),
+                await api(emailApiEvent("DELETE", TENANT_A, { id: crypto.randomUUID() })),
+                await api(emailApiEvent("DELETE", TENANT_A, { id: "../../etc/passwd" })),
+                await api(emailApiEvent("DELETE", undefined, { id })),
             ];
             for (const answer of answers) {
                 expect(answer.statusCode).to.equal(404);

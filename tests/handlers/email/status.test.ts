@@ -24,6 +24,7 @@ import {
     DAY_SECONDS,
     drain,
     emailApiDeps,
+    emailApiEvent,
     EmailStack,
     receiveAsEvent,
     REGION,
@@ -47,20 +48,6 @@ describe("email statuses (DynamoDB Local, fauxqs, local SES)", function () {
     }
 
     /** An HTTP API v2 event as API Gateway sends it with IAM authorization. */
-    function event(method: "GET" | "POST", userArn: string | undefined, options: { id?: string; body?: unknown; key?: string } = {}) {
-        return {
-            version: "2.0",
-            routeKey: method === "GET" ? "GET /v1/emails/{id}" : "POST /v1/emails",
-            rawPath: method === "GET" ? `/v1/emails/${options.id}` : "/v1/emails",
-            rawQueryString: "",
-            headers: { "content-type": "application/json", ...(options.key ? { "idempotency-key": options.key } : {}) },
-            ...(options.id !== undefined ? { pathParameters: { id: options.id } } : {}),
-            requestContext: { http: { method }, requestId: "r", ...(userArn ? { authorizer: { iam: { userArn } } } : {}) },
-            ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-            isBase64Encoded: false,
-        } as never;
-    }
-
     function worker(): EmailWorkerHandler {
         const handler = createEmailWorker({
             sqs: stack.sqs,
@@ -194,9 +181,9 @@ describe("email statuses (DynamoDB Local, fauxqs, local SES)", function () {
         it("a future sendAt reads scheduled, with when it is due", async () => {
             const api = createEmailApi(apiDeps());
             const sendAt = new Date(Date.now() + 3600_000).toISOString();
-            const posted = await api(event("POST", TENANT_A, { body: emailBody({ sendAt }) }));
+            const posted = await api(emailApiEvent("POST", TENANT_A, { body: emailBody({ sendAt }) }));
             const { id } = JSON.parse(posted.body!) as { id: string };
-            const read = await api(event("GET", TENANT_A, { id }));
+            const read = await api(emailApiEvent("GET", TENANT_A, { id }));
             expect(read.statusCode).to.equal(200);
             const body = JSON.parse(read.body!) as EmailStatusRecord;
             expect(body.status).to.equal("scheduled");
@@ -205,14 +192,16 @@ describe("email statuses (DynamoDB Local, fauxqs, local SES)", function () {
 
         it("another principal's id, an unknown id and a malformed id are the same 404, revealing nothing", async () => {
             const api = createEmailApi(apiDeps());
-            const posted = await api(event("POST", TENANT_A, { body: emailBody() }));
+            const posted = await api(emailApiEvent("POST", TENANT_A, { body: emailBody() }));
             const { id } = JSON.parse(posted.body!) as { id: string };
             // A new session of the same role is the same principal.
-            expect((await api(event("GET", "arn:aws:sts::111111111111:assumed-role/TenantA/other", { id }))).statusCode).to.equal(200);
-            const other = await api(event("GET", TENANT_B, { id }));
-            const unknown = await api(event("GET", TENANT_B, { id: crypto.randomUUID() }));
-            const malformed = await api(event("GET", TENANT_B, { id: "../../etc/passwd" }));
-            const anonymous = await api(event("GET", undefined, { id }));
+            expect((await api(emailApiEvent("GET", "arn:aws:sts::111111111111:assumed-role/TenantA/other", { id }))).statusCode).to.equal(
+                200,
+            );
+            const other = await api(emailApiEvent("GET", TENANT_B, { id }));
+            const unknown = await api(emailApiEvent("GET", TENANT_B, { id: crypto.randomUUID() }));
+            const malformed = await api(emailApiEvent("GET", TENANT_B, { id: "../../etc/passwd" }));
+            const anonymous = await api(emailApiEvent("GET", undefined, { id }));
             for (const answer of [other, unknown, malformed, anonymous]) {
                 expect(answer.statusCode).to.equal(404);
                 expect(answer.body).to.equal(other.body);
@@ -223,18 +212,18 @@ describe("email statuses (DynamoDB Local, fauxqs, local SES)", function () {
         it("a replayed Idempotency-Key keeps the first status and history", async () => {
             const api = createEmailApi(apiDeps());
             const key = `status-${crypto.randomUUID()}`;
-            const first = await api(event("POST", TENANT_A, { body: emailBody(), key }));
-            const replay = await api(event("POST", TENANT_A, { body: emailBody(), key }));
+            const first = await api(emailApiEvent("POST", TENANT_A, { body: emailBody(), key }));
+            const replay = await api(emailApiEvent("POST", TENANT_A, { body: emailBody(), key }));
             expect(replay.headers?.["idempotent-replayed"]).to.equal("true");
             const { id } = JSON.parse(first.body!) as { id: string };
             expect((JSON.parse(replay.body!) as { id: string }).id).to.equal(id);
-            const read = JSON.parse((await api(event("GET", TENANT_A, { id }))).body!) as EmailStatusRecord;
+            const read = JSON.parse((await api(emailApiEvent("GET", TENANT_A, { id }))).body!) as EmailStatusRecord;
             expect(read.history.map((entry) => entry.status)).to.deep.equal(["accepted", "queued"]);
         });
 
         it("nothing is queued when the status cannot be recorded (500, retry)", async () => {
             const api = createEmailApi(apiDeps({ statusTableName: "no-such-status-table" }));
-            const answer = await api(event("POST", TENANT_A, { body: emailBody() }));
+            const answer = await api(emailApiEvent("POST", TENANT_A, { body: emailBody() }));
             expect(answer.statusCode).to.equal(500);
             expect(await drain(stack.sqs, stack.queueUrl, 0)).to.have.length(0);
         });
@@ -243,9 +232,9 @@ describe("email statuses (DynamoDB Local, fauxqs, local SES)", function () {
     describe("the worker", () => {
         it("records sent with the provider and the provider's message id", async () => {
             const api = createEmailApi(apiDeps());
-            const { id } = JSON.parse((await api(event("POST", TENANT_A, { body: emailBody() }))).body!) as { id: string };
+            const { id } = JSON.parse((await api(emailApiEvent("POST", TENANT_A, { body: emailBody() }))).body!) as { id: string };
             await runWorkerOnce(worker());
-            const read = JSON.parse((await api(event("GET", TENANT_A, { id }))).body!) as EmailStatusRecord;
+            const read = JSON.parse((await api(emailApiEvent("GET", TENANT_A, { id }))).body!) as EmailStatusRecord;
             expect(read.status).to.equal("sent");
             const sent = read.history.find((entry) => entry.status === "sent")!;
             expect(sent.provider).to.equal("ses");
@@ -255,9 +244,9 @@ describe("email statuses (DynamoDB Local, fauxqs, local SES)", function () {
         it("records failed with the reason code when it dead-letters the email", async () => {
             await ses.setMode({ status: 400, errorType: "BadRequestException", message: "Illegal address" });
             const api = createEmailApi(apiDeps());
-            const { id } = JSON.parse((await api(event("POST", TENANT_A, { body: emailBody() }))).body!) as { id: string };
+            const { id } = JSON.parse((await api(emailApiEvent("POST", TENANT_A, { body: emailBody() }))).body!) as { id: string };
             await runWorkerOnce(worker());
-            const read = JSON.parse((await api(event("GET", TENANT_A, { id }))).body!) as EmailStatusRecord;
+            const read = JSON.parse((await api(emailApiEvent("GET", TENANT_A, { id }))).body!) as EmailStatusRecord;
             expect(read.status).to.equal("failed");
             expect(read.history.at(-1)).to.deep.include({ status: "failed", reason: "invalid-recipient" });
         });

@@ -54,6 +54,31 @@ export function emailApiDeps(stack: EmailStack, overrides: Partial<EmailApiDeps>
 }
 
 /**
+ * An API Gateway HTTP API (payload v2) event for one of the email routes, as IAM authorization
+ * delivers it: `userArn` is the caller (undefined: no authorizer context).
+ *
+ * @example
+ * await api(emailApiEvent("DELETE", TENANT_A, { id }));
+ */
+export function emailApiEvent(
+    method: "GET" | "POST" | "DELETE",
+    userArn: string | undefined,
+    options: { id?: string; body?: unknown; key?: string } = {},
+) {
+    return {
+        version: "2.0",
+        routeKey: method === "POST" ? "POST /v1/emails" : `${method} /v1/emails/{id}`,
+        rawPath: method === "POST" ? "/v1/emails" : `/v1/emails/${options.id}`,
+        rawQueryString: "",
+        headers: { "content-type": "application/json", ...(options.key ? { "idempotency-key": options.key } : {}) },
+        ...(options.id !== undefined ? { pathParameters: { id: options.id } } : {}),
+        requestContext: { http: { method }, requestId: "r", ...(userArn ? { authorizer: { iam: { userArn } } } : {}) },
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        isBase64Encoded: false,
+    } as never;
+}
+
+/**
  * fauxqs answers queue URLs on `sqs.<region>.localhost`; the SDK prefers a queue
  * URL's host over an endpoint from the environment, and that name may not resolve.
  * Point the URL at the emulator's own address.
