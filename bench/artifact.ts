@@ -93,7 +93,7 @@ const credentials = (region: string) => ({
 async function processorFigures(coldStarts: number) {
     const deployment = await benchDeployment();
     const artifact = await prepareArtifact(deployment, "event-processor");
-    const dynamo = await startDynamoDbLocal();
+    const dynamo = await startDynamoDbLocal({ jit: "throughput" });
     try {
         const zippedBytes = (await zipDirectory(artifact.archiveDir)).length;
         const environment = { ...artifact.environment, ...credentials(deployment.region), AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint };

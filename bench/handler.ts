@@ -267,7 +267,7 @@ async function measure(opts: { events?: number; batchSize?: number; rounds?: num
     const n = opts.events ?? 10_000;
     const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
     const rounds = Math.min(opts.rounds ?? 50, Math.ceil(n / batchSize));
-    const [dynamo, sqsEmulator] = await Promise.all([startDynamoDbLocal(), startFauxqs({ region: "eu-west-1" })]);
+    const [dynamo, sqsEmulator] = await Promise.all([startDynamoDbLocal({ jit: "throughput" }), startFauxqs({ region: "eu-west-1" })]);
     // The clients the Lambda builds (timeouts, no unread SDK logging), pointed at the emulators; shared by all contenders.
     const { dynamodb, sqs } = createProcessorClients({
         dynamodb: { endpoint: dynamo.endpoint, region: "eu-west-1", credentials: LOCAL_CREDENTIALS },

@@ -3,6 +3,7 @@
  * in the tier that matches what it starts, and the tier rules name files that exist.
  */
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -16,6 +17,7 @@ const runner = require("../../scripts/test.js") as {
     tierOf(file: string): Tier;
     filesOf(tiers: Tier[], root?: string): string[];
     parseArguments(argv: string[]): { tiers: Tier[]; checks: boolean; mochaArgs: string[] };
+    testEnvironment(environment?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
 };
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -100,5 +102,20 @@ describe("test runner: arguments", () => {
 
     it("names an unknown tier and the tiers there are", () => {
         expect(() => runner.parseArguments(["units"])).to.throw('unknown tier "units"; tiers: e2e, integration, unit');
+    });
+});
+
+describe("test runner: environment", () => {
+    it("gives every process it starts Node's compile cache under .local/cache, unless the caller chose one", () => {
+        const { NODE_COMPILE_CACHE: _ignored, ...callers } = process.env;
+        const environment = runner.testEnvironment(callers);
+        expect(environment.NODE_COMPILE_CACHE).to.equal(path.join(ROOT, ".local", "cache", "node-compile"));
+        expect(runner.testEnvironment({ ...callers, NODE_COMPILE_CACHE: "/elsewhere" }).NODE_COMPILE_CACHE).to.equal("/elsewhere");
+        // The Node 22 the tests run on takes the variable (module.getCompileCacheDir, Node 22.8+).
+        const child = spawnSync(process.execPath, ["-p", "require('node:module').getCompileCacheDir()"], {
+            env: environment,
+            encoding: "utf8",
+        });
+        expect(child.stdout.trim(), child.stderr).to.match(new RegExp(`^${environment.NODE_COMPILE_CACHE}`));
     });
 });

@@ -268,6 +268,8 @@ export class LocalFunction extends EventEmitter {
                 HOME: process.env.HOME ?? "",
                 TZ: "UTC",
                 ...(nodePath ? { NODE_PATH: nodePath } : {}),
+                // Node's on-disk compile cache, when the caller has one (npm test does): the same code, compiled once.
+                ...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
                 AWS_LAMBDA_FUNCTION_NAME: spec.name,
                 AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
                 AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySize ?? 128),

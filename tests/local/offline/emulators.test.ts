@@ -1,7 +1,15 @@
 import { expect } from "chai";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { Emulator, LOCAL_CREDENTIALS, EmulatorStartError, startDynamoDbLocal, startFauxqs } from "../../../local/offline/emulators";
+import * as fs from "node:fs";
+import {
+    DYNAMODB_LOCAL_JVM_OPTIONS,
+    Emulator,
+    LOCAL_CREDENTIALS,
+    EmulatorStartError,
+    startDynamoDbLocal,
+    startFauxqs,
+} from "../../../local/offline/emulators";
 import { listeningAddresses } from "../../support/sockets";
 
 describe("embedded emulators", () => {
@@ -26,6 +34,17 @@ describe("embedded emulators", () => {
         );
         const tables = await client.send(new ListTablesCommand({}));
         expect(tables.TableNames).to.include("smoke");
+    });
+
+    it("DynamoDB Local's JVM compiles for start-up (C1 only, serial GC) unless a run asks for throughput", function () {
+        // "Customize Java runtime startup behavior for Lambda functions", AWS Lambda Developer Guide.
+        if (process.platform !== "linux") this.skip();
+        const commandLine = fs.readFileSync(`/proc/${dynamo.process.pid}/cmdline`, "utf8").split("\0");
+        expect(commandLine).to.include.members(["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]);
+        expect(commandLine.indexOf("-XX:TieredStopAtLevel=1"), "a JVM option, before the main class").to.be.lessThan(
+            commandLine.indexOf("LoopbackDynamoDbLocal"),
+        );
+        expect(DYNAMODB_LOCAL_JVM_OPTIONS.throughput.join(" ")).to.not.include("TieredStopAtLevel");
     });
 
     it("DynamoDB Local is one database for any credentials and region (-sharedDb), as users expect of an emulator", async () => {
