@@ -4,20 +4,35 @@
  * `event-ingestion:<module>:<Type>` tokens.
  */
 import { expect } from "chai";
-import * as path from "node:path";
-import { deployUnderMocks } from "../../local/offline/mock-deployment";
-import type { RecordedResource } from "./fixtures/record-parents-program";
+import { sharedDeployment } from "../../local/offline/mock-deployment";
+
+/** A registration with its parent's type and name, as the engine receives them. */
+interface RecordedResource {
+    type: string;
+    name: string;
+    custom: boolean;
+    parentType?: string;
+    parentName?: string;
+}
 
 describe("component structure (mocks)", () => {
     let recorded: RecordedResource[];
     before(async () => {
-        await deployUnderMocks({ stack: "dev", programPath: path.join(__dirname, "fixtures", "record-parents-program") });
-        const store = globalThis as { __recordedResources?: RecordedResource[] };
-        recorded = store.__recordedResources ?? [];
-        delete store.__recordedResources;
+        // The dev stack's registrations (every resource and component, with its parent's URN), as the engine gets them.
+        const { registrations } = await sharedDeployment({ stack: "dev" });
+        const byUrn = new Map(registrations.map((r) => [r.urn, r]));
+        recorded = registrations.map(({ type, name, custom, parent }) => ({
+            type,
+            name,
+            custom,
+            parentType: parent === undefined ? undefined : byUrn.get(parent)?.type,
+            parentName: parent === undefined ? undefined : byUrn.get(parent)?.name,
+        }));
     });
 
     it("registers every AWS resource as a child of a component (no orphans at the stack root)", () => {
+        const unresolved = recorded.filter((r) => r.type !== "pulumi:pulumi:Stack" && r.parentType === undefined);
+        expect(unresolved, "every registration's parent is registered before it").to.deep.equal([]);
         const aws = recorded.filter((r) => r.type.startsWith("aws:"));
         expect(aws.length).to.be.greaterThan(25);
         const orphans = aws
