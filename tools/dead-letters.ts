@@ -192,9 +192,11 @@ export async function scanDeadLetters(
         Number(depth.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(depth.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
     const letters: DeadLetter[] = [];
     const seen = new Set<string>();
-    // Short polls sample a subset of SQS's servers; stop after consecutive empty answers, not the first.
+    // Short polls sample a subset of SQS's servers; stop after consecutive empty answers, not the first
+    // (the second a long poll), unless a short poll sees the whole queue.
+    const emptyAnswersToStop = queues.shortPollSeesAll ? 1 : 2;
     let empty = 0;
-    while (letters.length < max && empty < 2) {
+    while (letters.length < max && empty < emptyAnswersToStop) {
         const received = await sqs.send(
             new ReceiveMessageCommand({
                 QueueUrl: queues.deadLetterQueueUrl,

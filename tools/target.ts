@@ -32,6 +32,11 @@ export interface SystemQueues {
     deadLetterQueueUrl: string;
     deadLetterQueueArn?: string;
     fifo: boolean;
+    /**
+     * A short poll answers from every visible message of the DLQ (the local emulator keeps one store),
+     * so one empty answer means none is left; SQS samples a subset of its servers instead.
+     */
+    shortPollSeesAll?: boolean;
 }
 
 export interface ToolTarget {
@@ -99,6 +104,16 @@ export function systemsFrom(fields: Record<string, unknown>): Partial<Record<Sys
     return systems;
 }
 
+/**
+ * The local pipeline's systems, from its READY fields. fauxqs answers a short poll from its whole queue,
+ * so a DLQ scan there needs no second, long poll to be sure it saw everything.
+ */
+export function localSystems(ready: Record<string, unknown>): Partial<Record<SystemName, SystemQueues>> {
+    const systems = systemsFrom(ready);
+    for (const queues of Object.values(systems)) queues.shortPollSeesAll = true;
+    return systems;
+}
+
 /** `https://sqs.eu-west-1.amazonaws.com/...` → `eu-west-1`. */
 export function regionOfQueueUrl(url: string): string | undefined {
     return /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\//.exec(url)?.[1];
@@ -140,7 +155,7 @@ export function localTarget(file = localPipelineFile()): ToolTarget {
         name: `local (${String(ready.stack)})`,
         region,
         sqs,
-        systems: systemsFrom(ready),
+        systems: localSystems(ready),
         emailApiUrl: text(ready.emailApiUrl),
         ready,
         close: () => sqs.destroy(),
@@ -214,7 +229,10 @@ export function resolveTarget(stack: string | undefined, env: NodeJS.ProcessEnv 
 }
 
 /** Fills in the queue ARNs a source did not name (StartMessageMoveTask and the redrive source need them). */
-export async function resolveArns(sqs: SQSClient, queues: SystemQueues): Promise<Required<SystemQueues>> {
+export async function resolveArns(
+    sqs: SQSClient,
+    queues: SystemQueues,
+): Promise<SystemQueues & Required<Pick<SystemQueues, "queueArn" | "deadLetterQueueArn">>> {
     const arnOf = async (url: string) =>
         (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }))).Attributes?.QueueArn ?? "";
     return {

@@ -104,6 +104,11 @@ export class DynamoDbStreamReader extends EventEmitter {
     private loop?: Promise<void>;
     private wake?: () => void;
     private delivered = 0;
+    /** Passes over the shards begun so far. */
+    private passes = 0;
+    private discoverNow = false;
+    /** The current pass skipped a shard's records (a renewed iterator): it does not prove the reader caught up. */
+    private passIncomplete = false;
 
     constructor(private readonly options: StreamReaderOptions) {
         super();
@@ -112,6 +117,34 @@ export class DynamoDbStreamReader extends EventEmitter {
     /** Stream records handed to the handler so far. */
     get recordsDelivered(): number {
         return this.delivered;
+    }
+
+    /**
+     * Resolves once a whole pass over the stream's shards, begun after this call (and rediscovering its shards),
+     * found no record left to hand over: every record written before the call has been delivered. Lets a caller
+     * (a test) know that a record it expects not to see would have arrived by now. (DynamoDB Local answers an
+     * empty page only at a shard's end; DynamoDB itself may answer one before it.)
+     *
+     * @throws when the reader stops first, or after `timeoutMs`.
+     */
+    caughtUp(timeoutMs = 30_000): Promise<void> {
+        if (!this.running) return Promise.reject(new Error("the stream reader is not running"));
+        const after = this.passes;
+        this.discoverNow = true;
+        return new Promise<void>((resolve, reject) => {
+            const done = (error?: Error) => {
+                clearTimeout(timer);
+                this.off("caught-up", onPass);
+                this.off("stopped", onStop);
+                if (error) reject(error);
+                else resolve();
+            };
+            const onPass = (pass: number) => pass > after && done();
+            const onStop = () => done(new Error("the stream reader stopped before it caught up"));
+            const timer = setTimeout(() => done(new Error(`the stream reader did not catch up within ${timeoutMs} ms`)), timeoutMs);
+            this.on("caught-up", onPass);
+            this.on("stopped", onStop);
+        });
     }
 
     start(): void {
@@ -124,17 +157,22 @@ export class DynamoDbStreamReader extends EventEmitter {
         this.running = false;
         this.wake?.();
         await this.loop;
+        this.emit("stopped");
     }
 
     private async run(): Promise<void> {
         let lastDiscovery = 0;
         while (this.running) {
+            const pass = ++this.passes;
+            this.passIncomplete = false;
             try {
                 if (
+                    this.discoverNow ||
                     Date.now() - lastDiscovery > 1000 ||
                     this.shards.size === 0 ||
                     [...this.shards.values()].every((shard) => shard.closed)
                 ) {
+                    this.discoverNow = false;
                     await this.discoverShards();
                     lastDiscovery = Date.now();
                 }
@@ -144,7 +182,10 @@ export class DynamoDbStreamReader extends EventEmitter {
                     if (shard.closed) continue;
                     sawRecords = (await this.pollShard(shard)) || sawRecords;
                 }
-                if (!sawRecords) await this.sleep(this.options.pollIntervalMs ?? 100);
+                if (!sawRecords && this.running) {
+                    if (!this.passIncomplete) this.emit("caught-up", pass);
+                    await this.sleep(this.options.pollIntervalMs ?? 100);
+                }
             } catch (error) {
                 // The emulator is down or restarting: forget the iterators and re-acquire them later.
                 this.emit("read-error", error);
@@ -200,6 +241,7 @@ export class DynamoDbStreamReader extends EventEmitter {
             if ((error as Error).name !== "TrimmedDataAccessException" || shard.renewed) throw error;
             shard.iterator = undefined;
             shard.renewed = true;
+            this.passIncomplete = true;
             this.emit("iterator-renewed", { shardId: shard.shardId });
             return false;
         }

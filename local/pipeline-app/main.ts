@@ -9,14 +9,26 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { localPipelineFile } from "../../tools/target";
 import { acquireLocalLock, LocalLock } from "./local-lock";
-import { formatSummary, formatTable } from "./accounting";
-import { LocalConsole, startConsole } from "./console/server";
+import type { LocalConsole } from "./console/server";
 import type { DemoReport } from "./services/types";
-import { runDemo } from "./demo";
-import { LocalMode, LocalOptions, LocalOptionsError, parseLocalOptions, usage } from "./options";
-import { availableStacks, LocalPipeline, startLocalPipeline } from "./pipeline";
+import { availableStacks, LocalMode, LocalOptions, LocalOptionsError, parseLocalOptions, usage } from "./options";
+import type { LocalPipeline } from "./pipeline";
+
+/**
+ * The modules that build and run the pipeline (the AWS SDK, the emulators, the Pulumi program). They load once
+ * the flags are good, so a bad flag or `--help` is answered without loading (and transpiling) all of them.
+ */
+function loadPipelineModules() {
+    return Promise.all([
+        import("../../tools/target"),
+        import("./pipeline"),
+        import("./console/server"),
+        import("./demo"),
+        import("./accounting"),
+    ]);
+}
+type PipelineModules = Awaited<ReturnType<typeof loadPipelineModules>>;
 
 /** The line `npm run local` prints when ready; tools wait for it. */
 export const READY_PREFIX = "LOCAL_PIPELINE_READY";
@@ -48,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
         );
         return 2;
     }
+    const modules = await loadPipelineModules();
+    const [{ localPipelineFile }] = modules;
     // One `npm run local` per READY file: a second one would take over the file the tools and the first one use.
     let lock: LocalLock | undefined;
     if (mode === "local") {
@@ -59,13 +73,14 @@ async function main(argv: string[]): Promise<number> {
         lock = taken;
     }
     try {
-        return await run(mode, options);
+        return await run(mode, options, modules);
     } finally {
         lock?.release();
     }
 }
 
-async function run(mode: LocalMode, options: LocalOptions): Promise<number> {
+async function run(mode: LocalMode, options: LocalOptions, modules: PipelineModules): Promise<number> {
+    const [{ localPipelineFile }, { startLocalPipeline }, { startConsole }, { runDemo }, { formatSummary, formatTable }] = modules;
     const log = (line: string) => {
         // Once a signal stops the run, only the pipeline's own lines: the services' last requests race their stop.
         if (options.progress && (!signalled || line.startsWith("[pipeline]"))) process.stderr.write(line + "\n");

@@ -4,8 +4,20 @@
  * developer fixes all of them in one go.
  */
 
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { readCommandLine } from "../../tools/command-line";
 import { unknownOptionMessage } from "../../tools/suggest";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+/** Stacks with a `Pulumi.<stack>.yaml` in the repo. */
+export function availableStacks(): string[] {
+    return fs
+        .readdirSync(ROOT)
+        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+        .filter((stack): stack is string => Boolean(stack));
+}
 
 /** Which of the two commands is running. */
 export type LocalMode = "start" | "local";

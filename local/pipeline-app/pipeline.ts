@@ -24,6 +24,7 @@ import type { RunningEventProcessor } from "./services/event-processor";
 import type { RunningStreamSender } from "./services/stream-sender";
 import type { LocalContext, LocalService, RunningService } from "./services/types";
 import { localTopology } from "./topology";
+import { availableStacks } from "./options";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -363,12 +364,4 @@ async function assertPortsFree(ports: Array<[string, number | undefined]>): Prom
         if (!free) taken.push(`Port ${port} for ${name} is already in use. Choose another port or stop whatever holds it.`);
     }
     if (taken.length) throw new EmulatorStartError(taken.join("\n"));
-}
-
-/** Stacks with a `Pulumi.<stack>.yaml` in the repo. */
-export function availableStacks(): string[] {
-    return fs
-        .readdirSync(ROOT)
-        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
-        .filter((stack): stack is string => Boolean(stack));
 }

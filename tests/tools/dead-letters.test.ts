@@ -21,6 +21,7 @@ import {
     redriveDeadLetters,
     redriveRequest,
     RETRIES_EXHAUSTED,
+    scanDeadLetters,
     selects,
 } from "../../tools/dead-letters";
 import { runDlq } from "../../tools/dlq";
@@ -32,7 +33,7 @@ import {
     verifySenderClaim,
 } from "../../handlers/event-processor/sender-claim";
 import { regionOfApiUrl, runSend } from "../../tools/send";
-import { localTarget, regionOfQueueUrl, TargetError } from "../../tools/target";
+import { localSystems, localTarget, regionOfQueueUrl, TargetError } from "../../tools/target";
 
 function letter(overrides: Partial<DeadLetter> = {}): DeadLetter {
     return {
@@ -153,6 +154,28 @@ describe("operator tools: DLQ classification, grouping and redrive copies", () =
             SourceArn: "arn:events-dlq",
             DestinationArn: "arn:events",
         });
+    });
+
+    it("a scan of a deployed DLQ stops after a short and a long empty poll; of the local pipeline's (fauxqs), after one short one", async () => {
+        // A stand-in SQS client: one message on the first receive, then none.
+        const receives: Array<number | undefined> = [];
+        const sqs = {
+            send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+                if (command.constructor.name === "GetQueueAttributesCommand") return { Attributes: { ApproximateNumberOfMessages: "1" } };
+                if (command.constructor.name === "ChangeMessageVisibilityBatchCommand") return {};
+                if (command.constructor.name !== "ReceiveMessageCommand") throw new Error(`unexpected ${command.constructor.name}`);
+                receives.push(command.input.WaitTimeSeconds as number | undefined);
+                return receives.length === 1 ? { Messages: [{ MessageId: "m-1", ReceiptHandle: "r-1", Body: "{}" }] } : {};
+            },
+        } as unknown as SQSClient;
+        const queues = { system: "events" as const, queueUrl: "u", deadLetterQueueUrl: "d", fifo: false };
+        const deployed = await scanDeadLetters(sqs, queues);
+        expect(deployed.letters.map((l) => l.messageId)).to.deep.equal(["m-1"]);
+        expect(receives).to.deep.equal([0, 0, 1]);
+        receives.length = 0;
+        const local = await scanDeadLetters(sqs, localSystems({ eventQueueUrl: "u", deadLetterQueueUrl: "d" }).events!);
+        expect(local.letters.map((l) => l.messageId)).to.deep.equal(["m-1"]);
+        expect(receives).to.deep.equal([0, 0]);
     });
 
     it("with a sender-claim key (producers), a whole DLQ uses the move task only when every letter is signed; else one by one, signing what SQS moved", async () => {

@@ -29,7 +29,7 @@ import {
     redriveDeadLetters,
     RETRIES_EXHAUSTED,
 } from "../../../tools/dead-letters";
-import { systemsFrom, SYSTEMS, SystemName } from "../../../tools/target";
+import { localSystems, systemsFrom, SYSTEMS, SystemName } from "../../../tools/target";
 import { localSenderClaimKey } from "../../../handlers/event-processor/sender-claim";
 import type { FairQueueMetrics } from "../../aws-stand-ins/sqs-fairness";
 import { inspectQueue } from "../accounting";
@@ -531,7 +531,7 @@ export async function startConsole(pipeline: LocalPipeline, options: ConsoleOpti
                 const form = await readForm(req);
                 const system = form.get("system") as SystemName | null;
                 const reason = form.get("reason");
-                const queues = system && SYSTEMS.includes(system) ? systemsFrom(pipeline.ready)[system] : undefined;
+                const queues = system && SYSTEMS.includes(system) ? localSystems(pipeline.ready)[system] : undefined;
                 if (!queues || !reason) return reply(res, 400, "<p>Choose a system and a reason.</p>");
                 const selection = reason === RETRIES_EXHAUSTED ? { retriesExhausted: true } : { reason };
                 // On a stack with producers, letters SQS moved are signed as their first sender, as `npm run dlq` does.

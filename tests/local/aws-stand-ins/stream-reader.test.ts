@@ -82,6 +82,42 @@ describe("DynamoDB stream reader (a stream-triggered event source mapping)", fun
         expect(reader.recordsDelivered).to.equal(5);
     });
 
+    it("caughtUp() resolves once every record written before the call is handed over, and rejects once the reader stops", async () => {
+        const streamArn = await tableWithItems(3);
+        const seen: string[] = [];
+        const reader = new DynamoDbStreamReader({
+            streams,
+            streamArn,
+            region: REGION,
+            pollIntervalMs: 20,
+            handler: async (e) => {
+                // Slow enough that a wait resolving before delivery would be caught.
+                await new Promise((r) => setTimeout(r, 200));
+                seen.push(...ids(e));
+            },
+        });
+        reader.start();
+        try {
+            await reader.caughtUp();
+            expect(seen).to.deep.equal(["item-0", "item-1", "item-2"]);
+            const table = streamArn.split("/")[1];
+            await dynamodb.send(new PutItemCommand({ TableName: table, Item: { id: { S: "item-3" } } }));
+            await reader.caughtUp();
+            expect(seen).to.deep.equal(["item-0", "item-1", "item-2", "item-3"]);
+        } finally {
+            const pending = reader.caughtUp().then(
+                () => "resolved",
+                (e: Error) => e.message,
+            );
+            await reader.stop();
+            expect(await pending).to.match(/stopped before it caught up|resolved/);
+        }
+        await reader.caughtUp().then(
+            () => expect.fail("caughtUp() of a stopped reader resolved"),
+            (e: Error) => expect(e.message).to.match(/not running/),
+        );
+    });
+
     it("checkpoints on a partial batch response and retries from the lowest failed record only", async () => {
         const streamArn = await tableWithItems(5);
         const calls: string[][] = [];

@@ -73,9 +73,13 @@ describe("fault injection on the local pipeline", function () {
             intervalMs: 20,
         });
         await pipeline.killDynamoDb("SIGKILL");
-        // Producers keep sending while the store is down.
+        const failuresAtKill = outcomes.filter((o) => o !== "success").length;
+        // Producers keep sending while the store is down; it comes back once the processor has failed a batch on it.
         sent.push(...(await sendMessages(pipeline, events.slice(20))));
-        await new Promise((r) => setTimeout(r, 2_000));
+        await until("a batch to fail while the store is down", () => outcomes.filter((o) => o !== "success").length > failuresAtKill, {
+            timeoutMs: 20_000,
+            intervalMs: 20,
+        });
         await pipeline.restartDynamoDb();
         const summary = await settleAccounting(pipeline, sent, { deadline: Date.now() + 60_000 });
         expect(summary.unaccounted, JSON.stringify(summary)).to.deep.equal([]);

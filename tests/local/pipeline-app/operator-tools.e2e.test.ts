@@ -32,6 +32,7 @@ import { runDlq } from "../../../tools/dlq";
 import { runSend } from "../../../tools/send";
 import { LOCAL_PIPELINE_FILE_VARIABLE } from "../../../tools/target";
 import { DEFAULT_RECEIVE_WAIT_SECONDS } from "../../../local/aws-stand-ins/event-source-poller";
+import { inspectQueue } from "../../../local/pipeline-app/accounting";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "../../..");
@@ -56,6 +57,7 @@ function payment(n: number) {
 
 /** The pipeline runs in this process on a shared 2-core machine: allow it time to settle. */
 const SETTLE = { timeoutMs: 45_000, intervalMs: 300 };
+// Queues named here are fauxqs's, whose short poll sees the whole queue (shortPollSeesAll), as the tools' local target says.
 
 describe("operator tools on the local pipeline (npm run send, npm run dlq)", function () {
     this.timeout(240_000);
@@ -86,6 +88,20 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
                 }),
             )
         ).Items ?? [];
+
+    /**
+     * Waits until a queue holds no message (none ready, in flight or delayed): every message sent to it has been
+     * handled and deleted, so whatever handling it would cause (a store write, an email) has happened.
+     */
+    const drained = (queueUrl: string) =>
+        until(
+            `${queueUrl} to be drained`,
+            async () => {
+                const queue = await inspectQueue(pipeline.ready.sqsEndpoint, queueUrl.split("/").pop()!);
+                return queue.ready.length + queue.inflight.length + queue.delayed.length === 0;
+            },
+            SETTLE,
+        );
 
     before(async () => {
         pipeline = await startLocalPipeline({
@@ -167,6 +183,7 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
             queueUrl: pipeline.ready.eventQueueUrl,
             deadLetterQueueUrl: pipeline.ready.deadLetterQueueUrl,
             fifo: false,
+            shortPollSeesAll: true,
         });
         const letter = scan.letters.find((l) => l.reason === "type_disabled")!;
         await scan.release();
@@ -201,6 +218,7 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
             queueUrl: `${pipeline.ready.sqsEndpoint}/000000000000/no-such-queue`,
             deadLetterQueueUrl: pipeline.ready.deadLetterQueueUrl,
             fifo: false,
+            shortPollSeesAll: true,
         };
         const result = await redriveDeadLetters(sqs, broken, { reason: "type_disabled", limit: 1 }, { execute: true, useMoveTask: false });
         expect(result.moved).to.equal(0);
@@ -239,7 +257,9 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         expect((await groups()).map(({ reason, count }) => ({ reason, count }))).to.deep.equal([{ reason: "invalid_data", count: 1 }]);
         // Exactly once: one INSERT each on the stream, no MODIFY.
         await until("stream deliveries", () => pipeline.sender!.delivered.filter((d) => d.clientId === "tenant-pay").length >= 3, SETTLE);
-        await new Promise((r) => setTimeout(r, 1500));
+        // Every redriven message handled (so every write made) and the stream read to its end: a second write would show.
+        await drained(pipeline.ready.eventQueueUrl);
+        await pipeline.sender!.reader.caughtUp();
         const deliveries = pipeline.sender!.delivered.filter((d) => d.clientId === "tenant-pay");
         expect(deliveries.map((d) => `${d.eventName} ${d.eventId}`).sort()).to.deep.equal(["INSERT pay-1", "INSERT pay-2", "INSERT pay-3"]);
 
@@ -251,7 +271,8 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
                 MessageGroupId: "tenant-pay",
             }),
         );
-        await new Promise((r) => setTimeout(r, 3000));
+        await drained(pipeline.ready.eventQueueUrl);
+        await pipeline.sender!.reader.caughtUp();
         expect(await stored("tenant-pay")).to.have.length(3);
         expect(pipeline.sender!.delivered.filter((d) => d.clientId === "tenant-pay")).to.have.length(3);
     });
@@ -273,7 +294,7 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         // Received once and never deleted; the next receive exceeds maxReceiveCount and SQS moves it.
         await sqs.send(new ReceiveMessageCommand({ QueueUrl: sourceUrl, VisibilityTimeout: 0 }));
         await sqs.send(new ReceiveMessageCommand({ QueueUrl: sourceUrl, VisibilityTimeout: 0 }));
-        const queues = { system: "events" as const, queueUrl: sourceUrl, deadLetterQueueUrl: dlqUrl, fifo: false };
+        const queues = { system: "events" as const, queueUrl: sourceUrl, deadLetterQueueUrl: dlqUrl, fifo: false, shortPollSeesAll: true };
         const scan = await scanDeadLetters(sqs, queues);
         expect(scan.letters.map((l) => l.reason)).to.deep.equal([RETRIES_EXHAUSTED]);
         await scan.release();
@@ -325,6 +346,7 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
             queueUrl: String(pipeline.ready.emailQueueUrl),
             deadLetterQueueUrl: String(pipeline.ready.emailDeadLetterQueueUrl),
             fifo: true,
+            shortPollSeesAll: true,
         });
         const id = scan.letters[0].messageId;
         await scan.release();
@@ -341,7 +363,8 @@ describe("operator tools on the local pipeline (npm run send, npm run dlq)", fun
         for (const value of Object.values(secret)) expect(moved.out).to.not.include(value);
         await until("the redriven email in the inbox", () => email.sink.messages().some((m) => m.emailId === "email-redrive-1"), SETTLE);
         await dlq("redrive", "--system", "email", "--reason", CONTENT_REJECTED, "--yes");
-        await new Promise((r) => setTimeout(r, 2000));
+        // The worker delivers before it deletes: with the queue empty, a second delivery would be in the inbox.
+        await drained(String(pipeline.ready.emailQueueUrl));
         expect(email.sink.messages().filter((m) => m.emailId === "email-redrive-1")).to.have.length(1);
     });
 

@@ -14,7 +14,7 @@
  */
 import { expect } from "chai";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { execFile, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -271,7 +271,18 @@ describe("tenancy end to end on the local pipeline (stack localstack with produc
     it("redrive after a transient failure: valid events SQS moved after maxReceiveCount (DynamoDB down) are stored once, by the tool and by the console", async () => {
         const orders = sqsAs(pipeline.ready.producers.orders);
         const ids = ["redrive-valid", "redrive-console"];
+        const visibility = (seconds: number) =>
+            pipeline.context.clients.sqs.send(
+                new SetQueueAttributesCommand({
+                    QueueUrl: pipeline.ready.eventQueueUrl,
+                    Attributes: { VisibilityTimeout: String(seconds) },
+                }),
+            );
+        const { visibilityTimeoutSeconds } = pipeline.ready.eventSource as { visibilityTimeoutSeconds: number };
         await pipeline.killDynamoDb("SIGKILL");
+        // With the store down every receive fails, and what the test waits for is SQS counting receives up to
+        // maxReceiveCount: a 1 s visibility timeout (instead of 6 s) while it is down only makes the receives come sooner.
+        await visibility(1);
         try {
             for (const eventId of ids) {
                 await orders.send(
@@ -293,6 +304,7 @@ describe("tenancy end to end on the local pipeline (stack localstack with produc
             );
             expect(letters.map((letter) => letter.reason)).to.deep.equal([undefined, undefined]);
         } finally {
+            await visibility(visibilityTimeoutSeconds);
             await pipeline.restartDynamoDb();
         }
         // One with `npm run dlq`, the other from the console's Redrive button (same move, same claim key).
