@@ -63,7 +63,7 @@ export default tseslint.config(
     },
     {
         // An Output in a template literal prints "Calling [toString] on an [Output<T>]…" instead of its value.
-        files: ["index.ts", "components/**/*.ts", "config/**/*.ts"],
+        files: ["index.ts", "program.ts", "components/**/*.ts", "config/**/*.ts"],
         languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
         plugins: { "@pulumi": pulumi },
         rules: {

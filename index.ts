@@ -1,53 +1,18 @@
 /**
  * Multi-tenant event ingestion and email delivery on AWS. The stack config maps to
  * component arguments in config/component-args.ts; the shared resources (the events
- * key and the alarm topic) come first, then the event pipeline and the email service.
+ * key and the alarm topic) come first, then the event pipeline and the email service,
+ * each built and wired by its step in program.ts.
  */
-import { loadStackConfig } from "./config";
-import { componentArgs } from "./config/component-args";
-import { AlarmTopic, EmailService, EncryptionKey, EventPipeline, registerStackTags } from "./components";
-import { eventProcessorFromEnvironment } from "./handlers/event-processor";
-import {
-    emailApiFromEnvironment,
-    emailStatusEventsFromEnvironment,
-    emailStatusNotifierFromEnvironment,
-    emailWorkerFromEnvironment,
-} from "./handlers/email";
+import { emailService, eventPipeline, sharedResources, stackComponentArgs } from "./program";
 
-// Fails before any resource is registered, listing every bad setting.
-const args = componentArgs(loadStackConfig());
-// Owner and cost-allocation tags on every taggable resource below (the pack requires them).
-registerStackTags(args.shared.tags);
-
-// Shared: the events key also encrypts the alarm topic every alarm notifies; the email data (PII) has its own key.
-const key = new EncryptionKey("events");
-const alarms = new AlarmTopic("alarms", { kmsKeyArn: key.arn, alarmNamePrefix: key.alarmNamePrefix, email: args.shared.alarmEmail });
-// CloudWatch may use the events key for the alarm topic only (the topic's ARN exists once the topic does).
-key.allowAlarmTopics([alarms.topic.arn]);
-// The email key also encrypts the status bus (EventBridge may use it for that bus only).
-const emailKey = new EncryptionKey("email", {
-    services: ["sqs", "dynamodb", "logs", "lambda", "s3", "secretsmanager", "events"],
-    eventBusNames: [EmailService.statusEventBusName("email")],
-});
-
-const events = new EventPipeline("events", {
-    ...args.events,
-    processorFactory: eventProcessorFromEnvironment,
-    kmsKeyArn: key.arn,
-    logGroupNamePrefix: key.logGroupNamePrefix,
-    alarms: { topicArn: alarms.topic.arn, namePrefix: key.alarmNamePrefix },
-});
-
-const email = new EmailService("email", {
-    ...args.email,
-    api: { ...args.email.api, factory: emailApiFromEnvironment },
-    worker: { ...args.email.worker, factory: emailWorkerFromEnvironment },
-    statusEvents: { factory: emailStatusEventsFromEnvironment },
-    statusNotifications: { factory: emailStatusNotifierFromEnvironment },
-    kmsKeyArn: emailKey.arn,
-    logGroupNamePrefix: emailKey.logGroupNamePrefix,
-    alarms: { topicArn: alarms.topic.arn, namePrefix: alarms.alarmNamePrefix },
-});
+// Validates the config (before any resource is registered) and tags every resource registered after it.
+const args = stackComponentArgs();
+// Shared: the events key (it also encrypts the alarm topic every alarm notifies), the alarm topic and the email data's own key.
+const shared = sharedResources(args);
+const { key, alarms } = shared;
+const events = eventPipeline(args, shared);
+const email = emailService(args, shared);
 
 export const eventQueueUrl = events.queue.queue.url;
 export const eventQueueArn = events.queue.queue.arn;

@@ -1,6 +1,6 @@
 /**
  * The one place where the stack config becomes component arguments: each component
- * takes arguments in its own terms, and index.ts adds the resources they share (keys,
+ * takes arguments in its own terms, and program.ts adds the resources they share (keys,
  * the alarm topic) and the handler factories. Config imports component types here;
  * components never import config.
  */
@@ -18,9 +18,9 @@ export interface ComponentArgs {
         /** Subscribed to the alarm topic. @default undefined (no subscription) */
         alarmEmail?: string;
     };
-    /** The `EventPipeline`, without the resources and handler index.ts gives it. */
+    /** The `EventPipeline`, without the resources and handler program.ts gives it. */
     events: Omit<EventPipelineArgs, "processorFactory" | "kmsKeyArn" | "logGroupNamePrefix" | "alarms">;
-    /** The `EmailService`, without the resources and handlers index.ts gives it. */
+    /** The `EmailService`, without the resources and handlers program.ts gives it. */
     email: {
         api: Omit<EmailServiceArgs["api"], "factory">;
         worker: Omit<EmailServiceArgs["worker"], "factory">;

@@ -1,6 +1,6 @@
 /**
  * Owner and cost-allocation tags (keys `event-ingestion:owner`, `event-ingestion:costCenter`):
- * every taggable resource carries them (index.ts registers the stack transform), and the
+ * every taggable resource carries them (program.ts registers the stack transform), and the
  * policy pack's mandatory `required-tags` rule blocks a deploy without them.
  * AWS tag values: up to 256 Unicode letters, digits, spaces and `_ . : / = + - @`
  * ("Tagging best practices", AWS Whitepaper; "Tag naming limits and requirements").

@@ -9,6 +9,7 @@ import { evaluatePack, fromMockedResources } from "../../policies/testing";
 import type { PolicyDocument } from "../../components/shared/iam-documents";
 import { decide, type AccessRequest } from "../support/iam";
 import { one, policyOf } from "./helpers";
+import { emailServiceDeployment } from "./programs";
 
 const EMAIL = /^email(-|$)/;
 
@@ -33,7 +34,8 @@ describe("policy pack on the email service (dev stack, mocks)", function () {
     });
 
     it("would fail a route without authorization (emailApiAuthorization NONE)", async () => {
-        const open = await sharedDeployment({ stack: "dev", configOverrides: { "event-ingestion:emailApiAuthorization": "NONE" } });
+        // The email service alone (./programs): the setting is its own.
+        const open = await emailServiceDeployment({ stack: "dev", configOverrides: { "event-ingestion:emailApiAuthorization": "NONE" } });
         const evaluation = await evaluatePack(fromMockedResources(open.resources), { stack: "dev" });
         expect(evaluation.mandatory.map((v) => `${v.policy} ${v.resourceName}`)).to.include.members([
             "apigateway-route-authorization email-http-send",

@@ -1,6 +1,7 @@
 /**
  * The email service as the program declares it (index.ts under Pulumi mocks with
- * the dev stack's config): encryption, IAM, auth, throttling, alarms, outputs.
+ * the dev stack's config): encryption, IAM, auth, throttling, alarms, outputs. Under
+ * another config, the email service alone, wired as index.ts wires it (./programs).
  */
 import { expect } from "chai";
 import { parseStackConfig, ConfigValidationError } from "../../config";
@@ -8,6 +9,8 @@ import { sharedDeployment, type MockDeployment, type MockedResource } from "../.
 import { readStackConfig } from "../../local/offline/mock-deployment";
 import { EMAIL_ENV } from "../../contracts/email-service";
 import { sqsEventSourceProblems } from "../../components/shared/event-source-rules";
+import { componentArgs } from "../../config/component-args";
+import { emailServiceDeployment } from "./programs";
 
 type Statement = {
     Sid?: string;
@@ -102,7 +105,7 @@ describe("EmailService component (dev stack, mocks)", function () {
         expect(apiEnv[EMAIL_ENV.statusTable]).to.equal(table.state.name);
         expect(workerEnv[EMAIL_ENV.statusTable]).to.equal(table.state.name);
         expect(apiEnv[EMAIL_ENV.statusRetentionSeconds]).to.equal(String(30 * 86_400));
-        const shorter = await sharedDeployment({ stack: "dev", configOverrides: { "event-ingestion:emailStatusRetentionDays": 7 } });
+        const shorter = await emailServiceDeployment({ stack: "dev", configOverrides: { "event-ingestion:emailStatusRetentionDays": 7 } });
         expect(
             named(shorter, "aws:lambda/function:Function", "email-api").inputs.environment.variables[EMAIL_ENV.statusRetentionSeconds],
         ).to.equal(String(7 * 86_400));
@@ -200,7 +203,7 @@ describe("EmailService component (dev stack, mocks)", function () {
     it("SMTP secret: encrypted with the key; no value in the program unless emailSmtp is configured", async () => {
         expect(named(d, "aws:secretsmanager/secret:Secret", "email-smtp").inputs.kmsKeyId).to.equal(keyArn);
         expect(d.resources.filter((r) => r.type === "aws:secretsmanager/secretVersion:SecretVersion")).to.have.length(0);
-        const withSmtp = await sharedDeployment({
+        const withSmtp = await emailServiceDeployment({
             stack: "dev",
             configOverrides: { "event-ingestion:emailSmtp": { host: "smtp.relay.example", port: 587, username: "apikey" } },
             secretConfig: { "event-ingestion:emailSmtpPassword": "s3cr3t-value" },
@@ -220,6 +223,18 @@ describe("EmailService component (dev stack, mocks)", function () {
         for (const fn of withSmtp.resources.filter((r) => r.type === "aws:lambda/function:Function")) {
             expect(JSON.stringify(fn.inputs.environment ?? {})).to.not.include("s3cr3t-value");
         }
+        // The rest of the program (the event pipeline, the shared keys and topic) is built from the other
+        // component arguments only (program.ts), and with this config none of them holds the password.
+        const raw = Object.fromEntries(
+            Object.entries({
+                ...readStackConfig("dev"),
+                "event-ingestion:emailSmtp": { host: "smtp.relay.example", port: 587, username: "apikey" },
+                "event-ingestion:emailSmtpPassword": "s3cr3t-value",
+            }).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+        );
+        const args = componentArgs(parseStackConfig(raw, { secretKeys: ["event-ingestion:emailSmtpPassword"] }));
+        expect(JSON.stringify(args.email)).to.include("s3cr3t-value");
+        expect(JSON.stringify({ ...args, email: undefined })).to.not.include("s3cr3t-value");
     });
 
     for (const [name, timeout, memory] of [
@@ -377,7 +392,7 @@ describe("EmailService component (dev stack, mocks)", function () {
     });
 
     it("SES permissions narrow to configured identities and configuration set", async () => {
-        const scoped = await sharedDeployment({
+        const scoped = await emailServiceDeployment({
             stack: "dev",
             configOverrides: {
                 "event-ingestion:emailSesIdentities": ["mail.example.com"],
@@ -475,7 +490,7 @@ describe("EmailService component (dev stack, mocks)", function () {
     });
 
     it("throttling and authorization follow config", async () => {
-        const custom = await sharedDeployment({
+        const custom = await emailServiceDeployment({
             stack: "dev",
             configOverrides: {
                 "event-ingestion:emailThrottleRateLimit": 5,

@@ -451,13 +451,33 @@ describe("event processor stack (dev, mocks)", () => {
 });
 
 describe("event processor stack: config-driven variations (mocks)", () => {
-    it("sets Lambda's JSON log filter of every function to its configured level, so DEBUG lines are not dropped", async () => {
+    // One whole-program deployment under a config that changes the processor's settings (its sizes, its log
+    // level, no retention) and the email service's log level: what each test reads depends on its own settings
+    // only, and the subject is the whole program (each system takes its own settings and keeps the others' apart).
+    const config = { ...readStackConfig("dev") };
+    delete config["event-ingestion:eventRetentionDays"];
+    let d: MockDeployment;
+    before(async () => {
+        d = await sharedDeployment({
+            config: {
+                ...config,
+                "event-ingestion:processorTimeoutSeconds": 60,
+                "event-ingestion:maxBatchingWindowSeconds": 0,
+                "event-ingestion:processorMemoryMb": 1024,
+                "event-ingestion:batchSize": 3,
+                "event-ingestion:maxConcurrency": 50,
+                "event-ingestion:deletionProtection": false,
+                "event-ingestion:alarmEmail": "oncall@example.com",
+                "event-ingestion:enabledEventTypes": EVENT_TYPE_NAMES.slice(0, 2),
+                "event-ingestion:logLevel": "DEBUG",
+                "event-ingestion:emailLogLevel": "ERROR",
+            },
+        });
+    });
+
+    it("sets Lambda's JSON log filter of every function to its configured level, so DEBUG lines are not dropped", () => {
         // "Configuring advanced logging controls for Lambda functions": with JSON logs, Lambda drops
         // application logs below applicationLogLevel (INFO when unset), whatever the library writes.
-        const d = await sharedDeployment({
-            stack: "dev",
-            configOverrides: { "event-ingestion:logLevel": "DEBUG", "event-ingestion:emailLogLevel": "ERROR" },
-        });
         const levels = Object.fromEntries(
             ["event-processor", "email-api", "email-worker"].map((name) => {
                 const fn = one(d, FUNCTION, name);
@@ -479,22 +499,7 @@ describe("event processor stack: config-driven variations (mocks)", () => {
         });
     });
 
-    it("follows sizes from config and leaves out TTL when no retention is configured", async () => {
-        const config = { ...readStackConfig("dev") };
-        delete config["event-ingestion:eventRetentionDays"];
-        const d = await sharedDeployment({
-            config: {
-                ...config,
-                "event-ingestion:processorTimeoutSeconds": 60,
-                "event-ingestion:maxBatchingWindowSeconds": 0,
-                "event-ingestion:processorMemoryMb": 1024,
-                "event-ingestion:batchSize": 3,
-                "event-ingestion:maxConcurrency": 50,
-                "event-ingestion:deletionProtection": false,
-                "event-ingestion:alarmEmail": "oncall@example.com",
-                "event-ingestion:enabledEventTypes": EVENT_TYPE_NAMES.slice(0, 2),
-            },
-        });
+    it("follows sizes from config and leaves out TTL when no retention is configured", () => {
         const fn = one(d, FUNCTION, "event-processor");
         expect(fn.inputs.timeout).to.equal(60);
         expect(fn.inputs.memorySize).to.equal(1024);

@@ -17,7 +17,9 @@ import {
 } from "../../components/shared/aws-quotas";
 import { EMAIL_ENV } from "../../contracts/email-service";
 import { EVENT_PROCESSOR_ENV } from "../../contracts/event-pipeline";
-import { deployUnderMocks } from "../../local/offline/mock-deployment";
+import { readStackConfig, sharedDeployment } from "../../local/offline/mock-deployment";
+import { componentArgs } from "../../config/component-args";
+import { emailServiceDeployment } from "../components/programs";
 
 /** The AWS pages the rules follow (titles as AWS publishes them). */
 const DOCS = {
@@ -41,6 +43,11 @@ function issuesOf(raw: Record<string, unknown>): ConfigValidationError {
     }
     throw new Error("expected a ConfigValidationError");
 }
+/** The component arguments the program builds from a stack config (config/component-args.ts). */
+const argsOf = (raw: Record<string, unknown>) =>
+    componentArgs(
+        parseStackConfig(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]))),
+    );
 const accepts = (raw: Record<string, unknown>) => {
     try {
         parseStackConfig(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])));
@@ -158,7 +165,8 @@ describe("config: what AWS would refuse or read as a wildcard fails the preview"
                     ),
                 },
             ]) {
-                const d = await deployUnderMocks({ stack: "dev", configOverrides: { ...config } });
+                // The email service alone (tests/components/programs.ts): these settings are the email service's own.
+                const d = await emailServiceDeployment({ stack: "dev", configOverrides: { ...config } });
                 const fn = (name: string) => d.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name === name)!;
                 const api = fn("email-api").inputs.environment.variables as Record<string, string>;
                 expect(api[EMAIL_ENV.sendingIdentities], "the identities reached the environment").to.be.a("string");
@@ -178,6 +186,21 @@ describe("config: what AWS would refuse or read as a wildcard fails the preview"
                     for (const name of configDriven) delete variables[name];
                     expect(lambdaEnvironmentBytes(variables), each.name).to.be.at.most(LAMBDA_ENVIRONMENT_FIXED_RESERVE_BYTES);
                 }
+                // The rest of the program is built from the other component arguments (program.ts), which these
+                // settings leave as the dev stack has them: its functions are the dev stack's, checked below.
+                const { email: _email, ...rest } = argsOf({ ...readStackConfig("dev"), ...config });
+                const { email: _devEmail, ...devRest } = argsOf(readStackConfig("dev"));
+                expect(rest, "the event pipeline's and the shared arguments").to.deep.equal(devRest);
+            }
+            // What config does not drive fits the reserve in every function of the whole program (the event processor too).
+            const dev = await sharedDeployment({ stack: "dev" });
+            const configDriven: string[] = [EMAIL_ENV.sendingIdentities, EMAIL_ENV.allowedSenders, EVENT_PROCESSOR_ENV.producerTenants];
+            const functions = dev.resources.filter((r) => r.type === "aws:lambda/function:Function");
+            expect(functions.map((f) => f.name)).to.include("event-processor");
+            for (const each of functions) {
+                const variables = { ...(each.inputs.environment?.variables ?? {}) } as Record<string, string>;
+                for (const name of configDriven) delete variables[name];
+                expect(lambdaEnvironmentBytes(variables), each.name).to.be.at.most(LAMBDA_ENVIRONMENT_FIXED_RESERVE_BYTES);
             }
         });
     });

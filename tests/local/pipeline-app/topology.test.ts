@@ -4,6 +4,7 @@ import { sharedDeployment, MockDeployment, MockedResource } from "../../../local
 import { createTableInput, rewriteValue } from "../../../local/pipeline-app/provision";
 import { locateEventProcessor } from "../../../local/pipeline-app/services/event-processor";
 import { localTopology, queuesInCreationOrder, TopologyError } from "../../../local/pipeline-app/topology";
+import { eventPipelineDeployment } from "../../components/programs";
 
 function resource(type: string, name: string, inputs: MockedResource["inputs"], state: MockedResource["state"] = {}): MockedResource {
     return { type, name, id: name, inputs, state: { ...inputs, ...state } };
@@ -66,9 +67,10 @@ describe("local topology: the emulators' settings come from the stack's resource
             .and.match(/IAM/);
     });
 
+    // Under another config, the event pipeline alone (tests/components/programs.ts): these settings are its own.
     it("follows the stack config: change it and the local settings change with it (one source of truth)", async () => {
         const t = localTopology(
-            await sharedDeployment({
+            await eventPipelineDeployment({
                 stack: "localstack",
                 configOverrides: {
                     "event-ingestion:maxReceiveCount": 7,
@@ -94,7 +96,7 @@ describe("local topology: the emulators' settings come from the stack's resource
 
     it("reads the stack's producers: each role's unique id and the tenants PRODUCER_TENANTS grants it; each function's role id", async () => {
         const t = localTopology(
-            await sharedDeployment({
+            await eventPipelineDeployment({
                 stack: "localstack",
                 configOverrides: {
                     "event-ingestion:producers": {
