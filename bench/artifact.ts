@@ -13,7 +13,7 @@
  *   - email worker: zipped size (target <= 256 KiB) and cold init (target <= 120 ms),
  *     traced and untraced.
  *
- * Run alone: `node scripts/node22.js -r ts-node/register/transpile-only bench/artifact.ts`
+ * Run alone: `node scripts/node22.js -r ./scripts/register-ts.js bench/artifact.ts`
  */
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { integerOption } from "./index";

@@ -17,6 +17,7 @@
  * tracerUnsampledOverheadRatio = unsampled CPU/event / disabled CPU/event
  */
 import { fork } from "node:child_process";
+import * as path from "node:path";
 import { Readable } from "node:stream";
 import { integerOption, type BenchOption } from "./index";
 import { EVENT_PROCESSOR_SERVICE_NAME } from "../contracts/event-pipeline";
@@ -73,7 +74,7 @@ export async function run(opts: Record<string, unknown>): Promise<TracerFigures>
     try {
         const result = await new Promise<ChildResult>((resolve, reject) => {
             const child = fork(__filename, [CHILD_FLAG, String(events), String(rounds)], {
-                execArgv: ["-r", "ts-node/register/transpile-only"],
+                execArgv: ["-r", path.join(__dirname, "..", "scripts", "register-ts.js")],
                 env: {
                     ...process.env,
                     AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",

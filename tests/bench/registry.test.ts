@@ -60,7 +60,15 @@ describe("bench registry", () => {
     it("names the mode a flag belongs to even when that mode is not loaded (the real command line)", () => {
         const run = spawnSync(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", path.join(ROOT, "bench", "index.ts"), "--mode", "handler", "--cold-starts", "2"],
+            [
+                "-r",
+                path.join(ROOT, "scripts", "register-ts.js"),
+                path.join(ROOT, "bench", "index.ts"),
+                "--mode",
+                "handler",
+                "--cold-starts",
+                "2",
+            ],
             {
                 cwd: ROOT,
                 encoding: "utf8",

@@ -83,7 +83,7 @@ describe("tracer wiring (handlers/tracing.ts)", () => {
                 process.execPath,
                 [
                     "-r",
-                    "ts-node/register/transpile-only",
+                    path.join(root, "scripts", "register-ts.js"),
                     "-e",
                     'const t = require("./handlers/tracing").defaultTracer("probe"); console.log(JSON.stringify({ enabled: t.isTracingEnabled(), xray: Object.keys(require.cache).some((file) => file.includes("aws-xray-sdk-core")) }));',
                 ],

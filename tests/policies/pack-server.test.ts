@@ -30,7 +30,7 @@ describe("policies: the pack served over gRPC (policies/index.ts in a child proc
     let stderr = "";
 
     before(async () => {
-        child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "index.ts"], {
+        child = spawn(process.execPath, ["-r", path.join(ROOT, "scripts", "register-ts.js"), "index.ts"], {
             cwd: path.join(ROOT, "policies"),
             env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, "policies", "tsconfig.json") },
             stdio: ["ignore", "pipe", "pipe"],

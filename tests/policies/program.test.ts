@@ -85,7 +85,7 @@ describe("policies: the real program", function () {
 
     it("npm run policy exits 1 on a mandatory violation and 2 on bad usage, with a clear message", () => {
         const run = (...args: string[]) =>
-            spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/policy-check.ts", ...args], {
+            spawnSync(process.execPath, ["-r", path.join(ROOT, "scripts", "register-ts.js"), "scripts/policy-check.ts", ...args], {
                 cwd: ROOT,
                 encoding: "utf8",
                 timeout: 110_000,

@@ -65,7 +65,7 @@ describe("npm run dlq on hostile letters", () => {
         this.timeout(60_000);
         const size = 1 << 20;
         const script = `require("./tools/command-line").runAsMain(async (io) => { io.out("x".repeat(${size})); return 3; });`;
-        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
+        const child = spawn(process.execPath, ["-r", path.join(ROOT, "scripts", "register-ts.js"), "-e", script], {
             cwd: ROOT,
             stdio: ["ignore", "pipe", "inherit"],
         });

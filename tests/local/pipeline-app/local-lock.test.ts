@@ -51,11 +51,15 @@ describe("`npm run local`: one pipeline per READY file", () => {
         fs.writeFileSync(ready, JSON.stringify({ pid: process.pid, stack: "localstack" }));
         const lock = acquireLocalLock(ready) as LocalLock; // this test process plays the running pipeline
         try {
-            const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/pipeline-app/main.ts", "local"], {
-                cwd: ROOT,
-                env: { ...process.env, [LOCAL_PIPELINE_FILE_VARIABLE]: ready },
-                stdio: ["ignore", "pipe", "pipe"],
-            });
+            const child = spawn(
+                process.execPath,
+                ["-r", path.join(ROOT, "scripts", "register-ts.js"), "local/pipeline-app/main.ts", "local"],
+                {
+                    cwd: ROOT,
+                    env: { ...process.env, [LOCAL_PIPELINE_FILE_VARIABLE]: ready },
+                    stdio: ["ignore", "pipe", "pipe"],
+                },
+            );
             let stderr = "";
             let stdout = "";
             child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

@@ -28,7 +28,7 @@ function spawnLocal(mode: "local" | "start", args: string[], env: NodeJS.Process
     env = { [LOCAL_PIPELINE_FILE_VARIABLE]: path.join(os.tmpdir(), `local-command-${process.pid}-${runs++}.json`), ...env };
     const child = spawn(
         process.execPath,
-        ["-r", "ts-node/register/transpile-only", path.join(ROOT, "local", "pipeline-app", "main.ts"), mode, ...args],
+        ["-r", path.join(ROOT, "scripts", "register-ts.js"), path.join(ROOT, "local", "pipeline-app", "main.ts"), mode, ...args],
         {
             cwd: ROOT,
             env,
