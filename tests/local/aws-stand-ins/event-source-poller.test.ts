@@ -202,6 +202,21 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
             },
         });
         poller.on("batch", (r: BatchReport) => reports.push(r));
+        // When each receive that returned "flaky" was sent: its visibility timeout starts after that, never before
+        // (the invoke's own timestamp comes later still, by however long a loaded machine takes to get there).
+        const flakyReceivesSentAt: number[] = [];
+        const stamp = "record-flaky-receives";
+        sqs.middlewareStack.add(
+            (next, context) => async (args) => {
+                const sentAt = Date.now();
+                const result = await next(args);
+                const messages = (result.output as { Messages?: Array<{ Body?: string }> }).Messages ?? [];
+                if (context.commandName === "ReceiveMessageCommand" && messages.some((m) => m.Body === "flaky"))
+                    flakyReceivesSentAt.push(sentAt);
+                return result;
+            },
+            { step: "initialize", name: stamp },
+        );
         await send(q.url, ["a", "flaky", "b"]);
         poller.start();
         try {
@@ -211,12 +226,15 @@ describe("event source poller (sqs-consumer) on fauxqs", function () {
             });
         } finally {
             await poller.stop();
+            sqs.middlewareStack.remove(stamp);
         }
         expect(seen.filter((s) => s.body === "a")).to.have.length(1);
         expect(seen.filter((s) => s.body === "b")).to.have.length(1);
         const flaky = seen.filter((s) => s.body === "flaky");
         expect(flaky).to.have.length(2);
-        expect(flaky[1].at - flaky[0].at).to.be.at.least(900); // not before the 1 s visibility timeout
+        expect(flakyReceivesSentAt, "receives that returned flaky").to.have.length(2);
+        // Not before the 1 s visibility timeout, counted from the first receive (ms clocks of two processes: 50 ms slack).
+        expect(flaky[1].at - flakyReceivesSentAt[0]).to.be.at.least(950);
         expect(reports.some((r) => r.outcome === "partial" && r.failed === 1)).to.equal(true);
     });
 
