@@ -11,9 +11,13 @@
  * `package-lock.json` and `node_modules/.package-lock.json`, which npm rewrites on every install;
  * the Node.js version and the repository's path are part of the key. Anything else that changed
  * makes the next call compute it again and replace the file. Delete `.local/cache/` to force it.
+ *
+ * Processes that miss the same key at once (both mocha workers asking for the dev stack on a fresh
+ * clone) compute it once: the first takes `<file>.lock` and the others wait for its result.
  */
 import * as crypto from "node:crypto";
 import fs = require("node:fs");
+import * as os from "node:os";
 import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -40,6 +44,8 @@ export interface KeptResultOptions {
     cacheDir?: string;
     /** The folder whose files count as inputs (never its node_modules). @default the repository */
     watchedRoot?: string;
+    /** How long to wait for another process computing the same key before computing it too. @default one minute */
+    lockWaitMs?: number;
 }
 
 /**
@@ -64,12 +70,125 @@ export async function keptResult<T>(
     const kept = readKept<T>(file, fullKey);
     if (kept) return { result: kept.result, fromCache: true };
 
-    const { result, reads } = await oneAtATime(() => recordingReads(options.watchedRoot ?? ROOT, compute));
-    const plain = JSON.parse(JSON.stringify(await settled(result))) as T;
-    // The kept files themselves are not inputs.
-    const inputs = reads.filter((read) => !read.path.startsWith(cacheDir + path.sep));
-    writeKept(file, { format: FORMAT, key: fullKey, reads: inputs, result: plain });
-    return { result: plain, fromCache: false };
+    // Another process (the other mocha worker, a second start) may be computing the same key: wait for
+    // its result rather than compute it a second time.
+    const lock = await lockOrKept<T>(file, fullKey, options.lockWaitMs ?? LOCK_WAIT_MS);
+    if ("kept" in lock) return { result: lock.kept.result, fromCache: true };
+    try {
+        const { result, reads } = await oneAtATime(() => recordingReads(options.watchedRoot ?? ROOT, compute));
+        const plain = JSON.parse(JSON.stringify(await settled(result))) as T;
+        // The kept files themselves are not inputs.
+        const inputs = reads.filter((read) => !read.path.startsWith(cacheDir + path.sep));
+        writeKept(file, { format: FORMAT, key: fullKey, reads: inputs, result: plain });
+        return { result: plain, fromCache: false };
+    } finally {
+        lock.release();
+    }
+}
+
+/**
+ * How long a process waits for another one's computation of the same key before computing it itself:
+ * a deployment takes up to about 25 s on two loaded cores, and a waiter that gives up still ends
+ * within the 120 s most tests give a deployment.
+ */
+const LOCK_WAIT_MS = 60_000;
+/** How often a waiting process looks at the lock. */
+const LOCK_POLL_MS = 50;
+
+/** What a lock file holds: who computes the key, so a waiter can tell when that process died. */
+interface LockOwner {
+    pid: number;
+    host: string;
+    token: string;
+}
+
+/**
+ * This process's right to compute `file`'s key (`release` gives it up), or the result another process
+ * kept while this one waited. The lock is `<file>.lock`, created whole or not at all (a hard link to a
+ * file already written, which fails when the name exists). A waiter polls it: when it is gone, the kept
+ * result is read (or, if the holder kept none, the lock is taken); when its holder's process is dead,
+ * the lock is taken over. After `waitMs` the waiter computes without the lock: a stuck holder costs a
+ * second computation, never a hang. Two waiters taking over the same dead holder's lock at once can
+ * both compute: a result computed twice, never a wrong one, as every write replaces the file whole.
+ */
+async function lockOrKept<T>(file: string, key: string, waitMs: number): Promise<{ release: () => void } | { kept: Kept<T> }> {
+    const lockFile = `${file}.lock`;
+    const owner: LockOwner = { pid: process.pid, host: os.hostname(), token: crypto.randomBytes(8).toString("hex") };
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+        const taken = tryLock(lockFile, owner);
+        if (taken === "unlockable") return { release: () => undefined };
+        if (taken === "taken") {
+            const release = () => releaseLock(lockFile, owner);
+            // The previous holder may have kept its result between this process's first look and now.
+            const kept = readKept<T>(file, key);
+            if (kept) {
+                release();
+                return { kept };
+            }
+            return { release };
+        }
+        const holder = readLock(lockFile);
+        if (holder === "absent") {
+            const kept = readKept<T>(file, key);
+            if (kept) return { kept };
+            continue; // the holder kept nothing (it failed): take the lock
+        }
+        // Taken on the next turn, unless another waiter is first.
+        if (holder !== "unreadable" && !isAlive(holder)) takeOver(lockFile, holder);
+        if (Date.now() >= deadline) return { release: () => undefined };
+        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    }
+}
+
+/** "taken" when this process now holds the lock, "held" when another does, "unlockable" when no lock can be made (a read-only checkout). */
+function tryLock(lockFile: string, owner: LockOwner): "taken" | "held" | "unlockable" {
+    const written = `${lockFile}.${owner.token}.tmp`;
+    try {
+        fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+        fs.writeFileSync(written, JSON.stringify(owner));
+    } catch {
+        return "unlockable";
+    }
+    try {
+        fs.linkSync(written, lockFile);
+        return "taken";
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EEXIST" ? "held" : "unlockable";
+    } finally {
+        fs.rmSync(written, { force: true });
+    }
+}
+
+function readLock(lockFile: string): LockOwner | "absent" | "unreadable" {
+    try {
+        const owner = JSON.parse(fs.readFileSync(lockFile, "utf8")) as LockOwner;
+        return Number.isInteger(owner.pid) && typeof owner.host === "string" && typeof owner.token === "string" ? owner : "unreadable";
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "ENOENT" ? "absent" : "unreadable";
+    }
+}
+
+/** Whether the lock's holder still runs; a holder on another host (a shared folder) is taken to. */
+function isAlive(owner: LockOwner): boolean {
+    if (owner.host !== os.hostname()) return true;
+    try {
+        process.kill(owner.pid, 0);
+        return true;
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EPERM"; // it runs, as another user
+    }
+}
+
+/** Removes a dead holder's lock, unless another waiter has already replaced it with its own. */
+function takeOver(lockFile: string, dead: LockOwner): void {
+    const current = readLock(lockFile);
+    if (current !== "absent" && current !== "unreadable" && current.token === dead.token) fs.rmSync(lockFile, { force: true });
+}
+
+function releaseLock(lockFile: string, owner: LockOwner): void {
+    const current = readLock(lockFile);
+    if (current !== "absent" && current !== "unreadable" && current.token === owner.token) fs.rmSync(lockFile, { force: true });
 }
 
 const RECORDING = Symbol.for("event-ingestion.offline.keptResultRecording");

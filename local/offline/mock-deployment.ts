@@ -261,6 +261,40 @@ function computedState(type: string, name: string, inputs: ResourceProperties, r
  * const queues = resources.filter((r) => r.type === "aws:sqs/queue:Queue");
  */
 export async function deployUnderMocks(options: MockDeploymentOptions = {}): Promise<MockDeployment> {
+    return withV8StackTraces(() => runUnderMocks(options));
+}
+
+const STACK_TRACES = Symbol.for("event-ingestion.offline.v8StackTraces");
+
+/**
+ * Runs `work` with V8's own stack trace formatting in place of the source-mapped one ts-node installs
+ * (`@cspotcode/source-map-support`'s `Error.prepareStackTrace`). The Pulumi SDK reads
+ * `new Error().stack` for every resource it registers (its source position and stack trace, which
+ * the mock monitor drops) and every promise it tracks, and mapping each frame through the source
+ * maps cost about a fifth of a deployment's CPU. Nothing the deployment records comes from a stack
+ * trace. V8 formats an error's stack when it is first read, so an error the program throws and the
+ * caller reads afterwards still shows the TypeScript lines; one read during the run shows the
+ * transpiled JavaScript's positions, with the same message. Overlapping runs restore it once, when
+ * the last one ends; the depth lives on `globalThis`, as a deployment reloads this module.
+ */
+async function withV8StackTraces<T>(work: () => Promise<T>): Promise<T> {
+    type Formatter = NonNullable<ErrorConstructor["prepareStackTrace"]> | undefined;
+    const errors = Error as unknown as { prepareStackTrace: Formatter };
+    const holder = globalThis as unknown as Record<symbol, { depth: number; saved: Formatter } | undefined>;
+    const state = (holder[STACK_TRACES] ??= { depth: 0, saved: undefined });
+    if (state.depth++ === 0) {
+        state.saved = errors.prepareStackTrace;
+        errors.prepareStackTrace = undefined;
+    }
+    try {
+        return await work();
+    } finally {
+        // Left alone if something installed its own formatter meanwhile.
+        if (--state.depth === 0 && errors.prepareStackTrace === undefined) errors.prepareStackTrace = state.saved;
+    }
+}
+
+async function runUnderMocks(options: MockDeploymentOptions): Promise<MockDeployment> {
     const stack = options.stack ?? "dev";
     const project = projectName();
     const config = { ...(options.config ?? readStackConfig(stack)), ...(options.configOverrides ?? {}), ...(options.secretConfig ?? {}) };

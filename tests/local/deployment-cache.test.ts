@@ -1,10 +1,12 @@
 import { expect } from "chai";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { archiveEntries, functionResource } from "../../local/offline/lambda-artifact";
 import { keptResult } from "../../local/offline/deployment-cache";
 import { cachedDeployment, type MockDeployment, type MockDeploymentOptions } from "../../local/offline/mock-deployment";
+import { until } from "../support/until";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -31,6 +33,56 @@ function fakeProgram(root: string) {
         };
     };
     return { deploy, calls };
+}
+
+/**
+ * Another process asking `keptResult` for key "shared" in `cacheDir`: its computation appends `name`
+ * to `<root>/runs.txt`, then waits for `<root>/release` before returning `input.txt`'s text. It prints
+ * "asked" once the call has looked for a kept result (and, with the lock, taken it or found it held),
+ * then the outcome as JSON.
+ */
+function askingProcess(name: string, root: string, cacheDir: string) {
+    const script = `
+        const fs = require("node:fs");
+        const path = require("node:path");
+        const { keptResult } = require(${JSON.stringify(path.join(ROOT, "local", "offline", "deployment-cache"))});
+        const root = ${JSON.stringify(root)};
+        const compute = async () => {
+            fs.appendFileSync(path.join(root, "runs.txt"), ${JSON.stringify(name)} + "\\n");
+            const deadline = Date.now() + 60000;
+            while (!fs.existsSync(path.join(root, "release"))) {
+                if (Date.now() > deadline) throw new Error("never released");
+                await new Promise((resolve) => setTimeout(resolve, 20));
+            }
+            return fs.readFileSync(path.join(root, "input.txt"), "utf8");
+        };
+        const asked = keptResult("shared", compute, { cacheDir: ${JSON.stringify(cacheDir)}, watchedRoot: root });
+        console.log("asked");
+        asked.then((outcome) => console.log(JSON.stringify(outcome)));
+    `;
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    return {
+        child,
+        output: () => output,
+        asked: () => until(`${name} to ask`, () => output.split("\n").includes("asked"), { timeoutMs: 60_000, intervalMs: 20 }),
+        outcome: async (): Promise<{ result: string; fromCache: boolean }> => {
+            expect(await exited, output).to.equal(0);
+            return JSON.parse(output.trim().split("\n").pop() ?? "");
+        },
+        exited,
+    };
+}
+
+function runs(root: string): string[] {
+    const file = path.join(root, "runs.txt");
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
 }
 
 describe("the kept mock deployment (.local/cache)", () => {
@@ -118,6 +170,74 @@ describe("the kept mock deployment (.local/cache)", () => {
         fs.writeFileSync(path.join(cacheDir, file), fs.readFileSync(path.join(cacheDir, file), "utf8").slice(0, 100));
         expect((await cachedDeployment({ stack: "localstack" }, options)).fromCache).to.equal(false);
         expect((await cachedDeployment({ stack: "localstack" }, options)).fromCache).to.equal(true);
+    });
+
+    describe("processes asking for the same key at once", () => {
+        const children: ChildProcess[] = [];
+        afterEach(async () => {
+            for (const child of children.splice(0)) {
+                if (child.exitCode === null && child.signalCode === null) {
+                    child.kill("SIGKILL");
+                    await new Promise((resolve) => child.once("exit", resolve));
+                }
+            }
+        });
+        const asking = (name: string) => {
+            const process = askingProcess(name, root, cacheDir);
+            children.push(process.child);
+            return process;
+        };
+
+        it("computes it once: the second waits for the first's result", async function () {
+            this.timeout(120_000);
+            const [first, second] = [asking("first"), asking("second")];
+            await Promise.all([first.asked(), second.asked()]);
+            await until("a computation to start", () => runs(root).length > 0, { timeoutMs: 60_000, intervalMs: 20 });
+            fs.writeFileSync(path.join(root, "release"), "");
+            const outcomes = await Promise.all([first.outcome(), second.outcome()]);
+            expect(runs(root)).to.have.length(1);
+            expect(outcomes.map((outcome) => outcome.result)).to.deep.equal(["exports.handler = 1;", "exports.handler = 1;"]);
+            expect(outcomes.map((outcome) => outcome.fromCache).sort()).to.deep.equal([false, true]);
+            expect(fs.readdirSync(cacheDir), "no lock left behind").to.have.length(1);
+        });
+
+        it("takes over the lock of a process that died while computing", async function () {
+            this.timeout(120_000);
+            const dying = asking("dying");
+            await until(
+                "the lock to be taken and the computation to start",
+                () => fs.existsSync(cacheDir) && fs.readdirSync(cacheDir).some((file) => file.endsWith(".lock")) && runs(root).length > 0,
+                { timeoutMs: 60_000, intervalMs: 20 },
+            );
+            dying.child.kill("SIGKILL");
+            await dying.exited;
+            const compute = async () => {
+                fs.appendFileSync(path.join(root, "runs.txt"), "this one\n");
+                return "computed here";
+            };
+            const outcome = await keptResult("shared", compute, { cacheDir, watchedRoot: root });
+            expect(outcome).to.deep.equal({ result: "computed here", fromCache: false });
+            expect(runs(root)).to.deep.equal(["dying", "this one"]);
+            expect(fs.readdirSync(cacheDir).filter((file) => file.endsWith(".lock"))).to.deep.equal([]);
+        });
+
+        it("computes it itself when the live holder has not finished within the wait", async function () {
+            this.timeout(120_000);
+            const holder = asking("holder");
+            await until(
+                "the lock to be taken and the computation to start",
+                () => fs.existsSync(cacheDir) && fs.readdirSync(cacheDir).some((file) => file.endsWith(".lock")) && runs(root).length > 0,
+                { timeoutMs: 60_000, intervalMs: 20 },
+            );
+            const outcome = await keptResult("shared", async () => "computed here", { cacheDir, watchedRoot: root, lockWaitMs: 200 });
+            expect(outcome).to.deep.equal({ result: "computed here", fromCache: false });
+            expect(
+                fs.readdirSync(cacheDir).filter((file) => file.endsWith(".lock")),
+                "the holder's lock is left to it",
+            ).to.have.length(1);
+            fs.writeFileSync(path.join(root, "release"), "");
+            expect((await holder.outcome()).fromCache).to.equal(false);
+        });
     });
 
     it("on the real program: records what Node's loader and ts-node read (modules, stack files), and ships the same archive", async function () {
