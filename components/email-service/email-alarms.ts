@@ -2,6 +2,7 @@ import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EMAIL_METRICS, EMAIL_SERVICE_NAMES } from "../../contracts/email-service";
 import { runbookAlarm, type RunbookAlarmMetric, type RunbookAlarmTarget } from "../shared/runbook-alarm";
+import { previousParentAliases } from "../shared/aliases";
 
 export interface EmailAlarmsArgs {
     /**
@@ -87,7 +88,7 @@ export class EmailAlarms extends pulumi.ComponentResource {
         super("event-ingestion:email:EmailAlarms", name, {}, opts);
         this.alarms = alarmResources(args, {
             parent: this,
-            ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
+            ...previousParentAliases(args.previousParent),
         });
         this.registerOutputs({ alarmArns: this.alarms.map((alarm) => alarm.arn) });
     }

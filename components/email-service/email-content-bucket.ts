@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EMAIL_CONTENT_PREFIX } from "../../contracts/email-service";
 import { emailBucketPolicy } from "./email-iam";
+import { previousParentAliases } from "../shared/aliases";
 
 export interface EmailContentBucketArgs {
     /**
@@ -43,7 +44,7 @@ export class EmailContentBucket extends pulumi.ComponentResource {
         super("event-ingestion:email:EmailContentBucket", name, {}, opts);
         const child: pulumi.CustomResourceOptions = {
             parent: this,
-            ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
+            ...previousParentAliases(args.previousParent),
         };
 
         this.bucket = new aws.s3.Bucket(`${name}-content`, { forceDestroy: false }, child);

@@ -11,6 +11,7 @@ import * as lambdaMetrics from "@pulumi/awsx/classic/lambda/metrics";
 import * as sqsMetrics from "@pulumi/awsx/classic/sqs/metrics";
 import * as pulumi from "@pulumi/pulumi";
 import { EMAIL_METRICS } from "../../contracts/email-service";
+import { previousParentAliases } from "../shared/aliases";
 
 export interface EmailDashboardArgs {
     /** Dashboard name (global to the account: qualify it with project, stack and region). */
@@ -53,7 +54,7 @@ export class EmailDashboard extends pulumi.ComponentResource {
         super("event-ingestion:email:EmailDashboard", name, {}, opts);
         this.dashboard = dashboardResource(`${name}-dashboard`, args, {
             parent: this,
-            ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
+            ...previousParentAliases(args.previousParent),
         });
         this.registerOutputs({ dashboardName: this.dashboard.dashboardName });
     }

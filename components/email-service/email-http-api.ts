@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EMAIL_API_ROUTES } from "../../contracts/email-service";
+import { previousParentAliases } from "../shared/aliases";
 
 /**
  * A route's path as an execute-api resource: a path parameter is `*` ("Control access to an HTTP API with
@@ -120,7 +121,7 @@ export class EmailHttpApi extends pulumi.ComponentResource {
         super("event-ingestion:email:EmailHttpApi", name, {}, opts);
         const child: pulumi.CustomResourceOptions = {
             parent: this,
-            ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
+            ...previousParentAliases(args.previousParent),
         };
 
         this.api = new aws.apigatewayv2.Api(

@@ -11,6 +11,7 @@ import { QUEUE_ROLE_TAG } from "../shared/encrypted-queue";
 import { queuePolicy } from "../shared/iam-documents";
 import { scheduleGroupName } from "../shared/naming";
 import { schedulerAssumeRolePolicy, schedulerTargetPolicy } from "./email-iam";
+import { previousParentAliases } from "../shared/aliases";
 
 export interface EmailSchedulerArgs {
     /**
@@ -58,7 +59,7 @@ export class EmailScheduler extends pulumi.ComponentResource {
         const scope = awsScope({ parent: this });
         const child: pulumi.CustomResourceOptions = {
             parent: this,
-            ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
+            ...previousParentAliases(args.previousParent),
         };
 
         this.group = new aws.scheduler.ScheduleGroup(

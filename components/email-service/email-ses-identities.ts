@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { deploymentNames } from "../shared/aws-scope";
 import { sesConfigurationSetName } from "../shared/naming";
+import { previousParentAliases } from "../shared/aliases";
 
 /** One DKIM CNAME record to publish for a domain identity: `name CNAME value`. */
 export interface EmailDkimRecord {
@@ -56,7 +57,7 @@ export class EmailSesIdentities extends pulumi.ComponentResource {
         const { project, stack } = deploymentNames();
         const child: pulumi.CustomResourceOptions = {
             parent: this,
-            ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
+            ...previousParentAliases(args.previousParent),
         };
 
         this.configurationSet = new aws.sesv2.ConfigurationSet(

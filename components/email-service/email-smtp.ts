@@ -5,6 +5,7 @@ import { deploymentNames } from "../shared/aws-scope";
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from "../shared/defaults";
 import { layerFiles } from "../shared/lambda-packaging";
 import { lambdaLayerName } from "../shared/naming";
+import { previousParentAliases } from "../shared/aliases";
 
 /** Packages of the worker's SMTP layer: needed only when SES fails over to SMTP. */
 export const SMTP_LAYER_PACKAGES = ["nodemailer"] as const;
@@ -50,7 +51,7 @@ export class EmailSmtp extends pulumi.ComponentResource {
         super("event-ingestion:email:EmailSmtp", name, {}, opts);
         const { secret, layer } = smtpResources(name, args, {
             parent: this,
-            ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
+            ...previousParentAliases(args.previousParent),
         });
         this.secret = secret;
         this.layer = layer;

@@ -14,6 +14,7 @@ import { lambdaAssumeRolePolicy, type AwsScope, type PolicyDocument } from "./ia
 import { SQS_DEFAULT_BATCH_SIZE, sqsEventSourceProblems } from "./event-source-rules";
 import { lambdaCodePathOptions } from "./lambda-packaging";
 import { overNativeArgs } from "./native-args";
+import { previousParentAliases } from "./aliases";
 
 /** What a {@link ServiceFunctionArgs.policy} builder receives to scope its statements. */
 export interface ServiceFunctionPolicyInputs {
@@ -168,7 +169,7 @@ export class ServiceFunction<Event = unknown, Result = unknown> extends pulumi.C
         const { project, stack } = deploymentNames();
         const child: pulumi.CustomResourceOptions = {
             parent: this,
-            ...(args.previousParent ? { aliases: [{ parent: args.previousParent }] } : {}),
+            ...previousParentAliases(args.previousParent),
         };
         const problems = args.queue
             ? sqsEventSourceProblems({
