@@ -18,6 +18,8 @@ const runner = require("../../scripts/test.js") as {
     filesOf(tiers: Tier[], root?: string): string[];
     parseArguments(argv: string[]): { tiers: Tier[]; checks: boolean; mochaArgs: string[] };
     testEnvironment(environment?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+    run(command: string, args: string[], options?: { niceness?: number; stdio?: unknown }): Promise<{ code: number; output: string }>;
+    CHECK_NICENESS: number;
 };
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -117,5 +119,23 @@ describe("test runner: environment", () => {
             encoding: "utf8",
         });
         expect(child.stdout.trim(), child.stderr).to.match(new RegExp(`^${environment.NODE_COMPILE_CACHE}`));
+    });
+});
+
+describe("test runner: checks", () => {
+    it("runs the checks at a lower priority than the tests, so they take only the CPU the tests leave", async () => {
+        const own = os.getPriority();
+        const expected = Math.min(19, own + runner.CHECK_NICENESS);
+        expect(expected, "a lower priority than the runner's").to.be.greaterThan(own);
+        // The child waits (5 s at most) until its priority is no longer the runner's, then prints it.
+        const script = `const os = require("node:os"); const until = Date.now() + 5000;
+            while (os.getPriority() === ${own} && Date.now() < until) {}
+            console.log(os.getPriority());`;
+        const child = await runner.run(process.execPath, ["-e", script], {
+            stdio: ["ignore", "pipe", "pipe"],
+            niceness: runner.CHECK_NICENESS,
+        });
+        expect(child.code, child.output).to.equal(0);
+        expect(Number(child.output.trim())).to.equal(expected);
     });
 });
