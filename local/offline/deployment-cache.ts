@@ -119,7 +119,7 @@ async function lockOrKept<T>(file: string, key: string, waitMs: number): Promise
         const taken = tryLock(lockFile, owner);
         if (taken === "unlockable") return { release: () => undefined };
         if (taken === "taken") {
-            const release = () => releaseLock(lockFile, owner);
+            const release = () => removeLockOf(lockFile, owner);
             // The previous holder may have kept its result between this process's first look and now.
             const kept = readKept<T>(file, key);
             if (kept) {
@@ -135,7 +135,7 @@ async function lockOrKept<T>(file: string, key: string, waitMs: number): Promise
             continue; // the holder kept nothing (it failed): take the lock
         }
         // Taken on the next turn, unless another waiter is first.
-        if (holder !== "unreadable" && !isAlive(holder)) takeOver(lockFile, holder);
+        if (holder !== "unreadable" && !isAlive(holder)) removeLockOf(lockFile, holder);
         if (Date.now() >= deadline) return { release: () => undefined };
         await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
@@ -180,13 +180,11 @@ function isAlive(owner: LockOwner): boolean {
     }
 }
 
-/** Removes a dead holder's lock, unless another waiter has already replaced it with its own. */
-function takeOver(lockFile: string, dead: LockOwner): void {
-    const current = readLock(lockFile);
-    if (current !== "absent" && current !== "unreadable" && current.token === dead.token) fs.rmSync(lockFile, { force: true });
-}
-
-function releaseLock(lockFile: string, owner: LockOwner): void {
+/**
+ * Removes the lock while `owner` holds it: this process's own on release, or a dead holder's on takeover,
+ * unless another waiter has already replaced it with its own.
+ */
+function removeLockOf(lockFile: string, owner: LockOwner): void {
     const current = readLock(lockFile);
     if (current !== "absent" && current !== "unreadable" && current.token === owner.token) fs.rmSync(lockFile, { force: true });
 }
