@@ -7,14 +7,10 @@
  */
 import { expect } from "chai";
 import * as crypto from "node:crypto";
-import * as sesv2 from "@aws-sdk/client-sesv2";
 import * as sqs from "@aws-sdk/client-sqs";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { createEmailApi, type EmailApiDeps } from "../../../handlers/email/api";
-import { s3ContentStore } from "../../../handlers/email/content-store";
-import { dynamoDeliveryLedger } from "../../../handlers/email/idempotency";
 import { tenantScope } from "../../../handlers/email/message";
-import { sesProvider } from "../../../handlers/email/providers/ses";
 import {
     eventBridgeScheduleCanceller,
     eventBridgeScheduler,
@@ -22,20 +18,20 @@ import {
     type ScheduleCanceller,
 } from "../../../handlers/email/scheduler";
 import { dynamoStatusStore, type EmailStatusRecord } from "../../../handlers/email/status";
-import { createEmailWorker, type EmailWorkerHandler } from "../../../handlers/email/worker";
+import type { EmailWorkerHandler } from "../../../handlers/email/worker";
 import { EMAIL_STATUS_NAMES, EMAIL_STATUSES, type EmailStatus } from "../../../contracts/email-service";
 import { LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
 import { MOCK_ACCOUNT_ID } from "../../../local/offline/mock-deployment";
 import { type FakeScheduler, startFakeScheduler } from "../../../local/aws-stand-ins/email/fake-aws";
 import { FakeSes, startFakeSes } from "../../../local/aws-stand-ins/email/fake-ses";
 import {
-    acknowledge,
     DAY_SECONDS,
     drain,
     emailApiDeps,
     emailApiEvent,
+    emailWorkerOnStack,
     EmailStack,
-    receiveAsEvent,
+    runWorkerOnce as runEmailWorkerOnce,
     REGION,
     startEmailStack,
     TENANT_A,
@@ -62,16 +58,8 @@ describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Sc
         });
     }
 
-    /** An HTTP API v2 event as API Gateway sends it with IAM authorization. */
     function worker(): EmailWorkerHandler {
-        const handler = createEmailWorker({
-            sqs: stack.sqs,
-            deadLetterQueueUrl: stack.deadLetterQueueUrl,
-            primary: sesProvider({
-                client: new sesv2.SESv2Client({ region: REGION, credentials: LOCAL_CREDENTIALS, endpoint: ses.endpoint, maxAttempts: 1 }),
-            }),
-            contentStore: s3ContentStore(stack.s3, stack.bucket),
-            ledger: dynamoDeliveryLedger(stack.dynamodb, stack.tableName, 3600),
+        const handler = emailWorkerOnStack(stack, ses.endpoint, {
             scheduler: eventBridgeScheduler({
                 client: schedulerClient,
                 groupName: GROUP,
@@ -79,23 +67,13 @@ describe("cancelling a scheduled email (DynamoDB Local, fauxqs, local SES and Sc
                 roleArn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/email-scheduler-role`,
                 deadLetterQueueArn: `arn:aws:sqs:${REGION}:${MOCK_ACCOUNT_ID}:email-schedule-dlq`,
             }),
-            statuses: dynamoStatusStore(stack.dynamodb, stack.statusTableName),
         });
         workers.push(handler);
         return handler;
     }
 
     /** One worker invocation on what is on the queue now. */
-    async function runWorkerOnce(handler: EmailWorkerHandler): Promise<void> {
-        const batch = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn);
-        const response = await handler(batch);
-        await acknowledge(
-            stack.sqs,
-            stack.queueUrl,
-            batch,
-            response.batchItemFailures.map((failure) => failure.itemIdentifier),
-        );
-    }
+    const runWorkerOnce = (handler: EmailWorkerHandler) => runEmailWorkerOnce(stack, handler);
 
     /** POSTs an email due in an hour and lets the worker hand it to the scheduler: it is `scheduled`, its schedule pending. */
     async function scheduledEmail(api: ReturnType<typeof createEmailApi>, handler: EmailWorkerHandler): Promise<string> {

@@ -7,27 +7,21 @@ import { expect } from "chai";
 import * as crypto from "node:crypto";
 import fc from "fast-check";
 import * as ddb from "@aws-sdk/client-dynamodb";
-import * as sesv2 from "@aws-sdk/client-sesv2";
 import { createEmailApi, EmailApiDeps } from "../../../handlers/email/api";
-import { s3ContentStore } from "../../../handlers/email/content-store";
-import { dynamoDeliveryLedger } from "../../../handlers/email/idempotency";
 import { tenantScope } from "../../../handlers/email/message";
-import { sesProvider } from "../../../handlers/email/providers/ses";
 import { dynamoStatusStore, type EmailStatusRecord } from "../../../handlers/email/status";
-import { createEmailWorker, type EmailWorkerHandler } from "../../../handlers/email/worker";
+import type { EmailWorkerHandler } from "../../../handlers/email/worker";
 import { EMAIL_STATUSES, EMAIL_STATUS_NAMES, type EmailStatus } from "../../../contracts/email-service";
-import { LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
 import { FakeSes, startFakeSes } from "../../../local/aws-stand-ins/email/fake-ses";
 import { LocalHttpApi, serveHttpApi } from "../../../local/aws-stand-ins/email/http-api";
 import {
-    acknowledge,
     DAY_SECONDS,
     drain,
     emailApiDeps,
     emailApiEvent,
+    emailWorkerOnStack,
     EmailStack,
-    receiveAsEvent,
-    REGION,
+    runWorkerOnce as runEmailWorkerOnce,
     startEmailStack,
     TENANT_A,
     TENANT_B,
@@ -47,33 +41,13 @@ describe("email statuses (DynamoDB Local, fauxqs, local SES)", function () {
         return emailApiDeps(stack, overrides);
     }
 
-    /** An HTTP API v2 event as API Gateway sends it with IAM authorization. */
     function worker(): EmailWorkerHandler {
-        const handler = createEmailWorker({
-            sqs: stack.sqs,
-            deadLetterQueueUrl: stack.deadLetterQueueUrl,
-            primary: sesProvider({
-                client: new sesv2.SESv2Client({ region: REGION, credentials: LOCAL_CREDENTIALS, endpoint: ses.endpoint, maxAttempts: 1 }),
-            }),
-            contentStore: s3ContentStore(stack.s3, stack.bucket),
-            ledger: dynamoDeliveryLedger(stack.dynamodb, stack.tableName, 3600),
-            scheduler: { schedule: async () => undefined },
-            statuses: dynamoStatusStore(stack.dynamodb, stack.statusTableName),
-        });
+        const handler = emailWorkerOnStack(stack, ses.endpoint);
         workers.push(handler);
         return handler;
     }
 
-    async function runWorkerOnce(handler: EmailWorkerHandler): Promise<void> {
-        const batch = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn);
-        const response = await handler(batch);
-        await acknowledge(
-            stack.sqs,
-            stack.queueUrl,
-            batch,
-            response.batchItemFailures.map((failure) => failure.itemIdentifier),
-        );
-    }
+    const runWorkerOnce = (handler: EmailWorkerHandler) => runEmailWorkerOnce(stack, handler);
 
     before(async () => {
         [stack, ses] = await Promise.all([startEmailStack(), startFakeSes()]);

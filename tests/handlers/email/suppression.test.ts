@@ -7,19 +7,23 @@
 import { expect } from "chai";
 import * as crypto from "node:crypto";
 import * as ddb from "@aws-sdk/client-dynamodb";
-import * as sesv2 from "@aws-sdk/client-sesv2";
-import { createEmailApi, type EmailApiDeps } from "../../../handlers/email/api";
-import { s3ContentStore } from "../../../handlers/email/content-store";
-import { dynamoDeliveryLedger } from "../../../handlers/email/idempotency";
-import { sesProvider } from "../../../handlers/email/providers/ses";
+import { createEmailApi } from "../../../handlers/email/api";
 import { createEmailStatusEvents } from "../../../handlers/email/ses-events";
 import { dynamoStatusStore, type EmailStatusRecord } from "../../../handlers/email/status";
 import { dynamoSuppressionList, suppressionKey } from "../../../handlers/email/suppression";
-import { createEmailWorker, type EmailWorkerHandler } from "../../../handlers/email/worker";
-import { LOCAL_CREDENTIALS } from "../../../local/offline/emulators";
+import type { EmailWorkerHandler } from "../../../handlers/email/worker";
 import { FakeSes, startFakeSes } from "../../../local/aws-stand-ins/email/fake-ses";
 import { sesEventBridgeEvent, sesEventRecord, type SesMailFacts } from "../../../local/aws-stand-ins/email/ses-event-records";
-import { acknowledge, drain, EmailStack, receiveAsEvent, REGION, startEmailStack } from "../../support/email/aws";
+import {
+    DAY_SECONDS,
+    drain,
+    emailApiDeps,
+    emailApiEvent,
+    EmailStack,
+    emailWorkerOnStack,
+    runWorkerOnce,
+    startEmailStack,
+} from "../../support/email/aws";
 import { captureLogsInThisSuite, capturedLines, linesContaining } from "../../support/email/logs";
 import { emailBody, PII, PII_NEEDLES } from "../../support/email/pii";
 
@@ -34,35 +38,15 @@ describe("email suppression: bounces and complaints stop the next email (emulato
     let api: ReturnType<typeof createEmailApi>;
     let statusEvents: ReturnType<typeof createEmailStatusEvents>;
 
-    function event(method: "GET" | "POST", options: { id?: string; body?: unknown }) {
-        return {
-            version: "2.0",
-            routeKey: method === "GET" ? "GET /v1/emails/{id}" : "POST /v1/emails",
-            rawPath: method === "GET" ? `/v1/emails/${options.id}` : "/v1/emails",
-            rawQueryString: "",
-            headers: { "content-type": "application/json" },
-            ...(options.id !== undefined ? { pathParameters: { id: options.id } } : {}),
-            requestContext: { http: { method }, requestId: "r", authorizer: { iam: { userArn: TENANT } } },
-            ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-            isBase64Encoded: false,
-        } as never;
-    }
     async function send(body: Record<string, unknown>): Promise<string> {
-        const answer = await api(event("POST", { body }));
+        const answer = await api(emailApiEvent("POST", TENANT, { body }));
         expect(answer.statusCode, answer.body).to.equal(202);
         const { id } = JSON.parse(answer.body!) as { id: string };
-        const batch = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn);
-        const response = await worker(batch);
-        await acknowledge(
-            stack.sqs,
-            stack.queueUrl,
-            batch,
-            response.batchItemFailures.map((failure) => failure.itemIdentifier),
-        );
+        await runWorkerOnce(stack, worker);
         return id;
     }
     async function statusOf(id: string): Promise<EmailStatusRecord> {
-        return JSON.parse((await api(event("GET", { id }))).body!) as EmailStatusRecord;
+        return JSON.parse((await api(emailApiEvent("GET", TENANT, { id }))).body!) as EmailStatusRecord;
     }
     function mailOf(id: string, destination: string[]): SesMailFacts {
         return {
@@ -76,29 +60,8 @@ describe("email suppression: bounces and complaints stop the next email (emulato
 
     before(async () => {
         [stack, ses] = await Promise.all([startEmailStack(), startFakeSes()]);
-        const deps: EmailApiDeps = {
-            sqs: stack.sqs,
-            queueUrl: stack.queueUrl,
-            dynamodb: stack.dynamodb,
-            idempotencyTableName: stack.tableName,
-            statusTableName: stack.statusTableName,
-            statusRetentionSeconds: 86_400,
-            s3: stack.s3,
-            contentBucket: stack.bucket,
-        };
-        api = createEmailApi(deps);
-        worker = createEmailWorker({
-            sqs: stack.sqs,
-            deadLetterQueueUrl: stack.deadLetterQueueUrl,
-            primary: sesProvider({
-                client: new sesv2.SESv2Client({ region: REGION, credentials: LOCAL_CREDENTIALS, endpoint: ses.endpoint, maxAttempts: 1 }),
-            }),
-            contentStore: s3ContentStore(stack.s3, stack.bucket),
-            ledger: dynamoDeliveryLedger(stack.dynamodb, stack.tableName, 3600),
-            scheduler: { schedule: async () => undefined },
-            statuses: dynamoStatusStore(stack.dynamodb, stack.statusTableName),
-            suppressions: dynamoSuppressionList(stack.dynamodb, stack.statusTableName),
-        });
+        api = createEmailApi(emailApiDeps(stack, { statusRetentionSeconds: DAY_SECONDS }));
+        worker = emailWorkerOnStack(stack, ses.endpoint, { suppressions: dynamoSuppressionList(stack.dynamodb, stack.statusTableName) });
         statusEvents = createEmailStatusEvents({
             statuses: dynamoStatusStore(stack.dynamodb, stack.statusTableName),
             suppressions: dynamoSuppressionList(stack.dynamodb, stack.statusTableName),

@@ -9,7 +9,13 @@ import * as s3 from "@aws-sdk/client-s3";
 import * as sqs from "@aws-sdk/client-sqs";
 import type { SQSEvent } from "aws-lambda";
 import { Emulator, LOCAL_CREDENTIALS, sharedEmulators } from "../../../local/offline/emulators";
+import * as sesv2 from "@aws-sdk/client-sesv2";
 import type { EmailApiDeps } from "../../../handlers/email/api";
+import { s3ContentStore } from "../../../handlers/email/content-store";
+import { dynamoDeliveryLedger } from "../../../handlers/email/idempotency";
+import { sesProvider } from "../../../handlers/email/providers/ses";
+import { dynamoStatusStore } from "../../../handlers/email/status";
+import { createEmailWorker, type EmailWorkerDeps, type EmailWorkerHandler } from "../../../handlers/email/worker";
 
 export const REGION = "us-east-1";
 
@@ -51,6 +57,41 @@ export function emailApiDeps(stack: EmailStack, overrides: Partial<EmailApiDeps>
         contentBucket: stack.bucket,
         ...overrides,
     };
+}
+
+/**
+ * The email worker on this stack: it sends through the local SES at `sesEndpoint` (one attempt), keeps
+ * content in the stack's bucket, its delivery ledger (an hour) and statuses in the stack's tables, and
+ * schedules nothing unless `overrides` gives a scheduler.
+ *
+ * @example
+ * const worker = emailWorkerOnStack(stack, ses.endpoint, { suppressions });
+ */
+export function emailWorkerOnStack(stack: EmailStack, sesEndpoint: string, overrides: Partial<EmailWorkerDeps> = {}): EmailWorkerHandler {
+    return createEmailWorker({
+        sqs: stack.sqs,
+        deadLetterQueueUrl: stack.deadLetterQueueUrl,
+        primary: sesProvider({
+            client: new sesv2.SESv2Client({ region: REGION, credentials: LOCAL_CREDENTIALS, endpoint: sesEndpoint, maxAttempts: 1 }),
+        }),
+        contentStore: s3ContentStore(stack.s3, stack.bucket),
+        ledger: dynamoDeliveryLedger(stack.dynamodb, stack.tableName, 3600),
+        scheduler: { schedule: async () => undefined },
+        statuses: dynamoStatusStore(stack.dynamodb, stack.statusTableName),
+        ...overrides,
+    });
+}
+
+/** One worker invocation on what is on the stack's queue now, acknowledged as the event source mapping does. */
+export async function runWorkerOnce(stack: EmailStack, handler: EmailWorkerHandler): Promise<void> {
+    const batch = await receiveAsEvent(stack.sqs, stack.queueUrl, stack.queueArn);
+    const response = await handler(batch);
+    await acknowledge(
+        stack.sqs,
+        stack.queueUrl,
+        batch,
+        response.batchItemFailures.map((failure) => failure.itemIdentifier),
+    );
 }
 
 /**
