@@ -283,18 +283,22 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
             parent,
         ).alarms;
 
+        // What the two functions on the status table share: the table, the key, their logs and their alarms.
+        const statusFunctionArgs = {
+            statusTable: this.statusTable,
+            kmsKeyArn: args.kmsKeyArn,
+            logGroupNamePrefix: args.logGroupNamePrefix,
+            logLevel: logs.level,
+            logRetentionDays: logs.retentionDays,
+            alarms: { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name },
+        };
         if (args.statusEvents) {
             this.statusEvents = new EmailStatusEvents(
                 name,
                 {
                     factory: args.statusEvents.factory,
                     configurationSetName: this.sesConfigurationSet.configurationSetName,
-                    statusTable: this.statusTable,
-                    kmsKeyArn: args.kmsKeyArn,
-                    logGroupNamePrefix: args.logGroupNamePrefix,
-                    logLevel: logs.level,
-                    logRetentionDays: logs.retentionDays,
-                    alarms: { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name },
+                    ...statusFunctionArgs,
                 },
                 parent,
             );
@@ -306,12 +310,7 @@ export class EmailService<ApiEvent = unknown, ApiResult = unknown, WorkerEvent =
                 {
                     factory: args.statusNotifications.factory,
                     eventBusName: EmailService.statusEventBusName(name),
-                    statusTable: this.statusTable,
-                    kmsKeyArn: args.kmsKeyArn,
-                    logGroupNamePrefix: args.logGroupNamePrefix,
-                    logLevel: logs.level,
-                    logRetentionDays: logs.retentionDays,
-                    alarms: { topicArn: args.alarms.topicArn, namePrefix: args.alarms.namePrefix, component: name },
+                    ...statusFunctionArgs,
                 },
                 parent,
             );
